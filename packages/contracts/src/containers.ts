@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { ContainerNameSchema, ContainerPortSchema, ImageRefSchema, PoolNameSchema, VolumeNameSchema, WorkspaceIdSchema } from './names.js';
+
+export const WorkspaceStateSchema = z.enum(['creating', 'warm', 'claimed', 'stopping', 'removed', 'failed']);
+export type WorkspaceState = z.infer<typeof WorkspaceStateSchema>;
+
+/** POST /api/containers. Strict: any other field (privileged, binds, capAdd, ...) is refused. */
+export const CreateContainerBodySchema = z
+  .strictObject({
+    name: ContainerNameSchema.optional(),
+    image: ImageRefSchema.optional(),
+    pool: PoolNameSchema.optional(),
+    ports: z.array(ContainerPortSchema).min(1).max(8).optional(),
+    volumeName: VolumeNameSchema.optional(),
+  })
+  .meta({ id: 'CreateContainerBody' });
+export type CreateContainerBody = z.infer<typeof CreateContainerBodySchema>;
+
+/** containerPort (as a string key) → host port. */
+export const PortMapSchema = z.record(z.string().regex(/^\d+$/), z.number().int()).meta({ id: 'PortMap' });
+
+export const ContainerViewSchema = z
+  .object({
+    id: WorkspaceIdSchema,
+    name: z.string(),
+    pool: z.string(),
+    image: z.string(),
+    state: WorkspaceStateSchema,
+    hostPort: z.number().int().nullable(),
+    ports: PortMapSchema,
+    createdAt: z.iso.datetime(),
+    claimedAt: z.iso.datetime().nullable(),
+    lastActiveAt: z.iso.datetime().nullable(),
+    volumeName: z.string().nullable(),
+  })
+  .meta({ id: 'Container' });
+export type ContainerView = z.infer<typeof ContainerViewSchema>;
+
+export const CreateContainerReplySchema = ContainerViewSchema.extend({
+  /** true when served from the warm pool, false after a cold create. */
+  warm: z.boolean(),
+}).meta({ id: 'CreatedContainer' });
+export type CreateContainerReply = z.infer<typeof CreateContainerReplySchema>;
+
+export const ContainerListSchema = z
+  .object({ containers: z.array(ContainerViewSchema), count: z.number().int() })
+  .meta({ id: 'ContainerList' });
+export type ContainerList = z.infer<typeof ContainerListSchema>;
+
+export const DeleteContainerReplySchema = z
+  .object({ id: WorkspaceIdSchema, removed: z.literal(true) })
+  .meta({ id: 'DeletedContainer' });
+export type DeleteContainerReply = z.infer<typeof DeleteContainerReplySchema>;
+
+export const ContainerIdParamsSchema = z.strictObject({ id: WorkspaceIdSchema });

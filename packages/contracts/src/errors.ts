@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/** Every error berth returns, with its HTTP status and whether a retry can succeed. */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: { status: 400, retryable: false },
+  UNKNOWN_FIELD: { status: 400, retryable: false },
+  FORBIDDEN_OPTION: { status: 400, retryable: false },
+  INVALID_NAME: { status: 400, retryable: false },
+  INVALID_JSON: { status: 400, retryable: false },
+  IMAGE_NOT_ALLOWED: { status: 400, retryable: false },
+  IMAGE_NOT_FOUND: { status: 400, retryable: false },
+  UNAUTHORIZED: { status: 401, retryable: false },
+  CONTAINER_NOT_FOUND: { status: 404, retryable: false },
+  POOL_NOT_FOUND: { status: 404, retryable: false },
+  ROUTE_NOT_FOUND: { status: 404, retryable: false },
+  METHOD_NOT_ALLOWED: { status: 405, retryable: false },
+  NAME_CONFLICT: { status: 409, retryable: false },
+  CONTAINER_NOT_RUNNING: { status: 409, retryable: false },
+  PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false },
+  RATE_LIMITED: { status: 429, retryable: true },
+  INTERNAL: { status: 500, retryable: true },
+  CAPACITY_EXHAUSTED: { status: 503, retryable: true },
+  PORTS_EXHAUSTED: { status: 503, retryable: true },
+  SERVICE_UNAVAILABLE: { status: 503, retryable: true },
+  TIMEOUT: { status: 504, retryable: true },
+} as const satisfies Record<string, { status: number; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+export const ErrorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
+
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: ErrorCodeSchema,
+      message: z.string(),
+      retryable: z.boolean(),
+      /** Present on retryable capacity errors; the gateway turns it into `Retry-After`. */
+      retryAfterSeconds: z.number().int().positive().optional(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: 'ErrorBody' });
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+export type ErrorDetail = NonNullable<ErrorBody['error']['details']>[number];
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}
+
+/** A berth error with a stable code. Thrown by services, carried over NATS, mapped to HTTP. */
+export class BerthError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly retryAfterSeconds: number | undefined;
+  readonly details: ErrorDetail[] | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { retryAfterSeconds?: number; details?: ErrorDetail[]; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'BerthError';
+    this.code = code;
+    this.retryable = ERROR_CODES[code].retryable;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+    this.details = opts.details;
+  }
+
+  toBody(): ErrorBody {
+    const error: ErrorBody['error'] = { code: this.code, message: this.message, retryable: this.retryable };
+    if (this.retryAfterSeconds !== undefined) error.retryAfterSeconds = this.retryAfterSeconds;
+    if (this.details !== undefined) error.details = this.details;
+    return { error };
+  }
+
+  static fromBody(body: ErrorBody): BerthError {
+    const { code, message, retryAfterSeconds, details } = body.error;
+    return new BerthError(code, message, {
+      ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
+      ...(details !== undefined && { details }),
+    });
+  }
+}
+
+export function isErrorBody(value: unknown): value is ErrorBody {
+  return ErrorBodySchema.safeParse(value).success;
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { CreateContainerBodySchema } from './containers.js';
+import { ExecBodySchema } from './exec.js';
+import { WorkspaceIdSchema } from './names.js';
+
+/** Who is asking; the gateway fills it from the authenticated caller. */
+const CallerSchema = z.object({ owner: z.string().min(1).max(100) });
+
+export const CreateContainerRequestSchema = CreateContainerBodySchema.extend({
+  /** Idempotency key: a retried request with the same id gets the same container. */
+  requestId: z.string().min(8).max(100),
+}).extend(CallerSchema.shape);
+export type CreateContainerRequest = z.infer<typeof CreateContainerRequestSchema>;
+
+export const ContainerRefRequestSchema = z.object({ id: WorkspaceIdSchema }).extend(CallerSchema.shape);
+export type ContainerRefRequest = z.infer<typeof ContainerRefRequestSchema>;
+
+export const ListContainersRequestSchema = CallerSchema;
+export type ListContainersRequest = z.infer<typeof ListContainersRequestSchema>;
+
+export const ExecRequestSchema = z
+  .object({ id: WorkspaceIdSchema, command: ExecBodySchema.shape.command, timeoutMs: z.number().int().positive() })
+  .extend(CallerSchema.shape);
+export type ExecRequest = z.infer<typeof ExecRequestSchema>;
+
+export const EmptyRequestSchema = z.object({});
+
+export const HostStatusSchema = z.object({
+  hostId: z.string(),
+  containers: z.object({
+    total: z.number().int(),
+    warm: z.number().int(),
+    claimed: z.number().int(),
+    creating: z.number().int(),
+  }),
+  capacity: z.object({
+    maxContainers: z.number().int(),
+    maxMemoryMb: z.number().int(),
+    usedMemoryMb: z.number().int(),
+  }),
+});
+export type HostStatus = z.infer<typeof HostStatusSchema>;
+
+export const ContainerEventKindSchema = z.enum(['created', 'warm', 'claimed', 'removed', 'failed']);
+export type ContainerEventKind = z.infer<typeof ContainerEventKindSchema>;
+
+/** Published on `berth.evt.container.<id>.<kind>` into the EVENTS stream. */
+export const ContainerEventSchema = z
+  .object({
+    id: WorkspaceIdSchema,
+    kind: ContainerEventKindSchema,
+    at: z.iso.datetime(),
+    hostId: z.string(),
+    pool: z.string(),
+    reason: z.string().optional(),
+  })
+  .meta({ id: 'ContainerEvent' });
+export type ContainerEvent = z.infer<typeof ContainerEventSchema>;

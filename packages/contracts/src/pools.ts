@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { ContainerPortSchema, ImageRefSchema, PoolNameSchema } from './names.js';
+
+/** A pool as configured (POOLS env of pool-manager, a JSON array). */
+export const PoolConfigSchema = z.strictObject({
+  name: PoolNameSchema,
+  image: ImageRefSchema.optional(),
+  targetSize: z.number().int().min(0).max(500).default(3),
+  minSize: z.number().int().min(0).max(500).default(1),
+  maxCreating: z.number().int().min(1).max(64).default(2),
+  containerPorts: z.array(ContainerPortSchema).min(1).max(8).default([3000]),
+  cpus: z.number().positive().max(64).default(1),
+  memoryMb: z.number().int().min(16).max(262_144).default(512),
+  pids: z.number().int().min(16).max(100_000).default(256),
+});
+export type PoolConfigInput = z.input<typeof PoolConfigSchema>;
+export type PoolConfig = z.infer<typeof PoolConfigSchema> & { image: string };
+
+export const PoolViewSchema = z
+  .object({
+    name: z.string(),
+    image: z.string(),
+    targetSize: z.number().int(),
+    minSize: z.number().int(),
+    maxCreating: z.number().int(),
+    containerPorts: z.array(z.number().int()),
+    cpus: z.number(),
+    memoryMb: z.number().int(),
+    pids: z.number().int(),
+    warm: z.number().int(),
+    creating: z.number().int(),
+    claimed: z.number().int(),
+  })
+  .meta({ id: 'Pool' });
+export type PoolView = z.infer<typeof PoolViewSchema>;
+
+export const PoolListSchema = z.object({ pools: z.array(PoolViewSchema) }).meta({ id: 'PoolList' });
+export type PoolList = z.infer<typeof PoolListSchema>;

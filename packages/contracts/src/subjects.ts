@@ -1,0 +1,72 @@
+import type { z } from 'zod';
+import { ContainerListSchema, ContainerViewSchema, CreateContainerReplySchema, DeleteContainerReplySchema } from './containers.js';
+import { ExecResultSchema } from './exec.js';
+import {
+  ContainerEventSchema,
+  ContainerRefRequestSchema,
+  CreateContainerRequestSchema,
+  EmptyRequestSchema,
+  ExecRequestSchema,
+  HostStatusSchema,
+  ListContainersRequestSchema,
+  type ContainerEventKind,
+} from './messages.js';
+import { PoolListSchema } from './pools.js';
+import { CONTRACTS_VERSION } from './version.js';
+
+export interface RequestSubject<Req extends z.ZodType, Rep extends z.ZodType> {
+  kind: 'request';
+  subject: string;
+  /** Services that answer it (they subscribe in a queue group of this name). */
+  servedBy: ServiceName;
+  request: Req;
+  reply: Rep;
+  description: string;
+}
+
+export type ServiceName = 'gateway' | 'pool-manager' | 'image-builder' | 'repo-cache' | 'log-streamer' | 'egress';
+
+function request<Req extends z.ZodType, Rep extends z.ZodType>(
+  subject: string,
+  servedBy: ServiceName,
+  req: Req,
+  rep: Rep,
+  description: string,
+): RequestSubject<Req, Rep> {
+  return { kind: 'request', subject, servedBy, request: req, reply: rep, description };
+}
+
+/** Every request/reply subject berth uses. Other systems read this catalogue, not the code. */
+export const SUBJECTS = {
+  containerCreate: request('berth.container.create', 'pool-manager', CreateContainerRequestSchema, CreateContainerReplySchema,
+    'Claim a warm container from a pool, or cold-create one when the pool is empty.'),
+  containerGet: request('berth.container.get', 'pool-manager', ContainerRefRequestSchema, ContainerViewSchema,
+    'Read one claimed container.'),
+  containerList: request('berth.container.list', 'pool-manager', ListContainersRequestSchema, ContainerListSchema,
+    'List the caller\'s claimed containers.'),
+  containerDelete: request('berth.container.delete', 'pool-manager', ContainerRefRequestSchema, DeleteContainerReplySchema,
+    'Remove a claimed container and release its host ports.'),
+  containerExec: request('berth.container.exec', 'pool-manager', ExecRequestSchema, ExecResultSchema,
+    'Run a command with a timeout in a claimed container.'),
+  poolList: request('berth.pool.list', 'pool-manager', EmptyRequestSchema, PoolListSchema,
+    'Pools with their configuration and fill level.'),
+  hostStatus: request('berth.host.status', 'pool-manager', EmptyRequestSchema, HostStatusSchema,
+    'Container counts and capacity of a Docker host.'),
+} as const;
+
+export type SubjectKey = keyof typeof SUBJECTS;
+export type RequestOf<K extends SubjectKey> = z.input<(typeof SUBJECTS)[K]['request']>;
+export type ReplyOf<K extends SubjectKey> = z.infer<(typeof SUBJECTS)[K]['reply']>;
+
+/** Lifecycle events, in the JetStream stream EVENTS. */
+export const EVENTS = {
+  stream: 'EVENTS',
+  subjects: ['berth.evt.>'],
+  container: {
+    pattern: 'berth.evt.container.*.*',
+    schema: ContainerEventSchema,
+    subject: (id: string, kind: ContainerEventKind) => `berth.evt.container.${id}.${kind}`,
+  },
+} as const;
+
+export const CATALOGUE_VERSION = CONTRACTS_VERSION;

@@ -1,0 +1,26 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Keys whose values never reach a log line, at any of the first three levels. */
+const SECRET_KEYS = [
+  'authorization', 'token', 'apiToken', 'accessToken', 'githubToken', 'secret', 'callbackSecret',
+  'password', 'pass', 'apiKey', 'key', 'cookie', 'BERTH_API_TOKEN', 'NATS_PASSWORD',
+];
+
+export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat([
+  'req.headers.authorization',
+  'req.headers["sec-websocket-protocol"]',
+  'req.headers.cookie',
+]);
+
+export function createLogger(service: string, level: LoggerOptions['level'] = 'info', destination?: pino.DestinationStream): Logger {
+  const options: LoggerOptions = {
+    name: service,
+    level,
+    base: { service },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return destination ? pino(options, destination) : pino(options);
+}

@@ -1,0 +1,41 @@
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from './logger.js';
+
+export type { NatsConnection } from '@nats-io/transport-node';
+
+export interface NatsOptions {
+  url: string;
+  name: string;
+  user?: string | undefined;
+  password?: string | undefined;
+  logger: Logger;
+}
+
+/** Connects with unbounded reconnect; status changes are logged, never fatal. */
+export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: opts.url.split(','),
+    name: opts.name,
+    ...(opts.user !== undefined && { user: opts.user, pass: opts.password ?? '' }),
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    reconnectJitter: 100,
+    waitOnFirstConnect: true,
+    pingInterval: 10_000,
+  });
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'ping') continue;
+      opts.logger.info({ nats: status.type }, 'nats status');
+    }
+  })();
+  opts.logger.info({ server: nc.getServer() }, 'nats connected');
+  return nc;
+}
+
+/** Drains (finishes in-flight handlers, flushes publishes) then closes. Safe to call twice. */
+export async function drainNats(nc: NatsConnection): Promise<void> {
+  if (nc.isClosed() || nc.isDraining()) return;
+  await nc.drain();
+}

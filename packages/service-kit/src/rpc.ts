@@ -1,0 +1,112 @@
+import { BerthError, ErrorBodySchema, SUBJECTS, validationError, type ReplyOf, type RequestOf, type SubjectKey } from '@berth/contracts';
+import { RequestError, TimeoutError, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { Logger } from './logger.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  /** W3C trace context, carried in a NATS header. */
+  traceparent?: string | undefined;
+}
+
+function encode(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+function decode(data: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(data));
+}
+
+/** Maps transport failures to berth errors: nobody listening → 503, no answer in time → 504. */
+function transportError(err: unknown, subject: string): BerthError {
+  if (err instanceof RequestError && err.isNoResponders()) {
+    return new BerthError('SERVICE_UNAVAILABLE', `no service is answering ${subject}`, { retryAfterSeconds: 1, cause: err });
+  }
+  if (err instanceof TimeoutError || (err instanceof RequestError && err.cause instanceof TimeoutError)) {
+    return new BerthError('TIMEOUT', `${subject} did not answer in time`, { cause: err });
+  }
+  return new BerthError('SERVICE_UNAVAILABLE', `message bus unavailable for ${subject}`, { retryAfterSeconds: 1, cause: err });
+}
+
+/**
+ * Typed request over core NATS: validates the request before sending and the reply after
+ * receiving; an error reply becomes a thrown BerthError with the same code.
+ */
+export async function request<K extends SubjectKey>(
+  nc: NatsConnection,
+  key: K,
+  data: RequestOf<K>,
+  opts: RequestOptions = {},
+): Promise<ReplyOf<K>> {
+  const entry = SUBJECTS[key];
+  const parsed = entry.request.safeParse(data);
+  if (!parsed.success) throw validationError(parsed.error, entry.subject);
+  const h = natsHeaders();
+  if (opts.traceparent) h.set('traceparent', opts.traceparent);
+  let msg: Msg;
+  try {
+    msg = await nc.request(entry.subject, encode(parsed.data), { timeout: opts.timeoutMs ?? 10_000, headers: h });
+  } catch (err) {
+    throw transportError(err, entry.subject);
+  }
+  const body = decode(msg.data);
+  const asError = ErrorBodySchema.safeParse(body);
+  if (asError.success) throw BerthError.fromBody(asError.data);
+  const reply = entry.reply.safeParse(body);
+  if (!reply.success) throw new BerthError('INTERNAL', `malformed reply on ${entry.subject}`);
+  return reply.data as ReplyOf<K>;
+}
+
+export interface HandlerContext {
+  traceparent: string | undefined;
+}
+
+export type Handler<K extends SubjectKey> = (req: ReplyOfRequest<K>, ctx: HandlerContext) => Promise<ReplyOf<K>>;
+type ReplyOfRequest<K extends SubjectKey> = import('zod').infer<(typeof SUBJECTS)[K]['request']>;
+
+/**
+ * Answers a subject in a queue group named after the serving service. Requests and replies are
+ * validated; a BerthError travels back with its code; anything else becomes INTERNAL with a
+ * generic message (the detail goes to the log, never to the caller).
+ */
+export function serve<K extends SubjectKey>(nc: NatsConnection, key: K, handler: Handler<K>, logger: Logger): Subscription {
+  const entry = SUBJECTS[key];
+  return nc.subscribe(entry.subject, {
+    queue: entry.servedBy,
+    callback: (err, msg) => {
+      if (err) {
+        logger.error({ err, subject: entry.subject }, 'subscription error');
+        return;
+      }
+      void answer(entry.subject, msg, key, handler, logger);
+    },
+  });
+}
+
+async function answer<K extends SubjectKey>(subject: string, msg: Msg, key: K, handler: Handler<K>, logger: Logger): Promise<void> {
+  const entry = SUBJECTS[key];
+  const traceparent = msg.headers?.get('traceparent') || undefined;
+  let reply: unknown;
+  try {
+    let body: unknown;
+    try {
+      body = decode(msg.data);
+    } catch {
+      throw new BerthError('INVALID_JSON', `request on ${subject} is not JSON`);
+    }
+    const parsed = entry.request.safeParse(body);
+    if (!parsed.success) throw validationError(parsed.error, subject);
+    const result = await handler(parsed.data as ReplyOfRequest<K>, { traceparent });
+    reply = entry.reply.parse(result);
+  } catch (err) {
+    if (err instanceof BerthError) {
+      reply = err.toBody();
+    } else {
+      logger.error({ err, subject, traceparent }, 'handler failed');
+      reply = new BerthError('INTERNAL', 'internal error').toBody();
+    }
+  }
+  if (msg.reply) msg.respond(encode(reply));
+}
