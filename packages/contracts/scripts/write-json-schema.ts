@@ -1,41 +1,32 @@
-// Writes JSON Schema for every HTTP body, NATS message and event into packages/contracts/schemas/.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// Writes JSON Schema for every HTTP body, NATS message and event into packages/contracts/schemas/
+// (or the directory given as the first argument), and removes files no schema produces any more.
+// These files are committed: other systems read them. `--check` only compares and exits 1 on drift.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
-import * as contracts from '../src/index.js';
+import { buildSchemaFiles } from './json-schema.js';
 
-const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'schemas');
-mkdirSync(out, { recursive: true });
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const outArg = args.find((a) => !a.startsWith('--'));
+const out = outArg ? resolve(outArg) : join(dirname(fileURLToPath(import.meta.url)), '..', 'schemas');
 
-const write = (name: string, schema: z.ZodType, io: 'input' | 'output') => {
-  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
-  writeFileSync(join(out, `${name}.schema.json`), JSON.stringify(json, null, 2) + '\n');
-};
+const files = buildSchemaFiles();
+const existing = existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.json')) : [];
+const stale = existing.filter((f) => !files.has(f));
 
-const http: Record<string, z.ZodType> = {
-  CreateContainerBody: contracts.CreateContainerBodySchema,
-  ExecBody: contracts.ExecBodySchema,
-  Container: contracts.ContainerViewSchema,
-  CreatedContainer: contracts.CreateContainerReplySchema,
-  ContainerList: contracts.ContainerListSchema,
-  DeletedContainer: contracts.DeleteContainerReplySchema,
-  ExecResult: contracts.ExecResultSchema,
-  PoolList: contracts.PoolListSchema,
-  Health: contracts.HealthSchema,
-  ErrorBody: contracts.ErrorBodySchema,
-};
-for (const [name, schema] of Object.entries(http)) write(`http.${name}`, schema, 'output');
-
-const catalogue: Record<string, unknown> = {};
-for (const [key, entry] of Object.entries(contracts.SUBJECTS)) {
-  write(`nats.${entry.subject}.request`, entry.request, 'input');
-  write(`nats.${entry.subject}.reply`, entry.reply, 'output');
-  catalogue[key] = { subject: entry.subject, servedBy: entry.servedBy, description: entry.description };
+if (check) {
+  const changed = [...files].filter(([name, content]) => !existsSync(join(out, name)) || readFileSync(join(out, name), 'utf8') !== content);
+  if (changed.length > 0 || stale.length > 0) {
+    for (const [name] of changed) console.error(`out of date: ${name}`);
+    for (const name of stale) console.error(`stale: ${name}`);
+    console.error('run `pnpm schemas` and commit packages/contracts/schemas/');
+    process.exit(1);
+  }
+  console.log(`JSON Schema in ${out} is up to date`);
+} else {
+  mkdirSync(out, { recursive: true });
+  for (const name of stale) rmSync(join(out, name));
+  for (const [name, content] of files) writeFileSync(join(out, name), content);
+  console.log(`wrote ${files.size} files to ${out}`);
 }
-write('nats.berth.evt.container.event', contracts.EVENTS.container.schema, 'output');
-writeFileSync(
-  join(out, 'catalogue.json'),
-  JSON.stringify({ version: contracts.CATALOGUE_VERSION, requests: catalogue, events: { stream: contracts.EVENTS.stream, container: contracts.EVENTS.container.pattern } }, null, 2) + '\n',
-);
-console.log(`wrote JSON Schema to ${out}`);

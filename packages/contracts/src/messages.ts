@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CreateContainerBodySchema } from './containers.js';
-import { ExecBodySchema } from './exec.js';
+import { EXEC_MAX_TIMEOUT_MS, ExecBodySchema } from './exec.js';
 import { WorkspaceIdSchema } from './names.js';
 
 /** Who is asking; the gateway fills it from the authenticated caller. */
@@ -19,7 +19,7 @@ export const ListContainersRequestSchema = CallerSchema;
 export type ListContainersRequest = z.infer<typeof ListContainersRequestSchema>;
 
 export const ExecRequestSchema = z
-  .object({ id: WorkspaceIdSchema, command: ExecBodySchema.shape.command, timeoutMs: z.number().int().positive() })
+  .object({ id: WorkspaceIdSchema, command: ExecBodySchema.shape.command, timeoutMs: z.number().int().min(1).max(EXEC_MAX_TIMEOUT_MS) })
   .extend(CallerSchema.shape);
 export type ExecRequest = z.infer<typeof ExecRequestSchema>;
 

@@ -6,10 +6,10 @@ export const WorkspaceIdSchema = z
   .regex(/^ws_[0-9a-f]{16}$/, 'must look like ws_ followed by 16 hex characters')
   .meta({ id: 'WorkspaceId', example: 'ws_3f9a0c2b7d1e4a56' });
 
-/** Docker-compatible name, without path separators or leading dots. */
+/** Docker-compatible name (Docker wants at least two characters), without path separators or leading dots. */
 export const ContainerNameSchema = z
   .string()
-  .min(1)
+  .min(2)
   .max(63)
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'letters, digits, _ . - only, starting with a letter or digit')
   .meta({ id: 'ContainerName' });
@@ -21,10 +21,13 @@ export const PoolNameSchema = z
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and - only')
   .meta({ id: 'PoolName' });
 
-/** A named Docker volume. Anything that looks like a host path is a bind mount and refused. */
+/**
+ * A named Docker volume (at least two characters, as Docker requires). Anything that looks like a
+ * host path is a bind mount and refused.
+ */
 export const VolumeNameSchema = z
   .string()
-  .min(1)
+  .min(2)
   .max(63)
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a named volume (letters, digits, _ . -); host paths are not allowed')
   .meta({ id: 'VolumeName' });

@@ -1,5 +1,6 @@
 import { BerthError, ErrorBodySchema, SUBJECTS, validationError, type ReplyOf, type RequestOf, type SubjectKey } from '@berth/contracts';
 import { RequestError, TimeoutError, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { z } from 'zod';
 import type { Logger } from './logger.js';
 
 const encoder = new TextEncoder();
@@ -63,8 +64,9 @@ export interface HandlerContext {
   traceparent: string | undefined;
 }
 
-export type Handler<K extends SubjectKey> = (req: ReplyOfRequest<K>, ctx: HandlerContext) => Promise<ReplyOf<K>>;
-type ReplyOfRequest<K extends SubjectKey> = import('zod').infer<(typeof SUBJECTS)[K]['request']>;
+/** A request as the handler sees it: parsed, with defaults applied. */
+export type ParsedRequestOf<K extends SubjectKey> = z.infer<(typeof SUBJECTS)[K]['request']>;
+export type Handler<K extends SubjectKey> = (req: ParsedRequestOf<K>, ctx: HandlerContext) => Promise<ReplyOf<K>>;
 
 /**
  * Answers a subject in a queue group named after the serving service. Requests and replies are
@@ -98,7 +100,7 @@ async function answer<K extends SubjectKey>(subject: string, msg: Msg, key: K, h
     }
     const parsed = entry.request.safeParse(body);
     if (!parsed.success) throw validationError(parsed.error, subject);
-    const result = await handler(parsed.data as ReplyOfRequest<K>, { traceparent });
+    const result = await handler(parsed.data as ParsedRequestOf<K>, { traceparent });
     reply = entry.reply.parse(result);
   } catch (err) {
     if (err instanceof BerthError) {

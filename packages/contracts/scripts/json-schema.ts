@@ -1,0 +1,55 @@
+// Builds the JSON Schema files for every HTTP body, NATS message and event, plus catalogue.json.
+// Pure: returns file name → content, so the writer script and the drift test share it.
+import { z } from 'zod';
+import * as contracts from '../src/index.js';
+
+const toJson = (schema: z.ZodType, io: 'input' | 'output'): string =>
+  JSON.stringify(z.toJSONSchema(schema, { io, unrepresentable: 'any' }), null, 2) + '\n';
+
+/** HTTP bodies by their OpenAPI component name. */
+export const HTTP_SCHEMAS: Record<string, z.ZodType> = {
+  CreateContainerBody: contracts.CreateContainerBodySchema,
+  ExecBody: contracts.ExecBodySchema,
+  Container: contracts.ContainerViewSchema,
+  CreatedContainer: contracts.CreateContainerReplySchema,
+  ContainerList: contracts.ContainerListSchema,
+  DeletedContainer: contracts.DeleteContainerReplySchema,
+  ExecResult: contracts.ExecResultSchema,
+  PoolList: contracts.PoolListSchema,
+  Health: contracts.HealthSchema,
+  ErrorBody: contracts.ErrorBodySchema,
+};
+
+/** Every file of `packages/contracts/schemas/`, by name, with its exact content. */
+export function buildSchemaFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  // HTTP bodies the gateway accepts are inputs; everything it returns is an output.
+  for (const [name, schema] of Object.entries(HTTP_SCHEMAS)) {
+    const io = name === 'CreateContainerBody' || name === 'ExecBody' ? 'input' : 'output';
+    files.set(`http.${name}.schema.json`, toJson(schema, io));
+  }
+  const requests: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(contracts.SUBJECTS)) {
+    files.set(`nats.${entry.subject}.request.schema.json`, toJson(entry.request, 'input'));
+    files.set(`nats.${entry.subject}.reply.schema.json`, toJson(entry.reply, 'output'));
+    requests[key] = {
+      subject: entry.subject,
+      servedBy: entry.servedBy,
+      description: entry.description,
+      request: `nats.${entry.subject}.request.schema.json`,
+      reply: `nats.${entry.subject}.reply.schema.json`,
+    };
+  }
+  files.set('nats.berth.evt.container.event.schema.json', toJson(contracts.EVENTS.container.schema, 'output'));
+  const catalogue = {
+    version: contracts.CATALOGUE_VERSION,
+    requests,
+    events: {
+      stream: contracts.EVENTS.stream,
+      subjects: contracts.EVENTS.subjects,
+      container: { subject: contracts.EVENTS.container.pattern, schema: 'nats.berth.evt.container.event.schema.json' },
+    },
+  };
+  files.set('catalogue.json', JSON.stringify(catalogue, null, 2) + '\n');
+  return files;
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { BerthError, ERROR_CODES, ErrorBodySchema, httpStatusOf, isErrorBody, type ErrorBody, type ErrorCode } from '../src/index.js';
+
+/** The HTTP contract, written out so that changing a status is a deliberate, visible act. */
+const EXPECTED_STATUS: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  UNKNOWN_FIELD: 400,
+  FORBIDDEN_OPTION: 400,
+  INVALID_NAME: 400,
+  INVALID_JSON: 400,
+  IMAGE_NOT_ALLOWED: 400,
+  IMAGE_NOT_FOUND: 400,
+  UNAUTHORIZED: 401,
+  CONTAINER_NOT_FOUND: 404,
+  POOL_NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  NAME_CONFLICT: 409,
+  CONTAINER_NOT_RUNNING: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  CAPACITY_EXHAUSTED: 503,
+  PORTS_EXHAUSTED: 503,
+  SERVICE_UNAVAILABLE: 503,
+  TIMEOUT: 504,
+};
+
+const codes = Object.keys(ERROR_CODES) as ErrorCode[];
+
+describe('error codes', () => {
+  it('every code has an expected status (and no code is missing from this test)', () => {
+    expect(codes.sort()).toEqual((Object.keys(EXPECTED_STATUS) as ErrorCode[]).sort());
+  });
+
+  it.each(codes)('httpStatusOf(%s)', (code) => {
+    expect(httpStatusOf(code)).toBe(EXPECTED_STATUS[code]);
+  });
+
+  it.each(codes)('%s is retryable exactly when it is a 429 or a 5xx', (code) => {
+    const status = EXPECTED_STATUS[code];
+    expect(new BerthError(code, 'x').retryable).toBe(status === 429 || status >= 500);
+  });
+});
+
+describe('BerthError', () => {
+  it('is an Error with name, code and cause', () => {
+    const cause = new Error('root');
+    const err = new BerthError('POOL_NOT_FOUND', 'no pool "x"', { cause });
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe('BerthError');
+    expect(err.code).toBe('POOL_NOT_FOUND');
+    expect(err.message).toBe('no pool "x"');
+    expect(err.cause).toBe(cause);
+    expect(err.retryAfterSeconds).toBeUndefined();
+  });
+
+  it('toBody has only code, message, retryable when nothing else was given', () => {
+    expect(new BerthError('TIMEOUT', 'slow').toBody()).toEqual({ error: { code: 'TIMEOUT', message: 'slow', retryable: true } });
+  });
+
+  it('toBody never carries the cause', () => {
+    const body = new BerthError('INTERNAL', 'internal error', { cause: new Error('password=hunter2') }).toBody();
+    expect(JSON.stringify(body)).not.toContain('hunter2');
+  });
+
+  it.each(codes)('toBody/fromBody round-trips %s', (code) => {
+    const original = new BerthError(code, `message for ${code}`);
+    const body = original.toBody();
+    expect(ErrorBodySchema.parse(body)).toEqual(body);
+    const back = BerthError.fromBody(body);
+    expect(back).toBeInstanceOf(BerthError);
+    expect(back.code).toBe(code);
+    expect(back.message).toBe(original.message);
+    expect(back.retryable).toBe(original.retryable);
+    expect(back.toBody()).toEqual(body);
+  });
+
+  it('round-trips retryAfterSeconds and details, also through JSON', () => {
+    const original = new BerthError('CAPACITY_EXHAUSTED', 'pool empty', {
+      retryAfterSeconds: 2,
+      details: [{ path: 'pool', message: 'no warm container' }],
+    });
+    const wire = JSON.parse(JSON.stringify(original.toBody())) as unknown;
+    expect(isErrorBody(wire)).toBe(true);
+    const back = BerthError.fromBody(wire as ErrorBody);
+    expect(back.retryAfterSeconds).toBe(2);
+    expect(back.details).toEqual([{ path: 'pool', message: 'no warm container' }]);
+    expect(back.toBody()).toEqual(original.toBody());
+  });
+
+  it('takes retryable from the code table, not from the wire', () => {
+    const back = BerthError.fromBody({ error: { code: 'TIMEOUT', message: 'x', retryable: false } });
+    expect(back.retryable).toBe(true);
+  });
+});
+
+describe('isErrorBody', () => {
+  it.each([
+    ['an unknown code', { error: { code: 'NOPE', message: 'x', retryable: false } }],
+    ['a missing message', { error: { code: 'INTERNAL', retryable: true } }],
+    ['a zero retryAfterSeconds', { error: { code: 'RATE_LIMITED', message: 'x', retryable: true, retryAfterSeconds: 0 } }],
+    ['a reply that is not an error', { pools: [] }],
+    ['null', null],
+  ])('refuses %s', (_label, value) => {
+    expect(isErrorBody(value)).toBe(false);
+  });
+});

@@ -1,0 +1,24 @@
+import type { ReplyOf, RequestOf, SubjectKey } from '@berth/contracts';
+import { request, type NatsConnection } from '@berth/service-kit';
+
+export interface BackendRequestOptions {
+  /** How long to wait for the answer; defaults to the backend's own default. */
+  timeoutMs?: number;
+  /** W3C trace context of the HTTP request, passed on in a NATS header. */
+  traceparent?: string | undefined;
+}
+
+/**
+ * Everything the gateway asks of the rest of berth. The real one is NATS request/reply;
+ * tests use a small fake. Implementations throw BerthError with a stable code on failure.
+ */
+export interface Backend {
+  request<K extends SubjectKey>(key: K, data: RequestOf<K>, opts?: BackendRequestOptions): Promise<ReplyOf<K>>;
+}
+
+export function natsBackend(nc: NatsConnection, defaults: { timeoutMs: number }): Backend {
+  return {
+    request: (key, data, opts = {}) =>
+      request(nc, key, data, { timeoutMs: opts.timeoutMs ?? defaults.timeoutMs, traceparent: opts.traceparent }),
+  };
+}

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { commonConfigShape, envInt, loadConfig } from '@berth/service-kit';
+
+export const GatewayConfigSchema = z.object({
+  ...commonConfigShape,
+  BERTH_PORT: envInt(8080, 1, 65_535),
+  /** Loopback unless told otherwise: the container image sets 0.0.0.0 behind its published port. */
+  BERTH_BIND: z.string().min(1).default('127.0.0.1'),
+  BERTH_API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  BODY_LIMIT_BYTES: envInt(1024 * 1024, 1024, 64 * 1024 * 1024),
+  /** Default NATS request timeout for pool-manager calls, and the HTTP server's request-receive timeout. */
+  REQUEST_TIMEOUT_MS: envInt(30_000, 100, 600_000),
+});
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  return loadConfig(GatewayConfigSchema, env);
+}

@@ -1,0 +1,37 @@
+import { BerthError, ContainerIdParamsSchema, parseOrThrow } from '@berth/contracts';
+import type { FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Backend, BackendRequestOptions } from '../backend.js';
+
+export interface RouteDeps {
+  backend: Backend;
+  /** NATS request timeout for calls that have no timeout of their own. */
+  requestTimeoutMs: number;
+}
+
+/**
+ * The container id from the path. An id that cannot exist is answered exactly like one that does
+ * not exist (404), so probing learns nothing from the difference.
+ */
+export function containerIdOf(params: unknown): string {
+  const parsed = ContainerIdParamsSchema.safeParse(params);
+  if (!parsed.success) throw new BerthError('CONTAINER_NOT_FOUND', 'container not found');
+  return parsed.data.id;
+}
+
+/**
+ * A JSON body validated with a contracts schema; errors carry our codes (UNKNOWN_FIELD,
+ * FORBIDDEN_OPTION, INVALID_NAME, VALIDATION_FAILED). `whenAbsent` stands in for a request that
+ * sent no body at all.
+ */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown, whenAbsent?: unknown): z.infer<S> {
+  return parseOrThrow(schema, body === undefined ? whenAbsent : body, 'body');
+}
+
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+
+/** Options for a backend call made on behalf of `req`: trace context passes on if well-formed. */
+export function callOptions(req: FastifyRequest, timeoutMs: number): BackendRequestOptions {
+  const tp = req.headers.traceparent;
+  return { timeoutMs, traceparent: typeof tp === 'string' && TRACEPARENT.test(tp) ? tp : undefined };
+}

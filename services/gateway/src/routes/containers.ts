@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import {
+  BerthError, ContainerListSchema, ContainerViewSchema, CreateContainerBodySchema, CreateContainerReplySchema,
+  DeleteContainerReplySchema, type CreateContainerReply, type CreateContainerRequest,
+} from '@berth/contracts';
+import { newRequestId } from '@berth/service-kit';
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Backend, BackendRequestOptions } from '../backend.js';
+import { API_ERRORS, BODY_ERRORS, ID_PARAMS, errorResponses, okResponse, ref } from '../openapi.js';
+import { callOptions, containerIdOf, parseBody, type RouteDeps } from './common.js';
+
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{8,100}$/;
+const IdempotencyKeySchema = z.string().regex(IDEMPOTENCY_KEY_PATTERN, '8 to 100 characters of A-Z a-z 0-9 _ -');
+
+/**
+ * The requestId pool-manager deduplicates creates by. A caller's Idempotency-Key is scoped to its
+ * owner (hashed), so two owners choosing the same key never share a container.
+ */
+function requestIdOf(req: FastifyRequest): string {
+  const key = req.headers['idempotency-key'];
+  if (key === undefined) return newRequestId();
+  const valid = IdempotencyKeySchema.safeParse(key);
+  if (!valid.success) {
+    throw new BerthError('VALIDATION_FAILED', 'invalid Idempotency-Key header: 8 to 100 characters of A-Z a-z 0-9 _ -', {
+      details: [{ path: 'headers.idempotency-key', message: '8 to 100 characters of A-Z a-z 0-9 _ -' }],
+    });
+  }
+  return `idem_${createHash('sha256').update(`${req.owner}\n${valid.data}`).digest('hex').slice(0, 40)}`;
+}
+
+/** Create, retried once with the same requestId if the bus times out (pool-manager dedups by it). */
+async function createOnceRetried(
+  backend: Backend, request: CreateContainerRequest, opts: BackendRequestOptions, log: FastifyBaseLogger,
+): Promise<CreateContainerReply> {
+  try {
+    return await backend.request('containerCreate', request, opts);
+  } catch (err) {
+    if (!(err instanceof BerthError) || err.code !== 'TIMEOUT') throw err;
+    log.warn({ requestId: request.requestId }, 'container create timed out; retrying once with the same requestId');
+    return backend.request('containerCreate', request, opts);
+  }
+}
+
+export const containerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend, requestTimeoutMs }) => {
+  app.get('/containers', {
+    schema: {
+      tags: ['containers'], summary: 'List your containers',
+      response: { 200: okResponse(ContainerListSchema, 'Your claimed containers'), ...errorResponses(...API_ERRORS) },
+    },
+  }, async (req) => backend.request('containerList', { owner: req.owner }, callOptions(req, requestTimeoutMs)));
+
+  app.get('/containers/:id', {
+    schema: {
+      tags: ['containers'], summary: 'Get one container', params: ID_PARAMS,
+      response: { 200: okResponse(ContainerViewSchema, 'The container'), ...errorResponses('CONTAINER_NOT_FOUND', ...API_ERRORS) },
+    },
+  }, async (req) => {
+    const id = containerIdOf(req.params);
+    return backend.request('containerGet', { id, owner: req.owner }, callOptions(req, requestTimeoutMs));
+  });
+
+  app.post('/containers', {
+    schema: {
+      tags: ['containers'],
+      summary: 'Claim a warm container, or create one',
+      description: 'Send `Idempotency-Key` to make a retried request return the same container. An empty body uses the default pool.',
+      headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source } } },
+      body: ref(CreateContainerBodySchema),
+      response: {
+        201: okResponse(CreateContainerReplySchema, 'The container, ready to use'),
+        ...errorResponses(...BODY_ERRORS, 'IMAGE_NOT_ALLOWED', 'IMAGE_NOT_FOUND', 'POOL_NOT_FOUND', 'NAME_CONFLICT',
+          'CAPACITY_EXHAUSTED', 'PORTS_EXHAUSTED', ...API_ERRORS),
+      },
+    },
+  }, async (req, reply) => {
+    const body = parseBody(CreateContainerBodySchema, req.body, {});
+    const request: CreateContainerRequest = { ...body, requestId: requestIdOf(req), owner: req.owner };
+    const created = await createOnceRetried(backend, request, callOptions(req, requestTimeoutMs), req.log);
+    return reply.code(201).send(created);
+  });
+
+  app.delete('/containers/:id', {
+    schema: {
+      tags: ['containers'], summary: 'Remove a container', params: ID_PARAMS,
+      response: { 200: okResponse(DeleteContainerReplySchema, 'Removed'), ...errorResponses('CONTAINER_NOT_FOUND', ...API_ERRORS) },
+    },
+  }, async (req) => {
+    const id = containerIdOf(req.params);
+    return backend.request('containerDelete', { id, owner: req.owner }, callOptions(req, requestTimeoutMs));
+  });
+};

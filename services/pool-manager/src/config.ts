@@ -1,0 +1,42 @@
+import { totalmem } from 'node:os';
+import { PoolConfigSchema, type PoolConfig } from '@berth/contracts';
+import { commonConfigShape, envBool, envInt, envJson, loadConfig } from '@berth/service-kit';
+import { z } from 'zod';
+
+const totalMemMb = Math.floor(totalmem() / 1024 / 1024);
+
+const portRange = z
+  .string()
+  .regex(/^\d+-\d+$/, 'must look like 10000-20000')
+  .transform((v) => v.split('-').map(Number) as [number, number])
+  .refine(([lo, hi]) => lo >= 1024 && hi <= 65535 && lo <= hi, 'must be within 1024-65535, low-high');
+
+export const poolManagerConfigSchema = z.object({
+  ...commonConfigShape,
+  POOLS: envJson(z.array(PoolConfigSchema).min(1)).default([{ name: 'default' }].map((p) => PoolConfigSchema.parse(p))),
+  WORKSPACE_IMAGE: z.string().default('berth/workspace:latest'),
+  /** Comma-separated image prefixes a caller may ask for. */
+  ALLOWED_IMAGES: z.string().default('berth/').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  PORT_RANGE: portRange.default([10000, 20000]),
+  PORT_BIND_ADDRESS: z.ipv4().default('127.0.0.1'),
+  WORKSPACE_NETWORK: z.string().default('berth-workspaces'),
+  WORKSPACE_TMPFS_MB: envInt(256, 16, 16_384),
+  RECONCILE_INTERVAL_MS: envInt(15_000, 200, 3_600_000),
+  /** Claimed containers idle for longer are removed. 0 disables reaping. */
+  IDLE_TTL_MS: envInt(30 * 60_000, 0),
+  /** A container record older than this without a Docker container is an orphan. */
+  CREATE_GRACE_MS: envInt(60_000, 1_000),
+  MAX_CONTAINERS: envInt(100, 1, 10_000),
+  MAX_MEMORY_MB: envInt(Math.floor(totalMemMb * 0.9), 64),
+  DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+  HEALTH_PORT: envInt(9101, 0, 65535),
+  HEALTH_BIND: z.string().default('127.0.0.1'),
+  EVENTS_ENABLED: envBool(true),
+});
+
+export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS'> & { POOLS: PoolConfig[] };
+
+export function loadPoolManagerConfig(env: Record<string, string | undefined> = process.env): PoolManagerConfig {
+  const raw = loadConfig(poolManagerConfigSchema, env);
+  return { ...raw, POOLS: raw.POOLS.map((p) => ({ ...p, image: p.image ?? raw.WORKSPACE_IMAGE })) };
+}

@@ -1,0 +1,46 @@
+import type { ContainerCreateOptions } from 'dockerode';
+import type { WorkloadSpec } from './workload-driver.js';
+
+/** Workspace user: non-root, matches the `berth` user of the workspace image. */
+export const WORKSPACE_USER = '1000:1000';
+
+/** The hardening every workspace gets (DESIGN.md): nothing here is caller-controlled. */
+export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOptions {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of spec.ports) {
+    exposed[`${p.containerPort}/tcp`] = {};
+    bindings[`${p.containerPort}/tcp`] = [{ HostIp: spec.bindAddress, HostPort: String(p.hostPort) }];
+  }
+  const memory = spec.memoryMb * 1024 * 1024;
+  return {
+    name: spec.name,
+    Image: spec.image,
+    User: WORKSPACE_USER,
+    Labels: spec.labels,
+    ExposedPorts: exposed,
+    WorkingDir: '/workspace',
+    Env: ['HOME=/home/berth'],
+    HostConfig: {
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges:true'],
+      ReadonlyRootfs: true,
+      Privileged: false,
+      Tmpfs: {
+        '/tmp': `rw,nosuid,nodev,size=${spec.tmpfsMb}m`,
+        '/home/berth': `rw,nosuid,nodev,size=${spec.tmpfsMb}m,uid=1000,gid=1000`,
+      },
+      // No Source: an anonymous volume, removed with the container (remove with v: true).
+      Mounts: [{ Type: 'volume', Source: spec.volumeName ?? '', Target: '/workspace', ReadOnly: false }],
+      PidsLimit: spec.pids,
+      Memory: memory,
+      MemorySwap: memory,
+      NanoCpus: Math.round(spec.cpus * 1e9),
+      PortBindings: bindings,
+      NetworkMode: spec.network,
+      RestartPolicy: { Name: 'no' },
+      IpcMode: 'private',
+      PidMode: '',
+    },
+  };
+}

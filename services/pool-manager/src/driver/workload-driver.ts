@@ -1,0 +1,63 @@
+import type { ExecResult } from '@berth/contracts';
+
+/** What berth asks of a container engine. Docker today; Kubernetes is the next implementation. */
+export interface WorkloadSpec {
+  id: string;
+  /** Engine-side name; `-claimed` suffix marks a claimed workspace (see claimMarkerName). */
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  cpus: number;
+  memoryMb: number;
+  pids: number;
+  tmpfsMb: number;
+  ports: { containerPort: number; hostPort: number }[];
+  bindAddress: string;
+  network: string;
+  volumeName?: string | undefined;
+}
+
+export interface WorkloadInfo {
+  /** berth id from the `berth.id` label */
+  id: string;
+  /** engine id */
+  ref: string;
+  name: string;
+  labels: Record<string, string>;
+  running: boolean;
+  createdAtMs: number;
+}
+
+export interface ExecOptions {
+  timeoutMs: number;
+  maxOutputBytes: number;
+}
+
+export interface WorkloadDriver {
+  /** Creates and starts; returns the engine ref. Removes what it made if start fails. */
+  create(spec: WorkloadSpec): Promise<string>;
+  /** Force-removes with its anonymous volumes. Succeeds when already gone. */
+  remove(ref: string): Promise<void>;
+  rename(ref: string, name: string): Promise<void>;
+  /** Every berth-managed workload of this host, running or not. */
+  list(hostId: string): Promise<WorkloadInfo[]>;
+  exec(ref: string, argv: string[], opts: ExecOptions): Promise<ExecResult>;
+  imageExists(image: string): Promise<boolean>;
+  ensureNetwork(name: string): Promise<void>;
+  ping(): Promise<boolean>;
+}
+
+export const LABELS = {
+  managed: 'berth.managed',
+  id: 'berth.id',
+  pool: 'berth.pool',
+  host: 'berth.host',
+  ports: 'berth.ports',
+  memoryMb: 'berth.memory-mb',
+  image: 'berth.image',
+  volume: 'berth.volume',
+} as const;
+
+export const claimMarkerName = (id: string) => `berth-${id}-claimed`;
+export const warmName = (id: string) => `berth-${id}`;
+export const isClaimMarked = (name: string) => name.replace(/^\//, '').endsWith('-claimed');

@@ -1,0 +1,68 @@
+import type { HostStatus } from '@berth/contracts';
+import { serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
+import type { PoolManagerConfig } from './config.js';
+import type { PoolMetrics } from './metrics.js';
+import { countByPool } from './pool-filler.js';
+import type { PoolRegistry } from './pools.js';
+import type { WorkspaceStore } from './state/workspace-store.js';
+import type { Workspaces } from './workspaces.js';
+
+export interface HandlerDeps {
+  nc: NatsConnection;
+  workspaces: Workspaces;
+  store: WorkspaceStore;
+  pools: PoolRegistry;
+  config: PoolManagerConfig;
+  metrics: PoolMetrics;
+  logger: Logger;
+}
+
+/** Answers pool-manager's subjects of the catalogue. */
+export function serveHandlers(d: HandlerDeps): Subscription[] {
+  const { nc, workspaces, logger } = d;
+  return [
+    serve(nc, 'containerCreate', async (req) => {
+      const stopTimer = d.metrics.claimSeconds.startTimer();
+      try {
+        const reply = await workspaces.create(req);
+        stopTimer({ outcome: reply.warm ? 'warm' : 'cold' });
+        return reply;
+      } catch (err) {
+        stopTimer({ outcome: 'error' });
+        throw err;
+      }
+    }, logger),
+    serve(nc, 'containerGet', (req) => workspaces.get(req.id, req.owner), logger),
+    serve(nc, 'containerList', async (req) => {
+      const containers = await workspaces.list(req.owner);
+      return { containers, count: containers.length };
+    }, logger),
+    serve(nc, 'containerDelete', async (req) => {
+      await workspaces.remove(req.id, req.owner);
+      return { id: req.id, removed: true as const };
+    }, logger),
+    serve(nc, 'containerExec', (req) => workspaces.exec(req), logger),
+    serve(nc, 'poolList', async () => {
+      const counts = await countByPool(d.store);
+      return {
+        pools: d.pools.list.map((p) => ({ ...p, ...(counts.get(p.name) ?? { warm: 0, creating: 0, claimed: 0 }) })),
+      };
+    }, logger),
+    serve(nc, 'hostStatus', () => hostStatus(d), logger),
+  ];
+}
+
+async function hostStatus(d: HandlerDeps): Promise<HostStatus> {
+  const [counts, capacity] = await Promise.all([countByPool(d.store), d.store.capacity()]);
+  const containers = { total: capacity.count, warm: 0, claimed: 0, creating: 0 };
+  for (const c of counts.values()) {
+    containers.warm += c.warm;
+    containers.claimed += c.claimed;
+    containers.creating += c.creating;
+  }
+  return {
+    hostId: d.config.BERTH_HOST_ID,
+    containers,
+    capacity: { maxContainers: d.config.MAX_CONTAINERS, maxMemoryMb: d.config.MAX_MEMORY_MB, usedMemoryMb: capacity.memoryMb },
+  };
+}

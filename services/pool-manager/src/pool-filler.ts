@@ -1,0 +1,86 @@
+import { BerthError, type PoolConfig } from '@berth/contracts';
+import type { Logger } from '@berth/service-kit';
+import { warmName } from './driver/workload-driver.js';
+import type { PoolRegistry } from './pools.js';
+import type { Provisioner } from './provisioner.js';
+import type { WorkspaceStore } from './state/workspace-store.js';
+
+export interface PoolCounts {
+  warm: number;
+  creating: number;
+  claimed: number;
+}
+
+export async function countByPool(store: WorkspaceStore): Promise<Map<string, PoolCounts>> {
+  const counts = new Map<string, PoolCounts>();
+  for (const r of await store.all()) {
+    const c = counts.get(r.pool) ?? { warm: 0, creating: 0, claimed: 0 };
+    if (r.state === 'warm' || r.state === 'creating' || r.state === 'claimed') c[r.state] += 1;
+    counts.set(r.pool, c);
+  }
+  return counts;
+}
+
+/**
+ * Keeps every pool at its target of warm containers, never more than `maxCreating` being
+ * created at once per pool. Kicks are coalesced: one fill runs per pool, and a kick during a
+ * run makes it run once more.
+ */
+export class PoolFiller {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private stopped = false;
+
+  constructor(
+    private readonly store: WorkspaceStore,
+    private readonly pools: PoolRegistry,
+    private readonly provisioner: Provisioner,
+    private readonly logger: Logger,
+  ) {}
+
+  kick(pool: string): void {
+    if (this.stopped || !this.pools.has(pool)) return;
+    if (this.running.has(pool)) {
+      this.again.add(pool);
+      return;
+    }
+    const run = this.fill(this.pools.resolve(pool))
+      .catch((err: unknown) => this.logger.warn({ err, pool }, 'pool fill failed'))
+      .finally(() => {
+        this.running.delete(pool);
+        if (this.again.delete(pool)) this.kick(pool);
+      });
+    this.running.set(pool, run);
+  }
+
+  /** Pools below their minimum first, then the rest. */
+  kickAll(): void {
+    void countByPool(this.store).then((counts) => {
+      const below = (p: PoolConfig) => (counts.get(p.name)?.warm ?? 0) < p.minSize;
+      for (const p of [...this.pools.list.filter(below), ...this.pools.list.filter((p) => !below(p))]) this.kick(p.name);
+    }).catch((err: unknown) => this.logger.warn({ err }, 'pool fill failed'));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  private async fill(pool: PoolConfig): Promise<void> {
+    const counts = (await countByPool(this.store)).get(pool.name) ?? { warm: 0, creating: 0, claimed: 0 };
+    const deficit = pool.targetSize - counts.warm - counts.creating;
+    const starts = Math.min(deficit, pool.maxCreating - counts.creating);
+    if (starts <= 0 || this.stopped) return;
+    const results = await Promise.allSettled(
+      Array.from({ length: starts }, () =>
+        this.provisioner.provision({
+          pool, image: pool.image, containerPorts: pool.containerPorts, volumeName: '', requestId: '', owner: '', name: '', engineName: warmName,
+        })),
+    );
+    const failed = results.filter((r) => r.status === 'rejected');
+    const outOfRoom = failed.some((r) => r.reason instanceof BerthError && (r.reason.code === 'CAPACITY_EXHAUSTED' || r.reason.code === 'PORTS_EXHAUSTED'));
+    if (failed.length && !outOfRoom) throw failed[0]!.reason;
+    // Keep going until the target is met, unless the host is full (reconcile retries later).
+    if (!outOfRoom && starts < deficit) this.again.add(pool.name);
+  }
+}

@@ -1,0 +1,69 @@
+import { BerthError, type PoolConfig } from '@berth/contracts';
+import { newWorkspaceId, type Logger } from '@berth/service-kit';
+import type { PoolManagerConfig } from './config.js';
+import type { WorkloadDriver } from './driver/workload-driver.js';
+import type { EventPublisher } from './events.js';
+import type { WorkspaceStore } from './state/workspace-store.js';
+import { buildWorkloadSpec } from './workload-spec.js';
+
+export interface ProvisionRequest {
+  pool: PoolConfig;
+  image: string;
+  containerPorts: number[];
+  volumeName: string;
+  /** Empty for a warm-pool fill; set for a cold create on behalf of a caller. */
+  requestId: string;
+  owner: string;
+  name: string;
+  engineName: (id: string) => string;
+}
+
+/**
+ * Reserves capacity and ports in Redis, creates the container, then marks it ready. Any failure
+ * after the reservation removes the container and releases the reservation: nothing half-done.
+ */
+export class Provisioner {
+  constructor(
+    private readonly store: WorkspaceStore,
+    private readonly driver: WorkloadDriver,
+    private readonly config: PoolManagerConfig,
+    private readonly events: EventPublisher,
+    private readonly logger: Logger,
+  ) {}
+
+  async provision(req: ProvisionRequest): Promise<{ id: string; existing: boolean }> {
+    const id = newWorkspaceId();
+    const { outcome, id: existingId } = await this.store.reserve({
+      id, requestId: req.requestId, owner: req.owner, name: req.name, pool: req.pool.name, image: req.image,
+      volumeName: req.volumeName, memoryMb: req.pool.memoryMb, containerPorts: req.containerPorts,
+      maxCount: this.config.MAX_CONTAINERS, maxMemoryMb: this.config.MAX_MEMORY_MB, portRange: this.config.PORT_RANGE,
+    });
+    switch (outcome) {
+      case 'existing':
+        return { id: existingId, existing: true };
+      case 'name_conflict':
+        throw new BerthError('NAME_CONFLICT', `a container named ${req.name} already exists`);
+      case 'capacity':
+        throw new BerthError('CAPACITY_EXHAUSTED', 'this host is at its container or memory budget', { retryAfterSeconds: 5 });
+      case 'ports':
+        throw new BerthError('PORTS_EXHAUSTED', 'no free host port in the configured range', { retryAfterSeconds: 5 });
+      case 'reserved':
+        break;
+    }
+    const record = await this.store.get(id);
+    let ref: string | undefined;
+    try {
+      const spec = buildWorkloadSpec({ id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {}, volumeName: req.volumeName }, this.config);
+      ref = await this.driver.create(spec);
+      if (!(await this.store.markReady(id, ref))) throw new Error('workspace was stopped while being created');
+    } catch (err) {
+      if (ref) await this.driver.remove(ref).catch(() => undefined);
+      await this.store.release(id);
+      this.events.publish(id, 'failed', req.pool.name, 'create failed');
+      this.logger.warn({ err, id, pool: req.pool.name }, 'create failed');
+      throw new BerthError('SERVICE_UNAVAILABLE', 'could not start a container; try again', { retryAfterSeconds: 2, cause: err });
+    }
+    this.events.publish(id, 'created', req.pool.name);
+    return { id, existing: false };
+  }
+}

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@berth/service-kit';
+import type { PoolManagerConfig } from './config.js';
+import { claimMarkerName, isClaimMarked, LABELS, type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
+import type { PoolFiller } from './pool-filler.js';
+import type { PoolRegistry } from './pools.js';
+import type { WorkspaceRecord } from './state/workspace-record.js';
+import type { WorkspaceStore } from './state/workspace-store.js';
+import type { Workspaces } from './workspaces.js';
+
+export interface ReconcileReport {
+  releasedRecords: number;
+  removedOrphans: number;
+  restoredClaims: number;
+  reaped: number;
+}
+
+/**
+ * Docker is the truth. Records without a container are released, containers without a record are
+ * removed (or, when their name marks a claim, restored so a Redis loss never hands them out again),
+ * Redis' derived sets are rebuilt, idle claims reaped and pools refilled.
+ */
+export class Reconciler {
+  constructor(
+    private readonly store: WorkspaceStore,
+    private readonly driver: WorkloadDriver,
+    private readonly pools: PoolRegistry,
+    private readonly workspaces: Workspaces,
+    private readonly filler: PoolFiller,
+    private readonly config: PoolManagerConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  async run(): Promise<ReconcileReport | undefined> {
+    const token = randomUUID();
+    if (!(await this.store.tryLock(token, 60_000))) return undefined;
+    try {
+      return await this.reconcile();
+    } finally {
+      await this.store.unlock(token);
+    }
+  }
+
+  private async reconcile(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { releasedRecords: 0, removedOrphans: 0, restoredClaims: 0, reaped: 0 };
+    const now = Date.now();
+    const containers = await this.driver.list(this.config.BERTH_HOST_ID);
+    const records = new Map((await this.store.all()).map((r) => [r.id, r]));
+    const seen = new Map(containers.map((c) => [c.id, c]));
+
+    for (const r of records.values()) {
+      if (seen.has(r.id)) continue;
+      // A young record may belong to a container created after the listing above.
+      if (now - r.createdAt < this.config.CREATE_GRACE_MS) continue;
+      await this.store.release(r.id);
+      report.releasedRecords += 1;
+    }
+    for (const c of containers) {
+      const r = records.get(c.id);
+      if (!r) {
+        if (isClaimMarked(c.name) && c.running && this.pools.has(c.labels[LABELS.pool] ?? '')) {
+          await this.store.restore(restoredClaim(c, now));
+          report.restoredClaims += 1;
+        } else {
+          await this.driver.remove(c.ref);
+          report.removedOrphans += 1;
+        }
+        continue;
+      }
+      const unusable = !c.running && (r.state === 'warm' || r.state === 'creating');
+      const poolGone = r.state === 'warm' && !this.pools.has(r.pool);
+      if (unusable || poolGone) {
+        await this.workspaces.stop(r.id, unusable ? 'not running' : 'pool removed');
+        report.removedOrphans += 1;
+      } else if (r.state === 'claimed' && !isClaimMarked(c.name)) {
+        await this.driver.rename(c.ref, claimMarkerName(c.id)).catch(() => undefined);
+      }
+    }
+    await this.store.rebuild(this.pools.list.map((p) => p.name));
+    if (this.config.IDLE_TTL_MS > 0) {
+      for (const id of await this.store.idleSince(now - this.config.IDLE_TTL_MS)) {
+        await this.workspaces.stop(id, 'idle');
+        report.reaped += 1;
+      }
+    }
+    this.filler.kickAll();
+    if (report.releasedRecords || report.removedOrphans || report.restoredClaims || report.reaped) this.logger.info(report, 'reconciled');
+    return report;
+  }
+}
+
+function restoredClaim(c: WorkloadInfo, now: number): WorkspaceRecord {
+  return {
+    id: c.id, ref: c.ref, pool: c.labels[LABELS.pool] ?? '', image: c.labels[LABELS.image] ?? '', state: 'claimed',
+    // The owner is not on the container; while every caller is 'default' that is who gets it back.
+    owner: 'default', name: '', requestId: '',
+    ports: JSON.parse(c.labels[LABELS.ports] ?? '{}') as Record<string, number>,
+    memoryMb: Number(c.labels[LABELS.memoryMb] ?? 0), volumeName: c.labels[LABELS.volume] ?? '',
+    createdAt: c.createdAtMs, claimedAt: now, lastActiveAt: now,
+  };
+}

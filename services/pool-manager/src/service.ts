@@ -1,0 +1,68 @@
+import { connectNats, createMetricsRegistry, createRedis, drainNats, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
+import type { PoolManagerConfig } from './config.js';
+import { DockerDriver } from './driver/docker-driver.js';
+import type { WorkloadDriver } from './driver/workload-driver.js';
+import { JetStreamEvents, noEvents } from './events.js';
+import { serveHandlers } from './handlers.js';
+import { registerPoolMetrics } from './metrics.js';
+import { PoolFiller } from './pool-filler.js';
+import { PoolRegistry } from './pools.js';
+import { Provisioner } from './provisioner.js';
+import { Reconciler } from './reconciler.js';
+import { WorkspaceStore } from './state/workspace-store.js';
+import { Workspaces } from './workspaces.js';
+
+export interface PoolManager {
+  reconciler: Reconciler;
+  store: WorkspaceStore;
+  workspaces: Workspaces;
+}
+
+/** Wires pool-manager together; every resource it opens is registered with `onStop`. */
+export async function startPoolManager(
+  config: PoolManagerConfig,
+  logger: Logger,
+  onStop: (s: Stopper) => void,
+  driver: WorkloadDriver = new DockerDriver(config.DOCKER_SOCKET),
+): Promise<PoolManager> {
+  const redis = createRedis({ url: config.REDIS_URL, name: 'pool-manager', logger });
+  onStop(async () => { await redis.quit().catch(() => redis.disconnect()); });
+  const nc = await connectNats({ url: config.NATS_URL, name: `pool-manager-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
+  onStop(() => drainNats(nc));
+
+  await driver.ensureNetwork(config.WORKSPACE_NETWORK);
+  const events = config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, config.BERTH_HOST_ID, logger) : noEvents;
+  const store = new WorkspaceStore(redis, config.BERTH_HOST_ID);
+  const pools = new PoolRegistry(config.POOLS);
+  const provisioner = new Provisioner(store, driver, config, events, logger);
+  const filler = new PoolFiller(store, pools, provisioner, logger);
+  onStop(() => filler.stop());
+  const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger);
+  const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger);
+
+  // Rebuild from Docker before answering anyone, so a restart never serves stale state.
+  await reconciler.run();
+  const timer = setInterval(() => {
+    reconciler.run().catch((err: unknown) => logger.warn({ err }, 'reconcile failed'));
+  }, config.RECONCILE_INTERVAL_MS);
+  onStop(() => clearInterval(timer));
+
+  const registry = createMetricsRegistry('pool-manager');
+  const metrics = registerPoolMetrics(registry, store);
+  const subs = serveHandlers({ nc, workspaces, store, pools, config, metrics, logger });
+  onStop(() => { for (const s of subs) s.unsubscribe(); });
+
+  if (config.HEALTH_PORT > 0) {
+    const health = await startHealthServer({
+      port: config.HEALTH_PORT,
+      host: config.HEALTH_BIND,
+      registry,
+      check: async () => {
+        const checks = { nats: !nc.isClosed(), redis: redis.status === 'ready', docker: await driver.ping() };
+        return { ok: Object.values(checks).every(Boolean), checks };
+      },
+    });
+    onStop(() => new Promise<void>((resolve) => health.close(() => resolve())));
+  }
+  return { reconciler, store, workspaces };
+}

@@ -1,0 +1,139 @@
+// Lua run atomically inside Redis: every state change of a workspace is one script, so a crash
+// of pool-manager can never leave a half-claimed container or a port held by nobody.
+
+/** Registers a workspace (state creating), reserving capacity and host ports in the same step. */
+export const RESERVE = `
+local prefix, id, requestId, owner, name = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local now, reqTtl, maxCount, maxMem, mem = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local lo, hi, offset = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local pool, image, volumeName = ARGV[14], ARGV[15], ARGV[16]
+local containerPorts = cjson.decode(ARGV[17])
+if requestId ~= '' then
+  local existing = redis.call('GET', prefix .. 'req:' .. requestId)
+  if existing then return {'existing', existing} end
+end
+if name ~= '' and redis.call('HEXISTS', prefix .. 'names', owner .. ':' .. name) == 1 then return {'name_conflict', ''} end
+local count = tonumber(redis.call('HGET', prefix .. 'capacity', 'count') or '0')
+local used = tonumber(redis.call('HGET', prefix .. 'capacity', 'memoryMb') or '0')
+if count + 1 > maxCount or used + mem > maxMem then return {'capacity', ''} end
+local range = hi - lo + 1
+local got, portsJson = {}, {}
+local i = 0
+while #got < #containerPorts and i < range do
+  local port = lo + ((offset + i) % range)
+  if redis.call('HSETNX', prefix .. 'ports', port, id) == 1 then table.insert(got, port) end
+  i = i + 1
+end
+if #got < #containerPorts then
+  for _, port in ipairs(got) do redis.call('HDEL', prefix .. 'ports', port) end
+  return {'ports', ''}
+end
+for n, cp in ipairs(containerPorts) do table.insert(portsJson, '"' .. cp .. '":' .. got[n]) end
+redis.call('HINCRBY', prefix .. 'capacity', 'count', 1)
+redis.call('HINCRBY', prefix .. 'capacity', 'memoryMb', mem)
+redis.call('HSET', prefix .. 'ws:' .. id, 'id', id, 'ref', '', 'pool', pool, 'image', image, 'state', 'creating',
+  'owner', owner, 'name', name, 'requestId', requestId, 'ports', '{' .. table.concat(portsJson, ',') .. '}',
+  'memoryMb', mem, 'volumeName', volumeName, 'createdAt', now, 'claimedAt', 0, 'lastActiveAt', 0)
+redis.call('SADD', prefix .. 'all', id)
+if requestId ~= '' then redis.call('SET', prefix .. 'req:' .. requestId, id, 'EX', reqTtl) end
+if name ~= '' then redis.call('HSET', prefix .. 'names', owner .. ':' .. name, id) end
+return {'reserved', id}
+`;
+
+/** Pops the oldest warm workspace of a pool and claims it for a caller, idempotently per requestId. */
+export const CLAIM_WARM = `
+local prefix, pool, requestId, owner, name = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local now, reqTtl = tonumber(ARGV[6]), tonumber(ARGV[7])
+local existing = redis.call('GET', prefix .. 'req:' .. requestId)
+if existing then return {'existing', existing} end
+if name ~= '' and redis.call('HEXISTS', prefix .. 'names', owner .. ':' .. name) == 1 then return {'name_conflict', ''} end
+local id = redis.call('LPOP', prefix .. 'pool:' .. pool .. ':warm')
+while id do
+  if redis.call('HGET', prefix .. 'ws:' .. id, 'state') == 'warm' then break end
+  id = redis.call('LPOP', prefix .. 'pool:' .. pool .. ':warm')
+end
+if not id then return {'empty', ''} end
+redis.call('HSET', prefix .. 'ws:' .. id, 'state', 'claimed', 'owner', owner, 'name', name, 'requestId', requestId,
+  'claimedAt', now, 'lastActiveAt', now)
+redis.call('ZADD', prefix .. 'claimed', now, id)
+redis.call('SET', prefix .. 'req:' .. requestId, id, 'EX', reqTtl)
+if name ~= '' then redis.call('HSET', prefix .. 'names', owner .. ':' .. name, id) end
+local reply = {'claimed', id}
+for _, v in ipairs(redis.call('HGETALL', prefix .. 'ws:' .. id)) do table.insert(reply, v) end
+return reply
+`;
+
+/** creating → warm (into the pool's list) or → claimed (a cold create for a caller). */
+export const MARK_READY = `
+local prefix, id, ref, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local key = prefix .. 'ws:' .. id
+if redis.call('HGET', key, 'state') ~= 'creating' then return 0 end
+if redis.call('HGET', key, 'requestId') == '' then
+  redis.call('HSET', key, 'state', 'warm', 'ref', ref)
+  redis.call('RPUSH', prefix .. 'pool:' .. redis.call('HGET', key, 'pool') .. ':warm', id)
+else
+  redis.call('HSET', key, 'state', 'claimed', 'ref', ref, 'claimedAt', now, 'lastActiveAt', now)
+  redis.call('ZADD', prefix .. 'claimed', now, id)
+end
+return 1
+`;
+
+/** Marks a workspace as stopping (so it can no longer be claimed or used) and returns its record. */
+export const BEGIN_STOP = `
+local key = ARGV[1] .. 'ws:' .. ARGV[2]
+local state = redis.call('HGET', key, 'state')
+if not state then return 0 end
+redis.call('HSET', key, 'state', 'stopping')
+redis.call('LREM', ARGV[1] .. 'pool:' .. redis.call('HGET', key, 'pool') .. ':warm', 0, ARGV[2])
+redis.call('ZREM', ARGV[1] .. 'claimed', ARGV[2])
+return 1
+`;
+
+/** Forgets a workspace whose container is gone: frees its ports, name, capacity and record. */
+export const RELEASE = `
+local prefix, id = ARGV[1], ARGV[2]
+local key = prefix .. 'ws:' .. id
+local h = redis.call('HGETALL', key)
+if #h == 0 then return 0 end
+local r = {}
+for i = 1, #h, 2 do r[h[i]] = h[i + 1] end
+for _, port in pairs(cjson.decode(r.ports or '{}')) do
+  if redis.call('HGET', prefix .. 'ports', port) == id then redis.call('HDEL', prefix .. 'ports', port) end
+end
+local nameField = (r.owner or '') .. ':' .. (r.name or '')
+if r.name and r.name ~= '' and redis.call('HGET', prefix .. 'names', nameField) == id then
+  redis.call('HDEL', prefix .. 'names', nameField)
+end
+redis.call('HINCRBY', prefix .. 'capacity', 'count', -1)
+redis.call('HINCRBY', prefix .. 'capacity', 'memoryMb', -tonumber(r.memoryMb or '0'))
+redis.call('LREM', prefix .. 'pool:' .. (r.pool or '') .. ':warm', 0, id)
+redis.call('ZREM', prefix .. 'claimed', id)
+redis.call('SREM', prefix .. 'all', id)
+redis.call('DEL', key)
+return 1
+`;
+
+/** Recomputes every derived structure (ports, capacity, warm lists, claimed set, names) from the records. */
+export const REBUILD = `
+local prefix = ARGV[1]
+for _, pool in ipairs(cjson.decode(ARGV[2])) do redis.call('DEL', prefix .. 'pool:' .. pool .. ':warm') end
+redis.call('DEL', prefix .. 'ports', prefix .. 'capacity', prefix .. 'claimed', prefix .. 'names')
+local count, mem = 0, 0
+for _, id in ipairs(redis.call('SMEMBERS', prefix .. 'all')) do
+  local h = redis.call('HGETALL', prefix .. 'ws:' .. id)
+  if #h == 0 then
+    redis.call('SREM', prefix .. 'all', id)
+  else
+    local r = {}
+    for i = 1, #h, 2 do r[h[i]] = h[i + 1] end
+    count = count + 1
+    mem = mem + tonumber(r.memoryMb or '0')
+    for _, port in pairs(cjson.decode(r.ports or '{}')) do redis.call('HSET', prefix .. 'ports', port, id) end
+    if r.state == 'warm' then redis.call('RPUSH', prefix .. 'pool:' .. r.pool .. ':warm', id) end
+    if r.state == 'claimed' then redis.call('ZADD', prefix .. 'claimed', tonumber(r.lastActiveAt or '0'), id) end
+    if r.name and r.name ~= '' then redis.call('HSET', prefix .. 'names', r.owner .. ':' .. r.name, id) end
+  end
+end
+redis.call('HSET', prefix .. 'capacity', 'count', count, 'memoryMb', mem)
+return count
+`;

@@ -1,0 +1,119 @@
+import type { Redis } from '@berth/service-kit';
+import { hostKeys, type HostKeys } from './keys.js';
+import { BEGIN_STOP, CLAIM_WARM, MARK_READY, REBUILD, RELEASE, RESERVE } from './lua.js';
+import { fromHash, toHash, type WorkspaceRecord } from './workspace-record.js';
+
+export type ReserveOutcome = 'reserved' | 'existing' | 'name_conflict' | 'capacity' | 'ports';
+export type ClaimOutcome = 'claimed' | 'existing' | 'name_conflict' | 'empty';
+
+export interface ReserveArgs {
+  id: string;
+  requestId: string;
+  owner: string;
+  name: string;
+  pool: string;
+  image: string;
+  volumeName: string;
+  memoryMb: number;
+  containerPorts: number[];
+  maxCount: number;
+  maxMemoryMb: number;
+  portRange: [number, number];
+}
+
+const REQUEST_TTL_S = 600;
+
+type Scripted = Redis & Record<'berthReserve' | 'berthClaimWarm' | 'berthMarkReady' | 'berthBeginStop' | 'berthRelease' | 'berthRebuild',
+  (...args: (string | number)[]) => Promise<unknown>>;
+
+/** All of a host's workspace state in Redis; every mutation is one Lua script. */
+export class WorkspaceStore {
+  readonly keys: HostKeys;
+  private readonly redis: Scripted;
+
+  constructor(redis: Redis, hostId: string) {
+    this.keys = hostKeys(hostId);
+    const scripts = { berthReserve: RESERVE, berthClaimWarm: CLAIM_WARM, berthMarkReady: MARK_READY, berthBeginStop: BEGIN_STOP, berthRelease: RELEASE, berthRebuild: REBUILD };
+    for (const [name, lua] of Object.entries(scripts)) {
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+    }
+    this.redis = redis as Scripted;
+  }
+
+  async reserve(a: ReserveArgs): Promise<{ outcome: ReserveOutcome; id: string }> {
+    const [lo, hi] = a.portRange;
+    const offset = Math.floor(Math.random() * (hi - lo + 1));
+    const [outcome, id] = (await this.redis.berthReserve(
+      this.keys.prefix, a.id, a.requestId, a.owner, a.name, Date.now(), REQUEST_TTL_S, a.maxCount, a.maxMemoryMb,
+      a.memoryMb, lo, hi, offset, a.pool, a.image, a.volumeName, JSON.stringify(a.containerPorts),
+    )) as [ReserveOutcome, string];
+    return { outcome, id };
+  }
+
+  /** On 'claimed' the reply carries the claimed record, saving a round trip on the hot path. */
+  async claimWarm(pool: string, requestId: string, owner: string, name: string): Promise<{ outcome: ClaimOutcome; id: string; record?: WorkspaceRecord }> {
+    const [outcome, id, ...flat] = (await this.redis.berthClaimWarm(this.keys.prefix, pool, requestId, owner, name, Date.now(), REQUEST_TTL_S)) as [ClaimOutcome, string, ...string[]];
+    const hash: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+    const record = fromHash(hash);
+    return record ? { outcome, id, record } : { outcome, id };
+  }
+
+  async markReady(id: string, ref: string): Promise<boolean> {
+    return (await this.redis.berthMarkReady(this.keys.prefix, id, ref, Date.now())) === 1;
+  }
+
+  async beginStop(id: string): Promise<boolean> {
+    return (await this.redis.berthBeginStop(this.keys.prefix, id)) === 1;
+  }
+
+  async release(id: string): Promise<void> {
+    await this.redis.berthRelease(this.keys.prefix, id);
+  }
+
+  async rebuild(pools: string[]): Promise<number> {
+    return Number(await this.redis.berthRebuild(this.keys.prefix, JSON.stringify(pools)));
+  }
+
+  async get(id: string): Promise<WorkspaceRecord | undefined> {
+    return fromHash(await this.redis.hgetall(this.keys.workspace(id)));
+  }
+
+  async all(): Promise<WorkspaceRecord[]> {
+    const ids = await this.redis.smembers(this.keys.all);
+    const hashes = await Promise.all(ids.map((id) => this.redis.hgetall(this.keys.workspace(id))));
+    return hashes.map(fromHash).filter((r): r is WorkspaceRecord => r !== undefined);
+  }
+
+  /** Writes a record rebuilt from Docker labels; derived sets follow at the next rebuild(). */
+  async restore(record: WorkspaceRecord): Promise<void> {
+    await this.redis.multi().hset(this.keys.workspace(record.id), toHash(record)).sadd(this.keys.all, record.id).exec();
+  }
+
+  async touch(id: string): Promise<void> {
+    const now = Date.now();
+    await this.redis.multi().hset(this.keys.workspace(id), 'lastActiveAt', now).zadd(this.keys.claimed, 'XX', now, id).exec();
+  }
+
+  async idleSince(cutoffMs: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.claimed, 0, cutoffMs);
+  }
+
+  async capacity(): Promise<{ count: number; memoryMb: number }> {
+    const h = await this.redis.hgetall(this.keys.capacity);
+    return { count: Number(h.count ?? 0), memoryMb: Number(h.memoryMb ?? 0) };
+  }
+
+  async ports(): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.ports);
+  }
+
+  /** A short lock so only one reconcile of this host runs at a time (value is the holder's token). */
+  async tryLock(token: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.reconcileLock, token, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async unlock(token: string): Promise<void> {
+    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.keys.reconcileLock, token);
+  }
+}

@@ -1,0 +1,41 @@
+import type { PoolConfig } from '@berth/contracts';
+import type { PoolManagerConfig } from './config.js';
+import { LABELS, type WorkloadSpec } from './driver/workload-driver.js';
+
+export interface SpecInput {
+  id: string;
+  name: string;
+  pool: PoolConfig;
+  image: string;
+  /** containerPort → hostPort, as reserved in Redis */
+  ports: Record<string, number>;
+  volumeName: string;
+}
+
+/** The engine spec for a workspace; its labels carry everything reconcile needs to rebuild Redis. */
+export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig): WorkloadSpec {
+  const { id, pool } = input;
+  return {
+    id,
+    name: input.name,
+    image: input.image,
+    labels: {
+      [LABELS.managed]: 'true',
+      [LABELS.id]: id,
+      [LABELS.pool]: pool.name,
+      [LABELS.host]: config.BERTH_HOST_ID,
+      [LABELS.ports]: JSON.stringify(input.ports),
+      [LABELS.memoryMb]: String(pool.memoryMb),
+      [LABELS.image]: input.image,
+      ...(input.volumeName && { [LABELS.volume]: input.volumeName }),
+    },
+    cpus: pool.cpus,
+    memoryMb: pool.memoryMb,
+    pids: pool.pids,
+    tmpfsMb: config.WORKSPACE_TMPFS_MB,
+    ports: Object.entries(input.ports).map(([containerPort, hostPort]) => ({ containerPort: Number(containerPort), hostPort })),
+    bindAddress: config.PORT_BIND_ADDRESS,
+    network: config.WORKSPACE_NETWORK,
+    volumeName: input.volumeName || undefined,
+  };
+}

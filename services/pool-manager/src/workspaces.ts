@@ -1,0 +1,127 @@
+import { BerthError, EXEC_OUTPUT_CAP_BYTES, type ContainerView, type CreateContainerReply, type CreateContainerRequest, type ExecRequest, type ExecResult } from '@berth/contracts';
+import type { Logger } from '@berth/service-kit';
+import type { PoolManagerConfig } from './config.js';
+import { claimMarkerName, type WorkloadDriver } from './driver/workload-driver.js';
+import type { EventPublisher } from './events.js';
+import type { PoolFiller } from './pool-filler.js';
+import type { PoolRegistry } from './pools.js';
+import type { Provisioner } from './provisioner.js';
+import { toView, type WorkspaceRecord } from './state/workspace-record.js';
+import type { WorkspaceStore } from './state/workspace-store.js';
+
+const sameList = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What callers do with workspaces: claim (or cold-create), read, exec, delete. */
+export class Workspaces {
+  constructor(
+    private readonly store: WorkspaceStore,
+    private readonly driver: WorkloadDriver,
+    private readonly pools: PoolRegistry,
+    private readonly provisioner: Provisioner,
+    private readonly filler: PoolFiller,
+    private readonly events: EventPublisher,
+    private readonly config: PoolManagerConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  async create(req: CreateContainerRequest): Promise<CreateContainerReply> {
+    const pool = this.pools.resolve(req.pool);
+    const image = req.image ?? pool.image;
+    if (!this.config.ALLOWED_IMAGES.some((prefix) => image.startsWith(prefix))) {
+      throw new BerthError('IMAGE_NOT_ALLOWED', `image ${image} is not in the allowed list`);
+    }
+    const ports = req.ports ?? pool.containerPorts;
+    const requestId = `${req.owner}:${req.requestId}`;
+    const name = req.name ?? '';
+    const fromPool = image === pool.image && sameList(ports, pool.containerPorts) && !req.volumeName;
+
+    if (fromPool) {
+      const claim = await this.store.claimWarm(pool.name, requestId, req.owner, name);
+      if (claim.outcome === 'name_conflict') throw new BerthError('NAME_CONFLICT', `a container named ${name} already exists`);
+      if (claim.outcome === 'existing') return this.awaitClaimed(claim.id, req.owner);
+      this.filler.kick(pool.name);
+      if (claim.outcome === 'claimed' && claim.record) {
+        this.afterClaim(claim.record);
+        return { ...toView(claim.record), warm: true };
+      }
+    }
+    if (!(await this.driver.imageExists(image))) throw new BerthError('IMAGE_NOT_FOUND', `image ${image} is not on this host`);
+    const made = await this.provisioner.provision({
+      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', requestId, owner: req.owner, name, engineName: claimMarkerName,
+    });
+    if (made.existing) return this.awaitClaimed(made.id, req.owner);
+    this.events.publish(made.id, 'claimed', pool.name);
+    return { ...toView(await this.mustGet(made.id)), warm: false };
+  }
+
+  async get(id: string, owner: string): Promise<ContainerView> {
+    return toView(await this.visible(id, owner));
+  }
+
+  async list(owner: string): Promise<ContainerView[]> {
+    const all = await this.store.all();
+    return all.filter((r) => r.state === 'claimed' && r.owner === owner).sort((a, b) => a.claimedAt - b.claimedAt).map(toView);
+  }
+
+  async remove(id: string, owner: string): Promise<void> {
+    await this.visible(id, owner);
+    await this.stop(id, 'deleted');
+  }
+
+  /** Stops any workspace (caller delete, idle reaping, reconcile): container first, then its ports. */
+  async stop(id: string, reason: string): Promise<void> {
+    const record = await this.store.get(id);
+    if (!record || !(await this.store.beginStop(id))) return;
+    if (record.ref) await this.driver.remove(record.ref);
+    await this.store.release(id);
+    this.events.publish(id, 'removed', record.pool, reason);
+    this.filler.kick(record.pool);
+  }
+
+  async exec(req: ExecRequest): Promise<ExecResult> {
+    const record = await this.visible(req.id, req.owner);
+    const argv = typeof req.command === 'string' ? ['sh', '-c', req.command] : req.command;
+    void this.store.touch(record.id).catch(() => undefined);
+    try {
+      return await this.driver.exec(record.ref, argv, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 409) throw new BerthError('CONTAINER_NOT_RUNNING', `container ${req.id} is not running`);
+      if ((err as { statusCode?: number }).statusCode === 404) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${req.id}`);
+      throw err;
+    }
+  }
+
+  private afterClaim(record: WorkspaceRecord): void {
+    this.events.publish(record.id, 'claimed', record.pool);
+    // The engine-side name is the durable claim marker that reconcile reads if Redis loses state.
+    this.driver.rename(record.ref, claimMarkerName(record.id))
+      .catch((err: unknown) => this.logger.warn({ err, id: record.id }, 'claim marker rename failed; reconcile retries'));
+  }
+
+  /** A retried create: wait for the first attempt's container (cold creates take a moment). */
+  private async awaitClaimed(id: string, owner: string): Promise<CreateContainerReply> {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const r = await this.store.get(id);
+      if (!r || r.owner !== owner) break;
+      if (r.state === 'claimed') return { ...toView(r), warm: false };
+      if (r.state !== 'creating') break;
+      await sleep(50);
+    }
+    throw new BerthError('SERVICE_UNAVAILABLE', 'the earlier attempt of this request did not complete; retry with a new request', { retryAfterSeconds: 1 });
+  }
+
+  private async visible(id: string, owner: string): Promise<WorkspaceRecord> {
+    const r = await this.store.get(id);
+    // Someone else's workspace is indistinguishable from a missing one.
+    if (!r || r.state !== 'claimed' || r.owner !== owner) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
+    return r;
+  }
+
+  private async mustGet(id: string): Promise<WorkspaceRecord> {
+    const r = await this.store.get(id);
+    if (!r) throw new BerthError('SERVICE_UNAVAILABLE', 'container vanished while being claimed; retry', { retryAfterSeconds: 1 });
+    return r;
+  }
+}

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import { connectNats, createLogger, drainNats, type NatsConnection, type Stopper } from '@berth/service-kit';
+import { startNatsServer, startRedisServer, type ServerProcess } from '@berth/service-kit/testing';
+import { loadPoolManagerConfig, type PoolManagerConfig } from '../src/config.js';
+import { LABELS } from '../src/driver/workload-driver.js';
+import { startPoolManager, type PoolManager } from '../src/service.js';
+
+export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+
+/** A unique host id and port range per test file, so runs never collide on one engine. */
+export function testHostEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const hostId = `t-${randomBytes(4).toString('hex')}`;
+  // Below the kernel's ephemeral range (32768+), so Docker never finds a port taken by a client socket.
+  const lo = 20100 + Math.floor(Math.random() * 120) * 100;
+  return {
+    BERTH_HOST_ID: hostId,
+    PORT_RANGE: `${lo}-${lo + 99}`,
+    POOLS: JSON.stringify([{ name: 'default', targetSize: 3, minSize: 1, maxCreating: 2, memoryMb: 64, pids: 64 }]),
+    RECONCILE_INTERVAL_MS: '60000',
+    HEALTH_PORT: '0',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export interface Infra {
+  nats: ServerProcess & { url: string };
+  redis: ServerProcess & { url: string };
+  dispose(): Promise<void>;
+}
+
+export async function startInfra(): Promise<Infra> {
+  const [nats, redis] = await Promise.all([startNatsServer(), startRedisServer()]);
+  return { nats, redis, dispose: async () => { await Promise.all([nats.dispose(), redis.dispose()]); } };
+}
+
+export interface RunningPoolManager extends PoolManager {
+  config: PoolManagerConfig;
+  stop(): Promise<void>;
+}
+
+/** pool-manager in this process, against real NATS, Redis and Docker. */
+export async function startInProcess(infra: Infra, env: Record<string, string>): Promise<RunningPoolManager> {
+  const config = loadPoolManagerConfig({ ...env, NATS_URL: infra.nats.url, REDIS_URL: infra.redis.url });
+  const stoppers: Stopper[] = [];
+  const pm = await startPoolManager(config, createLogger('pool-manager', config.LOG_LEVEL), (s) => stoppers.push(s));
+  return {
+    ...pm,
+    config,
+    stop: async () => { for (const s of stoppers.reverse()) await s(); },
+  };
+}
+
+export async function clientNats(infra: Infra): Promise<NatsConnection & { close(): Promise<void> }> {
+  const nc = await connectNats({ url: infra.nats.url, name: 'test-client', logger: createLogger('test', 'warn') });
+  return Object.assign(nc, { close: () => drainNats(nc) });
+}
+
+export async function containersOf(hostId: string, all = true) {
+  return docker.listContainers({ all, filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostId}`] } });
+}
+
+export async function removeAllOf(hostId: string): Promise<void> {
+  const list = await containersOf(hostId);
+  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined | false;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
