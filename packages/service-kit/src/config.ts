@@ -20,9 +20,9 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Record<string,
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
 }
 
-/** Integer from an env string, with bounds. */
+/** Integer from an env string, with bounds. Only plain decimal digits: no `1e3`, `0x10` or blank (which Number() reads as 0). */
 export const envInt = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+  z.string().regex(/^-?\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max)).default(def);
 
 export const envBool = (def: boolean) =>
   z.enum(['true', 'false', '1', '0', 'yes', 'no']).default(def ? 'true' : 'false').transform((v) => v === 'true' || v === '1' || v === 'yes');

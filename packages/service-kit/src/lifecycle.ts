@@ -10,6 +10,7 @@ export interface ServiceHandle {
 /**
  * Starts a service and wires SIGTERM/SIGINT to a graceful stop (stoppers in reverse order,
  * e.g. stop accepting work, drain NATS, quit Redis), with a force-exit timer in case a stopper hangs.
+ * If `start` throws, the stoppers registered so far run, `exit(1)` is called and the error is rethrown.
  */
 export async function runService(opts: {
   name: string;
@@ -38,6 +39,8 @@ export async function runService(opts: {
         }
       }
       clearTimeout(force);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
       opts.logger.info(`${opts.name} stopped`);
     })();
     return stopping;
@@ -55,6 +58,7 @@ export async function runService(opts: {
     opts.logger.fatal({ err }, `${opts.name} failed to start`);
     await stop('start failed');
     exit(1);
+    throw err; // only reached when `exit` does not end the process (tests)
   }
   opts.logger.info(`${opts.name} started`);
   return { stop };

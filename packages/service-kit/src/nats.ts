@@ -1,6 +1,7 @@
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from './logger.js';
+import { settleHandlers } from './rpc.js';
 
 export type { NatsConnection, Subscription } from '@nats-io/transport-node';
 
@@ -34,8 +35,13 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
   return nc;
 }
 
-/** Drains (finishes in-flight handlers, flushes publishes) then closes. Safe to call twice. */
+/**
+ * Stops taking requests, lets the serve() handlers already running reply, flushes publishes,
+ * then closes. Safe to call twice.
+ */
 export async function drainNats(nc: NatsConnection): Promise<void> {
+  if (nc.isClosed() || nc.isDraining()) return;
+  await settleHandlers(nc);
   if (nc.isClosed() || nc.isDraining()) return;
   await nc.drain();
 }

@@ -52,7 +52,12 @@ export async function request<K extends SubjectKey>(
   } catch (err) {
     throw transportError(err, entry.subject);
   }
-  const body = decode(msg.data);
+  let body: unknown;
+  try {
+    body = decode(msg.data);
+  } catch (err) {
+    throw new BerthError('INTERNAL', `malformed reply on ${entry.subject}`, { cause: err });
+  }
   const asError = ErrorBodySchema.safeParse(body);
   if (asError.success) throw BerthError.fromBody(asError.data);
   const reply = entry.reply.safeParse(body);
@@ -68,6 +73,33 @@ export interface HandlerContext {
 export type ParsedRequestOf<K extends SubjectKey> = z.infer<(typeof SUBJECTS)[K]['request']>;
 export type Handler<K extends SubjectKey> = (req: ParsedRequestOf<K>, ctx: HandlerContext) => Promise<ReplyOf<K>>;
 
+/** What serve() has running on a connection, so drainNats can let it finish before closing. */
+interface Served {
+  subs: Set<Subscription>;
+  inFlight: Set<Promise<void>>;
+}
+const servedBy = new WeakMap<NatsConnection, Served>();
+
+function servedOn(nc: NatsConnection): Served {
+  let served = servedBy.get(nc);
+  if (!served) {
+    served = { subs: new Set(), inFlight: new Set() };
+    servedBy.set(nc, served);
+  }
+  return served;
+}
+
+/**
+ * Stops the subscriptions serve() made on `nc` (other members of the queue group take new
+ * requests) and waits until every handler already running has replied. drainNats calls it.
+ */
+export async function settleHandlers(nc: NatsConnection): Promise<void> {
+  const served = servedBy.get(nc);
+  if (!served) return;
+  await Promise.allSettled([...served.subs].map(async (sub) => sub.drain()));
+  while (served.inFlight.size > 0) await Promise.allSettled([...served.inFlight]);
+}
+
 /**
  * Answers a subject in a queue group named after the serving service. Requests and replies are
  * validated; a BerthError travels back with its code; anything else becomes INTERNAL with a
@@ -75,16 +107,24 @@ export type Handler<K extends SubjectKey> = (req: ParsedRequestOf<K>, ctx: Handl
  */
 export function serve<K extends SubjectKey>(nc: NatsConnection, key: K, handler: Handler<K>, logger: Logger): Subscription {
   const entry = SUBJECTS[key];
-  return nc.subscribe(entry.subject, {
+  const served = servedOn(nc);
+  const sub = nc.subscribe(entry.subject, {
     queue: entry.servedBy,
     callback: (err, msg) => {
       if (err) {
         logger.error({ err, subject: entry.subject }, 'subscription error');
         return;
       }
-      void answer(entry.subject, msg, key, handler, logger);
+      const running = answer(entry.subject, msg, key, handler, logger).catch((e: unknown) => {
+        logger.error({ err: e, subject: entry.subject }, 'answer failed');
+      });
+      served.inFlight.add(running);
+      void running.finally(() => served.inFlight.delete(running));
     },
   });
+  served.subs.add(sub);
+  void sub.closed.finally(() => served.subs.delete(sub));
+  return sub;
 }
 
 async function answer<K extends SubjectKey>(subject: string, msg: Msg, key: K, handler: Handler<K>, logger: Logger): Promise<void> {

@@ -53,7 +53,7 @@ export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyRe
     req.log.error({ err }, 'unhandled error');
     return sendError(reply, new BerthError('INTERNAL', 'internal error'));
   }
-  if (httpStatusOf(berth.code) >= 500) req.log.warn({ code: berth.code, msg: berth.message }, 'request failed');
+  if (httpStatusOf(berth.code) >= 500) req.log.warn({ code: berth.code, reason: berth.message }, 'request failed');
   return sendError(reply, berth);
 }
 

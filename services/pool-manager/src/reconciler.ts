@@ -12,6 +12,7 @@ export interface ReconcileReport {
   releasedRecords: number;
   removedOrphans: number;
   restoredClaims: number;
+  resumed: number;
   reaped: number;
 }
 
@@ -31,18 +32,22 @@ export class Reconciler {
     private readonly logger: Logger,
   ) {}
 
-  async run(): Promise<ReconcileReport | undefined> {
+  /**
+   * `startup`: nothing of this host is in flight (one pool-manager per host), so half-done
+   * creates and deletes left by a crashed predecessor are finished at once instead of after the grace.
+   */
+  async run(startup = false): Promise<ReconcileReport | undefined> {
     const token = randomUUID();
     if (!(await this.store.tryLock(token, 60_000))) return undefined;
     try {
-      return await this.reconcile();
+      return await this.reconcile(startup);
     } finally {
       await this.store.unlock(token);
     }
   }
 
-  private async reconcile(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { releasedRecords: 0, removedOrphans: 0, restoredClaims: 0, reaped: 0 };
+  private async reconcile(startup: boolean): Promise<ReconcileReport> {
+    const report: ReconcileReport = { releasedRecords: 0, removedOrphans: 0, restoredClaims: 0, resumed: 0, reaped: 0 };
     const now = Date.now();
     const containers = await this.driver.list(this.config.BERTH_HOST_ID);
     const records = new Map((await this.store.all()).map((r) => [r.id, r]));
@@ -51,8 +56,8 @@ export class Reconciler {
     for (const r of records.values()) {
       if (seen.has(r.id)) continue;
       // A young record may belong to a container created after the listing above.
-      if (now - r.createdAt < this.config.CREATE_GRACE_MS) continue;
-      await this.store.release(r.id);
+      if (!startup && now - r.createdAt < this.config.CREATE_GRACE_MS) continue;
+      await this.workspaces.stop(r.id, 'container gone', { onlyIf: r.state });
       report.releasedRecords += 1;
     }
     for (const c of containers) {
@@ -67,10 +72,19 @@ export class Reconciler {
         }
         continue;
       }
-      const unusable = !c.running && (r.state === 'warm' || r.state === 'creating');
+      const abandoned = (r.state === 'creating' || r.state === 'stopping') && (startup || now - r.createdAt >= this.config.CREATE_GRACE_MS);
+      if (abandoned && r.state === 'creating' && c.running && (await this.store.markReady(r.id, c.ref))) {
+        // Its creator died after starting the container: finish the job (warm, or claimed for the
+        // request that a retry with the same requestId will now receive).
+        report.resumed += 1;
+        continue;
+      }
+      // A container of a live create is briefly not running (between create and start).
+      const unusable = !c.running && (r.state === 'warm' || (r.state === 'creating' && abandoned));
       const poolGone = r.state === 'warm' && !this.pools.has(r.pool);
-      if (unusable || poolGone) {
-        await this.workspaces.stop(r.id, unusable ? 'not running' : 'pool removed');
+      if (unusable || poolGone || abandoned) {
+        const reason = poolGone ? 'pool removed' : abandoned ? 'abandoned' : 'not running';
+        await this.workspaces.stop(r.id, reason, { ref: c.ref, onlyIf: r.state });
         report.removedOrphans += 1;
       } else if (r.state === 'claimed' && !isClaimMarked(c.name)) {
         await this.driver.rename(c.ref, claimMarkerName(c.id)).catch(() => undefined);
@@ -79,12 +93,12 @@ export class Reconciler {
     await this.store.rebuild(this.pools.list.map((p) => p.name));
     if (this.config.IDLE_TTL_MS > 0) {
       for (const id of await this.store.idleSince(now - this.config.IDLE_TTL_MS)) {
-        await this.workspaces.stop(id, 'idle');
+        await this.workspaces.stop(id, 'idle', { onlyIf: 'claimed' });
         report.reaped += 1;
       }
     }
     this.filler.kickAll();
-    if (report.releasedRecords || report.removedOrphans || report.restoredClaims || report.reaped) this.logger.info(report, 'reconciled');
+    if (Object.values(report).some((n) => n > 0)) this.logger.info(report, 'reconciled');
     return report;
   }
 }

@@ -41,7 +41,7 @@ export async function startPoolManager(
   const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger);
 
   // Rebuild from Docker before answering anyone, so a restart never serves stale state.
-  await reconciler.run();
+  await reconciler.run(true);
   const timer = setInterval(() => {
     reconciler.run().catch((err: unknown) => logger.warn({ err }, 'reconcile failed'));
   }, config.RECONCILE_INTERVAL_MS);

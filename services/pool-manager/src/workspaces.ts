@@ -1,4 +1,4 @@
-import { BerthError, EXEC_OUTPUT_CAP_BYTES, type ContainerView, type CreateContainerReply, type CreateContainerRequest, type ExecRequest, type ExecResult } from '@berth/contracts';
+import { BerthError, EXEC_OUTPUT_CAP_BYTES, type WorkspaceState, type ContainerView, type CreateContainerReply, type CreateContainerRequest, type ExecRequest, type ExecResult } from '@berth/contracts';
 import type { Logger } from '@berth/service-kit';
 import type { PoolManagerConfig } from './config.js';
 import { claimMarkerName, type WorkloadDriver } from './driver/workload-driver.js';
@@ -26,6 +26,14 @@ export class Workspaces {
   ) {}
 
   async create(req: CreateContainerRequest): Promise<CreateContainerReply> {
+    const first = await this.createOnce(req);
+    // The earlier attempt of this request died before delivering anything: start afresh, once.
+    const reply = first === 'gone' ? await this.createOnce(req) : first;
+    if (reply === 'gone') throw new BerthError('SERVICE_UNAVAILABLE', 'the container for this request was lost; retry', { retryAfterSeconds: 1 });
+    return reply;
+  }
+
+  private async createOnce(req: CreateContainerRequest): Promise<CreateContainerReply | 'gone'> {
     const pool = this.pools.resolve(req.pool);
     const image = req.image ?? pool.image;
     if (!this.config.ALLOWED_IMAGES.some((prefix) => image.startsWith(prefix))) {
@@ -69,11 +77,16 @@ export class Workspaces {
     await this.stop(id, 'deleted');
   }
 
-  /** Stops any workspace (caller delete, idle reaping, reconcile): container first, then its ports. */
-  async stop(id: string, reason: string): Promise<void> {
+  /**
+   * Stops any workspace (caller delete, idle reaping, reconcile): container first, then its ports.
+   * `ref` names the container when the record does not have it yet (still creating); `onlyIf`
+   * makes the stop conditional on the state the caller saw.
+   */
+  async stop(id: string, reason: string, opts: { ref?: string; onlyIf?: WorkspaceState } = {}): Promise<void> {
     const record = await this.store.get(id);
-    if (!record || !(await this.store.beginStop(id))) return;
-    if (record.ref) await this.driver.remove(record.ref);
+    if (!record || !(await this.store.beginStop(id, opts.onlyIf))) return;
+    const ref = record.ref || opts.ref;
+    if (ref) await this.driver.remove(ref);
     await this.store.release(id);
     this.events.publish(id, 'removed', record.pool, reason);
     this.filler.kick(record.pool);
@@ -100,16 +113,16 @@ export class Workspaces {
   }
 
   /** A retried create: wait for the first attempt's container (cold creates take a moment). */
-  private async awaitClaimed(id: string, owner: string): Promise<CreateContainerReply> {
+  private async awaitClaimed(id: string, owner: string): Promise<CreateContainerReply | 'gone'> {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const r = await this.store.get(id);
-      if (!r || r.owner !== owner) break;
+      if (!r || r.state === 'stopping') return 'gone';
+      if (r.owner !== owner) throw new BerthError('CONTAINER_NOT_FOUND', 'no such request');
       if (r.state === 'claimed') return { ...toView(r), warm: false };
-      if (r.state !== 'creating') break;
       await sleep(50);
     }
-    throw new BerthError('SERVICE_UNAVAILABLE', 'the earlier attempt of this request did not complete; retry with a new request', { retryAfterSeconds: 1 });
+    throw new BerthError('TIMEOUT', 'the earlier attempt of this request is still starting; retry', { retryAfterSeconds: 1 });
   }
 
   private async visible(id: string, owner: string): Promise<WorkspaceRecord> {

@@ -20,12 +20,13 @@ export function containerIdOf(params: unknown): string {
 }
 
 /**
- * A JSON body validated with a contracts schema; errors carry our codes (UNKNOWN_FIELD,
+ * The JSON body validated with a contracts schema; errors carry our codes (UNKNOWN_FIELD,
  * FORBIDDEN_OPTION, INVALID_NAME, VALIDATION_FAILED). `whenAbsent` stands in for a request that
- * sent no body at all.
+ * sent no body at all (fastify leaves null there; a JSON `null` body comes with a content-type).
  */
-export function parseBody<S extends z.ZodType>(schema: S, body: unknown, whenAbsent?: unknown): z.infer<S> {
-  return parseOrThrow(schema, body === undefined ? whenAbsent : body, 'body');
+export function parseBody<S extends z.ZodType>(schema: S, req: FastifyRequest, whenAbsent?: unknown): z.infer<S> {
+  const absent = req.body === undefined || (req.body === null && req.headers['content-type'] === undefined);
+  return parseOrThrow(schema, absent ? whenAbsent : req.body, 'body');
 }
 
 const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;

@@ -74,7 +74,7 @@ export const containerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { back
       },
     },
   }, async (req, reply) => {
-    const body = parseBody(CreateContainerBodySchema, req.body, {});
+    const body = parseBody(CreateContainerBodySchema, req, {});
     const request: CreateContainerRequest = { ...body, requestId: requestIdOf(req), owner: req.owner };
     const created = await createOnceRetried(backend, request, callOptions(req, requestTimeoutMs), req.log);
     return reply.code(201).send(created);

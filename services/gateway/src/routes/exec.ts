@@ -21,7 +21,7 @@ export const execRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend }
     },
   }, async (req) => {
     const id = containerIdOf(req.params);
-    const body = parseBody(ExecBodySchema, req.body);
+    const body = parseBody(ExecBodySchema, req);
     const timeoutMs = body.timeout ?? EXEC_DEFAULT_TIMEOUT_MS;
     return backend.request(
       'containerExec',

@@ -78,11 +78,15 @@ end
 return 1
 `;
 
-/** Marks a workspace as stopping (so it can no longer be claimed or used) and returns its record. */
+/**
+ * Marks a workspace as stopping so it can no longer be claimed or used. With ARGV[3], only if it
+ * is still in that state (reconcile acts on a snapshot that may be stale by now).
+ */
 export const BEGIN_STOP = `
 local key = ARGV[1] .. 'ws:' .. ARGV[2]
 local state = redis.call('HGET', key, 'state')
 if not state then return 0 end
+if ARGV[3] ~= '' and state ~= ARGV[3] then return 0 end
 redis.call('HSET', key, 'state', 'stopping')
 redis.call('LREM', ARGV[1] .. 'pool:' .. redis.call('HGET', key, 'pool') .. ':warm', 0, ARGV[2])
 redis.call('ZREM', ARGV[1] .. 'claimed', ARGV[2])
@@ -103,6 +107,10 @@ end
 local nameField = (r.owner or '') .. ':' .. (r.name or '')
 if r.name and r.name ~= '' and redis.call('HGET', prefix .. 'names', nameField) == id then
   redis.call('HDEL', prefix .. 'names', nameField)
+end
+-- Never delivered to its caller: let a retry of the same request start afresh.
+if r.requestId and r.requestId ~= '' and tonumber(r.claimedAt or '0') == 0 and redis.call('GET', prefix .. 'req:' .. r.requestId) == id then
+  redis.call('DEL', prefix .. 'req:' .. r.requestId)
 end
 redis.call('HINCRBY', prefix .. 'capacity', 'count', -1)
 redis.call('HINCRBY', prefix .. 'capacity', 'memoryMb', -tonumber(r.memoryMb or '0'))

@@ -1,3 +1,4 @@
+import type { WorkspaceState } from '@berth/contracts';
 import type { Redis } from '@berth/service-kit';
 import { hostKeys, type HostKeys } from './keys.js';
 import { BEGIN_STOP, CLAIM_WARM, MARK_READY, REBUILD, RELEASE, RESERVE } from './lua.js';
@@ -63,8 +64,8 @@ export class WorkspaceStore {
     return (await this.redis.berthMarkReady(this.keys.prefix, id, ref, Date.now())) === 1;
   }
 
-  async beginStop(id: string): Promise<boolean> {
-    return (await this.redis.berthBeginStop(this.keys.prefix, id)) === 1;
+  async beginStop(id: string, onlyIf?: WorkspaceState): Promise<boolean> {
+    return (await this.redis.berthBeginStop(this.keys.prefix, id, onlyIf ?? '')) === 1;
   }
 
   async release(id: string): Promise<void> {

@@ -1,0 +1,37 @@
+import { connectNats, createLogger, drainNats, runService, type ServiceHandle } from '@berth/service-kit';
+import { buildApp } from './app.js';
+import { natsBackend } from './backend.js';
+import { loadGatewayConfig } from './config.js';
+
+/**
+ * Loads config, connects to NATS, listens. On SIGTERM/SIGINT: stop listening and finish in-flight
+ * requests first, then drain NATS (stoppers run in reverse order of registration).
+ */
+export async function startServer(env: Record<string, string | undefined> = process.env): Promise<ServiceHandle> {
+  const config = loadGatewayConfig(env);
+  const logger = createLogger('gateway', config.LOG_LEVEL);
+  return runService({
+    name: 'gateway',
+    logger,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    start: async (onStop) => {
+      const nc = await connectNats({
+        url: config.NATS_URL,
+        name: `gateway-${config.BERTH_HOST_ID}`,
+        user: config.NATS_USER,
+        password: config.NATS_PASSWORD,
+        logger,
+      });
+      onStop(() => drainNats(nc));
+      const app = await buildApp({
+        backend: natsBackend(nc, { timeoutMs: config.REQUEST_TIMEOUT_MS }),
+        apiToken: config.BERTH_API_TOKEN,
+        logger,
+        bodyLimitBytes: config.BODY_LIMIT_BYTES,
+        requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+      });
+      onStop(() => app.close());
+      await app.listen({ port: config.BERTH_PORT, host: config.BERTH_BIND });
+    },
+  });
+}

@@ -1,0 +1,69 @@
+import { BerthError, ErrorBodySchema, type ErrorCode } from '@berth/contracts';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AUTH, ID, JSON_HEADERS, build } from './helpers.js';
+
+let app: FastifyInstance | undefined;
+afterEach(async () => { await app?.close(); app = undefined; });
+
+describe('errors from pool-manager', () => {
+  const cases: [ErrorCode, number, number | undefined][] = [
+    ['CONTAINER_NOT_FOUND', 404, undefined],
+    ['CONTAINER_NOT_RUNNING', 409, undefined],
+    ['NAME_CONFLICT', 409, undefined],
+    ['IMAGE_NOT_ALLOWED', 400, undefined],
+    ['CAPACITY_EXHAUSTED', 503, 5],
+    ['PORTS_EXHAUSTED', 503, 2],
+    ['SERVICE_UNAVAILABLE', 503, 1],
+    ['RATE_LIMITED', 429, 30],
+    ['TIMEOUT', 504, undefined],
+  ];
+
+  it.each(cases)('%s → %i (Retry-After %s)', async (code, status, retryAfterSeconds) => {
+    const err = new BerthError(code, `pool-manager says ${code}`, retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
+    ({ app } = await build({ containerGet: () => { throw err; } }));
+    const res = await app.inject({ method: 'GET', url: `/api/containers/${ID}`, headers: AUTH });
+    expect(res.statusCode).toBe(status);
+    expect(res.headers['retry-after']).toBe(retryAfterSeconds === undefined ? undefined : String(retryAfterSeconds));
+    expect(ErrorBodySchema.parse(res.json())).toEqual(err.toBody());
+  });
+
+  it('a subject nobody answers is 503 with Retry-After', async () => {
+    ({ app } = await build({}));
+    const res = await app.inject({ method: 'GET', url: '/api/pools', headers: AUTH });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.json()).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE', retryable: true } });
+  });
+});
+
+describe('a bug is a generic 500', () => {
+  const thrown: [string, () => never][] = [
+    ['a plain Error', () => { throw new Error('secret detail: /srv/berth/db.ts exploded'); }],
+    ['a TypeError', () => { throw new TypeError("Cannot read properties of undefined (reading 'x')"); }],
+    ['a string', () => { throw 'just a string'; }],
+    ['an object with a 500 statusCode', () => { throw Object.assign(new Error('upstream'), { statusCode: 500 }); }],
+  ];
+
+  it.each(thrown)('%s → 500 INTERNAL "internal error", no stack', async (_name, boom) => {
+    ({ app } = await build({ containerExec: boom, poolList: boom }));
+    for (const req of [
+      { method: 'GET' as const, url: '/api/pools', headers: AUTH },
+      { method: 'POST' as const, url: `/api/containers/${ID}/exec`, headers: JSON_HEADERS, payload: { command: 'ls' } },
+    ]) {
+      const res = await app.inject(req);
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error', retryable: true } });
+      expect(res.body).not.toMatch(/\bat |stack|secret|exploded|TypeError|statusCode/);
+    }
+  });
+
+  it('a reply that does not serialise is still our 500', async () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    ({ app } = await build({ poolList: () => cyclic as never }));
+    const res = await app.inject({ method: 'GET', url: '/api/pools', headers: AUTH });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toMatchObject({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+});

@@ -1,0 +1,34 @@
+import { Registry } from '@berth/service-kit';
+import { describe, expect, it } from 'vitest';
+import { AUTH, ID, build, containerView } from './helpers.js';
+
+describe('GET /metrics', () => {
+  it('serves Prometheus text with request durations labelled by route pattern', async () => {
+    const registry = new Registry();
+    const { app } = await build({ containerGet: (req) => containerView(req.id) }, { metrics: registry });
+    await app.inject({ method: 'GET', url: `/api/containers/${ID}`, headers: AUTH });
+    await app.inject({ method: 'GET', url: '/api/containers/ws_ffffffffffffffff' });
+    await app.inject({ method: 'GET', url: '/some/probe/path' });
+    await app.inject({ method: 'GET', url: '/docs/json' });
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    await app.close();
+
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.body).toContain('# TYPE berth_http_request_duration_seconds histogram');
+    expect(res.body).toMatch(/berth_http_request_duration_seconds_count\{method="GET",route="\/api\/containers\/:id",status="200"\} 1/);
+    expect(res.body).toMatch(/route="\/api\/containers\/:id",status="401"\} 1/);
+    expect(res.body).toMatch(/route="unmatched",status="404"\} 1/);
+    expect(res.body).toMatch(/route="\/docs\/json",status="200"\} 1/);
+    expect(res.body).not.toContain(ID);
+    expect(res.body).not.toContain('probe');
+  });
+
+  it('includes the default process metrics of createMetricsRegistry', async () => {
+    const { app } = await build();
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    await app.close();
+    expect(res.body).toContain('berth_process_cpu_seconds_total');
+    expect(res.body).toContain('service="gateway"');
+  });
+});

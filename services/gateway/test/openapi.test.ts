@@ -1,0 +1,82 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from './helpers.js';
+
+interface Operation {
+  security?: Record<string, string[]>[];
+  responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
+  requestBody?: unknown;
+}
+interface Doc {
+  openapi: string;
+  security: Record<string, string[]>[];
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, { type: string; scheme: string }> };
+  paths: Record<string, Record<string, Operation>>;
+}
+
+let app: FastifyInstance;
+let doc: Doc;
+
+beforeAll(async () => {
+  ({ app } = await build());
+  const res = await app.inject({ method: 'GET', url: '/docs/json' });
+  expect(res.statusCode).toBe(200);
+  doc = res.json<Doc>();
+});
+afterAll(async () => { await app.close(); });
+
+const ROUTES: [string, string][] = [
+  ['get', '/health'],
+  ['get', '/metrics'],
+  ['get', '/api/containers'],
+  ['post', '/api/containers'],
+  ['get', '/api/containers/{id}'],
+  ['delete', '/api/containers/{id}'],
+  ['post', '/api/containers/{id}/exec'],
+  ['get', '/api/pools'],
+];
+
+describe('OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    expect(doc.openapi).toBe('3.1.0');
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeTruthy();
+  });
+
+  it('lists every route, and nothing from /docs', () => {
+    for (const [method, path] of ROUTES) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    const listed = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+    expect(listed.sort()).toEqual(ROUTES.map(([m, p]) => `${m} ${p}`).sort());
+  });
+
+  it('has a bearer scheme, required on /api and not on public routes', () => {
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/health']?.get?.security).toEqual([]);
+    expect(doc.paths['/metrics']?.get?.security).toEqual([]);
+    expect(doc.paths['/api/containers']?.get?.security).toBeUndefined();
+  });
+
+  it('documents bodies and error responses with the contracts schemas', () => {
+    const create = doc.paths['/api/containers']?.post;
+    expect(JSON.stringify(create?.requestBody)).toContain('#/components/schemas/CreateContainerBody');
+    expect(create?.responses['201']?.content?.['application/json']?.schema.$ref).toBe('#/components/schemas/CreatedContainer');
+    for (const status of ['400', '401', '413', '415', '500', '503', '504']) {
+      expect(create?.responses[status]?.content?.['application/json']?.schema.$ref, status).toBe('#/components/schemas/ErrorBody');
+    }
+    expect(doc.paths['/api/containers/{id}']?.get?.responses['404']).toBeDefined();
+    for (const name of ['Container', 'ContainerList', 'ExecBody', 'ExecResult', 'PoolList', 'Health', 'ErrorBody', 'WorkspaceId']) {
+      expect(doc.components.schemas[name], name).toBeDefined();
+    }
+  });
+
+  it('keeps the refusal of unknown fields in the body schema', () => {
+    expect(doc.components.schemas.CreateContainerBody).toMatchObject({ additionalProperties: false });
+  });
+
+  it('serves swagger-ui at /docs', async () => {
+    const res = await app.inject({ method: 'GET', url: '/docs/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+  });
+});

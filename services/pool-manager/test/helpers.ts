@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { BerthError, type PoolView } from '@berth/contracts';
+import { request, type NatsConnection } from '@berth/service-kit';
+import { expect } from 'vitest';
+import { LABELS } from '../src/driver/workload-driver.js';
+import { containersOf, docker, waitFor } from './harness.js';
+
+/** A fresh idempotency key, as a real caller would send. */
+export const newRequestId = () => `req-${randomBytes(8).toString('hex')}`;
+
+/** Resolves with the BerthError a promise rejects with; fails the test if it resolves or throws anything else. */
+export async function rejection(p: Promise<unknown>): Promise<BerthError> {
+  const outcome = await p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
+  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.v)}`);
+  expect(outcome.e).toBeInstanceOf(BerthError);
+  return outcome.e as BerthError;
+}
+
+/** The pool as a caller sees it over NATS. */
+export async function poolView(nc: NatsConnection, name = 'default'): Promise<PoolView> {
+  const { pools } = await request(nc, 'poolList', {});
+  const pool = pools.find((p) => p.name === name);
+  if (!pool) throw new Error(`no pool ${name} in poolList`);
+  return pool;
+}
+
+/** Waits until the pool holds `warm` warm containers and none being created. */
+export async function waitForWarm(nc: NatsConnection, warm: number, timeoutMs = 60_000, name = 'default'): Promise<PoolView> {
+  return waitFor(`pool ${name} to hold ${warm} warm`, async () => {
+    const p = await poolView(nc, name);
+    return p.warm === warm && p.creating === 0 && p;
+  }, timeoutMs);
+}
+
+/** Docker's view of one berth workspace, found by its `berth.id` label (not by anything Redis says). */
+export async function dockerByBerthId(hostId: string, id: string) {
+  const matches = (await containersOf(hostId)).filter((c) => c.Labels[LABELS.id] === id);
+  return matches;
+}
+
+export async function inspectByBerthId(hostId: string, id: string) {
+  const [match, ...rest] = await dockerByBerthId(hostId, id);
+  expect(rest, `more than one container labelled ${id}`).toHaveLength(0);
+  if (!match) throw new Error(`no Docker container labelled berth.id=${id}`);
+  return docker.getContainer(match.Id).inspect();
+}
