@@ -64,6 +64,7 @@ describe('runService', () => {
   it('force-exits with 1 after shutdownTimeoutMs when a stopper hangs', async () => {
     vi.useFakeTimers();
     const { logger, exit, messages } = setup();
+    const before = signalListeners();
     const ran: string[] = [];
     const handle = await runService({
       name: 'svc', logger, shutdownTimeoutMs: 250, exit,
@@ -82,6 +83,9 @@ describe('runService', () => {
     expect(messages()).toContain('graceful stop timed out, forcing exit');
     expect(stopped).toBe(false);
     expect(ran).toEqual([]);
+    // The stop never finishes, so its signal listeners stay; remove them for the tests that follow.
+    process.off('SIGTERM', addedListener(before, 'SIGTERM'));
+    process.off('SIGINT', addedListener(before, 'SIGINT'));
   });
 
   it('does not force-exit after a graceful stop', async () => {

@@ -46,22 +46,28 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // JSON only: a text/plain body is refused with 415 instead of reaching a handler as a string.
   app.removeContentTypeParser('text/plain');
 
+  const auth = bearerAuth(opts.apiToken);
   const routes = new RouteTable();
+  const notFound = notFoundHandler(routes);
   app.addHook('onRoute', (route) => routes.add(route.url, route.method));
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler(routes));
+  app.setNotFoundHandler(notFound);
+  // Unknown routes and wrong methods are answered before the body is read (a bad body cannot turn
+  // a 404 into a 400); under /api only after the token is checked, so a stranger learns nothing.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.is404) return;
+    if (/^\/api([/?]|$)/.test(req.url)) await auth(req);
+    return notFound(req, reply);
+  });
 
   // Swagger first: it documents the routes registered after it.
   await registerOpenApi(app, { version });
   registerMetrics(app, opts.metrics ?? createMetricsRegistry('gateway'));
   await app.register(healthRoutes, { backend: opts.backend, version, startedAt: performance.now() });
 
-  const auth = bearerAuth(opts.apiToken);
   await app.register(async (api) => {
     api.decorateRequest('owner', '');
     api.addHook('onRequest', auth);
-    // Unknown routes under /api also need the token, so they reveal nothing to a stranger.
-    api.setNotFoundHandler({ preValidation: auth }, notFoundHandler(routes));
     const deps = { backend: opts.backend, requestTimeoutMs };
     await api.register(containerRoutes, deps);
     await api.register(execRoutes, deps);

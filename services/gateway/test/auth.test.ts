@@ -47,8 +47,12 @@ describe('bearer auth', () => {
 
   it('needs the token for unknown routes under /api too', async () => {
     ({ app } = await build());
-    const anon = await app.inject({ method: 'GET', url: '/api/nothing-here' });
-    expect(anon.statusCode).toBe(401);
+    for (const url of ['/api/nothing-here', '/api', '/api/', '/api?x=1', '/api/containers/ws_0123456789abcdef/x']) {
+      const anon = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: '{bad' });
+      expect(anon.statusCode, url).toBe(401);
+    }
+    const wrongMethod = await app.inject({ method: 'PUT', url: '/api/containers' });
+    expect(wrongMethod.statusCode).toBe(401);
     const authed = await app.inject({ method: 'GET', url: '/api/nothing-here', headers: AUTH });
     expect(authed.statusCode).toBe(404);
     expect(authed.json()).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { BerthError, ErrorBodySchema, type ErrorCode } from '@berth/contracts';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,5 +66,24 @@ describe('a bug is a generic 500', () => {
     const res = await app.inject({ method: 'GET', url: '/api/pools', headers: AUTH });
     expect(res.statusCode).toBe(500);
     expect(res.json()).toMatchObject({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+});
+
+describe('malformed HTTP', () => {
+  it('is answered in our error format, not fastify\'s', async () => {
+    ({ app } = await build());
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+      let buf = '';
+      socket.on('data', (d: Buffer) => { buf += d.toString(); });
+      socket.on('close', () => resolve(buf));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    const body = ErrorBodySchema.parse(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)));
+    expect(body.error.code).toBe('VALIDATION_FAILED');
   });
 });

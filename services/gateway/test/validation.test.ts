@@ -65,6 +65,8 @@ const cases: Case[] = [
   { name: 'overlong id', method: 'DELETE', url: `/api/containers/${'a'.repeat(500)}`, headers: AUTH, status: 404, code: 'ROUTE_NOT_FOUND' },
   { name: 'exec on a malformed id', method: 'POST', url: '/api/containers/ws_XYZ/exec', headers: JSON_HEADERS, payload: { command: 'ls' }, status: 404, code: 'CONTAINER_NOT_FOUND' },
   { name: 'malformed URL escape', method: 'GET', url: '/api/containers/%zz', headers: AUTH, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'unknown route with a bad body', method: 'POST', url: '/api/nope', headers: JSON_HEADERS, payload: '{bad', status: 404, code: 'ROUTE_NOT_FOUND' },
+  { name: 'unknown route outside /api with a bad body', method: 'POST', url: '/nope', headers: { 'content-type': 'application/json' }, payload: '{bad', status: 404, code: 'ROUTE_NOT_FOUND' },
   { name: 'wrong method', method: 'PUT', url: '/api/containers', headers: JSON_HEADERS, payload: {}, status: 405, code: 'METHOD_NOT_ALLOWED' },
   { name: 'wrong method on an id', method: 'PATCH', url: `/api/containers/${ID}`, headers: JSON_HEADERS, payload: {}, status: 405, code: 'METHOD_NOT_ALLOWED' },
 ];

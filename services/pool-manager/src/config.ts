@@ -26,6 +26,8 @@ export const poolManagerConfigSchema = z.object({
   IDLE_TTL_MS: envInt(30 * 60_000, 0),
   /** A container record older than this without a Docker container is an orphan. */
   CREATE_GRACE_MS: envInt(60_000, 1_000),
+  /** After a claim, wait this long before refilling the pool, so bursts of claims go first. */
+  REFILL_DELAY_MS: envInt(250, 0, 60_000),
   MAX_CONTAINERS: envInt(100, 1, 10_000),
   MAX_MEMORY_MB: envInt(Math.floor(totalMemMb * 0.9), 64),
   DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),

@@ -1,6 +1,7 @@
 import type { HostStatus } from '@berth/contracts';
 import { serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
 import type { PoolManagerConfig } from './config.js';
+import { fitExecResult } from './exec-reply.js';
 import type { PoolMetrics } from './metrics.js';
 import { countByPool } from './pool-filler.js';
 import type { PoolRegistry } from './pools.js';
@@ -41,7 +42,8 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
       await workspaces.remove(req.id, req.owner);
       return { id: req.id, removed: true as const };
     }, logger),
-    serve(nc, 'containerExec', (req) => workspaces.exec(req), logger),
+    // Leave room for the rest of the message; max_payload is what the server accepts in one message.
+    serve(nc, 'containerExec', async (req) => fitExecResult(await workspaces.exec(req), (nc.info?.max_payload ?? 1024 * 1024) - 1024), logger),
     serve(nc, 'poolList', async () => {
       const counts = await countByPool(d.store);
       return {

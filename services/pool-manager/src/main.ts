@@ -1,8 +1,15 @@
-import { createLogger, runService } from '@berth/service-kit';
-import { loadPoolManagerConfig } from './config.js';
+import { ConfigError, createLogger, runService } from '@berth/service-kit';
+import { loadPoolManagerConfig, type PoolManagerConfig } from './config.js';
 import { startPoolManager } from './service.js';
 
-const config = loadPoolManagerConfig();
+let config: PoolManagerConfig;
+try {
+  config = loadPoolManagerConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`pool-manager: ${err.message}`);
+  process.exit(1);
+}
 const logger = createLogger('pool-manager', config.LOG_LEVEL);
 await runService({
   name: 'pool-manager',

@@ -29,6 +29,7 @@ export async function countByPool(store: WorkspaceStore): Promise<Map<string, Po
 export class PoolFiller {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  private readonly delayed = new Map<string, NodeJS.Timeout>();
   private stopped = false;
 
   constructor(
@@ -37,6 +38,20 @@ export class PoolFiller {
     private readonly provisioner: Provisioner,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * Schedules a fill after `delayMs`. Claims kick with a delay so a burst of claims is answered
+   * before Docker starts creating replacements on the same cores.
+   */
+  kickSoon(pool: string, delayMs: number): void {
+    if (this.stopped || this.delayed.has(pool)) return;
+    const timer = setTimeout(() => {
+      this.delayed.delete(pool);
+      this.kick(pool);
+    }, delayMs);
+    timer.unref();
+    this.delayed.set(pool, timer);
+  }
 
   kick(pool: string): void {
     if (this.stopped || !this.pools.has(pool)) return;
@@ -63,13 +78,17 @@ export class PoolFiller {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const t of this.delayed.values()) clearTimeout(t);
     await Promise.allSettled([...this.running.values()]);
   }
 
   private async fill(pool: PoolConfig): Promise<void> {
-    const counts = (await countByPool(this.store)).get(pool.name) ?? { warm: 0, creating: 0, claimed: 0 };
-    const deficit = pool.targetSize - counts.warm - counts.creating;
-    const starts = Math.min(deficit, pool.maxCreating - counts.creating);
+    const mine = (await this.store.all()).filter((r) => r.pool === pool.name);
+    const warm = mine.filter((r) => r.state === 'warm').length;
+    // Only fills become warm; a cold create for a caller (requestId set) is 'creating' too but ends claimed.
+    const creating = mine.filter((r) => r.state === 'creating' && r.requestId === '').length;
+    const deficit = pool.targetSize - warm - creating;
+    const starts = Math.min(deficit, pool.maxCreating - creating);
     if (starts <= 0 || this.stopped) return;
     const results = await Promise.allSettled(
       Array.from({ length: starts }, () =>

@@ -48,7 +48,7 @@ export class Workspaces {
       const claim = await this.store.claimWarm(pool.name, requestId, req.owner, name);
       if (claim.outcome === 'name_conflict') throw new BerthError('NAME_CONFLICT', `a container named ${name} already exists`);
       if (claim.outcome === 'existing') return this.awaitClaimed(claim.id, req.owner);
-      this.filler.kick(pool.name);
+      this.filler.kickSoon(pool.name, this.config.REFILL_DELAY_MS);
       if (claim.outcome === 'claimed' && claim.record) {
         this.afterClaim(claim.record);
         return { ...toView(claim.record), warm: true };
@@ -108,8 +108,11 @@ export class Workspaces {
   private afterClaim(record: WorkspaceRecord): void {
     this.events.publish(record.id, 'claimed', record.pool);
     // The engine-side name is the durable claim marker that reconcile reads if Redis loses state.
-    this.driver.rename(record.ref, claimMarkerName(record.id))
-      .catch((err: unknown) => this.logger.warn({ err, id: record.id }, 'claim marker rename failed; reconcile retries'));
+    // Written just after the reply, with the refill, so a burst of claims is not slowed by Docker.
+    setTimeout(() => {
+      this.driver.rename(record.ref, claimMarkerName(record.id))
+        .catch((err: unknown) => this.logger.warn({ err, id: record.id }, 'claim marker rename failed; reconcile retries'));
+    }, this.config.REFILL_DELAY_MS).unref();
   }
 
   /** A retried create: wait for the first attempt's container (cold creates take a moment). */

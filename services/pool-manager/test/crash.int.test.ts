@@ -4,16 +4,16 @@ import { Redis, request } from '@berth/service-kit';
 import { LABELS } from '../src/driver/workload-driver.js';
 import { hostKeys } from '../src/state/keys.js';
 import { clientNats, containersOf, removeAllOf, startInfra, testHostEnv, waitFor, type Infra } from './harness.js';
-import { PoolManagerProcess } from './pool-manager-process.js';
+import { ServiceProcess } from '@berth/service-kit/testing';
 
 let infra: Infra;
 let env: Record<string, string>;
-let pm: PoolManagerProcess;
+let pm: ServiceProcess;
 
 beforeAll(async () => {
   infra = await startInfra();
   env = { ...testHostEnv({ RECONCILE_INTERVAL_MS: '2000' }), NATS_URL: infra.nats.url, REDIS_URL: infra.redis.url };
-  pm = new PoolManagerProcess(env);
+  pm = new ServiceProcess('pool-manager', env);
   pm.start();
 });
 

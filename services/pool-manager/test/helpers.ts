@@ -3,7 +3,7 @@ import { BerthError, type PoolView } from '@berth/contracts';
 import { request, type NatsConnection } from '@berth/service-kit';
 import { expect } from 'vitest';
 import { LABELS } from '../src/driver/workload-driver.js';
-import { containersOf, docker, waitFor } from './harness.js';
+import { clientNats, containersOf, docker, removeAllOf, startInfra, startInProcess, testHostEnv, waitFor, type Infra, type RunningPoolManager } from './harness.js';
 
 /** A fresh idempotency key, as a real caller would send. */
 export const newRequestId = () => `req-${randomBytes(8).toString('hex')}`;
@@ -43,4 +43,35 @@ export async function inspectByBerthId(hostId: string, id: string) {
   expect(rest, `more than one container labelled ${id}`).toHaveLength(0);
   if (!match) throw new Error(`no Docker container labelled berth.id=${id}`);
   return docker.getContainer(match.Id).inspect();
+}
+
+export interface World {
+  infra: Infra;
+  pm: RunningPoolManager;
+  nc: NatsConnection & { close(): Promise<void> };
+  hostId: string;
+  /** Stops pool-manager, removes every container of this host, stops nats-server and redis-server. */
+  dispose(): Promise<void>;
+}
+
+/** Real nats-server, redis-server and an in-process pool-manager with its own host id and ports. */
+export async function startWorld(env: Record<string, string> = {}): Promise<World> {
+  const infra = await startInfra();
+  let pm: RunningPoolManager | undefined;
+  let nc: (NatsConnection & { close(): Promise<void> }) | undefined;
+  const hostEnv = testHostEnv(env);
+  const dispose = async () => {
+    await nc?.close();
+    await pm?.stop();
+    await removeAllOf(hostEnv.BERTH_HOST_ID!);
+    await infra.dispose();
+  };
+  try {
+    pm = await startInProcess(infra, hostEnv);
+    nc = await clientNats(infra);
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+  return { infra, pm, nc, hostId: pm.config.BERTH_HOST_ID, dispose };
 }

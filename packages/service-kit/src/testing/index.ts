@@ -1,2 +1,3 @@
 export * from './free-port.js';
 export * from './server-process.js';
+export * from './service-process.js';

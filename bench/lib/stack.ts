@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { startNatsServer, startRedisServer, freePort, ServiceProcess, type ServerProcess } from '@berth/service-kit/testing';
+
+export interface LocalStack {
+  url: string;
+  token: string;
+  hostId: string;
+  nats: ServerProcess & { url: string };
+  redis: ServerProcess & { url: string };
+  poolManager: ServiceProcess;
+  gateway: ServiceProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * NATS, Redis, pool-manager and gateway as real processes on loopback: what `scripts/up` runs,
+ * isolated by host id and port range so it can run beside a developer's own berth.
+ */
+export async function startLocalStack(poolEnv: Record<string, string>): Promise<LocalStack> {
+  const [nats, redis, port] = await Promise.all([startNatsServer(), startRedisServer(), freePort()]);
+  const hostId = `b-${randomBytes(4).toString('hex')}`;
+  const token = randomBytes(24).toString('hex');
+  const common = { NATS_URL: nats.url, REDIS_URL: redis.url, BERTH_HOST_ID: hostId, LOG_LEVEL: 'warn' };
+  const poolManager = new ServiceProcess('pool-manager', { ...common, HEALTH_PORT: '0', ...poolEnv });
+  const gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token });
+  poolManager.start();
+  gateway.start();
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline || !poolManager.running || !gateway.running) {
+      throw new Error(`stack did not become healthy:\n${poolManager.output}\n${gateway.output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url, token, hostId, nats, redis, poolManager, gateway,
+    stop: async () => {
+      await gateway.kill('SIGTERM');
+      await poolManager.kill('SIGTERM');
+      removeHostContainers(hostId);
+      await Promise.all([nats.dispose(), redis.dispose()]);
+    },
+  };
+}
+
+/** Removes every container pool-manager made for this host id (with anonymous volumes). */
+export function removeHostContainers(hostId: string): void {
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  if (ids.length) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
+}

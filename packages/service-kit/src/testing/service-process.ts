@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** The monorepo root: the nearest parent holding pnpm-workspace.yaml. */
+export function repoRoot(from = process.cwd()): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('not inside the berth repository');
+    dir = up;
+  }
+  return dir;
+}
+
+/** A berth service (`services/<name>/src/main.ts`) as a real OS process, so tests can kill it. */
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  /** The last 20 kB of its stdout and stderr. */
+  output = '';
+
+  constructor(readonly service: string, private readonly env: Record<string, string>) {}
+
+  start(): void {
+    const main = join(repoRoot(), 'services', this.service, 'src', 'main.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', main], {
+      cwd: repoRoot(),
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (d: Buffer) => { this.output = (this.output + d.toString()).slice(-20_000); };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.child = child;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async kill(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await gone;
+  }
+}
