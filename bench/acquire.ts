@@ -1,7 +1,7 @@
 // pnpm bench:acquire — warm claim through the HTTP API vs a cold `docker run`, measured in one run.
 import { execFileSync } from 'node:child_process';
 import { report } from './lib/report.js';
-import { startLocalStack, type LocalStack } from './lib/stack.js';
+import { startLocalStack, type LocalStack } from '../test/support/local-stack.js';
 import { round, summary } from './lib/stats.js';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 40);

@@ -57,7 +57,7 @@ export class DockerDriver implements WorkloadDriver {
     const seconds = (opts.timeoutMs / 1000).toFixed(3);
     // `timeout -s KILL` inside the workspace kills the command when the time is up.
     const exec = await this.docker.getContainer(ref).exec({
-      Cmd: argv,
+      Cmd: ['timeout', '-s', 'KILL', seconds, ...argv],
       AttachStdout: true,
       AttachStderr: true,
       WorkingDir: '/workspace',
