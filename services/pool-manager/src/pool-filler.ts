@@ -29,7 +29,7 @@ export async function countByPool(store: WorkspaceStore): Promise<Map<string, Po
 export class PoolFiller {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
-  private readonly delayed = new Map<string, NodeJS.Timeout>();
+  private readonly delayed = new Map<string, { timer: NodeJS.Timeout; firstAt: number }>();
   private stopped = false;
 
   constructor(
@@ -40,17 +40,22 @@ export class PoolFiller {
   ) {}
 
   /**
-   * Schedules a fill after `delayMs`. Claims kick with a delay so a burst of claims is answered
-   * before Docker starts creating replacements on the same cores.
+   * Schedules a fill once claims of this pool have paused for `delayMs` (at most 8 × `delayMs`
+   * after the first kick), so a burst of claims is answered before Docker starts creating
+   * replacements on the same cores.
    */
   kickSoon(pool: string, delayMs: number): void {
-    if (this.stopped || this.delayed.has(pool)) return;
+    if (this.stopped) return;
+    const now = Date.now();
+    const pending = this.delayed.get(pool);
+    if (pending) clearTimeout(pending.timer);
+    const firstAt = pending?.firstAt ?? now;
     const timer = setTimeout(() => {
       this.delayed.delete(pool);
       this.kick(pool);
-    }, delayMs);
+    }, Math.max(0, Math.min(delayMs, firstAt + 8 * delayMs - now)));
     timer.unref();
-    this.delayed.set(pool, timer);
+    this.delayed.set(pool, { timer, firstAt });
   }
 
   kick(pool: string): void {
@@ -78,7 +83,7 @@ export class PoolFiller {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.delayed.values()) clearTimeout(t);
+    for (const d of this.delayed.values()) clearTimeout(d.timer);
     await Promise.allSettled([...this.running.values()]);
   }
 

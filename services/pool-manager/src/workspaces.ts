@@ -86,7 +86,7 @@ export class Workspaces {
     const record = await this.store.get(id);
     if (!record || !(await this.store.beginStop(id, opts.onlyIf))) return;
     const ref = record.ref || opts.ref;
-    if (ref) await this.driver.remove(ref);
+    if (ref) await this.removeContainer(id, ref);
     await this.store.release(id);
     this.events.publish(id, 'removed', record.pool, reason);
     this.filler.kick(record.pool);
@@ -105,13 +105,35 @@ export class Workspaces {
     }
   }
 
+  /**
+   * Docker occasionally refuses a removal under load (a rename or kill in flight). One retry; if it
+   * still fails the workspace stays `stopping` and reconcile finishes the job, ports held till then.
+   */
+  private async removeContainer(id: string, ref: string): Promise<void> {
+    try {
+      await this.driver.remove(ref);
+    } catch (first) {
+      this.logger.warn({ err: first, id }, 'container removal failed; retrying');
+      await sleep(250);
+      try {
+        await this.driver.remove(ref);
+      } catch (err) {
+        this.logger.error({ err, id }, 'container removal failed; reconcile will retry');
+        throw new BerthError('SERVICE_UNAVAILABLE', 'the container could not be removed yet; it will be removed shortly', { retryAfterSeconds: 2, cause: err });
+      }
+    }
+  }
+
   private afterClaim(record: WorkspaceRecord): void {
     this.events.publish(record.id, 'claimed', record.pool);
     // The engine-side name is the durable claim marker that reconcile reads if Redis loses state.
     // Written just after the reply, with the refill, so a burst of claims is not slowed by Docker.
     setTimeout(() => {
-      this.driver.rename(record.ref, claimMarkerName(record.id))
-        .catch((err: unknown) => this.logger.warn({ err, id: record.id }, 'claim marker rename failed; reconcile retries'));
+      void (async () => {
+        // Deleted already: renaming would only race Docker's removal.
+        if ((await this.store.get(record.id))?.state !== 'claimed') return;
+        await this.driver.rename(record.ref, claimMarkerName(record.id));
+      })().catch((err: unknown) => this.logger.warn({ err, id: record.id }, 'claim marker rename failed; reconcile retries'));
     }, this.config.REFILL_DELAY_MS).unref();
   }
 

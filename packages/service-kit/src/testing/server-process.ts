@@ -62,10 +62,11 @@ export async function startNatsServer(): Promise<ServerProcess & { url: string }
   return Object.assign(s, { url: `nats://127.0.0.1:${s.port}` });
 }
 
-export async function startRedisServer(opts: { appendonly?: boolean } = {}): Promise<ServerProcess & { url: string }> {
+/** `fsync: 'always'` for tests that crash Redis and count what survived; everysec is production's. */
+export async function startRedisServer(opts: { appendonly?: boolean; fsync?: 'always' | 'everysec' } = {}): Promise<ServerProcess & { url: string }> {
   const s = await ServerProcess.start('redis-server', (port, dir) => [
     '--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '',
-    '--appendonly', opts.appendonly === false ? 'no' : 'yes', '--appendfsync', 'always',
+    '--appendonly', opts.appendonly === false ? 'no' : 'yes', '--appendfsync', opts.fsync ?? 'everysec',
   ]);
   return Object.assign(s, { url: `redis://127.0.0.1:${s.port}` });
 }

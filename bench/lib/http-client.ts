@@ -1,0 +1,35 @@
+import { Agent, request } from 'node:http';
+
+/**
+ * A keep-alive JSON client on node:http, as an agent platform would hold one: the benchmark
+ * measures berth, not the client's connection setup (fetch costs far more per request).
+ */
+export class JsonClient {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 128 });
+  private readonly base: URL;
+
+  constructor(url: string, private readonly token: string) {
+    this.base = new URL(url);
+  }
+
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request({
+        host: this.base.hostname, port: this.base.port, path, method, agent: this.agent,
+        headers: { authorization: `Bearer ${this.token}`, ...(payload !== undefined && { 'content-type': 'application/json' }) },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
