@@ -13,8 +13,6 @@ const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 10);
 const IMAGE = process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest';
 const POOL_SIZE = 40;
 
-let client: JsonClient;
-
 async function api(method: string, path: string, body?: unknown) {
   const res = await client.call(method, path, body);
   if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.json)}`);
@@ -55,7 +53,7 @@ const stack = await startLocalStack({
   POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 8, memoryMb: 64, pids: 64 }]),
   MAX_CONTAINERS: String(POOL_SIZE + CONCURRENCY + 8),
 });
-client = new JsonClient(stack.url, stack.token);
+const client = new JsonClient(stack.url, stack.token);
 try {
   const cold = coldDockerRun();
   let coldFallbacks = 0;

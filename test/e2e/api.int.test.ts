@@ -24,6 +24,7 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
     ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test asserts the fields it reads
   return { status: res.status, headers: res.headers, text, json: JSON.parse(text) as Record<string, any> };
 }
 
