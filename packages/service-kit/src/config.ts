@@ -48,3 +48,14 @@ export const commonConfigShape = {
   BERTH_HOST_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lowercase letters, digits and -').default('local'),
   SHUTDOWN_TIMEOUT_MS: envInt(10_000, 100, 120_000),
 };
+
+/** For a service's main: a ConfigError becomes one readable message and exit code 1, not a stack trace. */
+export function loadConfigOrExit<T>(service: string, load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`${service}: ${err.message}`);
+    process.exit(1);
+  }
+}

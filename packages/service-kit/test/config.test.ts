@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, commonConfigShape, envBool, envInt, envJson, loadConfig } from '../src/index.js';
+import { ConfigError, commonConfigShape, envBool, envInt, envJson, loadConfig, loadConfigOrExit } from '../src/index.js';
 
 const schema = z.object({
   PORT: envInt(8080, 1, 65_535),
@@ -156,5 +156,24 @@ describe('commonConfigShape', () => {
   it('bounds SHUTDOWN_TIMEOUT_MS and checks BERTH_HOST_ID', () => {
     expect(configError({ SHUTDOWN_TIMEOUT_MS: '50' }, common).message).toContain('SHUTDOWN_TIMEOUT_MS:');
     expect(configError({ BERTH_HOST_ID: 'Host_1' }, common).message).toContain('BERTH_HOST_ID:');
+  });
+});
+
+describe('loadConfigOrExit', () => {
+  it('prints the ConfigError message without a stack and exits 1; rethrows anything else', () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const print = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      loadConfigOrExit('svc', () => loadConfig(schema, { API_TOKEN: 'short' }));
+      expect(exit).toHaveBeenCalledWith(1);
+      const printed = String(print.mock.calls[0]?.[0]);
+      expect(printed).toMatch(/^svc: invalid configuration:\n {2}API_TOKEN:/);
+      expect(printed).not.toContain('    at ');
+      expect(() => loadConfigOrExit('svc', () => { throw new Error('boom'); })).toThrow('boom');
+      expect(loadConfigOrExit('svc', () => 42)).toBe(42);
+    } finally {
+      exit.mockRestore();
+      print.mockRestore();
+    }
   });
 });

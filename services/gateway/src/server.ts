@@ -1,4 +1,4 @@
-import { connectNats, createLogger, drainNats, runService, type ServiceHandle } from '@berth/service-kit';
+import { connectNats, createLogger, drainNats, loadConfigOrExit, runService, type ServiceHandle } from '@berth/service-kit';
 import { buildApp } from './app.js';
 import { natsBackend } from './backend.js';
 import { loadGatewayConfig } from './config.js';
@@ -8,7 +8,7 @@ import { loadGatewayConfig } from './config.js';
  * requests first, then drain NATS (stoppers run in reverse order of registration).
  */
 export async function startServer(env: Record<string, string | undefined> = process.env): Promise<ServiceHandle> {
-  const config = loadGatewayConfig(env);
+  const config = loadConfigOrExit('gateway', () => loadGatewayConfig(env));
   const logger = createLogger('gateway', config.LOG_LEVEL);
   return runService({
     name: 'gateway',
