@@ -7,6 +7,9 @@ BASE_IMAGE="${BASE_IMAGE:-berth/base:bookworm}"
 NODE_IMAGE="${NODE_IMAGE:-berth/node:22}"
 WORKSPACE_IMAGE="${WORKSPACE_IMAGE:-berth/workspace:latest}"
 BUSYBOX_IMAGE="${BUSYBOX_IMAGE:-berth/busybox:latest}"
+RUNTIME_IMAGE="${RUNTIME_IMAGE:-berth/runtime:22}"
+NATS_IMAGE="${NATS_IMAGE:-berth/nats:2.9}"
+REDIS_IMAGE="${REDIS_IMAGE:-berth/redis:7}"
 NODE_BIN="${NODE_BIN:-$(command -v node)}"
 export DOCKER_BUILDKIT=0
 
@@ -44,4 +47,46 @@ if have "$WORKSPACE_IMAGE"; then log "$WORKSPACE_IMAGE present"; else
   docker build -q -t "$WORKSPACE_IMAGE" --build-arg NODE_IMAGE="$NODE_IMAGE" \
     -f "$here/images/workspace.Dockerfile" "$here/images" >/dev/null
 fi
+# slim_rootfs <dir> <packages>: Debian packages only unpacked (no dpkg, apt, shell or git), a CA
+# bundle, a writable /tmp and the user berth (1001) that service containers run as.
+slim_rootfs() {
+  local dir="$1" pkgs="$2"
+  mmdebstrap --quiet --variant=extract --include="$pkgs" bookworm "$dir"
+  rm -rf "$dir"/usr/share/{doc,man,info,locale,lintian} "$dir"/var/cache/apt "$dir"/var/lib/apt "$dir"/etc/apt
+  mkdir -p "$dir/etc/ssl/certs" "$dir/tmp" "$dir/data"
+  chmod 1777 "$dir/tmp"
+  if [ -d "$dir/usr/share/ca-certificates" ]; then
+    find "$dir/usr/share/ca-certificates" -name '*.crt' -exec cat {} + >"$dir/etc/ssl/certs/ca-certificates.crt"
+  fi
+  printf 'root:x:0:0:root:/root:/usr/sbin/nologin\nberth:x:1001:1001:berth:/data:/usr/sbin/nologin\n' >"$dir/etc/passwd"
+  printf 'root:x:0:\nberth:x:1001:\n' >"$dir/etc/group"
+  chown 1001:1001 "$dir/data"
+}
+
+# Service runtime: the slim rootfs plus the Node 22 binary (the full base with git is ~230 MB).
+if have "$RUNTIME_IMAGE" && [ "$(docker image inspect -f '{{index .Config.Labels "berth.node"}}' "$RUNTIME_IMAGE")" = "$node_version" ]; then
+  log "$RUNTIME_IMAGE present ($node_version)"
+else
+  log "building $RUNTIME_IMAGE ($node_version)"
+  slim_rootfs "$tmp/runtime" libc6,libstdc++6,libgcc-s1,tini,ca-certificates
+  mkdir -p "$tmp/runtime/usr/local/bin"; cp -L "$NODE_BIN" "$tmp/runtime/usr/local/bin/node"
+  strip "$tmp/runtime/usr/local/bin/node"   # the npm build ships symbols: ~18 MB
+  tar -C "$tmp/runtime" -c . | docker import -c "LABEL berth.node=$node_version" \
+    -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production' -c 'CMD ["node"]' - "$RUNTIME_IMAGE" >/dev/null
+fi
+
+# NATS and Redis from Debian's packages, with a static busybox for health checks and start scripts.
+infra_image() {
+  local image="$1" pkgs="$2" dir="$tmp/$3"
+  if have "$image"; then log "$image present"; return; fi
+  log "building $image"
+  slim_rootfs "$dir" "$pkgs"
+  cp /bin/busybox "$dir/usr/bin/busybox"
+  # Debian's redis-server package only adds this link (and init scripts) to redis-tools.
+  if [ -e "$dir/usr/bin/redis-check-rdb" ]; then ln -sf redis-check-rdb "$dir/usr/bin/redis-server"; fi
+  tar -C "$dir" -c . | docker import -c 'ENV PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin' -c 'USER 1001:1001' \
+    -c 'WORKDIR /data' - "$image" >/dev/null
+}
+infra_image "$NATS_IMAGE" nats-server,tini nats
+infra_image "$REDIS_IMAGE" redis-tools,tini redis
 log "done"

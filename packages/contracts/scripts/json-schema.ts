@@ -35,6 +35,7 @@ export function buildSchemaFiles(): Map<string, string> {
     requests[key] = {
       subject: entry.subject,
       servedBy: entry.servedBy,
+      calledBy: entry.calledBy,
       description: entry.description,
       request: `nats.${entry.subject}.request.schema.json`,
       reply: `nats.${entry.subject}.reply.schema.json`,
@@ -46,8 +47,14 @@ export function buildSchemaFiles(): Map<string, string> {
     requests,
     events: {
       stream: contracts.EVENTS.stream,
+      managedBy: contracts.EVENTS.managedBy,
       subjects: contracts.EVENTS.subjects,
-      container: { subject: contracts.EVENTS.container.pattern, schema: 'nats.berth.evt.container.event.schema.json' },
+      container: {
+        subject: contracts.EVENTS.container.pattern,
+        publishers: contracts.EVENTS.container.publishers,
+        subscribers: contracts.EVENTS.container.subscribers,
+        schema: 'nats.berth.evt.container.event.schema.json',
+      },
     },
   };
   files.set('catalogue.json', JSON.stringify(catalogue, null, 2) + '\n');

@@ -19,38 +19,42 @@ export interface RequestSubject<Req extends z.ZodType, Rep extends z.ZodType> {
   subject: string;
   /** Services that answer it (they subscribe in a queue group of this name). */
   servedBy: ServiceName;
+  /** Services that send it; NATS permissions are generated from these lists. */
+  calledBy: readonly ServiceName[];
   request: Req;
   reply: Rep;
   description: string;
 }
 
-export type ServiceName = 'gateway' | 'pool-manager' | 'image-builder' | 'repo-cache' | 'log-streamer' | 'egress';
+export const SERVICE_NAMES = ['gateway', 'pool-manager', 'image-builder', 'repo-cache', 'log-streamer', 'egress'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 function request<Req extends z.ZodType, Rep extends z.ZodType>(
   subject: string,
   servedBy: ServiceName,
+  calledBy: readonly ServiceName[],
   req: Req,
   rep: Rep,
   description: string,
 ): RequestSubject<Req, Rep> {
-  return { kind: 'request', subject, servedBy, request: req, reply: rep, description };
+  return { kind: 'request', subject, servedBy, calledBy, request: req, reply: rep, description };
 }
 
 /** Every request/reply subject berth uses. Other systems read this catalogue, not the code. */
 export const SUBJECTS = {
-  containerCreate: request('berth.container.create', 'pool-manager', CreateContainerRequestSchema, CreateContainerReplySchema,
+  containerCreate: request('berth.container.create', 'pool-manager', ['gateway'], CreateContainerRequestSchema, CreateContainerReplySchema,
     'Claim a warm container from a pool, or cold-create one when the pool is empty.'),
-  containerGet: request('berth.container.get', 'pool-manager', ContainerRefRequestSchema, ContainerViewSchema,
+  containerGet: request('berth.container.get', 'pool-manager', ['gateway'], ContainerRefRequestSchema, ContainerViewSchema,
     'Read one claimed container.'),
-  containerList: request('berth.container.list', 'pool-manager', ListContainersRequestSchema, ContainerListSchema,
+  containerList: request('berth.container.list', 'pool-manager', ['gateway'], ListContainersRequestSchema, ContainerListSchema,
     'List the caller\'s claimed containers.'),
-  containerDelete: request('berth.container.delete', 'pool-manager', ContainerRefRequestSchema, DeleteContainerReplySchema,
+  containerDelete: request('berth.container.delete', 'pool-manager', ['gateway'], ContainerRefRequestSchema, DeleteContainerReplySchema,
     'Remove a claimed container and release its host ports.'),
-  containerExec: request('berth.container.exec', 'pool-manager', ExecRequestSchema, ExecResultSchema,
+  containerExec: request('berth.container.exec', 'pool-manager', ['gateway'], ExecRequestSchema, ExecResultSchema,
     'Run a command with a timeout in a claimed container.'),
-  poolList: request('berth.pool.list', 'pool-manager', EmptyRequestSchema, PoolListSchema,
+  poolList: request('berth.pool.list', 'pool-manager', ['gateway'], EmptyRequestSchema, PoolListSchema,
     'Pools with their configuration and fill level.'),
-  hostStatus: request('berth.host.status', 'pool-manager', EmptyRequestSchema, HostStatusSchema,
+  hostStatus: request('berth.host.status', 'pool-manager', ['gateway'], EmptyRequestSchema, HostStatusSchema,
     'Container counts and capacity of a Docker host.'),
 } as const;
 
@@ -62,8 +66,13 @@ export type ReplyOf<K extends SubjectKey> = z.infer<(typeof SUBJECTS)[K]['reply'
 export const EVENTS = {
   stream: 'EVENTS',
   subjects: ['berth.evt.>'],
+  /** Creates and updates the stream (JetStream API permissions are generated for it). */
+  managedBy: 'pool-manager' as ServiceName,
   container: {
     pattern: 'berth.evt.container.*.*',
+    publishers: ['pool-manager'] as readonly ServiceName[],
+    /** Core NATS subscribers; stream consumers are listed in the stream's own permissions. */
+    subscribers: [] as readonly ServiceName[],
     schema: ContainerEventSchema,
     subject: (id: string, kind: ContainerEventKind) => `berth.evt.container.${id}.${kind}`,
   },

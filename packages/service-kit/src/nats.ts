@@ -1,3 +1,4 @@
+import { inboxPrefix } from '@berth/contracts';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from './logger.js';
@@ -18,7 +19,8 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
   const nc = await connect({
     servers: opts.url.split(','),
     name: opts.name,
-    ...(opts.user !== undefined && { user: opts.user, pass: opts.password ?? '' }),
+    // A user's permissions allow only its own inbox (docker/nats/nats-server.conf).
+    ...(opts.user !== undefined && { user: opts.user, pass: opts.password ?? '', inboxPrefix: inboxPrefix(opts.user) }),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     reconnectJitter: 100,

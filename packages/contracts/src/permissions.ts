@@ -1,0 +1,40 @@
+import { EVENTS, SERVICE_NAMES, SUBJECTS, type ServiceName } from './subjects.js';
+
+/** What one service's NATS user may do, derived from the catalogue. */
+export interface NatsPermissions {
+  publish: string[];
+  subscribe: string[];
+  /** May publish to the reply subject of a request it received (it serves requests). */
+  allowResponses: boolean;
+}
+
+/** Each service's replies arrive under its own inbox prefix, so no user can read another's replies. */
+export const inboxPrefix = (service: string): string => `_INBOX.${service}`;
+
+/** The JetStream API calls the manager of a stream makes: account info, stream info and create. */
+export const streamApiSubjects = (stream: string): string[] => ['$JS.API.INFO', `$JS.API.STREAM.INFO.${stream}`, `$JS.API.STREAM.CREATE.${stream}`];
+
+export function natsPermissions(service: ServiceName): NatsPermissions {
+  const requests = Object.values(SUBJECTS);
+  const calls = requests.filter((r) => r.calledBy.includes(service)).map((r) => r.subject);
+  const serves = requests.filter((r) => r.servedBy === service).map((r) => r.subject);
+  const events = EVENTS.container;
+  const publishesEvents = events.publishers.includes(service);
+  const managesStream = EVENTS.managedBy === service;
+  const publish = [...calls, ...(publishesEvents ? [events.pattern] : []), ...(managesStream ? streamApiSubjects(EVENTS.stream) : [])];
+  // Replies to requests, JetStream publish acks and API answers all come back to the inbox.
+  const needsInbox = calls.length > 0 || publishesEvents || managesStream;
+  const subscribe = [...serves, ...(events.subscribers.includes(service) ? [events.pattern] : []), ...(needsInbox ? [`${inboxPrefix(service)}.>`] : [])];
+  return { publish, subscribe, allowResponses: serves.length > 0 };
+}
+
+/** Services that appear in the catalogue, so they get a NATS user. */
+export function natsServices(): ServiceName[] {
+  return SERVICE_NAMES.filter((s) => {
+    const p = natsPermissions(s);
+    return p.publish.length > 0 || p.subscribe.length > 0;
+  });
+}
+
+/** Environment variable holding a service's NATS password, e.g. NATS_PASSWORD_POOL_MANAGER. */
+export const natsPasswordVar = (service: ServiceName): string => `NATS_PASSWORD_${service.toUpperCase().replaceAll('-', '_')}`;

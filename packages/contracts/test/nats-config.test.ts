@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildNatsConfigFiles } from '../scripts/nats-config.js';
+import { EVENTS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '../src/index.js';
+
+const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const committedDir = join(pkgDir, '..', '..', 'docker', 'nats');
+const files = buildNatsConfigFiles();
+
+describe('natsPermissions', () => {
+  it('gives a user to exactly the services the catalogue names', () => {
+    expect(natsServices()).toEqual(['gateway', 'pool-manager']);
+  });
+
+  it('lets callers publish and servers subscribe to each request subject, and nobody else', () => {
+    for (const entry of Object.values(SUBJECTS)) {
+      for (const service of natsServices()) {
+        const p = natsPermissions(service);
+        expect(p.publish.includes(entry.subject), `${service} publish ${entry.subject}`).toBe(entry.calledBy.includes(service));
+        expect(p.subscribe.includes(entry.subject), `${service} subscribe ${entry.subject}`).toBe(entry.servedBy === service);
+      }
+    }
+  });
+
+  it('keeps replies per service and the JetStream API to the EVENTS stream of its manager', () => {
+    expect(natsPermissions('gateway')).toEqual({
+      publish: Object.values(SUBJECTS).map((e) => e.subject),
+      subscribe: ['_INBOX.gateway.>'],
+      allowResponses: false,
+    });
+    const pm = natsPermissions('pool-manager');
+    expect(pm.allowResponses).toBe(true);
+    expect(pm.publish).toEqual([EVENTS.container.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS']);
+    expect(pm.subscribe).toContain('_INBOX.pool-manager.>');
+    for (const s of natsServices()) {
+      const all = [...natsPermissions(s).publish, ...natsPermissions(s).subscribe];
+      expect(all.filter((x) => x === '>' || x === '_INBOX.>' || x === '$JS.API.>' || x === 'berth.>')).toEqual([]);
+    }
+  });
+});
+
+describe('docker/nats config', () => {
+  it('names every user with its password variable', () => {
+    const conf = files.get('nats-server.conf') ?? '';
+    for (const s of natsServices()) expect(conf).toContain(`user: "${s}"\n      password: $${natsPasswordVar(s)}\n`);
+  });
+
+  it.each([...files.keys()])('committed %s is up to date (run `pnpm nats-config`)', (name) => {
+    expect(readFileSync(join(committedDir, name), 'utf8')).toBe(files.get(name));
+  });
+
+  const tmp = mkdtempSync(join(tmpdir(), 'berth-nats-conf-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  it('write-nats-config.ts writes the files and --check catches drift', async () => {
+    const run = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/write-nats-config.ts', ...args], { cwd: pkgDir });
+    await run(tmp);
+    await expect(run(tmp, '--check')).resolves.toBeDefined();
+    writeFileSync(join(tmp, 'authorization.conf'), 'authorization {}\n');
+    await expect(run(tmp, '--check')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('out of date: authorization.conf') });
+  }, 30_000);
+});

@@ -1,0 +1,143 @@
+import { EVENTS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '@berth/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, dockerStatus, inspect, tcpProbe } from './docker.js';
+import { startDevStack, type TestStack } from './stack.js';
+
+// The dev compose stack from scratch, through its published gateway port, with a fake upstream
+// on a network this test creates playing "the outside".
+let stack: TestStack;
+let outside: string;
+let upstream: { id: string; ip: string };
+const SERVICES = ['nats', 'redis', 'pool-manager', 'gateway'];
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+const ipOn = async (id: string, networkSuffix: string) => {
+  const nets = (await inspect<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>(id)).NetworkSettings.Networks;
+  const name = Object.keys(nets).find((n) => n.endsWith(networkSuffix)) ?? '';
+  return nets[name]?.IPAddress ?? '';
+};
+
+beforeAll(async () => {
+  stack = await startDevStack();
+  outside = `${stack.project}-outside`;
+  await docker('network', 'create', '--label', `berth.test=${stack.project}`, outside);
+  const id = await docker('run', '-d', '--name', `${stack.project}-upstream`, '--network', outside, '--user', '1001', '--cap-drop', 'ALL',
+    'berth/node:22', 'node', '-e', "require('http').createServer((q,s)=>s.end('outside')).listen(8080)");
+  upstream = { id, ip: await ipOn(id, outside) };
+}, 180_000);
+
+afterAll(async () => {
+  if (upstream) await docker('rm', '-f', upstream.id).catch(() => undefined);
+  if (outside) await docker('network', 'rm', outside).catch(() => undefined);
+  if (stack) await stack.down();
+}, 120_000);
+
+describe('dev compose stack', () => {
+  it('brings every service up healthy', async () => {
+    for (const s of SERVICES) {
+      const id = await stack.container(s);
+      expect(id, s).not.toBe('');
+      expect((await inspect<{ State: { Health?: { Status: string } } }>(id)).State.Health?.Status, s).toBe('healthy');
+    }
+  });
+
+  it('claims, execs in and deletes a container through the published gateway port', async () => {
+    const created = await api('POST', '/api/containers', {});
+    expect(created.status).toBe(201);
+    const id = String(created.json.id);
+    const exec = await api('POST', `/api/containers/${id}/exec`, { command: 'echo hello from $(id -u)', timeout: 10_000 });
+    expect(exec.json).toMatchObject({ exitCode: 0, stdout: 'hello from 1000\n' });
+    expect((await api('DELETE', `/api/containers/${id}`)).json).toMatchObject({ id, removed: true });
+    expect((await api('GET', `/api/containers/${id}`)).status).toBe(404);
+  });
+
+  it('keeps a workspace away from NATS, Redis, the services and the outside', async () => {
+    const targets: string[] = [`${upstream.ip}:8080`];
+    for (const [s, port] of [['nats', 4222], ['redis', 6379], ['gateway', 8080], ['pool-manager', 9101]] as const) {
+      targets.push(`${await ipOn(await stack.container(s), '_berth-internal')}:${port}`);
+    }
+    targets.push(`${await ipOn(await stack.container('gateway'), '_berth-edge')}:8080`);
+    const ws = await api('POST', '/api/containers', {});
+    const id = String(ws.json.id);
+    try {
+      const script = `for t in ${targets.join(' ')}; do if timeout 2 bash -c "</dev/tcp/\${t%:*}/\${t#*:}" 2>/dev/null; then echo "open $t"; else echo "closed $t"; fi; done`;
+      const res = await api('POST', `/api/containers/${id}/exec`, { command: ['bash', '-c', script], timeout: 30_000 });
+      expect(res.json.exitCode).toBe(0);
+      expect(String(res.json.stdout).trim().split('\n').sort()).toEqual(targets.map((t) => `closed ${t}`).sort());
+    } finally {
+      await api('DELETE', `/api/containers/${id}`);
+    }
+    // Control: the upstream answers anyone on the outside network (egress's place, later).
+    const probe = await dockerStatus('run', '--rm', '--network', outside, 'berth/node:22', 'node', '-e', tcpProbe(upstream.ip, 8080));
+    expect(probe.ok, probe.out).toBe(true);
+  });
+
+  it('leaves gateway and pool-manager no way to the outside, while they reach NATS', async () => {
+    for (const s of ['gateway', 'pool-manager']) {
+      const id = await stack.container(s);
+      expect((await dockerStatus('exec', id, 'node', '-e', tcpProbe(upstream.ip, 8080))).ok, `${s} → upstream`).toBe(false);
+      expect((await dockerStatus('exec', id, 'node', '-e', tcpProbe('nats', 4222))).ok, `${s} → nats`).toBe(true);
+    }
+  });
+
+  it('refuses every service NATS user the subjects outside its list', async () => {
+    const requestSubjects = Object.values(SUBJECTS).map((e) => e.subject);
+    const event = EVENTS.container.subject('ws_0123456789abcdef', 'claimed');
+    const probes = natsServices().map((s) => {
+      const p = natsPermissions(s);
+      const publishable = (x: string) => p.publish.includes(x) || (x === event && p.publish.includes(EVENTS.container.pattern));
+      const publish = [...requestSubjects, event, '$JS.API.INFO', '$JS.API.STREAM.DELETE.EVENTS', '$JS.API.CONSUMER.CREATE.EVENTS', 'berth.other.thing'];
+      const subscribe = [...requestSubjects, 'berth.evt.>', '>', ...natsServices().map((o) => `_INBOX.${o}.probe`)];
+      return {
+        service: s,
+        expected: {
+          refusedPublish: publish.filter((x) => !publishable(x)).sort(),
+          refusedSubscribe: subscribe.filter((x) => !(p.subscribe.includes(x) || x === `_INBOX.${s}.probe`)).sort(),
+        },
+        probe: { url: 'nats://nats:4222', user: s, password: stack.env[natsPasswordVar(s)] ?? '', publish, subscribe },
+      };
+    });
+    const wrong = { url: 'nats://nats:4222', user: 'gateway', password: 'swrong', publish: [], subscribe: [] };
+    const out = await docker('exec', '-e', `NATS_PROBES=${JSON.stringify([...probes.map((p) => p.probe), wrong])}`,
+      await stack.container('pool-manager'), 'node', '--import', 'tsx', 'test/stack/nats-probe.ts');
+    const results = JSON.parse(out) as { user: string; connected: boolean; refusedPublish: string[]; refusedSubscribe: string[] }[];
+    for (const [i, p] of probes.entries()) {
+      const r = results[i];
+      expect(r?.connected, p.service).toBe(true);
+      expect({ refusedPublish: r?.refusedPublish.sort(), refusedSubscribe: r?.refusedSubscribe.sort() }, p.service).toEqual(p.expected);
+      expect(p.expected.refusedPublish.length + p.expected.refusedSubscribe.length).toBeGreaterThan(5);
+    }
+    expect(results.at(-1)?.connected, 'wrong password').toBe(false);
+  });
+
+  it('hardens every service and workspace container', async () => {
+    const ws = await docker('ps', '-q', '--filter', `label=berth.host=${stack.hostId}`);
+    const wsIds = ws.split('\n').filter(Boolean);
+    expect(wsIds.length).toBeGreaterThan(0);
+    const targets = [...(await Promise.all(SERVICES.map(async (s) => [s, await stack.container(s)] as const))), ...wsIds.map((id) => ['workspace', id] as const)];
+    for (const [name, id] of targets) {
+      const c = await inspect<{
+        Config: { User: string };
+        HostConfig: { CapDrop: string[] | null; SecurityOpt: string[] | null; ReadonlyRootfs: boolean; Memory: number; NanoCpus: number; CpuQuota: number; PidsLimit: number | null; Privileged: boolean };
+        Mounts: { Source: string }[];
+      }>(id);
+      expect(['', 'root', '0'].includes(c.Config.User.split(':')[0] ?? ''), `${name} user ${c.Config.User}`).toBe(false);
+      expect(c.HostConfig.CapDrop, name).toContain('ALL');
+      expect(c.HostConfig.SecurityOpt?.some((o) => o.startsWith('no-new-privileges')), name).toBe(true);
+      expect(c.HostConfig.ReadonlyRootfs, name).toBe(true);
+      expect(c.HostConfig.Privileged, name).toBe(false);
+      expect(c.HostConfig.Memory, name).toBeGreaterThan(0);
+      expect(c.HostConfig.NanoCpus + c.HostConfig.CpuQuota, name).toBeGreaterThan(0);
+      expect(c.HostConfig.PidsLimit ?? 0, name).toBeGreaterThan(0);
+      expect(c.Mounts.some((m) => m.Source.endsWith('docker.sock')), `${name} docker socket`).toBe(name === 'pool-manager');
+    }
+  });
+});
