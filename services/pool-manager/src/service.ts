@@ -38,6 +38,7 @@ export async function startPoolManager(
   const filler = new PoolFiller(store, pools, provisioner, logger);
   onStop(() => filler.stop());
   const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger);
+  onStop(() => workspaces.close());
   const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger);
 
   // Rebuild from Docker before answering anyone, so a restart never serves stale state.

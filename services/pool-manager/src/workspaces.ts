@@ -14,6 +14,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What callers do with workspaces: claim (or cold-create), read, exec, delete. */
 export class Workspaces {
+  private closed = false;
+
   constructor(
     private readonly store: WorkspaceStore,
     private readonly driver: WorkloadDriver,
@@ -24,6 +26,11 @@ export class Workspaces {
     private readonly config: PoolManagerConfig,
     private readonly logger: Logger,
   ) {}
+
+  /** Stops background follow-ups (claim markers) once the service is shutting down. */
+  close(): void {
+    this.closed = true;
+  }
 
   async create(req: CreateContainerRequest): Promise<CreateContainerReply> {
     const first = await this.createOnce(req);
@@ -129,6 +136,7 @@ export class Workspaces {
     // The engine-side name is the durable claim marker that reconcile reads if Redis loses state.
     // Written just after the reply, with the refill, so a burst of claims is not slowed by Docker.
     setTimeout(() => {
+      if (this.closed) return;
       void (async () => {
         // Deleted already: renaming would only race Docker's removal.
         if ((await this.store.get(record.id))?.state !== 'claimed') return;
