@@ -8,3 +8,5 @@ export * from './health.js';
 export * from './messages.js';
 export * from './subjects.js';
 export * from './validation.js';
+export * from './streams.js';
+export * from './tickets.js';
