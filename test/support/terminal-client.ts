@@ -5,11 +5,13 @@ export class TerminalClient {
   output = '';
   frames: unknown[] = [];
   closed: Promise<{ code: number; reason: string }>;
+  private readonly waiters = new Set<() => void>();
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) this.output += data.toString('utf8');
       else this.frames.push(JSON.parse(data.toString('utf8')));
+      for (const wake of this.waiters) wake();
     });
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
@@ -33,15 +35,23 @@ export class TerminalClient {
     this.ws.send(JSON.stringify({ type: 'resize', cols, rows }));
   }
 
-  /** Waits until the output (since `from`) matches. */
-  async waitFor(re: RegExp, timeoutMs = 10_000, from = 0): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = this.output.slice(from).match(re);
-      if (m) return m;
-      if (Date.now() > deadline) throw new Error(`terminal output never matched ${re}: ${JSON.stringify(this.output.slice(-500))}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  /** Waits until the output (since `from`) matches; checked on every frame, so it times echoes exactly. */
+  waitFor(re: RegExp, timeoutMs = 10_000, from = 0): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = this.output.slice(from).match(re);
+        if (!m) return;
+        done();
+        resolve(m);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`terminal output never matched ${re}: ${JSON.stringify(this.output.slice(-500))}`));
+      }, timeoutMs);
+      const done = () => { clearTimeout(timer); this.waiters.delete(check); };
+      this.waiters.add(check);
+      check();
+    });
   }
 
   close(): void {
