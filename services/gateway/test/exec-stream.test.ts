@@ -9,7 +9,7 @@ const URL = `/api/containers/${ID}/exec?stream=true`;
 const apps: { close(): Promise<unknown> }[] = [];
 afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
 
-async function withStreams(onOpen: (s: FakeStream) => void) {
+async function withStreams(onOpen: (s: FakeStream) => void | Promise<void>) {
   const streams = new FakeStreams(onOpen);
   const { app } = await build({}, { streams });
   apps.push(app);
@@ -76,5 +76,18 @@ describe('POST /exec?stream=true', () => {
     res.destroy();
     await new Promise((r) => setTimeout(r, 200));
     expect(s.closed).toBe(true);
+  });
+
+  it('a client that leaves while the command is starting still cancels it', async () => {
+    const { app, streams } = await withStreams(() => new Promise((r) => setTimeout(r, 200)));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: URL, headers: JSON_HEADERS });
+    req.on('error', () => undefined);
+    req.end('{"command":"x"}');
+    await new Promise((r) => setTimeout(r, 50));
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(streams.opened[0]!.closed).toBe(true);
   });
 });

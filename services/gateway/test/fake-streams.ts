@@ -33,12 +33,12 @@ export class FakeStream implements StreamHandle {
 export class FakeStreams implements StreamBackend {
   readonly opened: FakeStream[] = [];
 
-  constructor(private readonly onOpen: (s: FakeStream) => void = () => undefined) {}
+  constructor(private readonly onOpen: (s: FakeStream) => void | Promise<void> = () => undefined) {}
 
   async open<K extends StreamKey>(key: K, data: StreamOpenData<K>): Promise<StreamHandle> {
     const s = new FakeStream(key, data);
-    this.onOpen(s);
     this.opened.push(s);
+    await this.onOpen(s);
     return s;
   }
 }

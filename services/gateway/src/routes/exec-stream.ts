@@ -35,6 +35,11 @@ export async function streamExec(
   const format = sse ? formatters.sse : formatters.ndjson;
   reply.hijack();
   const res = reply.raw;
+  // The client may have left while the command was starting: 'close' has fired already.
+  if (res.destroyed || req.raw.socket?.destroyed === true) {
+    handle.close();
+    return;
+  }
   res.writeHead(200, {
     'content-type': sse ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
     'cache-control': 'no-cache',
