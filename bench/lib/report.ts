@@ -22,13 +22,19 @@ function table(rows: BenchRow[]): string {
 
 /**
  * Prints the result as JSON and as a markdown table, writes bench/results/<name>.json and
- * replaces this benchmark's section of bench/RESULTS.md.
+ * replaces this benchmark's section of bench/RESULTS.md. With `mergeInto`, the figures are merged
+ * into bench/results/<mergeInto>.json, keeping figures other benchmarks wrote there.
  */
-export function report(name: string, figures: Record<string, number>, rows: BenchRow[], detail: unknown): void {
+export function report(name: string, figures: Record<string, number>, rows: BenchRow[], detail: unknown, opts: { mergeInto?: string } = {}): void {
   const root = repoRoot();
   const result = { date: new Date().toISOString(), machine: machine(), figures };
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(root, 'bench', 'results', `${name}.json`), JSON.stringify(result, null, 2) + '\n');
+  const file = join(root, 'bench', 'results', `${opts.mergeInto ?? name}.json`);
+  let kept: Record<string, number> = {};
+  if (opts.mergeInto) {
+    try { kept = (JSON.parse(readFileSync(file, 'utf8')) as { figures?: Record<string, number> }).figures ?? {}; } catch { /* first run */ }
+  }
+  writeFileSync(file, JSON.stringify({ ...result, figures: { ...kept, ...figures } }, null, 2) + '\n');
   const md = table(rows);
   console.log(JSON.stringify({ ...result, detail }, null, 2));
   console.log(`\n${md}\n`);

@@ -55,6 +55,15 @@ describe('dev compose stack', () => {
     const id = String(created.json.id);
     const exec = await api('POST', `/api/containers/${id}/exec`, { command: 'echo hello from $(id -u)', timeout: 10_000 });
     expect(exec.json).toMatchObject({ exitCode: 0, stdout: 'hello from 1000\n' });
+    // A streaming exec needs the generated stream permissions (control subject, gateway inbox).
+    const streamed = await fetch(`${stack.url}/api/containers/${id}/exec?stream=true`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ command: 'echo streamed', timeout: 10_000 }),
+    });
+    const lines = (await streamed.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; data?: string; exitCode?: number });
+    expect(lines.at(-1)).toMatchObject({ type: 'exit', exitCode: 0 });
+    expect(JSON.stringify(lines)).toContain('streamed');
     expect((await api('DELETE', `/api/containers/${id}`)).json).toMatchObject({ id, removed: true });
     expect((await api('GET', `/api/containers/${id}`)).status).toBe(404);
   });

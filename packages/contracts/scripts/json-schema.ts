@@ -18,6 +18,8 @@ export const HTTP_SCHEMAS: Record<string, z.ZodType> = {
   PoolList: contracts.PoolListSchema,
   Health: contracts.HealthSchema,
   ErrorBody: contracts.ErrorBodySchema,
+  ExecStreamEvent: contracts.ExecStreamEventSchema,
+  Ticket: contracts.TicketReplySchema,
 };
 
 /** Every file of `packages/contracts/schemas/`, by name, with its exact content. */
@@ -42,6 +44,8 @@ export function buildSchemaFiles(): Map<string, string> {
     };
   }
   files.set('nats.berth.evt.container.event.schema.json', toJson(contracts.EVENTS.container.schema, 'output'));
+  files.set('nats.berth.stream.ctl.schema.json', toJson(contracts.STREAMS.control.schema, 'output'));
+  files.set('nats.berth.stream.out.schema.json', toJson(contracts.STREAMS.out.schema, 'output'));
   const catalogue = {
     version: contracts.CATALOGUE_VERSION,
     requests,
@@ -55,6 +59,10 @@ export function buildSchemaFiles(): Map<string, string> {
         subscribers: contracts.EVENTS.container.subscribers,
         schema: 'nats.berth.evt.container.event.schema.json',
       },
+    },
+    streams: {
+      control: { subject: contracts.STREAMS.control.pattern, schema: 'nats.berth.stream.ctl.schema.json' },
+      out: { subject: '<inbox given in the open request>', schema: 'nats.berth.stream.out.schema.json' },
     },
   };
   files.set('catalogue.json', JSON.stringify(catalogue, null, 2) + '\n');

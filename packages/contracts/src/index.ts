@@ -9,3 +9,5 @@ export * from './messages.js';
 export * from './subjects.js';
 export * from './validation.js';
 export * from './permissions.js';
+export * from './streams.js';
+export * from './tickets.js';

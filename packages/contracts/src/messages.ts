@@ -19,7 +19,13 @@ export const ListContainersRequestSchema = CallerSchema;
 export type ListContainersRequest = z.infer<typeof ListContainersRequestSchema>;
 
 export const ExecRequestSchema = z
-  .object({ id: WorkspaceIdSchema, command: ExecBodySchema.shape.command, timeoutMs: z.number().int().min(1).max(EXEC_MAX_TIMEOUT_MS) })
+  .object({
+    id: WorkspaceIdSchema,
+    command: ExecBodySchema.shape.command,
+    timeoutMs: z.number().int().min(1).max(EXEC_MAX_TIMEOUT_MS),
+    env: ExecBodySchema.shape.env,
+    cwd: ExecBodySchema.shape.cwd,
+  })
   .extend(CallerSchema.shape);
 export type ExecRequest = z.infer<typeof ExecRequestSchema>;
 

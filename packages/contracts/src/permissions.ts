@@ -1,3 +1,4 @@
+import { STREAMS } from './streams.js';
 import { EVENTS, SERVICE_NAMES, SUBJECTS, type ServiceName } from './subjects.js';
 
 /** What one service's NATS user may do, derived from the catalogue. */
@@ -21,10 +22,16 @@ export function natsPermissions(service: ServiceName): NatsPermissions {
   const events = EVENTS.container;
   const publishesEvents = events.publishers.includes(service);
   const managesStream = EVENTS.managedBy === service;
-  const publish = [...calls, ...(publishesEvents ? [events.pattern] : []), ...(managesStream ? streamApiSubjects(EVENTS.stream) : [])];
+  // Streams: the opener sends control messages; the server publishes output to the opener's inbox.
+  const streamOpens = requests.filter((r) => (STREAMS.openedBy as readonly string[]).includes(r.subject));
+  const opensStreams = streamOpens.some((r) => r.calledBy.includes(service));
+  const servesStreams = streamOpens.some((r) => r.servedBy === service);
+  const streamInboxes = servesStreams ? [...new Set(streamOpens.flatMap((r) => r.calledBy))].map((c) => `${inboxPrefix(c)}.>`) : [];
+  const publish = [...calls, ...(publishesEvents ? [events.pattern] : []), ...(managesStream ? streamApiSubjects(EVENTS.stream) : []),
+    ...(opensStreams ? [STREAMS.control.pattern] : []), ...streamInboxes];
   // Replies to requests, JetStream publish acks and API answers all come back to the inbox.
   const needsInbox = calls.length > 0 || publishesEvents || managesStream;
-  const subscribe = [...serves, ...(events.subscribers.includes(service) ? [events.pattern] : []), ...(needsInbox ? [`${inboxPrefix(service)}.>`] : [])];
+  const subscribe = [...serves, ...(servesStreams ? [STREAMS.control.pattern] : []), ...(events.subscribers.includes(service) ? [events.pattern] : []), ...(needsInbox ? [`${inboxPrefix(service)}.>`] : [])];
   return { publish, subscribe, allowResponses: serves.length > 0 };
 }
 

@@ -12,6 +12,8 @@ import {
   type ContainerEventKind,
 } from './messages.js';
 import { PoolListSchema } from './pools.js';
+import { ExecStreamRequestSchema, StreamOpenedSchema, TerminalOpenRequestSchema } from './streams.js';
+import { TicketCreateRequestSchema, TicketRedeemReplySchema, TicketRedeemRequestSchema, TicketReplySchema } from './tickets.js';
 import { CONTRACTS_VERSION } from './version.js';
 
 export interface RequestSubject<Req extends z.ZodType, Rep extends z.ZodType> {
@@ -52,6 +54,14 @@ export const SUBJECTS = {
     'Remove a claimed container and release its host ports.'),
   containerExec: request('berth.container.exec', 'pool-manager', ['gateway'], ExecRequestSchema, ExecResultSchema,
     'Run a command with a timeout in a claimed container.'),
+  containerExecStream: request('berth.exec.stream', 'pool-manager', ['gateway'], ExecStreamRequestSchema, StreamOpenedSchema,
+    'Start a command whose output streams to the given inbox (see STREAMS for the protocol).'),
+  terminalOpen: request('berth.terminal.open', 'pool-manager', ['gateway'], TerminalOpenRequestSchema, StreamOpenedSchema,
+    'Start an interactive shell on a PTY whose output streams to the given inbox.'),
+  ticketCreate: request('berth.ticket.create', 'pool-manager', ['gateway'], TicketCreateRequestSchema, TicketReplySchema,
+    'Mint a single-use ticket (30 s) for one container\'s stream or terminal; stored hashed in Redis.'),
+  ticketRedeem: request('berth.ticket.redeem', 'pool-manager', ['gateway'], TicketRedeemRequestSchema, TicketRedeemReplySchema,
+    'Redeem a ticket atomically (GETDEL); a used, expired or foreign ticket is UNAUTHORIZED.'),
   poolList: request('berth.pool.list', 'pool-manager', ['gateway'], EmptyRequestSchema, PoolListSchema,
     'Pools with their configuration and fill level.'),
   hostStatus: request('berth.host.status', 'pool-manager', ['gateway'], EmptyRequestSchema, HostStatusSchema,

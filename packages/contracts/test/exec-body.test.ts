@@ -45,7 +45,7 @@ describe('ExecBody', () => {
 
   it('requires a command and refuses unknown fields', () => {
     expect(codeOf({})).toBe('VALIDATION_FAILED');
-    expect(codeOf({ command: 'true', cwd: '/' })).toBe('UNKNOWN_FIELD');
+    expect(codeOf({ command: 'true', shell: 'bash' })).toBe('UNKNOWN_FIELD');
     expect(codeOf({ command: 'true', user: 'root' })).toBe('FORBIDDEN_OPTION');
     expect(codeOf({ command: 42 })).toBe('VALIDATION_FAILED');
   });

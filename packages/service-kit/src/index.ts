@@ -2,6 +2,7 @@ export * from './config.js';
 export * from './logger.js';
 export * from './nats.js';
 export * from './rpc.js';
+export * from './messages.js';
 export * from './redis.js';
 export * from './metrics.js';
 export * from './health.js';

@@ -1,5 +1,5 @@
 import { inboxPrefix } from '@berth/contracts';
-import { connect } from '@nats-io/transport-node';
+import { connect, createInbox } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from './logger.js';
 import { settleHandlers } from './rpc.js';
@@ -12,6 +12,13 @@ export interface NatsOptions {
   user?: string | undefined;
   password?: string | undefined;
   logger: Logger;
+}
+
+const inboxPrefixes = new WeakMap<NatsConnection, string>();
+
+/** A fresh inbox under this connection's own prefix, the only one its NATS user may read. */
+export function newInbox(nc: NatsConnection): string {
+  return createInbox(inboxPrefixes.get(nc));
 }
 
 /** Connects with unbounded reconnect; status changes are logged, never fatal. */
@@ -27,6 +34,7 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
     waitOnFirstConnect: true,
     pingInterval: 10_000,
   });
+  if (opts.user !== undefined) inboxPrefixes.set(nc, inboxPrefix(opts.user));
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'ping') continue;

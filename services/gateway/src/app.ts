@@ -1,6 +1,9 @@
 import { createLogger, createMetricsRegistry, type Logger, type Registry } from '@berth/service-kit';
+import { WS_MAX_MESSAGE_BYTES } from '@berth/contracts';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { bearerAuth } from './auth.js';
+import { TERMINAL_PROTOCOL, bearerOrTicketAuth } from './auth-ticket.js';
 import type { Backend } from './backend.js';
 import { RouteTable, clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './errors.js';
 import { registerMetrics } from './metrics.js';
@@ -9,10 +12,15 @@ import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { healthRoutes } from './routes/health.js';
 import { poolRoutes } from './routes/pools.js';
+import { terminalRoutes } from './routes/terminal.js';
+import { ticketRoutes } from './routes/tickets.js';
+import { unavailableStreams, type StreamBackend } from './streams/stream-backend.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface AppOptions {
   backend: Backend;
+  /** Streaming exec and terminals; without it they answer SERVICE_UNAVAILABLE. */
+  streams?: StreamBackend;
   /** The bearer token every /api request must carry. */
   apiToken: string;
   /** Defaults to a silent logger. */
@@ -64,14 +72,29 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await registerOpenApi(app, { version });
   registerMetrics(app, opts.metrics ?? createMetricsRegistry('gateway'));
   await app.register(healthRoutes, { backend: opts.backend, version, startedAt: performance.now() });
+  await app.register(websocket, {
+    options: {
+      maxPayload: WS_MAX_MESSAGE_BYTES,
+      handleProtocols: (protocols) => (protocols.has(TERMINAL_PROTOCOL) ? TERMINAL_PROTOCOL : false),
+    },
+  });
+  const streams = opts.streams ?? unavailableStreams;
 
   await app.register(async (api) => {
     api.decorateRequest('owner', '');
     api.addHook('onRequest', auth);
     const deps = { backend: opts.backend, requestTimeoutMs };
     await api.register(containerRoutes, deps);
-    await api.register(execRoutes, deps);
+    await api.register(execRoutes, { ...deps, streams });
     await api.register(poolRoutes, deps);
+    await api.register(ticketRoutes, deps);
+  }, { prefix: '/api' });
+
+  // Browsers cannot send the token on a WebSocket: a single-use ticket stands in for it here.
+  await app.register(async (api) => {
+    api.decorateRequest('owner', '');
+    api.addHook('onRequest', bearerOrTicketAuth(opts.apiToken, opts.backend));
+    await api.register(terminalRoutes, { streams });
   }, { prefix: '/api' });
 
   return app;

@@ -2,6 +2,7 @@ import { connectNats, createLogger, drainNats, loadConfigOrExit, runService, typ
 import { buildApp } from './app.js';
 import { natsBackend } from './backend.js';
 import { loadGatewayConfig } from './config.js';
+import { natsStreams } from './streams/nats-streams.js';
 
 /**
  * Loads config, connects to NATS, listens. On SIGTERM/SIGINT: stop listening and finish in-flight
@@ -25,6 +26,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
       onStop(() => drainNats(nc));
       const app = await buildApp({
         backend: natsBackend(nc, { timeoutMs: config.REQUEST_TIMEOUT_MS }),
+        streams: natsStreams(nc, logger, { timeoutMs: config.REQUEST_TIMEOUT_MS }),
         apiToken: config.BERTH_API_TOKEN,
         logger,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,

@@ -34,6 +34,8 @@ const ROUTES: [string, string][] = [
   ['get', '/api/containers/{id}'],
   ['delete', '/api/containers/{id}'],
   ['post', '/api/containers/{id}/exec'],
+  ['post', '/api/containers/{id}/tickets'],
+  ['get', '/api/containers/{id}/terminal'],
   ['get', '/api/pools'],
 ];
 

@@ -10,6 +10,8 @@ import { PoolRegistry } from './pools.js';
 import { Provisioner } from './provisioner.js';
 import { Reconciler } from './reconciler.js';
 import { WorkspaceStore } from './state/workspace-store.js';
+import { serveStreamHandlers } from './streams/stream-handlers.js';
+import { Tickets } from './tickets.js';
 import { Workspaces } from './workspaces.js';
 
 export interface PoolManager {
@@ -51,6 +53,7 @@ export async function startPoolManager(
   const registry = createMetricsRegistry('pool-manager');
   const metrics = registerPoolMetrics(registry, store);
   const subs = serveHandlers({ nc, workspaces, store, pools, config, metrics, logger });
+  subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), logger }));
   onStop(() => { for (const s of subs) s.unsubscribe(); });
 
   if (config.HEALTH_PORT > 0) {

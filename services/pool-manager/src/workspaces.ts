@@ -1,7 +1,9 @@
 import { BerthError, EXEC_OUTPUT_CAP_BYTES, type WorkspaceState, type ContainerView, type CreateContainerReply, type CreateContainerRequest, type ExecRequest, type ExecResult } from '@berth/contracts';
 import type { Logger } from '@berth/service-kit';
 import type { PoolManagerConfig } from './config.js';
+import type { ExecProcess, SpawnOptions } from './driver/exec-process.js';
 import { claimMarkerName, type WorkloadDriver } from './driver/workload-driver.js';
+import { collect, withBackstop } from './exec-run.js';
 import type { EventPublisher } from './events.js';
 import type { PoolFiller } from './pool-filler.js';
 import type { PoolRegistry } from './pools.js';
@@ -10,6 +12,8 @@ import { toView, type WorkspaceRecord } from './state/workspace-record.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 
 const sameList = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+/** A string runs under `sh -c`; an array is argv. */
+export const argvOf = (command: string | string[]) => (typeof command === 'string' ? ['sh', '-c', command] : command);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What callers do with workspaces: claim (or cold-create), read, exec, delete. */
@@ -100,14 +104,19 @@ export class Workspaces {
   }
 
   async exec(req: ExecRequest): Promise<ExecResult> {
-    const record = await this.visible(req.id, req.owner);
-    const argv = typeof req.command === 'string' ? ['sh', '-c', req.command] : req.command;
+    const proc = await this.spawn(req.id, req.owner, withBackstop(argvOf(req.command), req.timeoutMs), { env: req.env, cwd: req.cwd });
+    return collect(proc, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
+  }
+
+  /** Starts a process in a caller's workspace (exec, streaming exec, terminal). */
+  async spawn(id: string, owner: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess> {
+    const record = await this.visible(id, owner);
     void this.store.touch(record.id).catch(() => undefined);
     try {
-      return await this.driver.exec(record.ref, argv, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
+      return await this.driver.spawn(record.ref, argv, opts);
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 409) throw new BerthError('CONTAINER_NOT_RUNNING', `container ${req.id} is not running`);
-      if ((err as { statusCode?: number }).statusCode === 404) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${req.id}`);
+      if ((err as { statusCode?: number }).statusCode === 409) throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id} is not running`);
+      if ((err as { statusCode?: number }).statusCode === 404) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
       throw err;
     }
   }

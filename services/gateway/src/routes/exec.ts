@@ -1,32 +1,43 @@
-import { EXEC_DEFAULT_TIMEOUT_MS, ExecBodySchema, ExecResultSchema } from '@berth/contracts';
+import { EXEC_DEFAULT_TIMEOUT_MS, ExecBodySchema, ExecResultSchema, ExecStreamEventSchema } from '@berth/contracts';
 import type { FastifyPluginAsync } from 'fastify';
-import { API_ERRORS, BODY_ERRORS, ID_PARAMS, errorResponses, okResponse, ref } from '../openapi.js';
+import { API_ERRORS, BODY_ERRORS, ID_PARAMS, errorResponses, ref } from '../openapi.js';
+import type { StreamBackend } from '../streams/stream-backend.js';
 import { callOptions, containerIdOf, parseBody, type RouteDeps } from './common.js';
+import { streamExec } from './exec-stream.js';
+
+const STREAM_DESCRIPTION = 'With `?stream=true` the answer is a stream of `ExecStreamEvent`s as the command runs: NDJSON (`application/x-ndjson`) by default, Server-Sent Events when `Accept: text/event-stream` (event name = `type`, id = sequence). `stdout`/`stderr` events come as output happens; the last is `exit` (or `error`). A slow reader pauses the command (output is never dropped); closing the connection kills the command and everything it started.';
 
 /** How much longer than the command's own timeout the gateway waits for pool-manager's answer. */
 export const EXEC_REPLY_MARGIN_MS = 5_000;
 
-export const execRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend }) => {
+export const execRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend }> = async (app, { backend, streams }) => {
   app.post('/containers/:id/exec', {
     schema: {
       tags: ['containers'],
       summary: 'Run a command',
-      description: `A string runs under \`sh -c\`; an array runs as argv. \`timeout\` is in ms (default ${EXEC_DEFAULT_TIMEOUT_MS}). A command that runs out of time answers 200 with \`timedOut: true\`.`,
+      description: `A string runs under \`sh -c\`; an array runs as argv. \`timeout\` is in ms (default ${EXEC_DEFAULT_TIMEOUT_MS}). A command that runs out of time is killed with every process it started and answers 200 with \`timedOut: true\`. \`env\` adds variables, \`cwd\` sets the directory (default /workspace).\n\n${STREAM_DESCRIPTION}`,
+      querystring: { type: 'object', properties: { stream: { type: 'boolean', description: 'stream output as it happens' } } },
       params: ID_PARAMS,
       body: ref(ExecBodySchema),
       response: {
-        200: okResponse(ExecResultSchema, 'Exit code and output (each stream capped)'),
+        200: {
+          description: 'Exit code and output (each stream capped); with `?stream=true`, a stream of ExecStreamEvent',
+          content: {
+            'application/json': { schema: ref(ExecResultSchema) },
+            'application/x-ndjson': { schema: ref(ExecStreamEventSchema) },
+            'text/event-stream': { schema: ref(ExecStreamEventSchema) },
+          },
+        },
         ...errorResponses(...BODY_ERRORS, 'CONTAINER_NOT_FOUND', 'CONTAINER_NOT_RUNNING', ...API_ERRORS),
       },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const id = containerIdOf(req.params);
     const body = parseBody(ExecBodySchema, req);
     const timeoutMs = body.timeout ?? EXEC_DEFAULT_TIMEOUT_MS;
-    return backend.request(
-      'containerExec',
-      { id, owner: req.owner, command: body.command, timeoutMs },
-      callOptions(req, timeoutMs + EXEC_REPLY_MARGIN_MS),
-    );
+    const data = { id, owner: req.owner, command: body.command, timeoutMs, env: body.env, cwd: body.cwd };
+    const { stream } = (req.query ?? {}) as { stream?: unknown };
+    if (stream === 'true' || stream === '1') return streamExec(streams, data, req, reply, timeoutMs + EXEC_REPLY_MARGIN_MS);
+    return backend.request('containerExec', data, callOptions(req, timeoutMs + EXEC_REPLY_MARGIN_MS));
   });
 };

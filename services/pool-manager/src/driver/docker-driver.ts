@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
-import type { ExecResult } from '@berth/contracts';
-import { CappedOutput } from './capped-output.js';
-import { LABELS, type ExecOptions, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec } from './workload-driver.js';
+import { dockerSpawn } from './docker-exec.js';
+import type { ExecProcess, SpawnOptions } from './exec-process.js';
+import { LABELS, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
 
 const isStatus = (err: unknown, status: number) => (err as { statusCode?: number } | null)?.statusCode === status;
@@ -52,43 +52,8 @@ export class DockerDriver implements WorkloadDriver {
     }));
   }
 
-  async exec(ref: string, argv: string[], opts: ExecOptions): Promise<ExecResult> {
-    const started = performance.now();
-    const seconds = (opts.timeoutMs / 1000).toFixed(3);
-    // `timeout -s KILL` inside the workspace kills the command when the time is up.
-    const exec = await this.docker.getContainer(ref).exec({
-      Cmd: ['timeout', '-s', 'KILL', seconds, ...argv],
-      AttachStdout: true,
-      AttachStderr: true,
-      WorkingDir: '/workspace',
-    });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const stdout = new CappedOutput(opts.maxOutputBytes);
-    const stderr = new CappedOutput(opts.maxOutputBytes);
-    this.docker.modem.demuxStream(stream, stdout, stderr);
-    let backstop: NodeJS.Timeout | undefined;
-    const ended = new Promise<boolean>((resolve) => {
-      stream.once('end', () => resolve(false));
-      stream.once('close', () => resolve(false));
-      stream.once('error', () => resolve(false));
-      backstop = setTimeout(() => resolve(true), opts.timeoutMs + 2_000);
-    });
-    const cutOff = await ended;
-    clearTimeout(backstop);
-    if (cutOff) stream.destroy();
-    const info = cutOff ? undefined : await exec.inspect();
-    const exitCode = info?.ExitCode ?? null;
-    const durationMs = performance.now() - started;
-    return {
-      exitCode,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      stdoutTruncated: stdout.truncated,
-      stderrTruncated: stderr.truncated,
-      truncated: stdout.truncated || stderr.truncated,
-      timedOut: cutOff || (exitCode === 137 && durationMs >= opts.timeoutMs),
-      durationMs: Math.round(durationMs),
-    };
+  spawn(ref: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess> {
+    return dockerSpawn(this.docker, ref, argv, opts);
   }
 
   async imageExists(image: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import type { ExecResult } from '@berth/contracts';
+import type { ExecProcess, SpawnOptions } from './exec-process.js';
 
 /** What berth asks of a container engine. Docker today; Kubernetes is the next implementation. */
 export interface WorkloadSpec {
@@ -28,11 +28,6 @@ export interface WorkloadInfo {
   createdAtMs: number;
 }
 
-export interface ExecOptions {
-  timeoutMs: number;
-  maxOutputBytes: number;
-}
-
 export interface WorkloadDriver {
   /** Creates and starts; returns the engine ref. Removes what it made if start fails. */
   create(spec: WorkloadSpec): Promise<string>;
@@ -41,7 +36,8 @@ export interface WorkloadDriver {
   rename(ref: string, name: string): Promise<void>;
   /** Every berth-managed workload of this host, running or not. */
   list(hostId: string): Promise<WorkloadInfo[]>;
-  exec(ref: string, argv: string[], opts: ExecOptions): Promise<ExecResult>;
+  /** Starts a process in a running workload (as its user, in /workspace unless told otherwise). */
+  spawn(ref: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess>;
   imageExists(image: string): Promise<boolean>;
   ensureNetwork(name: string): Promise<void>;
   ping(): Promise<boolean>;

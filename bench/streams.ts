@@ -1,0 +1,97 @@
+// pnpm bench:streams — exec and terminal through berth beside plain `docker exec`, in one run.
+// Writes its figures into bench/results/streams.json, keeping the log-streaming figures there.
+import { execFileSync } from 'node:child_process';
+import { startLocalStack } from '../test/support/local-stack.js';
+import { TerminalClient } from '../test/support/terminal-client.js';
+import { dockerApiExec } from './lib/docker-api.js';
+import { JsonClient } from './lib/http-client.js';
+import { report } from './lib/report.js';
+import { round, summary } from './lib/stats.js';
+
+const EXECS = Number(process.env.BENCH_EXECS ?? 100);
+const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 20);
+const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES ?? 100);
+const POOL_SIZE = 8;
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await client.call(method, path, body);
+  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.json)}`);
+  return res.json;
+}
+
+async function timed(n: number, fn: () => Promise<unknown> | unknown, warmup = 5): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+async function waitWarm(n: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const { pools } = (await api('GET', '/api/pools')) as { pools: { warm: number }[] };
+    if ((pools[0]?.warm ?? 0) >= n) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`pool did not reach ${n} warm containers`);
+}
+
+const stack = await startLocalStack({
+  POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 4, memoryMb: 64, pids: 64 }]),
+});
+const client = new JsonClient(stack.url, stack.token);
+try {
+  await waitWarm(POOL_SIZE);
+  const id = String((await api('POST', '/api/containers', {})).id);
+  const ref = execFileSync('docker', ['ps', '-q', '--filter', `label=berth.id=${id}`], { encoding: 'utf8' }).trim();
+
+  const berthExec = await timed(EXECS, () => api('POST', `/api/containers/${id}/exec`, { command: ['true'] }));
+  const dockerCli = await timed(Math.min(EXECS, 30), () => execFileSync('docker', ['exec', ref, 'true'], { stdio: 'ignore' }), 2);
+  const dockerApi = await timed(EXECS, () => dockerApiExec(ref, ['true']));
+
+  const claimToResult: number[] = [];
+  for (let i = 0; i < CLAIMS; i++) {
+    await waitWarm(POOL_SIZE - 1);
+    const t0 = performance.now();
+    const c = await api('POST', '/api/containers', {});
+    await api('POST', `/api/containers/${String(c.id)}/exec`, { command: ['true'] });
+    claimToResult.push(performance.now() - t0);
+    await api('DELETE', `/api/containers/${String(c.id)}`);
+  }
+
+  const term = await TerminalClient.open(`${stack.url.replace('http', 'ws')}/api/containers/${id}/terminal`, { token: stack.token });
+  await term.waitFor(/\$ $/);
+  const echo = await timed(KEYSTROKES, async () => {
+    const from = term.output.length;
+    term.type('x');
+    await term.waitFor(/x/, 5_000, from);
+  });
+  term.close();
+
+  const s = { berthExec: summary(berthExec), dockerCli: summary(dockerCli), dockerApi: summary(dockerApi), claimToResult: summary(claimToResult), echo: summary(echo) };
+  const figures = {
+    exec_p50_ms: s.berthExec.p50,
+    exec_p99_ms: s.berthExec.p99,
+    docker_exec_p50_ms: s.dockerCli.p50,
+    docker_exec_api_p50_ms: s.dockerApi.p50,
+    claim_to_first_result_p50_ms: s.claimToResult.p50,
+    terminal_echo_p50_ms: s.echo.p50,
+    terminal_echo_p99_ms: s.echo.p99,
+  };
+  report('streams-exec', figures, [
+    { measure: 'exec `true` via HTTP (p50 / p99)', value: `${s.berthExec.p50} / ${s.berthExec.p99} ms`, baseline: `docker exec CLI ${s.dockerCli.p50} ms, Engine API ${s.dockerApi.p50} ms (p50)` },
+    { measure: 'claim + first exec result via HTTP (p50 / p99)', value: `${s.claimToResult.p50} / ${s.claimToResult.p99} ms`, baseline: `docker run --rm: see acquire` },
+    { measure: 'terminal keystroke echo round trip (p50 / p99)', value: `${s.echo.p50} / ${s.echo.p99} ms`, baseline: '' },
+    { measure: 'exec overhead over the Engine API (p50)', value: `${round(s.berthExec.p50 - s.dockerApi.p50)} ms`, baseline: '' },
+  ], s, { mergeInto: 'streams' });
+} catch (err) {
+  console.error(`pool-manager output:\n${stack.poolManager.output.slice(-4000)}\ngateway output:\n${stack.gateway.output.slice(-2000)}`);
+  throw err;
+} finally {
+  client.close();
+  await stack.stop();
+}

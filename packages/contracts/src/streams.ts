@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { ErrorBodySchema } from './errors.js';
+import { ExecRequestSchema } from './messages.js';
+import { WorkspaceIdSchema } from './names.js';
+
+/*
+ * Streaming over core NATS (exec with ?stream=true, terminals). The gateway subscribes an inbox,
+ * then asks pool-manager to open a stream that publishes to it. Pool-manager sends sequenced
+ * `StreamOut` messages and ends with `end` (or `error`); the gateway sends `StreamControl` messages
+ * on `berth.stream.ctl.<streamId>`: `ack` after it has handed a message to its client, `cancel`
+ * when the client goes away, `keepalive` while idle, and terminal input and resizes.
+ *
+ * Flow control: pool-manager never has more than `window` messages unacknowledged; when the window
+ * is full it stops reading the process output, so a slow client pauses the command (its pipe
+ * fills), nothing is dropped and no side buffers more than `window` messages. A stream whose
+ * gateway sends nothing for STREAM_LEASE_MS (crash, partition) is cancelled by pool-manager.
+ */
+
+export const STREAM_WINDOW_DEFAULT = 16;
+export const STREAM_CHUNK_MAX_BYTES = 32 * 1024;
+export const STREAM_KEEPALIVE_MS = 5_000;
+export const STREAM_LEASE_MS = 20_000;
+
+export const StreamIdSchema = z.string().regex(/^st_[0-9a-f]{24}$/);
+const InboxSchema = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.-]+$/, 'a NATS subject without wildcards');
+
+const StreamOpenShape = {
+  streamId: StreamIdSchema,
+  /** Subject the gateway listens on for this stream's `StreamOut` messages. */
+  inbox: InboxSchema,
+  window: z.number().int().min(1).max(256).default(STREAM_WINDOW_DEFAULT),
+};
+
+export const ExecStreamRequestSchema = ExecRequestSchema.extend(StreamOpenShape);
+export type ExecStreamRequest = z.infer<typeof ExecStreamRequestSchema>;
+
+export const TerminalSizeShape = {
+  cols: z.number().int().min(1).max(1000),
+  rows: z.number().int().min(1).max(1000),
+};
+
+export const TerminalOpenRequestSchema = z.object({
+  id: WorkspaceIdSchema,
+  owner: z.string().min(1).max(100),
+  ...TerminalSizeShape,
+  ...StreamOpenShape,
+});
+export type TerminalOpenRequest = z.infer<typeof TerminalOpenRequestSchema>;
+
+/** Pool-manager's answer once the process runs; output follows on the inbox. */
+export const StreamOpenedSchema = z.object({ streamId: StreamIdSchema });
+export type StreamOpened = z.infer<typeof StreamOpenedSchema>;
+
+const seq = z.number().int().min(1);
+
+/** Pool-manager → gateway, on the inbox. `seq` counts from 1 without gaps. */
+export const StreamOutSchema = z.discriminatedUnion('type', [
+  /** Exec output, decoded as UTF-8 (a character split between reads is never cut). */
+  z.object({ type: z.literal('out'), seq, stream: z.enum(['stdout', 'stderr']), text: z.string() }),
+  /** Terminal output, base64 of raw bytes. */
+  z.object({ type: z.literal('pty'), seq, data: z.base64() }),
+  z.object({
+    type: z.literal('end'),
+    seq,
+    exitCode: z.number().int().nullable(),
+    timedOut: z.boolean(),
+    /** true when the gateway cancelled (client gone) or the lease expired. */
+    cancelled: z.boolean(),
+    durationMs: z.number(),
+  }),
+  z.object({ type: z.literal('error'), seq, error: ErrorBodySchema.shape.error }),
+]).meta({ id: 'StreamOut' });
+export type StreamOut = z.infer<typeof StreamOutSchema>;
+
+/** Gateway → pool-manager, on `berth.stream.ctl.<streamId>`. */
+export const StreamControlSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ack'), seq }),
+  z.object({ type: z.literal('cancel') }),
+  z.object({ type: z.literal('keepalive') }),
+  z.object({ type: z.literal('input'), data: z.base64().max(96 * 1024) }),
+  z.object({ type: z.literal('resize'), ...TerminalSizeShape }),
+]).meta({ id: 'StreamControl' });
+export type StreamControl = z.infer<typeof StreamControlSchema>;
+
+export const STREAMS = {
+  /** Request subjects that open a stream: the caller's inbox then receives `out` messages. */
+  openedBy: ['berth.exec.stream', 'berth.terminal.open'],
+  control: {
+    pattern: 'berth.stream.ctl.*',
+    subject: (streamId: string) => `berth.stream.ctl.${streamId}`,
+    schema: StreamControlSchema,
+  },
+  out: { schema: StreamOutSchema },
+} as const;

@@ -1,0 +1,34 @@
+import { BerthError, TicketSchema } from '@berth/contracts';
+import type { FastifyRequest } from 'fastify';
+import type { Backend } from './backend.js';
+import { bearerAuth } from './auth.js';
+import { containerIdOf } from './routes/common.js';
+
+/** WebSocket subprotocol that carries a ticket: `berth.ticket.<ticket>`, offered beside TERMINAL_PROTOCOL. */
+export const TICKET_PROTOCOL_PREFIX = 'berth.ticket.';
+export const TERMINAL_PROTOCOL = 'berth.terminal.v1';
+
+function ticketOf(req: FastifyRequest): string | undefined {
+  const query = (req.query as Record<string, unknown> | undefined)?.ticket;
+  if (typeof query === 'string') return query;
+  const protocols = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  return protocols.find((p) => p.startsWith(TICKET_PROTOCOL_PREFIX))?.slice(TICKET_PROTOCOL_PREFIX.length);
+}
+
+/**
+ * For routes a browser opens without headers (WebSocket, EventSource): the bearer token when one
+ * is sent, else a single-use ticket for this container (`?ticket=` or a subprotocol), redeemed at
+ * pool-manager. A used, expired or foreign ticket is 401 like a wrong token.
+ */
+export function bearerOrTicketAuth(apiToken: string, backend: Backend): (req: FastifyRequest) => Promise<void> {
+  const bearer = bearerAuth(apiToken);
+  return async (req) => {
+    if (req.headers.authorization !== undefined) return bearer(req);
+    const ticket = TicketSchema.safeParse(ticketOf(req));
+    if (!ticket.success) throw new BerthError('UNAUTHORIZED', 'missing or invalid bearer token or ticket');
+    let id: string;
+    try { id = containerIdOf(req.params); } catch { throw new BerthError('UNAUTHORIZED', 'ticket is unknown, used or expired'); }
+    const { owner } = await backend.request('ticketRedeem', { id, ticket: ticket.data });
+    req.owner = owner;
+  };
+}

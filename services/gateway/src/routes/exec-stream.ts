@@ -1,0 +1,65 @@
+import type { ExecStreamEvent, StreamOut } from '@berth/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { StreamBackend, StreamOpenData } from '../streams/stream-backend.js';
+
+/** The HTTP event for a stream message; undefined for messages an exec never sends. */
+export function toExecEvent(msg: StreamOut): ExecStreamEvent | undefined {
+  switch (msg.type) {
+    case 'out': return { type: msg.stream, data: msg.text };
+    case 'end': return { type: 'exit', exitCode: msg.exitCode, timedOut: msg.timedOut, durationMs: msg.durationMs };
+    case 'error': return { type: 'error', error: { code: msg.error.code, message: msg.error.message, retryable: msg.error.retryable } };
+    default: return undefined;
+  }
+}
+
+export function wantsSse(req: FastifyRequest): boolean {
+  return /(^|,)\s*text\/event-stream/.test(req.headers.accept ?? '');
+}
+
+const formatters = {
+  ndjson: (e: ExecStreamEvent) => `${JSON.stringify(e)}\n`,
+  sse: (e: ExecStreamEvent, seq: number) => `id: ${seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`,
+};
+
+/**
+ * Streams an exec's output to the HTTP client as NDJSON, or SSE when asked. Each message is acked
+ * to pool-manager only once the socket took it, so a slow client pauses the command (nothing is
+ * dropped; the gateway holds at most one window). A client that goes away cancels the command.
+ */
+export async function streamExec(
+  streams: StreamBackend, data: StreamOpenData<'containerExecStream'>, req: FastifyRequest, reply: FastifyReply, deadlineMs: number,
+): Promise<void> {
+  // Open before answering, so a missing container is still a plain 404.
+  const handle = await streams.open('containerExecStream', data, { deadlineMs });
+  const sse = wantsSse(req);
+  const format = sse ? formatters.sse : formatters.ndjson;
+  reply.hijack();
+  const res = reply.raw;
+  // The client may have left while the command was starting: 'close' has fired already.
+  if (res.destroyed || req.raw.socket?.destroyed === true) {
+    handle.close();
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': sse ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  });
+  let done = false;
+  res.on('close', () => {
+    if (!done) req.log.info({ id: data.id }, 'exec stream client went away; cancelling the command');
+    handle.close();
+  });
+  handle.listen((msg) => {
+    const event = toExecEvent(msg);
+    if (!event || res.destroyed) return;
+    const flushed = res.write(format(event, msg.seq));
+    if (event.type === 'exit' || event.type === 'error') {
+      done = true;
+      res.end();
+      return;
+    }
+    if (flushed) handle.ack(msg.seq);
+    else res.once('drain', () => handle.ack(msg.seq));
+  });
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { BerthError, STREAM_KEEPALIVE_MS, STREAM_WINDOW_DEFAULT, STREAMS, type RequestOf, type StreamControl, type StreamOut } from '@berth/contracts';
+import { newInbox, publishValidated, request, subscribeValidated, type Logger, type NatsConnection } from '@berth/service-kit';
+import type { StreamBackend, StreamHandle, StreamKey } from './stream-backend.js';
+
+const failure = (seq: number, err: BerthError): StreamOut => ({ type: 'error', seq, error: err.toBody().error });
+
+/**
+ * Streams over core NATS (protocol in contracts/streams.ts). Core NATS may drop a message (slow
+ * consumer, reconnect): a gap in `seq` ends the stream with an error rather than silently
+ * corrupting the output.
+ */
+export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { timeoutMs: number }): StreamBackend {
+  return {
+    async open(key, data, opts = {}) {
+      const streamId = `st_${randomBytes(12).toString('hex')}`;
+      const inbox = newInbox(nc);
+      const ctl = STREAMS.control.subject(streamId);
+      const queued: StreamOut[] = [];
+      let listener: ((m: StreamOut) => void) | undefined;
+      let expected = 1;
+      let ended = false;
+
+      const deliver = (msg: StreamOut) => {
+        if (ended) return;
+        if (msg.seq !== expected) msg = failure(expected, new BerthError('INTERNAL', 'stream lost messages in transit'));
+        expected += 1;
+        if (msg.type === 'end' || msg.type === 'error') finish(false);
+        if (listener) listener(msg); else queued.push(msg);
+      };
+      const sub = subscribeValidated(nc, inbox, STREAMS.out.schema, deliver, logger);
+      const send = (msg: StreamControl) => { if (!nc.isClosed()) publishValidated(nc, ctl, STREAMS.control.schema, msg, logger); };
+      const keepalive = setInterval(() => send({ type: 'keepalive' }), STREAM_KEEPALIVE_MS);
+      const deadline = opts.deadlineMs === undefined ? undefined
+        : setTimeout(() => deliver(failure(expected, new BerthError('TIMEOUT', 'the stream did not end in time'))), opts.deadlineMs);
+      function finish(cancel: boolean) {
+        if (cancel && !ended) send({ type: 'cancel' });
+        ended = true;
+        clearInterval(keepalive);
+        clearTimeout(deadline);
+        sub.unsubscribe();
+      }
+
+      try {
+        await request(nc, key as StreamKey, { ...data, streamId, inbox, window: STREAM_WINDOW_DEFAULT } as unknown as RequestOf<StreamKey>, {
+          timeoutMs: opts.timeoutMs ?? defaults.timeoutMs, traceparent: opts.traceparent,
+        });
+      } catch (err) {
+        finish(true);
+        throw err;
+      }
+      const handle: StreamHandle = {
+        listen: (onMessage) => {
+          listener = onMessage;
+          for (const m of queued.splice(0)) onMessage(m);
+        },
+        ack: (seq) => { if (!ended) send({ type: 'ack', seq }); },
+        control: (msg) => { if (!ended) send(msg); },
+        close: () => finish(true),
+      };
+      return handle;
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { BerthError, type RequestOf, type StreamControl, type StreamOut } from '@berth/contracts';
+import type { BackendRequestOptions } from '../backend.js';
+
+export type StreamKey = 'containerExecStream' | 'terminalOpen';
+/** What a route asks for; the transport adds streamId, inbox and window. */
+export type StreamOpenData<K extends StreamKey> = Omit<RequestOf<K>, 'streamId' | 'inbox' | 'window'>;
+
+/** The gateway's end of one stream from pool-manager. */
+export interface StreamHandle {
+  /**
+   * Starts delivery. Messages that arrived before (at most a window's worth) come first. The
+   * listener must `ack(seq)` each message once its client has taken it; unacked messages stop
+   * the producer, which is how a slow client pauses the command.
+   */
+  listen(onMessage: (msg: StreamOut) => void): void;
+  ack(seq: number): void;
+  /** Terminal input and resizes. */
+  control(msg: StreamControl): void;
+  /** Stops listening; tells pool-manager to cancel unless the stream already ended. Idempotent. */
+  close(): void;
+}
+
+/** Streams from pool-manager: NATS in production, a fake in unit tests. */
+export interface StreamBackend {
+  open<K extends StreamKey>(key: K, data: StreamOpenData<K>, opts?: BackendRequestOptions & { deadlineMs?: number }): Promise<StreamHandle>;
+}
+
+/** For an app built without streams (some tests): every stream is SERVICE_UNAVAILABLE. */
+export const unavailableStreams: StreamBackend = {
+  open: () => Promise.reject(new BerthError('SERVICE_UNAVAILABLE', 'streams are not available', { retryAfterSeconds: 1 })),
+};

@@ -1,0 +1,93 @@
+import { request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BerthError } from '@berth/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ID, JSON_HEADERS, build } from './helpers.js';
+import { FakeStreams, type FakeStream } from './fake-streams.js';
+
+const URL = `/api/containers/${ID}/exec?stream=true`;
+const apps: { close(): Promise<unknown> }[] = [];
+afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+
+async function withStreams(onOpen: (s: FakeStream) => void | Promise<void>) {
+  const streams = new FakeStreams(onOpen);
+  const { app } = await build({}, { streams });
+  apps.push(app);
+  return { app, streams };
+}
+
+const finish = (s: FakeStream) => s.emit({ type: 'end', exitCode: 0, timedOut: false, cancelled: false, durationMs: 5 });
+
+describe('POST /exec?stream=true', () => {
+  it('writes NDJSON events in order, acks each one, and ends with the exit code', async () => {
+    const { app, streams } = await withStreams((s) => {
+      s.emit({ type: 'out', stream: 'stdout', text: 'a\n' });
+      s.emit({ type: 'out', stream: 'stderr', text: 'b\n' });
+      finish(s);
+    });
+    const res = await app.inject({ method: 'POST', url: URL, headers: JSON_HEADERS, payload: { command: 'x', env: { A: '1' }, cwd: '/tmp', timeout: 5000 } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('application/x-ndjson');
+    expect(res.body.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+      { type: 'stdout', data: 'a\n' },
+      { type: 'stderr', data: 'b\n' },
+      { type: 'exit', exitCode: 0, timedOut: false, durationMs: 5 },
+    ]);
+    const [s] = streams.opened;
+    expect(s!.data).toMatchObject({ id: ID, owner: 'default', command: 'x', env: { A: '1' }, cwd: '/tmp', timeoutMs: 5000 });
+    expect(s!.acks).toEqual([1, 2]);
+  });
+
+  it('speaks SSE when the client accepts text/event-stream', async () => {
+    const { app } = await withStreams((s) => { s.emit({ type: 'out', stream: 'stdout', text: 'hi\n' }); finish(s); });
+    const res = await app.inject({ method: 'POST', url: URL, headers: { ...JSON_HEADERS, accept: 'text/event-stream' }, payload: { command: 'x' } });
+    expect(res.headers['content-type']).toContain('text/event-stream');
+    expect(res.body).toBe(
+      'id: 1\nevent: stdout\ndata: {"type":"stdout","data":"hi\\n"}\n\n'
+      + 'id: 2\nevent: exit\ndata: {"type":"exit","exitCode":0,"timedOut":false,"durationMs":5}\n\n',
+    );
+  });
+
+  it('an error while opening is a plain error response', async () => {
+    const { app } = await withStreams(() => { throw new BerthError('CONTAINER_NOT_FOUND', 'no container'); });
+    const res = await app.inject({ method: 'POST', url: URL, headers: JSON_HEADERS, payload: { command: 'x' } });
+    expect([res.statusCode, res.json().error.code]).toEqual([404, 'CONTAINER_NOT_FOUND']);
+  });
+
+  it('a bad env is refused before anything runs', async () => {
+    const { app, streams } = await withStreams(() => undefined);
+    const res = await app.inject({ method: 'POST', url: URL, headers: JSON_HEADERS, payload: { command: 'x', env: { '1X': 'y' } } });
+    expect(res.statusCode).toBe(400);
+    expect(streams.opened).toHaveLength(0);
+  });
+
+  it('acks only what the socket took: a client that does not read stops the acks, and leaving cancels', async () => {
+    const big = 'x'.repeat(256 * 1024);
+    const { app, streams } = await withStreams((s) => { for (let i = 0; i < 40; i++) s.emit({ type: 'out', stream: 'stdout', text: big }); });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: URL, headers: JSON_HEADERS });
+    const res = await new Promise<IncomingMessage>((resolve) => { req.on('response', resolve); req.end('{"command":"x"}'); });
+    res.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    const s = streams.opened[0]!;
+    expect(s.acks.length).toBeLessThan(40);
+    expect(s.closed).toBe(false);
+    res.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.closed).toBe(true);
+  });
+
+  it('a client that leaves while the command is starting still cancels it', async () => {
+    const { app, streams } = await withStreams(() => new Promise((r) => setTimeout(r, 200)));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: URL, headers: JSON_HEADERS });
+    req.on('error', () => undefined);
+    req.end('{"command":"x"}');
+    await new Promise((r) => setTimeout(r, 50));
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(streams.opened[0]!.closed).toBe(true);
+  });
+});

@@ -1,0 +1,87 @@
+import { BerthError } from '@berth/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
+import { AUTH, ID, build } from './helpers.js';
+import { FakeStreams, type FakeStream } from './fake-streams.js';
+
+const TICKET = 'T'.repeat(43);
+const URL = `/api/containers/${ID}/terminal`;
+const apps: { close(): Promise<unknown> }[] = [];
+afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+
+async function terminal(onOpen: (s: FakeStream) => void = () => undefined) {
+  const streams = new FakeStreams(onOpen);
+  const redeemed: string[] = [];
+  const { app } = await build({
+    ticketRedeem: (req) => {
+      if (req.ticket !== TICKET || redeemed.includes(req.ticket)) throw new BerthError('UNAUTHORIZED', 'ticket is unknown, used or expired');
+      redeemed.push(req.ticket);
+      return { owner: 'ticket-owner' };
+    },
+  }, { streams });
+  apps.push(app);
+  await app.ready(); // injectWS needs the upgrade listener, installed on ready
+  return { app, streams };
+}
+
+function collect(ws: WebSocket) {
+  const got = { binary: [] as string[], text: [] as unknown[], close: new Promise<number>((r) => ws.once('close', (code) => r(code))) };
+  ws.on('message', (d: Buffer, isBinary: boolean) => { if (isBinary) got.binary.push(d.toString()); else got.text.push(JSON.parse(d.toString())); });
+  return got;
+}
+
+const until = async (fn: () => boolean) => { for (let i = 0; i < 100 && !fn(); i++) await new Promise((r) => setTimeout(r, 10)); };
+
+describe('GET /terminal (WebSocket)', () => {
+  it('forwards keystrokes and resizes, sends output as binary frames (acked once sent), and the exit code', async () => {
+    const { app, streams } = await terminal();
+    const ws = await app.injectWS(URL, { headers: AUTH });
+    const got = collect(ws);
+    ws.send(Buffer.from('ls\n'));
+    ws.send(JSON.stringify({ type: 'resize', cols: 120, rows: 40 }));
+    await until(() => (streams.opened[0]?.controls.length ?? 0) === 2);
+    const s = streams.opened[0]!;
+    expect(s.data).toMatchObject({ id: ID, owner: 'default', cols: 80, rows: 24 });
+    expect(s.controls).toEqual([{ type: 'input', data: Buffer.from('ls\n').toString('base64') }, { type: 'resize', cols: 120, rows: 40 }]);
+    s.emit({ type: 'pty', data: Buffer.from('file\r\n').toString('base64') });
+    s.emit({ type: 'end', exitCode: 0, timedOut: false, cancelled: false, durationMs: 1 });
+    expect(await got.close).toBe(1000);
+    expect(got.binary).toEqual(['file\r\n']);
+    expect(got.text).toEqual([{ type: 'exit', code: 0 }]);
+    expect(s.acks).toEqual([1]);
+  });
+
+  it('closing the socket closes the stream (pool-manager kills the shell)', async () => {
+    const { app, streams } = await terminal();
+    const ws = await app.injectWS(URL, { headers: AUTH });
+    await until(() => streams.opened.length === 1);
+    ws.terminate();
+    await until(() => streams.opened[0]!.closed);
+    expect(streams.opened[0]!.closed).toBe(true);
+  });
+
+  it('a text frame that is not a control message closes with 1003', async () => {
+    const { app } = await terminal();
+    const ws = await app.injectWS(URL, { headers: AUTH });
+    const got = collect(ws);
+    ws.send('{"type":"shell","cmd":"rm -rf /"}');
+    expect(await got.close).toBe(1003);
+  });
+
+  it('a ticket works once, as the owner it was minted for', async () => {
+    const { app, streams } = await terminal();
+    const ws = await app.injectWS(`${URL}?ticket=${TICKET}`);
+    await until(() => streams.opened.length === 1);
+    expect(streams.opened[0]!.data).toMatchObject({ owner: 'ticket-owner' });
+    ws.terminate();
+    await expect(app.injectWS(`${URL}?ticket=${TICKET}`)).rejects.toThrow(/401/);
+    await expect(app.injectWS(URL)).rejects.toThrow(/401/);
+    await expect(app.injectWS(URL, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).rejects.toThrow(/401/);
+  });
+
+  it('a plain GET without an upgrade is refused', async () => {
+    const { app } = await terminal();
+    const res = await app.inject({ method: 'GET', url: URL, headers: AUTH });
+    expect(res.statusCode).toBe(400);
+  });
+});

@@ -1,0 +1,44 @@
+/** One process started in a workload, with its output as it arrives. */
+export interface OutputChunk {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+}
+
+export interface SpawnOptions {
+  env?: Record<string, string> | undefined;
+  /** Defaults to /workspace. */
+  cwd?: string | undefined;
+  /** A PTY: output is one stream, input is accepted, the size can change. */
+  tty?: { cols: number; rows: number } | undefined;
+}
+
+export interface ExecProcess {
+  /** Output in order. Reading slowly pauses the process: nothing is buffered beyond the socket. */
+  output: AsyncIterable<OutputChunk>;
+  /** Resolves with the exit code once the output has ended (null when it could not be read). */
+  exitCode(): Promise<number | null>;
+  /** Terminal input; ignored without a tty. */
+  write(data: Buffer): void;
+  resize(cols: number, rows: number): Promise<void>;
+  /**
+   * Kills the process, its process group and every process it started that still carries the
+   * exec's marker variable (children that made their own session or group included).
+   */
+  kill(): Promise<void>;
+}
+
+/** Name of the variable that marks every process of one exec, so they can be found and killed. */
+export const EXEC_MARKER_VAR = 'BERTH_EXEC_ID';
+
+/**
+ * Runs inside the workspace with the marker value as $1: kills the process group of every marked
+ * process (one atomic signal for the group) and each marked process, until none is left.
+ */
+export const KILL_SCRIPT = `m="${EXEC_MARKER_VAR}=$1"; n=0
+while [ $n -lt 20 ]; do
+  pids=$(grep -lsxzF -- "$m" /proc/[0-9]*/environ | cut -d/ -f3)
+  [ -z "$pids" ] && exit 0
+  for p in $pids; do kill -KILL -- "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+  n=$((n+1)); sleep 0.05
+done
+exit 1`;

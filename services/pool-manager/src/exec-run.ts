@@ -1,0 +1,43 @@
+import type { ExecResult } from '@berth/contracts';
+import { CappedOutput } from './driver/capped-output.js';
+import type { ExecProcess } from './driver/exec-process.js';
+
+/**
+ * Wraps argv so the command also dies without pool-manager: `timeout` kills its whole process
+ * group shortly after pool-manager's own deadline (which kills marked escapees too).
+ */
+export function withBackstop(argv: string[], timeoutMs: number): string[] {
+  return ['timeout', '-s', 'KILL', ((timeoutMs + 5_000) / 1000).toFixed(3), ...argv];
+}
+
+/** Calls `onTimeout` (once) when `timeoutMs` passes before `done()` is called. */
+export function deadline(timeoutMs: number, onTimeout: () => void): { expired: () => boolean; done: () => void } {
+  let expired = false;
+  const timer = setTimeout(() => { expired = true; onTimeout(); }, timeoutMs);
+  return { expired: () => expired, done: () => clearTimeout(timer) };
+}
+
+/** Collects a process's output (capped per stream) until it ends or runs out of time. */
+export async function collect(proc: ExecProcess, opts: { timeoutMs: number; maxOutputBytes: number }): Promise<ExecResult> {
+  const started = performance.now();
+  const stdout = new CappedOutput(opts.maxOutputBytes);
+  const stderr = new CappedOutput(opts.maxOutputBytes);
+  const timer = deadline(opts.timeoutMs, () => { void proc.kill().catch(() => undefined); });
+  try {
+    for await (const chunk of proc.output) (chunk.stream === 'stdout' ? stdout : stderr).write(chunk.data);
+  } catch {
+    // The attach socket failed; what arrived is reported, the exit code decides the rest.
+  }
+  timer.done();
+  const exitCode = await proc.exitCode();
+  return {
+    exitCode,
+    stdout: stdout.text(),
+    stderr: stderr.text(),
+    stdoutTruncated: stdout.truncated,
+    stderrTruncated: stderr.truncated,
+    truncated: stdout.truncated || stderr.truncated,
+    timedOut: timer.expired(),
+    durationMs: Math.round(performance.now() - started),
+  };
+}

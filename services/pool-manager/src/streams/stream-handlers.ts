@@ -1,0 +1,56 @@
+import { BerthError, type ExecStreamRequest, type StreamOpened, type TerminalOpenRequest } from '@berth/contracts';
+import { serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
+import type { ExecProcess } from '../driver/exec-process.js';
+import { withBackstop } from '../exec-run.js';
+import type { Tickets } from '../tickets.js';
+import { argvOf, type Workspaces } from '../workspaces.js';
+import { pump, ptyEncoder, textEncoder, type Encoder } from './pump.js';
+import { StreamSink } from './stream-sink.js';
+
+/** bash when the image has it, sh otherwise; a login shell so the user's profile applies. */
+export const SHELL_ARGV = ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];
+
+export interface StreamDeps {
+  nc: NatsConnection;
+  workspaces: Workspaces;
+  tickets: Tickets;
+  logger: Logger;
+}
+
+function run(d: StreamDeps, proc: ExecProcess, sink: StreamSink, encoder: Encoder, timeoutMs: number | undefined): void {
+  pump(proc, sink, encoder, timeoutMs).catch((err: unknown) => {
+    d.logger.error({ err, streamId: sink.streamId }, 'stream failed');
+    void proc.kill().catch(() => undefined);
+    sink.finish({ type: 'error', error: new BerthError('INTERNAL', 'stream failed').toBody().error });
+  });
+}
+
+async function openExec(d: StreamDeps, req: ExecStreamRequest): Promise<StreamOpened> {
+  const proc = await d.workspaces.spawn(req.id, req.owner, withBackstop(argvOf(req.command), req.timeoutMs), { env: req.env, cwd: req.cwd });
+  run(d, proc, new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger), textEncoder(), req.timeoutMs);
+  return { streamId: req.streamId };
+}
+
+async function openTerminal(d: StreamDeps, req: TerminalOpenRequest): Promise<StreamOpened> {
+  const proc = await d.workspaces.spawn(req.id, req.owner, SHELL_ARGV, { tty: { cols: req.cols, rows: req.rows } });
+  // In order: keystrokes sent after a resize must see the new size.
+  let queue = Promise.resolve();
+  const sink = new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger, (msg) => {
+    queue = queue.then(async () => {
+      if (msg.type === 'input') proc.write(Buffer.from(msg.data, 'base64'));
+      else if (msg.type === 'resize') await proc.resize(msg.cols, msg.rows);
+    }).catch((err: unknown) => d.logger.debug({ err }, 'terminal control failed'));
+  });
+  run(d, proc, sink, ptyEncoder(), undefined);
+  return { streamId: req.streamId };
+}
+
+/** Streaming exec, terminals and the tickets that let browsers open them. */
+export function serveStreamHandlers(d: StreamDeps): Subscription[] {
+  return [
+    serve(d.nc, 'containerExecStream', (req) => openExec(d, req), d.logger),
+    serve(d.nc, 'terminalOpen', (req) => openTerminal(d, req), d.logger),
+    serve(d.nc, 'ticketCreate', (req) => d.tickets.create(req.id, req.owner), d.logger),
+    serve(d.nc, 'ticketRedeem', (req) => d.tickets.redeem(req.id, req.ticket), d.logger),
+  ];
+}

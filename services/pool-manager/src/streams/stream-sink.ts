@@ -1,0 +1,72 @@
+import { STREAM_LEASE_MS, STREAMS, type StreamControl, type StreamOut } from '@berth/contracts';
+import { publishValidated, subscribeValidated, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
+
+type Unsequenced<T> = T extends unknown ? Omit<T, 'seq'> : never;
+export type StreamOutBody = Unsequenced<StreamOut>;
+
+/**
+ * Pool-manager's end of one stream: publishes sequenced messages to the gateway's inbox with at
+ * most `window` unacknowledged, and hands the gateway's control messages to `onControl`.
+ * `cancelled` resolves on `cancel` or when the gateway has been silent for the lease.
+ */
+export class StreamSink {
+  private seq = 0;
+  private acked = 0;
+  private room: (() => void) | undefined;
+  private readonly sub: Subscription;
+  private lease: NodeJS.Timeout;
+  private cancel!: (reason: string) => void;
+  readonly cancelled: Promise<string>;
+  closed = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    readonly streamId: string,
+    private readonly inbox: string,
+    private readonly window: number,
+    private readonly logger: Logger,
+    private readonly onControl: (msg: StreamControl) => void = () => undefined,
+    private readonly leaseMs = STREAM_LEASE_MS,
+  ) {
+    this.cancelled = new Promise((resolve) => { this.cancel = resolve; });
+    this.lease = setTimeout(() => this.cancel('lease expired'), leaseMs);
+    this.sub = subscribeValidated(nc, STREAMS.control.subject(streamId), STREAMS.control.schema, (msg) => this.control(msg), logger);
+  }
+
+  private control(msg: StreamControl): void {
+    this.lease.refresh();
+    if (msg.type === 'ack') {
+      this.acked = Math.max(this.acked, msg.seq);
+      if (this.seq - this.acked < this.window) { this.room?.(); this.room = undefined; }
+    } else if (msg.type === 'cancel') {
+      this.cancel('cancelled');
+    } else if (msg.type !== 'keepalive') {
+      this.onControl(msg);
+    }
+  }
+
+  /** Publishes one message; resolves once the window has room for the next one (or the stream is cancelled). */
+  async send(body: StreamOutBody): Promise<void> {
+    if (this.closed) return;
+    this.seq += 1;
+    publishValidated(this.nc, this.inbox, STREAMS.out.schema, { ...body, seq: this.seq } as StreamOut, this.logger);
+    if (this.seq - this.acked < this.window) return;
+    await Promise.race([new Promise<void>((resolve) => { this.room = resolve; }), this.cancelled]);
+  }
+
+  /** The last message: sent regardless of the window. */
+  finish(body: StreamOutBody): void {
+    if (this.closed) return;
+    this.seq += 1;
+    publishValidated(this.nc, this.inbox, STREAMS.out.schema, { ...body, seq: this.seq } as StreamOut, this.logger);
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.lease);
+    this.room?.();
+    this.sub.unsubscribe();
+  }
+}
