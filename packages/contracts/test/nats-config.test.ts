@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildNatsConfigFiles } from '../scripts/nats-config.js';
-import { EVENTS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '../src/index.js';
+import { EVENTS, STREAMS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '../src/index.js';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const committedDir = join(pkgDir, '..', '..', 'docker', 'nats');
@@ -29,13 +29,15 @@ describe('natsPermissions', () => {
 
   it('keeps replies per service and the JetStream API to the EVENTS stream of its manager', () => {
     expect(natsPermissions('gateway')).toEqual({
-      publish: Object.values(SUBJECTS).map((e) => e.subject),
+      publish: [...Object.values(SUBJECTS).map((e) => e.subject), STREAMS.control.pattern],
       subscribe: ['_INBOX.gateway.>'],
       allowResponses: false,
     });
     const pm = natsPermissions('pool-manager');
     expect(pm.allowResponses).toBe(true);
-    expect(pm.publish).toEqual([EVENTS.container.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS']);
+    // Stream output goes to the inbox of the service that opened the stream, and nowhere else.
+    expect(pm.publish).toEqual([EVENTS.container.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '_INBOX.gateway.>']);
+    expect(pm.subscribe).toContain(STREAMS.control.pattern);
     expect(pm.subscribe).toContain('_INBOX.pool-manager.>');
     for (const s of natsServices()) {
       const all = [...natsPermissions(s).publish, ...natsPermissions(s).subscribe];
