@@ -17,11 +17,11 @@ const COMMANDS: Record<string, Command> = { ls, create, exec, rm, pools, health,
 export async function run(argv: string[], io: Io): Promise<number> {
   try {
     const p = parse(argv);
-    if (p.command === undefined || p.command === 'help' || (p.values.help && !(p.command in COMMANDS))) {
-      io.out(USAGE);
-      return p.command === undefined && !p.values.help ? EXIT.usage : EXIT.ok;
+    if (p.command === undefined && !p.values.help) {
+      io.err(USAGE);
+      return EXIT.usage;
     }
-    if (p.values.help) {
+    if (p.command === undefined || p.command === 'help' || p.values.help) {
       io.out(USAGE);
       return EXIT.ok;
     }
