@@ -1,0 +1,19 @@
+/** What a command may touch, so tests and main.ts can hand in their own streams. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Reads all of stdin (login's API key). */
+  readStdin(): Promise<string>;
+  stdinIsTty: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A mistake in how berth was called (or configured): exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

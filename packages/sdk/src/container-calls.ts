@@ -1,0 +1,13 @@
+import { ContainerViewSchema, DeleteContainerReplySchema, type ContainerView } from '@berth/contracts';
+import type { CallOptions } from './options.js';
+import type { Transport } from './transport.js';
+
+export const containerPath = (id: string): string => `/api/containers/${encodeURIComponent(id)}`;
+
+export function getContainerView(transport: Transport, id: string, opts: CallOptions): Promise<ContainerView> {
+  return transport.request({ method: 'GET', path: containerPath(id), schema: ContainerViewSchema, idempotent: true }, opts);
+}
+
+export async function deleteContainer(transport: Transport, id: string, opts: CallOptions): Promise<void> {
+  await transport.request({ method: 'DELETE', path: containerPath(id), schema: DeleteContainerReplySchema, idempotent: true }, opts);
+}

@@ -1,0 +1,81 @@
+import { BerthError, type ErrorBody } from '@berth/contracts';
+
+/** Where a failed call went, for messages; never carries headers or the API key. */
+export interface CallSite {
+  method: string;
+  path: string;
+}
+
+const where = (site: CallSite): string => `${site.method} ${site.path}`;
+
+/**
+ * berth answered with an error body. `code` is one of the contracts' ERROR_CODES; `retryAfterSeconds`
+ * comes from the body or, failing that, the `Retry-After` header.
+ */
+export class BerthApiError extends BerthError {
+  readonly status: number;
+  readonly method: string;
+  readonly path: string;
+
+  constructor(body: ErrorBody, status: number, site: CallSite, retryAfterHeader?: number) {
+    const { code, message, retryAfterSeconds, details } = body.error;
+    const retryAfter = retryAfterSeconds ?? retryAfterHeader;
+    super(code, `${code}: ${message} (${where(site)}, HTTP ${status})`, {
+      ...(retryAfter !== undefined && { retryAfterSeconds: retryAfter }),
+      ...(details !== undefined && { details }),
+    });
+    this.name = 'BerthApiError';
+    this.status = status;
+    this.method = site.method;
+    this.path = site.path;
+    // The server says whether a retry can help; trust it over the local table.
+    (this as { retryable: boolean }).retryable = body.error.retryable;
+  }
+}
+
+/** The call did not finish within its `timeoutMs`. */
+export class BerthTimeoutError extends Error {
+  readonly timeoutMs: number;
+  constructor(site: CallSite, timeoutMs: number) {
+    super(`${where(site)} timed out after ${timeoutMs} ms`);
+    this.name = 'BerthTimeoutError';
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The caller's AbortSignal fired. `cause` is the signal's reason. */
+export class BerthAbortError extends Error {
+  constructor(site: CallSite, reason: unknown) {
+    super(`${where(site)} was aborted`, { cause: reason });
+    this.name = 'BerthAbortError';
+  }
+}
+
+/** No HTTP answer at all: connection refused or reset, DNS, TLS. */
+export class BerthNetworkError extends Error {
+  constructor(site: CallSite, cause: unknown) {
+    const detail = networkDetail(cause);
+    super(`${where(site)} failed: ${detail}`, { cause });
+    this.name = 'BerthNetworkError';
+  }
+}
+
+/** An answer that is not what the contracts promise: not JSON, or a body that fails its schema. */
+export class BerthResponseError extends Error {
+  readonly status: number;
+  constructor(site: CallSite, status: number, problem: string) {
+    super(`malformed response from berth to ${where(site)} (HTTP ${status}): ${problem}`);
+    this.name = 'BerthResponseError';
+    this.status = status;
+  }
+}
+
+export type BerthClientError = BerthApiError | BerthTimeoutError | BerthAbortError | BerthNetworkError | BerthResponseError;
+
+function networkDetail(err: unknown): string {
+  // fetch wraps the socket error ("fetch failed"); the useful part is its cause's code.
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,82 @@
+import type { z } from 'zod';
+import { BerthAbortError, BerthApiError, BerthNetworkError, BerthResponseError, BerthTimeoutError, type CallSite } from './errors.js';
+import { DEFAULT_TIMEOUT_MS, type BerthOptions, type CallOptions } from './options.js';
+import { readResponse } from './response.js';
+import { NO_RETRY, resolvePolicy, withRetry } from './retry.js';
+import { callSignal, type CallSignal } from './signals.js';
+
+export interface RequestSpec<S extends z.ZodType> {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  schema: S;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Statuses whose body is `schema`; others must be berth error bodies. Default [200]. */
+  ok?: readonly number[];
+  /** Safe to send again: the retry policy applies. */
+  idempotent: boolean;
+  /** Deadline when the caller gives none (exec waits for its command). */
+  defaultTimeoutMs?: number;
+}
+
+/** HTTP to the gateway with global fetch: auth, deadlines, abort, retries, typed errors. */
+export class Transport {
+  readonly #apiKey: string;
+  readonly #base: string;
+  readonly #timeoutMs: number;
+  readonly #retry: BerthOptions['retry'];
+
+  constructor(opts: BerthOptions) {
+    if (!opts.url) throw new TypeError('Berth: url is required');
+    if (!opts.apiKey) throw new TypeError('Berth: apiKey is required');
+    this.#base = opts.url.replace(/\/+$/, '');
+    this.#apiKey = opts.apiKey;
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#retry = opts.retry;
+  }
+
+  get url(): string {
+    return this.#base;
+  }
+
+  async request<S extends z.ZodType>(spec: RequestSpec<S>, call: CallOptions = {}): Promise<z.infer<S>> {
+    const site: CallSite = { method: spec.method, path: spec.path };
+    const timeoutMs = call.timeoutMs ?? spec.defaultTimeoutMs ?? this.#timeoutMs;
+    const sig = callSignal(timeoutMs, call.signal);
+    const policy = spec.idempotent ? resolvePolicy(this.#retry, call.retry) : NO_RETRY;
+    try {
+      return await withRetry(policy, sig.signal, () => this.#once(spec, site, sig));
+    } catch (err) {
+      throw classify(err, site, sig, timeoutMs);
+    }
+  }
+
+  async #once<S extends z.ZodType>(spec: RequestSpec<S>, site: CallSite, sig: CallSignal): Promise<z.infer<S>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...spec.headers, authorization: `Bearer ${this.#apiKey}` };
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      const res = await fetch(`${this.#base}${spec.path}`, {
+        method: spec.method,
+        headers,
+        signal: sig.signal,
+        ...(spec.body !== undefined && { body: JSON.stringify(spec.body) }),
+      });
+      return await readResponse(res, site, spec.schema, spec.ok ?? [200]);
+    } catch (err) {
+      if (isSdkError(err) || sig.signal.aborted) throw err;
+      throw new BerthNetworkError(site, err);
+    }
+  }
+}
+
+/** Anything thrown by a call as one of the SDK's errors; what fetch or a wait throws on abort is told apart here. */
+function classify(err: unknown, site: CallSite, sig: CallSignal, timeoutMs: number): Error {
+  if (isSdkError(err)) return err;
+  if (sig.aborted()) return new BerthAbortError(site, sig.signal.reason);
+  if (sig.timedOut()) return new BerthTimeoutError(site, timeoutMs);
+  return new BerthNetworkError(site, err);
+}
+
+function isSdkError(err: unknown): err is BerthApiError | BerthResponseError | BerthNetworkError {
+  return err instanceof BerthApiError || err instanceof BerthResponseError || err instanceof BerthNetworkError;
+}

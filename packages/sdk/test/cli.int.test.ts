@@ -1,0 +1,118 @@
+import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { LocalStack } from '../../../test/support/local-stack.js';
+import { berthCli } from './cli.js';
+import { startSmallStack } from './stack.js';
+
+// The berth CLI as a user runs it: a child process, config from flags, env and a config file.
+let stack: LocalStack;
+let home: string;
+let env: Record<string, string>;
+const DEAD_URL = 'http://127.0.0.1:9';
+
+beforeAll(async () => {
+  stack = await startSmallStack();
+  home = await mkdtemp(join(tmpdir(), 'berth-cli-'));
+  env = { HOME: home, XDG_CONFIG_HOME: join(home, 'xdg'), BERTH_URL: stack.url, BERTH_API_KEY: stack.token };
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+describe('berth CLI', () => {
+  test('create, ls, exec with the exit code passed through, rm', async () => {
+    const created = await berthCli(['create', '--name', 'cli-one'], env);
+    expect(created.code).toBe(0);
+    const id = created.stdout.trim();
+    expect(id).toMatch(/^ws_[0-9a-f]{16}$/);
+    expect(created.stderr).toContain('created cli-one');
+
+    const ls = await berthCli(['ls'], env);
+    expect(ls.stdout).toMatch(new RegExp(`^ID +NAME .*\\n${id} +cli-one +default +claimed`));
+    const lsJson = JSON.parse((await berthCli(['ls', '--json'], env)).stdout) as { id: string }[];
+    expect(lsJson.map((c) => c.id)).toContain(id);
+
+    const exec = await berthCli(['exec', id, '--', 'sh', '-c', 'echo out; echo err >&2; exit 7'], env);
+    expect(exec).toEqual({ code: 7, stdout: 'out\n', stderr: 'err\n' });
+    expect((await berthCli(['exec', id, '--', 'true'], env)).code).toBe(0);
+    const slow = await berthCli(['exec', id, '--timeout', '300', '--', 'sleep', '5'], env);
+    expect([slow.code, slow.stderr]).toEqual([124, 'berth: command timed out after 300 ms\n']);
+
+    expect(await berthCli(['rm', id], env)).toMatchObject({ code: 0, stdout: `${id}\n` });
+    const again = await berthCli(['rm', id], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('CONTAINER_NOT_FOUND');
+  });
+
+  test('create, pools and health with --json', async () => {
+    const created = JSON.parse((await berthCli(['create', '--json', '--pool', 'default'], env)).stdout) as { id: string; warm: boolean };
+    expect(created).toMatchObject({ warm: true });
+    const pools = JSON.parse((await berthCli(['pools', '--json'], env)).stdout) as { name: string }[];
+    expect(pools.map((p) => p.name)).toEqual(['default']);
+    expect((await berthCli(['pools'], env)).stdout).toMatch(/^NAME +IMAGE +WARM/);
+    expect(JSON.parse((await berthCli(['health', '--json'], env)).stdout)).toMatchObject({ status: 'ok' });
+    expect((await berthCli(['rm', created.id], env)).code).toBe(0);
+  });
+
+  test('login reads the key from stdin, checks it, and writes a config file only its owner can read', async () => {
+    const cfgEnv = { HOME: home, XDG_CONFIG_HOME: join(home, 'login') };
+    const wrong = await berthCli(['login', '--url', stack.url, '--api-key-stdin'], cfgEnv, 'not-the-key-123456\n');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('UNAUTHORIZED');
+    expect(wrong.stderr).not.toContain('not-the-key');
+    await expect(stat(join(home, 'login', 'berth', 'config.json'))).rejects.toThrow();
+
+    const ok = await berthCli(['login', '--url', stack.url, '--api-key-stdin'], cfgEnv, `${stack.token}\n`);
+    expect(ok.code).toBe(0);
+    const file = join(home, 'login', 'berth', 'config.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ url: stack.url, apiKey: stack.token });
+    expect((await berthCli(['ls'], cfgEnv)).code).toBe(0);
+  });
+
+  test('flags beat env, env beats the config file', async () => {
+    const xdg = join(home, 'precedence');
+    await mkdir(join(xdg, 'berth'), { recursive: true });
+    await writeFile(join(xdg, 'berth', 'config.json'), JSON.stringify({ url: stack.url, apiKey: stack.token }));
+    const base = { HOME: home, XDG_CONFIG_HOME: xdg };
+    expect((await berthCli(['pools'], base)).code).toBe(0);
+
+    const envUrl = await berthCli(['pools'], { ...base, BERTH_URL: DEAD_URL });
+    expect(envUrl.code).toBe(1);
+    expect(envUrl.stderr).toMatch(/GET \/api\/pools failed/);
+    expect((await berthCli(['pools', '--url', stack.url], { ...base, BERTH_URL: DEAD_URL })).code).toBe(0);
+
+    const envKey = await berthCli(['pools'], { ...base, BERTH_API_KEY: 'wrong-key-123456' });
+    expect([envKey.code, envKey.stderr]).toEqual([1, expect.stringContaining('UNAUTHORIZED')]);
+
+    // Without XDG_CONFIG_HOME the file lives under ~/.config.
+    await mkdir(join(home, '.config', 'berth'), { recursive: true });
+    await writeFile(join(home, '.config', 'berth', 'config.json'), JSON.stringify({ url: stack.url, apiKey: stack.token }));
+    expect((await berthCli(['ls', '--json'], { HOME: home })).code).toBe(0);
+  });
+
+  test('usage errors exit 2 with a clear message', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /Usage: berth/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+      [['exec', 'ws_0123456789abcdef', 'ls'], /put the command after --/],
+      [['create', '--repo', 'owner/repo@main'], /--repo is not available yet/],
+      [['logs', 'ws_0123456789abcdef'], /logs is not available yet/],
+      [['shell', 'ws_0123456789abcdef'], /shell is not available yet/],
+      [['ls', '--pool', 'x'], /ls does not take --pool/],
+      [['ls', '--api-key', 'sk-secret-value'], /never taken from the command line/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await berthCli(args, env);
+      expect([args, r.code]).toEqual([args, 2]);
+      expect(r.stdout + r.stderr).toMatch(message);
+      expect(r.stderr).not.toContain('sk-secret-value');
+    }
+    const noConfig = await berthCli(['ls'], { HOME: home, XDG_CONFIG_HOME: join(home, 'empty') });
+    expect([noConfig.code, noConfig.stderr]).toEqual([2, expect.stringContaining('no berth URL')]);
+    expect(await berthCli(['--help'], {})).toMatchObject({ code: 0, stdout: expect.stringContaining('exec ID [--timeout MS] -- cmd args') as unknown });
+  });
+});
