@@ -9,6 +9,7 @@ import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { healthRoutes } from './routes/health.js';
 import { poolRoutes } from './routes/pools.js';
+import { DEFAULT_RATE_LIMIT, withRateLimits, type RateLimitOptions } from './rate-limit.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface AppOptions {
@@ -22,6 +23,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   metrics?: Registry;
   version?: string;
+  /** Per-caller and failed-auth limits on /api; defaults to DEFAULT_RATE_LIMIT. */
+  rateLimit?: RateLimitOptions;
 }
 
 /**
@@ -46,7 +49,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // JSON only: a text/plain body is refused with 415 instead of reaching a handler as a string.
   app.removeContentTypeParser('text/plain');
 
-  const auth = bearerAuth(opts.apiToken);
+  const auth = withRateLimits(bearerAuth(opts.apiToken), opts.rateLimit ?? DEFAULT_RATE_LIMIT);
   const routes = new RouteTable();
   const notFound = notFoundHandler(routes);
   app.addHook('onRoute', (route) => routes.add(route.url, route.method));
