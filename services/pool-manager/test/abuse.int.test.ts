@@ -29,7 +29,7 @@ async function engineRef(id: string): Promise<string> {
 /** Docker's one-shot stats: pids in use and CPU time consumed (ns), read from the host side. */
 async function stats(ref: string): Promise<{ pids: number; pidsLimit: number; cpuNs: number; memBytes: number }> {
   const s = await docker.getContainer(ref).stats({ stream: false, 'one-shot': true } as { stream: false });
-  return { pids: s.pids_stats.current ?? 0, pidsLimit: s.pids_stats.limit ?? 0, cpuNs: s.cpu_stats.cpu_usage.total_usage, memBytes: s.memory_stats.usage ?? 0 };
+  return { pids: s.pids_stats?.current ?? 0, pidsLimit: s.pids_stats?.limit ?? 0, cpuNs: s.cpu_stats.cpu_usage.total_usage, memBytes: s.memory_stats.usage ?? 0 };
 }
 
 async function running(id: string): Promise<boolean> {
