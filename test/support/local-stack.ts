@@ -17,13 +17,23 @@ export interface LocalStack {
  * NATS, Redis, pool-manager and gateway as real processes on loopback: what `scripts/up` runs,
  * isolated by host id and port range so it can run beside a developer's own berth.
  */
-export async function startLocalStack(poolEnv: Record<string, string>, logLevel = 'warn'): Promise<LocalStack> {
+export interface LocalStackOptions {
+  /** The API token; random by default. */
+  token?: string;
+  /** Extra gateway env (rate limits, body limit, ...). */
+  gatewayEnv?: Record<string, string>;
+  /** Keep every log line of both services in `allOutput`, not just the last 20 kB. */
+  keepAllOutput?: boolean;
+}
+
+export async function startLocalStack(poolEnv: Record<string, string>, logLevel = 'warn', opts: LocalStackOptions = {}): Promise<LocalStack> {
   const [nats, redis, port] = await Promise.all([startNatsServer(), startRedisServer(), freePort()]);
   const hostId = `b-${randomBytes(4).toString('hex')}`;
-  const token = randomBytes(24).toString('hex');
+  const token = opts.token ?? randomBytes(24).toString('hex');
   const common = { NATS_URL: nats.url, REDIS_URL: redis.url, BERTH_HOST_ID: hostId, LOG_LEVEL: logLevel };
-  const poolManager = new ServiceProcess('pool-manager', { ...common, HEALTH_PORT: '0', ...poolEnv });
-  const gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token });
+  const keep = { keepAllOutput: opts.keepAllOutput ?? false };
+  const poolManager = new ServiceProcess('pool-manager', { ...common, HEALTH_PORT: '0', ...poolEnv }, keep);
+  const gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, ...opts.gatewayEnv }, keep);
   poolManager.start();
   gateway.start();
   const url = `http://127.0.0.1:${port}`;

@@ -15,6 +15,7 @@ import { poolRoutes } from './routes/pools.js';
 import { terminalRoutes } from './routes/terminal.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { unavailableStreams, type StreamBackend } from './streams/stream-backend.js';
+import { DEFAULT_RATE_LIMIT, withRateLimits, type RateLimitOptions } from './rate-limit.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface AppOptions {
@@ -30,6 +31,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   metrics?: Registry;
   version?: string;
+  /** Per-caller and failed-auth limits on /api; defaults to DEFAULT_RATE_LIMIT. */
+  rateLimit?: RateLimitOptions;
 }
 
 /**
@@ -54,7 +57,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // JSON only: a text/plain body is refused with 415 instead of reaching a handler as a string.
   app.removeContentTypeParser('text/plain');
 
-  const auth = bearerAuth(opts.apiToken);
+  const limits = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const auth = withRateLimits(bearerAuth(opts.apiToken), limits);
   const routes = new RouteTable();
   const notFound = notFoundHandler(routes);
   app.addHook('onRoute', (route) => routes.add(route.url, route.method));
@@ -93,7 +97,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Browsers cannot send the token on a WebSocket: a single-use ticket stands in for it here.
   await app.register(async (api) => {
     api.decorateRequest('owner', '');
-    api.addHook('onRequest', bearerOrTicketAuth(opts.apiToken, opts.backend));
+    // Its own buckets: opening terminals and guessing tickets are limited like the rest of /api.
+    api.addHook('onRequest', withRateLimits(bearerOrTicketAuth(opts.apiToken, opts.backend), limits));
     await api.register(terminalRoutes, { streams });
   }, { prefix: '/api' });
 

@@ -10,6 +10,11 @@ export const GatewayConfigSchema = z.object({
   BODY_LIMIT_BYTES: envInt(1024 * 1024, 1024, 64 * 1024 * 1024),
   /** Default NATS request timeout for pool-manager calls, and the HTTP server's request-receive timeout. */
   REQUEST_TIMEOUT_MS: envInt(30_000, 100, 600_000),
+  /** Per-caller token bucket on /api (per gateway process); RATE_LIMIT_RPS=0 disables it. */
+  RATE_LIMIT_RPS: envInt(50, 0, 1_000_000),
+  RATE_LIMIT_BURST: envInt(100, 1, 1_000_000),
+  /** Failed authentications per remote address per minute before it gets 429s; 0 disables. */
+  AUTH_FAILURES_PER_MINUTE: envInt(30, 0, 1_000_000),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 

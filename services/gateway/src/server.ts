@@ -31,6 +31,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
         logger,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,
         requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+        rateLimit: { rps: config.RATE_LIMIT_RPS, burst: config.RATE_LIMIT_BURST, authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE },
       });
       onStop(() => app.close());
       await app.listen({ port: config.BERTH_PORT, host: config.BERTH_BIND });

@@ -18,8 +18,10 @@ export class ServiceProcess {
   private child: ChildProcess | undefined;
   /** The last 20 kB of its stdout and stderr. */
   output = '';
+  /** All of its stdout and stderr, when constructed with `keepAllOutput` (for tests that grep every log line). */
+  allOutput = '';
 
-  constructor(readonly service: string, private readonly env: Record<string, string>) {}
+  constructor(readonly service: string, private readonly env: Record<string, string>, private readonly opts: { keepAllOutput?: boolean } = {}) {}
 
   start(): void {
     const main = join(repoRoot(), 'services', this.service, 'src', 'main.ts');
@@ -28,7 +30,10 @@ export class ServiceProcess {
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const keep = (d: Buffer) => { this.output = (this.output + d.toString()).slice(-20_000); };
+    const keep = (d: Buffer) => {
+      this.output = (this.output + d.toString()).slice(-20_000);
+      if (this.opts.keepAllOutput) this.allOutput += d.toString();
+    };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     this.child = child;

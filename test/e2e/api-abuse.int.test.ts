@@ -1,0 +1,117 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connectNats, createLogger, drainNats } from '@berth/service-kit';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { sendHttp } from '../support/fuzz/http.js';
+import { Rng } from '../support/fuzz/prng.js';
+import { fuzz, summary, type FuzzReport } from '../support/fuzz/run.js';
+import { startLocalStack, type LocalStack } from '../support/local-stack.js';
+import { containerConfigs, findSecret, redisEntries, streamMessages } from '../support/secret-scan.js';
+
+// The real stack under a smaller fuzz pass, then: still healthy, nothing leaked (containers,
+// volumes) and the API token nowhere it should not be.
+const COUNT = Number(process.env.FUZZ_STACK_COUNT ?? 300);
+const POOL = { name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 };
+/** Recognisable, so a grep cannot miss it. */
+const TOKEN = `canary-${randomBytes(8).toString('hex')}-berth-api-token`;
+
+let stack: LocalStack;
+let report: FuzzReport;
+let claimed: string;
+/** Env and labels of every container seen during the run, taken before the fuzz or a cleanup removes it. */
+const containersSeen = new Map<string, string>();
+const snapshotContainers = () => { for (const [where, text] of containerConfigs(stack.hostId)) containersSeen.set(where, text); };
+const startedAt = Date.now();
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** A named volume a fuzzed create made during this run (Docker keeps named volumes after the container). */
+function removeVolumeIfNew(name: string): void {
+  const created = execFileSync('docker', ['volume', 'inspect', '--format', '{{.CreatedAt}}', name], { encoding: 'utf8' }).trim();
+  if (Date.parse(created) >= startedAt - 1_000) execFileSync('docker', ['volume', 'rm', '-f', name], { stdio: 'ignore' });
+}
+
+beforeAll(async () => {
+  const lo = 20100 + Math.floor(Math.random() * 120) * 100;
+  stack = await startLocalStack(
+    { POOLS: JSON.stringify([POOL]), PORT_RANGE: `${lo}-${lo + 99}`, MAX_CONTAINERS: '4' },
+    'debug',
+    // Limits off: this pass is about input handling; rate limiting has its own tests.
+    { token: TOKEN, gatewayEnv: { RATE_LIMIT_RPS: '0', AUTH_FAILURES_PER_MINUTE: '0' }, keepAllOutput: true },
+  );
+  const created = await api('POST', '/api/containers', {});
+  expect(created.status).toBe(201);
+  claimed = created.json.id as string;
+}, 120_000);
+
+afterAll(async () => { await stack?.stop(); });
+
+describe('the real stack under fuzzed requests', () => {
+  test(`${COUNT} generated requests: no 5xx, every error a contracts ErrorBody with a matching status, nothing internal`, async () => {
+    snapshotContainers();
+    const doc = await (await fetch(`${stack.url}/docs/json`)).json();
+    report = await fuzz({
+      doc, rng: Rng.fromEnv(), count: COUNT, token: TOKEN, knownIds: [claimed], secrets: [TOKEN],
+      send: (req) => sendHttp(stack.url, req),
+      // What a valid create made is given back at once, so the run cannot exhaust the host.
+      after: async (req, res) => {
+        if (req.method !== 'POST' || res.status !== 201 || !req.url.startsWith('/api/containers')) return;
+        const made = JSON.parse(res.body) as { id?: string; volumeName?: string | null };
+        if (!made.id || made.id === claimed) return;
+        snapshotContainers();
+        expect((await api('DELETE', `/api/containers/${made.id}`)).status).toBe(200);
+        if (made.volumeName) removeVolumeIfNew(made.volumeName);
+      },
+    });
+    console.log(summary('real stack', report));
+    expect(report.failures, `seed ${report.seed}`).toEqual([]);
+    expect(report.sent).toBe(COUNT);
+  }, 120_000);
+
+  test('the token appears in no log line, error body, container env or label, Redis key or value, or EVENTS message', async () => {
+    expect(report, 'the fuzz run ran first').toBeDefined();
+    const logLines = `${stack.gateway.allOutput}\n${stack.poolManager.allOutput}`.split('\n').filter(Boolean);
+    const nc = await connectNats({ url: stack.nats.url, name: 'secret-scan', logger: createLogger('test', 'warn') });
+    const events = await streamMessages(nc, 'EVENTS').finally(() => drainNats(nc));
+    const sources = {
+      logs: logLines.map((l, i): [string, string] => [`log line ${i}`, l]),
+      errorBodies: report.errorBodies.map((b, i): [string, string] => [`error body ${i}`, b]),
+      containers: (snapshotContainers(), [...containersSeen]),
+      redis: await redisEntries(stack.redis.url),
+      events,
+    };
+    // Each source must hold something, or finding nothing in it proves nothing.
+    for (const [name, items] of Object.entries(sources)) expect(items.length, name).toBeGreaterThan(0);
+    expect(logLines.some((l) => l.includes('"service":"gateway"'))).toBe(true);
+    for (const [name, items] of Object.entries(sources)) expect(findSecret(items, TOKEN), name).toEqual([]);
+    console.log(`[secrets] scanned ${Object.entries(sources).map(([n, i]) => `${i.length} ${n}`).join(', ')}`);
+  }, 60_000);
+
+  test('afterwards the stack still answers /health and holds no container beyond the pool', async () => {
+    expect(stack.gateway.running && stack.poolManager.running).toBe(true);
+    expect((await fetch(`${stack.url}/health`)).status).toBe(200);
+    // The fuzz may already have deleted it with a valid DELETE.
+    expect([200, 404]).toContain((await api('DELETE', `/api/containers/${claimed}`)).status);
+    await waitFor('only the warm pool to remain', async () => {
+      const list = await api('GET', '/api/containers');
+      const pools = (await api('GET', '/api/pools')).json.pools as { warm: number; claimed: number; creating: number }[];
+      const docker = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${stack.hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      return list.json.count === 0 && pools[0]?.claimed === 0 && pools[0].creating === 0 && docker.length === POOL.targetSize;
+    });
+  }, 60_000);
+});
