@@ -19,6 +19,8 @@ describe('schema-driven fuzzing of every documented route (fake backend)', () =>
       containerCreate: (req) => ({ ...containerView(), name: req.name ?? 'agent-1', warm: true }),
       containerDelete: (req) => ({ id: req.id, removed: true as const }),
       containerExec: () => ({ exitCode: 0, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, truncated: false, timedOut: false, durationMs: 1 }),
+      ticketCreate: () => ({ ticket: 'a'.repeat(43), expiresAt: new Date(Date.now() + 30_000).toISOString() }),
+      ticketRedeem: () => ({ owner: 'default' }),
     }, { logger: createLogger('gateway', 'warn', sink), bodyLimitBytes: 256 * 1024, rateLimit: { rps: 0, burst: 1, authFailuresPerMinute: 0 } });
     const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as unknown;
     const rng = Rng.fromEnv();

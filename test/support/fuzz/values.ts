@@ -2,7 +2,7 @@ import type { JsonSchema } from './openapi.js';
 import type { Rng } from './prng.js';
 
 /** Strings that satisfy common berth patterns; the generator tries them before random text. */
-const PATTERN_CANDIDATES = ['agent-1', 'default', 'berth/workspace:latest', 'vol-1', 'ws_0123456789abcdef', 'abcdefgh-12345678', 'x1'];
+const PATTERN_CANDIDATES = ['agent-1', 'default', 'berth/workspace:latest', 'vol-1', 'ws_0123456789abcdef', 'abcdefgh-12345678', 'x1', '/workspace', 'PATH_1'];
 
 /** Strings meant to break parsers, matchers, loggers and paths. */
 export const HOSTILE_STRINGS: readonly string[] = [
