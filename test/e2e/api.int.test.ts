@@ -46,6 +46,7 @@ describe('through the HTTP API', () => {
     expect((await call('DELETE', `/api/containers/${id}`)).status).toBe(200);
     expect((await call('GET', `/api/containers/${id}`)).status).toBe(404);
     expect(execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.id=${id}`], { encoding: 'utf8' }).trim()).toBe('');
+    expect(execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=berth.id=${id}`], { encoding: 'utf8' }).trim()).toBe('');
   });
 
   test('errors from pool-manager keep their code and status over the bus', async () => {

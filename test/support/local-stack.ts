@@ -57,8 +57,10 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   };
 }
 
-/** Removes every container pool-manager made for this host id (with anonymous volumes). */
+/** Removes every container and workspace volume pool-manager made for this host id. */
 export function removeHostContainers(hostId: string): void {
   const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
   if (ids.length) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
+  const volumes = execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  if (volumes.length) execFileSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore' });
 }

@@ -1,7 +1,7 @@
 import { BerthError, type PoolConfig } from '@berth/contracts';
 import { newWorkspaceId, type Logger } from '@berth/service-kit';
 import type { PoolManagerConfig } from './config.js';
-import type { WorkloadDriver } from './driver/workload-driver.js';
+import { workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
 import type { EventPublisher } from './events.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 import { buildWorkloadSpec } from './workload-spec.js';
@@ -58,6 +58,7 @@ export class Provisioner {
       if (!(await this.store.markReady(id, ref))) throw new Error('workspace was stopped while being created');
     } catch (err) {
       if (ref) await this.driver.remove(ref).catch(() => undefined);
+      if (!req.volumeName) await this.driver.removeVolume(workspaceVolumeName(id)).catch(() => undefined);
       await this.store.release(id);
       this.events.publish(id, 'failed', req.pool.name, 'create failed');
       this.logger.warn({ err, id, pool: req.pool.name }, 'create failed');

@@ -14,6 +14,7 @@ export interface ReconcileReport {
   restoredClaims: number;
   resumed: number;
   reaped: number;
+  removedVolumes: number;
 }
 
 /**
@@ -47,7 +48,7 @@ export class Reconciler {
   }
 
   private async reconcile(startup: boolean): Promise<ReconcileReport> {
-    const report: ReconcileReport = { releasedRecords: 0, removedOrphans: 0, restoredClaims: 0, resumed: 0, reaped: 0 };
+    const report: ReconcileReport = { releasedRecords: 0, removedOrphans: 0, restoredClaims: 0, resumed: 0, reaped: 0, removedVolumes: 0 };
     const now = Date.now();
     const containers = await this.driver.list(this.config.BERTH_HOST_ID);
     const records = new Map((await this.store.all()).map((r) => [r.id, r]));
@@ -97,9 +98,24 @@ export class Reconciler {
         report.reaped += 1;
       }
     }
+    report.removedVolumes = await this.removeOrphanVolumes();
     this.filler.kickAll();
     if (Object.values(report).some((n) => n > 0)) this.logger.info(report, 'reconciled');
     return report;
+  }
+
+  /** Workspace volumes whose workspace has neither a container nor a record (removed out of band). */
+  private async removeOrphanVolumes(): Promise<number> {
+    const host = this.config.BERTH_HOST_ID;
+    // Volumes first: a workspace created after this listing is not in it, and one created before
+    // already has its record (records precede containers and their volumes).
+    const volumes = await this.driver.listVolumes(host);
+    const live = new Set([...(await this.driver.list(host)).map((c) => c.id), ...(await this.store.all()).map((r) => r.id)]);
+    let removed = 0;
+    for (const v of volumes.filter((v) => !live.has(v.id))) {
+      await this.driver.removeVolume(v.name).then(() => { removed += 1; }, (err: unknown) => this.logger.warn({ err, volume: v.name }, 'orphan volume not removed'));
+    }
+    return removed;
   }
 }
 

@@ -2,7 +2,7 @@ import { BerthError, EXEC_OUTPUT_CAP_BYTES, type WorkspaceState, type ContainerV
 import type { Logger } from '@berth/service-kit';
 import type { PoolManagerConfig } from './config.js';
 import type { ExecProcess, SpawnOptions } from './driver/exec-process.js';
-import { claimMarkerName, type WorkloadDriver } from './driver/workload-driver.js';
+import { claimMarkerName, workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
 import { collect, withBackstop } from './exec-run.js';
 import type { EventPublisher } from './events.js';
 import type { PoolFiller } from './pool-filler.js';
@@ -98,6 +98,7 @@ export class Workspaces {
     if (!record || !(await this.store.beginStop(id, opts.onlyIf))) return;
     const ref = record.ref || opts.ref;
     if (ref) await this.removeContainer(id, ref);
+    if (!record.volumeName) await this.driver.removeVolume(workspaceVolumeName(id)).catch((err: unknown) => this.logger.warn({ err, id }, 'volume not removed; reconcile retries'));
     await this.store.release(id);
     this.events.publish(id, 'removed', record.pool, reason);
     this.filler.kick(record.pool);

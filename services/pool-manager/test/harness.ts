@@ -64,6 +64,8 @@ export async function containersOf(hostId: string, all = true) {
 export async function removeAllOf(hostId: string): Promise<void> {
   const list = await containersOf(hostId);
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostId}`] } });
+  await Promise.all((Volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CreateContainerReply } from '@berth/contracts';
 import { Redis, request } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABELS } from '../src/driver/workload-driver.js';
+import { LABELS, workspaceVolumeName } from '../src/driver/workload-driver.js';
 import { containersOf, docker, waitFor } from './harness.js';
 import { dockerByBerthId, inspectByBerthId, newRequestId, rejection, startWorld, waitForWarm, type World } from './helpers.js';
 
@@ -43,7 +43,7 @@ describe('reconcile: Docker is the truth', () => {
   });
   afterAll(async () => {
     await w?.dispose();
-    for (const c of await containersOf(foreignHost)) await docker.getContainer(c.Id).remove({ force: true });
+    for (const c of await containersOf(foreignHost)) await docker.getContainer(c.Id).remove({ force: true, v: true });
   });
 
   const create = () => request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER }, { timeoutMs: 30_000 });
@@ -71,13 +71,36 @@ describe('reconcile: Docker is the truth', () => {
     await waitFor('record past grace', async () => Date.now() - ((await w.pm.store.get(ws.id))?.createdAt ?? 0) > 1_100, 5_000);
     const capacity = await w.pm.store.capacity();
 
+    // Removed without -v: its workspace volume is left behind until reconcile finds it.
+    expect((await docker.getVolume(workspaceVolumeName(ws.id)).inspect()).Labels[LABELS.id]).toBe(ws.id);
     const report = await w.pm.reconciler.run();
     expect(report?.releasedRecords).toBe(1);
+    expect(await docker.getVolume(workspaceVolumeName(ws.id)).inspect().then(() => 'present', () => 'gone')).toBe('gone');
     expect(await w.pm.store.get(ws.id)).toBeUndefined();
     expect(await w.pm.store.ports()).not.toHaveProperty(String(port));
     expect(await w.pm.store.capacity()).toEqual({ count: capacity.count - 1, memoryMb: capacity.memoryMb - 64 });
     expect((await rejection(request(w.nc, 'containerGet', { id: ws.id, owner: OWNER }))).code).toBe('CONTAINER_NOT_FOUND');
     expect((await request(w.nc, 'containerList', { owner: OWNER })).containers.map((c) => c.id)).not.toContain(ws.id);
+  });
+
+  it('removes a workspace volume of this host that has neither container nor record', async () => {
+    const id = `ws_${randomBytes(8).toString('hex')}`;
+    const labels = { [LABELS.managed]: 'true', [LABELS.host]: w.hostId, [LABELS.id]: id };
+    await docker.createVolume({ Name: workspaceVolumeName(id), Labels: labels });
+    const foreign = `ws_${randomBytes(8).toString('hex')}`;
+    await docker.createVolume({ Name: workspaceVolumeName(foreign), Labels: { ...labels, [LABELS.host]: 'another-host', [LABELS.id]: foreign } });
+    try {
+      const report = await w.pm.reconciler.run();
+      expect(report?.removedVolumes).toBe(1);
+      expect(await docker.getVolume(workspaceVolumeName(id)).inspect().then(() => 'present', () => 'gone')).toBe('gone');
+      expect(await docker.getVolume(workspaceVolumeName(foreign)).inspect().then(() => 'present', () => 'gone')).toBe('present');
+      // Live workspaces keep theirs.
+      for (const r of await w.pm.store.all()) {
+        expect(await docker.getVolume(workspaceVolumeName(r.id)).inspect().then(() => 'present', () => 'gone'), r.id).toBe('present');
+      }
+    } finally {
+      await docker.getVolume(workspaceVolumeName(foreign)).remove().catch(() => undefined);
+    }
   });
 
   it('removes a warm container that stopped running and refills the pool', async () => {

@@ -33,6 +33,19 @@ export class DockerDriver implements WorkloadDriver {
     }
   }
 
+  async listVolumes(hostId: string): Promise<{ name: string; id: string }[]> {
+    const { Volumes } = await this.docker.listVolumes({ filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostId}`] } });
+    return (Volumes ?? []).map((v) => ({ name: v.Name, id: v.Labels?.[LABELS.id] ?? '' }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+  }
+
   async rename(ref: string, name: string): Promise<void> {
     await this.docker.getContainer(ref).rename({ name });
   }

@@ -1,5 +1,5 @@
 import type { ContainerCreateOptions } from 'dockerode';
-import type { WorkloadSpec } from './workload-driver.js';
+import { LABELS, workspaceVolumeName, type WorkloadSpec } from './workload-driver.js';
 
 /** Workspace user: non-root, matches the `berth` user of the workspace image. */
 export const WORKSPACE_USER = '1000:1000';
@@ -30,8 +30,19 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
         '/tmp': `rw,nosuid,nodev,size=${spec.tmpfsMb}m`,
         '/home/berth': `rw,nosuid,nodev,size=${spec.tmpfsMb}m,uid=1000,gid=1000`,
       },
-      // No Source: an anonymous volume, removed with the container (remove with v: true).
-      Mounts: [{ Type: 'volume', Source: spec.volumeName ?? '', Target: '/workspace', ReadOnly: false }],
+      Mounts: [
+        spec.volumeName
+          ? { Type: 'volume', Source: spec.volumeName, Target: '/workspace', ReadOnly: false }
+          : {
+            Type: 'volume', Source: workspaceVolumeName(spec.id), Target: '/workspace', ReadOnly: false,
+            // NoCopy false: the volume starts with the image's /workspace, owned by the workspace user.
+            VolumeOptions: {
+              NoCopy: false,
+              DriverConfig: { Name: 'local', Options: {} },
+              Labels: { [LABELS.managed]: 'true', [LABELS.host]: spec.labels[LABELS.host] ?? '', [LABELS.id]: spec.id },
+            },
+          },
+      ],
       PidsLimit: spec.pids,
       Memory: memory,
       MemorySwap: memory,

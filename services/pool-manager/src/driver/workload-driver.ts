@@ -33,6 +33,10 @@ export interface WorkloadDriver {
   create(spec: WorkloadSpec): Promise<string>;
   /** Force-removes with its anonymous volumes. Succeeds when already gone. */
   remove(ref: string): Promise<void>;
+  /** berth's own workspace volumes of this host (see workspaceVolumeName), by berth id. */
+  listVolumes(hostId: string): Promise<{ name: string; id: string }[]>;
+  /** Removes a volume; succeeds when already gone. */
+  removeVolume(name: string): Promise<void>;
   rename(ref: string, name: string): Promise<void>;
   /** Every berth-managed workload of this host, running or not. */
   list(hostId: string): Promise<WorkloadInfo[]>;
@@ -57,3 +61,9 @@ export const LABELS = {
 export const claimMarkerName = (id: string) => `berth-${id}-claimed`;
 export const warmName = (id: string) => `berth-${id}`;
 export const isClaimMarked = (name: string) => name.replace(/^\//, '').endsWith('-claimed');
+
+/**
+ * The `/workspace` volume of a workspace that names none: a named, labelled volume rather than an
+ * anonymous one, so reconcile can find and remove it even when its container was removed out of band.
+ */
+export const workspaceVolumeName = (id: string) => `berth-${id}`;
