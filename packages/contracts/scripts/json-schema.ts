@@ -18,6 +18,7 @@ export const HTTP_SCHEMAS: Record<string, z.ZodType> = {
   PoolList: contracts.PoolListSchema,
   Health: contracts.HealthSchema,
   ErrorBody: contracts.ErrorBodySchema,
+  LogEvent: contracts.LogEventSchema,
 };
 
 /** Every file of `packages/contracts/schemas/`, by name, with its exact content. */
@@ -41,6 +42,7 @@ export function buildSchemaFiles(): Map<string, string> {
     };
   }
   files.set('nats.berth.evt.container.event.schema.json', toJson(contracts.EVENTS.container.schema, 'output'));
+  files.set('nats.berth.logs.line.schema.json', toJson(contracts.LOGS.schema, 'output'));
   const catalogue = {
     version: contracts.CATALOGUE_VERSION,
     requests,
@@ -49,6 +51,7 @@ export function buildSchemaFiles(): Map<string, string> {
       subjects: contracts.EVENTS.subjects,
       container: { subject: contracts.EVENTS.container.pattern, schema: 'nats.berth.evt.container.event.schema.json' },
     },
+    logs: { stream: contracts.LOGS.stream, subjects: contracts.LOGS.subjects, line: { subject: contracts.LOGS.pattern, schema: 'nats.berth.logs.line.schema.json' } },
   };
   files.set('catalogue.json', JSON.stringify(catalogue, null, 2) + '\n');
   return files;

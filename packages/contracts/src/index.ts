@@ -8,3 +8,4 @@ export * from './health.js';
 export * from './messages.js';
 export * from './subjects.js';
 export * from './validation.js';
+export * from './logs.js';

@@ -44,6 +44,7 @@ describe('buildSchemaFiles', () => {
       ...Object.keys(HTTP_SCHEMAS).map((n) => `http.${n}.schema.json`),
       ...Object.values(SUBJECTS).flatMap((e) => [`nats.${e.subject}.request.schema.json`, `nats.${e.subject}.reply.schema.json`]),
       'nats.berth.evt.container.event.schema.json',
+      'nats.berth.logs.line.schema.json',
       'catalogue.json',
     ];
     expect([...files.keys()].sort()).toEqual(expected.sort());
