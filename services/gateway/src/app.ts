@@ -8,6 +8,8 @@ import { registerOpenApi } from './openapi.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { healthRoutes } from './routes/health.js';
+import { logRoutes } from './routes/logs.js';
+import type { LogReader } from './logs/log-reader.js';
 import { poolRoutes } from './routes/pools.js';
 import { GATEWAY_VERSION } from './version.js';
 
@@ -22,6 +24,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   metrics?: Registry;
   version?: string;
+  /** Container output (GET /api/containers/:id/logs); the route is absent without it. */
+  logs?: LogReader;
 }
 
 /**
@@ -72,6 +76,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await api.register(containerRoutes, deps);
     await api.register(execRoutes, deps);
     await api.register(poolRoutes, deps);
+    if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs });
   }, { prefix: '/api' });
 
   return app;

@@ -1,6 +1,7 @@
 import { connectNats, createLogger, drainNats, runService, type ServiceHandle } from '@berth/service-kit';
 import { buildApp } from './app.js';
 import { natsBackend } from './backend.js';
+import { JetStreamLogReader } from './logs/jetstream-reader.js';
 import { loadGatewayConfig } from './config.js';
 
 /**
@@ -29,6 +30,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
         logger,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,
         requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+        logs: await JetStreamLogReader.create(nc),
       });
       onStop(() => app.close());
       await app.listen({ port: config.BERTH_PORT, host: config.BERTH_BIND });
