@@ -7,8 +7,8 @@ import { resumeSince } from './positions.js';
 export interface FollowOptions {
   maxLineBytes: number;
   resumeSlackMs: number;
-  /** Counts each stored piece (metrics). */
-  onRecord?: () => void;
+  /** Counts pieces sent (metrics). */
+  onRecords?: (count: number) => void;
 }
 
 /**
@@ -29,12 +29,10 @@ export async function followContainer(
   const publisher = store.publisher(c.workspaceId);
   try {
     for await (const chunk of stream) {
-      for (const frame of decoder.push(chunk as Buffer)) {
-        for (const record of assembler.push(frame)) {
-          await publisher.publish(record);
-          opts.onRecord?.();
-        }
-      }
+      const records = decoder.push(chunk as Buffer).flatMap((frame) => assembler.push(frame));
+      if (records.length === 0) continue;
+      await publisher.publish(records);
+      opts.onRecords?.(records.length);
     }
   } catch (err) {
     if (!signal.aborted) throw err;

@@ -1,5 +1,6 @@
 import { LOGS, LogLineSchema, LogStreamNameSchema, type LogLine } from '@berth/contracts';
 import type { NatsConnection } from '@berth/service-kit';
+import { headers } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { LogRecord } from './line-assembler.js';
 import type { Positions } from './positions.js';
@@ -12,8 +13,8 @@ export interface LogStore {
 }
 
 export interface LogPublisher {
-  /** Resolves once there is room for another publish; rejects if an earlier one failed. */
-  publish(record: LogRecord): Promise<void>;
+  /** Sends pieces in order; resolves once there is room for more, rejects if an earlier publish failed. */
+  publish(records: LogRecord[]): Promise<void>;
   /** Waits for every publish to be acknowledged. */
   flush(): Promise<void>;
 }
@@ -26,6 +27,9 @@ export interface LogBounds {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const NANOS = 1_000_000_000;
+/** Pieces vouched for by one acknowledged publish. */
+const GROUP = 256;
+const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 /** Creates the LOGS stream, or brings an existing one to the configured bounds. */
 export async function ensureLogsStream(jsm: JetStreamManager, bounds: LogBounds): Promise<void> {
@@ -44,12 +48,17 @@ export async function ensureLogsStream(jsm: JetStreamManager, bounds: LogBounds)
 }
 
 export class JetStreamLogStore implements LogStore {
-  private constructor(private readonly js: JetStreamClient, private readonly jsm: JetStreamManager, private readonly maxInFlight: number) {}
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly maxInFlight: number,
+  ) {}
 
   static async start(nc: NatsConnection, bounds: LogBounds, maxInFlight: number): Promise<JetStreamLogStore> {
     const jsm = await jetstreamManager(nc);
     await ensureLogsStream(jsm, bounds);
-    return new JetStreamLogStore(jetstream(nc), jsm, maxInFlight);
+    return new JetStreamLogStore(nc, jetstream(nc), jsm, maxInFlight);
   }
 
   async lastPositions(workspaceId: string): Promise<Positions> {
@@ -64,33 +73,60 @@ export class JetStreamLogStore implements LogStore {
   }
 
   publisher(workspaceId: string): LogPublisher {
-    return new WindowedPublisher(this.js, workspaceId, this.maxInFlight);
+    return new WindowedPublisher(this.nc, this.js, workspaceId, this.maxInFlight);
   }
 }
 
-/** Keeps at most `max` publishes awaiting their ack; order is kept because they share one connection. */
+/**
+ * Publishes in groups: every piece but the last of a group goes out as a plain NATS publish (the
+ * stream stores it, no ack round trip), the last one as a JetStream publish whose ack, coming in
+ * order on the same connection, vouches for the group. A group whose ack fails fails the follower,
+ * which restarts from what the stream really holds. At most `max` pieces await an ack.
+ */
 class WindowedPublisher implements LogPublisher {
-  private readonly inFlight: Promise<void>[] = [];
+  private readonly inFlight: { acked: Promise<void>; count: number }[] = [];
+  private unacked = 0;
   private failure: unknown;
 
-  constructor(private readonly js: JetStreamClient, private readonly workspaceId: string, private readonly max: number) {}
+  constructor(private readonly nc: NatsConnection, private readonly js: JetStreamClient, private readonly workspaceId: string, private readonly max: number) {}
 
-  async publish(record: LogRecord): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
-    const line: LogLine = LogLineSchema.parse({ ts: record.ts, n: record.n, line: record.line, ...(record.cont && { cont: true }) });
-    const acked = this.js
-      .publish(LOGS.subject(this.workspaceId, record.stream), encoder.encode(JSON.stringify(line)), {
-        msgID: LOGS.msgId(this.workspaceId, record.stream, line),
-        timeout: 30_000,
-      })
-      .then(() => undefined, (err: unknown) => { this.failure ??= err; });
-    this.inFlight.push(acked);
-    if (this.inFlight.length >= this.max) await this.inFlight.shift();
-    if (this.failure !== undefined) throw this.failure;
+  async publish(records: LogRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i += GROUP) {
+      const group = records.slice(i, i + GROUP);
+      group.forEach((r, j) => { if (j < group.length - 1) this.send(r); });
+      const acked = this.send(group[group.length - 1]!, true);
+      this.inFlight.push({ acked, count: group.length });
+      this.unacked += group.length;
+      while (this.unacked > this.max && this.inFlight.length > 1) await this.settleOldest();
+      if (this.failure !== undefined) throw this.failure;
+    }
   }
 
   async flush(): Promise<void> {
-    await Promise.all(this.inFlight.splice(0));
+    while (this.inFlight.length > 0) await this.settleOldest();
     if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async settleOldest(): Promise<void> {
+    const oldest = this.inFlight.shift();
+    if (!oldest) return;
+    await oldest.acked;
+    this.unacked -= oldest.count;
+  }
+
+  private send(record: LogRecord): void;
+  private send(record: LogRecord, ack: true): Promise<void>;
+  private send(record: LogRecord, ack = false): Promise<void> | void {
+    const line: LogLine = LogLineSchema.parse({ ts: record.ts, n: record.n, line: record.line, ...(record.cont && { cont: true }) });
+    const subject = LOGS.subject(this.workspaceId, record.stream);
+    const data = encoder.encode(JSON.stringify(line));
+    const msgID = LOGS.msgId(this.workspaceId, record.stream, line);
+    if (!ack) {
+      const h = headers();
+      h.set(MSG_ID_HEADER, msgID);
+      this.nc.publish(subject, data, { headers: h });
+      return;
+    }
+    return this.js.publish(subject, data, { msgID, timeout: 30_000 }).then(() => undefined, (err: unknown) => { this.failure ??= err; });
   }
 }

@@ -17,13 +17,13 @@ export async function startLogStreamer(
   const store = await JetStreamLogStore.start(nc, { maxAgeSeconds: config.LOGS_MAX_AGE_SECONDS, maxBytes: config.LOGS_MAX_BYTES }, config.LOGS_MAX_IN_FLIGHT);
 
   const registry = createMetricsRegistry('log-streamer');
-  const lines = new Counter({ name: 'berth_log_lines_total', help: 'Log line pieces stored in LOGS', registers: [registry] });
+  const lines = new Counter({ name: 'berth_log_lines_total', help: 'Log line pieces sent to LOGS', registers: [registry] });
   const streamer = new LogStreamer(source, store, {
     hostId: config.BERTH_HOST_ID,
     rescanIntervalMs: config.LOGS_RESCAN_INTERVAL_MS,
     maxLineBytes: config.LOGS_MAX_LINE_BYTES,
     resumeSlackMs: config.LOGS_RESUME_SLACK_MS,
-    onRecord: () => lines.inc(),
+    onRecords: (n) => lines.inc(n),
   }, logger);
   new Gauge({ name: 'berth_log_followed_containers', help: 'Containers whose output is being followed', registers: [registry], collect() { this.set(streamer.following); } });
   await streamer.start();

@@ -34,7 +34,7 @@ class MemoryStore implements LogStore {
   }
   publisher(id: string): LogPublisher {
     return {
-      publish: async (r) => { this.records.set(id, [...(this.records.get(id) ?? []), r]); },
+      publish: async (rs) => { this.records.set(id, [...(this.records.get(id) ?? []), ...rs]); },
       flush: async () => undefined,
     };
   }
