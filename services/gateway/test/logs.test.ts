@@ -132,4 +132,27 @@ describe('GET /api/containers/:id/logs', () => {
     expect(stalled).toBeLessThan(50_000);
     res.destroy();
   });
+
+  it('a client that stalls and then reads again gets every line', async () => {
+    const logs = new FakeLogReader();
+    for (let i = 1; i <= 50_000; i++) logs.add(`${i} ${'y'.repeat(100)}`);
+    await withLogs(logs);
+    const address = await app!.listen({ port: 0, host: '127.0.0.1' });
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(new URL(`/api/containers/${ID}/logs?follow=false`, address), { headers: AUTH }, (res) => {
+        res.pause();
+        setTimeout(() => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+          res.resume();
+        }, 200);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const lines = body.split('\n');
+    expect(lines).toHaveLength(50_001);
+    expect(lines.every((l, i) => i === 50_000 || l.startsWith(`${i + 1} `))).toBe(true);
+  });
 });

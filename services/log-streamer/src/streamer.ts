@@ -54,7 +54,11 @@ export class LogStreamer {
     const run = followContainer(c, this.source, this.store, this.opts, this.abort.signal)
       .then(
         () => { if (!c.running) this.finished.add(c.ref); },
-        (err: unknown) => this.logger.warn({ err, workspaceId: c.workspaceId }, 'following container output failed; retried on the next rescan'),
+        (err: unknown) => {
+          // Removed while we looked at it: nothing left to read.
+          if ((err as { statusCode?: number } | null)?.statusCode === 404) return;
+          this.logger.warn({ err, workspaceId: c.workspaceId }, 'following container output failed; retried on the next rescan');
+        },
       )
       .finally(() => this.active.delete(c.ref));
     this.active.set(c.ref, run);

@@ -8,7 +8,7 @@ import type { LogEntry, LogReadOptions, LogReader, LogStart } from './log-reader
 import { tailStartSeq } from './tail.js';
 
 /** Messages pulled per fetch: the most a slow client can leave waiting in the gateway. */
-const BATCH = 256;
+const BATCH = 1024;
 /** How long one pull waits for new lines when following, ms. */
 const FOLLOW_EXPIRES_MS = 10_000;
 const CATCH_UP_EXPIRES_MS = 1_000;

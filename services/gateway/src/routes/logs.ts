@@ -74,7 +74,7 @@ async function stream(reply: FastifyReply, entries: AsyncIterable<LogEntry>, fol
     reply.log.warn({ err }, 'log stream failed');
   } finally {
     clearInterval(heartbeat);
+    out.end();
     abort.abort();
-    res.end();
   }
 }
