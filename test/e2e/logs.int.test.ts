@@ -101,7 +101,8 @@ describe('GET /api/containers/:id/logs', () => {
 
   test('?follow=false, ?tail and ?since', async () => {
     const id = await claim();
-    await writeToContainerOutput(id, 'echo a; echo b >&2; echo c');
+    // stdout and stderr are copied separately: the pause keeps b stored before c.
+    await writeToContainerOutput(id, 'echo a; echo b >&2; sleep 0.2; echo c');
     await eventually('three lines', () => plain(id, ''), (t) => t.split('\n').length === 4);
     expect((await plain(id, '')).split('\n').sort()).toEqual(['', 'a', 'b', 'c']);
     expect(await plain(id, '&tail=1')).toBe('c\n');
