@@ -10,6 +10,7 @@ export interface LocalStack {
   redis: ServerProcess & { url: string };
   poolManager: ServiceProcess;
   gateway: ServiceProcess;
+  logStreamer: ServiceProcess;
   stop(): Promise<void>;
 }
 
@@ -34,22 +35,25 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   const keep = { keepAllOutput: opts.keepAllOutput ?? false };
   const poolManager = new ServiceProcess('pool-manager', { ...common, HEALTH_PORT: '0', ...poolEnv }, keep);
   const gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, ...opts.gatewayEnv }, keep);
+  const logStreamer = new ServiceProcess('log-streamer', { ...common, LOG_STREAMER_HEALTH_PORT: '0', LOGS_RESCAN_INTERVAL_MS: '1000' }, keep);
   poolManager.start();
+  logStreamer.start();
   gateway.start();
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
     if (ok) break;
-    if (Date.now() > deadline || !poolManager.running || !gateway.running) {
-      throw new Error(`stack did not become healthy:\n${poolManager.output}\n${gateway.output}`);
+    if (Date.now() > deadline || !poolManager.running || !gateway.running || !logStreamer.running) {
+      throw new Error(`stack did not become healthy:\n${poolManager.output}\n${gateway.output}\n${logStreamer.output}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    url, token, hostId, nats, redis, poolManager, gateway,
+    url, token, hostId, nats, redis, poolManager, gateway, logStreamer,
     stop: async () => {
       await gateway.kill('SIGTERM');
+      await logStreamer.kill('SIGTERM');
       await poolManager.kill('SIGTERM');
       removeHostContainers(hostId);
       await Promise.all([nats.dispose(), redis.dispose()]);

@@ -11,3 +11,4 @@ export * from './validation.js';
 export * from './permissions.js';
 export * from './streams.js';
 export * from './tickets.js';
+export * from './logs.js';

@@ -11,6 +11,8 @@ import { registerOpenApi } from './openapi.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { healthRoutes } from './routes/health.js';
+import { logRoutes } from './routes/logs.js';
+import type { LogReader } from './logs/log-reader.js';
 import { poolRoutes } from './routes/pools.js';
 import { terminalRoutes } from './routes/terminal.js';
 import { ticketRoutes } from './routes/tickets.js';
@@ -33,6 +35,8 @@ export interface AppOptions {
   version?: string;
   /** Per-caller and failed-auth limits on /api; defaults to DEFAULT_RATE_LIMIT. */
   rateLimit?: RateLimitOptions;
+  /** Container output (GET /api/containers/:id/logs); the route is absent without it. */
+  logs?: LogReader;
 }
 
 /**
@@ -92,6 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await api.register(execRoutes, { ...deps, streams });
     await api.register(poolRoutes, deps);
     await api.register(ticketRoutes, deps);
+    if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs });
   }, { prefix: '/api' });
 
   // Browsers cannot send the token on a WebSocket: a single-use ticket stands in for it here.

@@ -1,6 +1,7 @@
 import { connectNats, createLogger, drainNats, loadConfigOrExit, runService, type ServiceHandle } from '@berth/service-kit';
 import { buildApp } from './app.js';
 import { natsBackend } from './backend.js';
+import { JetStreamLogReader } from './logs/jetstream-reader.js';
 import { loadGatewayConfig } from './config.js';
 import { natsStreams } from './streams/nats-streams.js';
 
@@ -32,6 +33,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
         bodyLimitBytes: config.BODY_LIMIT_BYTES,
         requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
         rateLimit: { rps: config.RATE_LIMIT_RPS, burst: config.RATE_LIMIT_BURST, authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE },
+        logs: await JetStreamLogReader.create(nc),
       });
       onStop(() => app.close());
       await app.listen({ port: config.BERTH_PORT, host: config.BERTH_BIND });

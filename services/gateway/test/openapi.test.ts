@@ -1,6 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeLogReader } from './fake-log-reader.js';
 import { build } from './helpers.js';
 
 interface Operation {
@@ -19,7 +20,7 @@ let app: FastifyInstance;
 let doc: Doc;
 
 beforeAll(async () => {
-  ({ app } = await build());
+  ({ app } = await build({}, { logs: new FakeLogReader() }));
   const res = await app.inject({ method: 'GET', url: '/docs/json' });
   expect(res.statusCode).toBe(200);
   doc = res.json<Doc>();
@@ -36,6 +37,7 @@ const ROUTES: [string, string][] = [
   ['post', '/api/containers/{id}/exec'],
   ['post', '/api/containers/{id}/tickets'],
   ['get', '/api/containers/{id}/terminal'],
+  ['get', '/api/containers/{id}/logs'],
   ['get', '/api/pools'],
 ];
 

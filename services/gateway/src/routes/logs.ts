@@ -1,0 +1,80 @@
+import { BerthError, LogEventSchema, LogsQuerySchema, parseOrThrow, type LogEvent, type LogsQuery } from '@berth/contracts';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { LogEntry, LogReader, LogStart } from '../logs/log-reader.js';
+import { StreamWriter, sseEvent } from '../logs/stream-writer.js';
+import { API_ERRORS, ID_PARAMS, errorResponses, ref } from '../openapi.js';
+import { callOptions, containerIdOf, type RouteDeps } from './common.js';
+
+export interface LogRouteDeps extends RouteDeps {
+  logs: LogReader;
+  /** Comment lines sent this often keep idle connections (and proxies) open, ms. */
+  heartbeatMs?: number;
+}
+
+/** `Last-Event-ID` (a reconnecting EventSource sends it) wins over ?tail and ?since: resume exactly. */
+function startOf(lastEventId: string | string[] | undefined, query: LogsQuery): LogStart {
+  if (typeof lastEventId === 'string' && lastEventId !== '') {
+    if (!/^\d{1,15}$/.test(lastEventId)) throw new BerthError('VALIDATION_FAILED', 'Last-Event-ID must be an event id this API sent');
+    return { kind: 'after', seq: Number(lastEventId) };
+  }
+  if (query.tail !== undefined) return { kind: 'tail', lines: query.tail };
+  if (query.since !== undefined) return { kind: 'since', at: new Date(query.since) };
+  return { kind: 'all' };
+}
+
+const toEvent = (e: LogEntry): LogEvent => ({ stream: e.stream, time: e.line.ts, line: e.line.line, ...(e.line.cont && { continued: true as const }) });
+
+export const logRoutes: FastifyPluginAsync<LogRouteDeps> = async (app, { backend, logs, requestTimeoutMs, heartbeatMs = 15_000 }) => {
+  app.get('/containers/:id/logs', {
+    schema: {
+      tags: ['containers'],
+      summary: 'Container output: Server-Sent Events, or plain text',
+      description: 'Follows by default, as `text/event-stream`: each `log` event has the LOGS sequence as its `id` and a LogEvent as `data`; '
+        + 'reconnecting with `Last-Event-ID` resumes right after that line. `?tail=N` starts N lines from the end, `?since=` at an ISO time. '
+        + '`?follow=false` answers `text/plain` with the lines stored so far (pieces flagged `continued` are not followed by a newline).',
+      params: ID_PARAMS,
+      querystring: {
+        type: 'object',
+        properties: { tail: { type: 'integer', minimum: 0 }, since: { type: 'string', format: 'date-time' }, follow: { type: 'boolean', default: true } },
+      },
+      response: {
+        200: { description: 'text/event-stream of `log` events (data: LogEvent), or text/plain', content: { 'text/event-stream': { schema: ref(LogEventSchema) }, 'text/plain': { schema: { type: 'string' } } } },
+        ...errorResponses('VALIDATION_FAILED', 'UNKNOWN_FIELD', 'CONTAINER_NOT_FOUND', ...API_ERRORS),
+      },
+    },
+  }, async (req, reply) => {
+    const id = containerIdOf(req.params);
+    const query = parseOrThrow(LogsQuerySchema, req.query, 'query');
+    const start = startOf(req.headers['last-event-id'], query);
+    // Visible to this caller, or 404 exactly as for a container that does not exist.
+    await backend.request('containerGet', { id, owner: req.owner }, callOptions(req, requestTimeoutMs));
+    const abort = new AbortController();
+    const entries = await logs.read(id, start, { follow: query.follow, signal: abort.signal });
+    reply.raw.on('close', () => abort.abort());
+    await stream(reply, entries, query.follow, abort, heartbeatMs);
+    return reply;
+  });
+};
+
+async function stream(reply: FastifyReply, entries: AsyncIterable<LogEntry>, follow: boolean, abort: AbortController, heartbeatMs: number): Promise<void> {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, follow
+    ? { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+    : { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+  const out = new StreamWriter(res, abort.signal);
+  const heartbeat = follow ? setInterval(() => { if (res.writableLength === 0) res.write(': keep-alive\n\n'); }, heartbeatMs) : undefined;
+  if (follow) res.write(': connected\n\n');
+  try {
+    for await (const e of entries) {
+      if (abort.signal.aborted) break;
+      await out.write(follow ? sseEvent(e.seq, 'log', JSON.stringify(toEvent(e))) : e.line.cont ? e.line.line : `${e.line.line}\n`);
+    }
+  } catch (err) {
+    reply.log.warn({ err }, 'log stream failed');
+  } finally {
+    clearInterval(heartbeat);
+    out.end();
+    abort.abort();
+  }
+}

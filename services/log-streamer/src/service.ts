@@ -1,0 +1,45 @@
+import { connectNats, Counter, createMetricsRegistry, drainNats, Gauge, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
+import type { LogStreamerConfig } from './config.js';
+import type { ContainerSource } from './container-source.js';
+import { DockerSource } from './docker-source.js';
+import { JetStreamLogStore } from './log-store.js';
+import { LogStreamer } from './streamer.js';
+
+/** Wires log-streamer together; every resource it opens is registered with `onStop`. */
+export async function startLogStreamer(
+  config: LogStreamerConfig,
+  logger: Logger,
+  onStop: (s: Stopper) => void,
+  source: ContainerSource = new DockerSource(config.DOCKER_SOCKET),
+): Promise<LogStreamer> {
+  const nc = await connectNats({ url: config.NATS_URL, name: `log-streamer-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
+  onStop(() => drainNats(nc));
+  const store = await JetStreamLogStore.start(nc, { maxAgeSeconds: config.LOGS_MAX_AGE_SECONDS, maxBytes: config.LOGS_MAX_BYTES }, config.LOGS_MAX_IN_FLIGHT);
+
+  const registry = createMetricsRegistry('log-streamer');
+  const lines = new Counter({ name: 'berth_log_lines_total', help: 'Log line pieces sent to LOGS', registers: [registry] });
+  const streamer = new LogStreamer(source, store, {
+    hostId: config.BERTH_HOST_ID,
+    rescanIntervalMs: config.LOGS_RESCAN_INTERVAL_MS,
+    maxLineBytes: config.LOGS_MAX_LINE_BYTES,
+    resumeSlackMs: config.LOGS_RESUME_SLACK_MS,
+    onRecords: (n) => lines.inc(n),
+  }, logger);
+  new Gauge({ name: 'berth_log_followed_containers', help: 'Containers whose output is being followed', registers: [registry], collect() { this.set(streamer.following); } });
+  await streamer.start();
+  onStop(() => streamer.stop());
+
+  if (config.LOG_STREAMER_HEALTH_PORT > 0) {
+    const health = await startHealthServer({
+      port: config.LOG_STREAMER_HEALTH_PORT,
+      host: config.HEALTH_BIND,
+      registry,
+      check: async () => {
+        const checks = { nats: !nc.isClosed(), docker: await source.ping() };
+        return { ok: Object.values(checks).every(Boolean), checks };
+      },
+    });
+    onStop(() => new Promise<void>((resolve) => health.close(() => resolve())));
+  }
+  return streamer;
+}
