@@ -10,6 +10,12 @@ export function sendHttp(base: string, req: FuzzRequest, timeoutMs = 30_000): Pr
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const r = request({ hostname, port, method: req.method, path: req.url, headers: req.headers, timeout: timeoutMs }, (res) => {
+      // A followed log or a streaming exec never ends by itself: its status and headers are the answer.
+      if (res.statusCode === 200 && /text\/event-stream|ndjson/.test(String(res.headers['content-type']))) {
+        resolve({ status: 200, headers: res.headers, body: '' });
+        r.destroy();
+        return;
+      }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));

@@ -20,8 +20,9 @@ const dockerTime = (d: Date) => `${d.toISOString().slice(0, 23)}000000Z`;
 export class JetStreamLogReader implements LogReader {
   private constructor(private readonly js: JetStreamClient, private readonly jsm: JetStreamManager) {}
 
+  /** No JetStream call at start: the gateway starts (and answers everything else) without LOGS. */
   static async create(nc: NatsConnection): Promise<JetStreamLogReader> {
-    return new JetStreamLogReader(jetstream(nc), await jetstreamManager(nc));
+    return new JetStreamLogReader(jetstream(nc), await jetstreamManager(nc, { checkAPI: false }));
   }
 
   async read(workspaceId: string, start: LogStart, opts: LogReadOptions): Promise<AsyncIterable<LogEntry>> {
