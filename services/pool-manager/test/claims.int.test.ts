@@ -129,6 +129,18 @@ describe('claims: concurrent creates, idempotency, port release, refill', () => 
     expect((await waitForWarm(nc, 3)).claimed).toBe(CONCURRENT);
   });
 
+  it('a create whose container was deleted since starts afresh under the same requestId', async () => {
+    const requestId = newRequestId();
+    const first = await request(nc, 'containerCreate', { requestId, owner: OWNER }, SLOW);
+    await request(nc, 'containerDelete', { id: first.id, owner: OWNER });
+    const second = await request(nc, 'containerCreate', { requestId, owner: OWNER }, SLOW);
+    expect(second.id).not.toBe(first.id);
+    expect(second.state).toBe('claimed');
+    await request(nc, 'containerDelete', { id: second.id, owner: OWNER });
+    // Let the refills these claims set off finish before the next test counts containers.
+    await waitForWarm(nc, 3);
+  });
+
   it('concurrent duplicates of one cold create converge on one container', async () => {
     const before = new Set((await containersOf(hostId)).map((c) => c.Id));
     const requestId = newRequestId();

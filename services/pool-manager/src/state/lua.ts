@@ -108,8 +108,8 @@ local nameField = (r.owner or '') .. ':' .. (r.name or '')
 if r.name and r.name ~= '' and redis.call('HGET', prefix .. 'names', nameField) == id then
   redis.call('HDEL', prefix .. 'names', nameField)
 end
--- Never delivered to its caller: let a retry of the same request start afresh.
-if r.requestId and r.requestId ~= '' and tonumber(r.claimedAt or '0') == 0 and redis.call('GET', prefix .. 'req:' .. r.requestId) == id then
+-- The container is gone: a later request with the same key starts afresh instead of waiting for it.
+if r.requestId and r.requestId ~= '' and redis.call('GET', prefix .. 'req:' .. r.requestId) == id then
   redis.call('DEL', prefix .. 'req:' .. r.requestId)
 end
 redis.call('HINCRBY', prefix .. 'capacity', 'count', -1)
