@@ -52,7 +52,8 @@ function coldDockerRun(): number[] {
 const stack = await startLocalStack({
   POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 8, memoryMb: 64, pids: 64 }]),
   MAX_CONTAINERS: String(POOL_SIZE + CONCURRENCY + 8),
-});
+  // log-streamer at its production rescan interval (tests shorten it to see containers sooner).
+}, 'warn', { logStreamerEnv: { LOGS_RESCAN_INTERVAL_MS: '10000' } });
 const client = new JsonClient(stack.url, stack.token);
 try {
   const cold = coldDockerRun();

@@ -23,6 +23,7 @@ export interface LocalStackOptions {
   token?: string;
   /** Extra gateway env (rate limits, body limit, ...). */
   gatewayEnv?: Record<string, string>;
+  logStreamerEnv?: Record<string, string>;
   /** Keep every log line of both services in `allOutput`, not just the last 20 kB. */
   keepAllOutput?: boolean;
 }
@@ -35,7 +36,7 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   const keep = { keepAllOutput: opts.keepAllOutput ?? false };
   const poolManager = new ServiceProcess('pool-manager', { ...common, HEALTH_PORT: '0', ...poolEnv }, keep);
   const gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, ...opts.gatewayEnv }, keep);
-  const logStreamer = new ServiceProcess('log-streamer', { ...common, LOG_STREAMER_HEALTH_PORT: '0', LOGS_RESCAN_INTERVAL_MS: '1000' }, keep);
+  const logStreamer = new ServiceProcess('log-streamer', { ...common, LOG_STREAMER_HEALTH_PORT: '0', LOGS_RESCAN_INTERVAL_MS: '1000', ...opts.logStreamerEnv }, keep);
   poolManager.start();
   logStreamer.start();
   gateway.start();
