@@ -13,30 +13,14 @@ const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 10);
 const IMAGE = process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest';
 const POOL_SIZE = 40;
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await client.call(method, path, body);
-  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.json)}`);
-  return res.json;
-}
-
 async function timedClaim(): Promise<{ ms: number; id: string; warm: boolean }> {
   const t0 = performance.now();
-  const c = await api('POST', '/api/containers', {});
+  const c = await client.ok('POST', '/api/containers', {});
   return { ms: performance.now() - t0, id: String(c.id), warm: c.warm === true };
 }
 
-async function waitWarm(n: number): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  while (Date.now() < deadline) {
-    const { pools } = (await api('GET', '/api/pools')) as { pools: { warm: number }[] };
-    if ((pools[0]?.warm ?? 0) >= n) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`pool did not reach ${n} warm containers`);
-}
-
 async function release(ids: string[]): Promise<void> {
-  await Promise.all(ids.map((id) => api('DELETE', `/api/containers/${id}`)));
+  await Promise.all(ids.map((id) => client.ok('DELETE', `/api/containers/${id}`)));
 }
 
 function coldDockerRun(): number[] {
@@ -61,16 +45,16 @@ try {
 
   // Warm-up, untimed: JIT of every process on the path, and the client's keep-alive sockets.
   for (let w = 0; w < WARMUP_WAVES; w++) {
-    await waitWarm(POOL_SIZE);
+    await client.waitWarm(POOL_SIZE);
     const warmup = await Promise.all(Array.from({ length: CONCURRENCY }, () => timedClaim()));
     await release(warmup.map((c) => c.id));
   }
 
-  await waitWarm(POOL_SIZE);
+  await client.waitWarm(POOL_SIZE);
   const seq: number[] = [];
   const seqIds: string[] = [];
   for (let i = 0; i < SEQUENTIAL; i++) {
-    if (i > 0 && i % 30 === 0) { await release(seqIds.splice(0)); await waitWarm(POOL_SIZE); }
+    if (i > 0 && i % 30 === 0) { await release(seqIds.splice(0)); await client.waitWarm(POOL_SIZE); }
     const c = await timedClaim();
     if (c.warm) seq.push(c.ms); else coldFallbacks += 1;
     seqIds.push(c.id);
@@ -79,7 +63,7 @@ try {
 
   const c32: number[] = [];
   for (let w = 0; w < WAVES; w++) {
-    await waitWarm(POOL_SIZE);
+    await client.waitWarm(POOL_SIZE);
     const wave = await Promise.all(Array.from({ length: CONCURRENCY }, () => timedClaim()));
     for (const c of wave) if (c.warm) c32.push(c.ms); else coldFallbacks += 1;
     await release(wave.map((c) => c.id));

@@ -13,12 +13,6 @@ const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 20);
 const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES ?? 100);
 const POOL_SIZE = 8;
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await client.call(method, path, body);
-  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.json)}`);
-  return res.json;
-}
-
 async function timed(n: number, fn: () => Promise<unknown> | unknown, warmup = 5): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
@@ -30,37 +24,27 @@ async function timed(n: number, fn: () => Promise<unknown> | unknown, warmup = 5
   return times;
 }
 
-async function waitWarm(n: number): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const { pools } = (await api('GET', '/api/pools')) as { pools: { warm: number }[] };
-    if ((pools[0]?.warm ?? 0) >= n) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`pool did not reach ${n} warm containers`);
-}
-
 const stack = await startLocalStack({
   POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 4, memoryMb: 64, pids: 64 }]),
 });
 const client = new JsonClient(stack.url, stack.token);
 try {
-  await waitWarm(POOL_SIZE);
-  const id = String((await api('POST', '/api/containers', {})).id);
+  await client.waitWarm(POOL_SIZE);
+  const id = String((await client.ok('POST', '/api/containers', {})).id);
   const ref = execFileSync('docker', ['ps', '-q', '--filter', `label=berth.id=${id}`], { encoding: 'utf8' }).trim();
 
-  const berthExec = await timed(EXECS, () => api('POST', `/api/containers/${id}/exec`, { command: ['true'] }));
+  const berthExec = await timed(EXECS, () => client.ok('POST', `/api/containers/${id}/exec`, { command: ['true'] }));
   const dockerCli = await timed(Math.min(EXECS, 30), () => execFileSync('docker', ['exec', ref, 'true'], { stdio: 'ignore' }), 2);
   const dockerApi = await timed(EXECS, () => dockerApiExec(ref, ['true']));
 
   const claimToResult: number[] = [];
   for (let i = 0; i < CLAIMS; i++) {
-    await waitWarm(POOL_SIZE - 1);
+    await client.waitWarm(POOL_SIZE - 1);
     const t0 = performance.now();
-    const c = await api('POST', '/api/containers', {});
-    await api('POST', `/api/containers/${String(c.id)}/exec`, { command: ['true'] });
+    const c = await client.ok('POST', '/api/containers', {});
+    await client.ok('POST', `/api/containers/${String(c.id)}/exec`, { command: ['true'] });
     claimToResult.push(performance.now() - t0);
-    await api('DELETE', `/api/containers/${String(c.id)}`);
+    await client.ok('DELETE', `/api/containers/${String(c.id)}`);
   }
 
   const term = await TerminalClient.open(`${stack.url.replace('http', 'ws')}/api/containers/${id}/terminal`, { token: stack.token });

@@ -29,6 +29,24 @@ export class JsonClient {
     });
   }
 
+  /** The JSON body of a 2xx answer; anything else throws with the status and body. */
+  async ok(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const res = await this.call(method, path, body);
+    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.json)}`);
+    return res.json;
+  }
+
+  /** Waits until the first pool holds `n` warm containers. */
+  async waitWarm(n: number, timeoutMs = 180_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { pools } = (await this.ok('GET', '/api/pools')) as { pools: { warm: number }[] };
+      if ((pools[0]?.warm ?? 0) >= n) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`pool did not reach ${n} warm containers`);
+  }
+
   close(): void {
     this.agent.destroy();
   }
