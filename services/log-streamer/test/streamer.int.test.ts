@@ -45,9 +45,14 @@ describe('log-streamer', () => {
   test('stderr, long lines split and flagged, a container that exited before it was seen', async () => {
     const long = 'x'.repeat(250);
     const { id } = await runLabelled(hostId, `echo out; echo err >&2; echo ${long}; printf 'no newline'`);
+    let seen: unknown[] = [];
     const lines = await waitFor('all pieces', async () => {
       const l = await readAll(nc, id);
+      seen = l;
       return l.length >= 6 && l;
+    }, 60_000).catch((err: unknown) => {
+      // Seen once in a loaded full-suite run and never alone: keep what is needed to find out why.
+      throw new Error(`${String(err)}; stored: ${JSON.stringify(seen)}; log-streamer: ${streamer.output.slice(-3000)}`);
     });
     expect(lines.map((l) => [l.stream, l.line, l.cont ?? false]).sort()).toEqual([
       ['stderr', 'err', false],
@@ -57,7 +62,7 @@ describe('log-streamer', () => {
       ['stdout', 'x'.repeat(100), true],
       ['stdout', 'x'.repeat(50), false],
     ].sort());
-  });
+  }, 90_000);
 
   test('SIGKILLed mid-stream and restarted, it loses nothing and duplicates nothing', async () => {
     const { id } = await runLabelled(hostId,
