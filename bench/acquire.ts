@@ -86,7 +86,7 @@ try {
     { measure: 'speedup vs cold docker run (p50)', value: `${figures.speedup_vs_docker_run}x`, baseline: '', target: '≥ 50x' },
   ], { sequential: s1, concurrent32: s32, coldDockerRun: sc, coldFallbacks });
 } catch (err) {
-  console.error(`pool-manager output:\n${stack.poolManager.output.slice(-4000)}\ngateway output:\n${stack.gateway.output.slice(-2000)}`);
+  console.error(stack.outputTail());
   throw err;
 } finally {
   client.close();

@@ -115,7 +115,7 @@ try {
   ], { latencyBerth: sb, latencyDockerLogs: sd, throughputRatio: round(berthRate / dockerRate, 2) });
   mergeFigures('streams', { ...figures, ...baselines });
 } catch (err) {
-  console.error(`log-streamer output:\n${stack.logStreamer.output.slice(-4000)}\ngateway output:\n${stack.gateway.output.slice(-2000)}`);
+  console.error(stack.outputTail());
   throw err;
 } finally {
   client.close();

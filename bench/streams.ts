@@ -73,7 +73,7 @@ try {
     { measure: 'exec overhead over the Engine API (p50)', value: `${round(s.berthExec.p50 - s.dockerApi.p50)} ms`, baseline: '' },
   ], s, { mergeInto: 'streams' });
 } catch (err) {
-  console.error(`pool-manager output:\n${stack.poolManager.output.slice(-4000)}\ngateway output:\n${stack.gateway.output.slice(-2000)}`);
+  console.error(stack.outputTail());
   throw err;
 } finally {
   client.close();

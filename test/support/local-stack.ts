@@ -12,6 +12,8 @@ export interface LocalStack {
   gateway: ServiceProcess;
   logStreamer: ServiceProcess;
   stop(): Promise<void>;
+  /** The last output of each service, for a failure message. */
+  outputTail(): string;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   }
   return {
     url, token, hostId, nats, redis, poolManager, gateway, logStreamer,
+    outputTail: () => [poolManager, gateway, logStreamer].map((p) => `${p.service} output:\n${p.output.slice(-3000)}`).join('\n'),
     stop: async () => {
       await gateway.kill('SIGTERM');
       await logStreamer.kill('SIGTERM');
