@@ -12,3 +12,5 @@ export * from './permissions.js';
 export * from './streams.js';
 export * from './tickets.js';
 export * from './logs.js';
+export * from './repo.js';
+export * from './setup.js';

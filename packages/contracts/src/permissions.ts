@@ -19,19 +19,21 @@ export function natsPermissions(service: ServiceName): NatsPermissions {
   const requests = Object.values(SUBJECTS);
   const calls = requests.filter((r) => r.calledBy.includes(service)).map((r) => r.subject);
   const serves = requests.filter((r) => r.servedBy === service).map((r) => r.subject);
-  const events = EVENTS.container;
-  const publishesEvents = events.publishers.includes(service);
+  const families = [EVENTS.container, EVENTS.setup];
+  const published = families.filter((f) => f.publishers.includes(service)).map((f) => f.pattern);
+  const subscribed = families.filter((f) => f.subscribers.includes(service)).map((f) => f.pattern);
+  const publishesEvents = published.length > 0;
   const managesStream = EVENTS.managedBy === service;
   // Streams: the opener sends control messages; the server publishes output to the opener's inbox.
   const streamOpens = requests.filter((r) => (STREAMS.openedBy as readonly string[]).includes(r.subject));
   const opensStreams = streamOpens.some((r) => r.calledBy.includes(service));
   const servesStreams = streamOpens.some((r) => r.servedBy === service);
   const streamInboxes = servesStreams ? [...new Set(streamOpens.flatMap((r) => r.calledBy))].map((c) => `${inboxPrefix(c)}.>`) : [];
-  const publish = [...calls, ...(publishesEvents ? [events.pattern] : []), ...(managesStream ? streamApiSubjects(EVENTS.stream) : []),
+  const publish = [...calls, ...published, ...(managesStream ? streamApiSubjects(EVENTS.stream) : []),
     ...(opensStreams ? [STREAMS.control.pattern] : []), ...streamInboxes];
   // Replies to requests, JetStream publish acks and API answers all come back to the inbox.
   const needsInbox = calls.length > 0 || publishesEvents || managesStream;
-  const subscribe = [...serves, ...(servesStreams ? [STREAMS.control.pattern] : []), ...(events.subscribers.includes(service) ? [events.pattern] : []), ...(needsInbox ? [`${inboxPrefix(service)}.>`] : [])];
+  const subscribe = [...serves, ...(servesStreams ? [STREAMS.control.pattern] : []), ...subscribed, ...(needsInbox ? [`${inboxPrefix(service)}.>`] : [])];
   return { publish, subscribe, allowResponses: serves.length > 0 };
 }
 

@@ -12,6 +12,8 @@ import {
   type ContainerEventKind,
 } from './messages.js';
 import { PoolListSchema } from './pools.js';
+import { RepoSyncReplySchema, RepoSyncRequestSchema } from './repo.js';
+import { CallbackRegisterReplySchema, CallbackRegisterRequestSchema, SetupStartRequestSchema, SetupStatusSchema } from './setup.js';
 import { ExecStreamRequestSchema, StreamOpenedSchema, TerminalOpenRequestSchema } from './streams.js';
 import { TicketCreateRequestSchema, TicketRedeemReplySchema, TicketRedeemRequestSchema, TicketReplySchema } from './tickets.js';
 import { CONTRACTS_VERSION } from './version.js';
@@ -64,6 +66,14 @@ export const SUBJECTS = {
     'Redeem a ticket atomically (GETDEL); a used, expired or foreign ticket is UNAUTHORIZED.'),
   poolList: request('berth.pool.list', 'pool-manager', ['gateway'], EmptyRequestSchema, PoolListSchema,
     'Pools with their configuration and fill level.'),
+  setupStart: request('berth.setup.start', 'pool-manager', ['gateway'], SetupStartRequestSchema, SetupStatusSchema,
+    'Start cloning, installing and starting a repository in a claimed container; replies with the first status (phase queued).'),
+  setupGet: request('berth.setup.get', 'pool-manager', ['gateway'], ContainerRefRequestSchema, SetupStatusSchema,
+    'The latest setup status of a container (SETUP_NOT_FOUND before any setup).'),
+  repoSync: request('berth.repo.sync', 'repo-cache', ['pool-manager', 'image-builder'], RepoSyncRequestSchema, RepoSyncReplySchema,
+    'Bring the bare mirror of a repository up to date through egress; concurrent requests share one fetch.'),
+  callbackRegister: request('berth.callback.register', 'egress', ['pool-manager'], CallbackRegisterRequestSchema, CallbackRegisterReplySchema,
+    'Check a callback URL (SSRF guard after DNS) and keep it with its secret for the container\'s setup events.'),
   hostStatus: request('berth.host.status', 'pool-manager', ['gateway'], EmptyRequestSchema, HostStatusSchema,
     'Container counts and capacity of a Docker host.'),
 } as const;
@@ -85,6 +95,15 @@ export const EVENTS = {
     subscribers: [] as readonly ServiceName[],
     schema: ContainerEventSchema,
     subject: (id: string, kind: ContainerEventKind) => `berth.evt.container.${id}.${kind}`,
+  },
+  setup: {
+    pattern: 'berth.evt.setup.*.status',
+    publishers: ['pool-manager'] as readonly ServiceName[],
+    subscribers: [] as readonly ServiceName[],
+    schema: SetupStatusSchema,
+    subject: (id: string) => `berth.evt.setup.${id}.status`,
+    /** Nats-Msg-Id, so a republished status is deduplicated by the stream. */
+    msgId: (id: string, seq: number) => `setup-${id}-${seq}`,
   },
 } as const;
 

@@ -14,7 +14,7 @@ const files = buildNatsConfigFiles();
 
 describe('natsPermissions', () => {
   it('gives a user to exactly the services the catalogue names', () => {
-    expect(natsServices()).toEqual(['gateway', 'pool-manager']);
+    expect(natsServices()).toEqual(['gateway', 'pool-manager', 'image-builder', 'repo-cache', 'egress']);
   });
 
   it('lets callers publish and servers subscribe to each request subject, and nobody else', () => {
@@ -29,14 +29,14 @@ describe('natsPermissions', () => {
 
   it('keeps replies per service and the JetStream API to the EVENTS stream of its manager', () => {
     expect(natsPermissions('gateway')).toEqual({
-      publish: [...Object.values(SUBJECTS).map((e) => e.subject), STREAMS.control.pattern],
+      publish: [...Object.values(SUBJECTS).filter((e) => e.calledBy.includes('gateway')).map((e) => e.subject), STREAMS.control.pattern],
       subscribe: ['_INBOX.gateway.>'],
       allowResponses: false,
     });
     const pm = natsPermissions('pool-manager');
     expect(pm.allowResponses).toBe(true);
     // Stream output goes to the inbox of the service that opened the stream, and nowhere else.
-    expect(pm.publish).toEqual([EVENTS.container.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '_INBOX.gateway.>']);
+    expect(pm.publish).toEqual([SUBJECTS.repoSync.subject, SUBJECTS.callbackRegister.subject, EVENTS.container.pattern, EVENTS.setup.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '_INBOX.gateway.>']);
     expect(pm.subscribe).toContain(STREAMS.control.pattern);
     expect(pm.subscribe).toContain('_INBOX.pool-manager.>');
     for (const s of natsServices()) {

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { BranchNameSchema, RepoNameSchema, SetupBodySchema } from '../src/index.js';
+
+describe('repo and branch names', () => {
+  it.each(['main', 'feature/login', 'release-1.2', 'a', 'user/ünïcode', 'fix_#12'])('accepts branch %s', (b) => {
+    expect(BranchNameSchema.safeParse(b).success).toBe(true);
+  });
+  it.each(['-rf', '--upload-pack=touch /tmp/x', 'a..b', 'a b', 'x;rm -rf /', '$(id)', '`id`', 'a~1', 'a^', 'a:b', 'x?', 'x*', 'x[',
+    'a\\b', 'a.lock', '/a', 'a/', 'a//b', '.hidden', 'a/.b', 'a.', '@', 'a@{1}', 'tab\tx', 'nl\nx', ''])('refuses branch %j', (b) => {
+    expect(BranchNameSchema.safeParse(b).success).toBe(false);
+  });
+  it.each(['acme/web', 'a/b', 'Some-Org/repo.name_x'])('accepts repo %s', (r) => {
+    expect(RepoNameSchema.safeParse(r).success).toBe(true);
+  });
+  it.each(['acme', 'acme/web/x', '../etc', 'acme/..', '-x/y', 'acme/.git', 'acme/web.git', 'a b/c', 'acme/web;id', 'https://github.com/a/b'])('refuses repo %j', (r) => {
+    expect(RepoNameSchema.safeParse(r).success).toBe(false);
+  });
+  it('wants callbackUrl and callbackSecret together', () => {
+    expect(SetupBodySchema.safeParse({ repo: 'a/b', branch: 'main', callbackUrl: 'https://x.example/cb' }).success).toBe(false);
+    expect(SetupBodySchema.safeParse({ repo: 'a/b', branch: 'main', callbackUrl: 'https://x.example/cb', callbackSecret: 's'.repeat(16) }).success).toBe(true);
+  });
+});
