@@ -65,7 +65,6 @@ export const SetupStartRequestSchema = z.object({
   id: WorkspaceIdSchema,
   owner: z.string().min(1).max(100),
   body: SetupBodySchema,
-  traceparent: z.string().max(128).optional(),
 });
 export type SetupStartRequest = z.infer<typeof SetupStartRequestSchema>;
 
