@@ -33,7 +33,10 @@ export async function startRepoCache(config: RepoCacheConfig, logger: Logger, on
 
   const nc = await connectNats({ url: config.NATS_URL, name: `repo-cache-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
   onStop(() => drainNats(nc));
-  serve(nc, 'repoSync', (req) => syncer.sync(req), logger);
+  serve(nc, 'repoSync', async (req) => {
+    logger.debug({ repo: req.repo, branch: req.branch, maxAgeMs: req.maxAgeMs, withToken: req.githubToken !== undefined }, 'sync requested');
+    return syncer.sync(req);
+  }, logger);
 
   if (config.REPO_CACHE_HEALTH_PORT > 0) {
     const health = await startHealthServer({
