@@ -91,11 +91,13 @@ describe('fake GitHub', () => {
   });
 
   test('a generated big repo has the asked history', async () => {
-    const { sha, historyBytes } = await gh.createBigRepo('acme/big', { files: 50, commits: 20, changesPerCommit: 10, fileBytes: 1000 });
-    expect(historyBytes).toBe((50 + 20 * 10) * 1000);
+    const { sha, historyBytes } = await gh.createBigRepo('acme/big', { files: 10, fileLines: 20, commits: 20, runLength: 5 });
+    expect(historyBytes).toBe((10 + 20) * 20 * 65);
     const dest = join(tmp, 'big');
     expect((await clone(gh.cloneUrl('acme/big'), dest)).ok).toBe(true);
     const { stdout } = await run('git', ['rev-list', '--count', sha], { cwd: dest });
     expect(Number(stdout.trim())).toBe(21);
+    const tree = await run('git', ['ls-tree', '-r', '--name-only', 'HEAD'], { cwd: dest });
+    expect(tree.stdout.trim().split('\n')).toHaveLength(10);
   });
 });
