@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { repoRoot } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FakeGitHub, tokenEnv } from './fake-github.js';
@@ -79,6 +80,19 @@ describe('fake GitHub', () => {
     } finally {
       gh.failWith = undefined;
     }
+  });
+
+  test('gzipped upload-pack requests are understood', async () => {
+    // A protocol v2 ls-refs command, gzipped as git sends requests over 1 kB.
+    const pkt = (s: string) => `${(s.length + 4).toString(16).padStart(4, '0')}${s}`;
+    const body = gzipSync(Buffer.from(`${pkt('command=ls-refs\n')}0001${pkt('peel\n')}${pkt('ref-prefix refs/heads/\n')}0000`));
+    const res = await fetch(`${gh.cloneUrl('acme/web')}/git-upload-pack`, {
+      method: 'POST', body,
+      headers: { 'content-type': 'application/x-git-upload-pack-request', 'content-encoding': 'gzip', 'git-protocol': 'version=2' },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain(`${await gh.revParse('acme/web', 'main')} refs/heads/main`);
+    expect(gh.requests.at(-1)).toMatchObject({ gzip: true, command: 'ls-refs', status: 200 });
   });
 
   test('branches with odd but legal names clone', async () => {
