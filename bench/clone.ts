@@ -18,7 +18,7 @@ const REPO = 'bench/big';
 const opts = {
   files: Number(process.env.BENCH_CLONE_FILES ?? 50),
   fileLines: Number(process.env.BENCH_CLONE_FILE_LINES ?? 1000),
-  commits: Number(process.env.BENCH_CLONE_COMMITS ?? 4000),
+  commits: Number(process.env.BENCH_CLONE_COMMITS ?? 6000),
 };
 
 const tmp = mkdtempSync(join(tmpdir(), 'berth-bench-clone-'));
@@ -53,16 +53,19 @@ try {
   const upstream: number[] = [];
   const local: number[] = [];
   const reference: number[] = [];
+  const localReference: number[] = [];
   const trees = new Set<number>();
   for (let i = 0; i < SAMPLES; i++) {
     // Interleaved, so a slow moment of the machine hits every variant alike.
     const u = await timed(['--branch', 'main', '--', url]);
     const l = await timed(['--no-hardlinks', '--branch', 'main', '--', mirror]);
     const r = await timed(['--reference', mirror, '--dissociate', '--branch', 'main', '--', url]);
+    const lr = await timed(['--reference', mirror, '--dissociate', '--branch', 'main', '--', mirror]);
     upstream.push(u.ms);
     local.push(l.ms);
     reference.push(r.ms);
-    for (const x of [u, l, r]) trees.add(x.files);
+    localReference.push(lr.ms);
+    for (const x of [u, l, r, lr]) trees.add(x.files);
   }
   if (trees.size !== 1) throw new Error(`the clones checked out different trees: ${[...trees].join(', ')} files`);
   const up = summary(upstream).p50;
@@ -73,16 +76,18 @@ try {
     clone_mirror_ms: round(mir, 0),
     clone_speedup: round(up / mir, 1),
     clone_reference_dissociate_ms: round(ref, 0),
+    clone_mirror_reference_dissociate_ms: round(summary(localReference).p50, 0),
   };
   const mirrorMb = round(await du(mirror), 1);
   report('clone', figures, [
     { measure: 'clone from the local mirror (`--no-hardlinks`), p50', value: `${figures.clone_mirror_ms} ms`, baseline: `${figures.clone_upstream_ms} ms from upstream over HTTP`, target: '≥ 10x faster' },
     { measure: 'speedup mirror vs upstream', value: `${figures.clone_speedup}x`, target: '≥ 10' },
     { measure: 'clone from upstream `--reference <mirror> --dissociate`, p50', value: `${figures.clone_reference_dissociate_ms} ms`, baseline: `${figures.clone_upstream_ms} ms` },
+    { measure: 'clone from the mirror `--reference <mirror> --dissociate` (repacks a copy), p50', value: `${figures.clone_mirror_reference_dissociate_ms} ms`, baseline: `${figures.clone_upstream_ms} ms` },
     { measure: 'repo', value: `${opts.commits + 1} commits, ${mirrorMb} MB mirror, ${round(historyBytes / 2 ** 20, 1)} MB of file versions, ${[...trees][0]} files checked out` },
   ], {
     samples: SAMPLES, repo: opts, generateS: round(generateS, 1), mirrorCreateMs: round(mirrorCreateMs, 0), mirrorMb,
-    upstream: summary(upstream), mirror: summary(local), referenceDissociate: summary(reference),
+    upstream: summary(upstream), mirror: summary(local), referenceDissociate: summary(reference), mirrorReferenceDissociate: summary(localReference),
   }, { mergeInto: 'setup' });
 } finally {
   await gh.stop();
