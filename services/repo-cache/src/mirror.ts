@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { runGit } from './git.js';
 
@@ -90,4 +90,24 @@ export async function defaultBranch(mirror: string): Promise<{ defaultBranch?: s
 /** Makes sure `dir` exists and is world-readable (workspaces read mirrors as another uid). */
 export function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
+}
+
+/**
+ * Deletes what crashed processes left in `.tmp` (half clones) and `.trash`, when older than
+ * `olderThanMs` (so a clone another process is running right now is left alone). Returns the count.
+ */
+export async function sweepLeftovers(root: string, olderThanMs: number): Promise<number> {
+  let removed = 0;
+  for (const sub of ['.tmp', '.trash']) {
+    const dir = join(root, sub);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const path = join(dir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (!info || Date.now() - info.mtimeMs < olderThanMs) continue;
+      await rm(path, { recursive: true, force: true });
+      removed += 1;
+    }
+  }
+  return removed;
 }
