@@ -1,7 +1,7 @@
 import { statSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '@berth/contracts';
-import { repoRoot, type ServiceProcess } from '@berth/service-kit/testing';
+import { freePort, repoRoot, type ServiceProcess } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findSecret, redisEntries } from '../../../test/support/secret-scan.js';
 import { filesUnder, rawSync, startHarness, startRepoCache, sync, unreadable, type Harness } from './helpers.js';
@@ -10,13 +10,22 @@ import { filesUnder, rawSync, startHarness, startRepoCache, sync, unreadable, ty
 const TOKEN = 'ghp_repoCacheSecret0123456789abcdefXYZ';
 let h: Harness;
 let rc: ServiceProcess;
+let healthPort: number;
+
+/** One sample of repo-cache's Prometheus metrics, 0 when absent. */
+async function metric(name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
 
 beforeAll(async () => {
   h = await startHarness();
   await h.gh.createRepo('acme/web', { fromDir: join(repoRoot(), 'test', 'fixtures', 'node-app') });
   await h.gh.createRepo('acme/secret', { token: TOKEN });
   await h.gh.commit('acme/secret', { 'README.md': 'private\n' });
-  rc = await startRepoCache(h);
+  healthPort = await freePort();
+  rc = await startRepoCache(h, { REPO_CACHE_HEALTH_PORT: String(healthPort) });
 });
 
 afterAll(async () => {
@@ -59,6 +68,8 @@ describe('repo-cache sync', () => {
   test('10 concurrent syncs of one repo make exactly one upstream fetch', async () => {
     const sha = await h.gh.commit('acme/web', { 'CHANGE.md': 'two\n' });
     const before = fetchesOf('acme/web').length;
+    const sharedBefore = await metric('berth_repo_sync_shared_total', 'reason="in-flight"');
+    const okBefore = await metric('berth_repo_fetches_total', 'kind="fetch",result="ok"');
     h.gh.delayMs = 300;
     try {
       const replies = await Promise.all(Array.from({ length: 10 }, () => sync(h.nc, { repo: 'acme/web', branch: 'main' })));
@@ -68,6 +79,9 @@ describe('repo-cache sync', () => {
       h.gh.delayMs = 0;
     }
     expect(fetchesOf('acme/web').length - before).toBe(1);
+    // The nine others joined the running fetch in memory (not only through the Redis lock).
+    expect(await metric('berth_repo_sync_shared_total', 'reason="in-flight"') - sharedBefore).toBe(9);
+    expect(await metric('berth_repo_fetches_total', 'kind="fetch",result="ok"') - okBefore).toBe(1);
   });
 
   test('branches: odd legal names resolve, a missing one is BRANCH_NOT_FOUND, shell metacharacters are refused', async () => {
