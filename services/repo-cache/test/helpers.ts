@@ -67,6 +67,17 @@ export async function rawSync(nc: NatsConnection, body: unknown, timeoutMs = 10_
   }
 }
 
+/** The command line of every process on the machine (arguments joined by spaces). */
+export function processCmdlines(): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      out.push(readFileSync(`/proc/${pid}/cmdline`).toString('utf8').split('\0').join(' '));
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}
+
 /** Every regular file under `dir` with its content, for secret scans. */
 export function filesUnder(dir: string): [string, string][] {
   const out: [string, string][] = [];

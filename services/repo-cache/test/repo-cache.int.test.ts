@@ -4,7 +4,7 @@ import { BerthError } from '@berth/contracts';
 import { freePort, repoRoot, type ServiceProcess } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findSecret, redisEntries } from '../../../test/support/secret-scan.js';
-import { filesUnder, rawSync, startHarness, startRepoCache, sync, unreadable, type Harness } from './helpers.js';
+import { filesUnder, processCmdlines, rawSync, startHarness, startRepoCache, sync, unreadable, type Harness } from './helpers.js';
 
 // repo-cache as a real process against real nats-server, redis-server and a git smart-HTTP fake GitHub.
 const TOKEN = 'ghp_repoCacheSecret0123456789abcdefXYZ';
@@ -108,6 +108,25 @@ describe('repo-cache sync', () => {
     // A fresh private mirror is handed out only to a caller whose token proves access.
     await expect(sync(h.nc, { repo: 'acme/secret', maxAgeMs: 60_000 })).rejects.toMatchObject({ code: 'REPO_NOT_FOUND' });
     expect((await sync(h.nc, { repo: 'acme/secret', maxAgeMs: 60_000, githubToken: TOKEN })).fetched).toBe(false);
+  });
+
+  test('while a private fetch runs, no process has the token in its command line', async () => {
+    await h.gh.commit('acme/secret', { 'README.md': 'changed\n' });
+    h.gh.delayMs = 1_000;
+    try {
+      const running = sync(h.nc, { repo: 'acme/secret', githubToken: TOKEN });
+      const seen: string[] = [];
+      const until = Date.now() + 800;
+      while (Date.now() < until) {
+        seen.push(...processCmdlines().filter((c) => c.includes('acme/secret') || c.includes(TOKEN)));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect((await running).fetched).toBe(true);
+      expect(seen.some((c) => c.startsWith('git fetch'))).toBe(true); // the scan saw git at work
+      expect(seen.filter((c) => c.includes(TOKEN))).toEqual([]);
+    } finally {
+      h.gh.delayMs = 0;
+    }
   });
 
   test('an unknown repo is REPO_NOT_FOUND; an upstream outage is UPSTREAM_UNAVAILABLE and retryable', async () => {
