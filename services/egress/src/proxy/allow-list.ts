@@ -19,6 +19,8 @@ export function normalizeHost(host: string): string {
   return host.trim().toLowerCase().replace(/\.$/, '');
 }
 
+const unbracket = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
+
 function parseEntry(raw: string): AllowEntry {
   let rest = normalizeHost(raw);
   let port: number | undefined;
@@ -31,7 +33,7 @@ function parseEntry(raw: string): AllowEntry {
   const wildcard = rest.startsWith('*.');
   const host = wildcard ? rest.slice(2) : rest;
   if (!HOST_RE.test(host)) throw new Error(`"${raw}" is not a host, host:port or *.domain`);
-  return { host, port, wildcard };
+  return { host: unbracket(host), port, wildcard };
 }
 
 /** Parses the comma list; throws naming the first bad entry. */
@@ -43,14 +45,14 @@ export function parseAllowList(list: string): AllowEntry[] {
 export function entryForUrl(url: string): AllowEntry {
   const u = new URL(url);
   const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
-  return { host: normalizeHost(u.hostname), port, wildcard: false };
+  return { host: unbracket(normalizeHost(u.hostname)), port, wildcard: false };
 }
 
 export class AllowList {
   constructor(private readonly entries: readonly AllowEntry[]) {}
 
   allows(host: string, port: number): boolean {
-    const h = normalizeHost(host);
+    const h = unbracket(normalizeHost(host));
     return this.entries.some((e) => {
       const portOk = e.port === undefined ? WEB_PORTS.has(port) : e.port === port;
       const hostOk = e.wildcard ? h.endsWith(`.${e.host}`) : h === e.host;
