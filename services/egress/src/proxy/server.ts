@@ -13,8 +13,11 @@ export interface ProxyOptions {
   onOutcome: (kind: 'http' | 'connect', outcome: ProxyOutcome) => void;
 }
 
-/** Hop-by-hop headers (RFC 9110 7.6.1) and the proxy's own credentials: never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+/**
+ * Hop-by-hop headers (RFC 9110 7.6.1), the proxy's own credentials, and `expect` (node's server
+ * already answered 100-continue to the client): never forwarded.
+ */
+const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
 
 function forwardHeaders(raw: IncomingMessage['headers']): OutgoingHttpHeaders {
   const named = new Set((String(raw.connection ?? '')).split(',').map((s) => s.trim().toLowerCase()));
