@@ -182,6 +182,20 @@ describe('callback delivery', () => {
     expect(delivered(id).every((r) => r.eventId === `${id}:${r.seq}` && r.signatureOk)).toBe(true);
   }, 120_000);
 
+  test('the consumer is the durable egress-callbacks on setup statuses; a new ack wait applies after a restart', async () => {
+    const jsm = await jetstreamManager(nc);
+    const before = await jsm.consumers.info(EVENTS.stream, CONSUMER_NAME);
+    expect(before.config).toMatchObject({ durable_name: CONSUMER_NAME, filter_subject: EVENTS.setup.pattern, ack_policy: 'explicit', ack_wait: 2_000 * 1e6 });
+    await egress.kill('SIGTERM');
+    outputs.push(egress.allOutput);
+    egress = await startEgress({ ...env(), CALLBACK_ACK_WAIT_MS: '3000' });
+    await waitFor('the new ack wait', async () => (await jsm.consumers.info(EVENTS.stream, CONSUMER_NAME)).config.ack_wait === 3_000 * 1e6);
+    const id = newWorkspaceId();
+    await register(id);
+    await publish(id, [1]);
+    await waitFor('a delivery after the update', () => delivered(id).length === 1);
+  });
+
   test('the callback secret is nowhere: egress output, Redis values, JetStream', async () => {
     outputs.push(egress.allOutput);
     const keys = (await redisEntries(redis.url)).filter(([where]) => where.startsWith('redis berth:cb:'));

@@ -88,8 +88,8 @@ function handleHttp(req: IncomingMessage, res: ServerResponse, opts: ProxyOption
     up.on('error', () => res.destroy());
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
-    if (res.headersSent) {
-      res.destroy();
+    if (res.headersSent || res.destroyed) {
+      res.destroy(); // mid-body, or the client left first: nothing to answer
       return;
     }
     opts.onOutcome('http', 'upstream_error');
