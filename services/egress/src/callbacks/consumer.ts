@@ -59,7 +59,7 @@ export class CallbackConsumer {
 
   private async run(): Promise<void> {
     const signal = this.abort.signal;
-    const jsm = await jetstreamManager(this.nc);
+    const jsm = await jetstreamManager(this.nc, { checkAPI: false }); // no $JS.API.INFO: fewer permissions needed
     const pendingBefore = await this.ensureConsumer(jsm, signal);
     if (pendingBefore === undefined) return;
     if (pendingBefore > 0) {
