@@ -17,6 +17,7 @@ let redis: ServerProcess & { url: string };
 let egress: ServiceProcess;
 let proxyPort: number;
 let deadPort: number;
+let healthPort: number;
 const BIG = randomBytes(24 * 1024 * 1024); // a pack-sized body, streamed both ways
 const TOKEN = `ghp_${randomBytes(16).toString('hex')}`;
 const PROXY_PASSWORD = `pp${randomBytes(12).toString('hex')}`;
@@ -91,11 +92,11 @@ function tunnel(authority: string, path = '/t'): Promise<{ status: string; inner
 
 beforeAll(async () => {
   [nats, redis, allowed, github, other, gitFiles] = await Promise.all([startNatsServer(), startRedisServer(), upstream(), upstream(), upstream(), gitServer()]);
-  [proxyPort, deadPort] = await Promise.all([freePort(), freePort()]);
+  [proxyPort, deadPort, healthPort] = await Promise.all([freePort(), freePort(), freePort()]);
   egress = await startEgress({
     NATS_URL: nats.url, REDIS_URL: redis.url, EGRESS_PROXY_PORT: String(proxyPort),
     EGRESS_ALLOW_HOSTS: `registry.npmjs.org,127.0.0.1:${allowed.port},127.0.0.1:${deadPort},127.0.0.1:${gitFiles.port}`, GITHUB_URL: `http://127.0.0.1:${github.port}`,
-    EGRESS_CONNECT_TIMEOUT_MS: '2000',
+    EGRESS_CONNECT_TIMEOUT_MS: '2000', EGRESS_HEALTH_PORT: String(healthPort),
   });
 });
 
@@ -181,6 +182,19 @@ describe('egress forward proxy', () => {
     expect(readFileSync(join(gitDir, 'cloned', 'pack.bin')).equals(readFileSync(join(gitDir, 'src', 'pack.bin')))).toBe(true);
     expect(egress.allOutput).toMatch(new RegExp(`"method":"GET","host":"127.0.0.1","port":${gitFiles.port},"outcome":"allowed"`));
     await expect(proxied(`http://127.0.0.1:${other.port}/repo.git`, 'refused')).rejects.toThrow(/403/);
+  });
+
+  test('health is ok and /metrics counts requests by kind and outcome', async () => {
+    const health = await fetch(`http://127.0.0.1:${healthPort}/health`);
+    expect(health.status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    const count = (kind: string, outcome: string) =>
+      Number(new RegExp(`berth_egress_proxy_requests_total\\{[^}]*kind="${kind}",outcome="${outcome}"[^}]*\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    expect(count('http', 'refused')).toBeGreaterThanOrEqual(1);
+    expect(count('connect', 'refused')).toBe(3);
+    expect(count('connect', 'allowed')).toBe(2);
+    expect(count('http', 'upstream_error')).toBe(1);
+    expect(count('http', 'bad_request')).toBe(2);
   });
 
   test('no token, no proxy password in anything egress wrote', () => {
