@@ -48,6 +48,9 @@ async function filesFromFreshVolume(image: string): Promise<string> {
   return runOnce(image, 'find . -path ./node_modules -prune -o -type f -print | sort; cat README.md; stat -c %u:%g package.json', volume);
 }
 
+/** Enough data that the copy takes a while. */
+const BIG_TREE = 'mkdir -p big && for i in $(seq 1 40); do head -c 10000000 /dev/urandom > big/f$i; done && echo "# big" > README.md && echo "{}" > package.json';
+
 beforeAll(async () => {
   ({ server: nats, url: natsUrl, passwords } = await startAuthNats());
   nc = await connectNats({ url: natsUrl, name: 'test-pool-manager', user: 'pool-manager', password: passwords['pool-manager'] ?? '', logger: createLogger('test', 'warn') });
@@ -137,8 +140,7 @@ describe('image-builder', () => {
     const repo3 = newRepo();
     const tag3 = tagOf(repo3);
     const sha = newSha();
-    // Enough data that the copy takes a while.
-    const ws = await makeWorkspace(hostId, 'mkdir -p big && for i in $(seq 1 40); do head -c 10000000 /dev/urandom > big/f$i; done && echo "# big" > README.md && echo "{}" > package.json');
+    const ws = await makeWorkspace(hostId, BIG_TREE);
     await publishBuild(nc, { id: ws.id, repo: repo3, sha, hostId }, hostId);
     const [left] = await waitFor('a copy container', async () => { const c = await copyContainers(hostId); return c.length > 0 && c; }, 30_000, 20);
     await builder.kill('SIGKILL');
@@ -151,5 +153,22 @@ describe('image-builder', () => {
     await waitFor('the new copy container removed', async () => (await copyContainers(hostId)).length === 0);
     const listing = await filesFromFreshVolume(tag3);
     expect(listing).toContain('# big');
+  }, 150_000);
+
+  test('stopped gracefully mid-build, it removes its copy container itself and the build runs after a restart', async () => {
+    const repo4 = newRepo();
+    const tag4 = tagOf(repo4);
+    const sha = newSha();
+    const ws = await makeWorkspace(hostId, BIG_TREE);
+    await publishBuild(nc, { id: ws.id, repo: repo4, sha, hostId }, hostId);
+    await waitFor('a copy container', async () => (await copyContainers(hostId)).length > 0, 30_000, 20);
+    const stopping = Date.now();
+    await builder.kill('SIGTERM');
+    expect(Date.now() - stopping).toBeLessThan(10_000);
+    expect(builder.output).toContain('image-builder stopped');
+    expect(await copyContainers(hostId)).toEqual([]);
+    expect(await inspectImage(tag4)).toBeUndefined();
+    startBuilder();
+    await builtAt(tag4, sha, 90_000);
   }, 150_000);
 });
