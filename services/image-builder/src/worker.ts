@@ -1,9 +1,14 @@
 import { BUILDS, type ImageBuildRequest } from '@berth/contracts';
 import type { Logger } from '@berth/service-kit';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
-import type { Builder } from './builder.js';
+import type { BuildOutcome } from './builder.js';
 import type { BuilderMetrics, CountedOutcome } from './metrics.js';
 import { KeyedScheduler } from './scheduler.js';
+
+/** What the worker needs of a builder (Builder; a fake in unit tests). */
+export interface BuildRunner {
+  build(req: ImageBuildRequest, signal: AbortSignal): Promise<BuildOutcome>;
+}
 
 export interface WorkerOptions {
   concurrency: number;
@@ -35,8 +40,8 @@ export class BuildWorker {
   private loop: Promise<void> | undefined;
 
   constructor(
-    private readonly consumer: Consumer,
-    private readonly builder: Builder,
+    private readonly consumer: Pick<Consumer, 'next'>,
+    private readonly builder: BuildRunner,
     private readonly metrics: BuilderMetrics,
     private readonly opts: WorkerOptions,
     private readonly logger: Logger,
@@ -90,7 +95,7 @@ export class BuildWorker {
       msg.ack();
       return;
     }
-    const heartbeat = setInterval(() => msg.working(), Math.max(500, Math.floor(this.opts.ackWaitMs / 3)));
+    const heartbeat = setInterval(() => this.safely(() => msg.working()), Math.max(500, Math.floor(this.opts.ackWaitMs / 3)));
     this.metrics.running.inc();
     this.scheduler.submit({ key: parsed.data.repo.toLowerCase(), req: parsed.data, msg, heartbeat, started: Date.now() });
   }
@@ -114,9 +119,18 @@ export class BuildWorker {
     }
   }
 
+  /** An ack or progress report on a closed connection is lost; the request is redelivered after the ack wait. */
+  private safely(send: () => void): void {
+    try {
+      send();
+    } catch (err) {
+      this.logger.warn({ err }, 'could not reply to JetStream');
+    }
+  }
+
   private settle(job: Job, outcome: CountedOutcome, reply: () => void): void {
     clearInterval(job.heartbeat);
-    reply();
+    this.safely(reply);
     this.metrics.running.dec();
     this.metrics.builds.inc({ outcome });
     this.metrics.duration.observe({ outcome }, (Date.now() - job.started) / 1000);
