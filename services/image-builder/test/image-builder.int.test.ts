@@ -70,6 +70,8 @@ describe('image-builder', () => {
   const tag = tagOf(repo);
   const sha1 = newSha();
   let firstImageId = '';
+  /** A workspace made from a main image: it carries the image's labels, copy-container cleanup must spare it. */
+  let fromMainImage = '';
 
   test('commits a set-up workspace as berth/<owner>-<repo>:main, and a fresh volume from it holds the checkout', async () => {
     const ws = await makeWorkspace(hostId, 'mkdir -p src node_modules/dep && echo "# v1" > README.md && echo "{}" > package.json && echo a > src/a.ts && echo old > src/gone.ts && echo m > node_modules/dep/index.js');
@@ -110,6 +112,7 @@ describe('image-builder', () => {
     // The old image is still used by the workspace made from it: removing that lets the next collection take it.
     await docker.getContainer(ws.ref).remove({ force: true });
     const ws2 = await makeWorkspace(hostId, 'echo "# v3" > README.md', tag);
+    fromMainImage = ws2.ref;
     const sha3 = newSha();
     await publishBuild(nc, { id: ws2.id, repo, sha: sha3, hostId }, hostId);
     await builtAt(tag, sha3);
@@ -148,6 +151,7 @@ describe('image-builder', () => {
     expect(await copyContainers(hostId)).toEqual([left]);
     startBuilder();
     await waitFor('the copy container removed', async () => (await copyContainers(hostId)).length === 0 || undefined, 30_000);
+    expect((await docker.getContainer(fromMainImage).inspect()).State.Running).toBe(true);
     // Redelivered after the ack wait, and built this time.
     await builtAt(tag3, sha, 90_000);
     await waitFor('the new copy container removed', async () => (await copyContainers(hostId)).length === 0);
