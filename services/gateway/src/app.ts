@@ -20,6 +20,7 @@ import { unavailableStreams, type StreamBackend } from './streams/stream-backend
 import { DEFAULT_RATE_LIMIT, withRateLimits, type RateLimitOptions } from './rate-limit.js';
 import { GATEWAY_VERSION } from './version.js';
 import { traceOf } from './trace.js';
+import { uiRoutes } from './routes/ui.js';
 
 export interface AppOptions {
   backend: Backend;
@@ -83,6 +84,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await registerOpenApi(app, { version });
   registerMetrics(app, opts.metrics ?? createMetricsRegistry('gateway'));
   await app.register(healthRoutes, { backend: opts.backend, version, startedAt: performance.now() });
+  await app.register(uiRoutes);
   await app.register(websocket, {
     options: {
       maxPayload: WS_MAX_MESSAGE_BYTES,
