@@ -1,23 +1,11 @@
-import { EXEC_DEFAULT_TIMEOUT_MS, ExecResultSchema, type ContainerView, type ExecResult } from '@berth/contracts';
-import { containerPath, deleteContainer, getContainerView } from './container-calls.js';
+import type { ContainerView, ExecResult, SetupBody, SetupStatus } from '@berth/contracts';
+import { deleteContainer, getContainerView } from './container-calls.js';
+import { execCommand, type ContainerCommand, type ExecOptions } from './exec.js';
+import { streamLogs, type LogLine, type LogsOptions } from './logs.js';
 import type { CallOptions } from './options.js';
+import { getSetupStatus, runSetup, type SetupOptions } from './setup.js';
+import { openTerminal, type Terminal, type TerminalOptions } from './terminal.js';
 import type { Transport } from './transport.js';
-
-/** How much longer than the command's own timeout the client waits for its answer. */
-export const EXEC_ANSWER_MARGIN_MS = 10_000;
-
-/**
- * Options of `container.exec`. Streaming output (`onStdout`/`onStderr`) and stdin arrive with the
- * streaming exec API and join this object; the call itself stays the same.
- */
-export interface ExecOptions {
-  /** The command's timeout inside the workspace (server default 30 000 ms). */
-  timeoutMs?: number;
-  /** Aborts waiting for the answer; the command itself still runs out its timeout. */
-  signal?: AbortSignal;
-}
-
-export type ContainerCommand = string | string[];
 
 /** A claimed workspace. Fields reflect the last answer; `refresh()` reads them again. */
 export class Container {
@@ -51,17 +39,37 @@ export class Container {
 
   /**
    * Runs a command and waits for it to finish. A string runs under `sh -c`, an array as argv. A
-   * command that runs out of time resolves with `timedOut: true`; it is never retried.
+   * command that runs out of time resolves with `timedOut: true`; it is never retried. With
+   * `onStdout`/`onStderr` the output arrives as it happens (and aborting kills the command).
    */
-  async exec(command: ContainerCommand, opts: ExecOptions = {}): Promise<ExecResult> {
-    const commandTimeout = opts.timeoutMs ?? EXEC_DEFAULT_TIMEOUT_MS;
-    return this.#transport.request({
-      method: 'POST',
-      path: `${containerPath(this.id)}/exec`,
-      schema: ExecResultSchema,
-      body: { command, ...(opts.timeoutMs !== undefined && { timeout: opts.timeoutMs }) },
-      idempotent: false,
-    }, { timeoutMs: commandTimeout + EXEC_ANSWER_MARGIN_MS, ...(opts.signal && { signal: opts.signal }) });
+  exec(command: ContainerCommand, opts: ExecOptions = {}): Promise<ExecResult> {
+    return execCommand(this.#transport, this.id, command, opts);
+  }
+
+  /**
+   * The container's output as an async iterator. Following (the default), it reconnects after a
+   * dropped connection and resumes right after the last line seen (Last-Event-ID).
+   */
+  logs(opts: LogsOptions = {}): AsyncGenerator<LogLine> {
+    return streamLogs(this.#transport, this.id, opts);
+  }
+
+  /** An interactive shell: write, onData / for await, resize, close. Opened with a single-use ticket. */
+  terminal(opts: TerminalOptions = {}): Promise<Terminal> {
+    return openTerminal(this.#transport, this.id, opts);
+  }
+
+  /**
+   * Sets the workspace up from a repository (clone, install, build, start) and waits until it is
+   * ready; `onProgress` sees each phase. A failed setup throws a BerthApiError with its code.
+   */
+  setup(body: SetupBody, opts: SetupOptions = {}): Promise<SetupStatus> {
+    return runSetup(this.#transport, this.id, body, opts);
+  }
+
+  /** The latest setup status (SETUP_NOT_FOUND when none was started). */
+  setupStatus(opts: CallOptions = {}): Promise<SetupStatus> {
+    return getSetupStatus(this.#transport, this.id, opts);
   }
 
   /** Reads the container again and updates this handle. */

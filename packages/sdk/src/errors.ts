@@ -1,4 +1,4 @@
-import { BerthError, type ErrorBody } from '@berth/contracts';
+import { BerthError, ERROR_CODES, httpStatusOf, type ErrorBody, type ErrorCode } from '@berth/contracts';
 
 /** Where a failed call went, for messages; never carries headers or the API key. */
 export interface CallSite {
@@ -31,6 +31,11 @@ export class BerthApiError extends BerthError {
     // The server says whether a retry can help; trust it over the local table.
     (this as { retryable: boolean }).retryable = body.error.retryable;
   }
+}
+
+/** Narrows an error to a BerthApiError, of one of `codes` when given: `if (isApiError(err, 'NAME_CONFLICT')) ...`. */
+export function isApiError<C extends ErrorCode>(err: unknown, ...codes: C[]): err is BerthApiError & { code: C } {
+  return err instanceof BerthApiError && (codes.length === 0 || (codes as string[]).includes(err.code));
 }
 
 /** The call did not finish within its `timeoutMs`. */
@@ -78,4 +83,14 @@ function networkDetail(err: unknown): string {
   if (typeof cause?.code === 'string') return cause.code;
   if (typeof cause?.message === 'string') return cause.message;
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A BerthApiError for an error that arrived inside a stream (exec `error` event, terminal error
+ * frame, failed setup) rather than as an HTTP answer; the status is the one the code maps to.
+ */
+export function streamedApiError(e: { code: string; message: string; retryable?: boolean }, site: CallSite): BerthApiError {
+  const code: ErrorCode = e.code in ERROR_CODES ? (e.code as ErrorCode) : 'INTERNAL';
+  const retryable = e.retryable ?? ERROR_CODES[code].retryable;
+  return new BerthApiError({ error: { code, message: e.message, retryable } }, httpStatusOf(code), site);
 }

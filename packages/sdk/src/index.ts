@@ -1,9 +1,16 @@
 export { Berth } from './berth.js';
-export { Container, EXEC_ANSWER_MARGIN_MS, type ContainerCommand, type ExecOptions } from './container.js';
+export { Container } from './container.js';
+export { EXEC_ANSWER_MARGIN_MS, type ContainerCommand, type ExecOptions } from './exec.js';
+export { LOGS_RECONNECT, type LogLine, type LogsOptions } from './logs.js';
+export { SETUP_DEFAULT_TIMEOUT_MS, type SetupOptions } from './setup.js';
+export { Terminal, type TerminalExit, type TerminalOptions } from './terminal.js';
 export { Containers, type CreateContainerOptions } from './containers.js';
 export {
-  BerthAbortError, BerthApiError, BerthNetworkError, BerthResponseError, BerthTimeoutError, type BerthClientError,
+  BerthAbortError, BerthApiError, BerthNetworkError, BerthResponseError, BerthTimeoutError, isApiError, type BerthClientError,
 } from './errors.js';
 export { DEFAULT_TIMEOUT_MS, type BerthOptions, type CallOptions } from './options.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-export { ERROR_CODES, type ContainerView, type ErrorCode, type ExecResult, type Health, type PoolView } from '@berth/contracts';
+export {
+  ERROR_CODES, SETUP_PHASES, type ContainerView, type ErrorCode, type ExecResult, type Health, type LogEvent, type PoolView,
+  type SetupBody, type SetupPhase, type SetupStatus,
+} from '@berth/contracts';

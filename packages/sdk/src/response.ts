@@ -35,3 +35,8 @@ export async function readResponse<S extends z.ZodType>(res: Response, site: Cal
   if (!parsed.success) throw new BerthResponseError(site, res.status, issuesOf(parsed.error));
   return parsed.data;
 }
+
+/** An answer whose status is not a success: the BerthApiError its body describes. */
+export async function throwErrorResponse(res: Response, site: CallSite): Promise<never> {
+  return readResponse(res, site, ErrorBodySchema, []) as Promise<never>;
+}

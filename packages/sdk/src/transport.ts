@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { BerthAbortError, BerthApiError, BerthNetworkError, BerthResponseError, BerthTimeoutError, type CallSite } from './errors.js';
 import { DEFAULT_TIMEOUT_MS, type BerthOptions, type CallOptions } from './options.js';
-import { readResponse } from './response.js';
+import { readResponse, throwErrorResponse } from './response.js';
 import { NO_RETRY, resolvePolicy, withRetry } from './retry.js';
 import { callSignal, type CallSignal } from './signals.js';
 
@@ -51,32 +51,55 @@ export class Transport {
     }
   }
 
+  /**
+   * Opens a streaming answer (SSE, NDJSON, text): resolves with the response once its status is
+   * one of `ok`; any other status is thrown as the error its body describes. Reading the body is
+   * the caller's job, under `sig` (which covers the whole stream). Never retried here.
+   */
+  async open(spec: StreamSpec, sig: CallSignal): Promise<Response> {
+    const site: CallSite = { method: spec.method, path: spec.path };
+    const res = await this.#fetch(spec, site, sig);
+    if ((spec.ok ?? [200]).includes(res.status)) return res;
+    return throwErrorResponse(res, site);
+  }
+
+  /** A ws:// URL for `path` on the gateway (the API key never goes in it). */
+  wsUrl(path: string): string {
+    return `${this.#base.replace(/^http/, 'ws')}${path}`;
+  }
+
   async #once<S extends z.ZodType>(spec: RequestSpec<S>, site: CallSite, sig: CallSignal): Promise<z.infer<S>> {
+    const res = await this.#fetch(spec, site, sig);
+    return readResponse(res, site, spec.schema, spec.ok ?? [200]);
+  }
+
+  async #fetch(spec: StreamSpec, site: CallSite, sig: CallSignal): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...spec.headers, authorization: `Bearer ${this.#apiKey}` };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     try {
-      const res = await fetch(`${this.#base}${spec.path}`, {
+      return await fetch(`${this.#base}${spec.path}`, {
         method: spec.method,
         headers,
         signal: sig.signal,
         ...(spec.body !== undefined && { body: JSON.stringify(spec.body) }),
       });
-      return await readResponse(res, site, spec.schema, spec.ok ?? [200]);
     } catch (err) {
-      if (isSdkError(err) || sig.signal.aborted) throw err;
+      if (sig.signal.aborted) throw err;
       throw new BerthNetworkError(site, err);
     }
   }
 }
 
+export type StreamSpec = Omit<RequestSpec<z.ZodType>, 'schema' | 'idempotent' | 'defaultTimeoutMs'>;
+
 /** Anything thrown by a call as one of the SDK's errors; what fetch or a wait throws on abort is told apart here. */
-function classify(err: unknown, site: CallSite, sig: CallSignal, timeoutMs: number): Error {
+export function classify(err: unknown, site: CallSite, sig: CallSignal, timeoutMs: number | undefined): Error {
   if (isSdkError(err)) return err;
   if (sig.aborted()) return new BerthAbortError(site, sig.signal.reason);
-  if (sig.timedOut()) return new BerthTimeoutError(site, timeoutMs);
+  if (sig.timedOut()) return new BerthTimeoutError(site, timeoutMs ?? 0);
   return new BerthNetworkError(site, err);
 }
 
-function isSdkError(err: unknown): err is BerthApiError | BerthResponseError | BerthNetworkError {
+export function isSdkError(err: unknown): err is BerthApiError | BerthResponseError | BerthNetworkError {
   return err instanceof BerthApiError || err instanceof BerthResponseError || err instanceof BerthNetworkError;
 }

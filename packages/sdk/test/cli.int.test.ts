@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LocalStack } from '../../../test/support/local-stack.js';
-import { berthCli } from './cli.js';
+import { CLI_MAIN, berthCli } from './cli.js';
+import { TmuxSession } from './tmux.js';
 import { startSmallStack } from './stack.js';
 
 // The berth CLI as a user runs it: a child process, config from flags, env and a config file.
@@ -94,14 +95,37 @@ describe('berth CLI', () => {
     expect((await berthCli(['ls', '--json'], { HOME: home })).code).toBe(0);
   });
 
+  test('logs: stored output (plain text, both streams), --tail, --json lines, and -f follows new output', async () => {
+    const id = (await berthCli(['create'], env)).stdout.trim();
+    const tag = `cli${Date.now()}`;
+    await berthCli(['exec', id, '--', 'sh', '-c', `echo ${tag}-out > /proc/1/fd/1; echo ${tag}-err > /proc/1/fd/2`], env);
+    let r = await berthCli(['logs', id], env);
+    for (let i = 0; i < 50 && !(r.stdout + r.stderr).includes(`${tag}-err`); i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await berthCli(['logs', id], env);
+    }
+    expect(r.code).toBe(0);
+    // Without -f the gateway answers plain text: both streams, in order, on stdout.
+    expect(r.stdout).toContain(`${tag}-out\n${tag}-err\n`);
+    const lines = (await berthCli(['logs', '--json', '-f', '--tail', '2', id], env, '', 2)).stdout.trim().split('\n').map((l) => JSON.parse(l) as { line: string; stream: string; id: string });
+    expect(lines.map((l) => [l.stream, l.line]).sort()).toEqual([['stderr', `${tag}-err`], ['stdout', `${tag}-out`]]);
+
+    const follow = berthCli(['logs', '-f', '--tail', '0', id], env, '', 1);
+    await new Promise((res) => setTimeout(res, 1_500));
+    await berthCli(['exec', id, '--', 'sh', '-c', `echo ${tag}-later > /proc/1/fd/1`], env);
+    expect((await follow).stdout).toBe(`${tag}-later\n`);
+    await berthCli(['rm', id], env);
+  }, 30_000);
+
   test('usage errors exit 2 with a clear message', async () => {
     const cases: [string[], RegExp][] = [
       [[], /Usage: berth/],
       [['frobnicate'], /unknown command "frobnicate"/],
       [['exec', 'ws_0123456789abcdef', 'ls'], /put the command after --/],
-      [['create', '--repo', 'owner/repo@main'], /--repo is not available yet/],
-      [['logs', 'ws_0123456789abcdef'], /logs is not available yet/],
-      [['shell', 'ws_0123456789abcdef'], /shell is not available yet/],
+      [['create', '--repo', 'not-a-repo@main'], /--repo must look like owner\/repo@branch/],
+      [['logs'], /logs needs one container id/],
+      [['logs', '--tail', 'x', 'ws_0123456789abcdef'], /--tail must be a whole number/],
+      [['shell'], /shell needs one container id/],
       [['ls', '--pool', 'x'], /ls does not take --pool/],
       [['ls', '--api-key', 'sk-secret-value'], /never taken from the command line/],
     ];
@@ -115,4 +139,38 @@ describe('berth CLI', () => {
     expect([noConfig.code, noConfig.stderr]).toEqual([2, expect.stringContaining('no berth URL')]);
     expect(await berthCli(['--help'], {})).toMatchObject({ code: 0, stdout: expect.stringContaining('exec ID [--timeout MS] -- cmd args') as unknown });
   });
+});
+
+describe('berth shell under a real terminal (tmux)', () => {
+  test('type, see the echo, follow a window resize, exit with the shell\'s code', async () => {
+    const id = (await berthCli(['create'], env)).stdout.trim();
+    // The key reaches the CLI through its config file, never the command line.
+    const xdg = join(home, 'shell');
+    await mkdir(join(xdg, 'berth'), { recursive: true });
+    await writeFile(join(xdg, 'berth', 'config.json'), JSON.stringify({ url: stack.url, apiKey: stack.token }), { mode: 0o600 });
+    const cmd = `env -i PATH="$PATH" HOME=${home} XDG_CONFIG_HOME=${xdg} ${process.execPath} --import tsx ${CLI_MAIN} shell ${id}; echo "BERTH-EXIT=$?"; sleep 60`;
+    const tmux = new TmuxSession(cmd, { cwd: process.cwd(), cols: 100, rows: 30 });
+    try {
+      await tmux.waitFor(/[$#]$/m);
+      tmux.type('echo "h""i"');
+      await tmux.waitFor(/^hi$/m);
+      tmux.type('stty size');
+      await tmux.waitFor(/^30 100$/m);
+      tmux.resize(120, 40);
+      await new Promise((r) => setTimeout(r, 300));
+      tmux.type('stty size');
+      await tmux.waitFor(/^40 120$/m);
+      // Ctrl-C goes to the remote shell (raw mode), not to berth.
+      tmux.type('sleep 30', true);
+      await new Promise((r) => setTimeout(r, 300));
+      tmux.type('\x03', false);
+      tmux.type('echo "after""-interrupt"');
+      await tmux.waitFor(/^after-interrupt$/m);
+      tmux.type('exit 3');
+      await tmux.waitFor(/^BERTH-EXIT=3$/m);
+    } finally {
+      tmux.kill();
+      await berthCli(['rm', id], env);
+    }
+  }, 60_000);
 });

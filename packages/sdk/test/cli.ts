@@ -9,8 +9,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `berth ...` as a real child process with only the environment given (plus PATH). */
-export function berthCli(args: string[], env: Record<string, string>, stdin = ''): Promise<CliResult> {
+export const CLI_MAIN = MAIN;
+
+/**
+ * `berth ...` as a real child process with only the environment given (plus PATH). With
+ * `stopAfterLines`, the process is stopped (SIGTERM) once that many lines came on stdout: for
+ * commands that follow.
+ */
+export function berthCli(args: string[], env: Record<string, string>, stdin = '', stopAfterLines?: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
       env: { PATH: process.env.PATH ?? '', ...env },
@@ -18,7 +24,10 @@ export function berthCli(args: string[], env: Record<string, string>, stdin = ''
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stopAfterLines !== undefined && stdout.split('\n').length > stopAfterLines) child.kill('SIGTERM');
+    });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));

@@ -8,3 +8,4 @@ export * from './metrics.js';
 export * from './health.js';
 export * from './lifecycle.js';
 export * from './ids.js';
+export * from './trace.js';

@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { currentTrace } from './trace.js';
 
 export type { Logger } from 'pino';
 
@@ -21,6 +22,11 @@ export function createLogger(service: string, level: LoggerOptions['level'] = 'i
     base: { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Lines written while a request is handled carry its trace id (see withTrace).
+    mixin: () => {
+      const trace = currentTrace();
+      return trace ? { trace_id: trace.traceId } : {};
+    },
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -2,13 +2,14 @@ import { BerthError, ErrorBodySchema, SUBJECTS, validationError, type ReplyOf, t
 import { RequestError, TimeoutError, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { z } from 'zod';
 import type { Logger } from './logger.js';
+import { continueTrace, currentTrace, parseTraceparent, withTrace } from './trace.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export interface RequestOptions {
   timeoutMs?: number;
-  /** W3C trace context, carried in a NATS header. */
+  /** W3C trace context, carried in a NATS header; defaults to the current trace (withTrace), if any. */
   traceparent?: string | undefined;
 }
 
@@ -45,7 +46,8 @@ export async function request<K extends SubjectKey>(
   const parsed = entry.request.safeParse(data);
   if (!parsed.success) throw validationError(parsed.error, entry.subject);
   const h = natsHeaders();
-  if (opts.traceparent) h.set('traceparent', opts.traceparent);
+  const traceparent = opts.traceparent ?? currentTrace()?.traceparent;
+  if (traceparent) h.set('traceparent', traceparent);
   let msg: Msg;
   try {
     msg = await nc.request(entry.subject, encode(parsed.data), { timeout: opts.timeoutMs ?? 10_000, headers: h });
@@ -66,7 +68,10 @@ export async function request<K extends SubjectKey>(
 }
 
 export interface HandlerContext {
+  /** The caller's `traceparent` as it arrived (undefined when none or malformed). */
   traceparent: string | undefined;
+  /** This hop's trace: the caller's trace id (or a new one) with a new parent id. */
+  traceId: string;
 }
 
 /** A request as the handler sees it: parsed, with defaults applied. */
@@ -127,9 +132,21 @@ export function serve<K extends SubjectKey>(nc: NatsConnection, key: K, handler:
   return sub;
 }
 
-async function answer<K extends SubjectKey>(subject: string, msg: Msg, key: K, handler: Handler<K>, logger: Logger): Promise<void> {
+/**
+ * One request, inside its trace: every log line written while it is handled carries the caller's
+ * trace id, and requests it makes pass the trace on.
+ */
+function answer<K extends SubjectKey>(subject: string, msg: Msg, key: K, handler: Handler<K>, logger: Logger): Promise<void> {
+  const incoming = parseTraceparent(msg.headers?.get('traceparent'))?.traceparent;
+  const trace = continueTrace(incoming);
+  return withTrace(trace, () => answerInTrace(subject, msg, key, handler, logger, incoming, trace.traceId));
+}
+
+async function answerInTrace<K extends SubjectKey>(
+  subject: string, msg: Msg, key: K, handler: Handler<K>, logger: Logger, traceparent: string | undefined, traceId: string,
+): Promise<void> {
   const entry = SUBJECTS[key];
-  const traceparent = msg.headers?.get('traceparent') || undefined;
+  const started = performance.now();
   let reply: unknown;
   try {
     let body: unknown;
@@ -140,7 +157,7 @@ async function answer<K extends SubjectKey>(subject: string, msg: Msg, key: K, h
     }
     const parsed = entry.request.safeParse(body);
     if (!parsed.success) throw validationError(parsed.error, subject);
-    const result = await handler(parsed.data as ParsedRequestOf<K>, { traceparent });
+    const result = await handler(parsed.data as ParsedRequestOf<K>, { traceparent, traceId });
     reply = entry.reply.parse(result);
   } catch (err) {
     if (err instanceof BerthError) {
@@ -151,4 +168,5 @@ async function answer<K extends SubjectKey>(subject: string, msg: Msg, key: K, h
     }
   }
   if (msg.reply) msg.respond(encode(reply));
+  logger.debug({ subject, ms: Math.round(performance.now() - started), ...(ErrorBodySchema.safeParse(reply).success && { error: (reply as { error: { code: string } }).error.code }) }, 'answered');
 }

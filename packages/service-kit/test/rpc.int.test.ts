@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { BerthError, type PoolList } from '@berth/contracts';
 import { startNatsServer, type ServerProcess } from '@berth/service-kit/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -61,6 +62,30 @@ describe('rpc over a real nats-server', () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     await expect(request(client, 'poolList', {}, { timeoutMs: 2_000, traceparent })).resolves.toEqual(POOLS);
     expect(seen).toEqual([{ req: {}, traceparent }]);
+  });
+
+  it('a request made inside a handler carries the trace on, and the handler\'s log lines carry trace_id', async () => {
+    const nc = await servingConnection();
+    const lines: { msg: string; trace_id?: string }[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(JSON.parse(chunk.toString()) as { msg: string }); cb(); } });
+    const traced = createLogger('rpc-trace', 'info', sink);
+    const nested: (string | undefined)[] = [];
+    serve(nc, 'hostStatus', async (_req, ctx) => {
+      nested.push(ctx.traceparent);
+      traced.info('inner');
+      return { hostId: 'h', containers: { total: 0, warm: 0, claimed: 0, creating: 0 }, capacity: { maxContainers: 1, maxMemoryMb: 1, usedMemoryMb: 0 } };
+    }, logger);
+    serve(nc, 'poolList', async (_req, ctx) => {
+      traced.info('outer');
+      await request(nc, 'hostStatus', {}, { timeoutMs: 2_000 });
+      expect(ctx.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+      return POOLS;
+    }, logger);
+    await nc.flush();
+    await request(client, 'poolList', {}, { timeoutMs: 2_000, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    expect(nested[0]).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[\da-f]{16}-01$/);
+    expect(nested[0]).not.toContain('b7ad6b7169203331');
+    expect(lines.map((l) => [l.msg, l.trace_id])).toEqual([['outer', '0af7651916cd43dd8448eb211c80319c'], ['inner', '0af7651916cd43dd8448eb211c80319c']]);
   });
 
   it('a BerthError from the handler arrives with the same code, message and retryAfterSeconds', async () => {

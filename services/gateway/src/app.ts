@@ -19,6 +19,8 @@ import { ticketRoutes } from './routes/tickets.js';
 import { unavailableStreams, type StreamBackend } from './streams/stream-backend.js';
 import { DEFAULT_RATE_LIMIT, withRateLimits, type RateLimitOptions } from './rate-limit.js';
 import { GATEWAY_VERSION } from './version.js';
+import { traceOf } from './trace.js';
+import { uiRoutes } from './routes/ui.js';
 
 export interface AppOptions {
   backend: Backend;
@@ -49,6 +51,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = opts.logger ?? createLogger('gateway', 'silent');
   const app = Fastify({
     loggerInstance,
+    // Every line logged for a request (its own and fastify's) carries the request's trace id.
+    childLoggerFactory: (logger, bindings, opts, raw) => logger.child({ ...bindings, trace_id: traceOf(raw).traceId }, opts),
     bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
     requestTimeout: requestTimeoutMs,
     frameworkErrors,
@@ -80,6 +84,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await registerOpenApi(app, { version });
   registerMetrics(app, opts.metrics ?? createMetricsRegistry('gateway'));
   await app.register(healthRoutes, { backend: opts.backend, version, startedAt: performance.now() });
+  await app.register(uiRoutes);
   await app.register(websocket, {
     options: {
       maxPayload: WS_MAX_MESSAGE_BYTES,

@@ -1,6 +1,7 @@
 import { BerthError, TicketSchema } from '@berth/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { Backend } from './backend.js';
+import { traceOf } from './trace.js';
 import { bearerAuth } from './auth.js';
 import { containerIdOf } from './routes/common.js';
 
@@ -28,7 +29,7 @@ export function bearerOrTicketAuth(apiToken: string, backend: Backend): (req: Fa
     if (!ticket.success) throw new BerthError('UNAUTHORIZED', 'missing or invalid bearer token or ticket');
     let id: string;
     try { id = containerIdOf(req.params); } catch { throw new BerthError('UNAUTHORIZED', 'ticket is unknown, used or expired'); }
-    const { owner } = await backend.request('ticketRedeem', { id, ticket: ticket.data });
+    const { owner } = await backend.request('ticketRedeem', { id, ticket: ticket.data }, { traceparent: traceOf(req.raw).traceparent });
     req.owner = owner;
   };
 }

@@ -1,6 +1,9 @@
-import { Histogram, type Registry } from '@berth/service-kit';
+import { Counter, Histogram, type Registry } from '@berth/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { PUBLIC } from './openapi.js';
+
+const EXEC_ROUTE = '/api/containers/:id/exec';
+const isStream = (query: unknown) => ['true', '1'].includes(String((query as { stream?: unknown } | undefined)?.stream));
 
 /**
  * `GET /metrics` (Prometheus text, public like /health) and a request duration histogram. The
@@ -15,9 +18,18 @@ export function registerMetrics(app: FastifyInstance, registry: Registry): void 
     registers: [registry],
   });
 
+  const execs = new Counter({
+    name: 'berth_exec_requests_total',
+    help: 'Exec requests by mode (sync or stream) and HTTP status; a streamed exec counts when its stream ends',
+    labelNames: ['mode', 'status'] as const,
+    registers: [registry],
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     const route = req.is404 ? 'unmatched' : (req.routeOptions.url ?? 'unmatched');
-    duration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const status = String(reply.statusCode);
+    duration.observe({ method: req.method, route, status }, reply.elapsedTime / 1000);
+    if (route === EXEC_ROUTE && req.method === 'POST') execs.inc({ mode: isStream(req.query) ? 'stream' : 'sync', status });
   });
 
   app.get('/metrics', {

@@ -117,13 +117,17 @@ describe('containers', () => {
     expect(backend.calls[0]?.data).toEqual({ id: ID, owner: 'default' });
   });
 
-  it('passes a well-formed traceparent on, and drops a malformed one', async () => {
+  it('continues a well-formed traceparent (same trace, the gateway\'s own parent id), and starts a new trace for a malformed one', async () => {
     let backend;
     ({ app, backend } = await build({ containerDelete: (req) => ({ id: req.id, removed: true as const }) }));
     const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     await app.inject({ method: 'DELETE', url: `/api/containers/${ID}`, headers: { ...AUTH, traceparent: tp } });
     await app.inject({ method: 'DELETE', url: `/api/containers/${ID}`, headers: { ...AUTH, traceparent: 'evil\r\nx' } });
-    expect(backend.calls.map((c) => c.opts?.traceparent)).toEqual([tp, undefined]);
+    const [kept, fresh] = backend.calls.map((c) => c.opts?.traceparent ?? '');
+    expect(kept).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[\da-f]{16}-01$/);
+    expect(kept).not.toBe(tp);
+    expect(fresh).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-01$/);
+    expect(fresh).not.toContain('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 });
 

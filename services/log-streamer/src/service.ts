@@ -1,8 +1,9 @@
-import { connectNats, Counter, createMetricsRegistry, drainNats, Gauge, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
+import { connectNats, createMetricsRegistry, drainNats, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
 import type { LogStreamerConfig } from './config.js';
 import type { ContainerSource } from './container-source.js';
 import { DockerSource } from './docker-source.js';
 import { JetStreamLogStore } from './log-store.js';
+import { registerLogMetrics } from './metrics.js';
 import { LogStreamer } from './streamer.js';
 
 /** Wires log-streamer together; every resource it opens is registered with `onStop`. */
@@ -17,7 +18,8 @@ export async function startLogStreamer(
   const store = await JetStreamLogStore.start(nc, { maxAgeSeconds: config.LOGS_MAX_AGE_SECONDS, maxBytes: config.LOGS_MAX_BYTES }, config.LOGS_MAX_IN_FLIGHT);
 
   const registry = createMetricsRegistry('log-streamer');
-  const lines = new Counter({ name: 'berth_log_lines_total', help: 'Log line pieces sent to LOGS', registers: [registry] });
+  // Read at scrape time, once the streamer exists.
+  const { lines } = registerLogMetrics(registry, () => streamer.following);
   const streamer = new LogStreamer(source, store, {
     hostId: config.BERTH_HOST_ID,
     rescanIntervalMs: config.LOGS_RESCAN_INTERVAL_MS,
@@ -25,7 +27,6 @@ export async function startLogStreamer(
     resumeSlackMs: config.LOGS_RESUME_SLACK_MS,
     onRecords: (n) => lines.inc(n),
   }, logger);
-  new Gauge({ name: 'berth_log_followed_containers', help: 'Containers whose output is being followed', registers: [registry], collect() { this.set(streamer.following); } });
   await streamer.start();
   onStop(() => streamer.stop());
 

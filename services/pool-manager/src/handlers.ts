@@ -26,10 +26,13 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
       const stopTimer = d.metrics.claimSeconds.startTimer();
       try {
         const reply = await workspaces.create(req);
-        stopTimer({ outcome: reply.warm ? 'warm' : 'cold' });
+        const outcome = reply.warm ? 'warm' : 'cold';
+        stopTimer({ outcome });
+        d.metrics.claims.inc({ pool: reply.pool, outcome });
         return reply;
       } catch (err) {
         stopTimer({ outcome: 'error' });
+        d.metrics.claims.inc({ pool: req.pool ?? 'none', outcome: 'error' });
         throw err;
       }
     }, logger),

@@ -1,9 +1,11 @@
-import { Gauge, Histogram, type Registry } from '@berth/service-kit';
+import { Counter, Gauge, Histogram, type Registry } from '@berth/service-kit';
 import { countByPool } from './pool-filler.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 
 export interface PoolMetrics {
   claimSeconds: Histogram<'outcome'>;
+  /** Create requests answered, by pool and outcome (warm, cold, error). */
+  claims: Counter<'pool' | 'outcome'>;
 }
 
 export function registerPoolMetrics(registry: Registry, store: WorkspaceStore): PoolMetrics {
@@ -25,6 +27,12 @@ export function registerPoolMetrics(registry: Registry, store: WorkspaceStore): 
       help: 'Time to answer a create request, by outcome (warm, cold, error)',
       labelNames: ['outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    claims: new Counter({
+      name: 'berth_claims_total',
+      help: 'Create requests answered, by pool and outcome (warm: from the pool, cold: created on demand, error)',
+      labelNames: ['pool', 'outcome'],
       registers: [registry],
     }),
   };

@@ -12,6 +12,9 @@ const OPTIONS = {
   repo: { type: 'string' },
   timeout: { type: 'string' },
   'api-key-stdin': { type: 'boolean' },
+  follow: { type: 'boolean', short: 'f' },
+  tail: { type: 'string' },
+  since: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -24,6 +27,7 @@ export interface Parsed {
   values: {
     help?: boolean; json?: boolean; 'api-key-stdin'?: boolean; port?: string[];
     url?: string; pool?: string; name?: string; image?: string; repo?: string; timeout?: string;
+    follow?: boolean; tail?: string; since?: string;
   };
 }
 
@@ -54,5 +58,12 @@ export function allowOnly(p: Parsed, allowed: OptionName[]): void {
 export function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${flag} must be a positive whole number, got "${value}"`);
+  return Number(value);
+}
+
+/** A whole number from 0 up (`--tail 0` is allowed). */
+export function wholeNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${flag} must be a whole number, got "${value}"`);
   return Number(value);
 }

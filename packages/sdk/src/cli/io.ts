@@ -6,6 +6,15 @@ export interface Io {
   readStdin(): Promise<string>;
   stdinIsTty: boolean;
   env: NodeJS.ProcessEnv;
+  /** The process's own terminal streams, for `berth shell`; absent in tests of other commands. */
+  tty?: TtyIo;
+}
+
+export interface TtyIo {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  /** Subscribes to window size changes (SIGWINCH); returns an unsubscribe. */
+  onResize(listener: () => void): () => void;
 }
 
 /** A mistake in how berth was called (or configured): exit code 2. */

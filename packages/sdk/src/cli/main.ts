@@ -8,4 +8,12 @@ process.exitCode = await run(process.argv.slice(2), {
   readStdin: () => text(process.stdin),
   stdinIsTty: process.stdin.isTTY === true,
   env: process.env,
+  tty: {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    onResize: (listener) => {
+      process.on('SIGWINCH', listener);
+      return () => process.off('SIGWINCH', listener);
+    },
+  },
 });

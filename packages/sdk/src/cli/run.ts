@@ -5,13 +5,15 @@ import { parse } from './args.js';
 import { create, ls, rm } from './commands/containers.js';
 import { exec } from './commands/exec.js';
 import { login } from './commands/login.js';
+import { logs } from './commands/logs.js';
+import { shell } from './commands/shell.js';
 import { health, pools } from './commands/system.js';
 import { resolveConfig } from './config.js';
 import type { Command } from './context.js';
-import { NOT_YET, USAGE } from './help.js';
+import { USAGE } from './help.js';
 import { EXIT, UsageError, type Io } from './io.js';
 
-const COMMANDS: Record<string, Command> = { ls, create, exec, rm, pools, health, login };
+const COMMANDS: Record<string, Command> = { ls, create, exec, logs, shell, rm, pools, health, login };
 
 /** Runs one berth invocation and returns its exit code; every error ends up as a message here. */
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -25,8 +27,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
       io.out(USAGE);
       return EXIT.ok;
     }
-    const notYet = NOT_YET[p.command];
-    if (notYet) throw new UsageError(notYet);
     const command = COMMANDS[p.command];
     if (!command) throw new UsageError(`unknown command "${p.command}"`);
     const client = async () => new Berth(await resolveConfig({ url: p.values.url }, io.env));

@@ -2,6 +2,7 @@ import { BerthError, ContainerIdParamsSchema, parseOrThrow } from '@berth/contra
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Backend, BackendRequestOptions } from '../backend.js';
+import { traceOf } from '../trace.js';
 
 export interface RouteDeps {
   backend: Backend;
@@ -29,10 +30,7 @@ export function parseBody<S extends z.ZodType>(schema: S, req: FastifyRequest, w
   return parseOrThrow(schema, absent ? whenAbsent : req.body, 'body');
 }
 
-const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
-
-/** Options for a backend call made on behalf of `req`: trace context passes on if well-formed. */
+/** Options for a backend call made on behalf of `req`: its trace (the caller's, or a new one) passes on. */
 export function callOptions(req: FastifyRequest, timeoutMs: number): BackendRequestOptions {
-  const tp = req.headers.traceparent;
-  return { timeoutMs, traceparent: typeof tp === 'string' && TRACEPARENT.test(tp) ? tp : undefined };
+  return { timeoutMs, traceparent: traceOf(req.raw).traceparent };
 }

@@ -1,6 +1,7 @@
 import type { ExecStreamEvent, StreamOut } from '@berth/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StreamBackend, StreamOpenData } from '../streams/stream-backend.js';
+import { traceOf } from '../trace.js';
 
 /** The HTTP event for a stream message; undefined for messages an exec never sends. */
 export function toExecEvent(msg: StreamOut): ExecStreamEvent | undefined {
@@ -30,7 +31,7 @@ export async function streamExec(
   streams: StreamBackend, data: StreamOpenData<'containerExecStream'>, req: FastifyRequest, reply: FastifyReply, deadlineMs: number,
 ): Promise<void> {
   // Open before answering, so a missing container is still a plain 404.
-  const handle = await streams.open('containerExecStream', data, { deadlineMs });
+  const handle = await streams.open('containerExecStream', data, { deadlineMs, traceparent: traceOf(req.raw).traceparent });
   const sse = wantsSse(req);
   const format = sse ? formatters.sse : formatters.ndjson;
   reply.hijack();

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { API_ERRORS, ID_PARAMS, errorResponses } from '../openapi.js';
 import type { StreamBackend } from '../streams/stream-backend.js';
 import { containerIdOf } from './common.js';
+import { traceOf } from '../trace.js';
 
 export const TERMINAL_DESCRIPTION = [
   'A WebSocket to an interactive shell (bash when the image has it, else sh) on a real PTY.',
@@ -58,7 +59,7 @@ function runTerminal(socket: WebSocket, req: FastifyRequest, streams: StreamBack
     const query = SizeQuery.safeParse(req.query ?? {});
     if (!query.success) throw new BerthError('VALIDATION_FAILED', 'cols and rows must be integers from 1 to 1000');
     const size = query.data;
-    const handle = await streams.open('terminalOpen', { id: containerIdOf(req.params), owner: req.owner, ...size });
+    const handle = await streams.open('terminalOpen', { id: containerIdOf(req.params), owner: req.owner, ...size }, { traceparent: traceOf(req.raw).traceparent });
     close = () => handle.close();
     if (socket.readyState !== socket.OPEN) { handle.close(); return; }
     forward = (msg) => handle.control(msg);

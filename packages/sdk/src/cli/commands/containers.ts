@@ -1,6 +1,7 @@
 import { allowOnly, positiveInt } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, UsageError } from '../io.js';
+import { progressLine, parseRepoRef } from '../progress.js';
 import { json, table } from '../table.js';
 
 export const ls: Command = async (p, { io, client }) => {
@@ -14,13 +15,22 @@ export const ls: Command = async (p, { io, client }) => {
 
 export const create: Command = async (p, { io, client }) => {
   allowOnly(p, ['json', 'pool', 'name', 'image', 'port', 'repo']);
-  if (p.values.repo !== undefined) {
-    throw new UsageError('--repo is not available yet: workspaces from owner/repo@branch arrive with the repository setup API');
-  }
+  const repo = p.values.repo === undefined ? undefined : parseRepoRef(p.values.repo);
   if (p.positionals.length > 0) throw new UsageError('create takes no arguments (did you mean --name?)');
   const { pool, name, image } = p.values;
   const ports = p.values.port?.map((v) => positiveInt(v, 'port') as number);
   const c = await (await client()).containers.create({ pool, name, image, ports });
+  if (repo) {
+    io.err(`created ${c.id}; setting up ${repo.repo}@${repo.branch}\n`);
+    try {
+      const setup = await c.setup(repo, { onProgress: (s) => io.err(progressLine(s)) });
+      if (p.values.json) { io.out(json({ ...c.toJSON(), setup })); return EXIT.ok; }
+    } catch (err) {
+      // The container stays for inspection (berth logs, berth shell); say which one.
+      io.err(`berth: setup of ${c.id} failed; the container is kept (berth rm ${c.id} removes it)\n`);
+      throw err;
+    }
+  }
   if (p.values.json) {
     io.out(json(c));
   } else {
