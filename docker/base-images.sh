@@ -51,11 +51,11 @@ else
     --label berth.node="$node_version" --label berth.npm="$npm_version" -f "$here/images/node.Dockerfile" "$tmp/node-ctx" >/dev/null
 fi
 
-# The workspace image is rebuilt whenever the node image under it changed.
-node_image_id="$(docker image inspect -f '{{.Id}}' "$NODE_IMAGE")"
-if have "$WORKSPACE_IMAGE" && [ "$(label "$WORKSPACE_IMAGE" berth.node-image)" = "$node_image_id" ]; then log "$WORKSPACE_IMAGE present"; else
+# The workspace image is rebuilt whenever the node image under it or its Dockerfile changed.
+ws_key="$(docker image inspect -f '{{.Id}}' "$NODE_IMAGE")-$(sha256sum "$here/images/workspace.Dockerfile" | cut -c1-16)"
+if have "$WORKSPACE_IMAGE" && [ "$(label "$WORKSPACE_IMAGE" berth.build-key)" = "$ws_key" ]; then log "$WORKSPACE_IMAGE present"; else
   log "building $WORKSPACE_IMAGE"
-  docker build -q -t "$WORKSPACE_IMAGE" --build-arg NODE_IMAGE="$NODE_IMAGE" --label berth.node-image="$node_image_id" \
+  docker build -q -t "$WORKSPACE_IMAGE" --build-arg NODE_IMAGE="$NODE_IMAGE" --label berth.build-key="$ws_key" \
     -f "$here/images/workspace.Dockerfile" "$here/images" >/dev/null
 fi
 # slim_rootfs <dir> <packages>: Debian packages only unpacked (no dpkg, apt, shell or git), a CA
