@@ -34,11 +34,28 @@ export const poolManagerConfigSchema = z.object({
   HEALTH_PORT: envInt(9101, 0, 65535),
   HEALTH_BIND: z.string().default('127.0.0.1'),
   EVENTS_ENABLED: envBool(true),
+  /** Host path of repo-cache's MIRRORS_DIR, bind-mounted read-only into clone tasks. Empty: setup is unavailable. */
+  MIRRORS_HOST_DIR: z.string().default(''),
+  /** Image of the short-lived clone and cache tasks (needs git and node; runs as uid 1000 without network). */
+  SETUP_TASK_IMAGE: z.string().optional(),
+  SETUP_CLONE_TIMEOUT_MS: envInt(180_000, 1_000, 3_600_000),
+  SETUP_INSTALL_TIMEOUT_MS: envInt(900_000, 1_000, 3_600_000),
+  SETUP_START_TIMEOUT_MS: envInt(120_000, 1_000, 3_600_000),
+  /** Shared npm cache volume mounted at /home/berth/.npm in every workspace; empty disables it. */
+  NPM_CACHE_VOLUME: z.string().regex(/^([A-Za-z0-9][A-Za-z0-9_.-]*)?$/).default('berth-npm-cache'),
+  /** Keep a per-repo copy of the last good node_modules and copy it into new checkouts of the same lockfile. */
+  NODE_MODULES_SEED: envBool(true),
+  /** Proxy (egress) that installs reach package registries through, e.g. http://egress:3128; empty: none. */
+  SETUP_PROXY_URL: z.string().default(''),
 });
 
-export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS'> & { POOLS: PoolConfig[] };
+export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS' | 'SETUP_TASK_IMAGE'> & { POOLS: PoolConfig[]; SETUP_TASK_IMAGE: string };
 
 export function loadPoolManagerConfig(env: Record<string, string | undefined> = process.env): PoolManagerConfig {
   const raw = loadConfig(poolManagerConfigSchema, env);
-  return { ...raw, POOLS: raw.POOLS.map((p) => ({ ...p, image: p.image ?? raw.WORKSPACE_IMAGE })) };
+  return {
+    ...raw,
+    SETUP_TASK_IMAGE: raw.SETUP_TASK_IMAGE ?? raw.WORKSPACE_IMAGE,
+    POOLS: raw.POOLS.map((p) => ({ ...p, image: p.image ?? raw.WORKSPACE_IMAGE })),
+  };
 }

@@ -37,5 +37,6 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig): 
     bindAddress: config.PORT_BIND_ADDRESS,
     network: config.WORKSPACE_NETWORK,
     volumeName: input.volumeName || undefined,
+    ...(config.NPM_CACHE_VOLUME && { cacheVolumes: [{ source: config.NPM_CACHE_VOLUME, target: '/home/berth/.npm' }] }),
   };
 }

@@ -1,7 +1,8 @@
 import Docker from 'dockerode';
 import { dockerSpawn } from './docker-exec.js';
 import type { ExecProcess, SpawnOptions } from './exec-process.js';
-import { LABELS, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec } from './workload-driver.js';
+import { runDockerTask } from './docker-task.js';
+import { LABELS, type TaskResult, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
 
 const isStatus = (err: unknown, status: number) => (err as { statusCode?: number } | null)?.statusCode === status;
@@ -76,6 +77,25 @@ export class DockerDriver implements WorkloadDriver {
     } catch (err) {
       if (isStatus(err, 404)) return false;
       throw err;
+    }
+  }
+
+  runTask(spec: TaskSpec): Promise<TaskResult> {
+    return runDockerTask(this.docker, spec);
+  }
+
+  async removeTasks(hostId: string): Promise<number> {
+    const all = await this.docker.listContainers({ all: true, filters: { label: [LABELS.task, `${LABELS.host}=${hostId}`] } });
+    for (const c of all) await this.remove(c.Id);
+    return all.length;
+  }
+
+  async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+    try {
+      await this.docker.getVolume(name).inspect();
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+      await this.docker.createVolume({ Name: name, Labels: labels });
     }
   }
 

@@ -42,6 +42,7 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
               Labels: { [LABELS.managed]: 'true', [LABELS.host]: spec.labels[LABELS.host] ?? '', [LABELS.id]: spec.id },
             },
           },
+        ...(spec.cacheVolumes ?? []).map((v) => ({ Type: 'volume' as const, Source: v.source, Target: v.target, ReadOnly: false })),
       ],
       PidsLimit: spec.pids,
       Memory: memory,

@@ -1,0 +1,54 @@
+// Runs inside a clone task container (no network, uid 1000), as `node -e <this> <json args>`.
+// Every git call is argv (execFileSync), never a shell; names were validated by the contracts.
+// Paths: /mirror (the bare mirror, read-only), /workspace (the workspace volume), /seed (the
+// repo's node_modules seed, read-only, optional). The last line printed is `BERTH_RESULT <json>`.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+
+const args = JSON.parse(process.argv[process.argv.length - 1]);
+const root = args.root || '';
+const mirror = `${root}/mirror`;
+const dir = `${root}/workspace/repo`;
+const seed = `${root}/seed`;
+const git = (...a) => execFileSync('git', ['-c', 'safe.directory=*', ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+
+if (args.mode === 'switch' && fs.existsSync(`${dir}/.git`)) {
+  // A checkout from the main image: fetch the branch from the mirror, then switch to it.
+  git('-C', dir, 'fetch', '--no-tags', '--', mirror, `+refs/heads/${args.branch}:refs/remotes/origin/${args.branch}`);
+  git('-C', dir, 'checkout', '--force', '-B', args.branch, `refs/remotes/origin/${args.branch}`);
+} else {
+  fs.rmSync(dir, { recursive: true, force: true });
+  git('clone', '--no-hardlinks', '--branch', args.branch, '--', mirror, dir);
+}
+// Nothing in the checkout points at the mirror or carries a credential.
+git('-C', dir, 'remote', 'set-url', 'origin', `https://github.com/${args.repo}.git`);
+const sha = git('-C', dir, 'rev-parse', 'HEAD');
+
+const lockfiles = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock'];
+const lockfile = lockfiles.find((f) => fs.existsSync(`${dir}/${f}`)) || null;
+let devScript = false;
+try {
+  devScript = typeof JSON.parse(fs.readFileSync(`${dir}/package.json`, 'utf8')).scripts?.dev === 'string';
+} catch {
+  devScript = false;
+}
+const lockHash = lockfile
+  ? createHash('sha256').update(fs.readFileSync(`${dir}/${lockfile}`)).update(`\n${args.installKey || ''}`).digest('hex')
+  : null;
+
+let seeded = false;
+const readKey = () => { try { return fs.readFileSync(`${seed}/key`, 'utf8').trim(); } catch { return ''; } };
+if (args.seed && lockHash && readKey() === lockHash && fs.existsSync(`${seed}/node_modules`)) {
+  fs.rmSync(`${dir}/node_modules`, { recursive: true, force: true });
+  try {
+    execFileSync('cp', ['-a', '--', `${seed}/node_modules`, `${dir}/node_modules`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // A save that swapped the seed while we copied: the copy may be mixed, so it is not used.
+    seeded = readKey() === lockHash;
+  } catch {
+    seeded = false;
+  }
+  if (!seeded) fs.rmSync(`${dir}/node_modules`, { recursive: true, force: true });
+}
+console.log(`BERTH_RESULT ${JSON.stringify({ sha, lockfile, lockHash, devScript, seeded })}`);
