@@ -1,3 +1,4 @@
+import { BUILDS } from './images.js';
 import { STREAMS } from './streams.js';
 import { EVENTS, SERVICE_NAMES, SUBJECTS, type ServiceName } from './subjects.js';
 
@@ -15,6 +16,15 @@ export const inboxPrefix = (service: string): string => `_INBOX.${service}`;
 /** The JetStream API calls the manager of a stream makes: account info, stream info and create. */
 export const streamApiSubjects = (stream: string): string[] => ['$JS.API.INFO', `$JS.API.STREAM.INFO.${stream}`, `$JS.API.STREAM.CREATE.${stream}`];
 
+/**
+ * The JetStream API calls of a work-queue consumer: create (both the 2.9+ and the legacy durable
+ * form), info, pull the next message, and acknowledge (ack, nak, in-progress) on its own stream.
+ */
+export const consumerApiSubjects = (stream: string): string[] => [
+  `$JS.API.CONSUMER.CREATE.${stream}.>`, `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.*`, `$JS.API.CONSUMER.INFO.${stream}.*`,
+  `$JS.API.CONSUMER.MSG.NEXT.${stream}.*`, `$JS.ACK.${stream}.>`,
+];
+
 export function natsPermissions(service: ServiceName): NatsPermissions {
   const requests = Object.values(SUBJECTS);
   const calls = requests.filter((r) => r.calledBy.includes(service)).map((r) => r.subject);
@@ -22,15 +32,19 @@ export function natsPermissions(service: ServiceName): NatsPermissions {
   const families = [EVENTS.container, EVENTS.setup];
   const published = families.filter((f) => f.publishers.includes(service)).map((f) => f.pattern);
   const subscribed = families.filter((f) => f.subscribers.includes(service)).map((f) => f.pattern);
+  const queues = [BUILDS];
+  published.push(...queues.filter((q) => q.publishers.includes(service)).map((q) => q.pattern));
   const publishesEvents = published.length > 0;
-  const managesStream = EVENTS.managedBy === service;
+  const managed = [EVENTS, ...queues].filter((s) => s.managedBy === service).map((s) => s.stream);
+  const consumed = queues.filter((q) => q.consumers.includes(service)).map((q) => q.stream);
+  const managesStream = managed.length > 0 || consumed.length > 0;
   // Streams: the opener sends control messages; the server publishes output to the opener's inbox.
   const streamOpens = requests.filter((r) => (STREAMS.openedBy as readonly string[]).includes(r.subject));
   const opensStreams = streamOpens.some((r) => r.calledBy.includes(service));
   const servesStreams = streamOpens.some((r) => r.servedBy === service);
   const streamInboxes = servesStreams ? [...new Set(streamOpens.flatMap((r) => r.calledBy))].map((c) => `${inboxPrefix(c)}.>`) : [];
-  const publish = [...calls, ...published, ...(managesStream ? streamApiSubjects(EVENTS.stream) : []),
-    ...(opensStreams ? [STREAMS.control.pattern] : []), ...streamInboxes];
+  const publish = [...new Set([...calls, ...published, ...managed.flatMap(streamApiSubjects), ...consumed.flatMap(consumerApiSubjects),
+    ...(opensStreams ? [STREAMS.control.pattern] : []), ...streamInboxes])];
   // Replies to requests, JetStream publish acks and API answers all come back to the inbox.
   const needsInbox = calls.length > 0 || publishesEvents || managesStream;
   const subscribe = [...serves, ...(servesStreams ? [STREAMS.control.pattern] : []), ...subscribed, ...(needsInbox ? [`${inboxPrefix(service)}.>`] : [])];

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildNatsConfigFiles } from '../scripts/nats-config.js';
-import { EVENTS, STREAMS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '../src/index.js';
+import { BUILDS, EVENTS, STREAMS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '../src/index.js';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const committedDir = join(pkgDir, '..', '..', 'docker', 'nats');
@@ -36,9 +36,20 @@ describe('natsPermissions', () => {
     const pm = natsPermissions('pool-manager');
     expect(pm.allowResponses).toBe(true);
     // Stream output goes to the inbox of the service that opened the stream, and nowhere else.
-    expect(pm.publish).toEqual([SUBJECTS.repoSync.subject, SUBJECTS.callbackRegister.subject, EVENTS.container.pattern, EVENTS.setup.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '_INBOX.gateway.>']);
+    expect(pm.publish).toEqual([SUBJECTS.repoSync.subject, SUBJECTS.callbackRegister.subject, EVENTS.container.pattern, EVENTS.setup.pattern, BUILDS.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '_INBOX.gateway.>']);
     expect(pm.subscribe).toContain(STREAMS.control.pattern);
     expect(pm.subscribe).toContain('_INBOX.pool-manager.>');
+    // image-builder manages BUILDS and consumes it; nobody else touches its API or acks.
+    expect(natsPermissions('image-builder')).toEqual({
+      publish: [SUBJECTS.repoSync.subject, '$JS.API.INFO', '$JS.API.STREAM.INFO.BUILDS', '$JS.API.STREAM.CREATE.BUILDS',
+        '$JS.API.CONSUMER.CREATE.BUILDS.>', '$JS.API.CONSUMER.DURABLE.CREATE.BUILDS.*', '$JS.API.CONSUMER.INFO.BUILDS.*',
+        '$JS.API.CONSUMER.MSG.NEXT.BUILDS.*', '$JS.ACK.BUILDS.>'],
+      subscribe: ['_INBOX.image-builder.>'],
+      allowResponses: false,
+    });
+    for (const s of natsServices().filter((x) => x !== 'image-builder')) {
+      expect(natsPermissions(s).publish.filter((x) => x.includes('BUILDS')), s).toEqual([]);
+    }
     for (const s of natsServices()) {
       const all = [...natsPermissions(s).publish, ...natsPermissions(s).subscribe];
       expect(all.filter((x) => x === '>' || x === '_INBOX.>' || x === '$JS.API.>' || x === 'berth.>')).toEqual([]);
