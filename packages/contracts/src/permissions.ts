@@ -30,7 +30,7 @@ export function natsPermissions(service: ServiceName): NatsPermissions {
   const calls = requests.filter((r) => r.calledBy.includes(service)).map((r) => r.subject);
   const serves = requests.filter((r) => r.servedBy === service).map((r) => r.subject);
   const families = [EVENTS.container, EVENTS.setup];
-  const published = families.filter((f) => f.publishers.includes(service)).map((f) => f.pattern);
+  const published: string[] = families.filter((f) => f.publishers.includes(service)).map((f) => f.pattern);
   const subscribed = families.filter((f) => f.subscribers.includes(service)).map((f) => f.pattern);
   const queues = [BUILDS];
   published.push(...queues.filter((q) => q.publishers.includes(service)).map((q) => q.pattern));

@@ -10,6 +10,9 @@ import { PoolRegistry } from './pools.js';
 import { Provisioner } from './provisioner.js';
 import { Reconciler } from './reconciler.js';
 import { WorkspaceStore } from './state/workspace-store.js';
+import { jetStreamSetupEvents, noSetupEvents } from './setup/setup-events.js';
+import { SetupService } from './setup/setup-service.js';
+import { SetupStore } from './setup/setup-store.js';
 import { serveStreamHandlers } from './streams/stream-handlers.js';
 import { Tickets } from './tickets.js';
 import { Workspaces } from './workspaces.js';
@@ -18,6 +21,7 @@ export interface PoolManager {
   reconciler: Reconciler;
   store: WorkspaceStore;
   workspaces: Workspaces;
+  setups: SetupService;
 }
 
 /** Wires pool-manager together; every resource it opens is registered with `onStop`. */
@@ -50,9 +54,13 @@ export async function startPoolManager(
   }, config.RECONCILE_INTERVAL_MS);
   onStop(() => clearInterval(timer));
 
+  const setupEvents = config.EVENTS_ENABLED ? jetStreamSetupEvents(nc, logger) : noSetupEvents;
+  const setups = new SetupService({ nc, driver, workspaces, config, logger }, new SetupStore(redis, config.BERTH_HOST_ID), setupEvents, redis);
+  await setups.recover();
+
   const registry = createMetricsRegistry('pool-manager');
   const metrics = registerPoolMetrics(registry, store);
-  const subs = serveHandlers({ nc, workspaces, store, pools, config, metrics, logger });
+  const subs = serveHandlers({ nc, workspaces, store, pools, config, metrics, setups, logger });
   subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), logger }));
   onStop(() => { for (const s of subs) s.unsubscribe(); });
 
@@ -68,5 +76,5 @@ export async function startPoolManager(
     });
     onStop(() => new Promise<void>((resolve) => health.close(() => resolve())));
   }
-  return { reconciler, store, workspaces };
+  return { reconciler, store, workspaces, setups };
 }
