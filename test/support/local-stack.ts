@@ -11,6 +11,8 @@ export interface LocalStack {
   poolManager: ServiceProcess;
   gateway: ServiceProcess;
   logStreamer: ServiceProcess;
+  /** Present when started with `repoCache`. */
+  repoCache?: ServiceProcess;
   stop(): Promise<void>;
   /** The last output of each service, for a failure message. */
   outputTail(): string;
@@ -28,6 +30,11 @@ export interface LocalStackOptions {
   logStreamerEnv?: Record<string, string>;
   /** Keep every log line of both services in `allOutput`, not just the last 20 kB. */
   keepAllOutput?: boolean;
+  /**
+   * Runs repo-cache too, with its mirrors in `mirrorsDir` (also pool-manager's MIRRORS_HOST_DIR) and
+   * `githubUrl` as upstream (a FakeGitHub), for repository setup.
+   */
+  repoCache?: { mirrorsDir: string; githubUrl: string; env?: Record<string, string> };
 }
 
 export async function startLocalStack(poolEnv: Record<string, string>, logLevel = 'warn', opts: LocalStackOptions = {}): Promise<LocalStack> {
@@ -36,7 +43,14 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   const token = opts.token ?? randomBytes(24).toString('hex');
   const common = { NATS_URL: nats.url, REDIS_URL: redis.url, BERTH_HOST_ID: hostId, LOG_LEVEL: logLevel };
   const keep = { keepAllOutput: opts.keepAllOutput ?? false };
-  const poolManager = new ServiceProcess('pool-manager', { ...common, HEALTH_PORT: '0', ...poolEnv }, keep);
+  const setupEnv = opts.repoCache ? { MIRRORS_HOST_DIR: opts.repoCache.mirrorsDir } : {};
+  const poolManager = new ServiceProcess('pool-manager', { ...common, HEALTH_PORT: '0', ...setupEnv, ...poolEnv }, keep);
+  const repoCache = opts.repoCache
+    ? new ServiceProcess('repo-cache', {
+      ...common, REPO_CACHE_HEALTH_PORT: '0', MIRRORS_DIR: opts.repoCache.mirrorsDir, GITHUB_URL: opts.repoCache.githubUrl, ...opts.repoCache.env,
+    }, keep)
+    : undefined;
+  repoCache?.start();
   const gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, ...opts.gatewayEnv }, keep);
   const logStreamer = new ServiceProcess('log-streamer', { ...common, LOG_STREAMER_HEALTH_PORT: '0', LOGS_RESCAN_INTERVAL_MS: '1000', ...opts.logStreamerEnv }, keep);
   poolManager.start();
@@ -47,17 +61,18 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   for (;;) {
     const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
     if (ok) break;
-    if (Date.now() > deadline || !poolManager.running || !gateway.running || !logStreamer.running) {
-      throw new Error(`stack did not become healthy:\n${poolManager.output}\n${gateway.output}\n${logStreamer.output}`);
+    if (Date.now() > deadline || !poolManager.running || !gateway.running || !logStreamer.running || (repoCache && !repoCache.running)) {
+      throw new Error(`stack did not become healthy:\n${poolManager.output}\n${gateway.output}\n${logStreamer.output}\n${repoCache?.output ?? ''}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    url, token, hostId, nats, redis, poolManager, gateway, logStreamer,
-    outputTail: () => [poolManager, gateway, logStreamer].map((p) => `${p.service} output:\n${p.output.slice(-3000)}`).join('\n'),
+    url, token, hostId, nats, redis, poolManager, gateway, logStreamer, ...(repoCache && { repoCache }),
+    outputTail: () => [poolManager, gateway, logStreamer, ...(repoCache ? [repoCache] : [])].map((p) => `${p.service} output:\n${p.output.slice(-3000)}`).join('\n'),
     stop: async () => {
       await gateway.kill('SIGTERM');
       await logStreamer.kill('SIGTERM');
+      await repoCache?.kill('SIGTERM');
       await poolManager.kill('SIGTERM');
       removeHostContainers(hostId);
       await Promise.all([nats.dispose(), redis.dispose()]);

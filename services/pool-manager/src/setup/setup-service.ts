@@ -3,6 +3,7 @@ import { request, type Redis } from '@berth/service-kit';
 import { workspaceVolumeName } from '../driver/workload-driver.js';
 import { secretsOf, type SetupDeps, type SetupRun } from './setup-context.js';
 import type { SetupEvents } from './setup-events.js';
+import { ensureWorkspaceOwnedVolume } from './seed-cache.js';
 import { SetupRunner } from './setup-runner.js';
 import type { SetupStore } from './setup-store.js';
 import { SetupTracker } from './setup-tracker.js';
@@ -68,6 +69,7 @@ export class SetupService {
    */
   async recover(): Promise<number> {
     await this.d.driver.removeTasks(this.d.config.BERTH_HOST_ID);
+    if (this.d.config.NPM_CACHE_VOLUME) await ensureWorkspaceOwnedVolume(this.d, this.d.config.NPM_CACHE_VOLUME);
     const unfinished = await this.store.unfinished();
     for (const { status, owner } of unfinished) {
       await killSetupProcesses(this.d, { id: status.id, owner }).catch(() => undefined);

@@ -12,7 +12,16 @@ const root = args.root || '';
 const mirror = `${root}/mirror`;
 const dir = `${root}/workspace/repo`;
 const seed = `${root}/seed`;
-const git = (...a) => execFileSync('git', ['-c', 'safe.directory=*', ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+// The mirror belongs to repo-cache's user: trust it in a global config of this task's own (the
+// local transport clears `-c` and GIT_CONFIG_* for upload-pack, but reads the global file).
+const home = fs.mkdtempSync('/tmp/home-');
+fs.writeFileSync(`${home}/.gitconfig`, '[safe]\n\tdirectory = *\n');
+const gitEnv = { ...process.env, HOME: home, GIT_CONFIG_GLOBAL: `${home}/.gitconfig` };
+const git = (...a) => execFileSync('git', a, { encoding: 'utf8', env: gitEnv, stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+process.on('uncaughtException', (err) => {
+  console.error(`checkout failed: ${err.message.split('\n')[0]}`);
+  process.exit(1);
+});
 
 if (args.mode === 'switch' && fs.existsSync(`${dir}/.git`)) {
   // A checkout from the main image: fetch the branch from the mirror, then switch to it.
