@@ -43,7 +43,7 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   const token = opts.token ?? randomBytes(24).toString('hex');
   const common = { NATS_URL: nats.url, REDIS_URL: redis.url, BERTH_HOST_ID: hostId, LOG_LEVEL: logLevel };
   const keep = { keepAllOutput: opts.keepAllOutput ?? false };
-  const setupEnv = opts.repoCache ? { MIRRORS_HOST_DIR: opts.repoCache.mirrorsDir } : {};
+  const setupEnv: Record<string, string> = opts.repoCache ? { MIRRORS_HOST_DIR: opts.repoCache.mirrorsDir } : {};
   const poolManager = new ServiceProcess('pool-manager', { ...common, HEALTH_PORT: '0', ...setupEnv, ...poolEnv }, keep);
   const repoCache = opts.repoCache
     ? new ServiceProcess('repo-cache', {
