@@ -55,7 +55,7 @@ describe('POST /api/containers/:id/setup', () => {
   }, 120_000);
 
   test('a second setup of the same lockfile takes node_modules from the seed and skips the install', async () => {
-    const volume = seedVolumeName('default', 'acme/app');
+    const volume = seedVolumeName(f.stack.hostId, 'default', 'acme/app');
     // The seed is saved in the background after the first install.
     const deadline = Date.now() + 60_000;
     while (!seedKey(volume) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));

@@ -20,7 +20,9 @@ export interface SetupFixture {
  * A local stack with repo-cache and a fake GitHub holding `acme/app` (the node-app fixture,
  * private with `token`). Each call gets its own mirrors directory and host id.
  */
-export async function startSetupFixture(token: string, poolEnv: Record<string, string> = {}, opts: LocalStackOptions = {}): Promise<SetupFixture> {
+export async function startSetupFixture(
+  token: string, poolEnv: Record<string, string> = {}, opts: LocalStackOptions & { egressAllowCidrs?: string; withEgress?: boolean } = {},
+): Promise<SetupFixture> {
   const github = await FakeGitHub.start();
   await github.createRepo('acme/app', { fromDir: NODE_APP_FIXTURE, token });
   const mirrors = mkdtempSync(join(tmpdir(), 'berth-mirrors-'));
@@ -32,7 +34,11 @@ export async function startSetupFixture(token: string, poolEnv: Record<string, s
     PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '8',
     ...poolEnv,
-  }, 'info', { keepAllOutput: true, ...opts, repoCache: { mirrorsDir: mirrors, githubUrl: github.url, ...opts.repoCache } });
+  }, 'info', {
+    keepAllOutput: true, ...opts,
+    repoCache: { mirrorsDir: mirrors, githubUrl: github.url, ...opts.repoCache },
+    ...(opts.withEgress && { egress: { githubUrl: github.url, allowCidrs: opts.egressAllowCidrs ?? '' } }),
+  });
   return {
     stack, github, mirrors, client: apiClient(stack),
     stop: async () => {
@@ -41,6 +47,17 @@ export async function startSetupFixture(token: string, poolEnv: Record<string, s
       rmSync(mirrors, { recursive: true, force: true });
     },
   };
+}
+
+/** Files under `dir` (on the host) containing any of `needles`, one per line. */
+export function filesContaining(dir: string, needles: string[]): string {
+  try {
+    return execFileSync('grep', ['-rIl', ...needles.flatMap((n) => ['-e', n]), dir], { encoding: 'utf8' });
+  } catch (err) {
+    // grep exits 1 when nothing matched.
+    if ((err as { status?: number }).status === 1) return '';
+    throw err;
+  }
 }
 
 /** The seed key file of a node_modules seed volume, or '' (read with a throwaway busybox). */

@@ -6,7 +6,7 @@ import { LABELS, type TaskSpec } from '../driver/workload-driver.js';
 import { logTail } from './log-tail.js';
 import { PhaseFailure, type PhaseClock } from './phase-failure.js';
 import type { SetupDeps, SetupRun } from './setup-context.js';
-import { seedVolumeName, taskResult } from './setup-commands.js';
+import { SEED_HOST_LABEL, seedVolumeName, taskResult } from './setup-commands.js';
 
 const CHECKOUT_SCRIPT = readFileSync(new URL('./tasks/checkout.cjs', import.meta.url), 'utf8');
 
@@ -41,8 +41,8 @@ export async function clonePhase(d: SetupDeps, run: SetupRun, clock: PhaseClock,
     const e = err instanceof BerthError ? err : new BerthError('INTERNAL', 'repository sync failed');
     throw new PhaseFailure('CLONE_FAILED', logTail(`${e.code}: ${e.message}`, run.secrets));
   }
-  const seed = d.config.NODE_MODULES_SEED ? seedVolumeName(run.owner, repo) : undefined;
-  if (seed) await d.driver.ensureVolume(seed, { [LABELS.managed]: 'true', 'berth.seed': 'node_modules' });
+  const seed = d.config.NODE_MODULES_SEED ? seedVolumeName(d.config.BERTH_HOST_ID, run.owner, repo) : undefined;
+  if (seed) await d.driver.ensureVolume(seed, { [LABELS.managed]: 'true', 'berth.seed': 'node_modules', [SEED_HOST_LABEL]: d.config.BERTH_HOST_ID });
   const spec: TaskSpec = {
     image: d.config.SETUP_TASK_IMAGE,
     argv: ['node', '-e', CHECKOUT_SCRIPT, JSON.stringify({ repo, branch, mode: opts.mode, installKey: opts.installKey, seed: !!seed })],

@@ -32,7 +32,7 @@ export async function ensureWorkspaceOwnedVolume(d: Pick<SetupDeps, 'driver' | '
  * sees the seed, and what it does to its own node_modules later reaches no other workspace.
  */
 export async function saveSeed(d: SetupDeps, redis: Redis, run: SetupRun, key: string): Promise<boolean> {
-  const volume = seedVolumeName(run.owner, run.body.repo);
+  const volume = seedVolumeName(d.config.BERTH_HOST_ID, run.owner, run.body.repo);
   const lock = `berth:seed-lock:${volume}`;
   const token = randomUUID();
   if ((await redis.set(lock, token, 'PX', LOCK_MS, 'NX')) !== 'OK') return false;

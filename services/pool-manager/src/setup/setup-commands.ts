@@ -30,12 +30,18 @@ export function detachedToContainerLog(command: string): string[] {
   return ['sh', '-c', 'exec sh -c "$1" >/proc/1/fd/1 2>/proc/1/fd/2 </dev/null', 'berth-start', command];
 }
 
+/** Label of seed volumes naming their host id (not `berth.host`: reconcile collects those as orphans). */
+export const SEED_HOST_LABEL = 'berth.seed-host';
+
 /** Every setup process carries this variable, so a later setup or a restart can kill what is left. */
 export const SETUP_PROC_VAR = 'BERTH_SETUP_PROC';
 
-/** Name of the repo's node_modules seed volume (per caller: one caller's install never seeds another's). */
-export function seedVolumeName(owner: string, repo: string): string {
-  const hash = createHash('sha256').update(`${owner}\n${repo}`).digest('hex').slice(0, 10);
+/**
+ * Name of the repo's node_modules seed volume: per host id (one pool-manager per Docker host) and per
+ * caller (one caller's install never seeds another's workspaces).
+ */
+export function seedVolumeName(hostId: string, owner: string, repo: string): string {
+  const hash = createHash('sha256').update(`${hostId}\n${owner}\n${repo}`).digest('hex').slice(0, 10);
   return `berth-nm-${repo.replace('/', '-')}-${hash}`;
 }
 
