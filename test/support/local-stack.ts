@@ -99,12 +99,24 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   };
 }
 
-/** Removes every container and workspace volume pool-manager made for this host id. */
+/**
+ * Removes every container (workspaces and setup tasks) and volume (workspaces, node_modules seeds)
+ * pool-manager made for this host id. A task container a stopping pool-manager was still removing
+ * can hold a volume for a moment: retried.
+ */
 export function removeHostContainers(hostId: string): void {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  if (ids.length) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
-  const volumes = ['berth.host', 'berth.seed-host']
-    .flatMap((label) => execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=${label}=${hostId}`], { encoding: 'utf8' }).split('\n'))
-    .filter(Boolean);
-  if (volumes.length) execFileSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore' });
+  for (let attempt = 1; ; attempt++) {
+    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    if (ids.length) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
+    const volumes = ['berth.host', 'berth.seed-host']
+      .flatMap((label) => execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=${label}=${hostId}`], { encoding: 'utf8' }).split('\n'))
+      .filter(Boolean);
+    try {
+      if (volumes.length) execFileSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore' });
+      return;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      execFileSync('sleep', ['1']);
+    }
+  }
 }

@@ -24,6 +24,11 @@ export function apiClient(stack: LocalStack) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const r = await api('GET', `/api/containers/${id}/setup`);
+      // 503 while pool-manager restarts.
+      if (r.status === 503 && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 200));
+        continue;
+      }
       if (r.status !== 200) throw new Error(`GET setup: ${r.status} ${r.text}`);
       const status = SetupStatusSchema.parse(r.json());
       if (status.phase === 'ready' || status.phase === 'failed') return status;
