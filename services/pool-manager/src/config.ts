@@ -34,8 +34,8 @@ export const poolManagerConfigSchema = z.object({
   HEALTH_PORT: envInt(9101, 0, 65535),
   HEALTH_BIND: z.string().default('127.0.0.1'),
   EVENTS_ENABLED: envBool(true),
-  /** Host path of repo-cache's MIRRORS_DIR, bind-mounted read-only into clone tasks. Empty: setup is unavailable. */
-  MIRRORS_HOST_DIR: z.string().default(''),
+  /** Host path of repo-cache's MIRRORS_DIR (same default), bind-mounted read-only into clone tasks. */
+  MIRRORS_HOST_DIR: z.string().regex(/^\//, 'must be an absolute host path').default('/var/lib/berth/mirrors'),
   /** Image of the short-lived clone and cache tasks (needs git and node; runs as uid 1000 without network). */
   SETUP_TASK_IMAGE: z.string().optional(),
   SETUP_CLONE_TIMEOUT_MS: envInt(180_000, 1_000, 3_600_000),

@@ -57,6 +57,7 @@ export async function startPoolManager(
   const setupEvents = config.EVENTS_ENABLED ? jetStreamSetupEvents(nc, logger) : noSetupEvents;
   const setups = new SetupService({ nc, driver, workspaces, config, logger }, new SetupStore(redis, config.BERTH_HOST_ID), setupEvents, redis);
   await setups.recover();
+  onStop(() => setups.close());
 
   const registry = createMetricsRegistry('pool-manager');
   const metrics = registerPoolMetrics(registry, store);

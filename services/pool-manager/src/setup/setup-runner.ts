@@ -19,6 +19,8 @@ const PHASE_ERROR: Record<string, SetupErrorCode> = { queued: 'CLONE_FAILED', cl
 export class SetupRunner {
   /** Dev servers started by a setup, by workspace id (their exec stays attached while they run). */
   private readonly servers = new Map<string, ExecProcess>();
+  /** Seed saves still copying. */
+  private readonly background = new Set<Promise<unknown>>();
 
   constructor(private readonly d: SetupDeps, private readonly redis: Redis) {}
 
@@ -40,7 +42,9 @@ export class SetupRunner {
         if (config.NODE_MODULES_SEED && checkout.lockHash) {
           // In the background: the next setup of this lockfile profits, this one does not wait.
           const key = checkout.lockHash;
-          void saveSeed(this.d, this.redis, run, key).catch((err: unknown) => this.d.logger.warn({ err, id: run.id }, 'node_modules seed not saved'));
+          const saving = saveSeed(this.d, this.redis, run, key).catch((err: unknown) => this.d.logger.warn({ err, id: run.id }, 'node_modules seed not saved'));
+          this.background.add(saving);
+          void saving.finally(() => this.background.delete(saving));
         }
       }
 
@@ -56,6 +60,11 @@ export class SetupRunner {
     } catch (err) {
       await this.fail(run, tracker, err);
     }
+  }
+
+  /** Waits (at most `ms`) for background seed saves, so shutdown leaves no task container behind. */
+  async drain(ms: number): Promise<void> {
+    await Promise.race([Promise.allSettled([...this.background]), new Promise((r) => setTimeout(r, ms).unref())]);
   }
 
   private async fail(run: SetupRun, tracker: SetupTracker, err: unknown): Promise<void> {

@@ -30,7 +30,6 @@ export class SetupService {
 
   async start(req: SetupStartRequest): Promise<SetupStatus> {
     const view = await this.d.workspaces.get(req.id, req.owner);
-    if (!this.d.config.MIRRORS_HOST_DIR) throw new BerthError('SERVICE_UNAVAILABLE', 'repository setup is not configured on this host');
     const current = await this.store.get(req.id);
     if (current && !isFinished(current.status)) throw inProgress(current.status);
     const { body } = req;
@@ -80,9 +79,12 @@ export class SetupService {
     return unfinished.length;
   }
 
-  /** Waits for running setups (tests, shutdown after the handlers stopped). */
-  async settle(): Promise<void> {
-    await Promise.allSettled([...this.running]);
+  /**
+   * At shutdown: background cache copies get a moment to finish. Running setups are not waited for
+   * (an install can take minutes); the next start marks them SETUP_INTERRUPTED.
+   */
+  async close(): Promise<void> {
+    await this.runner.drain(10_000);
   }
 }
 
