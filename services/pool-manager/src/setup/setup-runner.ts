@@ -24,12 +24,14 @@ export class SetupRunner {
 
   constructor(private readonly d: SetupDeps, private readonly redis: Redis) {}
 
-  async run(run: SetupRun, tracker: SetupTracker): Promise<void> {
+  /** `resetup`: the workspace had a setup before; what it left running (its dev server) goes first. */
+  async run(run: SetupRun, tracker: SetupTracker, resetup: boolean): Promise<void> {
     const { config } = this.d;
     try {
-      // A re-setup: whatever the previous setup left running (its dev server) goes first.
-      this.servers.delete(run.id);
-      await killSetupProcesses(this.d, run);
+      if (resetup) {
+        this.servers.delete(run.id);
+        await killSetupProcesses(this.d, run);
+      }
       await tracker.to('cloning');
       const installKey = run.body.installCommand ?? '';
       const checkout = await clonePhase(this.d, run, new PhaseClock('cloning', config.SETUP_CLONE_TIMEOUT_MS), { mode: 'clone', installKey });

@@ -48,7 +48,7 @@ export class SetupService {
       port: Number(containerPort ?? 3000),
     };
     const tracker = new SetupTracker(begun.status, this.store, this.events);
-    const task = this.runner.run(run, tracker);
+    const task = this.runner.run(run, tracker, begun.status.seq > 1);
     this.running.add(task);
     void task.finally(() => this.running.delete(task));
     return begun.status;
