@@ -16,6 +16,7 @@ export interface LocalStack {
   /** Present when started with `egress`; `proxyUrl` is its forward proxy. */
   egress?: ServiceProcess;
   egressProxyUrl?: string;
+  imageBuilder?: ServiceProcess;
   stop(): Promise<void>;
   /** The last output of each service, for a failure message. */
   outputTail(): string;
@@ -43,6 +44,8 @@ export interface LocalStackOptions {
    * CALLBACK_ALLOW_CIDRS (e.g. 127.0.0.1/32 for a local receiver); `githubUrl` is allow-listed.
    */
   egress?: { githubUrl: string; allowCidrs?: string; env?: Record<string, string> };
+  /** Runs image-builder too (main images from `buildMainImage` setups). */
+  imageBuilder?: boolean;
 }
 
 export async function startLocalStack(poolEnv: Record<string, string>, logLevel = 'warn', opts: LocalStackOptions = {}): Promise<LocalStack> {
@@ -67,8 +70,10 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
       ...(egressProxyUrl && { EGRESS_PROXY_URL: egressProxyUrl }), ...opts.repoCache.env,
     }, keep)
     : undefined;
+  const imageBuilder = opts.imageBuilder ? new ServiceProcess('image-builder', { ...common, IMAGE_BUILDER_HEALTH_PORT: '0' }, keep) : undefined;
   repoCache?.start();
   egress?.start();
+  imageBuilder?.start();
   const gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, ...opts.gatewayEnv }, keep);
   const logStreamer = new ServiceProcess('log-streamer', { ...common, LOG_STREAMER_HEALTH_PORT: '0', LOGS_RESCAN_INTERVAL_MS: '1000', ...opts.logStreamerEnv }, keep);
   poolManager.start();
@@ -79,19 +84,20 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   for (;;) {
     const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
     if (ok) break;
-    if (Date.now() > deadline || !poolManager.running || !gateway.running || !logStreamer.running || (repoCache && !repoCache.running) || (egress && !egress.running)) {
+    if (Date.now() > deadline || !poolManager.running || !gateway.running || !logStreamer.running || (repoCache && !repoCache.running) || (egress && !egress.running) || (imageBuilder && !imageBuilder.running)) {
       throw new Error(`stack did not become healthy:\n${poolManager.output}\n${gateway.output}\n${logStreamer.output}\n${repoCache?.output ?? ''}\n${egress?.output ?? ''}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    url, token, hostId, nats, redis, poolManager, gateway, logStreamer, ...(repoCache && { repoCache }), ...(egress && { egress, egressProxyUrl }),
-    outputTail: () => [poolManager, gateway, logStreamer, ...(repoCache ? [repoCache] : []), ...(egress ? [egress] : [])].map((p) => `${p.service} output:\n${p.output.slice(-3000)}`).join('\n'),
+    url, token, hostId, nats, redis, poolManager, gateway, logStreamer, ...(repoCache && { repoCache }), ...(egress && { egress, egressProxyUrl }), ...(imageBuilder && { imageBuilder }),
+    outputTail: () => [poolManager, gateway, logStreamer, ...[repoCache, egress, imageBuilder].filter((p) => p !== undefined)].map((p) => `${p.service} output:\n${p.output.slice(-3000)}`).join('\n'),
     stop: async () => {
       await gateway.kill('SIGTERM');
       await logStreamer.kill('SIGTERM');
       await repoCache?.kill('SIGTERM');
       await egress?.kill('SIGTERM');
+      await imageBuilder?.kill('SIGTERM');
       await poolManager.kill('SIGTERM');
       removeHostContainers(hostId);
       await Promise.all([nats.dispose(), redis.dispose()]);

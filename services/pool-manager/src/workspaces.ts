@@ -1,4 +1,5 @@
 import { BerthError, EXEC_OUTPUT_CAP_BYTES, type WorkspaceState, type ContainerView, type CreateContainerReply, type CreateContainerRequest, type ExecRequest, type ExecResult } from '@berth/contracts';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@berth/service-kit';
 import type { PoolManagerConfig } from './config.js';
 import type { ExecProcess, SpawnOptions } from './driver/exec-process.js';
@@ -10,6 +11,7 @@ import type { PoolRegistry } from './pools.js';
 import type { Provisioner } from './provisioner.js';
 import { toView, type WorkspaceRecord } from './state/workspace-record.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
+import { buildWorkloadSpec } from './workload-spec.js';
 
 const sameList = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 /** A string runs under `sh -c`; an array is argv. */
@@ -119,6 +121,31 @@ export class Workspaces {
       if ((err as { statusCode?: number }).statusCode === 409) throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id} is not running`);
       if ((err as { statusCode?: number }).statusCode === 404) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
       throw err;
+    }
+  }
+
+  /**
+   * Replaces a claimed workspace's container by one from `image`: same id, name, ports and labels,
+   * a fresh /workspace volume (Docker fills an empty volume with the image's /workspace). Holds the
+   * reconcile lock meanwhile, so the moment without a container is not taken for a lost workspace.
+   * Refused for a caller-named volume (it keeps its content, the image's would not show).
+   */
+  async recreateFrom(id: string, owner: string, image: string): Promise<void> {
+    const record = await this.visible(id, owner);
+    if (record.volumeName) throw new Error('a container with a named volume cannot be recreated from an image');
+    const token = randomUUID();
+    for (let i = 0; !(await this.store.tryLock(token, 60_000)); i++) {
+      if (i > 100) throw new BerthError('SERVICE_UNAVAILABLE', 'reconcile is running; try again', { retryAfterSeconds: 2 });
+      await sleep(100);
+    }
+    try {
+      const spec = buildWorkloadSpec({ id, name: claimMarkerName(id), pool: this.pools.resolve(record.pool), image, ports: record.ports, volumeName: '' }, this.config);
+      await this.removeContainer(id, record.ref);
+      await this.driver.removeVolume(workspaceVolumeName(id));
+      const ref = await this.driver.create(spec);
+      await this.store.replaceContainer(id, ref, image);
+    } finally {
+      await this.store.unlock(token);
     }
   }
 

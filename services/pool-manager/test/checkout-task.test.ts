@@ -70,9 +70,12 @@ describe('checkout task', () => {
     expect(r?.seeded).toBe(false);
   });
 
-  it('switches an existing checkout to another branch (main-image mode)', async () => {
+  it('switches an existing checkout to another branch (main-image mode), keeping node_modules when the lockfile did not change', async () => {
+    mkdirSync(join(dir, 'root/workspace/repo/node_modules/from-image'), { recursive: true });
     const { ok, out } = runTask('checkout.cjs', join(dir, 'root'), { repo: 'acme/app', branch: 'feature/x', mode: 'switch', seed: false });
     expect(ok, out).toBe(true);
+    expect(taskResult<{ seeded: boolean }>(out)?.seeded).toBe(true);
+    expect(existsSync(join(dir, 'root/workspace/repo/node_modules/from-image'))).toBe(true);
     const repo = join(dir, 'root/workspace/repo');
     expect(await git(repo, ['rev-parse', '--abbrev-ref', 'HEAD'])).toBe('feature/x');
     expect(readFileSync(join(repo, 'extra.txt'), 'utf8')).toBe('on feature\n');

@@ -80,6 +80,16 @@ export class DockerDriver implements WorkloadDriver {
     }
   }
 
+  async imageLabels(image: string): Promise<Record<string, string> | undefined> {
+    try {
+      const info = await this.docker.getImage(image).inspect();
+      return info.Config?.Labels ?? {};
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
   runTask(spec: TaskSpec): Promise<TaskResult> {
     return runDockerTask(this.docker, spec);
   }

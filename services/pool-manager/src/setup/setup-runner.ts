@@ -12,6 +12,7 @@ import { defaultInstallCommand, defaultStartCommand } from './setup-commands.js'
 import type { SetupTracker } from './setup-tracker.js';
 import { startPhase } from './start-phase.js';
 import { killSetupProcesses } from './workspace-procs.js';
+import { startFromMainImage } from './main-image.js';
 
 const PHASE_ERROR: Record<string, SetupErrorCode> = { queued: 'CLONE_FAILED', cloning: 'CLONE_FAILED', installing: 'INSTALL_FAILED', building: 'INSTALL_FAILED', starting: 'START_FAILED' };
 
@@ -33,9 +34,11 @@ export class SetupRunner {
         await killSetupProcesses(this.d, run);
       }
       await tracker.to('cloning');
+      const clock = new PhaseClock('cloning', config.SETUP_CLONE_TIMEOUT_MS);
+      const fromImage = run.body.hasMainImage ? await startFromMainImage(this.d, run) : false;
       const installKey = run.body.installCommand ?? '';
-      const checkout = await clonePhase(this.d, run, new PhaseClock('cloning', config.SETUP_CLONE_TIMEOUT_MS), { mode: 'clone', installKey });
-      tracker.note({ sha: checkout.sha, source: 'clone' });
+      const checkout = await clonePhase(this.d, run, clock, { mode: fromImage ? 'switch' : 'clone', installKey });
+      tracker.note({ sha: checkout.sha, source: fromImage ? 'main-image' : 'clone' });
 
       const install = run.body.installCommand ?? defaultInstallCommand(checkout.lockfile);
       if (install && !checkout.seeded) {

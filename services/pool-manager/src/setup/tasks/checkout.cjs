@@ -23,7 +23,19 @@ process.on('uncaughtException', (err) => {
   process.exit(1);
 });
 
-if (args.mode === 'switch' && fs.existsSync(`${dir}/.git`)) {
+const lockfiles = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock'];
+const hashLock = () => {
+  const lockfile = lockfiles.find((f) => fs.existsSync(`${dir}/${f}`)) || null;
+  const hash = lockfile
+    ? createHash('sha256').update(fs.readFileSync(`${dir}/${lockfile}`)).update(`\n${args.installKey || ''}`).digest('hex')
+    : null;
+  return { lockfile, hash };
+};
+
+const switching = args.mode === 'switch' && fs.existsSync(`${dir}/.git`);
+// node_modules the main image brought, installed from this lockfile.
+const before = switching && fs.existsSync(`${dir}/node_modules`) ? hashLock().hash : null;
+if (switching) {
   // A checkout from the main image: fetch the branch from the mirror, then switch to it.
   git('-C', dir, 'fetch', '--no-tags', '--', mirror, `+refs/heads/${args.branch}:refs/remotes/origin/${args.branch}`);
   git('-C', dir, 'checkout', '--force', '-B', args.branch, `refs/remotes/origin/${args.branch}`);
@@ -35,21 +47,17 @@ if (args.mode === 'switch' && fs.existsSync(`${dir}/.git`)) {
 git('-C', dir, 'remote', 'set-url', 'origin', `https://github.com/${args.repo}.git`);
 const sha = git('-C', dir, 'rev-parse', 'HEAD');
 
-const lockfiles = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock'];
-const lockfile = lockfiles.find((f) => fs.existsSync(`${dir}/${f}`)) || null;
+const { lockfile, hash: lockHash } = hashLock();
 let devScript = false;
 try {
   devScript = typeof JSON.parse(fs.readFileSync(`${dir}/package.json`, 'utf8')).scripts?.dev === 'string';
 } catch {
   devScript = false;
 }
-const lockHash = lockfile
-  ? createHash('sha256').update(fs.readFileSync(`${dir}/${lockfile}`)).update(`\n${args.installKey || ''}`).digest('hex')
-  : null;
-
-let seeded = false;
+// The main image's node_modules fit when the lockfile did not change with the branch.
+let seeded = before !== null && before === lockHash;
 const readKey = () => { try { return fs.readFileSync(`${seed}/key`, 'utf8').trim(); } catch { return ''; } };
-if (args.seed && lockHash && readKey() === lockHash && fs.existsSync(`${seed}/node_modules`)) {
+if (!seeded && args.seed && lockHash && readKey() === lockHash && fs.existsSync(`${seed}/node_modules`)) {
   fs.rmSync(`${dir}/node_modules`, { recursive: true, force: true });
   try {
     execFileSync('cp', ['-a', '--', `${seed}/node_modules`, `${dir}/node_modules`], { stdio: ['ignore', 'ignore', 'inherit'] });
