@@ -107,6 +107,22 @@ describe('POST /api/containers/:id/setup', () => {
     expect(ps).not.toContain('sleep 60');
   }, 120_000);
 
+  test('a start command that dies ends failed START_FAILED with its output (from the container log), scrubbed', async () => {
+    const { id } = await f.client.claim();
+    const secret = 'start-secret-value-99';
+    const r = await post(id, {
+      repo: 'acme/app', branch: 'main', githubToken: TOKEN, envVars: { S: secret },
+      startCommand: 'echo "booting on $PORT"; echo "crashed with $S" >&2; exit 4',
+    });
+    expect(r.status).toBe(202);
+    const done = await f.client.awaitSetup(id);
+    expect(done).toMatchObject({ phase: 'failed', error: { code: 'START_FAILED' } });
+    expect(done.error?.message).toContain('code 4');
+    expect(done.logTail).toContain('booting on 3000');
+    expect(done.logTail).toContain('crashed with ***');
+    expect(JSON.stringify(done)).not.toContain(secret);
+  }, 120_000);
+
   test('branch names that could mean something to a shell are refused with 400; an odd but legal one works', async () => {
     const { id, hostPort } = await f.client.claim();
     for (const branch of ['main;id', '$(id)', '`id`', 'a|b', 'a&&b', '-rf', 'a b', 'x\ny', '../main', 'a..b']) {

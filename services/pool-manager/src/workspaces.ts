@@ -124,6 +124,12 @@ export class Workspaces {
     }
   }
 
+  /** The last bytes of a caller's workspace's own output (its dev server, with setup) since `sinceMs`. */
+  async recentOutput(id: string, owner: string, sinceMs: number, maxBytes: number): Promise<string> {
+    const record = await this.visible(id, owner);
+    return this.driver.recentLogs(record.ref, sinceMs, maxBytes);
+  }
+
   /**
    * Replaces a claimed workspace's container by one from `image`: same id, name, ports and labels,
    * a fresh /workspace volume (Docker fills an empty volume with the image's /workspace). Holds the

@@ -1,7 +1,9 @@
 import Docker from 'dockerode';
 import { dockerSpawn } from './docker-exec.js';
 import type { ExecProcess, SpawnOptions } from './exec-process.js';
+import { DockerDemux } from './docker-demux.js';
 import { runDockerTask } from './docker-task.js';
+import { TailBuffer } from './tail-buffer.js';
 import { LABELS, type TaskResult, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
 
@@ -78,6 +80,16 @@ export class DockerDriver implements WorkloadDriver {
       if (isStatus(err, 404)) return false;
       throw err;
     }
+  }
+
+  async recentLogs(ref: string, sinceMs: number, maxBytes: number): Promise<string> {
+    const raw = (await this.docker.getContainer(ref).logs({ stdout: true, stderr: true, follow: false, since: Math.floor(sinceMs / 1000) })) as unknown as Buffer;
+    const tail = new TailBuffer(maxBytes);
+    const demux = new DockerDemux();
+    demux.on('data', (chunk: { data: Buffer }) => tail.write(chunk.data));
+    demux.end(raw);
+    await new Promise<void>((resolve) => { demux.once('end', resolve); demux.once('error', () => resolve()); demux.resume(); });
+    return tail.text();
   }
 
   async imageLabels(image: string): Promise<Record<string, string> | undefined> {

@@ -66,6 +66,8 @@ export interface WorkloadDriver {
   /** Starts a process in a running workload (as its user, in /workspace unless told otherwise). */
   spawn(ref: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess>;
   imageExists(image: string): Promise<boolean>;
+  /** The last `maxBytes` of a workload's own output (stdout and stderr) since `sinceMs`. */
+  recentLogs(ref: string, sinceMs: number, maxBytes: number): Promise<string>;
   /** An image's labels, or undefined when it is not on this host. */
   imageLabels(image: string): Promise<Record<string, string> | undefined>;
   /** Creates, starts and waits for a task container (until timeoutMs), then always removes it. */

@@ -26,6 +26,8 @@ tryAll();`;
  * Returns the dev server's process (alive while the workspace runs it).
  */
 export async function startPhase(d: SetupDeps, run: SetupRun, clock: PhaseClock, command: string): Promise<ExecProcess> {
+  const since = Date.now();
+  const output = () => d.workspaces.recentOutput(run.id, run.owner, since, 64 * 1024).then((t) => logTail(t, run.secrets), () => undefined);
   const env = setupEnv(d, run, { PORT: String(run.port), HOST: '0.0.0.0' });
   const server = await spawnInWorkspace(d, run, detachedToContainerLog(command), env);
   const serverEnded = (async () => {
@@ -37,9 +39,9 @@ export async function startPhase(d: SetupDeps, run: SetupRun, clock: PhaseClock,
   const first = await Promise.race([probed.then((r) => ({ probe: r })), serverEnded.then((code) => ({ exited: code }))]);
   if ('exited' in first) {
     await probe.kill().catch(() => undefined);
-    throw new PhaseFailure('START_FAILED', `the start command exited with code ${first.exited ?? 'unknown'} before port ${run.port} answered`);
+    throw new PhaseFailure('START_FAILED', `the start command exited with code ${first.exited ?? 'unknown'} before port ${run.port} answered`, await output());
   }
   if (first.probe.exitCode === 0) return server;
-  if (first.probe.exitCode === 3 || first.probe.timedOut) throw clock.timeout();
+  if (first.probe.exitCode === 3 || first.probe.timedOut) throw clock.timeout(await output());
   throw new PhaseFailure('START_FAILED', `could not wait for port ${run.port}`, logTail(first.probe.output, run.secrets));
 }
