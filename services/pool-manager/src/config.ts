@@ -41,8 +41,8 @@ export const poolManagerConfigSchema = z.object({
   SETUP_CLONE_TIMEOUT_MS: envInt(180_000, 1_000, 3_600_000),
   SETUP_INSTALL_TIMEOUT_MS: envInt(900_000, 1_000, 3_600_000),
   SETUP_START_TIMEOUT_MS: envInt(120_000, 1_000, 3_600_000),
-  /** Shared npm cache volume mounted at /home/berth/.npm in every workspace; empty disables it. */
-  NPM_CACHE_VOLUME: z.string().regex(/^([A-Za-z0-9][A-Za-z0-9_.-]*)?$/).default('berth-npm-cache'),
+  /** Shared npm cache volume mounted at /home/berth/.npm in every workspace; `none` disables it (becomes ''). */
+  NPM_CACHE_VOLUME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).default('berth-npm-cache').transform((v) => (v === 'none' ? '' : v)),
   /** Keep a per-repo copy of the last good node_modules and copy it into new checkouts of the same lockfile. */
   NODE_MODULES_SEED: envBool(true),
   /** Proxy (egress) that installs reach package registries through, e.g. http://egress:3128; empty: none. */
