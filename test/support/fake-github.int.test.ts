@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { repoRoot } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FakeGitHub, tokenEnv } from './fake-github.js';
@@ -81,6 +82,19 @@ describe('fake GitHub', () => {
     }
   });
 
+  test('gzipped upload-pack requests are understood', async () => {
+    // A protocol v2 ls-refs command, gzipped as git sends requests over 1 kB.
+    const pkt = (s: string) => `${(s.length + 4).toString(16).padStart(4, '0')}${s}`;
+    const body = gzipSync(Buffer.from(`${pkt('command=ls-refs\n')}0001${pkt('peel\n')}${pkt('ref-prefix refs/heads/\n')}0000`));
+    const res = await fetch(`${gh.cloneUrl('acme/web')}/git-upload-pack`, {
+      method: 'POST', body,
+      headers: { 'content-type': 'application/x-git-upload-pack-request', 'content-encoding': 'gzip', 'git-protocol': 'version=2' },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain(`${await gh.revParse('acme/web', 'main')} refs/heads/main`);
+    expect(gh.requests.at(-1)).toMatchObject({ gzip: true, command: 'ls-refs', status: 200 });
+  });
+
   test('branches with odd but legal names clone', async () => {
     const name = 'feature/ünï-cøde+x#1=%{y},z!';
     const sha = await gh.createBranch('acme/web', name, 'main');
@@ -91,11 +105,13 @@ describe('fake GitHub', () => {
   });
 
   test('a generated big repo has the asked history', async () => {
-    const { sha, historyBytes } = await gh.createBigRepo('acme/big', { files: 50, commits: 20, changesPerCommit: 10, fileBytes: 1000 });
-    expect(historyBytes).toBe((50 + 20 * 10) * 1000);
+    const { sha, historyBytes } = await gh.createBigRepo('acme/big', { files: 10, fileLines: 20, commits: 20, runLength: 5 });
+    expect(historyBytes).toBe((10 + 20) * 20 * 65);
     const dest = join(tmp, 'big');
     expect((await clone(gh.cloneUrl('acme/big'), dest)).ok).toBe(true);
     const { stdout } = await run('git', ['rev-list', '--count', sha], { cwd: dest });
     expect(Number(stdout.trim())).toBe(21);
+    const tree = await run('git', ['ls-tree', '-r', '--name-only', 'HEAD'], { cwd: dest });
+    expect(tree.stdout.trim().split('\n')).toHaveLength(10);
   });
 });

@@ -20,6 +20,8 @@ export interface FakeGitHubRequest {
   /** `want` and `have` lines of a fetch: a clone has wants and no haves; a later fetch has haves. */
   wants: number;
   haves: number;
+  /** The request body came gzipped (git compresses larger upload-pack requests). */
+  gzip: boolean;
   authPresent: boolean;
   /** The Basic password equals the repo's token (private) or any token the fake knows (public). */
   authValid: boolean;
@@ -149,7 +151,7 @@ export class FakeGitHub {
     const rec: FakeGitHubRequest = {
       method: req.method ?? 'GET', path: url.pathname, repo: m ? `${m[1]}/${m[2]}` : undefined,
       endpoint: m ? (m[3] as 'info/refs' | 'git-upload-pack') : 'other',
-      command: undefined, wants: 0, haves: 0, authPresent: false, authValid: false, status: 0,
+      command: undefined, wants: 0, haves: 0, gzip: req.headers['content-encoding'] === 'gzip', authPresent: false, authValid: false, status: 0,
     };
     this.requests.push(rec);
     const body = await readBody(req);

@@ -82,49 +82,67 @@ export async function createBranch(bare: string, branch: string, from = 'HEAD'):
 }
 
 export interface BigRepoOptions {
-  /** Files in the tree. Default 300. */
+  /** Files in the tree. Default 50. */
   files?: number;
-  /** Bytes of each file version (base64 text of random bytes, so it barely compresses). Default 4096. */
-  fileBytes?: number;
-  /** Commits after the first. Default 300. */
+  /** Lines of each file, 64 characters of random base64 each. Default 1000 (65 kB a file). */
+  fileLines?: number;
+  /** Commits after the first; each rewrites `linesPerChange` random lines of one file. Default 4000. */
   commits?: number;
-  /** Files rewritten by each commit. Default 30. */
-  changesPerCommit?: number;
+  /** Consecutive commits editing the same file (so fast-import stores them as deltas). Default 10. */
+  runLength?: number;
+  linesPerChange?: number;
   branch?: string;
 }
 
 /**
- * Fills an empty bare repository with a long history through `git fast-import`: a small working
- * tree (files × fileBytes) and a large history (commits × changesPerCommit × fileBytes), so a
- * clone's cost is dominated by transferring and indexing history, not by the checkout.
+ * Fills an empty bare repository with a long history through `git fast-import`, shaped like source
+ * code history: a modest working tree and thousands of small edits stored as deltas. A clone from
+ * upstream must transfer the pack and rebuild and hash every version (index-pack); a clone from a
+ * local mirror copies the pack. Defaults: 50 files (3.2 MB tree), 4001 commits, about 24 MB packed,
+ * 260 MB of file versions.
  */
 export async function generateBigRepo(bare: string, opts: BigRepoOptions = {}): Promise<{ sha: string; historyBytes: number }> {
-  const files = opts.files ?? 300;
-  const size = opts.fileBytes ?? 4096;
-  const commits = opts.commits ?? 300;
-  const changes = Math.min(opts.changesPerCommit ?? 30, files);
+  const files = opts.files ?? 50;
+  const lines = opts.fileLines ?? 1000;
+  const commits = opts.commits ?? 4000;
+  const runLength = Math.max(1, opts.runLength ?? 10);
+  const perChange = opts.linesPerChange ?? 3;
   const branch = opts.branch ?? 'main';
   const child = spawn('git', ['fast-import', '--quiet', '--done'], { cwd: bare, env: gitEnv(bare), stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-  const write = async (s: string | Buffer) => {
-    if (!child.stdin.write(s)) await new Promise((r) => child.stdin.once('drain', r));
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    const chunk = pending.join('');
+    pending = [];
+    pendingBytes = 0;
+    if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r));
   };
-  const content = () => randomBytes(Math.ceil((size * 3) / 4)).toString('base64').slice(0, size - 1) + '\n';
+  const write = async (s: string) => {
+    pending.push(s);
+    pendingBytes += s.length;
+    if (pendingBytes > 1 << 20) await flush();
+  };
+  const line = () => randomBytes(48).toString('base64');
+  const content = Array.from({ length: files }, () => Array.from({ length: lines }, line));
   let historyBytes = 0;
   let t = 1_700_000_000;
   for (let c = 0; c <= commits; c++) {
-    const touched = c === 0 ? [...Array(files).keys()] : [...Array(changes).keys()].map(() => Math.floor(Math.random() * files));
-    const msg = c === 0 ? 'initial tree' : `commit ${c}`;
+    const touched = c === 0 ? [...Array(files).keys()] : [Math.floor(c / runLength) % files];
+    const msg = c === 0 ? 'initial tree' : `edit ${c}`;
     await write(`commit refs/heads/${branch}\ncommitter berth fixture <fixture@berth.invalid> ${t++} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}\n`);
     for (const f of touched) {
-      const body = content();
+      const file = content[f]!;
+      if (c > 0) for (let k = 0; k < perChange; k++) file[Math.floor(Math.random() * lines)] = line();
+      const body = `${file.join('\n')}\n`;
       historyBytes += body.length;
-      await write(`M 100644 inline src/dir${f % 20}/file${f}.txt\ndata ${body.length}\n${body}\n`);
+      await write(`M 100644 inline src/dir${f % 10}/file${f}.txt\ndata ${body.length}\n${body}\n`);
     }
   }
   await write('done\n');
+  await flush();
   child.stdin.end();
   const code = await exited;
   if (code !== 0) throw new Error(`git fast-import failed (${String(code)}): ${stderr}`);

@@ -1,10 +1,11 @@
 import { commonConfigShape, envInt, loadConfig } from '@berth/service-kit';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 export const repoCacheConfigSchema = z.object({
   ...commonConfigShape,
-  /** Root of the bare mirrors, one per repo at `<owner>/<repo>.git`; workspaces mount it read-only. */
-  MIRRORS_DIR: z.string().default('/var/lib/berth/mirrors'),
+  /** Root of the bare mirrors, one per repo at `<owner>/<repo>.git`; workspaces mount it read-only. Made absolute. */
+  MIRRORS_DIR: z.string().default('/var/lib/berth/mirrors').transform((p) => resolve(p)),
   /** Upstream base URL: a repo is fetched from `${GITHUB_URL}/<owner>/<repo>.git`. */
   GITHUB_URL: z.url({ protocol: /^https?$/ }).default('https://github.com').transform((u) => u.replace(/\/+$/, '')),
   /** Forward proxy git goes through (egress), e.g. http://127.0.0.1:3128. Empty: direct. */

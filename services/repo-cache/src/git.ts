@@ -1,6 +1,11 @@
 import { spawn } from 'node:child_process';
 
 export interface GitOptions {
+  /**
+   * The repository to act on, as GIT_DIR: git never searches parent directories for one, so a
+   * broken mirror under a checkout (e.g. `.berth/mirrors`) can never make git act on that checkout.
+   */
+  gitDir?: string;
   cwd?: string;
   /** GitHub token: sent only as an `http.extraHeader` set through the child's environment. */
   token?: string | undefined;
@@ -40,7 +45,7 @@ export function scrub(text: string, token: string | undefined): string {
  * http(s) transports; token and proxy as `GIT_CONFIG_*` pairs, so neither appears in argv, a
  * URL or a config file.
  */
-export function gitEnv(opts: Pick<GitOptions, 'token' | 'proxy'>): NodeJS.ProcessEnv {
+export function gitEnv(opts: Pick<GitOptions, 'token' | 'proxy' | 'gitDir'>): NodeJS.ProcessEnv {
   const pairs: [string, string][] = [['credential.helper', '']];
   if (opts.proxy) pairs.push(['http.proxy', opts.proxy]);
   if (opts.token) pairs.push(['http.extraHeader', authHeader(opts.token)]);
@@ -57,6 +62,7 @@ export function gitEnv(opts: Pick<GitOptions, 'token' | 'proxy'>): NodeJS.Proces
     GIT_ALLOW_PROTOCOL: 'http:https',
     GIT_CONFIG_COUNT: String(pairs.length),
   };
+  if (opts.gitDir) env.GIT_DIR = opts.gitDir;
   pairs.forEach(([k, v], i) => {
     env[`GIT_CONFIG_KEY_${i}`] = k;
     env[`GIT_CONFIG_VALUE_${i}`] = v;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { runGit } from './git.js';
 
@@ -59,9 +59,9 @@ export async function writeMeta(mirror: string, meta: MirrorMeta): Promise<void>
 /** A mirror that git recognises as a bare repository; anything else is treated as corrupt. */
 export async function isHealthy(mirror: string): Promise<boolean> {
   if (!existsSync(mirror)) return false;
-  const r = await runGit(['rev-parse', '--is-bare-repository'], { cwd: mirror });
+  const r = await runGit(['rev-parse', '--is-bare-repository'], { gitDir: mirror });
   if (r.code !== 0 || r.stdout.trim() !== 'true') return false;
-  const head = await runGit(['symbolic-ref', '-q', 'HEAD'], { cwd: mirror });
+  const head = await runGit(['symbolic-ref', '-q', 'HEAD'], { gitDir: mirror });
   return head.code === 0;
 }
 
@@ -74,13 +74,13 @@ export async function moveAside(path: string, trash: string): Promise<void> {
 
 /** The commit of `refs/heads/<branch>`, or undefined when there is no such branch. */
 export async function branchSha(mirror: string, branch: string): Promise<string | undefined> {
-  const r = await runGit(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], { cwd: mirror });
+  const r = await runGit(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], { gitDir: mirror });
   return r.code === 0 ? r.stdout.trim() : undefined;
 }
 
 /** HEAD's branch name and commit (the upstream default branch at clone time). */
 export async function defaultBranch(mirror: string): Promise<{ defaultBranch?: string; defaultSha?: string }> {
-  const name = await runGit(['symbolic-ref', '--short', '-q', 'HEAD'], { cwd: mirror });
+  const name = await runGit(['symbolic-ref', '--short', '-q', 'HEAD'], { gitDir: mirror });
   if (name.code !== 0) return {};
   const branch = name.stdout.trim();
   const sha = await branchSha(mirror, branch);
@@ -90,4 +90,24 @@ export async function defaultBranch(mirror: string): Promise<{ defaultBranch?: s
 /** Makes sure `dir` exists and is world-readable (workspaces read mirrors as another uid). */
 export function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
+}
+
+/**
+ * Deletes what crashed processes left in `.tmp` (half clones) and `.trash`, when older than
+ * `olderThanMs` (so a clone another process is running right now is left alone). Returns the count.
+ */
+export async function sweepLeftovers(root: string, olderThanMs: number): Promise<number> {
+  let removed = 0;
+  for (const sub of ['.tmp', '.trash']) {
+    const dir = join(root, sub);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const path = join(dir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (!info || Date.now() - info.mtimeMs < olderThanMs) continue;
+      await rm(path, { recursive: true, force: true });
+      removed += 1;
+    }
+  }
+  return removed;
 }

@@ -1,12 +1,14 @@
 import { connectNats, Counter, createMetricsRegistry, createRedis, drainNats, Histogram, serve, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
 import type { RepoCacheConfig } from './config.js';
-import { ensureDir } from './mirror.js';
+import { ensureDir, sweepLeftovers } from './mirror.js';
 import { RepoLocks } from './repo-lock.js';
 import { RepoSyncer, type SyncMetrics } from './syncer.js';
 
 /** Wires repo-cache together; every resource it opens is registered with `onStop`. */
 export async function startRepoCache(config: RepoCacheConfig, logger: Logger, onStop: (s: Stopper) => void): Promise<RepoSyncer> {
   ensureDir(config.MIRRORS_DIR);
+  const swept = await sweepLeftovers(config.MIRRORS_DIR, config.REPO_FETCH_TIMEOUT_MS + 60_000);
+  if (swept > 0) logger.info({ swept }, 'removed half clones and trash left by crashed processes');
   const redis = createRedis({ url: config.REDIS_URL, name: `repo-cache-${config.BERTH_HOST_ID}`, logger });
   onStop(async () => { await redis.quit().catch(() => redis.disconnect()); });
 
@@ -33,7 +35,10 @@ export async function startRepoCache(config: RepoCacheConfig, logger: Logger, on
 
   const nc = await connectNats({ url: config.NATS_URL, name: `repo-cache-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
   onStop(() => drainNats(nc));
-  serve(nc, 'repoSync', (req) => syncer.sync(req), logger);
+  serve(nc, 'repoSync', async (req) => {
+    logger.debug({ repo: req.repo, branch: req.branch, maxAgeMs: req.maxAgeMs, withToken: req.githubToken !== undefined }, 'sync requested');
+    return syncer.sync(req);
+  }, logger);
 
   if (config.REPO_CACHE_HEALTH_PORT > 0) {
     const health = await startHealthServer({

@@ -34,7 +34,7 @@ export async function cloneBare(up: Upstream, repo: string, dest: string, token:
 /** Brings an existing mirror up to date: branches and tags, deleted ones pruned. */
 export async function fetchInto(up: Upstream, repo: string, mirror: string, token: string | undefined, signal?: AbortSignal): Promise<void> {
   const args = ['fetch', '--prune', '--quiet', '--no-write-fetch-head', '--', up.url(repo), ...REFSPECS];
-  check(repo, await runGit(args, { ...options(up, token, signal), cwd: mirror }));
+  check(repo, await runGit(args, { ...options(up, token, signal), gitDir: mirror }));
 }
 
 /** One ls-refs round trip proving `token` (or no token) may read `repo`; used before handing out a private mirror without a fetch. */

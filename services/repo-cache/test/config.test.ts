@@ -10,6 +10,10 @@ describe('repo-cache config', () => {
     });
   });
 
+  it('makes MIRRORS_DIR absolute', () => {
+    expect(loadRepoCacheConfig({ MIRRORS_DIR: '.berth/mirrors' }).MIRRORS_DIR).toBe(`${process.cwd()}/.berth/mirrors`);
+  });
+
   it('has no proxy unless set', () => {
     expect(loadRepoCacheConfig({}).EGRESS_PROXY_URL).toBeUndefined();
     expect(loadRepoCacheConfig({ EGRESS_PROXY_URL: 'http://127.0.0.1:3128' }).EGRESS_PROXY_URL).toBe('http://127.0.0.1:3128');

@@ -14,6 +14,8 @@ describe('git runner', () => {
     });
     expect(Buffer.from(authHeader(TOKEN).split(' ')[2] ?? '', 'base64').toString()).toBe(`x-access-token:${TOKEN}`);
     expect(gitEnv({})).toMatchObject({ GIT_CONFIG_COUNT: '1' });
+    expect(gitEnv({}).GIT_DIR).toBeUndefined();
+    expect(gitEnv({ gitDir: '/m/a/b.git' }).GIT_DIR).toBe('/m/a/b.git');
     expect(gitEnv({}).GIT_CONFIG_VALUE_1).toBeUndefined();
   });
 
@@ -33,6 +35,12 @@ describe('git runner', () => {
     expect(out).not.toContain(b64);
     expect(out).toBe('fatal: [redacted] / [redacted] / [redacted]');
     expect(scrub('nothing', undefined)).toBe('nothing');
+  });
+
+  it('with gitDir, git never falls back to a repository found in a parent directory', async () => {
+    const r = await runGit(['rev-parse', '--git-dir'], { gitDir: '/nonexistent/x.git', cwd: process.cwd() });
+    expect(r.code).not.toBe(0);
+    expect((await runGit(['rev-parse', '--git-dir'], { cwd: process.cwd() })).code).toBe(0); // cwd alone is inside berth's checkout
   });
 
   it('git sees the header config from the environment, and stderr comes back scrubbed', async () => {
