@@ -75,5 +75,4 @@ export async function startEgress(config: EgressConfig, logger: Logger, onStop: 
     });
     onStop(() => new Promise<void>((resolve) => health.close(() => resolve())));
   }
-  logger.info('egress started');
 }

@@ -1,5 +1,5 @@
 import { randomBytes, createHmac, timingSafeEqual } from 'node:crypto';
-import { BerthError, CALLBACK_HEADERS, EVENTS, type SetupStatus } from '@berth/contracts';
+import { BerthError, CALLBACK_HEADERS, EVENTS, httpStatusOf, type SetupStatus } from '@berth/contracts';
 import { connectNats, createLogger, drainNats, request, type NatsConnection } from '@berth/service-kit';
 import { startNatsServer, startRedisServer, type ServerProcess, type ServiceProcess } from '@berth/service-kit/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -104,6 +104,7 @@ describe('callback registration', () => {
       const err = await register(id, url).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(BerthError);
       expect((err as BerthError).code).toBe('CALLBACK_URL_REFUSED');
+      expect(httpStatusOf((err as BerthError).code)).toBe(400);
       expect((err as BerthError).message).toMatch(why);
       expect((err as BerthError).message).not.toContain(SECRET);
     }
@@ -181,6 +182,37 @@ describe('callback delivery', () => {
     expect(got.every((s, i) => i === 0 || s >= got[i - 1]!)).toBe(true); // a repeat is the one just delivered, never an older one
     expect(delivered(id).every((r) => r.eventId === `${id}:${r.seq}` && r.signatureOk)).toBe(true);
   }, 120_000);
+
+  test('the consumer is the durable egress-callbacks on setup statuses; a new ack wait applies after a restart', async () => {
+    const jsm = await jetstreamManager(nc);
+    const before = await jsm.consumers.info(EVENTS.stream, CONSUMER_NAME);
+    expect(before.config).toMatchObject({ durable_name: CONSUMER_NAME, filter_subject: EVENTS.setup.pattern, ack_policy: 'explicit', ack_wait: 2_000 * 1e6 });
+    await egress.kill('SIGTERM');
+    outputs.push(egress.allOutput);
+    egress = await startEgress({ ...env(), CALLBACK_ACK_WAIT_MS: '3000' });
+    await waitFor('the new ack wait', async () => (await jsm.consumers.info(EVENTS.stream, CONSUMER_NAME)).config.ack_wait === 3_000 * 1e6);
+    const id = newWorkspaceId();
+    await register(id);
+    await publish(id, [1]);
+    await waitFor('a delivery after the update', () => delivered(id).length === 1);
+  });
+
+  test('the consumer deleted, and the whole stream deleted and recreated: delivery carries on', async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.delete(EVENTS.stream, CONSUMER_NAME);
+    const a = newWorkspaceId();
+    await register(a);
+    await publish(a, [1, 2]);
+    await waitFor('deliveries after the consumer was deleted', () => delivered(a).length >= 2, 30_000);
+    await jsm.streams.delete(EVENTS.stream);
+    await JetStreamEvents.start(nc, 'test', logger);
+    const b = newWorkspaceId();
+    await register(b);
+    await publish(b, [1, 2, 3]);
+    await waitFor('deliveries after the stream was recreated', () => delivered(b).length >= 3, 30_000);
+    expect(delivered(a).map((r) => r.seq)).toEqual([1, 2]);
+    expect(delivered(b).map((r) => r.seq)).toEqual([1, 2, 3]);
+  }, 60_000);
 
   test('the callback secret is nowhere: egress output, Redis values, JetStream', async () => {
     outputs.push(egress.allOutput);

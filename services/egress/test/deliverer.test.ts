@@ -29,6 +29,13 @@ describe('Deliverer', () => {
     expect(JSON.parse(attempts[0]!.body)).toEqual(status);
   });
 
+  it('an attempt that throws counts as a failed attempt, not a stuck status', async () => {
+    let n = 0;
+    const { d } = deliverer([], { send: async () => { if (++n === 1) throw new Error('bug'); return { ok: true, status: 200 }; } });
+    expect(await d.deliver(status, new AbortController().signal)).toBe('delivered');
+    expect(n).toBe(2);
+  });
+
   it('gives up after maxAttempts', async () => {
     const { d, attempts } = deliverer([]);
     expect(await d.deliver(status, new AbortController().signal)).toBe('gave_up');

@@ -1,4 +1,9 @@
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, normalize } from 'node:path';
+import { promisify } from 'node:util';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { freePort, startNatsServer, startRedisServer, type ServerProcess, type ServiceProcess } from '@berth/service-kit/testing';
@@ -12,6 +17,7 @@ let redis: ServerProcess & { url: string };
 let egress: ServiceProcess;
 let proxyPort: number;
 let deadPort: number;
+let healthPort: number;
 const BIG = randomBytes(24 * 1024 * 1024); // a pack-sized body, streamed both ways
 const TOKEN = `ghp_${randomBytes(16).toString('hex')}`;
 const PROXY_PASSWORD = `pp${randomBytes(12).toString('hex')}`;
@@ -24,6 +30,29 @@ const upstream = async () => localServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream': 'yes' }).end(`hello ${req.method} ${req.url}`);
   });
 });
+/** git with no proxy exceptions (127.0.0.1 must go through the proxy). */
+const GIT_ENV = { ...process.env, no_proxy: '', NO_PROXY: '', GIT_TERMINAL_PROMPT: '0' };
+const git = (args: string[], cwd = gitDir) => execFileSync('git', args, { cwd, env: GIT_ENV, stdio: 'pipe' }).toString();
+const gitDir = mkdtempSync(join(tmpdir(), 'berth-egress-git-'));
+
+/** A repository (with a 2 MiB file) served over git's dumb HTTP protocol by a static file server. */
+async function gitServer(): Promise<Awaited<ReturnType<typeof localServer>>> {
+  const src = join(gitDir, 'src');
+  git(['init', '-q', '-b', 'main', 'src']);
+  writeFileSync(join(src, 'pack.bin'), randomBytes(2 * 1024 * 1024));
+  git(['add', '.'], src);
+  git(['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '-m', 'one'], src);
+  git(['clone', '-q', '--bare', 'src', 'repo.git']);
+  git(['update-server-info'], join(gitDir, 'repo.git'));
+  return localServer((req, res) => {
+    try {
+      res.end(readFileSync(join(gitDir, normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)))));
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+}
+let gitFiles: Awaited<ReturnType<typeof localServer>>;
 let allowed: Awaited<ReturnType<typeof upstream>>;
 let github: Awaited<ReturnType<typeof upstream>>;
 let other: Awaited<ReturnType<typeof upstream>>;
@@ -62,18 +91,19 @@ function tunnel(authority: string, path = '/t'): Promise<{ status: string; inner
 }
 
 beforeAll(async () => {
-  [nats, redis, allowed, github, other] = await Promise.all([startNatsServer(), startRedisServer(), upstream(), upstream(), upstream()]);
-  [proxyPort, deadPort] = await Promise.all([freePort(), freePort()]);
+  [nats, redis, allowed, github, other, gitFiles] = await Promise.all([startNatsServer(), startRedisServer(), upstream(), upstream(), upstream(), gitServer()]);
+  [proxyPort, deadPort, healthPort] = await Promise.all([freePort(), freePort(), freePort()]);
   egress = await startEgress({
     NATS_URL: nats.url, REDIS_URL: redis.url, EGRESS_PROXY_PORT: String(proxyPort),
-    EGRESS_ALLOW_HOSTS: `registry.npmjs.org,127.0.0.1:${allowed.port},127.0.0.1:${deadPort}`, GITHUB_URL: `http://127.0.0.1:${github.port}`,
-    EGRESS_CONNECT_TIMEOUT_MS: '2000',
+    EGRESS_ALLOW_HOSTS: `registry.npmjs.org,127.0.0.1:${allowed.port},127.0.0.1:${deadPort},127.0.0.1:${gitFiles.port}`, GITHUB_URL: `http://127.0.0.1:${github.port}`,
+    EGRESS_CONNECT_TIMEOUT_MS: '2000', EGRESS_HEALTH_PORT: String(healthPort),
   });
 });
 
 afterAll(async () => {
   await egress?.kill('SIGTERM');
-  await Promise.all([allowed?.close(), github?.close(), other?.close()]);
+  await Promise.all([allowed?.close(), github?.close(), other?.close(), gitFiles?.close()]);
+  rmSync(gitDir, { recursive: true, force: true });
   await Promise.all([nats?.dispose(), redis?.dispose()]);
 });
 
@@ -143,6 +173,28 @@ describe('egress forward proxy', () => {
     const r = await viaProxy(`http://127.0.0.1:${github.port}/still-alive`);
     expect(r.status).toBe(200);
     expect(egress.running).toBe(true);
+  });
+
+  test('a real git clone goes through the proxy to an allow-listed host, and is refused for any other', async () => {
+    // async: the static server runs in this process
+    const proxied = (url: string, into: string) => promisify(execFile)('git', ['-c', `http.proxy=http://127.0.0.1:${proxyPort}`, 'clone', '-q', url, into], { cwd: gitDir, env: GIT_ENV });
+    await proxied(`http://127.0.0.1:${gitFiles.port}/repo.git`, 'cloned');
+    expect(readFileSync(join(gitDir, 'cloned', 'pack.bin')).equals(readFileSync(join(gitDir, 'src', 'pack.bin')))).toBe(true);
+    expect(egress.allOutput).toMatch(new RegExp(`"method":"GET","host":"127.0.0.1","port":${gitFiles.port},"outcome":"allowed"`));
+    await expect(proxied(`http://127.0.0.1:${other.port}/repo.git`, 'refused')).rejects.toThrow(/403/);
+  });
+
+  test('health is ok and /metrics counts requests by kind and outcome', async () => {
+    const health = await fetch(`http://127.0.0.1:${healthPort}/health`);
+    expect(health.status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    const count = (kind: string, outcome: string) =>
+      Number(new RegExp(`berth_egress_proxy_requests_total\\{[^}]*kind="${kind}",outcome="${outcome}"[^}]*\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    expect(count('http', 'refused')).toBeGreaterThanOrEqual(1);
+    expect(count('connect', 'refused')).toBe(3);
+    expect(count('connect', 'allowed')).toBe(2);
+    expect(count('http', 'upstream_error')).toBe(1);
+    expect(count('http', 'bad_request')).toBe(2);
   });
 
   test('no token, no proxy password in anything egress wrote', () => {

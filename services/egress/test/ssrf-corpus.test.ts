@@ -105,6 +105,8 @@ const REFUSED: [url: string, why: RegExp][] = [
   ['http://instance-data/', /not fully qualified/],
   // internal names
   ['http://localhost/', /not fully qualified/],
+  ['http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/', /not fully qualified/], // IDNA maps it to localhost
+  ['http://①②⑦.0.0.1/', /loopback/],
   ['http://LOCALHOST./', /not fully qualified/],
   ['http://api.localhost/', /internal/],
   ['http://printer.local/', /internal/],
@@ -129,6 +131,7 @@ const REFUSED: [url: string, why: RegExp][] = [
   ['https://user:pass@hooks.example.com/', /credentials/],
   ['https://token@hooks.example.com/', /credentials/],
   ['https://:pw@hooks.example.com/', /credentials/],
+  ['http://hooks.example.com:80@127.0.0.1/', /credentials/],
   ['file:///etc/passwd', /scheme/],
   ['gopher://hooks.example.com:70/_HELO', /scheme/],
   ['ftp://hooks.example.com/', /scheme/],

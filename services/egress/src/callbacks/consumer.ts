@@ -59,31 +59,41 @@ export class CallbackConsumer {
 
   private async run(): Promise<void> {
     const signal = this.abort.signal;
-    const jsm = await jetstreamManager(this.nc);
-    const pendingBefore = await this.ensureConsumer(jsm, signal);
-    if (pendingBefore === undefined) return;
-    if (pendingBefore > 0) {
-      this.logger.info({ pending: pendingBefore, waitMs: this.opts.ackWaitMs }, 'statuses pending from a previous run: waiting for their redelivery');
-      if (!(await sleep(this.opts.ackWaitMs + 1_000, signal))) return;
-    }
-    const consumer = await jetstream(this.nc).consumers.get(EVENTS.stream, CONSUMER_NAME);
-    while (!signal.aborted) {
-      const room = this.opts.maxPending - this.held.size;
-      if (room <= 0) {
-        await sleep(100, signal);
-        continue;
+    const jsm = await jetstreamManager(this.nc, { checkAPI: false }); // no $JS.API.INFO: fewer permissions needed
+    for (let first = true; !signal.aborted; first = false) {
+      // Again after any pull failure: the consumer or the whole stream may have been deleted and recreated.
+      const pending = await this.ensureConsumer(jsm, signal);
+      if (pending === undefined) return;
+      if (first && pending > 0) {
+        this.logger.info({ pending, waitMs: this.opts.ackWaitMs }, 'statuses pending from a previous run: waiting for their redelivery');
+        if (!(await sleep(this.opts.ackWaitMs + 1_000, signal))) return;
       }
-      try {
+      await this.pull(signal);
+      await sleep(1_000, signal);
+    }
+  }
+
+  /** Fetches statuses into the queue, never holding more than maxPending; returns on the first failure. */
+  private async pull(signal: AbortSignal): Promise<void> {
+    try {
+      const consumer = await jetstream(this.nc).consumers.get(EVENTS.stream, CONSUMER_NAME);
+      while (!signal.aborted) {
+        const room = this.opts.maxPending - this.held.size;
+        if (room <= 0) {
+          await sleep(100, signal);
+          continue;
+        }
         const batch = await consumer.fetch({ max_messages: Math.min(room, 256), expires: 2_000 });
         const onAbort = () => void batch.close();
         signal.addEventListener('abort', onAbort, { once: true });
-        for await (const m of batch) this.accept(m);
-        signal.removeEventListener('abort', onAbort);
-      } catch (err) {
-        if (signal.aborted) return;
-        this.logger.warn({ err: (err as Error).message }, 'fetching setup statuses failed; retrying');
-        await sleep(1_000, signal);
+        try {
+          for await (const m of batch) this.accept(m);
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
       }
+    } catch (err) {
+      if (!signal.aborted) this.logger.warn({ err: (err as Error).message }, 'fetching setup statuses failed; retrying');
     }
   }
 

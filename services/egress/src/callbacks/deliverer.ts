@@ -46,7 +46,10 @@ export class Deliverer {
     const { maxAttempts, retryBaseMs, retryMaxMs } = this.opts;
     let last = '';
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const result = await this.opts.send({ url: reg.url, secret: reg.secret, body, eventId, attempt }, signal);
+      const result = await this.opts.send({ url: reg.url, secret: reg.secret, body, eventId, attempt }, signal).catch((err: unknown) => {
+        this.logger.error({ id: status.id, seq: status.seq, err: (err as Error).message }, 'callback attempt crashed');
+        return { ok: false, reason: 'internal error' } as const;
+      });
       if (signal.aborted) return 'stopped';
       this.opts.onAttempt?.(result.ok);
       if (result.ok) {

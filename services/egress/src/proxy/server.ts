@@ -13,8 +13,11 @@ export interface ProxyOptions {
   onOutcome: (kind: 'http' | 'connect', outcome: ProxyOutcome) => void;
 }
 
-/** Hop-by-hop headers (RFC 9110 7.6.1) and the proxy's own credentials: never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+/**
+ * Hop-by-hop headers (RFC 9110 7.6.1), the proxy's own credentials, and `expect` (node's server
+ * already answered 100-continue to the client): never forwarded.
+ */
+const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
 
 function forwardHeaders(raw: IncomingMessage['headers']): OutgoingHttpHeaders {
   const named = new Set((String(raw.connection ?? '')).split(',').map((s) => s.trim().toLowerCase()));
@@ -85,8 +88,8 @@ function handleHttp(req: IncomingMessage, res: ServerResponse, opts: ProxyOption
     up.on('error', () => res.destroy());
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
-    if (res.headersSent) {
-      res.destroy();
+    if (res.headersSent || res.destroyed) {
+      res.destroy(); // mid-body, or the client left first: nothing to answer
       return;
     }
     opts.onOutcome('http', 'upstream_error');
