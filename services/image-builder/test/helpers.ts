@@ -46,11 +46,17 @@ export async function makeWorkspace(hostId: string, script: string, image = IMAG
   return { id, volume, ref: c.id };
 }
 
-/** Runs `script` as uid 1000 in `image` with `volume` at /workspace; returns its output. Throws on a non-zero exit. */
-export async function runOnce(image: string, script: string, volume: string): Promise<string> {
+/**
+ * Runs `script` as uid 1000 in `image` with `volume` at /workspace; returns its output. Throws on a
+ * non-zero exit. With `newVolumeLabels`, Docker creates the volume as pool-manager has it do
+ * (services/pool-manager/src/driver/docker-spec.ts: VolumeOptions with NoCopy false).
+ */
+export async function runOnce(image: string, script: string, volume: string, newVolumeLabels?: Record<string, string>): Promise<string> {
+  const mount: Docker.MountSettings = { Type: 'volume', Source: volume, Target: '/workspace' };
+  if (newVolumeLabels) mount.VolumeOptions = { NoCopy: false, Labels: newVolumeLabels, DriverConfig: { Name: 'local', Options: {} } };
   const c = await docker.createContainer({
     Image: image, User: '1000:1000', Entrypoint: ['/bin/sh', '-c'], Cmd: [script], Tty: true, WorkingDir: '/workspace',
-    HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: volume, Target: '/workspace' }] },
+    HostConfig: { NetworkMode: 'none', Mounts: [mount] },
   });
   try {
     await c.start();

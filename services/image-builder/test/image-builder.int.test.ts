@@ -41,11 +41,16 @@ const builtAt = (tag: string, sha: string, timeoutMs = 60_000) =>
   waitFor(`${tag} at ${sha}`, async () => { const i = await inspectImage(tag); return i?.Config.Labels?.['berth.sha'] === sha && i; }, timeoutMs)
     .catch((err: unknown) => { throw new Error(`${String(err)}; image-builder: ${builder.output.slice(-3000)}`); });
 
-/** Lists /workspace of a container made from `image` with a fresh, empty named volume (Docker copies the image's /workspace in). */
-async function filesFromFreshVolume(image: string): Promise<string> {
+/**
+ * Lists /workspace of a container made from `image` with a fresh, empty named volume (Docker copies
+ * the image's /workspace in): created beforehand, or by Docker at container creation as pool-manager does.
+ */
+async function filesFromFreshVolume(image: string, how: 'precreated' | 'as-pool-manager' = 'precreated'): Promise<string> {
   const volume = `berth-it-${randomBytes(6).toString('hex')}`;
-  await docker.createVolume({ Name: volume, Labels: { 'berth.host': hostId } });
-  return runOnce(image, 'find . -path ./node_modules -prune -o -type f -print | sort; cat README.md; stat -c %u:%g package.json', volume);
+  const labels = { 'berth.host': hostId };
+  if (how === 'precreated') await docker.createVolume({ Name: volume, Labels: labels });
+  const script = 'find . -path ./node_modules -prune -o -type f -print | sort; cat README.md; stat -c %u:%g package.json';
+  return how === 'precreated' ? runOnce(image, script, volume) : runOnce(image, script, volume, labels);
 }
 
 /** Enough data that the copy takes a while. */
@@ -85,8 +90,10 @@ describe('image-builder', () => {
     // The copy container's command does not leak into the image.
     expect(image.Config.Entrypoint).toEqual(base.Config.Entrypoint);
     expect(image.Config.Cmd).toEqual(base.Config.Cmd);
-    const listing = await filesFromFreshVolume(tag);
-    expect(listing.split(/\r?\n/).filter(Boolean)).toEqual(['./README.md', './package.json', './src/a.ts', './src/gone.ts', '# v1', '1000:1000']);
+    for (const how of ['precreated', 'as-pool-manager'] as const) {
+      const listing = await filesFromFreshVolume(tag, how);
+      expect(listing.split(/\r?\n/).filter(Boolean), how).toEqual(['./README.md', './package.json', './src/a.ts', './src/gone.ts', '# v1', '1000:1000']);
+    }
     expect(await copyContainers(hostId)).toEqual([]);
   });
 
