@@ -55,7 +55,7 @@ export async function startPoolManager(
   onStop(() => clearInterval(timer));
 
   const setupEvents = config.EVENTS_ENABLED ? jetStreamSetupEvents(nc, logger) : noSetupEvents;
-  const setups = new SetupService({ nc, driver, workspaces, config, logger }, new SetupStore(redis, config.BERTH_HOST_ID), setupEvents, redis);
+  const setups = new SetupService({ nc, driver, workspaces, pools, config, logger }, new SetupStore(redis, config.BERTH_HOST_ID), setupEvents, redis);
   await setups.recover();
   onStop(() => setups.close());
 

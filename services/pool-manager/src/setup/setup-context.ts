@@ -2,6 +2,7 @@ import type { SetupBody } from '@berth/contracts';
 import type { Logger, NatsConnection } from '@berth/service-kit';
 import type { PoolManagerConfig } from '../config.js';
 import type { WorkloadDriver } from '../driver/workload-driver.js';
+import type { PoolRegistry } from '../pools.js';
 import type { Workspaces } from '../workspaces.js';
 
 /** What the phases use. */
@@ -9,6 +10,7 @@ export interface SetupDeps {
   nc: NatsConnection;
   driver: WorkloadDriver;
   workspaces: Workspaces;
+  pools: PoolRegistry;
   config: PoolManagerConfig;
   logger: Logger;
 }

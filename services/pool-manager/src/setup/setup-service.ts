@@ -41,7 +41,9 @@ export class SetupService {
     if (!begun.started) throw inProgress(begun.status);
     await this.events.publish(begun.status);
 
-    const containerPort = Object.keys(view.ports)[0];
+    // The pool's first container port (the view's keys are in numeric order, not the pool's).
+    const poolPorts = this.d.pools.has(view.pool) ? this.d.pools.resolve(view.pool).containerPorts : [];
+    const containerPort = poolPorts.find((p) => String(p) in view.ports) ?? Object.keys(view.ports)[0];
     const run: SetupRun = {
       id: req.id, owner: req.owner, body, secrets: secretsOf(body),
       volume: view.volumeName ?? workspaceVolumeName(req.id),
