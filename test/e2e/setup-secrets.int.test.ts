@@ -16,7 +16,7 @@ let receiver: CallbackReceiver;
 
 beforeAll(async () => {
   receiver = await CallbackReceiver.start(CALLBACK_SECRET);
-  f = await startSetupFixture(TOKEN, {}, { withEgress: true, egressAllowCidrs: '127.0.0.1/32' });
+  f = await startSetupFixture(TOKEN, {}, { withEgress: true, egressAllowCidrs: '127.0.0.1/32', egressEnv: { LOG_LEVEL: 'debug' } });
 }, 120_000);
 
 afterAll(async () => {
@@ -47,6 +47,8 @@ describe('setup callbacks and secrets', () => {
 
     // repo-cache fetched through egress' proxy: the fake GitHub saw the token, nothing else did.
     expect(f.github.requests.some((q) => q.repo === 'acme/app' && q.authValid)).toBe(true);
+    const proxied = f.stack.egress!.allOutput.split('\n').filter((l) => l.includes('"outcome":"allowed"') && l.includes(new URL(f.github.url).port));
+    expect(proxied.length, 'fetches that went through egress').toBeGreaterThan(0);
 
     const nc = await connectNats({ url: f.stack.nats.url, name: 'secret-scan', logger: createLogger('test', 'silent') });
     const events = await streamMessages(nc, EVENTS.stream).finally(() => nc.close());
