@@ -13,7 +13,8 @@ const TOKEN = `ghp_${'T0kenForSetupTests'.repeat(2)}`;
 let f: SetupFixture;
 
 beforeAll(async () => {
-  f = await startSetupFixture(TOKEN, { SETUP_INSTALL_TIMEOUT_MS: '15000', SETUP_START_TIMEOUT_MS: '30000' });
+  // egress without CALLBACK_ALLOW_CIDRS: a callback to 127.0.0.1 is refused like any loopback address.
+  f = await startSetupFixture(TOKEN, { SETUP_INSTALL_TIMEOUT_MS: '15000', SETUP_START_TIMEOUT_MS: '30000' }, { withEgress: true });
 }, 120_000);
 
 afterAll(async () => { await f?.stop(); });
@@ -140,6 +141,17 @@ describe('POST /api/containers/:id/setup', () => {
     expect(done, JSON.stringify(done)).toMatchObject({ phase: 'ready', branch: odd });
     expect(await (await fetch(`http://127.0.0.1:${hostPort}/`)).text()).toContain(odd);
   }, 120_000);
+
+  test('a callback URL on 127.0.0.1 is refused with 400 CALLBACK_URL_REFUSED when egress allows no private range', async () => {
+    const { id } = await f.client.claim();
+    for (const url of ['http://127.0.0.1:9/hook', 'http://localhost/hook', 'http://10.0.0.1/hook']) {
+      const r = await post(id, { repo: 'acme/app', branch: 'main', githubToken: TOKEN, callbackUrl: url, callbackSecret: 'a-callback-secret-of-enough-length' });
+      expect(r.status, `${url}: ${r.text}`).toBe(400);
+      expect(r.json()).toMatchObject({ error: { code: 'CALLBACK_URL_REFUSED' } });
+      expect(r.text).not.toContain('a-callback-secret-of-enough-length');
+    }
+    expect((await f.client.api('GET', `/api/containers/${id}/setup`)).status).toBe(404);
+  });
 
   test('unknown containers are 404, a container without setup answers SETUP_NOT_FOUND', async () => {
     expect((await post('ws_0123456789abcdef', { repo: 'acme/app', branch: 'main' })).status).toBe(404);

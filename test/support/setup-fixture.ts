@@ -32,7 +32,7 @@ export async function startSetupFixture(
   const stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 2, memoryMb: 512, pids: 256 }]),
     PORT_RANGE: `${lo}-${lo + 99}`,
-    MAX_CONTAINERS: '8',
+    MAX_CONTAINERS: '12',
     ...poolEnv,
   }, 'info', {
     keepAllOutput: true, ...opts,
