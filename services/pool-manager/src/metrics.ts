@@ -4,6 +4,8 @@ import type { WorkspaceStore } from './state/workspace-store.js';
 
 export interface PoolMetrics {
   claimSeconds: Histogram<'outcome'>;
+  /** Setup phases by phase and how they ended (ok, or the failure code). */
+  setupPhaseSeconds: Histogram<'phase' | 'outcome'>;
 }
 
 export function registerPoolMetrics(registry: Registry, store: WorkspaceStore): PoolMetrics {
@@ -25,6 +27,13 @@ export function registerPoolMetrics(registry: Registry, store: WorkspaceStore): 
       help: 'Time to answer a create request, by outcome (warm, cold, error)',
       labelNames: ['outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    setupPhaseSeconds: new Histogram({
+      name: 'berth_setup_phase_seconds',
+      help: 'Time spent in each repository setup phase, by phase and outcome (ok or the failure code)',
+      labelNames: ['phase', 'outcome'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
       registers: [registry],
     }),
   };

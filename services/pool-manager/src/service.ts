@@ -54,13 +54,14 @@ export async function startPoolManager(
   }, config.RECONCILE_INTERVAL_MS);
   onStop(() => clearInterval(timer));
 
+  const registry = createMetricsRegistry('pool-manager');
+  const metrics = registerPoolMetrics(registry, store);
   const setupEvents = config.EVENTS_ENABLED ? jetStreamSetupEvents(nc, logger) : noSetupEvents;
-  const setups = new SetupService({ nc, driver, workspaces, pools, config, logger }, new SetupStore(redis, config.BERTH_HOST_ID), setupEvents, redis);
+  const setups = new SetupService({ nc, driver, workspaces, pools, config, logger }, new SetupStore(redis, config.BERTH_HOST_ID), setupEvents, redis,
+    (phase, ms, outcome) => metrics.setupPhaseSeconds.observe({ phase, outcome }, ms / 1000));
   await setups.recover();
   onStop(() => setups.close());
 
-  const registry = createMetricsRegistry('pool-manager');
-  const metrics = registerPoolMetrics(registry, store);
   const subs = serveHandlers({ nc, workspaces, store, pools, config, metrics, setups, logger });
   subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), logger }));
   onStop(() => { for (const s of subs) s.unsubscribe(); });

@@ -24,6 +24,7 @@ export class SetupService {
     private readonly store: SetupStore,
     private readonly events: SetupEvents,
     redis: Redis,
+    private readonly onPhase?: (phase: string, ms: number, outcome: string) => void,
   ) {
     this.runner = new SetupRunner(d, redis);
   }
@@ -49,7 +50,7 @@ export class SetupService {
       volume: view.volumeName ?? workspaceVolumeName(req.id),
       port: Number(containerPort ?? 3000),
     };
-    const tracker = new SetupTracker(begun.status, this.store, this.events);
+    const tracker = new SetupTracker(begun.status, this.store, this.events, this.onPhase);
     const task = this.runner.run(run, tracker, begun.status.seq > 1);
     this.running.add(task);
     void task.finally(() => this.running.delete(task));

@@ -10,6 +10,8 @@ export class SetupTracker {
     public status: SetupStatus,
     private readonly store: SetupStore,
     private readonly events: SetupEvents,
+    /** Told how long each phase took and how it ended (metrics). */
+    private readonly onPhase: (phase: SetupPhase, ms: number, outcome: string) => void = () => undefined,
   ) {}
 
   get phase(): SetupPhase {
@@ -19,7 +21,9 @@ export class SetupTracker {
   /** Moves to `phase`, recording how long the previous phase took. */
   async to(phase: SetupPhase, patch: Partial<Pick<SetupStatus, 'sha' | 'source' | 'error' | 'logTail'>> = {}): Promise<void> {
     const now = performance.now();
-    const durations = { ...this.status.durations, [this.status.phase]: Math.round(now - this.phaseStarted) };
+    const ms = Math.round(now - this.phaseStarted);
+    const durations = { ...this.status.durations, [this.status.phase]: ms };
+    this.onPhase(this.status.phase, ms, phase === 'failed' ? patch.error?.code ?? 'failed' : 'ok');
     this.phaseStarted = now;
     this.status = { ...this.status, ...patch, phase, seq: this.status.seq + 1, at: new Date().toISOString(), durations };
     await this.store.save(this.status);
