@@ -71,7 +71,10 @@ export class SetupService {
    */
   async recover(): Promise<number> {
     await this.d.driver.removeTasks(this.d.config.BERTH_HOST_ID);
-    if (this.d.config.NPM_CACHE_VOLUME) await ensureWorkspaceOwnedVolume(this.d, this.d.config.NPM_CACHE_VOLUME);
+    // In the background: a task container takes a moment, and an empty volume is filled (and owned)
+    // by whichever mount comes first at /workspace, so a workspace mounting it meanwhile changes nothing.
+    const cache = this.d.config.NPM_CACHE_VOLUME;
+    if (cache) void ensureWorkspaceOwnedVolume(this.d, cache).catch((err: unknown) => this.d.logger.warn({ err, volume: cache }, 'npm cache volume not prepared'));
     const unfinished = await this.store.unfinished();
     for (const { status, owner } of unfinished) {
       await killSetupProcesses(this.d, { id: status.id, owner }).catch(() => undefined);
