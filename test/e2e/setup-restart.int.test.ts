@@ -30,7 +30,8 @@ test('a setup interrupted by a pool-manager crash ends failed SETUP_INTERRUPTED 
   expect(done).toMatchObject({ phase: 'failed', error: { code: 'SETUP_INTERRUPTED' } });
   expect(done.error?.message).toContain('installing');
   expect((await f.client.exec(id, ['ps', '-eo', 'args'])).stdout).not.toContain('sleep 300');
-  const tasks = execFileSync('docker', ['ps', '-aq', '--filter', 'label=berth.task', '--filter', `label=berth.host=${f.stack.hostId}`], { encoding: 'utf8' }).trim();
+  // Task containers of this workspace's setup (clone, seed copy); none may be left.
+  const tasks = execFileSync('docker', ['ps', '-aq', '--filter', 'label=berth.task', '--filter', `label=berth.id=${id}`], { encoding: 'utf8' }).trim();
   expect(tasks).toBe('');
   // A new setup is accepted afterwards and completes.
   expect((await f.client.api('POST', `/api/containers/${id}/setup`, { repo: 'acme/app', branch: 'main', githubToken: TOKEN })).status).toBe(202);
