@@ -1,4 +1,5 @@
-import { totalmem } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { PoolConfigSchema, type PoolConfig } from '@berth/contracts';
 import { commonConfigShape, envBool, envInt, envJson, loadConfig } from '@berth/service-kit';
 import { z } from 'zod';
@@ -34,6 +35,12 @@ export const poolManagerConfigSchema = z.object({
   HEALTH_PORT: envInt(9101, 0, 65535),
   HEALTH_BIND: z.string().default('127.0.0.1'),
   EVENTS_ENABLED: envBool(true),
+  /**
+   * Host directory of the workspaces' agent sockets (`<dir>/<hostId>/<id>`, mounted at /run/berth);
+   * empty turns agents off (every command through `docker exec`). In compose, mount it into
+   * pool-manager at the same path: Docker resolves the bind source on the host.
+   */
+  AGENT_SOCKET_DIR: z.string().default(join(tmpdir(), 'berth-agents')),
 });
 
 export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS'> & { POOLS: PoolConfig[] };

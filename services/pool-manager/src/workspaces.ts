@@ -1,5 +1,7 @@
 import { BerthError, EXEC_OUTPUT_CAP_BYTES, type WorkspaceState, type ContainerView, type CreateContainerReply, type CreateContainerRequest, type ExecRequest, type ExecResult } from '@berth/contracts';
 import type { Logger } from '@berth/service-kit';
+import type { AgentDirs } from './agent/agent-dirs.js';
+import { agentSpawn } from './agent/agent-exec.js';
 import type { PoolManagerConfig } from './config.js';
 import type { ExecProcess, SpawnOptions } from './driver/exec-process.js';
 import { claimMarkerName, workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
@@ -29,6 +31,7 @@ export class Workspaces {
     private readonly events: EventPublisher,
     private readonly config: PoolManagerConfig,
     private readonly logger: Logger,
+    private readonly agents?: AgentDirs,
   ) {}
 
   /** Stops background follow-ups (claim markers) once the service is shutting down. */
@@ -99,6 +102,7 @@ export class Workspaces {
     const ref = record.ref || opts.ref;
     if (ref) await this.removeContainer(id, ref);
     if (!record.volumeName) await this.driver.removeVolume(workspaceVolumeName(id)).catch((err: unknown) => this.logger.warn({ err, id }, 'volume not removed; reconcile retries'));
+    await this.agents?.remove(id).catch((err: unknown) => this.logger.warn({ err, id }, 'agent directory not removed; reconcile retries'));
     await this.store.release(id);
     this.events.publish(id, 'removed', record.pool, reason);
     this.filler.kick(record.pool);
@@ -109,10 +113,18 @@ export class Workspaces {
     return collect(proc, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
   }
 
-  /** Starts a process in a caller's workspace (exec, streaming exec, terminal). */
+  /**
+   * Starts a process in a caller's workspace (exec, streaming exec, terminal): through the
+   * workspace's agent when it has one, otherwise (custom images, terminals) with `docker exec`.
+   */
   async spawn(id: string, owner: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess> {
     const record = await this.visible(id, owner);
     void this.store.touch(record.id).catch(() => undefined);
+    const viaAgent = this.agents && (await agentSpawn(this.agents.socketPath(record.id), argv, opts).catch((err: unknown) => {
+      this.logger.debug({ err, id }, 'agent unavailable; using docker exec');
+      return undefined;
+    }));
+    if (viaAgent) return viaAgent;
     try {
       return await this.driver.spawn(record.ref, argv, opts);
     } catch (err) {

@@ -6,8 +6,10 @@ import { newRequestId, rejection, waitForWarm } from './helpers.js';
 
 const OWNER = 'exec-owner';
 const POOL = { name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 };
+/** The same behaviour through the workspace's agent and through `docker exec` (agents off). */
+const PATHS: [string, Record<string, string>][] = [['agent', {}], ['docker exec', { AGENT_SOCKET_DIR: '' }]];
 
-describe('exec in a claimed workspace', () => {
+describe.each(PATHS)('exec in a claimed workspace, through %s', (_path, pathEnv) => {
   let infra: Infra;
   let pm: RunningPoolManager;
   let nc: NatsConnection & { close(): Promise<void> };
@@ -16,7 +18,7 @@ describe('exec in a claimed workspace', () => {
 
   beforeAll(async () => {
     infra = await startInfra();
-    pm = await startInProcess(infra, testHostEnv({ POOLS: JSON.stringify([POOL]) }));
+    pm = await startInProcess(infra, testHostEnv({ POOLS: JSON.stringify([POOL]), ...pathEnv }));
     hostId = pm.config.BERTH_HOST_ID;
     nc = await clientNats(infra);
     await waitForWarm(nc, 1);

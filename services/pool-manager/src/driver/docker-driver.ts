@@ -4,6 +4,9 @@ import type { ExecProcess, SpawnOptions } from './exec-process.js';
 import { LABELS, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
 
+/** The agent script the workspace image runs (docker/images/workspace.Dockerfile). */
+const AGENT_ENTRYPOINT = '/berth-agent.mjs';
+
 const isStatus = (err: unknown, status: number) => (err as { statusCode?: number } | null)?.statusCode === status;
 
 export class DockerDriver implements WorkloadDriver {
@@ -76,6 +79,15 @@ export class DockerDriver implements WorkloadDriver {
     } catch (err) {
       if (isStatus(err, 404)) return false;
       throw err;
+    }
+  }
+
+  async runsAgent(image: string): Promise<boolean> {
+    try {
+      const { Config } = await this.docker.getImage(image).inspect();
+      return [...(Config.Entrypoint ?? []), ...(Config.Cmd ?? [])].some((arg) => arg.endsWith(AGENT_ENTRYPOINT));
+    } catch {
+      return false;
     }
   }
 

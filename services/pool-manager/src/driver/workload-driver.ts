@@ -15,6 +15,8 @@ export interface WorkloadSpec {
   bindAddress: string;
   network: string;
   volumeName?: string | undefined;
+  /** A host directory mounted at `target` for the workspace's agent socket. */
+  agentDir?: { host: string; target: string } | undefined;
 }
 
 export interface WorkloadInfo {
@@ -43,6 +45,8 @@ export interface WorkloadDriver {
   /** Starts a process in a running workload (as its user, in /workspace unless told otherwise). */
   spawn(ref: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess>;
   imageExists(image: string): Promise<boolean>;
+  /** True when the image's entrypoint is berth's agent (docker/agent), which then serves commands. */
+  runsAgent(image: string): Promise<boolean>;
   ensureNetwork(name: string): Promise<void>;
   ping(): Promise<boolean>;
 }
