@@ -35,10 +35,11 @@ export const poolManagerConfigSchema = z.object({
   HEALTH_PORT: envInt(9101, 0, 65535),
   HEALTH_BIND: z.string().default('127.0.0.1'),
   EVENTS_ENABLED: envBool(true),
+  /** Commands go through the workspace agent (docker/agent) where the image has one; false: always `docker exec`. */
+  AGENTS_ENABLED: envBool(true),
   /**
-   * Host directory of the workspaces' agent sockets (`<dir>/<hostId>/<id>`, mounted at /run/berth);
-   * empty turns agents off (every command through `docker exec`). In compose, mount it into
-   * pool-manager at the same path: Docker resolves the bind source on the host.
+   * Host directory of the workspaces' agent sockets (`<dir>/<hostId>/<id>`, mounted at /run/berth).
+   * In compose, mount it into pool-manager at the same path: Docker resolves bind sources on the host.
    */
   AGENT_SOCKET_DIR: z.string().default(join(tmpdir(), 'berth-agents')),
 });

@@ -37,7 +37,7 @@ export async function startPoolManager(
   const events = config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, config.BERTH_HOST_ID, logger) : noEvents;
   const store = new WorkspaceStore(redis, config.BERTH_HOST_ID);
   const pools = new PoolRegistry(config.POOLS);
-  const agents = await AgentDirs.open(config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID, logger);
+  const agents = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID, logger) : undefined;
   const provisioner = new Provisioner(store, driver, config, events, logger, agents);
   const filler = new PoolFiller(store, pools, provisioner, logger);
   onStop(() => filler.stop());

@@ -7,9 +7,9 @@ import { newRequestId, rejection, waitForWarm } from './helpers.js';
 const OWNER = 'exec-owner';
 const POOL = { name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 };
 /** The same behaviour through the workspace's agent and through `docker exec` (agents off). */
-const PATHS: [string, Record<string, string>][] = [['agent', {}], ['docker exec', { AGENT_SOCKET_DIR: '' }]];
+const PATHS: [string, Record<string, string>][] = [['agent', {}], ['docker exec', { AGENTS_ENABLED: 'false' }]];
 
-describe.each(PATHS)('exec in a claimed workspace, through %s', (_path, pathEnv) => {
+describe.each(PATHS)('exec in a claimed workspace, through %s', (path, pathEnv) => {
   let infra: Infra;
   let pm: RunningPoolManager;
   let nc: NatsConnection & { close(): Promise<void> };
@@ -34,6 +34,12 @@ describe.each(PATHS)('exec in a claimed workspace, through %s', (_path, pathEnv)
 
   const exec = (command: string | string[], timeoutMs = 10_000, owner = OWNER, id = ws.id) =>
     request(nc, 'containerExec', { id, owner, command, timeoutMs }, { timeoutMs: timeoutMs + 10_000 });
+
+  it('takes the path it names', async () => {
+    // What started the `timeout` backstop: the agent, or nothing inside the container for `docker exec`.
+    const r = await exec('p=$(sed -n "s/^PPid:[[:space:]]*//p" /proc/$PPID/status); tr "\\0" " " < /proc/$p/cmdline 2>/dev/null; echo');
+    expect(r.stdout.includes('berth-agent.mjs')).toBe(path === 'agent');
+  });
 
   it('returns stdout and stderr separately, with the exit code', async () => {
     const r = await exec('echo to-out; echo to-err >&2; exit 3');

@@ -16,9 +16,8 @@ const ID = /^ws_[0-9a-z]+$/;
 export class AgentDirs {
   private constructor(private readonly root: string, private readonly canChown: boolean) {}
 
-  /** Undefined (agents off, `docker exec` for everything) when `base` is empty or unsafe. */
+  /** Undefined (agents off, `docker exec` for everything) when `base` is unusable or unsafe. */
   static async open(base: string, hostId: string, logger: Logger): Promise<AgentDirs | undefined> {
-    if (!base) return undefined;
     const root = join(base, hostId);
     try {
       await mkdir(root, { recursive: true, mode: 0o700 });
