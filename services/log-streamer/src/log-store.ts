@@ -1,4 +1,4 @@
-import { LOG_BATCH_MAX_LINES, LOGS, LogMessageSchema, LogStreamNameSchema, type LogBatch, type LogLine, type LogStreamName } from '@berth/contracts';
+import { LOG_BATCH_MAX_LINES, LOGS, LogStreamNameSchema, parseLogMessage, type LogBatch, type LogLine, type LogStreamName } from '@berth/contracts';
 import type { NatsConnection } from '@berth/service-kit';
 import { headers } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
@@ -68,7 +68,7 @@ export class JetStreamLogStore implements LogStore {
     for (const stream of LogStreamNameSchema.options) {
       const msg = await this.jsm.streams.getMessage(LOGS.stream, { last_by_subj: LOGS.subject(workspaceId, stream) });
       if (!msg) continue;
-      const batch = LogMessageSchema.parse(JSON.parse(decoder.decode(msg.data)));
+      const batch = parseLogMessage(JSON.parse(decoder.decode(msg.data)));
       const last = batch.lines[batch.lines.length - 1]!;
       positions[stream] = { ts: last.ts, n: last.n, count: batch.before + batch.lines.length };
     }

@@ -1,4 +1,4 @@
-import { BerthError, LOGS, LogMessageSchema, LogStreamNameSchema, logEventId, parseLogEventId, type LogBatch, type LogStreamName } from '@berth/contracts';
+import { BerthError, LOGS, LogStreamNameSchema, logEventId, parseLogEventId, parseLogMessage, type LogBatch, type LogStreamName } from '@berth/contracts';
 import type { NatsConnection } from '@berth/service-kit';
 import {
   DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager,
@@ -66,7 +66,7 @@ export class JetStreamLogReader implements LogReader {
         try {
           for await (const m of batch) {
             got += 1;
-            const { lines } = LogMessageSchema.parse(m.json());
+            const { lines } = parseLogMessage(m.json());
             const stream = LogStreamNameSchema.parse(m.subject.slice(m.subject.lastIndexOf('.') + 1)) satisfies LogStreamName;
             const from = plan.after?.seq === m.seq ? plan.after.index + 1 : 0;
             for (let index = from; index < lines.length; index++) {
@@ -115,7 +115,7 @@ export class JetStreamLogReader implements LogReader {
       // The first batch of this stream at or after `seq` (a direct "next by subject" lookup).
       const query = { seq, next_by_subj: LOGS.subject(workspaceId, stream) } as unknown as MsgRequest;
       const msg = await this.jsm.streams.getMessage(LOGS.stream, query);
-      if (msg) total += lastBatch.end - LogMessageSchema.parse(msg.json()).before;
+      if (msg) total += lastBatch.end - parseLogMessage(msg.json()).before;
     }
     return total;
   }
@@ -126,7 +126,7 @@ export class JetStreamLogReader implements LogReader {
     for (const stream of LogStreamNameSchema.options) {
       const msg = await this.jsm.streams.getMessage(LOGS.stream, { last_by_subj: LOGS.subject(workspaceId, stream) });
       if (!msg) continue;
-      const b: LogBatch = LogMessageSchema.parse(msg.json());
+      const b: LogBatch = parseLogMessage(msg.json());
       lasts[stream] = { seq: msg.seq, end: b.before + b.lines.length };
     }
     return lasts;
