@@ -2,6 +2,7 @@ import { lstat } from 'node:fs/promises';
 import { BerthError, type PoolConfig } from '@berth/contracts';
 import { newWorkspaceId, type Logger } from '@berth/service-kit';
 import type { AgentDirs } from './agent/agent-dirs.js';
+import { agentSpawn } from './agent/agent-exec.js';
 import type { PoolManagerConfig } from './config.js';
 import { workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
 import type { EventPublisher } from './events.js';
@@ -77,16 +78,23 @@ export class Provisioner {
   }
 
   /**
-   * A workspace is handed out once its agent listens, so its first command skips `docker exec`.
-   * An agent that is late only costs that: commands fall back to `docker exec` meanwhile.
+   * A workspace is handed out once its agent has run a first command (`true`), so the caller's
+   * first command neither pays for `docker exec` nor for a cold agent. An agent that is late only
+   * costs that: commands fall back to `docker exec` meanwhile.
    */
   private async agentUp(id: string): Promise<void> {
     const path = this.agents!.socketPath(id);
     const deadline = Date.now() + AGENT_START_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      if ((await lstat(path).catch(() => undefined))?.isSocket()) return;
+      if ((await lstat(path).catch(() => undefined))?.isSocket()) {
+        const proc = await agentSpawn(path, ['true'], {}).catch(() => undefined);
+        if (proc) {
+          for await (const _ of proc.output) { /* nothing expected */ }
+          if ((await proc.exitCode()) === 0) return;
+        }
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
-    this.logger.warn({ id }, 'workspace agent did not start in time; commands use docker exec until it does');
+    this.logger.warn({ id }, 'workspace agent did not answer in time; commands use docker exec until it does');
   }
 }
