@@ -109,7 +109,7 @@ export class Workspaces {
   }
 
   async exec(req: ExecRequest): Promise<ExecResult> {
-    const proc = await this.spawn(req.id, req.owner, withBackstop(argvOf(req.command), req.timeoutMs), { env: req.env, cwd: req.cwd });
+    const proc = await this.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs });
     return collect(proc, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
   }
 
@@ -126,7 +126,7 @@ export class Workspaces {
     }));
     if (viaAgent) return viaAgent;
     try {
-      return await this.driver.spawn(record.ref, argv, opts);
+      return await this.driver.spawn(record.ref, opts.timeoutMs === undefined ? argv : withBackstop(argv, opts.timeoutMs), opts);
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 409) throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id} is not running`);
       if ((err as { statusCode?: number }).statusCode === 404) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);

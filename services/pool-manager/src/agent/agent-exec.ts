@@ -1,6 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import type { ExecProcess, SpawnOptions } from '../driver/exec-process.js';
+import { BACKSTOP_GRACE_MS } from '../exec-run.js';
 import { AgentDecoder, encodeJson, type AgentMessage } from './frames.js';
 
 /** How long a connected agent may take to say hello before the command goes to `docker exec`. */
@@ -47,7 +48,9 @@ export async function agentSpawn(socketPath: string, argv: string[], opts: Spawn
     socket.destroy();
     return undefined;
   }
-  socket.write(encodeJson({ type: 'exec', argv, env: opts.env ?? {}, cwd: opts.cwd ?? '/workspace' }));
+  // The agent's own timer is the backstop for when pool-manager is gone; pool-manager kills first.
+  const backstop = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs + BACKSTOP_GRACE_MS };
+  socket.write(encodeJson({ type: 'exec', argv, env: opts.env ?? {}, cwd: opts.cwd ?? '/workspace', ...backstop }));
 
   let killing: Promise<void> | undefined;
   return {
