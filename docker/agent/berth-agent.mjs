@@ -1,6 +1,7 @@
-// berth-agent: runs the workspace's main process and, on a unix socket that only pool-manager
-// reaches (no network port), runs commands for it without `docker exec`. Plain Node 22, no
-// dependencies. Protocol: docker/agent/PROTOCOL.md. Usage: berth-agent.mjs [--socket PATH] -- CMD...
+// berth-agent: on a unix socket that only pool-manager reaches (no network port), runs commands
+// for it without `docker exec`. Plain Node 22, no dependencies. Protocol: docker/agent/PROTOCOL.md.
+// Usage: berth-agent.mjs [--socket PATH] (default /run/berth/agent.sock); berth-agent-entrypoint.sh
+// runs it beside the container's command.
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -143,31 +144,15 @@ export function listen(path) {
   });
 }
 
-function parseArgs(argv) {
-  let socketPath = '/run/berth/agent.sock';
-  let i = 0;
-  for (; i < argv.length && argv[i] !== '--'; i++) if (argv[i] === '--socket') socketPath = argv[++i];
-  return { socketPath, command: argv.slice(i + 1) };
-}
-
 async function main() {
-  const { socketPath, command } = parseArgs(process.argv.slice(2));
-  let main;
-  if (command.length > 0) {
-    main = spawn(command[0], command.slice(1), { stdio: 'inherit' });
-    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']) process.on(sig, () => main.kill(sig));
-    main.on('error', (err) => { process.stderr.write(`berth-agent: ${command[0]}: ${err.message}\n`); process.exit(127); });
-    main.on('exit', (code, signal) => {
-      try { unlinkSync(socketPath); } catch { /* none */ }
-      process.exit(exitCodeOf(code, signal) ?? 1);
-    });
-  }
-  // Without the directory pool-manager mounts, the agent only runs the main process.
+  const i = process.argv.indexOf('--socket');
+  const socketPath = i > 0 ? process.argv[i + 1] : '/run/berth/agent.sock';
+  // Without the directory pool-manager mounts there is nothing to serve: exit 0 (not restarted).
   const dir = socketPath.slice(0, socketPath.lastIndexOf('/')) || '/';
   try { accessSync(dir, fsConstants.W_OK); } catch { return; }
   try {
     const server = await listen(socketPath);
-    if (!main) process.on('SIGTERM', () => server.close(() => process.exit(0)));
+    process.on('SIGTERM', () => server.close(() => process.exit(0)));
   } catch (err) {
     process.stderr.write(`berth-agent: not listening on ${socketPath}: ${err.message}\n`);
   }

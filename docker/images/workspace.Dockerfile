@@ -4,11 +4,11 @@ FROM ${NODE_IMAGE}
 RUN echo 'berth:x:1000:1000:berth:/home/berth:/bin/bash' >> /etc/passwd \
  && echo 'berth:x:1000:' >> /etc/group \
  && mkdir -p /workspace /home/berth /run/berth && chown 1000:1000 /workspace /home/berth
-# The berth agent (docker/agent/PROTOCOL.md): runs the main process and, on /run/berth/agent.sock
-# (a directory pool-manager mounts), the commands pool-manager sends, so they skip `docker exec`.
-COPY agent/berth-agent.mjs /opt/berth/berth-agent.mjs
+# The berth agent (docker/agent/PROTOCOL.md) runs beside the main process and, on
+# /run/berth/agent.sock (a directory pool-manager mounts), runs the commands pool-manager sends.
+COPY agent/berth-agent.mjs agent/berth-agent-entrypoint.sh /opt/berth/
 ENV HOME=/home/berth NODE_ENV=development
 WORKDIR /workspace
 USER 1000:1000
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/opt/berth/berth-agent.mjs", "--"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/opt/berth/berth-agent-entrypoint.sh"]
 CMD ["sleep", "infinity"]

@@ -17,7 +17,7 @@ let agent: ChildProcess;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-agent-unit-'));
   socketPath = join(dir, 'agent.sock');
-  agent = spawn(process.execPath, [AGENT, '--socket', socketPath, '--', 'sleep', '300'], { stdio: 'inherit' });
+  agent = spawn(process.execPath, [AGENT, '--socket', socketPath], { stdio: 'inherit' });
   const deadline = Date.now() + 10_000;
   while (!(await new Promise<boolean>((r) => { const s = connect(socketPath, () => { s.destroy(); r(true); }); s.on('error', () => r(false)); }))) {
     if (Date.now() > deadline) throw new Error('agent did not listen');

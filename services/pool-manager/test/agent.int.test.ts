@@ -95,6 +95,18 @@ describe('commands through the workspace agent', () => {
     expect(existsSync(orphan)).toBe(false);
   });
 
+  it('an agent that dies (say, OOM-killed) leaves the workspace up, is replaced, and commands keep working', async () => {
+    const ws = await claim();
+    const ref = (await inspectByBerthId(hostId, ws.id)).Id;
+    // Around berth, as the workspace user: the agent is not the main process, so the container lives on.
+    execFileSync('docker', ['exec', ref, 'pkill', '-KILL', '-f', 'node /opt/berth/berth-agent.mjs']);
+    const during = await exec(ws.id, `echo during; ${LAUNCHER}`);
+    expect(during).toMatchObject({ exitCode: 0 });
+    expect(during.stdout).toMatch(/^during\n/);
+    expect((await inspectByBerthId(hostId, ws.id)).State.Running).toBe(true);
+    await waitFor('a new agent to serve commands', async () => viaAgent((await exec(ws.id, LAUNCHER)).stdout), 10_000);
+  });
+
   it('falls back to docker exec in an image without the agent', async () => {
     const ws = await claim('plain');
     const r = await exec(ws.id, `echo plain; id -un; ${LAUNCHER}`);

@@ -4,8 +4,8 @@ import type { ExecProcess, SpawnOptions } from './exec-process.js';
 import { LABELS, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
 
-/** The agent script the workspace image runs (docker/images/workspace.Dockerfile). */
-const AGENT_ENTRYPOINT = '/berth-agent.mjs';
+/** The entrypoint of the workspace image, which runs the agent (docker/images/workspace.Dockerfile). */
+const AGENT_ENTRYPOINT = '/berth-agent-entrypoint.sh';
 
 const isStatus = (err: unknown, status: number) => (err as { statusCode?: number } | null)?.statusCode === status;
 
