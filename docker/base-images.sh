@@ -51,12 +51,15 @@ else
     --label berth.node="$node_version" --label berth.npm="$npm_version" -f "$here/images/node.Dockerfile" "$tmp/node-ctx" >/dev/null
 fi
 
-# The workspace image is rebuilt whenever the node image under it or its Dockerfile changed.
-ws_key="$(docker image inspect -f '{{.Id}}' "$NODE_IMAGE")-$(sha256sum "$here/images/workspace.Dockerfile" | cut -c1-16)"
-if have "$WORKSPACE_IMAGE" && [ "$(label "$WORKSPACE_IMAGE" berth.build-key)" = "$ws_key" ]; then log "$WORKSPACE_IMAGE present"; else
-  log "building $WORKSPACE_IMAGE"
-  docker build -q -t "$WORKSPACE_IMAGE" --build-arg NODE_IMAGE="$NODE_IMAGE" --label berth.build-key="$ws_key" \
-    -f "$here/images/workspace.Dockerfile" "$here/images" >/dev/null
+# Rebuilt whenever the agent, the Dockerfile or the node image under it changes (their digest is the image's berth.agent label).
+agent_digest="$( (cat "$here/agent/berth-agent.mjs" "$here/agent/berth-agent-entrypoint.sh" "$here/images/workspace.Dockerfile"; docker image inspect -f '{{.Id}}' "$NODE_IMAGE") | sha256sum | cut -c1-16)"
+if have "$WORKSPACE_IMAGE" && [ "$(docker image inspect -f '{{index .Config.Labels "berth.agent"}}' "$WORKSPACE_IMAGE")" = "$agent_digest" ]; then
+  log "$WORKSPACE_IMAGE present (agent $agent_digest)"
+else
+  log "building $WORKSPACE_IMAGE (agent $agent_digest)"
+  mkdir -p "$tmp/ws/agent"; cp "$here/agent/berth-agent.mjs" "$here/agent/berth-agent-entrypoint.sh" "$tmp/ws/agent/"
+  docker build -q -t "$WORKSPACE_IMAGE" --build-arg NODE_IMAGE="$NODE_IMAGE" --label berth.agent="$agent_digest" \
+    -f "$here/images/workspace.Dockerfile" "$tmp/ws" >/dev/null
 fi
 # slim_rootfs <dir> <packages>: Debian packages only unpacked (no dpkg, apt, shell or git), a CA
 # bundle, a writable /tmp and the user berth (1001) that service containers run as.

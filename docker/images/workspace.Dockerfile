@@ -4,9 +4,12 @@ FROM ${NODE_IMAGE}
 # /home/berth/.npm exists so the shared npm cache volume mounted there starts owned by berth.
 RUN echo 'berth:x:1000:1000:berth:/home/berth:/bin/bash' >> /etc/passwd \
  && echo 'berth:x:1000:' >> /etc/group \
- && mkdir -p /workspace /home/berth/.npm && chown -R 1000:1000 /workspace /home/berth
+ && mkdir -p /workspace /home/berth/.npm /run/berth && chown -R 1000:1000 /workspace /home/berth
+# The berth agent (docker/agent/PROTOCOL.md) runs beside the main process and, on
+# /run/berth/agent.sock (a directory pool-manager mounts), runs the commands pool-manager sends.
+COPY agent/berth-agent.mjs agent/berth-agent-entrypoint.sh /opt/berth/
 ENV HOME=/home/berth NODE_ENV=development
 WORKDIR /workspace
 USER 1000:1000
-ENTRYPOINT ["/usr/bin/tini", "--"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/opt/berth/berth-agent-entrypoint.sh"]
 CMD ["sleep", "infinity"]

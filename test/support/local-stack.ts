@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startNatsServer, startRedisServer, freePort, ServiceProcess, type ServerProcess } from '@berth/service-kit/testing';
 
 export interface LocalStack {
@@ -111,6 +114,7 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
  * can hold a volume for a moment: retried.
  */
 export function removeHostContainers(hostId: string): void {
+  rmSync(join(tmpdir(), 'berth-agents', hostId), { recursive: true, force: true });
   for (let attempt = 1; ; attempt++) {
     const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
     if (ids.length) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });

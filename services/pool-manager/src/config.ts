@@ -1,4 +1,5 @@
-import { totalmem } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { PoolConfigSchema, type PoolConfig } from '@berth/contracts';
 import { commonConfigShape, envBool, envInt, envJson, loadConfig } from '@berth/service-kit';
 import { z } from 'zod';
@@ -47,6 +48,13 @@ export const poolManagerConfigSchema = z.object({
   NODE_MODULES_SEED: envBool(true),
   /** Proxy (egress) that installs reach package registries through, e.g. http://egress:3128; empty: none. */
   SETUP_PROXY_URL: z.string().default(''),
+  /** Commands go through the workspace agent (docker/agent) where the image has one; false: always `docker exec`. */
+  AGENTS_ENABLED: envBool(true),
+  /**
+   * Host directory of the workspaces' agent sockets (`<dir>/<hostId>/<id>`, mounted at /run/berth).
+   * In compose, mount it into pool-manager at the same path: Docker resolves bind sources on the host.
+   */
+  AGENT_SOCKET_DIR: z.string().default(join(tmpdir(), 'berth-agents')),
 });
 
 export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS' | 'SETUP_TASK_IMAGE'> & { POOLS: PoolConfig[]; SETUP_TASK_IMAGE: string };

@@ -1,4 +1,5 @@
 import { connectNats, createMetricsRegistry, createRedis, drainNats, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
+import { AgentDirs } from './agent/agent-dirs.js';
 import type { PoolManagerConfig } from './config.js';
 import { DockerDriver } from './driver/docker-driver.js';
 import type { WorkloadDriver } from './driver/workload-driver.js';
@@ -40,12 +41,13 @@ export async function startPoolManager(
   const events = config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, config.BERTH_HOST_ID, logger) : noEvents;
   const store = new WorkspaceStore(redis, config.BERTH_HOST_ID);
   const pools = new PoolRegistry(config.POOLS);
-  const provisioner = new Provisioner(store, driver, config, events, logger);
+  const agents = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID, logger) : undefined;
+  const provisioner = new Provisioner(store, driver, config, events, logger, agents);
   const filler = new PoolFiller(store, pools, provisioner, logger);
   onStop(() => filler.stop());
-  const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger);
+  const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, agents);
   onStop(() => workspaces.close());
-  const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger);
+  const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger, agents);
 
   // Rebuild from Docker before answering anyone, so a restart never serves stale state.
   await reconciler.run(true);

@@ -7,6 +7,9 @@ import { TailBuffer } from './tail-buffer.js';
 import { LABELS, type TaskResult, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
 
+/** The entrypoint of the workspace image, which runs the agent (docker/images/workspace.Dockerfile). */
+const AGENT_ENTRYPOINT = '/berth-agent-entrypoint.sh';
+
 const isStatus = (err: unknown, status: number) => (err as { statusCode?: number } | null)?.statusCode === status;
 
 export class DockerDriver implements WorkloadDriver {
@@ -118,6 +121,15 @@ export class DockerDriver implements WorkloadDriver {
     } catch (err) {
       if (!isStatus(err, 404)) throw err;
       await this.docker.createVolume({ Name: name, Labels: labels });
+    }
+  }
+
+  async runsAgent(image: string): Promise<boolean> {
+    try {
+      const { Config } = await this.docker.getImage(image).inspect();
+      return [...(Config.Entrypoint ?? []), ...(Config.Cmd ?? [])].some((arg) => arg.endsWith(AGENT_ENTRYPOINT));
+    } catch {
+      return false;
     }
   }
 

@@ -10,6 +10,11 @@ export interface SpawnOptions {
   cwd?: string | undefined;
   /** A PTY: output is one stream, input is accepted, the size can change. */
   tty?: { cols: number; rows: number } | undefined;
+  /**
+   * The command's own timeout: pool-manager kills it then. Also enforced without pool-manager a
+   * little later (the agent's timer, or `timeout` around the command under `docker exec`).
+   */
+  timeoutMs?: number | undefined;
 }
 
 export interface ExecProcess {

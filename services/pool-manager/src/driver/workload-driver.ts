@@ -17,6 +17,8 @@ export interface WorkloadSpec {
   volumeName?: string | undefined;
   /** Shared cache volumes (the npm cache), mounted writable at their targets. */
   cacheVolumes?: { source: string; target: string }[];
+  /** A host directory mounted at `target` for the workspace's agent socket. */
+  agentDir?: { host: string; target: string } | undefined;
 }
 
 export interface WorkloadInfo {
@@ -76,6 +78,8 @@ export interface WorkloadDriver {
   removeTasks(hostId: string): Promise<number>;
   /** Creates a named volume unless it exists. */
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** True when the image's entrypoint is berth's agent (docker/agent), which then serves commands. */
+  runsAgent(image: string): Promise<boolean>;
   ensureNetwork(name: string): Promise<void>;
   ping(): Promise<boolean>;
 }
