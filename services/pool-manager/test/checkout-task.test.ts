@@ -81,6 +81,15 @@ describe('checkout task', () => {
     expect(readFileSync(join(repo, 'extra.txt'), 'utf8')).toBe('on feature\n');
   });
 
+  it('runs no hook of an existing checkout (a main image carries a .git made in a workspace)', () => {
+    const repo = join(dir, 'root/workspace/repo');
+    const marker = join(dir, 'hook-ran');
+    writeFileSync(join(repo, '.git/hooks/post-checkout'), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+    const { ok, out } = runTask('checkout.cjs', join(dir, 'root'), { repo: 'acme/app', branch: 'main', mode: 'switch', seed: false });
+    expect(ok, out).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('fails with a short message for a branch the mirror does not have', () => {
     const { ok, out } = runTask('checkout.cjs', join(dir, 'root'), { repo: 'acme/app', branch: 'nope', mode: 'clone', seed: false });
     expect(ok).toBe(false);

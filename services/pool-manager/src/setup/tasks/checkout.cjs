@@ -17,7 +17,10 @@ const seed = `${root}/seed`;
 const home = fs.mkdtempSync('/tmp/home-');
 fs.writeFileSync(`${home}/.gitconfig`, '[safe]\n\tdirectory = *\n');
 const gitEnv = { ...process.env, HOME: home, GIT_CONFIG_GLOBAL: `${home}/.gitconfig` };
-const git = (...a) => execFileSync('git', a, { encoding: 'utf8', env: gitEnv, stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+// A checkout from a main image carries a .git made in a workspace: none of its hooks or
+// command-running settings may run here.
+const SAFE = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.allow=never', '-c', 'protocol.file.allow=always'];
+const git = (...a) => execFileSync('git', [...SAFE, ...a], { encoding: 'utf8', env: gitEnv, stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 process.on('uncaughtException', (err) => {
   console.error(`checkout failed: ${err.message.split('\n')[0]}`);
   process.exit(1);
