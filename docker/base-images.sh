@@ -11,6 +11,9 @@ RUNTIME_IMAGE="${RUNTIME_IMAGE:-berth/runtime:22}"
 NATS_IMAGE="${NATS_IMAGE:-berth/nats:2.9}"
 REDIS_IMAGE="${REDIS_IMAGE:-berth/redis:7}"
 NODE_BIN="${NODE_BIN:-$(command -v node)}"
+# npm (and corepack) for workspaces: `npm ci` of a repository's lockfile runs inside them.
+NPM_DIR="${NPM_DIR:-$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")}"
+COREPACK_DIR="${COREPACK_DIR:-$(dirname "$NPM_DIR")/corepack}"
 export DOCKER_BUILDKIT=0
 
 have() { [ "${BERTH_REBUILD_IMAGES:-0}" != 1 ] && docker image inspect "$1" >/dev/null 2>&1; }
@@ -33,19 +36,30 @@ fi
 
 node_version="$("$NODE_BIN" -v)"
 case "$node_version" in v22.*) ;; *) echo "NODE_BIN must be Node 22, got $node_version" >&2; exit 1;; esac
-if have "$NODE_IMAGE" && [ "$(docker image inspect -f '{{index .Config.Labels "berth.node"}}' "$NODE_IMAGE")" = "$node_version" ]; then
-  log "$NODE_IMAGE present ($node_version)"
+[ -f "$NPM_DIR/bin/npm-cli.js" ] || { echo "NPM_DIR must hold npm (bin/npm-cli.js), got $NPM_DIR" >&2; exit 1; }
+npm_version="$(node -p "require('$NPM_DIR/package.json').version")"
+label() { docker image inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
+if have "$NODE_IMAGE" && [ "$(label "$NODE_IMAGE" berth.node)" = "$node_version" ] && [ "$(label "$NODE_IMAGE" berth.npm)" = "$npm_version" ]; then
+  log "$NODE_IMAGE present ($node_version, npm $npm_version)"
 else
-  log "building $NODE_IMAGE ($node_version)"
-  cp "$NODE_BIN" "$tmp/node"
+  log "building $NODE_IMAGE ($node_version, npm $npm_version)"
+  mkdir -p "$tmp/node-ctx"
+  cp "$NODE_BIN" "$tmp/node-ctx/node"
+  cp -r "$NPM_DIR" "$tmp/node-ctx/npm"
+  if [ -d "$COREPACK_DIR" ]; then cp -r "$COREPACK_DIR" "$tmp/node-ctx/corepack"; else mkdir -p "$tmp/node-ctx/corepack"; fi
   docker build -q -t "$NODE_IMAGE" --build-arg BASE_IMAGE="$BASE_IMAGE" \
-    --label berth.node="$node_version" -f "$here/images/node.Dockerfile" "$tmp" >/dev/null
+    --label berth.node="$node_version" --label berth.npm="$npm_version" -f "$here/images/node.Dockerfile" "$tmp/node-ctx" >/dev/null
 fi
 
-if have "$WORKSPACE_IMAGE"; then log "$WORKSPACE_IMAGE present"; else
-  log "building $WORKSPACE_IMAGE"
-  docker build -q -t "$WORKSPACE_IMAGE" --build-arg NODE_IMAGE="$NODE_IMAGE" \
-    -f "$here/images/workspace.Dockerfile" "$here/images" >/dev/null
+# Rebuilt whenever the agent, the Dockerfile or the node image under it changes (their digest is the image's berth.agent label).
+agent_digest="$( (cat "$here/agent/berth-agent.mjs" "$here/agent/berth-agent-entrypoint.sh" "$here/images/workspace.Dockerfile"; docker image inspect -f '{{.Id}}' "$NODE_IMAGE") | sha256sum | cut -c1-16)"
+if have "$WORKSPACE_IMAGE" && [ "$(docker image inspect -f '{{index .Config.Labels "berth.agent"}}' "$WORKSPACE_IMAGE")" = "$agent_digest" ]; then
+  log "$WORKSPACE_IMAGE present (agent $agent_digest)"
+else
+  log "building $WORKSPACE_IMAGE (agent $agent_digest)"
+  mkdir -p "$tmp/ws/agent"; cp "$here/agent/berth-agent.mjs" "$here/agent/berth-agent-entrypoint.sh" "$tmp/ws/agent/"
+  docker build -q -t "$WORKSPACE_IMAGE" --build-arg NODE_IMAGE="$NODE_IMAGE" --label berth.agent="$agent_digest" \
+    -f "$here/images/workspace.Dockerfile" "$tmp/ws" >/dev/null
 fi
 # slim_rootfs <dir> <packages>: Debian packages only unpacked (no dpkg, apt, shell or git), a CA
 # bundle, a writable /tmp and the user berth (1001) that service containers run as.

@@ -1,11 +1,15 @@
 ARG NODE_IMAGE=berth/node:22
 FROM ${NODE_IMAGE}
 # Non-root user the workspace runs as; its home and /workspace are volumes at run time.
+# /home/berth/.npm exists so the shared npm cache volume mounted there starts owned by berth.
 RUN echo 'berth:x:1000:1000:berth:/home/berth:/bin/bash' >> /etc/passwd \
  && echo 'berth:x:1000:' >> /etc/group \
- && mkdir -p /workspace /home/berth && chown 1000:1000 /workspace /home/berth
+ && mkdir -p /workspace /home/berth/.npm /run/berth && chown -R 1000:1000 /workspace /home/berth
+# The berth agent (docker/agent/PROTOCOL.md) runs beside the main process and, on
+# /run/berth/agent.sock (a directory pool-manager mounts), runs the commands pool-manager sends.
+COPY agent/berth-agent.mjs agent/berth-agent-entrypoint.sh /opt/berth/
 ENV HOME=/home/berth NODE_ENV=development
 WORKDIR /workspace
 USER 1000:1000
-ENTRYPOINT ["/usr/bin/tini", "--"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/opt/berth/berth-agent-entrypoint.sh"]
 CMD ["sleep", "infinity"]

@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startNatsServer, startRedisServer, freePort, ServiceProcess, type ServerProcess } from '@berth/service-kit/testing';
 
 export interface LocalStack {
@@ -11,6 +14,12 @@ export interface LocalStack {
   poolManager: ServiceProcess;
   gateway: ServiceProcess;
   logStreamer: ServiceProcess;
+  /** Present when started with `repoCache`. */
+  repoCache?: ServiceProcess;
+  /** Present when started with `egress`; `proxyUrl` is its forward proxy. */
+  egress?: ServiceProcess;
+  egressProxyUrl?: string;
+  imageBuilder?: ServiceProcess;
   stop(): Promise<void>;
   /** The last output of each service, for a failure message. */
   outputTail(): string;
@@ -28,15 +37,46 @@ export interface LocalStackOptions {
   logStreamerEnv?: Record<string, string>;
   /** Keep every log line of both services in `allOutput`, not just the last 20 kB. */
   keepAllOutput?: boolean;
+  /**
+   * Runs repo-cache too, with its mirrors in `mirrorsDir` (also pool-manager's MIRRORS_HOST_DIR) and
+   * `githubUrl` as upstream (a FakeGitHub), for repository setup.
+   */
+  repoCache?: { mirrorsDir: string; githubUrl: string; env?: Record<string, string> };
+  /**
+   * Runs egress too (callbacks; repo-cache fetches through its proxy). `allowCidrs` is its
+   * CALLBACK_ALLOW_CIDRS (e.g. 127.0.0.1/32 for a local receiver); `githubUrl` is allow-listed.
+   */
+  egress?: { githubUrl: string; allowCidrs?: string; env?: Record<string, string> };
+  /** Runs image-builder too (main images from `buildMainImage` setups). */
+  imageBuilder?: boolean;
 }
 
 export async function startLocalStack(poolEnv: Record<string, string>, logLevel = 'warn', opts: LocalStackOptions = {}): Promise<LocalStack> {
-  const [nats, redis, port] = await Promise.all([startNatsServer(), startRedisServer(), freePort()]);
+  const [nats, redis, port, proxyPort] = await Promise.all([startNatsServer(), startRedisServer(), freePort(), freePort()]);
   const hostId = `b-${randomBytes(4).toString('hex')}`;
   const token = opts.token ?? randomBytes(24).toString('hex');
   const common = { NATS_URL: nats.url, REDIS_URL: redis.url, BERTH_HOST_ID: hostId, LOG_LEVEL: logLevel };
   const keep = { keepAllOutput: opts.keepAllOutput ?? false };
-  const poolManager = new ServiceProcess('pool-manager', { ...common, HEALTH_PORT: '0', ...poolEnv }, keep);
+  const setupEnv: Record<string, string> = opts.repoCache ? { MIRRORS_HOST_DIR: opts.repoCache.mirrorsDir } : {};
+  const poolManager = new ServiceProcess('pool-manager', { ...common, HEALTH_PORT: '0', ...setupEnv, ...poolEnv }, keep);
+  const egressProxyUrl = opts.egress ? `http://127.0.0.1:${proxyPort}` : undefined;
+  const egress = opts.egress
+    ? new ServiceProcess('egress', {
+      ...common, EGRESS_HEALTH_PORT: '0', EGRESS_PROXY_PORT: String(proxyPort), EGRESS_PROXY_BIND: '127.0.0.1',
+      EGRESS_SECRET_KEY: randomBytes(32).toString('hex'), GITHUB_URL: opts.egress.githubUrl,
+      CALLBACK_ALLOW_CIDRS: opts.egress.allowCidrs ?? '', CALLBACK_RETRY_BASE_MS: '100', ...opts.egress.env,
+    }, keep)
+    : undefined;
+  const repoCache = opts.repoCache
+    ? new ServiceProcess('repo-cache', {
+      ...common, REPO_CACHE_HEALTH_PORT: '0', MIRRORS_DIR: opts.repoCache.mirrorsDir, GITHUB_URL: opts.repoCache.githubUrl,
+      ...(egressProxyUrl && { EGRESS_PROXY_URL: egressProxyUrl }), ...opts.repoCache.env,
+    }, keep)
+    : undefined;
+  const imageBuilder = opts.imageBuilder ? new ServiceProcess('image-builder', { ...common, IMAGE_BUILDER_HEALTH_PORT: '0' }, keep) : undefined;
+  repoCache?.start();
+  egress?.start();
+  imageBuilder?.start();
   const gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, ...opts.gatewayEnv }, keep);
   const logStreamer = new ServiceProcess('log-streamer', { ...common, LOG_STREAMER_HEALTH_PORT: '0', LOGS_RESCAN_INTERVAL_MS: '1000', ...opts.logStreamerEnv }, keep);
   poolManager.start();
@@ -47,17 +87,20 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   for (;;) {
     const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
     if (ok) break;
-    if (Date.now() > deadline || !poolManager.running || !gateway.running || !logStreamer.running) {
-      throw new Error(`stack did not become healthy:\n${poolManager.output}\n${gateway.output}\n${logStreamer.output}`);
+    if (Date.now() > deadline || !poolManager.running || !gateway.running || !logStreamer.running || (repoCache && !repoCache.running) || (egress && !egress.running) || (imageBuilder && !imageBuilder.running)) {
+      throw new Error(`stack did not become healthy:\n${poolManager.output}\n${gateway.output}\n${logStreamer.output}\n${repoCache?.output ?? ''}\n${egress?.output ?? ''}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    url, token, hostId, nats, redis, poolManager, gateway, logStreamer,
-    outputTail: () => [poolManager, gateway, logStreamer].map((p) => `${p.service} output:\n${p.output.slice(-3000)}`).join('\n'),
+    url, token, hostId, nats, redis, poolManager, gateway, logStreamer, ...(repoCache && { repoCache }), ...(egress && { egress, egressProxyUrl }), ...(imageBuilder && { imageBuilder }),
+    outputTail: () => [poolManager, gateway, logStreamer, ...[repoCache, egress, imageBuilder].filter((p) => p !== undefined)].map((p) => `${p.service} output:\n${p.output.slice(-3000)}`).join('\n'),
     stop: async () => {
       await gateway.kill('SIGTERM');
       await logStreamer.kill('SIGTERM');
+      await repoCache?.kill('SIGTERM');
+      await egress?.kill('SIGTERM');
+      await imageBuilder?.kill('SIGTERM');
       await poolManager.kill('SIGTERM');
       removeHostContainers(hostId);
       await Promise.all([nats.dispose(), redis.dispose()]);
@@ -65,10 +108,25 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   };
 }
 
-/** Removes every container and workspace volume pool-manager made for this host id. */
+/**
+ * Removes every container (workspaces and setup tasks) and volume (workspaces, node_modules seeds)
+ * pool-manager made for this host id. A task container a stopping pool-manager was still removing
+ * can hold a volume for a moment: retried.
+ */
 export function removeHostContainers(hostId: string): void {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  if (ids.length) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
-  const volumes = execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  if (volumes.length) execFileSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore' });
+  rmSync(join(tmpdir(), 'berth-agents', hostId), { recursive: true, force: true });
+  for (let attempt = 1; ; attempt++) {
+    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    if (ids.length) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
+    const volumes = ['berth.host', 'berth.seed-host']
+      .flatMap((label) => execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=${label}=${hostId}`], { encoding: 'utf8' }).split('\n'))
+      .filter(Boolean);
+    try {
+      if (volumes.length) execFileSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore' });
+      return;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      execFileSync('sleep', ['1']);
+    }
+  }
 }

@@ -47,7 +47,7 @@ export function buildSchemaFiles(): Map<string, string> {
   files.set('nats.berth.evt.container.event.schema.json', toJson(contracts.EVENTS.container.schema, 'output'));
   files.set('nats.berth.stream.ctl.schema.json', toJson(contracts.STREAMS.control.schema, 'output'));
   files.set('nats.berth.stream.out.schema.json', toJson(contracts.STREAMS.out.schema, 'output'));
-  files.set('nats.berth.logs.line.schema.json', toJson(contracts.LOGS.schema, 'output'));
+  files.set('nats.berth.logs.batch.schema.json', toJson(contracts.LOGS.schema, 'output'));
   files.set('nats.berth.build.image.schema.json', toJson(contracts.BUILDS.schema, 'output'));
   const catalogue = {
     version: contracts.CATALOGUE_VERSION,
@@ -74,7 +74,7 @@ export function buildSchemaFiles(): Map<string, string> {
       subjects: contracts.BUILDS.subjects,
       request: { subject: contracts.BUILDS.pattern, publishers: contracts.BUILDS.publishers, consumers: contracts.BUILDS.consumers, schema: 'nats.berth.build.image.schema.json' },
     },
-    logs: { stream: contracts.LOGS.stream, subjects: contracts.LOGS.subjects, line: { subject: contracts.LOGS.pattern, schema: 'nats.berth.logs.line.schema.json' } },
+    logs: { stream: contracts.LOGS.stream, subjects: contracts.LOGS.subjects, batch: { subject: contracts.LOGS.pattern, schema: 'nats.berth.logs.batch.schema.json' } },
   };
   files.set('catalogue.json', JSON.stringify(catalogue, null, 2) + '\n');
   return files;

@@ -13,7 +13,9 @@ import { WorkspaceIdSchema } from './names.js';
  * Flow control: pool-manager never has more than `window` messages unacknowledged; when the window
  * is full it stops reading the process output, so a slow client pauses the command (its pipe
  * fills), nothing is dropped and no side buffers more than `window` messages. A stream whose
- * gateway sends nothing for STREAM_LEASE_MS (crash, partition) is cancelled by pool-manager.
+ * gateway sends nothing for STREAM_LEASE_MS (crash, partition) is cancelled by pool-manager; the
+ * other way, pool-manager sends an unsequenced `keepalive` every STREAM_KEEPALIVE_MS, and a
+ * gateway that hears nothing for its lease ends the stream with SERVICE_UNAVAILABLE.
  */
 
 export const STREAM_WINDOW_DEFAULT = 16;
@@ -72,6 +74,10 @@ export const StreamOutSchema = z.discriminatedUnion('type', [
 ]).meta({ id: 'StreamOut' });
 export type StreamOut = z.infer<typeof StreamOutSchema>;
 
+/** Pool-manager → gateway, on the inbox every STREAM_KEEPALIVE_MS: outside the sequence, never acknowledged. */
+export const StreamKeepaliveSchema = z.object({ type: z.literal('keepalive') }).meta({ id: 'StreamKeepalive' });
+export type StreamKeepalive = z.infer<typeof StreamKeepaliveSchema>;
+
 /** Gateway → pool-manager, on `berth.stream.ctl.<streamId>`. */
 export const StreamControlSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ack'), seq }),
@@ -90,5 +96,6 @@ export const STREAMS = {
     subject: (streamId: string) => `berth.stream.ctl.${streamId}`,
     schema: StreamControlSchema,
   },
-  out: { schema: StreamOutSchema },
+  /** What arrives on the inbox: sequenced messages and keepalives. */
+  out: { schema: z.union([StreamOutSchema, StreamKeepaliveSchema]) },
 } as const;

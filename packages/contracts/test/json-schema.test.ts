@@ -46,7 +46,7 @@ describe('buildSchemaFiles', () => {
       'nats.berth.evt.container.event.schema.json',
       'nats.berth.stream.ctl.schema.json',
       'nats.berth.stream.out.schema.json',
-      'nats.berth.logs.line.schema.json',
+      'nats.berth.logs.batch.schema.json',
       'nats.berth.build.image.schema.json',
       'catalogue.json',
     ];

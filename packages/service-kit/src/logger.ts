@@ -6,7 +6,7 @@ export type { Logger } from 'pino';
 /** Keys whose values never reach a log line, at any of the first three levels. */
 const SECRET_KEYS = [
   'authorization', 'token', 'apiToken', 'accessToken', 'githubToken', 'secret', 'callbackSecret',
-  'password', 'pass', 'apiKey', 'key', 'cookie', 'BERTH_API_TOKEN', 'NATS_PASSWORD',
+  'password', 'pass', 'apiKey', 'key', 'cookie', 'BERTH_API_TOKEN', 'NATS_PASSWORD', 'envVars',
 ];
 
 export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat([

@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health.js';
 import { logRoutes } from './routes/logs.js';
 import type { LogReader } from './logs/log-reader.js';
 import { poolRoutes } from './routes/pools.js';
+import { setupRoutes } from './routes/setup.js';
 import { terminalRoutes } from './routes/terminal.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { unavailableStreams, type StreamBackend } from './streams/stream-backend.js';
@@ -99,6 +100,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const deps = { backend: opts.backend, requestTimeoutMs };
     await api.register(containerRoutes, deps);
     await api.register(execRoutes, { ...deps, streams });
+    await api.register(setupRoutes, deps);
     await api.register(poolRoutes, deps);
     await api.register(ticketRoutes, deps);
     if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STREAM_LEASE_MS } from '@berth/contracts';
 import { commonConfigShape, envInt, loadConfig } from '@berth/service-kit';
 
 export const GatewayConfigSchema = z.object({
@@ -15,6 +16,8 @@ export const GatewayConfigSchema = z.object({
   RATE_LIMIT_BURST: envInt(100, 1, 1_000_000),
   /** Failed authentications per remote address per minute before it gets 429s; 0 disables. */
   AUTH_FAILURES_PER_MINUTE: envInt(30, 0, 1_000_000),
+  /** A stream (streaming exec, terminal) whose pool-manager sends nothing for this long is ended, ms; above its 5 s keepalive. */
+  STREAM_LEASE_MS: envInt(STREAM_LEASE_MS, 6_000, 600_000),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 

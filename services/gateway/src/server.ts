@@ -27,7 +27,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
       onStop(() => drainNats(nc));
       const app = await buildApp({
         backend: natsBackend(nc, { timeoutMs: config.REQUEST_TIMEOUT_MS }),
-        streams: natsStreams(nc, logger, { timeoutMs: config.REQUEST_TIMEOUT_MS }),
+        streams: natsStreams(nc, logger, { timeoutMs: config.REQUEST_TIMEOUT_MS, leaseMs: config.STREAM_LEASE_MS }),
         apiToken: config.BERTH_API_TOKEN,
         logger,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,

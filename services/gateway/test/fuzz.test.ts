@@ -21,6 +21,8 @@ describe('schema-driven fuzzing of every documented route (fake backend)', () =>
       containerExec: () => ({ exitCode: 0, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, truncated: false, timedOut: false, durationMs: 1 }),
       ticketCreate: () => ({ ticket: 'a'.repeat(43), expiresAt: new Date(Date.now() + 30_000).toISOString() }),
       ticketRedeem: () => ({ owner: 'default' }),
+      setupStart: (req) => ({ id: req.id, seq: 1, phase: 'queued', repo: req.body.repo, branch: req.body.branch, at: new Date().toISOString(), startedAt: new Date().toISOString(), durations: {} }),
+      setupGet: (req) => ({ id: req.id, seq: 2, phase: 'cloning', repo: 'acme/web', branch: 'main', at: new Date().toISOString(), startedAt: new Date().toISOString(), durations: {} }),
     }, { logger: createLogger('gateway', 'warn', sink), bodyLimitBytes: 256 * 1024, rateLimit: { rps: 0, burst: 1, authFailuresPerMinute: 0 } });
     const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as unknown;
     const rng = Rng.fromEnv();

@@ -1,4 +1,4 @@
-import { BerthError, LOGS, type LogStreamName } from '@berth/contracts';
+import { BerthError, LOGS, logEventId, parseLogEventId, type LogStreamName } from '@berth/contracts';
 import { connectNats, createLogger, drainNats, type NatsConnection } from '@berth/service-kit';
 import { startNatsServer, type ServerProcess } from '@berth/service-kit/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -13,10 +13,20 @@ const A = 'ws_aaaaaaaaaaaaaaaa';
 const B = 'ws_bbbbbbbbbbbbbbbb';
 const ts = (i: number) => `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(9, '0')}Z`;
 
-async function publish(id: string, line: string, i: number, stream: LogStreamName = 'stdout'): Promise<number> {
-  const ack = await jetstream(nc).publish(LOGS.subject(id, stream), JSON.stringify({ ts: ts(i), n: 0, line }));
-  return ack.seq;
+/** Pieces stored so far per container stream: each batch's `before`, as log-streamer keeps it. */
+const counts = new Map<string, number>();
+
+/** Stores lines `i, i+1, ...` of one stream as one batch (one message), as log-streamer does; returns the event id of its first line. */
+async function publishBatch(id: string, lines: string[], i: number, stream: LogStreamName = 'stdout'): Promise<number> {
+  const key = `${id}.${stream}`;
+  const before = counts.get(key) ?? 0;
+  counts.set(key, before + lines.length);
+  const batch = { before, lines: lines.map((line, k) => ({ ts: ts(i + k), n: 0, line })) };
+  const ack = await jetstream(nc).publish(LOGS.subject(id, stream), JSON.stringify(batch));
+  return logEventId(ack.seq, 0);
 }
+
+const publish = (id: string, line: string, i: number, stream: LogStreamName = 'stdout') => publishBatch(id, [line], i, stream);
 
 async function read(id: string, start: LogStart, follow = false, until?: number): Promise<string[]> {
   const abort = new AbortController();
@@ -68,5 +78,29 @@ describe('JetStreamLogReader', () => {
     await publish(A, 'other', 101);
     await publish(B, 'late2', 102);
     expect(await following).toEqual(['b39', 'late1', 'late2']);
+  });
+
+  it('batches: a resume mid-batch yields exactly the lines after it; tail and ids count lines, not messages', async () => {
+    const C = 'ws_cccccccccccccccc';
+    const lines = Array.from({ length: 25 }, (_, i) => `c${i + 1}`);
+    await publishBatch(C, lines.slice(0, 10), 200);
+    await publish(A, 'between', 300);
+    await publishBatch(C, lines.slice(10, 12), 210, 'stderr');
+    await publishBatch(C, lines.slice(12), 212);
+
+    const abort = new AbortController();
+    const entries = [];
+    for await (const e of await JetStreamLogReader.create(nc).then((r) => r.read(C, { kind: 'all' }, { follow: false, signal: abort.signal }))) entries.push(e);
+    expect(entries.map((e) => e.line.line)).toEqual(lines);
+    // Every line has its own event id, growing line by line, naming its message and index.
+    const ids = entries.map((e) => e.seq);
+    expect(ids.every((v, i) => i === 0 || v > ids[i - 1]!)).toBe(true);
+    expect(parseLogEventId(ids[3]!)).toEqual({ seq: parseLogEventId(ids[0]!).seq, index: 3 });
+
+    // Resuming after any line, mid-batch or at a batch's end, gives exactly the rest.
+    for (const k of [0, 3, 9, 10, 11, 17, 24]) {
+      expect(await read(C, { kind: 'after', seq: ids[k]! }), `after line ${k + 1}`).toEqual(lines.slice(k + 1));
+    }
+    for (const n of [1, 5, 13, 14, 15, 24, 25, 30]) expect(await read(C, { kind: 'tail', lines: n }), `tail ${n}`).toEqual(lines.slice(Math.max(0, 25 - n)));
   });
 });

@@ -35,6 +35,8 @@ const ROUTES: [string, string][] = [
   ['get', '/api/containers/{id}'],
   ['delete', '/api/containers/{id}'],
   ['post', '/api/containers/{id}/exec'],
+  ['post', '/api/containers/{id}/setup'],
+  ['get', '/api/containers/{id}/setup'],
   ['post', '/api/containers/{id}/tickets'],
   ['get', '/api/containers/{id}/terminal'],
   ['get', '/api/containers/{id}/logs'],

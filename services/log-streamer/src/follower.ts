@@ -26,7 +26,7 @@ export async function followContainer(
   signal.addEventListener('abort', stop, { once: true });
   const decoder = tty ? new RawLineDecoder() : new FrameDecoder();
   const assembler = new LineAssembler(opts.maxLineBytes, resume);
-  const publisher = store.publisher(c.workspaceId);
+  const publisher = store.publisher(c.workspaceId, resume);
   try {
     for await (const chunk of stream) {
       const records = decoder.push(chunk as Buffer).flatMap((frame) => assembler.push(frame));

@@ -1,4 +1,4 @@
-import { LOGS, LogLineSchema, LogStreamNameSchema, type LogLine } from '@berth/contracts';
+import { LOG_BATCH_MAX_LINES, LOGS, LogStreamNameSchema, parseLogMessage, type LogBatch, type LogLine, type LogStreamName } from '@berth/contracts';
 import type { NatsConnection } from '@berth/service-kit';
 import { headers } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
@@ -9,7 +9,8 @@ import type { Positions } from './positions.js';
 export interface LogStore {
   /** The last stored (ts, n) of each stream of a container. */
   lastPositions(workspaceId: string): Promise<Positions>;
-  publisher(workspaceId: string): LogPublisher;
+  /** `resume`: where the store stood when reading began (its counts number the next batches). */
+  publisher(workspaceId: string, resume?: Positions): LogPublisher;
 }
 
 export interface LogPublisher {
@@ -27,8 +28,9 @@ export interface LogBounds {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const NANOS = 1_000_000_000;
-/** Pieces vouched for by one acknowledged publish. */
-const GROUP = 256;
+/** A batch (one message) holds at most about this many bytes of pieces, and this many pieces. */
+const BATCH_BYTES = 64 * 1024;
+const BATCH_LINES = LOG_BATCH_MAX_LINES;
 const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 /** Creates the LOGS stream, or brings an existing one to the configured bounds. */
@@ -66,40 +68,67 @@ export class JetStreamLogStore implements LogStore {
     for (const stream of LogStreamNameSchema.options) {
       const msg = await this.jsm.streams.getMessage(LOGS.stream, { last_by_subj: LOGS.subject(workspaceId, stream) });
       if (!msg) continue;
-      const line = LogLineSchema.parse(JSON.parse(decoder.decode(msg.data)));
-      positions[stream] = { ts: line.ts, n: line.n };
+      const batch = parseLogMessage(JSON.parse(decoder.decode(msg.data)));
+      const last = batch.lines[batch.lines.length - 1]!;
+      positions[stream] = { ts: last.ts, n: last.n, count: batch.before + batch.lines.length };
     }
     return positions;
   }
 
-  publisher(workspaceId: string): LogPublisher {
-    return new WindowedPublisher(this.nc, this.js, workspaceId, this.maxInFlight);
+  publisher(workspaceId: string, resume: Positions = {}): LogPublisher {
+    return new BatchPublisher(this.nc, this.js, workspaceId, this.maxInFlight, resume);
   }
 }
 
+interface Batch {
+  stream: LogStreamName;
+  lines: LogLine[];
+}
+
+/** Consecutive pieces of the same stream, cut at BATCH_BYTES (about) or BATCH_LINES. */
+export function toBatches(records: LogRecord[]): Batch[] {
+  const out: Batch[] = [];
+  let current: Batch | undefined;
+  let bytes = 0;
+  for (const r of records) {
+    const size = r.line.length + 48;
+    if (!current || current.stream !== r.stream || bytes + size > BATCH_BYTES || current.lines.length >= BATCH_LINES) {
+      current = { stream: r.stream, lines: [] };
+      out.push(current);
+      bytes = 0;
+    }
+    current.lines.push({ ts: r.ts, n: r.n, line: r.line, ...(r.cont && { cont: true as const }) });
+    bytes += size;
+  }
+  return out;
+}
+
 /**
- * Publishes in groups: every piece but the last of a group goes out as a plain NATS publish (the
- * stream stores it, no ack round trip), the last one as a JetStream publish whose ack, coming in
- * order on the same connection, vouches for the group. A group whose ack fails fails the follower,
- * which restarts from what the stream really holds. At most `max` pieces await an ack.
+ * Publishes pieces in batches (one message per batch): every batch but the last of a call goes
+ * out as a plain NATS publish (the stream stores it, no ack round trip), the last one as a
+ * JetStream publish whose ack, coming in order on the same connection, vouches for the call. A
+ * failed ack fails the follower, which restarts from what the stream really holds. At most `max`
+ * pieces await an ack (beyond one call's worth).
  */
-class WindowedPublisher implements LogPublisher {
+class BatchPublisher implements LogPublisher {
   private readonly inFlight: { acked: Promise<void>; count: number }[] = [];
   private unacked = 0;
   private failure: unknown;
+  private readonly counts: Record<LogStreamName, number>;
 
-  constructor(private readonly nc: NatsConnection, private readonly js: JetStreamClient, private readonly workspaceId: string, private readonly max: number) {}
+  constructor(private readonly nc: NatsConnection, private readonly js: JetStreamClient, private readonly workspaceId: string, private readonly max: number, resume: Positions) {
+    this.counts = { stdout: resume.stdout?.count ?? 0, stderr: resume.stderr?.count ?? 0 };
+  }
 
   async publish(records: LogRecord[]): Promise<void> {
-    for (let i = 0; i < records.length; i += GROUP) {
-      const group = records.slice(i, i + GROUP);
-      group.forEach((r, j) => { if (j < group.length - 1) this.send(r); });
-      const acked = this.send(group[group.length - 1]!, true);
-      this.inFlight.push({ acked, count: group.length });
-      this.unacked += group.length;
-      while (this.unacked > this.max && this.inFlight.length > 1) await this.settleOldest();
-      if (this.failure !== undefined) throw this.failure;
-    }
+    const batches = toBatches(records);
+    if (batches.length === 0) return;
+    batches.forEach((b, i) => { if (i < batches.length - 1) this.send(b); });
+    const acked = this.send(batches[batches.length - 1]!, true);
+    this.inFlight.push({ acked, count: records.length });
+    this.unacked += records.length;
+    while (this.unacked > this.max && this.inFlight.length > 1) await this.settleOldest();
+    if (this.failure !== undefined) throw this.failure;
   }
 
   async flush(): Promise<void> {
@@ -114,13 +143,14 @@ class WindowedPublisher implements LogPublisher {
     this.unacked -= oldest.count;
   }
 
-  private send(record: LogRecord): void;
-  private send(record: LogRecord, ack: true): Promise<void>;
-  private send(record: LogRecord, ack = false): Promise<void> | void {
-    const line: LogLine = LogLineSchema.parse({ ts: record.ts, n: record.n, line: record.line, ...(record.cont && { cont: true }) });
-    const subject = LOGS.subject(this.workspaceId, record.stream);
-    const data = encoder.encode(JSON.stringify(line));
-    const msgID = LOGS.msgId(this.workspaceId, record.stream, line);
+  private send(batch: Batch): void;
+  private send(batch: Batch, ack: true): Promise<void>;
+  private send(batch: Batch, ack = false): Promise<void> | void {
+    const body: LogBatch = { before: this.counts[batch.stream], lines: batch.lines };
+    this.counts[batch.stream] += batch.lines.length;
+    const subject = LOGS.subject(this.workspaceId, batch.stream);
+    const data = encoder.encode(JSON.stringify(body));
+    const msgID = LOGS.msgId(this.workspaceId, batch.stream, batch.lines[0]!, batch.lines[batch.lines.length - 1]!);
     if (!ack) {
       const h = headers();
       h.set(MSG_ID_HEADER, msgID);

@@ -4,6 +4,8 @@ import type { LogStreamName } from '@berth/contracts';
 export interface Position {
   ts: string;
   n: number;
+  /** Pieces of this stream stored so far (what the next batch's `before` is). */
+  count?: number;
 }
 
 export type Positions = Partial<Record<LogStreamName, Position>>;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
-import { LOGS, LogLineSchema, type LogLine } from '@berth/contracts';
+import { LOGS, LogBatchSchema, type LogLine } from '@berth/contracts';
 import type { NatsConnection } from '@berth/service-kit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
@@ -31,10 +31,12 @@ export async function removeHost(hostId: string): Promise<void> {
 
 export interface StoredLine extends LogLine {
   seq: number;
+  /** Index in its message (a batch of pieces). */
+  index: number;
   stream: string;
 }
 
-/** Every stored piece of a container's output, in stream order. */
+/** Every stored piece of a container's output, in stream order (the batches flattened). */
 export async function readAll(nc: NatsConnection, workspaceId: string): Promise<StoredLine[]> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(LOGS.stream, { filter_subjects: LOGS.filter(workspaceId) });
@@ -46,7 +48,8 @@ export async function readAll(nc: NatsConnection, workspaceId: string): Promise<
     for await (const m of batch) {
       got += 1;
       pending = m.info.pending;
-      out.push({ ...LogLineSchema.parse(m.json()), seq: m.seq, stream: m.subject.split('.').at(-1) ?? '' });
+      const stream = m.subject.split('.').at(-1) ?? '';
+      LogBatchSchema.parse(m.json()).lines.forEach((line, index) => out.push({ ...line, seq: m.seq, index, stream }));
       if (pending === 0) break;
     }
     if (got === 0 || pending === 0) break;

@@ -1,4 +1,5 @@
-import { totalmem } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { PoolConfigSchema, type PoolConfig } from '@berth/contracts';
 import { commonConfigShape, envBool, envInt, envJson, loadConfig } from '@berth/service-kit';
 import { z } from 'zod';
@@ -34,11 +35,35 @@ export const poolManagerConfigSchema = z.object({
   HEALTH_PORT: envInt(9101, 0, 65535),
   HEALTH_BIND: z.string().default('127.0.0.1'),
   EVENTS_ENABLED: envBool(true),
+  /** Host path of repo-cache's MIRRORS_DIR (same default), bind-mounted read-only into clone tasks. */
+  MIRRORS_HOST_DIR: z.string().regex(/^\//, 'must be an absolute host path').default('/var/lib/berth/mirrors'),
+  /** Image of the short-lived clone and cache tasks (needs git and node; runs as uid 1000 without network). */
+  SETUP_TASK_IMAGE: z.string().optional(),
+  SETUP_CLONE_TIMEOUT_MS: envInt(180_000, 1_000, 3_600_000),
+  SETUP_INSTALL_TIMEOUT_MS: envInt(900_000, 1_000, 3_600_000),
+  SETUP_START_TIMEOUT_MS: envInt(120_000, 1_000, 3_600_000),
+  /** Shared npm cache volume mounted at /home/berth/.npm in every workspace; `none` disables it (becomes ''). */
+  NPM_CACHE_VOLUME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).default('berth-npm-cache').transform((v) => (v === 'none' ? '' : v)),
+  /** Keep a per-repo copy of the last good node_modules and copy it into new checkouts of the same lockfile. */
+  NODE_MODULES_SEED: envBool(true),
+  /** Proxy (egress) that installs reach package registries through, e.g. http://egress:3128; empty: none. */
+  SETUP_PROXY_URL: z.string().default(''),
+  /** Commands go through the workspace agent (docker/agent) where the image has one; false: always `docker exec`. */
+  AGENTS_ENABLED: envBool(true),
+  /**
+   * Host directory of the workspaces' agent sockets (`<dir>/<hostId>/<id>`, mounted at /run/berth).
+   * In compose, mount it into pool-manager at the same path: Docker resolves bind sources on the host.
+   */
+  AGENT_SOCKET_DIR: z.string().default(join(tmpdir(), 'berth-agents')),
 });
 
-export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS'> & { POOLS: PoolConfig[] };
+export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS' | 'SETUP_TASK_IMAGE'> & { POOLS: PoolConfig[]; SETUP_TASK_IMAGE: string };
 
 export function loadPoolManagerConfig(env: Record<string, string | undefined> = process.env): PoolManagerConfig {
   const raw = loadConfig(poolManagerConfigSchema, env);
-  return { ...raw, POOLS: raw.POOLS.map((p) => ({ ...p, image: p.image ?? raw.WORKSPACE_IMAGE })) };
+  return {
+    ...raw,
+    SETUP_TASK_IMAGE: raw.SETUP_TASK_IMAGE ?? raw.WORKSPACE_IMAGE,
+    POOLS: raw.POOLS.map((p) => ({ ...p, image: p.image ?? raw.WORKSPACE_IMAGE })),
+  };
 }

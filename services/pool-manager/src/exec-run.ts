@@ -2,12 +2,15 @@ import type { ExecResult } from '@berth/contracts';
 import { CappedOutput } from './driver/capped-output.js';
 import type { ExecProcess } from './driver/exec-process.js';
 
+/** How long after pool-manager's own deadline the backstop (agent timer, or `timeout`) kills a command. */
+export const BACKSTOP_GRACE_MS = 5_000;
+
 /**
  * Wraps argv so the command also dies without pool-manager: `timeout` kills its whole process
  * group shortly after pool-manager's own deadline (which kills marked escapees too).
  */
 export function withBackstop(argv: string[], timeoutMs: number): string[] {
-  return ['timeout', '-s', 'KILL', ((timeoutMs + 5_000) / 1000).toFixed(3), ...argv];
+  return ['timeout', '-s', 'KILL', ((timeoutMs + BACKSTOP_GRACE_MS) / 1000).toFixed(3), ...argv];
 }
 
 /** Calls `onTimeout` (once) when `timeoutMs` passes before `done()` is called. */

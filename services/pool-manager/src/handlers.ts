@@ -5,6 +5,7 @@ import { fitExecResult } from './exec-reply.js';
 import type { PoolMetrics } from './metrics.js';
 import { countByPool } from './pool-filler.js';
 import type { PoolRegistry } from './pools.js';
+import type { SetupService } from './setup/setup-service.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 import type { Workspaces } from './workspaces.js';
 
@@ -15,6 +16,7 @@ export interface HandlerDeps {
   pools: PoolRegistry;
   config: PoolManagerConfig;
   metrics: PoolMetrics;
+  setups: SetupService;
   logger: Logger;
 }
 
@@ -54,6 +56,8 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
       };
     }, logger),
     serve(nc, 'hostStatus', () => hostStatus(d), logger),
+    serve(nc, 'setupStart', (req) => d.setups.start(req), logger),
+    serve(nc, 'setupGet', (req) => d.setups.get(req.id, req.owner), logger),
   ];
 }
 

@@ -6,6 +6,8 @@ export interface PoolMetrics {
   claimSeconds: Histogram<'outcome'>;
   /** Create requests answered, by pool and outcome (warm, cold, error). */
   claims: Counter<'pool' | 'outcome'>;
+  /** Setup phases by phase and how they ended (ok, or the failure code). */
+  setupPhaseSeconds: Histogram<'phase' | 'outcome'>;
 }
 
 export function registerPoolMetrics(registry: Registry, store: WorkspaceStore): PoolMetrics {
@@ -33,6 +35,13 @@ export function registerPoolMetrics(registry: Registry, store: WorkspaceStore): 
       name: 'berth_claims_total',
       help: 'Create requests answered, by pool and outcome (warm: from the pool, cold: created on demand, error)',
       labelNames: ['pool', 'outcome'],
+      registers: [registry],
+    }),
+    setupPhaseSeconds: new Histogram({
+      name: 'berth_setup_phase_seconds',
+      help: 'Time spent in each repository setup phase, by phase and outcome (ok or the failure code)',
+      labelNames: ['phase', 'outcome'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
       registers: [registry],
     }),
   };

@@ -1,10 +1,15 @@
+import { lstat } from 'node:fs/promises';
 import { BerthError, type PoolConfig } from '@berth/contracts';
 import { newWorkspaceId, type Logger } from '@berth/service-kit';
+import type { AgentDirs } from './agent/agent-dirs.js';
+import { agentSpawn } from './agent/agent-exec.js';
 import type { PoolManagerConfig } from './config.js';
 import { workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
 import type { EventPublisher } from './events.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 import { buildWorkloadSpec } from './workload-spec.js';
+
+const AGENT_START_TIMEOUT_MS = 3_000;
 
 export interface ProvisionRequest {
   pool: PoolConfig;
@@ -29,6 +34,7 @@ export class Provisioner {
     private readonly config: PoolManagerConfig,
     private readonly events: EventPublisher,
     private readonly logger: Logger,
+    private readonly agents?: AgentDirs,
   ) {}
 
   async provision(req: ProvisionRequest): Promise<{ id: string; existing: boolean }> {
@@ -53,12 +59,15 @@ export class Provisioner {
     const record = await this.store.get(id);
     let ref: string | undefined;
     try {
-      const spec = buildWorkloadSpec({ id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {}, volumeName: req.volumeName }, this.config);
+      const agentDir = await this.agents?.create(id);
+      const spec = buildWorkloadSpec({ id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {}, volumeName: req.volumeName, agentDir }, this.config);
       ref = await this.driver.create(spec);
+      if (this.agents && (await this.driver.runsAgent(req.image))) await this.agentUp(id);
       if (!(await this.store.markReady(id, ref))) throw new Error('workspace was stopped while being created');
     } catch (err) {
       if (ref) await this.driver.remove(ref).catch(() => undefined);
       if (!req.volumeName) await this.driver.removeVolume(workspaceVolumeName(id)).catch(() => undefined);
+      await this.agents?.remove(id).catch(() => undefined);
       await this.store.release(id);
       this.events.publish(id, 'failed', req.pool.name, 'create failed');
       this.logger.warn({ err, id, pool: req.pool.name }, 'create failed');
@@ -66,5 +75,26 @@ export class Provisioner {
     }
     this.events.publish(id, 'created', req.pool.name);
     return { id, existing: false };
+  }
+
+  /**
+   * A workspace is handed out once its agent has run a first command (`true`), so the caller's
+   * first command neither pays for `docker exec` nor for a cold agent. An agent that is late only
+   * costs that: commands fall back to `docker exec` meanwhile.
+   */
+  private async agentUp(id: string): Promise<void> {
+    const path = this.agents!.socketPath(id);
+    const deadline = Date.now() + AGENT_START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if ((await lstat(path).catch(() => undefined))?.isSocket()) {
+        const proc = await agentSpawn(path, ['true'], {}).catch(() => undefined);
+        if (proc) {
+          for await (const _ of proc.output) { /* nothing expected */ }
+          if ((await proc.exitCode()) === 0) return;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.logger.warn({ id }, 'workspace agent did not answer in time; commands use docker exec until it does');
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@berth/service-kit';
+import type { AgentDirs } from './agent/agent-dirs.js';
 import type { PoolManagerConfig } from './config.js';
 import { claimMarkerName, isClaimMarked, LABELS, type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
 import type { PoolFiller } from './pool-filler.js';
@@ -31,6 +32,7 @@ export class Reconciler {
     private readonly filler: PoolFiller,
     private readonly config: PoolManagerConfig,
     private readonly logger: Logger,
+    private readonly agents?: AgentDirs,
   ) {}
 
   /**
@@ -110,10 +112,15 @@ export class Reconciler {
     // Volumes first: a workspace created after this listing is not in it, and one created before
     // already has its record (records precede containers and their volumes).
     const volumes = await this.driver.listVolumes(host);
+    const agentIds = (await this.agents?.list()) ?? [];
     const live = new Set([...(await this.driver.list(host)).map((c) => c.id), ...(await this.store.all()).map((r) => r.id)]);
     let removed = 0;
     for (const v of volumes.filter((v) => !live.has(v.id))) {
       await this.driver.removeVolume(v.name).then(() => { removed += 1; }, (err: unknown) => this.logger.warn({ err, volume: v.name }, 'orphan volume not removed'));
+    }
+    // Agent directories the same way: listed before `live`, so a new workspace's is never taken.
+    for (const id of agentIds.filter((id) => !live.has(id))) {
+      await this.agents?.remove(id).catch((err: unknown) => this.logger.warn({ err, id }, 'orphan agent directory not removed'));
     }
     return removed;
   }

@@ -1,4 +1,5 @@
 import { connectNats, createMetricsRegistry, createRedis, drainNats, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
+import { AgentDirs } from './agent/agent-dirs.js';
 import type { PoolManagerConfig } from './config.js';
 import { DockerDriver } from './driver/docker-driver.js';
 import type { WorkloadDriver } from './driver/workload-driver.js';
@@ -10,6 +11,9 @@ import { PoolRegistry } from './pools.js';
 import { Provisioner } from './provisioner.js';
 import { Reconciler } from './reconciler.js';
 import { WorkspaceStore } from './state/workspace-store.js';
+import { jetStreamSetupEvents, noSetupEvents } from './setup/setup-events.js';
+import { SetupService } from './setup/setup-service.js';
+import { SetupStore } from './setup/setup-store.js';
 import { serveStreamHandlers } from './streams/stream-handlers.js';
 import { Tickets } from './tickets.js';
 import { Workspaces } from './workspaces.js';
@@ -18,6 +22,7 @@ export interface PoolManager {
   reconciler: Reconciler;
   store: WorkspaceStore;
   workspaces: Workspaces;
+  setups: SetupService;
 }
 
 /** Wires pool-manager together; every resource it opens is registered with `onStop`. */
@@ -36,12 +41,13 @@ export async function startPoolManager(
   const events = config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, config.BERTH_HOST_ID, logger) : noEvents;
   const store = new WorkspaceStore(redis, config.BERTH_HOST_ID);
   const pools = new PoolRegistry(config.POOLS);
-  const provisioner = new Provisioner(store, driver, config, events, logger);
+  const agents = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID, logger) : undefined;
+  const provisioner = new Provisioner(store, driver, config, events, logger, agents);
   const filler = new PoolFiller(store, pools, provisioner, logger);
   onStop(() => filler.stop());
-  const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger);
+  const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, agents);
   onStop(() => workspaces.close());
-  const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger);
+  const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger, agents);
 
   // Rebuild from Docker before answering anyone, so a restart never serves stale state.
   await reconciler.run(true);
@@ -52,7 +58,13 @@ export async function startPoolManager(
 
   const registry = createMetricsRegistry('pool-manager');
   const metrics = registerPoolMetrics(registry, store);
-  const subs = serveHandlers({ nc, workspaces, store, pools, config, metrics, logger });
+  const setupEvents = config.EVENTS_ENABLED ? jetStreamSetupEvents(nc, logger) : noSetupEvents;
+  const setups = new SetupService({ nc, driver, workspaces, pools, config, logger }, new SetupStore(redis, config.BERTH_HOST_ID), setupEvents, redis,
+    (phase, ms, outcome) => metrics.setupPhaseSeconds.observe({ phase, outcome }, ms / 1000));
+  await setups.recover();
+  onStop(() => setups.close());
+
+  const subs = serveHandlers({ nc, workspaces, store, pools, config, metrics, setups, logger });
   subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), logger }));
   onStop(() => { for (const s of subs) s.unsubscribe(); });
 
@@ -68,5 +80,5 @@ export async function startPoolManager(
     });
     onStop(() => new Promise<void>((resolve) => health.close(() => resolve())));
   }
-  return { reconciler, store, workspaces };
+  return { reconciler, store, workspaces, setups };
 }

@@ -1,4 +1,5 @@
 import type { PoolConfig } from '@berth/contracts';
+import { AGENT_MOUNT } from './agent/agent-dirs.js';
 import type { PoolManagerConfig } from './config.js';
 import { LABELS, type WorkloadSpec } from './driver/workload-driver.js';
 
@@ -10,6 +11,8 @@ export interface SpecInput {
   /** containerPort → hostPort, as reserved in Redis */
   ports: Record<string, number>;
   volumeName: string;
+  /** Host directory for the agent's socket; none when agents are off. */
+  agentDir?: string | undefined;
 }
 
 /** The engine spec for a workspace; its labels carry everything reconcile needs to rebuild Redis. */
@@ -37,5 +40,7 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig): 
     bindAddress: config.PORT_BIND_ADDRESS,
     network: config.WORKSPACE_NETWORK,
     volumeName: input.volumeName || undefined,
+    ...(config.NPM_CACHE_VOLUME && { cacheVolumes: [{ source: config.NPM_CACHE_VOLUME, target: '/home/berth/.npm' }] }),
+    agentDir: input.agentDir ? { host: input.agentDir, target: AGENT_MOUNT } : undefined,
   };
 }

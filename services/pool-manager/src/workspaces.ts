@@ -1,5 +1,8 @@
 import { BerthError, EXEC_OUTPUT_CAP_BYTES, type WorkspaceState, type ContainerView, type CreateContainerReply, type CreateContainerRequest, type ExecRequest, type ExecResult } from '@berth/contracts';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@berth/service-kit';
+import type { AgentDirs } from './agent/agent-dirs.js';
+import { agentSpawn } from './agent/agent-exec.js';
 import type { PoolManagerConfig } from './config.js';
 import type { ExecProcess, SpawnOptions } from './driver/exec-process.js';
 import { claimMarkerName, workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
@@ -10,6 +13,7 @@ import type { PoolRegistry } from './pools.js';
 import type { Provisioner } from './provisioner.js';
 import { toView, type WorkspaceRecord } from './state/workspace-record.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
+import { buildWorkloadSpec } from './workload-spec.js';
 
 const sameList = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 /** A string runs under `sh -c`; an array is argv. */
@@ -29,6 +33,7 @@ export class Workspaces {
     private readonly events: EventPublisher,
     private readonly config: PoolManagerConfig,
     private readonly logger: Logger,
+    private readonly agents?: AgentDirs,
   ) {}
 
   /** Stops background follow-ups (claim markers) once the service is shutting down. */
@@ -99,26 +104,69 @@ export class Workspaces {
     const ref = record.ref || opts.ref;
     if (ref) await this.removeContainer(id, ref);
     if (!record.volumeName) await this.driver.removeVolume(workspaceVolumeName(id)).catch((err: unknown) => this.logger.warn({ err, id }, 'volume not removed; reconcile retries'));
+    await this.agents?.remove(id).catch((err: unknown) => this.logger.warn({ err, id }, 'agent directory not removed; reconcile retries'));
     await this.store.release(id);
     this.events.publish(id, 'removed', record.pool, reason);
     this.filler.kick(record.pool);
   }
 
   async exec(req: ExecRequest): Promise<ExecResult> {
-    const proc = await this.spawn(req.id, req.owner, withBackstop(argvOf(req.command), req.timeoutMs), { env: req.env, cwd: req.cwd });
+    const proc = await this.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs });
     return collect(proc, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
   }
 
-  /** Starts a process in a caller's workspace (exec, streaming exec, terminal). */
+  /**
+   * Starts a process in a caller's workspace (exec, streaming exec, terminal): through the
+   * workspace's agent when it has one, otherwise (custom images, terminals) with `docker exec`.
+   */
   async spawn(id: string, owner: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess> {
     const record = await this.visible(id, owner);
     void this.store.touch(record.id).catch(() => undefined);
+    const viaAgent = this.agents && (await agentSpawn(this.agents.socketPath(record.id), argv, opts).catch((err: unknown) => {
+      this.logger.debug({ err, id }, 'agent unavailable; using docker exec');
+      return undefined;
+    }));
+    if (viaAgent) return viaAgent;
     try {
-      return await this.driver.spawn(record.ref, argv, opts);
+      return await this.driver.spawn(record.ref, opts.timeoutMs === undefined ? argv : withBackstop(argv, opts.timeoutMs), opts);
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 409) throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id} is not running`);
       if ((err as { statusCode?: number }).statusCode === 404) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
       throw err;
+    }
+  }
+
+  /** The last bytes of a caller's workspace's own output (its dev server, with setup) since `sinceMs`. */
+  async recentOutput(id: string, owner: string, sinceMs: number, maxBytes: number): Promise<string> {
+    const record = await this.visible(id, owner);
+    return this.driver.recentLogs(record.ref, sinceMs, maxBytes);
+  }
+
+  /**
+   * Replaces a claimed workspace's container by one from `image`: same id, name, ports and labels,
+   * a fresh /workspace volume (Docker fills an empty volume with the image's /workspace). Holds the
+   * reconcile lock meanwhile, so the moment without a container is not taken for a lost workspace.
+   * Refused for a caller-named volume (it keeps its content, the image's would not show).
+   */
+  async recreateFrom(id: string, owner: string, image: string): Promise<void> {
+    const record = await this.visible(id, owner);
+    if (record.volumeName) throw new Error('a container with a named volume cannot be recreated from an image');
+    const token = randomUUID();
+    for (let i = 0; !(await this.store.tryLock(token, 60_000)); i++) {
+      if (i > 100) throw new BerthError('SERVICE_UNAVAILABLE', 'reconcile is running; try again', { retryAfterSeconds: 2 });
+      await sleep(100);
+    }
+    try {
+      await this.removeContainer(id, record.ref);
+      await this.driver.removeVolume(workspaceVolumeName(id));
+      // A fresh agent directory: the old agent's socket must not be mistaken for the new one's.
+      await this.agents?.remove(id);
+      const agentDir = await this.agents?.create(id);
+      const spec = buildWorkloadSpec({ id, name: claimMarkerName(id), pool: this.pools.resolve(record.pool), image, ports: record.ports, volumeName: '', agentDir }, this.config);
+      const ref = await this.driver.create(spec);
+      await this.store.replaceContainer(id, ref, image);
+    } finally {
+      await this.store.unlock(token);
     }
   }
 

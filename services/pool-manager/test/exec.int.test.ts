@@ -6,8 +6,10 @@ import { newRequestId, rejection, waitForWarm } from './helpers.js';
 
 const OWNER = 'exec-owner';
 const POOL = { name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 };
+/** The same behaviour through the workspace's agent and through `docker exec` (agents off). */
+const PATHS: [string, Record<string, string>][] = [['agent', {}], ['docker exec', { AGENTS_ENABLED: 'false' }]];
 
-describe('exec in a claimed workspace', () => {
+describe.each(PATHS)('exec in a claimed workspace, through %s', (path, pathEnv) => {
   let infra: Infra;
   let pm: RunningPoolManager;
   let nc: NatsConnection & { close(): Promise<void> };
@@ -16,7 +18,7 @@ describe('exec in a claimed workspace', () => {
 
   beforeAll(async () => {
     infra = await startInfra();
-    pm = await startInProcess(infra, testHostEnv({ POOLS: JSON.stringify([POOL]) }));
+    pm = await startInProcess(infra, testHostEnv({ POOLS: JSON.stringify([POOL]), ...pathEnv }));
     hostId = pm.config.BERTH_HOST_ID;
     nc = await clientNats(infra);
     await waitForWarm(nc, 1);
@@ -32,6 +34,12 @@ describe('exec in a claimed workspace', () => {
 
   const exec = (command: string | string[], timeoutMs = 10_000, owner = OWNER, id = ws.id) =>
     request(nc, 'containerExec', { id, owner, command, timeoutMs }, { timeoutMs: timeoutMs + 10_000 });
+
+  it('takes the path it names', async () => {
+    // What started the shell: the agent, or under `docker exec` the `timeout` backstop.
+    const r = await exec('tr "\\0" " " < /proc/$PPID/cmdline; echo');
+    expect(r.stdout.includes('berth-agent.mjs')).toBe(path === 'agent');
+  });
 
   it('returns stdout and stderr separately, with the exit code', async () => {
     const r = await exec('echo to-out; echo to-err >&2; exit 3');

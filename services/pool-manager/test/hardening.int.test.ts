@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { ContainerInspectInfo } from 'dockerode';
 import type { CreateContainerReply } from '@berth/contracts';
 import { request, type NatsConnection } from '@berth/service-kit';
@@ -60,11 +61,15 @@ describe('hardening of a claimed workspace', () => {
     expect(info.HostConfig.NanoCpus).toBe(POOL.cpus * 1e9);
   });
 
-  it('mounts volumes only: no bind mount, no Docker socket anywhere', () => {
+  it('mounts volumes only, besides its own agent socket directory; no Docker socket anywhere', () => {
     expect(info.HostConfig.Binds ?? []).toHaveLength(0);
     expect(info.Mounts.length).toBeGreaterThan(0);
-    for (const m of info.Mounts) expect(m.Type, `${m.Destination}`).toBe('volume');
-    for (const m of info.HostConfig.Mounts ?? []) expect(m.Type).toBe('volume');
+    // The one bind: this workspace's agent directory (docker/agent/PROTOCOL.md), nothing else of the host.
+    const agentDir = join(pm.config.AGENT_SOCKET_DIR, hostId, claimed.id);
+    const binds = info.Mounts.filter((m) => m.Type === 'bind');
+    expect(binds).toEqual([expect.objectContaining({ Source: agentDir, Destination: '/run/berth' })]);
+    for (const m of info.Mounts.filter((x) => x.Type !== 'bind')) expect(m.Type, `${m.Destination}`).toBe('volume');
+    for (const m of info.HostConfig.Mounts ?? []) expect(m.Type === 'volume' || (m.Type === 'bind' && m.Source === agentDir)).toBe(true);
     expect(info.Mounts.map((m) => m.Destination)).toContain('/workspace');
     expect(JSON.stringify(info)).not.toContain('docker.sock');
   });

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { connectNats, createLogger, drainNats, type NatsConnection, type Stopper } from '@berth/service-kit';
 import { startNatsServer, startRedisServer, type ServerProcess } from '@berth/service-kit/testing';
@@ -62,6 +65,8 @@ export async function containersOf(hostId: string, all = true) {
 }
 
 export async function removeAllOf(hostId: string): Promise<void> {
+  // The agents' socket directories at the default place (tests that set AGENT_SOCKET_DIR clean their own).
+  rmSync(join(tmpdir(), 'berth-agents', hostId), { recursive: true, force: true });
   const list = await containersOf(hostId);
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
   const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostId}`] } });

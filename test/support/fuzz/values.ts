@@ -99,7 +99,8 @@ function validString(s: JsonSchema, rng: Rng): string {
   const min = typeof s.minLength === 'number' ? s.minLength : 1;
   const max = typeof s.maxLength === 'number' ? s.maxLength : 64;
   const fits = (v: string) => v.length >= min && v.length <= max && (typeof s.pattern !== 'string' || new RegExp(s.pattern, 'u').test(v));
-  const candidates = PATTERN_CANDIDATES.filter(fits);
+  // A schema's own example (e.g. `acme/web` for a repo name) first, then the common candidates.
+  const candidates = [...(typeof s.example === 'string' ? [s.example] : []), ...PATTERN_CANDIDATES].filter(fits);
   if (candidates.length > 0) return rng.pick(candidates);
   const plain = 'a'.repeat(Math.max(min, Math.min(max, 8)));
   if (fits(plain)) return plain;

@@ -1,20 +1,29 @@
-import { BerthError, LOGS, LogLineSchema, LogStreamNameSchema, type LogStreamName } from '@berth/contracts';
+import { BerthError, LOGS, LogStreamNameSchema, logEventId, parseLogEventId, parseLogMessage, type LogBatch, type LogStreamName } from '@berth/contracts';
 import type { NatsConnection } from '@berth/service-kit';
 import {
-  AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager,
-  type Consumer, type JetStreamClient, type JetStreamManager, type OrderedConsumerOptions,
+  DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager,
+  type Consumer, type JetStreamClient, type JetStreamManager, type MsgRequest, type OrderedConsumerOptions,
 } from '@nats-io/jetstream';
 import type { LogEntry, LogReadOptions, LogReader, LogStart } from './log-reader.js';
 import { tailStartSeq } from './tail.js';
 
-/** Messages pulled per fetch: the most a slow client can leave waiting in the gateway. */
-const BATCH = 1024;
+/** Messages (batches of lines) pulled per fetch: with the batch size, the most a slow client leaves waiting in the gateway. */
+const BATCH = 16;
 /** How long one pull waits for new lines when following, ms. */
 const FOLLOW_EXPIRES_MS = 10_000;
 const CATCH_UP_EXPIRES_MS = 1_000;
 
 /** Docker's fixed nine-digit form of a time, to compare with stored timestamps as strings. */
 const dockerTime = (d: Date) => `${d.toISOString().slice(0, 23)}000000Z`;
+
+/** Where reading begins: consumer options, and what to drop of the first message(s) delivered. */
+interface Plan {
+  options: Partial<OrderedConsumerOptions>;
+  /** Lines of message `seq` up to and including `index` were seen already (a resume mid-batch). */
+  after?: { seq: number; index: number };
+  /** Lines to drop from the start (a tail that begins inside a batch). */
+  skip?: number;
+}
 
 /** Reads LOGS with an ordered consumer (ephemeral, in-order, recreated by the client after a gap). */
 export class JetStreamLogReader implements LogReader {
@@ -27,15 +36,15 @@ export class JetStreamLogReader implements LogReader {
 
   async read(workspaceId: string, start: LogStart, opts: LogReadOptions): Promise<AsyncIterable<LogEntry>> {
     try {
-      const last = await this.lastSeq(workspaceId);
+      const lasts = await this.lastBatches(workspaceId);
+      const last = Math.max(0, ...Object.values(lasts).map((l) => l.seq));
       const end = opts.follow ? undefined : last;
-      if (end !== undefined && (end === 0 || (start.kind === 'after' && start.seq >= end) || (start.kind === 'tail' && start.lines === 0))) return empty();
-      const consumer = await this.js.consumers.get(LOGS.stream, {
-        filter_subjects: LOGS.filter(workspaceId),
-        ...(await this.startOptions(workspaceId, start, last)),
-      });
+      const resumedPast = start.kind === 'after' && parseLogEventId(start.seq).seq > last;
+      if (end !== undefined && (end === 0 || resumedPast || (start.kind === 'tail' && start.lines === 0))) return empty();
+      const plan = await this.plan(workspaceId, start, last, lasts);
+      const consumer = await this.js.consumers.get(LOGS.stream, { filter_subjects: LOGS.filter(workspaceId), ...plan.options });
       const minTs = start.kind === 'since' ? dockerTime(start.at) : undefined;
-      return this.entries(consumer, end, minTs, opts);
+      return this.entries(consumer, end, minTs, plan, opts);
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) {
         throw new BerthError('SERVICE_UNAVAILABLE', 'container logs are not available yet', { retryAfterSeconds: 1, cause: err });
@@ -44,7 +53,10 @@ export class JetStreamLogReader implements LogReader {
     }
   }
 
-  private async *entries(consumer: Consumer, end: number | undefined, minTs: string | undefined, opts: LogReadOptions): AsyncGenerator<LogEntry> {
+  private async *entries(consumer: Consumer, end: number | undefined, minTs: string | undefined, plan: Plan, opts: LogReadOptions): AsyncGenerator<LogEntry> {
+    let skip = plan.skip ?? 0;
+    // A batch stored twice (re-sent around a log-streamer crash) yields its lines once: per stream, (ts, n) only grows.
+    const seen: Partial<Record<LogStreamName, { ts: string; n: number }>> = {};
     try {
       while (!opts.signal.aborted) {
         const batch = await consumer.fetch({ max_messages: BATCH, expires: end === undefined ? FOLLOW_EXPIRES_MS : CATCH_UP_EXPIRES_MS });
@@ -54,9 +66,17 @@ export class JetStreamLogReader implements LogReader {
         try {
           for await (const m of batch) {
             got += 1;
-            const line = LogLineSchema.parse(m.json());
+            const { lines } = parseLogMessage(m.json());
             const stream = LogStreamNameSchema.parse(m.subject.slice(m.subject.lastIndexOf('.') + 1)) satisfies LogStreamName;
-            if (minTs === undefined || line.ts >= minTs) yield { seq: m.seq, stream, line };
+            const from = plan.after?.seq === m.seq ? plan.after.index + 1 : 0;
+            for (let index = from; index < lines.length; index++) {
+              const line = lines[index]!;
+              const prev = seen[stream];
+              if (prev && (line.ts < prev.ts || (line.ts === prev.ts && line.n <= prev.n))) continue;
+              seen[stream] = { ts: line.ts, n: line.n };
+              if (skip > 0) { skip -= 1; continue; }
+              if (minTs === undefined || line.ts >= minTs) yield { seq: logEventId(m.seq, index), stream, line };
+            }
             if (end !== undefined && (m.seq >= end || m.info.pending === 0)) return;
           }
         } finally {
@@ -69,42 +89,51 @@ export class JetStreamLogReader implements LogReader {
     }
   }
 
-  private async startOptions(workspaceId: string, start: LogStart, last: number): Promise<Partial<OrderedConsumerOptions>> {
+  private async plan(workspaceId: string, start: LogStart, last: number, lasts: Lasts): Promise<Plan> {
     switch (start.kind) {
-      case 'all': return { deliver_policy: DeliverPolicy.All };
-      case 'after': return { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.seq + 1 };
+      case 'all': return { options: { deliver_policy: DeliverPolicy.All } };
+      case 'after': {
+        // The event id names a line inside a batch: deliver that batch again and drop what was seen.
+        const at = parseLogEventId(start.seq);
+        return { options: { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, at.seq) }, after: at };
+      }
       // Stored after they were written, so lines since `at` are all stored since `at`; earlier ones are filtered.
-      case 'since': return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.at.toISOString() };
+      case 'since': return { options: { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.at.toISOString() } };
       case 'tail': {
-        const seq = await tailStartSeq(start.lines, last, (s) => this.pendingFrom(workspaceId, s));
-        return { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: seq };
+        const linesFrom = (seq: number) => this.linesFrom(workspaceId, seq, lasts);
+        const seq = await tailStartSeq(start.lines, last, linesFrom);
+        const skip = Math.max(0, (await linesFrom(seq)) - start.lines);
+        return { options: { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: seq }, skip };
       }
     }
   }
 
-  /** The container's lines stored at or after `seq`, counted by the server for a throwaway consumer. */
-  private async pendingFrom(workspaceId: string, seq: number): Promise<number> {
-    const ci = await this.jsm.consumers.add(LOGS.stream, {
-      filter_subject: LOGS.filter(workspaceId),
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: seq,
-      ack_policy: AckPolicy.None,
-      mem_storage: true,
-      inactive_threshold: 10_000_000_000,
-    });
-    await this.jsm.consumers.delete(LOGS.stream, ci.name).catch(() => undefined);
-    return ci.num_pending;
+  /** The container's lines stored in messages at or after `seq`, from the batches' running counts. */
+  private async linesFrom(workspaceId: string, seq: number, lasts: Lasts): Promise<number> {
+    let total = 0;
+    for (const [stream, lastBatch] of Object.entries(lasts) as [LogStreamName, LastBatch][]) {
+      // The first batch of this stream at or after `seq` (a direct "next by subject" lookup).
+      const query = { seq, next_by_subj: LOGS.subject(workspaceId, stream) } as unknown as MsgRequest;
+      const msg = await this.jsm.streams.getMessage(LOGS.stream, query);
+      if (msg) total += lastBatch.end - parseLogMessage(msg.json()).before;
+    }
+    return total;
   }
 
-  /** The stream sequence of the container's last stored line, 0 when there is none. */
-  private async lastSeq(workspaceId: string): Promise<number> {
-    let last = 0;
+  /** Each stream's last stored batch: its sequence and the running count after it. */
+  private async lastBatches(workspaceId: string): Promise<Lasts> {
+    const lasts: Lasts = {};
     for (const stream of LogStreamNameSchema.options) {
       const msg = await this.jsm.streams.getMessage(LOGS.stream, { last_by_subj: LOGS.subject(workspaceId, stream) });
-      if (msg) last = Math.max(last, msg.seq);
+      if (!msg) continue;
+      const b: LogBatch = parseLogMessage(msg.json());
+      lasts[stream] = { seq: msg.seq, end: b.before + b.lines.length };
     }
-    return last;
+    return lasts;
   }
 }
+
+interface LastBatch { seq: number; end: number }
+type Lasts = Partial<Record<LogStreamName, LastBatch>>;
 
 async function* empty(): AsyncGenerator<LogEntry> { /* nothing stored */ }

@@ -1,7 +1,7 @@
 import type { LogLine, LogStreamName } from '@berth/contracts';
 
 export interface LogEntry {
-  /** Sequence in the LOGS stream: the SSE event id. */
+  /** The line's SSE event id, growing line by line (for JetStream, logEventId of its message and index). */
   seq: number;
   stream: LogStreamName;
   line: LogLine;
@@ -9,6 +9,7 @@ export interface LogEntry {
 
 /** Where reading starts: after a sequence (resume), at a time, the last N lines, or the beginning. */
 export type LogStart =
+  /** After the line whose event id (LogEntry.seq) is `seq`. */
   | { kind: 'after'; seq: number }
   | { kind: 'since'; at: Date }
   | { kind: 'tail'; lines: number }

@@ -29,7 +29,7 @@ export const logRoutes: FastifyPluginAsync<LogRouteDeps> = async (app, { backend
     schema: {
       tags: ['containers'],
       summary: 'Container output: Server-Sent Events, or plain text',
-      description: 'Follows by default, as `text/event-stream`: each `log` event has the LOGS sequence as its `id` and a LogEvent as `data`; '
+      description: 'Follows by default, as `text/event-stream`: each `log` event has an `id` that grows line by line (LOGS message sequence × 10000 + index of the line in that message) and a LogEvent as `data`; '
         + 'reconnecting with `Last-Event-ID` resumes right after that line. `?tail=N` starts N lines from the end, `?since=` at an ISO time. '
         + '`?follow=false` answers `text/plain` with the lines stored so far (pieces flagged `continued` are not followed by a newline).',
       params: ID_PARAMS,

@@ -13,7 +13,8 @@ export const TERMINAL_DESCRIPTION = [
   'offer the subprotocols `berth.terminal.v1` and `berth.ticket.<ticket>` (or pass `?ticket=`). A ticket works once, for 30 s.',
   '**Frames**: binary frames carry terminal bytes both ways (keystrokes in, output out).',
   'Client text frames are JSON control messages: `{"type":"resize","cols":120,"rows":40}`.',
-  'Server text frames: `{"type":"exit","code":0}` when the shell ends (then close 1000), `{"type":"error","code","message"}` (then close 1011).',
+  'Server text frames: `{"type":"exit","code":0}` when the shell ends (then close 1000), `{"type":"error","code","message"}` (then close 1011,',
+  'or 1013 with code SERVICE_UNAVAILABLE when pool-manager stopped answering: the shell is lost, a new terminal may work).',
   `Messages over ${WS_MAX_MESSAGE_BYTES / 1024} KiB close the socket with 1009; a malformed text frame closes it with 1003.`,
   'Closing the socket kills the shell and everything it started. Initial size: `?cols=&rows=` (default 80x24).',
 ].join('\n\n');
@@ -67,7 +68,12 @@ function runTerminal(socket: WebSocket, req: FastifyRequest, streams: StreamBack
     handle.listen((msg) => {
       if (msg.type === 'pty') socket.send(Buffer.from(msg.data, 'base64'), { binary: true }, () => handle.ack(msg.seq));
       else if (msg.type === 'end') { sendFrame(socket, { type: 'exit', code: msg.exitCode }); socket.close(1000, 'shell exited'); }
-      else if (msg.type === 'error') { sendFrame(socket, { type: 'error', code: msg.error.code, message: msg.error.message }); socket.close(1011, 'terminal failed'); }
+      else if (msg.type === 'error') {
+        sendFrame(socket, { type: 'error', code: msg.error.code, message: msg.error.message });
+        // 1013 "try again later": the shell is lost with its pool-manager; a new terminal may work.
+        if (msg.error.code === 'SERVICE_UNAVAILABLE') socket.close(1013, 'pool-manager unavailable');
+        else socket.close(1011, 'terminal failed');
+      }
     });
   })().catch((err: unknown) => {
     const e = err instanceof BerthError ? err : new BerthError('INTERNAL', 'terminal failed');

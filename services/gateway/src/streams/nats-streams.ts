@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BerthError, STREAM_KEEPALIVE_MS, STREAM_WINDOW_DEFAULT, STREAMS, type RequestOf, type StreamControl, type StreamOut } from '@berth/contracts';
+import { BerthError, STREAM_KEEPALIVE_MS, STREAM_LEASE_MS, STREAM_WINDOW_DEFAULT, STREAMS, type RequestOf, type StreamControl, type StreamKeepalive, type StreamOut } from '@berth/contracts';
 import { newInbox, publishValidated, request, subscribeValidated, type Logger, type NatsConnection } from '@berth/service-kit';
 import type { StreamBackend, StreamHandle, StreamKey } from './stream-backend.js';
 
@@ -8,9 +8,11 @@ const failure = (seq: number, err: BerthError): StreamOut => ({ type: 'error', s
 /**
  * Streams over core NATS (protocol in contracts/streams.ts). Core NATS may drop a message (slow
  * consumer, reconnect): a gap in `seq` ends the stream with an error rather than silently
- * corrupting the output.
+ * corrupting the output. Pool-manager's keepalives hold a lease: silence for `leaseMs` (it died,
+ * or the network split) ends the stream with SERVICE_UNAVAILABLE instead of leaving it hanging.
  */
-export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { timeoutMs: number }): StreamBackend {
+export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { timeoutMs: number; leaseMs?: number }): StreamBackend {
+  const leaseMs = defaults.leaseMs ?? STREAM_LEASE_MS;
   return {
     async open(key, data, opts = {}) {
       const streamId = `st_${randomBytes(12).toString('hex')}`;
@@ -21,8 +23,11 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
       let expected = 1;
       let ended = false;
 
-      const deliver = (msg: StreamOut) => {
+      let lease: NodeJS.Timeout | undefined = undefined;
+      const deliver = (msg: StreamOut | StreamKeepalive) => {
         if (ended) return;
+        lease?.refresh();
+        if (msg.type === 'keepalive') return;
         if (msg.seq !== expected) msg = failure(expected, new BerthError('INTERNAL', 'stream lost messages in transit'));
         expected += 1;
         if (msg.type === 'end' || msg.type === 'error') finish(false);
@@ -37,6 +42,7 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
         if (cancel && !ended) send({ type: 'cancel' });
         ended = true;
         clearInterval(keepalive);
+        clearTimeout(lease);
         clearTimeout(deadline);
         sub.unsubscribe();
       }
@@ -49,6 +55,11 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
         finish(true);
         throw err;
       }
+      lease = setTimeout(() => {
+        // Cancel in case it is only unreachable, then tell the listener.
+        send({ type: 'cancel' });
+        deliver(failure(expected, new BerthError('SERVICE_UNAVAILABLE', 'pool-manager stopped answering this stream', { retryAfterSeconds: 1 })));
+      }, leaseMs);
       const handle: StreamHandle = {
         listen: (onMessage) => {
           listener = onMessage;

@@ -1,8 +1,14 @@
 import Docker from 'dockerode';
 import { dockerSpawn } from './docker-exec.js';
 import type { ExecProcess, SpawnOptions } from './exec-process.js';
-import { LABELS, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec } from './workload-driver.js';
+import { DockerDemux } from './docker-demux.js';
+import { runDockerTask } from './docker-task.js';
+import { TailBuffer } from './tail-buffer.js';
+import { LABELS, type TaskResult, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
+
+/** The entrypoint of the workspace image, which runs the agent (docker/images/workspace.Dockerfile). */
+const AGENT_ENTRYPOINT = '/berth-agent-entrypoint.sh';
 
 const isStatus = (err: unknown, status: number) => (err as { statusCode?: number } | null)?.statusCode === status;
 
@@ -76,6 +82,54 @@ export class DockerDriver implements WorkloadDriver {
     } catch (err) {
       if (isStatus(err, 404)) return false;
       throw err;
+    }
+  }
+
+  async recentLogs(ref: string, sinceMs: number, maxBytes: number): Promise<string> {
+    const raw = (await this.docker.getContainer(ref).logs({ stdout: true, stderr: true, follow: false, since: Math.floor(sinceMs / 1000) })) as unknown as Buffer;
+    const tail = new TailBuffer(maxBytes);
+    const demux = new DockerDemux();
+    demux.on('data', (chunk: { data: Buffer }) => tail.write(chunk.data));
+    demux.end(raw);
+    await new Promise<void>((resolve) => { demux.once('end', resolve); demux.once('error', () => resolve()); demux.resume(); });
+    return tail.text();
+  }
+
+  async imageLabels(image: string): Promise<Record<string, string> | undefined> {
+    try {
+      const info = await this.docker.getImage(image).inspect();
+      return info.Config?.Labels ?? {};
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  runTask(spec: TaskSpec): Promise<TaskResult> {
+    return runDockerTask(this.docker, spec);
+  }
+
+  async removeTasks(hostId: string): Promise<number> {
+    const all = await this.docker.listContainers({ all: true, filters: { label: [LABELS.task, `${LABELS.host}=${hostId}`] } });
+    for (const c of all) await this.remove(c.Id);
+    return all.length;
+  }
+
+  async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+    try {
+      await this.docker.getVolume(name).inspect();
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+      await this.docker.createVolume({ Name: name, Labels: labels });
+    }
+  }
+
+  async runsAgent(image: string): Promise<boolean> {
+    try {
+      const { Config } = await this.docker.getImage(image).inspect();
+      return [...(Config.Entrypoint ?? []), ...(Config.Cmd ?? [])].some((arg) => arg.endsWith(AGENT_ENTRYPOINT));
+    } catch {
+      return false;
     }
   }
 

@@ -2,7 +2,8 @@ import type { ContainerCreateOptions } from 'dockerode';
 import { LABELS, workspaceVolumeName, type WorkloadSpec } from './workload-driver.js';
 
 /** Workspace user: non-root, matches the `berth` user of the workspace image. */
-export const WORKSPACE_USER = '1000:1000';
+export const WORKSPACE_UID = 1000;
+export const WORKSPACE_USER = `${WORKSPACE_UID}:${WORKSPACE_UID}`;
 
 /** The hardening every workspace gets (DESIGN.md): nothing here is caller-controlled. */
 export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOptions {
@@ -42,6 +43,9 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
               Labels: { [LABELS.managed]: 'true', [LABELS.host]: spec.labels[LABELS.host] ?? '', [LABELS.id]: spec.id },
             },
           },
+        ...(spec.cacheVolumes ?? []).map((v) => ({ Type: 'volume' as const, Source: v.source, Target: v.target, ReadOnly: false })),
+        // The agent's socket directory (docker/agent/PROTOCOL.md): this workspace's own, nothing else.
+        ...(spec.agentDir ? [{ Type: 'bind' as const, Source: spec.agentDir.host, Target: spec.agentDir.target, ReadOnly: false }] : []),
       ],
       PidsLimit: spec.pids,
       Memory: memory,

@@ -10,6 +10,11 @@ export interface SpawnOptions {
   cwd?: string | undefined;
   /** A PTY: output is one stream, input is accepted, the size can change. */
   tty?: { cols: number; rows: number } | undefined;
+  /**
+   * The command's own timeout: pool-manager kills it then. Also enforced without pool-manager a
+   * little later (the agent's timer, or `timeout` around the command under `docker exec`).
+   */
+  timeoutMs?: number | undefined;
 }
 
 export interface ExecProcess {
@@ -31,10 +36,10 @@ export interface ExecProcess {
 export const EXEC_MARKER_VAR = 'BERTH_EXEC_ID';
 
 /**
- * Runs inside the workspace with the marker value as $1: kills the process group of every marked
- * process (one atomic signal for the group) and each marked process, until none is left.
+ * Runs inside the workspace with a value as $1: kills the process group of every process whose
+ * environment has `variable=$1` (one atomic signal for the group) and each such process, until none is left.
  */
-export const KILL_SCRIPT = `m="${EXEC_MARKER_VAR}=$1"; n=0
+export const killScript = (variable: string) => `m="${variable}=$1"; n=0
 while [ $n -lt 20 ]; do
   pids=$(grep -lsxzF -- "$m" /proc/[0-9]*/environ | cut -d/ -f3)
   [ -z "$pids" ] && exit 0
@@ -42,3 +47,6 @@ while [ $n -lt 20 ]; do
   n=$((n+1)); sleep 0.05
 done
 exit 1`;
+
+/** killScript for one exec's marker value. */
+export const KILL_SCRIPT = killScript(EXEC_MARKER_VAR);

@@ -15,6 +15,10 @@ export interface WorkloadSpec {
   bindAddress: string;
   network: string;
   volumeName?: string | undefined;
+  /** Shared cache volumes (the npm cache), mounted writable at their targets. */
+  cacheVolumes?: { source: string; target: string }[];
+  /** A host directory mounted at `target` for the workspace's agent socket. */
+  agentDir?: { host: string; target: string } | undefined;
 }
 
 export interface WorkloadInfo {
@@ -26,6 +30,27 @@ export interface WorkloadInfo {
   labels: Record<string, string>;
   running: boolean;
   createdAtMs: number;
+}
+
+/** A short-lived, hardened helper container (clone, cache copies): no network, never kept. */
+export interface TaskSpec {
+  image: string;
+  argv: string[];
+  labels: Record<string, string>;
+  mounts: { type: 'volume' | 'bind'; source: string; target: string; readOnly: boolean }[];
+  timeoutMs: number;
+  /** Output kept (stdout and stderr interleaved), the last bytes win. */
+  maxOutputBytes: number;
+  memoryMb?: number;
+}
+
+export interface TaskResult {
+  /** null when it had to be killed at the timeout */
+  exitCode: number | null;
+  timedOut: boolean;
+  /** The last `maxOutputBytes` of stdout and stderr. */
+  output: string;
+  durationMs: number;
 }
 
 export interface WorkloadDriver {
@@ -43,6 +68,18 @@ export interface WorkloadDriver {
   /** Starts a process in a running workload (as its user, in /workspace unless told otherwise). */
   spawn(ref: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess>;
   imageExists(image: string): Promise<boolean>;
+  /** The last `maxBytes` of a workload's own output (stdout and stderr) since `sinceMs`. */
+  recentLogs(ref: string, sinceMs: number, maxBytes: number): Promise<string>;
+  /** An image's labels, or undefined when it is not on this host. */
+  imageLabels(image: string): Promise<Record<string, string> | undefined>;
+  /** Creates, starts and waits for a task container (until timeoutMs), then always removes it. */
+  runTask(spec: TaskSpec): Promise<TaskResult>;
+  /** Removes task containers of this host left behind by a crash. */
+  removeTasks(hostId: string): Promise<number>;
+  /** Creates a named volume unless it exists. */
+  ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** True when the image's entrypoint is berth's agent (docker/agent), which then serves commands. */
+  runsAgent(image: string): Promise<boolean>;
   ensureNetwork(name: string): Promise<void>;
   ping(): Promise<boolean>;
 }
@@ -56,6 +93,8 @@ export const LABELS = {
   memoryMb: 'berth.memory-mb',
   image: 'berth.image',
   volume: 'berth.volume',
+  /** Marks a task container (not a workspace: reconcile leaves it alone), value: the task kind. */
+  task: 'berth.task',
 } as const;
 
 export const claimMarkerName = (id: string) => `berth-${id}-claimed`;

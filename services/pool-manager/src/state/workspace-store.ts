@@ -110,6 +110,11 @@ export class WorkspaceStore {
   }
 
   /** A short lock so only one reconcile of this host runs at a time (value is the holder's token). */
+  /** After a workspace's container was replaced (same id, ports, volume name): its new engine ref and image. */
+  async replaceContainer(id: string, ref: string, image: string): Promise<void> {
+    await this.redis.hset(this.keys.workspace(id), 'ref', ref, 'image', image);
+  }
+
   async tryLock(token: string, ttlMs: number): Promise<boolean> {
     return (await this.redis.set(this.keys.reconcileLock, token, 'PX', ttlMs, 'NX')) === 'OK';
   }

@@ -1,7 +1,6 @@
 import { BerthError, type ExecStreamRequest, type StreamOpened, type TerminalOpenRequest } from '@berth/contracts';
 import { serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
 import type { ExecProcess } from '../driver/exec-process.js';
-import { withBackstop } from '../exec-run.js';
 import type { Tickets } from '../tickets.js';
 import { argvOf, type Workspaces } from '../workspaces.js';
 import { pump, ptyEncoder, textEncoder, type Encoder } from './pump.js';
@@ -26,7 +25,7 @@ function run(d: StreamDeps, proc: ExecProcess, sink: StreamSink, encoder: Encode
 }
 
 async function openExec(d: StreamDeps, req: ExecStreamRequest): Promise<StreamOpened> {
-  const proc = await d.workspaces.spawn(req.id, req.owner, withBackstop(argvOf(req.command), req.timeoutMs), { env: req.env, cwd: req.cwd });
+  const proc = await d.workspaces.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs });
   run(d, proc, new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger), textEncoder(), req.timeoutMs);
   return { streamId: req.streamId };
 }

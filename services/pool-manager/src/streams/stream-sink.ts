@@ -1,4 +1,4 @@
-import { STREAM_LEASE_MS, STREAMS, type StreamControl, type StreamOut } from '@berth/contracts';
+import { STREAM_KEEPALIVE_MS, STREAM_LEASE_MS, STREAMS, type StreamControl, type StreamOut } from '@berth/contracts';
 import { publishValidated, subscribeValidated, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
 
 type Unsequenced<T> = T extends unknown ? Omit<T, 'seq'> : never;
@@ -15,6 +15,8 @@ export class StreamSink {
   private room: (() => void) | undefined;
   private readonly sub: Subscription;
   private lease: NodeJS.Timeout;
+  /** Tells the gateway this end is alive, so it can end streams whose pool-manager died. */
+  private readonly heartbeat: NodeJS.Timeout;
   private cancel!: (reason: string) => void;
   readonly cancelled: Promise<string>;
   closed = false;
@@ -30,6 +32,9 @@ export class StreamSink {
   ) {
     this.cancelled = new Promise((resolve) => { this.cancel = resolve; });
     this.lease = setTimeout(() => this.cancel('lease expired'), leaseMs);
+    this.heartbeat = setInterval(() => {
+      if (!this.nc.isClosed()) publishValidated(this.nc, this.inbox, STREAMS.out.schema, { type: 'keepalive' }, this.logger);
+    }, STREAM_KEEPALIVE_MS);
     this.sub = subscribeValidated(nc, STREAMS.control.subject(streamId), STREAMS.control.schema, (msg) => this.control(msg), logger);
   }
 
@@ -66,6 +71,7 @@ export class StreamSink {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.lease);
+    clearInterval(this.heartbeat);
     this.room?.();
     this.sub.unsubscribe();
   }

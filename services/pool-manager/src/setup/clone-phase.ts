@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { BerthError, type RepoSyncReply } from '@berth/contracts';
+import { request } from '@berth/service-kit';
+import { LABELS, type TaskSpec } from '../driver/workload-driver.js';
+import { logTail } from './log-tail.js';
+import { PhaseFailure, type PhaseClock } from './phase-failure.js';
+import type { SetupDeps, SetupRun } from './setup-context.js';
+import { SEED_HOST_LABEL, seedVolumeName, taskResult } from './setup-commands.js';
+
+const CHECKOUT_SCRIPT = readFileSync(new URL('./tasks/checkout.cjs', import.meta.url), 'utf8');
+
+export interface Checkout {
+  sha: string;
+  lockfile: string | null;
+  lockHash: string | null;
+  devScript: boolean;
+  /** node_modules came from the repo's seed: no install needed. */
+  seeded: boolean;
+}
+
+/** Where the mirror is on the host; a reply that points outside MIRRORS_HOST_DIR is refused. */
+export function mirrorHostPath(root: string, mirror: string): string {
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(mirror) || mirror.split('/').some((p) => p === '..' || p === '.')) {
+    throw new PhaseFailure('CLONE_FAILED', 'repo-cache answered with an unusable mirror path');
+  }
+  return posix.join(root, mirror);
+}
+
+/**
+ * cloning: repo-cache brings the mirror up to date (it alone sees the token), then a task container
+ * without network clones from the read-only mirror into the workspace volume.
+ */
+export async function clonePhase(d: SetupDeps, run: SetupRun, clock: PhaseClock, opts: { mode: 'clone' | 'switch'; installKey: string }): Promise<Checkout> {
+  const { repo, branch, githubToken } = run.body;
+  let sync: RepoSyncReply;
+  try {
+    sync = await request(d.nc, 'repoSync', { repo, branch, ...(githubToken && { githubToken }) }, { timeoutMs: Math.max(1, clock.left()) });
+  } catch (err) {
+    if (err instanceof BerthError && err.code === 'TIMEOUT' && clock.left() === 0) throw clock.timeout();
+    const e = err instanceof BerthError ? err : new BerthError('INTERNAL', 'repository sync failed');
+    throw new PhaseFailure('CLONE_FAILED', logTail(`${e.code}: ${e.message}`, run.secrets));
+  }
+  const seed = d.config.NODE_MODULES_SEED ? seedVolumeName(d.config.BERTH_HOST_ID, run.owner, repo) : undefined;
+  if (seed) await d.driver.ensureVolume(seed, { [LABELS.managed]: 'true', 'berth.seed': 'node_modules', [SEED_HOST_LABEL]: d.config.BERTH_HOST_ID });
+  const spec: TaskSpec = {
+    image: d.config.SETUP_TASK_IMAGE,
+    argv: ['node', '-e', CHECKOUT_SCRIPT, JSON.stringify({ repo, branch, mode: opts.mode, installKey: opts.installKey, seed: !!seed })],
+    labels: { [LABELS.task]: 'checkout', [LABELS.host]: d.config.BERTH_HOST_ID, [LABELS.id]: run.id },
+    mounts: [
+      { type: 'bind', source: mirrorHostPath(d.config.MIRRORS_HOST_DIR, sync.mirror), target: '/mirror', readOnly: true },
+      { type: 'volume', source: run.volume, target: '/workspace', readOnly: false },
+      ...(seed ? [{ type: 'volume' as const, source: seed, target: '/seed', readOnly: true }] : []),
+    ],
+    timeoutMs: Math.max(1, clock.left()),
+    maxOutputBytes: 64 * 1024,
+  };
+  const result = await d.driver.runTask(spec);
+  if (result.timedOut) throw clock.timeout(logTail(result.output, run.secrets));
+  const checkout = result.exitCode === 0 ? taskResult<Checkout>(result.output) : undefined;
+  if (!checkout) throw new PhaseFailure('CLONE_FAILED', `git checkout of ${repo}@${branch} failed`, logTail(result.output, run.secrets));
+  return checkout;
+}

@@ -1,0 +1,33 @@
+import type { SetupBody } from '@berth/contracts';
+import type { Logger, NatsConnection } from '@berth/service-kit';
+import type { PoolManagerConfig } from '../config.js';
+import type { WorkloadDriver } from '../driver/workload-driver.js';
+import type { PoolRegistry } from '../pools.js';
+import type { Workspaces } from '../workspaces.js';
+
+/** What the phases use. */
+export interface SetupDeps {
+  nc: NatsConnection;
+  driver: WorkloadDriver;
+  workspaces: Workspaces;
+  pools: PoolRegistry;
+  config: PoolManagerConfig;
+  logger: Logger;
+}
+
+/** One setup run: the request (with its secrets, in memory only) and the workspace it works on. */
+export interface SetupRun {
+  id: string;
+  owner: string;
+  body: SetupBody;
+  /** The workspace's /workspace volume. */
+  volume: string;
+  /** The pool's first container port: the dev server listens on it (PORT). */
+  port: number;
+  /** Every value that must never appear in output we keep: token, callback secret, env values. */
+  secrets: string[];
+}
+
+export function secretsOf(body: SetupBody): string[] {
+  return [body.githubToken, body.callbackSecret, ...Object.values(body.envVars ?? {})].filter((s): s is string => !!s);
+}

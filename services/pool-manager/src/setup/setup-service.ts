@@ -1,0 +1,98 @@
+import { BerthError, type SetupStartRequest, type SetupStatus } from '@berth/contracts';
+import { request, type Redis } from '@berth/service-kit';
+import { workspaceVolumeName } from '../driver/workload-driver.js';
+import { secretsOf, type SetupDeps, type SetupRun } from './setup-context.js';
+import type { SetupEvents } from './setup-events.js';
+import { ensureWorkspaceOwnedVolume } from './seed-cache.js';
+import { SetupRunner } from './setup-runner.js';
+import type { SetupStore } from './setup-store.js';
+import { SetupTracker } from './setup-tracker.js';
+import { killSetupProcesses } from './workspace-procs.js';
+
+/**
+ * `berth.setup.start` and `berth.setup.get`. A setup is accepted (status queued) once the callback
+ * URL, if any, is registered with egress; the phases then run in the background. A second setup
+ * while one runs is refused (SETUP_IN_PROGRESS); after ready or failed a new setup is allowed and
+ * replaces the checkout (the previous dev server is stopped first).
+ */
+export class SetupService {
+  private readonly runner: SetupRunner;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly d: SetupDeps,
+    private readonly store: SetupStore,
+    private readonly events: SetupEvents,
+    redis: Redis,
+    private readonly onPhase?: (phase: string, ms: number, outcome: string) => void,
+  ) {
+    this.runner = new SetupRunner(d, redis);
+  }
+
+  async start(req: SetupStartRequest): Promise<SetupStatus> {
+    const view = await this.d.workspaces.get(req.id, req.owner);
+    const current = await this.store.get(req.id);
+    if (current && !isFinished(current.status)) throw inProgress(current.status);
+    const { body } = req;
+    if (body.callbackUrl && body.callbackSecret) {
+      await request(this.d.nc, 'callbackRegister', { id: req.id, url: body.callbackUrl, secret: body.callbackSecret });
+    }
+    const now = new Date().toISOString();
+    const begun = await this.store.begin(req.owner, { id: req.id, phase: 'queued', repo: body.repo, branch: body.branch, at: now, startedAt: now, durations: {} });
+    if (!begun.started) throw inProgress(begun.status);
+    await this.events.publish(begun.status);
+
+    // The pool's first container port (the view's keys are in numeric order, not the pool's).
+    const poolPorts = this.d.pools.has(view.pool) ? this.d.pools.resolve(view.pool).containerPorts : [];
+    const containerPort = poolPorts.find((p) => String(p) in view.ports) ?? Object.keys(view.ports)[0];
+    const run: SetupRun = {
+      id: req.id, owner: req.owner, body, secrets: secretsOf(body),
+      volume: view.volumeName ?? workspaceVolumeName(req.id),
+      port: Number(containerPort ?? 3000),
+    };
+    const tracker = new SetupTracker(begun.status, this.store, this.events, this.onPhase);
+    const task = this.runner.run(run, tracker, begun.status.seq > 1);
+    this.running.add(task);
+    void task.finally(() => this.running.delete(task));
+    return begun.status;
+  }
+
+  async get(id: string, owner: string): Promise<SetupStatus> {
+    // Someone else's workspace, or a deleted one, is indistinguishable from a missing one.
+    await this.d.workspaces.get(id, owner);
+    const found = await this.store.get(id);
+    if (!found || found.owner !== owner) throw new BerthError('SETUP_NOT_FOUND', `no setup for container ${id}`);
+    return found.status;
+  }
+
+  /**
+   * At startup, before serving: setups this host left unfinished (pool-manager died) end as
+   * failed SETUP_INTERRUPTED, with their task containers and workspace processes gone.
+   */
+  async recover(): Promise<number> {
+    await this.d.driver.removeTasks(this.d.config.BERTH_HOST_ID);
+    // In the background: a task container takes a moment, and an empty volume is filled (and owned)
+    // by whichever mount comes first at /workspace, so a workspace mounting it meanwhile changes nothing.
+    const cache = this.d.config.NPM_CACHE_VOLUME;
+    if (cache) void ensureWorkspaceOwnedVolume(this.d, cache).catch((err: unknown) => this.d.logger.warn({ err, volume: cache }, 'npm cache volume not prepared'));
+    const unfinished = await this.store.unfinished();
+    for (const { status, owner } of unfinished) {
+      await killSetupProcesses(this.d, { id: status.id, owner }).catch(() => undefined);
+      const tracker = new SetupTracker(status, this.store, this.events);
+      await tracker.to('failed', { error: { code: 'SETUP_INTERRUPTED', message: `pool-manager restarted during ${status.phase}; start the setup again` } });
+    }
+    if (unfinished.length) this.d.logger.warn({ count: unfinished.length }, 'interrupted setups marked failed');
+    return unfinished.length;
+  }
+
+  /**
+   * At shutdown: background cache copies get a moment to finish. Running setups are not waited for
+   * (an install can take minutes); the next start marks them SETUP_INTERRUPTED.
+   */
+  async close(): Promise<void> {
+    await this.runner.drain(10_000);
+  }
+}
+
+const isFinished = (s: SetupStatus) => s.phase === 'ready' || s.phase === 'failed';
+const inProgress = (s: SetupStatus) => new BerthError('SETUP_IN_PROGRESS', `a setup of container ${s.id} is running (phase ${s.phase})`);
