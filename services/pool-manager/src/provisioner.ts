@@ -53,7 +53,7 @@ export class Provisioner {
     const record = await this.store.get(id);
     let ref: string | undefined;
     try {
-      const spec = buildWorkloadSpec({ id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {}, volumeName: req.volumeName }, this.config);
+      const spec = buildWorkloadSpec({ id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {}, volumeName: req.volumeName, owner: req.owner }, this.config);
       ref = await this.driver.create(spec);
       if (!(await this.store.markReady(id, ref))) throw new Error('workspace was stopped while being created');
     } catch (err) {

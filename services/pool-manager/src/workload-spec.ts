@@ -10,6 +10,8 @@ export interface SpecInput {
   /** containerPort → hostPort, as reserved in Redis */
   ports: Record<string, number>;
   volumeName: string;
+  /** The caller a cold create is for; empty for a warm-pool fill. */
+  owner?: string;
 }
 
 /** The engine spec for a workspace; its labels carry everything reconcile needs to rebuild Redis. */
@@ -28,6 +30,7 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig): 
       [LABELS.memoryMb]: String(pool.memoryMb),
       [LABELS.image]: input.image,
       ...(input.volumeName && { [LABELS.volume]: input.volumeName }),
+      ...(input.owner && { [LABELS.owner]: input.owner }),
     },
     cpus: pool.cpus,
     memoryMb: pool.memoryMb,

@@ -67,7 +67,7 @@ export class Workspaces {
     }
     if (!(await this.driver.imageExists(image))) throw new BerthError('IMAGE_NOT_FOUND', `image ${image} is not on this host`);
     const made = await this.provisioner.provision({
-      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', requestId, owner: req.owner, name, engineName: claimMarkerName,
+      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', requestId, owner: req.owner, name, engineName: (id) => claimMarkerName(id, req.owner),
     });
     if (made.existing) return this.awaitClaimed(made.id, req.owner);
     this.events.publish(made.id, 'claimed', pool.name);
@@ -150,7 +150,7 @@ export class Workspaces {
       void (async () => {
         // Deleted already: renaming would only race Docker's removal.
         if ((await this.store.get(record.id))?.state !== 'claimed') return;
-        await this.driver.rename(record.ref, claimMarkerName(record.id));
+        await this.driver.rename(record.ref, claimMarkerName(record.id, record.owner));
       })().catch((err: unknown) => this.logger.warn({ err, id: record.id }, 'claim marker rename failed; reconcile retries'));
     }, this.config.REFILL_DELAY_MS).unref();
   }
