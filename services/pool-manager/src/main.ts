@@ -4,10 +4,10 @@ import { startPoolManager } from './service.js';
 
 const config = loadConfigOrExit('pool-manager', () => loadPoolManagerConfig());
 const logger = createLogger('pool-manager', config.LOG_LEVEL);
-let handle: ServiceHandle | undefined;
+const running: { handle?: ServiceHandle } = {};
 // Fenced out by a newer pool-manager of this host: nothing this one does can take effect, so leave.
-const leave = () => { void (handle?.stop('superseded') ?? Promise.resolve()).then(() => process.exit(1)); };
-handle = await runService({
+const leave = () => { void (running.handle?.stop('superseded') ?? Promise.resolve()).then(() => process.exit(1)); };
+running.handle = await runService({
   name: 'pool-manager',
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
