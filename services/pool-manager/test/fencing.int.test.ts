@@ -29,6 +29,10 @@ describe('fencing tokens', () => {
     const claimed = await older.workspaces.create({ requestId: newRequestId(), owner: 'alice' });
     const olderEpoch = older.store.currentEpoch;
 
+    // The older one holds the reconcile lock, as if killed mid-reconcile: the newer one must not
+    // wait out its 60 s TTL.
+    expect(await older.store.tryLock('stale-holder', 60_000)).toBe(true);
+    expect(await older.store.tryLock('same-epoch', 60_000)).toBe(false);
     newer = await startInProcess(w.infra, env);
     expect(BigInt(newer.store.currentEpoch)).toBeGreaterThan(BigInt(olderEpoch));
     const before = (await containersOf(w.hostId)).map((c) => c.Id).sort();
@@ -53,7 +57,8 @@ describe('fencing tokens', () => {
     const fresh = await newer.workspaces.create({ requestId: newRequestId(), owner: 'bob' });
     expect(fresh.id).not.toBe(claimed.id);
     await newer.workspaces.remove(claimed.id, 'alice');
-    expect((await newer.reconciler.run())).toBeDefined();
+    // Its reconcile runs (the stale holder's lock was taken over, not waited out).
+    expect(await newer.reconciler.run()).toBeDefined();
   }, 60_000);
 });
 

@@ -36,11 +36,20 @@ redis.call('SADD', prefix .. 'all', id)
 return 1
 `;
 
-/** The reconcile lock (ARGV[2] token, ARGV[3] ttl ms), only for the current epoch. */
+/**
+ * The reconcile lock (ARGV[2] token, ARGV[3] ttl ms), held as `<epoch>:<token>`. A lock left by an
+ * older epoch (a predecessor killed mid-reconcile) is taken over at once instead of after its TTL:
+ * that holder is fenced out anyway.
+ */
 export const TRY_LOCK = `
-local ok = redis.call('SET', ARGV[1] .. 'reconcile-lock', ARGV[2], 'PX', tonumber(ARGV[3]), 'NX')
-if ok then return 1 end
-return 0
+local key = ARGV[1] .. 'reconcile-lock'
+local cur = redis.call('GET', key)
+if cur then
+  local holder = tonumber(string.match(cur, '^(%d+):') or '0')
+  if holder >= fence then return 0 end
+end
+redis.call('SET', key, ARGV[#ARGV] .. ':' .. ARGV[2], 'PX', tonumber(ARGV[3]))
+return 1
 `;
 
 /** Registers a workspace (state creating), reserving capacity and host ports in the same step. */

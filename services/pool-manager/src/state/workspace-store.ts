@@ -144,12 +144,12 @@ export class WorkspaceStore {
     return this.redis.hgetall(this.keys.ports);
   }
 
-  /** A short lock so only one reconcile of this host runs at a time (value is the holder's token); fenced. */
+  /** A short lock so only one reconcile of this host runs at a time (value `<epoch>:<token>`); fenced. */
   async tryLock(token: string, ttlMs: number): Promise<boolean> {
     return (await this.run('berthTryLock', token, ttlMs)) === 1;
   }
 
   async unlock(token: string): Promise<void> {
-    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.keys.reconcileLock, token);
+    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.keys.reconcileLock, `${this.epoch}:${token}`);
   }
 }
