@@ -42,7 +42,7 @@ interface Tally {
   /** container id → the Idempotency-Keys whose create returned it */
   createdBy: Map<string, Set<string>>;
   done: number;
-  /** deletes answered 404 after an earlier attempt of theirs got no final answer */
+  /** deletes answered 404 after an earlier attempt of theirs may have deleted */
   deleteNotFound: number;
   /** acknowledged claims whose first delete found nothing */
   lostClaims: string[];
@@ -50,19 +50,20 @@ interface Tally {
 }
 
 /** Retries retryable answers and refused connections (a client's loop) for up to 90 s. */
-async function untilOk(t: Tally, what: string, call: () => Promise<Answer>, ok: (a: Answer) => boolean, deadlineMs = 90_000): Promise<{ ok?: Answer; last?: Answer; attempts: number }> {
+async function untilOk(t: Tally, what: string, call: () => Promise<Answer>, ok: (a: Answer) => boolean, deadlineMs = 90_000): Promise<{ ok?: Answer; last?: Answer; mayHaveActed: boolean }> {
   const until = Date.now() + deadlineMs;
   let last: Answer | undefined;
-  let attempts = 0;
+  // Whether an earlier attempt may have done the work although its answer was lost.
+  let mayHaveActed = false;
   while (Date.now() < until) {
     last = await call();
-    attempts += 1;
     t.answers.push({ ...last, what });
-    if (ok(last)) return { ok: last, attempts };
-    if (last.status !== 'conn' && !(typeof last.status === 'number' && RETRYABLE.has(last.status))) break;
+    if (ok(last)) return { ok: last, mayHaveActed };
+    if (last.status !== 'refused' && last.status !== 'conn' && !(typeof last.status === 'number' && RETRYABLE.has(last.status))) break;
+    if (last.status !== 'refused') mayHaveActed = true;
     await sleep(150 + Math.random() * 150);
   }
-  return { last, attempts };
+  return { last, mayHaveActed };
 }
 
 async function operation(t: Tally, i: number): Promise<void> {
@@ -75,9 +76,9 @@ async function operation(t: Tally, i: number): Promise<void> {
   const del = await untilOk(t, 'delete', api('DELETE', `/api/containers/${id}`), (a) => a.status === 200 || a.status === 404);
   if (!del.ok) { t.failed.push(`delete ${id}: ${JSON.stringify(del.last)}`); return; }
   if (del.ok.status === 404) {
-    // Fine after an attempt whose answer was lost (it may have deleted already); on the first
-    // attempt it means the acknowledged claim itself was lost (e.g. Redis dropped it).
-    if (del.attempts === 1) t.lostClaims.push(id);
+    // Fine after an attempt that may have deleted already (its answer was lost: a dropped
+    // connection, 503, 504); otherwise the acknowledged claim itself was lost (e.g. Redis dropped it).
+    if (!del.mayHaveActed) t.lostClaims.push(id);
     else t.deleteNotFound += 1;
   }
   t.done += 1;

@@ -1,7 +1,10 @@
 /** One HTTP call of the chaos run: how it ended and how long it took. */
 export interface Answer {
-  /** HTTP status, or 'conn' (refused or dropped: the gateway was down) or 'hung' (no answer in time). */
-  status: number | 'conn' | 'hung';
+  /**
+   * HTTP status; 'refused' (no connection: the request never reached the gateway), 'conn' (the
+   * connection dropped mid-request: it may have acted) or 'hung' (no answer in time).
+   */
+  status: number | 'refused' | 'conn' | 'hung';
   ms: number;
   code?: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- callers read the fields they need
@@ -25,6 +28,7 @@ export async function send(url: string, token: string, method: string, path: str
   } catch (err) {
     const ms = performance.now() - started;
     const name = (err as Error).name;
-    return { status: name === 'TimeoutError' || name === 'AbortError' ? 'hung' : 'conn', ms };
+    if (name === 'TimeoutError' || name === 'AbortError') return { status: 'hung', ms };
+    return { status: (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' ? 'refused' : 'conn', ms };
   }
 }
