@@ -1,14 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ApiKeyEntry } from '../../services/gateway/src/keys/api-key.js';
 import { startNatsServer, startRedisServer, freePort, ServiceProcess, type ServerProcess } from '@berth/service-kit/testing';
 
 export interface LocalStack {
   url: string;
   token: string;
   hostId: string;
+  /** The gateway's BERTH_API_KEYS_FILE when started with `keys`; rewrite it with `writeKeys`. */
+  keysFile: string | undefined;
+  writeKeys(keys: ApiKeyEntry[]): void;
   nats: ServerProcess & { url: string };
   redis: ServerProcess & { url: string };
   poolManager: ServiceProcess;
@@ -35,6 +39,8 @@ export interface LocalStackOptions {
   /** Extra gateway env (rate limits, body limit, ...). */
   gatewayEnv?: Record<string, string>;
   logStreamerEnv?: Record<string, string>;
+  /** API keys for BERTH_API_KEYS_FILE (the token stays valid too); see `pnpm berth-key` / mintKey. */
+  keys?: ApiKeyEntry[];
   /** Keep every log line of both services in `allOutput`, not just the last 20 kB. */
   keepAllOutput?: boolean;
   /**
@@ -57,6 +63,14 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   const token = opts.token ?? randomBytes(24).toString('hex');
   const common = { NATS_URL: nats.url, REDIS_URL: redis.url, BERTH_HOST_ID: hostId, LOG_LEVEL: logLevel };
   const keep = { keepAllOutput: opts.keepAllOutput ?? false };
+  const keysFile = opts.keys ? join(mkdtempSync(join(tmpdir(), 'berth-keys-')), 'keys.json') : undefined;
+  const writeKeys = (keys: ApiKeyEntry[]) => {
+    if (!keysFile) throw new Error('stack started without keys');
+    writeFileSync(`${keysFile}.tmp`, JSON.stringify(keys));
+    renameSync(`${keysFile}.tmp`, keysFile);
+  };
+  if (opts.keys) writeKeys(opts.keys);
+  const keysEnv: Record<string, string> = keysFile ? { BERTH_API_KEYS_FILE: keysFile } : {};
   const setupEnv: Record<string, string> = opts.repoCache ? { MIRRORS_HOST_DIR: opts.repoCache.mirrorsDir } : {};
   const poolManager = new ServiceProcess('pool-manager', { ...common, HEALTH_PORT: '0', ...setupEnv, ...poolEnv }, keep);
   const egressProxyUrl = opts.egress ? `http://127.0.0.1:${proxyPort}` : undefined;
@@ -77,7 +91,7 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   repoCache?.start();
   egress?.start();
   imageBuilder?.start();
-  const gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, ...opts.gatewayEnv }, keep);
+  const gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, ...keysEnv, ...opts.gatewayEnv }, keep);
   const logStreamer = new ServiceProcess('log-streamer', { ...common, LOG_STREAMER_HEALTH_PORT: '0', LOGS_RESCAN_INTERVAL_MS: '1000', ...opts.logStreamerEnv }, keep);
   poolManager.start();
   logStreamer.start();
@@ -93,7 +107,7 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    url, token, hostId, nats, redis, poolManager, gateway, logStreamer, ...(repoCache && { repoCache }), ...(egress && { egress, egressProxyUrl }), ...(imageBuilder && { imageBuilder }),
+    url, token, hostId, keysFile, writeKeys, nats, redis, poolManager, gateway, logStreamer, ...(repoCache && { repoCache }), ...(egress && { egress, egressProxyUrl }), ...(imageBuilder && { imageBuilder }),
     outputTail: () => [poolManager, gateway, logStreamer, ...[repoCache, egress, imageBuilder].filter((p) => p !== undefined)].map((p) => `${p.service} output:\n${p.output.slice(-3000)}`).join('\n'),
     stop: async () => {
       await gateway.kill('SIGTERM');
@@ -104,6 +118,7 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
       await poolManager.kill('SIGTERM');
       removeHostContainers(hostId);
       await Promise.all([nats.dispose(), redis.dispose()]);
+      if (keysFile) rmSync(join(keysFile, '..'), { recursive: true, force: true });
     },
   };
 }

@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   IMAGE_NOT_FOUND: { status: 400, retryable: false },
   CALLBACK_URL_REFUSED: { status: 400, retryable: false },
   UNAUTHORIZED: { status: 401, retryable: false },
+  /** Authenticated, but the API key lacks the route's scope. */
+  FORBIDDEN: { status: 403, retryable: false },
   CONTAINER_NOT_FOUND: { status: 404, retryable: false },
   POOL_NOT_FOUND: { status: 404, retryable: false },
   SETUP_NOT_FOUND: { status: 404, retryable: false },

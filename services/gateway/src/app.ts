@@ -1,10 +1,12 @@
 import { createLogger, createMetricsRegistry, type Logger, type Registry } from '@berth/service-kit';
 import { WS_MAX_MESSAGE_BYTES } from '@berth/contracts';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { bearerAuth } from './auth.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { bearerAuth, checkScope } from './auth.js';
 import { TERMINAL_PROTOCOL, bearerOrTicketAuth } from './auth-ticket.js';
 import type { Backend } from './backend.js';
+import { KeyRing } from './keys/api-key.js';
+import { assertScoped } from './keys/scopes.js';
 import { RouteTable, clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './errors.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -27,8 +29,10 @@ export interface AppOptions {
   backend: Backend;
   /** Streaming exec and terminals; without it they answer SERVICE_UNAVAILABLE. */
   streams?: StreamBackend;
-  /** The bearer token every /api request must carry. */
-  apiToken: string;
+  /** The API keys /api accepts (reloadable). */
+  keys?: KeyRing;
+  /** Shorthand for `keys: KeyRing.fromToken(apiToken)`: one admin key of owner 'default'. */
+  apiToken?: string;
   /** Defaults to a silent logger. */
   logger?: Logger;
   bodyLimitBytes?: number;
@@ -44,7 +48,8 @@ export interface AppOptions {
 
 /**
  * The gateway as a fastify instance, not yet listening (server.ts listens; tests use inject()).
- * Public: /health, /metrics, /docs*. Everything under /api needs the bearer token.
+ * Public: /health, /metrics, /docs*. Everything under /api needs an API key holding the route's
+ * scope (keys/scopes.ts).
  */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
@@ -67,7 +72,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
 
   const limits = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
-  const auth = withRateLimits(bearerAuth(opts.apiToken), limits);
+  const keys = opts.keys ?? (opts.apiToken !== undefined ? KeyRing.fromToken(opts.apiToken) : undefined);
+  if (!keys) throw new Error('buildApp needs keys or apiToken');
+  const auth = withRateLimits(bearerAuth(keys), limits);
+  const scoped = (inner: (req: FastifyRequest) => Promise<void>) => async (req: FastifyRequest) => {
+    await inner(req);
+    checkScope(req);
+  };
   const routes = new RouteTable();
   const notFound = notFoundHandler(routes);
   app.addHook('onRoute', (route) => routes.add(route.url, route.method));
@@ -96,7 +107,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(async (api) => {
     api.decorateRequest('owner', '');
-    api.addHook('onRequest', auth);
+    api.decorateRequest('apiKey', undefined);
+    api.addHook('onRoute', (route) => assertScoped(route.method, route.url));
+    api.addHook('onRequest', scoped(auth));
     const deps = { backend: opts.backend, requestTimeoutMs };
     await api.register(containerRoutes, deps);
     await api.register(execRoutes, { ...deps, streams });
@@ -109,8 +122,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Browsers cannot send the token on a WebSocket: a single-use ticket stands in for it here.
   await app.register(async (api) => {
     api.decorateRequest('owner', '');
+    api.decorateRequest('apiKey', undefined);
+    api.addHook('onRoute', (route) => assertScoped(route.method, route.url));
     // Its own buckets: opening terminals and guessing tickets are limited like the rest of /api.
-    api.addHook('onRequest', withRateLimits(bearerOrTicketAuth(opts.apiToken, opts.backend), limits));
+    api.addHook('onRequest', scoped(withRateLimits(bearerOrTicketAuth(keys, opts.backend), limits)));
     await api.register(terminalRoutes, { streams });
   }, { prefix: '/api' });
 

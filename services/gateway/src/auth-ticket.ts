@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Backend } from './backend.js';
 import { traceOf } from './trace.js';
 import { bearerAuth } from './auth.js';
+import type { KeyRing } from './keys/api-key.js';
 import { containerIdOf } from './routes/common.js';
 
 /** WebSocket subprotocol that carries a ticket: `berth.ticket.<ticket>`, offered beside TERMINAL_PROTOCOL. */
@@ -19,10 +20,11 @@ function ticketOf(req: FastifyRequest): string | undefined {
 /**
  * For routes a browser opens without headers (WebSocket, EventSource): the bearer token when one
  * is sent, else a single-use ticket for this container (`?ticket=` or a subprotocol), redeemed at
- * pool-manager. A used, expired or foreign ticket is 401 like a wrong token.
+ * pool-manager. A used, expired or foreign ticket is 401 like a wrong token. A ticket is made only
+ * for a key with the exec scope and opens only its container, so it needs no scope of its own.
  */
-export function bearerOrTicketAuth(apiToken: string, backend: Backend): (req: FastifyRequest) => Promise<void> {
-  const bearer = bearerAuth(apiToken);
+export function bearerOrTicketAuth(keys: KeyRing, backend: Backend): (req: FastifyRequest) => Promise<void> {
+  const bearer = bearerAuth(keys);
   return async (req) => {
     if (req.headers.authorization !== undefined) return bearer(req);
     const ticket = TicketSchema.safeParse(ticketOf(req));
@@ -31,5 +33,6 @@ export function bearerOrTicketAuth(apiToken: string, backend: Backend): (req: Fa
     try { id = containerIdOf(req.params); } catch { throw new BerthError('UNAUTHORIZED', 'ticket is unknown, used or expired'); }
     const { owner } = await backend.request('ticketRedeem', { id, ticket: ticket.data }, { traceparent: traceOf(req.raw).traceparent });
     req.owner = owner;
+    req.apiKey = undefined;
   };
 }

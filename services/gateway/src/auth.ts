@@ -1,37 +1,37 @@
 import { BerthError } from '@berth/contracts';
-import { secretsEqual } from '@berth/service-kit';
 import type { FastifyRequest } from 'fastify';
+import type { ApiKey, KeyRing } from './keys/api-key.js';
+import { requireScope } from './keys/scopes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Who the authenticated caller acts as; pool-manager scopes every container to it. */
     owner: string;
+    /** The API key the request authenticated with; undefined when a ticket stood in for one. */
+    apiKey: ApiKey | undefined;
   }
-}
-
-/**
- * The owner every API caller acts as. This is the only place an owner is chosen: when API keys
- * carry their own owner, `ownerOf` looks it up instead.
- */
-export const DEFAULT_OWNER = 'default';
-
-function ownerOf(_token: string): string {
-  return DEFAULT_OWNER;
 }
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
 /**
- * An onRequest hook: `Authorization: Bearer <token>` compared in constant time. Runs before the
- * body is read, so an unauthenticated caller never gets the body parsed. Never logs the header.
+ * An onRequest hook: `Authorization: Bearer <key>`, looked up by its sha256 among the ring's keys
+ * in constant time. Runs before the body is read, so an unauthenticated caller never gets the body
+ * parsed. Never logs the header. The owner and key ride on the request; the scope is checked by
+ * `checkScope` after the rate limit.
  */
-export function bearerAuth(apiToken: string): (req: FastifyRequest) => Promise<void> {
+export function bearerAuth(keys: KeyRing): (req: FastifyRequest) => Promise<void> {
   return async (req) => {
     const header = req.headers.authorization;
     const given = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
-    if (given === undefined || !secretsEqual(given, apiToken)) {
-      throw new BerthError('UNAUTHORIZED', 'missing or invalid bearer token');
-    }
-    req.owner = ownerOf(given);
+    const key = given === undefined ? undefined : keys.authenticate(given);
+    if (key === undefined) throw new BerthError('UNAUTHORIZED', 'missing or invalid bearer token');
+    req.owner = key.owner;
+    req.apiKey = key;
   };
+}
+
+/** 403 FORBIDDEN when the request's key lacks the route's scope. A ticket is its own permission. */
+export function checkScope(req: FastifyRequest): void {
+  if (req.apiKey) requireScope(req.apiKey.scopes, req.method, req.routeOptions.url);
 }

@@ -7,7 +7,12 @@ export const GatewayConfigSchema = z.object({
   BERTH_PORT: envInt(8080, 1, 65_535),
   /** Loopback unless told otherwise: the container image sets 0.0.0.0 behind its published port. */
   BERTH_BIND: z.string().min(1).default('127.0.0.1'),
-  BERTH_API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  /** One shared secret, accepted as an admin key of owner 'default' (as before API keys); optional with a keys file. */
+  BERTH_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** JSON array of API keys ({name, hash, scopes, owner, rateLimit?}); reloaded on change and on SIGHUP. */
+  BERTH_API_KEYS_FILE: z.string().min(1).optional(),
+  /** How often the keys file is checked for changes. */
+  KEYS_RELOAD_INTERVAL_MS: envInt(1000, 50, 600_000),
   BODY_LIMIT_BYTES: envInt(1024 * 1024, 1024, 64 * 1024 * 1024),
   /** Default NATS request timeout for pool-manager calls, and the HTTP server's request-receive timeout. */
   REQUEST_TIMEOUT_MS: envInt(30_000, 100, 600_000),
@@ -18,6 +23,10 @@ export const GatewayConfigSchema = z.object({
   AUTH_FAILURES_PER_MINUTE: envInt(30, 0, 1_000_000),
   /** A stream (streaming exec, terminal) whose pool-manager sends nothing for this long is ended, ms; above its 5 s keepalive. */
   STREAM_LEASE_MS: envInt(STREAM_LEASE_MS, 6_000, 600_000),
+}).superRefine((c, ctx) => {
+  if (c.BERTH_API_TOKEN === undefined && c.BERTH_API_KEYS_FILE === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['BERTH_API_TOKEN'], message: 'set BERTH_API_TOKEN or BERTH_API_KEYS_FILE (or both)' });
+  }
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { scopeOf } from './keys/scopes.js';
 
 /**
  * OpenAPI 3.1 from the contracts' zod schemas. Route `schema`s are documentation only: app.ts
@@ -44,7 +45,7 @@ export function errorResponses(...codes: ErrorCode[]): Record<number, { descript
 }
 
 /** Errors any /api route can return. */
-export const API_ERRORS: ErrorCode[] = ['UNAUTHORIZED', 'INTERNAL', 'SERVICE_UNAVAILABLE', 'TIMEOUT'];
+export const API_ERRORS: ErrorCode[] = ['UNAUTHORIZED', 'FORBIDDEN', 'INTERNAL', 'SERVICE_UNAVAILABLE', 'TIMEOUT'];
 
 /** Errors of any route with a JSON body. */
 export const BODY_ERRORS: ErrorCode[] = [
@@ -57,6 +58,11 @@ export const ID_PARAMS = { type: 'object', properties: { id: ref(WorkspaceIdSche
 /** Marks a route as needing no token in the document. */
 export const PUBLIC = { security: [] as Record<string, string[]>[] };
 
+const SCOPES_DESCRIPTION = 'An API key (or BERTH_API_TOKEN, which acts as an admin key of owner `default`). '
+  + 'Each operation lists the scope it needs: `read` (list and get containers, pools), `write` (create and delete containers), '
+  + '`exec` (exec, terminal, tickets, logs); `admin` holds every scope. A key without the scope gets 403 FORBIDDEN. '
+  + 'Containers belong to the key\'s owner: another owner\'s container answers 404 CONTAINER_NOT_FOUND.';
+
 export async function registerOpenApi(app: FastifyInstance, opts: { version: string }): Promise<void> {
   await app.register(swagger, {
     openapi: {
@@ -67,7 +73,7 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
         description: 'Pre-warmed, isolated workspaces for coding agents. Every error is `{ error: { code, message, retryable } }`.',
       },
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'BERTH_API_TOKEN' } },
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: SCOPES_DESCRIPTION } },
         schemas: componentSchemas(),
       },
       security: [{ bearer: [] }],
@@ -76,6 +82,11 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
         { name: 'pools', description: 'Warm pools' },
         { name: 'system', description: 'Health and metrics' },
       ],
+    },
+    // Each /api operation names the scope its API key needs (OpenAPI 3.1 allows roles for http schemes).
+    transform: ({ schema, url, route }) => {
+      const scope = [route.method].flat().map((m) => scopeOf(m, url)).find((s) => s !== undefined);
+      return { schema: scope === undefined ? schema : { ...schema, security: [{ bearer: [scope] }] } as typeof schema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
  * gateways behind a balancer each enforces its own limit and a caller gets up to N times as much.
  */
 export interface RateLimitOptions {
-  /** Sustained requests per second per authenticated caller; 0 disables. */
+  /** Sustained requests per second per API key (unless the key sets its own); 0 disables. */
   rps: number;
   /** Requests a caller may make at once before the rate applies. */
   burst: number;
@@ -22,29 +22,37 @@ const WINDOW_MS = 60_000;
 /** Above this many tracked keys, idle entries are swept, so many distinct callers cannot grow memory without bound. */
 const SWEEP_AT = 10_000;
 
-/** A token bucket per key: `burst` tokens, refilled at `rps` per second. */
-export class TokenBuckets {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+export interface BucketLimit { rps: number; burst: number }
 
-  constructor(private readonly rps: number, private readonly burst: number, private readonly now: () => number) {}
+/**
+ * A token bucket per key: `burst` tokens, refilled at `rps` per second. Each key may bring its own
+ * limit (an API key's quota); rps 0 means unlimited.
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number; limit: BucketLimit }>();
+
+  constructor(private readonly defaults: BucketLimit, private readonly now: () => number) {}
 
   /** Takes one token; returns 0 if allowed, else the seconds until one is available. */
-  take(key: string): number {
+  take(key: string, limit: BucketLimit = this.defaults): number {
+    if (limit.rps <= 0) return 0;
+    const burst = Math.max(1, limit.burst);
     const t = this.now();
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: t };
-    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rps);
+    const b = this.buckets.get(key) ?? { tokens: burst, at: t, limit };
+    b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * limit.rps);
     b.at = t;
+    b.limit = limit;
     if (this.buckets.size >= SWEEP_AT) this.sweep(t);
     this.buckets.set(key, b);
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return 0;
     }
-    return Math.max(1, Math.ceil((1 - b.tokens) / this.rps));
+    return Math.max(1, Math.ceil((1 - b.tokens) / limit.rps));
   }
 
   private sweep(t: number): void {
-    for (const [k, b] of this.buckets) if (b.tokens + ((t - b.at) / 1000) * this.rps >= this.burst) this.buckets.delete(k);
+    for (const [k, b] of this.buckets) if (b.tokens + ((t - b.at) / 1000) * b.limit.rps >= b.limit.burst) this.buckets.delete(k);
   }
 }
 
@@ -83,13 +91,13 @@ const rateLimited = (retryAfterSeconds: number, message: string) => new BerthErr
 /**
  * Wraps the bearer-auth hook. An address that failed auth too often this minute is refused before
  * its token is even compared (so guessing gets no signal, right token or not); an authenticated
- * caller spends one token of its bucket per request.
+ * caller spends one token of its key's bucket per request.
  */
 export function withRateLimits(
   auth: (req: FastifyRequest) => Promise<void>, opts: RateLimitOptions,
 ): (req: FastifyRequest) => Promise<void> {
   const now = opts.now ?? (() => performance.now());
-  const callers = opts.rps > 0 ? new TokenBuckets(opts.rps, Math.max(1, opts.burst), now) : undefined;
+  const callers = new TokenBuckets({ rps: opts.rps, burst: opts.burst }, now);
   const failures = opts.authFailuresPerMinute > 0 ? new FailureWindows(opts.authFailuresPerMinute, now) : undefined;
   return async (req) => {
     const blocked = failures?.blockedFor(req.ip) ?? 0;
@@ -100,7 +108,9 @@ export function withRateLimits(
       if (err instanceof BerthError && err.code === 'UNAUTHORIZED') failures?.record(req.ip);
       throw err;
     }
-    const wait = callers?.take(req.owner) ?? 0;
+    // One bucket per API key, with the key's own quota if it has one; ticket-opened requests
+    // (no key) share a bucket per owner at the default rate.
+    const wait = req.apiKey ? callers.take(`key:${req.apiKey.name}`, req.apiKey.rateLimit) : callers.take(`owner:${req.owner}`);
     if (wait > 0) throw rateLimited(wait, 'rate limit exceeded');
   };
 }

@@ -3,6 +3,8 @@ import { buildApp } from './app.js';
 import { natsBackend } from './backend.js';
 import { JetStreamLogReader } from './logs/jetstream-reader.js';
 import { loadGatewayConfig } from './config.js';
+import { KeyRing } from './keys/api-key.js';
+import { loadKeysFile, watchKeysFile } from './keys/key-file.js';
 import { natsStreams } from './streams/nats-streams.js';
 
 /**
@@ -25,10 +27,13 @@ export async function startServer(env: Record<string, string | undefined> = proc
         logger,
       });
       onStop(() => drainNats(nc));
+      const keys = KeyRing.withToken(config.BERTH_API_TOKEN, config.BERTH_API_KEYS_FILE ? loadKeysFile(config.BERTH_API_KEYS_FILE) : []);
+      if (config.BERTH_API_KEYS_FILE) onStop(watchKeysFile(config.BERTH_API_KEYS_FILE, keys, logger, config.KEYS_RELOAD_INTERVAL_MS));
+      logger.info({ keys: keys.size, keysFile: config.BERTH_API_KEYS_FILE, apiToken: config.BERTH_API_TOKEN !== undefined }, 'API keys loaded');
       const app = await buildApp({
         backend: natsBackend(nc, { timeoutMs: config.REQUEST_TIMEOUT_MS }),
         streams: natsStreams(nc, logger, { timeoutMs: config.REQUEST_TIMEOUT_MS, leaseMs: config.STREAM_LEASE_MS }),
-        apiToken: config.BERTH_API_TOKEN,
+        keys,
         logger,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,
         requestTimeoutMs: config.REQUEST_TIMEOUT_MS,

@@ -3,16 +3,17 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeLogReader } from './fake-log-reader.js';
 import { build } from './helpers.js';
+import { ROUTE_SCOPES } from '../src/keys/scopes.js';
 
 interface Operation {
   security?: Record<string, string[]>[];
-  responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
+  responses: Record<string, { description?: string; content?: Record<string, { schema: { $ref?: string } }> }>;
   requestBody?: unknown;
 }
 interface Doc {
   openapi: string;
   security: Record<string, string[]>[];
-  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, { type: string; scheme: string }> };
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, { type: string; scheme: string; description: string }> };
   paths: Record<string, Record<string, Operation>>;
 }
 
@@ -60,7 +61,21 @@ describe('OpenAPI document', () => {
     expect(doc.security).toEqual([{ bearer: [] }]);
     expect(doc.paths['/health']?.get?.security).toEqual([]);
     expect(doc.paths['/metrics']?.get?.security).toEqual([]);
-    expect(doc.paths['/api/containers']?.get?.security).toBeUndefined();
+  });
+
+  it('names the scope every /api operation needs, as ROUTE_SCOPES enforces it, and documents 403', () => {
+    const apiOps = ROUTES.filter(([, path]) => path.startsWith('/api'));
+    expect(apiOps.length).toBeGreaterThan(5);
+    for (const [method, path] of apiOps) {
+      const op = doc.paths[path]?.[method];
+      const fastifyPath = path.replace(/\{(\w+)\}/g, ':$1');
+      expect(op?.security, `${method} ${path}`).toEqual([{ bearer: [ROUTE_SCOPES[`${method.toUpperCase()} ${fastifyPath}`]] }]);
+      expect(op?.responses['403']?.description, `${method} ${path}`).toContain('FORBIDDEN');
+    }
+    expect(doc.paths['/api/containers']?.get?.security).toEqual([{ bearer: ['read'] }]);
+    expect(doc.paths['/api/containers']?.post?.security).toEqual([{ bearer: ['write'] }]);
+    expect(doc.paths['/api/containers/{id}/exec']?.post?.security).toEqual([{ bearer: ['exec'] }]);
+    expect(doc.components.securitySchemes.bearer?.description).toMatch(/read.*write.*exec.*admin/s);
   });
 
   it('documents bodies and error responses with the contracts schemas', () => {

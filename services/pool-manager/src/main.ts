@@ -1,12 +1,15 @@
-import { createLogger, loadConfigOrExit, runService } from '@berth/service-kit';
+import { createLogger, loadConfigOrExit, runService, type ServiceHandle } from '@berth/service-kit';
 import { loadPoolManagerConfig } from './config.js';
 import { startPoolManager } from './service.js';
 
 const config = loadConfigOrExit('pool-manager', () => loadPoolManagerConfig());
 const logger = createLogger('pool-manager', config.LOG_LEVEL);
-await runService({
+const running: { handle?: ServiceHandle } = {};
+// Fenced out by a newer pool-manager of this host: nothing this one does can take effect, so leave.
+const leave = () => { void (running.handle?.stop('superseded') ?? Promise.resolve()).then(() => process.exit(1)); };
+running.handle = await runService({
   name: 'pool-manager',
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  start: (onStop) => startPoolManager(config, logger, onStop).then(() => undefined),
+  start: (onStop) => startPoolManager(config, logger, onStop, undefined, leave).then(() => undefined),
 });

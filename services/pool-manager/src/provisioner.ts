@@ -60,7 +60,7 @@ export class Provisioner {
     let ref: string | undefined;
     try {
       const agentDir = await this.agents?.create(id);
-      const spec = buildWorkloadSpec({ id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {}, volumeName: req.volumeName, agentDir }, this.config);
+      const spec = buildWorkloadSpec({ id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {}, volumeName: req.volumeName, agentDir, owner: req.owner }, this.config);
       ref = await this.driver.create(spec);
       if (this.agents && (await this.driver.runsAgent(req.image))) await this.agentUp(id);
       if (!(await this.store.markReady(id, ref))) throw new Error('workspace was stopped while being created');

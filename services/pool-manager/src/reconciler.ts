@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@berth/service-kit';
 import type { AgentDirs } from './agent/agent-dirs.js';
 import type { PoolManagerConfig } from './config.js';
-import { claimMarkerName, isClaimMarked, LABELS, type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
+import { claimMarkerName, isClaimMarked, LABELS, ownerOfClaimMarker, type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
 import type { PoolFiller } from './pool-filler.js';
 import type { PoolRegistry } from './pools.js';
 import type { WorkspaceRecord } from './state/workspace-record.js';
@@ -89,8 +89,8 @@ export class Reconciler {
         const reason = poolGone ? 'pool removed' : abandoned ? 'abandoned' : 'not running';
         await this.workspaces.stop(r.id, reason, { ref: c.ref, onlyIf: r.state });
         report.removedOrphans += 1;
-      } else if (r.state === 'claimed' && !isClaimMarked(c.name)) {
-        await this.driver.rename(c.ref, claimMarkerName(c.id)).catch(() => undefined);
+      } else if (r.state === 'claimed' && ownerOfClaimMarker(c.name) !== r.owner) {
+        await this.driver.rename(c.ref, claimMarkerName(c.id, r.owner)).catch(() => undefined);
       }
     }
     await this.store.rebuild(this.pools.list.map((p) => p.name));
@@ -129,8 +129,9 @@ export class Reconciler {
 function restoredClaim(c: WorkloadInfo, now: number): WorkspaceRecord {
   return {
     id: c.id, ref: c.ref, pool: c.labels[LABELS.pool] ?? '', image: c.labels[LABELS.image] ?? '', state: 'claimed',
-    // The owner is not on the container; while every caller is 'default' that is who gets it back.
-    owner: 'default', name: '', requestId: '',
+    // Label for a cold create, claim marker name for a claimed warm container; a marker from before
+    // owners were recorded (no owner in it) belonged to the only owner there was then.
+    owner: c.labels[LABELS.owner] ?? ownerOfClaimMarker(c.name) ?? 'default', name: '', requestId: '',
     ports: JSON.parse(c.labels[LABELS.ports] ?? '{}') as Record<string, number>,
     memoryMb: Number(c.labels[LABELS.memoryMb] ?? 0), volumeName: c.labels[LABELS.volume] ?? '',
     createdAt: c.createdAtMs, claimedAt: now, lastActiveAt: now,

@@ -31,6 +31,8 @@ export async function startPoolManager(
   logger: Logger,
   onStop: (s: Stopper) => void,
   driver: WorkloadDriver = new DockerDriver(config.DOCKER_SOCKET),
+  /** A newer pool-manager took this host over (main exits); every state change here is refused already. */
+  onSuperseded: () => void = () => undefined,
 ): Promise<PoolManager> {
   const redis = createRedis({ url: config.REDIS_URL, name: 'pool-manager', logger });
   onStop(async () => { await redis.quit().catch(() => redis.disconnect()); });
@@ -40,6 +42,15 @@ export async function startPoolManager(
   await driver.ensureNetwork(config.WORKSPACE_NETWORK);
   const events = config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, config.BERTH_HOST_ID, logger) : noEvents;
   const store = new WorkspaceStore(redis, config.BERTH_HOST_ID);
+  // Fencing: from here on any older pool-manager of this host (one that was thought dead, or a
+  // second one started by mistake) has every Redis state change refused, so it cannot claim,
+  // create, stop or reconcile behind this one's back.
+  const epoch = await store.acquireEpoch();
+  logger.info({ epoch }, 'host epoch acquired');
+  store.onFenced = () => {
+    logger.error({ epoch }, 'a newer pool-manager took over this host; stopping');
+    onSuperseded();
+  };
   const pools = new PoolRegistry(config.POOLS);
   const agents = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID, logger) : undefined;
   const provisioner = new Provisioner(store, driver, config, events, logger, agents);
@@ -74,7 +85,7 @@ export async function startPoolManager(
       host: config.HEALTH_BIND,
       registry,
       check: async () => {
-        const checks = { nats: !nc.isClosed(), redis: redis.status === 'ready', docker: await driver.ping() };
+        const checks = { nats: !nc.isClosed(), redis: redis.status === 'ready', docker: await driver.ping(), current: !store.fenced };
         return { ok: Object.values(checks).every(Boolean), checks };
       },
     });

@@ -13,6 +13,8 @@ export interface SpecInput {
   volumeName: string;
   /** Host directory for the agent's socket; none when agents are off. */
   agentDir?: string | undefined;
+  /** The caller a cold create is for; empty for a warm-pool fill. */
+  owner?: string;
 }
 
 /** The engine spec for a workspace; its labels carry everything reconcile needs to rebuild Redis. */
@@ -31,6 +33,7 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig): 
       [LABELS.memoryMb]: String(pool.memoryMb),
       [LABELS.image]: input.image,
       ...(input.volumeName && { [LABELS.volume]: input.volumeName }),
+      ...(input.owner && { [LABELS.owner]: input.owner }),
     },
     cpus: pool.cpus,
     memoryMb: pool.memoryMb,

@@ -72,7 +72,7 @@ export class Workspaces {
     }
     if (!(await this.driver.imageExists(image))) throw new BerthError('IMAGE_NOT_FOUND', `image ${image} is not on this host`);
     const made = await this.provisioner.provision({
-      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', requestId, owner: req.owner, name, engineName: claimMarkerName,
+      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', requestId, owner: req.owner, name, engineName: (id) => claimMarkerName(id, req.owner),
     });
     if (made.existing) return this.awaitClaimed(made.id, req.owner);
     this.events.publish(made.id, 'claimed', pool.name);
@@ -162,7 +162,7 @@ export class Workspaces {
       // A fresh agent directory: the old agent's socket must not be mistaken for the new one's.
       await this.agents?.remove(id);
       const agentDir = await this.agents?.create(id);
-      const spec = buildWorkloadSpec({ id, name: claimMarkerName(id), pool: this.pools.resolve(record.pool), image, ports: record.ports, volumeName: '', agentDir }, this.config);
+      const spec = buildWorkloadSpec({ id, name: claimMarkerName(id, record.owner), pool: this.pools.resolve(record.pool), image, ports: record.ports, volumeName: '', agentDir, owner: record.owner }, this.config);
       const ref = await this.driver.create(spec);
       await this.store.replaceContainer(id, ref, image);
     } finally {
@@ -198,7 +198,7 @@ export class Workspaces {
       void (async () => {
         // Deleted already: renaming would only race Docker's removal.
         if ((await this.store.get(record.id))?.state !== 'claimed') return;
-        await this.driver.rename(record.ref, claimMarkerName(record.id));
+        await this.driver.rename(record.ref, claimMarkerName(record.id, record.owner));
       })().catch((err: unknown) => this.logger.warn({ err, id: record.id }, 'claim marker rename failed; reconcile retries'));
     }, this.config.REFILL_DELAY_MS).unref();
   }

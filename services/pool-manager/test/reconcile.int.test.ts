@@ -6,7 +6,6 @@ import { LABELS, workspaceVolumeName } from '../src/driver/workload-driver.js';
 import { containersOf, docker, waitFor } from './harness.js';
 import { dockerByBerthId, inspectByBerthId, newRequestId, rejection, startWorld, waitForWarm, type World } from './helpers.js';
 
-/** Claims restored from Docker labels belong to 'default' (the owner is not on the container). */
 const OWNER = 'default';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hostPortOf = (r: CreateContainerReply) => Object.values(r.ports)[0]!;
@@ -17,7 +16,7 @@ async function plantContainer(hostId: string, name?: string): Promise<{ id: stri
   const c = await docker.createContainer({
     name: name ?? `berth-${id}`,
     Image: 'berth/workspace:latest',
-    Labels: { [LABELS.managed]: 'true', [LABELS.host]: hostId, [LABELS.id]: id, [LABELS.pool]: 'default', [LABELS.ports]: '{}' },
+    Labels: { [LABELS.managed]: 'true', [LABELS.host]: hostId, [LABELS.id]: id, [LABELS.pool]: 'default', [LABELS.ports]: '{}', [LABELS.memoryMb]: '64' },
     HostConfig: { NetworkMode: 'none', Memory: 64 * 1024 * 1024 },
   });
   await c.start();
@@ -46,7 +45,8 @@ describe('reconcile: Docker is the truth', () => {
     for (const c of await containersOf(foreignHost)) await docker.getContainer(c.Id).remove({ force: true, v: true });
   });
 
-  const create = () => request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER }, { timeoutMs: 30_000 });
+  const create = (owner = OWNER, extra: { ports?: readonly number[] } = {}) =>
+    request(w.nc, 'containerCreate', { requestId: newRequestId(), owner, ...(extra.ports && { ports: [...extra.ports] }) }, { timeoutMs: 30_000 });
 
   it('removes an orphan container carrying this host\'s labels, and leaves another host\'s alone', async () => {
     const orphan = await plantContainer(w.hostId);
@@ -120,11 +120,19 @@ describe('reconcile: Docker is the truth', () => {
     await request(w.nc, 'containerDelete', { id: claimed.id, owner: OWNER });
   });
 
-  it('after Redis loses everything, restores the claimed containers as claimed, removes the unmarked warm ones and refills', async () => {
-    const claims = [await create(), await create()];
+  it('after Redis loses everything, restores the claimed containers as claimed with their owners, removes the unmarked warm ones and refills', async () => {
+    // Two warm claims by different owners, and a cold create (other ports: not from the pool) for a third.
+    const claims = [];
+    for (const [owner, extra] of [['alice', {}], ['bob', {}], ['carol', { ports: [4100] }]] as const) {
+      await waitForWarm(w.nc, 2);
+      claims.push(await create(owner, extra));
+    }
+    const ownerOf = new Map([[claims[0]!.id, 'alice'], [claims[1]!.id, 'bob'], [claims[2]!.id, 'carol']]);
+    expect(claims.map((c) => c.warm)).toEqual([true, true, false]);
     await waitForWarm(w.nc, 2);
-    // Engine-side claim markers are written just after the claim.
+    // Engine-side claim markers (carrying the owner) are written just after the claim.
     for (const c of claims) await waitFor(`claim marker of ${c.id}`, async () => (await inspectByBerthId(w.hostId, c.id)).Name.endsWith('-claimed'), 10_000);
+    expect((await inspectByBerthId(w.hostId, claims[2]!.id)).Config.Labels[LABELS.owner]).toBe('carol');
     const warmBefore = (await w.pm.store.all()).filter((r) => r.state === 'warm');
     expect(warmBefore).toHaveLength(2);
 
@@ -137,22 +145,28 @@ describe('reconcile: Docker is the truth', () => {
     expect(await w.pm.store.all()).toHaveLength(0);
 
     const report = await w.pm.reconciler.run();
-    expect(report).toMatchObject({ restoredClaims: 2, removedOrphans: 2 });
+    expect(report).toMatchObject({ restoredClaims: 3, removedOrphans: 2 });
     for (const r of warmBefore) expect(await exists(r.ref)).toBe(false);
 
     for (const c of claims) {
-      const got = await request(w.nc, 'containerGet', { id: c.id, owner: OWNER });
+      const owner = ownerOf.get(c.id)!;
+      const got = await request(w.nc, 'containerGet', { id: c.id, owner });
       expect(got).toMatchObject({ id: c.id, state: 'claimed', ports: c.ports });
       expect((await inspectByBerthId(w.hostId, c.id)).State.Running).toBe(true);
+      // Still invisible to everyone else, including the default owner.
+      for (const other of ['alice', 'bob', 'carol', OWNER].filter((o) => o !== owner)) {
+        expect((await rejection(request(w.nc, 'containerGet', { id: c.id, owner: other }))).code).toBe('CONTAINER_NOT_FOUND');
+      }
+      expect((await request(w.nc, 'containerList', { owner })).containers.map((x) => x.id)).toEqual([c.id]);
     }
-    expect((await request(w.nc, 'containerList', { owner: OWNER })).containers.map((c) => c.id).sort()).toEqual(claims.map((c) => c.id).sort());
+    expect((await request(w.nc, 'containerList', { owner: OWNER })).containers).toEqual([]);
 
     const pool = await waitForWarm(w.nc, 2);
-    expect(pool.claimed).toBe(2);
+    expect(pool.claimed).toBe(3);
     // The restored claims hold their ports again: new containers never get them.
     const hash = await w.pm.store.ports();
     for (const c of claims) expect(hash[String(hostPortOf(c))]).toBe(c.id);
-    expect(await w.pm.store.capacity()).toEqual({ count: 4, memoryMb: 4 * 64 });
+    expect(await w.pm.store.capacity()).toEqual({ count: 5, memoryMb: 5 * 64 });
 
     // Warm claims hand out only the new warm containers, never a restored claim.
     const restored = new Set(claims.map((c) => c.id));
@@ -162,9 +176,18 @@ describe('reconcile: Docker is the truth', () => {
       expect(claims.map(hostPortOf)).not.toContain(hostPortOf(m));
     }
     for (const c of claims) expect(await dockerByBerthId(w.hostId, c.id)).toHaveLength(1);
-    // They are still usable by their owner.
-    const exec = await request(w.nc, 'containerExec', { id: claims[0]!.id, owner: OWNER, command: ['true'], timeoutMs: 10_000 });
+    // They are still usable by their owners.
+    const exec = await request(w.nc, 'containerExec', { id: claims[0]!.id, owner: 'alice', command: ['true'], timeoutMs: 10_000 });
     expect(exec.exitCode).toBe(0);
+  });
+
+  it('restores a claim marker from before owners were recorded to the default owner', async () => {
+    const { id, ref } = await plantContainer(w.hostId, `berth-ws_${randomBytes(8).toString('hex')}-claimed`);
+    const report = await w.pm.reconciler.run();
+    expect(report?.restoredClaims).toBe(1);
+    expect(await request(w.nc, 'containerGet', { id, owner: OWNER })).toMatchObject({ id, state: 'claimed' });
+    await request(w.nc, 'containerDelete', { id, owner: OWNER });
+    expect(await exists(ref)).toBe(false);
   });
 });
 

@@ -1,6 +1,57 @@
 // Lua run atomically inside Redis: every state change of a workspace is one script, so a crash
 // of pool-manager can never leave a half-claimed container or a port held by nobody.
 
+/**
+ * Prepended to every mutating script. The last ARGV is the caller's fencing token (its epoch, see
+ * ACQUIRE_EPOCH): a token lower than the highest seen for this host means a newer pool-manager took
+ * over, and the script refuses before writing anything. A higher one is recorded, so the epoch also
+ * comes back after Redis lost it (the first writer re-establishes it; a stale one cannot go lower).
+ */
+export const FENCE = `
+local fence = tonumber(ARGV[#ARGV])
+local heldFence = tonumber(redis.call('GET', ARGV[1] .. 'epoch') or '0')
+if fence < heldFence then return redis.error_reply('BERTH_FENCED a newer pool-manager holds this host') end
+if fence > heldFence then redis.call('SET', ARGV[1] .. 'epoch', ARGV[#ARGV]) end
+`;
+
+/**
+ * A new epoch for a starting pool-manager: above every epoch this host has seen, and at least the
+ * wall clock in ms (ARGV[2]), so it still rises after Redis lost the key.
+ */
+export const ACQUIRE_EPOCH = `
+local key = ARGV[1] .. 'epoch'
+local e = math.max(tonumber(redis.call('GET', key) or '0') + 1, tonumber(ARGV[2]))
+local s = string.format('%d', e)
+redis.call('SET', key, s)
+return s
+`;
+
+/** Writes a record rebuilt from Docker labels (ARGV[3..n-1]: field, value pairs). */
+export const RESTORE = `
+local prefix, id = ARGV[1], ARGV[2]
+local fields = {}
+for i = 3, #ARGV - 1 do table.insert(fields, ARGV[i]) end
+redis.call('HSET', prefix .. 'ws:' .. id, unpack(fields))
+redis.call('SADD', prefix .. 'all', id)
+return 1
+`;
+
+/**
+ * The reconcile lock (ARGV[2] token, ARGV[3] ttl ms), held as `<epoch>:<token>`. A lock left by an
+ * older epoch (a predecessor killed mid-reconcile) is taken over at once instead of after its TTL:
+ * that holder is fenced out anyway.
+ */
+export const TRY_LOCK = `
+local key = ARGV[1] .. 'reconcile-lock'
+local cur = redis.call('GET', key)
+if cur then
+  local holder = tonumber(string.match(cur, '^(%d+):') or '0')
+  if holder >= fence then return 0 end
+end
+redis.call('SET', key, ARGV[#ARGV] .. ':' .. ARGV[2], 'PX', tonumber(ARGV[3]))
+return 1
+`;
+
 /** Registers a workspace (state creating), reserving capacity and host ports in the same step. */
 export const RESERVE = `
 local prefix, id, requestId, owner, name = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]

@@ -1,7 +1,8 @@
 import type { WorkspaceState } from '@berth/contracts';
 import type { Redis } from '@berth/service-kit';
 import { hostKeys, type HostKeys } from './keys.js';
-import { BEGIN_STOP, CLAIM_WARM, MARK_READY, REBUILD, RELEASE, RESERVE } from './lua.js';
+import { BerthError } from '@berth/contracts';
+import { ACQUIRE_EPOCH, BEGIN_STOP, CLAIM_WARM, FENCE, MARK_READY, REBUILD, RELEASE, RESERVE, RESTORE, TRY_LOCK } from './lua.js';
 import { fromHash, toHash, type WorkspaceRecord } from './workspace-record.js';
 
 export type ReserveOutcome = 'reserved' | 'existing' | 'name_conflict' | 'capacity' | 'ports';
@@ -24,28 +25,62 @@ export interface ReserveArgs {
 
 const REQUEST_TTL_S = 600;
 
-type Scripted = Redis & Record<'berthReserve' | 'berthClaimWarm' | 'berthMarkReady' | 'berthBeginStop' | 'berthRelease' | 'berthRebuild',
-  (...args: (string | number)[]) => Promise<unknown>>;
+const FENCED_SCRIPTS = {
+  berthReserve: RESERVE, berthClaimWarm: CLAIM_WARM, berthMarkReady: MARK_READY, berthBeginStop: BEGIN_STOP,
+  berthRelease: RELEASE, berthRebuild: REBUILD, berthRestore: RESTORE, berthTryLock: TRY_LOCK,
+};
+type ScriptName = keyof typeof FENCED_SCRIPTS;
+type Scripted = Redis & Record<ScriptName | 'berthAcquireEpoch', (...args: (string | number)[]) => Promise<unknown>>;
 
 /** All of a host's workspace state in Redis; every mutation is one Lua script. */
 export class WorkspaceStore {
   readonly keys: HostKeys;
   private readonly redis: Scripted;
+  /** This pool-manager's fencing token; '0' until acquireEpoch (then any newer holder fences it out). */
+  private epoch = '0';
+  /** Set once a script refused this store's epoch: a newer pool-manager owns the host. */
+  fenced = false;
+  /** Called once, when the store is first fenced out. */
+  onFenced: () => void = () => undefined;
 
   constructor(redis: Redis, hostId: string) {
     this.keys = hostKeys(hostId);
-    const scripts = { berthReserve: RESERVE, berthClaimWarm: CLAIM_WARM, berthMarkReady: MARK_READY, berthBeginStop: BEGIN_STOP, berthRelease: RELEASE, berthRebuild: REBUILD };
-    for (const [name, lua] of Object.entries(scripts)) {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+    for (const [name, lua] of Object.entries(FENCED_SCRIPTS)) {
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua: FENCE + lua });
     }
+    if (!('berthAcquireEpoch' in redis)) redis.defineCommand('berthAcquireEpoch', { numberOfKeys: 0, lua: ACQUIRE_EPOCH });
     this.redis = redis as Scripted;
+  }
+
+  /** Takes over the host: every store with an older epoch is refused from now on. */
+  async acquireEpoch(): Promise<string> {
+    this.epoch = String(await this.redis.berthAcquireEpoch(this.keys.prefix, Date.now()));
+    return this.epoch;
+  }
+
+  get currentEpoch(): string {
+    return this.epoch;
+  }
+
+  /** Runs a fenced script with this store's epoch as the last argument. */
+  private async run(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.redis[name](this.keys.prefix, ...args, this.epoch);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.includes('BERTH_FENCED')) throw err;
+      if (!this.fenced) {
+        this.fenced = true;
+        this.onFenced();
+      }
+      throw new BerthError('SERVICE_UNAVAILABLE', 'this pool-manager was superseded; retry', { retryAfterSeconds: 1, cause: err });
+    }
   }
 
   async reserve(a: ReserveArgs): Promise<{ outcome: ReserveOutcome; id: string }> {
     const [lo, hi] = a.portRange;
     const offset = Math.floor(Math.random() * (hi - lo + 1));
-    const [outcome, id] = (await this.redis.berthReserve(
-      this.keys.prefix, a.id, a.requestId, a.owner, a.name, Date.now(), REQUEST_TTL_S, a.maxCount, a.maxMemoryMb,
+    const [outcome, id] = (await this.run('berthReserve',
+      a.id, a.requestId, a.owner, a.name, Date.now(), REQUEST_TTL_S, a.maxCount, a.maxMemoryMb,
       a.memoryMb, lo, hi, offset, a.pool, a.image, a.volumeName, JSON.stringify(a.containerPorts),
     )) as [ReserveOutcome, string];
     return { outcome, id };
@@ -53,7 +88,7 @@ export class WorkspaceStore {
 
   /** On 'claimed' the reply carries the claimed record, saving a round trip on the hot path. */
   async claimWarm(pool: string, requestId: string, owner: string, name: string): Promise<{ outcome: ClaimOutcome; id: string; record?: WorkspaceRecord }> {
-    const [outcome, id, ...flat] = (await this.redis.berthClaimWarm(this.keys.prefix, pool, requestId, owner, name, Date.now(), REQUEST_TTL_S)) as [ClaimOutcome, string, ...string[]];
+    const [outcome, id, ...flat] = (await this.run('berthClaimWarm', pool, requestId, owner, name, Date.now(), REQUEST_TTL_S)) as [ClaimOutcome, string, ...string[]];
     const hash: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
     const record = fromHash(hash);
@@ -61,19 +96,19 @@ export class WorkspaceStore {
   }
 
   async markReady(id: string, ref: string): Promise<boolean> {
-    return (await this.redis.berthMarkReady(this.keys.prefix, id, ref, Date.now())) === 1;
+    return (await this.run('berthMarkReady', id, ref, Date.now())) === 1;
   }
 
   async beginStop(id: string, onlyIf?: WorkspaceState): Promise<boolean> {
-    return (await this.redis.berthBeginStop(this.keys.prefix, id, onlyIf ?? '')) === 1;
+    return (await this.run('berthBeginStop', id, onlyIf ?? '')) === 1;
   }
 
   async release(id: string): Promise<void> {
-    await this.redis.berthRelease(this.keys.prefix, id);
+    await this.run('berthRelease', id);
   }
 
   async rebuild(pools: string[]): Promise<number> {
-    return Number(await this.redis.berthRebuild(this.keys.prefix, JSON.stringify(pools)));
+    return Number(await this.run('berthRebuild', JSON.stringify(pools)));
   }
 
   async get(id: string): Promise<WorkspaceRecord | undefined> {
@@ -88,7 +123,7 @@ export class WorkspaceStore {
 
   /** Writes a record rebuilt from Docker labels; derived sets follow at the next rebuild(). */
   async restore(record: WorkspaceRecord): Promise<void> {
-    await this.redis.multi().hset(this.keys.workspace(record.id), toHash(record)).sadd(this.keys.all, record.id).exec();
+    await this.run('berthRestore', record.id, ...Object.entries(toHash(record)).flat());
   }
 
   async touch(id: string): Promise<void> {
@@ -109,17 +144,17 @@ export class WorkspaceStore {
     return this.redis.hgetall(this.keys.ports);
   }
 
-  /** A short lock so only one reconcile of this host runs at a time (value is the holder's token). */
   /** After a workspace's container was replaced (same id, ports, volume name): its new engine ref and image. */
   async replaceContainer(id: string, ref: string, image: string): Promise<void> {
     await this.redis.hset(this.keys.workspace(id), 'ref', ref, 'image', image);
   }
 
+  /** A short lock so only one reconcile of this host runs at a time (value `<epoch>:<token>`); fenced. */
   async tryLock(token: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(this.keys.reconcileLock, token, 'PX', ttlMs, 'NX')) === 'OK';
+    return (await this.run('berthTryLock', token, ttlMs)) === 1;
   }
 
   async unlock(token: string): Promise<void> {
-    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.keys.reconcileLock, token);
+    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.keys.reconcileLock, `${this.epoch}:${token}`);
   }
 }

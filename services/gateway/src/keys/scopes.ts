@@ -1,0 +1,43 @@
+import { BerthError } from '@berth/contracts';
+import type { Scope } from './api-key.js';
+
+/**
+ * The scope each /api route needs. `admin` holds every scope. Reading a workspace's output (logs)
+ * and the ways into a workspace (exec, terminal, and the tickets that open terminals) need `exec`:
+ * they can read whatever the workspace holds. A route missing here cannot be registered (see
+ * `assertScoped`), so a new route is never reachable without a decision.
+ */
+export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
+  'GET /api/containers': 'read',
+  'GET /api/containers/:id': 'read',
+  'GET /api/pools': 'read',
+  'POST /api/containers': 'write',
+  'DELETE /api/containers/:id': 'write',
+  'POST /api/containers/:id/exec': 'exec',
+  'POST /api/containers/:id/tickets': 'exec',
+  'GET /api/containers/:id/terminal': 'exec',
+  'GET /api/containers/:id/logs': 'exec',
+  // Setup runs the caller's install and start commands in the workspace: as powerful as exec.
+  'POST /api/containers/:id/setup': 'exec',
+  'GET /api/containers/:id/setup': 'read',
+};
+
+const routeKey = (method: string, url: string) => `${method === 'HEAD' ? 'GET' : method} ${url}`;
+
+export function scopeOf(method: string, url: string): Scope | undefined {
+  return ROUTE_SCOPES[routeKey(method, url)];
+}
+
+/** For an onRoute hook: refuses to register an /api route nobody gave a scope. */
+export function assertScoped(method: string | string[], url: string): void {
+  for (const m of [method].flat()) {
+    if (scopeOf(m, url) === undefined) throw new Error(`route ${m} ${url} has no scope in ROUTE_SCOPES`);
+  }
+}
+
+/** 403 FORBIDDEN unless the key holds the route's scope (or admin). Unknown routes pass (they 404). */
+export function requireScope(scopes: ReadonlySet<Scope>, method: string, url: string | undefined): void {
+  const needed = url === undefined ? undefined : scopeOf(method, url);
+  if (needed === undefined || scopes.has(needed) || scopes.has('admin')) return;
+  throw new BerthError('FORBIDDEN', `this API key lacks the ${needed} scope`);
+}
