@@ -12,6 +12,7 @@ import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { ptySlave, resizePty, spawnPty } from './pty.mjs';
 
 export const VERSION = 1;
 export const KIND = { json: 0, stdout: 1, stderr: 2 };
@@ -79,6 +80,8 @@ function serveConnection(socket) {
   let child;
   let marker;
   let finished = false;
+  // Terminal input and resizes, in order: keystrokes after a resize see the new size.
+  let terminal = Promise.resolve(undefined);
   const send = (kind, payload) => (socket.writable ? socket.write(frame(kind, payload)) : true);
   const kill = () => { if (child && !finished) void killTree(child.pid, marker); };
   socket.on('close', kill); // pool-manager went away: cancel
@@ -92,7 +95,14 @@ function serveConnection(socket) {
     const cwd = req.cwd ?? '/workspace';
     if (!Array.isArray(req.argv) || req.argv.length === 0) return fail('argv must be a non-empty array');
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) return fail(`cwd ${cwd}: no such directory`, 126);
-    child = spawn(req.argv[0], req.argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (req.tty) {
+      child = spawnPty(req.argv, { cwd, env: { ...env, TERM: 'xterm-256color' }, detached: true });
+      child.stdin.on('error', () => undefined);
+      const slave = ptySlave(child.pid);
+      terminal = slave.then(async (tty) => { if (tty) await resizePty(tty, req.tty.cols, req.tty.rows); return tty; });
+    } else {
+      child = spawn(req.argv[0], req.argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    }
     for (const [name, kind] of [['stdout', KIND.stdout], ['stderr', KIND.stderr]]) {
       child[name].on('data', (data) => {
         if (!send(kind, data)) { child.stdout.pause(); child.stderr.pause(); }
@@ -125,6 +135,12 @@ function serveConnection(socket) {
     const msg = JSON.parse(payload.toString('utf8'));
     if (msg.type === 'exec' && !child && !finished) start(msg);
     else if (msg.type === 'kill') kill();
+    else if (msg.type === 'input' && child?.stdin) {
+      const data = Buffer.from(String(msg.data), 'base64');
+      terminal = terminal.then((tty) => { if (child.stdin.writable) child.stdin.write(data); return tty; });
+    } else if (msg.type === 'resize' && child?.stdin) {
+      terminal = terminal.then(async (tty) => { if (tty) await resizePty(tty, Number(msg.cols), Number(msg.rows)); return tty; });
+    }
   });
   socket.on('data', (chunk) => {
     try { read(chunk); } catch { socket.destroy(); }

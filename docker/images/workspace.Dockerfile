@@ -7,7 +7,7 @@ RUN echo 'berth:x:1000:1000:berth:/home/berth:/bin/bash' >> /etc/passwd \
  && mkdir -p /workspace /home/berth/.npm /run/berth && chown -R 1000:1000 /workspace /home/berth
 # The berth agent (docker/agent/PROTOCOL.md) runs beside the main process and, on
 # /run/berth/agent.sock (a directory pool-manager mounts), runs the commands pool-manager sends.
-COPY agent/berth-agent.mjs agent/berth-agent-entrypoint.sh /opt/berth/
+COPY agent/berth-agent.mjs agent/pty.mjs agent/berth-agent-entrypoint.sh /opt/berth/
 ENV HOME=/home/berth NODE_ENV=development
 WORKDIR /workspace
 USER 1000:1000

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { TerminalClient } from '../support/terminal-client.js';
@@ -42,5 +43,11 @@ describe('terminal liveness', () => {
     expect(result).toMatchObject({ code: 1013 });
     expect(Date.now() - started).toBeLessThan(LEASE_MS + 6_000);
     expect(term.frames).toContainEqual(expect.objectContaining({ type: 'error', code: 'SERVICE_UNAVAILABLE' }));
+    // The agent lost pool-manager's connection and killed the shell: nothing is left running.
+    const ref = execFileSync('docker', ['ps', '-q', '--filter', `label=berth.id=${id}`], { encoding: 'utf8' }).trim();
+    const ps = () => execFileSync('docker', ['exec', ref, 'ps', '-eo', 'args'], { encoding: 'utf8' });
+    const deadline = Date.now() + 5_000;
+    while (/bash -l/.test(ps()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(ps()).not.toMatch(/bash -l/);
   }, 60_000);
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { request, type NatsConnection } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientNats, removeAllOf, startInfra, startInProcess, testHostEnv, waitFor, type Infra, type RunningPoolManager } from './harness.js';
+import { SHELL_ARGV } from '../src/streams/stream-handlers.js';
 import { inspectByBerthId, newRequestId, waitForWarm } from './helpers.js';
 
 const OWNER = 'agent-owner';
@@ -78,6 +79,27 @@ describe('commands through the workspace agent', () => {
     expect(viaAgent(r.stdout)).toBe(true);
     expect(r.exitCode).not.toBe(0);
     await waitFor('every sleep to be gone', async () => !/sleep 40[1-4]/.test(await processes(ws.id)), 5_000);
+  });
+
+  it('runs a terminal on a PTY through the agent: echo, resize, and kill leaves nothing', async () => {
+    const ws = await claim();
+    const term = await pm.workspaces.spawn(ws.id, OWNER, SHELL_ARGV, { tty: { cols: 80, rows: 24 } });
+    let screen = '';
+    const reading = (async () => { for await (const c of term.output) screen += c.data.toString('utf8'); })();
+    const until = (re: RegExp, from: number) => waitFor(`terminal to show ${re}`, async () => re.test(screen.slice(from)), 10_000)
+      .catch((err: unknown) => { throw new Error(`${String(err)}; screen: ${JSON.stringify(screen.slice(from))}`); });
+    let from = screen.length;
+    term.write(Buffer.from('echo "parent:$(tr "\\0" " " < /proc/$PPID/cmdline)"; stty size\n'));
+    // The shell's parent is `script`'s `sh -c` running our quoted argv (under `docker exec` it has none).
+    await until(/parent:sh -c 'sh' '-c' .*\r?\n24 80/, from);
+    await term.resize(100, 30);
+    from = screen.length;
+    term.write(Buffer.from('stty size; sleep 407 &\n'));
+    await until(/30 100/, from);
+    await waitFor('sleep 407 to start', async () => (await processes(ws.id)).includes('sleep 407'), 5_000);
+    await term.kill();
+    await reading;
+    await waitFor('the shell and its children to be gone', async () => !/sleep 407|bash -l|script -qfec|'sh' '-c'/.test(await processes(ws.id)), 5_000);
   });
 
   it('gives each workspace its own socket directory and removes it with the workspace', async () => {

@@ -10,10 +10,9 @@ const HELLO_TIMEOUT_MS = 1_000;
 /**
  * Starts `argv` through the workspace's agent (docker/agent/PROTOCOL.md), one connection per
  * command. Resolves undefined when there is no agent to talk to (no socket, refused, no hello):
- * the caller falls back to `docker exec`. Terminals are not run here (no PTY in the agent).
+ * the caller falls back to `docker exec`. A terminal gets a PTY (`script` in the workspace).
  */
 export async function agentSpawn(socketPath: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess | undefined> {
-  if (opts.tty) return undefined;
   // A socket, not a link the workspace put there to some other host socket.
   const st = await lstat(socketPath).catch(() => undefined);
   if (!st?.isSocket()) return undefined;
@@ -50,7 +49,7 @@ export async function agentSpawn(socketPath: string, argv: string[], opts: Spawn
   }
   // The agent's own timer is the backstop for when pool-manager is gone; pool-manager kills first.
   const backstop = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs + BACKSTOP_GRACE_MS };
-  socket.write(encodeJson({ type: 'exec', argv, env: opts.env ?? {}, cwd: opts.cwd ?? '/workspace', ...backstop }));
+  socket.write(encodeJson({ type: 'exec', argv, env: opts.env ?? {}, cwd: opts.cwd ?? '/workspace', ...backstop, ...(opts.tty && { tty: opts.tty }) }));
 
   let killing: Promise<void> | undefined;
   return {
@@ -59,8 +58,11 @@ export async function agentSpawn(socketPath: string, argv: string[], opts: Spawn
       await ended;
       return exit?.exitCode ?? null;
     },
-    write: () => undefined,
-    resize: () => Promise.resolve(),
+    write: (data) => { if (opts.tty && socket.writable) socket.write(encodeJson({ type: 'input', data: data.toString('base64') })); },
+    resize: (cols, rows) => {
+      if (opts.tty && socket.writable) socket.write(encodeJson({ type: 'resize', cols, rows }));
+      return Promise.resolve();
+    },
     kill: () => {
       killing ??= (async () => {
         if (socket.writable) socket.write(encodeJson({ type: 'kill' }));
