@@ -14,3 +14,4 @@ export * from './tickets.js';
 export * from './logs.js';
 export * from './repo.js';
 export * from './setup.js';
+export * from './jetstream-access.js';
