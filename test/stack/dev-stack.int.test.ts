@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { EVENTS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '@berth/contracts';
+import { repoRoot } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerStatus, inspect, tcpProbe } from './docker.js';
 import { startDevStack, type TestStack } from './stack.js';
@@ -8,7 +11,11 @@ import { startDevStack, type TestStack } from './stack.js';
 let stack: TestStack;
 let outside: string;
 let upstream: { id: string; ip: string };
-const SERVICES = ['nats', 'redis', 'pool-manager', 'gateway'];
+// Infrastructure and every service whose code is on this checkout (scripts/stack starts the same set).
+const SERVICES = ['nats', 'redis', ...['pool-manager', 'gateway', 'log-streamer', 'repo-cache', 'egress', 'image-builder']
+  .filter((s) => existsSync(join(repoRoot(), 'services', s, 'src', 'main.ts')))];
+/** Services that may mount the Docker socket, and whether read-only. */
+const SOCKET: Record<string, 'rw' | 'ro'> = { 'pool-manager': 'rw', 'image-builder': 'rw', 'log-streamer': 'ro' };
 
 async function api(method: string, path: string, body?: unknown) {
   const res = await fetch(`${stack.url}${path}`, {
@@ -68,11 +75,28 @@ describe('dev compose stack', () => {
     expect((await api('GET', `/api/containers/${id}`)).status).toBe(404);
   });
 
+  it('streams a workspace\'s output through log-streamer and LOGS to the gateway\'s logs route', async () => {
+    const id = String((await api('POST', '/api/containers', {})).json.id);
+    try {
+      const marker = `compose-logs-${Date.now()}`;
+      await api('POST', `/api/containers/${id}/exec`, { command: `echo ${marker} > /proc/1/fd/1`, timeout: 10_000 });
+      let body = '';
+      for (let i = 0; i < 100 && !body.includes(marker); i++) {
+        const res = await fetch(`${stack.url}/api/containers/${id}/logs?follow=false`, { headers: { authorization: `Bearer ${stack.token}` } });
+        expect(res.status, await res.clone().text()).toBe(200);
+        body = await res.text();
+        if (!body.includes(marker)) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(body).toContain(marker);
+    } finally {
+      await api('DELETE', `/api/containers/${id}`);
+    }
+  });
+
   it('keeps a workspace away from NATS, Redis, the services and the outside', async () => {
     const targets: string[] = [`${upstream.ip}:8080`];
-    for (const [s, port] of [['nats', 4222], ['redis', 6379], ['gateway', 8080], ['pool-manager', 9101]] as const) {
-      targets.push(`${await ipOn(await stack.container(s), '_berth-internal')}:${port}`);
-    }
+    const ports: Record<string, number> = { nats: 4222, redis: 6379, gateway: 8080, 'pool-manager': 9101, 'log-streamer': 9102, 'repo-cache': 9103, 'image-builder': 9104, egress: 9105 };
+    for (const s of SERVICES) targets.push(`${await ipOn(await stack.container(s), '_berth-internal')}:${ports[s] ?? 0}`);
     targets.push(`${await ipOn(await stack.container('gateway'), '_berth-edge')}:8080`);
     const ws = await api('POST', '/api/containers', {});
     const id = String(ws.json.id);
@@ -89,11 +113,26 @@ describe('dev compose stack', () => {
     expect(probe.ok, probe.out).toBe(true);
   });
 
-  it('leaves gateway and pool-manager no way to the outside, while they reach NATS', async () => {
-    for (const s of ['gateway', 'pool-manager']) {
+  it('leaves every service but egress no way to the outside, while they reach NATS', async () => {
+    for (const s of SERVICES.filter((x) => !['nats', 'redis', 'egress'].includes(x))) {
       const id = await stack.container(s);
       expect((await dockerStatus('exec', id, 'node', '-e', tcpProbe(upstream.ip, 8080))).ok, `${s} → upstream`).toBe(false);
       expect((await dockerStatus('exec', id, 'node', '-e', tcpProbe('nats', 4222))).ok, `${s} → nats`).toBe(true);
+    }
+  });
+
+  // The outside, from berth's side, is what berth-egress leads to: the upstream joins it too.
+  it.runIf(SERVICES.includes('egress'))('lets egress, and only egress, reach an upstream on berth-egress', async () => {
+    const net = `${stack.project}_berth-egress`;
+    await docker('network', 'connect', net, upstream.id);
+    try {
+      const ip = await ipOn(upstream.id, net);
+      expect((await dockerStatus('exec', await stack.container('egress'), 'node', '-e', tcpProbe(ip, 8080))).ok, 'egress → upstream').toBe(true);
+      for (const s of SERVICES.filter((x) => !['egress', 'nats', 'redis'].includes(x))) {
+        expect((await dockerStatus('exec', await stack.container(s), 'node', '-e', tcpProbe(ip, 8080))).ok, `${s} → upstream`).toBe(false);
+      }
+    } finally {
+      await docker('network', 'disconnect', '-f', net, upstream.id).catch(() => undefined);
     }
   });
 
@@ -136,7 +175,7 @@ describe('dev compose stack', () => {
       const c = await inspect<{
         Config: { User: string };
         HostConfig: { CapDrop: string[] | null; SecurityOpt: string[] | null; ReadonlyRootfs: boolean; Memory: number; NanoCpus: number; CpuQuota: number; PidsLimit: number | null; Privileged: boolean };
-        Mounts: { Source: string }[];
+        Mounts: { Source: string; RW: boolean }[];
       }>(id);
       expect(['', 'root', '0'].includes(c.Config.User.split(':')[0] ?? ''), `${name} user ${c.Config.User}`).toBe(false);
       expect(c.HostConfig.CapDrop, name).toContain('ALL');
@@ -146,7 +185,8 @@ describe('dev compose stack', () => {
       expect(c.HostConfig.Memory, name).toBeGreaterThan(0);
       expect(c.HostConfig.NanoCpus + c.HostConfig.CpuQuota, name).toBeGreaterThan(0);
       expect(c.HostConfig.PidsLimit ?? 0, name).toBeGreaterThan(0);
-      expect(c.Mounts.some((m) => m.Source.endsWith('docker.sock')), `${name} docker socket`).toBe(name === 'pool-manager');
+      const socket = c.Mounts.find((m) => m.Source.endsWith('docker.sock'));
+      expect(socket ? (socket.RW ? 'rw' : 'ro') : undefined, `${name} docker socket`).toBe(SOCKET[name]);
     }
   });
 });

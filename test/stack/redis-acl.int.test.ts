@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, createRedis } from '@berth/service-kit';
+import { createLogger, createRedis, type Redis } from '@berth/service-kit';
 import { ServerProcess, repoRoot } from '@berth/service-kit/testing';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkspaceStore } from '../../services/pool-manager/src/state/workspace-store.js';
 
