@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { EVENTS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '@berth/contracts';
+import { EVENTS, LOGS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '@berth/contracts';
 import { repoRoot } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerStatus, inspect, tcpProbe } from './docker.js';
 import { startDevStack, type TestStack } from './stack.js';
+import { matchesAny } from './subject-match.js';
 
 // The dev compose stack from scratch, through its published gateway port, with a fake upstream
 // on a network this test creates playing "the outside".
@@ -141,14 +142,14 @@ describe('dev compose stack', () => {
     const event = EVENTS.container.subject('ws_0123456789abcdef', 'claimed');
     const probes = natsServices().map((s) => {
       const p = natsPermissions(s);
-      const publishable = (x: string) => p.publish.includes(x) || (x === event && p.publish.includes(EVENTS.container.pattern));
-      const publish = [...requestSubjects, event, '$JS.API.INFO', '$JS.API.STREAM.DELETE.EVENTS', '$JS.API.CONSUMER.CREATE.EVENTS', 'berth.other.thing'];
+      const publish = [...requestSubjects, event, LOGS.subject('ws_0123456789abcdef', 'stdout'), '$JS.API.INFO', '$JS.API.STREAM.DELETE.EVENTS',
+        '$JS.API.STREAM.DELETE.LOGS', '$JS.API.CONSUMER.CREATE.EVENTS', '$JS.API.CONSUMER.CREATE.LOGS', '$JS.ACK.EVENTS.egress-callbacks.1.1.1.1.1', 'berth.other.thing'];
       const subscribe = [...requestSubjects, 'berth.evt.>', '>', ...natsServices().map((o) => `_INBOX.${o}.probe`)];
       return {
         service: s,
         expected: {
-          refusedPublish: publish.filter((x) => !publishable(x)).sort(),
-          refusedSubscribe: subscribe.filter((x) => !(p.subscribe.includes(x) || x === `_INBOX.${s}.probe`)).sort(),
+          refusedPublish: publish.filter((x) => !matchesAny(x, p.publish)).sort(),
+          refusedSubscribe: subscribe.filter((x) => !(p.subscribe.includes(x) || matchesAny(x, p.subscribe))).sort(),
         },
         probe: { url: 'nats://nats:4222', user: s, password: stack.env[natsPasswordVar(s)] ?? '', publish, subscribe },
       };
