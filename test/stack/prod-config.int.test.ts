@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { natsPasswordVar, natsServices } from '@berth/contracts';
 import { repoRoot } from '@berth/service-kit/testing';
@@ -55,6 +57,15 @@ describe('infra/docker-compose.prod.yml', () => {
     expect(Number(s.cpus)).toBeGreaterThan(0);
     expect(s.pids_limit).toBeGreaterThan(0);
     expect(s.ports ?? [], 'only the gateway publishes a port').toHaveLength(name === 'gateway' ? 1 : 0);
+  });
+
+  it('gives every service image what its command needs: tsx as a production dependency', () => {
+    const services = readdirSync(join(repoRoot(), 'services')).filter((s) => existsSync(join(repoRoot(), 'services', s, 'src', 'main.ts')));
+    expect(services.length).toBeGreaterThan(2);
+    for (const s of services) {
+      const pkg = JSON.parse(readFileSync(join(repoRoot(), 'services', s, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      expect(pkg.dependencies?.tsx, `services/${s}/package.json dependencies.tsx (the image runs node --import tsx)`).toBeDefined();
+    }
   });
 
   it('mounts the Docker socket only where needed, read-only for log-streamer', () => {
