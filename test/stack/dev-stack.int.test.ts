@@ -1,10 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { EVENTS, LOGS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '@berth/contracts';
-import { repoRoot } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerStatus, inspect, tcpProbe } from './docker.js';
-import { startDevStack, type TestStack } from './stack.js';
+import { devStackServices, startDevStack, type TestStack } from './stack.js';
 import { matchesAny } from './subject-match.js';
 
 // The dev compose stack from scratch, through its published gateway port, with a fake upstream
@@ -13,8 +10,7 @@ let stack: TestStack;
 let outside: string;
 let upstream: { id: string; ip: string };
 // Infrastructure and every service whose code is on this checkout (scripts/stack starts the same set).
-const SERVICES = ['nats', 'redis', ...['pool-manager', 'gateway', 'log-streamer', 'repo-cache', 'egress', 'image-builder']
-  .filter((s) => existsSync(join(repoRoot(), 'services', s, 'src', 'main.ts')))];
+const SERVICES = devStackServices();
 /** Services that may mount the Docker socket, and whether read-only. */
 const SOCKET: Record<string, 'rw' | 'ro'> = { 'pool-manager': 'rw', 'image-builder': 'rw', 'log-streamer': 'ro' };
 
