@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   POOL_NOT_FOUND: { status: 404, retryable: false },
   SETUP_NOT_FOUND: { status: 404, retryable: false },
   REPO_NOT_FOUND: { status: 404, retryable: false },
+  BRANCH_NOT_FOUND: { status: 404, retryable: false },
   ROUTE_NOT_FOUND: { status: 404, retryable: false },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false },
   NAME_CONFLICT: { status: 409, retryable: false },

@@ -52,7 +52,7 @@ export const RepoSyncReplySchema = z.object({
   repo: RepoNameSchema,
   /** Path of the bare mirror relative to the mirrors root, e.g. `acme/web.git`. */
   mirror: z.string(),
-  /** The branch's commit after the fetch, when a branch was asked for. */
+  /** The branch's commit after the fetch, when a branch was asked for (BRANCH_NOT_FOUND when it does not exist). */
   sha: CommitShaSchema.optional(),
   /** The default branch's name and commit (HEAD of the mirror). */
   defaultBranch: z.string().optional(),
