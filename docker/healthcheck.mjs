@@ -5,7 +5,7 @@ const ports = {
   'pool-manager': ['HEALTH_PORT', 9101],
   'log-streamer': ['LOG_STREAMER_HEALTH_PORT', 9102],
   'repo-cache': ['REPO_CACHE_HEALTH_PORT', 9103],
-  'image-builder': ['IMAGE_BUILDER_HEALTH_PORT', 9103],
+  'image-builder': ['IMAGE_BUILDER_HEALTH_PORT', 9104],
   egress: ['EGRESS_HEALTH_PORT', 9105],
 };
 const [name, fallback] = ports[process.env.BERTH_SERVICE ?? ''] ?? ['HEALTH_PORT', 9101];

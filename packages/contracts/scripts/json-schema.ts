@@ -48,6 +48,7 @@ export function buildSchemaFiles(): Map<string, string> {
   files.set('nats.berth.stream.ctl.schema.json', toJson(contracts.STREAMS.control.schema, 'output'));
   files.set('nats.berth.stream.out.schema.json', toJson(contracts.STREAMS.out.schema, 'output'));
   files.set('nats.berth.logs.line.schema.json', toJson(contracts.LOGS.schema, 'output'));
+  files.set('nats.berth.build.image.schema.json', toJson(contracts.BUILDS.schema, 'output'));
   const catalogue = {
     version: contracts.CATALOGUE_VERSION,
     requests,
@@ -65,6 +66,13 @@ export function buildSchemaFiles(): Map<string, string> {
     streams: {
       control: { subject: contracts.STREAMS.control.pattern, schema: 'nats.berth.stream.ctl.schema.json' },
       out: { subject: '<inbox given in the open request>', schema: 'nats.berth.stream.out.schema.json' },
+    },
+    builds: {
+      stream: contracts.BUILDS.stream,
+      retention: 'workqueue',
+      managedBy: contracts.BUILDS.managedBy,
+      subjects: contracts.BUILDS.subjects,
+      request: { subject: contracts.BUILDS.pattern, publishers: contracts.BUILDS.publishers, consumers: contracts.BUILDS.consumers, schema: 'nats.berth.build.image.schema.json' },
     },
     logs: { stream: contracts.LOGS.stream, subjects: contracts.LOGS.subjects, line: { subject: contracts.LOGS.pattern, schema: 'nats.berth.logs.line.schema.json' } },
   };

@@ -15,3 +15,4 @@ export * from './logs.js';
 export * from './repo.js';
 export * from './setup.js';
 export * from './jetstream-access.js';
+export * from './images.js';

@@ -1,3 +1,4 @@
+import { BUILDS } from './images.js';
 import { LOGS } from './logs.js';
 import { EVENTS, type ServiceName } from './subjects.js';
 
@@ -54,6 +55,15 @@ export const JETSTREAM_ACCESS: readonly StreamAccess[] = [
     // log-streamer resumes after the last stored line of each container.
     getters: ['gateway', 'log-streamer'],
     durables: [],
+  },
+  {
+    // A work queue: one durable per Docker host (`image-builder-<hostId>`, filtered on its host's subject).
+    stream: BUILDS.stream,
+    manager: BUILDS.managedBy,
+    publishers: BUILDS.publishers.map((service) => ({ service, subjects: [BUILDS.pattern] })),
+    orderedReaders: [],
+    getters: [],
+    durables: BUILDS.consumers.map((service) => ({ service, durable: '*', filter: BUILDS.pattern })),
   },
 ];
 

@@ -80,7 +80,7 @@ export const CallbackRegisterRequestSchema = z.object({
 });
 export const CallbackRegisterReplySchema = z.object({ registered: z.literal(true) });
 
-/** `berth.image.build` work item (JetStream work queue BUILDS): commit a set-up workspace as the repo's main image. */
+/** Work item of the JetStream work queue BUILDS (`berth.build.image.<hostId>`, see images.ts): commit a set-up workspace as the repo's main image. */
 export const ImageBuildRequestSchema = z.object({
   id: WorkspaceIdSchema,
   repo: RepoNameSchema,

@@ -47,6 +47,7 @@ describe('buildSchemaFiles', () => {
       'nats.berth.stream.ctl.schema.json',
       'nats.berth.stream.out.schema.json',
       'nats.berth.logs.line.schema.json',
+      'nats.berth.build.image.schema.json',
       'catalogue.json',
     ];
     expect([...files.keys()].sort()).toEqual(expected.sort());

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildNatsConfigFiles } from '../scripts/nats-config.js';
-import { CONSUMERS, EVENTS, JETSTREAM_ACCESS, LOGS, STREAMS, SUBJECTS, jetStreamApiSubjects, natsPasswordVar, natsPermissions, natsServices } from '../src/index.js';
+import { BUILDS, CONSUMERS, EVENTS, JETSTREAM_ACCESS, LOGS, STREAMS, SUBJECTS, jetStreamApiSubjects, natsPasswordVar, natsPermissions, natsServices } from '../src/index.js';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const committedDir = join(pkgDir, '..', '..', 'docker', 'nats');
@@ -37,7 +37,7 @@ describe('natsPermissions', () => {
     expect(pm.allowResponses).toBe(true);
     // Stream output goes to the inbox of the service that opened the stream, and nowhere else.
     expect(pm.publish).toEqual([SUBJECTS.repoSync.subject, SUBJECTS.callbackRegister.subject, EVENTS.container.pattern, EVENTS.setup.pattern,
-      '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '$JS.API.STREAM.UPDATE.EVENTS', '_INBOX.gateway.>']);
+      BUILDS.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '$JS.API.STREAM.UPDATE.EVENTS', '_INBOX.gateway.>']);
     expect(pm.subscribe).toContain(STREAMS.control.pattern);
     expect(pm.subscribe).toContain('_INBOX.pool-manager.>');
     for (const s of natsServices()) {
@@ -69,6 +69,17 @@ describe('JetStream permissions from JETSTREAM_ACCESS', () => {
       '$JS.API.CONSUMER.CREATE.EVENTS.egress-callbacks.>', '$JS.API.CONSUMER.DURABLE.CREATE.EVENTS.egress-callbacks',
       '$JS.API.CONSUMER.INFO.EVENTS.egress-callbacks', '$JS.API.CONSUMER.MSG.NEXT.EVENTS.egress-callbacks', '$JS.ACK.EVENTS.egress-callbacks.>']);
     expect(natsPermissions('egress').subscribe).toEqual([SUBJECTS.callbackRegister.subject, '_INBOX.egress.>']);
+  });
+
+  it('image-builder manages BUILDS and consumes it with one durable per host; pool-manager only publishes into it', () => {
+    expect(natsPermissions('image-builder')).toEqual({
+      publish: [SUBJECTS.repoSync.subject, '$JS.API.INFO', '$JS.API.STREAM.INFO.BUILDS', '$JS.API.STREAM.CREATE.BUILDS', '$JS.API.STREAM.UPDATE.BUILDS',
+        '$JS.API.CONSUMER.CREATE.BUILDS.*', '$JS.API.CONSUMER.CREATE.BUILDS.*.>', '$JS.API.CONSUMER.DURABLE.CREATE.BUILDS.*',
+        '$JS.API.CONSUMER.INFO.BUILDS.*', '$JS.API.CONSUMER.MSG.NEXT.BUILDS.*', '$JS.ACK.BUILDS.*.>'],
+      subscribe: ['_INBOX.image-builder.>'],
+      allowResponses: false,
+    });
+    expect(natsPermissions('pool-manager').publish.filter((x) => x.includes('BUILDS') || x.startsWith('berth.build'))).toEqual([BUILDS.pattern]);
   });
 
   it('gives stream API, consumer and ack subjects only to the services each entry names', () => {

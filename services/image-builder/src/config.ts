@@ -1,0 +1,32 @@
+import { commonConfigShape, envInt, loadConfig } from '@berth/service-kit';
+import { z } from 'zod';
+
+export const imageBuilderConfigSchema = z.object({
+  ...commonConfigShape,
+  DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+  /** Builds of different repositories running at once (one repository never builds twice at once). */
+  BUILD_CONCURRENCY: envInt(2, 1, 16),
+  /** A copy that takes longer is killed and counts as a failed attempt. */
+  BUILD_TIMEOUT_MS: envInt(600_000, 1_000, 3_600_000),
+  /** Deliveries of one request before it is dropped as failed (a missing workspace is dropped at once). */
+  BUILD_MAX_ATTEMPTS: envInt(5, 1, 100),
+  /** Redelivery delay after a failed attempt, times the attempt number. */
+  BUILD_RETRY_DELAY_MS: envInt(5_000, 0, 600_000),
+  /** JetStream ack wait; a running build reports progress every third of it, so a crash redelivers after it. */
+  BUILD_ACK_WAIT_MS: envInt(60_000, 1_000, 3_600_000),
+  /** Memory limit of the copy container, MiB. */
+  BUILD_MEMORY_MB: envInt(1024, 64, 65_536),
+  /** Requests older than this are dropped from the BUILDS stream. */
+  BUILDS_MAX_AGE_SECONDS: envInt(24 * 3600, 60),
+  /** How often superseded main images still used by a container at the last try are collected again. */
+  IMAGE_GC_INTERVAL_MS: envInt(600_000, 1_000, 86_400_000),
+  /** Its own name: every service reads the same .env. 0 disables. */
+  IMAGE_BUILDER_HEALTH_PORT: envInt(9104, 0, 65535),
+  HEALTH_BIND: z.string().default('127.0.0.1'),
+});
+
+export type ImageBuilderConfig = z.infer<typeof imageBuilderConfigSchema>;
+
+export function loadImageBuilderConfig(env: Record<string, string | undefined> = process.env): ImageBuilderConfig {
+  return loadConfig(imageBuilderConfigSchema, env);
+}
