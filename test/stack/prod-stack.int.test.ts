@@ -1,7 +1,7 @@
 import { natsPasswordVar } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerStatus, inspect } from './docker.js';
-import { startDevStack, type TestStack } from './stack.js';
+import { presentServices, startDevStack, type TestStack } from './stack.js';
 
 // The production stack for real: scripts/stack --prod up builds the service images (their build
 // fetches packages from the npm registry) and starts infra/docker-compose.prod.yml. Tests use no
@@ -41,7 +41,7 @@ describe.runIf(enabled)('prod compose stack', () => {
   });
 
   it('runs every container from its image, hardened, with only the gateway port published', async () => {
-    for (const s of ['nats-1', 'nats-2', 'nats-3', 'redis', 'pool-manager', 'gateway', 'log-streamer']) {
+    for (const s of ['nats-1', 'nats-2', 'nats-3', 'redis', ...presentServices()]) {
       const c = await inspect<{ Config: { User: string; Image: string }; HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; SecurityOpt: string[]; Memory: number; PidsLimit: number; PortBindings: Record<string, unknown> } }>(await stack.container(s));
       expect(c.Config.User, s).toBe('1001:1001');
       expect(c.HostConfig.ReadonlyRootfs, s).toBe(true);
@@ -49,6 +49,7 @@ describe.runIf(enabled)('prod compose stack', () => {
       expect(c.HostConfig.SecurityOpt, s).toContain('no-new-privileges:true');
       expect(c.HostConfig.Memory * c.HostConfig.PidsLimit, s).toBeGreaterThan(0);
       expect(Object.keys(c.HostConfig.PortBindings ?? {}).length, s).toBe(s === 'gateway' ? 1 : 0);
+      expect((await inspect<{ State: { Health?: { Status: string } } }>(await stack.container(s))).State.Health?.Status, s).toBe('healthy');
     }
   });
 
