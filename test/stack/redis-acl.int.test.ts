@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { createLogger, createRedis, type Redis } from '@berth/service-kit';
 import { ServerProcess, repoRoot } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Registrations } from '../../services/egress/src/callbacks/registrations.js';
+import { SecretBox } from '../../services/egress/src/callbacks/secret-box.js';
 import { WorkspaceStore } from '../../services/pool-manager/src/state/workspace-store.js';
+import { RepoLocks } from '../../services/repo-cache/src/repo-lock.js';
 
 // docker/redis/start.sh (the compose stack's Redis) on a real redis-server: each service's ACL user
 // runs its own code's commands on its own keys, and is refused everything else.
@@ -67,21 +70,24 @@ describe('Redis ACL users of docker/redis/start.sh', () => {
     await refused(r.eval("return redis.call('GET', 'berth:cb:x')", 0));
   });
 
-  it('repo-cache keeps fenced locks under berth:repo-cache:* and nothing else', async () => {
+  it('repo-cache runs its fenced per-repo locks (RepoLocks) under berth:repo-cache:* and nothing else', async () => {
     const r = as('repo-cache');
-    const key = 'berth:repo-cache:h:lock:acme/web';
-    expect(await r.incr('berth:repo-cache:h:fence')).toBe(1);
-    expect(await r.set(key, 'tok', 'PX', 1000, 'NX')).toBe('OK');
-    expect(await r.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, key, 'tok')).toBe(1);
+    const locks = new RepoLocks(r, 'berth:repo-cache:acl-host', { ttlMs: 1000, waitMs: 2000, pollMs: 20 });
+    const held = await locks.acquire('acme/web');
+    await held.raiseFenceAbove(5);
+    expect(await held.stillHeld()).toBe(true);
+    await held.release();
+    expect(await r.get(locks.lockKey('acme/web'))).toBeNull();
     await refused(r.get('berth:host:acl-host:all'));
     await refused(r.hset('berth:repo-cache:h:x', 'a', '1'));
     await refused(r.flushdb());
   });
 
-  it('egress keeps callback registrations under berth:cb:* and nothing else', async () => {
+  it('egress keeps sealed callback registrations (Registrations) under berth:cb:* and nothing else', async () => {
     const r = as('egress');
-    expect(await r.set('berth:cb:ws_1', 'sealed', 'EX', 60)).toBe('OK');
-    expect(await r.get('berth:cb:ws_1')).toBe('sealed');
+    const regs = new Registrations(r, new SecretBox('k'.repeat(40)), 60, logger);
+    await regs.put('ws_1', { url: 'https://example.test/hook', secret: 'cb-secret' });
+    expect(await regs.get('ws_1')).toEqual({ url: 'https://example.test/hook', secret: 'cb-secret' });
     await refused(r.get('berth:ticket:abc'));
     await refused(r.smembers('berth:host:acl-host:all'));
     await refused(r.eval('return 1', 0));
