@@ -8,6 +8,7 @@ NODE_IMAGE="${NODE_IMAGE:-berth/node:22}"
 WORKSPACE_IMAGE="${WORKSPACE_IMAGE:-berth/workspace:latest}"
 BUSYBOX_IMAGE="${BUSYBOX_IMAGE:-berth/busybox:latest}"
 RUNTIME_IMAGE="${RUNTIME_IMAGE:-berth/runtime:22}"
+RUNTIME_GIT_IMAGE="${RUNTIME_GIT_IMAGE:-berth/runtime-git:22}"
 NATS_IMAGE="${NATS_IMAGE:-berth/nats:2.9}"
 REDIS_IMAGE="${REDIS_IMAGE:-berth/redis:7}"
 NODE_BIN="${NODE_BIN:-$(command -v node)}"
@@ -77,17 +78,25 @@ slim_rootfs() {
   chown 1001:1001 "$dir/data"
 }
 
-# Service runtime: the slim rootfs plus the Node 22 binary (the full base with git is ~230 MB).
-if have "$RUNTIME_IMAGE" && [ "$(docker image inspect -f '{{index .Config.Labels "berth.node"}}' "$RUNTIME_IMAGE")" = "$node_version" ]; then
-  log "$RUNTIME_IMAGE present ($node_version)"
-else
-  log "building $RUNTIME_IMAGE ($node_version)"
-  slim_rootfs "$tmp/runtime" libc6,libstdc++6,libgcc-s1,tini,ca-certificates
-  mkdir -p "$tmp/runtime/usr/local/bin"; cp -L "$NODE_BIN" "$tmp/runtime/usr/local/bin/node"
-  strip "$tmp/runtime/usr/local/bin/node"   # the npm build ships symbols: ~18 MB
-  tar -C "$tmp/runtime" -c . | docker import -c "LABEL berth.node=$node_version" \
-    -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production' -c 'CMD ["node"]' - "$RUNTIME_IMAGE" >/dev/null
-fi
+# Service runtimes: the slim rootfs plus the Node 22 binary (the full base with git is ~230 MB);
+# the -git one adds git for repo-cache (without perl: fetch, clone and gc need none of it).
+runtime_image() {
+  local image="$1" pkgs="$2" dir="$tmp/$3"
+  if have "$image" && [ "$(docker image inspect -f '{{index .Config.Labels "berth.node"}}' "$image")" = "$node_version" ]; then
+    log "$image present ($node_version)"; return
+  fi
+  log "building $image ($node_version)"
+  slim_rootfs "$dir" "$pkgs"
+  rm -rf "$dir"/usr/share/perl "$dir"/usr/lib/x86_64-linux-gnu/perl "$dir"/usr/bin/perl* "$dir"/usr/lib/x86_64-linux-gnu/libperl* \
+    "$dir"/usr/lib/x86_64-linux-gnu/libdb-* "$dir"/usr/bin/openssl "$dir"/usr/bin/scalar "$dir"/usr/bin/git-shell \
+    "$dir"/usr/lib/git-core/{scalar,git-shell,git-daemon,git-http-backend,git-http-push,git-imap-send,git-gui*,mergetools}
+  mkdir -p "$dir/usr/local/bin"; cp -L "$NODE_BIN" "$dir/usr/local/bin/node"
+  strip "$dir/usr/local/bin/node"   # the npm build ships symbols: ~18 MB
+  tar -C "$dir" -c . | docker import -c "LABEL berth.node=$node_version" \
+    -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production' -c 'CMD ["node"]' - "$image" >/dev/null
+}
+runtime_image "$RUNTIME_IMAGE" libc6,libstdc++6,libgcc-s1,tini,ca-certificates runtime
+runtime_image "$RUNTIME_GIT_IMAGE" libc6,libstdc++6,libgcc-s1,tini,ca-certificates,git runtime-git
 
 # NATS and Redis from Debian's packages, with a static busybox for health checks and start scripts.
 infra_image() {

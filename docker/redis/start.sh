@@ -1,13 +1,25 @@
 #!/bin/busybox sh
 # Starts redis-server with one ACL user per service that uses Redis, passwords from the
 # environment. The ACL file goes to /tmp (tmpfs) so no password appears in argv or on disk.
-# The gateway never touches Redis, so it has no user; the default user may only PING
-# (the health check).
+# Each user may touch only its own key prefixes, with only the commands its code runs (Lua
+# scripts included: Redis checks every redis.call against the caller's ACL). The gateway,
+# log-streamer and image-builder never touch Redis, so they have no user; the default user may
+# only PING (the health check).
 set -eu
 umask 077
-acl=/tmp/users.acl
+acl="${REDIS_ACL_FILE:-/tmp/users.acl}"
+# Every client: the connection setup ioredis does (ready check INFO, CLIENT SETNAME) and QUIT.
+base='resetchannels -@all +ping +info +client|setname +quit'
+# pool-manager: workspace state per host (Lua scripts), tickets, seed-cache locks.
+pm_keys='~berth:host:* ~berth:ticket:* ~berth:seed-lock:*'
+pm_cmds='+get +set +del +getdel +incr +pexpire +hget +hset +hsetnx +hdel +hgetall +hexists +hincrby'
+pm_cmds="$pm_cmds +sadd +srem +smembers +zadd +zrem +zrangebyscore +rpush +lpop +lrem +multi +exec +discard +eval +evalsha"
 {
-  echo 'user default on nopass resetchannels -@all +ping'
-  echo "user pool-manager on >${REDIS_PASSWORD_POOL_MANAGER:?} resetkeys ~berth:* resetchannels -@all +@read +@write +@scripting +@transaction +@connection -@dangerous +info"
+  echo 'user default on nopass resetkeys resetchannels -@all +ping'
+  echo "user pool-manager on >${REDIS_PASSWORD_POOL_MANAGER:?} resetkeys $pm_keys $base $pm_cmds"
+  # repo-cache: per-repository fetch locks with fencing tokens.
+  echo "user repo-cache on >${REDIS_PASSWORD_REPO_CACHE:?} resetkeys ~berth:repo-cache:* $base +get +set +del +incr +pexpire +eval +evalsha"
+  # egress: sealed callback registrations with a TTL.
+  echo "user egress on >${REDIS_PASSWORD_EGRESS:?} resetkeys ~berth:cb:* $base +get +set +del"
 } >"$acl"
 exec redis-server --aclfile "$acl" --protected-mode no "$@"

@@ -1,14 +1,18 @@
-import { EVENTS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '@berth/contracts';
+import { EVENTS, LOGS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerStatus, inspect, tcpProbe } from './docker.js';
-import { startDevStack, type TestStack } from './stack.js';
+import { devStackServices, startDevStack, type TestStack } from './stack.js';
+import { matchesAny } from './subject-match.js';
 
 // The dev compose stack from scratch, through its published gateway port, with a fake upstream
 // on a network this test creates playing "the outside".
 let stack: TestStack;
 let outside: string;
 let upstream: { id: string; ip: string };
-const SERVICES = ['nats', 'redis', 'pool-manager', 'gateway'];
+// Infrastructure and every service whose code is on this checkout (scripts/stack starts the same set).
+const SERVICES = devStackServices();
+/** Services that may mount the Docker socket, and whether read-only. */
+const SOCKET: Record<string, 'rw' | 'ro'> = { 'pool-manager': 'rw', 'image-builder': 'rw', 'log-streamer': 'ro' };
 
 async function api(method: string, path: string, body?: unknown) {
   const res = await fetch(`${stack.url}${path}`, {
@@ -68,16 +72,33 @@ describe('dev compose stack', () => {
     expect((await api('GET', `/api/containers/${id}`)).status).toBe(404);
   });
 
+  it('streams a workspace\'s output through log-streamer and LOGS to the gateway\'s logs route', async () => {
+    const id = String((await api('POST', '/api/containers', {})).json.id);
+    try {
+      const marker = `compose-logs-${Date.now()}`;
+      await api('POST', `/api/containers/${id}/exec`, { command: `echo ${marker} > /proc/1/fd/1`, timeout: 10_000 });
+      let body = '';
+      for (let i = 0; i < 100 && !body.includes(marker); i++) {
+        const res = await fetch(`${stack.url}/api/containers/${id}/logs?follow=false`, { headers: { authorization: `Bearer ${stack.token}` } });
+        expect(res.status, await res.clone().text()).toBe(200);
+        body = await res.text();
+        if (!body.includes(marker)) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(body).toContain(marker);
+    } finally {
+      await api('DELETE', `/api/containers/${id}`);
+    }
+  });
+
   it('keeps a workspace away from NATS, Redis, the services and the outside', async () => {
     const targets: string[] = [`${upstream.ip}:8080`];
-    for (const [s, port] of [['nats', 4222], ['redis', 6379], ['gateway', 8080], ['pool-manager', 9101]] as const) {
-      targets.push(`${await ipOn(await stack.container(s), '_berth-internal')}:${port}`);
-    }
+    const ports: Record<string, number> = { nats: 4222, redis: 6379, gateway: 8080, 'pool-manager': 9101, 'log-streamer': 9102, 'repo-cache': 9103, 'image-builder': 9104, egress: 9105 };
+    for (const s of SERVICES) targets.push(`${await ipOn(await stack.container(s), '_berth-internal')}:${ports[s] ?? 0}`);
     targets.push(`${await ipOn(await stack.container('gateway'), '_berth-edge')}:8080`);
     const ws = await api('POST', '/api/containers', {});
     const id = String(ws.json.id);
     try {
-      const script = `for t in ${targets.join(' ')}; do if timeout 2 bash -c "</dev/tcp/\${t%:*}/\${t#*:}" 2>/dev/null; then echo "open $t"; else echo "closed $t"; fi; done`;
+      const script = `for t in ${targets.join(' ')}; do (if timeout 2 bash -c "</dev/tcp/\${t%:*}/\${t#*:}" 2>/dev/null; then echo "open $t"; else echo "closed $t"; fi) & done; wait`;
       const res = await api('POST', `/api/containers/${id}/exec`, { command: ['bash', '-c', script], timeout: 30_000 });
       expect(res.json.exitCode).toBe(0);
       expect(String(res.json.stdout).trim().split('\n').sort()).toEqual(targets.map((t) => `closed ${t}`).sort());
@@ -89,11 +110,28 @@ describe('dev compose stack', () => {
     expect(probe.ok, probe.out).toBe(true);
   });
 
-  it('leaves gateway and pool-manager no way to the outside, while they reach NATS', async () => {
-    for (const s of ['gateway', 'pool-manager']) {
+  it('leaves every service but egress no way to the outside, while they reach NATS', async () => {
+    const probes = await Promise.all(SERVICES.filter((x) => !['nats', 'redis', 'egress'].includes(x)).map(async (s) => {
       const id = await stack.container(s);
-      expect((await dockerStatus('exec', id, 'node', '-e', tcpProbe(upstream.ip, 8080))).ok, `${s} → upstream`).toBe(false);
-      expect((await dockerStatus('exec', id, 'node', '-e', tcpProbe('nats', 4222))).ok, `${s} → nats`).toBe(true);
+      const [out, nats] = await Promise.all([tcpProbe(upstream.ip, 8080), tcpProbe('nats', 4222)].map(async (p) => (await dockerStatus('exec', id, 'node', '-e', p)).ok));
+      return [s, { upstream: out, nats }] as const;
+    }));
+    expect(probes.length).toBeGreaterThan(2);
+    for (const [s, r] of probes) expect(r, s).toEqual({ upstream: false, nats: true });
+  });
+
+  // The outside, from berth's side, is what berth-egress leads to: the upstream joins it too.
+  it.runIf(SERVICES.includes('egress'))('lets egress, and only egress, reach an upstream on berth-egress', async () => {
+    const net = `${stack.project}_berth-egress`;
+    await docker('network', 'connect', net, upstream.id);
+    try {
+      const ip = await ipOn(upstream.id, net);
+      expect((await dockerStatus('exec', await stack.container('egress'), 'node', '-e', tcpProbe(ip, 8080))).ok, 'egress → upstream').toBe(true);
+      for (const s of SERVICES.filter((x) => !['egress', 'nats', 'redis'].includes(x))) {
+        expect((await dockerStatus('exec', await stack.container(s), 'node', '-e', tcpProbe(ip, 8080))).ok, `${s} → upstream`).toBe(false);
+      }
+    } finally {
+      await docker('network', 'disconnect', '-f', net, upstream.id).catch(() => undefined);
     }
   });
 
@@ -102,14 +140,14 @@ describe('dev compose stack', () => {
     const event = EVENTS.container.subject('ws_0123456789abcdef', 'claimed');
     const probes = natsServices().map((s) => {
       const p = natsPermissions(s);
-      const publishable = (x: string) => p.publish.includes(x) || (x === event && p.publish.includes(EVENTS.container.pattern));
-      const publish = [...requestSubjects, event, '$JS.API.INFO', '$JS.API.STREAM.DELETE.EVENTS', '$JS.API.CONSUMER.CREATE.EVENTS', 'berth.other.thing'];
+      const publish = [...requestSubjects, event, LOGS.subject('ws_0123456789abcdef', 'stdout'), '$JS.API.INFO', '$JS.API.STREAM.DELETE.EVENTS',
+        '$JS.API.STREAM.DELETE.LOGS', '$JS.API.CONSUMER.CREATE.EVENTS', '$JS.API.CONSUMER.CREATE.LOGS', '$JS.ACK.EVENTS.egress-callbacks.1.1.1.1.1', 'berth.other.thing'];
       const subscribe = [...requestSubjects, 'berth.evt.>', '>', ...natsServices().map((o) => `_INBOX.${o}.probe`)];
       return {
         service: s,
         expected: {
-          refusedPublish: publish.filter((x) => !publishable(x)).sort(),
-          refusedSubscribe: subscribe.filter((x) => !(p.subscribe.includes(x) || x === `_INBOX.${s}.probe`)).sort(),
+          refusedPublish: publish.filter((x) => !matchesAny(x, p.publish)).sort(),
+          refusedSubscribe: subscribe.filter((x) => !(p.subscribe.includes(x) || matchesAny(x, p.subscribe))).sort(),
         },
         probe: { url: 'nats://nats:4222', user: s, password: stack.env[natsPasswordVar(s)] ?? '', publish, subscribe },
       };
@@ -136,7 +174,7 @@ describe('dev compose stack', () => {
       const c = await inspect<{
         Config: { User: string };
         HostConfig: { CapDrop: string[] | null; SecurityOpt: string[] | null; ReadonlyRootfs: boolean; Memory: number; NanoCpus: number; CpuQuota: number; PidsLimit: number | null; Privileged: boolean };
-        Mounts: { Source: string }[];
+        Mounts: { Source: string; RW: boolean }[];
       }>(id);
       expect(['', 'root', '0'].includes(c.Config.User.split(':')[0] ?? ''), `${name} user ${c.Config.User}`).toBe(false);
       expect(c.HostConfig.CapDrop, name).toContain('ALL');
@@ -146,7 +184,8 @@ describe('dev compose stack', () => {
       expect(c.HostConfig.Memory, name).toBeGreaterThan(0);
       expect(c.HostConfig.NanoCpus + c.HostConfig.CpuQuota, name).toBeGreaterThan(0);
       expect(c.HostConfig.PidsLimit ?? 0, name).toBeGreaterThan(0);
-      expect(c.Mounts.some((m) => m.Source.endsWith('docker.sock')), `${name} docker socket`).toBe(name === 'pool-manager');
+      const socket = c.Mounts.find((m) => m.Source.endsWith('docker.sock'));
+      expect(socket ? (socket.RW ? 'rw' : 'ro') : undefined, `${name} docker socket`).toBe(SOCKET[name]);
     }
   });
 });

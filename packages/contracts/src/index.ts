@@ -14,4 +14,5 @@ export * from './tickets.js';
 export * from './logs.js';
 export * from './repo.js';
 export * from './setup.js';
+export * from './jetstream-access.js';
 export * from './images.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ServiceName } from './subjects.js';
 
 export const LogStreamNameSchema = z.enum(['stdout', 'stderr']);
 export type LogStreamName = z.infer<typeof LogStreamNameSchema>;
@@ -83,6 +84,9 @@ export const LOGS = {
   stream: 'LOGS',
   subjects: ['berth.logs.>'],
   pattern: 'berth.logs.*.*',
+  /** Creates and updates the stream, and is the only publisher (JetStream permissions: jetstream-access.ts). */
+  managedBy: 'log-streamer' as ServiceName,
+  publishers: ['log-streamer'] as readonly ServiceName[],
   schema: LogBatchSchema,
   subject: (workspaceId: string, stream: LogStreamName) => `berth.logs.${workspaceId}.${stream}`,
   /** Both streams of one container. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildNatsConfigFiles } from '../scripts/nats-config.js';
-import { BUILDS, EVENTS, STREAMS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '../src/index.js';
+import { BUILDS, CONSUMERS, EVENTS, JETSTREAM_ACCESS, LOGS, STREAMS, SUBJECTS, jetStreamApiSubjects, natsPasswordVar, natsPermissions, natsServices } from '../src/index.js';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const committedDir = join(pkgDir, '..', '..', 'docker', 'nats');
@@ -14,7 +14,7 @@ const files = buildNatsConfigFiles();
 
 describe('natsPermissions', () => {
   it('gives a user to exactly the services the catalogue names', () => {
-    expect(natsServices()).toEqual(['gateway', 'pool-manager', 'image-builder', 'repo-cache', 'egress']);
+    expect(natsServices()).toEqual(['gateway', 'pool-manager', 'image-builder', 'repo-cache', 'log-streamer', 'egress']);
   });
 
   it('lets callers publish and servers subscribe to each request subject, and nobody else', () => {
@@ -28,31 +28,69 @@ describe('natsPermissions', () => {
   });
 
   it('keeps replies per service and the JetStream API to the EVENTS stream of its manager', () => {
-    expect(natsPermissions('gateway')).toEqual({
-      publish: [...Object.values(SUBJECTS).filter((e) => e.calledBy.includes('gateway')).map((e) => e.subject), STREAMS.control.pattern],
-      subscribe: ['_INBOX.gateway.>'],
-      allowResponses: false,
-    });
+    const gw = natsPermissions('gateway');
+    expect(gw.publish.filter((x) => !x.startsWith('$JS.'))).toEqual([
+      ...Object.values(SUBJECTS).filter((e) => e.calledBy.includes('gateway')).map((e) => e.subject), STREAMS.control.pattern]);
+    expect(gw.subscribe).toEqual(['_INBOX.gateway.>']);
+    expect(gw.allowResponses).toBe(false);
     const pm = natsPermissions('pool-manager');
     expect(pm.allowResponses).toBe(true);
     // Stream output goes to the inbox of the service that opened the stream, and nowhere else.
-    expect(pm.publish).toEqual([SUBJECTS.repoSync.subject, SUBJECTS.callbackRegister.subject, EVENTS.container.pattern, EVENTS.setup.pattern, BUILDS.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '_INBOX.gateway.>']);
+    expect(pm.publish).toEqual([SUBJECTS.repoSync.subject, SUBJECTS.callbackRegister.subject, EVENTS.container.pattern, EVENTS.setup.pattern,
+      BUILDS.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '$JS.API.STREAM.UPDATE.EVENTS', '_INBOX.gateway.>']);
     expect(pm.subscribe).toContain(STREAMS.control.pattern);
     expect(pm.subscribe).toContain('_INBOX.pool-manager.>');
-    // image-builder manages BUILDS and consumes it; nobody else touches its API or acks.
+    for (const s of natsServices()) {
+      const all = [...natsPermissions(s).publish, ...natsPermissions(s).subscribe];
+      expect(all.filter((x) => x === '>' || x === '_INBOX.>' || x === '$JS.API.>' || x === 'berth.>' || x.startsWith('$JS.API.STREAM.DELETE') || x.startsWith('$JS.API.STREAM.PURGE')), s).toEqual([]);
+    }
+  });
+});
+
+describe('JetStream permissions from JETSTREAM_ACCESS', () => {
+  it('log-streamer manages LOGS, publishes its lines and reads back the last one, and nothing else', () => {
+    expect(natsPermissions('log-streamer')).toEqual({
+      publish: [LOGS.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.LOGS', '$JS.API.STREAM.CREATE.LOGS', '$JS.API.STREAM.UPDATE.LOGS', '$JS.API.STREAM.MSG.GET.LOGS'],
+      subscribe: ['_INBOX.log-streamer.>'],
+      allowResponses: false,
+    });
+  });
+
+  it('gateway reads LOGS with ordered consumers and message gets, and may not manage or publish into it', () => {
+    expect(jetStreamApiSubjects('gateway')).toEqual(['$JS.API.STREAM.INFO.LOGS', '$JS.API.CONSUMER.CREATE.LOGS', '$JS.API.CONSUMER.CREATE.LOGS.>',
+      '$JS.API.CONSUMER.INFO.LOGS.*', '$JS.API.CONSUMER.MSG.NEXT.LOGS.*', '$JS.API.CONSUMER.DELETE.LOGS.*', '$JS.API.STREAM.MSG.GET.LOGS']);
+    expect(natsPermissions('gateway').publish).not.toContain(LOGS.pattern);
+  });
+
+  it('egress may create, read and acknowledge its one durable on EVENTS only', () => {
+    const d = CONSUMERS.egressCallbacks;
+    expect(d).toMatchObject({ stream: 'EVENTS', durable: 'egress-callbacks', filter: EVENTS.setup.pattern });
+    expect(natsPermissions('egress').publish).toEqual(['$JS.API.INFO', '$JS.API.CONSUMER.CREATE.EVENTS.egress-callbacks',
+      '$JS.API.CONSUMER.CREATE.EVENTS.egress-callbacks.>', '$JS.API.CONSUMER.DURABLE.CREATE.EVENTS.egress-callbacks',
+      '$JS.API.CONSUMER.INFO.EVENTS.egress-callbacks', '$JS.API.CONSUMER.MSG.NEXT.EVENTS.egress-callbacks', '$JS.ACK.EVENTS.egress-callbacks.>']);
+    expect(natsPermissions('egress').subscribe).toEqual([SUBJECTS.callbackRegister.subject, '_INBOX.egress.>']);
+  });
+
+  it('image-builder manages BUILDS and consumes it with one durable per host; pool-manager only publishes into it', () => {
     expect(natsPermissions('image-builder')).toEqual({
-      publish: [SUBJECTS.repoSync.subject, '$JS.API.INFO', '$JS.API.STREAM.INFO.BUILDS', '$JS.API.STREAM.CREATE.BUILDS',
-        '$JS.API.CONSUMER.CREATE.BUILDS.>', '$JS.API.CONSUMER.DURABLE.CREATE.BUILDS.*', '$JS.API.CONSUMER.INFO.BUILDS.*',
-        '$JS.API.CONSUMER.MSG.NEXT.BUILDS.*', '$JS.ACK.BUILDS.>'],
+      publish: [SUBJECTS.repoSync.subject, '$JS.API.INFO', '$JS.API.STREAM.INFO.BUILDS', '$JS.API.STREAM.CREATE.BUILDS', '$JS.API.STREAM.UPDATE.BUILDS',
+        '$JS.API.CONSUMER.CREATE.BUILDS.*', '$JS.API.CONSUMER.CREATE.BUILDS.*.>', '$JS.API.CONSUMER.DURABLE.CREATE.BUILDS.*',
+        '$JS.API.CONSUMER.INFO.BUILDS.*', '$JS.API.CONSUMER.MSG.NEXT.BUILDS.*', '$JS.ACK.BUILDS.*.>'],
       subscribe: ['_INBOX.image-builder.>'],
       allowResponses: false,
     });
-    for (const s of natsServices().filter((x) => x !== 'image-builder')) {
-      expect(natsPermissions(s).publish.filter((x) => x.includes('BUILDS')), s).toEqual([]);
-    }
-    for (const s of natsServices()) {
-      const all = [...natsPermissions(s).publish, ...natsPermissions(s).subscribe];
-      expect(all.filter((x) => x === '>' || x === '_INBOX.>' || x === '$JS.API.>' || x === 'berth.>')).toEqual([]);
+    expect(natsPermissions('pool-manager').publish.filter((x) => x.includes('BUILDS') || x.startsWith('berth.build'))).toEqual([BUILDS.pattern]);
+  });
+
+  it('gives stream API, consumer and ack subjects only to the services each entry names', () => {
+    for (const a of JETSTREAM_ACCESS) {
+      const named = new Set([a.manager, ...a.publishers.map((p) => p.service), ...a.orderedReaders, ...a.getters, ...a.durables.map((d) => d.service)]);
+      for (const s of natsServices()) {
+        const touches = natsPermissions(s).publish.some((x) => x.includes(`.${a.stream}`) || a.publishers.some((p) => p.subjects.includes(x)));
+        expect(touches, `${s} on ${a.stream}`).toBe(named.has(s));
+      }
+      const managers = natsServices().filter((s) => jetStreamApiSubjects(s).includes(`$JS.API.STREAM.CREATE.${a.stream}`));
+      expect(managers, a.stream).toEqual([a.manager]);
     }
   });
 });

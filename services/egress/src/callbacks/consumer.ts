@@ -1,10 +1,10 @@
-import { EVENTS, type SetupStatus } from '@berth/contracts';
+import { CONSUMERS, EVENTS, type SetupStatus } from '@berth/contracts';
 import type { Logger, NatsConnection } from '@berth/service-kit';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { sleep, type Outcome } from './deliverer.js';
 import { KeyedQueue } from './keyed-queue.js';
 
-export const CONSUMER_NAME = 'egress-callbacks';
+export const CONSUMER_NAME = CONSUMERS.egressCallbacks.durable;
 
 export interface ConsumerOptions {
   ackWaitMs: number;
