@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { SecondDockerd } from '../support/second-dockerd.js';
@@ -10,6 +11,7 @@ import { SecondDockerd } from '../support/second-dockerd.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const engine = new SecondDockerd();
 let stack: LocalStack;
+const hadDocker0 = existsSync('/sys/class/net/docker0');
 
 beforeAll(async () => {
   await engine.start();
@@ -75,4 +77,6 @@ test('a claimed workspace keeps running through an engine restart and answers co
 
   expect((await api('DELETE', `/api/containers/${id}`)).status).toBe(200);
   expect(engine.docker('ps', '-aq', '--filter', `label=berth.id=${id}`)).toBe('');
+  // The second engine left the system engine's default bridge alone.
+  expect(existsSync('/sys/class/net/docker0')).toBe(hadDocker0);
 }, 120_000);

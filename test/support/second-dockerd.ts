@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,19 +8,26 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A second Docker engine on this machine, isolated from the system one by its own data root,
- * exec root, pid file and socket, without a default bridge or iptables rules (port publishing
- * then goes through docker-proxy). Started with live-restore, so its containers outlive it.
+ * exec root, pid file, socket and default bridge, without iptables rules (port publishing then
+ * goes through docker-proxy). Started with live-restore, so its containers outlive it.
+ * Never `--bridge none`: a dockerd started so deletes `docker0`, the system engine's bridge.
  */
 export class SecondDockerd {
   readonly dir = mkdtempSync(join(tmpdir(), 'berth-dockerd-'));
   readonly socket = join(this.dir, 'docker.sock');
+  readonly bridge = `bd-${randomBytes(4).toString('hex')}`;
   private proc: ChildProcess | undefined;
 
   async start(): Promise<void> {
+    if (!existsSync(`/sys/class/net/${this.bridge}`)) {
+      execFileSync('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
+      execFileSync('ip', ['addr', 'add', `172.31.${200 + randomInt(50)}.1/24`, 'dev', this.bridge]);
+      execFileSync('ip', ['link', 'set', this.bridge, 'up']);
+    }
     const log = openSync(join(this.dir, 'dockerd.log'), 'a');
     this.proc = spawn('dockerd', [
       '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'dockerd.pid'),
-      '-H', `unix://${this.socket}`, '--bridge', 'none', '--iptables=false', '--ip6tables=false', '--live-restore',
+      '-H', `unix://${this.socket}`, '--bridge', this.bridge, '--iptables=false', '--ip6tables=false', '--live-restore',
     ], { stdio: ['ignore', log, log] });
     for (let i = 0; i < 150; i++) {
       if (this.ping()) return;
@@ -75,5 +83,6 @@ export class SecondDockerd {
     const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(this.dir));
     for (const m of mounts.reverse()) execFileSync('umount', ['-l', m], { stdio: 'ignore' });
     rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    execFileSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });
   }
 }

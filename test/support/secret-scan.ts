@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { Redis, type NatsConnection } from '@berth/service-kit';
 
 /** Where a secret was found, or nothing. Each scanned item is one string. */
@@ -59,7 +59,10 @@ export async function streamMessages(nc: NatsConnection, stream: string): Promis
 export function containerConfigs(hostId: string): [string, string][] {
   const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
   if (ids.length === 0) return [];
-  const infos = JSON.parse(execFileSync('docker', ['inspect', ...ids], { encoding: 'utf8' })) as {
+  // A container removed meanwhile (a task ending, a pool refill) makes inspect exit 1 while it still
+  // prints the others: read stdout whatever the status.
+  const inspected = spawnSync('docker', ['inspect', ...ids], { encoding: 'utf8' });
+  const infos = JSON.parse(inspected.stdout || '[]') as {
     Id: string; Name: string; Config: { Env: string[] | null; Labels: Record<string, string> | null; Cmd: string[] | null };
   }[];
   return infos.map((i) => [`container ${i.Name}`, JSON.stringify({ name: i.Name, env: i.Config.Env, labels: i.Config.Labels, cmd: i.Config.Cmd })]);

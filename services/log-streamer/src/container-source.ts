@@ -20,8 +20,11 @@ export interface ContainerSource {
   list(hostId: string): Promise<ContainerInfo[]>;
   /** Calls `onStart` for each container of this host that starts; resolves when the event stream ends. */
   watchStarts(hostId: string, onStart: (c: ContainerInfo) => void, signal: AbortSignal): Promise<void>;
-  /** Output with timestamps from `since` (unix seconds, fractional) on, following until the container stops. */
-  logs(ref: string, since: string | undefined): Promise<LogsStream>;
+  /**
+   * Output with timestamps from `since` (unix seconds, fractional) on, following until the
+   * container stops (or, with `follow` false, what is stored now).
+   */
+  logs(ref: string, since: string | undefined, follow?: boolean): Promise<LogsStream>;
   ping(): Promise<boolean>;
 }
 

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { LABELS, type ContainerInfo, type ContainerSource, type LogsStream } from './container-source.js';
 
@@ -44,14 +44,15 @@ export class DockerSource implements ContainerSource {
     }
   }
 
-  async logs(ref: string, since: string | undefined): Promise<LogsStream> {
+  async logs(ref: string, since: string | undefined, follow = true): Promise<LogsStream> {
     const container = this.docker.getContainer(ref);
     const info = await container.inspect();
-    const stream = (await container.logs({
-      follow: true, stdout: true, stderr: true, timestamps: true,
-      // Docker takes fractional unix seconds; the typings say number.
-      ...(since !== undefined && { since: since as unknown as number }),
-    })) as Readable;
+    // Docker takes fractional unix seconds; the typings say number.
+    const opts = { stdout: true, stderr: true, timestamps: true, ...(since !== undefined && { since: since as unknown as number }) };
+    // Without follow, dockerode answers the stored output as one buffer.
+    const stream = follow
+      ? (await container.logs({ ...opts, follow: true })) as Readable
+      : Readable.from([await container.logs({ ...opts, follow: false })]);
     return { stream, tty: info.Config.Tty };
   }
 

@@ -38,6 +38,15 @@ export class LineAssembler {
 
   constructor(private readonly maxLineBytes: number, private readonly resume: Positions = {}) {}
 
+  /** The last piece seen per stream (stored or skipped as already stored), merged with `resume`. */
+  positions(): Positions {
+    const out: Positions = { ...this.resume };
+    for (const [stream, last] of Object.entries(this.last) as [LogStreamName, { ts: string; n: number }][]) {
+      if (!isAtOrBefore(last.ts, last.n, out[stream])) out[stream] = { ...out[stream], ...last };
+    }
+    return out;
+  }
+
   push(frame: Frame): LogRecord[] {
     const { payload, stream } = frame;
     if (payload.length < TS_LENGTH + 1 || payload[TS_LENGTH] !== 0x20) return [];

@@ -17,7 +17,9 @@ class FakeSource implements ContainerSource {
     this.onStart = onStart;
     await new Promise((r) => signal.addEventListener('abort', r));
   }
-  async logs(ref: string, since: string | undefined): Promise<LogsStream> {
+  async logs(ref: string, since: string | undefined, follow = true): Promise<LogsStream> {
+    // The catch-up read after a follow ends: nothing more is stored here.
+    if (!follow) return { stream: new PassThrough().end(), tty: true };
     const stream = new PassThrough();
     this.opened.push({ ref, since, stream });
     return { stream, tty: true };
