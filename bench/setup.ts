@@ -87,7 +87,7 @@ async function seedSaved(repo: string): Promise<void> {
   const volume = seedVolumeName(f.stack.hostId, 'default', repo);
   const deadline = Date.now() + 60_000;
   while (!seedKey(volume)) {
-    if (Date.now() > deadline) throw new Error(`no node_modules seed for ${repo}`);
+    if (Date.now() > deadline) throw new Error(`no node_modules seed for ${repo}\n${f.stack.outputTail()}`);
     await new Promise((res) => setTimeout(res, 100));
   }
 }
