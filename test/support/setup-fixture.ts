@@ -60,13 +60,13 @@ export function filesContaining(dir: string, needles: string[]): string {
   }
 }
 
-/** The seed key file of a node_modules seed volume, or '' (read with a throwaway busybox). */
+/** The seed key file of a node_modules seed volume, or '' (read with a throwaway busybox, no network: it needs none). */
 export function seedKey(volume: string): string {
   try {
     // A `docker run -v` of a volume that does not exist yet would create it (root-owned) before
     // pool-manager does, and the seed could then never be written: only read one that exists.
     execFileSync('docker', ['volume', 'inspect', volume], { stdio: 'ignore' });
-    return execFileSync('docker', ['run', '--rm', '-v', `${volume}:/s:ro`, 'berth/busybox:latest', 'cat', '/s/key'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('docker', ['run', '--rm', '--network', 'none', '-v', `${volume}:/s:ro`, 'berth/busybox:latest', 'cat', '/s/key'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return '';
   }

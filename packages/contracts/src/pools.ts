@@ -1,10 +1,16 @@
 import { z } from 'zod';
 import { ContainerPortSchema, ImageRefSchema, PoolNameSchema } from './names.js';
+import { RepoNameSchema } from './repo.js';
 
 /** A pool as configured (POOLS env of pool-manager, a JSON array). */
 export const PoolConfigSchema = z.strictObject({
   name: PoolNameSchema,
   image: ImageRefSchema.optional(),
+  /**
+   * A repo pool: its warm containers start from the repo's main image (`berth/<owner>-<repo>:main`)
+   * when it exists, so a setup of that repo on a claimed one only switches branch.
+   */
+  repo: RepoNameSchema.optional(),
   targetSize: z.number().int().min(0).max(500).default(3),
   minSize: z.number().int().min(0).max(500).default(1),
   maxCreating: z.number().int().min(1).max(64).default(2),
@@ -20,6 +26,7 @@ export const PoolViewSchema = z
   .object({
     name: z.string(),
     image: z.string(),
+    repo: z.string().optional(),
     targetSize: z.number().int(),
     minSize: z.number().int(),
     maxCreating: z.number().int(),

@@ -1,6 +1,7 @@
 import { BerthError, type PoolConfig } from '@berth/contracts';
 import type { Logger } from '@berth/service-kit';
 import { warmName } from './driver/workload-driver.js';
+import type { PoolImages } from './pool-image.js';
 import type { PoolRegistry } from './pools.js';
 import type { Provisioner } from './provisioner.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
@@ -37,6 +38,7 @@ export class PoolFiller {
     private readonly pools: PoolRegistry,
     private readonly provisioner: Provisioner,
     private readonly logger: Logger,
+    private readonly images?: PoolImages,
   ) {}
 
   /**
@@ -95,10 +97,11 @@ export class PoolFiller {
     const deficit = pool.targetSize - warm - creating;
     const starts = Math.min(deficit, pool.maxCreating - creating);
     if (starts <= 0 || this.stopped) return;
+    const image = this.images ? await this.images.imageFor(pool) : pool.image;
     const results = await Promise.allSettled(
       Array.from({ length: starts }, () =>
         this.provisioner.provision({
-          pool, image: pool.image, containerPorts: pool.containerPorts, volumeName: '', requestId: '', owner: '', name: '', engineName: warmName,
+          pool, image, containerPorts: pool.containerPorts, volumeName: '', requestId: '', owner: '', name: '', engineName: warmName,
         })),
     );
     const failed = results.filter((r) => r.status === 'rejected');

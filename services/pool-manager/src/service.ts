@@ -7,6 +7,7 @@ import { JetStreamEvents, noEvents } from './events.js';
 import { serveHandlers } from './handlers.js';
 import { registerPoolMetrics } from './metrics.js';
 import { PoolFiller } from './pool-filler.js';
+import { PoolImages } from './pool-image.js';
 import { PoolRegistry } from './pools.js';
 import { Provisioner } from './provisioner.js';
 import { Reconciler } from './reconciler.js';
@@ -54,7 +55,7 @@ export async function startPoolManager(
   const pools = new PoolRegistry(config.POOLS);
   const agents = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID, logger) : undefined;
   const provisioner = new Provisioner(store, driver, config, events, logger, agents);
-  const filler = new PoolFiller(store, pools, provisioner, logger);
+  const filler = new PoolFiller(store, pools, provisioner, logger, new PoolImages(driver, logger));
   onStop(() => filler.stop());
   const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, agents);
   onStop(() => workspaces.close());

@@ -1,5 +1,14 @@
 import { MAIN_IMAGE_LABELS, mainImageTag, sameRepo } from '@berth/contracts';
+import type { WorkloadDriver } from '../driver/workload-driver.js';
 import type { SetupDeps, SetupRun } from './setup-context.js';
+
+/** The repo's main image on this host (its tag and labels), when it exists and is this repo's by its label. */
+export async function findMainImage(driver: Pick<WorkloadDriver, 'imageLabels'>, repo: string): Promise<{ tag: string; labels: Record<string, string> } | undefined> {
+  const tag = mainImageTag(repo);
+  if (!tag) return undefined;
+  const labels = await driver.imageLabels(tag);
+  return labels && sameRepo(labels[MAIN_IMAGE_LABELS.repo], repo) ? { tag, labels } : undefined;
+}
 
 /**
  * hasMainImage: when `berth/<owner>-<repo>:main` exists (and is this repo's, by its label), the
@@ -7,13 +16,11 @@ import type { SetupDeps, SetupRun } from './setup-context.js';
  * error: the setup clones as usual (status `source: clone`). Returns whether the image is used.
  */
 export async function startFromMainImage(d: SetupDeps, run: SetupRun): Promise<boolean> {
-  const tag = mainImageTag(run.body.repo);
-  if (!tag) return false;
-  const labels = await d.driver.imageLabels(tag);
-  if (!labels || !sameRepo(labels[MAIN_IMAGE_LABELS.repo], run.body.repo)) return false;
+  const found = await findMainImage(d.driver, run.body.repo);
+  if (!found) return false;
   const view = await d.workspaces.get(run.id, run.owner);
   if (view.volumeName) return false;
-  await d.workspaces.recreateFrom(run.id, run.owner, tag);
-  d.logger.info({ id: run.id, repo: run.body.repo, image: tag, sha: labels[MAIN_IMAGE_LABELS.sha] }, 'workspace recreated from the main image');
+  await d.workspaces.recreateFrom(run.id, run.owner, found.tag);
+  d.logger.info({ id: run.id, repo: run.body.repo, image: found.tag, sha: found.labels[MAIN_IMAGE_LABELS.sha] }, 'workspace recreated from the main image');
   return true;
 }

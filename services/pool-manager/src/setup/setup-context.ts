@@ -24,6 +24,8 @@ export interface SetupRun {
   volume: string;
   /** The pool's first container port: the dev server listens on it (PORT). */
   port: number;
+  /** The workspace was filled from this repo's main image by its repo pool: the setup only switches branch. */
+  repoPool?: boolean;
   /** Every value that must never appear in output we keep: token, callback secret, env values. */
   secrets: string[];
 }

@@ -35,10 +35,11 @@ export class SetupRunner {
       }
       await tracker.to('cloning');
       const clock = new PhaseClock('cloning', config.SETUP_CLONE_TIMEOUT_MS);
-      const fromImage = run.body.hasMainImage ? await startFromMainImage(this.d, run) : false;
+      // A repo pool's workspace already holds the main image's checkout; otherwise hasMainImage recreates from it.
+      const fromImage = !run.repoPool && run.body.hasMainImage ? await startFromMainImage(this.d, run) : false;
       const installKey = run.body.installCommand ?? '';
-      const checkout = await clonePhase(this.d, run, clock, { mode: fromImage ? 'switch' : 'clone', installKey });
-      tracker.note({ sha: checkout.sha, source: fromImage ? 'main-image' : 'clone' });
+      const checkout = await clonePhase(this.d, run, clock, { mode: run.repoPool || fromImage ? 'switch' : 'clone', installKey });
+      tracker.note({ sha: checkout.sha, source: run.repoPool ? 'repo-pool' : fromImage ? 'main-image' : 'clone' });
 
       const install = run.body.installCommand ?? defaultInstallCommand(checkout.lockfile);
       if (install && !checkout.seeded) {

@@ -1,6 +1,7 @@
 import { BerthError, type SetupStartRequest, type SetupStatus } from '@berth/contracts';
 import { request, type Redis } from '@berth/service-kit';
 import { workspaceVolumeName } from '../driver/workload-driver.js';
+import { runsRepoPoolImage } from '../pool-image.js';
 import { secretsOf, type SetupDeps, type SetupRun } from './setup-context.js';
 import type { SetupEvents } from './setup-events.js';
 import { ensureWorkspaceOwnedVolume } from './seed-cache.js';
@@ -43,15 +44,19 @@ export class SetupService {
     await this.events.publish(begun.status);
 
     // The pool's first container port (the view's keys are in numeric order, not the pool's).
-    const poolPorts = this.d.pools.has(view.pool) ? this.d.pools.resolve(view.pool).containerPorts : [];
+    const pool = this.d.pools.has(view.pool) ? this.d.pools.resolve(view.pool) : undefined;
+    const poolPorts = pool?.containerPorts ?? [];
     const containerPort = poolPorts.find((p) => String(p) in view.ports) ?? Object.keys(view.ports)[0];
     const run: SetupRun = {
       id: req.id, owner: req.owner, body, secrets: secretsOf(body),
       volume: view.volumeName ?? workspaceVolumeName(req.id),
       port: Number(containerPort ?? 3000),
     };
+    const resetup = begun.status.seq > 1;
+    // Untouched since the pool filled it from the repo's main image (a re-setup changed the checkout).
+    if (!resetup && !view.volumeName && runsRepoPoolImage(pool, view.image, body.repo)) run.repoPool = true;
     const tracker = new SetupTracker(begun.status, this.store, this.events, this.onPhase);
-    const task = this.runner.run(run, tracker, begun.status.seq > 1);
+    const task = this.runner.run(run, tracker, resetup);
     this.running.add(task);
     void task.finally(() => this.running.delete(task));
     return begun.status;

@@ -1,0 +1,37 @@
+import { mainImageTag, sameRepo, type PoolConfig } from '@berth/contracts';
+import type { Logger } from '@berth/service-kit';
+import type { WorkloadDriver } from './driver/workload-driver.js';
+import { findMainImage } from './setup/main-image.js';
+
+/**
+ * The image a pool's warm containers start from. A repo pool uses the repo's main image when it is
+ * on this host, otherwise the pool's own image (a claim then still works; its setup clones). Each
+ * change between the two is logged once; existing warm containers are kept as they are.
+ */
+export class PoolImages {
+  private readonly usingMain = new Map<string, boolean>();
+
+  constructor(private readonly driver: Pick<WorkloadDriver, 'imageLabels'>, private readonly logger: Logger) {}
+
+  async imageFor(pool: PoolConfig): Promise<string> {
+    if (!pool.repo) return pool.image;
+    const found = await findMainImage(this.driver, pool.repo).catch((err: unknown) => {
+      this.logger.warn({ err, pool: pool.name, repo: pool.repo }, 'main image not inspected; filling from the pool image');
+      return undefined;
+    });
+    if (this.usingMain.get(pool.name) !== !!found) {
+      this.usingMain.set(pool.name, !!found);
+      if (found) this.logger.info({ pool: pool.name, repo: pool.repo, image: found.tag }, 'repo pool fills from the main image');
+      else this.logger.warn({ pool: pool.name, repo: pool.repo, image: pool.image }, 'repo pool has no main image yet (a setup with buildMainImage makes it); filling from the pool image');
+    }
+    return found?.tag ?? pool.image;
+  }
+}
+
+/**
+ * A workspace of a repo pool that still runs the main image it was filled from: a setup of that
+ * repo only switches branch. `image` is the workspace's image (its record), `pool` its pool.
+ */
+export function runsRepoPoolImage(pool: PoolConfig | undefined, image: string, repo: string): boolean {
+  return !!pool?.repo && sameRepo(pool.repo, repo) && image === mainImageTag(pool.repo);
+}
