@@ -74,6 +74,20 @@ test('a crash while cloning (repo-cache still fetching upstream) ends failed SET
   expect((await f.client.awaitSetup(id)).phase).toBe('ready');
 }, 180_000);
 
+test('a crash while the checkout task container runs ends failed SETUP_INTERRUPTED and the task is removed', async () => {
+  // A tree big enough that the checkout from the mirror takes a while.
+  await f.github.createBigRepo('acme/big', { files: 300, fileLines: 3000, commits: 0, token: TOKEN });
+  const { id } = await f.client.claim();
+  const r = await f.client.api('POST', `/api/containers/${id}/setup`, { repo: 'acme/big', branch: 'main', githubToken: TOKEN });
+  expect(r.status, r.text).toBe(202);
+  const deadline = Date.now() + 60_000;
+  while (tasksOf(id) === '') {
+    if (Date.now() > deadline) throw new Error(`checkout task never seen\n${f.stack.outputTail()}`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  await crashAndCheck(id, 'cloning');
+}, 240_000);
+
 test('a crash while starting (dev server not answering yet) ends failed SETUP_INTERRUPTED and stops the start command', async () => {
   const { id } = await f.client.claim();
   const r = await f.client.api('POST', `/api/containers/${id}/setup`, { repo: 'acme/app', branch: 'main', githubToken: TOKEN, startCommand: 'sleep 301' });
