@@ -21,7 +21,7 @@ export interface SetupFixture {
  * private with `token`). Each call gets its own mirrors directory and host id.
  */
 export async function startSetupFixture(
-  token: string, poolEnv: Record<string, string> = {}, opts: LocalStackOptions & { egressAllowCidrs?: string; withEgress?: boolean; egressEnv?: Record<string, string> } = {},
+  token: string, poolEnv: Record<string, string> = {}, opts: LocalStackOptions & { egressAllowCidrs?: string; withEgress?: boolean; egressEnv?: Record<string, string>; logLevel?: string } = {},
 ): Promise<SetupFixture> {
   const github = await FakeGitHub.start();
   await github.createRepo('acme/app', { fromDir: NODE_APP_FIXTURE, token });
@@ -34,7 +34,7 @@ export async function startSetupFixture(
     PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '12',
     ...poolEnv,
-  }, 'info', {
+  }, opts.logLevel ?? 'info', {
     keepAllOutput: true, ...opts,
     repoCache: { mirrorsDir: mirrors, githubUrl: github.url, ...opts.repoCache },
     ...(opts.withEgress && { egress: { githubUrl: github.url, allowCidrs: opts.egressAllowCidrs ?? '', ...(opts.egressEnv && { env: opts.egressEnv }) } }),

@@ -26,6 +26,12 @@ export const ERROR_CODES = {
   MAIN_IMAGE_NOT_FOUND: { status: 409, retryable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false },
+  /** A setup's failure (SetupStatus.error.code), never an HTTP answer; the SDK throws them typed. */
+  CLONE_FAILED: { status: 422, retryable: false },
+  INSTALL_FAILED: { status: 422, retryable: false },
+  START_FAILED: { status: 422, retryable: false },
+  PHASE_TIMEOUT: { status: 422, retryable: false },
+  SETUP_INTERRUPTED: { status: 503, retryable: true },
   RATE_LIMITED: { status: 429, retryable: true },
   INTERNAL: { status: 500, retryable: true },
   UPSTREAM_UNAVAILABLE: { status: 502, retryable: true },

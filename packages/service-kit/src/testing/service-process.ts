@@ -39,6 +39,11 @@ export class ServiceProcess {
     this.child = child;
   }
 
+  /** The service's process id while it runs (its RSS and fds are under /proc/<pid>). */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
