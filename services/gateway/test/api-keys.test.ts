@@ -171,7 +171,7 @@ describe('keys file', () => {
     const stop = watchKeysFile(path, ring, silent, 50);
     try {
       const until = async (what: string, ok: () => boolean) => {
-        for (let i = 0; i < 100 && !ok(); i++) await sleep(20);
+        for (let i = 0; i < 500 && !ok(); i++) await sleep(20); // up to 10 s: a loaded machine delays the watcher
         expect(ok(), what).toBe(true);
       };
       write(path, [old.entry, next.entry]);
