@@ -54,6 +54,9 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.textContent(`#containers tr[data-id="${c.id}"]`)).toContain('dash-one');
     expect(await page.isVisible('#login')).toBe(false);
     expect(await page.textContent('#pools tr[data-pool="default"]')).toMatch(/default.*64 MB/);
+    // Usage per workspace: memory against the pool's 64 MB limit, and a CPU figure.
+    await page.waitForSelector(`#containers tr[data-id="${c.id}"] td.mem:has-text("/ 64 MB")`);
+    expect(await page.textContent(`#containers tr[data-id="${c.id}"] td.cpu`)).toMatch(/^\d+\.\d %$/);
     await shot('2-signed-in');
     // The key never went into a URL, and is not in the page.
     expect(requested.filter((u) => u.includes(stack.token))).toEqual([]);

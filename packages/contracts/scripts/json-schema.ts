@@ -14,6 +14,7 @@ export const HTTP_SCHEMAS: Record<string, z.ZodType> = {
   CreatedContainer: contracts.CreateContainerReplySchema,
   ContainerList: contracts.ContainerListSchema,
   DeletedContainer: contracts.DeleteContainerReplySchema,
+  ContainerUsage: contracts.UsageSchema,
   ExecResult: contracts.ExecResultSchema,
   PoolList: contracts.PoolListSchema,
   Health: contracts.HealthSchema,

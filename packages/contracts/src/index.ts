@@ -16,3 +16,4 @@ export * from './repo.js';
 export * from './setup.js';
 export * from './jetstream-access.js';
 export * from './images.js';
+export * from './usage.js';

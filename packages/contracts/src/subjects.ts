@@ -16,6 +16,7 @@ import { RepoSyncReplySchema, RepoSyncRequestSchema } from './repo.js';
 import { CallbackRegisterReplySchema, CallbackRegisterRequestSchema, SetupStartRequestSchema, SetupStatusSchema } from './setup.js';
 import { ExecStreamRequestSchema, StreamOpenedSchema, TerminalOpenRequestSchema } from './streams.js';
 import { TicketCreateRequestSchema, TicketRedeemReplySchema, TicketRedeemRequestSchema, TicketReplySchema } from './tickets.js';
+import { UsageSchema } from './usage.js';
 import { CONTRACTS_VERSION } from './version.js';
 
 export interface RequestSubject<Req extends z.ZodType, Rep extends z.ZodType> {
@@ -50,6 +51,8 @@ export const SUBJECTS = {
     'Claim a warm container from a pool, or cold-create one when the pool is empty.'),
   containerGet: request('berth.container.get', 'pool-manager', ['gateway'], ContainerRefRequestSchema, ContainerViewSchema,
     'Read one claimed container.'),
+  containerUsage: request('berth.container.usage', 'pool-manager', ['gateway'], ContainerRefRequestSchema, UsageSchema,
+    'One sample of a claimed container\'s CPU, memory, pids and network use (engine stats, about a second).'),
   containerList: request('berth.container.list', 'pool-manager', ['gateway'], ListContainersRequestSchema, ContainerListSchema,
     'List the caller\'s claimed containers.'),
   containerDelete: request('berth.container.delete', 'pool-manager', ['gateway'], ContainerRefRequestSchema, DeleteContainerReplySchema,

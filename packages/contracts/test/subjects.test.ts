@@ -31,6 +31,8 @@ describe('SUBJECTS', () => {
     expect(SUBJECTS.containerList.request.safeParse({ owner: 'alice' }).success).toBe(true);
     expect(SUBJECTS.containerGet.request.safeParse({ id: 'ws_0123456789abcdef', owner: 'alice' }).success).toBe(true);
     expect(SUBJECTS.containerGet.request.safeParse({ id: '../etc', owner: 'alice' }).success).toBe(false);
+    expect(SUBJECTS.containerUsage.request.safeParse({ id: 'ws_0123456789abcdef', owner: 'alice' }).success).toBe(true);
+    expect(SUBJECTS.containerUsage.request.safeParse({ id: 'ws_0123456789abcdef' }).success).toBe(false);
     expect(SUBJECTS.containerCreate.request.safeParse({ owner: 'alice', requestId: 'req_12345678' }).success).toBe(true);
     expect(SUBJECTS.containerCreate.request.safeParse({ owner: 'alice', requestId: 'req_12345678', privileged: true }).success).toBe(false);
   });

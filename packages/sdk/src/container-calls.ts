@@ -1,4 +1,4 @@
-import { ContainerViewSchema, DeleteContainerReplySchema, type ContainerView } from '@berth/contracts';
+import { ContainerViewSchema, DeleteContainerReplySchema, UsageSchema, type ContainerView, type Usage } from '@berth/contracts';
 import type { CallOptions } from './options.js';
 import type { Transport } from './transport.js';
 
@@ -10,4 +10,8 @@ export function getContainerView(transport: Transport, id: string, opts: CallOpt
 
 export async function deleteContainer(transport: Transport, id: string, opts: CallOptions): Promise<void> {
   await transport.request({ method: 'DELETE', path: containerPath(id), schema: DeleteContainerReplySchema, idempotent: true }, opts);
+}
+
+export function getUsage(transport: Transport, id: string, opts: CallOptions): Promise<Usage> {
+  return transport.request({ method: 'GET', path: `${containerPath(id)}/usage`, schema: UsageSchema, idempotent: true }, opts);
 }

@@ -1,5 +1,5 @@
-import type { ContainerView, ExecResult, SetupBody, SetupStatus } from '@berth/contracts';
-import { deleteContainer, getContainerView } from './container-calls.js';
+import type { ContainerView, ExecResult, SetupBody, SetupStatus, Usage } from '@berth/contracts';
+import { deleteContainer, getContainerView, getUsage } from './container-calls.js';
 import { execCommand, type ContainerCommand, type ExecOptions } from './exec.js';
 import { streamLogs, type LogLine, type LogsOptions } from './logs.js';
 import type { CallOptions } from './options.js';
@@ -70,6 +70,11 @@ export class Container {
   /** The latest setup status (SETUP_NOT_FOUND when none was started). */
   setupStatus(opts: CallOptions = {}): Promise<SetupStatus> {
     return getSetupStatus(this.#transport, this.id, opts);
+  }
+
+  /** One sample of CPU (100 = one core), memory, pids and network use; the engine takes about a second. */
+  usage(opts: CallOptions = {}): Promise<Usage> {
+    return getUsage(this.#transport, this.id, opts);
   }
 
   /** Reads the container again and updates this handle. */

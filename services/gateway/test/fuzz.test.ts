@@ -16,6 +16,7 @@ describe('schema-driven fuzzing of every documented route (fake backend)', () =>
       poolList: () => ({ pools: [] }),
       containerList: () => ({ containers: [containerView()], count: 1 }),
       containerGet: (req) => containerView(req.id),
+      containerUsage: (req) => ({ id: req.id, at: new Date().toISOString(), cpuPercent: 1.5, memoryBytes: 1, memoryLimitBytes: 2, pids: 1, netRxBytes: 0, netTxBytes: 0 }),
       containerCreate: (req) => ({ ...containerView(), name: req.name ?? 'agent-1', warm: true }),
       containerDelete: (req) => ({ id: req.id, removed: true as const }),
       containerExec: () => ({ exitCode: 0, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, truncated: false, timedOut: false, durationMs: 1 }),

@@ -35,6 +35,7 @@ const ROUTES: [string, string][] = [
   ['post', '/api/containers'],
   ['get', '/api/containers/{id}'],
   ['delete', '/api/containers/{id}'],
+  ['get', '/api/containers/{id}/usage'],
   ['post', '/api/containers/{id}/exec'],
   ['post', '/api/containers/{id}/setup'],
   ['get', '/api/containers/{id}/setup'],

@@ -13,6 +13,9 @@ let selected = null;
 let logsAbort = null;
 let terminal = null;
 let refreshTimer = null;
+/** The last usage sample per container id, shown until the next one arrives. */
+const usageById = new Map();
+const MAX_USAGE_ROWS = 20;
 
 class ApiError extends Error {
   constructor(status, body) {
@@ -118,9 +121,34 @@ function renderContainers(containers) {
     cell(row, c.state);
     cell(row, Object.entries(c.ports).map(([inside, host]) => `${inside}→${host}`).join(', '));
     cell(row, c.lastActiveAt);
+    showUsage(row, usageById.get(c.id));
     row.addEventListener('click', () => select(c.id));
   }
   if (selected && !containers.some((c) => c.id === selected)) closeDetail();
+  for (const id of [...usageById.keys()]) if (!containers.some((c) => c.id === id)) usageById.delete(id);
+}
+
+const mb = (bytes) => `${Math.round(bytes / 1048576)}`;
+
+/** CPU and memory cells of a container row (created on first use, updated in place). */
+function showUsage(row, u) {
+  const cpu = row.querySelector('td.cpu') || cell(row, '');
+  const mem = row.querySelector('td.mem') || cell(row, '');
+  cpu.className = 'cpu';
+  mem.className = 'mem';
+  cpu.textContent = u ? `${u.cpuPercent.toFixed(1)} %` : '-';
+  mem.textContent = u ? `${mb(u.memoryBytes)} / ${mb(u.memoryLimitBytes)} MB` : '-';
+}
+
+/** One stats sample per container (about a second each, in parallel); rows update when they arrive. */
+function refreshUsage(containers) {
+  for (const c of containers.slice(0, MAX_USAGE_ROWS)) {
+    api('GET', `${containerPath(c.id)}/usage`).then((u) => {
+      usageById.set(c.id, u);
+      const row = [...$('containers').tBodies[0].rows].find((r) => r.dataset.id === c.id);
+      if (row) showUsage(row, u);
+    }).catch(() => undefined);
+  }
 }
 
 async function refresh() {
@@ -128,6 +156,7 @@ async function refresh() {
     const [pools, list] = await Promise.all([api('GET', '/api/pools'), api('GET', '/api/containers')]);
     renderPools(pools.pools);
     renderContainers(list.containers);
+    refreshUsage(list.containers);
     setStatus(`${list.count} containers · updated ${new Date().toLocaleTimeString()}`);
   } catch (err) {
     if (err.status === 401) signOut('The key is no longer accepted.');

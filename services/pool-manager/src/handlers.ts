@@ -39,6 +39,7 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
       }
     }, logger),
     serve(nc, 'containerGet', (req) => workspaces.get(req.id, req.owner), logger),
+    serve(nc, 'containerUsage', (req) => workspaces.usage(req.id, req.owner), logger),
     serve(nc, 'containerList', async (req) => {
       const containers = await workspaces.list(req.owner);
       return { containers, count: containers.length };

@@ -1,4 +1,4 @@
-import { BerthError, EXEC_OUTPUT_CAP_BYTES, type WorkspaceState, type ContainerView, type CreateContainerReply, type CreateContainerRequest, type ExecRequest, type ExecResult } from '@berth/contracts';
+import { BerthError, EXEC_OUTPUT_CAP_BYTES, type WorkspaceState, type ContainerView, type CreateContainerReply, type CreateContainerRequest, type ExecRequest, type ExecResult, type Usage } from '@berth/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@berth/service-kit';
 import type { AgentDirs } from './agent/agent-dirs.js';
@@ -131,6 +131,18 @@ export class Workspaces {
       return await this.driver.spawn(record.ref, opts.timeoutMs === undefined ? argv : withBackstop(argv, opts.timeoutMs), opts);
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 409) throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id} is not running`);
+      if ((err as { statusCode?: number }).statusCode === 404) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
+      throw err;
+    }
+  }
+
+  /** One resource-use sample of a caller's workspace. */
+  async usage(id: string, owner: string): Promise<Usage> {
+    const record = await this.visible(id, owner);
+    try {
+      const { atMs, ...u } = await this.driver.usage(record.ref);
+      return { id, at: new Date(atMs).toISOString(), ...u };
+    } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
       throw err;
     }

@@ -10,6 +10,7 @@ import type { Scope } from './api-key.js';
 export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'GET /api/containers': 'read',
   'GET /api/containers/:id': 'read',
+  'GET /api/containers/:id/usage': 'read',
   'GET /api/pools': 'read',
   'POST /api/containers': 'write',
   'DELETE /api/containers/:id': 'write',

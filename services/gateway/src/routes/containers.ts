@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   BerthError, ContainerListSchema, ContainerViewSchema, CreateContainerBodySchema, CreateContainerReplySchema,
-  DeleteContainerReplySchema, type CreateContainerReply, type CreateContainerRequest,
+  DeleteContainerReplySchema, UsageSchema, type CreateContainerReply, type CreateContainerRequest,
 } from '@berth/contracts';
 import { newRequestId } from '@berth/service-kit';
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -58,6 +58,19 @@ export const containerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { back
   }, async (req) => {
     const id = containerIdOf(req.params);
     return backend.request('containerGet', { id, owner: req.owner }, callOptions(req, requestTimeoutMs));
+  });
+
+  app.get('/containers/:id/usage', {
+    schema: {
+      tags: ['containers'], summary: 'CPU, memory, pids and network use of a container',
+      description: 'One sample from the container engine (takes about a second: CPU % is measured over that interval, 100 = one core). '
+        + '`memoryBytes` leaves out reclaimable page cache, as `docker stats` does.',
+      params: ID_PARAMS,
+      response: { 200: okResponse(UsageSchema, 'The sample'), ...errorResponses('CONTAINER_NOT_FOUND', ...API_ERRORS) },
+    },
+  }, async (req) => {
+    const id = containerIdOf(req.params);
+    return backend.request('containerUsage', { id, owner: req.owner }, callOptions(req, requestTimeoutMs));
   });
 
   app.post('/containers', {

@@ -4,8 +4,9 @@ import type { ExecProcess, SpawnOptions } from './exec-process.js';
 import { DockerDemux } from './docker-demux.js';
 import { runDockerTask } from './docker-task.js';
 import { TailBuffer } from './tail-buffer.js';
-import { LABELS, type TaskResult, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec } from './workload-driver.js';
+import { LABELS, type TaskResult, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec, type WorkloadUsage } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
+import { usageFromDockerStats, type DockerStats } from './docker-stats.js';
 
 /** The entrypoint of the workspace image, which runs the agent (docker/images/workspace.Dockerfile). */
 const AGENT_ENTRYPOINT = '/berth-agent-entrypoint.sh';
@@ -73,6 +74,11 @@ export class DockerDriver implements WorkloadDriver {
 
   spawn(ref: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess> {
     return dockerSpawn(this.docker, ref, argv, opts);
+  }
+
+  async usage(ref: string): Promise<WorkloadUsage> {
+    const stats = (await this.docker.getContainer(ref).stats({ stream: false })) as unknown as DockerStats;
+    return usageFromDockerStats(stats);
   }
 
   async imageExists(image: string): Promise<boolean> {

@@ -53,6 +53,18 @@ export interface TaskResult {
   durationMs: number;
 }
 
+/** One sample of a workload's resource use. */
+export interface WorkloadUsage {
+  atMs: number;
+  /** 100 = one full core over the sampling interval. */
+  cpuPercent: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+  pids: number;
+  netRxBytes: number;
+  netTxBytes: number;
+}
+
 export interface WorkloadDriver {
   /** Creates and starts; returns the engine ref. Removes what it made if start fails. */
   create(spec: WorkloadSpec): Promise<string>;
@@ -68,6 +80,8 @@ export interface WorkloadDriver {
   /** Starts a process in a running workload (as its user, in /workspace unless told otherwise). */
   spawn(ref: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess>;
   imageExists(image: string): Promise<boolean>;
+  /** One resource-use sample of a workload (the engine takes about a second for the CPU figure). */
+  usage(ref: string): Promise<WorkloadUsage>;
   /** The last `maxBytes` of a workload's own output (stdout and stderr) since `sinceMs`. */
   recentLogs(ref: string, sinceMs: number, maxBytes: number): Promise<string>;
   /** An image's labels, or undefined when it is not on this host. */
