@@ -1,20 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ServiceProcess } from '@berth/service-kit/testing';
+import { ServiceProcess, waitFor } from '@berth/service-kit/testing';
 
 export const newWorkspaceId = () => `ws_${randomBytes(8).toString('hex')}`;
 export const SECRET_KEY = `k${randomBytes(24).toString('hex')}`;
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { waitFor };
 
 /** A local HTTP server on 127.0.0.1 (an upstream for the proxy, or a callback receiver). */
 export async function localServer(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number; close(): Promise<void> }> {

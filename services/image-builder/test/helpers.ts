@@ -94,15 +94,7 @@ export async function copyContainers(hostId: string): Promise<string[]> {
   return list.map((c) => (c.Names[0] ?? '').replace(/^\//, '')).filter((n) => n.startsWith('berth-build-'));
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { waitFor } from '@berth/service-kit/testing';
 
 /** The value of `berth_image_builds_total{outcome}` on image-builder's /metrics. */
 export async function buildsCounted(port: number, outcome: string): Promise<number> {

@@ -101,7 +101,7 @@ describe('image-builder', () => {
     const before = await buildsCounted(metricsPort, 'unchanged');
     const ws = await makeWorkspace(hostId, 'echo other > README.md');
     await publishBuild(nc, { id: ws.id, repo, sha: sha1, hostId }, hostId);
-    await waitFor('an unchanged outcome', async () => (await buildsCounted(metricsPort, 'unchanged')) > before);
+    await waitFor('an unchanged outcome', async () => (await buildsCounted(metricsPort, 'unchanged')) > before, 30_000);
     expect((await inspectImage(tag))?.Id).toBe(firstImageId);
   });
 
@@ -123,7 +123,7 @@ describe('image-builder', () => {
     const sha3 = newSha();
     await publishBuild(nc, { id: ws2.id, repo, sha: sha3, hostId }, hostId);
     await builtAt(tag, sha3);
-    await waitFor('the first image removed', async () => (await inspectImage(firstImageId)) === undefined);
+    await waitFor('the first image removed', async () => (await inspectImage(firstImageId)) === undefined, 30_000);
     expect(await copyContainers(hostId)).toEqual([]);
   });
 
@@ -138,8 +138,8 @@ describe('image-builder', () => {
     await docker.createContainer({ Image: IMAGE, Labels: { 'berth.managed': 'true', 'berth.host': hostId, 'berth.id': id, 'berth.image': IMAGE, 'berth.volume': `berth-${id}` } });
     await publishBuild(nc, { id, repo: repo2, sha: newSha(), hostId }, hostId);
     await publishBuild(nc, { id: 'nonsense', repo: '../../etc', sha: 'x', hostId }, hostId);
-    await waitFor('two workspace-gone outcomes', async () => (await buildsCounted(metricsPort, 'workspace-gone')) >= gone + 2);
-    await waitFor('one invalid outcome', async () => (await buildsCounted(metricsPort, 'invalid')) >= invalid + 1);
+    await waitFor('two workspace-gone outcomes', async () => (await buildsCounted(metricsPort, 'workspace-gone')) >= gone + 2, 30_000);
+    await waitFor('one invalid outcome', async () => (await buildsCounted(metricsPort, 'invalid')) >= invalid + 1, 30_000);
     expect(builder.running).toBe(true);
     expect(await inspectImage(tag2)).toBeUndefined();
     // Docker did not make the missing volume on the way.
@@ -161,7 +161,7 @@ describe('image-builder', () => {
     expect((await docker.getContainer(fromMainImage).inspect()).State.Running).toBe(true);
     // Redelivered after the ack wait, and built this time.
     await builtAt(tag3, sha, 90_000);
-    await waitFor('the new copy container removed', async () => (await copyContainers(hostId)).length === 0);
+    await waitFor('the new copy container removed', async () => (await copyContainers(hostId)).length === 0, 30_000);
     const listing = await filesFromFreshVolume(tag3);
     expect(listing).toContain('# big');
   }, 150_000);

@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import { LOGS, LogBatchSchema, type LogLine } from '@berth/contracts';
 import type { NatsConnection } from '@berth/service-kit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { waitFor } from '@berth/service-kit/testing';
 
 export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 export const IMAGE = process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest';
@@ -58,15 +59,7 @@ export async function readAll(nc: NatsConnection, workspaceId: string): Promise<
   return out;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { waitFor };
 
 /** Resolves once a log-streamer has created the LOGS stream. */
 export async function waitForLogsStream(nc: NatsConnection, timeoutMs = 20_000): Promise<void> {

@@ -68,7 +68,7 @@ describe('log-streamer', () => {
     const { id } = await runLabelled(hostId,
       'i=1; while [ $i -le 30000 ]; do echo $i; if [ $((i % 500)) -eq 0 ]; then sleep 0.05; fi; i=$((i+1)); done; sleep infinity');
     for (let round = 0; round < 2; round++) {
-      const before = await waitFor('some lines', async () => { const n = await storedCount(id); return n > 2000 * (round + 1) && n; });
+      const before = await waitFor('some lines', async () => { const n = await storedCount(id); return n > 2000 * (round + 1) && n; }, 30_000);
       await streamer.kill('SIGKILL');
       expect(before).toBeLessThan(30_000);
       streamer = new ServiceProcess('log-streamer', env());

@@ -2,3 +2,4 @@ export * from './free-port.js';
 export * from './server-process.js';
 export * from './service-process.js';
 export * from './nats-permissions.js';
+export * from './wait-for.js';
