@@ -9,3 +9,4 @@ export * from './health.js';
 export * from './lifecycle.js';
 export * from './ids.js';
 export * from './trace.js';
+export * from './docker-api.js';

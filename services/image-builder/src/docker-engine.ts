@@ -1,7 +1,7 @@
 import Docker, { type ContainerCreateOptions } from 'dockerode';
 import { BUILD_LABELS, buildContainerName } from './copy-spec.js';
+import { dockerAnswers, isDockerStatus } from '@berth/service-kit';
 
-const isStatus = (err: unknown, status: number) => (err as { statusCode?: number } | null)?.statusCode === status;
 
 /** The workspace labels pool-manager sets (services/pool-manager/src/driver/workload-driver.ts). */
 const WS = { managed: 'berth.managed', host: 'berth.host', id: 'berth.id', image: 'berth.image', volume: 'berth.volume' } as const;
@@ -40,7 +40,7 @@ export class DockerEngine {
     const found = list[0];
     if (!found) return undefined;
     const info = await this.docker.getContainer(found.Id).inspect().catch((err: unknown) => {
-      if (isStatus(err, 404)) return undefined;
+      if (isDockerStatus(err, 404)) return undefined;
       throw err;
     });
     if (!info) return undefined;
@@ -53,7 +53,7 @@ export class DockerEngine {
       await this.docker.getVolume(name).inspect();
       return true;
     } catch (err) {
-      if (isStatus(err, 404)) return false;
+      if (isDockerStatus(err, 404)) return false;
       throw err;
     }
   }
@@ -65,7 +65,7 @@ export class DockerEngine {
       const entrypoint = typeof config.Entrypoint === 'string' ? [config.Entrypoint] : config.Entrypoint ?? null;
       return { id: info.Id, labels: config.Labels ?? {}, entrypoint, cmd: config.Cmd ?? null };
     } catch (err) {
-      if (isStatus(err, 404)) return undefined;
+      if (isDockerStatus(err, 404)) return undefined;
       throw err;
     }
   }
@@ -101,7 +101,7 @@ export class DockerEngine {
     try {
       await this.docker.getContainer(ref).remove({ force: true, v: true });
     } catch (err) {
-      if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
+      if (!isDockerStatus(err, 404) && !isDockerStatus(err, 409)) throw err;
     }
   }
 
@@ -128,18 +128,13 @@ export class DockerEngine {
       await this.docker.getImage(id).remove({ noprune: false });
       return 'removed';
     } catch (err) {
-      if (isStatus(err, 404)) return 'gone';
-      if (isStatus(err, 409)) return 'in-use';
+      if (isDockerStatus(err, 404)) return 'gone';
+      if (isDockerStatus(err, 409)) return 'in-use';
       throw err;
     }
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.docker.ping();
-      return true;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return dockerAnswers(this.docker);
   }
 }

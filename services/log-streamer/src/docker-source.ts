@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { LABELS, type ContainerInfo, type ContainerSource, type LogsStream } from './container-source.js';
+import { dockerAnswers } from '@berth/service-kit';
 
 const hostFilter = (hostId: string) => [`${LABELS.managed}=true`, `${LABELS.host}=${hostId}`];
 
@@ -56,12 +57,7 @@ export class DockerSource implements ContainerSource {
     return { stream, tty: info.Config.Tty };
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.docker.ping();
-      return true;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return dockerAnswers(this.docker);
   }
 }

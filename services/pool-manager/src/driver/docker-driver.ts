@@ -7,11 +7,11 @@ import { TailBuffer } from './tail-buffer.js';
 import { LABELS, type TaskResult, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec, type WorkloadUsage } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
 import { usageFromDockerStats, type DockerStats } from './docker-stats.js';
+import { dockerAnswers, isDockerStatus } from '@berth/service-kit';
 
 /** The entrypoint of the workspace image, which runs the agent (docker/images/workspace.Dockerfile). */
 const AGENT_ENTRYPOINT = '/berth-agent-entrypoint.sh';
 
-const isStatus = (err: unknown, status: number) => (err as { statusCode?: number } | null)?.statusCode === status;
 
 export class DockerDriver implements WorkloadDriver {
   private readonly docker: Docker;
@@ -36,7 +36,7 @@ export class DockerDriver implements WorkloadDriver {
       await this.docker.getContainer(ref).remove({ force: true, v: true });
     } catch (err) {
       // 404: already gone; 409: removal already in progress.
-      if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
+      if (!isDockerStatus(err, 404) && !isDockerStatus(err, 409)) throw err;
     }
   }
 
@@ -49,7 +49,7 @@ export class DockerDriver implements WorkloadDriver {
     try {
       await this.docker.getVolume(name).remove();
     } catch (err) {
-      if (!isStatus(err, 404)) throw err;
+      if (!isDockerStatus(err, 404)) throw err;
     }
   }
 
@@ -86,7 +86,7 @@ export class DockerDriver implements WorkloadDriver {
       await this.docker.getImage(image).inspect();
       return true;
     } catch (err) {
-      if (isStatus(err, 404)) return false;
+      if (isDockerStatus(err, 404)) return false;
       throw err;
     }
   }
@@ -106,7 +106,7 @@ export class DockerDriver implements WorkloadDriver {
       const info = await this.docker.getImage(image).inspect();
       return info.Config?.Labels ?? {};
     } catch (err) {
-      if (isStatus(err, 404)) return undefined;
+      if (isDockerStatus(err, 404)) return undefined;
       throw err;
     }
   }
@@ -125,7 +125,7 @@ export class DockerDriver implements WorkloadDriver {
     try {
       await this.docker.getVolume(name).inspect();
     } catch (err) {
-      if (!isStatus(err, 404)) throw err;
+      if (!isDockerStatus(err, 404)) throw err;
       await this.docker.createVolume({ Name: name, Labels: labels });
     }
   }
@@ -152,16 +152,11 @@ export class DockerDriver implements WorkloadDriver {
         Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' },
       });
     } catch (err) {
-      if (!isStatus(err, 409)) throw err;
+      if (!isDockerStatus(err, 409)) throw err;
     }
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.docker.ping();
-      return true;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return dockerAnswers(this.docker);
   }
 }
