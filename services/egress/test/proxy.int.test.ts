@@ -6,7 +6,7 @@ import { join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
-import { freePort, startNatsServer, startRedisServer, type ServerProcess, type ServiceProcess } from '@berth/service-kit/testing';
+import { freePort, startNatsServer, startRedisServer, waitFor, type ServerProcess, type ServiceProcess } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { localServer, readBody, startEgress } from './helpers.js';
 
@@ -150,7 +150,13 @@ describe('egress forward proxy', () => {
     expect(hostLast.status).toMatch(/^HTTP\/1.1 403/);
     expect((await tunnel('registry.npmjs.org:22')).status).toMatch(/^HTTP\/1.1 403/);
     expect(seen.some((s) => s.path?.includes('secret-path'))).toBe(false);
-    const lines = egress.allOutput.split('\n').filter((l) => l.includes('"outcome":"refused"'));
+    const refusedLines = () => egress.allOutput.split('\n').filter((l) => l.includes('"outcome":"refused"'));
+    // The log lines reach this process through egress's stdout a moment after the answers.
+    await waitFor('the refusal log lines', () => {
+      const l = refusedLines();
+      return l.some((x) => x.includes('"kind":"connect"') && x.includes(`"port":${other.port}`)) && l.some((x) => x.includes('"host":"example.com"'));
+    }, 5_000, 20);
+    const lines = refusedLines();
     const forOther = lines.filter((l) => l.includes(`"port":${other.port}`)).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(forOther.map((l) => [l.kind, l.method, l.host])).toEqual([['http', 'GET', '127.0.0.1'], ['connect', 'CONNECT', '127.0.0.1']]);
     expect(lines.some((l) => l.includes('"host":"example.com"'))).toBe(true);
