@@ -52,6 +52,17 @@ const CHANNELS: Record<string, ChannelSpec> = {
     summary: 'The setup state of one workspace after a phase change.',
     headers: { type: 'object', properties: { 'Nats-Msg-Id': { type: 'string', description: '`setup-<workspaceId>-<seq>`' } } },
   },
+  llmUsage: {
+    address: 'berth.evt.usage.{workspaceId}.llm',
+    pattern: contracts.EVENTS.usage.pattern,
+    title: 'LLM usage',
+    description: `One LLM call a workspace made through egress (provider, model, tokens and spend from the provider's own usage report), published after the answer ended. Stored in ${contracts.EVENTS.stream}.`,
+    stream: contracts.EVENTS.stream,
+    parameters: { workspaceId },
+    message: 'LlmUsageEvent',
+    schema: contracts.EVENTS.usage.schema,
+    summary: 'One proxied LLM call and what it used.',
+  },
   logLine: {
     address: 'berth.logs.{workspaceId}.{stream}',
     pattern: contracts.LOGS.pattern,

@@ -46,6 +46,7 @@ export function buildSchemaFiles(): Map<string, string> {
     };
   }
   files.set('nats.berth.evt.container.event.schema.json', toJson(contracts.EVENTS.container.schema, 'output'));
+  files.set('nats.berth.evt.usage.llm.schema.json', toJson(contracts.EVENTS.usage.schema, 'output'));
   files.set('nats.berth.stream.ctl.schema.json', toJson(contracts.STREAMS.control.schema, 'output'));
   files.set('nats.berth.stream.out.schema.json', toJson(contracts.STREAMS.out.schema, 'output'));
   files.set('nats.berth.logs.batch.schema.json', toJson(contracts.LOGS.schema, 'output'));
@@ -62,6 +63,12 @@ export function buildSchemaFiles(): Map<string, string> {
         publishers: contracts.EVENTS.container.publishers,
         subscribers: contracts.EVENTS.container.subscribers,
         schema: 'nats.berth.evt.container.event.schema.json',
+      },
+      usage: {
+        subject: contracts.EVENTS.usage.pattern,
+        publishers: contracts.EVENTS.usage.publishers,
+        subscribers: contracts.EVENTS.usage.subscribers,
+        schema: 'nats.berth.evt.usage.llm.schema.json',
       },
     },
     streams: {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LlmLimitsSchema } from './llm.js';
 import { ContainerNameSchema, ContainerPortSchema, ImageRefSchema, PoolNameSchema, VolumeNameSchema, WorkspaceIdSchema } from './names.js';
 
 export const WorkspaceStateSchema = z.enum(['creating', 'warm', 'claimed', 'stopping', 'removed', 'failed']);
@@ -12,6 +13,8 @@ export const CreateContainerBodySchema = z
     pool: PoolNameSchema.optional(),
     ports: z.array(ContainerPortSchema).min(1).max(8).optional(),
     volumeName: VolumeNameSchema.optional(),
+    /** Tighter LLM limits for this workspace than egress's defaults. */
+    llm: LlmLimitsSchema.optional(),
   })
   .meta({ id: 'CreateContainerBody' });
 export type CreateContainerBody = z.infer<typeof CreateContainerBodySchema>;

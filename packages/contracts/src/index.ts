@@ -17,3 +17,4 @@ export * from './setup.js';
 export * from './jetstream-access.js';
 export * from './images.js';
 export * from './usage.js';
+export * from './llm.js';

@@ -1,6 +1,6 @@
 import { BUILDS } from './images.js';
 import { LOGS } from './logs.js';
-import { EVENTS, type ServiceName } from './subjects.js';
+import { EVENT_FAMILIES, EVENTS, type ServiceName } from './subjects.js';
 
 /**
  * Who may do what on each JetStream stream. The NATS users' JetStream permissions are generated
@@ -41,7 +41,7 @@ export const JETSTREAM_ACCESS: readonly StreamAccess[] = [
   {
     stream: EVENTS.stream,
     manager: EVENTS.managedBy,
-    publishers: [EVENTS.container, EVENTS.setup].flatMap((f) => f.publishers.map((service) => ({ service, subjects: [f.pattern] }))),
+    publishers: EVENT_FAMILIES.flatMap((f) => f.publishers.map((service) => ({ service, subjects: [f.pattern] }))),
     orderedReaders: [],
     getters: [],
     durables: durablesOf(EVENTS.stream),

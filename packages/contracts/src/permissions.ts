@@ -1,6 +1,6 @@
 import { jetStreamApiSubjects, streamPublishSubjects } from './jetstream-access.js';
 import { STREAMS } from './streams.js';
-import { EVENTS, SERVICE_NAMES, SUBJECTS, type ServiceName } from './subjects.js';
+import { EVENT_FAMILIES, EVENTS, SERVICE_NAMES, SUBJECTS, type ServiceName } from './subjects.js';
 
 /** What one service's NATS user may do, derived from the catalogue. */
 export interface NatsPermissions {
@@ -17,7 +17,7 @@ export function natsPermissions(service: ServiceName): NatsPermissions {
   const requests = Object.values(SUBJECTS);
   const calls = requests.filter((r) => r.calledBy.includes(service)).map((r) => r.subject);
   const serves = requests.filter((r) => r.servedBy === service).map((r) => r.subject);
-  const subscribed = [EVENTS.container, EVENTS.setup].filter((f) => f.subscribers.includes(service)).map((f) => f.pattern);
+  const subscribed = EVENT_FAMILIES.filter((f) => f.subscribers.includes(service)).map((f) => f.pattern);
   // Into JetStream streams, and the JetStream API calls of managers, readers and consumers (jetstream-access.ts).
   const published = streamPublishSubjects(service);
   const jsApi = jetStreamApiSubjects(service);

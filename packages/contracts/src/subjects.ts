@@ -17,6 +17,18 @@ import { CallbackRegisterReplySchema, CallbackRegisterRequestSchema, SetupStartR
 import { ExecStreamRequestSchema, StreamOpenedSchema, TerminalOpenRequestSchema } from './streams.js';
 import { TicketCreateRequestSchema, TicketRedeemReplySchema, TicketRedeemRequestSchema, TicketReplySchema } from './tickets.js';
 import { UsageSchema } from './usage.js';
+import {
+  LlmKeyRegisterReplySchema,
+  LlmKeyRegisterRequestSchema,
+  LlmKeyRevokeReplySchema,
+  LlmKeyRevokeRequestSchema,
+  LlmKeyStateReplySchema,
+  LlmKeySyncReplySchema,
+  LlmKeySyncRequestSchema,
+  LlmUsageEventSchema,
+  LlmUsageRequestSchema,
+  LlmUsageSchema,
+} from './llm.js';
 import { CONTRACTS_VERSION } from './version.js';
 
 export interface RequestSubject<Req extends z.ZodType, Rep extends z.ZodType> {
@@ -77,6 +89,18 @@ export const SUBJECTS = {
     'Bring the bare mirror of a repository up to date through egress; concurrent requests share one fetch.'),
   callbackRegister: request('berth.callback.register', 'egress', ['pool-manager'], CallbackRegisterRequestSchema, CallbackRegisterReplySchema,
     'Check a callback URL (SSRF guard after DNS) and keep it with its secret for the container\'s setup events.'),
+  containerLlmKeyRevoke: request('berth.container.llmrevoke', 'pool-manager', ['gateway'], ContainerRefRequestSchema, LlmKeyStateReplySchema,
+    'Revoke a claimed container\'s LLM key: egress answers 401 to it from now on, and new commands get no key.'),
+  containerLlmKeyRotate: request('berth.container.llmrotate', 'pool-manager', ['gateway'], ContainerRefRequestSchema, LlmKeyStateReplySchema,
+    'Give a claimed container a new LLM key (the old one stops working); commands started afterwards get it.'),
+  llmKeyRegister: request('berth.llmkey.register', 'egress', ['pool-manager'], LlmKeyRegisterRequestSchema, LlmKeyRegisterReplySchema,
+    'Accept a workspace\'s scoped LLM key (by its SHA-256 only) with the workspace\'s limits; replaces its earlier key.'),
+  llmKeyRevoke: request('berth.llmkey.revoke', 'egress', ['pool-manager'], LlmKeyRevokeRequestSchema, LlmKeyRevokeReplySchema,
+    'Stop accepting a workspace\'s LLM key (workspace removed or key revoked).'),
+  llmKeySync: request('berth.llmkey.sync', 'egress', ['pool-manager'], LlmKeySyncRequestSchema, LlmKeySyncReplySchema,
+    'The LLM keys of every claimed workspace of one host, sent on reconcile: keys of vanished workspaces are dropped.'),
+  llmUsage: request('berth.llm.usage', 'egress', ['gateway'], LlmUsageRequestSchema, LlmUsageSchema,
+    'A workspace\'s LLM requests, tokens and spend, and the limits in force.'),
   hostStatus: request('berth.host.status', 'pool-manager', ['gateway'], EmptyRequestSchema, HostStatusSchema,
     'Container counts and capacity of a Docker host.'),
 } as const;
@@ -108,6 +132,16 @@ export const EVENTS = {
     /** Nats-Msg-Id, so a republished status is deduplicated by the stream. */
     msgId: (id: string, seq: number) => `setup-${id}-${seq}`,
   },
+  usage: {
+    pattern: 'berth.evt.usage.*.llm',
+    publishers: ['egress'] as readonly ServiceName[],
+    subscribers: [] as readonly ServiceName[],
+    schema: LlmUsageEventSchema,
+    subject: (id: string) => `berth.evt.usage.${id}.llm`,
+  },
 } as const;
+
+/** The event families of EVENTS, for generated permissions and documents. */
+export const EVENT_FAMILIES = [EVENTS.container, EVENTS.setup, EVENTS.usage] as const;
 
 export const CATALOGUE_VERSION = CONTRACTS_VERSION;

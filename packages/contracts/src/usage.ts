@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LlmUsageSchema } from './llm.js';
 import { WorkspaceIdSchema } from './names.js';
 
 /** One sample of a workspace's resource use (GET /api/containers/:id/usage). */
@@ -16,6 +17,8 @@ export const UsageSchema = z
     /** Bytes received and sent on all networks; 0 when the engine reports none. */
     netRxBytes: z.number().int().nonnegative(),
     netTxBytes: z.number().int().nonnegative(),
+    /** LLM calls through egress (the gateway adds it; absent when egress did not answer). */
+    llm: LlmUsageSchema.optional(),
   })
   .meta({ id: 'ContainerUsage' });
 export type Usage = z.infer<typeof UsageSchema>;

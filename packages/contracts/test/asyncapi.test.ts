@@ -39,7 +39,7 @@ describe('the AsyncAPI document', () => {
 
   it('has a channel for every event and log subject of the contracts, whose address matches its pattern', () => {
     const patterns = Object.values(ASYNCAPI_CHANNELS).map((c) => c.pattern).sort();
-    expect(patterns).toEqual([EVENTS.container.pattern, EVENTS.setup.pattern, LOGS.pattern].sort());
+    expect(patterns).toEqual([EVENTS.container.pattern, EVENTS.setup.pattern, EVENTS.usage.pattern, LOGS.pattern].sort());
     for (const c of Object.values(doc.channels as Record<string, { address: string; parameters: Record<string, Json>; 'x-subject-pattern': string }>)) {
       expect(c.address.replace(/\{[^}]+\}/g, '*')).toBe(c['x-subject-pattern']);
       const params = [...c.address.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);

@@ -44,6 +44,7 @@ describe('buildSchemaFiles', () => {
       ...Object.keys(HTTP_SCHEMAS).map((n) => `http.${n}.schema.json`),
       ...Object.values(SUBJECTS).flatMap((e) => [`nats.${e.subject}.request.schema.json`, `nats.${e.subject}.reply.schema.json`]),
       'nats.berth.evt.container.event.schema.json',
+      'nats.berth.evt.usage.llm.schema.json',
       'nats.berth.stream.ctl.schema.json',
       'nats.berth.stream.out.schema.json',
       'nats.berth.logs.batch.schema.json',

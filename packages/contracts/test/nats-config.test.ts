@@ -36,7 +36,8 @@ describe('natsPermissions', () => {
     const pm = natsPermissions('pool-manager');
     expect(pm.allowResponses).toBe(true);
     // Stream output goes to the inbox of the service that opened the stream, and nowhere else.
-    expect(pm.publish).toEqual([SUBJECTS.repoSync.subject, SUBJECTS.callbackRegister.subject, EVENTS.container.pattern, EVENTS.setup.pattern,
+    expect(pm.publish).toEqual([SUBJECTS.repoSync.subject, SUBJECTS.callbackRegister.subject,
+      SUBJECTS.llmKeyRegister.subject, SUBJECTS.llmKeyRevoke.subject, SUBJECTS.llmKeySync.subject, EVENTS.container.pattern, EVENTS.setup.pattern,
       BUILDS.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '$JS.API.STREAM.UPDATE.EVENTS', '_INBOX.gateway.>']);
     expect(pm.subscribe).toContain(STREAMS.control.pattern);
     expect(pm.subscribe).toContain('_INBOX.pool-manager.>');
@@ -62,13 +63,14 @@ describe('JetStream permissions from JETSTREAM_ACCESS', () => {
     expect(natsPermissions('gateway').publish).not.toContain(LOGS.pattern);
   });
 
-  it('egress may create, read and acknowledge its one durable on EVENTS only', () => {
+  it('egress may create, read and acknowledge its one durable on EVENTS only, and publish LLM usage events', () => {
     const d = CONSUMERS.egressCallbacks;
     expect(d).toMatchObject({ stream: 'EVENTS', durable: 'egress-callbacks', filter: EVENTS.setup.pattern });
-    expect(natsPermissions('egress').publish).toEqual(['$JS.API.INFO', '$JS.API.CONSUMER.CREATE.EVENTS.egress-callbacks',
+    expect(natsPermissions('egress').publish).toEqual([EVENTS.usage.pattern, '$JS.API.INFO', '$JS.API.CONSUMER.CREATE.EVENTS.egress-callbacks',
       '$JS.API.CONSUMER.CREATE.EVENTS.egress-callbacks.>', '$JS.API.CONSUMER.DURABLE.CREATE.EVENTS.egress-callbacks',
       '$JS.API.CONSUMER.INFO.EVENTS.egress-callbacks', '$JS.API.CONSUMER.MSG.NEXT.EVENTS.egress-callbacks', '$JS.ACK.EVENTS.egress-callbacks.>']);
-    expect(natsPermissions('egress').subscribe).toEqual([SUBJECTS.callbackRegister.subject, '_INBOX.egress.>']);
+    expect(natsPermissions('egress').subscribe).toEqual([SUBJECTS.callbackRegister.subject, SUBJECTS.llmKeyRegister.subject,
+      SUBJECTS.llmKeyRevoke.subject, SUBJECTS.llmKeySync.subject, SUBJECTS.llmUsage.subject, '_INBOX.egress.>']);
   });
 
   it('image-builder manages BUILDS and consumes it with one durable per host; pool-manager only publishes into it', () => {
