@@ -140,7 +140,7 @@ describe('LLM egress from inside a workspace', () => {
     expect(llm!.byProvider.anthropic?.requests).toBe(2);
     expect(llm!.costUsd).toBeGreaterThan(0); // gpt-fake is priced, claude-fake is not
 
-    await waitFor(() => usageEvents.filter((e) => e.workspaceId === id).length >= 4, 10_000);
+    await waitFor('4 usage events', () => usageEvents.filter((e) => e.workspaceId === id).length >= 4, 10_000);
     const mine = usageEvents.filter((e) => e.workspaceId === id);
     expect(mine).toHaveLength(4);
     expect(mine.reduce((n, e) => n + e.inputTokens, 0)).toBe(reported.input);

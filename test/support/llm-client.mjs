@@ -4,6 +4,9 @@
 // Usage: node llm-client.mjs <call> [count]; calls: openai-chat, openai-stream, openai-embeddings,
 // openai-models, anthropic-message, anthropic-stream, burst (count openai-chat calls, then one more
 // after the first 429's Retry-After).
+import console from 'node:console';
+import process from 'node:process';
+import { setTimeout } from 'node:timers/promises';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
@@ -74,7 +77,7 @@ async function burst(count) {
   }
   if (!limited) return { ok: true, call: 'burst', statuses };
   const waitMs = Number(limited.retryAfter) * 1000;
-  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  await setTimeout(waitMs);
   const after = await one('openai-chat');
   return { ok: true, call: 'burst', statuses, limited, waitedMs: waitMs, after };
 }

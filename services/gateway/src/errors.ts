@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { BerthError, httpStatusOf, type ErrorCode } from '@berth/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -102,6 +102,18 @@ export function notFoundHandler(routes: RouteTable) {
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket, _req?: IncomingMessage): void {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
+    return;
+  }
+  // Bytes after a request whose answer is still being made (say, a HEAD's unannounced body behind a
+  // 401 the auth hook is about to send): that answer goes out alone, then the connection closes. A
+  // 400 written now would come before it, or after a `Connection: close`. Node keeps the response
+  // in progress on `_httpMessage` (its own default clientError handling reads the same field).
+  const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (pending) {
+    // Said in the answer, so a keep-alive client does not send its next request on this socket.
+    if (!pending.headersSent) pending.setHeader('connection', 'close');
+    if (pending.writableFinished) socket.end();
+    else pending.once('finish', () => socket.end()).once('close', () => socket.destroy());
     return;
   }
   const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';

@@ -86,4 +86,47 @@ describe('malformed HTTP', () => {
     const body = ErrorBodySchema.parse(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)));
     expect(body.error.code).toBe('VALIDATION_FAILED');
   });
+
+  /** Everything the server writes on one connection, until it closes it (or `idleMs` of silence). */
+  const exchange = (port: number, bytes: string, idleMs = 1_000) => new Promise<{ raw: string; closed: boolean }>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let raw = '';
+    const idle = setTimeout(() => { socket.destroy(); resolve({ raw, closed: false }); }, idleMs);
+    socket.on('data', (d: Buffer) => { raw += d.toString('latin1'); });
+    socket.on('close', () => { clearTimeout(idle); resolve({ raw, closed: true }); });
+    socket.on('error', reject);
+  });
+
+  it.each([
+    ['Connection: close', 'hello'],
+    ['Connection: close', 'GET /api/pools HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['Connection: keep-alive', '\u0000\u0001junk'],
+  ])('bytes behind a request still being answered (%s + %j): its answer alone, then the connection closes', async (connection, trailing) => {
+    ({ app } = await build());
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    // A HEAD with an unannounced body, refused by the (asynchronous) auth hook.
+    const { raw, closed } = await exchange(port, `HEAD /api/containers HTTP/1.1\r\nHost: x\r\n${connection}\r\n\r\n${trailing}`);
+    expect(raw).toMatch(/^HTTP\/1\.1 401 /);
+    expect(raw.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(raw.toLowerCase()).toContain('connection: close\r\n');
+    expect(closed).toBe(true);
+  });
+
+  it('a malformed request after a finished answer on a kept-alive connection still gets its 400', async () => {
+    ({ app } = await build());
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));
+      let out = '';
+      socket.on('data', (d: Buffer) => {
+        if (!out) socket.write('NOT HTTP AT ALL\r\n\r\n'); // the first answer is in: now the junk
+        out += d.toString('latin1');
+      });
+      socket.on('close', () => resolve(out));
+      socket.on('error', reject);
+    });
+    expect(raw.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 503', 'HTTP/1.1 400']);
+  });
 });

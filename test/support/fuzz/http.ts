@@ -9,7 +9,11 @@ import type { FuzzRequest } from './requests.js';
 export function sendHttp(base: string, req: FuzzRequest, timeoutMs = 30_000): Promise<FuzzResponse> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
-    const r = request({ hostname, port, method: req.method, path: req.url, headers: req.headers, timeout: timeoutMs }, (res) => {
+    // node sends the body of a GET, HEAD, DELETE or OPTIONS without a length unframed (not chunked):
+    // bytes after the request, which the gateway answers by closing the connection once the request
+    // is answered. Such a request gets its own connection, so no later request reuses a closing one.
+    const unframed = req.payload !== undefined && ['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(req.method) && !Object.keys(req.headers).some((h) => h.toLowerCase() === 'content-length');
+    const r = request({ hostname, port, method: req.method, path: req.url, headers: req.headers, timeout: timeoutMs, ...(unframed && { agent: false }) }, (res) => {
       // A followed log or a streaming exec never ends by itself: its status and headers are the answer.
       if (res.statusCode === 200 && /text\/event-stream|ndjson/.test(String(res.headers['content-type']))) {
         resolve({ status: 200, headers: res.headers, body: '' });
@@ -23,8 +27,6 @@ export function sendHttp(base: string, req: FuzzRequest, timeoutMs = 30_000): Pr
     });
     r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     r.on('error', reject);
-    // A HEAD with a body is left out here: when the gateway answers it before reading the body
-    // (a 401), node parses the leftover body as a next request on the closing socket; see docs/reliability.md.
-    r.end(req.method === 'HEAD' ? undefined : req.payload);
+    r.end(req.payload);
   });
 }
