@@ -132,6 +132,23 @@ describe('LLM proxy', () => {
     expect(arrivals[0]! - writes[0]!).toBeLessThan(CHUNK_DELAY_MS);
   });
 
+  test('a client that leaves mid-stream aborts the provider request', async () => {
+    const { key } = await s.register();
+    const from = s.fake.chunkWrites.length;
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: s.port, path: '/llm/openai/v1/chat/completions', method: 'POST', headers: { authorization: `Bearer ${key}` } }, (res) => {
+        res.once('data', () => { req.destroy(); resolve(); });
+      });
+      req.on('error', () => undefined);
+      req.on('close', () => resolve());
+      setTimeout(() => reject(new Error('no first chunk')), 5_000);
+      req.end(JSON.stringify({ model: 'gpt-fake', stream: true, messages: [] }));
+    });
+    await new Promise((r) => setTimeout(r, CHUNK_DELAY_MS * 10));
+    // The fake stops writing once its response is destroyed: far fewer than the 8 chunks of a whole answer.
+    expect(s.fake.chunkWrites.length - from).toBeLessThanOrEqual(3);
+  });
+
   test('a provider without a key → 503 in its format; absolute-form requests to egress itself are served too', async () => {
     const { key } = await s.register();
     const r = await raw(s.port, '/llm/anthropic/v1/messages', { body: '{}', headers: { 'x-api-key': key } });

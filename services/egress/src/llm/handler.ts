@@ -98,14 +98,17 @@ export function createLlmHandler(opts: LlmProxyOptions, logger: Logger): (req: I
     };
 
     let sent = 0;
-    req.on('data', (chunk: Buffer) => {
+    const count = (chunk: Buffer) => {
       sent += chunk.length;
       if (sent <= opts.maxBodyBytes) return;
+      req.off('data', count);
       req.unpipe(upstream);
       upstream.destroy();
       clearTimeout(timer);
       refuse(res, provider, 'too_large', `request body over ${opts.maxBodyBytes} bytes`);
-    });
+      req.resume(); // the rest is read and dropped; the connection closes after the answer
+    };
+    req.on('data', count);
     req.on('error', () => upstream.destroy());
     res.on('close', () => {
       if (res.writableFinished) return;
