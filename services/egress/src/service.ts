@@ -6,6 +6,7 @@ import { registerHandler } from './callbacks/register.js';
 import { Registrations } from './callbacks/registrations.js';
 import { SecretBox } from './callbacks/secret-box.js';
 import { sendAttempt } from './callbacks/send.js';
+import { selfAddressCheck } from './llm/self-address.js';
 import { startLlm } from './llm/wire.js';
 import { AllowList, entryForUrl, parseAllowList } from './proxy/allow-list.js';
 import { listenOnEach } from './proxy/listen.js';
@@ -57,14 +58,13 @@ export async function startEgress(config: EgressConfig, logger: Logger, onStop: 
 
   if (config.EGRESS_PROXY_PORT > 0) {
     const binds = config.EGRESS_PROXY_BIND.split(',').map((s) => s.trim()).filter(Boolean);
-    const self = new Set(binds.map((b) => b.replace(/^\[(.*)\]$/, '$1')));
     const allow = new AllowList([...parseAllowList(config.EGRESS_ALLOW_HOSTS), entryForUrl(config.GITHUB_URL)]);
     const make = () => createProxyServer({
       allow,
       connectTimeoutMs: config.EGRESS_CONNECT_TIMEOUT_MS,
       idleTimeoutMs: config.EGRESS_IDLE_TIMEOUT_MS,
       onOutcome: (kind, outcome) => proxyRequests.inc({ kind, outcome }),
-      llm: { handle: llm.handle, isSelf: (host, port) => port === config.EGRESS_PROXY_PORT && self.has(host) },
+      llm: { handle: llm.handle, isSelf: selfAddressCheck(binds, config.EGRESS_PROXY_PORT) },
     }, logger);
     onStop(await listenOnEach(make, binds, config.EGRESS_PROXY_PORT, logger));
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { clientKey, hashKey } from '../src/llm/client-key.js';
 import { errorBody } from '../src/llm/errors.js';
 import { parseLlmRoute, providerOf } from '../src/llm/routes.js';
+import { selfAddressCheck } from '../src/llm/self-address.js';
 
 describe('LLM routes', () => {
   it.each([
@@ -71,5 +72,19 @@ describe('client keys', () => {
   it('hashes the whole key with SHA-256 (hex)', () => {
     expect(hashKey(key)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashKey(key)).not.toBe(hashKey(`${key.slice(0, -1)}b`));
+  });
+});
+
+describe('self address', () => {
+  it('matches the bind addresses and port; with a wildcard bind, this machine\'s addresses', () => {
+    const narrow = selfAddressCheck(['127.0.0.1', '[fd00::1]'], 3128);
+    expect(narrow('127.0.0.1', 3128)).toBe(true);
+    expect(narrow('localhost', 3128)).toBe(true);
+    expect(narrow('fd00::1', 3128)).toBe(true);
+    expect(narrow('127.0.0.1', 80)).toBe(false);
+    expect(narrow('10.9.9.9', 3128)).toBe(false);
+    const wide = selfAddressCheck(['0.0.0.0'], 3128);
+    expect(wide('127.0.0.1', 3128)).toBe(true);
+    expect(wide('203.0.113.7', 3128)).toBe(false);
   });
 });
