@@ -131,6 +131,7 @@ export function createLlmHandler(opts: LlmProxyOptions, logger: Logger): (req: I
       res.on('drain', () => up.resume());
       up.on('end', () => { res.end(); finish(false); });
       up.on('error', () => { res.destroy(); finish(true); });
+      up.on('close', () => { if (!up.complete) { res.destroy(); finish(true); } });
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
