@@ -113,6 +113,10 @@ describe('LLM proxy with the official SDKs', () => {
     const nf = await raw(s.port, '/llm/openai/v1/fine_tuning/jobs', { headers: { authorization: `Bearer ${key}` } });
     expect(nf.status).toBe(404);
     expect(JSON.parse(nf.text)).toMatchObject({ error: { type: 'invalid_request_error', param: null, code: 'not_found' } });
+    const leaky = await raw(s.port, `/llm/anthropic/v1/${key}?k=${key}`, { headers: { 'x-api-key': key } });
+    expect(leaky.status).toBe(404);
+    expect(JSON.parse(leaky.text)).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+    expect(leaky.text).not.toContain(key.slice(3));
     const bad = await raw(s.port, '/llm/anthropic/v1/messages', { body: '{}', headers: { 'x-api-key': 'bk_' + 'B'.repeat(43), 'content-type': 'application/json' } });
     expect(bad.status).toBe(401);
     expect(JSON.parse(bad.text)).toEqual({ type: 'error', error: { type: 'authentication_error', message: expect.stringMatching(/^berth egress: /) as string } });

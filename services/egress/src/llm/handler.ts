@@ -37,6 +37,9 @@ export interface LlmProxyOptions {
   onForwarded: (call: ForwardedCall) => void;
 }
 
+/** The path of a refused URL for its error message: no query, no key-like text, bounded. */
+const shownPath = (url: string) => url.split('?')[0]!.slice(0, 200).replace(/bk_[A-Za-z0-9_-]*/g, 'bk_…').replace(/[^\x21-\x7e]/g, '?');
+
 const LIMIT_TEXT = { requests: 'requests per minute', tokens: 'tokens per day', spend: 'spend (USD) per day' } as const;
 
 /**
@@ -45,17 +48,17 @@ const LIMIT_TEXT = { requests: 'requests per minute', tokens: 'tokens per day', 
  * after each chunk has been written to the client.
  */
 export function createLlmHandler(opts: LlmProxyOptions, logger: Logger): (req: IncomingMessage, res: ServerResponse) => void {
-  const refuse = (res: ServerResponse, provider: LlmProvider, refusal: LlmRefusal, message: string, retryAfter?: number) => {
+  const refuse = (res: ServerResponse, provider: LlmProvider, refusal: LlmRefusal, message: string, retryAfter?: number, workspaceId?: string) => {
     opts.onRefused(provider, refusal);
     const status = sendError(res, provider, refusal, message, retryAfter);
-    logger.info({ provider, status, refusal }, 'llm call refused');
+    logger.info({ provider, status, refusal, workspaceId }, 'llm call refused');
   };
 
   return (req, res) => {
     const url = req.url ?? '';
     const route = parseLlmRoute(url);
     const provider = route?.provider ?? providerOf(url);
-    if (!route) return refuse(res, provider, 'not_found', `${req.method ?? 'GET'} ${url.split('?')[0]!.slice(0, 200)} is not an LLM endpoint egress serves`);
+    if (!route) return refuse(res, provider, 'not_found', `${req.method ?? 'GET'} ${shownPath(url)} is not an LLM endpoint egress serves`);
     const cfg = opts.providers[provider];
     if (!cfg.apiKey) return refuse(res, provider, 'not_configured', `the ${provider} provider is not configured on this berth (LLM_${provider.toUpperCase()}_API_KEY)`);
     const length = Number(req.headers['content-length'] ?? 0);
@@ -76,7 +79,7 @@ export function createLlmHandler(opts: LlmProxyOptions, logger: Logger): (req: I
     const { provider } = route;
     if (a.outcome === 'unknown') return refuse(res, provider, 'unauthorized', 'unknown or revoked berth LLM key');
     if (a.outcome === 'limited') {
-      return refuse(res, provider, 'rate_limited', `${a.scope} limit of ${a.limit} ${LIMIT_TEXT[a.reason]} reached; retry after ${a.retryAfterSeconds} s`, a.retryAfterSeconds);
+      return refuse(res, provider, 'rate_limited', `${a.scope} limit of ${a.limit} ${LIMIT_TEXT[a.reason]} reached; retry after ${a.retryAfterSeconds} s`, a.retryAfterSeconds, a.workspaceId);
     }
     if (res.destroyed) return opts.onRefused(provider, 'aborted');
     forward(req, res, route, cfg, a.workspaceId, a.owner);
@@ -105,7 +108,7 @@ export function createLlmHandler(opts: LlmProxyOptions, logger: Logger): (req: I
       req.unpipe(upstream);
       upstream.destroy();
       clearTimeout(timer);
-      refuse(res, provider, 'too_large', `request body over ${opts.maxBodyBytes} bytes`);
+      refuse(res, provider, 'too_large', `request body over ${opts.maxBodyBytes} bytes`, undefined, workspaceId);
       req.resume(); // the rest is read and dropped; the connection closes after the answer
     };
     req.on('data', count);
@@ -138,7 +141,7 @@ export function createLlmHandler(opts: LlmProxyOptions, logger: Logger): (req: I
       if (res.headersSent || res.destroyed) return;
       const why = err.code === 'ETIMEDOUT' ? `did not answer within ${opts.upstreamTimeoutMs} ms` : `is unreachable (${err.code ?? 'connection failed'})`;
       logger.warn({ provider, endpoint: route.endpoint, workspaceId, err: err.code ?? err.message }, 'llm provider unreachable');
-      refuse(res, provider, 'upstream_unreachable', `the ${provider} provider ${why}`);
+      refuse(res, provider, 'upstream_unreachable', `the ${provider} provider ${why}`, undefined, workspaceId);
     });
     req.pipe(upstream);
   }
