@@ -1,9 +1,11 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { EVENTS, LlmUsageEventSchema, type LlmUsageEvent } from '@berth/contracts';
+import { createLogger, createRedis } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FAKE_REPLY } from '../../../test/support/fake-llm.js';
-import { raw, startLlmStack, type LlmStack } from './llm-helpers.js';
+import { findSecret, redisEntries } from '../../../test/support/secret-scan.js';
+import { raw, sha256, startLlmStack, type LlmStack } from './llm-helpers.js';
 
 // Egress as a real process (real NATS and Redis) in front of the fake providers, called with the
 // official, unmodified SDKs.
@@ -102,6 +104,12 @@ describe('LLM proxy with the official SDKs', () => {
     expect(s.fake.requests.length).toBe(before); // refused by egress, never forwarded
     const after = await s.usage(workspaceId);
     expect(after).toMatchObject({ keyActive: false, limits: null, requests: 1 });
+    // Usage of a removed workspace stays readable for 7 days, then goes.
+    const r = createRedis({ url: s.redis.url, name: 'llm-test', logger: createLogger('t', 'silent') });
+    const ttl = await r.ttl(`berth:llm:usage:${workspaceId}`);
+    r.disconnect();
+    expect(ttl).toBeGreaterThan(7 * 86400 - 60);
+    expect(ttl).toBeLessThanOrEqual(7 * 86400);
     // A second registration replaces the key: the old one dies.
     const first = await s.register({ workspaceId });
     const second = await s.register({ workspaceId });
@@ -148,8 +156,11 @@ describe('LLM proxy with the official SDKs', () => {
     expect(s.fake.requests.length).toBeLessThanOrEqual(before + 1);
   });
 
-  test('real keys and scoped keys never appear in egress output', () => {
+  test('real keys and scoped keys never appear in egress output or in Redis (only hashes)', async () => {
     for (const secret of [s.openaiKey, s.anthropicKey, key]) expect(s.egress.allOutput).not.toContain(secret);
+    const entries = await redisEntries(s.redis.url);
+    expect(entries.some(([where]) => where.includes(`berth:llm:key:${sha256(key)}`))).toBe(true);
+    for (const secret of [s.openaiKey, s.anthropicKey, key]) expect(findSecret(entries, secret)).toEqual([]);
     expect(s.egress.allOutput).toContain('"msg":"llm call"');
   });
 
