@@ -1,12 +1,17 @@
-// pnpm bench:egress — the forward proxy's throughput beside a direct download, and setup-status
-// callback latency (JetStream publish to receiver) and throughput, egress as a real process.
+// pnpm bench:egress — the forward proxy's throughput beside a direct download, setup-status
+// callback latency (JetStream publish to receiver) and throughput, and the LLM proxy's overhead
+// (chat completion through egress vs straight to the fake provider; streamed chunk forwarding),
+// egress as a real process.
 import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { EVENTS, type SetupStatus } from '@berth/contracts';
 import { connectNats, createLogger, drainNats, request as natsRequest } from '@berth/service-kit';
 import { freePort, ServiceProcess, startNatsServer, startRedisServer, waitForPort } from '@berth/service-kit/testing';
 import { JetStreamEvents } from '../services/pool-manager/src/events.js';
+import { startFakeLlm } from '../test/support/fake-llm.js';
+import { chatLatency, closeLlmClient, streamForwarding } from './lib/llm-calls.js';
 import { report } from './lib/report.js';
 import { round, summary } from './lib/stats.js';
 
@@ -15,6 +20,9 @@ const CALLBACKS = Number(process.env.BENCH_CALLBACKS ?? 200);
 const BURST_WORKSPACES = 50;
 const BURST_EACH = 10;
 const CHUNK = randomBytes(1024 * 1024);
+const LLM_CALLS = Number(process.env.BENCH_LLM_CALLS ?? 300);
+const LLM_STREAMS = Number(process.env.BENCH_LLM_STREAMS ?? 50);
+const LLM_KEYS = { openaiKey: `sk-bench-${randomBytes(8).toString('hex')}`, anthropicKey: `sk-ant-bench-${randomBytes(8).toString('hex')}` };
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -44,6 +52,7 @@ const receiver = createServer((req, res) => {
 });
 const [upPort, recvPort, proxyPort] = [await listen(upstream), await listen(receiver), await freePort()];
 const [nats, redis] = await Promise.all([startNatsServer(), startRedisServer()]);
+const fake = await startFakeLlm({ ...LLM_KEYS, chunkDelayMs: 5 });
 const logger = createLogger('bench', 'warn');
 const nc = await connectNats({ url: nats.url, name: 'bench', logger });
 await JetStreamEvents.start(nc, 'bench', logger);
@@ -51,6 +60,8 @@ const egress = new ServiceProcess('egress', {
   NATS_URL: nats.url, REDIS_URL: redis.url, LOG_LEVEL: 'warn', EGRESS_HEALTH_PORT: '0', EGRESS_SECRET_KEY: randomBytes(24).toString('hex'),
   EGRESS_PROXY_PORT: String(proxyPort), EGRESS_ALLOW_HOSTS: `127.0.0.1:${upPort}`, CALLBACK_ALLOW_CIDRS: '127.0.0.1/32',
   CALLBACK_CONCURRENCY: '16',
+  LLM_OPENAI_BASE_URL: fake.openaiBaseUrl, LLM_OPENAI_API_KEY: LLM_KEYS.openaiKey,
+  LLM_WORKSPACE_REQUESTS_PER_MINUTE: '1000000', LLM_OWNER_REQUESTS_PER_MINUTE: '1000000',
 });
 egress.start();
 try {
@@ -92,19 +103,34 @@ try {
   if (!inOrder) throw new Error('a workspace received its statuses out of order');
   const burstPerSecond = round((BURST_WORKSPACES * BURST_EACH) / ((performance.now() - t0) / 1000), 0);
 
+  const llmKey = `bk_${randomBytes(32).toString('base64url')}`;
+  await natsRequest(nc, 'llmKeyRegister', { workspaceId: one, owner: 'bench', hostId: 'bench', keyHash: createHash('sha256').update(llmKey).digest('hex') });
+  const llmBase = `http://127.0.0.1:${proxyPort}/llm/openai/v1`;
+  const chat = await chatLatency(fake, llmBase, llmKey, LLM_KEYS.openaiKey, LLM_CALLS);
+  const [chatDirect, chatProxied] = [summary(chat.direct), summary(chat.proxied)];
+  const overhead = round(chatProxied.p50 - chatDirect.p50);
+  const streamed = await streamForwarding(fake, llmBase, llmKey, LLM_STREAMS);
+
   const lat = summary(latency);
   report('egress', {
     proxy_direct_mib_s: direct, proxy_http_mib_s: viaHttp, proxy_connect_mib_s: viaConnect,
     callback_latency_p50_ms: lat.p50, callback_latency_p99_ms: lat.p99, callback_burst_per_s: burstPerSecond,
+    llm_direct_p50_ms: chatDirect.p50, llm_proxied_p50_ms: chatProxied.p50, proxy_overhead_p50_ms: overhead, first_chunk_forward_p50_ms: streamed.first.p50,
   }, [
     { measure: `${MIB} MiB through the proxy, plain HTTP`, value: `${viaHttp} MiB/s`, baseline: `${direct} MiB/s direct` },
     { measure: `${MIB} MiB through a CONNECT tunnel`, value: `${viaConnect} MiB/s`, baseline: `${direct} MiB/s direct` },
     { measure: `status published → callback received (${CALLBACKS}, one at a time)`, value: `p50 ${lat.p50} ms, p99 ${lat.p99} ms` },
     { measure: `${BURST_WORKSPACES} workspaces × ${BURST_EACH} statuses at once`, value: `${burstPerSecond} callbacks/s, in order per workspace` },
-  ], { latency: lat });
+    { measure: `LLM chat completion, non-streaming, through egress (${LLM_CALLS}, p50 / p99)`, value: `${chatProxied.p50} / ${chatProxied.p99} ms`, baseline: `${chatDirect.p50} / ${chatDirect.p99} ms direct to the fake provider` },
+    { measure: 'LLM proxy overhead (p50 through egress − p50 direct)', value: `${overhead} ms`, target: '< 2 ms' },
+    { measure: `LLM stream: fake writes first chunk → client receives it via egress (${LLM_STREAMS} streams, p50 / p99)`, value: `${streamed.first.p50} / ${streamed.first.p99} ms`, target: '< 5 ms' },
+    { measure: 'LLM stream: every chunk, write → receive via egress (p50 / p99)', value: `${streamed.every.p50} / ${streamed.every.p99} ms` },
+  ], { latency: lat, llm: { direct: chatDirect, proxied: chatProxied, stream: streamed } });
 } finally {
   await egress.kill('SIGTERM');
   await drainNats(nc);
+  closeLlmClient();
+  await fake.close();
   upstream.close();
   receiver.close();
   await Promise.all([nats.dispose(), redis.dispose()]);

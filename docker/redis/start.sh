@@ -19,7 +19,8 @@ pm_cmds="$pm_cmds +sadd +srem +smembers +zadd +zrem +zrangebyscore +rpush +lpop 
   echo "user pool-manager on >${REDIS_PASSWORD_POOL_MANAGER:?} resetkeys $pm_keys $base $pm_cmds"
   # repo-cache: per-repository fetch locks with fencing tokens.
   echo "user repo-cache on >${REDIS_PASSWORD_REPO_CACHE:?} resetkeys ~berth:repo-cache:* $base +get +set +del +incr +pexpire +eval +evalsha"
-  # egress: sealed callback registrations with a TTL.
-  echo "user egress on >${REDIS_PASSWORD_EGRESS:?} resetkeys ~berth:cb:* $base +get +set +del"
+  # egress: sealed callback registrations with a TTL; LLM key hashes, limits and usage (Lua scripts).
+  eg_cmds='+get +set +del +hget +hset +hmget +hgetall +hincrby +sadd +srem +smembers +exists +expire +persist +time +eval +evalsha'
+  echo "user egress on >${REDIS_PASSWORD_EGRESS:?} resetkeys ~berth:cb:* ~berth:llm:* $base $eg_cmds"
 } >"$acl"
 exec redis-server --aclfile "$acl" --protected-mode no "$@"

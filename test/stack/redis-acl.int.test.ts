@@ -7,6 +7,7 @@ import { ServerProcess, repoRoot } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registrations } from '../../services/egress/src/callbacks/registrations.js';
 import { SecretBox } from '../../services/egress/src/callbacks/secret-box.js';
+import { LlmStore } from '../../services/egress/src/llm/store.js';
 import { WorkspaceStore } from '../../services/pool-manager/src/state/workspace-store.js';
 import { RepoLocks } from '../../services/repo-cache/src/repo-lock.js';
 
@@ -90,7 +91,24 @@ describe('Redis ACL users of docker/redis/start.sh', () => {
     expect(await regs.get('ws_1')).toEqual({ url: 'https://example.test/hook', secret: 'cb-secret' });
     await refused(r.get('berth:ticket:abc'));
     await refused(r.smembers('berth:host:acl-host:all'));
-    await refused(r.eval('return 1', 0));
+    await refused(r.eval("return redis.call('GET', 'berth:ticket:abc')", 0));
+    await refused(r.hset('berth:host:x', 'a', '1'));
+  });
+
+  it('egress runs every LlmStore script (keys, limits, usage) under berth:llm:* and nothing else', async () => {
+    const r = as('egress');
+    const limits = { requestsPerMinute: 60, tokensPerDay: 1000, spendCapUsdPerDay: 0 };
+    const store = new LlmStore(r, limits, limits);
+    const hash = 'a'.repeat(64);
+    await store.register({ workspaceId: 'ws_0123456789abcdef', owner: 'o', hostId: 'acl-host', keyHash: hash, limits: { spendCapUsdPerDay: 1 } });
+    expect(await store.admit(hash)).toMatchObject({ outcome: 'admitted', workspaceId: 'ws_0123456789abcdef' });
+    await store.record({ workspaceId: 'ws_0123456789abcdef', owner: 'o', provider: 'openai', inputTokens: 3, outputTokens: 4, costUsd: 0.5, answered: true });
+    expect(await store.usage('ws_0123456789abcdef')).toMatchObject({ requests: 1, inputTokens: 3, outputTokens: 4, costUsd: 0.5, keyActive: true });
+    expect(await store.sync('acl-host', Date.now() + 1000, [{ workspaceId: 'ws_fedcba9876543210', owner: 'o', keyHash: 'b'.repeat(64) }])).toEqual({ added: 1, removed: 1 });
+    expect(await store.revoke('ws_fedcba9876543210')).toBe(true);
+    expect(await store.admit('b'.repeat(64))).toEqual({ outcome: 'unknown' });
+    await refused(r.keys('berth:llm:*'));
+    await refused(r.flushdb());
   });
 
   it('the default user may only PING, and a wrong password is refused', async () => {

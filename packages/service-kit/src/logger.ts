@@ -7,12 +7,14 @@ export type { Logger } from 'pino';
 const SECRET_KEYS = [
   'authorization', 'token', 'apiToken', 'accessToken', 'githubToken', 'secret', 'callbackSecret',
   'password', 'pass', 'apiKey', 'key', 'cookie', 'BERTH_API_TOKEN', 'NATS_PASSWORD', 'envVars',
+  'LLM_OPENAI_API_KEY', 'LLM_ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'x-api-key', 'llmKey',
 ];
 
 export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat([
   'req.headers.authorization',
   'req.headers["sec-websocket-protocol"]',
   'req.headers.cookie',
+  'req.headers["x-api-key"]',
 ]);
 
 export function createLogger(service: string, level: LoggerOptions['level'] = 'info', destination?: pino.DestinationStream): Logger {

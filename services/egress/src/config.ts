@@ -1,7 +1,8 @@
-import { commonConfigShape, envBool, envInt, loadConfig } from '@berth/service-kit';
+import { commonConfigShape, envBool, envInt, envJson, loadConfig } from '@berth/service-kit';
 import { BlockList } from 'node:net';
 import { z } from 'zod';
 import { parseAllowList } from './proxy/allow-list.js';
+import { PricesSchema } from './llm/prices.js';
 
 export const DEFAULT_ALLOW_HOSTS = 'github.com,codeload.github.com,objects.githubusercontent.com,registry.npmjs.org,registry.yarnpkg.com';
 
@@ -62,6 +63,30 @@ export const egressConfigSchema = z.object({
   CALLBACK_MAX_PENDING: envInt(1000, 1, 100_000),
   /** Run the delivery consumer. Run it in ONE egress process: per-workspace order is kept within a process. */
   CALLBACK_DELIVERY_ENABLED: envBool(true),
+  // LLM reverse proxy (served on the proxy's port under /llm/; see docs/llm.md).
+  /** OpenAI-compatible API base; requests go to `<base>/<path>` (e.g. `<base>/chat/completions`). */
+  LLM_OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.openai.com/v1'),
+  /** The real OpenAI key; empty: the provider is not configured (503). */
+  LLM_OPENAI_API_KEY: z.string().default(''),
+  /** Anthropic API base; requests go to `<base>/v1/<path>`. */
+  LLM_ANTHROPIC_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.anthropic.com'),
+  /** The real Anthropic key; empty: the provider is not configured (503). */
+  LLM_ANTHROPIC_API_KEY: z.string().default(''),
+  /** Largest request body egress forwards (413 above). */
+  LLM_MAX_BODY_BYTES: envInt(32 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+  /** Time the provider has to send response headers (502 after). */
+  LLM_UPSTREAM_TIMEOUT_MS: envInt(600_000, 100, 3_600_000),
+  /** Per-workspace defaults, also the ceiling of the limits a caller sets at create. */
+  LLM_WORKSPACE_REQUESTS_PER_MINUTE: envInt(60, 1, 1_000_000),
+  LLM_WORKSPACE_TOKENS_PER_DAY: envInt(2_000_000, 1, 1e12),
+  /** USD per UTC day; 0: no spend cap. */
+  LLM_WORKSPACE_SPEND_CAP_USD_PER_DAY: z.coerce.number().min(0).max(1_000_000).default(0),
+  /** Per-owner (the API key that created the workspaces) limits, over all its workspaces. */
+  LLM_OWNER_REQUESTS_PER_MINUTE: envInt(600, 1, 1_000_000),
+  LLM_OWNER_TOKENS_PER_DAY: envInt(20_000_000, 1, 1e12),
+  LLM_OWNER_SPEND_CAP_USD_PER_DAY: z.coerce.number().min(0).max(1_000_000).default(0),
+  /** JSON `{"<model or prefix*>": {"inputPerMTok": n, "outputPerMTok": n}}` in USD; unpriced models cost 0. */
+  LLM_PRICES: envJson(PricesSchema).default({}),
   /** Its own name: every service reads the same .env. */
   EGRESS_HEALTH_PORT: envInt(9105, 0, 65535),
   HEALTH_BIND: z.string().default('127.0.0.1'),

@@ -6,6 +6,8 @@ import { registerHandler } from './callbacks/register.js';
 import { Registrations } from './callbacks/registrations.js';
 import { SecretBox } from './callbacks/secret-box.js';
 import { sendAttempt } from './callbacks/send.js';
+import { selfAddressCheck } from './llm/self-address.js';
+import { startLlm } from './llm/wire.js';
 import { AllowList, entryForUrl, parseAllowList } from './proxy/allow-list.js';
 import { listenOnEach } from './proxy/listen.js';
 import { createProxyServer } from './proxy/server.js';
@@ -51,15 +53,19 @@ export async function startEgress(config: EgressConfig, logger: Logger, onStop: 
     new Gauge({ name: 'berth_callback_pending', help: 'Setup statuses fetched and not yet acked', registers: [registry], collect() { this.set(consumer.pending); } });
   }
 
+  const llm = startLlm(config, registry, redis, nc, logger);
+  onStop(llm.stop);
+
   if (config.EGRESS_PROXY_PORT > 0) {
+    const binds = config.EGRESS_PROXY_BIND.split(',').map((s) => s.trim()).filter(Boolean);
     const allow = new AllowList([...parseAllowList(config.EGRESS_ALLOW_HOSTS), entryForUrl(config.GITHUB_URL)]);
     const make = () => createProxyServer({
       allow,
       connectTimeoutMs: config.EGRESS_CONNECT_TIMEOUT_MS,
       idleTimeoutMs: config.EGRESS_IDLE_TIMEOUT_MS,
       onOutcome: (kind, outcome) => proxyRequests.inc({ kind, outcome }),
+      llm: { handle: llm.handle, isSelf: selfAddressCheck(binds, config.EGRESS_PROXY_PORT) },
     }, logger);
-    const binds = config.EGRESS_PROXY_BIND.split(',').map((s) => s.trim()).filter(Boolean);
     onStop(await listenOnEach(make, binds, config.EGRESS_PROXY_PORT, logger));
   }
 

@@ -11,15 +11,17 @@ export interface ProxyOptions {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   onOutcome: (kind: 'http' | 'connect', outcome: ProxyOutcome) => void;
+  /** Origin-form requests under /llm/ (and absolute-form ones naming this proxy itself) go here: the LLM reverse proxy. */
+  llm?: { handle: (req: IncomingMessage, res: ServerResponse) => void; isSelf: (host: string, port: number) => boolean };
 }
 
 /**
  * Hop-by-hop headers (RFC 9110 7.6.1), the proxy's own credentials, and `expect` (node's server
  * already answered 100-continue to the client): never forwarded.
  */
-const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
+export const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
 
-function forwardHeaders(raw: IncomingMessage['headers']): OutgoingHttpHeaders {
+export function forwardHeaders(raw: IncomingMessage['headers']): OutgoingHttpHeaders {
   const named = new Set((String(raw.connection ?? '')).split(',').map((s) => s.trim().toLowerCase()));
   const out: OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(raw)) if (v !== undefined && !HOP_BY_HOP.has(k) && !named.has(k)) out[k] = v;
@@ -41,7 +43,10 @@ const bare = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
  * log line per request names host, port, method and outcome; headers are never logged.
  */
 export function createProxyServer(opts: ProxyOptions, logger: Logger): Server {
-  const server = createServer((req, res) => handleHttp(req, res, opts, logger));
+  const server = createServer((req, res) => {
+    if (opts.llm && req.url?.startsWith('/llm/')) opts.llm.handle(req, res);
+    else handleHttp(req, res, opts, logger);
+  });
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleConnect(req, socket, head, opts, logger));
   server.on('clientError', (_err, socket) => { if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'); else socket.destroy(); });
   server.requestTimeout = 0; // uploads (git push) can be long; idle sockets are bounded instead
@@ -68,6 +73,12 @@ function handleHttp(req: IncomingMessage, res: ServerResponse, opts: ProxyOption
   }
   const host = bare(url.hostname);
   const port = url.port ? Number(url.port) : 80;
+  if (opts.llm && url.pathname.startsWith('/llm/') && opts.llm.isSelf(host, port)) {
+    // A client that sends everything through http_proxy, egress's own address included.
+    req.url = `${url.pathname}${url.search}`;
+    opts.llm.handle(req, res);
+    return;
+  }
   const log = { kind: 'http', method, host, port };
   if (!opts.allow.allows(host, port)) {
     opts.onOutcome('http', 'refused');
