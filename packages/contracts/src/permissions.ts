@@ -1,6 +1,6 @@
 import { jetStreamApiSubjects, streamPublishSubjects } from './jetstream-access.js';
 import { STREAMS } from './streams.js';
-import { EVENT_FAMILIES, EVENTS, SERVICE_NAMES, SUBJECTS, type ServiceName } from './subjects.js';
+import { EVENT_FAMILIES, SERVICE_NAMES, SUBJECTS, type ServiceName } from './subjects.js';
 
 /** What one service's NATS user may do, derived from the catalogue. */
 export interface NatsPermissions {
