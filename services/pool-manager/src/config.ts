@@ -50,9 +50,10 @@ export const poolManagerConfigSchema = z.object({
   SETUP_PROXY_URL: z.string().default(''),
   /**
    * Base URL of egress as workspaces reach it (its forward-proxy port, which also serves /llm/...),
-   * given to every command as OPENAI_BASE_URL / ANTHROPIC_BASE_URL. Unset: SETUP_PROXY_URL; empty: LLM keys off.
+   * given to every command as OPENAI_BASE_URL / ANTHROPIC_BASE_URL. Unset or empty: SETUP_PROXY_URL;
+   * `none`, or neither set: LLM keys off.
    */
-  LLM_EGRESS_URL: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).optional(),
+  LLM_EGRESS_URL: z.union([z.literal('none'), z.url({ protocol: /^https?$/ })]).optional(),
   /** Mint a scoped LLM key for every claimed workspace (needs an egress URL). */
   LLM_KEYS_ENABLED: envBool(true),
   /** Commands go through the workspace agent (docker/agent) where the image has one; false: always `docker exec`. */
@@ -77,7 +78,7 @@ export function loadPoolManagerConfig(env: Record<string, string | undefined> = 
     ...raw,
     SETUP_TASK_IMAGE: raw.SETUP_TASK_IMAGE ?? raw.WORKSPACE_IMAGE,
     // '' means off: disabled, or no URL of egress to give the workspaces.
-    LLM_EGRESS_URL: raw.LLM_KEYS_ENABLED ? (raw.LLM_EGRESS_URL ?? raw.SETUP_PROXY_URL).replace(/\/+$/, '') : '',
+    LLM_EGRESS_URL: raw.LLM_KEYS_ENABLED && raw.LLM_EGRESS_URL !== 'none' ? (raw.LLM_EGRESS_URL ?? raw.SETUP_PROXY_URL).replace(/\/+$/, '') : '',
     POOLS: raw.POOLS.map((p) => ({ ...p, image: p.image ?? raw.WORKSPACE_IMAGE })),
   };
 }

@@ -25,8 +25,8 @@ export interface StagedKeyFile {
  * planted there (the directory is theirs): O_CREAT|O_EXCL refuses an existing name, symlinks
  * included. `commit` renames it over `llm-key`, which replaces a planted link, never its target.
  */
-export async function stageKeyFile(dir: string, key: string): Promise<StagedKeyFile> {
-  const tmp = join(dir, `.${KEY_FILE}.${randomBytes(12).toString('hex')}`);
+export async function stageKeyFile(dir: string, key: string, tmpName = `.${KEY_FILE}.${randomBytes(12).toString('hex')}`): Promise<StagedKeyFile> {
+  const tmp = join(dir, tmpName);
   const fh = await open(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(`${key}\n`);
