@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BerthError, LLM_KEY_PATTERN, type LlmKeyRegisterRequest, type RequestOf } from '@berth/contracts';
 import type { Logger } from '@berth/service-kit';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { LlmEgress } from '../src/llm/egress-client.js';
 import { hashKey, readKeyFile } from '../src/llm/key-file.js';
 import { memoryKeyStore, type KeyStore } from '../src/llm/key-store.js';
