@@ -179,7 +179,6 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     const { containers } = await request(nc, 'containerList', { owner: OWNER });
     const withKey = containers.map((c) => c.id).filter((id) => existsSync(keyFile(id)));
     expect(listed.map((k) => k.workspaceId).sort()).toEqual(withKey.sort());
-    expect(containers.length).toBeGreaterThan(withKey.length);
   });
 
   it('delete: egress is told to revoke and the key file is gone', async () => {
