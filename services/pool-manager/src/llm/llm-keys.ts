@@ -37,14 +37,13 @@ export class LlmKeys {
   async mint(record: Pick<WorkspaceRecord, 'id' | 'owner'>, limits?: LlmLimits): Promise<void> {
     if (!this.keys) return;
     const key = mintKey();
-    try {
-      await (await this.keys.stage(record.id, key)).commit();
-    } catch (err) {
-      this.logger.warn({ err, id: record.id }, 'LLM key not written; the workspace runs without one (rotate gives it one)');
-      return;
-    }
     const limitsJson = limits && Object.keys(limits).length > 0 ? JSON.stringify(limits) : undefined;
+    // All at once, to keep the claim fast. A key egress registered but the file never got is
+    // harmless: nobody holds it, and the next sync drops it.
     await Promise.all([
+      this.keys.stage(record.id, key).then((staged) => staged.commit()).catch((err: unknown) => {
+        this.logger.warn({ err, id: record.id }, 'LLM key not written; the workspace runs without one (rotate gives it one)');
+      }),
       limitsJson ? this.store.setLlmLimits(record.id, limitsJson) : undefined,
       this.egress.register({ workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: hashKey(key), ...(limits && { limits }) }, CLAIM_REGISTER_TIMEOUT_MS)
         .catch((err: unknown) => this.logger.warn({ id: record.id, code: (err as BerthError).code }, 'egress did not register the LLM key; reconcile will')),
