@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadPoolManagerConfig } from '../src/config.js';
 import { llmEnv, noProxyEnv } from '../src/llm/llm-env.js';
+import type { SetupDeps, SetupRun } from '../src/setup/setup-context.js';
+import { setupEnv } from '../src/setup/workspace-procs.js';
 
 const KEY = `bk_${'a'.repeat(43)}`;
 
@@ -37,5 +39,20 @@ describe('LLM config', () => {
 
   it('refuses a URL that is not http(s)', () => {
     expect(() => loadPoolManagerConfig({ ...base, LLM_EGRESS_URL: 'ftp://egress' })).toThrow(/LLM_EGRESS_URL/);
+  });
+});
+
+describe('setup processes', () => {
+  const deps = (proxy: string, llm: string) => ({ config: { SETUP_PROXY_URL: proxy, LLM_EGRESS_URL: llm } }) as unknown as SetupDeps;
+  const run = (envVars: Record<string, string> = {}) => ({ body: { envVars } }) as unknown as SetupRun;
+
+  it('go through the proxy, except to egress\'s LLM base URL', () => {
+    const env = setupEnv(deps('http://egress:3128', 'http://egress:3128'), run({ NO_PROXY: 'localhost' }));
+    expect(env).toMatchObject({ HTTP_PROXY: 'http://egress:3128', NO_PROXY: 'localhost,egress', no_proxy: 'localhost,egress' });
+  });
+
+  it('without a proxy, or with LLM keys off, no NO_PROXY is added', () => {
+    expect(setupEnv(deps('', 'http://egress:3128'), run())).not.toHaveProperty('NO_PROXY');
+    expect(setupEnv(deps('http://egress:3128', ''), run())).not.toHaveProperty('NO_PROXY');
   });
 });
