@@ -57,11 +57,11 @@ export async function startPoolManager(
   };
   const pools = new PoolRegistry(config.POOLS);
   const agents = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID, logger) : undefined;
-  const provisioner = new Provisioner(store, driver, config, events, logger, agents);
-  const filler = new PoolFiller(store, pools, provisioner, logger, new PoolImages(driver, logger));
-  onStop(() => filler.stop());
   const llmKeyStore = config.LLM_EGRESS_URL ? (agents ? fileKeyStore(agents) : memoryKeyStore()) : undefined;
   const llm = new LlmKeys(llmKeyStore, natsLlmEgress(nc), store, { egressUrl: config.LLM_EGRESS_URL, hostId: config.BERTH_HOST_ID }, logger);
+  const provisioner = new Provisioner(store, driver, config, events, logger, llm, agents);
+  const filler = new PoolFiller(store, pools, provisioner, logger, new PoolImages(driver, logger));
+  onStop(() => filler.stop());
   const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, llm, agents);
   onStop(() => workspaces.close());
   const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger, llm, agents);

@@ -68,7 +68,7 @@ export class Workspaces {
       if (claim.outcome === 'existing') return this.awaitClaimed(claim.id, req.owner);
       this.filler.kickSoon(pool.name, this.config.REFILL_DELAY_MS);
       if (claim.outcome === 'claimed' && claim.record) {
-        await this.llm.mint(claim.record, req.llm);
+        await this.llm.activate(claim.record, req.llm);
         this.afterClaim(claim.record);
         return { ...toView(claim.record), warm: true };
       }
@@ -78,7 +78,7 @@ export class Workspaces {
       pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', requestId, owner: req.owner, name, engineName: (id) => claimMarkerName(id, req.owner),
     });
     if (made.existing) return this.awaitClaimed(made.id, req.owner);
-    await this.llm.mint({ id: made.id, owner: req.owner }, req.llm);
+    await this.llm.activate({ id: made.id, owner: req.owner }, req.llm);
     this.events.publish(made.id, 'claimed', pool.name);
     return { ...toView(await this.mustGet(made.id)), warm: false };
   }

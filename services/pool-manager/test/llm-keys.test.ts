@@ -52,7 +52,7 @@ beforeEach(() => {
 
 describe('LlmKeys', () => {
   it('mints a key at claim, registers only its hash with owner, host and limits, and hands it to commands', async () => {
-    await llm.mint(WS, { requestsPerMinute: 5 });
+    await llm.activate(WS, { requestsPerMinute: 5 });
     const key = await keys.read(WS.id);
     expect(key).toMatch(LLM_KEY_PATTERN);
     expect(egress.registered).toEqual([{ workspaceId: WS.id, owner: 'alice', hostId: 'h1', keyHash: hashKey(key!), limits: { requestsPerMinute: 5 } }]);
@@ -61,9 +61,28 @@ describe('LlmKeys', () => {
     expect(JSON.parse(store.limits.get(WS.id)!)).toEqual({ requestsPerMinute: 5 });
   });
 
+  it('a key prepared when the workspace was made is the one registered at claim, and is not registered before', async () => {
+    await llm.prepare(WS.id);
+    const prepared = await keys.read(WS.id);
+    expect(prepared).toMatch(LLM_KEY_PATTERN);
+    expect(egress.registered).toHaveLength(0);
+    await llm.activate(WS);
+    expect(await keys.read(WS.id)).toBe(prepared);
+    expect(egress.registered.map((r) => r.keyHash)).toEqual([hashKey(prepared!)]);
+  });
+
+  it('after a restart (nothing remembered) the claim registers the prepared key read back from the store', async () => {
+    await llm.prepare(WS.id);
+    const prepared = await keys.read(WS.id);
+    const restarted = new LlmKeys(keys, egress, store, { egressUrl: URL, hostId: 'h1' }, logger);
+    await restarted.activate(WS);
+    expect(await keys.read(WS.id)).toBe(prepared);
+    expect(egress.registered.map((r) => r.keyHash)).toEqual([hashKey(prepared!)]);
+  });
+
   it('egress silent at claim: the claim still gets its key, the warning never holds the key', async () => {
     egress.down = true;
-    await llm.mint(WS);
+    await llm.activate(WS);
     const key = await keys.read(WS.id);
     expect(key).toMatch(LLM_KEY_PATTERN);
     expect(logged.join()).toContain('reconcile will');
@@ -72,7 +91,7 @@ describe('LlmKeys', () => {
   });
 
   it('revoke removes the key from new commands and tells egress; idempotent', async () => {
-    await llm.mint(WS);
+    await llm.activate(WS);
     await llm.revoke(WS.id);
     await llm.revoke(WS.id);
     expect(await llm.env(WS.id)).toEqual({});
@@ -80,14 +99,14 @@ describe('LlmKeys', () => {
   });
 
   it('revoke that egress does not confirm is 503, the key already gone from the workspace', async () => {
-    await llm.mint(WS);
+    await llm.activate(WS);
     egress.down = true;
     await expect(llm.revoke(WS.id)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 2 });
     expect(await llm.env(WS.id)).toEqual({});
   });
 
   it('rotate gives a new key registered with the limits set at claim', async () => {
-    await llm.mint(WS, { tokensPerDay: 1000 });
+    await llm.activate(WS, { tokensPerDay: 1000 });
     const old = await keys.read(WS.id);
     await llm.rotate(WS);
     const next = await keys.read(WS.id);
@@ -97,7 +116,7 @@ describe('LlmKeys', () => {
   });
 
   it('rotate with egress down is 503 and changes nothing', async () => {
-    await llm.mint(WS);
+    await llm.activate(WS);
     const old = await keys.read(WS.id);
     egress.down = true;
     await expect(llm.rotate(WS)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 2 });
@@ -110,7 +129,7 @@ describe('LlmKeys', () => {
       const { fileKeyStore } = await import('../src/llm/key-store.js');
       const agents = { dir: () => dir } as never;
       const fileLlm = new LlmKeys(fileKeyStore(agents), egress, store, { egressUrl: URL, hostId: 'h1' }, logger);
-      await fileLlm.mint(WS);
+      await fileLlm.activate(WS);
       const old = await readKeyFile(dir);
       egress.down = true;
       await expect(fileLlm.rotate(WS)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
@@ -122,20 +141,21 @@ describe('LlmKeys', () => {
     }
   });
 
-  it('forget on removal drops the key and revokes (claimed, or had a key); a warm one without key is not sent', async () => {
-    await llm.mint(WS);
-    await llm.forget(WS.id, false);
-    await llm.forget('ws_00000000000000b2', true);
+  it('forget on removal drops the key; only a claimed workspace\'s (registered) key is revoked at egress', async () => {
+    await llm.activate(WS);
+    await llm.prepare('ws_00000000000000c3');
+    await llm.forget(WS.id, true);
     await llm.forget('ws_00000000000000c3', false);
     await new Promise((r) => setImmediate(r));
     expect(await keys.read(WS.id)).toBeUndefined();
-    expect(egress.revoked).toEqual([WS.id, 'ws_00000000000000b2']);
+    expect(await keys.read('ws_00000000000000c3')).toBeUndefined();
+    expect(egress.revoked).toEqual([WS.id]);
   });
 
   it('sync lists the claimed workspaces that have a key, by hash, with the time the list was taken', async () => {
     const other = { id: 'ws_00000000000000b2', owner: 'bob' };
-    await llm.mint(WS);
-    await llm.mint(other);
+    await llm.activate(WS);
+    await llm.activate(other);
     await llm.revoke(other.id);
     store.records = [{ ...WS, state: 'claimed' }, { ...other, state: 'claimed' }, { id: 'ws_00000000000000c3', owner: '', state: 'warm' }];
     const before = Date.now();
@@ -149,7 +169,7 @@ describe('LlmKeys', () => {
 
   it('off (no key store): no key, no env, no egress calls; rotate is refused', async () => {
     const off = new LlmKeys(undefined, egress, store, { egressUrl: '', hostId: 'h1' }, logger);
-    await off.mint(WS);
+    await off.activate(WS);
     await off.sync();
     await off.revoke(WS.id);
     expect(await off.env(WS.id)).toEqual({});

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, rename, rm, unlink } from 'node:fs/promises';
+import { open, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { LLM_KEY_PATTERN } from '@berth/contracts';
@@ -27,13 +27,12 @@ export interface StagedKeyFile {
  */
 export async function stageKeyFile(dir: string, key: string, tmpName = `.${KEY_FILE}.${randomBytes(12).toString('hex')}`): Promise<StagedKeyFile> {
   const tmp = join(dir, tmpName);
-  const fh = await open(tmp, 'wx', 0o600);
+  // One call (flag wx = O_CREAT|O_EXCL|O_WRONLY): it runs in the claim path.
   try {
-    await fh.writeFile(`${key}\n`);
-    await fh.close();
+    await writeFile(tmp, `${key}\n`, { flag: 'wx', mode: 0o600 });
   } catch (err) {
-    await fh.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
+    // Not ours to remove when it existed already (EEXIST: something planted at the name).
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(tmp).catch(() => undefined);
     throw err;
   }
   const target = join(dir, KEY_FILE);

@@ -15,12 +15,16 @@ const SYNC_TIMEOUT_MS = 5_000;
 
 type LimitsStore = Pick<WorkspaceStore, 'all' | 'setLlmLimits' | 'llmLimits'>;
 
+
 /**
- * Scoped LLM keys: minted at claim, kept only in the workspace (KeyStore), registered with egress
+ * Scoped LLM keys: written when a workspace is made, registered at claim, kept only in the workspace (KeyStore), registered with egress
  * by their SHA-256, given to every command as env, revoked with the workspace. `keys` undefined:
  * LLM keys off (no egress URL), every method a no-op.
  */
 export class LlmKeys {
+  /** id → SHA-256 of the key written by `prepare`, until the claim registers it. */
+  private readonly prepared = new Map<string, string>();
+
   constructor(
     private readonly keys: KeyStore | undefined,
     private readonly egress: LlmEgress,
@@ -33,21 +37,57 @@ export class LlmKeys {
     return this.keys !== undefined;
   }
 
-  /** A claimed workspace's first key. Never fails the claim: egress silent → a warning, sync registers it later. */
-  async mint(record: Pick<WorkspaceRecord, 'id' | 'owner'>, limits?: LlmLimits): Promise<void> {
+  /**
+   * Before a workspace is handed out (warm fill, cold create): its key is written now, so a claim
+   * only registers it with egress. Unregistered, the key opens nothing while the workspace waits.
+   */
+  async prepare(id: string): Promise<void> {
     if (!this.keys) return;
     const key = mintKey();
+    try {
+      await (await this.keys.stage(id, key)).commit();
+      this.prepared.set(id, hashKey(key));
+    } catch (err) {
+      this.logger.warn({ err, id }, 'LLM key not written ahead; the claim writes one');
+    }
+  }
+
+  /** A workspace that never got claimed (create failed): forget its prepared key's hash. */
+  drop(id: string): void {
+    this.prepared.delete(id);
+  }
+
+  /**
+   * At claim: registers the workspace's key (prepared ahead, or minted now) by its hash with owner
+   * and limits. Never fails the claim: egress silent → a warning, reconcile's sync registers it later.
+   */
+  async activate(record: Pick<WorkspaceRecord, 'id' | 'owner'>, limits?: LlmLimits): Promise<void> {
+    if (!this.keys) return;
+    const hash = await this.preparedHash(record.id);
     const limitsJson = limits && Object.keys(limits).length > 0 ? JSON.stringify(limits) : undefined;
-    // All at once, to keep the claim fast. A key egress registered but the file never got is
-    // harmless: nobody holds it, and the next sync drops it.
+    if (!hash) return;
     await Promise.all([
-      this.keys.stage(record.id, key).then((staged) => staged.commit()).catch((err: unknown) => {
-        this.logger.warn({ err, id: record.id }, 'LLM key not written; the workspace runs without one (rotate gives it one)');
-      }),
       limitsJson ? this.store.setLlmLimits(record.id, limitsJson) : undefined,
-      this.egress.register({ workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: hashKey(key), ...(limits && { limits }) }, CLAIM_REGISTER_TIMEOUT_MS)
+      this.egress.register({ workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: hash, ...(limits && { limits }) }, CLAIM_REGISTER_TIMEOUT_MS)
         .catch((err: unknown) => this.logger.warn({ id: record.id, code: (err as BerthError).code }, 'egress did not register the LLM key; reconcile will')),
     ]);
+  }
+
+  /** The hash of the key prepared for `id`: remembered, else (after a restart) read, else a key minted now. */
+  private async preparedHash(id: string): Promise<string | undefined> {
+    const remembered = this.prepared.get(id);
+    this.prepared.delete(id);
+    if (remembered) return remembered;
+    const existing = await this.keys!.read(id);
+    if (existing) return hashKey(existing);
+    const key = mintKey();
+    try {
+      await (await this.keys!.stage(id, key)).commit();
+      return hashKey(key);
+    } catch (err) {
+      this.logger.warn({ err, id }, 'LLM key not written; the workspace runs without one (rotate gives it one)');
+      return undefined;
+    }
   }
 
   /** The LLM variables for a command started now (read per command: revoke and rotate apply to the next one). */
@@ -67,12 +107,15 @@ export class LlmKeys {
     await (await this.keys.stage(id, key)).commit();
   }
 
-  /** A workspace is being removed: drop its key and tell egress, best effort (sync catches what this misses). */
+  /**
+   * A workspace is being removed: drop its key and, when it was claimed (only then was the key
+   * registered), tell egress, best effort (sync catches what this misses).
+   */
   async forget(id: string, wasClaimed: boolean): Promise<void> {
     if (!this.keys) return;
-    const had = (await this.keys.read(id)) !== undefined;
+    this.prepared.delete(id);
     await this.keys.remove(id).catch(() => undefined);
-    if (!had && !wasClaimed) return;
+    if (!wasClaimed) return;
     void this.egress.revoke(id, API_TIMEOUT_MS).catch((err: unknown) => this.logger.warn({ id, code: (err as BerthError).code }, 'egress did not confirm the LLM key revoke; reconcile will'));
   }
 
