@@ -7,7 +7,7 @@ import { Redis, request, type NatsConnection } from '@berth/service-kit';
 import { ServiceProcess } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientNats, removeAllOf, startInfra, testHostEnv, waitFor, type Infra } from './harness.js';
-import { inspectByBerthId, newRequestId, rejection, waitForWarm } from './helpers.js';
+import { inspectByBerthId, newRequestId, poolView, rejection, waitForWarm } from './helpers.js';
 
 const OWNER = 'llm-owner';
 const EGRESS_URL = 'http://egress.test:3128';
@@ -71,7 +71,12 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     rmSync(agentRoot, { recursive: true, force: true });
   });
 
-  const claim = (extra: Record<string, unknown> = {}) => request(nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, ...extra }, { timeoutMs: 60_000 });
+  const claimed = new Set<string>();
+  const claim = async (extra: Record<string, unknown> = {}) => {
+    const ws = await request(nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, ...extra }, { timeoutMs: 60_000 });
+    claimed.add(ws.id);
+    return ws;
+  };
   const llmEnvOf = async (id: string, callerEnv?: Record<string, string>) => {
     const r = await request(nc, 'containerExec', { id, owner: OWNER, command: 'env | grep -E "^(OPENAI|ANTHROPIC)_" | sort', env: callerEnv, timeoutMs: 10_000 }, { timeoutMs: 20_000 });
     return Object.fromEntries(r.stdout.trim().split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
@@ -188,6 +193,13 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     await request(nc, 'containerDelete', { id: ws.id, owner: OWNER }, { timeoutMs: 30_000 });
     await waitFor('revoke of the deleted workspace', () => egress.of('llmKeyRevoke').some((s) => s.data.workspaceId === ws.id), 10_000);
     expect(existsSync(keyFile(ws.id))).toBe(false);
+  });
+
+  it('only claimed workspaces\' keys were ever registered (warm ones hold an unregistered key)', async () => {
+    const registered = new Set(egress.of('llmKeyRegister').map((s) => s.data.workspaceId as string));
+    expect(registered.size).toBeGreaterThan(3);
+    expect([...registered].filter((id) => !claimed.has(id))).toEqual([]);
+    expect((await poolView(nc)).warm).toBeGreaterThan(0);
   });
 
   it('no key is in container labels or docker inspect, in Redis, or in pool-manager\'s logs', async () => {
