@@ -1,5 +1,6 @@
 // pnpm bench:acquire — warm claim through the HTTP API vs a cold `docker run`, measured in one run.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { report } from './lib/report.js';
 import { startLocalStack } from '../test/support/local-stack.js';
 import { JsonClient } from './lib/http-client.js';
@@ -12,6 +13,11 @@ const WARMUP_WAVES = Number(process.env.BENCH_WARMUP_WAVES ?? 3);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 10);
 const IMAGE = process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest';
 const POOL_SIZE = 40;
+/**
+ * Scoped LLM keys minted at every claim (a file write and one NATS request to egress), as in
+ * production. egress's key registry is stood in for by a responder here; 0: keys off (as before them).
+ */
+const LLM_KEYS = process.env.BENCH_LLM_KEYS !== '0';
 
 async function timedClaim(): Promise<{ ms: number; id: string; warm: boolean }> {
   const t0 = performance.now();
@@ -36,9 +42,23 @@ function coldDockerRun(): number[] {
 const stack = await startLocalStack({
   POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 8, memoryMb: 64, pids: 64 }]),
   MAX_CONTAINERS: String(POOL_SIZE + CONCURRENCY + 8),
+  ...(LLM_KEYS && { LLM_EGRESS_URL: 'http://egress:3128' }),
   // log-streamer at its production rescan interval (tests shorten it to see containers sooner).
 }, 'warn', { logStreamerEnv: { LOGS_RESCAN_INTERVAL_MS: '10000' } });
 const client = new JsonClient(stack.url, stack.token);
+const registry = LLM_KEYS
+  ? spawn(process.execPath, ['--import', 'tsx', 'bench/lib/llm-registry-standin.ts', stack.nats.url], { stdio: ['ignore', 'pipe', 'inherit'] })
+  : undefined;
+let registryOut = '';
+registry?.stdout.on('data', (d: Buffer) => { registryOut += d.toString(); });
+if (registry) await waitForOutput(() => registryOut.includes('ready'));
+
+async function waitForOutput(ok: () => boolean): Promise<void> {
+  for (let i = 0; !ok(); i++) {
+    if (i > 200) throw new Error('the LLM key registry stand-in did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 try {
   const cold = coldDockerRun();
   let coldFallbacks = 0;
@@ -84,11 +104,16 @@ try {
     { measure: 'warm claim via HTTP, concurrency 1 (p50 / p99)', value: `${s1.p50} / ${s1.p99} ms`, baseline: `docker run --rm: ${sc.p50} ms p50`, target: 'p50 < 5 ms' },
     { measure: 'warm claim via HTTP, concurrency 32 (p50 / p99)', value: `${s32.p50} / ${s32.p99} ms`, baseline: '', target: 'p99 < 25 ms' },
     { measure: 'speedup vs cold docker run (p50)', value: `${figures.speedup_vs_docker_run}x`, baseline: '', target: '≥ 50x' },
-  ], { sequential: s1, concurrent32: s32, coldDockerRun: sc, coldFallbacks });
+  ], { sequential: s1, concurrent32: s32, coldDockerRun: sc, coldFallbacks, llmKeys: LLM_KEYS });
 } catch (err) {
   console.error(stack.outputTail());
   throw err;
 } finally {
   client.close();
+  if (registry) {
+    registry.kill('SIGTERM');
+    await once(registry, 'exit');
+    console.log(`LLM key registry stand-in: ${registryOut.trim().split('\n').at(-1)}`);
+  }
   await stack.stop();
 }

@@ -23,6 +23,8 @@ export interface LocalStack {
   /** Present when started with `egress`; `proxyUrl` is its forward proxy. */
   egress?: ServiceProcess;
   egressProxyUrl?: string;
+  /** With `egress`: egress's proxy port as workspaces reach it (the bridge gateway), pool-manager's LLM_EGRESS_URL. */
+  llmEgressUrl?: string;
   imageBuilder?: ServiceProcess;
   stop(): Promise<void>;
   /** The last output of each service, for a failure message. */
@@ -52,9 +54,44 @@ export interface LocalStackOptions {
    * Runs egress too (callbacks; repo-cache fetches through its proxy). `allowCidrs` is its
    * CALLBACK_ALLOW_CIDRS (e.g. 127.0.0.1/32 for a local receiver); `githubUrl` is allow-listed.
    */
-  egress?: { githubUrl: string; allowCidrs?: string; env?: Record<string, string> };
+  egress?: { githubUrl: string; allowCidrs?: string; env?: Record<string, string>; llm?: LocalStackLlmOptions };
   /** Runs image-builder too (main images from `buildMainImage` setups). */
   imageBuilder?: boolean;
+}
+
+/** egress's LLM providers (e.g. fake ones on the host) and their real keys. */
+export interface LocalStackLlmOptions {
+  openaiBaseUrl?: string;
+  anthropicBaseUrl?: string;
+  openaiKey?: string;
+  anthropicKey?: string;
+}
+
+function llmEgressEnv(llm: LocalStackLlmOptions | undefined): Record<string, string> {
+  if (!llm) return {};
+  const pairs: [string, string | undefined][] = [
+    ['LLM_OPENAI_BASE_URL', llm.openaiBaseUrl], ['LLM_OPENAI_API_KEY', llm.openaiKey],
+    ['LLM_ANTHROPIC_BASE_URL', llm.anthropicBaseUrl], ['LLM_ANTHROPIC_API_KEY', llm.anthropicKey],
+  ];
+  return Object.fromEntries(pairs.filter((p): p is [string, string] => p[1] !== undefined));
+}
+
+/**
+ * The gateway address of the workspaces' bridge network (created as scripts/up does when absent):
+ * where workspaces reach egress, so egress listens there too.
+ */
+function workspacesGateway(network: string): string {
+  const inspect = () => execFileSync('docker', ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Gateway}}{{end}}', network], { encoding: 'utf8' }).trim();
+  try {
+    return inspect();
+  } catch {
+    try {
+      execFileSync('docker', ['network', 'create', '--label', 'berth.managed=true', '-o', 'com.docker.network.bridge.enable_ip_masquerade=false', network], { stdio: 'ignore' });
+    } catch {
+      // Another test created it meanwhile.
+    }
+    return inspect();
+  }
 }
 
 export async function startLocalStack(poolEnv: Record<string, string>, logLevel = 'warn', opts: LocalStackOptions = {}): Promise<LocalStack> {
@@ -72,13 +109,17 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   if (opts.keys) writeKeys(opts.keys);
   const keysEnv: Record<string, string> = keysFile ? { BERTH_API_KEYS_FILE: keysFile } : {};
   const setupEnv: Record<string, string> = opts.repoCache ? { MIRRORS_HOST_DIR: opts.repoCache.mirrorsDir } : {};
-  const poolManager = new ServiceProcess('pool-manager', { ...common, HEALTH_PORT: '0', ...setupEnv, ...poolEnv }, keep);
+  const wsGateway = opts.egress ? workspacesGateway(poolEnv.WORKSPACE_NETWORK ?? 'berth-workspaces') : '';
+  const llmEgressUrl = wsGateway ? `http://${wsGateway}:${proxyPort}` : undefined;
+  const poolManager = new ServiceProcess('pool-manager', {
+    ...common, HEALTH_PORT: '0', ...setupEnv, ...(llmEgressUrl && { LLM_EGRESS_URL: llmEgressUrl }), ...poolEnv,
+  }, keep);
   const egressProxyUrl = opts.egress ? `http://127.0.0.1:${proxyPort}` : undefined;
   const egress = opts.egress
     ? new ServiceProcess('egress', {
-      ...common, EGRESS_HEALTH_PORT: '0', EGRESS_PROXY_PORT: String(proxyPort), EGRESS_PROXY_BIND: '127.0.0.1',
+      ...common, EGRESS_HEALTH_PORT: '0', EGRESS_PROXY_PORT: String(proxyPort), EGRESS_PROXY_BIND: `127.0.0.1${wsGateway ? `,${wsGateway}` : ''}`,
       EGRESS_SECRET_KEY: randomBytes(32).toString('hex'), GITHUB_URL: opts.egress.githubUrl,
-      CALLBACK_ALLOW_CIDRS: opts.egress.allowCidrs ?? '', CALLBACK_RETRY_BASE_MS: '100', ...opts.egress.env,
+      CALLBACK_ALLOW_CIDRS: opts.egress.allowCidrs ?? '', CALLBACK_RETRY_BASE_MS: '100', ...llmEgressEnv(opts.egress.llm), ...opts.egress.env,
     }, keep)
     : undefined;
   const repoCache = opts.repoCache
@@ -107,7 +148,7 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    url, token, hostId, keysFile, writeKeys, nats, redis, poolManager, gateway, logStreamer, ...(repoCache && { repoCache }), ...(egress && { egress, egressProxyUrl }), ...(imageBuilder && { imageBuilder }),
+    url, token, hostId, keysFile, writeKeys, nats, redis, poolManager, gateway, logStreamer, ...(repoCache && { repoCache }), ...(egress && { egress, egressProxyUrl, llmEgressUrl }), ...(imageBuilder && { imageBuilder }),
     outputTail: () => [poolManager, gateway, logStreamer, ...[repoCache, egress, imageBuilder].filter((p) => p !== undefined)].map((p) => `${p.service} output:\n${p.output.slice(-3000)}`).join('\n'),
     stop: async () => {
       await gateway.kill('SIGTERM');

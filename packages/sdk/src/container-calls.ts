@@ -1,4 +1,4 @@
-import { ContainerViewSchema, DeleteContainerReplySchema, UsageSchema, type ContainerView, type Usage } from '@berth/contracts';
+import { ContainerViewSchema, DeleteContainerReplySchema, LlmKeyStateReplySchema, UsageSchema, type ContainerView, type LlmKeyStateReply, type Usage } from '@berth/contracts';
 import type { CallOptions } from './options.js';
 import type { Transport } from './transport.js';
 
@@ -14,4 +14,11 @@ export async function deleteContainer(transport: Transport, id: string, opts: Ca
 
 export function getUsage(transport: Transport, id: string, opts: CallOptions): Promise<Usage> {
   return transport.request({ method: 'GET', path: `${containerPath(id)}/usage`, schema: UsageSchema, idempotent: true }, opts);
+}
+
+/** DELETE (revoke) or POST (rotate) the workspace's LLM key. Both are safe to repeat: the SDK retries them. */
+export function llmKeyCall(transport: Transport, id: string, action: 'revoke' | 'rotate', opts: CallOptions): Promise<LlmKeyStateReply> {
+  return transport.request({
+    method: action === 'revoke' ? 'DELETE' : 'POST', path: `${containerPath(id)}/llm-key`, schema: LlmKeyStateReplySchema, idempotent: true,
+  }, opts);
 }

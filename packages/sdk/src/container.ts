@@ -1,5 +1,5 @@
-import type { ContainerView, ExecResult, SetupBody, SetupStatus, Usage } from '@berth/contracts';
-import { deleteContainer, getContainerView, getUsage } from './container-calls.js';
+import type { ContainerView, ExecResult, LlmKeyStateReply, SetupBody, SetupStatus, Usage } from '@berth/contracts';
+import { deleteContainer, getContainerView, getUsage, llmKeyCall } from './container-calls.js';
 import { execCommand, type ContainerCommand, type ExecOptions } from './exec.js';
 import { streamLogs, type LogLine, type LogsOptions } from './logs.js';
 import type { CallOptions } from './options.js';
@@ -14,10 +14,24 @@ export class Container {
   /** true when it came from the warm pool; known only for a container this client created. */
   readonly warm: boolean | undefined;
 
+  /**
+   * The workspace's scoped LLM key (its commands' OPENAI_API_KEY / ANTHROPIC_API_KEY, accepted only
+   * by egress). `revoke()`: egress refuses it from now on and new commands get none. `rotate()`: a
+   * new key for commands started afterwards; the old one stops working.
+   */
+  readonly llmKey: {
+    revoke(opts?: CallOptions): Promise<LlmKeyStateReply>;
+    rotate(opts?: CallOptions): Promise<LlmKeyStateReply>;
+  };
+
   constructor(transport: Transport, view: ContainerView, warm?: boolean) {
     this.#transport = transport;
     this.#view = view;
     this.warm = warm;
+    this.llmKey = {
+      revoke: (opts = {}) => llmKeyCall(this.#transport, this.id, 'revoke', opts),
+      rotate: (opts = {}) => llmKeyCall(this.#transport, this.id, 'rotate', opts),
+    };
   }
 
   get id(): string { return this.#view.id; }
@@ -72,7 +86,10 @@ export class Container {
     return getSetupStatus(this.#transport, this.id, opts);
   }
 
-  /** One sample of CPU (100 = one core), memory, pids and network use; the engine takes about a second. */
+  /**
+   * One sample of CPU (100 = one core), memory, pids and network use; the engine takes about a
+   * second. `llm`: LLM requests, tokens, spend and limits through egress (absent when egress did not answer).
+   */
   usage(opts: CallOptions = {}): Promise<Usage> {
     return getUsage(this.#transport, this.id, opts);
   }

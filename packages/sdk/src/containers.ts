@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ContainerListSchema, CreateContainerReplySchema, type CreateContainerBody } from '@berth/contracts';
+import { ContainerListSchema, CreateContainerReplySchema, type CreateContainerBody, type LlmKeyStateReply, type Usage } from '@berth/contracts';
 import { Container } from './container.js';
-import { deleteContainer, getContainerView } from './container-calls.js';
+import { deleteContainer, getContainerView, getUsage, llmKeyCall } from './container-calls.js';
 import type { CallOptions } from './options.js';
 import type { Transport } from './transport.js';
 
@@ -44,6 +44,16 @@ export class Containers {
   async list(opts: CallOptions = {}): Promise<Container[]> {
     const list = await this.#transport.request({ method: 'GET', path: '/api/containers', schema: ContainerListSchema, idempotent: true }, opts);
     return list.containers.map((view) => new Container(this.#transport, view));
+  }
+
+  /** A container's usage by id (as `Container.usage`), without reading the container first. */
+  usage(id: string, opts: CallOptions = {}): Promise<Usage> {
+    return getUsage(this.#transport, id, opts);
+  }
+
+  /** Revokes or rotates a container's LLM key by id (as `Container.llmKey`). */
+  llmKey(id: string, action: 'revoke' | 'rotate', opts: CallOptions = {}): Promise<LlmKeyStateReply> {
+    return llmKeyCall(this.#transport, id, action, opts);
   }
 
   /** Removes a container by id; a missing one fails with CONTAINER_NOT_FOUND. */

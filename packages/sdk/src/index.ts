@@ -12,5 +12,5 @@ export { DEFAULT_TIMEOUT_MS, type BerthOptions, type CallOptions } from './optio
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export {
   ERROR_CODES, SETUP_PHASES, type ContainerView, type ErrorCode, type ExecResult, type Health, type LogEvent, type PoolView,
-  type SetupBody, type SetupPhase, type SetupStatus, type Usage,
+  type SetupBody, type SetupPhase, type SetupStatus, type Usage, type LlmUsage, type LlmLimits, type LlmKeyStateReply,
 } from '@berth/contracts';

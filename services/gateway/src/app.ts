@@ -11,6 +11,7 @@ import { RouteTable, clientErrorHandler, errorHandler, frameworkErrors, notFound
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { containerRoutes } from './routes/containers.js';
+import { llmKeyRoutes } from './routes/llm.js';
 import { execRoutes } from './routes/exec.js';
 import { healthRoutes } from './routes/health.js';
 import { logRoutes } from './routes/logs.js';
@@ -112,6 +113,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     api.addHook('onRequest', scoped(auth));
     const deps = { backend: opts.backend, requestTimeoutMs };
     await api.register(containerRoutes, deps);
+    await api.register(llmKeyRoutes, deps);
     await api.register(execRoutes, { ...deps, streams });
     await api.register(setupRoutes, deps);
     await api.register(poolRoutes, deps);

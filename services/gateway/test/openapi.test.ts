@@ -36,6 +36,8 @@ const ROUTES: [string, string][] = [
   ['get', '/api/containers/{id}'],
   ['delete', '/api/containers/{id}'],
   ['get', '/api/containers/{id}/usage'],
+  ['delete', '/api/containers/{id}/llm-key'],
+  ['post', '/api/containers/{id}/llm-key'],
   ['post', '/api/containers/{id}/exec'],
   ['post', '/api/containers/{id}/setup'],
   ['get', '/api/containers/{id}/setup'],

@@ -48,6 +48,14 @@ export const poolManagerConfigSchema = z.object({
   NODE_MODULES_SEED: envBool(true),
   /** Proxy (egress) that installs reach package registries through, e.g. http://egress:3128; empty: none. */
   SETUP_PROXY_URL: z.string().default(''),
+  /**
+   * Base URL of egress as workspaces reach it (its forward-proxy port, which also serves /llm/...),
+   * given to every command as OPENAI_BASE_URL / ANTHROPIC_BASE_URL. Unset or empty: SETUP_PROXY_URL;
+   * `none`, or neither set: LLM keys off.
+   */
+  LLM_EGRESS_URL: z.union([z.literal('none'), z.url({ protocol: /^https?$/ })]).optional(),
+  /** Mint a scoped LLM key for every claimed workspace (needs an egress URL). */
+  LLM_KEYS_ENABLED: envBool(true),
   /** Commands go through the workspace agent (docker/agent) where the image has one; false: always `docker exec`. */
   AGENTS_ENABLED: envBool(true),
   /**
@@ -57,13 +65,20 @@ export const poolManagerConfigSchema = z.object({
   AGENT_SOCKET_DIR: z.string().default(join(tmpdir(), 'berth-agents')),
 });
 
-export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS' | 'SETUP_TASK_IMAGE'> & { POOLS: PoolConfig[]; SETUP_TASK_IMAGE: string };
+export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS' | 'SETUP_TASK_IMAGE' | 'LLM_EGRESS_URL'> & {
+  POOLS: PoolConfig[];
+  SETUP_TASK_IMAGE: string;
+  /** Resolved: '' when LLM keys are off. */
+  LLM_EGRESS_URL: string;
+};
 
 export function loadPoolManagerConfig(env: Record<string, string | undefined> = process.env): PoolManagerConfig {
   const raw = loadConfig(poolManagerConfigSchema, env);
   return {
     ...raw,
     SETUP_TASK_IMAGE: raw.SETUP_TASK_IMAGE ?? raw.WORKSPACE_IMAGE,
+    // '' means off: disabled, or no URL of egress to give the workspaces.
+    LLM_EGRESS_URL: raw.LLM_KEYS_ENABLED && raw.LLM_EGRESS_URL !== 'none' ? (raw.LLM_EGRESS_URL ?? raw.SETUP_PROXY_URL).replace(/\/+$/, '') : '',
     POOLS: raw.POOLS.map((p) => ({ ...p, image: p.image ?? raw.WORKSPACE_IMAGE })),
   };
 }

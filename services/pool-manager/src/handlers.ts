@@ -40,6 +40,8 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
     }, logger),
     serve(nc, 'containerGet', (req) => workspaces.get(req.id, req.owner), logger),
     serve(nc, 'containerUsage', (req) => workspaces.usage(req.id, req.owner), logger),
+    serve(nc, 'containerLlmKeyRevoke', (req) => workspaces.llmKey(req.id, req.owner, 'revoke'), logger),
+    serve(nc, 'containerLlmKeyRotate', (req) => workspaces.llmKey(req.id, req.owner, 'rotate'), logger),
     serve(nc, 'containerList', async (req) => {
       const containers = await workspaces.list(req.owner);
       return { containers, count: containers.length };

@@ -6,6 +6,7 @@ import { agentSpawn } from './agent/agent-exec.js';
 import type { PoolManagerConfig } from './config.js';
 import { workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
 import type { EventPublisher } from './events.js';
+import type { LlmKeys } from './llm/llm-keys.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 import { buildWorkloadSpec } from './workload-spec.js';
 
@@ -34,6 +35,7 @@ export class Provisioner {
     private readonly config: PoolManagerConfig,
     private readonly events: EventPublisher,
     private readonly logger: Logger,
+    private readonly llm: LlmKeys,
     private readonly agents?: AgentDirs,
   ) {}
 
@@ -60,6 +62,8 @@ export class Provisioner {
     let ref: string | undefined;
     try {
       const agentDir = await this.agents?.create(id);
+      // The LLM key now, off the claim's path (registered with egress only at the claim).
+      await this.llm.prepare(id);
       const spec = buildWorkloadSpec({ id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {}, volumeName: req.volumeName, agentDir, owner: req.owner }, this.config);
       ref = await this.driver.create(spec);
       if (this.agents && (await this.driver.runsAgent(req.image))) await this.agentUp(id);
@@ -68,6 +72,7 @@ export class Provisioner {
       if (ref) await this.driver.remove(ref).catch(() => undefined);
       if (!req.volumeName) await this.driver.removeVolume(workspaceVolumeName(id)).catch(() => undefined);
       await this.agents?.remove(id).catch(() => undefined);
+      this.llm.drop(id);
       await this.store.release(id);
       this.events.publish(id, 'failed', req.pool.name, 'create failed');
       this.logger.warn({ err, id, pool: req.pool.name }, 'create failed');

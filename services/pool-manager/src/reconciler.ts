@@ -3,6 +3,7 @@ import type { Logger } from '@berth/service-kit';
 import type { AgentDirs } from './agent/agent-dirs.js';
 import type { PoolManagerConfig } from './config.js';
 import { claimMarkerName, isClaimMarked, LABELS, ownerOfClaimMarker, type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
+import type { LlmKeys } from './llm/llm-keys.js';
 import type { PoolFiller } from './pool-filler.js';
 import type { PoolRegistry } from './pools.js';
 import type { WorkspaceRecord } from './state/workspace-record.js';
@@ -32,6 +33,7 @@ export class Reconciler {
     private readonly filler: PoolFiller,
     private readonly config: PoolManagerConfig,
     private readonly logger: Logger,
+    private readonly llm: LlmKeys,
     private readonly agents?: AgentDirs,
   ) {}
 
@@ -42,11 +44,15 @@ export class Reconciler {
   async run(startup = false): Promise<ReconcileReport | undefined> {
     const token = randomUUID();
     if (!(await this.store.tryLock(token, 60_000))) return undefined;
+    let report: ReconcileReport;
     try {
-      return await this.reconcile(startup);
+      report = await this.reconcile(startup);
     } finally {
       await this.store.unlock(token);
     }
+    // Outside the lock: egress learns the keys of the workspaces that are claimed now.
+    await this.llm.sync().catch((err: unknown) => this.logger.warn({ err }, 'LLM key sync failed'));
+    return report;
   }
 
   private async reconcile(startup: boolean): Promise<ReconcileReport> {
@@ -71,6 +77,7 @@ export class Reconciler {
           report.restoredClaims += 1;
         } else {
           await this.driver.remove(c.ref);
+          await this.llm.forget(c.id, isClaimMarked(c.name));
           report.removedOrphans += 1;
         }
         continue;

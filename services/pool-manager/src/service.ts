@@ -4,6 +4,9 @@ import type { PoolManagerConfig } from './config.js';
 import { DockerDriver } from './driver/docker-driver.js';
 import type { WorkloadDriver } from './driver/workload-driver.js';
 import { JetStreamEvents, noEvents } from './events.js';
+import { natsLlmEgress } from './llm/egress-client.js';
+import { fileKeyStore, memoryKeyStore } from './llm/key-store.js';
+import { LlmKeys } from './llm/llm-keys.js';
 import { serveHandlers } from './handlers.js';
 import { registerPoolMetrics } from './metrics.js';
 import { PoolFiller } from './pool-filler.js';
@@ -54,12 +57,14 @@ export async function startPoolManager(
   };
   const pools = new PoolRegistry(config.POOLS);
   const agents = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID, logger) : undefined;
-  const provisioner = new Provisioner(store, driver, config, events, logger, agents);
+  const llmKeyStore = config.LLM_EGRESS_URL ? (agents ? fileKeyStore(agents) : memoryKeyStore()) : undefined;
+  const llm = new LlmKeys(llmKeyStore, natsLlmEgress(nc), store, { egressUrl: config.LLM_EGRESS_URL, hostId: config.BERTH_HOST_ID }, logger);
+  const provisioner = new Provisioner(store, driver, config, events, logger, llm, agents);
   const filler = new PoolFiller(store, pools, provisioner, logger, new PoolImages(driver, logger));
   onStop(() => filler.stop());
-  const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, agents);
+  const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, llm, agents);
   onStop(() => workspaces.close());
-  const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger, agents);
+  const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger, llm, agents);
 
   // Rebuild from Docker before answering anyone, so a restart never serves stale state.
   await reconciler.run(true);

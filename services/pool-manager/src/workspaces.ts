@@ -8,6 +8,7 @@ import type { ExecProcess, SpawnOptions } from './driver/exec-process.js';
 import { claimMarkerName, workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
 import { collect, withBackstop } from './exec-run.js';
 import type { EventPublisher } from './events.js';
+import type { LlmKeys } from './llm/llm-keys.js';
 import type { PoolFiller } from './pool-filler.js';
 import type { PoolRegistry } from './pools.js';
 import type { Provisioner } from './provisioner.js';
@@ -33,6 +34,7 @@ export class Workspaces {
     private readonly events: EventPublisher,
     private readonly config: PoolManagerConfig,
     private readonly logger: Logger,
+    private readonly llm: LlmKeys,
     private readonly agents?: AgentDirs,
   ) {}
 
@@ -66,6 +68,7 @@ export class Workspaces {
       if (claim.outcome === 'existing') return this.awaitClaimed(claim.id, req.owner);
       this.filler.kickSoon(pool.name, this.config.REFILL_DELAY_MS);
       if (claim.outcome === 'claimed' && claim.record) {
+        await this.llm.activate(claim.record, req.llm);
         this.afterClaim(claim.record);
         return { ...toView(claim.record), warm: true };
       }
@@ -75,6 +78,7 @@ export class Workspaces {
       pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', requestId, owner: req.owner, name, engineName: (id) => claimMarkerName(id, req.owner),
     });
     if (made.existing) return this.awaitClaimed(made.id, req.owner);
+    await this.llm.activate({ id: made.id, owner: req.owner }, req.llm);
     this.events.publish(made.id, 'claimed', pool.name);
     return { ...toView(await this.mustGet(made.id)), warm: false };
   }
@@ -104,6 +108,7 @@ export class Workspaces {
     const ref = record.ref || opts.ref;
     if (ref) await this.removeContainer(id, ref);
     if (!record.volumeName) await this.driver.removeVolume(workspaceVolumeName(id)).catch((err: unknown) => this.logger.warn({ err, id }, 'volume not removed; reconcile retries'));
+    await this.llm.forget(id, record.state === 'claimed');
     await this.agents?.remove(id).catch((err: unknown) => this.logger.warn({ err, id }, 'agent directory not removed; reconcile retries'));
     await this.store.release(id);
     this.events.publish(id, 'removed', record.pool, reason);
@@ -116,12 +121,15 @@ export class Workspaces {
   }
 
   /**
-   * Starts a process in a caller's workspace (exec, streaming exec, terminal): through the
+   * Starts a process in a caller's workspace (exec, streaming exec, terminal, setup): through the
    * workspace's agent when it has one, otherwise (custom images, terminals) with `docker exec`.
+   * Every process gets the workspace's LLM variables as they are now; the caller's env wins.
    */
-  async spawn(id: string, owner: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess> {
+  async spawn(id: string, owner: string, argv: string[], given: SpawnOptions): Promise<ExecProcess> {
     const record = await this.visible(id, owner);
     void this.store.touch(record.id).catch(() => undefined);
+    const llmEnv = await this.llm.env(record.id);
+    const opts = Object.keys(llmEnv).length > 0 ? { ...given, env: { ...llmEnv, ...given.env } } : given;
     const viaAgent = this.agents && (await agentSpawn(this.agents.socketPath(record.id), argv, opts).catch((err: unknown) => {
       this.logger.debug({ err, id }, 'agent unavailable; using docker exec');
       return undefined;
@@ -148,6 +156,17 @@ export class Workspaces {
     }
   }
 
+  /** Revoke (DELETE /api/containers/:id/llm-key) or rotate (POST) a caller's workspace's LLM key. */
+  async llmKey(id: string, owner: string, action: 'revoke' | 'rotate'): Promise<{ id: string; llmKey: 'active' | 'revoked' }> {
+    const record = await this.visible(id, owner);
+    if (action === 'revoke') {
+      await this.llm.revoke(id);
+      return { id, llmKey: 'revoked' };
+    }
+    await this.llm.rotate(record);
+    return { id, llmKey: 'active' };
+  }
+
   /** The last bytes of a caller's workspace's own output (its dev server, with setup) since `sinceMs`. */
   async recentOutput(id: string, owner: string, sinceMs: number, maxBytes: number): Promise<string> {
     const record = await this.visible(id, owner);
@@ -172,8 +191,11 @@ export class Workspaces {
       await this.removeContainer(id, record.ref);
       await this.driver.removeVolume(workspaceVolumeName(id));
       // A fresh agent directory: the old agent's socket must not be mistaken for the new one's.
+      // Same workspace, same LLM key: it moves to the new directory.
+      const llmKey = await this.llm.current(id);
       await this.agents?.remove(id);
       const agentDir = await this.agents?.create(id);
+      await this.llm.restore(id, llmKey);
       const spec = buildWorkloadSpec({ id, name: claimMarkerName(id, record.owner), pool: this.pools.resolve(record.pool), image, ports: record.ports, volumeName: '', agentDir, owner: record.owner }, this.config);
       const ref = await this.driver.create(spec);
       await this.store.replaceContainer(id, ref, image);

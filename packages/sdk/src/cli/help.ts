@@ -12,12 +12,16 @@ Commands:
                                       container output (-f follows, resuming after drops)
   shell ID                            interactive shell; its exit code becomes berth's
   rm ID [ID...]                       remove containers
+  usage ID                            CPU, memory, pids, network, and LLM requests, tokens,
+                                      spend and limits of a container
+  llm-key revoke|rotate ID            revoke the container's LLM key, or give it a new one
   pools                               pools and how full they are
   health                              gateway health (exit 1 when degraded)
   login --url URL --api-key-stdin     check the key read from stdin and save it (mode 600)
 
 Options:
-  --json        machine-readable output (ls, create, pools, health; logs as JSON lines)
+  --json        machine-readable output (ls, create, usage, llm-key, pools, health;
+                logs as JSON lines)
   --url URL     the gateway (else BERTH_URL, else the config file)
   -h, --help    this help
 

@@ -14,6 +14,8 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'GET /api/pools': 'read',
   'POST /api/containers': 'write',
   'DELETE /api/containers/:id': 'write',
+  'DELETE /api/containers/:id/llm-key': 'write',
+  'POST /api/containers/:id/llm-key': 'write',
   'POST /api/containers/:id/exec': 'exec',
   'POST /api/containers/:id/tickets': 'exec',
   'GET /api/containers/:id/terminal': 'exec',

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Backend, BackendRequestOptions } from '../backend.js';
 import { API_ERRORS, BODY_ERRORS, ID_PARAMS, errorResponses, okResponse, ref } from '../openapi.js';
 import { callOptions, containerIdOf, parseBody, type RouteDeps } from './common.js';
+import { usageWithLlm } from './llm.js';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{8,100}$/;
 const IdempotencyKeySchema = z.string().regex(IDEMPOTENCY_KEY_PATTERN, '8 to 100 characters of A-Z a-z 0-9 _ -');
@@ -62,15 +63,16 @@ export const containerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { back
 
   app.get('/containers/:id/usage', {
     schema: {
-      tags: ['containers'], summary: 'CPU, memory, pids and network use of a container',
+      tags: ['containers'], summary: 'CPU, memory, pids, network and LLM use of a container',
       description: 'One sample from the container engine (takes about a second: CPU % is measured over that interval, 100 = one core). '
-        + '`memoryBytes` leaves out reclaimable page cache, as `docker stats` does.',
+        + '`memoryBytes` leaves out reclaimable page cache, as `docker stats` does. '
+        + '`llm`: requests, tokens and spend through egress since the claim, and the limits in force; absent when egress did not answer.',
       params: ID_PARAMS,
       response: { 200: okResponse(UsageSchema, 'The sample'), ...errorResponses('CONTAINER_NOT_FOUND', ...API_ERRORS) },
     },
   }, async (req) => {
     const id = containerIdOf(req.params);
-    return backend.request('containerUsage', { id, owner: req.owner }, callOptions(req, requestTimeoutMs));
+    return usageWithLlm(backend, id, req.owner, callOptions(req, requestTimeoutMs));
   });
 
   app.post('/containers', {

@@ -1,3 +1,4 @@
+import { noProxyEnv } from '../llm/llm-env.js';
 import { killScript, type ExecProcess } from '../driver/exec-process.js';
 import { TailBuffer } from '../driver/tail-buffer.js';
 import { withBackstop } from '../exec-run.js';
@@ -10,6 +11,8 @@ export function setupEnv(d: SetupDeps, run: SetupRun, extra: Record<string, stri
   return {
     ...run.body.envVars,
     ...(proxy && { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy, npm_config_proxy: proxy, npm_config_https_proxy: proxy }),
+    // The LLM base URLs point at egress itself: SDKs honouring HTTP_PROXY must call them directly.
+    ...(proxy && noProxyEnv(d.config.LLM_EGRESS_URL, run.body.envVars)),
     ...extra,
     [SETUP_PROC_VAR]: '1',
   };

@@ -149,6 +149,15 @@ export class WorkspaceStore {
     await this.redis.hset(this.keys.workspace(id), 'ref', ref, 'image', image);
   }
 
+  /** The caller's LLM limits of a claimed workspace (JSON; not secret), kept for key rotations. Never recreates a released record. */
+  async setLlmLimits(id: string, limitsJson: string): Promise<void> {
+    await this.redis.eval("if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], 'llmLimits', ARGV[1]) end return 0", 1, this.keys.workspace(id), limitsJson);
+  }
+
+  async llmLimits(id: string): Promise<string | null> {
+    return this.redis.hget(this.keys.workspace(id), 'llmLimits');
+  }
+
   /** A short lock so only one reconcile of this host runs at a time (value `<epoch>:<token>`); fenced. */
   async tryLock(token: string, ttlMs: number): Promise<boolean> {
     return (await this.run('berthTryLock', token, ttlMs)) === 1;
