@@ -113,9 +113,11 @@ describe('LLM egress from inside a workspace', () => {
     expect(key).toMatch(LLM_KEY_PATTERN);
     expect(await printenv(id, 'ANTHROPIC_API_KEY')).toBe(key);
     expect(await printenv(id, 'OPENAI_BASE_URL')).toMatch(/^http:\/\/[0-9.]+:\d+\/llm\/openai\/v1$/);
+    // The patterns are bracketed (`sk-re[a]l…`), so the scan's own command line does not match them.
+    const pattern = (secret: string) => `${secret.slice(0, 5)}[${secret[5]}]${secret.slice(6)}`;
     const scan = await client.exec(id, ['sh', '-c',
       'env; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" "\\n"; grep -rIl -e "$1" -e "$2" / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null; true',
-      'scan', OPENAI_KEY, ANTHROPIC_KEY], 120_000);
+      'scan', pattern(OPENAI_KEY), pattern(ANTHROPIC_KEY)], 120_000);
     expect(scan.stdout).toContain(key);
     expect(scan.stdout).not.toContain(OPENAI_KEY);
     expect(scan.stdout).not.toContain(ANTHROPIC_KEY);
@@ -152,13 +154,16 @@ describe('LLM egress from inside a workspace', () => {
     const id = await workspace();
     const other = await workspace();
     const key = await printenv(id, 'OPENAI_API_KEY');
+    const baseUrls = { openai: await printenv(id, 'OPENAI_BASE_URL'), anthropic: await printenv(id, 'ANTHROPIC_BASE_URL') };
     expect((await call(id, 'openai-chat')).ok).toBe(true);
 
     expect((await client.api('DELETE', `/api/containers/${id}/llm-key`)).json()).toMatchObject({ id, llmKey: 'revoked' });
     // The old key, as an agent that read it earlier would still send it.
-    const revoked = await call(id, 'openai-chat', { OPENAI_API_KEY: key });
+    // Commands started now get no LLM variables at all.
+    expect(await printenv(id, 'OPENAI_API_KEY')).toBe('');
+    const revoked = await call(id, 'openai-chat', { OPENAI_API_KEY: key, OPENAI_BASE_URL: baseUrls.openai });
     expect(revoked).toMatchObject({ ok: false, status: 401, name: 'AuthenticationError' });
-    expect(await call(id, 'anthropic-message', { ANTHROPIC_API_KEY: key })).toMatchObject({ ok: false, status: 401, name: 'AuthenticationError' });
+    expect(await call(id, 'anthropic-message', { ANTHROPIC_API_KEY: key, ANTHROPIC_BASE_URL: baseUrls.anthropic })).toMatchObject({ ok: false, status: 401, name: 'AuthenticationError' });
     expect(JSON.stringify(revoked)).not.toContain(key);
 
     expect((await client.api('POST', `/api/containers/${id}/llm-key`)).json()).toMatchObject({ id, llmKey: 'active' });
@@ -168,7 +173,7 @@ describe('LLM egress from inside a workspace', () => {
     expect((await call(id, 'openai-chat')).ok).toBe(true);
 
     expect((await client.api('DELETE', `/api/containers/${id}`)).status).toBe(200);
-    expect(await call(other, 'openai-chat', { OPENAI_API_KEY: rotated })).toMatchObject({ ok: false, status: 401 });
+    expect(await call(other, 'openai-chat', { OPENAI_API_KEY: rotated })).toMatchObject({ ok: false, status: 401, name: 'AuthenticationError' });
     expect((await call(other, 'openai-chat')).ok).toBe(true);
   }, 180_000);
 

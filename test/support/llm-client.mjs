@@ -10,17 +10,18 @@ import { setTimeout } from 'node:timers/promises';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
-const openai = new OpenAI({ maxRetries: 0 });
-const anthropic = new Anthropic({ maxRetries: 0 });
+// Made per call: a client without its key in the environment throws when constructed.
+const openai = () => new OpenAI({ maxRetries: 0 });
+const anthropic = () => new Anthropic({ maxRetries: 0 });
 const messages = [{ role: 'user', content: 'Say hello to berth.' }];
 
 const calls = {
   'openai-chat': async () => {
-    const r = await openai.chat.completions.create({ model: 'gpt-fake', messages });
+    const r = await openai().chat.completions.create({ model: 'gpt-fake', messages });
     return { text: r.choices[0]?.message.content, usage: r.usage };
   },
   'openai-stream': async () => {
-    const stream = await openai.chat.completions.create({ model: 'gpt-fake', messages, stream: true, stream_options: { include_usage: true } });
+    const stream = await openai().chat.completions.create({ model: 'gpt-fake', messages, stream: true, stream_options: { include_usage: true } });
     let text = '';
     let chunks = 0;
     let usage;
@@ -32,19 +33,19 @@ const calls = {
     return { text, chunks, usage };
   },
   'openai-embeddings': async () => {
-    const r = await openai.embeddings.create({ model: 'embed-fake', input: 'berth' });
+    const r = await openai().embeddings.create({ model: 'embed-fake', input: 'berth' });
     return { dims: r.data[0]?.embedding.length, usage: r.usage };
   },
   'openai-models': async () => {
-    const page = await openai.models.list();
+    const page = await openai().models.list();
     return { models: page.data.map((m) => m.id) };
   },
   'anthropic-message': async () => {
-    const r = await anthropic.messages.create({ model: 'claude-fake', max_tokens: 64, messages });
+    const r = await anthropic().messages.create({ model: 'claude-fake', max_tokens: 64, messages });
     return { text: r.content.map((b) => (b.type === 'text' ? b.text : '')).join(''), usage: r.usage };
   },
   'anthropic-stream': async () => {
-    const stream = anthropic.messages.stream({ model: 'claude-fake', max_tokens: 64, messages });
+    const stream = anthropic().messages.stream({ model: 'claude-fake', max_tokens: 64, messages });
     let chunks = 0;
     stream.on('text', () => { chunks++; });
     const final = await stream.finalMessage();
