@@ -1,6 +1,5 @@
 // pnpm bench:acquire — warm claim through the HTTP API vs a cold `docker run`, measured in one run.
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { report } from './lib/report.js';
 import { startLocalStack } from '../test/support/local-stack.js';
 import { JsonClient } from './lib/http-client.js';
@@ -14,8 +13,8 @@ const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 10);
 const IMAGE = process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest';
 const POOL_SIZE = 40;
 /**
- * Scoped LLM keys minted at every claim (a file write and one NATS request to egress), as in
- * production. egress's key registry is stood in for by a responder here; 0: keys off (as before them).
+ * Scoped LLM keys as in production: written when a warm workspace is made, registered with egress
+ * (a real egress process) when it is claimed. BENCH_LLM_KEYS=0: keys off, no egress.
  */
 const LLM_KEYS = process.env.BENCH_LLM_KEYS !== '0';
 
@@ -42,23 +41,10 @@ function coldDockerRun(): number[] {
 const stack = await startLocalStack({
   POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 8, memoryMb: 64, pids: 64 }]),
   MAX_CONTAINERS: String(POOL_SIZE + CONCURRENCY + 8),
-  ...(LLM_KEYS && { LLM_EGRESS_URL: 'http://egress:3128' }),
+  ...(!LLM_KEYS && { LLM_KEYS_ENABLED: 'false' }),
   // log-streamer at its production rescan interval (tests shorten it to see containers sooner).
-}, 'warn', { logStreamerEnv: { LOGS_RESCAN_INTERVAL_MS: '10000' } });
+}, 'warn', { logStreamerEnv: { LOGS_RESCAN_INTERVAL_MS: '10000' }, ...(LLM_KEYS && { egress: { githubUrl: 'http://127.0.0.1:9' } }) });
 const client = new JsonClient(stack.url, stack.token);
-const registry = LLM_KEYS
-  ? spawn(process.execPath, ['--import', 'tsx', 'bench/lib/llm-registry-standin.ts', stack.nats.url], { stdio: ['ignore', 'pipe', 'inherit'] })
-  : undefined;
-let registryOut = '';
-registry?.stdout.on('data', (d: Buffer) => { registryOut += d.toString(); });
-if (registry) await waitForOutput(() => registryOut.includes('ready'));
-
-async function waitForOutput(ok: () => boolean): Promise<void> {
-  for (let i = 0; !ok(); i++) {
-    if (i > 200) throw new Error('the LLM key registry stand-in did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 try {
   const cold = coldDockerRun();
   let coldFallbacks = 0;
@@ -110,10 +96,5 @@ try {
   throw err;
 } finally {
   client.close();
-  if (registry) {
-    registry.kill('SIGTERM');
-    await once(registry, 'exit');
-    console.log(`LLM key registry stand-in: ${registryOut.trim().split('\n').at(-1)}`);
-  }
   await stack.stop();
 }

@@ -68,7 +68,10 @@ export class Workspaces {
       if (claim.outcome === 'existing') return this.awaitClaimed(claim.id, req.owner);
       this.filler.kickSoon(pool.name, this.config.REFILL_DELAY_MS);
       if (claim.outcome === 'claimed' && claim.record) {
-        await this.llm.activate(claim.record, req.llm);
+        // Sent now, not awaited: the reply does not wait for egress. A command the caller starts
+        // after the reply reaches egress well after this registration; if egress is slow or down,
+        // reconcile's sync registers the key.
+        void this.llm.activate(claim.record, req.llm).catch((err: unknown) => this.logger.warn({ err, id: claim.record!.id }, 'LLM key not activated; reconcile registers it'));
         this.afterClaim(claim.record);
         return { ...toView(claim.record), warm: true };
       }
