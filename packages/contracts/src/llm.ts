@@ -61,7 +61,13 @@ export const LlmKeyRevokeReplySchema = z.object({ revoked: z.boolean() });
 export const LlmKeySyncRequestSchema = z.object({
   hostId: z.string().min(1).max(64),
   asOf: z.number().int().nonnegative(),
-  keys: z.array(z.object({ workspaceId: WorkspaceIdSchema, owner: z.string().min(1).max(100), keyHash: LlmKeyHashSchema })).max(100_000),
+  keys: z.array(z.object({
+    workspaceId: WorkspaceIdSchema,
+    owner: z.string().min(1).max(100),
+    keyHash: LlmKeyHashSchema,
+    /** The limits the claim asked for, so a key registered by a sync is as tight as one registered at claim. */
+    limits: LlmLimitsSchema.optional(),
+  })).max(100_000),
 });
 export const LlmKeySyncReplySchema = z.object({ added: z.number().int().nonnegative(), removed: z.number().int().nonnegative() });
 

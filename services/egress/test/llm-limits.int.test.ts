@@ -87,7 +87,7 @@ describe('LLM limits', () => {
 });
 
 describe('LLM keys: sync', () => {
-  test('sync drops unlisted keys of the host registered before asOf, keeps newer ones, never re-adds a revoked key', async () => {
+  test('sync drops unlisted keys of the host registered before asOf, keeps newer ones, never re-adds a revoked key, adds lost ones with their limits', async () => {
     const host = `h-${Date.now()}`;
     const [a, b, c] = [await s.register({ hostId: host }), await s.register({ hostId: host }), await s.register({ hostId: host })];
     await s.revoke(c.workspaceId);
@@ -97,7 +97,7 @@ describe('LLM keys: sync', () => {
     const lost = { workspaceId: newWorkspaceId(), key: newLlmKey() };
     const reply = await natsRequest(s.nc, 'llmKeySync', {
       hostId: host, asOf,
-      keys: [a, c, lost].map((k) => ({ workspaceId: k.workspaceId, owner: 'o', keyHash: sha256(k.key) })),
+      keys: [a, c, lost].map((k) => ({ workspaceId: k.workspaceId, owner: 'o', keyHash: sha256(k.key), ...(k === lost && { limits: { tokensPerDay: 5 } }) })),
     });
     expect(reply).toEqual({ added: 1, removed: 1 });
     expect(await status(openai(a.key).models.list())).toBe(200);
@@ -106,6 +106,8 @@ describe('LLM keys: sync', () => {
     expect(await status(openai(late.key).models.list())).toBe(200);
     expect(await status(openai(lost.key).models.list())).toBe(200);
     expect((await s.usage(b.workspaceId)).keyActive).toBe(false);
+    // A key the sync registered is as tight as its claim asked.
+    expect((await s.usage(lost.workspaceId)).limits?.tokensPerDay).toBe(5);
   });
 });
 

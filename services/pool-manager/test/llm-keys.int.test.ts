@@ -149,12 +149,12 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     expect((await llmEnvOf(ws.id)).OPENAI_API_KEY).toBe(next);
   });
 
-  it('egress not answering: the claim still succeeds promptly, with a key that a later sync lists', async () => {
+  it('egress not answering: the claim still succeeds promptly, with a key that a later sync lists with the claim\'s limits', async () => {
     egress.state.silent = true;
     let ws: CreateContainerReply;
     const started = Date.now();
     try {
-      ws = await claim();
+      ws = await claim({ llm: { tokensPerDay: 7 } });
     } finally {
       egress.state.silent = false;
     }
@@ -164,7 +164,8 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     minted.push(key);
     const since = Date.now();
     await waitFor('a sync listing the key', () => egress.of('llmKeySync').some((s) => s.at > since
-      && (s.data.keys as { workspaceId: string; keyHash: string }[]).some((k) => k.workspaceId === ws.id && k.keyHash === sha(key))), 20_000);
+      && (s.data.keys as { workspaceId: string; keyHash: string; limits?: unknown }[]).some((k) => k.workspaceId === ws.id && k.keyHash === sha(key)
+        && JSON.stringify(k.limits) === JSON.stringify({ tokensPerDay: 7 }))), 20_000);
   });
 
   it('reconcile sends a sync of every claimed workspace\'s hash, with owner, host and asOf', async () => {

@@ -52,14 +52,14 @@ return 1
 export const REVOKE = P + DROP + 'return drop(ARGV[1], ARGV[2])\n';
 
 /**
- * ARGV: host, asOf, rpm, tpd, spendNano, usageTtl, then (ws, owner, hash) triples. Drops the host's
+ * ARGV: host, asOf, usageTtl, then (ws, owner, hash, rpm, tpd, spendNano) per key. Drops the host's
  * keys created before asOf that are not listed; adds listed keys that are neither present nor
  * revoked (a workspace's key created after asOf is newer than the list and kept). {added, removed}.
  */
 export const SYNC = P + DROP + PUT + NOW + `
-local host, asOf, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[6]
+local host, asOf, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local listed = {}
-for i = 7, #ARGV, 3 do listed[ARGV[i]] = true end
+for i = 4, #ARGV, 6 do listed[ARGV[i]] = true end
 local added, removed = 0, 0
 local function createdOf(hash) return tonumber(redis.call('HGET', P..'key:'..hash, 'created') or '0') end
 for _, ws in ipairs(redis.call('SMEMBERS', P..'host:'..host)) do
@@ -69,11 +69,11 @@ for _, ws in ipairs(redis.call('SMEMBERS', P..'host:'..host)) do
     elseif createdOf(hash) < asOf then removed = removed + drop(ws, ttl) end
   end
 end
-for i = 7, #ARGV, 3 do
+for i = 4, #ARGV, 6 do
   local ws, owner, hash = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local cur = redis.call('GET', P..'ws:'..ws)
   if cur ~= hash and redis.call('EXISTS', P..'revoked:'..hash) == 0 and (not cur or createdOf(cur) < asOf) then
-    put(ws, owner, host, hash, nowMs, ARGV[3], ARGV[4], ARGV[5], ttl)
+    put(ws, owner, host, hash, nowMs, ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ttl)
     added = added + 1
   end
 end

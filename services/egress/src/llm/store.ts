@@ -70,10 +70,9 @@ export class LlmStore {
     return Number(await this.redis.berthLlmRevoke(workspaceId, USAGE_TTL_SECONDS)) === 1;
   }
 
-  async sync(hostId: string, asOf: number, keys: { workspaceId: string; owner: string; keyHash: string }[]): Promise<{ added: number; removed: number }> {
-    const limits = effectiveLimits(this.workspaceDefaults, undefined);
-    const [added, removed] = (await this.redis.berthLlmSync(hostId, asOf, ...limitArgs(limits), USAGE_TTL_SECONDS,
-      ...keys.flatMap((k) => [k.workspaceId, k.owner, k.keyHash]))) as [number, number];
+  async sync(hostId: string, asOf: number, keys: { workspaceId: string; owner: string; keyHash: string; limits?: LlmLimits | undefined }[]): Promise<{ added: number; removed: number }> {
+    const [added, removed] = (await this.redis.berthLlmSync(hostId, asOf, USAGE_TTL_SECONDS,
+      ...keys.flatMap((k) => [k.workspaceId, k.owner, k.keyHash, ...limitArgs(effectiveLimits(this.workspaceDefaults, k.limits))]))) as [number, number];
     return { added, removed };
   }
 

@@ -161,7 +161,9 @@ export class LlmKeys {
     const keys = [];
     for (const r of claimed) {
       const key = await this.keys.read(r.id);
-      if (key) keys.push({ workspaceId: r.id, owner: r.owner, keyHash: hashKey(key) });
+      if (!key) continue;
+      const limits = await this.limitsOf(r.id);
+      keys.push({ workspaceId: r.id, owner: r.owner, keyHash: hashKey(key), ...(limits && { limits }) });
     }
     await this.egress.sync({ hostId: this.opts.hostId, asOf, keys }, SYNC_TIMEOUT_MS)
       .catch((err: unknown) => this.logger.warn({ code: (err as BerthError).code, keys: keys.length }, 'egress did not take the LLM key sync'));
