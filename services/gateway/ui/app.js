@@ -130,14 +130,20 @@ function renderContainers(containers) {
 
 const mb = (bytes) => `${Math.round(bytes / 1048576)}`;
 
-/** CPU and memory cells of a container row (created on first use, updated in place). */
+/** LLM calls through egress: requests, tokens in + out, spend. */
+const llmText = (llm) => (llm ? `${llm.requests} req · ${llm.inputTokens + llm.outputTokens} tok · $${llm.costUsd.toFixed(4)}` : '-');
+
+/** CPU, memory and LLM cells of a container row (created on first use, updated in place). */
 function showUsage(row, u) {
   const cpu = row.querySelector('td.cpu') || cell(row, '');
   const mem = row.querySelector('td.mem') || cell(row, '');
+  const llm = row.querySelector('td.llm') || cell(row, '');
   cpu.className = 'cpu';
   mem.className = 'mem';
+  llm.className = 'llm';
   cpu.textContent = u ? `${u.cpuPercent.toFixed(1)} %` : '-';
   mem.textContent = u ? `${mb(u.memoryBytes)} / ${mb(u.memoryLimitBytes)} MB` : '-';
+  llm.textContent = llmText(u?.llm);
 }
 
 /** One stats sample per container (about a second each, in parallel); rows update when they arrive. */
