@@ -108,10 +108,11 @@ export class Workspaces {
   async stop(id: string, reason: string, opts: { ref?: string; onlyIf?: WorkspaceState } = {}): Promise<void> {
     const record = await this.store.get(id);
     if (!record || !(await this.store.beginStop(id, opts.onlyIf))) return;
+    // The LLM key dies first: egress refuses it even if the container's removal has to be retried.
+    await this.llm.forget(id, record.state === 'claimed');
     const ref = record.ref || opts.ref;
     if (ref) await this.removeContainer(id, ref);
     if (!record.volumeName) await this.driver.removeVolume(workspaceVolumeName(id)).catch((err: unknown) => this.logger.warn({ err, id }, 'volume not removed; reconcile retries'));
-    await this.llm.forget(id, record.state === 'claimed');
     await this.agents?.remove(id).catch((err: unknown) => this.logger.warn({ err, id }, 'agent directory not removed; reconcile retries'));
     await this.store.release(id);
     this.events.publish(id, 'removed', record.pool, reason);
