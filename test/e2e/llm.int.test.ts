@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENTS, LLM_KEY_PATTERN, LlmUsageEventSchema, UsageSchema, type LlmUsageEvent } from '@berth/contracts';
-import { connectNats, createLogger, type NatsConnection } from '@berth/service-kit';
+import { connectNats, createLogger, Redis, type NatsConnection } from '@berth/service-kit';
 import { waitFor } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
@@ -215,6 +215,20 @@ describe('LLM egress from inside a workspace', () => {
     const viaProxyProbe = `require('http').get({host:'${proxy.hostname}',port:${proxy.port},path:'http://127.0.0.1:${port}/openai/v1/models'},r=>console.log('status',r.statusCode)).on('error',e=>console.log('failed',e.code))`;
     const viaProxy = await client.exec(id, ['node', '-e', viaProxyProbe]);
     expect(viaProxy.stdout.trim()).toBe('status 403');
+  }, 60_000);
+
+  test('after Redis loses everything, reconcile\'s sync brings the workspaces\' keys back', async () => {
+    const id = await workspace();
+    expect((await call(id, 'openai-chat')).ok).toBe(true);
+    const redis = new Redis(stack.redis.url, { maxRetriesPerRequest: 1 });
+    await redis.flushall().finally(() => redis.disconnect());
+    // pool-manager rebuilds its state from Docker, then lists the claimed workspaces' key hashes.
+    // Until then the workspace itself answers 404 (not rebuilt yet) or its key 401 (not synced yet).
+    const answered = async () => {
+      const r = await client.api('POST', `/api/containers/${id}/exec`, { command: ['node', '/workspace/llm/llm-client.mjs', 'openai-chat'], timeout: 30_000 });
+      return r.status === 200 && (JSON.parse((r.json().stdout as string).trim()) as CallResult).ok;
+    };
+    await waitFor('the key accepted again', answered, 30_000, 200);
   }, 60_000);
 
   test('the real keys are in no log, Redis entry or EVENTS message', async () => {
