@@ -3,11 +3,10 @@
 // (chat completion through egress vs straight to the fake provider; streamed chunk forwarding),
 // egress as a real process.
 import { randomBytes } from 'node:crypto';
-import { createHash } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { EVENTS, type SetupStatus } from '@berth/contracts';
-import { connectNats, createLogger, drainNats, request as natsRequest } from '@berth/service-kit';
+import { connectNats, createLogger, drainNats, llmKeyHash, newBerthKey, request as natsRequest } from '@berth/service-kit';
 import { freePort, ServiceProcess, startNatsServer, startRedisServer, waitForPort } from '@berth/service-kit/testing';
 import { JetStreamEvents } from '../services/pool-manager/src/events.js';
 import { startFakeLlm } from '../test/support/fake-llm.js';
@@ -103,8 +102,8 @@ try {
   if (!inOrder) throw new Error('a workspace received its statuses out of order');
   const burstPerSecond = round((BURST_WORKSPACES * BURST_EACH) / ((performance.now() - t0) / 1000), 0);
 
-  const llmKey = `bk_${randomBytes(32).toString('base64url')}`;
-  await natsRequest(nc, 'llmKeyRegister', { workspaceId: one, owner: 'bench', hostId: 'bench', keyHash: createHash('sha256').update(llmKey).digest('hex') });
+  const llmKey = newBerthKey();
+  await natsRequest(nc, 'llmKeyRegister', { workspaceId: one, owner: 'bench', hostId: 'bench', keyHash: llmKeyHash(llmKey) });
   const llmBase = `http://127.0.0.1:${proxyPort}/llm/openai/v1`;
   const chat = await chatLatency(fake, llmBase, llmKey, LLM_KEYS.openaiKey, LLM_CALLS);
   const [chatDirect, chatProxied] = [summary(chat.direct), summary(chat.proxied)];

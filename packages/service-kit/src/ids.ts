@@ -4,6 +4,19 @@ export function newWorkspaceId(): string {
   return `ws_${randomBytes(8).toString('hex')}`;
 }
 
+/**
+ * A berth key, shown once and stored only hashed: `bk_` and 32 random bytes, base64url. Gateway API
+ * keys and workspaces' scoped LLM keys (contracts' LLM_KEY_PATTERN) both look like this.
+ */
+export function newBerthKey(): string {
+  return `bk_${randomBytes(32).toString('base64url')}`;
+}
+
+/** How a scoped LLM key is named outside its workspace: hex SHA-256 of the whole key (contracts' LlmKeyHashSchema). */
+export function llmKeyHash(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
 export function newRequestId(): string {
   return `req_${randomBytes(12).toString('hex')}`;
 }

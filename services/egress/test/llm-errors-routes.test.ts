@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clientKey, hashKey } from '../src/llm/client-key.js';
+import { llmKeyHash } from '@berth/service-kit';
+import { clientKey } from '../src/llm/client-key.js';
 import { errorBody } from '../src/llm/errors.js';
 import { parseLlmRoute, providerOf } from '../src/llm/routes.js';
 import { selfAddressCheck } from '../src/llm/self-address.js';
@@ -70,8 +71,8 @@ describe('client keys', () => {
     expect(clientKey({})).toBeUndefined();
   });
   it('hashes the whole key with SHA-256 (hex)', () => {
-    expect(hashKey(key)).toMatch(/^[0-9a-f]{64}$/);
-    expect(hashKey(key)).not.toBe(hashKey(`${key.slice(0, -1)}b`));
+    expect(llmKeyHash(key)).toMatch(/^[0-9a-f]{64}$/);
+    expect(llmKeyHash(key)).not.toBe(llmKeyHash(`${key.slice(0, -1)}b`));
   });
 });
 

@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { LlmLimits, LlmUsage } from '@berth/contracts';
-import { connectNats, createLogger, drainNats, request, type NatsConnection } from '@berth/service-kit';
+import { connectNats, createLogger, drainNats, newBerthKey, request, type NatsConnection } from '@berth/service-kit';
 import { freePort, startNatsServer, startRedisServer, type ServerProcess, type ServiceProcess } from '@berth/service-kit/testing';
 import { startFakeLlm, type FakeLlm, type FakeLlmOptions } from '../../../test/support/fake-llm.js';
 import { newWorkspaceId, startEgress } from './helpers.js';
 
-export const newLlmKey = () => `bk_${randomBytes(32).toString('base64url')}`;
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export interface LlmStack {
@@ -44,7 +43,7 @@ export async function startLlmStack(env: Record<string, string> = {}, fakeOpts: 
     anthropicBase: `http://127.0.0.1:${port}/llm/anthropic`,
     async register(o = {}) {
       const workspaceId = o.workspaceId ?? newWorkspaceId();
-      const key = newLlmKey();
+      const key = newBerthKey();
       await request(nc, 'llmKeyRegister', { workspaceId, owner: o.owner ?? 'test-owner', hostId: o.hostId ?? 'test-host', keyHash: sha256(key), limits: o.limits });
       return { workspaceId, key };
     },

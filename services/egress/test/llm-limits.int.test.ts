@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
-import { request as natsRequest } from '@berth/service-kit';
+import { newBerthKey, request as natsRequest } from '@berth/service-kit';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fakeInputTokens } from '../../../test/support/fake-llm.js';
-import { newLlmKey, raw, sha256, startLlmStack, type LlmStack } from './llm-helpers.js';
+import { raw, sha256, startLlmStack, type LlmStack } from './llm-helpers.js';
 import { newWorkspaceId } from './helpers.js';
 
 // Limits, key sync, streaming latency and an unconfigured provider, on a real egress process.
@@ -94,7 +94,7 @@ describe('LLM keys: sync', () => {
     const asOf = Date.now() + 1;
     await new Promise((r) => setTimeout(r, 5));
     const late = await s.register({ hostId: host });
-    const lost = { workspaceId: newWorkspaceId(), key: newLlmKey() };
+    const lost = { workspaceId: newWorkspaceId(), key: newBerthKey() };
     const reply = await natsRequest(s.nc, 'llmKeySync', {
       hostId: host, asOf,
       keys: [a, c, lost].map((k) => ({ workspaceId: k.workspaceId, owner: 'o', keyHash: sha256(k.key), ...(k === lost && { limits: { tokensPerDay: 5 } }) })),

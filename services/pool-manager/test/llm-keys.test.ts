@@ -5,7 +5,8 @@ import { BerthError, LLM_KEY_PATTERN, type LlmKeyRegisterRequest, type RequestOf
 import type { Logger } from '@berth/service-kit';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { LlmEgress } from '../src/llm/egress-client.js';
-import { hashKey, readKeyFile } from '../src/llm/key-file.js';
+import { llmKeyHash } from '@berth/service-kit';
+import { readKeyFile } from '../src/llm/key-file.js';
 import { memoryKeyStore, type KeyStore } from '../src/llm/key-store.js';
 import { LlmKeys } from '../src/llm/llm-keys.js';
 import type { WorkspaceRecord } from '../src/state/workspace-record.js';
@@ -55,7 +56,7 @@ describe('LlmKeys', () => {
     await llm.activate(WS, { requestsPerMinute: 5 });
     const key = await keys.read(WS.id);
     expect(key).toMatch(LLM_KEY_PATTERN);
-    expect(egress.registered).toEqual([{ workspaceId: WS.id, owner: 'alice', hostId: 'h1', keyHash: hashKey(key!), limits: { requestsPerMinute: 5 } }]);
+    expect(egress.registered).toEqual([{ workspaceId: WS.id, owner: 'alice', hostId: 'h1', keyHash: llmKeyHash(key!), limits: { requestsPerMinute: 5 } }]);
     expect(JSON.stringify(egress.registered)).not.toContain(key);
     expect(await llm.env(WS.id)).toMatchObject({ OPENAI_API_KEY: key, ANTHROPIC_API_KEY: key, OPENAI_BASE_URL: `${URL}/llm/openai/v1` });
     expect(JSON.parse(store.limits.get(WS.id)!)).toEqual({ requestsPerMinute: 5 });
@@ -68,7 +69,7 @@ describe('LlmKeys', () => {
     expect(egress.registered).toHaveLength(0);
     await llm.activate(WS);
     expect(await keys.read(WS.id)).toBe(prepared);
-    expect(egress.registered.map((r) => r.keyHash)).toEqual([hashKey(prepared!)]);
+    expect(egress.registered.map((r) => r.keyHash)).toEqual([llmKeyHash(prepared!)]);
   });
 
   it('after a restart (nothing remembered) the claim registers the prepared key read back from the store', async () => {
@@ -77,7 +78,7 @@ describe('LlmKeys', () => {
     const restarted = new LlmKeys(keys, egress, store, { egressUrl: URL, hostId: 'h1' }, logger);
     await restarted.activate(WS);
     expect(await keys.read(WS.id)).toBe(prepared);
-    expect(egress.registered.map((r) => r.keyHash)).toEqual([hashKey(prepared!)]);
+    expect(egress.registered.map((r) => r.keyHash)).toEqual([llmKeyHash(prepared!)]);
   });
 
   it('egress silent at claim: the claim still gets its key, the warning never holds the key', async () => {
@@ -87,7 +88,7 @@ describe('LlmKeys', () => {
     expect(key).toMatch(LLM_KEY_PATTERN);
     expect(logged.join()).toContain('reconcile will');
     expect(logged.join()).not.toContain(key);
-    expect(logged.join()).not.toContain(hashKey(key!));
+    expect(logged.join()).not.toContain(llmKeyHash(key!));
   });
 
   it('revoke removes the key from new commands and tells egress; idempotent', async () => {
@@ -112,7 +113,7 @@ describe('LlmKeys', () => {
     const next = await keys.read(WS.id);
     expect(next).toMatch(LLM_KEY_PATTERN);
     expect(next).not.toBe(old);
-    expect(egress.registered[1]).toEqual({ workspaceId: WS.id, owner: 'alice', hostId: 'h1', keyHash: hashKey(next!), limits: { tokensPerDay: 1000 } });
+    expect(egress.registered[1]).toEqual({ workspaceId: WS.id, owner: 'alice', hostId: 'h1', keyHash: llmKeyHash(next!), limits: { tokensPerDay: 1000 } });
   });
 
   it('rotate with egress down is 503 and changes nothing', async () => {
@@ -164,7 +165,7 @@ describe('LlmKeys', () => {
     const sync = egress.synced[0]!;
     expect(sync.hostId).toBe('h1');
     expect(sync.asOf).toBeGreaterThanOrEqual(before);
-    expect(sync.keys).toEqual([{ workspaceId: WS.id, owner: 'alice', keyHash: hashKey((await keys.read(WS.id))!) }]);
+    expect(sync.keys).toEqual([{ workspaceId: WS.id, owner: 'alice', keyHash: llmKeyHash((await keys.read(WS.id))!) }]);
   });
 
   it('off (no key store): no key, no env, no egress calls; rotate is refused', async () => {

@@ -1,5 +1,4 @@
 import { LLM_KEY_PATTERN } from '@berth/contracts';
-import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
@@ -10,6 +9,3 @@ export function clientKey(headers: IncomingHttpHeaders): string | undefined {
   const candidates = [headers['x-api-key'], /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1]];
   return candidates.map((c) => (Array.isArray(c) ? c[0] : c)).find((c): c is string => typeof c === 'string' && LLM_KEY_PATTERN.test(c));
 }
-
-/** What egress stores and compares: hex SHA-256 of the whole key. */
-export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');

@@ -1,8 +1,8 @@
 import type { LlmProvider } from '@berth/contracts';
-import type { Logger } from '@berth/service-kit';
+import { llmKeyHash, type Logger } from '@berth/service-kit';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { forwardHeaders } from '../proxy/server.js';
-import { clientKey, hashKey } from './client-key.js';
+import { clientKey } from './client-key.js';
 import { sendError, type LlmRefusal } from './errors.js';
 import { parseLlmRoute, providerOf, type LlmRoute } from './routes.js';
 import type { Admission, LlmStore } from './store.js';
@@ -66,7 +66,7 @@ export function createLlmHandler(opts: LlmProxyOptions, logger: Logger): (req: I
     const key = clientKey(req.headers);
     if (!key) return refuse(res, provider, 'unauthorized', 'missing or malformed berth LLM key (expected bk_…)');
     req.socket.setTimeout(opts.socketTimeoutMs);
-    opts.store.admit(hashKey(key)).then(
+    opts.store.admit(llmKeyHash(key)).then(
       (a) => admitted(req, res, route, cfg, a),
       (err: unknown) => {
         logger.warn({ provider, err: (err as Error).message }, 'llm key store unavailable');

@@ -1,18 +1,12 @@
 import { constants } from 'node:fs';
 import { open, rename, rm, unlink, writeFile } from 'node:fs/promises';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { LLM_KEY_PATTERN } from '@berth/contracts';
 
 /** The key's file name in the workspace's agent directory (mounted at /run/berth). */
 export const KEY_FILE = 'llm-key';
 const MAX_KEY_FILE_BYTES = 128;
-
-/** A new scoped key: `bk_` and 32 random bytes, base64url (LLM_KEY_PATTERN). */
-export const mintKey = (): string => `bk_${randomBytes(32).toString('base64url')}`;
-
-/** What egress is told instead of the key: its hex SHA-256. */
-export const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
 /** A key written under a temp name, not in force until committed (rotate registers in between). */
 export interface StagedKeyFile {

@@ -1,9 +1,8 @@
 import { BerthError, LlmLimitsSchema, type LlmLimits } from '@berth/contracts';
-import type { Logger } from '@berth/service-kit';
+import { llmKeyHash, newBerthKey, type Logger } from '@berth/service-kit';
 import type { WorkspaceRecord } from '../state/workspace-record.js';
 import type { WorkspaceStore } from '../state/workspace-store.js';
 import type { LlmEgress } from './egress-client.js';
-import { hashKey, mintKey } from './key-file.js';
 import type { KeyStore } from './key-store.js';
 import { llmEnv } from './llm-env.js';
 
@@ -43,10 +42,10 @@ export class LlmKeys {
    */
   async prepare(id: string): Promise<void> {
     if (!this.keys) return;
-    const key = mintKey();
+    const key = newBerthKey();
     try {
       await (await this.keys.stage(id, key)).commit();
-      this.prepared.set(id, hashKey(key));
+      this.prepared.set(id, llmKeyHash(key));
     } catch (err) {
       this.logger.warn({ err, id }, 'LLM key not written ahead; the claim writes one');
     }
@@ -79,11 +78,11 @@ export class LlmKeys {
     this.prepared.delete(id);
     if (remembered) return remembered;
     const existing = await this.keys!.read(id);
-    if (existing) return hashKey(existing);
-    const key = mintKey();
+    if (existing) return llmKeyHash(existing);
+    const key = newBerthKey();
     try {
       await (await this.keys!.stage(id, key)).commit();
-      return hashKey(key);
+      return llmKeyHash(key);
     } catch (err) {
       this.logger.warn({ err, id }, 'LLM key not written; the workspace runs without one (rotate gives it one)');
       return undefined;
@@ -131,11 +130,11 @@ export class LlmKeys {
   /** A new key; the old one stops working. All or nothing: egress failing leaves the old key in place. */
   async rotate(record: Pick<WorkspaceRecord, 'id' | 'owner'>): Promise<void> {
     if (!this.keys) throw new BerthError('SERVICE_UNAVAILABLE', 'LLM keys are not enabled on this host');
-    const key = mintKey();
+    const key = newBerthKey();
     const staged = await this.keys.stage(record.id, key);
     const limits = await this.limitsOf(record.id);
     try {
-      await this.egress.register({ workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: hashKey(key), ...(limits && { limits }) }, API_TIMEOUT_MS);
+      await this.egress.register({ workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: llmKeyHash(key), ...(limits && { limits }) }, API_TIMEOUT_MS);
     } catch (err) {
       await staged.discard();
       throw new BerthError('SERVICE_UNAVAILABLE', 'egress did not accept the new LLM key; the old one is unchanged', { retryAfterSeconds: 2, cause: err });
@@ -147,7 +146,7 @@ export class LlmKeys {
       // egress holds the new key now: give it back the one the workspace still has.
       const old = await this.keys.read(record.id);
       await (old
-        ? this.egress.register({ workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: hashKey(old), ...(limits && { limits }) }, API_TIMEOUT_MS)
+        ? this.egress.register({ workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: llmKeyHash(old), ...(limits && { limits }) }, API_TIMEOUT_MS)
         : this.egress.revoke(record.id, API_TIMEOUT_MS)).catch(() => undefined);
       throw new BerthError('SERVICE_UNAVAILABLE', 'the new LLM key could not be written; the old one is unchanged', { retryAfterSeconds: 2, cause: err });
     }
@@ -163,7 +162,7 @@ export class LlmKeys {
       const key = await this.keys.read(r.id);
       if (!key) continue;
       const limits = await this.limitsOf(r.id);
-      keys.push({ workspaceId: r.id, owner: r.owner, keyHash: hashKey(key), ...(limits && { limits }) });
+      keys.push({ workspaceId: r.id, owner: r.owner, keyHash: llmKeyHash(key), ...(limits && { limits }) });
     }
     await this.egress.sync({ hostId: this.opts.hostId, asOf, keys }, SYNC_TIMEOUT_MS)
       .catch((err: unknown) => this.logger.warn({ code: (err as BerthError).code, keys: keys.length }, 'egress did not take the LLM key sync'));
