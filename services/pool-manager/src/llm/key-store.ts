@@ -1,9 +1,11 @@
 import type { AgentDirs } from '../agent/agent-dirs.js';
-import { readKeyFile, removeKeyFile, stageKeyFile, type StagedKeyFile } from './key-file.js';
+import { readKeyFile, removeKeyFile, stageKeyFile, writeKeyFile, type StagedKeyFile } from './key-file.js';
 
 /** Where a workspace's scoped LLM key is kept: nowhere else in berth, only its hash leaves. */
 export interface KeyStore {
   read(id: string): Promise<string | undefined>;
+  /** Puts `key` in force at once (a failed write leaves no temp file behind). */
+  write(id: string, key: string): Promise<void>;
   /** Written but not in force until `commit` (rotate registers the new key in between). */
   stage(id: string, key: string): Promise<StagedKeyFile>;
   remove(id: string): Promise<void>;
@@ -13,6 +15,7 @@ export interface KeyStore {
 export function fileKeyStore(agents: AgentDirs): KeyStore {
   return {
     read: (id) => readKeyFile(agents.dir(id)),
+    write: (id, key) => writeKeyFile(agents.dir(id), key),
     stage: (id, key) => stageKeyFile(agents.dir(id), key),
     remove: (id) => removeKeyFile(agents.dir(id)),
   };
@@ -27,6 +30,7 @@ export function memoryKeyStore(): KeyStore {
   const keys = new Map<string, string>();
   return {
     read: (id) => Promise.resolve(keys.get(id)),
+    write: (id, key) => { keys.set(id, key); return Promise.resolve(); },
     stage: (id, key) => Promise.resolve({
       commit: () => { keys.set(id, key); return Promise.resolve(); },
       discard: () => Promise.resolve(),

@@ -41,14 +41,8 @@ export class LlmKeys {
    * only registers it with egress. Unregistered, the key opens nothing while the workspace waits.
    */
   async prepare(id: string): Promise<void> {
-    if (!this.keys) return;
-    const key = newBerthKey();
-    try {
-      await (await this.keys.stage(id, key)).commit();
-      this.prepared.set(id, llmKeyHash(key));
-    } catch (err) {
-      this.logger.warn({ err, id }, 'LLM key not written ahead; the claim writes one');
-    }
+    const hash = await this.writeNewKey(id, 'LLM key not written ahead; the claim writes one');
+    if (hash) this.prepared.set(id, hash);
   }
 
   /** A workspace that never got claimed (create failed): forget its prepared key's hash. */
@@ -79,12 +73,18 @@ export class LlmKeys {
     if (remembered) return remembered;
     const existing = await this.keys!.read(id);
     if (existing) return llmKeyHash(existing);
+    return this.writeNewKey(id, 'LLM key not written; the workspace runs without one (rotate gives it one)');
+  }
+
+  /** Mints and writes a key for `id`; its hash, or undefined (with `warning` logged) when it could not be written. */
+  private async writeNewKey(id: string, warning: string): Promise<string | undefined> {
+    if (!this.keys) return undefined;
     const key = newBerthKey();
     try {
-      await (await this.keys!.stage(id, key)).commit();
+      await this.keys.write(id, key);
       return llmKeyHash(key);
     } catch (err) {
-      this.logger.warn({ err, id }, 'LLM key not written; the workspace runs without one (rotate gives it one)');
+      this.logger.warn({ err, id }, warning);
       return undefined;
     }
   }
@@ -103,7 +103,7 @@ export class LlmKeys {
   /** Puts back a key read with `current` (same workspace, same key: egress is not told). */
   async restore(id: string, key: string | undefined): Promise<void> {
     if (!this.keys || !key) return;
-    await (await this.keys.stage(id, key)).commit();
+    await this.keys.write(id, key);
   }
 
   /**
