@@ -69,6 +69,9 @@ export async function startEgress(config: EgressConfig, logger: Logger, onStop: 
     onStop(await listenOnEach(make, binds, config.EGRESS_PROXY_PORT, logger));
   }
 
+  // Started means serving: the server has every subscription before the health check says ok.
+  await nc.flush();
+
   if (config.EGRESS_HEALTH_PORT > 0) {
     const health = await startHealthServer({
       port: config.EGRESS_HEALTH_PORT,

@@ -84,6 +84,8 @@ export async function startPoolManager(
   const subs = serveHandlers({ nc, workspaces, store, pools, config, metrics, setups, logger });
   subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), logger }));
   onStop(() => { for (const s of subs) s.unsubscribe(); });
+  // Started means serving: the server has every subscription before anyone is told we are up.
+  await nc.flush();
 
   if (config.HEALTH_PORT > 0) {
     const health = await startHealthServer({
