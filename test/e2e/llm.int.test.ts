@@ -72,12 +72,19 @@ async function workspace(llm?: Record<string, number>): Promise<string> {
   return id;
 }
 
-async function call(id: string, name: string, env?: Record<string, string>, arg?: string): Promise<CallResult> {
+/** Runs the in-workspace client through the exec API: the API's answer, and the client's result line when the command ran. */
+async function runClient(id: string, name: string, env?: Record<string, string>, arg?: string) {
   const r = await client.api('POST', `/api/containers/${id}/exec`, { command: ['node', '/workspace/llm/llm-client.mjs', name, ...(arg ? [arg] : [])], timeout: 60_000, ...(env && { env }) });
+  const out = r.status === 200 ? r.json() as { exitCode: number; stdout: string; stderr: string } : undefined;
+  const result = out?.exitCode === 0 ? JSON.parse(out.stdout.trim().split('\n').at(-1)!) as CallResult : undefined;
+  return { r, out, result };
+}
+
+async function call(id: string, name: string, env?: Record<string, string>, arg?: string): Promise<CallResult> {
+  const { r, out, result } = await runClient(id, name, env, arg);
   expect(r.status, r.text).toBe(200);
-  const out = r.json() as { exitCode: number; stdout: string; stderr: string };
-  expect(out.exitCode, out.stderr).toBe(0);
-  return JSON.parse(out.stdout.trim().split('\n').at(-1)!) as CallResult;
+  expect(out!.exitCode, out!.stderr).toBe(0);
+  return result!;
 }
 
 const printenv = async (id: string, name: string) => (await client.exec(id, ['sh', '-c', `printf %s "$${name}"`])).stdout;
@@ -224,10 +231,7 @@ describe('LLM egress from inside a workspace', () => {
     await redis.flushall().finally(() => redis.disconnect());
     // pool-manager rebuilds its state from Docker, then lists the claimed workspaces' key hashes.
     // Until then the workspace itself answers 404 (not rebuilt yet) or its key 401 (not synced yet).
-    const answered = async () => {
-      const r = await client.api('POST', `/api/containers/${id}/exec`, { command: ['node', '/workspace/llm/llm-client.mjs', 'openai-chat'], timeout: 30_000 });
-      return r.status === 200 && (JSON.parse((r.json().stdout as string).trim()) as CallResult).ok;
-    };
+    const answered = async () => (await runClient(id, 'openai-chat')).result?.ok === true;
     await waitFor('the key accepted again', answered, 30_000, 200);
   }, 60_000);
 
