@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: { status: 405, retryable: false },
   NAME_CONFLICT: { status: 409, retryable: false },
   CONTAINER_NOT_RUNNING: { status: 409, retryable: false },
+  /** POST .../llm-key on a host whose pool-manager runs without LLM keys (no LLM_EGRESS_URL, or LLM_KEYS_ENABLED=false). */
+  LLM_KEYS_DISABLED: { status: 409, retryable: false },
   SETUP_IN_PROGRESS: { status: 409, retryable: false },
   MAIN_IMAGE_NOT_FOUND: { status: 409, retryable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false },

@@ -174,7 +174,7 @@ describe('LlmKeys', () => {
     await off.sync();
     await off.revoke(WS.id);
     expect(await off.env(WS.id)).toEqual({});
-    await expect(off.rotate(WS)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    await expect(off.rotate(WS)).rejects.toMatchObject({ code: 'LLM_KEYS_DISABLED' });
     expect([...egress.registered, ...egress.revoked, ...egress.synced]).toHaveLength(0);
   });
 });

@@ -40,7 +40,7 @@ export const llmKeyRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend
       description: `${KEY_DOC}The old key stops working; commands started afterwards get the new one (running processes keep the old, now refused, key). `
         + 'If egress cannot take the new key the answer is 503 and the old key stays in force.',
       params: ID_PARAMS,
-      response: { 200: okResponse(LlmKeyStateReplySchema, 'The new key is in force'), ...errorResponses('CONTAINER_NOT_FOUND', ...API_ERRORS) },
+      response: { 200: okResponse(LlmKeyStateReplySchema, 'The new key is in force'), ...errorResponses('CONTAINER_NOT_FOUND', 'LLM_KEYS_DISABLED', ...API_ERRORS) },
     },
   }, async (req) => {
     const id = containerIdOf(req.params);

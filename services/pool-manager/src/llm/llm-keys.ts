@@ -129,7 +129,7 @@ export class LlmKeys {
 
   /** A new key; the old one stops working. All or nothing: egress failing leaves the old key in place. */
   async rotate(record: Pick<WorkspaceRecord, 'id' | 'owner'>): Promise<void> {
-    if (!this.keys) throw new BerthError('SERVICE_UNAVAILABLE', 'LLM keys are not enabled on this host');
+    if (!this.keys) throw new BerthError('LLM_KEYS_DISABLED', 'LLM keys are not enabled on this host (LLM_EGRESS_URL, LLM_KEYS_ENABLED)');
     const key = newBerthKey();
     const staged = await this.keys.stage(record.id, key);
     const limits = await this.limitsOf(record.id);
