@@ -11,7 +11,10 @@ RUNTIME_IMAGE="${RUNTIME_IMAGE:-berth/runtime:22}"
 RUNTIME_GIT_IMAGE="${RUNTIME_GIT_IMAGE:-berth/runtime-git:22}"
 NATS_IMAGE="${NATS_IMAGE:-berth/nats:2.10}"
 # The pinned nats-server scripts/bootstrap installs (scripts/lib/nats-server.sh), not bookworm's 2.9.
-NATS_SERVER_BIN="${NATS_SERVER_BIN:-$(command -v nats-server)}"
+BERTH_ROOT="${BERTH_ROOT:-$(dirname "$here")}"
+# shellcheck source=scripts/lib/nats-server.sh
+. "$BERTH_ROOT/scripts/lib/nats-server.sh"
+NATS_SERVER_BIN="${NATS_SERVER_BIN:-$BERTH_NATS_DIR/nats-server}"
 REDIS_IMAGE="${REDIS_IMAGE:-berth/redis:7}"
 NODE_BIN="${NODE_BIN:-$(command -v node)}"
 # npm (and corepack) for workspaces: `npm ci` of a repository's lockfile runs inside them.
@@ -102,7 +105,8 @@ runtime_image "$RUNTIME_GIT_IMAGE" libc6,libstdc++6,libgcc-s1,tini,ca-certificat
 
 # NATS and Redis: a slim rootfs with a static busybox for health checks and start scripts. Redis
 # is Debian's package; NATS is the pinned binary, its version the image's berth.nats label.
-nats_version="$("$NATS_SERVER_BIN" --version)"; nats_version="${nats_version#nats-server: v}"
+nats_version="$("$NATS_SERVER_BIN" --version 2>/dev/null)" || { echo "no nats-server at $NATS_SERVER_BIN: run scripts/bootstrap" >&2; exit 1; }
+nats_version="${nats_version#nats-server: v}"
 infra_image() {
   local image="$1" pkgs="$2" dir="$tmp/$3" nats_bin="${4:-}" labels=()
   if have "$image" && { [ -z "$nats_bin" ] || [ "$(docker image inspect -f '{{index .Config.Labels "berth.nats"}}' "$image")" = "$nats_version" ]; }; then
