@@ -9,7 +9,12 @@ WORKSPACE_IMAGE="${WORKSPACE_IMAGE:-berth/workspace:latest}"
 BUSYBOX_IMAGE="${BUSYBOX_IMAGE:-berth/busybox:latest}"
 RUNTIME_IMAGE="${RUNTIME_IMAGE:-berth/runtime:22}"
 RUNTIME_GIT_IMAGE="${RUNTIME_GIT_IMAGE:-berth/runtime-git:22}"
-NATS_IMAGE="${NATS_IMAGE:-berth/nats:2.9}"
+NATS_IMAGE="${NATS_IMAGE:-berth/nats:2.10}"
+# The pinned nats-server scripts/bootstrap installs (scripts/lib/nats-server.sh), not bookworm's 2.9.
+BERTH_ROOT="${BERTH_ROOT:-$(dirname "$here")}"
+# shellcheck source=scripts/lib/nats-server.sh
+. "$BERTH_ROOT/scripts/lib/nats-server.sh"
+NATS_SERVER_BIN="${NATS_SERVER_BIN:-$BERTH_NATS_DIR/nats-server}"
 REDIS_IMAGE="${REDIS_IMAGE:-berth/redis:7}"
 NODE_BIN="${NODE_BIN:-$(command -v node)}"
 # npm (and corepack) for workspaces: `npm ci` of a repository's lockfile runs inside them.
@@ -98,18 +103,26 @@ runtime_image() {
 runtime_image "$RUNTIME_IMAGE" libc6,libstdc++6,libgcc-s1,tini,ca-certificates runtime
 runtime_image "$RUNTIME_GIT_IMAGE" libc6,libstdc++6,libgcc-s1,tini,ca-certificates,git runtime-git
 
-# NATS and Redis from Debian's packages, with a static busybox for health checks and start scripts.
+# NATS and Redis: a slim rootfs with a static busybox for health checks and start scripts. Redis
+# is Debian's package; NATS is the pinned binary, its version the image's berth.nats label.
+nats_version="$("$NATS_SERVER_BIN" --version 2>/dev/null)" || { echo "no nats-server at $NATS_SERVER_BIN: run scripts/bootstrap" >&2; exit 1; }
+nats_version="${nats_version#nats-server: v}"
 infra_image() {
-  local image="$1" pkgs="$2" dir="$tmp/$3"
-  if have "$image"; then log "$image present"; return; fi
+  local image="$1" pkgs="$2" dir="$tmp/$3" nats_bin="${4:-}" labels=()
+  if have "$image" && { [ -z "$nats_bin" ] || [ "$(docker image inspect -f '{{index .Config.Labels "berth.nats"}}' "$image")" = "$nats_version" ]; }; then
+    log "$image present"; return
+  fi
   log "building $image"
   slim_rootfs "$dir" "$pkgs"
   cp /bin/busybox "$dir/usr/bin/busybox"
   # Debian's redis-server package only adds this link (and init scripts) to redis-tools.
   if [ -e "$dir/usr/bin/redis-check-rdb" ]; then ln -sf redis-check-rdb "$dir/usr/bin/redis-server"; fi
-  tar -C "$dir" -c . | docker import -c 'ENV PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin' -c 'USER 1001:1001' \
+  if [ -n "$nats_bin" ]; then
+    mkdir -p "$dir/usr/sbin"; cp -L "$nats_bin" "$dir/usr/sbin/nats-server"; labels=(-c "LABEL berth.nats=$nats_version")
+  fi
+  tar -C "$dir" -c . | docker import "${labels[@]}" -c 'ENV PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin' -c 'USER 1001:1001' \
     -c 'WORKDIR /data' - "$image" >/dev/null
 }
-infra_image "$NATS_IMAGE" nats-server,tini nats
+infra_image "$NATS_IMAGE" libc6,tini nats "$NATS_SERVER_BIN"
 infra_image "$REDIS_IMAGE" redis-tools,tini redis
 log "done"

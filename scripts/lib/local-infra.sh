@@ -1,10 +1,12 @@
 # shellcheck shell=bash
 # Local NATS (JetStream) and Redis as host processes on 127.0.0.1, plus the small process
 # helpers scripts/up and scripts/down share. Source scripts/lib/env.sh first (BERTH_ROOT).
-# State lives in .berth/: nats/ and redis/ data, run/<name>.pid, logs/<name>.log.
-# A pid file holds "PID STARTTIME" so a pid reused after a reboot is never mistaken for ours.
+# Both run with the compose stack's generated users and ACLs (docker/nats/authorization.conf,
+# docker/redis/start.sh) and the passwords of .env, exported by the caller: no anonymous client.
+# State lives in .berth/ (BERTH_STATE): nats/ and redis/ data, nats.conf, run/<name>.pid,
+# logs/<name>.log. A pid file holds "PID STARTTIME" so a pid reused after a reboot is never mistaken for ours.
 
-BERTH_STATE="$BERTH_ROOT/.berth"
+BERTH_STATE="${BERTH_STATE:-$BERTH_ROOT/.berth}"
 BERTH_RUN="$BERTH_STATE/run"
 BERTH_LOGS="$BERTH_STATE/logs"
 INFRA_STARTED=()   # names the start functions below actually started in this shell
@@ -93,25 +95,43 @@ infra_should_start() {
   fi
 }
 
+# The dev stack's users (docker/nats/authorization.conf, `pnpm nats-config`), included, not
+# copied; nats-server reads their passwords from NATS_PASSWORD_<SERVICE> in its environment and
+# resolves an include relative to the including file.
+infra_write_nats_conf() {
+  local auth
+  auth="$(realpath --relative-to="$BERTH_STATE" "$BERTH_ROOT/docker/nats/authorization.conf")"
+  cat >"$BERTH_STATE/nats.conf" <<EOF
+# Written by scripts/lib/local-infra.sh at each start.
+listen: "127.0.0.1:$1"
+http: "127.0.0.1:$2"
+jetstream { store_dir: "$BERTH_STATE/nats" }
+include "$auth"
+EOF
+}
+
 infra_start_nats() {
   local port="${NATS_PORT:-4222}" monitor="${NATS_MONITOR_PORT:-8222}"
   infra_should_start nats "$port" || { [ $? = 1 ] && return 0; return 1; }
   mkdir -p "$BERTH_STATE/nats"
-  berth_spawn nats nats-server --jetstream -a 127.0.0.1 -p "$port" -m "$monitor" -sd "$BERTH_STATE/nats"
+  infra_write_nats_conf "$port" "$monitor"
+  berth_spawn nats nats-server -c "$BERTH_STATE/nats.conf"
   berth_wait_port nats "$port" || return 1
   INFRA_STARTED+=(nats)
-  infra_log "nats-server on 127.0.0.1:$port (JetStream, monitor 127.0.0.1:$monitor)"
+  infra_log "nats-server on 127.0.0.1:$port (JetStream, service users of docker/nats/authorization.conf, monitor 127.0.0.1:$monitor)"
 }
 
 infra_start_redis() {
   local port="${REDIS_PORT:-6379}"
   infra_should_start redis "$port" || { [ $? = 1 ] && return 0; return 1; }
-  mkdir -p "$BERTH_STATE/redis"
-  berth_spawn redis redis-server --bind 127.0.0.1 --port "$port" --appendonly yes \
-    --dir "$BERTH_STATE/redis" --protected-mode yes --daemonize no
+  mkdir -p "$BERTH_STATE/redis" "$BERTH_STATE/redis-acl"
+  chmod 700 "$BERTH_STATE/redis-acl"
+  # The compose stack's start script: one ACL user per service, its password from the environment.
+  REDIS_ACL_FILE="$BERTH_STATE/redis-acl/users.acl" berth_spawn redis sh "$BERTH_ROOT/docker/redis/start.sh" \
+    --bind 127.0.0.1 --port "$port" --appendonly yes --dir "$BERTH_STATE/redis" --daemonize no
   berth_wait_port redis "$port" || return 1
   INFRA_STARTED+=(redis)
-  infra_log "redis-server on 127.0.0.1:$port (appendonly, data in .berth/redis)"
+  infra_log "redis-server on 127.0.0.1:$port (ACL users of docker/redis/start.sh, appendonly, data in .berth/redis)"
 }
 
 infra_start() { infra_start_nats && infra_start_redis; }

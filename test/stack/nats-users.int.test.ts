@@ -5,7 +5,7 @@ import {
   CONSUMERS, EVENTS, JETSTREAM_ACCESS, LOGS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices, type ServiceName,
 } from '@berth/contracts';
 import { connectNats, createLogger, type NatsConnection } from '@berth/service-kit';
-import { ServerProcess, probeNatsPermissions, repoRoot } from '@berth/service-kit/testing';
+import { ServerProcess, natsServerBin, probeNatsPermissions, repoRoot } from '@berth/service-kit/testing';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamLogReader } from '../../services/gateway/src/logs/jetstream-reader.js';
@@ -29,7 +29,7 @@ const as = async (service: ServiceName) => {
 beforeAll(async () => {
   Object.assign(process.env, Object.fromEntries(natsServices().map((s) => [natsPasswordVar(s), passwords[s]])));
   const auth = readFileSync(join(repoRoot(), 'docker', 'nats', 'authorization.conf'), 'utf8');
-  nats = await ServerProcess.start('nats-server', (port, dir) => {
+  nats = await ServerProcess.start(natsServerBin(), (port, dir) => {
     writeFileSync(join(dir, 'nats.conf'), `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${dir}" }\n${auth}`);
     return ['-c', join(dir, 'nats.conf')];
   });

@@ -56,7 +56,7 @@ describe.runIf(enabled)('prod compose stack', () => {
   it('joins the three NATS nodes with authenticated routes and refuses a route with a wrong password', async () => {
     const routes = await docker('exec', await stack.container('nats-1'), 'busybox', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8222/routez');
     expect((JSON.parse(routes) as { num_routes: number }).num_routes).toBe(2);
-    const rogue = await dockerStatus('run', '--rm', '--network', `${stack.project}_berth-internal`, 'berth/nats:2.9', 'busybox', 'timeout', '5',
+    const rogue = await dockerStatus('run', '--rm', '--network', `${stack.project}_berth-internal`, 'berth/nats:2.10', 'busybox', 'timeout', '5',
       'nats-server', '--cluster_name', 'berth', '--cluster', 'nats://0.0.0.0:6222', '--routes', 'nats-route://route:swrong@nats-1:6222', '-DV');
     expect(rogue.out).toMatch(/Authorization Violation/);
     expect(stack.env[natsPasswordVar('gateway')]).toBeTruthy();

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,12 +11,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * exec root, pid file, socket and default bridge, without iptables rules (port publishing then
  * goes through docker-proxy). Started with live-restore, so its containers outlive it.
  * Never `--bridge none`: a dockerd started so deletes `docker0`, the system engine's bridge.
+ * Its daemon.json is its own (never /etc/docker/daemon.json): `runtimes` registers extra OCI
+ * runtime names (name → binary), e.g. a second name for runc.
  */
 export class SecondDockerd {
   readonly dir = mkdtempSync(join(tmpdir(), 'berth-dockerd-'));
   readonly socket = join(this.dir, 'docker.sock');
   readonly bridge = `bd-${randomBytes(4).toString('hex')}`;
   private proc: ChildProcess | undefined;
+
+  constructor(private readonly opts: { runtimes?: Record<string, string> } = {}) {}
 
   async start(): Promise<void> {
     if (!existsSync(`/sys/class/net/${this.bridge}`)) {
@@ -25,7 +29,9 @@ export class SecondDockerd {
       execFileSync('ip', ['link', 'set', this.bridge, 'up']);
     }
     const log = openSync(join(this.dir, 'dockerd.log'), 'a');
-    this.proc = spawn('dockerd', [
+    const runtimes = Object.fromEntries(Object.entries(this.opts.runtimes ?? {}).map(([name, path]) => [name, { path }]));
+    writeFileSync(join(this.dir, 'daemon.json'), JSON.stringify({ runtimes }));
+    this.proc = spawn('dockerd', ['--config-file', join(this.dir, 'daemon.json'),
       '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'dockerd.pid'),
       '-H', `unix://${this.socket}`, '--bridge', this.bridge, '--iptables=false', '--ip6tables=false', '--live-restore',
     ], { stdio: ['ignore', log, log] });

@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { ContainerPortSchema, ImageRefSchema, PoolNameSchema } from './names.js';
 import { RepoNameSchema } from './repo.js';
 
+/**
+ * An OCI runtime registered with the Docker engine (its `docker info` Runtimes, e.g. gVisor's
+ * `runsc` or Kata's `kata-runtime`). Only the operator's pool config names one; callers cannot.
+ */
+export const OciRuntimeNameSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only');
+
 /** A pool as configured (POOLS env of pool-manager, a JSON array). */
 export const PoolConfigSchema = z.strictObject({
   name: PoolNameSchema,
@@ -18,6 +24,8 @@ export const PoolConfigSchema = z.strictObject({
   cpus: z.number().positive().max(64).default(1),
   memoryMb: z.number().int().min(16).max(262_144).default(512),
   pids: z.number().int().min(16).max(100_000).default(256),
+  /** The pool's containers run under this OCI runtime instead of the engine's default (runc). */
+  runtime: OciRuntimeNameSchema.optional(),
 });
 export type PoolConfigInput = z.input<typeof PoolConfigSchema>;
 export type PoolConfig = z.infer<typeof PoolConfigSchema> & { image: string };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { BUILDS, natsPasswordVar, natsServices, type ImageBuildRequest } from '@berth/contracts';
 import type { NatsConnection } from '@berth/service-kit';
-import { ServerProcess, repoRoot } from '@berth/service-kit/testing';
+import { ServerProcess, natsServerBin, repoRoot } from '@berth/service-kit/testing';
 import { jetstream } from '@nats-io/jetstream';
 
 export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -20,7 +20,7 @@ export async function startAuthNats(): Promise<{ server: ServerProcess; url: str
   const passwords = Object.fromEntries(natsServices().map((s) => [s, `s${randomBytes(12).toString('hex')}`]));
   Object.assign(process.env, Object.fromEntries(natsServices().map((s) => [natsPasswordVar(s), passwords[s] ?? ''])));
   const auth = readFileSync(join(repoRoot(), 'docker', 'nats', 'authorization.conf'), 'utf8');
-  const server = await ServerProcess.start('nats-server', (port, dir) => {
+  const server = await ServerProcess.start(natsServerBin(), (port, dir) => {
     writeFileSync(join(dir, 'nats.conf'), `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${dir}" }\n${auth}`);
     return ['-c', join(dir, 'nats.conf')];
   });

@@ -12,6 +12,7 @@ import { registerPoolMetrics } from './metrics.js';
 import { PoolFiller } from './pool-filler.js';
 import { PoolImages } from './pool-image.js';
 import { PoolRegistry } from './pools.js';
+import { checkPoolRuntimes } from './pool-runtimes.js';
 import { Provisioner } from './provisioner.js';
 import { Reconciler } from './reconciler.js';
 import { WorkspaceStore } from './state/workspace-store.js';
@@ -38,6 +39,7 @@ export async function startPoolManager(
   /** A newer pool-manager took this host over (main exits); every state change here is refused already. */
   onSuperseded: () => void = () => undefined,
 ): Promise<PoolManager> {
+  await checkPoolRuntimes(config.POOLS, driver);
   const redis = createRedis({ url: config.REDIS_URL, name: 'pool-manager', logger });
   onStop(async () => { await redis.quit().catch(() => redis.disconnect()); });
   const nc = await connectNats({ url: config.NATS_URL, name: `pool-manager-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });

@@ -45,5 +45,6 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig): 
     volumeName: input.volumeName || undefined,
     ...(config.NPM_CACHE_VOLUME && { cacheVolumes: [{ source: config.NPM_CACHE_VOLUME, target: '/home/berth/.npm' }] }),
     agentDir: input.agentDir ? { host: input.agentDir, target: AGENT_MOUNT } : undefined,
+    runtime: pool.runtime,
   };
 }

@@ -1,5 +1,6 @@
 export * from './free-port.js';
 export * from './server-process.js';
+export * from './nats-server-bin.js';
 export * from './service-process.js';
 export * from './nats-permissions.js';
 export * from './wait-for.js';

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { freePort, waitForPort } from './free-port.js';
+import { natsServerBin } from './nats-server-bin.js';
 
 /**
  * A real server binary (nats-server, redis-server) run by a test on a loopback port, with
@@ -17,7 +18,7 @@ export class ServerProcess {
     private readonly args: (port: number, dataDir: string) => string[],
     readonly port: number,
   ) {
-    this.dataDir = mkdtempSync(join(tmpdir(), `berth-${binary}-`));
+    this.dataDir = mkdtempSync(join(tmpdir(), `berth-${basename(binary)}-`));
   }
 
   static async start(binary: string, args: (port: number, dataDir: string) => string[]): Promise<ServerProcess> {
@@ -58,7 +59,7 @@ export class ServerProcess {
 }
 
 export async function startNatsServer(): Promise<ServerProcess & { url: string }> {
-  const s = await ServerProcess.start('nats-server', (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir]);
+  const s = await ServerProcess.start(natsServerBin(), (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir]);
   return Object.assign(s, { url: `nats://127.0.0.1:${s.port}` });
 }
 

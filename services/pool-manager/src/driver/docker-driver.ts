@@ -159,4 +159,9 @@ export class DockerDriver implements WorkloadDriver {
   ping(): Promise<boolean> {
     return dockerAnswers(this.docker);
   }
+
+  async runtimes(): Promise<string[]> {
+    const info = (await this.docker.info()) as { Runtimes?: Record<string, unknown> };
+    return Object.keys(info.Runtimes ?? {});
+  }
 }

@@ -27,6 +27,7 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
       SecurityOpt: ['no-new-privileges:true'],
       ReadonlyRootfs: true,
       Privileged: false,
+      ...(spec.runtime !== undefined && { Runtime: spec.runtime }),
       Tmpfs: {
         '/tmp': `rw,nosuid,nodev,size=${spec.tmpfsMb}m`,
         '/home/berth': `rw,nosuid,nodev,size=${spec.tmpfsMb}m,uid=1000,gid=1000`,

@@ -19,6 +19,8 @@ export interface WorkloadSpec {
   cacheVolumes?: { source: string; target: string }[];
   /** A host directory mounted at `target` for the workspace's agent socket. */
   agentDir?: { host: string; target: string } | undefined;
+  /** OCI runtime (HostConfig.Runtime); the engine's default when absent. */
+  runtime?: string | undefined;
 }
 
 export interface WorkloadInfo {
@@ -96,6 +98,8 @@ export interface WorkloadDriver {
   runsAgent(image: string): Promise<boolean>;
   ensureNetwork(name: string): Promise<void>;
   ping(): Promise<boolean>;
+  /** Names of the OCI runtimes registered with the engine. */
+  runtimes(): Promise<string[]>;
 }
 
 export const LABELS = {
