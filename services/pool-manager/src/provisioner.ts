@@ -30,8 +30,8 @@ export interface ProvisionRequest {
   /** The caller's volume name ('' for none) and the owner's volume that stands for it. */
   volumeName: string;
   ownerVolume?: VolumeMount | undefined;
-  /** The owner's npm cache; none for a warm-pool fill. */
-  npmCache?: VolumeMount | undefined;
+  /** The owner's npm cache (none for a warm-pool fill), fetched once capacity is reserved (its first use takes a task). */
+  npmCache?: () => Promise<VolumeMount | undefined>;
   /** Empty for a warm-pool fill; set for a cold create on behalf of a caller. */
   requestId: string;
   owner: string;
@@ -79,9 +79,10 @@ export class Provisioner {
       const agentDir = await this.agents?.create(id);
       // The LLM key now, off the claim's path (registered with egress only at the claim).
       await this.llm.prepare(id);
+      const npmCache = await req.npmCache?.();
       const spec = buildWorkloadSpec({
         id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {},
-        volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache: req.npmCache, agentDir, owner: req.owner,
+        volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache, agentDir, owner: req.owner,
       }, this.config);
       ref = await this.driver.create(spec).catch((err: unknown) => { throw startFailure(err, req.image); });
       const answered = this.agents && (await this.driver.runsAgent(req.image)) ? await this.agentUp(id) : false;

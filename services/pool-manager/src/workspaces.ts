@@ -81,9 +81,8 @@ export class Workspaces {
     if (image !== pool.image) await this.admission.images.check(image);
     else if (!(await this.driver.imageExists(image))) throw new BerthError('IMAGE_NOT_FOUND', `image ${image} is not on this host`);
     const ownerVolume = req.volumeName ? await this.admission.volumes.resolve(req.owner, req.volumeName) : undefined;
-    const npmCache = await this.admission.volumes.npmCache(req.owner);
     const made = await this.provisioner.provision({
-      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', ownerVolume, npmCache, requestId, owner: req.owner, name, engineName: (id) => claimMarkerName(id, req.owner),
+      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', ownerVolume, npmCache: () => this.admission.volumes.npmCache(req.owner), requestId, owner: req.owner, name, engineName: (id) => claimMarkerName(id, req.owner),
     });
     if (made.existing) return this.awaitClaimed(made.id, req.owner);
     await this.llm.activate({ id: made.id, owner: req.owner }, req.llm);
