@@ -146,6 +146,13 @@ describe('create refusals and options', () => {
     }
   });
 
+  it('images on the host without the workspace label (node, redis) are IMAGE_NOT_ALLOWED with the default ALLOWED_IMAGES', async () => {
+    for (const image of ['berth/node:22', 'berth/redis:7', 'berth/busybox:latest']) {
+      const err = await refused(w, { image }, 'IMAGE_NOT_ALLOWED', OWNER);
+      expect(err.retryable).toBe(false);
+    }
+  });
+
   it('an allowed image that is not on the host is IMAGE_NOT_FOUND', async () => {
     const err = await refused(w, { image: 'berth/no-such-image:latest' }, 'IMAGE_NOT_FOUND', OWNER);
     expect(err.retryable).toBe(false);

@@ -5,7 +5,7 @@ import { WORKSPACE_IMAGE_LABEL } from '@berth/contracts';
 import { request } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containersOf, docker } from './harness.js';
-import { newRequestId, refused, rejection, startWorld, waitForWarm, type World } from './helpers.js';
+import { newRequestId, rejection, startWorld, waitForWarm, type World } from './helpers.js';
 
 const OWNER = 'images-owner';
 const pools = JSON.stringify([{ name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]);
@@ -40,13 +40,6 @@ describe('only workspace images become workspaces', () => {
   it('the workspace image\'s Dockerfile sets the label', () => {
     const dockerfile = readFileSync(new URL('../../../docker/images/workspace.Dockerfile', import.meta.url), 'utf8');
     expect(dockerfile).toMatch(new RegExp(`^LABEL ${WORKSPACE_IMAGE_LABEL.replaceAll('.', '\\.')}=true$`, 'm'));
-  });
-
-  it('images on the host without the label (node, redis) are IMAGE_NOT_ALLOWED, at once, with nothing made', async () => {
-    for (const image of ['berth/node:22', 'berth/redis:7', 'berth/base:bookworm']) {
-      const err = await refused(w, { image }, 'IMAGE_NOT_ALLOWED', OWNER);
-      expect(err.retryable).toBe(false);
-    }
   });
 
   it('a labelled image other than the pool\'s is created cold and runs commands', async () => {
