@@ -1,4 +1,4 @@
-import { BerthError, WORKSPACE_IMAGE_LABEL } from '@berth/contracts';
+import { BerthError, MAIN_IMAGE_LABELS, WORKSPACE_IMAGE_LABEL } from '@berth/contracts';
 import type { WorkloadDriver } from './driver/workload-driver.js';
 
 /** Images named in berth's namespace: a missing one is IMAGE_NOT_FOUND (a build may not have run yet). */
@@ -11,8 +11,8 @@ const namesRegistry = (image: string) => {
 };
 
 /**
- * Which images a caller may ask for: those labelled as workspace images (the workspace image and
- * the main images built from it), or exact ALLOWED_IMAGES entries. Decided by inspecting the image
+ * Which images a caller may ask for: those labelled as workspace images (but not a repo's main
+ * image, which inherits the label), or exact ALLOWED_IMAGES entries. Decided by inspecting the image
  * on the engine at create time; a pool's own image is the operator's choice and is not asked about.
  */
 export class ImagePolicy {
@@ -26,7 +26,13 @@ export class ImagePolicy {
       if (listed || image.startsWith(BERTH_NAMESPACE)) throw new BerthError('IMAGE_NOT_FOUND', `image ${image} is not on this host`);
       throw notAllowed(image);
     }
-    if (!listed && labels[WORKSPACE_IMAGE_LABEL] !== 'true') throw notAllowed(image);
+    if (listed) return;
+    if (labels[WORKSPACE_IMAGE_LABEL] !== 'true') throw notAllowed(image);
+    // A repo's main image holds a checkout made with someone's token: it is reached through a setup
+    // (hasMainImage) or a repo pool, never by naming it.
+    if (labels[MAIN_IMAGE_LABELS.mainImage] === 'true') {
+      throw new BerthError('IMAGE_NOT_ALLOWED', `image ${image} is a repository's main image: use a setup with hasMainImage or its repo pool`);
+    }
   }
 }
 

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { WORKSPACE_IMAGE_LABEL } from '@berth/contracts';
+import { MAIN_IMAGE_LABELS, WORKSPACE_IMAGE_LABEL } from '@berth/contracts';
 import { request } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containersOf, docker } from './harness.js';
-import { newRequestId, rejection, startWorld, waitForWarm, type World } from './helpers.js';
+import { newRequestId, refused, rejection, startWorld, waitForWarm, type World } from './helpers.js';
 
 const OWNER = 'images-owner';
 const pools = JSON.stringify([{ name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]);
@@ -15,6 +15,8 @@ const suffix = randomBytes(4).toString('hex');
  * meanwhile from another checkout's Dockerfile.
  */
 const LABELLED = `berth/test-ws-${suffix}:latest`;
+/** A repo's main image (as image-builder labels it), built from the workspace image. */
+const MAIN = `berth/test-main-${suffix}:main`;
 /** A workspace image whose command exits at once. */
 const EXITS = `berth/test-ws-exits-${suffix}:latest`;
 /** No workspace label; allowed by an exact ALLOWED_IMAGES entry. Its `sh` exits at once without a terminal. */
@@ -29,12 +31,13 @@ describe('only workspace images become workspaces', () => {
     });
     build(LABELLED, []);
     build(EXITS, ['CMD ["false"]']);
+    build(MAIN, [`LABEL ${MAIN_IMAGE_LABELS.mainImage}=true ${MAIN_IMAGE_LABELS.repo}=acme/secret`]);
     w = await startWorld({ POOLS: pools, ALLOWED_IMAGES: LISTED });
     await waitForWarm(w.nc, 1);
   });
   afterAll(async () => {
     await w?.dispose();
-    for (const tag of [LABELLED, EXITS]) await docker.getImage(tag).remove().catch(() => undefined);
+    for (const tag of [LABELLED, EXITS, MAIN]) await docker.getImage(tag).remove().catch(() => undefined);
   });
 
   it('the workspace image\'s Dockerfile sets the label', () => {
@@ -48,6 +51,11 @@ describe('only workspace images become workspaces', () => {
     const run = await request(w.nc, 'containerExec', { id: ws.id, owner: OWNER, command: 'echo ok', timeoutMs: 10_000 });
     expect(run).toMatchObject({ exitCode: 0, stdout: 'ok\n' });
     await request(w.nc, 'containerDelete', { id: ws.id, owner: OWNER });
+  });
+
+  it('a repo\'s main image (labelled as a workspace image too) cannot be named: IMAGE_NOT_ALLOWED, nothing made', async () => {
+    const err = await refused(w, { image: MAIN }, 'IMAGE_NOT_ALLOWED', OWNER);
+    expect(err.message).toContain('hasMainImage');
   });
 
   it.each([
