@@ -1,7 +1,10 @@
 ARG NODE_IMAGE=berth/node:22
 FROM ${NODE_IMAGE}
+# Marks a workspace image (WORKSPACE_IMAGE_LABEL in packages/contracts): pool-manager lets callers ask
+# only for images carrying it (main images built from this one inherit it) or ALLOWED_IMAGES entries.
+LABEL berth.workspace-image=true
 # Non-root user the workspace runs as; its home and /workspace are volumes at run time.
-# /home/berth/.npm exists so the shared npm cache volume mounted there starts owned by berth.
+# /home/berth/.npm: where an owner's npm cache volume is mounted.
 RUN echo 'berth:x:1000:1000:berth:/home/berth:/bin/bash' >> /etc/passwd \
  && echo 'berth:x:1000:' >> /etc/group \
  && mkdir -p /workspace /home/berth/.npm /run/berth && chown -R 1000:1000 /workspace /home/berth

@@ -70,6 +70,28 @@ describe('POST /api/containers/:id/setup', () => {
     expect(await (await fetch(`http://127.0.0.1:${hostPort}/`)).text()).toContain('main');
   }, 120_000);
 
+  test('a workspace with a named volume is set up in its owner\'s volume, which keeps the checkout for the owner\'s next workspace', async () => {
+    const name = `app-data-${Date.now().toString(36)}`;
+    const create = async () => {
+      const r = await f.client.api('POST', '/api/containers', { volumeName: name });
+      expect(r.status, r.text).toBe(201);
+      return r.json() as { id: string; hostPort: number };
+    };
+    const { id, hostPort } = await create();
+    expect((await post(id, { repo: 'acme/app', branch: 'main', githubToken: TOKEN })).status).toBe(202);
+    const done = await f.client.awaitSetup(id);
+    expect(done, JSON.stringify(done)).toMatchObject({ phase: 'ready' });
+    expect(await (await fetch(`http://127.0.0.1:${hostPort}/`)).text()).toContain('main');
+    // The clone went into the owner's volume, never into a volume under the caller's raw name.
+    expect(() => execFileSync('docker', ['volume', 'inspect', name], { stdio: 'ignore' })).toThrow();
+    expect((await f.client.api('DELETE', `/api/containers/${id}`)).status).toBe(200);
+
+    const next = await create();
+    expect((await f.client.exec(next.id, ['test', '-f', '/workspace/repo/package.json'])).exitCode).toBe(0);
+    expect((await f.client.api('DELETE', `/api/containers/${next.id}`)).status).toBe(200);
+    expect((await f.client.api('DELETE', `/api/volumes/${name}`)).status).toBe(200);
+  }, 120_000);
+
   test('a failing install ends failed INSTALL_FAILED with the scrubbed tail of its output, and a new setup is allowed after it', async () => {
     const { id } = await f.client.claim();
     const secret = 'sup3r-s3cret-env-value';

@@ -4,6 +4,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiKeyEntry } from '../../services/gateway/src/keys/api-key.js';
+import { VOLUME_LABELS } from '@berth/contracts';
 import { startNatsServer, startRedisServer, freePort, ServiceProcess, type ServerProcess } from '@berth/service-kit/testing';
 
 export interface LocalStack {
@@ -165,8 +166,8 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
 }
 
 /**
- * Removes every container (workspaces and setup tasks) and volume (workspaces, node_modules seeds)
- * pool-manager made for this host id. A task container a stopping pool-manager was still removing
+ * Removes every container (workspaces and setup tasks) and volume (workspaces, node_modules seeds,
+ * owners' named volumes and npm caches) pool-manager made for this host id. A task container a stopping pool-manager was still removing
  * can hold a volume for a moment: retried.
  */
 export function removeHostContainers(hostId: string): void {
@@ -174,7 +175,7 @@ export function removeHostContainers(hostId: string): void {
   for (let attempt = 1; ; attempt++) {
     const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
     if (ids.length) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
-    const volumes = ['berth.host', 'berth.seed-host']
+    const volumes = ['berth.host', 'berth.seed-host', VOLUME_LABELS.host]
       .flatMap((label) => execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=${label}=${hostId}`], { encoding: 'utf8' }).split('\n'))
       .filter(Boolean);
     try {

@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   INVALID_JSON: { status: 400, retryable: false },
   IMAGE_NOT_ALLOWED: { status: 400, retryable: false },
   IMAGE_NOT_FOUND: { status: 400, retryable: false },
+  /** volumeName is one berth keeps for itself, or its volume on the engine is not this owner's. */
+  VOLUME_NOT_ALLOWED: { status: 403, retryable: false },
   CALLBACK_URL_REFUSED: { status: 400, retryable: false },
   UNAUTHORIZED: { status: 401, retryable: false },
   /** Authenticated, but the API key lacks the route's scope. */
@@ -16,6 +18,7 @@ export const ERROR_CODES = {
   CONTAINER_NOT_FOUND: { status: 404, retryable: false },
   POOL_NOT_FOUND: { status: 404, retryable: false },
   SETUP_NOT_FOUND: { status: 404, retryable: false },
+  VOLUME_NOT_FOUND: { status: 404, retryable: false },
   REPO_NOT_FOUND: { status: 404, retryable: false },
   BRANCH_NOT_FOUND: { status: 404, retryable: false },
   ROUTE_NOT_FOUND: { status: 404, retryable: false },
@@ -26,12 +29,18 @@ export const ERROR_CODES = {
   LLM_KEYS_DISABLED: { status: 409, retryable: false },
   SETUP_IN_PROGRESS: { status: 409, retryable: false },
   MAIN_IMAGE_NOT_FOUND: { status: 409, retryable: false },
+  /** DELETE /api/volumes/:name while a container mounts the volume. */
+  VOLUME_IN_USE: { status: 409, retryable: false },
+  /** A new named volume beyond the owner's MAX_VOLUMES_PER_OWNER: delete one first. */
+  VOLUME_LIMIT_REACHED: { status: 409, retryable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false },
   /** A setup's failure (SetupStatus.error.code), never an HTTP answer; the SDK throws them typed. */
   CLONE_FAILED: { status: 422, retryable: false },
   INSTALL_FAILED: { status: 422, retryable: false },
   START_FAILED: { status: 422, retryable: false },
+  /** The image's container exited while starting: it cannot serve as a workspace (nothing is kept). */
+  CONTAINER_EXITED: { status: 422, retryable: false },
   PHASE_TIMEOUT: { status: 422, retryable: false },
   SETUP_INTERRUPTED: { status: 503, retryable: true },
   RATE_LIMITED: { status: 429, retryable: true },

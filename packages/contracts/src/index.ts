@@ -18,3 +18,4 @@ export * from './jetstream-access.js';
 export * from './images.js';
 export * from './usage.js';
 export * from './llm.js';
+export * from './volumes.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CreateContainerBodySchema } from './containers.js';
 import { EXEC_MAX_TIMEOUT_MS, ExecBodySchema } from './exec.js';
-import { WorkspaceIdSchema } from './names.js';
+import { VolumeNameSchema, WorkspaceIdSchema } from './names.js';
 
 /** Who is asking; the gateway fills it from the authenticated caller. */
 const CallerSchema = z.object({ owner: z.string().min(1).max(100) });
@@ -17,6 +17,10 @@ export type ContainerRefRequest = z.infer<typeof ContainerRefRequestSchema>;
 
 export const ListContainersRequestSchema = CallerSchema;
 export type ListContainersRequest = z.infer<typeof ListContainersRequestSchema>;
+
+/** One of the caller's named volumes, by the name the caller gave it. */
+export const VolumeRefRequestSchema = z.object({ name: VolumeNameSchema }).extend(CallerSchema.shape);
+export type VolumeRefRequest = z.infer<typeof VolumeRefRequestSchema>;
 
 export const ExecRequestSchema = z
   .object({

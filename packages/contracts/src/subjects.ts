@@ -9,6 +9,7 @@ import {
   ExecRequestSchema,
   HostStatusSchema,
   ListContainersRequestSchema,
+  VolumeRefRequestSchema,
   type ContainerEventKind,
 } from './messages.js';
 import { PoolListSchema } from './pools.js';
@@ -17,6 +18,7 @@ import { CallbackRegisterReplySchema, CallbackRegisterRequestSchema, SetupStartR
 import { ExecStreamRequestSchema, StreamOpenedSchema, TerminalOpenRequestSchema } from './streams.js';
 import { TicketCreateRequestSchema, TicketRedeemReplySchema, TicketRedeemRequestSchema, TicketReplySchema } from './tickets.js';
 import { UsageSchema } from './usage.js';
+import { DeleteVolumeReplySchema, VolumeListSchema } from './volumes.js';
 import {
   LlmKeyRegisterReplySchema,
   LlmKeyRegisterRequestSchema,
@@ -79,6 +81,10 @@ export const SUBJECTS = {
     'Mint a single-use ticket (30 s) for one container\'s stream or terminal; stored hashed in Redis.'),
   ticketRedeem: request('berth.ticket.redeem', 'pool-manager', ['gateway'], TicketRedeemRequestSchema, TicketRedeemReplySchema,
     'Redeem a ticket atomically (GETDEL); a used, expired or foreign ticket is UNAUTHORIZED.'),
+  volumeList: request('berth.volume.list', 'pool-manager', ['gateway'], ListContainersRequestSchema, VolumeListSchema,
+    'List the caller\'s named volumes (made by creates with volumeName) on this host.'),
+  volumeDelete: request('berth.volume.delete', 'pool-manager', ['gateway'], VolumeRefRequestSchema, DeleteVolumeReplySchema,
+    'Remove one of the caller\'s named volumes and its data; VOLUME_IN_USE while a container mounts it.'),
   poolList: request('berth.pool.list', 'pool-manager', ['gateway'], EmptyRequestSchema, PoolListSchema,
     'Pools with their configuration and fill level.'),
   setupStart: request('berth.setup.start', 'pool-manager', ['gateway'], SetupStartRequestSchema, SetupStatusSchema,

@@ -2,6 +2,7 @@ import { HealthSchema, PoolListSchema, type Health, type PoolView } from '@berth
 import { Containers } from './containers.js';
 import type { BerthOptions, CallOptions } from './options.js';
 import { Transport } from './transport.js';
+import { Volumes } from './volumes.js';
 
 /**
  * A client for one berth gateway. Every call takes `timeoutMs`, `signal` and `retry`; errors are
@@ -11,12 +12,14 @@ import { Transport } from './transport.js';
 export class Berth {
   readonly containers: Containers;
   readonly pools: { list(opts?: CallOptions): Promise<PoolView[]> };
+  readonly volumes: Volumes;
   readonly #transport: Transport;
 
   constructor(opts: BerthOptions) {
     this.#transport = new Transport(opts);
     this.containers = new Containers(this.#transport);
     this.pools = { list: (o) => this.#listPools(o) };
+    this.volumes = new Volumes(this.#transport);
   }
 
   get url(): string {

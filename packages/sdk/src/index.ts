@@ -5,6 +5,7 @@ export { LOGS_RECONNECT, type LogLine, type LogsOptions } from './logs.js';
 export { SETUP_DEFAULT_TIMEOUT_MS, type SetupOptions } from './setup.js';
 export { Terminal, type TerminalExit, type TerminalOptions } from './terminal.js';
 export { Containers, type CreateContainerOptions } from './containers.js';
+export { Volumes } from './volumes.js';
 export {
   BerthAbortError, BerthApiError, BerthNetworkError, BerthResponseError, BerthTimeoutError, isApiError, type BerthClientError,
 } from './errors.js';
@@ -13,4 +14,5 @@ export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export {
   ERROR_CODES, SETUP_PHASES, type ContainerView, type ErrorCode, type ExecResult, type Health, type LogEvent, type PoolView,
   type SetupBody, type SetupPhase, type SetupStatus, type Usage, type LlmUsage, type LlmLimits, type LlmKeyStateReply,
+  type VolumeList, type VolumeView,
 } from '@berth/contracts';

@@ -49,6 +49,18 @@ describe('@berth/sdk against the real stack', () => {
     await expect(berth.containers.delete(a.id)).rejects.toMatchObject({ code: 'CONTAINER_NOT_FOUND' });
   });
 
+  test('volumes: a create names one, it is listed and kept, deleted only once no container mounts it', async () => {
+    const c = await berth.containers.create({ volumeName: 'sdk-data' });
+    expect(c.volumeName).toBe('sdk-data');
+    expect((await berth.volumes.list()).volumes).toEqual([expect.objectContaining({ name: 'sdk-data', inUse: true })]);
+    await expect(berth.volumes.delete('sdk-data')).rejects.toMatchObject({ code: 'VOLUME_IN_USE', status: 409, retryable: false });
+    await expect(berth.containers.create({ volumeName: 'berth-npm-cache' })).rejects.toMatchObject({ code: 'VOLUME_NOT_ALLOWED', status: 403 });
+    await c.delete();
+    await berth.volumes.delete('sdk-data');
+    expect((await berth.volumes.list()).count).toBe(0);
+    await expect(berth.volumes.delete('sdk-data')).rejects.toMatchObject({ code: 'VOLUME_NOT_FOUND', status: 404 });
+  });
+
   test('API errors keep their code: name conflict, unknown pool, wrong key', async () => {
     const c = await berth.containers.create({ name: 'sdk-taken' });
     await expect(berth.containers.create({ name: 'sdk-taken' })).rejects.toMatchObject({ code: 'NAME_CONFLICT', status: 409 });

@@ -25,6 +25,7 @@ import { DEFAULT_RATE_LIMIT, withRateLimits, type RateLimitOptions } from './rat
 import { GATEWAY_VERSION } from './version.js';
 import { traceOf } from './trace.js';
 import { uiRoutes } from './routes/ui.js';
+import { volumeRoutes } from './routes/volumes.js';
 
 export interface AppOptions {
   backend: Backend;
@@ -117,6 +118,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await api.register(execRoutes, { ...deps, streams });
     await api.register(setupRoutes, deps);
     await api.register(poolRoutes, deps);
+    await api.register(volumeRoutes, deps);
     await api.register(ticketRoutes, deps);
     if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs });
   }, { prefix: '/api' });

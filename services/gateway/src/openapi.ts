@@ -80,6 +80,7 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
       tags: [
         { name: 'containers', description: 'Workspaces claimed by the caller' },
         { name: 'pools', description: 'Warm pools' },
+        { name: 'volumes', description: 'Named volumes of the caller, kept across its containers' },
         { name: 'system', description: 'Health and metrics' },
       ],
     },

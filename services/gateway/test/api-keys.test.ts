@@ -57,6 +57,8 @@ describe('API keys on the routes', () => {
     containerExec: () => ({ exitCode: 0, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 1, timedOut: false, truncated: false }),
     ticketCreate: () => ({ ticket: 'tk_0123456789abcdef0123456789abcdef', expiresAt: '2030-01-01T00:00:00.000Z' }),
     poolList: () => ({ pools: [] }),
+    volumeList: () => ({ volumes: [], count: 0, limit: 20 }),
+    volumeDelete: () => ({ name: 'data', removed: true as const }),
   };
   const ring = () => KeyRing.withToken(TOKEN, [reader.entry, writer.entry, runner.entry, admin.entry]);
   const calls: [string, string, Record<string, unknown>?][] = [
@@ -67,10 +69,13 @@ describe('API keys on the routes', () => {
     ['DELETE', `/api/containers/${ID}`],
     ['POST', `/api/containers/${ID}/exec`, { command: ['true'] }],
     ['POST', `/api/containers/${ID}/tickets`],
+    ['GET', '/api/volumes'],
+    ['DELETE', '/api/volumes/data'],
   ];
   const SCOPE: Record<string, string> = {
     'GET /api/containers': 'read', [`GET /api/containers/${ID}`]: 'read', 'GET /api/pools': 'read', 'POST /api/containers': 'write',
     [`DELETE /api/containers/${ID}`]: 'write', [`POST /api/containers/${ID}/exec`]: 'exec', [`POST /api/containers/${ID}/tickets`]: 'exec',
+    'GET /api/volumes': 'read', 'DELETE /api/volumes/data': 'write',
   };
   const send = (a: FastifyInstance, key: string, [method, url, body]: (typeof calls)[number]) =>
     a.inject({ method: method as 'GET', url, headers: { ...bearer(key), ...(body && { 'content-type': 'application/json' }) }, ...(body && { payload: body }) });

@@ -32,6 +32,8 @@ const ROUTES: [string, string][] = [
   ['get', '/health'],
   ['get', '/metrics'],
   ['get', '/api/containers'],
+  ['get', '/api/volumes'],
+  ['delete', '/api/volumes/{name}'],
   ['post', '/api/containers'],
   ['get', '/api/containers/{id}'],
   ['delete', '/api/containers/{id}'],

@@ -16,8 +16,15 @@ export const poolManagerConfigSchema = z.object({
   ...commonConfigShape,
   POOLS: envJson(z.array(PoolConfigSchema).min(1)).default([{ name: 'default' }].map((p) => PoolConfigSchema.parse(p))),
   WORKSPACE_IMAGE: z.string().default('berth/workspace:latest'),
-  /** Comma-separated image prefixes a caller may ask for. */
-  ALLOWED_IMAGES: z.string().default('berth/').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  /**
+   * Comma-separated images a caller may ask for besides those labelled as workspace images
+   * (WORKSPACE_IMAGE_LABEL): exact references, no prefixes.
+   */
+  ALLOWED_IMAGES: z.string().default('').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  /** How long a cold-created container without an agent must keep running to count as started. */
+  START_CHECK_MS: envInt(300, 0, 10_000),
+  /** Named volumes (volumeName) one owner may keep on this host. */
+  MAX_VOLUMES_PER_OWNER: envInt(20, 1, 10_000),
   PORT_RANGE: portRange.default([10000, 20000]),
   PORT_BIND_ADDRESS: z.ipv4().default('127.0.0.1'),
   WORKSPACE_NETWORK: z.string().default('berth-workspaces'),
@@ -42,7 +49,10 @@ export const poolManagerConfigSchema = z.object({
   SETUP_CLONE_TIMEOUT_MS: envInt(180_000, 1_000, 3_600_000),
   SETUP_INSTALL_TIMEOUT_MS: envInt(900_000, 1_000, 3_600_000),
   SETUP_START_TIMEOUT_MS: envInt(120_000, 1_000, 3_600_000),
-  /** Shared npm cache volume mounted at /home/berth/.npm in every workspace; `none` disables it (becomes ''). */
+  /**
+   * Name prefix of the per-owner npm cache volumes, mounted at /home/berth/.npm in the owner's cold-created
+   * workspaces (warm ones have no owner when made: no cache); `none` disables them (becomes '').
+   */
   NPM_CACHE_VOLUME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).default('berth-npm-cache').transform((v) => (v === 'none' ? '' : v)),
   /** Keep a per-repo copy of the last good node_modules and copy it into new checkouts of the same lockfile. */
   NODE_MODULES_SEED: envBool(true),

@@ -8,10 +8,12 @@ import type { PoolRegistry } from './pools.js';
 import type { SetupService } from './setup/setup-service.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 import type { Workspaces } from './workspaces.js';
+import type { OwnerVolumes } from './volumes/owner-volumes.js';
 
 export interface HandlerDeps {
   nc: NatsConnection;
   workspaces: Workspaces;
+  volumes: OwnerVolumes;
   store: WorkspaceStore;
   pools: PoolRegistry;
   config: PoolManagerConfig;
@@ -49,6 +51,11 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
     serve(nc, 'containerDelete', async (req) => {
       await workspaces.remove(req.id, req.owner);
       return { id: req.id, removed: true as const };
+    }, logger),
+    serve(nc, 'volumeList', (req) => d.volumes.list(req.owner), logger),
+    serve(nc, 'volumeDelete', async (req) => {
+      await d.volumes.remove(req.owner, req.name);
+      return { name: req.name, removed: true as const };
     }, logger),
     // Leave room for the rest of the message; max_payload is what the server accepts in one message.
     serve(nc, 'containerExec', async (req) => fitExecResult(await workspaces.exec(req), (nc.info?.max_payload ?? 1024 * 1024) - 1024), logger),

@@ -9,14 +9,29 @@ import type { EventPublisher } from './events.js';
 import type { LlmKeys } from './llm/llm-keys.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 import { buildWorkloadSpec } from './workload-spec.js';
+import type { VolumeMount } from './volumes/volume-names.js';
 
 const AGENT_START_TIMEOUT_MS = 3_000;
+
+/**
+ * The engine refusing to start the image's process (no such executable, not executable for the
+ * workspace user, a bad entrypoint): a retry meets the same image, so it is not retryable.
+ */
+function startFailure(err: unknown, image: string): unknown {
+  const message = err instanceof Error ? err.message : '';
+  if (!/OCI runtime|executable file not found|exec format error|permission denied/i.test(message)) return err;
+  return new BerthError('CONTAINER_EXITED', `a container of image ${image} could not start: it cannot serve as a workspace`, { cause: err });
+}
 
 export interface ProvisionRequest {
   pool: PoolConfig;
   image: string;
   containerPorts: number[];
+  /** The caller's volume name ('' for none) and the owner's volume that stands for it. */
   volumeName: string;
+  ownerVolume?: VolumeMount | undefined;
+  /** The owner's npm cache (none for a warm-pool fill), fetched once capacity is reserved (its first use takes a task). */
+  npmCache?: () => Promise<VolumeMount | undefined>;
   /** Empty for a warm-pool fill; set for a cold create on behalf of a caller. */
   requestId: string;
   owner: string;
@@ -64,9 +79,17 @@ export class Provisioner {
       const agentDir = await this.agents?.create(id);
       // The LLM key now, off the claim's path (registered with egress only at the claim).
       await this.llm.prepare(id);
-      const spec = buildWorkloadSpec({ id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {}, volumeName: req.volumeName, agentDir, owner: req.owner }, this.config);
-      ref = await this.driver.create(spec);
-      if (this.agents && (await this.driver.runsAgent(req.image))) await this.agentUp(id);
+      const npmCache = await req.npmCache?.();
+      const spec = buildWorkloadSpec({
+        id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {},
+        volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache, agentDir, owner: req.owner,
+      }, this.config);
+      ref = await this.driver.create(spec).catch((err: unknown) => { throw startFailure(err, req.image); });
+      const answered = this.agents && (await this.driver.runsAgent(req.image)) ? await this.agentUp(id) : false;
+      // An agent that answered shows the container runs; otherwise it must stay up a moment.
+      if (await this.driver.exitedWithin(ref, answered ? 0 : this.config.START_CHECK_MS)) {
+        throw new BerthError('CONTAINER_EXITED', `a container of image ${req.image} exited while starting: it cannot serve as a workspace`);
+      }
       if (!(await this.store.markReady(id, ref))) throw new Error('workspace was stopped while being created');
     } catch (err) {
       if (ref) await this.driver.remove(ref).catch(() => undefined);
@@ -76,6 +99,8 @@ export class Provisioner {
       await this.store.release(id);
       this.events.publish(id, 'failed', req.pool.name, 'create failed');
       this.logger.warn({ err, id, pool: req.pool.name }, 'create failed');
+      // A failure that will not pass is said as it is; anything else may pass on a retry.
+      if (err instanceof BerthError && !err.retryable) throw err;
       throw new BerthError('SERVICE_UNAVAILABLE', 'could not start a container; try again', { retryAfterSeconds: 2, cause: err });
     }
     this.events.publish(id, 'created', req.pool.name);
@@ -87,7 +112,7 @@ export class Provisioner {
    * first command neither pays for `docker exec` nor for a cold agent. An agent that is late only
    * costs that: commands fall back to `docker exec` meanwhile.
    */
-  private async agentUp(id: string): Promise<void> {
+  private async agentUp(id: string): Promise<boolean> {
     const path = this.agents!.socketPath(id);
     const deadline = Date.now() + AGENT_START_TIMEOUT_MS;
     while (Date.now() < deadline) {
@@ -95,11 +120,12 @@ export class Provisioner {
         const proc = await agentSpawn(path, ['true'], {}).catch(() => undefined);
         if (proc) {
           for await (const _ of proc.output) { /* nothing expected */ }
-          if ((await proc.exitCode()) === 0) return;
+          if ((await proc.exitCode()) === 0) return true;
         }
       }
       await new Promise((r) => setTimeout(r, 20));
     }
     this.logger.warn({ id }, 'workspace agent did not answer in time; commands use docker exec until it does');
+    return false;
   }
 }

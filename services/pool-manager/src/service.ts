@@ -22,6 +22,8 @@ import { SetupStore } from './setup/setup-store.js';
 import { serveStreamHandlers } from './streams/stream-handlers.js';
 import { Tickets } from './tickets.js';
 import { Workspaces } from './workspaces.js';
+import { ImagePolicy } from './image-policy.js';
+import { OwnerVolumes } from './volumes/owner-volumes.js';
 
 export interface PoolManager {
   reconciler: Reconciler;
@@ -64,7 +66,9 @@ export async function startPoolManager(
   const provisioner = new Provisioner(store, driver, config, events, logger, llm, agents);
   const filler = new PoolFiller(store, pools, provisioner, logger, new PoolImages(driver, logger));
   onStop(() => filler.stop());
-  const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, llm, agents);
+  const volumes = new OwnerVolumes(driver, config, logger);
+  const admission = { images: new ImagePolicy(driver, config.ALLOWED_IMAGES), volumes };
+  const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, llm, admission, agents);
   onStop(() => workspaces.close());
   const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger, llm, agents);
 
@@ -83,7 +87,7 @@ export async function startPoolManager(
   await setups.recover();
   onStop(() => setups.close());
 
-  const subs = serveHandlers({ nc, workspaces, store, pools, config, metrics, setups, logger });
+  const subs = serveHandlers({ nc, workspaces, volumes, store, pools, config, metrics, setups, logger });
   subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), logger }));
   onStop(() => { for (const s of subs) s.unsubscribe(); });
   // Started means serving: the server has every subscription before anyone is told we are up.

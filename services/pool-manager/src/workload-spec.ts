@@ -2,6 +2,7 @@ import type { PoolConfig } from '@berth/contracts';
 import { AGENT_MOUNT } from './agent/agent-dirs.js';
 import type { PoolManagerConfig } from './config.js';
 import { LABELS, type WorkloadSpec } from './driver/workload-driver.js';
+import type { VolumeMount } from './volumes/volume-names.js';
 
 export interface SpecInput {
   id: string;
@@ -10,7 +11,12 @@ export interface SpecInput {
   image: string;
   /** containerPort → hostPort, as reserved in Redis */
   ports: Record<string, number>;
+  /** The caller's name of its volume ('' for none), kept in a label for reconcile. */
   volumeName: string;
+  /** The owner's volume to mount for `volumeName` (see volumes/owner-volumes.ts). */
+  ownerVolume?: VolumeMount | undefined;
+  /** The owner's npm cache; none for a warm-pool fill (no owner yet). */
+  npmCache?: VolumeMount | undefined;
   /** Host directory for the agent's socket; none when agents are off. */
   agentDir?: string | undefined;
   /** The caller a cold create is for; empty for a warm-pool fill. */
@@ -42,8 +48,8 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig): 
     ports: Object.entries(input.ports).map(([containerPort, hostPort]) => ({ containerPort: Number(containerPort), hostPort })),
     bindAddress: config.PORT_BIND_ADDRESS,
     network: config.WORKSPACE_NETWORK,
-    volumeName: input.volumeName || undefined,
-    ...(config.NPM_CACHE_VOLUME && { cacheVolumes: [{ source: config.NPM_CACHE_VOLUME, target: '/home/berth/.npm' }] }),
+    ownerVolume: input.ownerVolume,
+    ...(input.npmCache && { cacheVolumes: [input.npmCache] }),
     agentDir: input.agentDir ? { host: input.agentDir, target: AGENT_MOUNT } : undefined,
     runtime: pool.runtime,
   };

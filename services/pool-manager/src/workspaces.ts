@@ -15,6 +15,8 @@ import type { Provisioner } from './provisioner.js';
 import { toView, type WorkspaceRecord } from './state/workspace-record.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 import { buildWorkloadSpec } from './workload-spec.js';
+import type { ImagePolicy } from './image-policy.js';
+import type { OwnerVolumes } from './volumes/owner-volumes.js';
 
 const sameList = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 /** A string runs under `sh -c`; an array is argv. */
@@ -35,6 +37,8 @@ export class Workspaces {
     private readonly config: PoolManagerConfig,
     private readonly logger: Logger,
     private readonly llm: LlmKeys,
+    /** What a cold create may use: images, and the owner's volumes. */
+    private readonly admission: { images: ImagePolicy; volumes: OwnerVolumes },
     private readonly agents?: AgentDirs,
   ) {}
 
@@ -54,9 +58,6 @@ export class Workspaces {
   private async createOnce(req: CreateContainerRequest): Promise<CreateContainerReply | 'gone'> {
     const pool = this.pools.resolve(req.pool);
     const image = req.image ?? pool.image;
-    if (!this.config.ALLOWED_IMAGES.some((prefix) => image.startsWith(prefix))) {
-      throw new BerthError('IMAGE_NOT_ALLOWED', `image ${image} is not in the allowed list`);
-    }
     const ports = req.ports ?? pool.containerPorts;
     const requestId = `${req.owner}:${req.requestId}`;
     const name = req.name ?? '';
@@ -76,9 +77,12 @@ export class Workspaces {
         return { ...toView(claim.record), warm: true };
       }
     }
-    if (!(await this.driver.imageExists(image))) throw new BerthError('IMAGE_NOT_FOUND', `image ${image} is not on this host`);
+    // Cold: the image and the owner's volumes are settled before any container is made.
+    if (image !== pool.image) await this.admission.images.check(image);
+    else if (!(await this.driver.imageExists(image))) throw new BerthError('IMAGE_NOT_FOUND', `image ${image} is not on this host`);
+    const ownerVolume = req.volumeName ? await this.admission.volumes.resolve(req.owner, req.volumeName) : undefined;
     const made = await this.provisioner.provision({
-      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', requestId, owner: req.owner, name, engineName: (id) => claimMarkerName(id, req.owner),
+      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', ownerVolume, npmCache: () => this.admission.volumes.npmCache(req.owner), requestId, owner: req.owner, name, engineName: (id) => claimMarkerName(id, req.owner),
     });
     if (made.existing) return this.awaitClaimed(made.id, req.owner);
     await this.llm.activate({ id: made.id, owner: req.owner }, req.llm);

@@ -1,41 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import type { BerthError, RequestOf } from '@berth/contracts';
+import type { BerthError } from '@berth/contracts';
 import { request } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABELS } from '../src/driver/workload-driver.js';
+import { ownerVolumeName } from '../src/volumes/volume-names.js';
 import { containersOf, docker, waitFor } from './harness.js';
-import { inspectByBerthId, newRequestId, rejection, startWorld, waitForWarm, type World } from './helpers.js';
+import { inspectByBerthId, newRequestId, refused, startWorld, waitForWarm, type World } from './helpers.js';
 
 const OWNER = 'capacity-owner';
 const pools = (p: Record<string, unknown>) => JSON.stringify([{ name: 'default', minSize: 1, maxCreating: 2, memoryMb: 64, pids: 64, ...p }]);
 /** Ports other than the pool's send a create down the cold path. */
 const COLD = { ports: [8080] };
-
-type CreateArgs = Omit<RequestOf<'containerCreate'>, 'requestId' | 'owner'>;
-
-/**
- * Asserts that a create is refused with `code`, quickly, and that Docker gained no container and
- * Redis no reservation for it.
- */
-async function refused(w: World, args: CreateArgs, code: BerthError['code'], owner = OWNER): Promise<BerthError> {
-  const before = new Set((await containersOf(w.hostId)).map((c) => c.Id));
-  const capacityBefore = await w.pm.store.capacity();
-  const portsBefore = await w.pm.store.ports();
-  const requestId = newRequestId();
-  const started = Date.now();
-  const err = await rejection(request(w.nc, 'containerCreate', { requestId, owner, ...args }));
-  expect(err.code).toBe(code);
-  expect(Date.now() - started).toBeLessThan(1_000);
-  // No record for the request; any container that appeared meanwhile is a pool fill, not made for it.
-  expect((await w.pm.store.all()).filter((r) => r.requestId === `${owner}:${requestId}`)).toHaveLength(0);
-  const appeared = (await containersOf(w.hostId)).filter((c) => !before.has(c.Id));
-  for (const c of appeared) expect((await w.pm.store.get(c.Labels[LABELS.id] ?? ''))?.requestId).toBe('');
-  if (code !== 'CAPACITY_EXHAUSTED' && code !== 'PORTS_EXHAUSTED') return err;
-  // Nothing was reserved for it (a refill could only have been refused for the same reason).
-  expect(await w.pm.store.capacity()).toEqual(capacityBefore);
-  expect(await w.pm.store.ports()).toEqual(portsBefore);
-  return err;
-}
 
 describe('container budget (MAX_CONTAINERS=4, targetSize 2)', () => {
   let w: World;
@@ -53,7 +28,7 @@ describe('container budget (MAX_CONTAINERS=4, targetSize 2)', () => {
     expect(await containersOf(w.hostId)).toHaveLength(4);
     expect(await w.pm.store.capacity()).toEqual({ count: 4, memoryMb: 4 * 64 });
 
-    const err = await refused(w, COLD, 'CAPACITY_EXHAUSTED');
+    const err = await refused(w, COLD, 'CAPACITY_EXHAUSTED', OWNER);
     expect(err.retryable).toBe(true);
     expect(err.retryAfterSeconds).toBeGreaterThan(0);
     expect(await containersOf(w.hostId)).toHaveLength(4);
@@ -68,7 +43,7 @@ describe('container budget (MAX_CONTAINERS=4, targetSize 2)', () => {
     expect(await containersOf(w.hostId)).toHaveLength(4);
     expect((await waitForWarm(w.nc, 0)).claimed).toBe(4);
 
-    const err = await refused(w, {}, 'CAPACITY_EXHAUSTED');
+    const err = await refused(w, {}, 'CAPACITY_EXHAUSTED', OWNER);
     expect(err.retryable).toBe(true);
     expect(err.retryAfterSeconds).toBeGreaterThan(0);
     expect(await containersOf(w.hostId)).toHaveLength(4);
@@ -105,7 +80,7 @@ describe('memory budget (MAX_MEMORY_MB=200, 64 MB per container)', () => {
     await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, ...COLD });
     expect(await w.pm.store.capacity()).toEqual({ count: 3, memoryMb: 192 });
 
-    const err = await refused(w, COLD, 'CAPACITY_EXHAUSTED');
+    const err = await refused(w, COLD, 'CAPACITY_EXHAUSTED', OWNER);
     expect(err.retryable).toBe(true);
     expect(err.retryAfterSeconds).toBeGreaterThan(0);
     expect(await containersOf(w.hostId)).toHaveLength(3);
@@ -125,7 +100,7 @@ describe('PORTS_EXHAUSTED (a three-port range)', () => {
   afterAll(async () => { await w?.dispose(); });
 
   it('a create needing more ports than are free is refused and its partial allocation rolled back', async () => {
-    const err = await refused(w, { ports: [3000, 3001, 3002] }, 'PORTS_EXHAUSTED');
+    const err = await refused(w, { ports: [3000, 3001, 3002] }, 'PORTS_EXHAUSTED', OWNER);
     expect(err.retryable).toBe(true);
     expect(err.retryAfterSeconds).toBeGreaterThan(0);
     expect(Object.keys(await w.pm.store.ports())).toHaveLength(1);
@@ -136,11 +111,11 @@ describe('PORTS_EXHAUSTED (a three-port range)', () => {
 
   it('once every port of the range is taken, creates are refused with PORTS_EXHAUSTED', async () => {
     expect(Object.keys(await w.pm.store.ports())).toHaveLength(3);
-    await refused(w, COLD, 'PORTS_EXHAUSTED');
+    await refused(w, COLD, 'PORTS_EXHAUSTED', OWNER);
     // The warm container is still claimable: it has its port already.
     const warm = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER });
     expect(warm.warm).toBe(true);
-    await refused(w, {}, 'PORTS_EXHAUSTED');
+    await refused(w, {}, 'PORTS_EXHAUSTED', OWNER);
     const [lo, hi] = w.pm.config.PORT_RANGE;
     for (const port of Object.keys(await w.pm.store.ports()).map(Number)) {
       expect(port).toBeGreaterThanOrEqual(lo);
@@ -151,39 +126,43 @@ describe('PORTS_EXHAUSTED (a three-port range)', () => {
 
 describe('create refusals and options', () => {
   let w: World;
-  const volume = `berth-test-${randomBytes(4).toString('hex')}`;
+  const volume = `cap-test-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
     w = await startWorld({ POOLS: pools({ targetSize: 1 }) });
     await waitForWarm(w.nc, 1);
   });
-  afterAll(async () => {
-    await w?.dispose();
-    await docker.getVolume(volume).remove({ force: true }).catch(() => undefined);
-  });
+  afterAll(async () => { await w?.dispose(); });
 
   it('an unknown pool is POOL_NOT_FOUND', async () => {
-    const err = await refused(w, { pool: 'no-such-pool' }, 'POOL_NOT_FOUND');
+    const err = await refused(w, { pool: 'no-such-pool' }, 'POOL_NOT_FOUND', OWNER);
     expect(err.retryable).toBe(false);
   });
 
   it('an image outside ALLOWED_IMAGES is IMAGE_NOT_ALLOWED', async () => {
     for (const image of ['alpine:latest', 'berthx/workspace:latest', 'docker.io/berth/workspace:latest']) {
-      const err = await refused(w, { image }, 'IMAGE_NOT_ALLOWED');
+      const err = await refused(w, { image }, 'IMAGE_NOT_ALLOWED', OWNER);
+      expect(err.retryable).toBe(false);
+    }
+  });
+
+  it('images on the host without the workspace label (node, redis) are IMAGE_NOT_ALLOWED with the default ALLOWED_IMAGES', async () => {
+    for (const image of ['berth/node:22', 'berth/redis:7', 'berth/busybox:latest']) {
+      const err = await refused(w, { image }, 'IMAGE_NOT_ALLOWED', OWNER);
       expect(err.retryable).toBe(false);
     }
   });
 
   it('an allowed image that is not on the host is IMAGE_NOT_FOUND', async () => {
-    const err = await refused(w, { image: 'berth/no-such-image:latest' }, 'IMAGE_NOT_FOUND');
+    const err = await refused(w, { image: 'berth/no-such-image:latest' }, 'IMAGE_NOT_FOUND', OWNER);
     expect(err.retryable).toBe(false);
   });
 
   it('a name already used by the same owner is NAME_CONFLICT, on the warm and the cold path; other owners may use it', async () => {
     const first = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, name: 'alpha' });
     expect(first.name).toBe('alpha');
-    expect((await refused(w, { name: 'alpha' }, 'NAME_CONFLICT')).retryable).toBe(false);
-    await refused(w, { name: 'alpha', ...COLD }, 'NAME_CONFLICT');
+    expect((await refused(w, { name: 'alpha' }, 'NAME_CONFLICT', OWNER)).retryable).toBe(false);
+    await refused(w, { name: 'alpha', ...COLD }, 'NAME_CONFLICT', OWNER);
 
     const other = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: 'another-owner', name: 'alpha', ...COLD });
     expect(other.name).toBe('alpha');
@@ -196,8 +175,9 @@ describe('create refusals and options', () => {
     await request(w.nc, 'containerDelete', { id: other.id, owner: 'another-owner' });
   });
 
-  it('volumeName mounts that named volume at /workspace (cold path), and it outlives the container', async () => {
+  it('volumeName mounts the owner\'s volume of that name at /workspace (cold path), and it outlives the container', async () => {
     await waitForWarm(w.nc, 1);
+    const engineName = ownerVolumeName(w.hostId, OWNER, volume);
     const ws = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, volumeName: volume }, { timeoutMs: 30_000 });
     expect(ws.warm).toBe(false);
     expect(ws.volumeName).toBe(volume);
@@ -205,17 +185,17 @@ describe('create refusals and options', () => {
 
     const info = await inspectByBerthId(w.hostId, ws.id);
     const mount = info.Mounts.find((m) => m.Destination === '/workspace');
-    expect(mount).toMatchObject({ Type: 'volume', Name: volume });
+    expect(mount).toMatchObject({ Type: 'volume', Name: engineName });
     // Volumes only, besides the agent's socket directory (see hardening.int.test.ts).
     expect(info.Mounts.every((m) => m.Type === 'volume' || m.Destination === '/run/berth')).toBe(true);
     expect(info.Config.Labels[LABELS.volume]).toBe(volume);
-    expect((await docker.getVolume(volume).inspect()).Name).toBe(volume);
+    expect((await docker.getVolume(engineName).inspect()).Name).toBe(engineName);
 
     const write = await request(w.nc, 'containerExec', { id: ws.id, owner: OWNER, command: 'echo kept > /workspace/marker', timeoutMs: 10_000 });
     expect(write.exitCode).toBe(0);
     await request(w.nc, 'containerDelete', { id: ws.id, owner: OWNER });
     // Removing the container (with its anonymous volumes) keeps the named one and its data.
-    expect((await docker.getVolume(volume).inspect()).Name).toBe(volume);
+    expect((await docker.getVolume(engineName).inspect()).Name).toBe(engineName);
 
     const next = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, volumeName: volume }, { timeoutMs: 30_000 });
     const read = await request(w.nc, 'containerExec', { id: next.id, owner: OWNER, command: ['cat', '/workspace/marker'], timeoutMs: 10_000 });

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { VOLUME_LABELS } from '@berth/contracts';
 import { connectNats, createLogger, drainNats, type NatsConnection, type Stopper } from '@berth/service-kit';
 import { startNatsServer, startRedisServer, type ServerProcess } from '@berth/service-kit/testing';
 import { loadPoolManagerConfig, type PoolManagerConfig } from '../src/config.js';
@@ -70,7 +71,9 @@ export async function removeAllOf(hostId: string): Promise<void> {
   const list = await containersOf(hostId);
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
   const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostId}`] } });
-  await Promise.all((Volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
+  // And the owners' volumes (named volumes, npm caches) this host made.
+  const { Volumes: owners } = await docker.listVolumes({ filters: { label: [`${VOLUME_LABELS.host}=${hostId}`] } });
+  await Promise.all([...(Volumes ?? []), ...(owners ?? [])].map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
 }
 
 export { waitFor } from '@berth/service-kit/testing';

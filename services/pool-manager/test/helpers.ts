@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BerthError, type PoolView } from '@berth/contracts';
+import { BerthError, type PoolView, type RequestOf } from '@berth/contracts';
 import { request, type NatsConnection } from '@berth/service-kit';
 import { expect } from 'vitest';
 import { LABELS } from '../src/driver/workload-driver.js';
@@ -74,4 +74,30 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
     throw err;
   }
   return { infra, pm, nc, hostId: pm.config.BERTH_HOST_ID, dispose };
+}
+
+export type CreateArgs = Omit<RequestOf<'containerCreate'>, 'requestId' | 'owner'>;
+
+/**
+ * Asserts that a create is refused with `code`, quickly, and that Docker gained no container and
+ * Redis no reservation for it.
+ */
+export async function refused(w: World, args: CreateArgs, code: BerthError['code'], owner: string): Promise<BerthError> {
+  const before = new Set((await containersOf(w.hostId)).map((c) => c.Id));
+  const capacityBefore = await w.pm.store.capacity();
+  const portsBefore = await w.pm.store.ports();
+  const requestId = newRequestId();
+  const started = Date.now();
+  const err = await rejection(request(w.nc, 'containerCreate', { requestId, owner, ...args }));
+  expect(err.code).toBe(code);
+  expect(Date.now() - started).toBeLessThan(1_000);
+  // No record for the request; any container that appeared meanwhile is a pool fill, not made for it.
+  expect((await w.pm.store.all()).filter((r) => r.requestId === `${owner}:${requestId}`)).toHaveLength(0);
+  const appeared = (await containersOf(w.hostId)).filter((c) => !before.has(c.Id));
+  for (const c of appeared) expect((await w.pm.store.get(c.Labels[LABELS.id] ?? ''))?.requestId).toBe('');
+  if (code !== 'CAPACITY_EXHAUSTED' && code !== 'PORTS_EXHAUSTED') return err;
+  // Nothing was reserved for it (a refill could only have been refused for the same reason).
+  expect(await w.pm.store.capacity()).toEqual(capacityBefore);
+  expect(await w.pm.store.ports()).toEqual(portsBefore);
+  return err;
 }

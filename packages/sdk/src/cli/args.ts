@@ -10,6 +10,7 @@ const OPTIONS = {
   image: { type: 'string' },
   port: { type: 'string', multiple: true },
   repo: { type: 'string' },
+  volume: { type: 'string' },
   timeout: { type: 'string' },
   'api-key-stdin': { type: 'boolean' },
   follow: { type: 'boolean', short: 'f' },
@@ -26,7 +27,7 @@ export interface Parsed {
   rest: string[] | undefined;
   values: {
     help?: boolean; json?: boolean; 'api-key-stdin'?: boolean; port?: string[];
-    url?: string; pool?: string; name?: string; image?: string; repo?: string; timeout?: string;
+    url?: string; pool?: string; name?: string; image?: string; repo?: string; volume?: string; timeout?: string;
     follow?: boolean; tail?: string; since?: string;
   };
 }

@@ -4,9 +4,10 @@ Usage: berth <command> [options]
 
 Commands:
   ls                                  your containers
-  create [--pool P] [--name N] [--image I] [--port N ...] [--repo owner/repo@branch]
+  create [--pool P] [--name N] [--image I] [--port N ...] [--volume V] [--repo owner/repo@branch]
                                       claim a warm container (prints its id); with --repo,
-                                      set it up from the repository, showing each phase
+                                      set it up from the repository, showing each phase;
+                                      --volume mounts your named volume V (made if new)
   exec ID [--timeout MS] -- cmd args  run a command; its exit code becomes berth's (124: timed out)
   logs [-f] [--tail N] [--since TIME] ID
                                       container output (-f follows, resuming after drops)
@@ -16,11 +17,12 @@ Commands:
                                       spend and limits of a container
   llm-key revoke|rotate ID            revoke the container's LLM key, or give it a new one
   pools                               pools and how full they are
+  volumes [rm NAME...]                your named volumes (kept until removed), or remove them
   health                              gateway health (exit 1 when degraded)
   login --url URL --api-key-stdin     check the key read from stdin and save it (mode 600)
 
 Options:
-  --json        machine-readable output (ls, create, usage, llm-key, pools, health;
+  --json        machine-readable output (ls, create, usage, llm-key, pools, volumes, health;
                 logs as JSON lines)
   --url URL     the gateway (else BERTH_URL, else the config file)
   -h, --help    this help

@@ -7,14 +7,14 @@ import { exec } from './commands/exec.js';
 import { login } from './commands/login.js';
 import { logs } from './commands/logs.js';
 import { shell } from './commands/shell.js';
-import { health, pools } from './commands/system.js';
+import { health, pools, volumes } from './commands/system.js';
 import { llmKey, usage } from './commands/usage.js';
 import { resolveConfig } from './config.js';
 import type { Command } from './context.js';
 import { USAGE } from './help.js';
 import { EXIT, UsageError, type Io } from './io.js';
 
-const COMMANDS: Record<string, Command> = { ls, create, exec, logs, shell, rm, usage, 'llm-key': llmKey, pools, health, login };
+const COMMANDS: Record<string, Command> = { ls, create, exec, logs, shell, rm, usage, 'llm-key': llmKey, pools, volumes, health, login };
 
 /** Runs one berth invocation and returns its exit code; every error ends up as a message here. */
 export async function run(argv: string[], io: Io): Promise<number> {

@@ -12,6 +12,8 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'GET /api/containers/:id': 'read',
   'GET /api/containers/:id/usage': 'read',
   'GET /api/pools': 'read',
+  'GET /api/volumes': 'read',
+  'DELETE /api/volumes/:name': 'write',
   'POST /api/containers': 'write',
   'DELETE /api/containers/:id': 'write',
   'DELETE /api/containers/:id/llm-key': 'write',

@@ -84,8 +84,8 @@ export const containerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { back
       body: ref(CreateContainerBodySchema),
       response: {
         201: okResponse(CreateContainerReplySchema, 'The container, ready to use'),
-        ...errorResponses(...BODY_ERRORS, 'IMAGE_NOT_ALLOWED', 'IMAGE_NOT_FOUND', 'POOL_NOT_FOUND', 'NAME_CONFLICT',
-          'CAPACITY_EXHAUSTED', 'PORTS_EXHAUSTED', ...API_ERRORS),
+        ...errorResponses(...BODY_ERRORS, 'IMAGE_NOT_ALLOWED', 'IMAGE_NOT_FOUND', 'VOLUME_NOT_ALLOWED', 'POOL_NOT_FOUND', 'NAME_CONFLICT',
+          'VOLUME_LIMIT_REACHED', 'CONTAINER_EXITED', 'CAPACITY_EXHAUSTED', 'PORTS_EXHAUSTED', ...API_ERRORS),
       },
     },
   }, async (req, reply) => {

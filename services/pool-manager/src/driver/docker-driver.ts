@@ -4,10 +4,14 @@ import type { ExecProcess, SpawnOptions } from './exec-process.js';
 import { DockerDemux } from './docker-demux.js';
 import { runDockerTask } from './docker-task.js';
 import { TailBuffer } from './tail-buffer.js';
-import { LABELS, type TaskResult, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec, type WorkloadUsage } from './workload-driver.js';
+import { LABELS, type TaskResult, type VolumeInfo, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec, type WorkloadUsage } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
 import { usageFromDockerStats, type DockerStats } from './docker-stats.js';
 import { dockerAnswers, isDockerStatus } from '@berth/service-kit';
+
+const volumeInfo = (v: { Name: string; Labels?: Record<string, string> | null; CreatedAt?: string }): VolumeInfo => ({
+  name: v.Name, labels: v.Labels ?? {}, createdAt: v.CreatedAt ? new Date(v.CreatedAt).toISOString() : null,
+});
 
 /** The entrypoint of the workspace image, which runs the agent (docker/images/workspace.Dockerfile). */
 const AGENT_ENTRYPOINT = '/berth-agent-entrypoint.sh';
@@ -127,6 +131,34 @@ export class DockerDriver implements WorkloadDriver {
     } catch (err) {
       if (!isDockerStatus(err, 404)) throw err;
       await this.docker.createVolume({ Name: name, Labels: labels });
+    }
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<VolumeInfo> {
+    await this.docker.createVolume({ Name: name, Labels: labels });
+    const info = (await this.docker.getVolume(name).inspect()) as { Name: string; Labels?: Record<string, string> | null; CreatedAt?: string };
+    return volumeInfo(info);
+  }
+
+  async listVolumesLabelled(labels: Record<string, string>): Promise<VolumeInfo[]> {
+    const { Volumes } = await this.docker.listVolumes({ filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
+    return (Volumes ?? []).map((v) => volumeInfo(v as { Name: string; Labels?: Record<string, string> | null; CreatedAt?: string }));
+  }
+
+  async volumesInUse(names: string[]): Promise<Set<string>> {
+    if (names.length === 0) return new Set();
+    const wanted = new Set(names);
+    const users = await this.docker.listContainers({ all: true, filters: { volume: names } });
+    return new Set(users.flatMap((c) => c.Mounts.map((m) => m.Name ?? '')).filter((n) => wanted.has(n)));
+  }
+
+  async exitedWithin(ref: string, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const { State } = await this.docker.getContainer(ref).inspect();
+      if (!State.Running) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
     }
   }
 

@@ -1,9 +1,16 @@
 import type { ContainerCreateOptions } from 'dockerode';
+import type { VolumeMount } from '../volumes/volume-names.js';
 import { LABELS, workspaceVolumeName, type WorkloadSpec } from './workload-driver.js';
 
 /** Workspace user: non-root, matches the `berth` user of the workspace image. */
 export const WORKSPACE_UID = 1000;
 export const WORKSPACE_USER = `${WORKSPACE_UID}:${WORKSPACE_UID}`;
+
+/**
+ * An owner's volume. Its labels go along: if the owner deleted it between its check and this
+ * create, Docker makes it again as the owner's, not as a volume nobody can claim.
+ */
+const volumeMount = (v: VolumeMount) => ({ Type: 'volume' as const, Source: v.source, Target: v.target, ReadOnly: false, VolumeOptions: { NoCopy: false, DriverConfig: { Name: 'local', Options: {} }, Labels: v.labels } });
 
 /** The hardening every workspace gets (DESIGN.md): nothing here is caller-controlled. */
 export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOptions {
@@ -33,8 +40,8 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
         '/home/berth': `rw,nosuid,nodev,size=${spec.tmpfsMb}m,uid=1000,gid=1000`,
       },
       Mounts: [
-        spec.volumeName
-          ? { Type: 'volume', Source: spec.volumeName, Target: '/workspace', ReadOnly: false }
+        spec.ownerVolume
+          ? volumeMount(spec.ownerVolume)
           : {
             Type: 'volume', Source: workspaceVolumeName(spec.id), Target: '/workspace', ReadOnly: false,
             // NoCopy false: the volume starts with the image's /workspace, owned by the workspace user.
@@ -44,7 +51,7 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
               Labels: { [LABELS.managed]: 'true', [LABELS.host]: spec.labels[LABELS.host] ?? '', [LABELS.id]: spec.id },
             },
           },
-        ...(spec.cacheVolumes ?? []).map((v) => ({ Type: 'volume' as const, Source: v.source, Target: v.target, ReadOnly: false })),
+        ...(spec.cacheVolumes ?? []).map(volumeMount),
         // The agent's socket directory (docker/agent/PROTOCOL.md): this workspace's own, nothing else.
         ...(spec.agentDir ? [{ Type: 'bind' as const, Source: spec.agentDir.host, Target: spec.agentDir.target, ReadOnly: false }] : []),
       ],

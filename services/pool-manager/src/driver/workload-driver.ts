@@ -1,4 +1,5 @@
 import type { ExecProcess, SpawnOptions } from './exec-process.js';
+import type { VolumeMount } from '../volumes/volume-names.js';
 
 /** What berth asks of a container engine. Docker today; Kubernetes is the next implementation. */
 export interface WorkloadSpec {
@@ -14,13 +15,21 @@ export interface WorkloadSpec {
   ports: { containerPort: number; hostPort: number }[];
   bindAddress: string;
   network: string;
-  volumeName?: string | undefined;
-  /** Shared cache volumes (the npm cache), mounted writable at their targets. */
-  cacheVolumes?: { source: string; target: string }[];
+  /** The owner's named volume (at its target); without it, the workspace's own volume at /workspace. */
+  ownerVolume?: VolumeMount | undefined;
+  /** The owner's cache volumes (the npm cache), mounted writable at their targets. */
+  cacheVolumes?: VolumeMount[];
   /** A host directory mounted at `target` for the workspace's agent socket. */
   agentDir?: { host: string; target: string } | undefined;
   /** OCI runtime (HostConfig.Runtime); the engine's default when absent. */
   runtime?: string | undefined;
+}
+
+/** A volume as the engine reports it. */
+export interface VolumeInfo {
+  name: string;
+  labels: Record<string, string>;
+  createdAt: string | null;
 }
 
 export interface WorkloadInfo {
@@ -94,6 +103,14 @@ export interface WorkloadDriver {
   removeTasks(hostId: string): Promise<number>;
   /** Creates a named volume unless it exists. */
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** Creates a named volume (an existing one is kept as it is) and returns what the engine holds under that name. */
+  createVolume(name: string, labels: Record<string, string>): Promise<VolumeInfo>;
+  /** Volumes carrying every one of these labels. */
+  listVolumesLabelled(labels: Record<string, string>): Promise<VolumeInfo[]>;
+  /** Which of these volumes a container (running or not) mounts. */
+  volumesInUse(names: string[]): Promise<Set<string>>;
+  /** Waits up to `ms` for a started workload to stop; true when it is not running (0: look once). */
+  exitedWithin(ref: string, ms: number): Promise<boolean>;
   /** True when the image's entrypoint is berth's agent (docker/agent), which then serves commands. */
   runsAgent(image: string): Promise<boolean>;
   ensureNetwork(name: string): Promise<void>;

@@ -9,24 +9,6 @@ const SEED_SAVE_SCRIPT = readFileSync(new URL('./tasks/seed-save.cjs', import.me
 const LOCK_MS = 10 * 60_000;
 
 /**
- * Creates a shared volume (the npm cache) owned by the workspace user: Docker gives a new or empty
- * volume the owner of the image directory it is first mounted on, and /workspace belongs to uid 1000.
- * (Mounted only under the /home/berth tmpfs, it would stay root's.)
- */
-export async function ensureWorkspaceOwnedVolume(d: Pick<SetupDeps, 'driver' | 'config'>, name: string): Promise<void> {
-  await d.driver.ensureVolume(name, { [LABELS.managed]: 'true' });
-  const result = await d.driver.runTask({
-    image: d.config.SETUP_TASK_IMAGE,
-    argv: ['test', '-w', '/workspace'],
-    labels: { [LABELS.task]: 'volume-init', [LABELS.host]: d.config.BERTH_HOST_ID },
-    mounts: [{ type: 'volume', source: name, target: '/workspace', readOnly: false }],
-    timeoutMs: 30_000,
-    maxOutputBytes: 1024,
-  });
-  if (result.exitCode !== 0) throw new Error(`volume ${name} is not writable by the workspace user`);
-}
-
-/**
  * After a successful install, copies the workspace's node_modules into the repo's seed volume (one
  * writer per repo: a Redis lock). Copies both ways, never a shared writable mount: a workspace never
  * sees the seed, and what it does to its own node_modules later reaches no other workspace.

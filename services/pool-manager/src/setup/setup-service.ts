@@ -2,9 +2,9 @@ import { BerthError, type SetupStartRequest, type SetupStatus } from '@berth/con
 import { request, type Redis } from '@berth/service-kit';
 import { workspaceVolumeName } from '../driver/workload-driver.js';
 import { runsRepoPoolImage } from '../pool-image.js';
+import { ownerVolumeName } from '../volumes/volume-names.js';
 import { secretsOf, type SetupDeps, type SetupRun } from './setup-context.js';
 import type { SetupEvents } from './setup-events.js';
-import { ensureWorkspaceOwnedVolume } from './seed-cache.js';
 import { SetupRunner } from './setup-runner.js';
 import type { SetupStore } from './setup-store.js';
 import { SetupTracker } from './setup-tracker.js';
@@ -49,7 +49,7 @@ export class SetupService {
     const containerPort = poolPorts.find((p) => String(p) in view.ports) ?? Object.keys(view.ports)[0];
     const run: SetupRun = {
       id: req.id, owner: req.owner, body, secrets: secretsOf(body),
-      volume: view.volumeName ?? workspaceVolumeName(req.id),
+      volume: view.volumeName ? ownerVolumeName(this.d.config.BERTH_HOST_ID, req.owner, view.volumeName) : workspaceVolumeName(req.id),
       port: Number(containerPort ?? 3000),
     };
     const resetup = begun.status.seq > 1;
@@ -76,10 +76,6 @@ export class SetupService {
    */
   async recover(): Promise<number> {
     await this.d.driver.removeTasks(this.d.config.BERTH_HOST_ID);
-    // In the background: a task container takes a moment, and an empty volume is filled (and owned)
-    // by whichever mount comes first at /workspace, so a workspace mounting it meanwhile changes nothing.
-    const cache = this.d.config.NPM_CACHE_VOLUME;
-    if (cache) void ensureWorkspaceOwnedVolume(this.d, cache).catch((err: unknown) => this.d.logger.warn({ err, volume: cache }, 'npm cache volume not prepared'));
     const unfinished = await this.store.unfinished();
     for (const { status, owner } of unfinished) {
       await killSetupProcesses(this.d, { id: status.id, owner }).catch(() => undefined);

@@ -14,12 +14,12 @@ export const ls: Command = async (p, { io, client }) => {
 };
 
 export const create: Command = async (p, { io, client }) => {
-  allowOnly(p, ['json', 'pool', 'name', 'image', 'port', 'repo']);
+  allowOnly(p, ['json', 'pool', 'name', 'image', 'port', 'repo', 'volume']);
   const repo = p.values.repo === undefined ? undefined : parseRepoRef(p.values.repo);
   if (p.positionals.length > 0) throw new UsageError('create takes no arguments (did you mean --name?)');
-  const { pool, name, image } = p.values;
+  const { pool, name, image, volume: volumeName } = p.values;
   const ports = p.values.port?.map((v) => positiveInt(v, 'port') as number);
-  const c = await (await client()).containers.create({ pool, name, image, ports });
+  const c = await (await client()).containers.create({ pool, name, image, ports, volumeName });
   if (repo) {
     io.err(`created ${c.id}; setting up ${repo.repo}@${repo.branch}\n`);
     try {

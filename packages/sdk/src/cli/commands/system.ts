@@ -20,3 +20,23 @@ export const health: Command = async (p, { io, client }) => {
   else io.out(`${h.status}  containers=${h.containerCount}  uptime=${h.uptime}s  version=${h.version}\n`);
   return h.status === 'ok' ? EXIT.ok : EXIT.failed;
 };
+
+/** `berth volumes` lists your named volumes; `berth volumes rm NAME...` removes them. */
+export const volumes: Command = async (p, { io, client }) => {
+  allowOnly(p, ['json']);
+  const [sub, ...names] = p.positionals;
+  const berth = await client();
+  if (sub === 'rm') {
+    if (names.length === 0) throw new UsageError('volumes rm needs at least one volume name');
+    for (const name of names) {
+      await berth.volumes.delete(name);
+      io.out(`${name}\n`);
+    }
+    return EXIT.ok;
+  }
+  if (sub !== undefined) throw new UsageError(`unknown volumes subcommand "${sub}"`);
+  const list = await berth.volumes.list();
+  if (p.values.json) io.out(json(list));
+  else io.out(table(['NAME', 'IN_USE', 'CREATED'], list.volumes.map((v) => [v.name, v.inUse ? 'yes' : 'no', v.createdAt ?? '-'])));
+  return EXIT.ok;
+};
