@@ -1,4 +1,4 @@
-import { createLogger, createMetricsRegistry, type Logger, type Registry } from '@berth/service-kit';
+import { createLogger, createMetricsRegistry, requestSerializer, type Logger, type Registry } from '@berth/service-kit';
 import { WS_MAX_MESSAGE_BYTES } from '@berth/contracts';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -55,7 +55,8 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
   const version = opts.version ?? GATEWAY_VERSION;
-  const loggerInstance: FastifyBaseLogger = opts.logger ?? createLogger('gateway', 'silent');
+  // Request lines log the URL with its `?ticket=`/`?token=` values redacted.
+  const loggerInstance: FastifyBaseLogger = (opts.logger ?? createLogger('gateway', 'silent')).child({}, { serializers: { req: requestSerializer } });
   const app = Fastify({
     loggerInstance,
     // Every line logged for a request (its own and fastify's) carries the request's trace id.
