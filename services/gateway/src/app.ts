@@ -43,6 +43,8 @@ export interface AppOptions {
   version?: string;
   /** Per-caller and failed-auth limits on /api; defaults to DEFAULT_RATE_LIMIT. */
   rateLimit?: RateLimitOptions;
+  /** How long a streaming exec may be silent before the client gets a keepalive; EXEC_STREAM_KEEPALIVE_MS by default. */
+  execStreamKeepaliveMs?: number;
   /** Container output (GET /api/containers/:id/logs); the route is absent without it. */
   logs?: LogReader;
 }
@@ -115,7 +117,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const deps = { backend: opts.backend, requestTimeoutMs };
     await api.register(containerRoutes, deps);
     await api.register(llmKeyRoutes, deps);
-    await api.register(execRoutes, { ...deps, streams });
+    await api.register(execRoutes, { ...deps, streams, keepaliveMs: opts.execStreamKeepaliveMs });
     await api.register(setupRoutes, deps);
     await api.register(poolRoutes, deps);
     await api.register(ticketRoutes, deps);
