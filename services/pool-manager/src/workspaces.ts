@@ -121,7 +121,15 @@ export class Workspaces {
 
   async exec(req: ExecRequest): Promise<ExecResult> {
     const proc = await this.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs });
-    return collect(proc, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
+    const result = await collect(proc, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
+    // Killed under us (no exit code through the agent, 128+signal through `docker exec`) and not by
+    // our timeout: if its workspace is being stopped or is gone, that is why, and the caller hears
+    // it rather than a result with `exitCode: null`.
+    const killed = result.exitCode === null || result.exitCode > 128;
+    if (killed && !result.timedOut && (await this.store.get(req.id))?.state !== 'claimed') {
+      throw new BerthError('CONTAINER_DELETED', `container ${req.id} was deleted while the command ran`);
+    }
+    return result;
   }
 
   /**

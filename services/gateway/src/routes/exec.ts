@@ -28,7 +28,7 @@ export const execRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend
             'text/event-stream': { schema: ref(ExecStreamEventSchema) },
           },
         },
-        ...errorResponses(...BODY_ERRORS, 'CONTAINER_NOT_FOUND', 'CONTAINER_NOT_RUNNING', ...API_ERRORS),
+        ...errorResponses(...BODY_ERRORS, 'CONTAINER_NOT_FOUND', 'CONTAINER_NOT_RUNNING', 'CONTAINER_DELETED', ...API_ERRORS),
       },
     },
   }, async (req, reply) => {
