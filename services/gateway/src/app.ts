@@ -41,12 +41,24 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   metrics?: Registry;
   version?: string;
+  /** fastify's trustProxy (TRUST_PROXY): off by default, so X-Forwarded-For is ignored. */
+  trustProxy?: false | number | string[];
   /** Per-caller and failed-auth limits on /api; defaults to DEFAULT_RATE_LIMIT. */
   rateLimit?: RateLimitOptions;
   /** How long a streaming exec may be silent before the client gets a keepalive; EXEC_STREAM_KEEPALIVE_MS by default. */
   execStreamKeepaliveMs?: number;
   /** Container output (GET /api/containers/:id/logs); the route is absent without it. */
   logs?: LogReader;
+}
+
+/**
+ * fastify's trustProxy. A hop count trusts that many addresses from the socket's end of
+ * X-Forwarded-For whoever the peer is (fastify 5 itself trusts nothing for a number, as it cannot
+ * check the peer): only for a gateway that proxies alone can reach; a CIDR list is the safer choice.
+ */
+function trustProxyOf(t: AppOptions['trustProxy']): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  if (typeof t === 'number') return (_addr, hop) => hop < t;
+  return t ?? false;
 }
 
 /**
@@ -63,6 +75,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     loggerInstance,
     // Every line logged for a request (its own and fastify's) carries the request's trace id.
     childLoggerFactory: (logger, bindings, opts, raw) => logger.child({ ...bindings, trace_id: traceOf(raw).traceId }, opts),
+    // The client address (failed-auth limits, request lines) comes from X-Forwarded-For only
+    // through proxies the operator named.
+    trustProxy: trustProxyOf(opts.trustProxy),
     bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
     requestTimeout: requestTimeoutMs,
     frameworkErrors,
