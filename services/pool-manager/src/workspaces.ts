@@ -59,6 +59,9 @@ export class Workspaces {
     }
     const ports = req.ports ?? pool.containerPorts;
     const requestId = `${req.owner}:${req.requestId}`;
+    if (req.bodyHash && !(await this.store.bindRequestBody(requestId, req.bodyHash))) {
+      throw new BerthError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different body; use a new key for a new request');
+    }
     const name = req.name ?? '';
     const fromPool = image === pool.image && sameList(ports, pool.containerPorts) && !req.volumeName;
 
