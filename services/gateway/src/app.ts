@@ -4,6 +4,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { bearerAuth, checkScope } from './auth.js';
 import { TERMINAL_PROTOCOL, bearerOrTicketAuth } from './auth-ticket.js';
+import { webSocketErrorHandler } from './ws-errors.js';
 import type { Backend } from './backend.js';
 import { KeyRing } from './keys/api-key.js';
 import { assertScoped } from './keys/scopes.js';
@@ -117,6 +118,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { backend: opts.backend, version, startedAt: performance.now() });
   await app.register(uiRoutes);
   await app.register(websocket, {
+    errorHandler: webSocketErrorHandler,
     options: {
       maxPayload: WS_MAX_MESSAGE_BYTES,
       handleProtocols: (protocols) => (protocols.has(TERMINAL_PROTOCOL) ? TERMINAL_PROTOCOL : false),
