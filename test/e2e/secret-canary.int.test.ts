@@ -16,7 +16,7 @@ const TOKEN = canary('ApiToken');
 
 let stack: LocalStack;
 let upstream: Server;
-let upstreamSeen: string[] = [];
+const upstreamSeen: string[] = [];
 
 beforeAll(async () => {
   // An allow-listed "GitHub" for egress' forward proxy.
