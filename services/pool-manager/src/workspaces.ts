@@ -125,14 +125,18 @@ export class Workspaces {
   async exec(req: ExecRequest): Promise<ExecResult> {
     const proc = await this.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs });
     const result = await collect(proc, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
-    // Killed under us (no exit code through the agent, 128+signal through `docker exec`) and not by
-    // our timeout: if its workspace is being stopped or is gone, that is why, and the caller hears
-    // it rather than a result with `exitCode: null`.
-    const killed = result.exitCode === null || result.exitCode > 128;
-    if (killed && !result.timedOut && (await this.store.get(req.id))?.state !== 'claimed') {
-      throw new BerthError('CONTAINER_DELETED', `container ${req.id} was deleted while the command ran`);
-    }
+    if (await this.cutShortByStop(req.id, result)) throw containerDeleted(req.id);
     return result;
+  }
+
+  /**
+   * Whether a command was killed under us (no exit code through the agent, 128+signal through
+   * `docker exec`), not by its timeout, because its workspace is being stopped or is gone: the
+   * caller then hears CONTAINER_DELETED rather than a result with `exitCode: null`.
+   */
+  async cutShortByStop(id: string, end: { exitCode: number | null; timedOut: boolean }): Promise<boolean> {
+    const killed = end.exitCode === null || end.exitCode > 128;
+    return killed && !end.timedOut && (await this.store.get(id))?.state !== 'claimed';
   }
 
   /**
@@ -278,3 +282,5 @@ export class Workspaces {
     return r;
   }
 }
+
+export const containerDeleted = (id: string) => new BerthError('CONTAINER_DELETED', `container ${id} was deleted while the command ran`);

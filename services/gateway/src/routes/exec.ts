@@ -5,7 +5,7 @@ import type { StreamBackend } from '../streams/stream-backend.js';
 import { callOptions, containerIdOf, parseBody, type RouteDeps } from './common.js';
 import { streamExec } from './exec-stream.js';
 
-const STREAM_DESCRIPTION = `With \`?stream=true\` the answer is a stream of \`ExecStreamEvent\`s as the command runs: NDJSON (\`application/x-ndjson\`) by default, Server-Sent Events when \`Accept: text/event-stream\` (event name = \`type\`, id = sequence). \`stdout\`/\`stderr\` events come as output happens; the last is \`exit\` (or \`error\`). A slow reader pauses the command (output is never dropped); closing the connection kills the command and everything it started. The headers come at once, and while the command is silent a keepalive at least every ${EXEC_STREAM_KEEPALIVE_MS / 1000} s: an empty line (NDJSON) or an SSE comment (\`: keepalive\`).`;
+const STREAM_DESCRIPTION = `With \`?stream=true\` the answer is a stream of \`ExecStreamEvent\`s as the command runs: NDJSON (\`application/x-ndjson\`) by default, Server-Sent Events when \`Accept: text/event-stream\` (event name = \`type\`, id = sequence). \`stdout\`/\`stderr\` events come as output happens; the last is \`exit\` (or \`error\`: \`CONTAINER_DELETED\` when the container was deleted under the command). A slow reader pauses the command (output is never dropped); closing the connection kills the command and everything it started. The headers come at once, and while the command is silent a keepalive at least every ${EXEC_STREAM_KEEPALIVE_MS / 1000} s: an empty line (NDJSON) or an SSE comment (\`: keepalive\`).`;
 
 /** How much longer than the command's own timeout the gateway waits for pool-manager's answer. */
 export const EXEC_REPLY_MARGIN_MS = 5_000;
