@@ -33,11 +33,14 @@ berth_running() {
 
 # berth_spawn <name> <command...>: run in its own session (Ctrl-C does not reach it), log to
 # .berth/logs/<name>.log (the previous run's log becomes <name>.log.prev), record the pid.
+# Logs are the owner's alone (dir 0700, files 0600), also those an older berth left world-readable.
 berth_spawn() {
   local name="$1" log="$BERTH_LOGS/$1.log"; shift
   mkdir -p "$BERTH_RUN" "$BERTH_LOGS"
-  if [ -f "$log" ]; then mv -f "$log" "$log.prev"; fi
-  printf -- '--- %s start: %s\n' "$(date -Is)" "$*" >"$log"
+  chmod 700 "$BERTH_LOGS"
+  if [ -f "$log" ]; then mv -f "$log" "$log.prev"; chmod 600 "$log.prev"; fi
+  (umask 077; printf -- '--- %s start: %s\n' "$(date -Is)" "$*" >"$log")
+  chmod 600 "$log"
   setsid "$@" </dev/null >>"$log" 2>&1 &
   printf '%s %s\n' "$!" "$(berth_starttime "$!" || echo gone)" >"$BERTH_RUN/$name.pid"
 }

@@ -108,6 +108,22 @@ describe('streaming exec', () => {
     await until('the command to be killed', () => !/sleep 30[56]/.test(processes()));
   });
 
+  test('a command cut short by deleting its container ends with a CONTAINER_DELETED error event, not an exit without a code', async () => {
+    const doomed = (await call('POST', '/api/containers', {})).json.id as string;
+    const res = await fetch(`${stack.url}/api/containers/${doomed}/exec?stream=true`, {
+      method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ command: 'echo started; sleep 60', timeout: 60_000 }),
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let text = Buffer.from((await reader.read()).value!).toString('utf8');
+    expect(text).toContain('started');
+    expect((await call('DELETE', `/api/containers/${doomed}`)).status).toBe(200);
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += Buffer.from(r.value).toString('utf8');
+    const events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'CONTAINER_DELETED', retryable: false } });
+    expect(events.some((e) => e.type === 'exit')).toBe(false);
+  }, 60_000);
+
   test('env and cwd are validated', async () => {
     const bad = await call('POST', `/api/containers/${id}/exec`, { command: 'true', env: { 'BAD-NAME': 'x' } });
     expect([bad.status, bad.json.error.code]).toEqual([400, 'VALIDATION_FAILED']);

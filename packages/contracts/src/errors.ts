@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: { status: 405, retryable: false },
   NAME_CONFLICT: { status: 409, retryable: false },
   CONTAINER_NOT_RUNNING: { status: 409, retryable: false },
+  /** The workspace was deleted (or reaped) while the command ran: it was cut short, there is no exit code. */
+  CONTAINER_DELETED: { status: 409, retryable: false },
   /** POST .../llm-key on a host whose pool-manager runs without LLM keys (no LLM_EGRESS_URL, or LLM_KEYS_ENABLED=false). */
   LLM_KEYS_DISABLED: { status: 409, retryable: false },
   SETUP_IN_PROGRESS: { status: 409, retryable: false },
@@ -35,6 +37,8 @@ export const ERROR_CODES = {
   VOLUME_LIMIT_REACHED: { status: 409, retryable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false },
+  /** An Idempotency-Key (requestId) already used with a different body: it names another request. */
+  IDEMPOTENCY_KEY_REUSED: { status: 422, retryable: false },
   /** A setup's failure (SetupStatus.error.code), never an HTTP answer; the SDK throws them typed. */
   CLONE_FAILED: { status: 422, retryable: false },
   INSTALL_FAILED: { status: 422, retryable: false },

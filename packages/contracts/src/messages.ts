@@ -9,6 +9,11 @@ const CallerSchema = z.object({ owner: z.string().min(1).max(100) });
 export const CreateContainerRequestSchema = CreateContainerBodySchema.extend({
   /** Idempotency key: a retried request with the same id gets the same container. */
   requestId: z.string().min(8).max(100),
+  /**
+   * sha256 (hex) of the request's body, sent with a caller's Idempotency-Key: the same key with
+   * another body is IDEMPOTENCY_KEY_REUSED, not the first request's container.
+   */
+  bodyHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 }).extend(CallerSchema.shape);
 export type CreateContainerRequest = z.infer<typeof CreateContainerRequestSchema>;
 

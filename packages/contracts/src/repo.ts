@@ -10,7 +10,8 @@ export const RepoNameSchema = z
 
 /**
  * A branch name under git's ref rules (git check-ref-format --branch), stricter where a shell or a
- * git option could be fooled: no leading `-`, no whitespace or control characters, no `..`, `@{`,
+ * git option could be fooled: no leading `-`, no whitespace, control, bidi or other format characters
+ * (Unicode Cc, Cf, Z), no `..`, `@{`,
  * `~ ^ : ? * [ \`, no `.lock` suffix, no leading/trailing `/` or `.`.
  */
 export const BranchNameSchema = z
@@ -25,6 +26,9 @@ export function isValidBranchName(v: string): boolean {
   if (v.includes('..') || v.includes('@{') || v.includes('//') || v.endsWith('.lock')) return false;
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(v)) return false;
+  // Unicode controls, formats (bidi overrides and isolates, zero-width characters), separators and
+  // spaces: legal for git, but they make a name read differently from what it is.
+  if (/[\p{Cc}\p{Cf}\p{Z}]/u.test(v)) return false;
   // Legal for git, but refused so no branch name can ever mean something to a shell.
   if (/[$`;|&<>'"]/.test(v)) return false;
   return v.split('/').every((part) => part.length > 0 && !part.startsWith('.') && !part.endsWith('.lock'));

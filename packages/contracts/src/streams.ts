@@ -22,6 +22,11 @@ export const STREAM_WINDOW_DEFAULT = 16;
 export const STREAM_CHUNK_MAX_BYTES = 32 * 1024;
 export const STREAM_KEEPALIVE_MS = 5_000;
 export const STREAM_LEASE_MS = 20_000;
+/**
+ * A streaming exec's HTTP client hears something at least this often while the command is silent
+ * (an empty NDJSON line, an SSE comment), so proxies and clients with idle timeouts keep the stream.
+ */
+export const EXEC_STREAM_KEEPALIVE_MS = 10_000;
 
 export const StreamIdSchema = z.string().regex(/^st_[0-9a-f]{24}$/);
 const InboxSchema = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.-]+$/, 'a NATS subject without wildcards');

@@ -17,6 +17,13 @@ describe('ExecBody', () => {
     expect(parseOrThrow(ExecBodySchema, { command: ['ls', '-la'], timeout: 5000 })).toEqual({ command: ['ls', '-la'], timeout: 5000 });
   });
 
+  it('refuses NUL in an argv element or the shell string (400 VALIDATION_FAILED, never a run with exitCode null)', () => {
+    expect(codeOf({ command: ['echo', 'a\0b'] })).toBe('VALIDATION_FAILED');
+    expect(codeOf({ command: ['\0'] })).toBe('VALIDATION_FAILED');
+    expect(codeOf({ command: 'echo a\0b' })).toBe('VALIDATION_FAILED');
+    expect(codeOf({ command: ['echo', 'a\\0b'] })).toBe('accepted');
+  });
+
   it('bounds the command string: 1 to 64 KiB', () => {
     expect(ok({ command: '' })).toBe(false);
     expect(ok({ command: 'x' })).toBe(true);

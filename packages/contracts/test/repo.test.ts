@@ -9,6 +9,17 @@ describe('repo and branch names', () => {
     'a\\b', 'a.lock', '/a', 'a/', 'a//b', '.hidden', 'a/.b', 'a.', '@', 'a@{1}', 'tab\tx', 'nl\nx', ''])('refuses branch %j', (b) => {
     expect(BranchNameSchema.safeParse(b).success).toBe(false);
   });
+  // A right-to-left override, isolates, marks, zero-width and C1 controls, non-ASCII spaces.
+  it.each(['main\u202Egnp.exe', 'a\u2066b\u2069', 'a\u200Fb', 'a\u200Bb', 'a\uFEFFb', 'a\u0085b', 'a\u009Bb', 'a\u00A0b', 'a\u2028b', 'a\u3000b'])(
+    'refuses branch %j with a bidi, format or control character', (b) => {
+      expect(BranchNameSchema.safeParse(b).success).toBe(false);
+      expect(SetupBodySchema.safeParse({ repo: 'acme/web', branch: b }).success).toBe(false);
+    },
+  );
+  it.each(['acme/we\u202Eb', 'ac\u200Bme/web', 'acme/web\u0000', 'acme/web\n', 'acme/w\u00E9b'])('refuses repo %j with a non-ASCII or control character', (r) => {
+    expect(RepoNameSchema.safeParse(r).success).toBe(false);
+    expect(SetupBodySchema.safeParse({ repo: r, branch: 'main' }).success).toBe(false);
+  });
   it.each(['acme/web', 'a/b', 'Some-Org/repo.name_x'])('accepts repo %s', (r) => {
     expect(RepoNameSchema.safeParse(r).success).toBe(true);
   });

@@ -1,5 +1,6 @@
 export * from './config.js';
 export * from './logger.js';
+export * from './redact-url.js';
 export * from './nats.js';
 export * from './rpc.js';
 export * from './messages.js';

@@ -1,9 +1,10 @@
-import { createLogger, createMetricsRegistry, type Logger, type Registry } from '@berth/service-kit';
+import { createLogger, createMetricsRegistry, requestSerializer, type Logger, type Registry } from '@berth/service-kit';
 import { WS_MAX_MESSAGE_BYTES } from '@berth/contracts';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { bearerAuth, checkScope } from './auth.js';
 import { TERMINAL_PROTOCOL, bearerOrTicketAuth } from './auth-ticket.js';
+import { webSocketErrorHandler } from './ws-errors.js';
 import type { Backend } from './backend.js';
 import { KeyRing } from './keys/api-key.js';
 import { assertScoped } from './keys/scopes.js';
@@ -42,10 +43,24 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   metrics?: Registry;
   version?: string;
+  /** fastify's trustProxy (TRUST_PROXY): off by default, so X-Forwarded-For is ignored. */
+  trustProxy?: false | number | string[];
   /** Per-caller and failed-auth limits on /api; defaults to DEFAULT_RATE_LIMIT. */
   rateLimit?: RateLimitOptions;
+  /** How long a streaming exec may be silent before the client gets a keepalive; EXEC_STREAM_KEEPALIVE_MS by default. */
+  execStreamKeepaliveMs?: number;
   /** Container output (GET /api/containers/:id/logs); the route is absent without it. */
   logs?: LogReader;
+}
+
+/**
+ * fastify's trustProxy. A hop count trusts that many addresses from the socket's end of
+ * X-Forwarded-For whoever the peer is (fastify 5 itself trusts nothing for a number, as it cannot
+ * check the peer): only for a gateway that proxies alone can reach; a CIDR list is the safer choice.
+ */
+function trustProxyOf(t: AppOptions['trustProxy']): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  if (typeof t === 'number') return (_addr, hop) => hop < t;
+  return t ?? false;
 }
 
 /**
@@ -56,11 +71,15 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
   const version = opts.version ?? GATEWAY_VERSION;
-  const loggerInstance: FastifyBaseLogger = opts.logger ?? createLogger('gateway', 'silent');
+  // Request lines log the URL with its `?ticket=`/`?token=` values redacted.
+  const loggerInstance: FastifyBaseLogger = (opts.logger ?? createLogger('gateway', 'silent')).child({}, { serializers: { req: requestSerializer } });
   const app = Fastify({
     loggerInstance,
     // Every line logged for a request (its own and fastify's) carries the request's trace id.
     childLoggerFactory: (logger, bindings, opts, raw) => logger.child({ ...bindings, trace_id: traceOf(raw).traceId }, opts),
+    // The client address (failed-auth limits, request lines) comes from X-Forwarded-For only
+    // through proxies the operator named.
+    trustProxy: trustProxyOf(opts.trustProxy),
     bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
     requestTimeout: requestTimeoutMs,
     frameworkErrors,
@@ -100,6 +119,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { backend: opts.backend, version, startedAt: performance.now() });
   await app.register(uiRoutes);
   await app.register(websocket, {
+    errorHandler: webSocketErrorHandler,
     options: {
       maxPayload: WS_MAX_MESSAGE_BYTES,
       handleProtocols: (protocols) => (protocols.has(TERMINAL_PROTOCOL) ? TERMINAL_PROTOCOL : false),
@@ -115,7 +135,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const deps = { backend: opts.backend, requestTimeoutMs };
     await api.register(containerRoutes, deps);
     await api.register(llmKeyRoutes, deps);
-    await api.register(execRoutes, { ...deps, streams });
+    await api.register(execRoutes, { ...deps, streams, keepaliveMs: opts.execStreamKeepaliveMs });
     await api.register(setupRoutes, deps);
     await api.register(poolRoutes, deps);
     await api.register(volumeRoutes, deps);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { STREAM_LEASE_MS } from '@berth/contracts';
 import { commonConfigShape, envInt, loadConfig } from '@berth/service-kit';
@@ -21,6 +22,13 @@ export const GatewayConfigSchema = z.object({
   RATE_LIMIT_BURST: envInt(100, 1, 1_000_000),
   /** Failed authentications per remote address per minute before it gets 429s; 0 disables. */
   AUTH_FAILURES_PER_MINUTE: envInt(30, 0, 1_000_000),
+  /**
+   * Off by default: the client address (failed-auth limits, logs) is the socket's peer and
+   * X-Forwarded-For is ignored. Behind reverse proxies: a comma-separated list of the proxies'
+   * addresses/CIDRs, or a hop count (trusted whoever the peer is: only when nothing but the
+   * proxies can reach the gateway); the client then comes from X-Forwarded-For.
+   */
+  TRUST_PROXY: z.string().default('').transform((v, ctx) => parseTrustProxy(v, ctx)),
   /** A stream (streaming exec, terminal) whose pool-manager sends nothing for this long is ended, ms; above its 5 s keepalive. */
   STREAM_LEASE_MS: envInt(STREAM_LEASE_MS, 6_000, 600_000),
 }).superRefine((c, ctx) => {
@@ -29,6 +37,28 @@ export const GatewayConfigSchema = z.object({
   }
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+
+/** TRUST_PROXY as fastify's `trustProxy`: false, a hop count, or a list of addresses/CIDRs. */
+function parseTrustProxy(raw: string, ctx: z.RefinementCtx): false | number | string[] {
+  const v = raw.trim();
+  if (v === '' || v === 'false' || v === '0') return false;
+  if (/^\d+$/.test(v)) return Math.min(Number(v), 100);
+  const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+  const bad = entries.filter((e) => !isAddressOrCidr(e));
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a hop count or a comma-separated list of IP addresses/CIDRs; not: ${bad.join(', ')}` });
+    return z.NEVER;
+  }
+  return entries;
+}
+
+function isAddressOrCidr(e: string): boolean {
+  const [addr = '', bits, extra] = e.split('/');
+  if (extra !== undefined) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
 
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
   return loadConfig(GatewayConfigSchema, env);

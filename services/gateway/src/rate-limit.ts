@@ -10,7 +10,7 @@ export interface RateLimitOptions {
   rps: number;
   /** Requests a caller may make at once before the rate applies. */
   burst: number;
-  /** 401s per remote address per minute before that address gets 429s; 0 disables. */
+  /** 401s per client address per minute before that address's failures get 429s; 0 disables. */
   authFailuresPerMinute: number;
   /** Milliseconds; injectable for tests. */
   now?: () => number;
@@ -89,9 +89,11 @@ export class FailureWindows {
 const rateLimited = (retryAfterSeconds: number, message: string) => new BerthError('RATE_LIMITED', message, { retryAfterSeconds });
 
 /**
- * Wraps the bearer-auth hook. An address that failed auth too often this minute is refused before
- * its token is even compared (so guessing gets no signal, right token or not); an authenticated
- * caller spends one token of its key's bucket per request.
+ * Wraps the bearer-auth hook. Failures are counted per client address (`req.ip`: the socket's
+ * peer, or with TRUST_PROXY the client the trusted proxies name); an address over its limit gets
+ * 429 instead of 401, but correct credentials always pass, so someone guessing from a shared
+ * address (a NAT, a proxy) can never lock a valid key out. An authenticated caller spends one
+ * token of its key's bucket per request.
  */
 export function withRateLimits(
   auth: (req: FastifyRequest) => Promise<void>, opts: RateLimitOptions,
@@ -100,12 +102,13 @@ export function withRateLimits(
   const callers = new TokenBuckets({ rps: opts.rps, burst: opts.burst }, now);
   const failures = opts.authFailuresPerMinute > 0 ? new FailureWindows(opts.authFailuresPerMinute, now) : undefined;
   return async (req) => {
-    const blocked = failures?.blockedFor(req.ip) ?? 0;
-    if (blocked > 0) throw rateLimited(blocked, 'too many failed authentication attempts');
     try {
       await auth(req);
     } catch (err) {
-      if (err instanceof BerthError && err.code === 'UNAUTHORIZED') failures?.record(req.ip);
+      if (!(err instanceof BerthError && err.code === 'UNAUTHORIZED') || !failures) throw err;
+      const blocked = failures.blockedFor(req.ip);
+      if (blocked > 0) throw rateLimited(blocked, 'too many failed authentication attempts');
+      failures.record(req.ip);
       throw err;
     }
     // One bucket per API key, with the key's own quota if it has one; ticket-opened requests

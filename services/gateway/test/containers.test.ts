@@ -75,6 +75,29 @@ describe('containers', () => {
     expect(a).not.toContain('retry-key');
   });
 
+  it('sends the hash of the parsed body with an Idempotency-Key: equal for the same body however spelled, different for another body', async () => {
+    let backend;
+    ({ app, backend } = await build({ containerCreate: created }));
+    const send = (payload: string, key?: string) => app!.inject({
+      method: 'POST', url: '/api/containers', payload, headers: { ...JSON_HEADERS, ...(key && { 'idempotency-key': key }) },
+    });
+    await send('{"name":"agent-1","pool":"default"}', 'retry-key_0003');
+    await send('{ "pool": "default",\n "name": "agent-1" }', 'retry-key_0003');
+    await send('{"name":"agent-2","pool":"default"}', 'retry-key_0003');
+    await send('{"name":"agent-1","pool":"default"}');
+    const [a, b, c, none] = backend.callsTo('containerCreate').map((x) => (x.data as CreateContainerRequest).bodyHash);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(b).toBe(a);
+    expect(c).not.toBe(a);
+    expect(none).toBeUndefined();
+  });
+
+  it('a reused Idempotency-Key that pool-manager refuses is 422 IDEMPOTENCY_KEY_REUSED', async () => {
+    ({ app } = await build({ containerCreate: () => { throw new BerthError('IDEMPOTENCY_KEY_REUSED', 'used with a different body'); } }));
+    const res = await app.inject({ method: 'POST', url: '/api/containers', headers: { ...JSON_HEADERS, 'idempotency-key': 'retry-key_0004' }, payload: { name: 'x2' } });
+    expect([res.statusCode, res.json().error.code, res.json().error.retryable]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED', false]);
+  });
+
   it('retries a create once on TIMEOUT with the same requestId', async () => {
     let attempts = 0;
     let backend;

@@ -9,9 +9,9 @@ const URL = `/api/containers/${ID}/exec?stream=true`;
 const apps: { close(): Promise<unknown> }[] = [];
 afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
 
-async function withStreams(onOpen: (s: FakeStream) => void | Promise<void>) {
+async function withStreams(onOpen: (s: FakeStream) => void | Promise<void>, execStreamKeepaliveMs?: number) {
   const streams = new FakeStreams(onOpen);
-  const { app } = await build({}, { streams });
+  const { app } = await build({}, { streams, execStreamKeepaliveMs });
   apps.push(app);
   return { app, streams };
 }
@@ -89,5 +89,38 @@ describe('POST /exec?stream=true', () => {
     req.destroy();
     await new Promise((r) => setTimeout(r, 300));
     expect(streams.opened[0]!.closed).toBe(true);
+  });
+
+  describe.each([
+    ['NDJSON', 'application/x-ndjson', '\n'],
+    ['SSE', 'text/event-stream', ': keepalive\n\n'],
+  ])('a silent command (%s)', (_name, accept, keepalive) => {
+    it('gets its headers at once and a keepalive while it says nothing, and only then its output', async () => {
+      let stream: FakeStream | undefined;
+      const { app } = await withStreams((s) => { stream = s; }, 100);
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as AddressInfo;
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: URL, headers: { ...JSON_HEADERS, accept } });
+      const started = performance.now();
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        req.on('response', resolve);
+        req.on('error', reject);
+        req.end('{"command":"sleep 60"}');
+        setTimeout(() => reject(new Error('no headers within 2 s while the command is silent')), 2_000).unref();
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toContain(accept);
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      await new Promise((r) => setTimeout(r, 450));
+      expect(body.length, 'keepalives in ~450 ms of silence at a 100 ms interval').toBeGreaterThanOrEqual(2 * keepalive.length);
+      expect(body).toBe(keepalive.repeat(body.length / keepalive.length));
+      stream!.emit({ type: 'out', stream: 'stdout', text: 'late\n' });
+      finish(stream!);
+      await new Promise((r) => res.on('end', r));
+      expect(body).toContain('late');
+      expect(performance.now() - started).toBeLessThan(5_000);
+    });
   });
 });

@@ -27,6 +27,22 @@ describe('logging', () => {
     expect(out).not.toContain(wrong);
   });
 
+  it('never writes a credential from the query string (?ticket=, ?token=, ?key=...) in request lines', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
+    const secret = 'query-secret-that-must-not-leak-5678';
+    const { app } = await build({ poolList: () => ({ pools: [] }) }, { logger: createLogger('gateway', 'info', sink) });
+    for (const name of ['token', 'ticket', 'api_key', 'secret', 'signature']) {
+      await app.inject({ method: 'GET', url: `/api/pools?x=1&${name}=${secret}`, headers: JSON_HEADERS });
+      await app.inject({ method: 'GET', url: `/api/containers/${ID}/terminal?${name}=${secret}` });
+    }
+    await app.close();
+    const out = lines.join('');
+    expect(out).toContain('incoming request');
+    expect(out).toContain('/api/pools?x=1&token=[redacted]');
+    expect(out).not.toContain(secret);
+  });
+
   it('redacts req.headers.authorization if something logs the request headers', () => {
     const lines: string[] = [];
     const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });

@@ -73,17 +73,21 @@ describe('per-caller token bucket', () => {
 describe('failed authentication per remote address', () => {
   const wrong = { authorization: 'Bearer wrong-token-0000000000000' };
 
-  it('after N 401s in a minute, that address gets 429 even with the right token; others do not', async () => {
+  it('after N 401s in a minute, that address\'s failures get 429; the right token still passes, from there and elsewhere', async () => {
     const c = clock();
     const { backend } = await withLimits({ rps: 0, burst: 1, authFailuresPerMinute: 5 }, c.now);
     for (let i = 0; i < 5; i++) expect((await pools(wrong)).statusCode).toBe(401);
     expectRateLimited(await pools(wrong));
-    expectRateLimited(await pools(AUTH));
+    expectRateLimited(await pools({}));
     expect(backend.calls).toHaveLength(0);
+    // A guesser sharing the address (a NAT, a proxy) never locks the valid key out.
+    expect((await pools(AUTH)).statusCode).toBe(200);
+    expectRateLimited(await pools(wrong));
+    expect((await pools(wrong, '10.0.0.2')).statusCode).toBe(401);
     expect((await pools(AUTH, '10.0.0.2')).statusCode).toBe(200);
 
     c.advance(60_000);
-    expect((await pools(AUTH)).statusCode).toBe(200);
+    expect((await pools(wrong)).statusCode).toBe(401);
   });
 
   it('counts a missing token and a token for an unknown route as failures too', async () => {
@@ -110,7 +114,50 @@ describe('failed authentication per remote address', () => {
   });
 });
 
+describe('client address behind a reverse proxy (TRUST_PROXY)', () => {
+  const wrong = { authorization: 'Bearer wrong-token-0000000000000' };
+  const via = (client: string, headers: Record<string, string> = wrong) => ({ ...headers, 'x-forwarded-for': client });
+
+  async function withProxyTrust(trustProxy: false | number | string[]) {
+    const c = clock();
+    const built = await build({ poolList: () => ({ pools: [] }) }, { trustProxy, rateLimit: { rps: 0, burst: 1, authFailuresPerMinute: 2, now: c.now } });
+    app = built.app;
+  }
+
+  it('off (the default): X-Forwarded-For is ignored, so a guesser cannot dodge the limit by inventing clients', async () => {
+    await withProxyTrust(false);
+    expect((await pools(via('1.1.1.1'))).statusCode).toBe(401);
+    expect((await pools(via('2.2.2.2'))).statusCode).toBe(401);
+    expectRateLimited(await pools(via('3.3.3.3')));
+  });
+
+  it.each([['a hop count', 1], ['the proxy\'s CIDR', ['10.0.0.0/24']]] as const)('trusting %s: failures count per forwarded client, not per proxy', async (_what, trust) => {
+    await withProxyTrust(typeof trust === 'number' ? trust : [...trust]);
+    expect((await pools(via('198.51.100.7'))).statusCode).toBe(401);
+    expect((await pools(via('198.51.100.7'))).statusCode).toBe(401);
+    expectRateLimited(await pools(via('198.51.100.7')));
+    // Another client behind the same proxy is not punished for the first one's guesses.
+    expect((await pools(via('198.51.100.8'))).statusCode).toBe(401);
+    expect((await pools(via('198.51.100.7', AUTH))).statusCode).toBe(200);
+  });
+
+  it('trusting a CIDR the peer is not in: the header is ignored', async () => {
+    await withProxyTrust(['192.0.2.0/24']);
+    expect((await pools(via('1.1.1.1'))).statusCode).toBe(401);
+    expect((await pools(via('2.2.2.2'))).statusCode).toBe(401);
+    expectRateLimited(await pools(via('3.3.3.3')));
+  });
+});
+
 describe('config', () => {
+  it('TRUST_PROXY: off by default; a hop count; a list of addresses and CIDRs; anything else refused', () => {
+    const base = { BERTH_API_TOKEN: 'a'.repeat(16) };
+    expect(loadGatewayConfig(base).TRUST_PROXY).toBe(false);
+    expect(loadGatewayConfig({ ...base, TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadGatewayConfig({ ...base, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
+    for (const bad of ['true', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/1']) expect(() => loadGatewayConfig({ ...base, TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
+  });
+
   it('defaults to 50 rps, burst 100, 30 failed authentications a minute', () => {
     expect(loadGatewayConfig({ BERTH_API_TOKEN: 'a'.repeat(16) })).toMatchObject({ RATE_LIMIT_RPS: 50, RATE_LIMIT_BURST: 100, AUTH_FAILURES_PER_MINUTE: 30 });
   });

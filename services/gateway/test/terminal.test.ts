@@ -1,4 +1,5 @@
-import { BerthError } from '@berth/contracts';
+import { BerthError, WS_MAX_MESSAGE_BYTES } from '@berth/contracts';
+import { createLogger, type Logger } from '@berth/service-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { AUTH, ID, build } from './helpers.js';
@@ -9,7 +10,7 @@ const URL = `/api/containers/${ID}/terminal`;
 const apps: { close(): Promise<unknown> }[] = [];
 afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
 
-async function terminal(onOpen: (s: FakeStream) => void = () => undefined) {
+async function terminal(onOpen: (s: FakeStream) => void = () => undefined, logger?: Logger) {
   const streams = new FakeStreams(onOpen);
   const redeemed: string[] = [];
   const { app } = await build({
@@ -18,7 +19,7 @@ async function terminal(onOpen: (s: FakeStream) => void = () => undefined) {
       redeemed.push(req.ticket);
       return { owner: 'ticket-owner' };
     },
-  }, { streams });
+  }, { streams, logger });
   apps.push(app);
   await app.ready(); // injectWS needs the upgrade listener, installed on ready
   return { app, streams };
@@ -33,6 +34,27 @@ function collect(ws: WebSocket) {
 const until = async (fn: () => boolean) => { for (let i = 0; i < 100 && !fn(); i++) await new Promise((r) => setTimeout(r, 10)); };
 
 describe('GET /terminal (WebSocket)', () => {
+  it('a client frame over the size limit closes with 1009 and logs one warning line, no error or stack', async () => {
+    const lines: string[] = [];
+    const { app, streams } = await terminal(undefined, createLogger('gateway', 'info', { write: (l: string) => { lines.push(l); } }));
+    const ws = await app.injectWS(URL, { headers: AUTH });
+    const got = collect(ws);
+    await until(() => streams.opened.length === 1);
+    ws.send(Buffer.alloc(WS_MAX_MESSAGE_BYTES + 1, 0x61));
+    expect(await got.close).toBe(1009);
+    await until(() => lines.some((l) => l.includes('websocket')));
+    const records = lines.map((l) => JSON.parse(l) as { level: number; msg: string; err?: unknown });
+    const warnings = records.filter((r) => r.msg.includes('websocket'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ level: 40, code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' });
+    expect(records.filter((r) => r.level >= 50)).toEqual([]);
+    expect(lines.join('')).not.toContain('stack');
+    // The shell ends too (within the gateway's close grace, not ws's 30 s close timeout).
+    for (let i = 0; i < 40 && !streams.opened[0]!.closed; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(streams.opened[0]!.closed).toBe(true);
+    expect(streams.opened[0]!.closed).toBe(true);
+  });
+
   it('forwards keystrokes and resizes, sends output as binary frames (acked once sent), and the exit code', async () => {
     const { app, streams } = await terminal();
     const ws = await app.injectWS(URL, { headers: AUTH });

@@ -60,6 +60,9 @@ export class Workspaces {
     const image = req.image ?? pool.image;
     const ports = req.ports ?? pool.containerPorts;
     const requestId = `${req.owner}:${req.requestId}`;
+    if (req.bodyHash && !(await this.store.bindRequestBody(requestId, req.bodyHash))) {
+      throw new BerthError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different body; use a new key for a new request');
+    }
     const name = req.name ?? '';
     const fromPool = image === pool.image && sameList(ports, pool.containerPorts) && !req.volumeName;
 
@@ -125,7 +128,19 @@ export class Workspaces {
 
   async exec(req: ExecRequest): Promise<ExecResult> {
     const proc = await this.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs });
-    return collect(proc, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
+    const result = await collect(proc, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
+    if (await this.cutShortByStop(req.id, result)) throw containerDeleted(req.id);
+    return result;
+  }
+
+  /**
+   * Whether a command was killed under us (no exit code through the agent, 128+signal through
+   * `docker exec`), not by its timeout, because its workspace is being stopped or is gone: the
+   * caller then hears CONTAINER_DELETED rather than a result with `exitCode: null`.
+   */
+  async cutShortByStop(id: string, end: { exitCode: number | null; timedOut: boolean }): Promise<boolean> {
+    const killed = end.exitCode === null || end.exitCode > 128;
+    return killed && !end.timedOut && (await this.store.get(id))?.state !== 'claimed';
   }
 
   /**
@@ -271,3 +286,5 @@ export class Workspaces {
     return r;
   }
 }
+
+export const containerDeleted = (id: string) => new BerthError('CONTAINER_DELETED', `container ${id} was deleted while the command ran`);

@@ -141,6 +141,21 @@ describe('claims: concurrent creates, idempotency, port release, refill', () => 
     await waitForWarm(nc, 3);
   });
 
+  it('a requestId reused with a different body is IDEMPOTENCY_KEY_REUSED and creates nothing; the same body still gets its container', async () => {
+    const requestId = newRequestId();
+    const hash = (c: string) => c.repeat(64);
+    const first = await request(nc, 'containerCreate', { requestId, owner: OWNER, bodyHash: hash('a') }, SLOW);
+    const before = new Set((await containersOf(hostId)).map((c) => c.Id));
+    const err = await rejection(request(nc, 'containerCreate', { requestId, owner: OWNER, name: 'other-body', bodyHash: hash('b') }, SLOW));
+    expect([err.code, err.retryable]).toEqual(['IDEMPOTENCY_KEY_REUSED', false]);
+    // Concurrent repeats: the first body gets its container, any other body is refused.
+    const again = await Promise.allSettled([hash('a'), hash('c'), hash('a')].map((bodyHash) => request(nc, 'containerCreate', { requestId, owner: OWNER, bodyHash }, SLOW)));
+    expect(again.map((r) => (r.status === 'fulfilled' ? r.value.id : (r.reason as { code: string }).code))).toEqual([first.id, 'IDEMPOTENCY_KEY_REUSED', first.id]);
+    expect(new Set((await containersOf(hostId)).map((c) => c.Id))).toEqual(before);
+    await request(nc, 'containerDelete', { id: first.id, owner: OWNER });
+    await waitForWarm(nc, 3);
+  });
+
   it('concurrent duplicates of one cold create converge on one container', async () => {
     const before = new Set((await containersOf(hostId)).map((c) => c.Id));
     const requestId = newRequestId();

@@ -149,4 +149,17 @@ describe.each(PATHS)('exec in a claimed workspace, through %s', (path, pathEnv) 
     const err = await rejection(exec(['true'], 5_000, OWNER, warm!.id));
     expect(err.code).toBe('CONTAINER_NOT_FOUND');
   });
+
+  it('a command cut short by deleting its workspace is 409 CONTAINER_DELETED, never a result with exitCode null', async () => {
+    await waitForWarm(nc, 1);
+    const doomed = await request(nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER });
+    const running = exec('echo started; sleep 60', 30_000, OWNER, doomed.id);
+    running.catch(() => undefined);
+    // Started: the delete cuts it short rather than beating it to the container.
+    await new Promise((r) => setTimeout(r, 500));
+    await request(nc, 'containerDelete', { id: doomed.id, owner: OWNER }, { timeoutMs: 30_000 });
+    const err = await rejection(running);
+    expect(err.code, err.message).toBe('CONTAINER_DELETED');
+    expect(err.retryable).toBe(false);
+  }, 60_000);
 });

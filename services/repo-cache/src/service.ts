@@ -1,4 +1,4 @@
-import { connectNats, Counter, createMetricsRegistry, createRedis, drainNats, Histogram, serve, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
+import { connectNats, Counter, createMetricsRegistry, createRedis, drainNats, Histogram, redactUrl, serve, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
 import type { RepoCacheConfig } from './config.js';
 import { ensureDir, sweepLeftovers } from './mirror.js';
 import { RepoLocks } from './repo-lock.js';
@@ -52,6 +52,6 @@ export async function startRepoCache(config: RepoCacheConfig, logger: Logger, on
     });
     onStop(() => new Promise<void>((resolve) => health.close(() => resolve())));
   }
-  logger.info({ mirrors: config.MIRRORS_DIR, upstream: config.GITHUB_URL, proxy: config.EGRESS_PROXY_URL ?? 'direct' }, 'repo-cache ready');
+  logger.info({ mirrors: config.MIRRORS_DIR, upstream: redactUrl(config.GITHUB_URL), proxy: config.EGRESS_PROXY_URL ? redactUrl(config.EGRESS_PROXY_URL) : 'direct' }, 'repo-cache ready');
   return syncer;
 }

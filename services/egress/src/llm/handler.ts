@@ -24,7 +24,7 @@ export interface ForwardedCall {
 }
 
 export interface LlmProxyOptions {
-  store: Pick<LlmStore, 'admit'>;
+  store: Pick<LlmStore, 'admit' | 'known'>;
   providers: Record<LlmProvider, ProviderConfig>;
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
@@ -59,20 +59,28 @@ export function createLlmHandler(opts: LlmProxyOptions, logger: Logger): (req: I
     const route = parseLlmRoute(url);
     const provider = route?.provider ?? providerOf(url);
     if (!route) return refuse(res, provider, 'not_found', `${req.method ?? 'GET'} ${shownPath(url)} is not an LLM endpoint egress serves`);
-    const cfg = opts.providers[provider];
-    if (!cfg.apiKey) return refuse(res, provider, 'not_configured', `the ${provider} provider is not configured on this berth (LLM_${provider.toUpperCase()}_API_KEY)`);
-    const length = Number(req.headers['content-length'] ?? 0);
-    if (length > opts.maxBodyBytes) return refuse(res, provider, 'too_large', `request body over ${opts.maxBodyBytes} bytes`);
+    // The scoped key first: whoever has no valid key learns nothing, not even which providers exist.
     const key = clientKey(req.headers);
     if (!key) return refuse(res, provider, 'unauthorized', 'missing or malformed berth LLM key (expected bk_…)');
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > opts.maxBodyBytes) return refuse(res, provider, 'too_large', `request body over ${opts.maxBodyBytes} bytes`);
+    const cfg = opts.providers[provider];
+    const storeDown = (err: unknown) => {
+      logger.warn({ provider, err: (err as Error).message }, 'llm key store unavailable');
+      refuse(res, provider, 'unavailable', 'the LLM key store is unavailable; retry shortly', 1);
+    };
+    if (!cfg.apiKey) {
+      // Checked without admitting: a call that cannot be forwarded spends none of the key's limits.
+      opts.store.known(llmKeyHash(key)).then(
+        (known) => known
+          ? refuse(res, provider, 'not_configured', `the ${provider} provider is not configured on this berth (LLM_${provider.toUpperCase()}_API_KEY)`)
+          : refuse(res, provider, 'unauthorized', 'unknown or revoked berth LLM key'),
+        storeDown,
+      );
+      return;
+    }
     req.socket.setTimeout(opts.socketTimeoutMs);
-    opts.store.admit(llmKeyHash(key)).then(
-      (a) => admitted(req, res, route, cfg, a),
-      (err: unknown) => {
-        logger.warn({ provider, err: (err as Error).message }, 'llm key store unavailable');
-        refuse(res, provider, 'unavailable', 'the LLM key store is unavailable; retry shortly', 1);
-      },
-    );
+    opts.store.admit(llmKeyHash(key)).then((a) => admitted(req, res, route, cfg, a), storeDown);
   };
 
   function admitted(req: IncomingMessage, res: ServerResponse, route: LlmRoute, cfg: ProviderConfig, a: Admission): void {

@@ -76,6 +76,11 @@ export class LlmStore {
     return { added, removed };
   }
 
+  /** Whether a key is registered (not revoked), without counting a request against its limits. */
+  async known(keyHash: string): Promise<boolean> {
+    return (await this.redis.exists(`berth:llm:key:${keyHash}`)) === 1;
+  }
+
   async admit(keyHash: string): Promise<Admission> {
     const o = this.ownerDefaults;
     const r = (await this.redis.berthLlmAdmit(keyHash, o.requestsPerMinute, o.tokensPerDay, nano(o.spendCapUsdPerDay))) as (string | number)[];

@@ -1,4 +1,4 @@
-import type { Logger } from '@berth/service-kit';
+import { redactUrl, type Logger } from '@berth/service-kit';
 import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -80,9 +80,10 @@ function handleHttp(req: IncomingMessage, res: ServerResponse, opts: ProxyOption
     return;
   }
   const log = { kind: 'http', method, host, port };
+  const path = redactUrl(`${url.pathname}${url.search}`);
   if (!opts.allow.allows(host, port)) {
     opts.onOutcome('http', 'refused');
-    logger.warn({ ...log, outcome: 'refused' }, 'proxy');
+    logger.warn({ ...log, outcome: 'refused', path }, 'proxy');
     refuse(res, 403, `egress: ${host}:${port} is not on the allow-list`);
     return;
   }
@@ -93,7 +94,7 @@ function handleHttp(req: IncomingMessage, res: ServerResponse, opts: ProxyOption
   upstream.on('timeout', () => upstream.destroy(new Error('upstream timed out')));
   upstream.on('response', (up) => {
     opts.onOutcome('http', 'allowed');
-    logger.debug({ ...log, outcome: 'allowed', status: up.statusCode }, 'proxy');
+    logger.debug({ ...log, outcome: 'allowed', status: up.statusCode, path }, 'proxy');
     res.writeHead(up.statusCode ?? 502, up.statusMessage, forwardHeaders(up.headers));
     up.pipe(res);
     up.on('error', () => res.destroy());
@@ -104,7 +105,7 @@ function handleHttp(req: IncomingMessage, res: ServerResponse, opts: ProxyOption
       return;
     }
     opts.onOutcome('http', 'upstream_error');
-    logger.warn({ ...log, outcome: 'upstream_error', err: err.code ?? err.message }, 'proxy');
+    logger.warn({ ...log, outcome: 'upstream_error', err: err.code ?? err.message, path }, 'proxy');
     refuse(res, 502, 'egress: upstream unreachable');
   });
   req.on('error', () => upstream.destroy());

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   BerthError, ContainerListSchema, ContainerViewSchema, CreateContainerBodySchema, CreateContainerReplySchema,
-  DeleteContainerReplySchema, UsageSchema, type CreateContainerReply, type CreateContainerRequest,
+  DeleteContainerReplySchema, UsageSchema, type CreateContainerBody, type CreateContainerReply, type CreateContainerRequest,
 } from '@berth/contracts';
 import { newRequestId } from '@berth/service-kit';
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -16,18 +16,30 @@ const IdempotencyKeySchema = z.string().regex(IDEMPOTENCY_KEY_PATTERN, '8 to 100
 
 /**
  * The requestId pool-manager deduplicates creates by. A caller's Idempotency-Key is scoped to its
- * owner (hashed), so two owners choosing the same key never share a container.
+ * owner (hashed), so two owners choosing the same key never share a container; it travels with the
+ * hash of the parsed body, so the same key with another body is refused (IDEMPOTENCY_KEY_REUSED).
  */
-function requestIdOf(req: FastifyRequest): string {
+function idempotencyOf(req: FastifyRequest, body: CreateContainerBody): { requestId: string; bodyHash?: string } {
   const key = req.headers['idempotency-key'];
-  if (key === undefined) return newRequestId();
+  if (key === undefined) return { requestId: newRequestId() };
   const valid = IdempotencyKeySchema.safeParse(key);
   if (!valid.success) {
     throw new BerthError('VALIDATION_FAILED', 'invalid Idempotency-Key header: 8 to 100 characters of A-Z a-z 0-9 _ -', {
       details: [{ path: 'headers.idempotency-key', message: '8 to 100 characters of A-Z a-z 0-9 _ -' }],
     });
   }
-  return `idem_${createHash('sha256').update(`${req.owner}\n${valid.data}`).digest('hex').slice(0, 40)}`;
+  return {
+    requestId: `idem_${createHash('sha256').update(`${req.owner}\n${valid.data}`).digest('hex').slice(0, 40)}`,
+    // The parsed body, so spelling (whitespace, key order) does not make two requests differ.
+    bodyHash: createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex'),
+  };
+}
+
+/** A JSON value with every object's keys sorted. */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  return v;
 }
 
 /** Create, retried once with the same requestId if the bus times out (pool-manager dedups by it). */
@@ -79,18 +91,18 @@ export const containerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { back
     schema: {
       tags: ['containers'],
       summary: 'Claim a warm container, or create one',
-      description: 'Send `Idempotency-Key` to make a retried request return the same container. An empty body uses the default pool.',
+      description: 'Send `Idempotency-Key` to make a retried request return the same container (for 10 minutes); the same key with a different body is 422 `IDEMPOTENCY_KEY_REUSED`. An empty body uses the default pool.',
       headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source } } },
       body: ref(CreateContainerBodySchema),
       response: {
         201: okResponse(CreateContainerReplySchema, 'The container, ready to use'),
         ...errorResponses(...BODY_ERRORS, 'IMAGE_NOT_ALLOWED', 'IMAGE_NOT_FOUND', 'VOLUME_NOT_ALLOWED', 'POOL_NOT_FOUND', 'NAME_CONFLICT',
-          'VOLUME_LIMIT_REACHED', 'CONTAINER_EXITED', 'CAPACITY_EXHAUSTED', 'PORTS_EXHAUSTED', ...API_ERRORS),
+          'VOLUME_LIMIT_REACHED', 'CONTAINER_EXITED', 'IDEMPOTENCY_KEY_REUSED', 'CAPACITY_EXHAUSTED', 'PORTS_EXHAUSTED', ...API_ERRORS),
       },
     },
   }, async (req, reply) => {
     const body = parseBody(CreateContainerBodySchema, req, {});
-    const request: CreateContainerRequest = { ...body, requestId: requestIdOf(req), owner: req.owner };
+    const request: CreateContainerRequest = { ...body, ...idempotencyOf(req, body), owner: req.owner };
     const created = await createOnceRetried(backend, request, callOptions(req, requestTimeoutMs), req.log);
     return reply.code(201).send(created);
   });

@@ -1,4 +1,4 @@
-import type { ExecStreamEvent, StreamOut } from '@berth/contracts';
+import { EXEC_STREAM_KEEPALIVE_MS, type ExecStreamEvent, type StreamOut } from '@berth/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StreamBackend, StreamOpenData } from '../streams/stream-backend.js';
 import { traceOf } from '../trace.js';
@@ -18,17 +18,20 @@ export function wantsSse(req: FastifyRequest): boolean {
 }
 
 const formatters = {
-  ndjson: (e: ExecStreamEvent) => `${JSON.stringify(e)}\n`,
-  sse: (e: ExecStreamEvent, seq: number) => `id: ${seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`,
+  ndjson: { event: (e: ExecStreamEvent) => `${JSON.stringify(e)}\n`, keepalive: '\n' },
+  sse: { event: (e: ExecStreamEvent, seq: number) => `id: ${seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`, keepalive: ': keepalive\n\n' },
 };
 
 /**
  * Streams an exec's output to the HTTP client as NDJSON, or SSE when asked. Each message is acked
  * to pool-manager only once the socket took it, so a slow client pauses the command (nothing is
  * dropped; the gateway holds at most one window). A client that goes away cancels the command.
+ * The headers go out at once and, while the command is silent, a keepalive every `keepaliveMs`
+ * (an empty line, which NDJSON readers skip, or an SSE comment).
  */
 export async function streamExec(
   streams: StreamBackend, data: StreamOpenData<'containerExecStream'>, req: FastifyRequest, reply: FastifyReply, deadlineMs: number,
+  keepaliveMs = EXEC_STREAM_KEEPALIVE_MS,
 ): Promise<void> {
   // Open before answering, so a missing container is still a plain 404.
   const handle = await streams.open('containerExecStream', data, { deadlineMs, traceparent: traceOf(req.raw).traceparent });
@@ -46,17 +49,25 @@ export async function streamExec(
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
   });
+  // Node holds headers back until the first body write, which a silent command may never make.
+  res.flushHeaders();
   let done = false;
+  // Reset by every write, so it fires only after keepaliveMs of silence.
+  const keepalive = setInterval(() => { if (!res.destroyed && res.writableLength === 0) res.write(format.keepalive); }, keepaliveMs);
+  keepalive.unref();
   res.on('close', () => {
+    clearInterval(keepalive);
     if (!done) req.log.info({ id: data.id }, 'exec stream client went away; cancelling the command');
     handle.close();
   });
   handle.listen((msg) => {
     const event = toExecEvent(msg);
     if (!event || res.destroyed) return;
-    const flushed = res.write(format(event, msg.seq));
+    const flushed = res.write(format.event(event, msg.seq));
+    keepalive.refresh();
     if (event.type === 'exit' || event.type === 'error') {
       done = true;
+      clearInterval(keepalive);
       res.end();
       return;
     }

@@ -1,16 +1,16 @@
-import { EXEC_DEFAULT_TIMEOUT_MS, ExecBodySchema, ExecResultSchema, ExecStreamEventSchema } from '@berth/contracts';
+import { EXEC_DEFAULT_TIMEOUT_MS, EXEC_STREAM_KEEPALIVE_MS, ExecBodySchema, ExecResultSchema, ExecStreamEventSchema } from '@berth/contracts';
 import type { FastifyPluginAsync } from 'fastify';
 import { API_ERRORS, BODY_ERRORS, ID_PARAMS, errorResponses, ref } from '../openapi.js';
 import type { StreamBackend } from '../streams/stream-backend.js';
 import { callOptions, containerIdOf, parseBody, type RouteDeps } from './common.js';
 import { streamExec } from './exec-stream.js';
 
-const STREAM_DESCRIPTION = 'With `?stream=true` the answer is a stream of `ExecStreamEvent`s as the command runs: NDJSON (`application/x-ndjson`) by default, Server-Sent Events when `Accept: text/event-stream` (event name = `type`, id = sequence). `stdout`/`stderr` events come as output happens; the last is `exit` (or `error`). A slow reader pauses the command (output is never dropped); closing the connection kills the command and everything it started.';
+const STREAM_DESCRIPTION = `With \`?stream=true\` the answer is a stream of \`ExecStreamEvent\`s as the command runs: NDJSON (\`application/x-ndjson\`) by default, Server-Sent Events when \`Accept: text/event-stream\` (event name = \`type\`, id = sequence). \`stdout\`/\`stderr\` events come as output happens; the last is \`exit\` (or \`error\`: \`CONTAINER_DELETED\` when the container was deleted under the command). A slow reader pauses the command (output is never dropped); closing the connection kills the command and everything it started. The headers come at once, and while the command is silent a keepalive at least every ${EXEC_STREAM_KEEPALIVE_MS / 1000} s: an empty line (NDJSON) or an SSE comment (\`: keepalive\`).`;
 
 /** How much longer than the command's own timeout the gateway waits for pool-manager's answer. */
 export const EXEC_REPLY_MARGIN_MS = 5_000;
 
-export const execRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend }> = async (app, { backend, streams }) => {
+export const execRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend; keepaliveMs?: number }> = async (app, { backend, streams, keepaliveMs }) => {
   app.post('/containers/:id/exec', {
     schema: {
       tags: ['containers'],
@@ -28,7 +28,7 @@ export const execRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend
             'text/event-stream': { schema: ref(ExecStreamEventSchema) },
           },
         },
-        ...errorResponses(...BODY_ERRORS, 'CONTAINER_NOT_FOUND', 'CONTAINER_NOT_RUNNING', ...API_ERRORS),
+        ...errorResponses(...BODY_ERRORS, 'CONTAINER_NOT_FOUND', 'CONTAINER_NOT_RUNNING', 'CONTAINER_DELETED', ...API_ERRORS),
       },
     },
   }, async (req, reply) => {
@@ -37,7 +37,7 @@ export const execRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend
     const timeoutMs = body.timeout ?? EXEC_DEFAULT_TIMEOUT_MS;
     const data = { id, owner: req.owner, command: body.command, timeoutMs, env: body.env, cwd: body.cwd };
     const { stream } = (req.query ?? {}) as { stream?: unknown };
-    if (stream === 'true' || stream === '1') return streamExec(streams, data, req, reply, timeoutMs + EXEC_REPLY_MARGIN_MS);
+    if (stream === 'true' || stream === '1') return streamExec(streams, data, req, reply, timeoutMs + EXEC_REPLY_MARGIN_MS, keepaliveMs);
     return backend.request('containerExec', data, callOptions(req, timeoutMs + EXEC_REPLY_MARGIN_MS));
   });
 };

@@ -16,6 +16,8 @@ export function hostKeys(hostId: string) {
     capacity: `${p}capacity`,
     /** requestId → workspace id, for idempotent creates */
     request: (requestId: string) => `${p}req:${requestId}`,
+    /** requestId → sha256 of the body it was first sent with (a key reused with another body is refused) */
+    requestBody: (requestId: string) => `${p}req-body:${requestId}`,
     /** hash `owner:name` → id */
     names: `${p}names`,
     reconcileLock: `${p}reconcile-lock`,

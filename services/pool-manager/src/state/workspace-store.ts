@@ -76,6 +76,16 @@ export class WorkspaceStore {
     }
   }
 
+  /**
+   * Binds a requestId to the hash of its body for as long as the requestId deduplicates creates;
+   * false when it is bound to another body already (first writer wins, atomically).
+   */
+  async bindRequestBody(requestId: string, bodyHash: string): Promise<boolean> {
+    const key = this.keys.requestBody(requestId);
+    if ((await this.redis.set(key, bodyHash, 'EX', REQUEST_TTL_S, 'NX')) === 'OK') return true;
+    return (await this.redis.get(key)) === bodyHash;
+  }
+
   async reserve(a: ReserveArgs): Promise<{ outcome: ReserveOutcome; id: string }> {
     const [lo, hi] = a.portRange;
     const offset = Math.floor(Math.random() * (hi - lo + 1));

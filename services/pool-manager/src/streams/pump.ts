@@ -27,11 +27,15 @@ export function ptyEncoder(): Encoder {
   return { write: (c) => ({ type: 'pty', data: c.data.toString('base64') }), end: () => [] };
 }
 
+/** The last message of a stream: `end` as the process ended, or what the caller makes of it. */
+export type EndMapper = (end: Extract<StreamOutBody, { type: 'end' }>) => Promise<StreamOutBody>;
+
 /**
  * Moves a process's output into the stream until it ends, honouring the window (a slow reader
- * pauses the process), killing the process on timeout or cancel, and ends with an `end` message.
+ * pauses the process), killing the process on timeout or cancel, and ends with an `end` message
+ * (passed through `mapEnd` when given).
  */
-export async function pump(proc: ExecProcess, sink: StreamSink, encoder: Encoder, timeoutMs: number | undefined): Promise<void> {
+export async function pump(proc: ExecProcess, sink: StreamSink, encoder: Encoder, timeoutMs: number | undefined, mapEnd?: EndMapper): Promise<void> {
   const started = performance.now();
   const timer = timeoutMs === undefined ? undefined : deadline(timeoutMs, () => { void proc.kill().catch(() => undefined); });
   let cancelled = false;
@@ -52,5 +56,6 @@ export async function pump(proc: ExecProcess, sink: StreamSink, encoder: Encoder
   for (const msg of encoder.end()) await sink.send(msg);
   timer?.done();
   const exitCode = await proc.exitCode();
-  sink.finish({ type: 'end', exitCode, timedOut: timer?.expired() ?? false, cancelled, durationMs: Math.round(performance.now() - started) });
+  const end = { type: 'end' as const, exitCode, timedOut: timer?.expired() ?? false, cancelled, durationMs: Math.round(performance.now() - started) };
+  sink.finish(mapEnd ? await mapEnd(end) : end);
 }

@@ -2,8 +2,8 @@ import { BerthError, type ExecStreamRequest, type StreamOpened, type TerminalOpe
 import { serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
 import type { ExecProcess } from '../driver/exec-process.js';
 import type { Tickets } from '../tickets.js';
-import { argvOf, type Workspaces } from '../workspaces.js';
-import { pump, ptyEncoder, textEncoder, type Encoder } from './pump.js';
+import { argvOf, containerDeleted, type Workspaces } from '../workspaces.js';
+import { pump, ptyEncoder, textEncoder, type Encoder, type EndMapper } from './pump.js';
 import { StreamSink } from './stream-sink.js';
 
 /** bash when the image has it, sh otherwise; a login shell so the user's profile applies. */
@@ -16,8 +16,8 @@ export interface StreamDeps {
   logger: Logger;
 }
 
-function run(d: StreamDeps, proc: ExecProcess, sink: StreamSink, encoder: Encoder, timeoutMs: number | undefined): void {
-  pump(proc, sink, encoder, timeoutMs).catch((err: unknown) => {
+function run(d: StreamDeps, proc: ExecProcess, sink: StreamSink, encoder: Encoder, timeoutMs: number | undefined, mapEnd?: EndMapper): void {
+  pump(proc, sink, encoder, timeoutMs, mapEnd).catch((err: unknown) => {
     d.logger.error({ err, streamId: sink.streamId }, 'stream failed');
     void proc.kill().catch(() => undefined);
     sink.finish({ type: 'error', error: new BerthError('INTERNAL', 'stream failed').toBody().error });
@@ -26,7 +26,11 @@ function run(d: StreamDeps, proc: ExecProcess, sink: StreamSink, encoder: Encode
 
 async function openExec(d: StreamDeps, req: ExecStreamRequest): Promise<StreamOpened> {
   const proc = await d.workspaces.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs });
-  run(d, proc, new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger), textEncoder(), req.timeoutMs);
+  // Cut short by a delete: an error, as for a plain exec, not an exit without a code.
+  const mapEnd: EndMapper = async (end) => (!end.cancelled && (await d.workspaces.cutShortByStop(req.id, end))
+    ? { type: 'error', error: containerDeleted(req.id).toBody().error }
+    : end);
+  run(d, proc, new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger), textEncoder(), req.timeoutMs, mapEnd);
   return { streamId: req.streamId };
 }
 
