@@ -22,7 +22,7 @@ function pytest(env: Record<string, string>): Promise<{ code: number | null; out
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'clients/python/tests'], {
-      cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PYTHONDONTWRITEBYTECODE: '1', ...env },
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
