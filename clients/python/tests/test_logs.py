@@ -1,4 +1,5 @@
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -24,6 +25,10 @@ def test_logs_iterator_follow_tail_after(container):
     followed.close()
     assert [(l.line, l.stream) for l in tail] == [(f"{tag}-2", "stdout"), (f"{tag}-3", "stdout")]
     assert all(l.id for l in tail)
+
+    # A zone-aware datetime (`+00:00`) survives the query string.
+    since = datetime.now(timezone.utc) - timedelta(minutes=5)
+    assert f"{tag}-1" in [l.line for l in container.logs(follow=False, since=since)]
 
     after = container.logs(after=tail[0].id, timeout=1.5)
     assert next(after).line == f"{tag}-3"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterator, Optional, Union
+from urllib.parse import urlencode
 
 from pydantic import ValidationError
 
@@ -24,7 +25,8 @@ def _query(follow: bool, tail: Optional[int], since: Union[datetime, str, None])
     if tail is not None:
         q["tail"] = str(tail)
     if since is not None:
-        q["since"] = since if isinstance(since, str) else since.isoformat()
+        # The API takes UTC with a Z; a naive datetime is local time.
+        q["since"] = since if isinstance(since, str) else since.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return q
 
 
@@ -61,7 +63,7 @@ def stream_logs(
     path = f"{path}/logs"
     params = _query(follow, tail, since)
     if params:
-        path += "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        path += "?" + urlencode(params)
     if not follow:
         with transport.open("GET", path, headers={"accept": "text/plain"}, timeout=timeout, read_timeout=timeout) as res:
             for line in res.iter_lines():
