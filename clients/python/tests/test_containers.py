@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from berth import Berth, BerthApiError, BerthNetworkError, BerthTimeoutError, Container
+from berth import Berth, BerthApiError, BerthNetworkError, BerthResponseError, BerthTimeoutError, Container
 
 pytestmark = pytest.mark.stack
 
@@ -59,6 +59,39 @@ def test_api_errors_keep_their_code(berth):
             wrong.containers.list()
     assert (unauth.value.code, unauth.value.status) == ("UNAUTHORIZED", 401)
     assert "wrong-key" not in str(unauth.value)
+
+
+def test_an_id_is_one_path_segment_and_a_wrong_answer_is_a_berth_error(berth):
+    # Unquoted, `../pools` would be normalised to /api/pools and its answer taken for a container.
+    with pytest.raises(BerthApiError):
+        berth.containers.get("../pools")
+    with pytest.raises(BerthApiError):
+        berth.containers.get("x?y=1#z")
+
+
+def test_a_malformed_answer_is_a_berth_response_error():
+    import http.server
+
+    class Wrong(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b'{"status": 5, "containers": [{"id": 1}]}'
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Wrong)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        with Berth(f"http://127.0.0.1:{srv.server_address[1]}", "k") as wrong:
+            with pytest.raises(BerthResponseError, match="not ContainerView"):
+                wrong.containers.list()
+    finally:
+        srv.shutdown()
+        srv.server_close()
 
 
 def test_timeouts_and_network_errors():

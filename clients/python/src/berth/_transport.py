@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any, Dict, Iterator, Optional, Sequence
+from typing import Any, Dict, Iterator, Optional, Sequence, Type
 
 import httpx
+from pydantic import BaseModel
 
 from .errors import BerthApiError, BerthNetworkError, BerthResponseError, BerthTimeoutError
 
@@ -31,8 +32,12 @@ class Transport:
         headers: Optional[Dict[str, str]] = None,
         ok: Sequence[int] = (200,),
         timeout: Optional[float] = None,
+        model: Optional[Type[BaseModel]] = None,
+        field: Optional[str] = None,
     ) -> Any:
-        """One call; answers the parsed JSON body of an `ok` status, raises a BerthError otherwise."""
+        """One call; answers the JSON body of an `ok` status (its `field` when given) as `model` (a
+        list of them for a list), raises a BerthError otherwise: a body that does not fit `model` is a
+        BerthResponseError, never a pydantic error."""
         limit = self.timeout if timeout is None else timeout
         with self.open(method, path, body, headers, limit, read_timeout=limit) as res:
             res.read()
@@ -41,9 +46,15 @@ class Transport:
             if res.status_code == 204 or not res.content:
                 return None
             try:
-                return res.json()
-            except ValueError:
-                raise BerthResponseError(method, path, res.status_code, "not JSON") from None
+                data = res.json()
+                if field is not None:
+                    data = data[field]
+                if model is None:
+                    return data
+                return [model.model_validate(v) for v in data] if isinstance(data, list) else model.model_validate(data)
+            except (ValueError, KeyError, TypeError) as err:  # ValidationError is a ValueError
+                problem = f"not {model.__name__ if model else 'JSON'}: {type(err).__name__}"
+                raise BerthResponseError(method, path, res.status_code, problem) from None
 
     @contextlib.contextmanager
     def open(

@@ -15,7 +15,7 @@ class Pools:
         self._transport = transport
 
     def list(self, *, timeout: Optional[float] = None) -> List[Pool]:
-        return [Pool.model_validate(p) for p in self._transport.request("GET", "/api/pools", timeout=timeout)["pools"]]
+        return self._transport.request("GET", "/api/pools", timeout=timeout, model=Pool, field="pools")
 
 
 class Berth:
@@ -44,7 +44,7 @@ class Berth:
 
     def health(self, *, timeout: Optional[float] = None) -> Health:
         """Gateway health; a degraded gateway answers 503 with `status: 'degraded'`, returned as is."""
-        return Health.model_validate(self._transport.request("GET", "/health", ok=(200, 503), timeout=timeout))
+        return self._transport.request("GET", "/health", ok=(200, 503), timeout=timeout, model=Health)
 
     def close(self) -> None:
         self._transport.close()

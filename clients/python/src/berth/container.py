@@ -77,7 +77,7 @@ class Container:
         return get_setup_status(self._transport, self._path, timeout)
 
     def refresh(self, *, timeout: Optional[float] = None) -> "Container":
-        self.view = ContainerView.model_validate(self._transport.request("GET", self._path, timeout=timeout))
+        self.view = self._transport.request("GET", self._path, timeout=timeout, model=ContainerView)
         return self
 
     def delete(self, *, timeout: Optional[float] = None) -> None:
@@ -95,19 +95,18 @@ class Containers:
         """Claims a warm container from a pool, or cold-creates one. Body fields by their API names
         (`name`, `pool`, `image`, `env`, ...). A retried create with the same `idempotency_key`
         returns the same container (a random key is sent when none is given)."""
-        data = self._transport.request(
+        view = self._transport.request(
             "POST", "/api/containers", {k: v for k, v in body.items() if v is not None},
-            headers={"idempotency-key": idempotency_key or str(uuid.uuid4())}, ok=(201,), timeout=timeout,
+            headers={"idempotency-key": idempotency_key or str(uuid.uuid4())}, ok=(201,), timeout=timeout, model=ContainerView,
         )
-        warm = data.pop("warm", None)
-        return Container(self._transport, ContainerView.model_validate(data), warm)
+        return Container(self._transport, view, (view.model_extra or {}).get("warm"))
 
     def get(self, id: str, *, timeout: Optional[float] = None) -> Container:
-        return Container(self._transport, ContainerView.model_validate(self._transport.request("GET", container_path(id), timeout=timeout)))
+        return Container(self._transport, self._transport.request("GET", container_path(id), timeout=timeout, model=ContainerView))
 
     def list(self, *, timeout: Optional[float] = None) -> List[Container]:
-        data = self._transport.request("GET", "/api/containers", timeout=timeout)
-        return [Container(self._transport, ContainerView.model_validate(v)) for v in data["containers"]]
+        views = self._transport.request("GET", "/api/containers", timeout=timeout, model=ContainerView, field="containers")
+        return [Container(self._transport, v) for v in views]
 
     def delete(self, id: str, *, timeout: Optional[float] = None) -> None:
         """Removes a container by id; a missing one raises BerthApiError CONTAINER_NOT_FOUND."""

@@ -39,7 +39,7 @@ def exec_command(
         body["cwd"] = cwd
     wait = (EXEC_DEFAULT_TIMEOUT if timeout is None else timeout) + EXEC_ANSWER_MARGIN
     if on_stdout is None and on_stderr is None:
-        return ExecResult.model_validate(transport.request("POST", f"{path}/exec", body, timeout=wait))
+        return transport.request("POST", f"{path}/exec", body, timeout=wait, model=ExecResult)
     return _streaming(transport, f"{path}/exec?stream=true", body, wait, on_stdout, on_stderr)
 
 

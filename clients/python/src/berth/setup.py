@@ -14,7 +14,7 @@ SETUP_DEFAULT_TIMEOUT = 15 * 60.0
 
 
 def get_setup_status(transport: Transport, path: str, timeout: Optional[float] = None) -> SetupStatus:
-    return SetupStatus.model_validate(transport.request("GET", f"{path}/setup", timeout=timeout))
+    return transport.request("GET", f"{path}/setup", timeout=timeout, model=SetupStatus)
 
 
 def run_setup(
@@ -36,7 +36,7 @@ def run_setup(
             if on_progress is not None:
                 on_progress(s)
 
-    status = SetupStatus.model_validate(transport.request("POST", f"{path}/setup", body, ok=(200, 201, 202)))
+    status = transport.request("POST", f"{path}/setup", body, ok=(200, 201, 202), model=SetupStatus)
     seen(status)
     while status.phase not in ("ready", "failed"):
         if time.monotonic() + poll_interval > deadline:
