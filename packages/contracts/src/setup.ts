@@ -12,6 +12,39 @@ const EnvVarsSchema = z
   .refine((env) => Object.keys(env).length <= 100, 'at most 100 variables');
 const ShellCommandSchema = z.string().min(1).max(4096);
 
+/** Standard Webhooks secrets: `whsec_` + base64 of 24 to 64 random bytes (the spec's range). */
+export const WEBHOOK_SECRET_PREFIX = 'whsec_';
+const WHSEC_KEY_BYTES = { min: 24, max: 64 } as const;
+/**
+ * The shortest plain-string secret. A length cannot measure entropy, so this only stops accidents
+ * (empty, `x`, `test`); 8 admits Artie's documented `secret123`. docs/callbacks.md recommends a
+ * `whsec_` secret of 32 random bytes, because a guessable secret can be found offline from one
+ * signed delivery.
+ */
+export const CALLBACK_SECRET_MIN_LENGTH = 8;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** The bytes of a `whsec_` secret's key, or undefined when it is not valid base64 of an allowed length. */
+export function whsecKeyBytes(secret: string): Uint8Array | undefined {
+  const b64 = secret.slice(WEBHOOK_SECRET_PREFIX.length);
+  if (!BASE64.test(b64)) return undefined;
+  const key = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  return key.length >= WHSEC_KEY_BYTES.min && key.length <= WHSEC_KEY_BYTES.max ? key : undefined;
+}
+
+/**
+ * `callbackSecret`: a Standard Webhooks `whsec_<base64>` secret (its decoded bytes are the HMAC
+ * key), or any other string of 8 to 256 characters (its UTF-8 bytes are the key).
+ */
+export const CallbackSecretSchema = z
+  .string()
+  .min(CALLBACK_SECRET_MIN_LENGTH)
+  .max(256)
+  .refine((s) => !s.startsWith(WEBHOOK_SECRET_PREFIX) || whsecKeyBytes(s) !== undefined, {
+    message: `a ${WEBHOOK_SECRET_PREFIX} secret must be base64 of ${WHSEC_KEY_BYTES.min} to ${WHSEC_KEY_BYTES.max} bytes`,
+  })
+  .meta({ description: 'Signs the callbacks (Standard Webhooks): whsec_ + base64 of 24-64 random bytes (recommended), or any other string of 8-256 characters, used as its UTF-8 bytes.' });
+
 /** Body of `POST /api/containers/:id/setup` (the Artie-compatible fields first). */
 export const SetupBodySchema = z
   .strictObject({
@@ -19,7 +52,7 @@ export const SetupBodySchema = z
     branch: BranchNameSchema,
     githubToken: z.string().min(1).max(500).optional(),
     callbackUrl: z.string().max(2048).optional(),
-    callbackSecret: z.string().min(16).max(256).optional(),
+    callbackSecret: CallbackSecretSchema.optional(),
     hasMainImage: z.boolean().optional(),
     buildMainImage: z.boolean().optional(),
     envVars: EnvVarsSchema.optional(),
@@ -76,7 +109,7 @@ export type SetupStartRequest = z.infer<typeof SetupStartRequestSchema>;
 export const CallbackRegisterRequestSchema = z.object({
   id: WorkspaceIdSchema,
   url: z.string().max(2048),
-  secret: z.string().min(16).max(256),
+  secret: CallbackSecretSchema,
 });
 export const CallbackRegisterReplySchema = z.object({ registered: z.literal(true) });
 
@@ -89,13 +122,32 @@ export const ImageBuildRequestSchema = z.object({
 });
 export type ImageBuildRequest = z.infer<typeof ImageBuildRequestSchema>;
 
-/** Callback HTTP headers egress sends with every delivery. */
+/**
+ * Callback HTTP headers egress sends with every delivery: the Standard Webhooks headers
+ * (standardwebhooks.com), verifiable with the `standardwebhooks` package in any language.
+ */
 export const CALLBACK_HEADERS = {
-  /** Unix seconds when the delivery was signed. */
+  /** `<workspace id>:<seq>`: the same for every retry and resend of one status, unique per status. */
+  id: 'webhook-id',
+  /** Unix seconds when the attempt was signed. */
+  timestamp: 'webhook-timestamp',
+  /** `v1,` + base64 HMAC-SHA256 of `${id}.${timestamp}.${body}` under the secret's key bytes. */
+  signature: 'webhook-signature',
+} as const;
+
+/**
+ * @deprecated berth's own callback headers, still sent beside CALLBACK_HEADERS for one release
+ * (docs/callbacks.md). The signature covers neither the event id nor the attempt.
+ */
+export const LEGACY_CALLBACK_HEADERS = {
+  /** Unix seconds when the delivery was signed (equal to webhook-timestamp). */
   timestamp: 'x-berth-timestamp',
-  /** `sha256=` + hex HMAC-SHA256 of `${timestamp}.${body}` under callbackSecret. */
+  /** `sha256=` + hex HMAC-SHA256 of `${timestamp}.${body}` under callbackSecret as a UTF-8 string. */
   signature: 'x-berth-signature',
-  /** `<workspace id>:<seq>`: the same for every retry of one status. */
+  /** Equal to webhook-id. */
   eventId: 'x-berth-event-id',
   attempt: 'x-berth-delivery-attempt',
 } as const;
+
+/** The webhook-id of a status: stable across retries (receivers dedupe on it); seq continues across re-setups. */
+export const callbackEventId = (status: Pick<SetupStatus, 'id' | 'seq'>): string => `${status.id}:${status.seq}`;

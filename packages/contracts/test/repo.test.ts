@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BranchNameSchema, RepoNameSchema, SetupBodySchema } from '../src/index.js';
+import { BranchNameSchema, CallbackSecretSchema, RepoNameSchema, SetupBodySchema } from '../src/index.js';
 
 describe('repo and branch names', () => {
   it.each(['main', 'feature/login', 'release-1.2', 'a', 'user/ünïcode', 'fix_#12'])('accepts branch %s', (b) => {
@@ -29,5 +29,14 @@ describe('repo and branch names', () => {
   it('wants callbackUrl and callbackSecret together', () => {
     expect(SetupBodySchema.safeParse({ repo: 'a/b', branch: 'main', callbackUrl: 'https://x.example/cb' }).success).toBe(false);
     expect(SetupBodySchema.safeParse({ repo: 'a/b', branch: 'main', callbackUrl: 'https://x.example/cb', callbackSecret: 's'.repeat(16) }).success).toBe(true);
+  });
+
+  const whsec = (bytes: number) => `whsec_${Buffer.alloc(bytes, 7).toString('base64')}`;
+  it.each(['secret123', 'eight ch', 'clé-secrète', 's'.repeat(256), whsec(24), whsec(32), whsec(64)])('accepts callbackSecret %j', (s) => {
+    expect(CallbackSecretSchema.safeParse(s).success).toBe(true);
+    expect(SetupBodySchema.safeParse({ repo: 'a/b', branch: 'main', callbackUrl: 'https://x.example/cb', callbackSecret: s }).success).toBe(true);
+  });
+  it.each(['', 'short', 's'.repeat(257), whsec(16), whsec(65), 'whsec_not base64!', `${whsec(32)}x`, 'whsec_'])('refuses callbackSecret %j', (s) => {
+    expect(CallbackSecretSchema.safeParse(s).success).toBe(false);
   });
 });

@@ -1,9 +1,10 @@
 import { randomBytes, createHmac, timingSafeEqual } from 'node:crypto';
-import { BerthError, CALLBACK_HEADERS, EVENTS, httpStatusOf, type SetupStatus } from '@berth/contracts';
+import { BerthError, CALLBACK_HEADERS, EVENTS, httpStatusOf, LEGACY_CALLBACK_HEADERS, type SetupStatus } from '@berth/contracts';
 import { connectNats, createLogger, drainNats, request, type NatsConnection } from '@berth/service-kit';
 import { startNatsServer, startRedisServer, type ServerProcess, type ServiceProcess } from '@berth/service-kit/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CallbackReceiver, webhookFor } from '../../../test/support/callback-receiver.js';
 import { findSecret, redisEntries, streamMessages } from '../../../test/support/secret-scan.js';
 import { JetStreamEvents } from '../../pool-manager/src/events.js';
 import { CONSUMER_NAME } from '../src/callbacks/consumer.js';
@@ -20,7 +21,7 @@ let receiver: Awaited<ReturnType<typeof localServer>>;
 const outputs: string[] = [];
 const SECRET = `cb-secret-${randomBytes(12).toString('hex')}`;
 
-interface Received { id: string; seq: number; eventId: string; attempt: number; status: number; signatureOk: boolean }
+interface Received { id: string; seq: number; eventId: string; attempt: number; status: number; signatureOk: boolean; legacySignatureOk: boolean }
 const received: Received[] = [];
 /** Per workspace: the HTTP status the receiver answers for (seq, attempt); default 204. */
 const answers = new Map<string, (seq: number, attempt: number) => number>();
@@ -31,9 +32,20 @@ const env = () => ({
   CALLBACK_ACK_WAIT_MS: '2000', CALLBACK_CONCURRENCY: '4',
 });
 
-function verify(secret: string, ts: string, body: string, sig: string): boolean {
+/** The deprecated x-berth-signature, checked as the previous docs/callbacks.md showed. */
+function verifyLegacy(secret: string, ts: string, body: string, sig: string): boolean {
   const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}`);
   return sig.length === expected.length && timingSafeEqual(Buffer.from(sig), expected);
+}
+
+/** Verified with the `standardwebhooks` package: webhook-id, webhook-timestamp, webhook-signature. */
+function verifies(secret: string, body: string, headers: Record<string, string | string[] | undefined>): boolean {
+  try {
+    webhookFor(secret).verify(body, Object.fromEntries(Object.values(CALLBACK_HEADERS).map((h) => [h, String(headers[h] ?? '')])));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const js = () => jetstream(nc);
@@ -47,8 +59,8 @@ async function publish(id: string, seqs: number[]): Promise<void> {
     await js().publish(EVENTS.setup.subject(id), JSON.stringify(statusOf(id, seq)), { msgID: EVENTS.setup.msgId(id, seq) });
   }
 }
-const register = (id: string, url = `http://127.0.0.1:${receiver.port}/hook`) =>
-  request(nc, 'callbackRegister', { id, url, secret: SECRET });
+const register = (id: string, url = `http://127.0.0.1:${receiver.port}/hook`, secret = SECRET) =>
+  request(nc, 'callbackRegister', { id, url, secret });
 const delivered = (id: string) => received.filter((r) => r.id === id && r.status < 300);
 
 async function restartEgress(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
@@ -64,11 +76,14 @@ beforeAll(async () => {
     void readBody(req).then((buf) => {
       const body = buf.toString();
       const s = JSON.parse(body) as SetupStatus;
-      const attempt = Number(req.headers[CALLBACK_HEADERS.attempt]);
+      const attempt = Number(req.headers[LEGACY_CALLBACK_HEADERS.attempt]);
       const status = answers.get(s.id)?.(s.seq, attempt) ?? 204;
+      const eventId = String(req.headers[CALLBACK_HEADERS.id]);
       received.push({
-        id: s.id, seq: s.seq, attempt, status, eventId: String(req.headers[CALLBACK_HEADERS.eventId]),
-        signatureOk: verify(SECRET, String(req.headers[CALLBACK_HEADERS.timestamp]), body, String(req.headers[CALLBACK_HEADERS.signature])),
+        id: s.id, seq: s.seq, attempt, status, eventId,
+        signatureOk: verifies(SECRET, body, req.headers),
+        legacySignatureOk: eventId === req.headers[LEGACY_CALLBACK_HEADERS.eventId]
+          && verifyLegacy(SECRET, String(req.headers[LEGACY_CALLBACK_HEADERS.timestamp]), body, String(req.headers[LEGACY_CALLBACK_HEADERS.signature])),
       });
       res.writeHead(status).end();
     });
@@ -113,7 +128,7 @@ describe('callback registration', () => {
 });
 
 describe('callback delivery', () => {
-  test('statuses arrive in order, signed with the secret, with event ids <id>:<seq>', async () => {
+  test('statuses arrive in order, Standard Webhooks signed (and legacy-signed) with the secret, with webhook-ids <id>:<seq>', async () => {
     const id = newWorkspaceId();
     await register(id);
     await publish(id, [1, 2, 3, 4, 5]);
@@ -121,7 +136,55 @@ describe('callback delivery', () => {
     const got = delivered(id);
     expect(got.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(got.map((r) => r.eventId)).toEqual([1, 2, 3, 4, 5].map((s) => `${id}:${s}`));
-    expect(got.every((r) => r.signatureOk && r.attempt === 1)).toBe(true);
+    expect(got.every((r) => r.signatureOk && r.legacySignatureOk && r.attempt === 1)).toBe(true);
+  });
+
+  test.each([
+    ['a whsec_ secret (its base64-decoded bytes are the key)', `whsec_${randomBytes(32).toString('base64')}`],
+    ["Artie's plain secret123 (its UTF-8 bytes are the key)", 'secret123'],
+    ['a non-ASCII plain secret (UTF-8, not UTF-16 code units)', 'clé-secrète-ü'],
+  ])('%s: deliveries verify with the standardwebhooks package', async (_name, secret) => {
+    const hook = await CallbackReceiver.start(secret);
+    try {
+      const id = newWorkspaceId();
+      await register(id, hook.url, secret);
+      await publish(id, [1, 2]);
+      await waitFor('2 deliveries', () => hook.received.length >= 2);
+      expect(hook.received.map((r) => [r.outcome, r.headers[CALLBACK_HEADERS.id]])).toEqual([['accepted', `${id}:1`], ['accepted', `${id}:2`]]);
+      expect(String(hook.received[0]!.headers[CALLBACK_HEADERS.signature])).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  test('a captured delivery replayed is refused: the same webhook-id is a duplicate, a new id or timestamp breaks the signature', async () => {
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    const hook = await CallbackReceiver.start(secret);
+    try {
+      const id = newWorkspaceId();
+      await register(id, hook.url, secret);
+      await publish(id, [1]);
+      await waitFor('the delivery', () => hook.received.length >= 1);
+      const captured = hook.received[0]!;
+      expect(captured.outcome).toBe('accepted');
+      const replay = async (changed: Record<string, string>) => {
+        const headers = { ...captured.headers, ...changed } as Record<string, string>;
+        delete headers['content-length'];
+        delete headers.host;
+        delete headers.connection;
+        const res = await fetch(hook.url, { method: 'POST', headers, body: captured.body });
+        return [res.status, hook.received.at(-1)!.outcome];
+      };
+      expect(await replay({})).toEqual([200, 'duplicate']);
+      // The legacy x-berth-signature covers neither: with it, a fresh event id passed as a new status.
+      const fresh = `${id}:99`;
+      expect(await replay({ [CALLBACK_HEADERS.id]: fresh, [LEGACY_CALLBACK_HEADERS.eventId]: fresh })).toEqual([401, 'invalid']);
+      const later = String(Number(captured.headers[CALLBACK_HEADERS.timestamp]) + 1);
+      expect(await replay({ [CALLBACK_HEADERS.timestamp]: later })).toEqual([401, 'invalid']);
+      expect(hook.accepted()).toHaveLength(1);
+    } finally {
+      await hook.close();
+    }
   });
 
   test('receiver 500s are retried without reordering, and do not hold back other workspaces', async () => {
@@ -180,7 +243,7 @@ describe('callback delivery', () => {
     const got = delivered(id).map((r) => r.seq);
     expect([...new Set(got)]).toEqual(seqs(1, N));
     expect(got.every((s, i) => i === 0 || s >= got[i - 1]!)).toBe(true); // a repeat is the one just delivered, never an older one
-    expect(delivered(id).every((r) => r.eventId === `${id}:${r.seq}` && r.signatureOk)).toBe(true);
+    expect(delivered(id).every((r) => r.eventId === `${id}:${r.seq}` && r.signatureOk && r.legacySignatureOk)).toBe(true);
   }, 120_000);
 
   test('the consumer is the durable egress-callbacks on setup statuses; a new ack wait applies after a restart', async () => {

@@ -1,9 +1,10 @@
-import { CALLBACK_HEADERS } from '@berth/contracts';
+import { CALLBACK_HEADERS, LEGACY_CALLBACK_HEADERS } from '@berth/contracts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sendAttempt } from '../src/callbacks/send.js';
-import { signCallback } from '../src/callbacks/signature.js';
+import { callbackKey, signCallback } from '../src/callbacks/signature.js';
 import { parseCidrs } from '../src/config.js';
 import { AddressPolicy } from '../src/ssrf/addresses.js';
 import { SsrfGuard, type Resolver } from '../src/ssrf/guard.js';
@@ -34,7 +35,7 @@ const attempt = (url: string) => ({ url, secret: SECRET, body: '{"id":"ws_1","se
 const live = () => new AbortController().signal;
 
 describe('one callback attempt', () => {
-  it('POSTs the body with timestamp, signature, event id and attempt; connects to the checked address', async () => {
+  it('POSTs the body with the Standard Webhooks headers (and the deprecated x-berth-* ones); connects to the checked address', async () => {
     let seen: { headers: IncomingMessage['headers']; body: string; url: string | undefined } | undefined;
     const r = await receiver((req, res, body) => { seen = { headers: req.headers, body, url: req.url }; res.writeHead(204).end(); });
     // hooks.example.com is not in any real DNS as 127.0.0.1: reaching the receiver proves the pinned lookup.
@@ -43,12 +44,25 @@ describe('one callback attempt', () => {
     expect(seen!.url).toBe('/hook?x=1');
     expect(seen!.body).toBe('{"id":"ws_1","seq":1}');
     expect(seen!.headers.host).toBe(`hooks.example.com:${r.port}`);
-    const ts = Number(seen!.headers[CALLBACK_HEADERS.timestamp]);
+    const h = (name: string) => String(seen!.headers[name]);
+    const ts = Number(h(CALLBACK_HEADERS.timestamp));
     expect(Math.abs(ts - Date.now() / 1000)).toBeLessThan(5);
-    expect(seen!.headers[CALLBACK_HEADERS.signature]).toBe(signCallback(SECRET, ts, seen!.body));
-    expect(seen!.headers[CALLBACK_HEADERS.eventId]).toBe('ws_1:1');
-    expect(seen!.headers[CALLBACK_HEADERS.attempt]).toBe('2');
+    expect(h(CALLBACK_HEADERS.id)).toBe('ws_1:1');
+    const standard = Object.fromEntries(Object.values(CALLBACK_HEADERS).map((name) => [name, h(name)]));
+    expect(new Webhook(new TextEncoder().encode(SECRET), { format: 'raw' }).verify(seen!.body, standard)).toEqual({ id: 'ws_1', seq: 1 });
+    expect(h(LEGACY_CALLBACK_HEADERS.timestamp)).toBe(String(ts));
+    expect(h(LEGACY_CALLBACK_HEADERS.signature)).toBe(signCallback(SECRET, ts, seen!.body));
+    expect(h(LEGACY_CALLBACK_HEADERS.eventId)).toBe('ws_1:1');
+    expect(h(LEGACY_CALLBACK_HEADERS.attempt)).toBe('2');
     expect(JSON.stringify(seen!.headers)).not.toContain(SECRET);
+  });
+
+  it('signs with the key bytes: a whsec_ secret decoded, a plain secret as UTF-8', () => {
+    const raw = Uint8Array.from({ length: 32 }, (_, i) => i);
+    expect(callbackKey(`whsec_${Buffer.from(raw).toString('base64')}`)).toEqual(raw);
+    expect(Buffer.from(callbackKey('secret123')).toString()).toBe('secret123');
+    expect(Buffer.from(callbackKey('clé')).toString('hex')).toBe('636cc3a9');
+    expect(() => callbackKey('whsec_not base64')).toThrow('invalid callback secret');
   });
 
   it('never follows a redirect, even to an allowed address: a 3xx is a failed attempt', async () => {

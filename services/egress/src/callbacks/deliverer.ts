@@ -1,4 +1,4 @@
-import type { SetupStatus } from '@berth/contracts';
+import { callbackEventId, type SetupStatus } from '@berth/contracts';
 import type { Logger } from '@berth/service-kit';
 import type { Registration } from './registrations.js';
 import type { Attempt, AttemptResult } from './send.js';
@@ -42,7 +42,7 @@ export class Deliverer {
     if (reg === 'stopped') return 'stopped';
     if (!reg) return 'skipped';
     const body = JSON.stringify(status);
-    const eventId = `${status.id}:${status.seq}`;
+    const eventId = callbackEventId(status);
     const { maxAttempts, retryBaseMs, retryMaxMs } = this.opts;
     let last = '';
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {

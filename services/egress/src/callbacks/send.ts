@@ -1,9 +1,9 @@
-import { CALLBACK_HEADERS } from '@berth/contracts';
+import { CALLBACK_HEADERS, LEGACY_CALLBACK_HEADERS } from '@berth/contracts';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIPv6, type LookupFunction } from 'node:net';
 import { UrlRefused, type SsrfGuard } from '../ssrf/guard.js';
-import { signCallback } from './signature.js';
+import { signCallback, signWebhook } from './signature.js';
 
 export interface Attempt {
   url: string;
@@ -41,10 +41,13 @@ export async function sendAttempt(guard: SsrfGuard, a: Attempt, timeoutMs: numbe
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(a.body)),
     'user-agent': 'berth-egress',
+    [CALLBACK_HEADERS.id]: a.eventId,
     [CALLBACK_HEADERS.timestamp]: String(timestamp),
-    [CALLBACK_HEADERS.signature]: signCallback(a.secret, timestamp, a.body),
-    [CALLBACK_HEADERS.eventId]: a.eventId,
-    [CALLBACK_HEADERS.attempt]: String(a.attempt),
+    [CALLBACK_HEADERS.signature]: signWebhook(a.secret, a.eventId, timestamp, a.body),
+    [LEGACY_CALLBACK_HEADERS.timestamp]: String(timestamp),
+    [LEGACY_CALLBACK_HEADERS.signature]: signCallback(a.secret, timestamp, a.body),
+    [LEGACY_CALLBACK_HEADERS.eventId]: a.eventId,
+    [LEGACY_CALLBACK_HEADERS.attempt]: String(a.attempt),
   };
   const request = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
   const address = target.addresses[0]!;

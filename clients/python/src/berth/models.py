@@ -1,0 +1,92 @@
+"""The API's answers as pydantic models: the fields of packages/contracts' JSON Schemas, snake_case
+in Python (camelCase on the wire). Unknown fields are kept, so a newer server does not break an
+older client; tests/test_models.py fails when a schema gains a field a model lacks."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow", frozen=True)
+
+
+class ContainerView(_Model):
+    id: str
+    name: str
+    pool: str
+    image: str
+    state: str
+    host_port: Optional[int] = None
+    ports: Dict[str, int] = {}
+    created_at: str
+    claimed_at: Optional[str] = None
+    last_active_at: Optional[str] = None
+    volume_name: Optional[str] = None
+
+
+class ExecResult(_Model):
+    exit_code: Optional[int] = None
+    stdout: str = ""
+    stderr: str = ""
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    truncated: bool = False
+    timed_out: bool = False
+    duration_ms: int = 0
+
+
+class SetupError(_Model):
+    code: str
+    message: str
+
+
+class SetupStatus(_Model):
+    id: str
+    seq: int
+    phase: Literal["queued", "cloning", "installing", "building", "starting", "ready", "failed"]
+    repo: str
+    branch: str
+    sha: Optional[str] = None
+    source: Optional[str] = None
+    at: str
+    started_at: str
+    durations: Dict[str, int] = {}
+    error: Optional[SetupError] = None
+    log_tail: Optional[str] = None
+
+
+class LogLine(_Model):
+    """One line (or piece of a long line) of container output. `id` is opaque: pass it as `after`."""
+
+    line: str
+    stream: Optional[str] = None
+    time: Optional[str] = None
+    continued: Optional[bool] = None
+    id: Optional[str] = None
+
+
+class Health(_Model):
+    status: str
+    container_count: Optional[int] = None
+    uptime: Optional[float] = None
+    version: Optional[str] = None
+
+
+class Pool(_Model):
+    name: str
+    image: str
+    repo: Optional[str] = None
+    target_size: int
+    min_size: Optional[int] = None
+    max_creating: Optional[int] = None
+    container_ports: List[int] = []
+    cpus: Optional[float] = None
+    memory_mb: Optional[int] = None
+    pids: Optional[int] = None
+    warm: int = 0
+    creating: int = 0
+    claimed: int = 0
