@@ -7,6 +7,9 @@ import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { DNS_PROBE, fakeOutside, hostListener, TCP_PROBE, type FakeOutside, type HostListener, type ProbeResult } from '../support/net-probe.js';
 import { apiClient } from '../support/setup-client.js';
 
+/** What a workspace's connection to anything but egress's proxy port gets: refused by the host firewall. */
+const BLOCKED = 'EHOSTUNREACH';
+
 // Issue 14 §3, against the stack scripts/up runs (local mode: egress on the host at the workspaces'
 // bridge gateway): a workspace reaches egress's proxy port and nothing else, and what Docker's DNS
 // tells it names no other workspace. Its own network, so other stacks on this engine are not touched.
@@ -73,10 +76,10 @@ describe('a workspace reaches egress and nothing else', () => {
     ]);
     expect(got).toEqual({
       [`${gateway}:${proxyPort}`]: expect.stringMatching(/^open/) as string,
-      [`${gateway}:${onAny.port}`]: 'timeout', // a host listener on 0.0.0.0
-      [`${gateway}:${onGateway.port}`]: 'timeout', // a host listener on the bridge gateway
-      [`${b.ip}:7000`]: 'timeout', // another workspace
-      [`${outside.ip}:${outside.port}`]: 'timeout', // an address outside
+      [`${gateway}:${onAny.port}`]: BLOCKED, // a host listener on 0.0.0.0
+      [`${gateway}:${onGateway.port}`]: BLOCKED, // a host listener on the bridge gateway
+      [`${b.ip}:7000`]: BLOCKED, // another workspace
+      [`${outside.ip}:${outside.port}`]: BLOCKED, // an address outside
     });
     expect([onAny.connections, onGateway.connections, await outside.connections()]).toEqual([0, 0, 0]);
   }, 60_000);

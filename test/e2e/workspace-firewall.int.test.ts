@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fakeOutside, hostListener, TCP_PROBE, type FakeOutside, type HostListener, type ProbeResult } from '../support/net-probe.js';
 import { ensureWorkspaceNetwork, installWorkspaceFirewall, removeWorkspaceFirewall } from '../support/workspace-net.js';
 
+/** What a workspace's connection to anything but egress's proxy port gets: refused by the host firewall. */
+const BLOCKED = 'EHOSTUNREACH';
+
 // scripts/workspace-net on a network of this test's own, with containers standing in for workspaces
 // (hardened as pool-manager makes them) and for egress as compose runs it: a container on the same
 // inter-container-traffic-off bridge. The local-mode path (egress on the host) is network-isolation.int.test.ts.
@@ -70,10 +73,10 @@ describe('scripts/workspace-net', () => {
     installWorkspaceFirewall(NETWORK, 3128, egress.ip);
     expect(await probe(ws1.name, [[egress.ip, 3128], [egress.ip, 3129], [ws2.ip, 7000], [gateway, onGateway.port], [outside.ip, outside.port]])).toEqual({
       [`${egress.ip}:3128`]: 'open hello 3128',
-      [`${egress.ip}:3129`]: 'timeout', // another port of egress
-      [`${ws2.ip}:7000`]: 'timeout', // another workspace
-      [`${gateway}:${onGateway.port}`]: 'timeout', // the host
-      [`${outside.ip}:${outside.port}`]: 'timeout', // outside
+      [`${egress.ip}:3129`]: BLOCKED, // another port of egress
+      [`${ws2.ip}:7000`]: BLOCKED, // another workspace
+      [`${gateway}:${onGateway.port}`]: BLOCKED, // the host
+      [`${outside.ip}:${outside.port}`]: BLOCKED, // outside
     });
     // egress's own traffic leaves from the same bridge when that is its default route.
     expect(await probe(egress.name, [[gateway, onGateway.port]])).toEqual({ [`${gateway}:${onGateway.port}`]: 'open hello gateway' });
@@ -89,12 +92,12 @@ describe('scripts/workspace-net', () => {
     expect(rulesTagged(second.port)).toHaveLength(5); // 3 in BERTH-WS-IN, 2 in BERTH-WS-FWD
     const targets: [string, number][] = [[gateway, onGateway.port], [gateway, second.port], [ws2.ip, 7000]];
     expect(await probe(ws1.name, targets)).toEqual({
-      [`${gateway}:${onGateway.port}`]: 'open hello gateway', [`${gateway}:${second.port}`]: 'open hello second', [`${ws2.ip}:7000`]: 'timeout',
+      [`${gateway}:${onGateway.port}`]: 'open hello gateway', [`${gateway}:${second.port}`]: 'open hello second', [`${ws2.ip}:7000`]: BLOCKED,
     });
     removeWorkspaceFirewall(NETWORK, onGateway.port);
     expect(rulesTagged(onGateway.port)).toEqual([]);
     expect(await probe(ws1.name, targets)).toEqual({
-      [`${gateway}:${onGateway.port}`]: 'timeout', [`${gateway}:${second.port}`]: 'open hello second', [`${ws2.ip}:7000`]: 'timeout',
+      [`${gateway}:${onGateway.port}`]: BLOCKED, [`${gateway}:${second.port}`]: 'open hello second', [`${ws2.ip}:7000`]: BLOCKED,
     });
     removeWorkspaceFirewall(NETWORK, second.port);
     expect(rulesTagged(second.port)).toEqual([]);
