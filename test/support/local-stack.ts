@@ -100,7 +100,7 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   const wsGateway = opts.egress ? gatewayIp : '';
   const llmEgressUrl = wsGateway ? `http://${wsGateway}:${proxyPort}` : undefined;
   const poolManager = new ServiceProcess('pool-manager', {
-    ...common, HEALTH_PORT: '0', ...setupEnv, ...(llmEgressUrl && { LLM_EGRESS_URL: llmEgressUrl }), ...poolEnv,
+    ...common, HEALTH_PORT: '0', WORKSPACE_NETWORK: network, ...setupEnv, ...(llmEgressUrl && { LLM_EGRESS_URL: llmEgressUrl }), ...poolEnv,
   }, keep);
   const egressProxyUrl = opts.egress ? `http://127.0.0.1:${proxyPort}` : undefined;
   const egress = opts.egress
