@@ -110,6 +110,24 @@ describe('dev compose stack', () => {
     expect(probe.ok, probe.out).toBe(true);
   });
 
+  // Inter-container traffic is off on berth-workspaces; scripts/stack's host firewall lets egress's proxy through.
+  it.runIf(SERVICES.includes('egress'))('lets a workspace reach egress\'s proxy port on berth-workspaces, and no other workspace or egress port', async () => {
+    const [a, b] = [String((await api('POST', '/api/containers', {})).json.id), String((await api('POST', '/api/containers', {})).json.id)];
+    try {
+      const bRef = await docker('ps', '-q', '--filter', `label=berth.id=${b}`);
+      await docker('exec', '-d', bRef, 'node', '-e', "require('net').createServer((s)=>s.end('b')).listen(7000)");
+      const egressIp = await ipOn(await stack.container('egress'), stack.env.WORKSPACE_NETWORK ?? '');
+      const targets = [`${egressIp}:3128`, `${egressIp}:9105`, `${await ipOn(bRef, stack.env.WORKSPACE_NETWORK ?? '')}:7000`];
+      await new Promise((r) => setTimeout(r, 500));
+      const script = `for t in ${targets.join(' ')}; do (if timeout 2 bash -c "</dev/tcp/\${t%:*}/\${t#*:}" 2>/dev/null; then echo "open $t"; else echo "closed $t"; fi) & done; wait`;
+      const res = await api('POST', `/api/containers/${a}/exec`, { command: ['bash', '-c', script], timeout: 30_000 });
+      expect(String(res.json.stdout).trim().split('\n').sort()).toEqual([`open ${targets[0]}`, `closed ${targets[1]}`, `closed ${targets[2]}`].sort());
+    } finally {
+      await api('DELETE', `/api/containers/${a}`);
+      await api('DELETE', `/api/containers/${b}`);
+    }
+  });
+
   it('leaves every service but egress no way to the outside, while they reach NATS', async () => {
     const probes = await Promise.all(SERVICES.filter((x) => !['nats', 'redis', 'egress'].includes(x)).map(async (s) => {
       const id = await stack.container(s);

@@ -25,7 +25,7 @@ let cfg: Rendered;
 
 beforeAll(async () => {
   const secrets = ['BERTH_API_TOKEN', 'NATS_ROUTE_PASSWORD', 'REDIS_PASSWORD_POOL_MANAGER', 'REDIS_PASSWORD_REPO_CACHE', 'REDIS_PASSWORD_EGRESS',
-    'EGRESS_SECRET_KEY', ...natsServices().map(natsPasswordVar)];
+    'EGRESS_SECRET_KEY', 'WORKSPACE_NAME_KEY', ...natsServices().map(natsPasswordVar)];
   const env = { ...process.env, ...Object.fromEntries(secrets.map((s, i) => [s, dummy(i)])) };
   const bin = await run('docker-compose', ['version']).then(() => ['docker-compose'], () => ['docker', 'compose']);
   const { stdout } = await run(bin[0] ?? 'docker', [...bin.slice(1), '-p', 'berthprodcheck', '-f', 'infra/docker-compose.prod.yml', '--project-directory', '.', 'config'],
@@ -77,6 +77,7 @@ describe('infra/docker-compose.prod.yml', () => {
   it('places the networks as DESIGN.md does: only egress has a route out, only the gateway is on the edge', () => {
     expect(cfg.networks['berth-internal']?.internal).toBe(true);
     for (const n of ['berth-edge', 'berth-workspaces']) expect(cfg.networks[n]?.driver_opts?.['com.docker.network.bridge.enable_ip_masquerade'], n).toBe('false');
+    expect(cfg.networks['berth-workspaces']?.driver_opts?.['com.docker.network.bridge.enable_icc']).toBe('false');
     const on = (net: string) => Object.entries(cfg.services).filter(([, s]) => networksOf(s).includes(net)).map(([n]) => n).sort();
     expect(on('berth-egress')).toEqual(['egress']);
     expect(on('berth-workspaces')).toEqual(['egress']);

@@ -45,6 +45,7 @@ export async function startDevStack(extraEnv: Record<string, string> = {}, opts:
     REDIS_PASSWORD_EGRESS: secret(),
     NATS_ROUTE_PASSWORD: secret(),
     EGRESS_SECRET_KEY: secret(),
+    WORKSPACE_NAME_KEY: secret(),
     LOG_LEVEL: 'warn',
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
     PORT_RANGE: '21000-21999',

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { ApiKeyEntry } from '../../services/gateway/src/keys/api-key.js';
 import { VOLUME_LABELS } from '@berth/contracts';
 import { startNatsServer, startRedisServer, freePort, ServiceProcess, type ServerProcess } from '@berth/service-kit/testing';
+import { ensureWorkspaceNetwork, installWorkspaceFirewall, removeWorkspaceFirewall } from './workspace-net.js';
 
 export interface LocalStack {
   url: string;
@@ -77,24 +78,6 @@ function llmEgressEnv(llm: LocalStackLlmOptions | undefined): Record<string, str
   return Object.fromEntries(pairs.filter((p): p is [string, string] => p[1] !== undefined));
 }
 
-/**
- * The gateway address of the workspaces' bridge network (created as scripts/up does when absent):
- * where workspaces reach egress, so egress listens there too.
- */
-function workspacesGateway(network: string): string {
-  const inspect = () => execFileSync('docker', ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Gateway}}{{end}}', network], { encoding: 'utf8' }).trim();
-  try {
-    return inspect();
-  } catch {
-    try {
-      execFileSync('docker', ['network', 'create', '--label', 'berth.managed=true', '-o', 'com.docker.network.bridge.enable_ip_masquerade=false', network], { stdio: 'ignore' });
-    } catch {
-      // Another test created it meanwhile.
-    }
-    return inspect();
-  }
-}
-
 export async function startLocalStack(poolEnv: Record<string, string>, logLevel = 'warn', opts: LocalStackOptions = {}): Promise<LocalStack> {
   const [nats, redis, port, proxyPort] = await Promise.all([startNatsServer(), startRedisServer(), freePort(), freePort()]);
   const hostId = `b-${randomBytes(4).toString('hex')}`;
@@ -110,10 +93,15 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   if (opts.keys) writeKeys(opts.keys);
   const keysEnv: Record<string, string> = keysFile ? { BERTH_API_KEYS_FILE: keysFile } : {};
   const setupEnv: Record<string, string> = opts.repoCache ? { MIRRORS_HOST_DIR: opts.repoCache.mirrorsDir } : {};
-  const wsGateway = opts.egress ? workspacesGateway(poolEnv.WORKSPACE_NETWORK ?? 'berth-workspaces') : '';
+  // As scripts/up: the network with berth's options, then the firewall that leaves its workspaces
+  // only egress's proxy port (this stack's, on the bridge gateway), before pool-manager starts.
+  const network = poolEnv.WORKSPACE_NETWORK ?? 'berth-workspaces';
+  const gatewayIp = ensureWorkspaceNetwork(network);
+  installWorkspaceFirewall(network, proxyPort);
+  const wsGateway = opts.egress ? gatewayIp : '';
   const llmEgressUrl = wsGateway ? `http://${wsGateway}:${proxyPort}` : undefined;
   const poolManager = new ServiceProcess('pool-manager', {
-    ...common, HEALTH_PORT: '0', ...setupEnv, ...(llmEgressUrl && { LLM_EGRESS_URL: llmEgressUrl }), ...poolEnv,
+    ...common, HEALTH_PORT: '0', WORKSPACE_NETWORK: network, ...setupEnv, ...(llmEgressUrl && { LLM_EGRESS_URL: llmEgressUrl }), ...poolEnv,
   }, keep);
   const egressProxyUrl = opts.egress ? `http://127.0.0.1:${proxyPort}` : undefined;
   const egress = opts.egress
@@ -159,6 +147,7 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
       await imageBuilder?.kill('SIGTERM');
       await poolManager.kill('SIGTERM');
       removeHostContainers(hostId);
+      removeWorkspaceFirewall(network, proxyPort);
       await Promise.all([nats.dispose(), redis.dispose()]);
       if (keysFile) rmSync(join(keysFile, '..'), { recursive: true, force: true });
     },

@@ -28,6 +28,12 @@ export const poolManagerConfigSchema = z.object({
   PORT_RANGE: portRange.default([10000, 20000]),
   PORT_BIND_ADDRESS: z.ipv4().default('127.0.0.1'),
   WORKSPACE_NETWORK: z.string().default('berth-workspaces'),
+  /**
+   * Seals workspace ids and owners in engine-side container names (Docker's DNS shows them to every
+   * workspace). Unset: a random key kept in AGENT_SOCKET_DIR/<host id>/name-key. Must stay the same
+   * across restarts, or reconcile cannot read claimed workspaces' owners after a Redis loss.
+   */
+  WORKSPACE_NAME_KEY: z.string().min(32, 'must be at least 32 characters (scripts/bootstrap generates one)').optional(),
   WORKSPACE_TMPFS_MB: envInt(256, 16, 16_384),
   RECONCILE_INTERVAL_MS: envInt(15_000, 200, 3_600_000),
   /** Claimed containers idle for longer are removed. 0 disables reaping. */

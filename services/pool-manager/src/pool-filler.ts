@@ -1,6 +1,6 @@
 import { BerthError, type PoolConfig } from '@berth/contracts';
 import type { Logger } from '@berth/service-kit';
-import { warmName } from './driver/workload-driver.js';
+import type { WorkloadNames } from './driver/workload-names.js';
 import type { PoolImages } from './pool-image.js';
 import type { PoolRegistry } from './pools.js';
 import type { Provisioner } from './provisioner.js';
@@ -38,6 +38,7 @@ export class PoolFiller {
     private readonly pools: PoolRegistry,
     private readonly provisioner: Provisioner,
     private readonly logger: Logger,
+    private readonly names: WorkloadNames,
     private readonly images?: PoolImages,
   ) {}
 
@@ -101,7 +102,7 @@ export class PoolFiller {
     const results = await Promise.allSettled(
       Array.from({ length: starts }, () =>
         this.provisioner.provision({
-          pool, image, containerPorts: pool.containerPorts, volumeName: '', requestId: '', owner: '', name: '', engineName: warmName,
+          pool, image, containerPorts: pool.containerPorts, volumeName: '', requestId: '', owner: '', name: '', engineName: (id) => this.names.warm(id),
         })),
     );
     const failed = results.filter((r) => r.status === 'rejected');

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@berth/service-kit';
 import type { AgentDirs } from './agent/agent-dirs.js';
 import type { PoolManagerConfig } from './config.js';
-import { claimMarkerName, isClaimMarked, LABELS, ownerOfClaimMarker, type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
+import { LABELS, type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
+import { isClaimMarked, type WorkloadNames } from './driver/workload-names.js';
 import type { LlmKeys } from './llm/llm-keys.js';
 import type { PoolFiller } from './pool-filler.js';
 import type { PoolRegistry } from './pools.js';
@@ -34,6 +35,7 @@ export class Reconciler {
     private readonly config: PoolManagerConfig,
     private readonly logger: Logger,
     private readonly llm: LlmKeys,
+    private readonly names: WorkloadNames,
     private readonly agents?: AgentDirs,
   ) {}
 
@@ -73,7 +75,7 @@ export class Reconciler {
       const r = records.get(c.id);
       if (!r) {
         if (isClaimMarked(c.name) && c.running && this.pools.has(c.labels[LABELS.pool] ?? '')) {
-          await this.store.restore(restoredClaim(c, now));
+          await this.store.restore(restoredClaim(c, now, this.names));
           report.restoredClaims += 1;
         } else {
           await this.driver.remove(c.ref);
@@ -96,8 +98,9 @@ export class Reconciler {
         const reason = poolGone ? 'pool removed' : abandoned ? 'abandoned' : 'not running';
         await this.workspaces.stop(r.id, reason, { ref: c.ref, onlyIf: r.state });
         report.removedOrphans += 1;
-      } else if (r.state === 'claimed' && ownerOfClaimMarker(c.name) !== r.owner) {
-        await this.driver.rename(c.ref, claimMarkerName(c.id, r.owner)).catch(() => undefined);
+      } else if (r.state === 'claimed' && c.name !== this.names.claimed(c.id, r.owner)) {
+        // A missed claim rename, or a marker of an older format (which carried id and owner in the clear).
+        await this.driver.rename(c.ref, this.names.claimed(c.id, r.owner)).catch(() => undefined);
       }
     }
     await this.store.rebuild(this.pools.list.map((p) => p.name));
@@ -133,12 +136,12 @@ export class Reconciler {
   }
 }
 
-function restoredClaim(c: WorkloadInfo, now: number): WorkspaceRecord {
+function restoredClaim(c: WorkloadInfo, now: number, names: WorkloadNames): WorkspaceRecord {
   return {
     id: c.id, ref: c.ref, pool: c.labels[LABELS.pool] ?? '', image: c.labels[LABELS.image] ?? '', state: 'claimed',
     // Label for a cold create, claim marker name for a claimed warm container; a marker from before
     // owners were recorded (no owner in it) belonged to the only owner there was then.
-    owner: c.labels[LABELS.owner] ?? ownerOfClaimMarker(c.name) ?? 'default', name: '', requestId: '',
+    owner: c.labels[LABELS.owner] ?? names.ownerOf(c.name, c.id) ?? 'default', name: '', requestId: '',
     ports: JSON.parse(c.labels[LABELS.ports] ?? '{}') as Record<string, number>,
     memoryMb: Number(c.labels[LABELS.memoryMb] ?? 0), volumeName: c.labels[LABELS.volume] ?? '',
     createdAt: c.createdAtMs, claimedAt: now, lastActiveAt: now,

@@ -3,6 +3,8 @@ import { AgentDirs } from './agent/agent-dirs.js';
 import type { PoolManagerConfig } from './config.js';
 import { DockerDriver } from './driver/docker-driver.js';
 import type { WorkloadDriver } from './driver/workload-driver.js';
+import { workspaceNameKey } from './driver/name-key.js';
+import { WorkloadNames } from './driver/workload-names.js';
 import { JetStreamEvents, noEvents } from './events.js';
 import { natsLlmEgress } from './llm/egress-client.js';
 import { fileKeyStore, memoryKeyStore } from './llm/key-store.js';
@@ -61,16 +63,17 @@ export async function startPoolManager(
   };
   const pools = new PoolRegistry(config.POOLS);
   const agents = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID, logger) : undefined;
+  const names = new WorkloadNames(await workspaceNameKey(config.WORKSPACE_NAME_KEY, config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID));
   const llmKeyStore = config.LLM_EGRESS_URL ? (agents ? fileKeyStore(agents) : memoryKeyStore()) : undefined;
   const llm = new LlmKeys(llmKeyStore, natsLlmEgress(nc), store, { egressUrl: config.LLM_EGRESS_URL, hostId: config.BERTH_HOST_ID }, logger);
   const provisioner = new Provisioner(store, driver, config, events, logger, llm, agents);
-  const filler = new PoolFiller(store, pools, provisioner, logger, new PoolImages(driver, logger));
+  const filler = new PoolFiller(store, pools, provisioner, logger, names, new PoolImages(driver, logger));
   onStop(() => filler.stop());
   const volumes = new OwnerVolumes(driver, config, logger);
   const admission = { images: new ImagePolicy(driver, config.ALLOWED_IMAGES), volumes };
-  const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, llm, admission, agents);
+  const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, llm, admission, names, agents);
   onStop(() => workspaces.close());
-  const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger, llm, agents);
+  const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger, llm, names, agents);
 
   // Rebuild from Docker before answering anyone, so a restart never serves stale state.
   await reconciler.run(true);

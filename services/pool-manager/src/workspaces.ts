@@ -5,7 +5,8 @@ import type { AgentDirs } from './agent/agent-dirs.js';
 import { agentSpawn } from './agent/agent-exec.js';
 import type { PoolManagerConfig } from './config.js';
 import type { ExecProcess, SpawnOptions } from './driver/exec-process.js';
-import { claimMarkerName, workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
+import { workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
+import type { WorkloadNames } from './driver/workload-names.js';
 import { collect, withBackstop } from './exec-run.js';
 import type { EventPublisher } from './events.js';
 import type { LlmKeys } from './llm/llm-keys.js';
@@ -39,6 +40,7 @@ export class Workspaces {
     private readonly llm: LlmKeys,
     /** What a cold create may use: images, and the owner's volumes. */
     private readonly admission: { images: ImagePolicy; volumes: OwnerVolumes },
+    private readonly names: WorkloadNames,
     private readonly agents?: AgentDirs,
   ) {}
 
@@ -85,7 +87,7 @@ export class Workspaces {
     else if (!(await this.driver.imageExists(image))) throw new BerthError('IMAGE_NOT_FOUND', `image ${image} is not on this host`);
     const ownerVolume = req.volumeName ? await this.admission.volumes.resolve(req.owner, req.volumeName) : undefined;
     const made = await this.provisioner.provision({
-      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', ownerVolume, npmCache: () => this.admission.volumes.npmCache(req.owner), requestId, owner: req.owner, name, engineName: (id) => claimMarkerName(id, req.owner),
+      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', ownerVolume, npmCache: () => this.admission.volumes.npmCache(req.owner), requestId, owner: req.owner, name, engineName: (id) => this.names.claimed(id, req.owner),
     });
     if (made.existing) return this.awaitClaimed(made.id, req.owner);
     await this.llm.activate({ id: made.id, owner: req.owner }, req.llm);
@@ -219,7 +221,7 @@ export class Workspaces {
       await this.agents?.remove(id);
       const agentDir = await this.agents?.create(id);
       await this.llm.restore(id, llmKey);
-      const spec = buildWorkloadSpec({ id, name: claimMarkerName(id, record.owner), pool: this.pools.resolve(record.pool), image, ports: record.ports, volumeName: '', agentDir, owner: record.owner }, this.config);
+      const spec = buildWorkloadSpec({ id, name: this.names.claimed(id, record.owner), pool: this.pools.resolve(record.pool), image, ports: record.ports, volumeName: '', agentDir, owner: record.owner }, this.config);
       const ref = await this.driver.create(spec);
       await this.store.replaceContainer(id, ref, image);
     } finally {
@@ -255,7 +257,7 @@ export class Workspaces {
       void (async () => {
         // Deleted already: renaming would only race Docker's removal.
         if ((await this.store.get(record.id))?.state !== 'claimed') return;
-        await this.driver.rename(record.ref, claimMarkerName(record.id, record.owner));
+        await this.driver.rename(record.ref, this.names.claimed(record.id, record.owner));
       })().catch((err: unknown) => this.logger.warn({ err, id: record.id }, 'claim marker rename failed; reconcile retries'));
     }, this.config.REFILL_DELAY_MS).unref();
   }

@@ -189,6 +189,24 @@ describe('reconcile: Docker is the truth', () => {
     await request(w.nc, 'containerDelete', { id, owner: OWNER });
     expect(await exists(ref)).toBe(false);
   });
+
+  it('restores a clear-text claim marker of an older berth with its owner, then renames it to one that names neither', async () => {
+    const ref0 = (await plantContainer(w.hostId, 'berth-placeholder-' + randomBytes(4).toString('hex'))).ref;
+    const id = String((await docker.getContainer(ref0).inspect()).Config.Labels[LABELS.id]);
+    await docker.getContainer(ref0).rename({ name: `berth-${id}-o${Buffer.from('alice').toString('hex')}-claimed` });
+    expect((await w.pm.reconciler.run())?.restoredClaims).toBe(1);
+    expect(await request(w.nc, 'containerGet', { id, owner: 'alice' })).toMatchObject({ id, state: 'claimed' });
+    await w.pm.reconciler.run();
+    const name = (await docker.getContainer(ref0).inspect()).Name;
+    expect(name).toMatch(/-claimed$/);
+    for (const secret of [id, id.slice(3), 'alice', Buffer.from('alice').toString('hex')]) expect(name).not.toContain(secret);
+    // And it still reads back: Redis lost again, the sealed marker restores the same owner.
+    const redis = new Redis(w.infra.redis.url);
+    await redis.flushall().finally(() => redis.disconnect());
+    expect((await w.pm.reconciler.run())?.restoredClaims).toBeGreaterThanOrEqual(1);
+    expect(await request(w.nc, 'containerGet', { id, owner: 'alice' })).toMatchObject({ id, state: 'claimed' });
+    await request(w.nc, 'containerDelete', { id, owner: 'alice' });
+  });
 });
 
 describe('reconcile: idle reaping (IDLE_TTL_MS=2500)', () => {

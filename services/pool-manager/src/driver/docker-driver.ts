@@ -6,6 +6,7 @@ import { runDockerTask } from './docker-task.js';
 import { TailBuffer } from './tail-buffer.js';
 import { LABELS, type TaskResult, type VolumeInfo, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec, type WorkloadUsage } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
+import { WORKSPACE_NETWORK_OPTIONS, wrongNetworkOptions } from './workspace-network.js';
 import { usageFromDockerStats, type DockerStats } from './docker-stats.js';
 import { dockerAnswers, isDockerStatus } from '@berth/service-kit';
 
@@ -172,17 +173,19 @@ export class DockerDriver implements WorkloadDriver {
   }
 
   async ensureNetwork(name: string): Promise<void> {
-    const found = await this.docker.listNetworks({ filters: { name: [name] } });
-    if (found.some((n) => n.Name === name)) return;
+    const found = (await this.docker.listNetworks({ filters: { name: [name] } })).find((n) => n.Name === name);
+    if (found) {
+      const wrong = wrongNetworkOptions(found.Driver, found.Options ?? {});
+      if (wrong.length === 0) return;
+      // Recreated when empty; never silently used: workspaces on it would reach each other or the outside.
+      const { Containers } = (await this.docker.getNetwork(found.Id).inspect()) as { Containers?: Record<string, unknown> };
+      if (Object.keys(Containers ?? {}).length > 0) {
+        throw new Error(`network ${name} has ${wrong.join(', ')} and containers attached: remove them and the network (or run scripts/down), then start again`);
+      }
+      await this.docker.getNetwork(found.Id).remove().catch((err: unknown) => { if (!isDockerStatus(err, 404)) throw err; });
+    }
     try {
-      // Not `internal`: Docker publishes no ports on internal networks. Without masquerade
-      // the bridge has no NAT route out, so published ports work and egress does not.
-      await this.docker.createNetwork({
-        Name: name,
-        Driver: 'bridge',
-        Labels: { [LABELS.managed]: 'true' },
-        Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' },
-      });
+      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [LABELS.managed]: 'true' }, Options: WORKSPACE_NETWORK_OPTIONS });
     } catch (err) {
       if (!isDockerStatus(err, 409)) throw err;
     }

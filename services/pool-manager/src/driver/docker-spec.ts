@@ -23,6 +23,8 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
   const memory = spec.memoryMb * 1024 * 1024;
   return {
     name: spec.name,
+    // Not the default (the container id): nothing inside names this workspace or another.
+    Hostname: 'workspace',
     Image: spec.image,
     User: WORKSPACE_USER,
     Labels: spec.labels,

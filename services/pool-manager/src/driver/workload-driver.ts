@@ -4,7 +4,7 @@ import type { VolumeMount } from '../volumes/volume-names.js';
 /** What berth asks of a container engine. Docker today; Kubernetes is the next implementation. */
 export interface WorkloadSpec {
   id: string;
-  /** Engine-side name; `-claimed` suffix marks a claimed workspace (see claimMarkerName). */
+  /** Engine-side name; `-claimed` suffix marks a claimed workspace (see WorkloadNames). */
   name: string;
   image: string;
   labels: Record<string, string>;
@@ -130,24 +130,9 @@ export const LABELS = {
   volume: 'berth.volume',
   /** Marks a task container (not a workspace: reconcile leaves it alone), value: the task kind. */
   task: 'berth.task',
-  /** Set on containers created for a caller; a warm container gets its owner in its name when claimed. */
+  /** Set on containers created for a caller; a warm container gets its owner (sealed) in its name when claimed. */
   owner: 'berth.owner',
 } as const;
-
-/**
- * The engine-side name of a claimed workspace: `berth-<id>-o<owner as hex>-claimed`. Docker labels
- * cannot change after create, so the owner of a claimed warm container lives here, hex-encoded
- * (any owner string fits Docker's name rules; owners are not secret). Reconcile reads it back.
- */
-export const claimMarkerName = (id: string, owner: string) => `berth-${id}-o${Buffer.from(owner, 'utf8').toString('hex')}-claimed`;
-export const warmName = (id: string) => `berth-${id}`;
-export const isClaimMarked = (name: string) => name.replace(/^\//, '').endsWith('-claimed');
-const OWNER_IN_NAME = /-o((?:[\da-f]{2})+)-claimed$/;
-/** The owner a claim marker name carries, or undefined for a name without one (older markers). */
-export const ownerOfClaimMarker = (name: string): string | undefined => {
-  const hex = OWNER_IN_NAME.exec(name)?.[1];
-  return hex === undefined ? undefined : Buffer.from(hex, 'hex').toString('utf8');
-};
 
 /**
  * The `/workspace` volume of a workspace that names none: a named, labelled volume rather than an
