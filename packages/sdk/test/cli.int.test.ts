@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LocalStack } from '../../../test/support/local-stack.js';
+import { Berth } from '../src/index.js';
 import { CLI_MAIN, berthCli, startBerth } from './cli.js';
 import { TmuxSession } from './tmux.js';
 import { startSmallStack } from './stack.js';
@@ -56,19 +57,21 @@ describe('berth CLI', () => {
     const run = startBerth(['exec', id, '--', 'sh', '-c', `echo first; sleep ${marker}; echo never`], env);
     const deadline = Date.now() + 15_000;
     while (!run.stdout().includes('first\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // [s]leep: the check must not find itself.
+    const container = await new Berth({ url: stack.url, apiKey: stack.token }).containers.get(id);
+    const check = `for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f"; echo; done | grep -c '[s]leep ${marker}' || true`;
     // Seen while the command still runs: streamed, not printed at its exit.
     expect(run.stdout()).toBe('first\n');
+    expect(Number((await container.exec(check)).stdout.trim())).toBeGreaterThan(0);
     run.child.kill('SIGINT');
     const r = await run.result;
     expect([r.code, r.stdout]).toEqual([130, 'first\n']);
     expect(r.stderr).toContain('interrupted');
     // The command is gone from the workspace, not left running.
-    const check = `for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f"; echo; done | grep -c 'sleep ${marker}' || true`;
     let left = '';
-    for (let i = 0; i < 30; i++) {
-      left = (await berthCli(['exec', id, '--', 'sh', '-c', check], env)).stdout.trim();
-      if (left === '0') break;
-      await new Promise((res) => setTimeout(res, 200));
+    for (let i = 0; i < 50 && left !== '0'; i++) {
+      if (i > 0) await new Promise((res) => setTimeout(res, 100));
+      left = (await container.exec(check)).stdout.trim();
     }
     expect(left).toBe('0');
     await berthCli(['rm', id], env);
