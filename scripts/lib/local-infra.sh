@@ -1,10 +1,10 @@
 # shellcheck shell=bash
 # Local NATS (JetStream) and Redis as host processes on 127.0.0.1, plus the small process
 # helpers scripts/up and scripts/down share. Source scripts/lib/env.sh first (BERTH_ROOT).
-# State lives in .berth/: nats/ and redis/ data, run/<name>.pid, logs/<name>.log.
+# State lives in .berth/ (BERTH_STATE): nats/ and redis/ data, run/<name>.pid, logs/<name>.log.
 # A pid file holds "PID STARTTIME" so a pid reused after a reboot is never mistaken for ours.
 
-BERTH_STATE="$BERTH_ROOT/.berth"
+BERTH_STATE="${BERTH_STATE:-$BERTH_ROOT/.berth}"   # overridable, e.g. by a test running scripts/up beside yours
 BERTH_RUN="$BERTH_STATE/run"
 BERTH_LOGS="$BERTH_STATE/logs"
 INFRA_STARTED=()   # names the start functions below actually started in this shell
