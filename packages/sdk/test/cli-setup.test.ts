@@ -54,3 +54,15 @@ test('a failed setup exits 1, prints the id (the container JSON with the failed 
   const plain = await berthCli(['create', '--repo', 'acme/app@dev'], env());
   expect([plain.code, plain.stdout]).toEqual([1, `${VIEW.id}\n`]);
 }, 30_000);
+
+test('when the gateway stops answering mid-setup, the id is printed with the last phase seen, not "did not start"', async () => {
+  fake.handler = (req, res) => {
+    const send = (code: number, body: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.method === 'POST' && req.url === '/api/containers') return send(201, { ...VIEW, warm: true });
+    if (req.method === 'POST' && req.url.endsWith('/setup')) return send(202, status(1, 'queued'));
+    res.socket?.destroy();
+  };
+  const r = await berthCli(['create', '--repo', 'acme/app@dev'], env());
+  expect([r.code, r.stdout]).toEqual([1, `${VIEW.id}\n`]);
+  expect(r.stderr).toMatch(new RegExp(`berth: setup of ${VIEW.id} is at phase queued \\(seq 1\\); stopped waiting: .*GET /api/containers/${VIEW.id}/setup failed`));
+}, 60_000);

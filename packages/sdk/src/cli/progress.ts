@@ -43,5 +43,5 @@ export function setupFailure(id: string, status: SetupStatus | undefined, err: u
     return `${tail}berth: setup of ${id} failed (${why}); ${kept}\n`;
   }
   const stopped = err instanceof Error ? err.message : String(err);
-  return `${tail}berth: setup of ${id} is still ${status.phase} (seq ${status.seq}); stopped waiting: ${stopped}; ${kept}\n`;
+  return `${tail}berth: setup of ${id} is at phase ${status.phase} (seq ${status.seq}); stopped waiting: ${stopped}; ${kept}\n`;
 }

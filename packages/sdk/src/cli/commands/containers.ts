@@ -24,11 +24,12 @@ export const create: Command = async (p, { io, client }) => {
   let setup: SetupStatus | undefined;
   if (repo) {
     io.err(`created ${c.id}; setting up ${repo.repo}@${repo.branch}\n`);
+    let seen: SetupStatus | undefined;
     try {
-      setup = await c.setup(repo, { onProgress: (s) => io.err(progressLine(s)) });
+      setup = await c.setup(repo, { onProgress: (s) => { seen = s; io.err(progressLine(s)); } });
     } catch (err) {
       // The container exists and is kept for inspection: its id goes where a success puts it.
-      const status = (err as { setup?: SetupStatus }).setup ?? await c.setupStatus({ timeoutMs: 10_000 }).catch(() => undefined);
+      const status = (err as { setup?: SetupStatus }).setup ?? await c.setupStatus({ timeoutMs: 10_000 }).catch(() => seen);
       io.out(p.values.json ? json({ ...c.toJSON(), setup: status ?? null }) : `${c.id}\n`);
       io.err(setupFailure(c.id, status, err));
       return EXIT.failed;
