@@ -78,7 +78,7 @@ describe('@berth/sdk packed and installed with npm outside the repository', () =
     }));
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     // One compile: everything must check except the one deliberate mistake on the last line.
-    await writeFile(join(app, 'typed.ts'), `
+    const source = `
       import { Berth, isApiError, type ContainerView, type ExecResult } from '@berth/sdk';
       const berth = new Berth({ retry: { attempts: 2 } });
       const view: ContainerView = (await berth.containers.create({ pool: 'default' })).toJSON();
@@ -86,8 +86,10 @@ describe('@berth/sdk packed and installed with npm outside the repository', () =
       const r: ExecResult = await berth.containers.get(view.id).then((c) => c.exec(['true']));
       export const out = [name, r.exitCode, isApiError(r, 'NAME_CONFLICT')];
       export const wrong: number = view.name;
-    `);
+    `;
+    await writeFile(join(app, 'typed.ts'), source);
+    const wrongLine = source.split('\n').findIndex((l) => l.includes('const wrong')) + 1;
     const errors = await inApp(process.execPath, [tsc, '-p', '.']).then(() => '', (e: { stdout: string }) => e.stdout);
-    expect(errors.trim().split('\n')).toEqual([expect.stringMatching(/^typed\.ts\(9,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/)]);
+    expect(errors.trim().split('\n')).toEqual([`typed.ts(${wrongLine},20): error TS2322: Type 'string' is not assignable to type 'number'.`]);
   }, 120_000);
 });
