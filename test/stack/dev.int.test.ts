@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort, repoRoot } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { removeHostContainers } from '../support/local-stack.js';
@@ -10,6 +11,7 @@ import { removeHostContainers } from '../support/local-stack.js';
 // `pnpm dev`: scripts/up --watch, every service a host process that restarts when a file it
 // loaded changes. Its own settings file (ports, host id) and state directory, so it runs beside
 // a developer's own berth.
+const run = promisify(execFile);
 const SERVICES = ['image-builder', 'repo-cache', 'pool-manager', 'egress', 'log-streamer', 'gateway'];
 const hostId = `dev-${randomBytes(4).toString('hex')}`;
 const token = randomBytes(24).toString('hex');
@@ -50,7 +52,9 @@ beforeAll(async () => {
   expect(dev.exitCode, output).toBeNull();
 }, 300_000);
 afterAll(async () => {
-  if (dev?.pid && dev.exitCode === null) process.kill(-dev.pid, 'SIGKILL');
+  try { if (dev?.pid) process.kill(-dev.pid, 'SIGKILL'); } catch { /* already gone */ }
+  // After a failure midway, whatever its pid files still name (the services run in sessions of their own).
+  if (state) await run(join(repoRoot(), 'scripts', 'down'), [], { env: { ...process.env, BERTH_STATE: state }, timeout: 120_000 }).catch(() => undefined);
   removeHostContainers(hostId);
   if (state) await rm(state, { recursive: true, force: true });
 });
