@@ -15,7 +15,8 @@ export class Berth {
   readonly volumes: Volumes;
   readonly #transport: Transport;
 
-  constructor(opts: BerthOptions) {
+  /** `url` and `apiKey` default to the BERTH_URL and BERTH_API_KEY environment variables. */
+  constructor(opts: BerthOptions = {}) {
     this.#transport = new Transport(opts);
     this.containers = new Containers(this.#transport);
     this.pools = { list: (o) => this.#listPools(o) };

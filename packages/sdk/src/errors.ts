@@ -68,10 +68,13 @@ export class BerthNetworkError extends Error {
 /** An answer that is not what the contracts promise: not JSON, or a body that fails its schema. */
 export class BerthResponseError extends Error {
   readonly status: number;
-  constructor(site: CallSite, status: number, problem: string) {
+  /** The answer's `Retry-After` (e.g. a proxy's 503), honoured by the retries. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(site: CallSite, status: number, problem: string, retryAfterSeconds?: number) {
     super(`malformed response from berth to ${where(site)} (HTTP ${status}): ${problem}`);
     this.name = 'BerthResponseError';
     this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

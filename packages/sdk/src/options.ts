@@ -1,17 +1,23 @@
 import type { RetryPolicy } from './retry.js';
 
 export interface BerthOptions {
-  /** The gateway, e.g. `http://127.0.0.1:8080`. */
-  url: string;
-  /** The bearer token (`BERTH_API_TOKEN`). Kept private: never in errors or `inspect()` output. */
-  apiKey: string;
+  /** The gateway, e.g. `http://127.0.0.1:8080`. Default: the `BERTH_URL` environment variable. */
+  url?: string;
+  /**
+   * The bearer token. Default: the `BERTH_API_KEY` environment variable. Kept private: never in
+   * errors or `inspect()` output.
+   */
+  apiKey?: string;
   /** Default deadline for every call, retries included. Default 30 000 ms. */
   timeoutMs?: number;
   /**
-   * Retries of retryable errors (and lost connections) on idempotent calls: create (with its
-   * Idempotency-Key), get, list, delete, pools, health. Off unless given; exec is never retried.
+   * Retries of idempotent calls (GET, DELETE, and POSTs that carry an Idempotency-Key such as
+   * create) after a retryable error, a 429/503 or a lost connection. On by default
+   * (`DEFAULT_RETRY`); `{ attempts: 1 }` turns it off. exec and setup are never retried.
    */
   retry?: Partial<RetryPolicy>;
+  /** The fetch to call (default: the global one), e.g. one with a proxy dispatcher or instrumentation. */
+  fetch?: typeof globalThis.fetch;
 }
 
 /** What every call accepts. */

@@ -20,16 +20,17 @@ function issuesOf(error: z.ZodError): string {
  */
 export async function readResponse<S extends z.ZodType>(res: Response, site: CallSite, schema: S, ok: readonly number[]): Promise<z.infer<S>> {
   const text = await res.text();
+  const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new BerthResponseError(site, res.status, `body is not JSON (${text.length} bytes${ok.includes(res.status) ? '' : ', unexpected status'})`);
+    throw new BerthResponseError(site, res.status, `body is not JSON (${text.length} bytes${ok.includes(res.status) ? '' : ', unexpected status'})`, retryAfter);
   }
   if (!ok.includes(res.status)) {
     const error = ErrorBodySchema.safeParse(json);
-    if (!error.success) throw new BerthResponseError(site, res.status, `unexpected status with a body that is not a berth error: ${issuesOf(error.error)}`);
-    throw new BerthApiError(error.data, res.status, site, parseRetryAfter(res.headers.get('retry-after')));
+    if (!error.success) throw new BerthResponseError(site, res.status, `unexpected status with a body that is not a berth error: ${issuesOf(error.error)}`, retryAfter);
+    throw new BerthApiError(error.data, res.status, site, retryAfter);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw new BerthResponseError(site, res.status, issuesOf(parsed.error));

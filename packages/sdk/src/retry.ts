@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BerthApiError, BerthNetworkError } from './errors.js';
+import { BerthApiError, BerthNetworkError, BerthResponseError } from './errors.js';
 
 export interface RetryPolicy {
   /** Total attempts, the first included; 1 means no retry. */
@@ -13,27 +13,33 @@ export interface RetryPolicy {
 export const NO_RETRY: RetryPolicy = { attempts: 1, baseDelayMs: 200, maxDelayMs: 10_000 };
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 200, maxDelayMs: 10_000 };
 
+/** The client's policy, then the call's, over DEFAULT_RETRY: idempotent calls retry unless told not to. */
 export function resolvePolicy(...layers: (Partial<RetryPolicy> | undefined)[]): RetryPolicy {
   const merged = Object.assign({}, ...layers.filter(Boolean)) as Partial<RetryPolicy>;
-  const base = layers.some((l) => l !== undefined) ? DEFAULT_RETRY : NO_RETRY;
   return {
-    attempts: Math.max(1, Math.floor(merged.attempts ?? base.attempts)),
-    baseDelayMs: Math.max(0, merged.baseDelayMs ?? base.baseDelayMs),
-    maxDelayMs: Math.max(0, merged.maxDelayMs ?? base.maxDelayMs),
+    attempts: Math.max(1, Math.floor(merged.attempts ?? DEFAULT_RETRY.attempts)),
+    baseDelayMs: Math.max(0, merged.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs),
+    maxDelayMs: Math.max(0, merged.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs),
   };
 }
 
-/** How long to wait before the next attempt after `err`, or undefined when it must not be retried. */
+/** Statuses a proxy or load balancer in front of berth answers without a berth error body; worth another try. */
+const RETRYABLE_STATUSES = [429, 503];
+
+/**
+ * How long to wait before the next attempt after `err`, or undefined when it must not be retried:
+ * berth errors it marks retryable, a 429/503 from something in front of berth, and lost connections.
+ */
 export function retryDelay(err: unknown, attempt: number, policy: RetryPolicy, random = Math.random): number | undefined {
   if (attempt >= policy.attempts) return undefined;
-  if (err instanceof BerthApiError) {
-    if (!err.retryable) return undefined;
-    if (err.retryAfterSeconds !== undefined) {
-      const ms = err.retryAfterSeconds * 1000;
-      return ms <= policy.maxDelayMs ? ms : undefined;
-    }
-  } else if (!(err instanceof BerthNetworkError)) {
-    return undefined;
+  const retryable = err instanceof BerthApiError ? err.retryable
+    : err instanceof BerthResponseError ? RETRYABLE_STATUSES.includes(err.status)
+      : err instanceof BerthNetworkError;
+  if (!retryable) return undefined;
+  const retryAfter = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
+  if (retryAfter !== undefined) {
+    const ms = retryAfter * 1000;
+    return ms <= policy.maxDelayMs ? ms : undefined;
   }
   const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.round(backoff / 2 + (random() * backoff) / 2);

@@ -25,14 +25,18 @@ export class Transport {
   readonly #base: string;
   readonly #timeoutMs: number;
   readonly #retry: BerthOptions['retry'];
+  readonly #fetchFn: typeof globalThis.fetch;
 
   constructor(opts: BerthOptions) {
-    if (!opts.url) throw new TypeError('Berth: url is required');
-    if (!opts.apiKey) throw new TypeError('Berth: apiKey is required');
-    this.#base = opts.url.replace(/\/+$/, '');
-    this.#apiKey = opts.apiKey;
+    const url = opts.url || process.env.BERTH_URL;
+    const apiKey = opts.apiKey || process.env.BERTH_API_KEY;
+    if (!url) throw new TypeError('Berth: no url: pass { url } or set BERTH_URL');
+    if (!apiKey) throw new TypeError('Berth: no apiKey: pass { apiKey } or set BERTH_API_KEY');
+    this.#base = url.replace(/\/+$/, '');
+    this.#apiKey = apiKey;
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#retry = opts.retry;
+    this.#fetchFn = opts.fetch ?? globalThis.fetch;
   }
 
   get url(): string {
@@ -77,7 +81,7 @@ export class Transport {
     const headers: Record<string, string> = { accept: 'application/json', ...spec.headers, authorization: `Bearer ${this.#apiKey}` };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     try {
-      return await fetch(`${this.#base}${spec.path}`, {
+      return await this.#fetchFn(`${this.#base}${spec.path}`, {
         method: spec.method,
         headers,
         signal: sig.signal,

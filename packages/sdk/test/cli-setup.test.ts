@@ -40,11 +40,29 @@ test('create --repo shows each setup phase and prints the id when ready', async 
   expect(JSON.parse(post?.body ?? '{}')).toEqual({ repo: 'acme/app', branch: 'dev' });
 }, 30_000);
 
-test('a failed setup exits 1 with its code and keeps the container', async () => {
-  serve(status(4, 'failed', { error: { code: 'REPO_NOT_FOUND', message: 'no such repository' } }));
+test('a failed setup exits 1, prints the id (the container JSON with the failed status under --json) and the setup\'s real status', async () => {
+  serve(status(4, 'failed', { error: { code: 'REPO_NOT_FOUND', message: 'no such repository \u001b]0;pwned\u0007' }, logTail: 'fatal: not found\n\u001b[2Jcleared\n' }));
   const r = await berthCli(['create', '--repo', 'acme/app@dev', '--json'], env());
   expect(r.code).toBe(1);
-  expect(r.stderr).toContain('setup: failed after 4.0 s: REPO_NOT_FOUND: no such repository');
-  expect(r.stderr).toContain(`berth rm ${VIEW.id}`);
-  expect(r.stdout).toBe('');
+  expect(r.stderr).toContain('setup: failed after 4.0 s: REPO_NOT_FOUND: no such repository ?]0;pwned?');
+  expect(r.stderr).toContain(`  | fatal: not found\n  | ?[2Jcleared\nberth: setup of ${VIEW.id} failed (REPO_NOT_FOUND: no such repository ?]0;pwned?); the container is kept (berth rm ${VIEW.id} removes it)\n`);
+  // No invented HTTP status: the setup was accepted (202); its status says it failed.
+  expect(r.stderr).not.toMatch(/HTTP \d+/);
+  // Nothing from the workspace reaches the terminal as an escape sequence.
+  expect(r.stderr).not.toContain('\u001b');
+  expect(JSON.parse(r.stdout)).toMatchObject({ id: VIEW.id, setup: { phase: 'failed', error: { code: 'REPO_NOT_FOUND' } } });
+  const plain = await berthCli(['create', '--repo', 'acme/app@dev'], env());
+  expect([plain.code, plain.stdout]).toEqual([1, `${VIEW.id}\n`]);
 }, 30_000);
+
+test('when the gateway stops answering mid-setup, the id is printed with the last phase seen, not "did not start"', async () => {
+  fake.handler = (req, res) => {
+    const send = (code: number, body: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.method === 'POST' && req.url === '/api/containers') return send(201, { ...VIEW, warm: true });
+    if (req.method === 'POST' && req.url.endsWith('/setup')) return send(202, status(1, 'queued'));
+    res.socket?.destroy();
+  };
+  const r = await berthCli(['create', '--repo', 'acme/app@dev'], env());
+  expect([r.code, r.stdout]).toEqual([1, `${VIEW.id}\n`]);
+  expect(r.stderr).toMatch(new RegExp(`berth: setup of ${VIEW.id} is at phase queued \\(seq 1\\); stopped waiting: .*GET /api/containers/${VIEW.id}/setup failed`));
+}, 60_000);

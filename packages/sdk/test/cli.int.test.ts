@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LocalStack } from '../../../test/support/local-stack.js';
-import { CLI_MAIN, berthCli } from './cli.js';
+import { Berth } from '../src/index.js';
+import { CLI_MAIN, berthCli, startBerth } from './cli.js';
 import { TmuxSession } from './tmux.js';
 import { startSmallStack } from './stack.js';
 
@@ -47,6 +50,63 @@ describe('berth CLI', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('CONTAINER_NOT_FOUND');
   });
+
+  test('exec shows output as it comes, and Ctrl-C stops the command in the workspace and exits 130', async () => {
+    const id = (await berthCli(['create'], env)).stdout.trim();
+    const marker = `${4000 + Math.floor(Math.random() * 1000)}.5`;
+    const run = startBerth(['exec', id, '--', 'sh', '-c', `echo first; sleep ${marker}; echo never`], env);
+    const deadline = Date.now() + 15_000;
+    while (!run.stdout().includes('first\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // [s]leep: the check must not find itself.
+    const container = await new Berth({ url: stack.url, apiKey: stack.token }).containers.get(id);
+    const check = `for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f"; echo; done | grep -c '[s]leep ${marker}' || true`;
+    // Seen while the command still runs: streamed, not printed at its exit.
+    expect(run.stdout()).toBe('first\n');
+    expect(Number((await container.exec(check)).stdout.trim())).toBeGreaterThan(0);
+    run.child.kill('SIGINT');
+    const r = await run.result;
+    expect([r.code, r.stdout]).toEqual([130, 'first\n']);
+    expect(r.stderr).toContain('interrupted');
+    // The command is gone from the workspace, not left running.
+    let left = '';
+    for (let i = 0; i < 50 && left !== '0'; i++) {
+      if (i > 0) await new Promise((res) => setTimeout(res, 100));
+      left = (await container.exec(check)).stdout.trim();
+    }
+    expect(left).toBe('0');
+    await berthCli(['rm', id], env);
+  }, 60_000);
+
+  test('rm A B removes every container it can and names the ones it could not (exit 1)', async () => {
+    const a = (await berthCli(['create'], env)).stdout.trim();
+    const b = (await berthCli(['create'], env)).stdout.trim();
+    const missing = 'ws_0123456789abcdef';
+    const r = await berthCli(['rm', a, missing, b], env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`${a}\n${b}\n`);
+    expect(r.stderr).toMatch(new RegExp(`^berth: rm ${missing}: CONTAINER_NOT_FOUND`, 'm'));
+    expect(r.stderr).toContain('1 of 3 containers not removed');
+    const left = JSON.parse((await berthCli(['ls', '--json'], env)).stdout) as { id: string }[];
+    expect(left.map((c) => c.id)).not.toContain(a);
+    expect(left.map((c) => c.id)).not.toContain(b);
+  });
+
+  test('--version, and `pnpm berth ... --json` in the repository prints only the JSON (no package-manager banner)', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(await berthCli(['--version'], {})).toEqual({ code: 0, stdout: `berth ${version}\n`, stderr: '' });
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const pnpm = (args: string[]) => new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn('pnpm', args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout }));
+    });
+    expect(await pnpm(['berth', '--version'])).toEqual({ code: 0, stdout: `berth ${version}\n` });
+    const pools = await pnpm(['berth', 'pools', '--json']);
+    expect(pools.code).toBe(0);
+    expect((JSON.parse(pools.stdout) as { name: string }[]).map((x) => x.name)).toEqual(['default']);
+  }, 30_000);
 
   test('create, pools and health with --json', async () => {
     const created = JSON.parse((await berthCli(['create', '--json', '--pool', 'default'], env)).stdout) as { id: string; warm: boolean };

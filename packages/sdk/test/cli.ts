@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -17,12 +17,19 @@ export const CLI_MAIN = MAIN;
  * commands that follow.
  */
 export function berthCli(args: string[], env: Record<string, string>, stdin = '', stopAfterLines?: number): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
+  return startBerth(args, env, stdin, stopAfterLines).result;
+}
+
+/** `berth ...` as a child process, for a test that signals it while it runs; `stdout()` is the output so far. */
+export function startBerth(args: string[], env: Record<string, string>, stdin = '', stopAfterLines?: number): {
+  child: ChildProcess; stdout(): string; result: Promise<CliResult>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  const result = new Promise<CliResult>((resolve, reject) => {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -33,4 +40,5 @@ export function berthCli(args: string[], env: Record<string, string>, stdin = ''
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin);
   });
+  return { child, stdout: () => stdout, result };
 }

@@ -9,7 +9,8 @@ beforeAll(async () => { fake = await FakeGateway.start(); });
 afterAll(async () => { await fake.close(); });
 beforeEach(() => {
   fake.seen.length = 0;
-  berth = new Berth({ url: `${fake.url}/`, apiKey: 'k-unit-secret' });
+  // One attempt per call: these tests are about how each answer maps to an error, not retries.
+  berth = new Berth({ url: `${fake.url}/`, apiKey: 'k-unit-secret', retry: { attempts: 1 } });
 });
 
 describe('error mapping', () => {

@@ -26,10 +26,46 @@ describe('Idempotency-Key', () => {
 });
 
 describe('retry policy', () => {
-  test('off by default: a retryable error is thrown after one attempt', async () => {
+  test('on by default: an idempotent call is retried after a 503, waiting out its Retry-After; exec and setup never are; attempts: 1 turns it off', async () => {
+    fake.replies([503, apiError('SERVICE_UNAVAILABLE', true), { 'retry-after': '1' }], [200, { containers: [], count: 0 }]);
+    const started = Date.now();
+    await expect(new Berth({ url: fake.url, apiKey: 'k' }).containers.list()).resolves.toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(fake.seen).toHaveLength(2);
+    fake.seen.length = 0;
+    // POSTs without an Idempotency-Key (exec, setup) are sent once.
+    const berth = new Berth({ url: fake.url, apiKey: 'k' });
+    fake.replies([200, VIEW]);
+    const c = await berth.containers.get(VIEW.id);
+    fake.seen.length = 0;
+    fake.replies([503, apiError('SERVICE_UNAVAILABLE', true), { 'retry-after': '0' }]);
+    await expect(c.exec('true')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    await expect(c.setup({ repo: 'acme/app', branch: 'main' })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    fake.handler = (_req, res) => { res.socket?.destroy(); };
+    await expect(c.exec('true')).rejects.toBeInstanceOf(BerthNetworkError);
+    expect(fake.seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      `POST /api/containers/${VIEW.id}/exec`, `POST /api/containers/${VIEW.id}/setup`, `POST /api/containers/${VIEW.id}/exec`,
+    ]);
+    // retry: { attempts: 1 } turns retries off.
+    fake.seen.length = 0;
     fake.replies([503, apiError('SERVICE_UNAVAILABLE', true)], [200, { containers: [], count: 0 }]);
-    await expect(new Berth({ url: fake.url, apiKey: 'k' }).containers.list()).rejects.toBeInstanceOf(BerthApiError);
+    await expect(new Berth({ url: fake.url, apiKey: 'k', retry: { attempts: 1 } }).containers.list()).rejects.toBeInstanceOf(BerthApiError);
     expect(fake.seen).toHaveLength(1);
+  });
+
+  test('on by default: a 429, a proxy\'s 503 that is not a berth error, and a dropped connection are retried; DELETE too', async () => {
+    const berth = new Berth({ url: fake.url, apiKey: 'k' });
+    fake.replies([429, apiError('RATE_LIMITED', true), { 'retry-after': '0' }], [200, VIEW]);
+    await expect(berth.containers.get(VIEW.id)).resolves.toMatchObject({ id: VIEW.id });
+    fake.replies([503, '<html>upstream busy</html>', { 'content-type': 'text/html', 'retry-after': '0' }], [200, { id: VIEW.id, removed: true }]);
+    await berth.containers.delete(VIEW.id);
+    let n = 0;
+    fake.handler = (_req, res) => {
+      if (n++ === 0) { res.socket?.destroy(); return; }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pools: [] }));
+    };
+    await expect(berth.pools.list()).resolves.toEqual([]);
+    expect(fake.seen.map((s) => s.method)).toEqual(['GET', 'GET', 'DELETE', 'DELETE', 'GET', 'GET']);
   });
 
   test('create is retried with the same Idempotency-Key, after the Retry-After wait', async () => {
@@ -68,7 +104,7 @@ describe('retry policy', () => {
       if (n++ === 0) { res.socket?.destroy(); return; }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pools: [] }));
     };
-    const berth = new Berth({ url: fake.url, apiKey: 'k' });
+    const berth = new Berth({ url: fake.url, apiKey: 'k', retry: { attempts: 1 } });
     await expect(berth.pools.list()).rejects.toBeInstanceOf(BerthNetworkError);
     await expect(berth.pools.list({ retry: FAST })).resolves.toEqual([]);
   });
@@ -88,6 +124,42 @@ describe('retry policy', () => {
     expect(retryDelay(err, 3, policy, () => 0)).toBe(200);
     expect(retryDelay(err, 8, policy, () => 1)).toBe(1_000);
     expect(retryDelay(err, 10, policy)).toBeUndefined();
+  });
+});
+
+describe('configuration', () => {
+  test('new Berth() takes the URL and key from BERTH_URL and BERTH_API_KEY; options beat them', async () => {
+    const saved = { url: process.env.BERTH_URL, key: process.env.BERTH_API_KEY };
+    try {
+      process.env.BERTH_URL = fake.url;
+      process.env.BERTH_API_KEY = 'key-from-env-0123456789';
+      fake.replies([200, { pools: [] }]);
+      const berth = new Berth();
+      expect(berth.url).toBe(fake.url);
+      await berth.pools.list();
+      await new Berth({ apiKey: 'key-from-options-0123' }).pools.list();
+      expect(fake.seen.map((s) => s.headers.authorization)).toEqual(['Bearer key-from-env-0123456789', 'Bearer key-from-options-0123']);
+      delete process.env.BERTH_API_KEY;
+      expect(() => new Berth()).toThrow(/BERTH_API_KEY/);
+      delete process.env.BERTH_URL;
+      expect(() => new Berth({ apiKey: 'k' })).toThrow(/BERTH_URL/);
+    } finally {
+      for (const [name, value] of [['BERTH_URL', saved.url], ['BERTH_API_KEY', saved.key]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
+  test('the fetch option is what every call goes through', async () => {
+    const calls: string[] = [];
+    const tracing: typeof fetch = (input, init) => {
+      calls.push(`${init?.method ?? 'GET'} ${String(input)}`);
+      return fetch(input, init);
+    };
+    fake.replies([200, { pools: [] }]);
+    await new Berth({ url: fake.url, apiKey: 'k', fetch: tracing }).pools.list();
+    expect(calls).toEqual([`GET ${fake.url}/api/pools`]);
   });
 });
 

@@ -78,16 +78,17 @@ describe('berth create --repo against the real stack', () => {
     await berth.containers.delete(id);
   }, 150_000);
 
-  test('a repository that does not exist exits 1 with CLONE_FAILED (REPO_NOT_FOUND) and keeps the container', async () => {
+  test('a repository that does not exist exits 1, prints the id and the setup\'s real status (CLONE_FAILED, REPO_NOT_FOUND), and keeps the container', async () => {
     const r = await berthCli(['create', '--repo', 'acme/missing@main'], env());
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
+    const id = r.stdout.trim();
+    expect(id).toMatch(/^ws_[0-9a-f]{16}$/);
     expect(r.stderr).toMatch(/setup: failed after [\d.]+ s .*: CLONE_FAILED: REPO_NOT_FOUND/);
-    // The typed code, not INTERNAL/500.
-    expect(r.stderr).toMatch(/berth: CLONE_FAILED: .*HTTP 422/);
-    const id = /berth rm (ws_\w+)/.exec(r.stderr)?.[1];
-    expect(id, r.stderr).toBeDefined();
-    await berth.containers.delete(id!);
+    expect(r.stderr).toMatch(new RegExp(`^berth: setup of ${id} failed \\(CLONE_FAILED: .*REPO_NOT_FOUND.*\\); the container is kept \\(berth rm ${id} removes it\\)$`, 'm'));
+    // The setup was accepted (202): no HTTP status made up from the error code.
+    expect(r.stderr).not.toMatch(/HTTP \d+/);
+    await expect(berth.containers.get(id).then((c) => c.setupStatus())).resolves.toMatchObject({ phase: 'failed', error: { code: 'CLONE_FAILED' } });
+    await berth.containers.delete(id);
   }, 150_000);
 });
 

@@ -3,6 +3,7 @@ import { UsageError } from './io.js';
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
   json: { type: 'boolean' },
   url: { type: 'string' },
   pool: { type: 'string' },
@@ -26,7 +27,7 @@ export interface Parsed {
   /** Everything after the first `--` (exec's command). */
   rest: string[] | undefined;
   values: {
-    help?: boolean; json?: boolean; 'api-key-stdin'?: boolean; port?: string[];
+    help?: boolean; version?: boolean; json?: boolean; 'api-key-stdin'?: boolean; port?: string[];
     url?: string; pool?: string; name?: string; image?: string; repo?: string; volume?: string; timeout?: string;
     follow?: boolean; tail?: string; since?: string;
   };
@@ -49,9 +50,9 @@ export function parse(argv: string[]): Parsed {
   return { command, positionals, rest: dash === -1 ? undefined : argv.slice(dash + 1), values: parsed.values };
 }
 
-/** Refuses options the command does not take (`--url` and `--help` are global). */
+/** Refuses options the command does not take (`--url`, `--help` and `--version` are global). */
 export function allowOnly(p: Parsed, allowed: OptionName[]): void {
-  const ok = new Set<string>(['url', 'help', ...allowed]);
+  const ok = new Set<string>(['url', 'help', 'version', ...allowed]);
   const extra = Object.keys(p.values).filter((k) => !ok.has(k));
   if (extra.length > 0) throw new UsageError(`${p.command} does not take --${extra.join(', --')}`);
 }

@@ -8,11 +8,12 @@ Commands:
                                       claim a warm container (prints its id); with --repo,
                                       set it up from the repository, showing each phase;
                                       --volume mounts your named volume V (made if new)
-  exec ID [--timeout MS] -- cmd args  run a command; its exit code becomes berth's (124: timed out)
+  exec ID [--timeout MS] -- cmd args  run a command, its output shown as it comes; its exit code
+                                      becomes berth's (124: timed out; Ctrl-C stops it: 130)
   logs [-f] [--tail N] [--since TIME] ID
                                       container output (-f follows, resuming after drops)
   shell ID                            interactive shell; its exit code becomes berth's
-  rm ID [ID...]                       remove containers
+  rm ID [ID...]                       remove containers (all it can; exit 1 names the others)
   usage ID                            CPU, memory, pids, network, and LLM requests, tokens,
                                       spend and limits of a container
   llm-key revoke|rotate ID            revoke the container's LLM key, or give it a new one
@@ -26,8 +27,9 @@ Options:
                 logs as JSON lines)
   --url URL     the gateway (else BERTH_URL, else the config file)
   -h, --help    this help
+  --version     the CLI's version
 
 The API key comes from BERTH_API_KEY or $XDG_CONFIG_HOME/berth/config.json
 (~/.config/berth/config.json), never from the command line.
-Exit codes: 0 ok, 1 API or network error, 2 usage or configuration error.
+Exit codes: 0 ok, 1 API or network error, 2 usage or configuration error, 130 interrupted.
 `;

@@ -6,6 +6,8 @@ export interface Io {
   readStdin(): Promise<string>;
   stdinIsTty: boolean;
   env: NodeJS.ProcessEnv;
+  /** Subscribes to Ctrl-C (SIGINT) instead of dying of it; returns an unsubscribe. */
+  onInterrupt?(listener: () => void): () => void;
   /** The process's own terminal streams, for `berth shell`; absent in tests of other commands. */
   tty?: TtyIo;
 }
@@ -25,4 +27,5 @@ export class UsageError extends Error {
   }
 }
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** 130: what a shell reports for a command ended by SIGINT (128 + 2). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;

@@ -8,6 +8,10 @@ process.exitCode = await run(process.argv.slice(2), {
   readStdin: () => text(process.stdin),
   stdinIsTty: process.stdin.isTTY === true,
   env: process.env,
+  onInterrupt: (listener) => {
+    process.on('SIGINT', listener);
+    return () => process.off('SIGINT', listener);
+  },
   tty: {
     stdin: process.stdin,
     stdout: process.stdout,

@@ -1,5 +1,6 @@
 import type { SetupStatus } from '@berth/contracts';
 import { UsageError } from './io.js';
+import { printable } from './terminal-text.js';
 
 /** `owner/repo@branch` (branch defaults to main). The contracts check the names themselves. */
 export function parseRepoRef(ref: string): { repo: string; branch: string } {
@@ -20,9 +21,27 @@ export function progressLine(s: SetupStatus): string {
   if (s.phase === 'ready' || s.phase === 'failed') {
     const took = Object.entries(s.durations).map(([phase, ms]) => `${phase} ${seconds(ms)}`).join(', ');
     const total = seconds(Date.parse(s.at) - Date.parse(s.startedAt));
-    const why = s.phase === 'failed' && s.error ? `: ${s.error.code}: ${s.error.message}` : '';
+    const why = s.phase === 'failed' && s.error ? `: ${s.error.code}: ${printable(s.error.message)}` : '';
     return `setup: ${s.phase} after ${total}${took ? ` (${took})` : ''}${why}\n`;
   }
   const where = s.phase === 'queued' || s.phase === 'cloning' ? ` ${s.repo}@${s.branch}` : '';
   return `setup: ${s.phase}${where}${s.sha ? ` ${s.sha.slice(0, 12)}` : ''}\n`;
+}
+
+/**
+ * Why `create --repo` ended without a ready workspace, from the setup's own status (read again
+ * after the error when the error did not carry it): a failed setup's code, message and log tail,
+ * or the phase it was still in when the wait ended; the call's error only when no setup status
+ * exists (the setup was never accepted).
+ */
+export function setupFailure(id: string, status: SetupStatus | undefined, err: unknown): string {
+  const kept = `the container is kept (berth rm ${id} removes it)`;
+  if (!status) return `berth: setup of ${id} did not start: ${err instanceof Error ? err.message : String(err)}; ${kept}\n`;
+  const tail = status.logTail ? `${printable(status.logTail).replace(/\n$/, '').split('\n').map((l) => `  | ${l}`).join('\n')}\n` : '';
+  if (status.phase === 'failed') {
+    const why = status.error ? `${status.error.code}: ${printable(status.error.message)}` : 'no reason given';
+    return `${tail}berth: setup of ${id} failed (${why}); ${kept}\n`;
+  }
+  const stopped = err instanceof Error ? err.message : String(err);
+  return `${tail}berth: setup of ${id} is at phase ${status.phase} (seq ${status.seq}); stopped waiting: ${stopped}; ${kept}\n`;
 }

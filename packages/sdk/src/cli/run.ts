@@ -13,6 +13,7 @@ import { resolveConfig } from './config.js';
 import type { Command } from './context.js';
 import { USAGE } from './help.js';
 import { EXIT, UsageError, type Io } from './io.js';
+import { sdkVersion } from './version.js';
 
 const COMMANDS: Record<string, Command> = { ls, create, exec, logs, shell, rm, usage, 'llm-key': llmKey, pools, volumes, health, login };
 
@@ -20,6 +21,10 @@ const COMMANDS: Record<string, Command> = { ls, create, exec, logs, shell, rm, u
 export async function run(argv: string[], io: Io): Promise<number> {
   try {
     const p = parse(argv);
+    if (p.values.version) {
+      io.out(`berth ${sdkVersion()}\n`);
+      return EXIT.ok;
+    }
     if (p.command === undefined && !p.values.help) {
       io.err(USAGE);
       return EXIT.usage;

@@ -1,7 +1,8 @@
+import type { SetupStatus } from '@berth/contracts';
 import { allowOnly, positiveInt } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, UsageError } from '../io.js';
-import { progressLine, parseRepoRef } from '../progress.js';
+import { progressLine, parseRepoRef, setupFailure } from '../progress.js';
 import { json, table } from '../table.js';
 
 export const ls: Command = async (p, { io, client }) => {
@@ -20,19 +21,22 @@ export const create: Command = async (p, { io, client }) => {
   const { pool, name, image, volume: volumeName } = p.values;
   const ports = p.values.port?.map((v) => positiveInt(v, 'port') as number);
   const c = await (await client()).containers.create({ pool, name, image, ports, volumeName });
+  let setup: SetupStatus | undefined;
   if (repo) {
     io.err(`created ${c.id}; setting up ${repo.repo}@${repo.branch}\n`);
+    let seen: SetupStatus | undefined;
     try {
-      const setup = await c.setup(repo, { onProgress: (s) => io.err(progressLine(s)) });
-      if (p.values.json) { io.out(json({ ...c.toJSON(), setup })); return EXIT.ok; }
+      setup = await c.setup(repo, { onProgress: (s) => { seen = s; io.err(progressLine(s)); } });
     } catch (err) {
-      // The container stays for inspection (berth logs, berth shell); say which one.
-      io.err(`berth: setup of ${c.id} failed; the container is kept (berth rm ${c.id} removes it)\n`);
-      throw err;
+      // The container exists and is kept for inspection: its id goes where a success puts it.
+      const status = (err as { setup?: SetupStatus }).setup ?? await c.setupStatus({ timeoutMs: 10_000 }).catch(() => seen);
+      io.out(p.values.json ? json({ ...c.toJSON(), setup: status ?? null }) : `${c.id}\n`);
+      io.err(setupFailure(c.id, status, err));
+      return EXIT.failed;
     }
   }
   if (p.values.json) {
-    io.out(json(c));
+    io.out(json(setup ? { ...c.toJSON(), setup } : c));
   } else {
     // The id alone on stdout, so `id=$(berth create)` works; the rest is for people.
     io.out(`${c.id}\n`);
@@ -41,13 +45,21 @@ export const create: Command = async (p, { io, client }) => {
   return EXIT.ok;
 };
 
+/** `berth rm A B ...`: removes every container it can, names each one it could not, exits 1 if any. */
 export const rm: Command = async (p, { io, client }) => {
   allowOnly(p, []);
   if (p.positionals.length === 0) throw new UsageError('rm needs at least one container id');
   const berth = await client();
+  let failed = 0;
   for (const id of p.positionals) {
-    await berth.containers.delete(id);
-    io.out(`${id}\n`);
+    try {
+      await berth.containers.delete(id);
+      io.out(`${id}\n`);
+    } catch (err) {
+      failed++;
+      io.err(`berth: rm ${id}: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
   }
-  return EXIT.ok;
+  if (failed > 0 && p.positionals.length > 1) io.err(`berth: ${failed} of ${p.positionals.length} containers not removed\n`);
+  return failed > 0 ? EXIT.failed : EXIT.ok;
 };
