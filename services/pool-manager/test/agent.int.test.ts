@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, type NatsConnection } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientNats, removeAllOf, startInfra, startInProcess, testHostEnv, waitFor, type Infra, type RunningPoolManager } from './harness.js';
+import { clientNats, removeAllOf, startInfra, startInProcess, testHostEnv, waitFor, WORKSPACE_IMAGE, type Infra, type RunningPoolManager } from './harness.js';
 import { SHELL_ARGV } from '../src/streams/stream-handlers.js';
 import { inspectByBerthId, newRequestId, waitForWarm } from './helpers.js';
 
@@ -28,7 +28,7 @@ describe('commands through the workspace agent', () => {
 
   beforeAll(async () => {
     execFileSync('docker', ['build', '-q', '-t', PLAIN_IMAGE, '-'], {
-      input: 'FROM berth/workspace:latest\nENTRYPOINT ["/usr/bin/tini", "--"]\nCMD ["sleep", "infinity"]\n',
+      input: `FROM ${WORKSPACE_IMAGE}\nENTRYPOINT ["/usr/bin/tini", "--"]\nCMD ["sleep", "infinity"]\n`,
       stdio: ['pipe', 'ignore', 'inherit'],
     });
     agentRoot = mkdtempSync(join(tmpdir(), 'berth-agent-test-'));
