@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@berth/service-kit';
-import type { AgentDirs } from './agent/agent-dirs.js';
+import type { AgentRegistry } from './agent/agent-registry.js';
 import type { PoolManagerConfig } from './config.js';
 import { claimMarkerName, isClaimMarked, LABELS, ownerOfClaimMarker, type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
 import type { LlmKeys } from './llm/llm-keys.js';
@@ -34,7 +34,7 @@ export class Reconciler {
     private readonly config: PoolManagerConfig,
     private readonly logger: Logger,
     private readonly llm: LlmKeys,
-    private readonly agents?: AgentDirs,
+    private readonly agents?: AgentRegistry,
   ) {}
 
   /**
@@ -99,6 +99,12 @@ export class Reconciler {
       } else if (r.state === 'claimed' && ownerOfClaimMarker(c.name) !== r.owner) {
         await this.driver.rename(c.ref, claimMarkerName(c.id, r.owner)).catch(() => undefined);
       }
+    }
+    // After a pool-manager start: listen again for every workspace that is still there.
+    for (const c of containers) {
+      if (!this.agents || !c.running || this.agents.known(c.id)) continue;
+      const r = await this.store.get(c.id);
+      if (r && r.state !== 'stopping') await this.agents.adopt(c.id);
     }
     await this.store.rebuild(this.pools.list.map((p) => p.name));
     if (this.config.IDLE_TTL_MS > 0) {

@@ -43,6 +43,8 @@ export async function dockerSpawn(docker: Docker, ref: string, argv: string[], o
     output: parser,
     exitCode: async () => {
       await ended;
+      // Cut short (output cap): the exit code is known once the kill is done.
+      await killing?.catch(() => undefined);
       try {
         const info = await exec.inspect();
         return info.Running ? null : info.ExitCode;
@@ -50,6 +52,7 @@ export async function dockerSpawn(docker: Docker, ref: string, argv: string[], o
         return null;
       }
     },
+    truncated: () => ({ stdout: false, stderr: false }),
     write: (data) => { if (opts.tty && socket.writable) socket.write(data); },
     resize: async (cols, rows) => { await exec.resize({ w: cols, h: rows }); },
     kill: () => {

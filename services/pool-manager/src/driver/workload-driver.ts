@@ -17,7 +17,7 @@ export interface WorkloadSpec {
   volumeName?: string | undefined;
   /** Shared cache volumes (the npm cache), mounted writable at their targets. */
   cacheVolumes?: { source: string; target: string }[];
-  /** A host directory mounted at `target` for the workspace's agent socket. */
+  /** pool-manager's host directory for the workspace's agent channel, mounted read-only at `target`. */
   agentDir?: { host: string; target: string } | undefined;
 }
 
