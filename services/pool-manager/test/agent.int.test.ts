@@ -88,9 +88,9 @@ describe('commands through the workspace agent', () => {
     const escape = `${LAUNCHER}; setsid sh -c 'env -u BERTH_EXEC_ID sh -c "sleep 411 & nohup sleep 412 >/dev/null 2>&1 &" &'; echo started; sleep 413`;
     const r = await exec(ws.id, escape, 1_500);
     expect(r).toMatchObject({ timedOut: true });
-    expect(viaAgent(r.stdout)).toBe(true);
     expect(r.stdout).toMatch(/started\n$/);
     await waitFor('every sleep to be gone', async () => !/sleep 41[1-3]/.test(await processes(ws.id)), 5_000);
+    expect(viaAgent(r.stdout)).toBe(true);
   });
 
   it('runs a terminal on a PTY through the agent: echo, resize, and kill leaves nothing', async () => {

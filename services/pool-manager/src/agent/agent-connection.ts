@@ -25,8 +25,10 @@ export class AgentConnection {
     this.decoder.outputAllowed = false;
     socket.pipe(this.decoder);
     socket.on('error', (err) => this.decoder.destroy(err));
-    // A bad frame (too big, unknown kind, output while idle) ends the connection.
+    // A bad frame (too big, unknown kind, output while idle) ends the connection, and so does a
+    // reader that stops early (the agent then kills the command).
     this.decoder.on('error', () => socket.destroy());
+    this.decoder.once('close', () => socket.destroy());
     // Closed without an end (destroyed): the output is over all the same.
     socket.on('close', () => {
       this.closed = true;

@@ -32,6 +32,13 @@ export async function dockerSpawn(docker: Docker, ref: string, argv: string[], o
   const parser = opts.tty ? asStdout() : new DockerDemux();
   socket.pipe(parser);
   socket.on('error', (err) => parser.destroy(err));
+  // A reader that stops early (the output cap) closes the attach connection: Docker finishes the
+  // exec only once its output is copied somewhere, and nothing more is read.
+  let cut = false;
+  parser.once('close', () => {
+    cut = !parser.readableEnded;
+    socket.destroy();
+  });
   const ended = new Promise<void>((resolve) => {
     parser.once('end', resolve);
     parser.once('close', resolve);
@@ -43,8 +50,12 @@ export async function dockerSpawn(docker: Docker, ref: string, argv: string[], o
     output: parser,
     exitCode: async () => {
       await ended;
-      // Cut short (output cap): the exit code is known once the kill is done.
-      await killing?.catch(() => undefined);
+      if (cut && killing) {
+        // Cut short (output cap) and killed with SIGKILL. Docker reports the exec of a closed
+        // attach connection as 126, so answer what the agent would.
+        await killing.catch(() => undefined);
+        return 137;
+      }
       try {
         const info = await exec.inspect();
         return info.Running ? null : info.ExitCode;
