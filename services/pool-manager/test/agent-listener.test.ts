@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { encodeJson, KIND } from '../src/agent/frames.js';
 // pool-manager's side of the agent channel against a hostile agent: raw sockets that misbehave.
 let dir: string;
 let listener: AgentListener;
-const LIMITS = { maxIdle: 2, maxPending: 2, helloTimeoutMs: 300 };
+const LIMITS = { maxIdle: 2, maxPending: 2, helloTimeoutMs: 300, maxRefusedPerSecond: 5, pauseMs: 400 };
 const HELLO = { type: 'hello', agent: 'berth', version: 2, pid: 1 };
 
 beforeEach(async () => {
@@ -88,5 +88,21 @@ describe('agent listener bounds what an agent can make pool-manager hold', () =>
     b.socket.write(encodeJson(HELLO));
     expect(await waiting).toBeDefined();
     expect(await isOpen(b)).toBe(true);
+  });
+
+  it('a connection flood pauses the listener: no more accepts for a moment, the greeted connections live on', async () => {
+    const kept = await Promise.all([dial(), dial()]);
+    for (const c of kept) c.socket.write(encodeJson(HELLO));
+    await new Promise((r) => setTimeout(r, 100));
+    const flood = await Promise.all(Array.from({ length: 8 }, () => dial().catch(() => undefined)));
+    await Promise.all(flood.map((c) => c?.closed));
+    expect(existsSync(join(dir, 'agent.sock')), 'socket gone while paused').toBe(false);
+    expect(await Promise.all(kept.map((c) => isOpen(c)))).toEqual([true, true]);
+    expect(await listener.take(0)).toBeDefined();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(existsSync(join(dir, 'agent.sock')), 'listening again').toBe(true);
+    const late = await dial();
+    late.socket.write(encodeJson(HELLO));
+    expect(await isOpen(late)).toBe(true);
   });
 });

@@ -21,7 +21,9 @@ export function agentSpawn(conn: AgentConnection, argv: string[], opts: SpawnOpt
     output: decoder,
     exitCode: async () => {
       await conn.ended;
-      return conn.exit?.exitCode ?? null;
+      const code = conn.exit?.exitCode;
+      // The agent is the workspace's: anything but a plausible exit status is no status.
+      return Number.isSafeInteger(code) && code! >= 0 && code! <= 255 ? code! : null;
     },
     truncated: () => ({ stdout: conn.exit?.stdoutTruncated === true, stderr: conn.exit?.stderrTruncated === true }),
     write: (data) => { if (opts.tty && socket.writable) socket.write(encodeJson({ type: 'input', data: data.toString('base64') })); },

@@ -9,9 +9,12 @@ export interface AgentLimits {
   /** Connections not greeted yet. */
   maxPending: number;
   helloTimeoutMs: number;
+  /** Connections refused (over the limits) within a second before the listener pauses for `pauseMs`. */
+  maxRefusedPerSecond: number;
+  pauseMs: number;
 }
 
-export const AGENT_LIMITS: AgentLimits = { maxIdle: 4, maxPending: 4, helloTimeoutMs: 2_000 };
+export const AGENT_LIMITS: AgentLimits = { maxIdle: 4, maxPending: 4, helloTimeoutMs: 2_000, maxRefusedPerSecond: 100, pauseMs: 1_000 };
 
 /**
  * pool-manager's listening socket in one workspace's agent directory (which the workspace sees
@@ -27,6 +30,9 @@ export class AgentListener {
   /** Connections given to a command and still open: their agent is alive and opens replacements. */
   private busy = 0;
   private closed = false;
+  private refused = 0;
+  private refusedSince = 0;
+  private paused = false;
 
   constructor(readonly socketPath: string, private readonly limits: AgentLimits = AGENT_LIMITS) {}
 
@@ -90,6 +96,7 @@ export class AgentListener {
   private accept(socket: Socket): void {
     if (this.closed || this.pending.size >= this.limits.maxPending || this.idle.length >= this.limits.maxIdle) {
       socket.destroy();
+      this.refusedOne();
       return;
     }
     const conn = new AgentConnection(socket, this.limits.helloTimeoutMs);
@@ -98,6 +105,28 @@ export class AgentListener {
       this.pending.delete(conn);
       if (ok) this.offer(conn);
     });
+  }
+
+  /**
+   * A workspace that connects in a loop would cost pool-manager an accept per attempt: past the
+   * limit the listener stops listening for a moment (its connections and commands go on; the
+   * agent's reconnects find no socket and back off).
+   */
+  private refusedOne(): void {
+    const now = Date.now();
+    if (now - this.refusedSince > 1_000) {
+      this.refusedSince = now;
+      this.refused = 0;
+    }
+    this.refused += 1;
+    if (this.refused <= this.limits.maxRefusedPerSecond || this.paused || !this.server) return;
+    this.paused = true;
+    this.server.close();
+    setTimeout(() => {
+      this.paused = false;
+      this.refused = 0;
+      if (!this.closed) this.listen().catch(() => undefined);
+    }, this.limits.pauseMs).unref();
   }
 
   private offer(conn: AgentConnection): void {
