@@ -1,9 +1,12 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@berth/service-kit';
+import { AgentDirs } from '../src/agent/agent-dirs.js';
 import { AgentListener } from '../src/agent/agent-listener.js';
+import { AgentRegistry } from '../src/agent/agent-registry.js';
 import { encodeJson, KIND } from '../src/agent/frames.js';
 
 // pool-manager's side of the agent channel against a hostile agent: raw sockets that misbehave.
@@ -104,5 +107,32 @@ describe('agent listener bounds what an agent can make pool-manager hold', () =>
     const late = await dial();
     late.socket.write(encodeJson(HELLO));
     expect(await isOpen(late)).toBe(true);
+  });
+});
+
+describe('agent registry', () => {
+  it('adopts only directories that are pool-manager\'s own: an earlier layout (world-writable) keeps docker exec', async () => {
+    const logger = createLogger('test', 'silent');
+    const dirs = (await AgentDirs.open(dir, 'h1', logger))!;
+    const registry = new AgentRegistry(dirs, logger);
+    try {
+      const made = await registry.create('ws_new');
+      expect(statSync(made).mode & 0o777).toBe(0o755);
+      expect(existsSync(join(made, 'agent.sock'))).toBe(true);
+
+      mkdirSync(dirs.dir('ws_old'));
+      chmodSync(dirs.dir('ws_old'), 0o777);
+      await registry.adopt('ws_old');
+      expect(existsSync(join(dirs.dir('ws_old'), 'agent.sock'))).toBe(false);
+
+      mkdirSync(dirs.dir('ws_restarted'), { mode: 0o755 });
+      await registry.adopt('ws_restarted');
+      expect(existsSync(join(dirs.dir('ws_restarted'), 'agent.sock'))).toBe(true);
+
+      await registry.remove('ws_new');
+      expect(existsSync(made)).toBe(false);
+    } finally {
+      registry.closeAll();
+    }
   });
 });
