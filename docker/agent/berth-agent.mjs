@@ -200,6 +200,8 @@ function serveConnection(socket, onTaken, onIdleClose) {
     const msg = JSON.parse(payload.toString('utf8'));
     if (msg.type === 'exec' && !child && !finished) {
       onTaken();
+      // Before anything runs: a connection that ends without this never ran the command.
+      send(KIND.json, { type: 'accepted' });
       start(msg);
     } else if (msg.type === 'kill') kill();
     else if (msg.type === 'input' && child?.stdin) {

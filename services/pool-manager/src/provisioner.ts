@@ -92,7 +92,8 @@ export class Provisioner {
     while (await agents.waitIdle(id, deadline - Date.now())) {
       const conn = await agents.take(id, 0);
       if (!conn) continue;
-      const proc = agentSpawn(conn, ['true'], {});
+      const proc = await agentSpawn(conn, ['true'], {});
+      if (!proc) continue;
       for await (const _ of proc.output) { /* nothing expected */ }
       if ((await proc.exitCode()) === 0) return;
     }

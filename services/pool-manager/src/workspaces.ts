@@ -137,8 +137,13 @@ export class Workspaces {
     const llmEnv = await this.llm.env(record.id);
     const opts = Object.keys(llmEnv).length > 0 ? { ...given, env: { ...llmEnv, ...given.env } } : given;
     // A connection the workspace's agent opened to the listener of this workspace: nothing to follow.
-    const conn = await this.agents?.take(record.id, AGENT_WAIT_MS);
-    if (conn) return agentSpawn(conn, argv, opts);
+    // One that turns out stale (the agent just died) never ran the command: the next is tried.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const conn = await this.agents?.take(record.id, AGENT_WAIT_MS);
+      if (!conn) break;
+      const proc = await agentSpawn(conn, argv, opts);
+      if (proc) return proc;
+    }
     try {
       return await this.driver.spawn(record.ref, opts.timeoutMs === undefined ? argv : withBackstop(argv, opts.timeoutMs), opts);
     } catch (err) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@berth/service-kit';
 import { AgentDirs } from '../src/agent/agent-dirs.js';
+import { agentSpawn } from '../src/agent/agent-exec.js';
 import { AgentListener } from '../src/agent/agent-listener.js';
 import { AgentRegistry } from '../src/agent/agent-registry.js';
 import { encodeJson, KIND } from '../src/agent/frames.js';
@@ -68,6 +69,15 @@ describe('agent listener bounds what an agent can make pool-manager hold', () =>
     b.socket.write(Buffer.concat([encodeJson(HELLO), encodeJson({ type: 'exit', exitCode: 0, timedOut: false })]));
     await b.closed;
     expect(await listener.take(0)).toBeUndefined();
+  });
+
+  it('a stale idle connection (the agent died) is reported as not having run the command', async () => {
+    const a = await dial();
+    a.socket.write(encodeJson(HELLO));
+    expect(await listener.waitIdle(1_000)).toBe(true);
+    const conn = (await listener.take(0))!;
+    a.socket.destroy();
+    expect(await agentSpawn(conn, ['true'], {})).toBeUndefined();
   });
 
   it('closes a connection announcing an oversized frame', async () => {

@@ -33,7 +33,9 @@ afterAll(() => {
 async function run(argv: string[], env: Record<string, string> = {}, cwd = dir, maxOutputBytes?: number): Promise<ExecProcess> {
   const conn = await listener.take(2_000);
   if (!conn) throw new Error('agent not connected');
-  return agentSpawn(conn, argv, { env, cwd, maxOutputBytes });
+  const proc = await agentSpawn(conn, argv, { env, cwd, maxOutputBytes });
+  if (!proc) throw new Error('agent did not accept the command');
+  return proc;
 }
 
 async function drain(proc: ExecProcess): Promise<{ stdout: string; stderr: string; exitCode: number | null }> {

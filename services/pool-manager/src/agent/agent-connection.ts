@@ -12,15 +12,19 @@ export class AgentConnection {
   readonly decoder: AgentDecoder;
   /** Resolves true on a valid hello, false when the connection ended or was late. */
   readonly greeted: Promise<boolean>;
+  /** After `take`: resolves true when the agent accepted the command, false when the connection ended first. */
+  readonly accepted: Promise<boolean>;
   /** Resolves once the agent's output has ended (or the connection failed). */
   readonly ended: Promise<void>;
   state: 'pending' | 'idle' | 'taken' = 'pending';
   exit: ExitMessage | undefined;
   closed = false;
   private greet!: (ok: boolean) => void;
+  private accept!: (ok: boolean) => void;
 
   constructor(readonly socket: Socket, helloTimeoutMs: number) {
     this.greeted = new Promise((resolve) => { this.greet = resolve; });
+    this.accepted = new Promise((resolve) => { this.accept = resolve; });
     this.decoder = new AgentDecoder((msg) => this.onMessage(msg));
     this.decoder.outputAllowed = false;
     socket.pipe(this.decoder);
@@ -33,6 +37,7 @@ export class AgentConnection {
     socket.on('close', () => {
       this.closed = true;
       this.greet(false);
+      this.accept(false);
       if (!this.decoder.writableEnded) this.decoder.end();
     });
     this.ended = new Promise<void>((resolve) => {
@@ -62,6 +67,8 @@ export class AgentConnection {
     if (this.state === 'pending' && msg.type === 'hello' && msg.agent === 'berth' && msg.version === AGENT_PROTOCOL_VERSION) {
       this.state = 'idle';
       this.greet(true);
+    } else if (this.state === 'taken' && msg.type === 'accepted') {
+      this.accept(true);
     } else if (this.state === 'taken' && msg.type === 'exit') {
       this.exit = msg;
     } else if (this.state !== 'taken') {

@@ -3,11 +3,16 @@ import { BACKSTOP_GRACE_MS } from '../exec-run.js';
 import type { AgentConnection } from './agent-connection.js';
 import { encodeJson } from './frames.js';
 
+/** How long an agent may take to accept a command before its connection is dropped (which cancels it). */
+const ACCEPT_TIMEOUT_MS = 2_000;
+
 /**
  * Runs `argv` on an idle connection of the workspace's agent (docker/agent/PROTOCOL.md): one
- * connection per command. A terminal gets a PTY (`script` in the workspace).
+ * connection per command. A terminal gets a PTY (`script` in the workspace). Undefined when the
+ * agent did not accept it (its connection was stale: the agent died meanwhile): the command never
+ * ran, so the caller may run it elsewhere.
  */
-export function agentSpawn(conn: AgentConnection, argv: string[], opts: SpawnOptions): ExecProcess {
+export async function agentSpawn(conn: AgentConnection, argv: string[], opts: SpawnOptions): Promise<ExecProcess | undefined> {
   const { socket, decoder } = conn;
   // The agent's own timer is the backstop for when pool-manager is gone; pool-manager kills first.
   const backstop = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs + BACKSTOP_GRACE_MS };
@@ -15,6 +20,14 @@ export function agentSpawn(conn: AgentConnection, argv: string[], opts: SpawnOpt
     type: 'exec', argv, env: opts.env ?? {}, cwd: opts.cwd ?? '/workspace', ...backstop,
     ...(opts.tty && { tty: opts.tty }), ...(opts.maxOutputBytes !== undefined && { maxOutputBytes: opts.maxOutputBytes }),
   }));
+
+  let timer: NodeJS.Timeout | undefined;
+  const accepted = await Promise.race([conn.accepted, new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ACCEPT_TIMEOUT_MS); })]);
+  clearTimeout(timer);
+  if (!accepted) {
+    conn.destroy();
+    return undefined;
+  }
 
   let killing: Promise<void> | undefined;
   return {

@@ -19,6 +19,7 @@ export const AGENT_PROTOCOL_VERSION = 2;
 
 export type AgentMessage =
   | { type: 'hello'; agent: string; version: number }
+  | { type: 'accepted' }
   | { type: 'exit'; exitCode: number | null; timedOut: boolean; stdoutTruncated?: boolean; stderrTruncated?: boolean };
 
 /**
