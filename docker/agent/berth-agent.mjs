@@ -155,20 +155,20 @@ function serveConnection(socket, onTaken, onIdleClose) {
     } else {
       child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     }
-    // Past the cap nothing more is read: the command is killed and its exit says which stream was cut.
+    // Past the cap nothing more is sent: the command is killed (the first, synchronous round of
+    // killTree stops and kills the whole tree), what is left in that pipe is dropped, and the exit
+    // says which stream was cut. The other stream is still delivered up to the end (or its own cap).
     const cap = Number.isSafeInteger(req.maxOutputBytes) && req.maxOutputBytes > 0 ? req.maxOutputBytes : Infinity;
     const sent = { stdout: 0, stderr: 0 };
     for (const [name, kind] of [['stdout', KIND.stdout], ['stderr', KIND.stderr]]) {
       child[name].on('data', (data) => {
-        if (truncated.stdout || truncated.stderr) return;
+        if (truncated[name]) return;
         const room = cap - sent[name];
         const part = data.length <= room ? data : data.subarray(0, room);
         sent[name] += part.length;
         const full = part.length > 0 && !send(kind, part);
         if (part.length < data.length) {
           truncated[name] = true;
-          child.stdout.pause();
-          child.stderr.pause();
           kill();
         } else if (full) { child.stdout.pause(); child.stderr.pause(); }
       });
