@@ -56,7 +56,7 @@ export const HostStatusSchema = z.object({
 });
 export type HostStatus = z.infer<typeof HostStatusSchema>;
 
-/** Only kinds pool-manager publishes (test/stack/event-catalogue.test.ts checks each has a publisher). */
+/** Only kinds pool-manager publishes (test/event-catalogue.test.ts checks each has a publisher). */
 export const ContainerEventKindSchema = z.enum(['created', 'claimed', 'removed', 'failed']);
 export type ContainerEventKind = z.infer<typeof ContainerEventKindSchema>;
 
