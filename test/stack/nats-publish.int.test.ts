@@ -25,7 +25,7 @@ interface Rendered { services: Record<string, Service>; networks: Record<string,
 
 async function render(flavour: 'dev' | 'prod', env: Record<string, string>): Promise<Rendered> {
   const main = flavour === 'dev' ? 'docker-compose.dev.yml' : 'infra/docker-compose.prod.yml';
-  const extra = [...(env.NATS_PUBLISH ? ['-f', `docker/nats/compose.publish.${flavour}.yml`] : []), ...(env.NATS_TLS_DIR ? ['-f', `docker/nats/compose.tls.${flavour}.yml`] : [])];
+  const extra = [...(env.BERTH_NATS_CONFIG_DIR ? ['-f', `docker/nats/compose.subscribers.${flavour}.yml`] : []), ...(env.NATS_PUBLISH ? ['-f', `docker/nats/compose.publish.${flavour}.yml`] : []), ...(env.NATS_TLS_DIR ? ['-f', `docker/nats/compose.tls.${flavour}.yml`] : [])];
   const secrets = { BERTH_API_TOKEN: 's1', NATS_ROUTE_PASSWORD: 's2', REDIS_PASSWORD_POOL_MANAGER: 's3', REDIS_PASSWORD_REPO_CACHE: 's4', REDIS_PASSWORD_EGRESS: 's5',
     EGRESS_SECRET_KEY: 's6', WORKSPACE_NAME_KEY: 's7', ...passwords };
   const bin = await run('docker-compose', ['version']).then(() => ['docker-compose'], () => ['docker', 'compose']);
@@ -53,6 +53,18 @@ describe.each([['dev', 'nats'], ['prod', 'nats-1']] as const)('the %s stack', (f
     for (const n of flavour === 'dev' ? ['nats'] : ['nats-1', 'nats-2', 'nats-3']) {
       expect(cfg.services[n]?.command?.join(' ')).toMatch(/-c \/etc\/nats\/(tls|nats-tls)\.conf$/);
       expect((cfg.services[n]?.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`)).join(' ')).toContain(`${dir}:/etc/nats/tls`);
+    }
+  });
+
+  it('mounts the configuration generated with the subscribers (scripts/stack sets BERTH_NATS_CONFIG_DIR), TLS or not', async () => {
+    const generated = join(dir, 'generated');
+    const file = flavour === 'dev' ? 'nats-server.conf' : 'authorization.conf';
+    for (const env of [{ BERTH_NATS_CONFIG_DIR: generated }, { BERTH_NATS_CONFIG_DIR: generated, NATS_TLS_DIR: dir }] as Record<string, string>[]) {
+      const cfg = await render(flavour, env);
+      for (const n of flavour === 'dev' ? ['nats'] : ['nats-1', 'nats-2', 'nats-3']) {
+        const mounts = (cfg.services[n]?.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
+        expect(mounts.filter((m) => m.includes(`/etc/nats/${file}`)).map((m) => m.replace(/:ro$/, ''))).toEqual([`${generated}/${file}:/etc/nats/${file}`]);
+      }
     }
   });
 });

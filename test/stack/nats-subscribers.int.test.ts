@@ -105,7 +105,7 @@ describe('a subscriber user', () => {
     // which is what berth.container.delete asks for; the services answer only requests with an inbox.
     const served: string[] = [];
     const pm = await asService('pool-manager');
-    serve(pm, 'containerDelete', async (req) => { served.push(req.id); return { id: req.id, deleted: true }; }, logger);
+    serve(pm, 'containerDelete', async (req) => { served.push(req.id); return { id: req.id, removed: true }; }, logger);
     await pm.flush();
     const victim = `ws_${randomBytes(8).toString('hex')}`;
     await jetstream(await asService('pool-manager')).publish(EVENTS.container.subject(victim, 'claimed'),
