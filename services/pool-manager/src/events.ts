@@ -2,15 +2,12 @@ import { EVENTS, type ContainerEvent, type ContainerEventKind } from '@berth/con
 import type { Logger, NatsConnection } from '@berth/service-kit';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 
-/** `owner` once a caller has the container; `reason` for removed and failed. */
-export interface EventFacts {
-  owner?: string;
-  reason?: string;
+export interface EventPublisher {
+  publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra?: EventExtra): void;
 }
 
-export interface EventPublisher {
-  publish(id: string, kind: ContainerEventKind, pool: string, facts?: EventFacts): void;
-}
+/** Fields only some events carry: `owner` once a caller has the container. */
+export type EventExtra = Pick<ContainerEvent, 'owner'>;
 
 const encoder = new TextEncoder();
 
@@ -33,8 +30,8 @@ export class JetStreamEvents implements EventPublisher {
     return new JetStreamEvents(jetstream(nc), hostId, logger);
   }
 
-  publish(id: string, kind: ContainerEventKind, pool: string, { owner, reason }: EventFacts = {}): void {
-    const event: ContainerEvent = { id, kind, pool, hostId: this.hostId, at: new Date().toISOString(), ...(owner && { owner }), ...(reason && { reason }) };
+  publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra: EventExtra = {}): void {
+    const event: ContainerEvent = { id, kind, pool, hostId: this.hostId, at: new Date().toISOString(), ...(reason && { reason }), ...(extra.owner && { owner: extra.owner }) };
     this.js
       .publish(EVENTS.container.subject(id, kind), encoder.encode(JSON.stringify(EVENTS.container.schema.parse(event))), { msgID: `${id}.${kind}` })
       .catch((err: unknown) => this.logger.warn({ err, id, kind }, 'event not published'));
