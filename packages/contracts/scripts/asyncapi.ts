@@ -67,12 +67,12 @@ const CHANNELS: Record<string, ChannelSpec> = {
     address: 'berth.logs.{workspaceId}.{stream}',
     pattern: contracts.LOGS.pattern,
     title: 'Container output',
-    description: `Lines a workspace's main process writes, published by log-streamer into the JetStream stream ${contracts.LOGS.stream} (bounded by age and size). (ts, n) orders and deduplicates pieces.`,
+    description: `What a workspace's main process writes, in batches: one message holds consecutive pieces of one stream (\`lines\`, each a line or a piece of a long line) and how many pieces came before it (\`before\`). Published by log-streamer into the JetStream stream ${contracts.LOGS.stream} (bounded by age and size). (ts, n) orders and deduplicates pieces; a message stored by an older berth is a bare LogLine (a batch of one).`,
     stream: contracts.LOGS.stream,
     parameters: { workspaceId, stream: param('Which output.', contracts.LogStreamNameSchema.options) },
-    message: 'LogLine',
+    message: 'LogBatch',
     schema: contracts.LOGS.schema,
-    summary: 'One line, or one piece of a long line, of container output.',
+    summary: 'Consecutive pieces of one stream of container output.',
   },
 };
 
