@@ -24,6 +24,13 @@ describe('the event catalogue against the services that publish', () => {
     expect(source).toContain(`EVENTS.${family}.subject(`);
   });
 
+  it('docs/events.md lists exactly the kinds of the catalogue', () => {
+    const doc = readFileSync(join(repoRoot(), 'docs', 'events.md'), 'utf8');
+    const table = doc.slice(doc.indexOf('| kind | when |'), doc.indexOf('\n\n', doc.indexOf('| kind | when |')));
+    const documented = [...table.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+    expect(documented).toEqual([...ContainerEventKindSchema.options]);
+  });
+
   it('the families checked are all the catalogue has', () => {
     expect(EVENT_FAMILIES.map((f) => f.pattern).sort()).toEqual([EVENTS.container.pattern, EVENTS.setup.pattern, EVENTS.usage.pattern].sort());
   });
