@@ -81,7 +81,7 @@ describe('a page on another origin', () => {
     const received = listed.evaluate(({ gw, id, ticket: t }: Ctx & { ticket: string }) => new Promise<unknown>((resolve, reject) => {
       const source = new EventSource(`${gw}/api/containers/${id}/logs?tail=0&ticket=${t}`);
       const timer = setTimeout(() => { source.close(); reject(new Error('no log line within 20 s')); }, 20_000);
-      source.onmessage = (ev: MessageEvent<string>) => {
+      source.onmessage = (ev: { data: string; lastEventId: string }) => {
         const data = JSON.parse(ev.data) as { line: string };
         if (!data.line.includes('browser-log-line')) return;
         clearTimeout(timer);
@@ -120,7 +120,7 @@ describe('a page on another origin', () => {
       let seen = '';
       const timer = setTimeout(() => { socket.close(); reject(new Error(`no echo within 20 s; saw ${seen}`)); }, 20_000);
       socket.onopen = () => socket.send('echo "term-$((6*7))"\n');
-      socket.onmessage = (ev: MessageEvent<ArrayBuffer | string>) => {
+      socket.onmessage = (ev: { data: ArrayBuffer | string }) => {
         if (typeof ev.data === 'string') return;
         seen += new TextDecoder().decode(ev.data);
         // The typed line holds `$((6*7))`; only the shell's output has 42.

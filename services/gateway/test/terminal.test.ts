@@ -1,4 +1,4 @@
-import { BerthError, WS_MAX_MESSAGE_BYTES } from '@berth/contracts';
+import { WS_MAX_MESSAGE_BYTES } from '@berth/contracts';
 import { createLogger, type Logger } from '@berth/service-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
