@@ -34,3 +34,16 @@ export function createRedis(opts: RedisOptions): Redis {
   });
   return redis;
 }
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+const UNREACHABLE_MESSAGES = /^(Command timed out|Connection is closed|Stream isn't writeable|Reached the max retries per request limit)/;
+
+/**
+ * Whether `err` says Redis could not be reached (down, restarting, too slow), as opposed to a
+ * command it answered with an error: a condition that passes, so callers hear a retryable 503.
+ */
+export function isRedisUnreachable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return err.name === 'MaxRetriesPerRequestError' || (code !== undefined && UNREACHABLE_CODES.has(code)) || UNREACHABLE_MESSAGES.test(err.message);
+}

@@ -2,6 +2,7 @@ import { BerthError, ErrorBodySchema, SUBJECTS, validationError, type ReplyOf, t
 import { RequestError, TimeoutError, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { z } from 'zod';
 import type { Logger } from './logger.js';
+import { isRedisUnreachable } from './redis.js';
 import { continueTrace, currentTrace, parseTraceparent, withTrace } from './trace.js';
 
 const encoder = new TextEncoder();
@@ -171,6 +172,9 @@ async function answerInTrace<K extends SubjectKey>(
   } catch (err) {
     if (err instanceof BerthError) {
       reply = err.toBody();
+    } else if (isRedisUnreachable(err)) {
+      logger.warn({ err: (err as Error).message, subject }, 'state store unreachable');
+      reply = new BerthError('SERVICE_UNAVAILABLE', 'state store unavailable; retry', { retryAfterSeconds: 1 }).toBody();
     } else {
       logger.error({ err, subject, traceparent }, 'handler failed');
       reply = new BerthError('INTERNAL', 'internal error').toBody();

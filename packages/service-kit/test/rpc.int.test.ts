@@ -111,6 +111,17 @@ describe('rpc over a real nats-server', () => {
     expect(JSON.stringify(err.toBody())).not.toContain('hunter2');
   });
 
+  it('Redis out of reach in a handler arrives as a retryable SERVICE_UNAVAILABLE, not INTERNAL', async () => {
+    const nc = await servingConnection();
+    const unreachable = Object.assign(new Error('Reached the max retries per request limit (which is 2). Refer to "maxRetriesPerRequest" option for details.'), { name: 'MaxRetriesPerRequestError' });
+    serve(nc, 'poolList', () => Promise.reject(unreachable), logger);
+    await nc.flush();
+
+    const err = await rejection(request(client, 'poolList', {}, { timeoutMs: 2_000 }));
+    expect(err.code).toBe('SERVICE_UNAVAILABLE');
+    expect(err.retryable).toBe(true);
+  });
+
   it('a reply that breaks its schema arrives as INTERNAL, not as the bad data', async () => {
     const nc = await servingConnection();
     serve(nc, 'poolList', () => Promise.resolve({ pools: 'not a list' } as unknown as PoolList), logger);
