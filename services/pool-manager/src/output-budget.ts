@@ -43,7 +43,14 @@ export class ByteBucket {
 
 /** Buckets kept before full ones (idle workspaces, gone ones) are dropped. */
 const SWEEP_AT = 256;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`, or less when `signal` aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve(); };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 /**
  * Every workspace's output budget: all bytes pool-manager reads from any of a workspace's commands
@@ -59,23 +66,30 @@ export class OutputBudgets {
     private readonly bytesPerSecond: number,
     private readonly burst: number,
     private readonly now: Clock = () => performance.now(),
-    private readonly wait: (ms: number) => Promise<unknown> = sleep,
+    private readonly wait: (ms: number, signal?: AbortSignal) => Promise<unknown> = sleep,
   ) {}
 
-  /** `output`, read no faster than workspace `id`'s budget allows. */
-  async *throttle(id: string, output: AsyncIterable<OutputChunk>): AsyncGenerator<OutputChunk> {
+  /**
+   * `output`, read no faster than workspace `id`'s budget allows. Once `killed` (timeout, cancel,
+   * stop), what is left is read only while the budget allows it at once, then let go: a killed
+   * flood's buffered rest (Docker keeps megabytes) is not worth waiting for.
+   */
+  async *throttle(id: string, output: AsyncIterable<OutputChunk>, killed?: AbortSignal): AsyncGenerator<OutputChunk> {
     const source = output[Symbol.asyncIterator]();
     try {
       for (;;) {
         // Each read (a new command's first one too) waits while the workspace's budget is in debt.
-        for (let ms = this.bucketOf(id).waitMs(); ms > 0; ms = this.bucketOf(id).waitMs()) await this.wait(ms);
+        for (let ms = this.bucketOf(id).waitMs(); ms > 0; ms = this.bucketOf(id).waitMs()) {
+          if (killed?.aborted) return;
+          await this.wait(ms, killed);
+        }
         const next = await source.next();
         if (next.done) return;
         this.bucketOf(id).charge(next.value.data.length);
         yield next.value;
       }
     } finally {
-      // The reader stopped early (a cap, a cancel): the command's stream is let go as before.
+      // Stopped early (a cap, a kill): the command's stream is let go, which ends the command too.
       await source.return?.();
     }
   }

@@ -159,7 +159,12 @@ export class Workspaces {
    */
   async spawn(id: string, owner: string, argv: string[], given: SpawnOptions): Promise<ExecProcess> {
     const proc = await this.spawnUnbudgeted(id, owner, argv, given);
-    return { ...proc, output: this.budgets.throttle(id, proc.output) };
+    const killed = new AbortController();
+    return {
+      ...proc,
+      output: this.budgets.throttle(id, proc.output, killed.signal),
+      kill: () => { killed.abort(); return proc.kill(); },
+    };
   }
 
   private async spawnUnbudgeted(id: string, owner: string, argv: string[], given: SpawnOptions): Promise<ExecProcess> {

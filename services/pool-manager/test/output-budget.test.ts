@@ -74,3 +74,24 @@ describe('OutputBudgets', () => {
     expect(w.elapsed()).toBe(0);
   });
 });
+
+describe('OutputBudgets, once the command is killed', () => {
+  it('lets the rest go instead of waiting for the budget, but reads it while the budget allows', async () => {
+    let now = 0;
+    const killed = new AbortController();
+    const budgets = new OutputBudgets(1024, 2048, () => now, (ms) => { now += ms; return Promise.resolve(); });
+    let pulled = 0;
+    async function* flood(): AsyncGenerator<OutputChunk> {
+      for (;;) { pulled += 1; yield { stream: 'stdout', data: Buffer.alloc(1024) }; }
+    }
+    let read = 0;
+    for await (const c of budgets.throttle('ws-a', flood(), killed.signal)) {
+      read += c.data.length;
+      killed.abort();
+    }
+    // Two reads in the burst, one in debt: then the budget says wait, and a killed command does not.
+    expect(read).toBe(3 * 1024);
+    expect(pulled).toBe(3);
+    expect(now).toBe(0);
+  });
+});
