@@ -31,6 +31,8 @@ async function timed(n: number, fn: () => Promise<unknown> | unknown, warmup = 5
 const stack = await startLocalStack({
   POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 4, memoryMb: 64, pids: 64 }]),
   MAX_CONTAINERS: String(POOL_SIZE + NOISY_WORKSPACES + 4),
+  // Another network than the default, for a run beside another stack on the same engine.
+  ...(process.env.WORKSPACE_NETWORK && { WORKSPACE_NETWORK: process.env.WORKSPACE_NETWORK }),
 });
 const client = new JsonClient(stack.url, stack.token);
 

@@ -72,6 +72,15 @@ export const poolManagerConfigSchema = z.object({
   LLM_EGRESS_URL: z.union([z.literal('none'), z.url({ protocol: /^https?$/ })]).optional(),
   /** Mint a scoped LLM key for every claimed workspace (needs an egress URL). */
   LLM_KEYS_ENABLED: envBool(true),
+  /**
+   * Each workspace's output budget: bytes per second pool-manager reads from all of its commands
+   * together (exec, streaming exec, terminals, setup), and the burst it may read at once. Past it,
+   * reading pauses (the commands block on their writes); nothing is dropped. The burst covers a
+   * whole capped exec (1 MiB per stream); the rate is far above a build log and keeps eight
+   * flooding workspaces to two capped execs a second together.
+   */
+  OUTPUT_RATE_BYTES_PER_S: envInt(256 * 1024, 1024),
+  OUTPUT_BURST_BYTES: envInt(2 * 1024 * 1024, 64 * 1024),
   /** Commands go through the workspace agent (docker/agent) where the image has one; false: always `docker exec`. */
   AGENTS_ENABLED: envBool(true),
   /**

@@ -18,6 +18,7 @@ import type { WorkspaceStore } from './state/workspace-store.js';
 import { buildWorkloadSpec } from './workload-spec.js';
 import type { ImagePolicy } from './image-policy.js';
 import type { OwnerVolumes } from './volumes/owner-volumes.js';
+import { OutputBudgets } from './output-budget.js';
 
 const sameList = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 /** A string runs under `sh -c`; an array is argv. */
@@ -29,6 +30,7 @@ const AGENT_WAIT_MS = 1_000;
 /** What callers do with workspaces: claim (or cold-create), read, exec, delete. */
 export class Workspaces {
   private closed = false;
+  private readonly budgets: OutputBudgets;
 
   constructor(
     private readonly store: WorkspaceStore,
@@ -44,7 +46,9 @@ export class Workspaces {
     private readonly admission: { images: ImagePolicy; volumes: OwnerVolumes },
     private readonly names: WorkloadNames,
     private readonly agents?: AgentRegistry,
-  ) {}
+  ) {
+    this.budgets = new OutputBudgets(config.OUTPUT_RATE_BYTES_PER_S, config.OUTPUT_BURST_BYTES);
+  }
 
   /** Stops background follow-ups (claim markers) once the service is shutting down. */
   close(): void {
@@ -150,9 +154,20 @@ export class Workspaces {
   /**
    * Starts a process in a caller's workspace (exec, streaming exec, terminal, setup): through the
    * workspace's agent when it has one, otherwise (custom images, terminals) with `docker exec`.
-   * Every process gets the workspace's LLM variables as they are now; the caller's env wins.
+   * Every process gets the workspace's LLM variables as they are now; the caller's env wins. Its
+   * output is read within the workspace's output budget (OUTPUT_RATE_BYTES_PER_S, OUTPUT_BURST_BYTES).
    */
   async spawn(id: string, owner: string, argv: string[], given: SpawnOptions): Promise<ExecProcess> {
+    const proc = await this.spawnUnbudgeted(id, owner, argv, given);
+    const killed = new AbortController();
+    return {
+      ...proc,
+      output: this.budgets.throttle(id, proc.output, killed.signal),
+      kill: () => { killed.abort(); return proc.kill(); },
+    };
+  }
+
+  private async spawnUnbudgeted(id: string, owner: string, argv: string[], given: SpawnOptions): Promise<ExecProcess> {
     const record = await this.visible(id, owner);
     void this.store.touch(record.id).catch(() => undefined);
     const llmEnv = await this.llm.env(record.id);
