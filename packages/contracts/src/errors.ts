@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 400, retryable: false },
   UNKNOWN_FIELD: { status: 400, retryable: false },
+  /** An idle timeout above the operator's maximum (IDLE_TTL_MAX_MS). */
+  IDLE_TIMEOUT_TOO_LONG: { status: 400, retryable: false },
   FORBIDDEN_OPTION: { status: 400, retryable: false },
   INVALID_NAME: { status: 400, retryable: false },
   INVALID_JSON: { status: 400, retryable: false },

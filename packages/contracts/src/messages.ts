@@ -56,7 +56,8 @@ export const HostStatusSchema = z.object({
 });
 export type HostStatus = z.infer<typeof HostStatusSchema>;
 
-export const ContainerEventKindSchema = z.enum(['created', 'warm', 'claimed', 'removed', 'failed']);
+/** `idle-warning`: the workspace will be removed as idle at `reapAt` unless something happens before. */
+export const ContainerEventKindSchema = z.enum(['created', 'warm', 'claimed', 'removed', 'failed', 'idle-warning']);
 export type ContainerEventKind = z.infer<typeof ContainerEventKindSchema>;
 
 /** Published on `berth.evt.container.<id>.<kind>` into the EVENTS stream. */
@@ -68,6 +69,8 @@ export const ContainerEventSchema = z
     hostId: z.string(),
     pool: z.string(),
     reason: z.string().optional(),
+    /** idle-warning: when the workspace will be removed (reason `idle`) if it stays idle. */
+    reapAt: z.iso.datetime().optional(),
   })
   .meta({ id: 'ContainerEvent' });
 export type ContainerEvent = z.infer<typeof ContainerEventSchema>;

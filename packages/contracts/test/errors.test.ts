@@ -5,6 +5,7 @@ import { BerthError, ERROR_CODES, ErrorBodySchema, httpStatusOf, isErrorBody, ty
 const EXPECTED_STATUS: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
   UNKNOWN_FIELD: 400,
+  IDLE_TIMEOUT_TOO_LONG: 400,
   FORBIDDEN_OPTION: 400,
   INVALID_NAME: 400,
   INVALID_JSON: 400,

@@ -12,6 +12,7 @@ import { RouteTable, clientErrorHandler, errorHandler, frameworkErrors, notFound
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { containerRoutes } from './routes/containers.js';
+import { idleRoutes } from './routes/idle.js';
 import { llmKeyRoutes } from './routes/llm.js';
 import { execRoutes } from './routes/exec.js';
 import { healthRoutes } from './routes/health.js';
@@ -135,6 +136,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const deps = { backend: opts.backend, requestTimeoutMs };
     await api.register(containerRoutes, deps);
     await api.register(llmKeyRoutes, deps);
+    await api.register(idleRoutes, deps);
     await api.register(execRoutes, { ...deps, streams, keepaliveMs: opts.execStreamKeepaliveMs });
     await api.register(setupRoutes, deps);
     await api.register(poolRoutes, deps);

@@ -3,8 +3,11 @@ import type { Logger, NatsConnection } from '@berth/service-kit';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 
 export interface EventPublisher {
-  publish(id: string, kind: ContainerEventKind, pool: string, reason?: string): void;
+  publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra?: EventExtra): void;
 }
+
+/** Fields only some kinds carry. */
+export type EventExtra = Pick<ContainerEvent, 'reapAt'>;
 
 const encoder = new TextEncoder();
 
@@ -27,10 +30,12 @@ export class JetStreamEvents implements EventPublisher {
     return new JetStreamEvents(jetstream(nc), hostId, logger);
   }
 
-  publish(id: string, kind: ContainerEventKind, pool: string, reason?: string): void {
-    const event: ContainerEvent = { id, kind, pool, hostId: this.hostId, at: new Date().toISOString(), ...(reason && { reason }) };
+  publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra: EventExtra = {}): void {
+    const event: ContainerEvent = { id, kind, pool, hostId: this.hostId, at: new Date().toISOString(), ...(reason && { reason }), ...extra };
+    // A workspace is warned once per idle spell: the deadline tells one spell's warning from the next.
+    const msgID = extra.reapAt ? `${id}.${kind}.${extra.reapAt}` : `${id}.${kind}`;
     this.js
-      .publish(EVENTS.container.subject(id, kind), encoder.encode(JSON.stringify(EVENTS.container.schema.parse(event))), { msgID: `${id}.${kind}` })
+      .publish(EVENTS.container.subject(id, kind), encoder.encode(JSON.stringify(EVENTS.container.schema.parse(event))), { msgID })
       .catch((err: unknown) => this.logger.warn({ err, id, kind }, 'event not published'));
   }
 }
