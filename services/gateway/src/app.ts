@@ -52,6 +52,8 @@ export interface AppOptions {
   execStreamKeepaliveMs?: number;
   /** Container output (GET /api/containers/:id/logs); the route is absent without it. */
   logs?: LogReader;
+  /** How often a followed log stream tells pool-manager its container is in use, ms (60 s by default). */
+  logActivityEveryMs?: number;
 }
 
 /**
@@ -142,7 +144,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await api.register(poolRoutes, deps);
     await api.register(volumeRoutes, deps);
     await api.register(ticketRoutes, deps);
-    if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs });
+    if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs, ...(opts.logActivityEveryMs && { activityEveryMs: opts.logActivityEveryMs }) });
   }, { prefix: '/api' });
 
   // Browsers cannot send the token on a WebSocket: a single-use ticket stands in for it here.
