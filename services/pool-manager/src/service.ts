@@ -90,7 +90,7 @@ export async function startPoolManager(
   const registry = createMetricsRegistry('pool-manager');
   const metrics = registerPoolMetrics(registry, store);
   const setupEvents = config.EVENTS_ENABLED ? jetStreamSetupEvents(nc, logger) : noSetupEvents;
-  const setups = new SetupService({ nc, driver, workspaces, pools, config, logger }, new SetupStore(redis, config.BERTH_HOST_ID), setupEvents, redis,
+  const setups = new SetupService({ nc, driver, workspaces, pools, config, logger, activity }, new SetupStore(redis, config.BERTH_HOST_ID), setupEvents, redis,
     (phase, ms, outcome) => metrics.setupPhaseSeconds.observe({ phase, outcome }, ms / 1000));
   await setups.recover();
   onStop(() => setups.close());

@@ -28,6 +28,7 @@ export class SetupRunner {
   /** `resetup`: the workspace had a setup before; what it left running (its dev server) goes first. */
   async run(run: SetupRun, tracker: SetupTracker, resetup: boolean): Promise<void> {
     const { config } = this.d;
+    const release = this.d.activity?.hold(run.id);
     try {
       if (resetup) {
         this.servers.delete(run.id);
@@ -65,6 +66,10 @@ export class SetupRunner {
       if (run.body.buildMainImage) await this.requestImageBuild({ id: run.id, repo: run.body.repo, sha: checkout.sha, hostId: config.BERTH_HOST_ID });
     } catch (err) {
       await this.fail(run, tracker, err);
+    } finally {
+      release?.();
+      // The idle clock starts when the setup ends, not when its last phase began.
+      await this.d.activity?.touch(run.id).catch(() => undefined);
     }
   }
 
