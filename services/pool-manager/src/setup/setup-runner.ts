@@ -84,7 +84,7 @@ export class SetupRunner {
     // Nothing of a failed setup keeps running.
     await killSetupProcesses(this.d, run).catch(() => undefined);
     try {
-      await tracker.to('failed', { error: { code: failure.code, message: failure.message }, ...(failure.logTail && { logTail: failure.logTail }) });
+      await tracker.to('failed', { error: { code: failure.code, message: failure.message, ...(failure.reason && { reason: failure.reason }) }, ...(failure.logTail && { logTail: failure.logTail }) });
     } catch (saveErr) {
       this.d.logger.error({ err: saveErr, id: run.id }, 'setup failure not recorded; a restart marks it interrupted');
     }
