@@ -1,17 +1,21 @@
-// pnpm bench:streams — exec and terminal through berth beside plain `docker exec`, in one run.
-// Writes its figures into bench/results/streams.json, keeping the log-streaming figures there.
+// pnpm bench:streams — exec and terminal through berth beside plain `docker exec`, in one run, and
+// exec beside eight workspaces flooding their output (bench/lib/noisy-neighbour.ts).
+// BENCH_PARTS=exec or =noisy runs one part. Writes its figures into bench/results/streams.json,
+// keeping the other figures there.
 import { execFileSync } from 'node:child_process';
 import { startLocalStack } from '../test/support/local-stack.js';
 import { TerminalClient } from '../test/support/terminal-client.js';
 import { dockerApiExec } from './lib/docker-api.js';
 import { JsonClient } from './lib/http-client.js';
-import { report } from './lib/report.js';
+import { noisyNeighbour, NOISY_WORKSPACES } from './lib/noisy-neighbour.js';
+import { report, type BenchRow } from './lib/report.js';
 import { round, summary } from './lib/stats.js';
 
 const EXECS = Number(process.env.BENCH_EXECS ?? 100);
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 20);
 const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES ?? 100);
 const POOL_SIZE = 8;
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'exec,noisy').split(','));
 
 async function timed(n: number, fn: () => Promise<unknown> | unknown, warmup = 5): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
@@ -26,10 +30,11 @@ async function timed(n: number, fn: () => Promise<unknown> | unknown, warmup = 5
 
 const stack = await startLocalStack({
   POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 4, memoryMb: 64, pids: 64 }]),
+  MAX_CONTAINERS: String(POOL_SIZE + NOISY_WORKSPACES + 4),
 });
 const client = new JsonClient(stack.url, stack.token);
-try {
-  await client.waitWarm(POOL_SIZE);
+
+async function execFigures() {
   const id = String((await client.ok('POST', '/api/containers', {})).id);
   const ref = execFileSync('docker', ['ps', '-q', '--filter', `label=berth.id=${id}`], { encoding: 'utf8' }).trim();
 
@@ -66,12 +71,33 @@ try {
     terminal_echo_p50_ms: s.echo.p50,
     terminal_echo_p99_ms: s.echo.p99,
   };
-  report('streams-exec', figures, [
+  const rows: BenchRow[] = [
     { measure: 'exec `true` via HTTP (p50 / p99)', value: `${s.berthExec.p50} / ${s.berthExec.p99} ms`, baseline: `docker exec CLI ${s.dockerCli.p50} ms, Engine API ${s.dockerApi.p50} ms (p50)` },
     { measure: 'claim + first exec result via HTTP (p50 / p99)', value: `${s.claimToResult.p50} / ${s.claimToResult.p99} ms`, baseline: `docker run --rm: see acquire` },
     { measure: 'terminal keystroke echo round trip (p50 / p99)', value: `${s.echo.p50} / ${s.echo.p99} ms`, baseline: '' },
     { measure: 'exec overhead over the Engine API (p50)', value: `${round(s.berthExec.p50 - s.dockerApi.p50)} ms`, baseline: '' },
-  ], s, { mergeInto: 'streams' });
+  ];
+  return { figures, rows, detail: s };
+}
+
+try {
+  await client.waitWarm(POOL_SIZE);
+  const figures: Record<string, number> = {};
+  const rows: BenchRow[] = [];
+  const detail: Record<string, unknown> = {};
+  if (PARTS.has('exec')) {
+    const r = await execFigures();
+    Object.assign(figures, r.figures);
+    rows.push(...r.rows);
+    detail.exec = r.detail;
+  }
+  if (PARTS.has('noisy')) {
+    const r = await noisyNeighbour(client, EXECS, timed, POOL_SIZE);
+    Object.assign(figures, r.figures);
+    rows.push(r.row);
+    detail.noisy = r.detail;
+  }
+  report('streams-exec', figures, rows, detail, { mergeInto: 'streams' });
 } catch (err) {
   console.error(stack.outputTail());
   throw err;

@@ -29,6 +29,23 @@ export class JsonClient {
     });
   }
 
+  /** The status of an answer whose body is read and thrown away unparsed (load generators). */
+  discard(method: string, path: string, body?: unknown): Promise<number> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request({
+        host: this.base.hostname, port: this.base.port, path, method, agent: this.agent,
+        headers: { authorization: `Bearer ${this.token}`, ...(payload !== undefined && { 'content-type': 'application/json' }) },
+      }, (res) => {
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+        res.resume();
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
   /** The JSON body of a 2xx answer; anything else throws with the status and body. */
   async ok(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
     const res = await this.call(method, path, body);

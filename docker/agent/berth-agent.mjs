@@ -1,12 +1,13 @@
-// berth-agent: on a unix socket that only pool-manager reaches (no network port), runs commands
-// for it without `docker exec`. Plain Node 22, no dependencies. Protocol: docker/agent/PROTOCOL.md.
+// berth-agent: connects to the unix socket pool-manager listens on in this workspace's read-only
+// /run/berth (no network port) and runs the commands it sends there, without `docker exec`. Plain
+// Node 22, no dependencies. Protocol: docker/agent/PROTOCOL.md.
 // Usage: berth-agent.mjs [--socket PATH] (default /run/berth/agent.sock); berth-agent-entrypoint.sh
 // runs it beside the container's command.
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, constants as fsConstants, existsSync, readdirSync, readFileSync, realpathSync, statSync, unlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { constants } from 'node:os';
 import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
@@ -14,11 +15,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { ptySlave, resizePty, spawnPty } from './pty.mjs';
 
-export const VERSION = 1;
+export const VERSION = 2;
 export const KIND = { json: 0, stdout: 1, stderr: 2 };
 const MAX_FRAME = 1024 * 1024;
 const MARKER_VAR = 'BERTH_EXEC_ID';
-
+/** Each command runs under tini as a child subreaper: whatever it starts stays below it, even after setsid and a double fork. */
+const TINI = '/usr/bin/tini';
+/** Connections kept open and idle, each waiting for one exec (pool-manager accepts a few more). */
+const IDLE_CONNECTIONS = 2;
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 2_000;
 /** One frame: 4-byte big-endian length of what follows, 1 byte kind, payload. */
 export function frame(kind, payload) {
   const body = typeof payload === 'string' || !Buffer.isBuffer(payload) ? Buffer.from(JSON.stringify(payload)) : payload;
@@ -45,6 +51,32 @@ export function frameReader(onFrame) {
   };
 }
 
+/** ppid of every process (one pass over /proc). */
+function parents() {
+  const ppids = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      ppids.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch { /* gone */ }
+  }
+  return ppids;
+}
+
+/** Every process below `root` (not `root` itself). */
+function descendants(root) {
+  const children = new Map();
+  for (const [pid, ppid] of parents()) {
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(pid);
+  }
+  const found = [];
+  const queue = [root];
+  while (queue.length) for (const c of children.get(queue.shift()) ?? []) { found.push(c); queue.push(c); }
+  return found;
+}
+
 /** Pids of every process carrying this exec's marker (readable: they run as our user). */
 function markedPids(marker) {
   const needle = Buffer.from(`${MARKER_VAR}=${marker}\0`);
@@ -59,32 +91,51 @@ function markedPids(marker) {
   return pids;
 }
 
-/** Kills the exec's process group and every marked process (own sessions included) until none is left. */
-async function killTree(pgid, marker) {
-  try { process.kill(-pgid, 'SIGKILL'); } catch { /* already gone */ }
+const signal = (pid, sig) => { try { process.kill(pid, sig); } catch { /* gone */ } };
+
+/**
+ * Kills everything the exec started (`root`: its tini, or `script` above it for a terminal). First
+ * every process below it (tini is a subreaper: orphans,
+ * setsid'd and double-forked ones included, are reparented to it) and every marked process is
+ * stopped, round after round until a round finds no new one, so nothing forks or escapes meanwhile;
+ * then all of them are killed, tini last (once its child dies it exits and would hand orphans to PID 1).
+ */
+async function killTree(root, marker) {
+  const stopped = new Set();
+  for (let round = 0; round < 100; round++) {
+    const fresh = [...descendants(root), ...markedPids(marker)].filter((p) => p !== root && !stopped.has(p));
+    if (fresh.length === 0) break;
+    for (const p of fresh) { signal(p, 'SIGSTOP'); stopped.add(p); }
+  }
+  for (const p of stopped) signal(p, 'SIGKILL');
+  signal(root, 'SIGKILL');
+  // Marked processes that were never below this tini (none expected): until none is left.
   for (let round = 0; round < 40; round++) {
     const pids = markedPids(marker);
     if (pids.length === 0) return;
-    for (const p of pids) {
-      try { process.kill(-p, 'SIGKILL'); } catch { /* not a group leader */ }
-      try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
-    }
+    for (const p of pids) { signal(-p, 'SIGKILL'); signal(p, 'SIGKILL'); }
     await sleep(25);
   }
 }
 
-const exitCodeOf = (code, signal) => (code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null));
+const exitCodeOf = (code, sig) => (code ?? (sig ? 128 + (constants.signals[sig] ?? 0) : null));
 
-/** Serves one connection: a hello, then at most one exec whose output and exit it reports. */
-function serveConnection(socket) {
+/**
+ * Serves one connection to pool-manager: says hello, waits for one exec, calls `onTaken` (so a
+ * replacement connection opens) and reports the command's output and exit. `onIdleClose` runs when
+ * the connection ends without an exec.
+ */
+function serveConnection(socket, onTaken, onIdleClose) {
   let child;
   let marker;
   let finished = false;
+  let killed;
+  const truncated = { stdout: false, stderr: false };
   // Terminal input and resizes, in order: keystrokes after a resize see the new size.
   let terminal = Promise.resolve(undefined);
   const send = (kind, payload) => (socket.writable ? socket.write(frame(kind, payload)) : true);
-  const kill = () => { if (child && !finished) void killTree(child.pid, marker); };
-  socket.on('close', kill); // pool-manager went away: cancel
+  const kill = () => { if (child?.pid && !finished) killed ??= killTree(child.pid, marker); };
+  socket.on('close', () => { if (child) kill(); else onIdleClose(); }); // pool-manager went away: cancel
   socket.on('error', () => socket.destroy());
   socket.on('drain', () => { child?.stdout.resume(); child?.stderr.resume(); });
   send(KIND.json, { type: 'hello', agent: 'berth', version: VERSION, pid: process.pid });
@@ -95,30 +146,44 @@ function serveConnection(socket) {
     const cwd = req.cwd ?? '/workspace';
     if (!Array.isArray(req.argv) || req.argv.length === 0) return fail('argv must be a non-empty array');
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) return fail(`cwd ${cwd}: no such directory`, 126);
+    const argv = existsSync(TINI) ? [TINI, '-s', '--', ...req.argv] : req.argv;
     if (req.tty) {
-      child = spawnPty(req.argv, { cwd, env: { ...env, TERM: 'xterm-256color' }, detached: true });
+      child = spawnPty(argv, { cwd, env: { ...env, TERM: 'xterm-256color' }, detached: true });
       child.stdin.on('error', () => undefined);
       const slave = ptySlave(child.pid);
       terminal = slave.then(async (tty) => { if (tty) await resizePty(tty, req.tty.cols, req.tty.rows); return tty; });
     } else {
-      child = spawn(req.argv[0], req.argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     }
+    // Past the cap nothing more is sent: the command is killed (the first, synchronous round of
+    // killTree stops and kills the whole tree), what is left in that pipe is dropped, and the exit
+    // says which stream was cut. The other stream is still delivered up to the end (or its own cap).
+    const cap = Number.isSafeInteger(req.maxOutputBytes) && req.maxOutputBytes > 0 ? req.maxOutputBytes : Infinity;
+    const sent = { stdout: 0, stderr: 0 };
     for (const [name, kind] of [['stdout', KIND.stdout], ['stderr', KIND.stderr]]) {
       child[name].on('data', (data) => {
-        if (!send(kind, data)) { child.stdout.pause(); child.stderr.pause(); }
+        if (truncated[name]) return;
+        const room = cap - sent[name];
+        const part = data.length <= room ? data : data.subarray(0, room);
+        sent[name] += part.length;
+        const full = part.length > 0 && !send(kind, part);
+        if (part.length < data.length) {
+          truncated[name] = true;
+          kill();
+        } else if (full) { child.stdout.pause(); child.stderr.pause(); }
       });
     }
     let timedOut = false;
     const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; kill(); }, req.timeoutMs) : undefined;
     child.on('error', (err) => {
       clearTimeout(timer);
-      fail(`${req.argv[0]}: ${err.code === 'ENOENT' ? 'executable file not found' : err.message}`, err.code === 'ENOENT' ? 127 : 126);
+      fail(`${argv[0]}: ${err.code === 'ENOENT' ? 'executable file not found' : err.message}`, err.code === 'ENOENT' ? 127 : 126);
     });
-    child.on('close', (code, signal) => {
+    child.on('close', (code, sig) => {
       clearTimeout(timer);
       if (finished) return;
       finished = true;
-      send(KIND.json, { type: 'exit', exitCode: exitCodeOf(code, signal), timedOut });
+      send(KIND.json, { type: 'exit', exitCode: exitCodeOf(code, sig), timedOut, stdoutTruncated: truncated.stdout, stderrTruncated: truncated.stderr });
       socket.end();
     });
   };
@@ -133,8 +198,12 @@ function serveConnection(socket) {
   const read = frameReader((kind, payload) => {
     if (kind !== KIND.json) throw new Error('unexpected frame kind');
     const msg = JSON.parse(payload.toString('utf8'));
-    if (msg.type === 'exec' && !child && !finished) start(msg);
-    else if (msg.type === 'kill') kill();
+    if (msg.type === 'exec' && !child && !finished) {
+      onTaken();
+      // Before anything runs: a connection that ends without this never ran the command.
+      send(KIND.json, { type: 'accepted' });
+      start(msg);
+    } else if (msg.type === 'kill') kill();
     else if (msg.type === 'input' && child?.stdin) {
       const data = Buffer.from(String(msg.data), 'base64');
       terminal = terminal.then((tty) => { if (child.stdin.writable) child.stdin.write(data); return tty; });
@@ -147,31 +216,62 @@ function serveConnection(socket) {
   });
 }
 
-/** Listens on `path` (a stale socket from an earlier run is replaced); pool-manager may run as another user. */
-export function listen(path) {
-  return new Promise((resolve, reject) => {
-    try { unlinkSync(path); } catch { /* none */ }
-    const server = createServer({ allowHalfOpen: false }, serveConnection);
-    server.once('error', reject);
-    server.listen(path, () => {
-      chmodSync(path, 0o666);
-      resolve(server);
-    });
-  });
+/**
+ * Keeps `idle` connections to pool-manager's socket open, each waiting for an exec; a connection
+ * that takes one is replaced at once. A missing or refusing socket (pool-manager restarting) and a
+ * connection closed without an exec are retried with a growing backoff. Returns a stop function.
+ */
+export function serve(path, idle = IDLE_CONNECTIONS) {
+  let open = 0;
+  let stopped = false;
+  let delay = RETRY_MIN_MS;
+  let retry;
+  const sockets = new Set();
+  const later = () => {
+    if (stopped || retry) return;
+    retry = setTimeout(() => { retry = undefined; fill(); }, delay);
+    delay = Math.min(delay * 2, RETRY_MAX_MS);
+  };
+  const fill = () => {
+    while (!stopped && !retry && open < idle) {
+      open += 1;
+      let counted = true;
+      const release = () => { if (counted) { counted = false; open -= 1; } };
+      const socket = connect(path);
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      const refused = () => { release(); later(); };
+      socket.once('error', refused);
+      socket.once('connect', () => {
+        socket.off('error', refused);
+        serveConnection(socket, () => { release(); delay = RETRY_MIN_MS; fill(); }, () => { if (counted) refused(); });
+      });
+    }
+  };
+  fill();
+  return () => {
+    stopped = true;
+    clearTimeout(retry);
+    for (const s of sockets) s.destroy();
+  };
 }
 
-async function main() {
-  const i = process.argv.indexOf('--socket');
-  const socketPath = i > 0 ? process.argv[i + 1] : '/run/berth/agent.sock';
-  // Without the directory pool-manager mounts there is nothing to serve: exit 0 (not restarted).
-  const dir = socketPath.slice(0, socketPath.lastIndexOf('/')) || '/';
-  try { accessSync(dir, fsConstants.W_OK); } catch { return; }
+/** True when `dir` is a mount point (pool-manager mounted its directory there). */
+function mounted(dir) {
   try {
-    const server = await listen(socketPath);
-    process.on('SIGTERM', () => server.close(() => process.exit(0)));
-  } catch (err) {
-    process.stderr.write(`berth-agent: not listening on ${socketPath}: ${err.message}\n`);
+    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === dir);
+  } catch {
+    return false;
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) void main();
+function main() {
+  const i = process.argv.indexOf('--socket');
+  const socketPath = i > 0 ? process.argv[i + 1] : '/run/berth/agent.sock';
+  // Without the directory pool-manager mounts there is no one to serve: exit 0 (not restarted).
+  if (i < 0 && !mounted(socketPath.slice(0, socketPath.lastIndexOf('/')))) return;
+  const stop = serve(socketPath);
+  process.on('SIGTERM', () => { stop(); process.exit(0); });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) main();

@@ -15,7 +15,7 @@ const hadDocker0 = existsSync('/sys/class/net/docker0');
 
 beforeAll(async () => {
   await engine.start();
-  engine.loadImage('berth/workspace:latest');
+  engine.loadImage(process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest');
   const lo = 32000 + Math.floor(Math.random() * 100) * 50;
   stack = await startLocalStack({
     DOCKER_SOCKET: engine.socket,

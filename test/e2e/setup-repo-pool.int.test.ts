@@ -11,7 +11,7 @@ const suffix = randomBytes(3).toString('hex');
 const REPO = `acme/pool-${suffix}`;
 const NO_IMAGE_REPO = `acme/noimg-${suffix}`;
 const TAG = mainImageTag(REPO)!;
-const GENERIC = 'berth/workspace:latest';
+const GENERIC = process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest';
 let f: SetupFixture;
 
 beforeAll(async () => {

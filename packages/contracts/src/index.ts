@@ -20,3 +20,4 @@ export * from './usage.js';
 export * from './llm.js';
 export * from './volumes.js';
 export * from './idle.js';
+export * from './subscribers.js';

@@ -6,8 +6,8 @@ export interface EventPublisher {
   publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra?: EventExtra): void;
 }
 
-/** Fields only some kinds carry. */
-export type EventExtra = Pick<ContainerEvent, 'reapAt'>;
+/** Fields only some events carry: `owner` once a caller has the container, `reapAt` on idle-warning. */
+export type EventExtra = Pick<ContainerEvent, 'owner' | 'reapAt'>;
 
 const encoder = new TextEncoder();
 
@@ -31,7 +31,7 @@ export class JetStreamEvents implements EventPublisher {
   }
 
   publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra: EventExtra = {}): void {
-    const event: ContainerEvent = { id, kind, pool, hostId: this.hostId, at: new Date().toISOString(), ...(reason && { reason }), ...extra };
+    const event: ContainerEvent = { id, kind, pool, hostId: this.hostId, at: new Date().toISOString(), ...(reason && { reason }), ...(extra.owner && { owner: extra.owner }), ...(extra.reapAt && { reapAt: extra.reapAt }) };
     // A workspace is warned once per idle spell: the deadline tells one spell's warning from the next.
     const msgID = extra.reapAt ? `${id}.${kind}.${extra.reapAt}` : `${id}.${kind}`;
     this.js

@@ -20,26 +20,40 @@ export function deadline(timeoutMs: number, onTimeout: () => void): { expired: (
   return { expired: () => expired, done: () => clearTimeout(timer) };
 }
 
-/** Collects a process's output (capped per stream) until it ends or runs out of time. */
+/**
+ * Collects a process's output until it ends or runs out of time. Past the cap of a stream nothing
+ * more is read: the command is killed (the agent does so itself, having sent only the cap; under
+ * `docker exec`, and for an agent that sends more, pool-manager kills it and stops reading).
+ */
 export async function collect(proc: ExecProcess, opts: { timeoutMs: number; maxOutputBytes: number }): Promise<ExecResult> {
   const started = performance.now();
   const stdout = new CappedOutput(opts.maxOutputBytes);
   const stderr = new CappedOutput(opts.maxOutputBytes);
   const timer = deadline(opts.timeoutMs, () => { void proc.kill().catch(() => undefined); });
   try {
-    for await (const chunk of proc.output) (chunk.stream === 'stdout' ? stdout : stderr).write(chunk.data);
+    for await (const chunk of proc.output) {
+      const sink = chunk.stream === 'stdout' ? stdout : stderr;
+      sink.write(chunk.data);
+      if (sink.truncated) {
+        void proc.kill().catch(() => undefined);
+        break;
+      }
+    }
   } catch {
     // The attach socket failed; what arrived is reported, the exit code decides the rest.
   }
   timer.done();
   const exitCode = await proc.exitCode();
+  const cut = proc.truncated();
+  const stdoutTruncated = stdout.truncated || cut.stdout;
+  const stderrTruncated = stderr.truncated || cut.stderr;
   return {
     exitCode,
     stdout: stdout.text(),
     stderr: stderr.text(),
-    stdoutTruncated: stdout.truncated,
-    stderrTruncated: stderr.truncated,
-    truncated: stdout.truncated || stderr.truncated,
+    stdoutTruncated,
+    stderrTruncated,
+    truncated: stdoutTruncated || stderrTruncated,
     timedOut: timer.expired(),
     durationMs: Math.round(performance.now() - started),
   };

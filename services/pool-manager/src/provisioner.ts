@@ -1,8 +1,7 @@
-import { lstat } from 'node:fs/promises';
 import { BerthError, type PoolConfig } from '@berth/contracts';
 import { newWorkspaceId, type Logger } from '@berth/service-kit';
-import type { AgentDirs } from './agent/agent-dirs.js';
 import { agentSpawn } from './agent/agent-exec.js';
+import type { AgentRegistry } from './agent/agent-registry.js';
 import type { PoolManagerConfig } from './config.js';
 import { workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
 import type { EventPublisher } from './events.js';
@@ -51,7 +50,7 @@ export class Provisioner {
     private readonly events: EventPublisher,
     private readonly logger: Logger,
     private readonly llm: LlmKeys,
-    private readonly agents?: AgentDirs,
+    private readonly agents?: AgentRegistry,
   ) {}
 
   async provision(req: ProvisionRequest): Promise<{ id: string; existing: boolean }> {
@@ -97,13 +96,13 @@ export class Provisioner {
       await this.agents?.remove(id).catch(() => undefined);
       this.llm.drop(id);
       await this.store.release(id);
-      this.events.publish(id, 'failed', req.pool.name, 'create failed');
+      this.events.publish(id, 'failed', req.pool.name, 'create failed', { owner: req.owner });
       this.logger.warn({ err, id, pool: req.pool.name }, 'create failed');
       // A failure that will not pass is said as it is; anything else may pass on a retry.
       if (err instanceof BerthError && !err.retryable) throw err;
       throw new BerthError('SERVICE_UNAVAILABLE', 'could not start a container; try again', { retryAfterSeconds: 2, cause: err });
     }
-    this.events.publish(id, 'created', req.pool.name);
+    this.events.publish(id, 'created', req.pool.name, undefined, { owner: req.owner });
     return { id, existing: false };
   }
 
@@ -113,17 +112,15 @@ export class Provisioner {
    * costs that: commands fall back to `docker exec` meanwhile.
    */
   private async agentUp(id: string): Promise<boolean> {
-    const path = this.agents!.socketPath(id);
+    const agents = this.agents!;
     const deadline = Date.now() + AGENT_START_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if ((await lstat(path).catch(() => undefined))?.isSocket()) {
-        const proc = await agentSpawn(path, ['true'], {}).catch(() => undefined);
-        if (proc) {
-          for await (const _ of proc.output) { /* nothing expected */ }
-          if ((await proc.exitCode()) === 0) return true;
-        }
-      }
-      await new Promise((r) => setTimeout(r, 20));
+    while (await agents.waitIdle(id, deadline - Date.now())) {
+      const conn = await agents.take(id, 0);
+      if (!conn) continue;
+      const proc = await agentSpawn(conn, ['true'], {});
+      if (!proc) continue;
+      for await (const _ of proc.output) { /* nothing expected */ }
+      if ((await proc.exitCode()) === 0) return true;
     }
     this.logger.warn({ id }, 'workspace agent did not answer in time; commands use docker exec until it does');
     return false;

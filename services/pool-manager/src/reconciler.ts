@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@berth/service-kit';
-import type { AgentDirs } from './agent/agent-dirs.js';
+import type { AgentRegistry } from './agent/agent-registry.js';
 import type { PoolManagerConfig } from './config.js';
 import { LABELS, type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
 import { isClaimMarked, type WorkloadNames } from './driver/workload-names.js';
@@ -39,7 +39,7 @@ export class Reconciler {
     private readonly llm: LlmKeys,
     private readonly names: WorkloadNames,
     private readonly idle: IdleReaper,
-    private readonly agents?: AgentDirs,
+    private readonly agents?: AgentRegistry,
   ) {}
 
   /**
@@ -105,6 +105,12 @@ export class Reconciler {
         // A missed claim rename, or a marker of an older format (which carried id and owner in the clear).
         await this.driver.rename(c.ref, this.names.claimed(c.id, r.owner)).catch(() => undefined);
       }
+    }
+    // After a pool-manager start: listen again for every workspace that is still there.
+    for (const c of containers) {
+      if (!this.agents || !c.running || this.agents.known(c.id)) continue;
+      const r = await this.store.get(c.id);
+      if (r && r.state !== 'stopping') await this.agents.adopt(c.id);
     }
     await this.store.rebuild(this.pools.list.map((p) => p.name));
     const idle = await this.idle.run(now);

@@ -1,5 +1,6 @@
 import { connectNats, createMetricsRegistry, createRedis, drainNats, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
 import { AgentDirs } from './agent/agent-dirs.js';
+import { AgentRegistry } from './agent/agent-registry.js';
 import type { PoolManagerConfig } from './config.js';
 import { DockerDriver } from './driver/docker-driver.js';
 import type { WorkloadDriver } from './driver/workload-driver.js';
@@ -65,9 +66,12 @@ export async function startPoolManager(
     onSuperseded();
   };
   const pools = new PoolRegistry(config.POOLS);
-  const agents = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID, logger) : undefined;
+  const agentDirs = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID, logger) : undefined;
+  const agents = agentDirs && new AgentRegistry(agentDirs, logger);
+  // Closed last: commands in flight keep their connections; agents reconnect to the next pool-manager.
+  if (agents) onStop(() => agents.closeAll());
   const names = new WorkloadNames(await workspaceNameKey(config.WORKSPACE_NAME_KEY, config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID));
-  const llmKeyStore = config.LLM_EGRESS_URL ? (agents ? fileKeyStore(agents) : memoryKeyStore()) : undefined;
+  const llmKeyStore = config.LLM_EGRESS_URL ? (agentDirs ? fileKeyStore(agentDirs) : memoryKeyStore()) : undefined;
   const llm = new LlmKeys(llmKeyStore, natsLlmEgress(nc), store, { egressUrl: config.LLM_EGRESS_URL, hostId: config.BERTH_HOST_ID }, logger);
   const provisioner = new Provisioner(store, driver, config, events, logger, llm, agents);
   const filler = new PoolFiller(store, pools, provisioner, logger, names, new PoolImages(driver, logger));

@@ -1,8 +1,8 @@
 import { BerthError, EXEC_OUTPUT_CAP_BYTES, type WorkspaceState, type ContainerView, type CreateContainerReply, type CreateContainerRequest, type ExecRequest, type ExecResult, type Usage } from '@berth/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@berth/service-kit';
-import type { AgentDirs } from './agent/agent-dirs.js';
 import { agentSpawn } from './agent/agent-exec.js';
+import type { AgentRegistry } from './agent/agent-registry.js';
 import type { PoolManagerConfig } from './config.js';
 import type { ExecProcess, SpawnOptions } from './driver/exec-process.js';
 import { workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
@@ -23,6 +23,8 @@ const sameList = (a: number[], b: number[]) => a.length === b.length && a.every(
 /** A string runs under `sh -c`; an array is argv. */
 export const argvOf = (command: string | string[]) => (typeof command === 'string' ? ['sh', '-c', command] : command);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long a command waits for a connection of a connected agent that is busy (it opens one per command taken). */
+const AGENT_WAIT_MS = 1_000;
 
 /** What callers do with workspaces: claim (or cold-create), read, exec, delete. */
 export class Workspaces {
@@ -41,7 +43,7 @@ export class Workspaces {
     /** What a cold create may use: images, and the owner's volumes. */
     private readonly admission: { images: ImagePolicy; volumes: OwnerVolumes },
     private readonly names: WorkloadNames,
-    private readonly agents?: AgentDirs,
+    private readonly agents?: AgentRegistry,
   ) {}
 
   /** Stops background follow-ups (claim markers) once the service is shutting down. */
@@ -91,7 +93,7 @@ export class Workspaces {
     });
     if (made.existing) return this.awaitClaimed(made.id, req.owner);
     await this.llm.activate({ id: made.id, owner: req.owner }, req.llm);
-    this.events.publish(made.id, 'claimed', pool.name);
+    this.events.publish(made.id, 'claimed', pool.name, undefined, { owner: req.owner });
     return { ...toView(await this.mustGet(made.id)), warm: false };
   }
 
@@ -124,12 +126,12 @@ export class Workspaces {
     if (!record.volumeName) await this.driver.removeVolume(workspaceVolumeName(id)).catch((err: unknown) => this.logger.warn({ err, id }, 'volume not removed; reconcile retries'));
     await this.agents?.remove(id).catch((err: unknown) => this.logger.warn({ err, id }, 'agent directory not removed; reconcile retries'));
     await this.store.release(id);
-    this.events.publish(id, 'removed', record.pool, reason);
+    this.events.publish(id, 'removed', record.pool, reason, { owner: record.owner });
     this.filler.kick(record.pool);
   }
 
   async exec(req: ExecRequest): Promise<ExecResult> {
-    const proc = await this.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs });
+    const proc = await this.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
     const result = await collect(proc, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
     if (await this.cutShortByStop(req.id, result)) throw containerDeleted(req.id);
     return result;
@@ -155,11 +157,14 @@ export class Workspaces {
     void this.store.touch(record.id).catch(() => undefined);
     const llmEnv = await this.llm.env(record.id);
     const opts = Object.keys(llmEnv).length > 0 ? { ...given, env: { ...llmEnv, ...given.env } } : given;
-    const viaAgent = this.agents && (await agentSpawn(this.agents.socketPath(record.id), argv, opts).catch((err: unknown) => {
-      this.logger.debug({ err, id }, 'agent unavailable; using docker exec');
-      return undefined;
-    }));
-    if (viaAgent) return viaAgent;
+    // A connection the workspace's agent opened to the listener of this workspace: nothing to follow.
+    // One that turns out stale (the agent just died) never ran the command: the next is tried.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const conn = await this.agents?.take(record.id, AGENT_WAIT_MS);
+      if (!conn) break;
+      const proc = await agentSpawn(conn, argv, opts);
+      if (proc) return proc;
+    }
     try {
       return await this.driver.spawn(record.ref, opts.timeoutMs === undefined ? argv : withBackstop(argv, opts.timeoutMs), opts);
     } catch (err) {
@@ -215,7 +220,7 @@ export class Workspaces {
     try {
       await this.removeContainer(id, record.ref);
       await this.driver.removeVolume(workspaceVolumeName(id));
-      // A fresh agent directory: the old agent's socket must not be mistaken for the new one's.
+      // A fresh agent directory and listener: the old container's agent is gone with it.
       // Same workspace, same LLM key: it moves to the new directory.
       const llmKey = await this.llm.current(id);
       await this.agents?.remove(id);
@@ -249,7 +254,7 @@ export class Workspaces {
   }
 
   private afterClaim(record: WorkspaceRecord): void {
-    this.events.publish(record.id, 'claimed', record.pool);
+    this.events.publish(record.id, 'claimed', record.pool, undefined, { owner: record.owner });
     // The engine-side name is the durable claim marker that reconcile reads if Redis loses state.
     // Written just after the reply, with the refill, so a burst of claims is not slowed by Docker.
     setTimeout(() => {

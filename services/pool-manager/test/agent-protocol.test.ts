@@ -1,38 +1,40 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentSpawn } from '../src/agent/agent-exec.js';
-import { AgentDecoder, encodeJson, type AgentMessage } from '../src/agent/frames.js';
+import { AgentListener } from '../src/agent/agent-listener.js';
+import { encodeJson, type AgentMessage } from '../src/agent/frames.js';
 import type { ExecProcess, OutputChunk } from '../src/driver/exec-process.js';
 
-// The real agent (docker/agent/berth-agent.mjs) on a temp socket, spoken to by pool-manager's client.
+// The real agent (docker/agent/berth-agent.mjs) connecting to pool-manager's listener on a temp socket.
 const AGENT = resolve(import.meta.dirname, '../../../docker/agent/berth-agent.mjs');
 let dir: string;
 let socketPath: string;
+let listener: AgentListener;
 let agent: ChildProcess;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-agent-unit-'));
   socketPath = join(dir, 'agent.sock');
+  listener = new AgentListener(socketPath);
+  await listener.listen();
   agent = spawn(process.execPath, [AGENT, '--socket', socketPath], { stdio: 'inherit' });
-  const deadline = Date.now() + 10_000;
-  while (!(await new Promise<boolean>((r) => { const s = connect(socketPath, () => { s.destroy(); r(true); }); s.on('error', () => r(false)); }))) {
-    if (Date.now() > deadline) throw new Error('agent did not listen');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  if (!(await listener.waitIdle(10_000))) throw new Error('agent did not connect');
 });
 
 afterAll(() => {
   agent?.kill('SIGTERM');
+  listener?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(argv: string[], env: Record<string, string> = {}, cwd = dir): Promise<ExecProcess> {
-  const proc = await agentSpawn(socketPath, argv, { env, cwd });
-  if (!proc) throw new Error('agent not reached');
+async function run(argv: string[], env: Record<string, string> = {}, cwd = dir, maxOutputBytes?: number): Promise<ExecProcess> {
+  const conn = await listener.take(2_000);
+  if (!conn) throw new Error('agent not connected');
+  const proc = await agentSpawn(conn, argv, { env, cwd, maxOutputBytes });
+  if (!proc) throw new Error('agent did not accept the command');
   return proc;
 }
 
@@ -49,6 +51,14 @@ const alive = (pattern: string) => {
     return false;
   }
 };
+
+async function waitAlive(pattern: string): Promise<void> {
+  const deadline = Date.now() + 3_000;
+  while (!alive(pattern)) {
+    if (Date.now() > deadline) throw new Error(`${pattern} never started`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 async function gone(pattern: string, timeoutMs = 3_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -95,41 +105,48 @@ describe('berth agent protocol', () => {
   });
 
   it('a dropped connection cancels the command', async () => {
-    const socket = connect(socketPath);
-    const decoder = new AgentDecoder((msg: AgentMessage) => {
-      if (msg.type === 'hello') socket.write(encodeJson({ type: 'exec', argv: ['sleep', '504'], env: {}, cwd: dir }));
-    });
-    socket.pipe(decoder);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(alive('sleep 504')).toBe(true);
-    socket.destroy();
+    const conn = await listener.take(2_000);
+    conn!.socket.write(encodeJson({ type: 'exec', argv: ['sleep', '504'], env: {}, cwd: dir }));
+    await waitAlive('sleep 504');
+    conn!.destroy();
     expect(await gone('sleep 504')).toBe(true);
   });
 
   it('kills on its own timeoutMs and says so', async () => {
-    const socket = connect(socketPath);
-    const messages: AgentMessage[] = [];
-    const decoder = new AgentDecoder((msg) => {
-      messages.push(msg);
-      if (msg.type === 'hello') socket.write(encodeJson({ type: 'exec', argv: ['sleep', '505'], env: {}, cwd: dir, timeoutMs: 300 }));
-    });
-    socket.pipe(decoder);
-    decoder.resume();
-    await new Promise((r) => decoder.once('end', r));
-    expect(messages.at(-1)).toEqual({ type: 'exit', exitCode: 137, timedOut: true });
+    const conn = (await listener.take(2_000))!;
+    conn.decoder.resume();
+    conn.socket.write(encodeJson({ type: 'exec', argv: ['sleep', '505'], env: {}, cwd: dir, timeoutMs: 300 }));
+    await conn.ended;
+    expect(conn.exit).toMatchObject({ type: 'exit', exitCode: 137, timedOut: true } satisfies AgentMessage);
     expect(alive('sleep 505')).toBe(false);
   });
 
-  it('a socket that never says hello gets nothing written and the caller falls back', async () => {
-    const fakePath = join(dir, 'mute.sock');
-    let received = 0;
-    const fake = createServer((s) => s.on('data', (d: Buffer) => { received += d.length; }));
-    await new Promise<void>((r) => fake.listen(fakePath, r));
-    const started = Date.now();
-    expect(await agentSpawn(fakePath, ['true'], { cwd: dir })).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(3_000);
-    expect(received).toBe(0);
-    fake.close();
-    expect(await agentSpawn(join(dir, 'missing.sock'), ['true'], { cwd: dir })).toBeUndefined();
+  it('a timeout kills what escaped by setsid, dropping the marker and a double fork', async () => {
+    // The grandchild leaves the session, drops BERTH_EXEC_ID and is orphaned: tini -s still holds it.
+    const escape = 'setsid sh -c \'env -u BERTH_EXEC_ID sh -c "sleep 506 & sleep 507 &" &\'; sleep 508';
+    const proc = await run(['sh', '-c', escape]);
+    const result = drain(proc);
+    await waitAlive('sleep 50[678]');
+    expect(alive('sleep 506') && alive('sleep 507')).toBe(true);
+    await proc.kill();
+    expect((await result).exitCode).toBe(137);
+    expect(await gone('sleep 50[678]')).toBe(true);
+  });
+
+  it('stops at maxOutputBytes: sends no more, kills the command and says which stream was cut', async () => {
+    const proc = await run(['sh', '-c', 'echo small >&2; cat /dev/zero'], {}, dir, 100_000);
+    const r = await drain(proc);
+    expect(r.stdout.length).toBe(100_000);
+    expect(r.stderr).toBe('small\n');
+    expect(r.exitCode).toBe(137);
+    expect(proc.truncated()).toEqual({ stdout: true, stderr: false });
+  });
+
+  it('keeps a few idle connections and replaces each one taken at once', async () => {
+    await listener.waitIdle(2_000);
+    // More commands at once than idle connections: each waits for the replacement of one taken.
+    const results = await Promise.all(Array.from({ length: 8 }, async (_, i) => drain(await run(['echo', String(i)]))));
+    expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 8 }, (_, i) => `${i}\n`));
+    expect(await listener.waitIdle(2_000)).toBe(true);
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, type NatsConnection } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientNats, removeAllOf, startInfra, startInProcess, testHostEnv, waitFor, type Infra, type RunningPoolManager } from './harness.js';
+import { clientNats, removeAllOf, startInfra, startInProcess, testHostEnv, waitFor, WORKSPACE_IMAGE, type Infra, type RunningPoolManager } from './harness.js';
 import { SHELL_ARGV } from '../src/streams/stream-handlers.js';
 import { inspectByBerthId, newRequestId, waitForWarm } from './helpers.js';
 
@@ -25,15 +25,17 @@ describe('commands through the workspace agent', () => {
   let hostId: string;
   let agentRoot: string;
   let fake: Server | undefined;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     execFileSync('docker', ['build', '-q', '-t', PLAIN_IMAGE, '-'], {
-      input: 'FROM berth/workspace:latest\nENTRYPOINT ["/usr/bin/tini", "--"]\nCMD ["sleep", "infinity"]\n',
+      input: `FROM ${WORKSPACE_IMAGE}\nENTRYPOINT ["/usr/bin/tini", "--"]\nCMD ["sleep", "infinity"]\n`,
       stdio: ['pipe', 'ignore', 'inherit'],
     });
     agentRoot = mkdtempSync(join(tmpdir(), 'berth-agent-test-'));
     infra = await startInfra();
-    pm = await startInProcess(infra, testHostEnv({ POOLS: JSON.stringify(POOLS), AGENT_SOCKET_DIR: agentRoot }));
+    env = testHostEnv({ POOLS: JSON.stringify(POOLS), AGENT_SOCKET_DIR: agentRoot });
+    pm = await startInProcess(infra, env);
     hostId = pm.config.BERTH_HOST_ID;
     nc = await clientNats(infra);
     await waitForWarm(nc, 1, 60_000, 'default');
@@ -53,9 +55,9 @@ describe('commands through the workspace agent', () => {
   const claim = (pool = 'default') => request(nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, pool });
   const exec = (id: string, command: string | string[], timeoutMs = 10_000) =>
     request(nc, 'containerExec', { id, owner: OWNER, command, timeoutMs }, { timeoutMs: timeoutMs + 10_000 });
-  /** Prints what started the command's shell: the agent, or under `docker exec` the `timeout` backstop. */
+  /** Prints what started the command's shell: the agent (its tini), or under `docker exec` the `timeout` backstop. */
   const LAUNCHER = 'echo "launcher:$(tr "\\0" " " < /proc/$PPID/cmdline)"';
-  const viaAgent = (stdout: string) => stdout.includes('launcher:node /opt/berth/berth-agent.mjs');
+  const viaAgent = (stdout: string) => stdout.includes('launcher:/usr/bin/tini -s -- ');
   /** Every process of the workspace, asked of Docker (around berth). */
   const processes = async (id: string) => {
     const ref = (await inspectByBerthId(hostId, id)).Id;
@@ -81,6 +83,16 @@ describe('commands through the workspace agent', () => {
     await waitFor('every sleep to be gone', async () => !/sleep 40[1-4]/.test(await processes(ws.id)), 5_000);
   });
 
+  it('a timeout kills what escaped by setsid, dropping BERTH_EXEC_ID and a double fork: nothing it started survives', async () => {
+    const ws = await claim();
+    const escape = `${LAUNCHER}; setsid sh -c 'env -u BERTH_EXEC_ID sh -c "sleep 411 & nohup sleep 412 >/dev/null 2>&1 &" &'; echo started; sleep 413`;
+    const r = await exec(ws.id, escape, 1_500);
+    expect(r).toMatchObject({ timedOut: true });
+    expect(r.stdout).toMatch(/started\n$/);
+    await waitFor('every sleep to be gone', async () => !/sleep 41[1-3]/.test(await processes(ws.id)), 5_000);
+    expect(viaAgent(r.stdout)).toBe(true);
+  });
+
   it('runs a terminal on a PTY through the agent: echo, resize, and kill leaves nothing', async () => {
     const ws = await claim();
     const term = await pm.workspaces.spawn(ws.id, OWNER, SHELL_ARGV, { tty: { cols: 80, rows: 24 } });
@@ -90,8 +102,8 @@ describe('commands through the workspace agent', () => {
       .catch((err: unknown) => { throw new Error(`${String(err)}; screen: ${JSON.stringify(screen.slice(from))}`); });
     let from = screen.length;
     term.write(Buffer.from('echo "parent:$(tr "\\0" " " < /proc/$PPID/cmdline)"; stty size\n'));
-    // The shell's parent is `script`'s `sh -c` running our quoted argv (under `docker exec` it has none).
-    await until(/parent:sh -c 'sh' '-c' .*\r?\n24 80/, from);
+    // The shell's parent is the tini (subreaper) that `script` runs on the PTY (under `docker exec` it has none).
+    await until(/parent:\/usr\/bin\/tini -s -- sh -c .*\r?\n24 80/, from);
     await term.resize(100, 30);
     from = screen.length;
     term.write(Buffer.from('stty size; sleep 407 &\n'));
@@ -99,15 +111,17 @@ describe('commands through the workspace agent', () => {
     await waitFor('sleep 407 to start', async () => (await processes(ws.id)).includes('sleep 407'), 5_000);
     await term.kill();
     await reading;
-    await waitFor('the shell and its children to be gone', async () => !/sleep 407|bash -l|script -qfec|'sh' '-c'/.test(await processes(ws.id)), 5_000);
+    await waitFor('the shell and its children to be gone', async () => !/sleep 407|bash -l|script -qfec|tini -s/.test(await processes(ws.id)), 5_000);
   });
 
-  it('gives each workspace its own socket directory and removes it with the workspace', async () => {
+  it('gives each workspace its own socket directory, pool-manager\'s and read-only inside, and removes it with the workspace', async () => {
     const ws = await claim();
     const dir = join(agentRoot, hostId, ws.id);
     expect(lstatSync(join(dir, 'agent.sock')).isSocket()).toBe(true);
+    const st = lstatSync(dir);
+    expect({ uid: st.uid, mode: st.mode & 0o777 }).toEqual({ uid: process.getuid!(), mode: 0o755 });
     const mounts = (await inspectByBerthId(hostId, ws.id)).Mounts.filter((m) => m.Type === 'bind');
-    expect(mounts).toEqual([expect.objectContaining({ Source: dir, Destination: '/run/berth' })]);
+    expect(mounts).toEqual([expect.objectContaining({ Source: dir, Destination: '/run/berth', RW: false })]);
     await request(nc, 'containerDelete', { id: ws.id, owner: OWNER });
     expect(existsSync(dir)).toBe(false);
 
@@ -137,19 +151,29 @@ describe('commands through the workspace agent', () => {
     expect(viaAgent(r.stdout)).toBe(false);
   });
 
-  it('never writes to a socket the workspace swapped for a link to another host socket', async () => {
+  it('a workspace cannot swap its socket for a link to another host socket: EROFS, and commands still reach its own agent', async () => {
     const ws = await claim();
     const bait = join(agentRoot, `bait-${randomBytes(4).toString('hex')}.sock`);
     let connections = 0;
     fake = createServer((s) => { connections += 1; s.on('data', () => undefined); });
     await new Promise<void>((resolve) => fake!.listen(bait, resolve));
     const swap = await exec(ws.id, ['ln', '-sfn', bait, '/run/berth/agent.sock']);
-    expect(swap.exitCode).toBe(0);
+    expect(swap.exitCode).not.toBe(0);
+    expect(swap.stderr).toMatch(/Read-only file system/);
+    const plant = await exec(ws.id, 'rm -f /run/berth/agent.sock; echo x > /run/berth/llm-key');
+    expect(plant.stderr).toMatch(/Read-only file system/);
 
     const r = await exec(ws.id, `echo still-works; ${LAUNCHER}`);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/^still-works\nlauncher:timeout -s KILL /);
+    expect(viaAgent(r.stdout)).toBe(true);
+    expect(lstatSync(join(agentRoot, hostId, ws.id, 'agent.sock')).isSocket()).toBe(true);
     expect(connections).toBe(0);
   });
-});
 
+  it('after a pool-manager restart, the new one listens again for existing workspaces and their agents reconnect', async () => {
+    const ws = await claim();
+    await pm.stop();
+    pm = await startInProcess(infra, env);
+    await waitFor('commands through the agent again', async () => viaAgent((await exec(ws.id, LAUNCHER)).stdout), 15_000);
+  });
+});

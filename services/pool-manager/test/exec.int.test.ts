@@ -38,7 +38,8 @@ describe.each(PATHS)('exec in a claimed workspace, through %s', (path, pathEnv) 
   it('takes the path it names', async () => {
     // What started the shell: the agent, or under `docker exec` the `timeout` backstop.
     const r = await exec('tr "\\0" " " < /proc/$PPID/cmdline; echo');
-    expect(r.stdout.includes('berth-agent.mjs')).toBe(path === 'agent');
+    // The agent starts each command under tini as a subreaper.
+    expect(r.stdout.startsWith('/usr/bin/tini -s -- ')).toBe(path === 'agent');
   });
 
   it('returns stdout and stderr separately, with the exit code', async () => {
@@ -84,9 +85,9 @@ describe.each(PATHS)('exec in a claimed workspace, through %s', (path, pathEnv) 
     expect(r).toMatchObject({ exitCode: 0, stdout: 'done\n', timedOut: false });
   });
 
-  it('caps output at 1 MiB per stream and says so', async () => {
-    const r = await exec('head -c 3000000 /dev/zero | tr "\\0" a; echo small >&2', 30_000);
-    expect(r.exitCode).toBe(0);
+  it('caps output at 1 MiB per stream and says so: past the cap the command is killed', async () => {
+    const r = await exec('echo small >&2; head -c 3000000 /dev/zero | tr "\\0" a; echo never', 30_000);
+    expect(r.exitCode).toBe(137);
     expect(r.stdoutTruncated).toBe(true);
     expect(r.truncated).toBe(true);
     expect(r.stderrTruncated).toBe(false);
@@ -96,13 +97,13 @@ describe.each(PATHS)('exec in a claimed workspace, through %s', (path, pathEnv) 
     expect(/^a+$/.test(r.stdout)).toBe(true);
   });
 
-  it('caps stderr the same way, and both streams at once still make one reply', async () => {
+  it('caps stderr the same way, and both streams full still make one reply', async () => {
     const r = await exec('head -c 2000000 /dev/zero | tr "\\0" e >&2', 30_000);
-    expect(r).toMatchObject({ exitCode: 0, stdoutTruncated: false, stderrTruncated: true, truncated: true });
+    expect(r).toMatchObject({ exitCode: 137, stdoutTruncated: false, stderrTruncated: true, truncated: true });
     expect(Buffer.byteLength(r.stderr)).toBeLessThanOrEqual(EXEC_OUTPUT_CAP_BYTES);
 
-    const both = await exec('head -c 2000000 /dev/zero | tr "\\0" e >&2; head -c 2000000 /dev/zero | tr "\\0" o', 30_000);
-    expect(both).toMatchObject({ exitCode: 0, stdoutTruncated: true, stderrTruncated: true, truncated: true });
+    const both = await exec(`head -c ${EXEC_OUTPUT_CAP_BYTES} /dev/zero | tr "\\0" o; head -c 2000000 /dev/zero | tr "\\0" e >&2`, 30_000);
+    expect(both).toMatchObject({ exitCode: 137, stdoutTruncated: true, stderrTruncated: true, truncated: true });
     expect(Buffer.byteLength(both.stdout)).toBeLessThanOrEqual(EXEC_OUTPUT_CAP_BYTES);
     expect(Buffer.byteLength(both.stderr)).toBeLessThanOrEqual(EXEC_OUTPUT_CAP_BYTES);
     expect(/^o+$/.test(both.stdout) && /^e+$/.test(both.stderr)).toBe(true);
@@ -110,9 +111,15 @@ describe.each(PATHS)('exec in a claimed workspace, through %s', (path, pathEnv) 
 
   it('output that grows when JSON-escaped (NUL bytes) is still answered, truncated', async () => {
     const r = await exec(['head', '-c', '1500000', '/dev/zero'], 30_000);
-    expect(r).toMatchObject({ exitCode: 0, stdoutTruncated: true, truncated: true });
+    expect(r).toMatchObject({ exitCode: 137, stdoutTruncated: true, truncated: true });
     expect(r.stdout.length).toBeGreaterThan(0);
     expect(/^\0+$/.test(r.stdout)).toBe(true);
+  });
+
+  it('endless output (cat /dev/zero) ends at the cap at once, not at the timeout', async () => {
+    const r = await exec(['cat', '/dev/zero'], 60_000);
+    expect(r).toMatchObject({ exitCode: 137, stdoutTruncated: true, timedOut: false });
+    expect(r.durationMs).toBeLessThan(10_000);
   });
 
   it('output just under the cap is returned whole', async () => {

@@ -64,10 +64,10 @@ describe('hardening of a claimed workspace', () => {
   it('mounts volumes only, besides its own agent socket directory; no Docker socket anywhere', () => {
     expect(info.HostConfig.Binds ?? []).toHaveLength(0);
     expect(info.Mounts.length).toBeGreaterThan(0);
-    // The one bind: this workspace's agent directory (docker/agent/PROTOCOL.md), nothing else of the host.
+    // The one bind: this workspace's agent directory (docker/agent/PROTOCOL.md), read-only; nothing else of the host.
     const agentDir = join(pm.config.AGENT_SOCKET_DIR, hostId, claimed.id);
     const binds = info.Mounts.filter((m) => m.Type === 'bind');
-    expect(binds).toEqual([expect.objectContaining({ Source: agentDir, Destination: '/run/berth' })]);
+    expect(binds).toEqual([expect.objectContaining({ Source: agentDir, Destination: '/run/berth', RW: false })]);
     for (const m of info.Mounts.filter((x) => x.Type !== 'bind')) expect(m.Type, `${m.Destination}`).toBe('volume');
     for (const m of info.HostConfig.Mounts ?? []) expect(m.Type === 'volume' || (m.Type === 'bind' && m.Source === agentDir)).toBe(true);
     expect(info.Mounts.map((m) => m.Destination)).toContain('/workspace');

@@ -12,6 +12,9 @@ import { startPoolManager, type PoolManager } from '../src/service.js';
 
 export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
+/** The workspace image tests run (WORKSPACE_IMAGE, as base-images.sh and pool-manager read it). */
+export const WORKSPACE_IMAGE = process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest';
+
 /** A unique host id and port range per test file, so runs never collide on one engine. */
 export function testHostEnv(extra: Record<string, string> = {}): Record<string, string> {
   const hostId = `t-${randomBytes(4).toString('hex')}`;
@@ -24,6 +27,7 @@ export function testHostEnv(extra: Record<string, string> = {}): Record<string, 
     RECONCILE_INTERVAL_MS: '60000',
     HEALTH_PORT: '0',
     LOG_LEVEL: 'warn',
+    WORKSPACE_IMAGE,
     ...extra,
   };
 }

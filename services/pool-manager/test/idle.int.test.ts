@@ -96,6 +96,7 @@ describe(`idle reaping: what counts as use (IDLE_TTL_MS=${TTL}, IDLE_WARNING_MS=
     const [warned] = eventsOf(idle, 'idle-warning');
     expect(warned?.reapAt).toBeDefined();
     expect(Date.parse(warned!.reapAt!)).toBe(idleLastActive + TTL);
+    expect(warned?.owner).toBe(OWNER);
     expect(eventsOf(idle, 'removed').map((e) => e.reason)).toEqual(['idle']);
     // Nothing in use was warned about.
     for (const kept of [terminal, command, traffic, patched]) expect(eventsOf(kept, 'idle-warning')).toEqual([]);

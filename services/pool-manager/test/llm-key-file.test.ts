@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LLM_KEY_PATTERN } from '@berth/contracts';
@@ -77,15 +77,6 @@ describe('key file against a hostile workspace user', () => {
     expect(await readKeyFile(dir)).toBe(old);
     await staged.discard();
     expect(execFileSync('ls', ['-A', dir], { encoding: 'utf8' }).trim()).toBe(KEY_FILE);
-  });
-
-  it('a directory planted at llm-key is not read, and is replaced by the next write', async () => {
-    mkdirSync(join(dir, KEY_FILE));
-    writeFileSync(join(dir, KEY_FILE, 'x'), newBerthKey());
-    expect(await readKeyFile(dir)).toBeUndefined();
-    const key = newBerthKey();
-    await writeKeyFile(dir, key);
-    expect(await readKeyFile(dir)).toBe(key);
   });
 
   it.each([

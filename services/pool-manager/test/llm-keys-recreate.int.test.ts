@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { LLM_KEY_PATTERN, SUBJECTS } from '@berth/contracts';
 import { request, type NatsConnection } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientNats, removeAllOf, startInfra, startInProcess, testHostEnv, type Infra, type RunningPoolManager } from './harness.js';
+import { clientNats, removeAllOf, startInfra, startInProcess, testHostEnv, WORKSPACE_IMAGE, type Infra, type RunningPoolManager } from './harness.js';
 import { newRequestId, waitForWarm } from './helpers.js';
 
 const OWNER = 'llm-recreate';
@@ -48,7 +48,7 @@ describe('a workspace recreated from an image (main images) keeps its LLM key', 
     expect(before).toMatch(LLM_KEY_PATTERN);
     const messages = seen.length;
     const oldRef = (await pm.store.get(ws.id))?.ref;
-    await pm.workspaces.recreateFrom(ws.id, OWNER, 'berth/workspace:latest');
+    await pm.workspaces.recreateFrom(ws.id, OWNER, WORKSPACE_IMAGE);
     expect((await pm.store.get(ws.id))?.ref).not.toBe(oldRef);
     expect(await keyOf(ws.id)).toBe(before);
     expect(seen.slice(messages)).toEqual([]);

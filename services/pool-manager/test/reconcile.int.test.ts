@@ -3,7 +3,7 @@ import type { CreateContainerReply } from '@berth/contracts';
 import { Redis, request } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABELS, workspaceVolumeName } from '../src/driver/workload-driver.js';
-import { containersOf, docker, waitFor } from './harness.js';
+import { containersOf, docker, waitFor, WORKSPACE_IMAGE } from './harness.js';
 import { dockerByBerthId, inspectByBerthId, newRequestId, rejection, startWorld, waitForWarm, type World } from './helpers.js';
 
 const OWNER = 'default';
@@ -15,7 +15,7 @@ async function plantContainer(hostId: string, name?: string): Promise<{ id: stri
   const id = `ws_${randomBytes(8).toString('hex')}`;
   const c = await docker.createContainer({
     name: name ?? `berth-${id}`,
-    Image: 'berth/workspace:latest',
+    Image: WORKSPACE_IMAGE,
     Labels: { [LABELS.managed]: 'true', [LABELS.host]: hostId, [LABELS.id]: id, [LABELS.pool]: 'default', [LABELS.ports]: '{}', [LABELS.memoryMb]: '64' },
     HostConfig: { NetworkMode: 'none', Memory: 64 * 1024 * 1024 },
   });

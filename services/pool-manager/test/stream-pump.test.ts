@@ -37,6 +37,7 @@ function fakeProcess(n: number) {
       while (!killed) await new Promise<void>((r) => { wake = r; });
     })(),
     exitCode: async () => (killed ? 137 : 0),
+    truncated: () => ({ stdout: false, stderr: false }),
     write: () => undefined,
     resize: async () => undefined,
     kill: async () => { killed = true; wake?.(); },

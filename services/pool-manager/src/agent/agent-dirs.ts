@@ -1,20 +1,20 @@
-import { chmod, chown, lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@berth/service-kit';
-import { WORKSPACE_UID } from '../driver/docker-spec.js';
 
-/** Where the agent listens inside every workspace; the directory is what pool-manager mounts. */
+/** Where each workspace sees its agent directory, read-only. */
 export const AGENT_MOUNT = '/run/berth';
 const SOCKET = 'agent.sock';
 const ID = /^ws_[0-9a-z]+$/;
 
 /**
- * The per-workspace host directories the agents' sockets live in: `<root>/<hostId>/<id>`. The
- * host-id level is private to pool-manager (0700), so only it reaches a socket on the host; each
- * workspace sees only its own directory (bind-mounted at /run/berth), owned by the workspace user.
+ * The per-workspace host directories of the agent channel: `<root>/<hostId>/<id>`, pool-manager's
+ * own (0755, its uid) and mounted read-only into the workspace, which can therefore neither swap
+ * the socket pool-manager listens on nor plant anything next to it. The host-id level is private
+ * to pool-manager (0700): on the host only it reaches a workspace's socket.
  */
 export class AgentDirs {
-  private constructor(private readonly root: string, private readonly canChown: boolean) {}
+  private constructor(private readonly root: string, private readonly uid: number) {}
 
   /** Undefined (agents off, `docker exec` for everything) when `base` is unusable or unsafe. */
   static async open(base: string, hostId: string, logger: Logger): Promise<AgentDirs | undefined> {
@@ -26,7 +26,7 @@ export class AgentDirs {
       // Someone else's directory (say, made in /tmp before us) could hand our sockets to them.
       if (!st.isDirectory() || st.uid !== uid) throw new Error(`${root} is not a directory of uid ${uid}`);
       await chmod(root, 0o700);
-      return new AgentDirs(root, uid === 0);
+      return new AgentDirs(root, uid);
     } catch (err) {
       logger.warn({ err, root }, 'agent socket directory unusable; commands use docker exec');
       return undefined;
@@ -42,13 +42,23 @@ export class AgentDirs {
     return join(this.dir(id), SOCKET);
   }
 
-  /** Creates the workspace's directory, writable by the workspace user only (or by all where we cannot chown). */
+  /** Creates the workspace's directory afresh: ours, readable (not writable) by the workspace user. */
   async create(id: string): Promise<string> {
     const dir = this.dir(id);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    if (this.canChown) await chown(dir, WORKSPACE_UID, WORKSPACE_UID);
-    else await chmod(dir, 0o777);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { mode: 0o755 });
+    await chmod(dir, 0o755);
     return dir;
+  }
+
+  /**
+   * True when the workspace's directory exists and is pool-manager's alone. A directory of the
+   * earlier layout (owned by the workspace user, or world-writable) is not: such a workspace keeps
+   * using `docker exec` until it is recreated.
+   */
+  async owned(id: string): Promise<boolean> {
+    const st = await lstat(this.dir(id)).catch(() => undefined);
+    return st !== undefined && st.isDirectory() && st.uid === this.uid && (st.mode & 0o022) === 0;
   }
 
   async remove(id: string): Promise<void> {

@@ -14,16 +14,22 @@ export function encodeJson(msg: object): Buffer {
   return Buffer.concat([head, body]);
 }
 
+/** The protocol version this pool-manager speaks: the agent connects to it (docker/agent/PROTOCOL.md). */
+export const AGENT_PROTOCOL_VERSION = 2;
+
 export type AgentMessage =
   | { type: 'hello'; agent: string; version: number }
-  | { type: 'exit'; exitCode: number | null; timedOut: boolean };
+  | { type: 'accepted' }
+  | { type: 'exit'; exitCode: number | null; timedOut: boolean; stdoutTruncated?: boolean; stderrTruncated?: boolean };
 
 /**
  * Splits the agent's byte stream into frames: output frames become output chunks (object mode,
- * so a slow reader back-pressures the socket), JSON messages go to `onMessage`.
+ * so a slow reader back-pressures the socket), JSON messages go to `onMessage`. Output before
+ * `outputAllowed` (an idle connection has no command) is a protocol error.
  */
 export class AgentDecoder extends Transform {
   private pending: Buffer = Buffer.alloc(0);
+  outputAllowed = true;
 
   constructor(private readonly onMessage: (msg: AgentMessage) => void) {
     super({ readableObjectMode: true, readableHighWaterMark: 4 });
@@ -39,6 +45,7 @@ export class AgentDecoder extends Transform {
       const data = this.pending.subarray(5, 4 + size);
       this.pending = this.pending.subarray(4 + size);
       if (kind === KIND.stdout || kind === KIND.stderr) {
+        if (!this.outputAllowed) return done(new Error('agent sent output without a command'));
         if (data.length > 0) this.push({ stream: kind === KIND.stdout ? 'stdout' : 'stderr', data } satisfies OutputChunk);
       } else if (kind === KIND.json) {
         try {

@@ -32,6 +32,13 @@ export async function dockerSpawn(docker: Docker, ref: string, argv: string[], o
   const parser = opts.tty ? asStdout() : new DockerDemux();
   socket.pipe(parser);
   socket.on('error', (err) => parser.destroy(err));
+  // A reader that stops early (the output cap) closes the attach connection: Docker finishes the
+  // exec only once its output is copied somewhere, and nothing more is read.
+  let cut = false;
+  parser.once('close', () => {
+    cut = !parser.readableEnded;
+    socket.destroy();
+  });
   const ended = new Promise<void>((resolve) => {
     parser.once('end', resolve);
     parser.once('close', resolve);
@@ -43,6 +50,12 @@ export async function dockerSpawn(docker: Docker, ref: string, argv: string[], o
     output: parser,
     exitCode: async () => {
       await ended;
+      if (cut && killing) {
+        // Cut short (output cap) and killed with SIGKILL. Docker reports the exec of a closed
+        // attach connection as 126, so answer what the agent would.
+        await killing.catch(() => undefined);
+        return 137;
+      }
       try {
         const info = await exec.inspect();
         return info.Running ? null : info.ExitCode;
@@ -50,6 +63,7 @@ export async function dockerSpawn(docker: Docker, ref: string, argv: string[], o
         return null;
       }
     },
+    truncated: () => ({ stdout: false, stderr: false }),
     write: (data) => { if (opts.tty && socket.writable) socket.write(data); },
     resize: async (cols, rows) => { await exec.resize({ w: cols, h: rows }); },
     kill: () => {

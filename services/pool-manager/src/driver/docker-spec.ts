@@ -54,8 +54,9 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
             },
           },
         ...(spec.cacheVolumes ?? []).map(volumeMount),
-        // The agent's socket directory (docker/agent/PROTOCOL.md): this workspace's own, nothing else.
-        ...(spec.agentDir ? [{ Type: 'bind' as const, Source: spec.agentDir.host, Target: spec.agentDir.target, ReadOnly: false }] : []),
+        // The agent channel's directory (docker/agent/PROTOCOL.md): this workspace's own, and read-only,
+        // so the socket pool-manager listens on and the key file next to it are out of the workspace's reach.
+        ...(spec.agentDir ? [{ Type: 'bind' as const, Source: spec.agentDir.host, Target: spec.agentDir.target, ReadOnly: true }] : []),
       ],
       PidsLimit: spec.pids,
       Memory: memory,

@@ -15,6 +15,11 @@ export interface SpawnOptions {
    * little later (the agent's timer, or `timeout` around the command under `docker exec`).
    */
   timeoutMs?: number | undefined;
+  /**
+   * Output kept per stream (a plain exec's cap). The agent sends no more than this and kills the
+   * command once a stream passes it (`truncated()` says which); pool-manager stops reading there too.
+   */
+  maxOutputBytes?: number | undefined;
 }
 
 export interface ExecProcess {
@@ -22,6 +27,8 @@ export interface ExecProcess {
   output: AsyncIterable<OutputChunk>;
   /** Resolves with the exit code once the output has ended (null when it could not be read). */
   exitCode(): Promise<number | null>;
+  /** Streams the process itself cut at `maxOutputBytes` (the agent does; known once exitCode resolved). */
+  truncated(): { stdout: boolean; stderr: boolean };
   /** Terminal input; ignored without a tty. */
   write(data: Buffer): void;
   resize(cols: number, rows: number): Promise<void>;

@@ -19,7 +19,7 @@ export interface WorkloadSpec {
   ownerVolume?: VolumeMount | undefined;
   /** The owner's cache volumes (the npm cache), mounted writable at their targets. */
   cacheVolumes?: VolumeMount[];
-  /** A host directory mounted at `target` for the workspace's agent socket. */
+  /** pool-manager's host directory for the workspace's agent channel, mounted read-only at `target`. */
   agentDir?: { host: string; target: string } | undefined;
   /** OCI runtime (HostConfig.Runtime); the engine's default when absent. */
   runtime?: string | undefined;

@@ -51,8 +51,8 @@ export class IdleReaper {
       const reapAt = c.lastActiveAt + idleTimeoutMs(c.idleTimeoutMs, this.config);
       if (verdict === 'active') await this.activity.touch(c.id);
       else if (verdict === 'warn') {
-        const pool = (await this.store.get(c.id))?.pool ?? '';
-        this.events.publish(c.id, 'idle-warning', pool, 'idle', { reapAt: new Date(reapAt).toISOString() });
+        const record = await this.store.get(c.id);
+        this.events.publish(c.id, 'idle-warning', record?.pool ?? '', 'idle', { reapAt: new Date(reapAt).toISOString(), ...(record?.owner && { owner: record.owner }) });
         this.warned.set(c.id, reapAt);
         report.warned += 1;
       } else if (verdict === 'reap' && (await this.stillIdle(c))) {

@@ -15,9 +15,9 @@ export interface StagedKeyFile {
 }
 
 /**
- * Writes `key` to `<dir>/.llm-key.<random>` without following anything the workspace user may have
- * planted there (the directory is theirs): O_CREAT|O_EXCL refuses an existing name, symlinks
- * included. `commit` renames it over `llm-key`, which replaces a planted link, never its target.
+ * Writes `key` to `<dir>/.llm-key.<random>` (0600); `commit` renames it over `llm-key`, so a reader
+ * sees the old key or the new one, never half a file. The directory is pool-manager's own
+ * (read-only inside the workspace), so nothing else writes there; O_EXCL still refuses a name that exists.
  */
 export async function stageKeyFile(dir: string, key: string, tmpName = `.${KEY_FILE}.${randomBytes(12).toString('hex')}`): Promise<StagedKeyFile> {
   const tmp = join(dir, tmpName);
@@ -25,21 +25,12 @@ export async function stageKeyFile(dir: string, key: string, tmpName = `.${KEY_F
   try {
     await writeFile(tmp, `${key}\n`, { flag: 'wx', mode: 0o600 });
   } catch (err) {
-    // Not ours to remove when it existed already (EEXIST: something planted at the name).
+    // Not ours to remove when it existed already.
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  const target = join(dir, KEY_FILE);
   return {
-    commit: async () => {
-      try {
-        await rename(tmp, target);
-      } catch {
-        // A directory planted at the name: rename cannot replace it. rm removes it without following links.
-        await rm(target, { recursive: true, force: true });
-        await rename(tmp, target);
-      }
-    },
+    commit: () => rename(tmp, join(dir, KEY_FILE)),
     discard: () => unlink(tmp).catch(() => undefined),
   };
 }
@@ -53,9 +44,9 @@ export async function writeKeyFile(dir: string, key: string): Promise<void> {
 }
 
 /**
- * The key in `<dir>/llm-key`, or undefined: not a symlink (O_NOFOLLOW), not a FIFO that would
- * block (O_NONBLOCK), a regular file of ours (the workspace user cannot forge one owned by us),
- * small, and a well-formed key.
+ * The key in `<dir>/llm-key`, or undefined. Kept defensive although only pool-manager writes
+ * there: not a symlink (O_NOFOLLOW), not a FIFO that would block (O_NONBLOCK), a small regular
+ * file of ours, and a well-formed key.
  */
 export async function readKeyFile(dir: string): Promise<string | undefined> {
   let fh;
@@ -79,7 +70,6 @@ export async function readKeyFile(dir: string): Promise<string | undefined> {
   }
 }
 
-/** Removes `<dir>/llm-key` (whatever it is: unlink never follows a link). */
 export async function removeKeyFile(dir: string): Promise<void> {
-  await rm(join(dir, KEY_FILE), { recursive: true, force: true });
+  await rm(join(dir, KEY_FILE), { force: true });
 }
