@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 400, retryable: false },
   UNKNOWN_FIELD: { status: 400, retryable: false },
+  /** An idle timeout above the operator's maximum (IDLE_TTL_MAX_MS). */
+  IDLE_TIMEOUT_TOO_LONG: { status: 400, retryable: false },
   FORBIDDEN_OPTION: { status: 400, retryable: false },
   INVALID_NAME: { status: 400, retryable: false },
   INVALID_JSON: { status: 400, retryable: false },
@@ -22,6 +24,10 @@ export const ERROR_CODES = {
   SETUP_NOT_FOUND: { status: 404, retryable: false },
   VOLUME_NOT_FOUND: { status: 404, retryable: false },
   REPO_NOT_FOUND: { status: 404, retryable: false },
+  /** Upstream refused the repository's credential, or wants one and none was given. */
+  REPO_AUTH_FAILED: { status: 422, retryable: false },
+  /** Egress's allow-list does not include the repository's host. */
+  REPO_HOST_NOT_ALLOWED: { status: 422, retryable: false },
   BRANCH_NOT_FOUND: { status: 404, retryable: false },
   ROUTE_NOT_FOUND: { status: 404, retryable: false },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false },

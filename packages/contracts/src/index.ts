@@ -19,4 +19,5 @@ export * from './images.js';
 export * from './usage.js';
 export * from './llm.js';
 export * from './volumes.js';
+export * from './idle.js';
 export * from './subscribers.js';

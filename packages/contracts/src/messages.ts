@@ -56,8 +56,11 @@ export const HostStatusSchema = z.object({
 });
 export type HostStatus = z.infer<typeof HostStatusSchema>;
 
-/** Only kinds pool-manager publishes (test/event-catalogue.test.ts checks each has a publisher). */
-export const ContainerEventKindSchema = z.enum(['created', 'claimed', 'removed', 'failed']);
+/**
+ * Only kinds pool-manager publishes (test/event-catalogue.test.ts checks each has a publisher).
+ * `idle-warning`: the workspace will be removed as idle at `reapAt` unless something happens before.
+ */
+export const ContainerEventKindSchema = z.enum(['created', 'claimed', 'removed', 'failed', 'idle-warning']);
 export type ContainerEventKind = z.infer<typeof ContainerEventKindSchema>;
 
 /** Published on `berth.evt.container.<id>.<kind>` into the EVENTS stream. */
@@ -71,6 +74,8 @@ export const ContainerEventSchema = z
     /** The API key's owner. Absent only for a pool's container nobody has claimed (pool fill, or removed unclaimed). */
     owner: z.string().min(1).max(100).optional(),
     reason: z.string().optional(),
+    /** idle-warning: when the workspace will be removed (reason `idle`) if it stays idle. */
+    reapAt: z.iso.datetime().optional(),
   })
   .meta({ id: 'ContainerEvent' });
 export type ContainerEvent = z.infer<typeof ContainerEventSchema>;

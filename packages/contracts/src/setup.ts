@@ -68,7 +68,14 @@ export const SetupBodySchema = z
   .meta({ id: 'SetupBody' });
 export type SetupBody = z.infer<typeof SetupBodySchema>;
 
-export const SetupErrorSchema = z.object({ code: z.string(), message: z.string() });
+/**
+ * Why a clone failed (SetupError.reason with CLONE_FAILED): the repository or branch is missing, the
+ * token was refused or is needed, egress does not allow the host, or upstream is unreachable.
+ */
+export const CloneFailureReasonSchema = z.enum(['REPO_NOT_FOUND', 'BRANCH_NOT_FOUND', 'REPO_AUTH_FAILED', 'REPO_HOST_NOT_ALLOWED', 'UPSTREAM_UNAVAILABLE']);
+export type CloneFailureReason = z.infer<typeof CloneFailureReasonSchema>;
+
+export const SetupErrorSchema = z.object({ code: z.string(), message: z.string(), reason: CloneFailureReasonSchema.optional() });
 
 /** The setup state of one workspace: `GET /api/containers/:id/setup` and every status event. */
 export const SetupStatusSchema = z

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ContainerListSchema, ContainerViewSchema, CreateContainerReplySchema, DeleteContainerReplySchema } from './containers.js';
 import { ExecResultSchema } from './exec.js';
+import { IdleStateSchema, KeepaliveRequestSchema } from './idle.js';
 import {
   ContainerEventSchema,
   ContainerRefRequestSchema,
@@ -67,6 +68,8 @@ export const SUBJECTS = {
     'Read one claimed container.'),
   containerUsage: request('berth.container.usage', 'pool-manager', ['gateway'], ContainerRefRequestSchema, UsageSchema,
     'One sample of a claimed container\'s CPU, memory, pids and network use (engine stats, about a second).'),
+  containerKeepalive: request('berth.container.keepalive', 'pool-manager', ['gateway'], KeepaliveRequestSchema, IdleStateSchema,
+    'Count as activity now (followed logs, previews, callers\' keepalives), optionally setting the idle timeout.'),
   containerList: request('berth.container.list', 'pool-manager', ['gateway'], ListContainersRequestSchema, ContainerListSchema,
     'List the caller\'s claimed containers.'),
   containerDelete: request('berth.container.delete', 'pool-manager', ['gateway'], ContainerRefRequestSchema, DeleteContainerReplySchema,

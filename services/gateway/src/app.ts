@@ -13,6 +13,7 @@ import { RouteTable, clientErrorHandler, errorHandler, frameworkErrors, notFound
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { containerRoutes } from './routes/containers.js';
+import { idleRoutes } from './routes/idle.js';
 import { llmKeyRoutes } from './routes/llm.js';
 import { execRoutes } from './routes/exec.js';
 import { healthRoutes } from './routes/health.js';
@@ -52,6 +53,8 @@ export interface AppOptions {
   execStreamKeepaliveMs?: number;
   /** Container output (GET /api/containers/:id/logs); the route is absent without it. */
   logs?: LogReader;
+  /** How often a followed log stream tells pool-manager its container is in use, ms (60 s by default). */
+  logActivityEveryMs?: number;
   /** Browser origins that get CORS headers (CORS_ORIGINS); none by default. */
   corsOrigins?: readonly string[];
 }
@@ -141,12 +144,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const deps = { backend: opts.backend, requestTimeoutMs };
     await api.register(containerRoutes, deps);
     await api.register(llmKeyRoutes, deps);
+    await api.register(idleRoutes, deps);
     await api.register(execRoutes, { ...deps, streams, keepaliveMs: opts.execStreamKeepaliveMs });
     await api.register(setupRoutes, deps);
     await api.register(poolRoutes, deps);
     await api.register(volumeRoutes, deps);
     await api.register(ticketRoutes, deps);
-    if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs });
+    if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs, ...(opts.logActivityEveryMs && { activityEveryMs: opts.logActivityEveryMs }) });
     await api.register(terminalRoutes, { streams });
   }, { prefix: '/api' });
 

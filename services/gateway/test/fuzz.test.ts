@@ -21,6 +21,7 @@ describe('schema-driven fuzzing of every documented route (fake backend)', () =>
       containerDelete: (req) => ({ id: req.id, removed: true as const }),
       containerLlmKeyRevoke: (req) => ({ id: req.id, llmKey: 'revoked' as const }),
       containerLlmKeyRotate: (req) => ({ id: req.id, llmKey: 'active' as const }),
+      containerKeepalive: (req) => ({ id: req.id, idleTimeoutSeconds: req.idleTimeoutSeconds ?? 1800, reapAt: new Date().toISOString() }),
       containerExec: () => ({ exitCode: 0, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, truncated: false, timedOut: false, durationMs: 1 }),
       volumeList: () => ({ volumes: [{ name: 'cache-1', createdAt: new Date().toISOString(), inUse: false }], count: 1, limit: 20 }),
       volumeDelete: (req) => ({ name: req.name, removed: true as const }),

@@ -37,6 +37,8 @@ const ROUTES: [string, string][] = [
   ['post', '/api/containers'],
   ['get', '/api/containers/{id}'],
   ['delete', '/api/containers/{id}'],
+  ['patch', '/api/containers/{id}'],
+  ['post', '/api/containers/{id}/keepalive'],
   ['get', '/api/containers/{id}/usage'],
   ['delete', '/api/containers/{id}/llm-key'],
   ['post', '/api/containers/{id}/llm-key'],

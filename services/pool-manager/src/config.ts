@@ -38,6 +38,12 @@ export const poolManagerConfigSchema = z.object({
   RECONCILE_INTERVAL_MS: envInt(15_000, 200, 3_600_000),
   /** Claimed containers idle for longer are removed. 0 disables reaping. */
   IDLE_TTL_MS: envInt(30 * 60_000, 0),
+  /** The longest idle timeout a caller may set for a workspace (PATCH /api/containers/:id); never below IDLE_TTL_MS. */
+  IDLE_TTL_MAX_MS: envInt(24 * 3600_000, 60_000),
+  /** The `idle-warning` event goes out this long before an idle workspace is removed (at most half its timeout). */
+  IDLE_WARNING_MS: envInt(5 * 60_000, 0),
+  /** Network bytes (in + out) between two reaper checks that count as traffic, i.e. use of the workspace. */
+  IDLE_NET_MIN_BYTES: envInt(1024, 1),
   /** A container record older than this without a Docker container is an orphan. */
   CREATE_GRACE_MS: envInt(60_000, 1_000),
   /** After a claim, wait this long before refilling the pool, so bursts of claims go first. */

@@ -6,8 +6,8 @@ export interface EventPublisher {
   publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra?: EventExtra): void;
 }
 
-/** Fields only some events carry: `owner` once a caller has the container. */
-export type EventExtra = Pick<ContainerEvent, 'owner'>;
+/** Fields only some events carry: `owner` once a caller has the container, `reapAt` on idle-warning. */
+export type EventExtra = Pick<ContainerEvent, 'owner' | 'reapAt'>;
 
 const encoder = new TextEncoder();
 
@@ -31,9 +31,11 @@ export class JetStreamEvents implements EventPublisher {
   }
 
   publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra: EventExtra = {}): void {
-    const event: ContainerEvent = { id, kind, pool, hostId: this.hostId, at: new Date().toISOString(), ...(reason && { reason }), ...(extra.owner && { owner: extra.owner }) };
+    const event: ContainerEvent = { id, kind, pool, hostId: this.hostId, at: new Date().toISOString(), ...(reason && { reason }), ...(extra.owner && { owner: extra.owner }), ...(extra.reapAt && { reapAt: extra.reapAt }) };
+    // A workspace is warned once per idle spell: the deadline tells one spell's warning from the next.
+    const msgID = extra.reapAt ? `${id}.${kind}.${extra.reapAt}` : `${id}.${kind}`;
     this.js
-      .publish(EVENTS.container.subject(id, kind), encoder.encode(JSON.stringify(EVENTS.container.schema.parse(event))), { msgID: `${id}.${kind}` })
+      .publish(EVENTS.container.subject(id, kind), encoder.encode(JSON.stringify(EVENTS.container.schema.parse(event))), { msgID })
       .catch((err: unknown) => this.logger.warn({ err, id, kind }, 'event not published'));
   }
 }

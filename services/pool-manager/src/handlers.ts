@@ -1,6 +1,8 @@
 import type { HostStatus } from '@berth/contracts';
 import { serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
 import type { PoolManagerConfig } from './config.js';
+import type { Activity } from './idle/activity.js';
+import { keepalive } from './idle/keepalive.js';
 import { fitExecResult } from './exec-reply.js';
 import type { PoolMetrics } from './metrics.js';
 import { countByPool } from './pool-filler.js';
@@ -19,6 +21,7 @@ export interface HandlerDeps {
   config: PoolManagerConfig;
   metrics: PoolMetrics;
   setups: SetupService;
+  activity: Activity;
   logger: Logger;
 }
 
@@ -58,7 +61,15 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
       return { name: req.name, removed: true as const };
     }, logger),
     // Leave room for the rest of the message; max_payload is what the server accepts in one message.
-    serve(nc, 'containerExec', async (req) => fitExecResult(await workspaces.exec(req), (nc.info?.max_payload ?? 1024 * 1024) - 1024), logger),
+    serve(nc, 'containerExec', async (req) => {
+      const release = d.activity.hold(req.id);
+      try {
+        return fitExecResult(await workspaces.exec(req), (nc.info?.max_payload ?? 1024 * 1024) - 1024);
+      } finally {
+        release();
+      }
+    }, logger),
+    serve(nc, 'containerKeepalive', (req) => keepalive(req, d), logger),
     serve(nc, 'poolList', async () => {
       const counts = await countByPool(d.store);
       return {

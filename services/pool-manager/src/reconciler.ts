@@ -4,6 +4,7 @@ import type { AgentRegistry } from './agent/agent-registry.js';
 import type { PoolManagerConfig } from './config.js';
 import { LABELS, type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
 import { isClaimMarked, type WorkloadNames } from './driver/workload-names.js';
+import type { IdleReaper } from './idle/idle-reaper.js';
 import type { LlmKeys } from './llm/llm-keys.js';
 import type { PoolFiller } from './pool-filler.js';
 import type { PoolRegistry } from './pools.js';
@@ -17,6 +18,7 @@ export interface ReconcileReport {
   restoredClaims: number;
   resumed: number;
   reaped: number;
+  idleWarned: number;
   removedVolumes: number;
 }
 
@@ -36,6 +38,7 @@ export class Reconciler {
     private readonly logger: Logger,
     private readonly llm: LlmKeys,
     private readonly names: WorkloadNames,
+    private readonly idle: IdleReaper,
     private readonly agents?: AgentRegistry,
   ) {}
 
@@ -58,7 +61,7 @@ export class Reconciler {
   }
 
   private async reconcile(startup: boolean): Promise<ReconcileReport> {
-    const report: ReconcileReport = { releasedRecords: 0, removedOrphans: 0, restoredClaims: 0, resumed: 0, reaped: 0, removedVolumes: 0 };
+    const report: ReconcileReport = { releasedRecords: 0, removedOrphans: 0, restoredClaims: 0, resumed: 0, reaped: 0, idleWarned: 0, removedVolumes: 0 };
     const now = Date.now();
     const containers = await this.driver.list(this.config.BERTH_HOST_ID);
     const records = new Map((await this.store.all()).map((r) => [r.id, r]));
@@ -110,12 +113,9 @@ export class Reconciler {
       if (r && r.state !== 'stopping') await this.agents.adopt(c.id);
     }
     await this.store.rebuild(this.pools.list.map((p) => p.name));
-    if (this.config.IDLE_TTL_MS > 0) {
-      for (const id of await this.store.idleSince(now - this.config.IDLE_TTL_MS)) {
-        await this.workspaces.stop(id, 'idle', { onlyIf: 'claimed' });
-        report.reaped += 1;
-      }
-    }
+    const idle = await this.idle.run(now);
+    report.reaped = idle.reaped;
+    report.idleWarned = idle.warned;
     report.removedVolumes = await this.removeOrphanVolumes();
     this.filler.kickAll();
     if (Object.values(report).some((n) => n > 0)) this.logger.info(report, 'reconciled');

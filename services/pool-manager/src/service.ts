@@ -17,6 +17,8 @@ import { PoolImages } from './pool-image.js';
 import { PoolRegistry } from './pools.js';
 import { checkPoolRuntimes } from './pool-runtimes.js';
 import { Provisioner } from './provisioner.js';
+import { Activity } from './idle/activity.js';
+import { IdleReaper } from './idle/idle-reaper.js';
 import { Reconciler } from './reconciler.js';
 import { WorkspaceStore } from './state/workspace-store.js';
 import { jetStreamSetupEvents, noSetupEvents } from './setup/setup-events.js';
@@ -33,6 +35,7 @@ export interface PoolManager {
   store: WorkspaceStore;
   workspaces: Workspaces;
   setups: SetupService;
+  activity: Activity;
 }
 
 /** Wires pool-manager together; every resource it opens is registered with `onStop`. */
@@ -77,7 +80,9 @@ export async function startPoolManager(
   const admission = { images: new ImagePolicy(driver, config.ALLOWED_IMAGES), volumes };
   const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, llm, admission, names, agents);
   onStop(() => workspaces.close());
-  const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger, llm, names, agents);
+  const activity = new Activity(store);
+  const idle = new IdleReaper(store, driver, workspaces, activity, events, config, logger);
+  const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger, llm, names, idle, agents);
 
   // Rebuild from Docker before answering anyone, so a restart never serves stale state.
   await reconciler.run(true);
@@ -89,13 +94,13 @@ export async function startPoolManager(
   const registry = createMetricsRegistry('pool-manager');
   const metrics = registerPoolMetrics(registry, store);
   const setupEvents = config.EVENTS_ENABLED ? jetStreamSetupEvents(nc, logger) : noSetupEvents;
-  const setups = new SetupService({ nc, driver, workspaces, pools, config, logger }, new SetupStore(redis, config.BERTH_HOST_ID), setupEvents, redis,
+  const setups = new SetupService({ nc, driver, workspaces, pools, config, logger, activity }, new SetupStore(redis, config.BERTH_HOST_ID), setupEvents, redis,
     (phase, ms, outcome) => metrics.setupPhaseSeconds.observe({ phase, outcome }, ms / 1000));
   await setups.recover();
   onStop(() => setups.close());
 
-  const subs = serveHandlers({ nc, workspaces, volumes, store, pools, config, metrics, setups, logger });
-  subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), logger }));
+  const subs = serveHandlers({ nc, workspaces, volumes, store, pools, config, metrics, setups, activity, logger });
+  subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), activity, logger }));
   onStop(() => { for (const s of subs) s.unsubscribe(); });
   // Started means serving: the server has every subscription before anyone is told we are up.
   await nc.flush();
@@ -112,5 +117,5 @@ export async function startPoolManager(
     });
     onStop(() => new Promise<void>((resolve) => health.close(() => resolve())));
   }
-  return { reconciler, store, workspaces, setups };
+  return { reconciler, store, workspaces, setups, activity };
 }

@@ -3,7 +3,10 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort, repoRoot, type ServiceProcess } from '@berth/service-kit/testing';
+import { createLogger } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { AllowList, parseAllowList } from '../../egress/src/proxy/allow-list.js';
+import { createProxyServer } from '../../egress/src/proxy/server.js';
 import { startHarness, startRepoCache, sync, type Harness } from './helpers.js';
 
 // git reaches upstream only through EGRESS_PROXY_URL when it is set. The proxy here is a minimal
@@ -57,5 +60,25 @@ describe('repo-cache through egress', () => {
     const before = h.gh.requestsFor('acme/web').length;
     await expect(sync(h.nc, { repo: 'acme/web' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
     expect(h.gh.requestsFor('acme/web').length).toBe(before);
+  });
+});
+
+describe('repo-cache through egress\'s own proxy', () => {
+  test('a repository host egress does not allow is REPO_HOST_NOT_ALLOWED, not retryable, and upstream never hears of it', async () => {
+    const egress = createProxyServer({
+      allow: new AllowList(parseAllowList('github.com')), connectTimeoutMs: 2_000, idleTimeoutMs: 5_000, onOutcome: () => undefined,
+    }, createLogger('egress', 'silent'));
+    await new Promise<void>((resolve) => egress.listen(0, '127.0.0.1', resolve));
+    try {
+      await rc?.kill('SIGTERM'); // the previous test's, which would answer too
+      rc = await startRepoCache(h, { EGRESS_PROXY_URL: `http://127.0.0.1:${(egress.address() as AddressInfo).port}` });
+      const before = h.gh.requestsFor('acme/web').length;
+      await expect(sync(h.nc, { repo: 'acme/web', branch: 'main' })).rejects.toMatchObject({ code: 'REPO_HOST_NOT_ALLOWED', retryable: false });
+      expect(h.gh.requestsFor('acme/web').length).toBe(before);
+      await rc.kill('SIGTERM');
+    } finally {
+      egress.closeAllConnections();
+      await new Promise((r) => egress.close(r));
+    }
   });
 });

@@ -99,14 +99,14 @@ describe('repo-cache sync', () => {
     }
   });
 
-  test('a private repo: REPO_NOT_FOUND without or with a wrong token, synced with it, never reused without it', async () => {
-    await expect(sync(h.nc, { repo: 'acme/secret' })).rejects.toMatchObject({ code: 'REPO_NOT_FOUND' });
-    await expect(sync(h.nc, { repo: 'acme/secret', githubToken: 'ghp_wrong' })).rejects.toMatchObject({ code: 'REPO_NOT_FOUND' });
+  test('a private repo: REPO_AUTH_FAILED without or with a wrong token, synced with it, never reused without it', async () => {
+    await expect(sync(h.nc, { repo: 'acme/secret' })).rejects.toMatchObject({ code: 'REPO_AUTH_FAILED', retryable: false, message: expect.stringContaining('needs a token') });
+    await expect(sync(h.nc, { repo: 'acme/secret', githubToken: 'ghp_wrong' })).rejects.toMatchObject({ code: 'REPO_AUTH_FAILED', message: expect.stringContaining('refused the token') });
     const ok = await sync(h.nc, { repo: 'acme/secret', githubToken: TOKEN, branch: 'main' });
     expect(ok).toMatchObject({ fetched: true, sha: await h.gh.revParse('acme/secret', 'main') });
     expect(h.gh.requestsFor('acme/secret', true).at(-1)).toMatchObject({ authValid: true, status: 200 });
     // A fresh private mirror is handed out only to a caller whose token proves access.
-    await expect(sync(h.nc, { repo: 'acme/secret', maxAgeMs: 60_000 })).rejects.toMatchObject({ code: 'REPO_NOT_FOUND' });
+    await expect(sync(h.nc, { repo: 'acme/secret', maxAgeMs: 60_000 })).rejects.toMatchObject({ code: 'REPO_AUTH_FAILED' });
     expect((await sync(h.nc, { repo: 'acme/secret', maxAgeMs: 60_000, githubToken: TOKEN })).fetched).toBe(false);
   });
 
@@ -129,8 +129,9 @@ describe('repo-cache sync', () => {
     }
   });
 
-  test('an unknown repo is REPO_NOT_FOUND; an upstream outage is UPSTREAM_UNAVAILABLE and retryable', async () => {
+  test('an unknown repo is REPO_NOT_FOUND, an unknown branch BRANCH_NOT_FOUND; an upstream outage is UPSTREAM_UNAVAILABLE and retryable', async () => {
     await expect(sync(h.nc, { repo: 'acme/nope' })).rejects.toMatchObject({ code: 'REPO_NOT_FOUND' });
+    await expect(sync(h.nc, { repo: 'acme/web', branch: 'no-such-branch' })).rejects.toMatchObject({ code: 'BRANCH_NOT_FOUND' });
     h.gh.failWith = 503;
     try {
       await expect(sync(h.nc, { repo: 'acme/web' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });

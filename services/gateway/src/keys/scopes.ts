@@ -16,6 +16,8 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'DELETE /api/volumes/:name': 'write',
   'POST /api/containers': 'write',
   'DELETE /api/containers/:id': 'write',
+  'PATCH /api/containers/:id': 'write',
+  'POST /api/containers/:id/keepalive': 'write',
   'DELETE /api/containers/:id/llm-key': 'write',
   'POST /api/containers/:id/llm-key': 'write',
   'POST /api/containers/:id/exec': 'exec',

@@ -1,5 +1,6 @@
 import { BerthError, LogEventSchema, LogsQuerySchema, parseOrThrow, type LogEvent, type LogsQuery } from '@berth/contracts';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { logActivityLease } from '../logs/activity-lease.js';
 import type { LogEntry, LogReader, LogStart } from '../logs/log-reader.js';
 import { StreamWriter, sseEvent } from '../logs/stream-writer.js';
 import { API_ERRORS, ID_PARAMS, errorResponses, ref } from '../openapi.js';
@@ -9,6 +10,8 @@ export interface LogRouteDeps extends RouteDeps {
   logs: LogReader;
   /** Comment lines sent this often keep idle connections (and proxies) open, ms. */
   heartbeatMs?: number;
+  /** A followed stream tells pool-manager its container is in use this often, ms. */
+  activityEveryMs?: number;
 }
 
 /** `Last-Event-ID` (a reconnecting EventSource sends it), then `?after=`, win over ?tail and ?since: resume exactly. */
@@ -27,7 +30,7 @@ const toEvent = (e: LogEntry): LogEvent => ({
   stream: e.stream, time: e.line.ts, timestamp: Date.parse(e.line.ts), line: e.line.line, ...(e.line.cont && { continued: true as const }),
 });
 
-export const logRoutes: FastifyPluginAsync<LogRouteDeps> = async (app, { backend, logs, requestTimeoutMs, heartbeatMs = 15_000 }) => {
+export const logRoutes: FastifyPluginAsync<LogRouteDeps> = async (app, { backend, logs, requestTimeoutMs, heartbeatMs = 15_000, activityEveryMs = 60_000 }) => {
   app.get('/containers/:id/logs', {
     config: { ticket: true },
     schema: {
@@ -59,7 +62,12 @@ export const logRoutes: FastifyPluginAsync<LogRouteDeps> = async (app, { backend
     const abort = new AbortController();
     const entries = await logs.read(id, start, { follow: query.follow, signal: abort.signal });
     reply.raw.on('close', () => abort.abort());
-    await stream(reply, entries, query.follow, abort, heartbeatMs);
+    const lease = query.follow ? logActivityLease(backend, id, req.owner, activityEveryMs) : undefined;
+    try {
+      await stream(reply, entries, query.follow, abort, heartbeatMs);
+    } finally {
+      lease?.stop();
+    }
     return reply;
   });
 };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { BerthError, type RepoSyncReply } from '@berth/contracts';
+import { BerthError, CloneFailureReasonSchema, type RepoSyncReply } from '@berth/contracts';
 import { request } from '@berth/service-kit';
 import { LABELS, type TaskSpec } from '../driver/workload-driver.js';
 import { logTail } from './log-tail.js';
@@ -39,7 +39,8 @@ export async function clonePhase(d: SetupDeps, run: SetupRun, clock: PhaseClock,
   } catch (err) {
     if (err instanceof BerthError && err.code === 'TIMEOUT' && clock.left() === 0) throw clock.timeout();
     const e = err instanceof BerthError ? err : new BerthError('INTERNAL', 'repository sync failed');
-    throw new PhaseFailure('CLONE_FAILED', logTail(`${e.code}: ${e.message}`, run.secrets));
+    const reason = CloneFailureReasonSchema.safeParse(e.code);
+    throw new PhaseFailure('CLONE_FAILED', logTail(`${e.code}: ${e.message}`, run.secrets), undefined, reason.success ? reason.data : undefined);
   }
   const seed = d.config.NODE_MODULES_SEED ? seedVolumeName(d.config.BERTH_HOST_ID, run.owner, repo) : undefined;
   if (seed) await d.driver.ensureVolume(seed, { [LABELS.managed]: 'true', 'berth.seed': 'node_modules', [SEED_HOST_LABEL]: d.config.BERTH_HOST_ID });

@@ -1,11 +1,14 @@
+import type { CloneFailureReason } from '@berth/contracts';
+
 export type SetupErrorCode = 'CLONE_FAILED' | 'INSTALL_FAILED' | 'START_FAILED' | 'PHASE_TIMEOUT' | 'SETUP_INTERRUPTED';
 
-/** Ends a setup as `failed` with this code, message and (scrubbed) log tail. */
+/** Ends a setup as `failed` with this code, message, (scrubbed) log tail and, for a clone, why. */
 export class PhaseFailure extends Error {
   constructor(
     readonly code: SetupErrorCode,
     message: string,
     readonly logTail?: string,
+    readonly reason?: CloneFailureReason,
   ) {
     super(message);
   }

@@ -3,6 +3,7 @@ import type { Logger, NatsConnection } from '@berth/service-kit';
 import type { PoolManagerConfig } from '../config.js';
 import type { WorkloadDriver } from '../driver/workload-driver.js';
 import type { PoolRegistry } from '../pools.js';
+import type { Activity } from '../idle/activity.js';
 import type { Workspaces } from '../workspaces.js';
 
 /** What the phases use. */
@@ -13,6 +14,8 @@ export interface SetupDeps {
   pools: PoolRegistry;
   config: PoolManagerConfig;
   logger: Logger;
+  /** A setup in progress keeps its workspace from being reaped as idle (its install may outlast a short timeout). */
+  activity?: Activity;
 }
 
 /** One setup run: the request (with its secrets, in memory only) and the workspace it works on. */

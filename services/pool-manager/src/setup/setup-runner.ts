@@ -28,6 +28,7 @@ export class SetupRunner {
   /** `resetup`: the workspace had a setup before; what it left running (its dev server) goes first. */
   async run(run: SetupRun, tracker: SetupTracker, resetup: boolean): Promise<void> {
     const { config } = this.d;
+    const release = this.d.activity?.hold(run.id);
     try {
       if (resetup) {
         this.servers.delete(run.id);
@@ -65,6 +66,10 @@ export class SetupRunner {
       if (run.body.buildMainImage) await this.requestImageBuild({ id: run.id, repo: run.body.repo, sha: checkout.sha, hostId: config.BERTH_HOST_ID });
     } catch (err) {
       await this.fail(run, tracker, err);
+    } finally {
+      release?.();
+      // The idle clock starts when the setup ends, not when its last phase began.
+      await this.d.activity?.touch(run.id).catch(() => undefined);
     }
   }
 
@@ -79,7 +84,7 @@ export class SetupRunner {
     // Nothing of a failed setup keeps running.
     await killSetupProcesses(this.d, run).catch(() => undefined);
     try {
-      await tracker.to('failed', { error: { code: failure.code, message: failure.message }, ...(failure.logTail && { logTail: failure.logTail }) });
+      await tracker.to('failed', { error: { code: failure.code, message: failure.message, ...(failure.reason && { reason: failure.reason }) }, ...(failure.logTail && { logTail: failure.logTail }) });
     } catch (saveErr) {
       this.d.logger.error({ err: saveErr, id: run.id }, 'setup failure not recorded; a restart marks it interrupted');
     }

@@ -17,6 +17,8 @@ export interface WorkspaceRecord {
   createdAt: number;
   claimedAt: number;
   lastActiveAt: number;
+  /** The caller's own idle timeout (PATCH), ms; absent: the host's default. */
+  idleTimeoutMs?: number;
 }
 
 export function toHash(r: WorkspaceRecord): Record<string, string> {
@@ -24,6 +26,7 @@ export function toHash(r: WorkspaceRecord): Record<string, string> {
     id: r.id, ref: r.ref, pool: r.pool, image: r.image, state: r.state, owner: r.owner, name: r.name,
     requestId: r.requestId, ports: JSON.stringify(r.ports), memoryMb: String(r.memoryMb), volumeName: r.volumeName,
     createdAt: String(r.createdAt), claimedAt: String(r.claimedAt), lastActiveAt: String(r.lastActiveAt),
+    ...(r.idleTimeoutMs && { idleTimeoutMs: String(r.idleTimeoutMs) }),
   };
 }
 
@@ -35,6 +38,7 @@ export function fromHash(h: Record<string, string>): WorkspaceRecord | undefined
     ports: JSON.parse(h.ports ?? '{}') as Record<string, number>, memoryMb: Number(h.memoryMb ?? 0),
     volumeName: h.volumeName ?? '', createdAt: Number(h.createdAt ?? 0), claimedAt: Number(h.claimedAt ?? 0),
     lastActiveAt: Number(h.lastActiveAt ?? 0),
+    ...(h.idleTimeoutMs && { idleTimeoutMs: Number(h.idleTimeoutMs) }),
   };
 }
 

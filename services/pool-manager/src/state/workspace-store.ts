@@ -25,6 +25,15 @@ export interface ReserveArgs {
 
 const REQUEST_TTL_S = 600;
 
+/** KEYS: record, claimed set; ARGV: id, now, idle timeout ms ('' keeps it). Never recreates a released record. */
+const TOUCH = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'claimed' then return 0 end
+redis.call('HSET', KEYS[1], 'lastActiveAt', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'idleTimeoutMs', ARGV[3]) end
+redis.call('ZADD', KEYS[2], 'XX', ARGV[2], ARGV[1])
+return 1
+`;
+
 const FENCED_SCRIPTS = {
   berthReserve: RESERVE, berthClaimWarm: CLAIM_WARM, berthMarkReady: MARK_READY, berthBeginStop: BEGIN_STOP,
   berthRelease: RELEASE, berthRebuild: REBUILD, berthRestore: RESTORE, berthTryLock: TRY_LOCK,
@@ -136,13 +145,28 @@ export class WorkspaceStore {
     await this.run('berthRestore', record.id, ...Object.entries(toHash(record)).flat());
   }
 
-  async touch(id: string): Promise<void> {
-    const now = Date.now();
-    await this.redis.multi().hset(this.keys.workspace(id), 'lastActiveAt', now).zadd(this.keys.claimed, 'XX', now, id).exec();
+  /** Marks a claimed workspace active now; false (and nothing written) when it is not claimed. */
+  async touch(id: string): Promise<boolean> {
+    return (await this.redis.eval(TOUCH, 2, this.keys.workspace(id), this.keys.claimed, id, Date.now(), '')) === 1;
   }
 
-  async idleSince(cutoffMs: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.claimed, 0, cutoffMs);
+  /** Sets a claimed workspace's own idle timeout and marks it active now; false when it is not claimed. */
+  async setIdleTimeout(id: string, timeoutMs: number): Promise<boolean> {
+    return (await this.redis.eval(TOUCH, 2, this.keys.workspace(id), this.keys.claimed, id, Date.now(), String(timeoutMs))) === 1;
+  }
+
+  /** Claimed workspaces with when they were last active and their own idle timeout (0: the default). */
+  async idleCandidates(): Promise<{ id: string; lastActiveAt: number; idleTimeoutMs: number }[]> {
+    const flat = await this.redis.zrange(this.keys.claimed, 0, -1, 'WITHSCORES');
+    const ids = flat.filter((_, i) => i % 2 === 0);
+    const timeouts = await Promise.all(ids.map((id) => this.redis.hget(this.keys.workspace(id), 'idleTimeoutMs')));
+    return ids.map((id, i) => ({ id, lastActiveAt: Number(flat[2 * i + 1]), idleTimeoutMs: Number(timeouts[i] ?? 0) }));
+  }
+
+  /** When a claimed workspace was last active, or undefined when it is not claimed. */
+  async lastActiveAt(id: string): Promise<number | undefined> {
+    const score = await this.redis.zscore(this.keys.claimed, id);
+    return score === null ? undefined : Number(score);
   }
 
   async capacity(): Promise<{ count: number; memoryMb: number }> {

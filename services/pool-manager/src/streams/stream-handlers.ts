@@ -1,6 +1,7 @@
 import { BerthError, type ExecStreamRequest, type StreamOpened, type TerminalOpenRequest } from '@berth/contracts';
 import { serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
 import type { ExecProcess } from '../driver/exec-process.js';
+import type { Activity } from '../idle/activity.js';
 import type { Tickets } from '../tickets.js';
 import { argvOf, containerDeleted, type Workspaces } from '../workspaces.js';
 import { pump, ptyEncoder, textEncoder, type Encoder, type EndMapper } from './pump.js';
@@ -13,15 +14,18 @@ export interface StreamDeps {
   nc: NatsConnection;
   workspaces: Workspaces;
   tickets: Tickets;
+  /** A running stream or open terminal keeps its workspace from being reaped as idle. */
+  activity: Activity;
   logger: Logger;
 }
 
-function run(d: StreamDeps, proc: ExecProcess, sink: StreamSink, encoder: Encoder, timeoutMs: number | undefined, mapEnd?: EndMapper): void {
+function run(d: StreamDeps, id: string, proc: ExecProcess, sink: StreamSink, encoder: Encoder, timeoutMs: number | undefined, mapEnd?: EndMapper): void {
+  const release = d.activity.hold(id);
   pump(proc, sink, encoder, timeoutMs, mapEnd).catch((err: unknown) => {
     d.logger.error({ err, streamId: sink.streamId }, 'stream failed');
     void proc.kill().catch(() => undefined);
     sink.finish({ type: 'error', error: new BerthError('INTERNAL', 'stream failed').toBody().error });
-  });
+  }).finally(release);
 }
 
 async function openExec(d: StreamDeps, req: ExecStreamRequest): Promise<StreamOpened> {
@@ -30,7 +34,7 @@ async function openExec(d: StreamDeps, req: ExecStreamRequest): Promise<StreamOp
   const mapEnd: EndMapper = async (end) => (!end.cancelled && (await d.workspaces.cutShortByStop(req.id, end))
     ? { type: 'error', error: containerDeleted(req.id).toBody().error }
     : end);
-  run(d, proc, new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger), textEncoder(), req.timeoutMs, mapEnd);
+  run(d, req.id, proc, new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger), textEncoder(), req.timeoutMs, mapEnd);
   return { streamId: req.streamId };
 }
 
@@ -44,7 +48,7 @@ async function openTerminal(d: StreamDeps, req: TerminalOpenRequest): Promise<St
       else if (msg.type === 'resize') await proc.resize(msg.cols, msg.rows);
     }).catch((err: unknown) => d.logger.debug({ err }, 'terminal control failed'));
   });
-  run(d, proc, sink, ptyEncoder(), undefined);
+  run(d, req.id, proc, sink, ptyEncoder(), undefined);
   return { streamId: req.streamId };
 }
 
