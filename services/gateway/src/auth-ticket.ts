@@ -2,7 +2,7 @@ import { BerthError, TicketSchema } from '@berth/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { Backend } from './backend.js';
 import { traceOf } from './trace.js';
-import { bearerAuth } from './auth.js';
+import { bearerAuth, refuseKeyInUrl } from './auth.js';
 import type { KeyRing } from './keys/api-key.js';
 import { containerIdOf } from './routes/common.js';
 
@@ -28,7 +28,10 @@ export function bearerOrTicketAuth(keys: KeyRing, backend: Backend): (req: Fasti
   return async (req) => {
     if (req.headers.authorization !== undefined) return bearer(req);
     const ticket = TicketSchema.safeParse(ticketOf(req));
-    if (!ticket.success) throw new BerthError('UNAUTHORIZED', 'missing or invalid bearer token or ticket');
+    if (!ticket.success) {
+      refuseKeyInUrl(req);
+      throw new BerthError('UNAUTHORIZED', 'missing or invalid bearer token or ticket');
+    }
     let id: string;
     try { id = containerIdOf(req.params); } catch { throw new BerthError('UNAUTHORIZED', 'ticket is unknown, used or expired'); }
     const { owner } = await backend.request('ticketRedeem', { id, ticket: ticket.data }, { traceparent: traceOf(req.raw).traceparent });

@@ -18,9 +18,9 @@ export const poolManagerConfigSchema = z.object({
   WORKSPACE_IMAGE: z.string().default('berth/workspace:latest'),
   /**
    * Comma-separated images a caller may ask for besides those labelled as workspace images
-   * (WORKSPACE_IMAGE_LABEL): exact references, no prefixes.
+   * (WORKSPACE_IMAGE_LABEL): exact references, no prefixes. The default admits Artie's image.
    */
-  ALLOWED_IMAGES: z.string().default('').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  ALLOWED_IMAGES: z.string().default('node:24-slim').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
   /** How long a cold-created container without an agent must keep running to count as started. */
   START_CHECK_MS: envInt(300, 0, 10_000),
   /** Named volumes (volumeName) one owner may keep on this host. */
