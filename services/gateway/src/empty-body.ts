@@ -4,13 +4,14 @@ import type { FastifyRequest } from 'fastify';
 const BODYLESS = new Set(['DELETE', 'GET', 'HEAD']);
 
 /**
- * Artie's clients send `DELETE` with `content-type: application/json` and no body (fetch sends
- * `content-length: 0`); fastify would refuse that as an empty JSON body. A body-less method with
+ * Artie's clients send `DELETE` with `content-type: application/json` and no body (no
+ * content-length, or 0); fastify would refuse that as an empty JSON body. A body-less method with
  * an empty body has nothing to parse, so its content-type is dropped (an onRequest hook). A body
  * that is not empty still goes to the parser and its checks.
  */
 export function ignoreTypeOfEmptyBody(req: FastifyRequest): void {
-  if (BODYLESS.has(req.method) && req.headers['content-length'] === '0' && req.headers['transfer-encoding'] === undefined) {
+  const length = req.headers['content-length'];
+  if (BODYLESS.has(req.method) && (length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined) {
     delete req.headers['content-type'];
   }
 }
