@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PoolConfigSchema, type PoolConfig } from '@berth/contracts';
 import { commonConfigShape, envBool, envInt, envJson, loadConfig } from '@berth/service-kit';
 import { z } from 'zod';
@@ -79,7 +81,20 @@ export const poolManagerConfigSchema = z.object({
    * In compose, mount it into pool-manager at the same path: Docker resolves bind sources on the host.
    */
   AGENT_SOCKET_DIR: z.string().default(join(tmpdir(), 'berth-agents')),
+  /**
+   * Host paths of berth's agent files (docker/agent) and of a static tini, bind-mounted read-only
+   * into workspaces of images without the agent (node:24-slim); the image's own node runs it when it
+   * is new enough. Either empty: such workspaces use `docker exec`. The defaults (this checkout's
+   * docker/agent, Debian's tini-static) apply when pool-manager runs on the host; in compose, give host paths.
+   */
+  AGENT_FILES_DIR: z.string().default(onHost(fileURLToPath(new URL('../../../docker/agent', import.meta.url)))),
+  AGENT_TINI: z.string().default(onHost('/usr/bin/tini-static')),
 });
+
+/** `path` when pool-manager runs on the host itself (not in a container) and it exists there; else ''. */
+function onHost(path: string): string {
+  return !existsSync('/.dockerenv') && existsSync(path) ? path : '';
+}
 
 export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS' | 'SETUP_TASK_IMAGE' | 'LLM_EGRESS_URL'> & {
   POOLS: PoolConfig[];

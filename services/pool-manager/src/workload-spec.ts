@@ -55,5 +55,8 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig): 
     agentDir: input.agentDir ? { host: input.agentDir, target: AGENT_MOUNT } : undefined,
     runtime: pool.runtime,
     ...(input.keepAlive && { keepAlive: true }),
+    // The agent for an image without it: only with an agent channel and both host paths.
+    agentFiles: input.keepAlive && input.agentDir && config.AGENT_FILES_DIR && config.AGENT_TINI
+      ? { dir: config.AGENT_FILES_DIR, tini: config.AGENT_TINI } : undefined,
   };
 }

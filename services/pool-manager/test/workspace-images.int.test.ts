@@ -65,7 +65,7 @@ describe('only workspace images become workspaces', () => {
     const ws = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, image: LISTED }, { timeoutMs: 30_000 });
     expect([ws.warm, ws.image, ws.state]).toEqual([false, LISTED, 'claimed']);
     const run = await request(w.nc, 'containerExec', { id: ws.id, owner: OWNER, command: 'id -u && echo hi > /workspace/f && cat /app/f && ! touch /etc/x 2>/dev/null', timeoutMs: 10_000 });
-    expect(run).toMatchObject({ exitCode: 0, stdout: '1000\nhi\n' });
+    expect(run, JSON.stringify(run)).toMatchObject({ exitCode: 0, stdout: '1000\nhi\n' });
     await request(w.nc, 'containerDelete', { id: ws.id, owner: OWNER });
   });
 

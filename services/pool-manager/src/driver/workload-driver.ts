@@ -28,6 +28,11 @@ export interface WorkloadSpec {
    * replaced by a `/bin/sh` keep-alive, so it runs whatever its CMD would have done.
    */
   keepAlive?: boolean;
+  /**
+   * With keepAlive: host paths of berth's agent files and a static tini, mounted read-only at
+   * /opt/berth and /usr/bin/tini; the keep-alive starts the agent with the image's node if it can.
+   */
+  agentFiles?: { dir: string; tini: string } | undefined;
 }
 
 /** A volume as the engine reports it. */
