@@ -91,6 +91,16 @@ describe("Artie's README examples, verbatim", () => {
     expect(at('/workspace/repo/node_modules')).toMatch(/^berth-vol-[0-9a-f]{32}$/);
   }, 60_000);
 
+  test('its commands run through berth\'s agent (mounted from the host, run by the image\'s node), as uid 1000 with a writable /workspace', async () => {
+    // Under the agent a command's parent is its tini; under `docker exec` it is `timeout` or nothing.
+    const viaAgent = async () => (await f.client.exec(id, "tr '\\0' ' ' < /proc/$PPID/cmdline")).stdout.startsWith('/usr/bin/tini -s');
+    const deadline = Date.now() + 10_000;
+    while (!(await viaAgent()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+    expect(await viaAgent()).toBe(true);
+    const r = await f.client.exec(id, 'id -u && echo ok > /workspace/probe && cat /app/probe && rm /workspace/probe');
+    expect(r).toMatchObject({ exitCode: 0, stdout: '1000\nok\n' });
+  }, 30_000);
+
   test('POST .../exec {"command": "ls -la /app", "timeout": 60000}', async () => {
     const r = await artie('POST', `/api/containers/${id}/exec`, '{"command": "ls -la /app", "timeout": 60000}');
     expect(r.status, r.text).toBe(200);

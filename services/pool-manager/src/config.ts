@@ -7,6 +7,13 @@ import { commonConfigShape, envBool, envInt, envJson, loadConfig } from '@berth/
 import { z } from 'zod';
 
 const totalMemMb = Math.floor(totalmem() / 1024 / 1024);
+/**
+ * docker/agent of the checkout pool-manager runs from (scripts/up: a host process, so a host path);
+ * '' in the service image, which has no docker/agent: in compose the operator gives host paths.
+ */
+const CHECKOUT_AGENT = ((dir) => (existsSync(join(dir, 'berth-agent.mjs')) ? dir : ''))(fileURLToPath(new URL('../../../docker/agent', import.meta.url)));
+/** Debian's tini-static: runs in any image (no libc needed). */
+const STATIC_TINI = '/usr/bin/tini-static';
 
 const portRange = z
   .string()
@@ -87,14 +94,9 @@ export const poolManagerConfigSchema = z.object({
    * is new enough. Either empty: such workspaces use `docker exec`. The defaults (this checkout's
    * docker/agent, Debian's tini-static) apply when pool-manager runs on the host; in compose, give host paths.
    */
-  AGENT_FILES_DIR: z.string().default(onHost(fileURLToPath(new URL('../../../docker/agent', import.meta.url)))),
-  AGENT_TINI: z.string().default(onHost('/usr/bin/tini-static')),
+  AGENT_FILES_DIR: z.string().default(CHECKOUT_AGENT),
+  AGENT_TINI: z.string().default(CHECKOUT_AGENT && existsSync(STATIC_TINI) ? STATIC_TINI : ''),
 });
-
-/** `path` when pool-manager runs on the host itself (not in a container) and it exists there; else ''. */
-function onHost(path: string): string {
-  return !existsSync('/.dockerenv') && existsSync(path) ? path : '';
-}
 
 export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS' | 'SETUP_TASK_IMAGE' | 'LLM_EGRESS_URL'> & {
   POOLS: PoolConfig[];
