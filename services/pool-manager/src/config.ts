@@ -91,8 +91,8 @@ export const poolManagerConfigSchema = z.object({
   /**
    * Host paths of berth's agent files (docker/agent) and of a static tini, bind-mounted read-only
    * into workspaces of images without the agent (node:24-slim); the image's own node runs it when it
-   * is new enough. Either empty: such workspaces use `docker exec`. The defaults (this checkout's
-   * docker/agent, Debian's tini-static) apply when pool-manager runs on the host; in compose, give host paths.
+   * is new enough. Without either, such workspaces use `docker exec`. The defaults (this checkout's
+   * docker/agent, Debian's tini-static) apply when pool-manager runs from a checkout; in compose, give host paths.
    */
   AGENT_FILES_DIR: z.string().default(CHECKOUT_AGENT),
   AGENT_TINI: z.string().default(CHECKOUT_AGENT && existsSync(STATIC_TINI) ? STATIC_TINI : ''),
