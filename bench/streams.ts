@@ -92,7 +92,7 @@ try {
     detail.exec = r.detail;
   }
   if (PARTS.has('noisy')) {
-    const r = await noisyNeighbour(client, EXECS, timed);
+    const r = await noisyNeighbour(client, EXECS, timed, POOL_SIZE);
     Object.assign(figures, r.figures);
     rows.push(r.row);
     detail.noisy = r.detail;

@@ -10,11 +10,13 @@ export const NOISY_WORKSPACES = 8;
  * soon as the last answers: each ends at the 1 MiB output cap), over the same workspace's p50
  * measured just before with the eight idle. Target ≤ 2.
  */
-export async function noisyNeighbour(client: JsonClient, execs: number, timed: (n: number, fn: () => Promise<unknown>) => Promise<number[]>) {
+export async function noisyNeighbour(client: JsonClient, execs: number, timed: (n: number, fn: () => Promise<unknown>) => Promise<number[]>, poolSize: number) {
   const claim = async () => String((await client.ok('POST', '/api/containers', {})).id);
   const quiet = await claim();
   const noisy: string[] = [];
   for (let i = 0; i < NOISY_WORKSPACES; i++) noisy.push(await claim());
+  // The pool refills after the claims: both samples are taken once it is done.
+  await client.waitWarm(poolSize);
   const execTrue = () => client.ok('POST', `/api/containers/${quiet}/exec`, { command: ['true'] });
   try {
     const alone = await timed(execs, execTrue);

@@ -100,10 +100,25 @@ infra_should_start() {
 
 # The dev stack's users (docker/nats/authorization.conf, `pnpm nats-config`), included, not
 # copied; nats-server reads their passwords from NATS_PASSWORD_<SERVICE> in its environment and
-# resolves an include relative to the including file.
+# resolves an include relative to the including file. With NATS_SUBSCRIBERS_FILE (a JSON list of
+# subscribers, docs/events.md), the same users plus those subscribers are generated into
+# .berth/nats-auth/ at each start instead; a file with an error stops the start.
+infra_nats_auth_file() {
+  if [ -z "${NATS_SUBSCRIBERS_FILE:-}" ]; then
+    printf '%s\n' "$BERTH_ROOT/docker/nats/authorization.conf"; return
+  fi
+  local file dir="$BERTH_STATE/nats-auth"
+  file="$(cd "$BERTH_ROOT" && realpath -e -- "$NATS_SUBSCRIBERS_FILE")" || { infra_log "NATS_SUBSCRIBERS_FILE $NATS_SUBSCRIBERS_FILE does not exist" >&2; return 1; }
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  (cd "$BERTH_ROOT/packages/contracts" && node --import tsx scripts/write-nats-config.ts "$dir" "--subscribers=$file") >/dev/null || return 1
+  printf '%s\n' "$dir/authorization.conf"
+}
+
 infra_write_nats_conf() {
   local auth
-  auth="$(realpath --relative-to="$BERTH_STATE" "$BERTH_ROOT/docker/nats/authorization.conf")"
+  auth="$(infra_nats_auth_file)" || return 1
+  auth="$(realpath --relative-to="$BERTH_STATE" "$auth")"
   cat >"$BERTH_STATE/nats.conf" <<EOF
 # Written by scripts/lib/local-infra.sh at each start.
 listen: "127.0.0.1:$1"
@@ -117,11 +132,11 @@ infra_start_nats() {
   local port="${NATS_PORT:-4222}" monitor="${NATS_MONITOR_PORT:-8222}"
   infra_should_start nats "$port" || { [ $? = 1 ] && return 0; return 1; }
   mkdir -p "$BERTH_STATE/nats"
-  infra_write_nats_conf "$port" "$monitor"
+  infra_write_nats_conf "$port" "$monitor" || return 1
   berth_spawn nats nats-server -c "$BERTH_STATE/nats.conf"
   berth_wait_port nats "$port" || return 1
   INFRA_STARTED+=(nats)
-  infra_log "nats-server on 127.0.0.1:$port (JetStream, service users of docker/nats/authorization.conf, monitor 127.0.0.1:$monitor)"
+  infra_log "nats-server on 127.0.0.1:$port (JetStream, service users of docker/nats/authorization.conf${NATS_SUBSCRIBERS_FILE:+ and the subscribers of $NATS_SUBSCRIBERS_FILE}, monitor 127.0.0.1:$monitor)"
 }
 
 infra_start_redis() {

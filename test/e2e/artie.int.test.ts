@@ -139,7 +139,7 @@ describe("Artie's README examples, verbatim", () => {
     expect(r.status).toBe(401);
     const err = (await r.json()) as { error: { code: string; message: string } };
     expect(err.error.code).toBe('UNAUTHORIZED');
-    expect(err.error.message).toContain('POST /api/containers/:id/tickets');
+    expect(err.error.message).toContain('POST /api/containers/{id}/tickets');
   });
 
   test('DELETE /api/containers/:id with content-type application/json and no body', async () => {

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { natsPasswordVar, natsServices, type ServiceName } from '@berth/contracts';
 import { connectNats, createLogger, createRedis, type NatsConnection, type Redis } from '@berth/service-kit';
 import { freePort, repoRoot } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_SUBSCRIBER_HASH, TEST_SUBSCRIBER_PASSWORD } from '../support/nats-auth.js';
 
 // Local mode's NATS and Redis (scripts/lib/local-infra.sh, started as scripts/up starts them) run
 // the compose stack's generated users and ACLs with .env's passwords: no anonymous client is
@@ -50,7 +51,9 @@ const redisAs = (url: string) => {
 beforeAll(async () => {
   const [natsPort, monitorPort, redisPort] = [await freePort(), await freePort(), await freePort()];
   natsUrl = `nats://127.0.0.1:${natsPort}`;
-  env = { ...process.env, ...secrets, BERTH_STATE: state, NATS_PORT: String(natsPort), NATS_MONITOR_PORT: String(monitorPort), REDIS_PORT: String(redisPort) };
+  // A subscriber, as an operator lists one (a bcrypt hash, never the password).
+  writeFileSync(join(state, 'subscribers.json'), JSON.stringify([{ name: 'billing', password: TEST_SUBSCRIBER_HASH }]));
+  env = { ...process.env, ...secrets, NATS_SUBSCRIBERS_FILE: join(state, 'subscribers.json'), BERTH_STATE: state, NATS_PORT: String(natsPort), NATS_MONITOR_PORT: String(monitorPort), REDIS_PORT: String(redisPort) };
   infra('infra_start');
 });
 afterAll(async () => {
@@ -64,6 +67,27 @@ describe('local mode (scripts/up) NATS and Redis', () => {
   it('refuses an anonymous NATS client and a wrong password', async () => {
     await expect(connect()).rejects.toThrow(/authorization|auth/i);
     await expect(connect('gateway', 'swrong')).rejects.toThrow(/authorization|auth/i);
+  });
+
+  it('lets a subscriber of NATS_SUBSCRIBERS_FILE in with its password, to its own subjects only', async () => {
+    const nc = await connect('billing', TEST_SUBSCRIBER_PASSWORD);
+    const errors: string[] = [];
+    void (async () => { for await (const s of nc.status()) if (s.type === 'error') errors.push(String(s.error)); })();
+    nc.subscribe('berth.evt.>', { callback: () => undefined });
+    nc.publish('berth.container.delete', '{}');
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(errors.join('\n')).toMatch(/Permissions Violation for Publish to "berth.container.delete"/);
+    expect(errors.join('\n')).not.toMatch(/berth\.evt/);
+    await expect(connect('billing', 'swrong')).rejects.toThrow(/authorization|auth/i);
+  });
+
+  it('refuses to start NATS with a subscribers file that holds a plaintext password', () => {
+    const bad = join(state, 'bad-subscribers.json');
+    writeFileSync(bad, JSON.stringify([{ name: 'billing', password: 'secret123' }]));
+    const run = () => execFileSync('bash', ['-c', `set -euo pipefail; . scripts/lib/env.sh; . scripts/lib/local-infra.sh; BERTH_STATE=${state}/bad infra_write_nats_conf 1 2`],
+      { cwd: root, env: { ...env, NATS_SUBSCRIBERS_FILE: bad }, encoding: 'utf8', stdio: 'pipe' });
+    expect(run).toThrow(/bcrypt/);
   });
 
   it('refuses every unauthenticated Redis command but PING', async () => {

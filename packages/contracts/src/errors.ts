@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   UNAUTHORIZED: { status: 401, retryable: false },
   /** Authenticated, but the API key lacks the route's scope. */
   FORBIDDEN: { status: 403, retryable: false },
+  /** A browser request (CORS preflight, WebSocket) from an origin not in the gateway's CORS_ORIGINS. */
+  ORIGIN_NOT_ALLOWED: { status: 403, retryable: false },
   CONTAINER_NOT_FOUND: { status: 404, retryable: false },
   POOL_NOT_FOUND: { status: 404, retryable: false },
   SETUP_NOT_FOUND: { status: 404, retryable: false },

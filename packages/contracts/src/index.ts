@@ -19,3 +19,4 @@ export * from './images.js';
 export * from './usage.js';
 export * from './llm.js';
 export * from './volumes.js';
+export * from './subscribers.js';

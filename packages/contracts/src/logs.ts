@@ -96,11 +96,16 @@ export const LOGS = {
     `${workspaceId}.${stream}.${first.ts}.${first.n}-${last.ts}.${last.n}`,
 } as const;
 
-/** One Server-Sent Event of GET /api/containers/:id/logs (`event: log`, `id:` logEventId of the line). */
+/**
+ * The data of one Server-Sent Event of GET /api/containers/:id/logs (unnamed, so `EventSource.onmessage`
+ * sees it; `id:` logEventId of the line).
+ */
 export const LogEventSchema = z
   .object({
     stream: LogStreamNameSchema,
     time: DockerTimestampSchema,
+    /** `time` in ms since the epoch (what Artie's clients read). */
+    timestamp: z.number().int().nonnegative(),
     line: z.string(),
     /** No newline ended this piece: a long line continues in the next event, or the output stopped mid-line. */
     continued: z.literal(true).optional(),
@@ -115,5 +120,9 @@ export const LogsQuerySchema = z.strictObject({
   tail: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(0).max(LOGS_MAX_TAIL)).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   follow: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** Resume right after this event id, like `Last-Event-ID` (a browser reconnecting with a new ticket cannot set that header). */
+  after: z.string().regex(/^\d{1,15}$/, 'must be an event id this API sent').transform(Number).optional(),
+  /** A single-use ticket standing in for the bearer token (checked before the query is read). */
+  ticket: z.string().optional(),
 });
 export type LogsQuery = z.infer<typeof LogsQuerySchema>;

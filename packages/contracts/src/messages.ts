@@ -56,7 +56,8 @@ export const HostStatusSchema = z.object({
 });
 export type HostStatus = z.infer<typeof HostStatusSchema>;
 
-export const ContainerEventKindSchema = z.enum(['created', 'warm', 'claimed', 'removed', 'failed']);
+/** Only kinds pool-manager publishes (test/event-catalogue.test.ts checks each has a publisher). */
+export const ContainerEventKindSchema = z.enum(['created', 'claimed', 'removed', 'failed']);
 export type ContainerEventKind = z.infer<typeof ContainerEventKindSchema>;
 
 /** Published on `berth.evt.container.<id>.<kind>` into the EVENTS stream. */
@@ -67,6 +68,8 @@ export const ContainerEventSchema = z
     at: z.iso.datetime(),
     hostId: z.string(),
     pool: z.string(),
+    /** The API key's owner. Absent only for a pool's container nobody has claimed (pool fill, or removed unclaimed). */
+    owner: z.string().min(1).max(100).optional(),
     reason: z.string().optional(),
   })
   .meta({ id: 'ContainerEvent' });

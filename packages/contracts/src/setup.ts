@@ -93,6 +93,10 @@ export const SetupStatusSchema = z
   .meta({ id: 'SetupStatus' });
 export type SetupStatus = z.infer<typeof SetupStatusSchema>;
 
+/** A setup status as published into EVENTS: with its workspace's owner (absent only in statuses stored by an older berth). */
+export const SetupEventSchema = SetupStatusSchema.extend({ owner: z.string().min(1).max(100).optional() }).meta({ id: 'SetupEvent' });
+export type SetupEvent = z.infer<typeof SetupEventSchema>;
+
 /** `berth.setup.start`: the gateway's request; pool-manager answers once the setup is accepted. */
 export const SetupStartRequestSchema = z.object({
   id: WorkspaceIdSchema,

@@ -14,7 +14,7 @@ import {
 } from './messages.js';
 import { PoolListSchema } from './pools.js';
 import { RepoSyncReplySchema, RepoSyncRequestSchema } from './repo.js';
-import { CallbackRegisterReplySchema, CallbackRegisterRequestSchema, SetupStartRequestSchema, SetupStatusSchema } from './setup.js';
+import { CallbackRegisterReplySchema, CallbackRegisterRequestSchema, SetupEventSchema, SetupStartRequestSchema, SetupStatusSchema } from './setup.js';
 import { ExecStreamRequestSchema, StreamOpenedSchema, TerminalOpenRequestSchema } from './streams.js';
 import { TicketCreateRequestSchema, TicketRedeemReplySchema, TicketRedeemRequestSchema, TicketReplySchema } from './tickets.js';
 import { UsageSchema } from './usage.js';
@@ -133,7 +133,7 @@ export const EVENTS = {
     pattern: 'berth.evt.setup.*.status',
     publishers: ['pool-manager'] as readonly ServiceName[],
     subscribers: [] as readonly ServiceName[],
-    schema: SetupStatusSchema,
+    schema: SetupEventSchema,
     subject: (id: string) => `berth.evt.setup.${id}.status`,
     /** Nats-Msg-Id, so a republished status is deduplicated by the stream. */
     msgId: (id: string, seq: number) => `setup-${id}-${seq}`,

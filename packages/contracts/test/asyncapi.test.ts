@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ASYNCAPI_CHANNELS, asyncApiText, buildAsyncApi } from '../scripts/asyncapi.js';
-import { CATALOGUE_VERSION, ContainerEventSchema, EVENTS, LOGS, SetupStatusSchema } from '../src/index.js';
+import { CATALOGUE_VERSION, ContainerEventSchema, EVENTS, LOGS, SetupEventSchema } from '../src/index.js';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
@@ -50,7 +50,7 @@ describe('the AsyncAPI document', () => {
   it('its payload schemas accept what the contracts accept and refuse what they refuse', () => {
     const schemas = (doc.components as { schemas: Record<string, { required: string[]; properties: Record<string, Json>; additionalProperties?: Json }> }).schemas;
     expect(schemas.ContainerEvent?.required.sort()).toEqual(Object.keys(ContainerEventSchema.shape).filter((k) => !ContainerEventSchema.shape[k as keyof typeof ContainerEventSchema.shape].safeParse(undefined).success).sort());
-    expect(Object.keys(schemas.SetupStatus?.properties ?? {}).sort()).toEqual(Object.keys(SetupStatusSchema.shape).sort());
+    expect(Object.keys(schemas.SetupEvent?.properties ?? {}).sort()).toEqual(Object.keys(SetupEventSchema.shape).sort());
     expect(JSON.stringify(schemas)).not.toContain('$defs');
   });
 });

@@ -72,7 +72,8 @@ export async function* streamLogs(transport: Transport, id: string, opts: LogsOp
       const res = await transport.open({ method: 'GET', path, headers }, sig);
       if (!res.body) throw new BerthResponseError(site, res.status, 'no body');
       for await (const e of sseEventsOf(res.body)) {
-        if (e.event !== 'log') continue;
+        // Unnamed events (`message`); `log` from gateways before they were unnamed.
+        if (e.event !== 'message' && e.event !== 'log') continue;
         const parsed = LogEventSchema.safeParse(parseJson(e.data));
         if (!parsed.success) throw new BerthResponseError(site, res.status, 'a log event does not match LogEvent');
         failures = 0;

@@ -33,6 +33,9 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
     reconnectJitter: 100,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
+    // TLS when the server requires it; not when it merely offers it (a NATS published with TLS for
+    // other systems, docker/nats/tls.conf): services reach it on the private network, by a name its certificate may not carry.
+    tls: null,
   });
   if (opts.user !== undefined) inboxPrefixes.set(nc, inboxPrefix(opts.user));
   void (async () => {

@@ -84,6 +84,8 @@ interface Served {
   inFlight: Set<Promise<void>>;
 }
 const servedBy = new WeakMap<NatsConnection, Served>();
+/** Every caller's replies arrive under it (`_INBOX.<service>.` with NATS users). */
+const INBOX_ROOT = '_INBOX.';
 
 function servedOn(nc: NatsConnection): Served {
   let served = servedBy.get(nc);
@@ -118,6 +120,13 @@ export function serve<K extends SubjectKey>(nc: NatsConnection, key: K, handler:
     callback: (err, msg) => {
       if (err) {
         logger.error({ err, subject: entry.subject }, 'subscription error');
+        return;
+      }
+      // Callers wait on an inbox. Anything else on a request subject was put there by JetStream for a
+      // consumer whose deliver (or pull reply) subject someone aimed here, e.g. an outside subscriber
+      // replaying events ({id, owner, ...}) into berth.container.delete: never a request.
+      if (!msg.reply?.startsWith(INBOX_ROOT)) {
+        logger.warn({ subject: entry.subject, reply: msg.reply }, 'message without an inbox to answer ignored');
         return;
       }
       const running = answer(entry.subject, msg, key, handler, logger).catch((e: unknown) => {

@@ -2,10 +2,11 @@ import { createLogger, createMetricsRegistry, requestSerializer, type Logger, ty
 import { WS_MAX_MESSAGE_BYTES } from '@berth/contracts';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { bearerAuth, checkScope } from './auth.js';
+import { checkScope } from './auth.js';
 import { TERMINAL_PROTOCOL, bearerOrTicketAuth } from './auth-ticket.js';
 import { ignoreTypeOfEmptyBody } from './empty-body.js';
 import { webSocketErrorHandler } from './ws-errors.js';
+import { corsHook } from './cors.js';
 import type { Backend } from './backend.js';
 import { KeyRing } from './keys/api-key.js';
 import { assertScoped } from './keys/scopes.js';
@@ -52,6 +53,8 @@ export interface AppOptions {
   execStreamKeepaliveMs?: number;
   /** Container output (GET /api/containers/:id/logs); the route is absent without it. */
   logs?: LogReader;
+  /** Browser origins that get CORS headers (CORS_ORIGINS); none by default. */
+  corsOrigins?: readonly string[];
 }
 
 /**
@@ -96,11 +99,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const limits = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
   const keys = opts.keys ?? (opts.apiToken !== undefined ? KeyRing.fromToken(opts.apiToken) : undefined);
   if (!keys) throw new Error('buildApp needs keys or apiToken');
-  const auth = withRateLimits(bearerAuth(keys), limits);
+  // The bearer token, or a ticket on the routes that take one (auth-ticket.ts).
+  const auth = withRateLimits(bearerOrTicketAuth(keys, opts.backend), limits);
   const scoped = (inner: (req: FastifyRequest) => Promise<void>) => async (req: FastifyRequest) => {
     await inner(req);
     checkScope(req);
   };
+  // First: a preflight is answered before authentication and before the unknown-route check.
+  app.addHook('onRequest', corsHook(opts.corsOrigins ?? []));
   const routes = new RouteTable();
   const notFound = notFoundHandler(routes);
   app.addHook('onRoute', (route) => routes.add(route.url, route.method));
@@ -143,15 +149,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await api.register(volumeRoutes, deps);
     await api.register(ticketRoutes, deps);
     if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs });
-  }, { prefix: '/api' });
-
-  // Browsers cannot send the token on a WebSocket: a single-use ticket stands in for it here.
-  await app.register(async (api) => {
-    api.decorateRequest('owner', '');
-    api.decorateRequest('apiKey', undefined);
-    api.addHook('onRoute', (route) => assertScoped(route.method, route.url));
-    // Its own buckets: opening terminals and guessing tickets are limited like the rest of /api.
-    api.addHook('onRequest', scoped(withRateLimits(bearerOrTicketAuth(keys, opts.backend), limits)));
     await api.register(terminalRoutes, { streams });
   }, { prefix: '/api' });
 

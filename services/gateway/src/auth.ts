@@ -24,7 +24,7 @@ export function refuseKeyInUrl(req: FastifyRequest): void {
   const query = req.query as Record<string, unknown> | undefined;
   if (!query || !KEY_QUERY_NAMES.some((name) => query[name] !== undefined)) return;
   throw new BerthError('UNAUTHORIZED', 'an API key is never accepted in a URL: send it as "Authorization: Bearer <key>", '
-    + 'or, from a browser, get a single-use ticket from POST /api/containers/:id/tickets and pass it as ?ticket=');
+    + 'or, from a browser, get a single-use ticket from POST /api/containers/{id}/tickets and pass it as ?ticket=');
 }
 
 /**

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { STREAM_LEASE_MS } from '@berth/contracts';
 import { commonConfigShape, envInt, loadConfig } from '@berth/service-kit';
+import { parseCorsOrigins } from './cors.js';
 
 export const GatewayConfigSchema = z.object({
   ...commonConfigShape,
@@ -29,6 +30,18 @@ export const GatewayConfigSchema = z.object({
    * proxies can reach the gateway); the client then comes from X-Forwarded-For.
    */
   TRUST_PROXY: z.string().default('').transform((v, ctx) => parseTrustProxy(v, ctx)),
+  /**
+   * Browser origins allowed to call the API (CORS), exact and comma-separated, e.g.
+   * `https://app.example.com,http://localhost:5173`. Empty (the default): no CORS headers at all.
+   */
+  CORS_ORIGINS: z.string().default('').transform((v, ctx) => {
+    const { origins, bad } = parseCorsOrigins(v);
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `expected origins like https://app.example.com (scheme, host, optional port; no path, no *); not: ${bad.join(', ')}` });
+      return z.NEVER;
+    }
+    return origins;
+  }),
   /** A stream (streaming exec, terminal) whose pool-manager sends nothing for this long is ended, ms; above its 5 s keepalive. */
   STREAM_LEASE_MS: envInt(STREAM_LEASE_MS, 6_000, 600_000),
 }).superRefine((c, ctx) => {

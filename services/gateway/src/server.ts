@@ -38,6 +38,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
         bodyLimitBytes: config.BODY_LIMIT_BYTES,
         requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
         trustProxy: config.TRUST_PROXY,
+        corsOrigins: config.CORS_ORIGINS,
         rateLimit: { rps: config.RATE_LIMIT_RPS, burst: config.RATE_LIMIT_BURST, authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE },
         logs: await JetStreamLogReader.create(nc),
       });

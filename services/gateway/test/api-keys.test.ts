@@ -204,7 +204,7 @@ describe('keys file', () => {
     } finally {
       stop();
     }
-  });
+  }, 20_000); // its waits allow the watcher up to 10 s each on a loaded machine
 });
 
 describe('config', () => {

@@ -39,7 +39,7 @@ describe("Artie's requests at the gateway", () => {
       expect(res.statusCode).toBe(401);
       const { error } = res.json() as { error: { code: string; message: string } };
       expect(error.code).toBe('UNAUTHORIZED');
-      expect(error.message).toContain('POST /api/containers/:id/tickets');
+      expect(error.message).toContain('POST /api/containers/{id}/tickets');
       expect(error.message).not.toContain(TOKEN);
     },
   );

@@ -2,7 +2,7 @@ import { request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BerthError } from '@berth/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ID, JSON_HEADERS, build } from './helpers.js';
+import { ID, JSON_HEADERS, TICKET, build, singleUseTicket } from './helpers.js';
 import { FakeStreams, type FakeStream } from './fake-streams.js';
 
 const URL = `/api/containers/${ID}/exec?stream=true`;
@@ -11,7 +11,7 @@ afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close()));
 
 async function withStreams(onOpen: (s: FakeStream) => void | Promise<void>, execStreamKeepaliveMs?: number) {
   const streams = new FakeStreams(onOpen);
-  const { app } = await build({}, { streams, execStreamKeepaliveMs });
+  const { app } = await build({ ticketRedeem: singleUseTicket() }, { streams, execStreamKeepaliveMs });
   apps.push(app);
   return { app, streams };
 }
@@ -46,6 +46,22 @@ describe('POST /exec?stream=true', () => {
       'id: 1\nevent: stdout\ndata: {"type":"stdout","data":"hi\\n"}\n\n'
       + 'id: 2\nevent: exit\ndata: {"type":"exit","exitCode":0,"timedOut":false,"durationMs":5}\n\n',
     );
+  });
+
+  it('a browser streams with a single-use ?ticket= as its owner; a plain exec or a reused ticket is 401', async () => {
+    const { app, streams } = await withStreams((s) => { s.emit({ type: 'out', stream: 'stdout', text: 'hi\n' }); finish(s); });
+    const json = { 'content-type': 'application/json' };
+    const res = await app.inject({ method: 'POST', url: `${URL}&ticket=${TICKET}`, headers: json, payload: { command: 'x' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.body.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+      { type: 'stdout', data: 'hi\n' }, { type: 'exit', exitCode: 0, timedOut: false, durationMs: 5 },
+    ]);
+    expect(streams.opened[0]!.data).toMatchObject({ id: ID, owner: 'ticket-owner' });
+    const reused = await app.inject({ method: 'POST', url: `${URL}&ticket=${TICKET}`, headers: json, payload: { command: 'x' } });
+    expect(reused.statusCode).toBe(401);
+    const plain = await app.inject({ method: 'POST', url: `/api/containers/${ID}/exec?ticket=${'U'.repeat(43)}`, headers: json, payload: { command: 'x' } });
+    expect(plain.statusCode).toBe(401);
+    expect(streams.opened).toHaveLength(1);
   });
 
   it('an error while opening is a plain error response', async () => {

@@ -61,3 +61,15 @@ export function containerView(id = ID): ContainerView {
     volumeName: null,
   };
 }
+
+export const TICKET = 'T'.repeat(43);
+
+/** A ticketRedeem handler that accepts TICKET once, for `owner`, as pool-manager does. */
+export function singleUseTicket(owner = 'ticket-owner'): Handler<'ticketRedeem'> {
+  const redeemed = new Set<string>();
+  return (req) => {
+    if (req.ticket !== TICKET || redeemed.has(req.ticket)) throw new BerthError('UNAUTHORIZED', 'ticket is unknown, used or expired');
+    redeemed.add(req.ticket);
+    return { owner };
+  };
+}

@@ -3,7 +3,7 @@ import { BerthError, LogEventSchema } from '@berth/contracts';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EndlessLogReader, FakeLogReader } from './fake-log-reader.js';
-import { AUTH, ID, build, containerView } from './helpers.js';
+import { AUTH, ID, TICKET, build, containerView, singleUseTicket } from './helpers.js';
 import type { LogReader } from '../src/logs/log-reader.js';
 
 let app: FastifyInstance | undefined;
@@ -15,6 +15,7 @@ async function withLogs(logs: LogReader, visible = true) {
       if (!visible || id !== ID) throw new BerthError('CONTAINER_NOT_FOUND', 'container not found');
       return containerView(id);
     },
+    ticketRedeem: singleUseTicket(),
   }, { logs });
   app = built.app;
   return built;
@@ -23,11 +24,13 @@ async function withLogs(logs: LogReader, visible = true) {
 interface SseEvent { id: number; event: string; data: unknown }
 
 /** Opens the SSE route on a listening app and collects events until `until` says stop. */
-async function sse(path: string, headers: Record<string, string>, until: (events: SseEvent[]) => boolean): Promise<{ res: IncomingMessage; events: SseEvent[] }> {
+async function sse(path: string, headers: Record<string, string | undefined>, until: (events: SseEvent[]) => boolean): Promise<{ res: IncomingMessage; events: SseEvent[] }> {
   const address = await app!.listen({ port: 0, host: '127.0.0.1' });
   const url = new URL(path, address);
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers: { ...AUTH, ...headers } }, (res) => {
+    // A header given as undefined is left out (a browser's EventSource sends no Authorization).
+    const sent = Object.fromEntries(Object.entries({ ...AUTH, ...headers }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const req = httpRequest(url, { headers: sent }, (res) => {
       const events: SseEvent[] = [];
       let buf = '';
       res.setEncoding('utf8');
@@ -38,7 +41,8 @@ async function sse(path: string, headers: Record<string, string>, until: (events
           const block = buf.slice(0, end);
           buf = buf.slice(end + 2);
           const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-          if (fields.id !== undefined) events.push({ id: Number(fields.id), event: String(fields.event), data: JSON.parse(String(fields.data)) });
+          // An unnamed event is a `message` to EventSource.
+          if (fields.id !== undefined) events.push({ id: Number(fields.id), event: fields.event ?? 'message', data: JSON.parse(String(fields.data)) });
         }
         if (until(events)) { req.destroy(); resolve({ res, events }); }
       });
@@ -63,6 +67,35 @@ describe('GET /api/containers/:id/logs', () => {
   it('needs the bearer token', async () => {
     await withLogs(new FakeLogReader());
     expect((await app!.inject({ url: `/api/containers/${ID}/logs` })).statusCode).toBe(401);
+  });
+
+  it('a single-use ?ticket= opens the stream as its owner (a browser\'s EventSource); reused, it is 401', async () => {
+    const logs = new FakeLogReader();
+    logs.add('hello');
+    const { backend } = await withLogs(logs);
+    const { events } = await sse(`/api/containers/${ID}/logs?ticket=${TICKET}`, { authorization: undefined }, (ev) => ev.length >= 1);
+    expect(events.map((e) => (e.data as { line: string }).line)).toEqual(['hello']);
+    expect(backend.callsTo('containerGet').map((c) => c.data)).toEqual([{ id: ID, owner: 'ticket-owner' }]);
+    const again = await app!.inject({ url: `/api/containers/${ID}/logs?ticket=${TICKET}` });
+    expect([again.statusCode, again.json().error.code]).toEqual([401, 'UNAUTHORIZED']);
+  });
+
+  it('the API token in ?token= is refused with a 401 that names the ticket route', async () => {
+    await withLogs(new FakeLogReader());
+    const res = await app!.inject({ url: `/api/containers/${ID}/logs?token=test-token-0123456789abcdef` });
+    expect([res.statusCode, res.json().error.code]).toEqual([401, 'UNAUTHORIZED']);
+    expect(res.json().error.message).toContain('POST /api/containers/{id}/tickets');
+  });
+
+  it('?after=<id> resumes like Last-Event-ID (a browser reconnecting with a new ticket cannot send that header)', async () => {
+    const logs = new FakeLogReader();
+    for (const l of ['a', 'b', 'c']) logs.add(l);
+    await withLogs(logs);
+    const { events } = await sse(`/api/containers/${ID}/logs?after=2`, {}, (ev) => ev.length >= 1);
+    expect(events.map((e) => [e.id, (e.data as { line: string }).line])).toEqual([[3, 'c']]);
+    expect(logs.reads.at(-1)?.start).toEqual({ kind: 'after', seq: 2 });
+    const bad = await app!.inject({ url: `/api/containers/${ID}/logs?after=x`, headers: AUTH });
+    expect(bad.statusCode).toBe(400);
   });
 
   it('?follow=false answers plain text; pieces of a split line are joined', async () => {
@@ -94,17 +127,19 @@ describe('GET /api/containers/:id/logs', () => {
     expect(bad.statusCode).toBe(400);
   });
 
-  it('follows as Server-Sent Events with the stream sequence as id, and resumes after Last-Event-ID', async () => {
+  it('follows as unnamed Server-Sent Events (EventSource.onmessage) with line and ms timestamp, the stream sequence as id, and resumes after Last-Event-ID', async () => {
     const logs = new FakeLogReader();
-    logs.add('first');
+    logs.add('first', 'stdout', '2026-02-17T10:30:56.789123456Z');
     await withLogs(logs);
     setTimeout(() => { logs.add('second', 'stderr'); logs.add('third'); }, 50);
     const { res, events } = await sse(`/api/containers/${ID}/logs`, {}, (ev) => ev.length >= 3);
     expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    expect(events.map((e) => [e.id, e.event])).toEqual([[1, 'log'], [2, 'log'], [3, 'log']]);
+    expect(events.map((e) => [e.id, e.event])).toEqual([[1, 'message'], [2, 'message'], [3, 'message']]);
     expect(events.map((e) => LogEventSchema.parse(e.data))).toMatchObject([
-      { stream: 'stdout', line: 'first' }, { stream: 'stderr', line: 'second' }, { stream: 'stdout', line: 'third' },
+      { stream: 'stdout', line: 'first', time: '2026-02-17T10:30:56.789123456Z', timestamp: Date.UTC(2026, 1, 17, 10, 30, 56, 789) },
+      { stream: 'stderr', line: 'second' }, { stream: 'stdout', line: 'third' },
     ]);
+    for (const e of events) expect((e.data as { timestamp: number }).timestamp).toBe(Date.parse((e.data as { time: string }).time));
     logs.add('fourth');
     await app!.close();
     app = undefined;

@@ -1,25 +1,17 @@
-import { BerthError, WS_MAX_MESSAGE_BYTES } from '@berth/contracts';
+import { WS_MAX_MESSAGE_BYTES } from '@berth/contracts';
 import { createLogger, type Logger } from '@berth/service-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { AUTH, ID, build } from './helpers.js';
+import { AUTH, ID, TICKET, build, singleUseTicket } from './helpers.js';
 import { FakeStreams, type FakeStream } from './fake-streams.js';
 
-const TICKET = 'T'.repeat(43);
 const URL = `/api/containers/${ID}/terminal`;
 const apps: { close(): Promise<unknown> }[] = [];
 afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
 
 async function terminal(onOpen: (s: FakeStream) => void = () => undefined, logger?: Logger) {
   const streams = new FakeStreams(onOpen);
-  const redeemed: string[] = [];
-  const { app } = await build({
-    ticketRedeem: (req) => {
-      if (req.ticket !== TICKET || redeemed.includes(req.ticket)) throw new BerthError('UNAUTHORIZED', 'ticket is unknown, used or expired');
-      redeemed.push(req.ticket);
-      return { owner: 'ticket-owner' };
-    },
-  }, { streams, logger });
+  const { app } = await build({ ticketRedeem: singleUseTicket() }, { streams, logger });
   apps.push(app);
   await app.ready(); // injectWS needs the upgrade listener, installed on ready
   return { app, streams };
@@ -82,11 +74,25 @@ describe('GET /terminal (WebSocket)', () => {
     expect(streams.opened[0]!.closed).toBe(true);
   });
 
-  it('a text frame that is not a control message closes with 1003', async () => {
+  it('text frames are keystrokes unless they are a berth control message (Artie\'s clients type in text frames)', async () => {
+    const { app, streams } = await terminal();
+    const ws = await app.injectWS(URL, { headers: AUTH });
+    const typed = ['ls -la\n', '{"type":"shell","cmd":"rm -rf /"}', '{not json', '[1]', 'héllo'];
+    for (const t of typed) ws.send(t);
+    ws.send(JSON.stringify({ type: 'resize', cols: 100, rows: 30 }));
+    await until(() => (streams.opened[0]?.controls.length ?? 0) === typed.length + 1);
+    expect(streams.opened[0]!.controls).toEqual([
+      ...typed.map((t) => ({ type: 'input', data: Buffer.from(t, 'utf8').toString('base64') })),
+      { type: 'resize', cols: 100, rows: 30 },
+    ]);
+    expect(ws.readyState).toBe(ws.OPEN);
+  });
+
+  it('a control message of a berth type with bad fields closes with 1003', async () => {
     const { app } = await terminal();
     const ws = await app.injectWS(URL, { headers: AUTH });
     const got = collect(ws);
-    ws.send('{"type":"shell","cmd":"rm -rf /"}');
+    ws.send('{"type":"resize","cols":0,"rows":24}');
     expect(await got.close).toBe(1003);
   });
 
@@ -99,6 +105,16 @@ describe('GET /terminal (WebSocket)', () => {
     await expect(app.injectWS(`${URL}?ticket=${TICKET}`)).rejects.toThrow(/401/);
     await expect(app.injectWS(URL)).rejects.toThrow(/401/);
     await expect(app.injectWS(URL, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).rejects.toThrow(/401/);
+  });
+
+  it('a browser\'s upgrade from another origin is refused unless CORS_ORIGINS lists it; the gateway\'s own origin is fine', async () => {
+    const streams = new FakeStreams(() => undefined);
+    const { app } = await build({ ticketRedeem: singleUseTicket() }, { streams, corsOrigins: ['http://app.test'] });
+    apps.push(app);
+    await app.ready();
+    await expect(app.injectWS(URL, { headers: { ...AUTH, origin: 'http://evil.test' } })).rejects.toThrow(/403/);
+    (await app.injectWS(URL, { headers: { ...AUTH, origin: 'http://app.test' } })).terminate();
+    (await app.injectWS(URL, { headers: { ...AUTH, origin: 'http://localhost:80', host: 'localhost:80' } })).terminate();
   });
 
   it('a plain GET without an upgrade is refused', async () => {

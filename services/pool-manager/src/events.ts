@@ -3,8 +3,11 @@ import type { Logger, NatsConnection } from '@berth/service-kit';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 
 export interface EventPublisher {
-  publish(id: string, kind: ContainerEventKind, pool: string, reason?: string): void;
+  publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra?: EventExtra): void;
 }
+
+/** Fields only some events carry: `owner` once a caller has the container. */
+export type EventExtra = Pick<ContainerEvent, 'owner'>;
 
 const encoder = new TextEncoder();
 
@@ -27,8 +30,8 @@ export class JetStreamEvents implements EventPublisher {
     return new JetStreamEvents(jetstream(nc), hostId, logger);
   }
 
-  publish(id: string, kind: ContainerEventKind, pool: string, reason?: string): void {
-    const event: ContainerEvent = { id, kind, pool, hostId: this.hostId, at: new Date().toISOString(), ...(reason && { reason }) };
+  publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra: EventExtra = {}): void {
+    const event: ContainerEvent = { id, kind, pool, hostId: this.hostId, at: new Date().toISOString(), ...(reason && { reason }), ...(extra.owner && { owner: extra.owner }) };
     this.js
       .publish(EVENTS.container.subject(id, kind), encoder.encode(JSON.stringify(EVENTS.container.schema.parse(event))), { msgID: `${id}.${kind}` })
       .catch((err: unknown) => this.logger.warn({ err, id, kind }, 'event not published'));

@@ -94,7 +94,7 @@ export class Workspaces {
     });
     if (made.existing) return this.awaitClaimed(made.id, req.owner);
     await this.llm.activate({ id: made.id, owner: req.owner }, req.llm);
-    this.events.publish(made.id, 'claimed', pool.name);
+    this.events.publish(made.id, 'claimed', pool.name, undefined, { owner: req.owner });
     return { ...toView(await this.mustGet(made.id)), warm: false };
   }
 
@@ -127,7 +127,7 @@ export class Workspaces {
     await this.driver.removeVolume(workspaceVolumeName(id)).catch((err: unknown) => this.logger.warn({ err, id }, 'volume not removed; reconcile retries'));
     await this.agents?.remove(id).catch((err: unknown) => this.logger.warn({ err, id }, 'agent directory not removed; reconcile retries'));
     await this.store.release(id);
-    this.events.publish(id, 'removed', record.pool, reason);
+    this.events.publish(id, 'removed', record.pool, reason, { owner: record.owner });
     this.filler.kick(record.pool);
   }
 
@@ -255,7 +255,7 @@ export class Workspaces {
   }
 
   private afterClaim(record: WorkspaceRecord): void {
-    this.events.publish(record.id, 'claimed', record.pool);
+    this.events.publish(record.id, 'claimed', record.pool, undefined, { owner: record.owner });
     // The engine-side name is the durable claim marker that reconcile reads if Redis loses state.
     // Written just after the reply, with the refill, so a burst of claims is not slowed by Docker.
     setTimeout(() => {

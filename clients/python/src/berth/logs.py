@@ -77,7 +77,7 @@ def stream_logs(
         try:
             with transport.open("GET", path, headers=headers, timeout=timeout, read_timeout=timeout) as res:
                 for e in _sse_events(res.iter_lines()):
-                    # berth names its events `log`; an unnamed (`message`) event with a log line is accepted too.
+                    # berth's log events are unnamed (`message`); older gateways named them `log`.
                     if e.get("event", "message") not in ("log", "message"):
                         continue
                     try:

@@ -65,6 +65,7 @@ class LogLine(_Model):
     line: str
     stream: Optional[str] = None
     time: Optional[str] = None
+    timestamp: Optional[int] = None  # `time` in ms since the epoch
     continued: Optional[bool] = None
     id: Optional[str] = None
 

@@ -55,5 +55,5 @@ export class StreamWriter {
   }
 }
 
-/** One Server-Sent Event; `data` is JSON, so it holds no newline. */
-export const sseEvent = (id: number, event: string, data: string) => `id: ${id}\nevent: ${event}\ndata: ${data}\n\n`;
+/** One unnamed Server-Sent Event (`EventSource.onmessage` gets it); `data` is JSON, so it holds no newline. */
+export const sseEvent = (id: number, data: string) => `id: ${id}\ndata: ${data}\n\n`;

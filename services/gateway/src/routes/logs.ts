@@ -11,34 +11,42 @@ export interface LogRouteDeps extends RouteDeps {
   heartbeatMs?: number;
 }
 
-/** `Last-Event-ID` (a reconnecting EventSource sends it) wins over ?tail and ?since: resume exactly. */
+/** `Last-Event-ID` (a reconnecting EventSource sends it), then `?after=`, win over ?tail and ?since: resume exactly. */
 function startOf(lastEventId: string | string[] | undefined, query: LogsQuery): LogStart {
   if (typeof lastEventId === 'string' && lastEventId !== '') {
     if (!/^\d{1,15}$/.test(lastEventId)) throw new BerthError('VALIDATION_FAILED', 'Last-Event-ID must be an event id this API sent');
     return { kind: 'after', seq: Number(lastEventId) };
   }
+  if (query.after !== undefined) return { kind: 'after', seq: query.after };
   if (query.tail !== undefined) return { kind: 'tail', lines: query.tail };
   if (query.since !== undefined) return { kind: 'since', at: new Date(query.since) };
   return { kind: 'all' };
 }
 
-const toEvent = (e: LogEntry): LogEvent => ({ stream: e.stream, time: e.line.ts, line: e.line.line, ...(e.line.cont && { continued: true as const }) });
+const toEvent = (e: LogEntry): LogEvent => ({
+  stream: e.stream, time: e.line.ts, timestamp: Date.parse(e.line.ts), line: e.line.line, ...(e.line.cont && { continued: true as const }),
+});
 
 export const logRoutes: FastifyPluginAsync<LogRouteDeps> = async (app, { backend, logs, requestTimeoutMs, heartbeatMs = 15_000 }) => {
   app.get('/containers/:id/logs', {
+    config: { ticket: true },
     schema: {
       tags: ['containers'],
       summary: 'Container output: Server-Sent Events, or plain text',
-      description: 'Follows by default, as `text/event-stream`: each `log` event has an `id` that grows line by line (LOGS message sequence × 10000 + index of the line in that message) and a LogEvent as `data`; '
-        + 'reconnecting with `Last-Event-ID` resumes right after that line. `?tail=N` starts N lines from the end, `?since=` at an ISO time. '
+      description: 'Follows by default, as `text/event-stream`: each event is unnamed (a plain `EventSource` sees it with `onmessage`), has an `id` that grows line by line (LOGS message sequence × 10000 + index of the line in that message) and a LogEvent as `data` (`line`, `timestamp` in ms since the epoch, `stream`, `time`); '
+        + 'reconnecting with `Last-Event-ID` (or `?after=<id>`, for a browser opening a new EventSource with a new ticket) resumes right after that line. `?tail=N` starts N lines from the end, `?since=` at an ISO time. '
+        + 'Authenticate with `Authorization: Bearer` or, from a browser, `?ticket=` (single-use, from `POST /api/containers/{id}/tickets`). '
         + '`?follow=false` answers `text/plain` with the lines stored so far (pieces flagged `continued` are not followed by a newline).',
       params: ID_PARAMS,
       querystring: {
         type: 'object',
-        properties: { tail: { type: 'integer', minimum: 0 }, since: { type: 'string', format: 'date-time' }, follow: { type: 'boolean', default: true } },
+        properties: {
+          tail: { type: 'integer', minimum: 0 }, since: { type: 'string', format: 'date-time' }, follow: { type: 'boolean', default: true },
+          after: { type: 'string', pattern: '^[0-9]{1,15}$' }, ticket: { type: 'string' },
+        },
       },
       response: {
-        200: { description: 'text/event-stream of `log` events (data: LogEvent), or text/plain', content: { 'text/event-stream': { schema: ref(LogEventSchema) }, 'text/plain': { schema: { type: 'string' } } } },
+        200: { description: 'text/event-stream of unnamed events (data: LogEvent), or text/plain', content: { 'text/event-stream': { schema: ref(LogEventSchema) }, 'text/plain': { schema: { type: 'string' } } } },
         ...errorResponses('VALIDATION_FAILED', 'UNKNOWN_FIELD', 'CONTAINER_NOT_FOUND', ...API_ERRORS),
       },
     },
@@ -68,7 +76,7 @@ async function stream(reply: FastifyReply, entries: AsyncIterable<LogEntry>, fol
   try {
     for await (const e of entries) {
       if (abort.signal.aborted) break;
-      await out.write(follow ? sseEvent(e.seq, 'log', JSON.stringify(toEvent(e))) : e.line.cont ? e.line.line : `${e.line.line}\n`);
+      await out.write(follow ? sseEvent(e.seq, JSON.stringify(toEvent(e))) : e.line.cont ? e.line.line : `${e.line.line}\n`);
     }
   } catch (err) {
     reply.log.warn({ err }, 'log stream failed');

@@ -1,4 +1,4 @@
-import { BerthError, TerminalClientFrameSchema, WS_MAX_MESSAGE_BYTES, type StreamControl, type TerminalServerFrame } from '@berth/contracts';
+import { BerthError, TerminalClientFrameSchema, WS_MAX_MESSAGE_BYTES, type StreamControl, type TerminalClientFrame, type TerminalServerFrame } from '@berth/contracts';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
@@ -12,10 +12,11 @@ export const TERMINAL_DESCRIPTION = [
   'Authenticate with `Authorization: Bearer` or, from a browser, a ticket from `POST /api/containers/{id}/tickets`:',
   'offer the subprotocols `berth.terminal.v1` and `berth.ticket.<ticket>` (or pass `?ticket=`). A ticket works once, for 30 s.',
   '**Frames**: binary frames carry terminal bytes both ways (keystrokes in, output out).',
-  'Client text frames are JSON control messages: `{"type":"resize","cols":120,"rows":40}`.',
+  'A client text frame is a control message when it is one berth defines: `{"type":"resize","cols":120,"rows":40}`;',
+  'any other text frame is keystrokes (its UTF-8 bytes go to the shell, as Artie\'s clients send them).',
   'Server text frames: `{"type":"exit","code":0}` when the shell ends (then close 1000), `{"type":"error","code","message"}` (then close 1011,',
   'or 1013 with code SERVICE_UNAVAILABLE when pool-manager stopped answering: the shell is lost, a new terminal may work).',
-  `Messages over ${WS_MAX_MESSAGE_BYTES / 1024} KiB close the socket with 1009; a malformed text frame closes it with 1003.`,
+  `Messages over ${WS_MAX_MESSAGE_BYTES / 1024} KiB close the socket with 1009; a control message with a berth type but bad fields closes it with 1003.`,
   'Closing the socket kills the shell and everything it started. Initial size: `?cols=&rows=` (default 80x24).',
 ].join('\n\n');
 
@@ -26,11 +27,27 @@ const SizeQuery = z.object({
 
 const sendFrame = (socket: WebSocket, frame: TerminalServerFrame) => socket.send(JSON.stringify(frame));
 
+const CONTROL_TYPES: ReadonlySet<unknown> = new Set(TerminalClientFrameSchema.options.map((o) => o.shape.type.value));
+
+/**
+ * A text frame's control message; undefined when the frame is keystrokes (anything that is not a
+ * JSON object with a control `type`), 'malformed' for a control type with bad fields.
+ */
+function controlOf(text: string): TerminalClientFrame | 'malformed' | undefined {
+  if (!text.startsWith('{')) return undefined;
+  let parsed: unknown;
+  try { parsed = JSON.parse(text); } catch { return undefined; }
+  if (typeof parsed !== 'object' || parsed === null || !CONTROL_TYPES.has((parsed as { type?: unknown }).type)) return undefined;
+  const frame = TerminalClientFrameSchema.safeParse(parsed);
+  return frame.success ? frame.data : 'malformed';
+}
+
 export const terminalRoutes: FastifyPluginAsync<{ streams: StreamBackend }> = async (app, { streams }) => {
   // `wsHandler` with a plain `handler`, not `websocket: true`, which would hide the route from the OpenAPI document.
   app.route({
     method: 'GET',
     url: '/containers/:id/terminal',
+    config: { ticket: true },
     schema: {
       tags: ['containers'], summary: 'Interactive terminal (WebSocket)', description: TERMINAL_DESCRIPTION, params: ID_PARAMS,
       response: { 101: { description: 'Switching to the WebSocket protocol' }, ...errorResponses('VALIDATION_FAILED', 'CONTAINER_NOT_FOUND', ...API_ERRORS) },
@@ -47,12 +64,9 @@ function runTerminal(socket: WebSocket, req: FastifyRequest, streams: StreamBack
   let forward = (msg: StreamControl) => { if (early.length < 256) early.push(msg); else socket.close(1008, 'too much input before the shell started'); };
   let close = () => undefined as void;
   socket.on('message', (data: Buffer, isBinary: boolean) => {
-    if (isBinary) { forward({ type: 'input', data: data.toString('base64') }); return; }
-    let parsed: unknown;
-    try { parsed = JSON.parse(data.toString('utf8')); } catch { parsed = undefined; }
-    const frame = TerminalClientFrameSchema.safeParse(parsed);
-    if (!frame.success) { socket.close(1003, 'text frames must be JSON control messages'); return; }
-    forward(frame.data);
+    const control = isBinary ? undefined : controlOf(data.toString('utf8'));
+    if (control === 'malformed') { socket.close(1003, 'malformed control message'); return; }
+    forward(control ?? { type: 'input', data: data.toString('base64') });
   });
   socket.on('close', () => close());
 

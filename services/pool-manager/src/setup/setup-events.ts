@@ -4,8 +4,15 @@ import { jetstream } from '@nats-io/jetstream';
 
 export interface SetupEvents {
   /** Resolves once the stream has the status (or it was given up on and logged); call in seq order. */
+  publish(status: SetupStatus, owner: string): Promise<void>;
+}
+
+/** One owner's setup statuses (what a SetupTracker publishes through). */
+export interface OwnedSetupEvents {
   publish(status: SetupStatus): Promise<void>;
 }
+
+export const ownedBy = (events: SetupEvents, owner: string): OwnedSetupEvents => ({ publish: (status) => events.publish(status, owner) });
 
 const encoder = new TextEncoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,8 +24,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function jetStreamSetupEvents(nc: NatsConnection, logger: Logger): SetupEvents {
   const js = jetstream(nc);
   return {
-    async publish(status) {
-      const data = encoder.encode(JSON.stringify(EVENTS.setup.schema.parse(status)));
+    async publish(status, owner) {
+      const data = encoder.encode(JSON.stringify(EVENTS.setup.schema.parse({ ...status, owner })));
       for (let attempt = 1; ; attempt++) {
         try {
           await js.publish(EVENTS.setup.subject(status.id), data, { msgID: EVENTS.setup.msgId(status.id, status.seq) });

@@ -3,7 +3,7 @@ import { request, type Redis } from '@berth/service-kit';
 import { workspaceVolumeName } from '../driver/workload-driver.js';
 import { runsRepoPoolImage } from '../pool-image.js';
 import { secretsOf, type SetupDeps, type SetupRun } from './setup-context.js';
-import type { SetupEvents } from './setup-events.js';
+import { ownedBy, type SetupEvents } from './setup-events.js';
 import { SetupRunner } from './setup-runner.js';
 import type { SetupStore } from './setup-store.js';
 import { SetupTracker } from './setup-tracker.js';
@@ -40,7 +40,7 @@ export class SetupService {
     const now = new Date().toISOString();
     const begun = await this.store.begin(req.owner, { id: req.id, phase: 'queued', repo: body.repo, branch: body.branch, at: now, startedAt: now, durations: {} });
     if (!begun.started) throw inProgress(begun.status);
-    await this.events.publish(begun.status);
+    await this.events.publish(begun.status, req.owner);
 
     // The pool's first container port (the view's keys are in numeric order, not the pool's).
     const pool = this.d.pools.has(view.pool) ? this.d.pools.resolve(view.pool) : undefined;
@@ -55,7 +55,7 @@ export class SetupService {
     const resetup = begun.status.seq > 1;
     // Untouched since the pool filled it from the repo's main image (a re-setup changed the checkout).
     if (!resetup && !view.volumeName && runsRepoPoolImage(pool, view.image, body.repo)) run.repoPool = true;
-    const tracker = new SetupTracker(begun.status, this.store, this.events, this.onPhase);
+    const tracker = new SetupTracker(begun.status, this.store, ownedBy(this.events, req.owner), this.onPhase);
     const task = this.runner.run(run, tracker, resetup);
     this.running.add(task);
     void task.finally(() => this.running.delete(task));
@@ -79,7 +79,7 @@ export class SetupService {
     const unfinished = await this.store.unfinished();
     for (const { status, owner } of unfinished) {
       await killSetupProcesses(this.d, { id: status.id, owner }).catch(() => undefined);
-      const tracker = new SetupTracker(status, this.store, this.events);
+      const tracker = new SetupTracker(status, this.store, ownedBy(this.events, owner));
       await tracker.to('failed', { error: { code: 'SETUP_INTERRUPTED', message: `pool-manager restarted during ${status.phase}; start the setup again` } });
     }
     if (unfinished.length) this.d.logger.warn({ count: unfinished.length }, 'interrupted setups marked failed');

@@ -1,5 +1,5 @@
 import type { SetupPhase, SetupStatus } from '@berth/contracts';
-import type { SetupEvents } from './setup-events.js';
+import type { OwnedSetupEvents } from './setup-events.js';
 import type { SetupStore } from './setup-store.js';
 
 /** One running setup's status: each change gets the next seq, is saved, then published, in order. */
@@ -9,7 +9,7 @@ export class SetupTracker {
   constructor(
     public status: SetupStatus,
     private readonly store: SetupStore,
-    private readonly events: SetupEvents,
+    private readonly events: OwnedSetupEvents,
     /** Told how long each phase took and how it ended (metrics). */
     private readonly onPhase: (phase: SetupPhase, ms: number, outcome: string) => void = () => undefined,
   ) {}
