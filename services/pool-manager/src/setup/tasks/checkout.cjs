@@ -45,7 +45,11 @@ if (switching) {
 } else if (args.keepNodeModules) {
   // The owner's node_modules cache is mounted at ${dir}/node_modules in the workspace: that
   // directory (its mount point) stays; everything else goes, and the branch is fetched into place.
-  fs.mkdirSync(`${dir}/node_modules`, { recursive: true });
+  // The workspace may have swapped either for a link (to /mirror, say): a link is removed, never followed.
+  for (const path of [dir, `${dir}/node_modules`]) {
+    if (fs.lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(path);
+    fs.mkdirSync(path, { recursive: true });
+  }
   for (const entry of fs.readdirSync(dir)) {
     if (entry !== 'node_modules') fs.rmSync(`${dir}/${entry}`, { recursive: true, force: true });
   }
