@@ -70,8 +70,8 @@ describe('POST /api/containers/:id/setup', () => {
     expect(await (await fetch(`http://127.0.0.1:${hostPort}/`)).text()).toContain('main');
   }, 120_000);
 
-  test('a workspace with a named volume is set up in its owner\'s volume, which keeps the checkout for the owner\'s next workspace', async () => {
-    const name = `app-data-${Date.now().toString(36)}`;
+  test('a named volume is the owner\'s node_modules cache: the checkout\'s node_modules, kept for the owner\'s next workspace', async () => {
+    const name = `app-modules-${Date.now().toString(36)}`;
     const create = async () => {
       const r = await f.client.api('POST', '/api/containers', { volumeName: name });
       expect(r.status, r.text).toBe(201);
@@ -82,12 +82,14 @@ describe('POST /api/containers/:id/setup', () => {
     const done = await f.client.awaitSetup(id);
     expect(done, JSON.stringify(done)).toMatchObject({ phase: 'ready' });
     expect(await (await fetch(`http://127.0.0.1:${hostPort}/`)).text()).toContain('main');
-    // The clone went into the owner's volume, never into a volume under the caller's raw name.
+    // The install went into the owner's volume, never into a volume under the caller's raw name.
     expect(() => execFileSync('docker', ['volume', 'inspect', name], { stdio: 'ignore' })).toThrow();
     expect((await f.client.api('DELETE', `/api/containers/${id}`)).status).toBe(200);
 
     const next = await create();
-    expect((await f.client.exec(next.id, ['test', '-f', '/workspace/repo/package.json'])).exitCode).toBe(0);
+    expect((await f.client.exec(next.id, ['test', '-f', '/workspace/repo/node_modules/dep/package.json'])).exitCode).toBe(0);
+    // The checkout itself is the workspace's own: gone with its container.
+    expect((await f.client.exec(next.id, ['test', '-e', '/workspace/repo/package.json'])).exitCode).not.toBe(0);
     expect((await f.client.api('DELETE', `/api/containers/${next.id}`)).status).toBe(200);
     expect((await f.client.api('DELETE', `/api/volumes/${name}`)).status).toBe(200);
   }, 120_000);

@@ -10,7 +10,8 @@ export const CreateContainerBodySchema = z
   .strictObject({
     name: ContainerNameSchema.optional(),
     image: ImageRefSchema.optional(),
-    pool: PoolNameSchema.optional(),
+    /** A pool's name, or Artie's boolean: true = a warm claim from the default pool, false = a cold create. */
+    pool: z.union([PoolNameSchema, z.boolean()]).optional(),
     ports: z.array(ContainerPortSchema).min(1).max(8).optional(),
     volumeName: VolumeNameSchema.optional(),
     /** Tighter LLM limits for this workspace than egress's defaults. */

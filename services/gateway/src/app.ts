@@ -4,6 +4,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { checkScope } from './auth.js';
 import { TERMINAL_PROTOCOL, bearerOrTicketAuth } from './auth-ticket.js';
+import { ignoreTypeOfEmptyBody } from './empty-body.js';
 import { webSocketErrorHandler } from './ws-errors.js';
 import { corsHook } from './cors.js';
 import type { Backend } from './backend.js';
@@ -117,6 +118,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Unknown routes and wrong methods are answered before the body is read (a bad body cannot turn
   // a 404 into a 400); under /api only after the token is checked, so a stranger learns nothing.
   app.addHook('onRequest', async (req, reply) => {
+    ignoreTypeOfEmptyBody(req);
     if (!req.is404) return;
     if (/^\/api([/?]|$)/.test(req.url)) await auth(req);
     return notFound(req, reply);

@@ -2,7 +2,7 @@ import { BerthError, TicketSchema } from '@berth/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { Backend } from './backend.js';
 import { traceOf } from './trace.js';
-import { bearerAuth } from './auth.js';
+import { bearerAuth, refuseKeyInUrl } from './auth.js';
 import type { KeyRing } from './keys/api-key.js';
 import { containerIdOf } from './routes/common.js';
 
@@ -32,9 +32,6 @@ function acceptsTicket(req: FastifyRequest): boolean {
   return ticket === true || (typeof ticket === 'function' && ticket(req));
 }
 
-/** Artie's clients put the API secret in `?token=`: refused (URLs end up in logs and histories), with the way that works. */
-const TOKEN_IN_URL = 'the API token is never accepted in a URL: send it as `Authorization: Bearer`, or from a browser get a single-use ticket with POST /api/containers/{id}/tickets and pass `?ticket=`';
-
 /**
  * The /api auth hook. Routes a browser opens without headers (WebSocket, EventSource, a streaming
  * exec) say so in their config: there the bearer token when one is sent, else a single-use ticket
@@ -49,8 +46,8 @@ export function bearerOrTicketAuth(keys: KeyRing, backend: Backend): (req: Fasti
     if (req.headers.authorization !== undefined || !acceptsTicket(req)) return bearer(req);
     const ticket = TicketSchema.safeParse(ticketOf(req));
     if (!ticket.success) {
-      const token = (req.query as Record<string, unknown> | undefined)?.token;
-      throw new BerthError('UNAUTHORIZED', token === undefined ? 'missing or invalid bearer token or ticket' : TOKEN_IN_URL);
+      refuseKeyInUrl(req);
+      throw new BerthError('UNAUTHORIZED', 'missing or invalid bearer token or ticket');
     }
     let id: string;
     try { id = containerIdOf(req.params); } catch { throw new BerthError('UNAUTHORIZED', 'ticket is unknown, used or expired'); }

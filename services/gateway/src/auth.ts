@@ -13,6 +13,19 @@ declare module 'fastify' {
 }
 
 const BEARER = /^Bearer +(\S+) *$/i;
+/** Query names under which clients (Artie's among them: `?token=`) put an API key in a URL. */
+const KEY_QUERY_NAMES = ['token', 'access_token', 'api_key', 'apiKey', 'key'];
+
+/**
+ * An API key in a URL is never accepted, valid or not: URLs end up in logs, proxies and browser
+ * history (Artie's worst bug). The 401 says what to do instead.
+ */
+export function refuseKeyInUrl(req: FastifyRequest): void {
+  const query = req.query as Record<string, unknown> | undefined;
+  if (!query || !KEY_QUERY_NAMES.some((name) => query[name] !== undefined)) return;
+  throw new BerthError('UNAUTHORIZED', 'an API key is never accepted in a URL: send it as "Authorization: Bearer <key>", '
+    + 'or, from a browser, get a single-use ticket from POST /api/containers/{id}/tickets and pass it as ?ticket=');
+}
 
 /**
  * An onRequest hook: `Authorization: Bearer <key>`, looked up by its sha256 among the ring's keys
@@ -25,7 +38,10 @@ export function bearerAuth(keys: KeyRing): (req: FastifyRequest) => Promise<void
     const header = req.headers.authorization;
     const given = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
     const key = given === undefined ? undefined : keys.authenticate(given);
-    if (key === undefined) throw new BerthError('UNAUTHORIZED', 'missing or invalid bearer token');
+    if (key === undefined) {
+      refuseKeyInUrl(req);
+      throw new BerthError('UNAUTHORIZED', 'missing or invalid bearer token');
+    }
     req.owner = key.owner;
     req.apiKey = key;
   };

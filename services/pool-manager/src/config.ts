@@ -1,10 +1,19 @@
+import { existsSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PoolConfigSchema, type PoolConfig } from '@berth/contracts';
 import { commonConfigShape, envBool, envInt, envJson, loadConfig } from '@berth/service-kit';
 import { z } from 'zod';
 
 const totalMemMb = Math.floor(totalmem() / 1024 / 1024);
+/**
+ * docker/agent of the checkout pool-manager runs from (scripts/up: a host process, so a host path);
+ * '' in the service image, which has no docker/agent: in compose the operator gives host paths.
+ */
+const CHECKOUT_AGENT = ((dir) => (existsSync(join(dir, 'berth-agent.mjs')) ? dir : ''))(fileURLToPath(new URL('../../../docker/agent', import.meta.url)));
+/** Debian's tini-static: runs in any image (no libc needed). */
+const STATIC_TINI = '/usr/bin/tini-static';
 
 const portRange = z
   .string()
@@ -18,9 +27,9 @@ export const poolManagerConfigSchema = z.object({
   WORKSPACE_IMAGE: z.string().default('berth/workspace:latest'),
   /**
    * Comma-separated images a caller may ask for besides those labelled as workspace images
-   * (WORKSPACE_IMAGE_LABEL): exact references, no prefixes.
+   * (WORKSPACE_IMAGE_LABEL): exact references, no prefixes. The default admits Artie's image.
    */
-  ALLOWED_IMAGES: z.string().default('').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  ALLOWED_IMAGES: z.string().default('node:24-slim').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
   /** How long a cold-created container without an agent must keep running to count as started. */
   START_CHECK_MS: envInt(300, 0, 10_000),
   /** Named volumes (volumeName) one owner may keep on this host. */
@@ -94,6 +103,14 @@ export const poolManagerConfigSchema = z.object({
    * In compose, mount it into pool-manager at the same path: Docker resolves bind sources on the host.
    */
   AGENT_SOCKET_DIR: z.string().default(join(tmpdir(), 'berth-agents')),
+  /**
+   * Host paths of berth's agent files (docker/agent) and of a static tini, bind-mounted read-only
+   * into workspaces of images without the agent (node:24-slim); the image's own node runs it when it
+   * is new enough. Without either, such workspaces use `docker exec`. The defaults (this checkout's
+   * docker/agent, Debian's tini-static) apply when pool-manager runs from a checkout; in compose, give host paths.
+   */
+  AGENT_FILES_DIR: z.string().default(CHECKOUT_AGENT),
+  AGENT_TINI: z.string().default(CHECKOUT_AGENT && existsSync(STATIC_TINI) ? STATIC_TINI : ''),
 });
 
 export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS' | 'SETUP_TASK_IMAGE' | 'LLM_EGRESS_URL'> & {

@@ -6,11 +6,17 @@ import type { ExecProcess } from './driver/exec-process.js';
 export const BACKSTOP_GRACE_MS = 5_000;
 
 /**
+ * `timeout` where the image has one (coreutils, busybox's applet); an image with only a shell runs
+ * the command bare, still killed at pool-manager's own deadline. `exec`: no shell stays between.
+ */
+const BACKSTOP_SCRIPT = 'command -v timeout >/dev/null 2>&1 && exec timeout -s KILL "$0" "$@"; exec "$@"';
+
+/**
  * Wraps argv so the command also dies without pool-manager: `timeout` kills its whole process
  * group shortly after pool-manager's own deadline (which kills marked escapees too).
  */
 export function withBackstop(argv: string[], timeoutMs: number): string[] {
-  return ['timeout', '-s', 'KILL', ((timeoutMs + BACKSTOP_GRACE_MS) / 1000).toFixed(3), ...argv];
+  return ['sh', '-c', BACKSTOP_SCRIPT, ((timeoutMs + BACKSTOP_GRACE_MS) / 1000).toFixed(3), ...argv];
 }
 
 /** Calls `onTimeout` (once) when `timeoutMs` passes before `done()` is called. */

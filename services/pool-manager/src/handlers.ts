@@ -39,7 +39,7 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
         return reply;
       } catch (err) {
         stopTimer({ outcome: 'error' });
-        d.metrics.claims.inc({ pool: req.pool ?? 'none', outcome: 'error' });
+        d.metrics.claims.inc({ pool: typeof req.pool === 'string' ? req.pool : 'none', outcome: 'error' });
         throw err;
       }
     }, logger),

@@ -9,6 +9,7 @@ import type { LlmKeys } from './llm/llm-keys.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 import { buildWorkloadSpec } from './workload-spec.js';
 import type { VolumeMount } from './volumes/volume-names.js';
+import { prepareWorkspaceVolume } from './volumes/workspace-owned.js';
 
 const AGENT_START_TIMEOUT_MS = 3_000;
 
@@ -79,12 +80,15 @@ export class Provisioner {
       // The LLM key now, off the claim's path (registered with egress only at the claim).
       await this.llm.prepare(id);
       const npmCache = await req.npmCache?.();
+      // Any other image runs under berth's keep-alive, whatever its own CMD (docs/migrating-from-artie.md).
+      const runsAgent = await this.driver.runsAgent(req.image);
+      if (!runsAgent || req.ownerVolume) await prepareWorkspaceVolume(this.driver, this.config, id, req.ownerVolume);
       const spec = buildWorkloadSpec({
         id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {},
-        volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache, agentDir, owner: req.owner,
+        volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache, agentDir, owner: req.owner, keepAlive: !runsAgent,
       }, this.config);
       ref = await this.driver.create(spec).catch((err: unknown) => { throw startFailure(err, req.image); });
-      const answered = this.agents && (await this.driver.runsAgent(req.image)) ? await this.agentUp(id) : false;
+      const answered = this.agents && runsAgent ? await this.agentUp(id) : false;
       // An agent that answered shows the container runs; otherwise it must stay up a moment.
       if (await this.driver.exitedWithin(ref, answered ? 0 : this.config.START_CHECK_MS)) {
         throw new BerthError('CONTAINER_EXITED', `a container of image ${req.image} exited while starting: it cannot serve as a workspace`);
@@ -92,7 +96,7 @@ export class Provisioner {
       if (!(await this.store.markReady(id, ref))) throw new Error('workspace was stopped while being created');
     } catch (err) {
       if (ref) await this.driver.remove(ref).catch(() => undefined);
-      if (!req.volumeName) await this.driver.removeVolume(workspaceVolumeName(id)).catch(() => undefined);
+      await this.driver.removeVolume(workspaceVolumeName(id)).catch(() => undefined);
       await this.agents?.remove(id).catch(() => undefined);
       this.llm.drop(id);
       await this.store.release(id);

@@ -21,6 +21,8 @@ export interface SpecInput {
   agentDir?: string | undefined;
   /** The caller a cold create is for; empty for a warm-pool fill. */
   owner?: string;
+  /** The image has no berth agent entrypoint: run it under the keep-alive (WorkloadSpec.keepAlive). */
+  keepAlive?: boolean;
 }
 
 /** The engine spec for a workspace; its labels carry everything reconcile needs to rebuild Redis. */
@@ -52,5 +54,9 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig): 
     ...(input.npmCache && { cacheVolumes: [input.npmCache] }),
     agentDir: input.agentDir ? { host: input.agentDir, target: AGENT_MOUNT } : undefined,
     runtime: pool.runtime,
+    ...(input.keepAlive && { keepAlive: true }),
+    // The agent for an image without it: only with an agent channel and both host paths.
+    agentFiles: input.keepAlive && input.agentDir && config.AGENT_FILES_DIR && config.AGENT_TINI
+      ? { dir: config.AGENT_FILES_DIR, tini: config.AGENT_TINI } : undefined,
   };
 }

@@ -64,7 +64,8 @@ export class Workspaces {
   }
 
   private async createOnce(req: CreateContainerRequest): Promise<CreateContainerReply | 'gone'> {
-    const pool = this.pools.resolve(req.pool);
+    // Artie's `pool: true|false` means the default pool; false also asks for a cold create.
+    const pool = this.pools.resolve(typeof req.pool === 'string' ? req.pool : undefined);
     const image = req.image ?? pool.image;
     const ports = req.ports ?? pool.containerPorts;
     const requestId = `${req.owner}:${req.requestId}`;
@@ -72,7 +73,7 @@ export class Workspaces {
       throw new BerthError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different body; use a new key for a new request');
     }
     const name = req.name ?? '';
-    const fromPool = image === pool.image && sameList(ports, pool.containerPorts) && !req.volumeName;
+    const fromPool = image === pool.image && sameList(ports, pool.containerPorts) && !req.volumeName && req.pool !== false;
 
     if (fromPool) {
       const claim = await this.store.claimWarm(pool.name, requestId, req.owner, name);
@@ -127,7 +128,7 @@ export class Workspaces {
     await this.llm.forget(id, record.state === 'claimed');
     const ref = record.ref || opts.ref;
     if (ref) await this.removeContainer(id, ref);
-    if (!record.volumeName) await this.driver.removeVolume(workspaceVolumeName(id)).catch((err: unknown) => this.logger.warn({ err, id }, 'volume not removed; reconcile retries'));
+    await this.driver.removeVolume(workspaceVolumeName(id)).catch((err: unknown) => this.logger.warn({ err, id }, 'volume not removed; reconcile retries'));
     await this.agents?.remove(id).catch((err: unknown) => this.logger.warn({ err, id }, 'agent directory not removed; reconcile retries'));
     await this.store.release(id);
     this.events.publish(id, 'removed', record.pool, reason, { owner: record.owner });

@@ -11,7 +11,8 @@ import { SHELL_ARGV } from '../src/streams/stream-handlers.js';
 import { inspectByBerthId, newRequestId, waitForWarm } from './helpers.js';
 
 const OWNER = 'agent-owner';
-// The workspace image without its agent: what a custom image looks like.
+// The workspace image without its agent and without node (so the agent berth mounts into images
+// without it cannot run either): what a custom image that cannot run the agent looks like.
 const PLAIN_IMAGE = `berth/test-no-agent:${randomBytes(4).toString('hex')}`;
 const POOLS = [
   { name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 },
@@ -29,7 +30,7 @@ describe('commands through the workspace agent', () => {
 
   beforeAll(async () => {
     execFileSync('docker', ['build', '-q', '-t', PLAIN_IMAGE, '-'], {
-      input: `FROM ${WORKSPACE_IMAGE}\nENTRYPOINT ["/usr/bin/tini", "--"]\nCMD ["sleep", "infinity"]\n`,
+      input: `FROM ${WORKSPACE_IMAGE}\nUSER root\nRUN rm /usr/local/bin/node\nUSER 1000:1000\nENTRYPOINT ["/usr/bin/tini", "--"]\nCMD ["sleep", "infinity"]\n`,
       stdio: ['pipe', 'ignore', 'inherit'],
     });
     agentRoot = mkdtempSync(join(tmpdir(), 'berth-agent-test-'));
@@ -143,7 +144,7 @@ describe('commands through the workspace agent', () => {
     await waitFor('a new agent to serve commands', async () => viaAgent((await exec(ws.id, LAUNCHER)).stdout), 10_000);
   });
 
-  it('falls back to docker exec in an image without the agent', async () => {
+  it('falls back to docker exec in an image that cannot run the agent', async () => {
     const ws = await claim('plain');
     const r = await exec(ws.id, `echo plain; id -un; ${LAUNCHER}`);
     expect(r.exitCode).toBe(0);

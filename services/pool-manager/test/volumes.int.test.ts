@@ -48,8 +48,8 @@ describe('named volumes belong to their owner', () => {
     const labels = (await docker.getVolume(ma!.Name!).inspect()).Labels;
     expect(labels).toMatchObject({ [VOLUME_LABELS.owner]: ALICE, [VOLUME_LABELS.name]: 'shared-name', [VOLUME_LABELS.kind]: 'owner' });
 
-    expect((await exec(ALICE, a.id, 'echo alice-secret > /workspace/secret')).exitCode).toBe(0);
-    expect((await exec(BOB, b.id, ['cat', '/workspace/secret'])).exitCode).not.toBe(0);
+    expect((await exec(ALICE, a.id, `echo alice-secret > ${OWNER_VOLUME_TARGET}/secret`)).exitCode).toBe(0);
+    expect((await exec(BOB, b.id, ['cat', `${OWNER_VOLUME_TARGET}/secret`])).exitCode).not.toBe(0);
     await remove(ALICE, a.id);
     await remove(BOB, b.id);
   });

@@ -21,6 +21,8 @@ const MAIN = `berth/test-main-${suffix}:main`;
 const EXITS = `berth/test-ws-exits-${suffix}:latest`;
 /** No workspace label; allowed by an exact ALLOWED_IMAGES entry. Its `sh` exits at once without a terminal. */
 const LISTED = 'berth/busybox:latest';
+/** Allowed, but without a POSIX shell (/bin/sh): it cannot run berth's keep-alive. */
+const NO_SHELL = `berth/test-no-shell-${suffix}:latest`;
 
 describe('only workspace images become workspaces', () => {
   let w: World;
@@ -32,12 +34,13 @@ describe('only workspace images become workspaces', () => {
     build(LABELLED, []);
     build(EXITS, ['CMD ["false"]']);
     build(MAIN, [`LABEL ${MAIN_IMAGE_LABELS.mainImage}=true ${MAIN_IMAGE_LABELS.repo}=acme/secret`]);
-    w = await startWorld({ POOLS: pools, ALLOWED_IMAGES: LISTED });
+    execFileSync('sh', ['-c', `d=$(mktemp -d) && mkdir $d/bin && cp /bin/busybox $d/bin/ && tar -C $d -c . | docker import -c 'CMD ["/bin/busybox","true"]' - ${NO_SHELL} >/dev/null; rm -rf $d`]);
+    w = await startWorld({ POOLS: pools, ALLOWED_IMAGES: `${LISTED},${NO_SHELL}` });
     await waitForWarm(w.nc, 1);
   });
   afterAll(async () => {
     await w?.dispose();
-    for (const tag of [LABELLED, EXITS, MAIN]) await docker.getImage(tag).remove().catch(() => undefined);
+    for (const tag of [LABELLED, EXITS, MAIN, NO_SHELL]) await docker.getImage(tag).remove().catch(() => undefined);
   });
 
   it('the workspace image\'s Dockerfile sets the label', () => {
@@ -58,9 +61,17 @@ describe('only workspace images become workspaces', () => {
     expect(err.message).toContain('hasMainImage');
   });
 
+  it('an ALLOWED_IMAGES entry whose own command exits at once (busybox sh) runs under the keep-alive, hardened, with a writable /workspace and /app', async () => {
+    const ws = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, image: LISTED }, { timeoutMs: 30_000 });
+    expect([ws.warm, ws.image, ws.state]).toEqual([false, LISTED, 'claimed']);
+    const run = await request(w.nc, 'containerExec', { id: ws.id, owner: OWNER, command: 'id -u && echo hi > /workspace/f && cat /app/f && ! touch /etc/x 2>/dev/null', timeoutMs: 10_000 });
+    expect(run, JSON.stringify(run)).toMatchObject({ exitCode: 0, stdout: '1000\nhi\n' });
+    await request(w.nc, 'containerDelete', { id: ws.id, owner: OWNER });
+  });
+
   it.each([
     ['a labelled image whose command exits', EXITS],
-    ['an ALLOWED_IMAGES entry whose command exits', LISTED],
+    ['an ALLOWED_IMAGES entry without a POSIX shell', NO_SHELL],
   ])('%s is a failed create, CONTAINER_EXITED (not retryable), leaving nothing behind', async (_, image) => {
     await waitForWarm(w.nc, 1);
     const before = new Set((await containersOf(w.hostId)).map((c) => c.Id));

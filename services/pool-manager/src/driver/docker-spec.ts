@@ -1,6 +1,6 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import type { VolumeMount } from '../volumes/volume-names.js';
-import { LABELS, workspaceVolumeName, type WorkloadSpec } from './workload-driver.js';
+import { LABELS, workspaceVolumeLabels, workspaceVolumeName, type WorkloadSpec } from './workload-driver.js';
 
 /** Workspace user: non-root, matches the `berth` user of the workspace image. */
 export const WORKSPACE_UID = 1000;
@@ -11,6 +11,29 @@ export const WORKSPACE_USER = `${WORKSPACE_UID}:${WORKSPACE_UID}`;
  * create, Docker makes it again as the owner's, not as a volume nobody can claim.
  */
 const volumeMount = (v: VolumeMount) => ({ Type: 'volume' as const, Source: v.source, Target: v.target, ReadOnly: false, VolumeOptions: { NoCopy: false, DriverConfig: { Name: 'local', Options: {} }, Labels: v.labels } });
+
+/** The workspace volume's mount points: berth's path, and Artie's `/app` (the same volume). */
+export const WORKSPACE_MOUNTS = ['/workspace', '/app'] as const;
+
+/**
+ * PID 1 of an image that is not berth's workspace image: a shell that sleeps and waits, so it
+ * stays up whatever the image's CMD was (`node` exits without a terminal), reaps the orphans that
+ * are handed to it (`wait` collects any child) and ends at once on SIGTERM. No tini needed.
+ */
+const KEEP_ALIVE_LOOP = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
+export const KEEP_ALIVE = ['/bin/sh', '-c', KEEP_ALIVE_LOOP];
+
+/** The oldest Node the agent (docker/agent/berth-agent.mjs) runs on. */
+const AGENT_MIN_NODE_MAJOR = 22;
+/** Where the agent files are mounted, as in berth's workspace image (the agent imports ./pty.mjs beside it). */
+const AGENT_FILES_TARGET = '/opt/berth';
+/**
+ * The keep-alive that also runs the mounted agent when the image's `node` is new enough, restarted
+ * if it dies, as the workspace image's entrypoint does. Without such a node: `docker exec`.
+ */
+const KEEP_ALIVE_WITH_AGENT = ['/bin/sh', '-c',
+  `if node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= ${AGENT_MIN_NODE_MAJOR} ? 0 : 1)' </dev/null >/dev/null 2>&1; then `
+  + `( (until node ${AGENT_FILES_TARGET}/berth-agent.mjs </dev/null; do sleep 1; done) & ); fi; ${KEEP_ALIVE_LOOP}`];
 
 /** The hardening every workspace gets (DESIGN.md): nothing here is caller-controlled. */
 export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOptions {
@@ -26,6 +49,7 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
     // Not the default (the container id): nothing inside names this workspace or another.
     Hostname: 'workspace',
     Image: spec.image,
+    ...(spec.keepAlive && { Entrypoint: spec.agentFiles ? KEEP_ALIVE_WITH_AGENT : KEEP_ALIVE, Cmd: [] }),
     User: WORKSPACE_USER,
     Labels: spec.labels,
     ExposedPorts: exposed,
@@ -42,21 +66,27 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
         '/home/berth': `rw,nosuid,nodev,size=${spec.tmpfsMb}m,uid=1000,gid=1000`,
       },
       Mounts: [
-        spec.ownerVolume
-          ? volumeMount(spec.ownerVolume)
-          : {
-            Type: 'volume', Source: workspaceVolumeName(spec.id), Target: '/workspace', ReadOnly: false,
-            // NoCopy false: the volume starts with the image's /workspace, owned by the workspace user.
-            VolumeOptions: {
-              NoCopy: false,
-              DriverConfig: { Name: 'local', Options: {} },
-              Labels: { [LABELS.managed]: 'true', [LABELS.host]: spec.labels[LABELS.host] ?? '', [LABELS.id]: spec.id },
-            },
+        ...WORKSPACE_MOUNTS.map((target) => ({
+          Type: 'volume' as const, Source: workspaceVolumeName(spec.id), Target: target, ReadOnly: false,
+          // NoCopy false: the volume starts with the image's /workspace, owned by the workspace user.
+          // Not for another image: Docker would give the still-empty volume the owner of the image's
+          // directory there (root, or none: the working directory it makes), undoing its preparation.
+          VolumeOptions: {
+            NoCopy: !!spec.keepAlive,
+            DriverConfig: { Name: 'local', Options: {} },
+            Labels: workspaceVolumeLabels(spec.labels[LABELS.host] ?? '', spec.id),
           },
+        })),
+        // The owner's node_modules cache, inside the checkout (Docker mounts the deeper path last).
+        ...(spec.ownerVolume ? [volumeMount(spec.ownerVolume)] : []),
         ...(spec.cacheVolumes ?? []).map(volumeMount),
         // The agent channel's directory (docker/agent/PROTOCOL.md): this workspace's own, and read-only,
         // so the socket pool-manager listens on and the key file next to it are out of the workspace's reach.
         ...(spec.agentDir ? [{ Type: 'bind' as const, Source: spec.agentDir.host, Target: spec.agentDir.target, ReadOnly: true }] : []),
+        ...(spec.agentFiles ? [
+          { Type: 'bind' as const, Source: spec.agentFiles.dir, Target: AGENT_FILES_TARGET, ReadOnly: true },
+          { Type: 'bind' as const, Source: spec.agentFiles.tini, Target: '/usr/bin/tini', ReadOnly: true },
+        ] : []),
       ],
       PidsLimit: spec.pids,
       Memory: memory,

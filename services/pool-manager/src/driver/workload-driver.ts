@@ -23,6 +23,16 @@ export interface WorkloadSpec {
   agentDir?: { host: string; target: string } | undefined;
   /** OCI runtime (HostConfig.Runtime); the engine's default when absent. */
   runtime?: string | undefined;
+  /**
+   * An image without berth's agent entrypoint (`node:24-slim`): its entrypoint and command are
+   * replaced by a `/bin/sh` keep-alive, so it runs whatever its CMD would have done.
+   */
+  keepAlive?: boolean;
+  /**
+   * With keepAlive: host paths of berth's agent files and a static tini, mounted read-only at
+   * /opt/berth and /usr/bin/tini; the keep-alive starts the agent with the image's node if it can.
+   */
+  agentFiles?: { dir: string; tini: string } | undefined;
 }
 
 /** A volume as the engine reports it. */
@@ -139,3 +149,4 @@ export const LABELS = {
  * anonymous one, so reconcile can find and remove it even when its container was removed out of band.
  */
 export const workspaceVolumeName = (id: string) => `berth-${id}`;
+export const workspaceVolumeLabels = (hostId: string, id: string) => ({ [LABELS.managed]: 'true', [LABELS.host]: hostId, [LABELS.id]: id });

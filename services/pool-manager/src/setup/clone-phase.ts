@@ -42,11 +42,11 @@ export async function clonePhase(d: SetupDeps, run: SetupRun, clock: PhaseClock,
     const reason = CloneFailureReasonSchema.safeParse(e.code);
     throw new PhaseFailure('CLONE_FAILED', logTail(`${e.code}: ${e.message}`, run.secrets), undefined, reason.success ? reason.data : undefined);
   }
-  const seed = d.config.NODE_MODULES_SEED ? seedVolumeName(d.config.BERTH_HOST_ID, run.owner, repo) : undefined;
+  const seed = d.config.NODE_MODULES_SEED && !run.nodeModulesCache ? seedVolumeName(d.config.BERTH_HOST_ID, run.owner, repo) : undefined;
   if (seed) await d.driver.ensureVolume(seed, { [LABELS.managed]: 'true', 'berth.seed': 'node_modules', [SEED_HOST_LABEL]: d.config.BERTH_HOST_ID });
   const spec: TaskSpec = {
     image: d.config.SETUP_TASK_IMAGE,
-    argv: ['node', '-e', CHECKOUT_SCRIPT, JSON.stringify({ repo, branch, mode: opts.mode, installKey: opts.installKey, seed: !!seed })],
+    argv: ['node', '-e', CHECKOUT_SCRIPT, JSON.stringify({ repo, branch, mode: opts.mode, installKey: opts.installKey, seed: !!seed, keepNodeModules: !!run.nodeModulesCache })],
     labels: { [LABELS.task]: 'checkout', [LABELS.host]: d.config.BERTH_HOST_ID, [LABELS.id]: run.id },
     mounts: [
       { type: 'bind', source: mirrorHostPath(d.config.MIRRORS_HOST_DIR, sync.mirror), target: '/mirror', readOnly: true },

@@ -29,6 +29,11 @@ export interface SetupRun {
   port: number;
   /** The workspace was filled from this repo's main image by its repo pool: the setup only switches branch. */
   repoPool?: boolean;
+  /**
+   * The owner's node_modules cache (volumeName) is mounted at the checkout's node_modules: the
+   * checkout keeps that directory (the mount point) and no seed is used or saved.
+   */
+  nodeModulesCache?: boolean;
   /** Every value that must never appear in output we keep: token, callback secret, env values. */
   secrets: string[];
 }

@@ -46,7 +46,7 @@ export class SetupRunner {
       if (install && !checkout.seeded) {
         await tracker.to('installing');
         await installPhase(this.d, run, new PhaseClock('installing', config.SETUP_INSTALL_TIMEOUT_MS), install);
-        if (config.NODE_MODULES_SEED && checkout.lockHash) {
+        if (config.NODE_MODULES_SEED && checkout.lockHash && !run.nodeModulesCache) {
           // In the background: the next setup of this lockfile profits, this one does not wait.
           const key = checkout.lockHash;
           const saving = saveSeed(this.d, this.redis, run, key).catch((err: unknown) => this.d.logger.warn({ err, id: run.id }, 'node_modules seed not saved'));

@@ -2,7 +2,6 @@ import { BerthError, type SetupStartRequest, type SetupStatus } from '@berth/con
 import { request, type Redis } from '@berth/service-kit';
 import { workspaceVolumeName } from '../driver/workload-driver.js';
 import { runsRepoPoolImage } from '../pool-image.js';
-import { ownerVolumeName } from '../volumes/volume-names.js';
 import { secretsOf, type SetupDeps, type SetupRun } from './setup-context.js';
 import { ownedBy, type SetupEvents } from './setup-events.js';
 import { SetupRunner } from './setup-runner.js';
@@ -49,8 +48,9 @@ export class SetupService {
     const containerPort = poolPorts.find((p) => String(p) in view.ports) ?? Object.keys(view.ports)[0];
     const run: SetupRun = {
       id: req.id, owner: req.owner, body, secrets: secretsOf(body),
-      volume: view.volumeName ? ownerVolumeName(this.d.config.BERTH_HOST_ID, req.owner, view.volumeName) : workspaceVolumeName(req.id),
+      volume: workspaceVolumeName(req.id),
       port: Number(containerPort ?? 3000),
+      ...(view.volumeName && { nodeModulesCache: true }),
     };
     const resetup = begun.status.seq > 1;
     // Untouched since the pool filled it from the repo's main image (a re-setup changed the checkout).

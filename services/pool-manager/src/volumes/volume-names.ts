@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { VOLUME_KINDS, VOLUME_LABELS } from '@berth/contracts';
 import { LABELS } from '../driver/workload-driver.js';
 
+/** Where setup checks a repository out (also `/app/repo`: the workspace volume is mounted at both). */
+export const CHECKOUT_DIR = '/workspace/repo';
 /**
- * Where a caller's named volume is mounted in its workspace. The one place to change when the
- * volume moves (issue 15: the checkout's node_modules).
+ * Where a caller's named volume is mounted in its workspace: Artie's `volumeName`, a node_modules
+ * cache kept across the owner's workspaces, at the checkout's node_modules.
  */
-export const OWNER_VOLUME_TARGET = '/workspace';
+export const OWNER_VOLUME_TARGET = `${CHECKOUT_DIR}/node_modules`;
 /** Where the owner's npm cache is mounted (npm's default cache under HOME=/home/berth). */
 export const NPM_CACHE_TARGET = '/home/berth/.npm';
 

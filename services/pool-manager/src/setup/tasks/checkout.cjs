@@ -42,6 +42,21 @@ if (switching) {
   // A checkout from the main image: fetch the branch from the mirror, then switch to it.
   git('-C', dir, 'fetch', '--no-tags', '--', mirror, `+refs/heads/${args.branch}:refs/remotes/origin/${args.branch}`);
   git('-C', dir, 'checkout', '--force', '-B', args.branch, `refs/remotes/origin/${args.branch}`);
+} else if (args.keepNodeModules) {
+  // The owner's node_modules cache is mounted at ${dir}/node_modules in the workspace: that
+  // directory (its mount point) stays; everything else goes, and the branch is fetched into place.
+  // The workspace may have swapped either for a link (to /mirror, say): a link is removed, never followed.
+  for (const path of [dir, `${dir}/node_modules`]) {
+    if (fs.lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(path);
+    fs.mkdirSync(path, { recursive: true });
+  }
+  for (const entry of fs.readdirSync(dir)) {
+    if (entry !== 'node_modules') fs.rmSync(`${dir}/${entry}`, { recursive: true, force: true });
+  }
+  git('init', '--quiet', '--initial-branch', args.branch, '--', dir);
+  git('-C', dir, 'remote', 'add', 'origin', mirror);
+  git('-C', dir, 'fetch', '--no-tags', '--quiet', 'origin', `+refs/heads/${args.branch}:refs/remotes/origin/${args.branch}`);
+  git('-C', dir, 'checkout', '--force', '-B', args.branch, '--track', `refs/remotes/origin/${args.branch}`);
 } else {
   fs.rmSync(dir, { recursive: true, force: true });
   git('clone', '--no-hardlinks', '--branch', args.branch, '--', mirror, dir);
