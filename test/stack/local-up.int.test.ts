@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +39,8 @@ beforeAll(async () => {
 afterAll(async () => {
   if (up.exitCode === null && up.signalCode === null) up.kill('SIGTERM');
   await exited;
+  // Removes the firewall rules when the test failed before its own scripts/down.
+  spawnSync(join(root, 'scripts', 'down'), [], { cwd: root, env: { ...process.env, BERTH_STATE: state }, stdio: 'ignore' });
   spawn('docker', ['network', 'rm', network], { stdio: 'ignore' });
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
@@ -71,7 +73,10 @@ test('scripts/up serves /health on its own ports, with NATS and Redis that refus
 
   up.kill('SIGTERM');
   expect(await exited).not.toBe(0);   // 143: stopped by the signal, after cleanup
-  expect(readdirSync(join(state, 'run'))).toEqual([]);
+  // The workspaces' firewall rules outlive `up` (its workspaces do too) until scripts/down removes them.
+  expect(readdirSync(join(state, 'run'))).toEqual(['firewall']);
   expect(await fetch(`${gateway}/health`).then(() => 'answered', () => 'refused')).toBe('refused');
   expect(existsSync(join(state, 'logs', 'gateway.log'))).toBe(true);
+  execFileSync(join(root, 'scripts', 'down'), [], { cwd: root, env: { ...process.env, BERTH_STATE: state }, stdio: 'ignore' });
+  expect(readdirSync(join(state, 'run'))).toEqual([]);
 }, 150_000);
