@@ -3,7 +3,7 @@ import type { BerthError } from '@berth/contracts';
 import { request } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABELS } from '../src/driver/workload-driver.js';
-import { ownerVolumeName } from '../src/volumes/volume-names.js';
+import { OWNER_VOLUME_TARGET, ownerVolumeName } from '../src/volumes/volume-names.js';
 import { containersOf, docker, waitFor } from './harness.js';
 import { inspectByBerthId, newRequestId, refused, startWorld, waitForWarm, type World } from './helpers.js';
 
@@ -175,7 +175,7 @@ describe('create refusals and options', () => {
     await request(w.nc, 'containerDelete', { id: other.id, owner: 'another-owner' });
   });
 
-  it('volumeName mounts the owner\'s volume of that name at /workspace (cold path), and it outlives the container', async () => {
+  it('volumeName mounts the owner\'s volume of that name at the checkout\'s node_modules (cold path), and it outlives the container', async () => {
     await waitForWarm(w.nc, 1);
     const engineName = ownerVolumeName(w.hostId, OWNER, volume);
     const ws = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, volumeName: volume }, { timeoutMs: 30_000 });
@@ -184,21 +184,21 @@ describe('create refusals and options', () => {
     expect((await waitForWarm(w.nc, 1)).warm).toBe(1); // the warm container was not used
 
     const info = await inspectByBerthId(w.hostId, ws.id);
-    const mount = info.Mounts.find((m) => m.Destination === '/workspace');
+    const mount = info.Mounts.find((m) => m.Destination === OWNER_VOLUME_TARGET);
     expect(mount).toMatchObject({ Type: 'volume', Name: engineName });
     // Volumes only, besides the agent's socket directory (see hardening.int.test.ts).
     expect(info.Mounts.every((m) => m.Type === 'volume' || m.Destination === '/run/berth')).toBe(true);
     expect(info.Config.Labels[LABELS.volume]).toBe(volume);
     expect((await docker.getVolume(engineName).inspect()).Name).toBe(engineName);
 
-    const write = await request(w.nc, 'containerExec', { id: ws.id, owner: OWNER, command: 'echo kept > /workspace/marker', timeoutMs: 10_000 });
+    const write = await request(w.nc, 'containerExec', { id: ws.id, owner: OWNER, command: `echo kept > ${OWNER_VOLUME_TARGET}/marker`, timeoutMs: 10_000 });
     expect(write.exitCode).toBe(0);
     await request(w.nc, 'containerDelete', { id: ws.id, owner: OWNER });
     // Removing the container (with its anonymous volumes) keeps the named one and its data.
     expect((await docker.getVolume(engineName).inspect()).Name).toBe(engineName);
 
     const next = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, volumeName: volume }, { timeoutMs: 30_000 });
-    const read = await request(w.nc, 'containerExec', { id: next.id, owner: OWNER, command: ['cat', '/workspace/marker'], timeoutMs: 10_000 });
+    const read = await request(w.nc, 'containerExec', { id: next.id, owner: OWNER, command: ['cat', `${OWNER_VOLUME_TARGET}/marker`], timeoutMs: 10_000 });
     expect(read).toMatchObject({ exitCode: 0, stdout: 'kept\n' });
     await request(w.nc, 'containerDelete', { id: next.id, owner: OWNER });
   });
