@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { Agent, request, type IncomingMessage } from 'node:http';
 
 /**
  * A keep-alive JSON client on node:http, as an agent platform would hold one: the benchmark
@@ -13,34 +13,31 @@ export class JsonClient {
   }
 
   call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = request({
-        host: this.base.hostname, port: this.base.port, path, method, agent: this.agent,
-        headers: { authorization: `Bearer ${this.token}`, ...(payload !== undefined && { 'content-type': 'application/json' }) },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(payload);
+    return this.send(method, path, body, (res, resolve, reject) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
+      res.on('error', reject);
     });
   }
 
   /** The status of an answer whose body is read and thrown away unparsed (load generators). */
   discard(method: string, path: string, body?: unknown): Promise<number> {
+    return this.send(method, path, body, (res, resolve, reject) => {
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+      res.resume();
+    });
+  }
+
+  /** One request with the token and a JSON body; `onResponse` settles it from the answer. */
+  private send<T>(method: string, path: string, body: unknown, onResponse: (res: IncomingMessage, resolve: (v: T) => void, reject: (e: unknown) => void) => void): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request({
         host: this.base.hostname, port: this.base.port, path, method, agent: this.agent,
         headers: { authorization: `Bearer ${this.token}`, ...(payload !== undefined && { 'content-type': 'application/json' }) },
-      }, (res) => {
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-        res.resume();
-      });
+      }, (res) => onResponse(res, resolve, reject));
       req.on('error', reject);
       req.end(payload);
     });
