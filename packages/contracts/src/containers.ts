@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NextCursorSchema } from './paging.js';
 import { LlmLimitsSchema } from './llm.js';
 import { ContainerNameSchema, ContainerPortSchema, ImageRefSchema, PoolNameSchema, VolumeNameSchema, WorkspaceIdSchema } from './names.js';
 
@@ -47,7 +48,12 @@ export const CreateContainerReplySchema = ContainerViewSchema.extend({
 export type CreateContainerReply = z.infer<typeof CreateContainerReplySchema>;
 
 export const ContainerListSchema = z
-  .object({ containers: z.array(ContainerViewSchema), count: z.number().int() })
+  .object({
+    containers: z.array(ContainerViewSchema),
+    /** Containers in the whole list, over every page. */
+    count: z.number().int(),
+    nextCursor: NextCursorSchema.optional(),
+  })
   .meta({ id: 'ContainerList' });
 export type ContainerList = z.infer<typeof ContainerListSchema>;
 

@@ -9,6 +9,7 @@ const SETUP_START_TIMEOUT_MS = 15_000;
 export const setupRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend, requestTimeoutMs }) => {
   app.post('/containers/:id/setup', {
     schema: {
+      operationId: 'startSetup',
       tags: ['containers'],
       summary: 'Set up a repository in a container',
       description: 'Clones `repo` at `branch`, installs its dependencies and starts its dev server, in the background. '
@@ -32,6 +33,7 @@ export const setupRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend,
 
   app.get('/containers/:id/setup', {
     schema: {
+      operationId: 'getSetupStatus',
       tags: ['containers'], summary: 'The latest setup status of a container', params: ID_PARAMS,
       response: { 200: okResponse(SetupStatusSchema, 'The setup status'), ...errorResponses('CONTAINER_NOT_FOUND', 'SETUP_NOT_FOUND', ...API_ERRORS) },
     },
