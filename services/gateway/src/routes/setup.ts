@@ -14,7 +14,7 @@ export const setupRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend,
       summary: 'Set up a repository in a container',
       description: 'Clones `repo` at `branch`, installs its dependencies and starts its dev server, in the background. '
         + 'Answers 202 with the first status (phase `queued`); follow it with GET on the same path, the callback, or the EVENTS stream. '
-        + 'Phases: queued → cloning → installing → (building) → starting → ready, or failed with `error` and `logTail`. '
+        + 'Phases: queued → cloning → installing → starting → ready, or failed with `error` and `logTail`. '
         + '`githubToken` is only used to fetch the repository; it never enters the container. Callbacks are signed '
         + '(`x-berth-signature: sha256=<hex HMAC-SHA256 of "<x-berth-timestamp>.<body>" under callbackSecret>`).',
       params: ID_PARAMS,
