@@ -3,7 +3,9 @@ import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStr
 
 const encoder = new TextEncoder();
 /** Tries when another writer stored a batch of the same container between our read and our publish. */
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 10;
+/** Two writers that raced wait a random while before reading again, so they do not race again in step. */
+const raceBackoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
 
 /** Now in Docker's fixed nine-digit form, so it orders against stored timestamps as a string. */
 const dockerNow = (now: number) => `${new Date(now).toISOString().slice(0, 23)}000000Z`;
@@ -12,8 +14,9 @@ const dockerNow = (now: number) => `${new Date(now).toISOString().slice(0, 23)}0
  * `berth.logs.append`: a setup's lines into LOGS on `berth.logs.<id>.setup`, one batch a request.
  * Each batch continues the last stored one (its `before` count, and (ts, n) that only grow, as
  * readers deduplicate by them), read from the stream itself, so any log-streamer (or one that
- * restarted) continues correctly; the publish expects that last message to be the subject's last,
- * so two writers never store the same position twice (the loser reads again and retries).
+ * restarted) continues correctly; the publish expects that last message to be the subject's last
+ * (and its message id is the position), so two writers never store the same position twice: the
+ * loser reads again and retries.
  */
 export class SetupAppender {
   /** Requests of one container, one at a time. */
@@ -41,12 +44,15 @@ export class SetupAppender {
       const body: LogBatch = { before: stored ? stored.before + stored.lines.length : 0, lines: req.lines.map((l, i) => ({ ts, n: first + i, line: l.line, phase: l.phase })) };
       const msgID = LOGS.msgId(req.id, 'setup', body.lines[0]!, body.lines[body.lines.length - 1]!);
       try {
-        await this.js.publish(subject, encoder.encode(JSON.stringify(body)), { msgID, expect: { lastSubjectSequence: last?.seq ?? 0 }, timeout: 10_000 });
-        return { stored: body.lines.length };
+        const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(body)), { msgID, expect: { lastSubjectSequence: last?.seq ?? 0 }, timeout: 10_000 });
+        // The same position stored by another writer a moment ago (the duplicate check comes before the expected sequence's).
+        if (!ack.duplicate) return { stored: body.lines.length };
       } catch (err) {
         const raced = err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
-        if (!raced || attempt >= MAX_ATTEMPTS) throw err;
+        if (!raced) throw err;
       }
+      if (attempt >= MAX_ATTEMPTS) throw new Error(`setup lines of ${req.id} raced another writer ${MAX_ATTEMPTS} times`);
+      await raceBackoff(attempt);
     }
   }
 }
