@@ -14,6 +14,7 @@ export * from './tickets.js';
 export * from './logs.js';
 export * from './repo.js';
 export * from './setup.js';
+export * from './setup-output.js';
 export * from './jetstream-access.js';
 export * from './images.js';
 export * from './usage.js';

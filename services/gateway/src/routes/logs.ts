@@ -28,6 +28,7 @@ function startOf(lastEventId: string | string[] | undefined, query: LogsQuery): 
 
 const toEvent = (e: LogEntry): LogEvent => ({
   stream: e.stream, time: e.line.ts, timestamp: Date.parse(e.line.ts), line: e.line.line, ...(e.line.cont && { continued: true as const }),
+  ...(e.line.phase && { phase: e.line.phase }),
 });
 
 export const logRoutes: FastifyPluginAsync<LogRouteDeps> = async (app, { backend, logs, requestTimeoutMs, heartbeatMs = 15_000, activityEveryMs = 60_000 }) => {
