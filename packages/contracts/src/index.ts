@@ -21,3 +21,5 @@ export * from './llm.js';
 export * from './volumes.js';
 export * from './idle.js';
 export * from './subscribers.js';
+export * from './files.js';
+export * from './file-entry.js';

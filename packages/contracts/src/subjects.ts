@@ -33,6 +33,7 @@ import {
   LlmUsageSchema,
 } from './llm.js';
 import { CONTRACTS_VERSION } from './version.js';
+import { FilesOpReplySchema, FilesOpRequestSchema, FilesReadOpenedSchema, FilesReadRequestSchema, FilesWriteRequestSchema } from './files.js';
 
 export interface RequestSubject<Req extends z.ZodType, Rep extends z.ZodType> {
   kind: 'request';
@@ -112,6 +113,13 @@ export const SUBJECTS = {
     'A workspace\'s LLM requests, tokens and spend, and the limits in force.'),
   hostStatus: request('berth.host.status', 'pool-manager', ['gateway'], EmptyRequestSchema, HostStatusSchema,
     'Container counts and capacity of a Docker host.'),
+  // w3-files
+  filesOp: request('berth.files.op', 'pool-manager', ['gateway'], FilesOpRequestSchema, FilesOpReplySchema,
+    'List, stat, remove, move or make a directory in a claimed workspace, through its agent as the workspace user.'),
+  filesRead: request('berth.files.read', 'pool-manager', ['gateway'], FilesReadRequestSchema, FilesReadOpenedSchema,
+    'Open a file (or a directory as tar) in a claimed workspace; its bytes stream to the given inbox.'),
+  filesWrite: request('berth.files.write', 'pool-manager', ['gateway'], FilesWriteRequestSchema, StreamOpenedSchema,
+    'Open a file (or a directory for a tar) for writing in a claimed workspace; the body comes as stream control messages.'),
 } as const;
 
 export type SubjectKey = keyof typeof SUBJECTS;
