@@ -29,6 +29,11 @@ export async function streamUpload(
     settle();
   });
 
+  // A client that half-closes mid-body (sends FIN, waits for an answer) never gets a 'close' on
+  // the request: its socket's end before the body's is the client going away all the same.
+  const socket = req.raw.socket;
+  const halfClosed = () => { if (!req.raw.complete) req.raw.destroy(new Error('the client ended the connection mid-body')); };
+  socket.once('end', halfClosed);
   let seq = 0;
   const send = async (chunk: Buffer) => {
     while (!outcome && seq - acked >= STREAM_WINDOW_DEFAULT) await new Promise<void>((resolve) => { room = resolve; });
@@ -55,8 +60,10 @@ export async function streamUpload(
   } catch (err) {
     // The client went away mid-body: cancel, so nothing is written.
     handle.close();
+    socket.destroy();
     throw new BerthError('VALIDATION_FAILED', 'the upload ended before its body did; nothing was written', { cause: err });
   }
+  socket.off('end', halfClosed);
   if (outcome) req.raw.resume();
   else handle.control({ type: 'eof', seq });
   await settled;
