@@ -12,7 +12,9 @@ import * as files from './workspace/files.js';
 const PARTS: Record<string, { measure(ctx: WorkspaceBenchContext): Promise<PartResult> }> = { files };
 const chosen = (process.env.BENCH_PARTS ?? Object.keys(PARTS).join(',')).split(',').filter((p) => p in PARTS);
 
+const lo = 20100 + Math.floor(Math.random() * 120) * 100;
 const stack = await startLocalStack({
+  PORT_RANGE: `${lo}-${lo + 99}`,
   POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 512, pids: 256, ...(process.env.BENCH_IMAGE && { image: process.env.BENCH_IMAGE }) }]),
   ...(process.env.WORKSPACE_NETWORK && { WORKSPACE_NETWORK: process.env.WORKSPACE_NETWORK }),
 });

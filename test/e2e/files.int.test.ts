@@ -1,6 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { berthCli } from '../../packages/sdk/test/cli.js';
+import { Berth } from '@berth/sdk';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 
@@ -250,5 +255,49 @@ describe('files: list figures', () => {
     const list = await call('GET', `/api/containers/${id}/files/list?path=many`);
     expect(list.json.entries).toHaveLength(1000);
     expect(list.json.truncated).toBe(false);
+  });
+});
+
+describe('files: the SDK', () => {
+  test('container.files: write, read, range, list, mkdir, move, remove, download and upload as tar', async () => {
+    const c = await new Berth({ url: stack.url, apiKey: stack.token }).containers.get(id);
+    const data = randomBytes(300_000);
+    expect(await c.files.write('sdk/data.bin', data, { mode: 0o600 })).toMatchObject({ size: data.length, mode: 0o600 });
+    expect(Buffer.from(await c.files.read('sdk/data.bin')).equals(data)).toBe(true);
+    expect(Buffer.from(await c.files.read('sdk/data.bin', { range: { start: 5, end: 9 } })).equals(data.subarray(5, 10))).toBe(true);
+    await c.files.write('sdk/hello.txt', 'héllo');
+    expect(await c.files.readText('sdk/hello.txt')).toBe('héllo');
+    await c.files.mkdir('sdk/dir');
+    await c.files.move('sdk/hello.txt', 'sdk/dir/hello.txt');
+    expect((await c.files.list('sdk', { depth: 2 })).entries.map((e) => e.path)).toEqual(['data.bin', 'dir', 'dir/hello.txt']);
+    const tar = await c.files.download('sdk');
+    expect((await c.files.upload('sdk-copy', tar)).type).toBe('directory');
+    expect(await c.files.readText('sdk-copy/dir/hello.txt')).toBe('héllo');
+    await c.files.remove('sdk');
+    await expect(c.files.read('sdk/data.bin')).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', status: 404 });
+  });
+});
+
+describe('files: berth cp', () => {
+  test('a file and a directory in and out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-cp-'));
+    try {
+      const env = { BERTH_URL: stack.url, BERTH_API_KEY: stack.token, HOME: dir };
+      const data = randomBytes(200_000);
+      writeFileSync(join(dir, 'f.bin'), data);
+      mkdirSync(join(dir, 'tree/sub'), { recursive: true });
+      writeFileSync(join(dir, 'tree/sub/x.txt'), 'x');
+      expect((await berthCli(['cp', join(dir, 'f.bin'), `${id}:cp/f.bin`], env)).code).toBe(0);
+      expect((await berthCli(['cp', join(dir, 'tree'), `${id}:cp/tree`], env)).code).toBe(0);
+      expect(inWorkspace('cat /workspace/cp/tree/sub/x.txt')).toBe('x');
+      const back = await berthCli(['cp', `${id}:cp`, join(dir, 'back')], env);
+      expect(back.code, back.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'back/f.bin')).equals(data)).toBe(true);
+      expect(readFileSync(join(dir, 'back/tree/sub/x.txt'), 'utf8')).toBe('x');
+      expect((await berthCli(['cp', `${id}:cp/f.bin`, join(dir, 'one.bin')], env)).code).toBe(0);
+      expect(readFileSync(join(dir, 'one.bin')).equals(data)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
