@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { berthCli } from '../../packages/sdk/test/cli.js';
-import { Berth } from '@berth/sdk';
+import { Berth } from '../../packages/sdk/src/index.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 
@@ -279,7 +279,7 @@ describe('files: the SDK', () => {
 });
 
 describe('files: berth cp', () => {
-  test('a file and a directory in and out', async () => {
+  test('a file and a directory in and out', { timeout: 240_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-cp-'));
     try {
       const env = { BERTH_URL: stack.url, BERTH_API_KEY: stack.token, HOME: dir };
@@ -287,8 +287,10 @@ describe('files: berth cp', () => {
       writeFileSync(join(dir, 'f.bin'), data);
       mkdirSync(join(dir, 'tree/sub'), { recursive: true });
       writeFileSync(join(dir, 'tree/sub/x.txt'), 'x');
-      expect((await berthCli(['cp', join(dir, 'f.bin'), `${id}:cp/f.bin`], env)).code).toBe(0);
-      expect((await berthCli(['cp', join(dir, 'tree'), `${id}:cp/tree`], env)).code).toBe(0);
+      const up = await berthCli(['cp', join(dir, 'f.bin'), `${id}:cp/f.bin`], env);
+      expect(up.code, up.stderr).toBe(0);
+      const upTree = await berthCli(['cp', join(dir, 'tree'), `${id}:cp/tree`], env);
+      expect(upTree.code, upTree.stderr).toBe(0);
       expect(inWorkspace('cat /workspace/cp/tree/sub/x.txt')).toBe('x');
       const back = await berthCli(['cp', `${id}:cp`, join(dir, 'back')], env);
       expect(back.code, back.stderr).toBe(0);
