@@ -76,7 +76,7 @@ export const ERROR_CODES = {
   INVALID_PATH: { status: 400, retryable: false },
   RANGE_NOT_SATISFIABLE: { status: 416, retryable: false },
   /** The workspace's filesystem is full (ENOSPC, EDQUOT). */
-  NO_SPACE: { status: 507, retryable: false },
+  NO_SPACE: { status: 409, retryable: false },
   /** Any other failure of a file operation in the workspace. */
   FILE_OPERATION_FAILED: { status: 422, retryable: false },
   /** The workspace's agent predates file support (an image built before it): rebuild or recreate it. */
