@@ -13,9 +13,12 @@ import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { startFiles } from './files.mjs';
 import { ptySlave, resizePty, spawnPty } from './pty.mjs';
 
 export const VERSION = 2;
+/** Request kinds beyond protocol 2's `exec`, announced in the hello (a pool-manager ignores what it does not know). */
+export const FEATURES = ['files'];
 export const KIND = { json: 0, stdout: 1, stderr: 2 };
 const MAX_FRAME = 1024 * 1024;
 const MARKER_VAR = 'BERTH_EXEC_ID';
@@ -127,6 +130,7 @@ const exitCodeOf = (code, sig) => (code ?? (sig ? 128 + (constants.signals[sig] 
  */
 function serveConnection(socket, onTaken, onIdleClose) {
   let child;
+  let files;
   let marker;
   let finished = false;
   let killed;
@@ -135,10 +139,10 @@ function serveConnection(socket, onTaken, onIdleClose) {
   let terminal = Promise.resolve(undefined);
   const send = (kind, payload) => (socket.writable ? socket.write(frame(kind, payload)) : true);
   const kill = () => { if (child?.pid && !finished) killed ??= killTree(child.pid, marker); };
-  socket.on('close', () => { if (child) kill(); else onIdleClose(); }); // pool-manager went away: cancel
+  socket.on('close', () => { if (files) files.close(); else if (child) kill(); else onIdleClose(); }); // pool-manager went away: cancel
   socket.on('error', () => socket.destroy());
   socket.on('drain', () => { child?.stdout.resume(); child?.stderr.resume(); });
-  send(KIND.json, { type: 'hello', agent: 'berth', version: VERSION, pid: process.pid });
+  send(KIND.json, { type: 'hello', agent: 'berth', version: VERSION, pid: process.pid, features: FEATURES });
 
   const start = (req) => {
     marker = randomBytes(12).toString('hex');
@@ -196,9 +200,21 @@ function serveConnection(socket, onTaken, onIdleClose) {
   };
 
   const read = frameReader((kind, payload) => {
+    if (kind === KIND.stdout && files) return files.data(payload);
     if (kind !== KIND.json) throw new Error('unexpected frame kind');
     const msg = JSON.parse(payload.toString('utf8'));
-    if (msg.type === 'exec' && !child && !finished) {
+    if (files) return files.message(msg);
+    if (msg.type === 'files' && !child && !finished) {
+      onTaken();
+      send(KIND.json, { type: 'accepted' });
+      files = startFiles(msg, {
+        send,
+        finish: () => { finished = true; socket.end(); },
+        onDrain: (fn) => socket.once('drain', fn),
+        pauseInput: () => socket.pause(),
+        resumeInput: () => socket.resume(),
+      }, KIND);
+    } else if (msg.type === 'exec' && !child && !finished) {
       onTaken();
       // Before anything runs: a connection that ends without this never ran the command.
       send(KIND.json, { type: 'accepted' });

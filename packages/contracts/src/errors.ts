@@ -62,6 +62,27 @@ export const ERROR_CODES = {
   PORTS_EXHAUSTED: { status: 503, retryable: true },
   SERVICE_UNAVAILABLE: { status: 503, retryable: true },
   TIMEOUT: { status: 504, retryable: true },
+  // w3-files: files in a workspace (docs/files.md).
+  FILE_NOT_FOUND: { status: 404, retryable: false },
+  NOT_A_DIRECTORY: { status: 409, retryable: false },
+  IS_A_DIRECTORY: { status: 409, retryable: false },
+  FILE_EXISTS: { status: 409, retryable: false },
+  DIRECTORY_NOT_EMPTY: { status: 409, retryable: false },
+  /** The workspace user may not do that (the agent acts as the user: the kernel said EACCES/EPERM/EROFS). */
+  FILE_PERMISSION_DENIED: { status: 403, retryable: false },
+  /** An upload past FILES_MAX_UPLOAD_BYTES: nothing was written. */
+  FILE_TOO_LARGE: { status: 413, retryable: false },
+  /** A path the workspace's filesystem refuses (too long, a loop of links, not a name). */
+  INVALID_PATH: { status: 400, retryable: false },
+  RANGE_NOT_SATISFIABLE: { status: 416, retryable: false },
+  /** The workspace's filesystem is full (ENOSPC, EDQUOT). */
+  NO_SPACE: { status: 409, retryable: false },
+  /** Any other failure of a file operation in the workspace. */
+  FILE_OPERATION_FAILED: { status: 422, retryable: false },
+  /** The workspace's agent predates file support (an image built before it): rebuild or recreate it. */
+  AGENT_UPGRADE_REQUIRED: { status: 409, retryable: false },
+  /** The workspace has no agent connected (a custom image without it, or it is restarting). */
+  AGENT_UNAVAILABLE: { status: 503, retryable: true },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -23,3 +23,5 @@ export * from './volumes.js';
 export * from './idle.js';
 export * from './subscribers.js';
 export * from './paging.js';
+export * from './files.js';
+export * from './file-entry.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorBodySchema } from './errors.js';
+import { FileEntrySchema } from './file-entry.js';
 import { ExecRequestSchema } from './messages.js';
 import { WorkspaceIdSchema } from './names.js';
 
@@ -66,6 +67,10 @@ export const StreamOutSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('out'), seq, stream: z.enum(['stdout', 'stderr']), text: z.string() }),
   /** Terminal output, base64 of raw bytes. */
   z.object({ type: z.literal('pty'), seq, data: z.base64() }),
+  /** File content (files.ts), base64 of raw bytes. */
+  z.object({ type: z.literal('data'), seq, data: z.base64().max(2 * 1024 * 1024) }),
+  /** A file operation done (an upload written and renamed into place, a download complete). */
+  z.object({ type: z.literal('done'), seq, entry: FileEntrySchema.optional() }),
   z.object({
     type: z.literal('end'),
     seq,
@@ -83,6 +88,14 @@ export type StreamOut = z.infer<typeof StreamOutSchema>;
 export const StreamKeepaliveSchema = z.object({ type: z.literal('keepalive') }).meta({ id: 'StreamKeepalive' });
 export type StreamKeepalive = z.infer<typeof StreamKeepaliveSchema>;
 
+/**
+ * Pool-manager → gateway, on the inbox, outside the sequence: the upload's `data` control messages
+ * up to `seq` are written, so the gateway may have `window` more in flight (cumulative: a lost one
+ * is covered by the next).
+ */
+export const StreamAckSchema = z.object({ type: z.literal('ack'), seq }).meta({ id: 'StreamAck' });
+export type StreamAck = z.infer<typeof StreamAckSchema>;
+
 /** Gateway → pool-manager, on `berth.stream.ctl.<streamId>`. */
 export const StreamControlSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ack'), seq }),
@@ -90,17 +103,21 @@ export const StreamControlSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('keepalive') }),
   z.object({ type: z.literal('input'), data: z.base64().max(96 * 1024) }),
   z.object({ type: z.literal('resize'), ...TerminalSizeShape }),
+  /** Upload content (files.ts), numbered from 1 without gaps, at most `window` unacknowledged. */
+  z.object({ type: z.literal('data'), seq, data: z.base64().max(2 * 1024 * 1024) }),
+  /** The upload's last byte was sent in the `data` message `seq`. */
+  z.object({ type: z.literal('eof'), seq: z.number().int().min(0) }),
 ]).meta({ id: 'StreamControl' });
 export type StreamControl = z.infer<typeof StreamControlSchema>;
 
 export const STREAMS = {
   /** Request subjects that open a stream: the caller's inbox then receives `out` messages. */
-  openedBy: ['berth.exec.stream', 'berth.terminal.open'],
+  openedBy: ['berth.exec.stream', 'berth.terminal.open', 'berth.files.read', 'berth.files.write'],
   control: {
     pattern: 'berth.stream.ctl.*',
     subject: (streamId: string) => `berth.stream.ctl.${streamId}`,
     schema: StreamControlSchema,
   },
   /** What arrives on the inbox: sequenced messages and keepalives. */
-  out: { schema: z.union([StreamOutSchema, StreamKeepaliveSchema]) },
+  out: { schema: z.union([StreamOutSchema, StreamKeepaliveSchema, StreamAckSchema]) },
 } as const;

@@ -34,6 +34,7 @@ import {
 } from './llm.js';
 import { LogAppendReplySchema, LogAppendRequestSchema } from './setup-output.js';
 import { CONTRACTS_VERSION } from './version.js';
+import { FilesOpReplySchema, FilesOpRequestSchema, FilesReadOpenedSchema, FilesReadRequestSchema, FilesWriteRequestSchema } from './files.js';
 
 export interface RequestSubject<Req extends z.ZodType, Rep extends z.ZodType> {
   kind: 'request';
@@ -116,6 +117,13 @@ export const SUBJECTS = {
   // w3-setup-stream
   logsAppend: request('berth.logs.append', 'log-streamer', ['pool-manager'], LogAppendRequestSchema, LogAppendReplySchema,
     'Append a setup\'s output lines (scrubbed, bounded) to the container\'s logs as stream `setup`; replies once LOGS stored them.'),
+  // w3-files
+  filesOp: request('berth.files.op', 'pool-manager', ['gateway'], FilesOpRequestSchema, FilesOpReplySchema,
+    'List, stat, remove, move or make a directory in a claimed workspace, through its agent as the workspace user.'),
+  filesRead: request('berth.files.read', 'pool-manager', ['gateway'], FilesReadRequestSchema, FilesReadOpenedSchema,
+    'Open a file (or a directory as tar) in a claimed workspace; its bytes stream to the given inbox.'),
+  filesWrite: request('berth.files.write', 'pool-manager', ['gateway'], FilesWriteRequestSchema, StreamOpenedSchema,
+    'Open a file (or a directory for a tar) for writing in a claimed workspace; the body comes as stream control messages.'),
 } as const;
 
 export type SubjectKey = keyof typeof SUBJECTS;

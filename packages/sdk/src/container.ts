@@ -1,6 +1,7 @@
 import type { ContainerView, ExecResult, LlmKeyStateReply, SetupBody, SetupStatus, Usage } from '@berth/contracts';
 import { deleteContainer, getContainerView, getUsage, llmKeyCall } from './container-calls.js';
 import { execCommand, type ContainerCommand, type ExecOptions } from './exec.js';
+import { ContainerFiles } from './files.js';
 import { streamLogs, type LogLine, type LogsOptions } from './logs.js';
 import type { CallOptions } from './options.js';
 import { getSetupStatus, runSetup, type SetupOptions } from './setup.js';
@@ -24,8 +25,12 @@ export class Container {
     rotate(opts?: CallOptions): Promise<LlmKeyStateReply>;
   };
 
+  /** The workspace's files, as the workspace user (docs/files.md). */
+  readonly files: ContainerFiles;
+
   constructor(transport: Transport, view: ContainerView, warm?: boolean) {
     this.#transport = transport;
+    this.files = new ContainerFiles(transport, view.id);
     this.#view = view;
     this.warm = warm;
     this.llmKey = {

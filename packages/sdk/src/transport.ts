@@ -6,10 +6,12 @@ import { NO_RETRY, resolvePolicy, withRetry } from './retry.js';
 import { callSignal, type CallSignal } from './signals.js';
 
 export interface RequestSpec<S extends z.ZodType> {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   schema: S;
   body?: unknown;
+  /** Sent as is instead of a JSON `body` (file uploads); a stream is sent as it is read. */
+  rawBody?: Uint8Array | ReadableStream<Uint8Array>;
   headers?: Record<string, string>;
   /** Statuses whose body is `schema`; others must be berth error bodies. Default [200]. */
   ok?: readonly number[];
@@ -86,7 +88,8 @@ export class Transport {
         headers,
         signal: sig.signal,
         ...(spec.body !== undefined && { body: JSON.stringify(spec.body) }),
-      });
+        ...(spec.rawBody !== undefined && { body: spec.rawBody, duplex: 'half' }),
+      } as RequestInit);
     } catch (err) {
       if (sig.signal.aborted) throw err;
       throw new BerthNetworkError(site, err);

@@ -22,6 +22,7 @@ import { logRoutes } from './routes/logs.js';
 import type { LogReader } from './logs/log-reader.js';
 import { poolRoutes } from './routes/pools.js';
 import { setupRoutes } from './routes/setup.js';
+import { fileRoutes } from './routes/files.js';
 import { terminalRoutes } from './routes/terminal.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { unavailableStreams, type StreamBackend } from './streams/stream-backend.js';
@@ -157,6 +158,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await api.register(ticketRoutes, deps);
     if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs, ...(opts.logActivityEveryMs && { activityEveryMs: opts.logActivityEveryMs }) });
     await api.register(terminalRoutes, { streams });
+    await api.register(fileRoutes, { ...deps, streams });
   }, { prefix: '/api' });
 
   return app;

@@ -1,4 +1,4 @@
-import type { StreamControl, StreamOut } from '@berth/contracts';
+import type { ReplyOf, StreamControl, StreamOut } from '@berth/contracts';
 import type { StreamBackend, StreamHandle, StreamKey, StreamOpenData } from '../src/streams/stream-backend.js';
 
 /** One stream the fake opened: the test plays pool-manager through `emit` and reads what the gateway sent back. */
@@ -20,6 +20,7 @@ export class FakeStream implements StreamHandle {
   ack(seq: number): void { this.acks.push(seq); }
   control(msg: StreamControl): void { this.controls.push(msg); }
   close(): void { this.closed = true; }
+  onAck(): void { /* no uploads in these tests */ }
 
   /** Sends a message as pool-manager would, numbering it. */
   emit(body: StreamOut extends infer T ? (T extends unknown ? Omit<T, 'seq'> : never) : never): void {
@@ -35,10 +36,10 @@ export class FakeStreams implements StreamBackend {
 
   constructor(private readonly onOpen: (s: FakeStream) => void | Promise<void> = () => undefined) {}
 
-  async open<K extends StreamKey>(key: K, data: StreamOpenData<K>): Promise<StreamHandle> {
+  async open<K extends StreamKey>(key: K, data: StreamOpenData<K>): Promise<StreamHandle & { opened: ReplyOf<K> }> {
     const s = new FakeStream(key, data);
     this.opened.push(s);
     await this.onOpen(s);
-    return s;
+    return Object.assign(s, { opened: { streamId: 'st_000000000000000000000000' } as ReplyOf<K> });
   }
 }

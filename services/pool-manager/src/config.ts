@@ -96,6 +96,8 @@ export const poolManagerConfigSchema = z.object({
    */
   OUTPUT_RATE_BYTES_PER_S: envInt(256 * 1024, 1024),
   OUTPUT_BURST_BYTES: envInt(2 * 1024 * 1024, 64 * 1024),
+  /** The largest file (or tar) one upload may write into a workspace; past it: 413 FILE_TOO_LARGE, nothing written. */
+  FILES_MAX_UPLOAD_BYTES: envInt(1024 * 1024 * 1024, 1),
   /** Commands go through the workspace agent (docker/agent) where the image has one; false: always `docker exec`. */
   AGENTS_ENABLED: envBool(true),
   /**

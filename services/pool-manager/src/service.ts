@@ -25,6 +25,7 @@ import { jetStreamSetupEvents, noSetupEvents } from './setup/setup-events.js';
 import { SetupService } from './setup/setup-service.js';
 import { SetupStore } from './setup/setup-store.js';
 import { serveStreamHandlers } from './streams/stream-handlers.js';
+import { serveFileHandlers } from './files/file-handlers.js';
 import { Tickets } from './tickets.js';
 import { Workspaces } from './workspaces.js';
 import { ImagePolicy } from './image-policy.js';
@@ -101,6 +102,7 @@ export async function startPoolManager(
 
   const subs = serveHandlers({ nc, workspaces, volumes, store, pools, config, metrics, setups, activity, logger });
   subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), activity, logger }));
+  subs.push(...serveFileHandlers({ nc, workspaces, agents, activity, maxUploadBytes: config.FILES_MAX_UPLOAD_BYTES, logger }));
   onStop(() => { for (const s of subs) s.unsubscribe(); });
   // Started means serving: the server has every subscription before anyone is told we are up.
   await nc.flush();

@@ -11,6 +11,8 @@ Commands:
                                       --volume mounts your named volume V (made if new)
   exec ID [--timeout MS] -- cmd args  run a command, its output shown as it comes; its exit code
                                       becomes berth's (124: timed out; Ctrl-C stops it: 130)
+  cp SRC DST                          copy a file or directory into or out of a container
+                                      (one of them ID:PATH; directories as tar, streamed)
   logs [-f] [--tail N] [--since TIME] ID
                                       container output (-f follows, resuming after drops)
   shell ID                            interactive shell; its exit code becomes berth's

@@ -27,6 +27,13 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   // Setup runs the caller's install and start commands in the workspace: as powerful as exec.
   'POST /api/containers/:id/setup': 'exec',
   'GET /api/containers/:id/setup': 'read',
+  // Files: whatever the workspace holds can be read, and what is written there runs: as powerful as exec.
+  'GET /api/containers/:id/files': 'exec',
+  'PUT /api/containers/:id/files': 'exec',
+  'DELETE /api/containers/:id/files': 'exec',
+  'GET /api/containers/:id/files/list': 'exec',
+  'POST /api/containers/:id/files/move': 'exec',
+  'POST /api/containers/:id/files/mkdir': 'exec',
 };
 
 const routeKey = (method: string, url: string) => `${method === 'HEAD' ? 'GET' : method} ${url}`;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BerthError, STREAM_KEEPALIVE_MS, STREAM_LEASE_MS, STREAM_WINDOW_DEFAULT, STREAMS, type RequestOf, type StreamControl, type StreamKeepalive, type StreamOut } from '@berth/contracts';
+import { BerthError, STREAM_KEEPALIVE_MS, STREAM_LEASE_MS, STREAM_WINDOW_DEFAULT, STREAMS, type RequestOf, type StreamControl, type StreamAck, type StreamKeepalive, type StreamOut } from '@berth/contracts';
 import { newInbox, publishValidated, request, subscribeValidated, type Logger, type NatsConnection } from '@berth/service-kit';
 import type { StreamBackend, StreamHandle, StreamKey } from './stream-backend.js';
 
@@ -20,14 +20,16 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
       const ctl = STREAMS.control.subject(streamId);
       const queued: StreamOut[] = [];
       let listener: ((m: StreamOut) => void) | undefined;
+      let ackListener: ((seq: number) => void) | undefined;
       let expected = 1;
       let ended = false;
 
       let lease: NodeJS.Timeout | undefined = undefined;
-      const deliver = (msg: StreamOut | StreamKeepalive) => {
+      const deliver = (msg: StreamOut | StreamKeepalive | StreamAck) => {
         if (ended) return;
         lease?.refresh();
         if (msg.type === 'keepalive') return;
+        if (msg.type === 'ack') { ackListener?.(msg.seq); return; }
         if (msg.seq !== expected) msg = failure(expected, new BerthError('INTERNAL', 'stream lost messages in transit'));
         expected += 1;
         if (msg.type === 'end' || msg.type === 'error') finish(false);
@@ -47,8 +49,9 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
         sub.unsubscribe();
       }
 
+      let opened: unknown;
       try {
-        await request(nc, key as StreamKey, { ...data, streamId, inbox, window: STREAM_WINDOW_DEFAULT } as unknown as RequestOf<StreamKey>, {
+        opened = await request(nc, key as StreamKey, { ...data, streamId, inbox, window: STREAM_WINDOW_DEFAULT } as unknown as RequestOf<StreamKey>, {
           timeoutMs: opts.timeoutMs ?? defaults.timeoutMs, traceparent: opts.traceparent,
         });
       } catch (err) {
@@ -60,7 +63,9 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
         send({ type: 'cancel' });
         deliver(failure(expected, new BerthError('SERVICE_UNAVAILABLE', 'pool-manager stopped answering this stream', { retryAfterSeconds: 1 })));
       }, leaseMs);
-      const handle: StreamHandle = {
+      const handle: StreamHandle & { opened: never } = {
+        opened: opened as never,
+        onAck: (l) => { ackListener = l; },
         listen: (onMessage) => {
           listener = onMessage;
           for (const m of queued.splice(0)) onMessage(m);

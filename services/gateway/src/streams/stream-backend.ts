@@ -1,7 +1,7 @@
-import { BerthError, type RequestOf, type StreamControl, type StreamOut } from '@berth/contracts';
+import { BerthError, type ReplyOf, type RequestOf, type StreamControl, type StreamOut } from '@berth/contracts';
 import type { BackendRequestOptions } from '../backend.js';
 
-export type StreamKey = 'containerExecStream' | 'terminalOpen';
+export type StreamKey = 'containerExecStream' | 'terminalOpen' | 'filesRead' | 'filesWrite';
 /** What a route asks for; the transport adds streamId, inbox and window. */
 export type StreamOpenData<K extends StreamKey> = Omit<RequestOf<K>, 'streamId' | 'inbox' | 'window'>;
 
@@ -18,11 +18,13 @@ export interface StreamHandle {
   control(msg: StreamControl): void;
   /** Stops listening; tells pool-manager to cancel unless the stream already ended. Idempotent. */
   close(): void;
+  /** Pool-manager's acknowledgements of upload `data` control messages (cumulative seq). */
+  onAck(listener: (seq: number) => void): void;
 }
 
 /** Streams from pool-manager: NATS in production, a fake in unit tests. */
 export interface StreamBackend {
-  open<K extends StreamKey>(key: K, data: StreamOpenData<K>, opts?: BackendRequestOptions & { deadlineMs?: number }): Promise<StreamHandle>;
+  open<K extends StreamKey>(key: K, data: StreamOpenData<K>, opts?: BackendRequestOptions & { deadlineMs?: number }): Promise<StreamHandle & { opened: ReplyOf<K> }>;
 }
 
 /** For an app built without streams (some tests): every stream is SERVICE_UNAVAILABLE. */

@@ -18,6 +18,10 @@ export class AgentConnection {
   readonly ended: Promise<void>;
   state: 'pending' | 'idle' | 'taken' = 'pending';
   exit: ExitMessage | undefined;
+  /** Request kinds beyond `exec` the agent announced in its hello (protocol 2 agents: none). */
+  features: string[] = [];
+  /** Messages of a taken connection other than `accepted` and `exit` (file operations' replies). */
+  onReply: ((msg: AgentMessage) => void) | undefined;
   closed = false;
   private greet!: (ok: boolean) => void;
   private accept!: (ok: boolean) => void;
@@ -66,12 +70,15 @@ export class AgentConnection {
   private onMessage(msg: AgentMessage): void {
     if (this.state === 'pending' && msg.type === 'hello' && msg.agent === 'berth' && msg.version === AGENT_PROTOCOL_VERSION) {
       this.state = 'idle';
+      this.features = Array.isArray(msg.features) ? msg.features.filter((f): f is string => typeof f === 'string').slice(0, 16) : [];
       this.greet(true);
     } else if (this.state === 'taken' && msg.type === 'accepted') {
       this.accept(true);
     } else if (this.state === 'taken' && msg.type === 'exit') {
       this.exit = msg;
-    } else if (this.state !== 'taken') {
+    } else if (this.state === 'taken') {
+      this.onReply?.(msg);
+    } else {
       this.socket.destroy();
     }
   }

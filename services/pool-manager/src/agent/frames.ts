@@ -14,12 +14,26 @@ export function encodeJson(msg: object): Buffer {
   return Buffer.concat([head, body]);
 }
 
+/** A data frame to the agent (an upload's bytes), at most FILE_CHUNK_MAX_BYTES. */
+export function encodeData(data: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(data.length + 1, 0);
+  head[4] = KIND.stdout;
+  return Buffer.concat([head, data]);
+}
+
 /** The protocol version this pool-manager speaks: the agent connects to it (docker/agent/PROTOCOL.md). */
 export const AGENT_PROTOCOL_VERSION = 2;
 
 export type AgentMessage =
-  | { type: 'hello'; agent: string; version: number }
+  | { type: 'hello'; agent: string; version: number; features?: unknown }
   | { type: 'accepted' }
+  // File operations (docker/agent/PROTOCOL.md, "Files"): hostile input, checked where used.
+  | { type: 'ready' }
+  | { type: 'meta'; size: unknown; start: unknown; end: unknown; mtime: unknown }
+  | { type: 'entries'; entries: unknown }
+  | { type: 'result'; entry?: unknown; truncated?: unknown }
+  | { type: 'error'; code: unknown; message?: unknown }
   | { type: 'exit'; exitCode: number | null; timedOut: boolean; stdoutTruncated?: boolean; stderrTruncated?: boolean };
 
 /**

@@ -59,6 +59,11 @@ export class StreamSink {
     await Promise.race([new Promise<void>((resolve) => { this.room = resolve; }), this.cancelled]);
   }
 
+  /** Tells the gateway an upload's `data` messages up to `seq` are written (outside the sequence). */
+  ack(seq: number): void {
+    if (!this.closed && !this.nc.isClosed()) publishValidated(this.nc, this.inbox, STREAMS.out.schema, { type: 'ack', seq }, this.logger);
+  }
+
   /** The last message: sent regardless of the window. */
   finish(body: StreamOutBody): void {
     if (this.closed) return;
