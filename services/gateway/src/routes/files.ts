@@ -32,6 +32,7 @@ function lengthOf(req: FastifyRequest): number | undefined {
 export const fileRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend }> = async (app, { backend, requestTimeoutMs, streams }) => {
   app.get('/containers/:id/files', {
     schema: {
+      operationId: 'readFile',
       tags: ['files'], summary: 'Read a file (Range supported), or a directory as tar (Accept: application/x-tar)', params: ID_PARAMS, querystring: PATH_QUERY,
       response: { 200: { description: 'The bytes (application/octet-stream), or a tar stream' }, 206: { description: 'The range asked for' },
         ...errorResponses(...FILE_ERRORS, 'RANGE_NOT_SATISFIABLE') },
@@ -50,6 +51,7 @@ export const fileRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend
     raw.addContentTypeParser('*', (_req, _payload, done) => done(null));
     raw.put('/containers/:id/files', {
       schema: {
+        operationId: 'writeFile',
         tags: ['files'], summary: 'Write a file (parent directories made), or unpack a tar into a directory (Content-Type: application/x-tar)',
         params: ID_PARAMS, querystring: PATH_QUERY,
         response: { 201: okResponse(FileEntrySchema, 'Written (renamed into place once complete)'), ...errorResponses(...FILE_ERRORS, 'FILE_TOO_LARGE', 'NO_SPACE') },
@@ -68,6 +70,7 @@ export const fileRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend
 
   app.get('/containers/:id/files/list', {
     schema: {
+      operationId: 'listFiles',
       tags: ['files'], summary: 'List a directory (depth levels, default 1)', params: ID_PARAMS, querystring: PATH_QUERY,
       response: { 200: okResponse(FileListSchema, 'Entries, sorted per directory; truncated past 5,000'), ...errorResponses(...FILE_ERRORS) },
     },
@@ -80,6 +83,7 @@ export const fileRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend
 
   app.delete('/containers/:id/files', {
     schema: {
+      operationId: 'removeFile',
       tags: ['files'], summary: 'Remove a file or a directory (recursive unless recursive=false)', params: ID_PARAMS, querystring: PATH_QUERY,
       response: { 200: okResponse(FilesRemovedSchema, 'Removed'), ...errorResponses(...FILE_ERRORS, 'DIRECTORY_NOT_EMPTY') },
     },
@@ -92,6 +96,7 @@ export const fileRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend
 
   app.post('/containers/:id/files/move', {
     schema: {
+      operationId: 'moveFile',
       tags: ['files'], summary: 'Move (rename) a file or directory', params: ID_PARAMS,
       response: { 200: okResponse(FileEntrySchema, 'Where it is now'), ...errorResponses(...FILE_ERRORS, ...BODY_ERRORS) },
     },
@@ -105,6 +110,7 @@ export const fileRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend
 
   app.post('/containers/:id/files/mkdir', {
     schema: {
+      operationId: 'makeDirectory',
       tags: ['files'], summary: 'Make a directory and its parents', params: ID_PARAMS,
       response: { 200: okResponse(FileEntrySchema, 'The directory'), ...errorResponses(...FILE_ERRORS, 'FILE_EXISTS', ...BODY_ERRORS) },
     },
