@@ -10,7 +10,8 @@ import type { PoolFiller } from './pool-filler.js';
 import type { PoolRegistry } from './pools.js';
 import type { WorkspaceRecord } from './state/workspace-record.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
-import type { Workspaces } from './workspaces.js';
+import type { Host } from './host.js';
+import type { Lifecycle } from './workspaces/lifecycle.js';
 
 export interface ReconcileReport {
   releasedRecords: number;
@@ -32,9 +33,10 @@ export class Reconciler {
     private readonly store: WorkspaceStore,
     private readonly driver: WorkloadDriver,
     private readonly pools: PoolRegistry,
-    private readonly workspaces: Workspaces,
+    private readonly lifecycle: Lifecycle,
     private readonly filler: PoolFiller,
     private readonly config: PoolManagerConfig,
+    private readonly host: Host,
     private readonly logger: Logger,
     private readonly llm: LlmKeys,
     private readonly names: WorkloadNames,
@@ -63,7 +65,7 @@ export class Reconciler {
   private async reconcile(startup: boolean): Promise<ReconcileReport> {
     const report: ReconcileReport = { releasedRecords: 0, removedOrphans: 0, restoredClaims: 0, resumed: 0, reaped: 0, idleWarned: 0, removedVolumes: 0 };
     const now = Date.now();
-    const containers = await this.driver.list(this.config.BERTH_HOST_ID);
+    const containers = await this.driver.list(this.host.id);
     const records = new Map((await this.store.all()).map((r) => [r.id, r]));
     const seen = new Map(containers.map((c) => [c.id, c]));
 
@@ -71,7 +73,7 @@ export class Reconciler {
       if (seen.has(r.id)) continue;
       // A young record may belong to a container created after the listing above.
       if (!startup && now - r.createdAt < this.config.CREATE_GRACE_MS) continue;
-      await this.workspaces.stop(r.id, 'container gone', { onlyIf: r.state });
+      await this.lifecycle.stop(r.id, 'container gone', { onlyIf: r.state });
       report.releasedRecords += 1;
     }
     for (const c of containers) {
@@ -99,7 +101,7 @@ export class Reconciler {
       const poolGone = r.state === 'warm' && !this.pools.has(r.pool);
       if (unusable || poolGone || abandoned) {
         const reason = poolGone ? 'pool removed' : abandoned ? 'abandoned' : 'not running';
-        await this.workspaces.stop(r.id, reason, { ref: c.ref, onlyIf: r.state });
+        await this.lifecycle.stop(r.id, reason, { ref: c.ref, onlyIf: r.state });
         report.removedOrphans += 1;
       } else if (r.state === 'claimed' && c.name !== this.names.claimed(c.id, r.owner)) {
         // A missed claim rename, or a marker of an older format (which carried id and owner in the clear).
@@ -124,7 +126,7 @@ export class Reconciler {
 
   /** Workspace volumes whose workspace has neither a container nor a record (removed out of band). */
   private async removeOrphanVolumes(): Promise<number> {
-    const host = this.config.BERTH_HOST_ID;
+    const host = this.host.id;
     // Volumes first: a workspace created after this listing is not in it, and one created before
     // already has its record (records precede containers and their volumes).
     const volumes = await this.driver.listVolumes(host);

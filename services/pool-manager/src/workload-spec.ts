@@ -1,6 +1,7 @@
 import type { PoolConfig } from '@berth/contracts';
 import { AGENT_MOUNT } from './agent/agent-dirs.js';
 import type { PoolManagerConfig } from './config.js';
+import type { Host } from './host.js';
 import { LABELS, type WorkloadSpec } from './driver/workload-driver.js';
 import type { VolumeMount } from './volumes/volume-names.js';
 
@@ -26,7 +27,7 @@ export interface SpecInput {
 }
 
 /** The engine spec for a workspace; its labels carry everything reconcile needs to rebuild Redis. */
-export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig): WorkloadSpec {
+export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig, host: Pick<Host, 'id'>): WorkloadSpec {
   const { id, pool } = input;
   return {
     id,
@@ -36,7 +37,7 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig): 
       [LABELS.managed]: 'true',
       [LABELS.id]: id,
       [LABELS.pool]: pool.name,
-      [LABELS.host]: config.BERTH_HOST_ID,
+      [LABELS.host]: host.id,
       [LABELS.ports]: JSON.stringify(input.ports),
       [LABELS.memoryMb]: String(pool.memoryMb),
       [LABELS.image]: input.image,

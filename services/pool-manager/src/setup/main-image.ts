@@ -18,9 +18,9 @@ export async function findMainImage(driver: Pick<WorkloadDriver, 'imageLabels'>,
 export async function startFromMainImage(d: SetupDeps, run: SetupRun): Promise<boolean> {
   const found = await findMainImage(d.driver, run.body.repo);
   if (!found) return false;
-  const view = await d.workspaces.get(run.id, run.owner);
+  const view = await d.access.get(run.id, run.owner);
   if (view.volumeName) return false;
-  await d.workspaces.recreateFrom(run.id, run.owner, found.tag);
+  await d.lifecycle.recreateFrom(run.id, run.owner, found.tag);
   d.logger.info({ id: run.id, repo: run.body.repo, image: found.tag, sha: found.labels[MAIN_IMAGE_LABELS.sha] }, 'workspace recreated from the main image');
   return true;
 }
