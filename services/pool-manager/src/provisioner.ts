@@ -4,6 +4,7 @@ import { agentSpawn } from './agent/agent-exec.js';
 import type { AgentRegistry } from './agent/agent-registry.js';
 import type { PoolManagerConfig } from './config.js';
 import { workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
+import { isWorkloadError } from './driver/workload-error.js';
 import type { EventPublisher } from './events.js';
 import type { Host } from './host.js';
 import type { LlmKeys } from './llm/llm-keys.js';
@@ -19,8 +20,7 @@ const AGENT_START_TIMEOUT_MS = 3_000;
  * workspace user, a bad entrypoint): a retry meets the same image, so it is not retryable.
  */
 function startFailure(err: unknown, image: string): unknown {
-  const message = err instanceof Error ? err.message : '';
-  if (!/OCI runtime|executable file not found|exec format error|permission denied/i.test(message)) return err;
+  if (!isWorkloadError(err, 'cannot_start')) return err;
   return new BerthError('CONTAINER_EXITED', `a container of image ${image} could not start: it cannot serve as a workspace`, { cause: err });
 }
 

@@ -1,8 +1,9 @@
+import { WORKLOAD_LABELS } from '@berth/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@berth/service-kit';
 import type { AgentRegistry } from './agent/agent-registry.js';
 import type { PoolManagerConfig } from './config.js';
-import { LABELS, type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
+import { type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
 import { isClaimMarked, type WorkloadNames } from './driver/workload-names.js';
 import type { IdleReaper } from './idle/idle-reaper.js';
 import type { LlmKeys } from './llm/llm-keys.js';
@@ -79,7 +80,7 @@ export class Reconciler {
     for (const c of containers) {
       const r = records.get(c.id);
       if (!r) {
-        if (isClaimMarked(c.name) && c.running && this.pools.has(c.labels[LABELS.pool] ?? '')) {
+        if (isClaimMarked(c.name) && c.running && this.pools.has(c.labels[WORKLOAD_LABELS.pool] ?? '')) {
           await this.store.restore(restoredClaim(c, now, this.names));
           report.restoredClaims += 1;
         } else {
@@ -146,12 +147,12 @@ export class Reconciler {
 
 function restoredClaim(c: WorkloadInfo, now: number, names: WorkloadNames): WorkspaceRecord {
   return {
-    id: c.id, ref: c.ref, pool: c.labels[LABELS.pool] ?? '', image: c.labels[LABELS.image] ?? '', state: 'claimed',
+    id: c.id, ref: c.ref, pool: c.labels[WORKLOAD_LABELS.pool] ?? '', image: c.labels[WORKLOAD_LABELS.image] ?? '', state: 'claimed',
     // Label for a cold create, claim marker name for a claimed warm container; a marker from before
     // owners were recorded (no owner in it) belonged to the only owner there was then.
-    owner: c.labels[LABELS.owner] ?? names.ownerOf(c.name, c.id) ?? 'default', name: '', requestId: '',
-    ports: JSON.parse(c.labels[LABELS.ports] ?? '{}') as Record<string, number>,
-    memoryMb: Number(c.labels[LABELS.memoryMb] ?? 0), volumeName: c.labels[LABELS.volume] ?? '',
+    owner: c.labels[WORKLOAD_LABELS.owner] ?? names.ownerOf(c.name, c.id) ?? 'default', name: '', requestId: '',
+    ports: JSON.parse(c.labels[WORKLOAD_LABELS.ports] ?? '{}') as Record<string, number>,
+    memoryMb: Number(c.labels[WORKLOAD_LABELS.memoryMb] ?? 0), volumeName: c.labels[WORKLOAD_LABELS.volume] ?? '',
     createdAt: c.createdAtMs, claimedAt: now, lastActiveAt: now,
   };
 }

@@ -1,8 +1,9 @@
+import { WORKLOAD_LABELS } from '@berth/contracts';
 import type { PoolConfig } from '@berth/contracts';
 import { AGENT_MOUNT } from './agent/agent-dirs.js';
 import type { PoolManagerConfig } from './config.js';
 import type { Host } from './host.js';
-import { LABELS, type WorkloadSpec } from './driver/workload-driver.js';
+import { type WorkloadSpec } from './driver/workload-driver.js';
 import type { VolumeMount } from './volumes/volume-names.js';
 
 export interface SpecInput {
@@ -34,15 +35,15 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig, h
     name: input.name,
     image: input.image,
     labels: {
-      [LABELS.managed]: 'true',
-      [LABELS.id]: id,
-      [LABELS.pool]: pool.name,
-      [LABELS.host]: host.id,
-      [LABELS.ports]: JSON.stringify(input.ports),
-      [LABELS.memoryMb]: String(pool.memoryMb),
-      [LABELS.image]: input.image,
-      ...(input.volumeName && { [LABELS.volume]: input.volumeName }),
-      ...(input.owner && { [LABELS.owner]: input.owner }),
+      [WORKLOAD_LABELS.managed]: 'true',
+      [WORKLOAD_LABELS.id]: id,
+      [WORKLOAD_LABELS.pool]: pool.name,
+      [WORKLOAD_LABELS.host]: host.id,
+      [WORKLOAD_LABELS.ports]: JSON.stringify(input.ports),
+      [WORKLOAD_LABELS.memoryMb]: String(pool.memoryMb),
+      [WORKLOAD_LABELS.image]: input.image,
+      ...(input.volumeName && { [WORKLOAD_LABELS.volume]: input.volumeName }),
+      ...(input.owner && { [WORKLOAD_LABELS.owner]: input.owner }),
     },
     cpus: pool.cpus,
     memoryMb: pool.memoryMb,

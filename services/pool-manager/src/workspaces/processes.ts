@@ -4,6 +4,7 @@ import type { AgentRegistry } from '../agent/agent-registry.js';
 import type { PoolManagerConfig } from '../config.js';
 import type { ExecProcess, SpawnOptions } from '../driver/exec-process.js';
 import type { WorkloadDriver } from '../driver/workload-driver.js';
+import { isWorkloadError } from '../driver/workload-error.js';
 import { collect, withBackstop } from '../exec-run.js';
 import type { LlmKeys } from '../llm/llm-keys.js';
 import type { WorkspaceStore } from '../state/workspace-store.js';
@@ -81,8 +82,8 @@ export class Processes {
     try {
       return await this.d.driver.spawn(record.ref, opts.timeoutMs === undefined ? argv : withBackstop(argv, opts.timeoutMs), opts);
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 409) throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id} is not running`);
-      if ((err as { statusCode?: number }).statusCode === 404) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
+      if (isWorkloadError(err, 'exited') || isWorkloadError(err, 'conflict')) throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id} is not running`);
+      if (isWorkloadError(err, 'not_found')) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
       throw err;
     }
   }
@@ -94,7 +95,7 @@ export class Processes {
       const { atMs, ...u } = await this.d.driver.usage(record.ref);
       return { id, at: new Date(atMs).toISOString(), ...u };
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
+      if (isWorkloadError(err, 'not_found')) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
       throw err;
     }
   }
