@@ -12,14 +12,10 @@ import { fileKeyStore, memoryKeyStore } from './llm/key-store.js';
 import { LlmKeys } from './llm/llm-keys.js';
 import { serveHandlers } from './handlers.js';
 import { registerPoolMetrics } from './metrics.js';
-import { PoolFiller } from './pool-filler.js';
-import { PoolImages } from './pool-image.js';
-import { PoolRegistry } from './pools.js';
 import { checkPoolRuntimes } from './pool-runtimes.js';
-import { Provisioner } from './provisioner.js';
-import { Activity } from './idle/activity.js';
-import { IdleReaper } from './idle/idle-reaper.js';
-import { Reconciler } from './reconciler.js';
+import type { Activity } from './idle/activity.js';
+import type { Reconciler } from './reconciler.js';
+import { hostWorkspaces } from './host-workspaces.js';
 import { WorkspaceStore } from './state/workspace-store.js';
 import { jetStreamSetupEvents, noSetupEvents } from './setup/setup-events.js';
 import { SetupService } from './setup/setup-service.js';
@@ -27,12 +23,10 @@ import { SetupStore } from './setup/setup-store.js';
 import { serveStreamHandlers } from './streams/stream-handlers.js';
 import { Tickets } from './tickets.js';
 import { hostFromConfig, type Host } from './host.js';
-import { WorkspaceAccess } from './workspaces/access.js';
-import { Claims } from './workspaces/claims.js';
-import { Lifecycle } from './workspaces/lifecycle.js';
-import { Processes } from './workspaces/processes.js';
-import { ImagePolicy } from './image-policy.js';
-import { OwnerVolumes } from './volumes/owner-volumes.js';
+import type { WorkspaceAccess } from './workspaces/access.js';
+import type { Claims } from './workspaces/claims.js';
+import type { Lifecycle } from './workspaces/lifecycle.js';
+import type { Processes } from './workspaces/processes.js';
 
 export interface PoolManager {
   reconciler: Reconciler;
@@ -75,7 +69,6 @@ export async function startPoolManager(
     logger.error({ epoch }, 'a newer pool-manager took over this host; stopping');
     onSuperseded();
   };
-  const pools = new PoolRegistry(config.POOLS);
   const agentDirs = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, host.id, logger) : undefined;
   const agents = agentDirs && new AgentRegistry(agentDirs, logger);
   // Closed last: commands in flight keep their connections; agents reconnect to the next pool-manager.
@@ -83,19 +76,9 @@ export async function startPoolManager(
   const names = new WorkloadNames(await workspaceNameKey(config.WORKSPACE_NAME_KEY, config.AGENT_SOCKET_DIR, host.id));
   const llmKeyStore = config.LLM_EGRESS_URL ? (agentDirs ? fileKeyStore(agentDirs) : memoryKeyStore()) : undefined;
   const llm = new LlmKeys(llmKeyStore, natsLlmEgress(nc), store, { egressUrl: config.LLM_EGRESS_URL, hostId: host.id }, logger);
-  const provisioner = new Provisioner(store, driver, config, host, events, logger, llm, agents);
-  const filler = new PoolFiller(store, pools, provisioner, logger, names, new PoolImages(driver, logger));
+  const { pools, filler, volumes, access, claims, lifecycle, processes, activity, reconciler } = hostWorkspaces({ config, host, driver, store, events, llm, names, logger, agents });
   onStop(() => filler.stop());
-  const volumes = new OwnerVolumes(driver, config, logger);
-  const admission = { images: new ImagePolicy(driver, config.ALLOWED_IMAGES), volumes };
-  const access = new WorkspaceAccess(store);
-  const claims = new Claims({ store, driver, pools, provisioner, filler, events, config, logger, llm, admission, names });
   onStop(() => claims.close());
-  const lifecycle = new Lifecycle({ store, driver, access, pools, filler, events, config, host, logger, llm, names, agents });
-  const processes = new Processes({ store, driver, access, config, llm, agents });
-  const activity = new Activity(store);
-  const idle = new IdleReaper(store, driver, lifecycle, activity, events, config, logger);
-  const reconciler = new Reconciler(store, driver, pools, lifecycle, filler, config, host, logger, llm, names, idle, agents);
 
   // Rebuild from Docker before answering anyone, so a restart never serves stale state.
   await reconciler.run(true);
