@@ -1,14 +1,6 @@
-import { MAIN_IMAGE_LABELS, mainImageTag, sameRepo } from '@berth/contracts';
-import type { WorkloadDriver } from '../driver/workload-driver.js';
+import { MAIN_IMAGE_LABELS } from '@berth/contracts';
+import { findMainImage } from '../pool-image.js';
 import type { SetupDeps, SetupRun } from './setup-context.js';
-
-/** The repo's main image on this host (its tag and labels), when it exists and is this repo's by its label. */
-export async function findMainImage(driver: Pick<WorkloadDriver, 'imageLabels'>, repo: string): Promise<{ tag: string; labels: Record<string, string> } | undefined> {
-  const tag = mainImageTag(repo);
-  if (!tag) return undefined;
-  const labels = await driver.imageLabels(tag);
-  return labels && sameRepo(labels[MAIN_IMAGE_LABELS.repo], repo) ? { tag, labels } : undefined;
-}
 
 /**
  * hasMainImage: when `berth/<owner>-<repo>:main` exists (and is this repo's, by its label), the
