@@ -31,7 +31,7 @@ export class DockerDriver implements WorkloadDriver {
   async create(spec: WorkloadSpec): Promise<string> {
     const container = await engineCall(() => this.docker.createContainer(workloadCreateOptions(spec)));
     try {
-      await container.start();
+      await engineCall(() => container.start());
     } catch (err) {
       await this.remove(container.id);
       throw err;
