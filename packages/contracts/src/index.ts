@@ -22,3 +22,4 @@ export * from './volumes.js';
 export * from './labels.js';
 export * from './idle.js';
 export * from './subscribers.js';
+export * from './paging.js';

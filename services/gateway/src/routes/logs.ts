@@ -34,6 +34,7 @@ export const logRoutes: FastifyPluginAsync<LogRouteDeps> = async (app, { backend
   app.get('/containers/:id/logs', {
     config: { ticket: true },
     schema: {
+      operationId: 'getContainerLogs',
       tags: ['containers'],
       summary: 'Container output: Server-Sent Events, or plain text',
       description: 'Follows by default, as `text/event-stream`: each event is unnamed (a plain `EventSource` sees it with `onmessage`), has an `id` that grows line by line (LOGS message sequence × 10000 + index of the line in that message) and a LogEvent as `data` (`line`, `timestamp` in ms since the epoch, `stream`, `time`); '

@@ -14,7 +14,7 @@ import { startPhase } from './start-phase.js';
 import { killSetupProcesses } from './workspace-procs.js';
 import { startFromMainImage } from './main-image.js';
 
-const PHASE_ERROR: Record<string, SetupErrorCode> = { queued: 'CLONE_FAILED', cloning: 'CLONE_FAILED', installing: 'INSTALL_FAILED', building: 'INSTALL_FAILED', starting: 'START_FAILED' };
+const PHASE_ERROR: Record<string, SetupErrorCode> = { queued: 'CLONE_FAILED', cloning: 'CLONE_FAILED', installing: 'INSTALL_FAILED', starting: 'START_FAILED' };
 
 /** Runs the phases of one setup to ready or failed; never throws. */
 export class SetupRunner {
