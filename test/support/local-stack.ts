@@ -4,7 +4,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiKeyEntry } from '../../services/gateway/src/keys/api-key.js';
-import { VOLUME_LABELS } from '@berth/contracts';
+import { SEED_LABELS, VOLUME_LABELS, WORKLOAD_LABELS } from '@berth/contracts';
 import { startNatsServer, startRedisServer, freePort, ServiceProcess, type ServerProcess } from '@berth/service-kit/testing';
 import { ensureWorkspaceNetwork, installWorkspaceFirewall, removeWorkspaceFirewall } from './workspace-net.js';
 
@@ -162,9 +162,9 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
 export function removeHostContainers(hostId: string): void {
   rmSync(join(tmpdir(), 'berth-agents', hostId), { recursive: true, force: true });
   for (let attempt = 1; ; attempt++) {
-    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${WORKLOAD_LABELS.host}=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
     if (ids.length) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
-    const volumes = ['berth.host', 'berth.seed-host', VOLUME_LABELS.host]
+    const volumes = [WORKLOAD_LABELS.host, SEED_LABELS.host, VOLUME_LABELS.host]
       .flatMap((label) => execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=${label}=${hostId}`], { encoding: 'utf8' }).split('\n'))
       .filter(Boolean);
     try {

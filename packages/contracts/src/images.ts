@@ -22,19 +22,6 @@ export const BUILDS = {
   msgId: (req: Pick<ImageBuildRequest, 'id' | 'sha'>) => `build-${req.id}-${req.sha}`,
 } as const;
 
-/** Labels of a main image. Pool-manager reads them by inspecting the tag (no NATS round trip). */
-export const MAIN_IMAGE_LABELS = {
-  mainImage: 'berth.main-image',
-  /** `owner/repo` as requested: check it, two repos can map to one tag (`a-b/c`, `a/b-c`). */
-  repo: 'berth.repo',
-  sha: 'berth.sha',
-  builtAt: 'berth.built-at',
-  /** The image the workspace was made from; the next build starts from it again, not from this one. */
-  baseImage: 'berth.base-image',
-  /** BERTH_HOST_ID of the image-builder that made it (its GC only touches its own images). */
-  builder: 'berth.builder',
-} as const;
-
 /** Docker's rule for one path component of a repository name. */
 const DOCKER_NAME_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 

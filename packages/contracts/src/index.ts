@@ -20,6 +20,7 @@ export * from './images.js';
 export * from './usage.js';
 export * from './llm.js';
 export * from './volumes.js';
+export * from './labels.js';
 export * from './idle.js';
 export * from './subscribers.js';
 export * from './paging.js';

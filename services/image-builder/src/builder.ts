@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { MAIN_IMAGE_LABELS, mainImageTag, sameRepo, type ImageBuildRequest } from '@berth/contracts';
+import { BUILD_LABELS, MAIN_IMAGE_LABELS, mainImageTag, sameRepo, type ImageBuildRequest } from '@berth/contracts';
 import type { Logger } from '@berth/service-kit';
-import { BUILD_LABELS, buildContainerName, copyContainerOptions, EMPTY_SOURCE_EXIT } from './copy-spec.js';
+import { buildContainerName, copyContainerOptions, EMPTY_SOURCE_EXIT } from './copy-spec.js';
 import type { DockerEngine, ImageInfo } from './docker-engine.js';
 
 /** How a build ended; every one but a thrown error settles the request for good. */

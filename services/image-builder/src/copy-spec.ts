@@ -1,8 +1,7 @@
-import { MAIN_IMAGE_LABELS } from '@berth/contracts';
+import { BUILD_LABELS } from '@berth/contracts';
 import type { ContainerCreateOptions } from 'dockerode';
 
-/** Labels of a copy container; the name `berth-build-<buildId>` must match too before it is removed. */
-export const BUILD_LABELS = { build: 'berth.build', builder: MAIN_IMAGE_LABELS.builder } as const;
+/** Name of a copy container (BUILD_LABELS too): both must match before it is removed. */
 export const buildContainerName = (buildId: string) => `berth-build-${buildId}`;
 
 /** Where the workspace volume is mounted (read-only) in the copy container. */

@@ -1,10 +1,10 @@
 import Docker, { type ContainerCreateOptions } from 'dockerode';
-import { BUILD_LABELS, buildContainerName } from './copy-spec.js';
+import { BUILD_LABELS, WORKLOAD_LABELS } from '@berth/contracts';
+import { buildContainerName } from './copy-spec.js';
 import { dockerAnswers, isDockerStatus } from '@berth/service-kit';
 
 
 /** The workspace labels pool-manager sets (services/pool-manager/src/driver/workload-driver.ts). */
-const WS = { managed: 'berth.managed', host: 'berth.host', id: 'berth.id', image: 'berth.image', volume: 'berth.volume' } as const;
 
 export interface WorkspaceInfo {
   /** The image it was created from (its `berth.image` label). */
@@ -36,7 +36,7 @@ export class DockerEngine {
   }
 
   async findWorkspace(hostId: string, id: string): Promise<WorkspaceInfo | undefined> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${WS.managed}=true`, `${WS.host}=${hostId}`, `${WS.id}=${id}`] } });
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`, `${WORKLOAD_LABELS.id}=${id}`] } });
     const found = list[0];
     if (!found) return undefined;
     const info = await this.docker.getContainer(found.Id).inspect().catch((err: unknown) => {
@@ -45,7 +45,7 @@ export class DockerEngine {
     });
     if (!info) return undefined;
     const mount = info.Mounts.find((m) => m.Destination === '/workspace' && m.Type === 'volume');
-    return { image: info.Config.Labels[WS.image] ?? info.Config.Image, volume: info.Config.Labels[WS.volume] ?? mount?.Name };
+    return { image: info.Config.Labels[WORKLOAD_LABELS.image] ?? info.Config.Image, volume: info.Config.Labels[WORKLOAD_LABELS.volume] ?? mount?.Name };
   }
 
   async volumeExists(name: string): Promise<boolean> {

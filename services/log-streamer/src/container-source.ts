@@ -27,5 +27,3 @@ export interface ContainerSource {
   logs(ref: string, since: string | undefined, follow?: boolean): Promise<LogsStream>;
   ping(): Promise<boolean>;
 }
-
-export const LABELS = { managed: 'berth.managed', host: 'berth.host', id: 'berth.id' } as const;

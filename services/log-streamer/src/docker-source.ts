@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { LABELS, type ContainerInfo, type ContainerSource, type LogsStream } from './container-source.js';
+import { WORKLOAD_LABELS } from '@berth/contracts';
+import { type ContainerInfo, type ContainerSource, type LogsStream } from './container-source.js';
 import { dockerAnswers } from '@berth/service-kit';
 
-const hostFilter = (hostId: string) => [`${LABELS.managed}=true`, `${LABELS.host}=${hostId}`];
+const hostFilter = (hostId: string) => [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`];
 
 export class DockerSource implements ContainerSource {
   private readonly docker: Docker;
@@ -15,8 +16,8 @@ export class DockerSource implements ContainerSource {
   async list(hostId: string): Promise<ContainerInfo[]> {
     const all = await this.docker.listContainers({ all: true, filters: { label: hostFilter(hostId) } });
     return all
-      .filter((c) => c.Labels[LABELS.id])
-      .map((c) => ({ ref: c.Id, workspaceId: c.Labels[LABELS.id] ?? '', running: c.State === 'running' }));
+      .filter((c) => c.Labels[WORKLOAD_LABELS.id])
+      .map((c) => ({ ref: c.Id, workspaceId: c.Labels[WORKLOAD_LABELS.id] ?? '', running: c.State === 'running' }));
   }
 
   async watchStarts(hostId: string, onStart: (c: ContainerInfo) => void, signal: AbortSignal): Promise<void> {
@@ -34,7 +35,7 @@ export class DockerSource implements ContainerSource {
         for (const line of lines) {
           if (!line.trim()) continue;
           const ev = JSON.parse(line) as { id?: string; Actor?: { Attributes?: Record<string, string> } };
-          const workspaceId = ev.Actor?.Attributes?.[LABELS.id];
+          const workspaceId = ev.Actor?.Attributes?.[WORKLOAD_LABELS.id];
           if (ev.id && workspaceId) onStart({ ref: ev.id, workspaceId, running: true });
         }
       }

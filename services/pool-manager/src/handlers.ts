@@ -9,16 +9,24 @@ import { countByPool } from './pool-filler.js';
 import type { PoolRegistry } from './pools.js';
 import type { SetupService } from './setup/setup-service.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
-import type { Workspaces } from './workspaces.js';
+import type { Host } from './host.js';
+import type { WorkspaceAccess } from './workspaces/access.js';
+import type { Claims } from './workspaces/claims.js';
+import type { Lifecycle } from './workspaces/lifecycle.js';
+import type { Processes } from './workspaces/processes.js';
 import type { OwnerVolumes } from './volumes/owner-volumes.js';
 
 export interface HandlerDeps {
   nc: NatsConnection;
-  workspaces: Workspaces;
+  claims: Claims;
+  lifecycle: Lifecycle;
+  processes: Processes;
+  access: WorkspaceAccess;
   volumes: OwnerVolumes;
   store: WorkspaceStore;
   pools: PoolRegistry;
   config: PoolManagerConfig;
+  host: Host;
   metrics: PoolMetrics;
   setups: SetupService;
   activity: Activity;
@@ -27,12 +35,12 @@ export interface HandlerDeps {
 
 /** Answers pool-manager's subjects of the catalogue. */
 export function serveHandlers(d: HandlerDeps): Subscription[] {
-  const { nc, workspaces, logger } = d;
+  const { nc, claims, lifecycle, processes, access, logger } = d;
   return [
     serve(nc, 'containerCreate', async (req) => {
       const stopTimer = d.metrics.claimSeconds.startTimer();
       try {
-        const reply = await workspaces.create(req);
+        const reply = await claims.create(req);
         const outcome = reply.warm ? 'warm' : 'cold';
         stopTimer({ outcome });
         d.metrics.claims.inc({ pool: reply.pool, outcome });
@@ -43,16 +51,16 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
         throw err;
       }
     }, logger),
-    serve(nc, 'containerGet', (req) => workspaces.get(req.id, req.owner), logger),
-    serve(nc, 'containerUsage', (req) => workspaces.usage(req.id, req.owner), logger),
-    serve(nc, 'containerLlmKeyRevoke', (req) => workspaces.llmKey(req.id, req.owner, 'revoke'), logger),
-    serve(nc, 'containerLlmKeyRotate', (req) => workspaces.llmKey(req.id, req.owner, 'rotate'), logger),
+    serve(nc, 'containerGet', (req) => access.get(req.id, req.owner), logger),
+    serve(nc, 'containerUsage', (req) => processes.usage(req.id, req.owner), logger),
+    serve(nc, 'containerLlmKeyRevoke', (req) => lifecycle.llmKey(req.id, req.owner, 'revoke'), logger),
+    serve(nc, 'containerLlmKeyRotate', (req) => lifecycle.llmKey(req.id, req.owner, 'rotate'), logger),
     serve(nc, 'containerList', async (req) => {
-      const containers = await workspaces.list(req.owner);
+      const containers = await access.list(req.owner);
       return { containers, count: containers.length };
     }, logger),
     serve(nc, 'containerDelete', async (req) => {
-      await workspaces.remove(req.id, req.owner);
+      await lifecycle.remove(req.id, req.owner);
       return { id: req.id, removed: true as const };
     }, logger),
     serve(nc, 'volumeList', (req) => d.volumes.list(req.owner), logger),
@@ -64,7 +72,7 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
     serve(nc, 'containerExec', async (req) => {
       const release = d.activity.hold(req.id);
       try {
-        return fitExecResult(await workspaces.exec(req), (nc.info?.max_payload ?? 1024 * 1024) - 1024);
+        return fitExecResult(await processes.exec(req), (nc.info?.max_payload ?? 1024 * 1024) - 1024);
       } finally {
         release();
       }
@@ -91,8 +99,8 @@ async function hostStatus(d: HandlerDeps): Promise<HostStatus> {
     containers.creating += c.creating;
   }
   return {
-    hostId: d.config.BERTH_HOST_ID,
+    hostId: d.host.id,
     containers,
-    capacity: { maxContainers: d.config.MAX_CONTAINERS, maxMemoryMb: d.config.MAX_MEMORY_MB, usedMemoryMb: capacity.memoryMb },
+    capacity: { maxContainers: d.host.capacity.maxContainers, maxMemoryMb: d.host.capacity.maxMemoryMb, usedMemoryMb: capacity.memoryMb },
   };
 }

@@ -76,6 +76,11 @@ export class PoolFiller {
     this.running.set(pool, run);
   }
 
+  /** A fill is running or scheduled. */
+  get busy(): boolean {
+    return this.running.size > 0 || this.delayed.size > 0;
+  }
+
   /** Pools below their minimum first, then the rest. */
   kickAll(): void {
     void countByPool(this.store).then((counts) => {

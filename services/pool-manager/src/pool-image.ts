@@ -1,7 +1,14 @@
-import { mainImageTag, sameRepo, type PoolConfig } from '@berth/contracts';
+import { MAIN_IMAGE_LABELS, mainImageTag, sameRepo, type PoolConfig } from '@berth/contracts';
 import type { Logger } from '@berth/service-kit';
 import type { WorkloadDriver } from './driver/workload-driver.js';
-import { findMainImage } from './setup/main-image.js';
+
+/** The repo's main image on this host (its tag and labels), when it exists and is this repo's by its label. */
+export async function findMainImage(driver: Pick<WorkloadDriver, 'imageLabels'>, repo: string): Promise<{ tag: string; labels: Record<string, string> } | undefined> {
+  const tag = mainImageTag(repo);
+  if (!tag) return undefined;
+  const labels = await driver.imageLabels(tag);
+  return labels && sameRepo(labels[MAIN_IMAGE_LABELS.repo], repo) ? { tag, labels } : undefined;
+}
 
 /**
  * The image a pool's warm containers start from. A repo pool uses the repo's main image when it is

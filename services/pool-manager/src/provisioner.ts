@@ -4,7 +4,9 @@ import { agentSpawn } from './agent/agent-exec.js';
 import type { AgentRegistry } from './agent/agent-registry.js';
 import type { PoolManagerConfig } from './config.js';
 import { workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
+import { isWorkloadError } from './driver/workload-error.js';
 import type { EventPublisher } from './events.js';
+import type { Host } from './host.js';
 import type { LlmKeys } from './llm/llm-keys.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 import { buildWorkloadSpec } from './workload-spec.js';
@@ -18,8 +20,7 @@ const AGENT_START_TIMEOUT_MS = 3_000;
  * workspace user, a bad entrypoint): a retry meets the same image, so it is not retryable.
  */
 function startFailure(err: unknown, image: string): unknown {
-  const message = err instanceof Error ? err.message : '';
-  if (!/OCI runtime|executable file not found|exec format error|permission denied/i.test(message)) return err;
+  if (!isWorkloadError(err, 'cannot_start')) return err;
   return new BerthError('CONTAINER_EXITED', `a container of image ${image} could not start: it cannot serve as a workspace`, { cause: err });
 }
 
@@ -48,6 +49,7 @@ export class Provisioner {
     private readonly store: WorkspaceStore,
     private readonly driver: WorkloadDriver,
     private readonly config: PoolManagerConfig,
+    private readonly host: Host,
     private readonly events: EventPublisher,
     private readonly logger: Logger,
     private readonly llm: LlmKeys,
@@ -59,7 +61,7 @@ export class Provisioner {
     const { outcome, id: existingId } = await this.store.reserve({
       id, requestId: req.requestId, owner: req.owner, name: req.name, pool: req.pool.name, image: req.image,
       volumeName: req.volumeName, memoryMb: req.pool.memoryMb, containerPorts: req.containerPorts,
-      maxCount: this.config.MAX_CONTAINERS, maxMemoryMb: this.config.MAX_MEMORY_MB, portRange: this.config.PORT_RANGE,
+      maxCount: this.host.capacity.maxContainers, maxMemoryMb: this.host.capacity.maxMemoryMb, portRange: this.host.capacity.portRange,
     });
     switch (outcome) {
       case 'existing':
@@ -86,7 +88,7 @@ export class Provisioner {
       const spec = buildWorkloadSpec({
         id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {},
         volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache, agentDir, owner: req.owner, keepAlive: !runsAgent,
-      }, this.config);
+      }, this.config, this.host);
       ref = await this.driver.create(spec).catch((err: unknown) => { throw startFailure(err, req.image); });
       const answered = this.agents && runsAgent ? await this.agentUp(id) : false;
       // An agent that answered shows the container runs; otherwise it must stay up a moment.

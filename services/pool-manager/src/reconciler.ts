@@ -1,8 +1,9 @@
+import { WORKLOAD_LABELS } from '@berth/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@berth/service-kit';
 import type { AgentRegistry } from './agent/agent-registry.js';
 import type { PoolManagerConfig } from './config.js';
-import { LABELS, type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
+import { type WorkloadDriver, type WorkloadInfo } from './driver/workload-driver.js';
 import { isClaimMarked, type WorkloadNames } from './driver/workload-names.js';
 import type { IdleReaper } from './idle/idle-reaper.js';
 import type { LlmKeys } from './llm/llm-keys.js';
@@ -10,7 +11,8 @@ import type { PoolFiller } from './pool-filler.js';
 import type { PoolRegistry } from './pools.js';
 import type { WorkspaceRecord } from './state/workspace-record.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
-import type { Workspaces } from './workspaces.js';
+import type { Host } from './host.js';
+import type { Lifecycle } from './workspaces/lifecycle.js';
 
 export interface ReconcileReport {
   releasedRecords: number;
@@ -32,9 +34,10 @@ export class Reconciler {
     private readonly store: WorkspaceStore,
     private readonly driver: WorkloadDriver,
     private readonly pools: PoolRegistry,
-    private readonly workspaces: Workspaces,
+    private readonly lifecycle: Lifecycle,
     private readonly filler: PoolFiller,
     private readonly config: PoolManagerConfig,
+    private readonly host: Host,
     private readonly logger: Logger,
     private readonly llm: LlmKeys,
     private readonly names: WorkloadNames,
@@ -63,7 +66,7 @@ export class Reconciler {
   private async reconcile(startup: boolean): Promise<ReconcileReport> {
     const report: ReconcileReport = { releasedRecords: 0, removedOrphans: 0, restoredClaims: 0, resumed: 0, reaped: 0, idleWarned: 0, removedVolumes: 0 };
     const now = Date.now();
-    const containers = await this.driver.list(this.config.BERTH_HOST_ID);
+    const containers = await this.driver.list(this.host.id);
     const records = new Map((await this.store.all()).map((r) => [r.id, r]));
     const seen = new Map(containers.map((c) => [c.id, c]));
 
@@ -71,13 +74,13 @@ export class Reconciler {
       if (seen.has(r.id)) continue;
       // A young record may belong to a container created after the listing above.
       if (!startup && now - r.createdAt < this.config.CREATE_GRACE_MS) continue;
-      await this.workspaces.stop(r.id, 'container gone', { onlyIf: r.state });
+      await this.lifecycle.stop(r.id, 'container gone', { onlyIf: r.state });
       report.releasedRecords += 1;
     }
     for (const c of containers) {
       const r = records.get(c.id);
       if (!r) {
-        if (isClaimMarked(c.name) && c.running && this.pools.has(c.labels[LABELS.pool] ?? '')) {
+        if (isClaimMarked(c.name) && c.running && this.pools.has(c.labels[WORKLOAD_LABELS.pool] ?? '')) {
           await this.store.restore(restoredClaim(c, now, this.names));
           report.restoredClaims += 1;
         } else {
@@ -99,7 +102,7 @@ export class Reconciler {
       const poolGone = r.state === 'warm' && !this.pools.has(r.pool);
       if (unusable || poolGone || abandoned) {
         const reason = poolGone ? 'pool removed' : abandoned ? 'abandoned' : 'not running';
-        await this.workspaces.stop(r.id, reason, { ref: c.ref, onlyIf: r.state });
+        await this.lifecycle.stop(r.id, reason, { ref: c.ref, onlyIf: r.state });
         report.removedOrphans += 1;
       } else if (r.state === 'claimed' && c.name !== this.names.claimed(c.id, r.owner)) {
         // A missed claim rename, or a marker of an older format (which carried id and owner in the clear).
@@ -124,7 +127,7 @@ export class Reconciler {
 
   /** Workspace volumes whose workspace has neither a container nor a record (removed out of band). */
   private async removeOrphanVolumes(): Promise<number> {
-    const host = this.config.BERTH_HOST_ID;
+    const host = this.host.id;
     // Volumes first: a workspace created after this listing is not in it, and one created before
     // already has its record (records precede containers and their volumes).
     const volumes = await this.driver.listVolumes(host);
@@ -144,12 +147,12 @@ export class Reconciler {
 
 function restoredClaim(c: WorkloadInfo, now: number, names: WorkloadNames): WorkspaceRecord {
   return {
-    id: c.id, ref: c.ref, pool: c.labels[LABELS.pool] ?? '', image: c.labels[LABELS.image] ?? '', state: 'claimed',
+    id: c.id, ref: c.ref, pool: c.labels[WORKLOAD_LABELS.pool] ?? '', image: c.labels[WORKLOAD_LABELS.image] ?? '', state: 'claimed',
     // Label for a cold create, claim marker name for a claimed warm container; a marker from before
     // owners were recorded (no owner in it) belonged to the only owner there was then.
-    owner: c.labels[LABELS.owner] ?? names.ownerOf(c.name, c.id) ?? 'default', name: '', requestId: '',
-    ports: JSON.parse(c.labels[LABELS.ports] ?? '{}') as Record<string, number>,
-    memoryMb: Number(c.labels[LABELS.memoryMb] ?? 0), volumeName: c.labels[LABELS.volume] ?? '',
+    owner: c.labels[WORKLOAD_LABELS.owner] ?? names.ownerOf(c.name, c.id) ?? 'default', name: '', requestId: '',
+    ports: JSON.parse(c.labels[WORKLOAD_LABELS.ports] ?? '{}') as Record<string, number>,
+    memoryMb: Number(c.labels[WORKLOAD_LABELS.memoryMb] ?? 0), volumeName: c.labels[WORKLOAD_LABELS.volume] ?? '',
     createdAt: c.createdAtMs, claimedAt: now, lastActiveAt: now,
   };
 }

@@ -12,14 +12,10 @@ import { fileKeyStore, memoryKeyStore } from './llm/key-store.js';
 import { LlmKeys } from './llm/llm-keys.js';
 import { serveHandlers } from './handlers.js';
 import { registerPoolMetrics } from './metrics.js';
-import { PoolFiller } from './pool-filler.js';
-import { PoolImages } from './pool-image.js';
-import { PoolRegistry } from './pools.js';
 import { checkPoolRuntimes } from './pool-runtimes.js';
-import { Provisioner } from './provisioner.js';
-import { Activity } from './idle/activity.js';
-import { IdleReaper } from './idle/idle-reaper.js';
-import { Reconciler } from './reconciler.js';
+import type { Activity } from './idle/activity.js';
+import type { Reconciler } from './reconciler.js';
+import { hostWorkspaces } from './host-workspaces.js';
 import { WorkspaceStore } from './state/workspace-store.js';
 import { jetStreamSetupEvents, noSetupEvents } from './setup/setup-events.js';
 import { SetupService } from './setup/setup-service.js';
@@ -27,14 +23,20 @@ import { SetupStore } from './setup/setup-store.js';
 import { serveStreamHandlers } from './streams/stream-handlers.js';
 import { serveFileHandlers } from './files/file-handlers.js';
 import { Tickets } from './tickets.js';
-import { Workspaces } from './workspaces.js';
-import { ImagePolicy } from './image-policy.js';
-import { OwnerVolumes } from './volumes/owner-volumes.js';
+import { hostFromConfig, type Host } from './host.js';
+import type { WorkspaceAccess } from './workspaces/access.js';
+import type { Claims } from './workspaces/claims.js';
+import type { Lifecycle } from './workspaces/lifecycle.js';
+import type { Processes } from './workspaces/processes.js';
 
 export interface PoolManager {
   reconciler: Reconciler;
   store: WorkspaceStore;
-  workspaces: Workspaces;
+  host: Host;
+  claims: Claims;
+  lifecycle: Lifecycle;
+  processes: Processes;
+  access: WorkspaceAccess;
   setups: SetupService;
   activity: Activity;
 }
@@ -47,16 +49,18 @@ export async function startPoolManager(
   driver: WorkloadDriver = new DockerDriver(config.DOCKER_SOCKET),
   /** A newer pool-manager took this host over (main exits); every state change here is refused already. */
   onSuperseded: () => void = () => undefined,
+  /** The engine host these workspaces run on (main builds it from the config). */
+  host: Host = hostFromConfig(config),
 ): Promise<PoolManager> {
   await checkPoolRuntimes(config.POOLS, driver);
   const redis = createRedis({ url: config.REDIS_URL, name: 'pool-manager', logger });
   onStop(async () => { await redis.quit().catch(() => redis.disconnect()); });
-  const nc = await connectNats({ url: config.NATS_URL, name: `pool-manager-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
+  const nc = await connectNats({ url: config.NATS_URL, name: `pool-manager-${host.id}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
   onStop(() => drainNats(nc));
 
   await driver.ensureNetwork(config.WORKSPACE_NETWORK);
-  const events = config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, config.BERTH_HOST_ID, logger) : noEvents;
-  const store = new WorkspaceStore(redis, config.BERTH_HOST_ID);
+  const events = config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, host.id, logger) : noEvents;
+  const store = new WorkspaceStore(redis, host.id);
   // Fencing: from here on any older pool-manager of this host (one that was thought dead, or a
   // second one started by mistake) has every Redis state change refused, so it cannot claim,
   // create, stop or reconcile behind this one's back.
@@ -66,24 +70,16 @@ export async function startPoolManager(
     logger.error({ epoch }, 'a newer pool-manager took over this host; stopping');
     onSuperseded();
   };
-  const pools = new PoolRegistry(config.POOLS);
-  const agentDirs = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID, logger) : undefined;
+  const agentDirs = config.AGENTS_ENABLED ? await AgentDirs.open(config.AGENT_SOCKET_DIR, host.id, logger) : undefined;
   const agents = agentDirs && new AgentRegistry(agentDirs, logger);
   // Closed last: commands in flight keep their connections; agents reconnect to the next pool-manager.
   if (agents) onStop(() => agents.closeAll());
-  const names = new WorkloadNames(await workspaceNameKey(config.WORKSPACE_NAME_KEY, config.AGENT_SOCKET_DIR, config.BERTH_HOST_ID));
+  const names = new WorkloadNames(await workspaceNameKey(config.WORKSPACE_NAME_KEY, config.AGENT_SOCKET_DIR, host.id));
   const llmKeyStore = config.LLM_EGRESS_URL ? (agentDirs ? fileKeyStore(agentDirs) : memoryKeyStore()) : undefined;
-  const llm = new LlmKeys(llmKeyStore, natsLlmEgress(nc), store, { egressUrl: config.LLM_EGRESS_URL, hostId: config.BERTH_HOST_ID }, logger);
-  const provisioner = new Provisioner(store, driver, config, events, logger, llm, agents);
-  const filler = new PoolFiller(store, pools, provisioner, logger, names, new PoolImages(driver, logger));
+  const llm = new LlmKeys(llmKeyStore, natsLlmEgress(nc), store, { egressUrl: config.LLM_EGRESS_URL, hostId: host.id }, logger);
+  const { pools, filler, volumes, access, claims, lifecycle, processes, activity, reconciler } = hostWorkspaces({ config, host, driver, store, events, llm, names, logger, agents });
   onStop(() => filler.stop());
-  const volumes = new OwnerVolumes(driver, config, logger);
-  const admission = { images: new ImagePolicy(driver, config.ALLOWED_IMAGES), volumes };
-  const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, llm, admission, names, agents);
-  onStop(() => workspaces.close());
-  const activity = new Activity(store);
-  const idle = new IdleReaper(store, driver, workspaces, activity, events, config, logger);
-  const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger, llm, names, idle, agents);
+  onStop(() => claims.close());
 
   // Rebuild from Docker before answering anyone, so a restart never serves stale state.
   await reconciler.run(true);
@@ -95,14 +91,14 @@ export async function startPoolManager(
   const registry = createMetricsRegistry('pool-manager');
   const metrics = registerPoolMetrics(registry, store);
   const setupEvents = config.EVENTS_ENABLED ? jetStreamSetupEvents(nc, logger) : noSetupEvents;
-  const setups = new SetupService({ nc, driver, workspaces, pools, config, logger, activity }, new SetupStore(redis, config.BERTH_HOST_ID), setupEvents, redis,
+  const setups = new SetupService({ nc, driver, access, lifecycle, processes, pools, config, logger, activity }, new SetupStore(redis, host.id), setupEvents, redis,
     (phase, ms, outcome) => metrics.setupPhaseSeconds.observe({ phase, outcome }, ms / 1000));
   await setups.recover();
   onStop(() => setups.close());
 
-  const subs = serveHandlers({ nc, workspaces, volumes, store, pools, config, metrics, setups, activity, logger });
-  subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), activity, logger }));
-  subs.push(...serveFileHandlers({ nc, workspaces, agents, activity, maxUploadBytes: config.FILES_MAX_UPLOAD_BYTES, logger }));
+  const subs = serveHandlers({ nc, claims, lifecycle, processes, access, volumes, store, pools, config, host, metrics, setups, activity, logger });
+  subs.push(...serveStreamHandlers({ nc, processes, tickets: new Tickets(redis, access), activity, logger }));
+  subs.push(...serveFileHandlers({ nc, access, agents, activity, maxUploadBytes: config.FILES_MAX_UPLOAD_BYTES, logger }));
   onStop(() => { for (const s of subs) s.unsubscribe(); });
   // Started means serving: the server has every subscription before anyone is told we are up.
   await nc.flush();
@@ -119,5 +115,5 @@ export async function startPoolManager(
     });
     onStop(() => new Promise<void>((resolve) => health.close(() => resolve())));
   }
-  return { reconciler, store, workspaces, setups, activity };
+  return { host, reconciler, store, claims, lifecycle, processes, access, setups, activity };
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BerthError, TICKET_TTL_MS, type TicketRedeemReply, type TicketReply } from '@berth/contracts';
 import type { Redis } from '@berth/service-kit';
-import type { Workspaces } from './workspaces.js';
+import type { WorkspaceAccess } from './workspaces/access.js';
 
 /** Not host-scoped: any pool-manager can redeem a ticket another minted, for any gateway. */
 const keyOf = (ticket: string) => `berth:ticket:${createHash('sha256').update(ticket).digest('hex')}`;
@@ -12,10 +12,10 @@ const keyOf = (ticket: string) => `berth:ticket:${createHash('sha256').update(ti
  * racing with the same ticket cannot both win.
  */
 export class Tickets {
-  constructor(private readonly redis: Redis, private readonly workspaces: Workspaces, private readonly ttlMs = TICKET_TTL_MS) {}
+  constructor(private readonly redis: Redis, private readonly access: WorkspaceAccess, private readonly ttlMs = TICKET_TTL_MS) {}
 
   async create(id: string, owner: string): Promise<TicketReply> {
-    await this.workspaces.get(id, owner);
+    await this.access.get(id, owner);
     const ticket = randomBytes(32).toString('base64url');
     await this.redis.set(keyOf(ticket), JSON.stringify({ id, owner }), 'PX', this.ttlMs);
     return { ticket, expiresAt: new Date(Date.now() + this.ttlMs).toISOString() };

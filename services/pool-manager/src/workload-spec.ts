@@ -1,7 +1,9 @@
+import { WORKLOAD_LABELS } from '@berth/contracts';
 import type { PoolConfig } from '@berth/contracts';
 import { AGENT_MOUNT } from './agent/agent-dirs.js';
 import type { PoolManagerConfig } from './config.js';
-import { LABELS, type WorkloadSpec } from './driver/workload-driver.js';
+import type { Host } from './host.js';
+import { type WorkloadSpec } from './driver/workload-driver.js';
 import type { VolumeMount } from './volumes/volume-names.js';
 
 export interface SpecInput {
@@ -26,22 +28,22 @@ export interface SpecInput {
 }
 
 /** The engine spec for a workspace; its labels carry everything reconcile needs to rebuild Redis. */
-export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig): WorkloadSpec {
+export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig, host: Pick<Host, 'id'>): WorkloadSpec {
   const { id, pool } = input;
   return {
     id,
     name: input.name,
     image: input.image,
     labels: {
-      [LABELS.managed]: 'true',
-      [LABELS.id]: id,
-      [LABELS.pool]: pool.name,
-      [LABELS.host]: config.BERTH_HOST_ID,
-      [LABELS.ports]: JSON.stringify(input.ports),
-      [LABELS.memoryMb]: String(pool.memoryMb),
-      [LABELS.image]: input.image,
-      ...(input.volumeName && { [LABELS.volume]: input.volumeName }),
-      ...(input.owner && { [LABELS.owner]: input.owner }),
+      [WORKLOAD_LABELS.managed]: 'true',
+      [WORKLOAD_LABELS.id]: id,
+      [WORKLOAD_LABELS.pool]: pool.name,
+      [WORKLOAD_LABELS.host]: host.id,
+      [WORKLOAD_LABELS.ports]: JSON.stringify(input.ports),
+      [WORKLOAD_LABELS.memoryMb]: String(pool.memoryMb),
+      [WORKLOAD_LABELS.image]: input.image,
+      ...(input.volumeName && { [WORKLOAD_LABELS.volume]: input.volumeName }),
+      ...(input.owner && { [WORKLOAD_LABELS.owner]: input.owner }),
     },
     cpus: pool.cpus,
     memoryMb: pool.memoryMb,

@@ -96,7 +96,7 @@ describe('commands through the workspace agent', () => {
 
   it('runs a terminal on a PTY through the agent: echo, resize, and kill leaves nothing', async () => {
     const ws = await claim();
-    const term = await pm.workspaces.spawn(ws.id, OWNER, SHELL_ARGV, { tty: { cols: 80, rows: 24 } });
+    const term = await pm.processes.spawn(ws.id, OWNER, SHELL_ARGV, { tty: { cols: 80, rows: 24 } });
     let screen = '';
     const reading = (async () => { for await (const c of term.output) screen += c.data.toString('utf8'); })();
     const until = (re: RegExp, from: number) => waitFor(`terminal to show ${re}`, async () => re.test(screen.slice(from)), 10_000)

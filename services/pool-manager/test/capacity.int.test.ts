@@ -1,8 +1,8 @@
+import { WORKLOAD_LABELS } from '@berth/contracts';
 import { randomBytes } from 'node:crypto';
 import type { BerthError } from '@berth/contracts';
 import { request } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABELS } from '../src/driver/workload-driver.js';
 import { OWNER_VOLUME_TARGET, ownerVolumeName } from '../src/volumes/volume-names.js';
 import { containersOf, docker, waitFor } from './harness.js';
 import { inspectByBerthId, newRequestId, refused, startWorld, waitForWarm, type World } from './helpers.js';
@@ -188,7 +188,7 @@ describe('create refusals and options', () => {
     expect(mount).toMatchObject({ Type: 'volume', Name: engineName });
     // Volumes only, besides the agent's socket directory (see hardening.int.test.ts).
     expect(info.Mounts.every((m) => m.Type === 'volume' || m.Destination === '/run/berth')).toBe(true);
-    expect(info.Config.Labels[LABELS.volume]).toBe(volume);
+    expect(info.Config.Labels[WORKLOAD_LABELS.volume]).toBe(volume);
     expect((await docker.getVolume(engineName).inspect()).Name).toBe(engineName);
 
     const write = await request(w.nc, 'containerExec', { id: ws.id, owner: OWNER, command: `echo kept > ${OWNER_VOLUME_TARGET}/marker`, timeoutMs: 10_000 });

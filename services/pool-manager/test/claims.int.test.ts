@@ -1,8 +1,8 @@
+import { WORKLOAD_LABELS } from '@berth/contracts';
 import { createServer } from 'node:net';
 import type { CreateContainerReply } from '@berth/contracts';
 import { request, type NatsConnection } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABELS } from '../src/driver/workload-driver.js';
 import { clientNats, containersOf, docker, removeAllOf, startInfra, startInProcess, testHostEnv, waitFor, type Infra, type RunningPoolManager } from './harness.js';
 import { inspectByBerthId, newRequestId, rejection, waitForWarm } from './helpers.js';
 
@@ -87,11 +87,11 @@ describe('claims: concurrent creates, idempotency, port release, refill', () => 
     expect(replies.filter((r) => !r.warm).length).toBeGreaterThanOrEqual(1);
 
     // Docker's truth: one container per id, each running and publishing exactly the replied port.
-    const listed = (await containersOf(hostId)).filter((c) => ids.includes(c.Labels[LABELS.id] ?? ''));
+    const listed = (await containersOf(hostId)).filter((c) => ids.includes(c.Labels[WORKLOAD_LABELS.id] ?? ''));
     expect(listed).toHaveLength(CONCURRENT);
     expect(new Set(listed.map((c) => c.Id)).size).toBe(CONCURRENT);
-    expect(new Set(listed.map((c) => c.Labels[LABELS.id])).size).toBe(CONCURRENT);
-    const byId = new Map(listed.map((c) => [c.Labels[LABELS.id]!, c.Id]));
+    expect(new Set(listed.map((c) => c.Labels[WORKLOAD_LABELS.id])).size).toBe(CONCURRENT);
+    const byId = new Map(listed.map((c) => [c.Labels[WORKLOAD_LABELS.id]!, c.Id]));
     for (const r of replies) {
       const info = await docker.getContainer(byId.get(r.id)!).inspect();
       expect(info.State.Running, `${r.id} running`).toBe(true);
@@ -163,7 +163,7 @@ describe('claims: concurrent creates, idempotency, port release, refill', () => 
     const replies = await Promise.all([1, 2, 3].map(() => request(nc, 'containerCreate', { requestId, owner: OWNER, ports: [8080] }, SLOW)));
     expect(new Set(replies.map((r) => r.id)).size).toBe(1);
     const made = (await containersOf(hostId)).filter((c) => !before.has(c.Id));
-    expect(made.map((c) => c.Labels[LABELS.id])).toEqual([replies[0]!.id]);
+    expect(made.map((c) => c.Labels[WORKLOAD_LABELS.id])).toEqual([replies[0]!.id]);
     expect(replies[0]!.warm).toBe(false);
     claims.push({ requestId, reply: replies[0]! });
   });
@@ -178,7 +178,7 @@ describe('claims: concurrent creates, idempotency, port release, refill', () => 
     expect(await pm.store.ports()).not.toHaveProperty(String(port));
     const gone = await docker.getContainer(info.Id).inspect().then(() => 200, (err: { statusCode?: number }) => err.statusCode);
     expect(gone).toBe(404);
-    expect((await containersOf(hostId)).filter((c) => c.Labels[LABELS.id] === reply.id)).toHaveLength(0);
+    expect((await containersOf(hostId)).filter((c) => c.Labels[WORKLOAD_LABELS.id] === reply.id)).toHaveLength(0);
     expect(await canListen(port)).toBe(true);
     expect((await rejection(request(nc, 'containerGet', { id: reply.id, owner: OWNER }))).code).toBe('CONTAINER_NOT_FOUND');
   });
@@ -197,7 +197,7 @@ describe('claims: concurrent creates, idempotency, port release, refill', () => 
 
     // Docker agrees: only the three warm containers remain, publishing exactly those ports.
     const left = await containersOf(hostId);
-    expect(left.map((c) => c.Labels[LABELS.id]).sort()).toEqual(records.map((r) => r.id).sort());
+    expect(left.map((c) => c.Labels[WORKLOAD_LABELS.id]).sort()).toEqual(records.map((r) => r.id).sort());
     const published = left.flatMap((c) => c.Ports.filter((p) => p.PublicPort).map((p) => String(p.PublicPort)));
     expect([...new Set(published)].sort()).toEqual(warmPorts);
     expect(await pm.store.capacity()).toEqual({ count: 3, memoryMb: 3 * 64 });

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { BerthError } from '@berth/contracts';
+import { BerthError, WORKLOAD_LABELS } from '@berth/contracts';
 import { Redis, request } from '@berth/service-kit';
-import { LABELS } from '../src/driver/workload-driver.js';
 import { hostKeys } from '../src/state/keys.js';
 import { clientNats, containersOf, removeAllOf, startInfra, testHostEnv, waitFor, type Infra } from './harness.js';
 import { ServiceProcess } from '@berth/service-kit/testing';
@@ -72,11 +71,11 @@ test('killing pool-manager mid-claim leaves no orphan container, no leaked port 
   // Refills keep going after the crash, so compare snapshots until one is taken between two fills:
   // records, containers and the ports hash (exactly the ports the containers carry) all agree.
   const labelledPorts = (cs: Awaited<ReturnType<typeof containersOf>>) =>
-    cs.flatMap((c) => Object.values(JSON.parse(c.Labels[LABELS.ports]!) as Record<string, number>).map((p) => [String(p), c.Labels[LABELS.id]!] as const));
+    cs.flatMap((c) => Object.values(JSON.parse(c.Labels[WORKLOAD_LABELS.ports]!) as Record<string, number>).map((p) => [String(p), c.Labels[WORKLOAD_LABELS.id]!] as const));
   await waitFor('Docker and Redis agree', async () => {
     const containers = (await containersOf(env.BERTH_HOST_ID!)).filter((c) => c.State === 'running');
     const [recordIds, portsHash, again] = [(await redis.smembers(keys.all)).sort(), await redis.hgetall(keys.ports), await containersOf(env.BERTH_HOST_ID!)];
-    const dockerIds = containers.map((c) => c.Labels[LABELS.id]!).sort();
+    const dockerIds = containers.map((c) => c.Labels[WORKLOAD_LABELS.id]!).sort();
     const stable = again.length === containers.length;
     return stable && JSON.stringify(recordIds) === JSON.stringify(dockerIds)
       && JSON.stringify(Object.fromEntries(labelledPorts(containers))) === JSON.stringify(portsHash) ? true : undefined;
@@ -84,7 +83,7 @@ test('killing pool-manager mid-claim leaves no orphan container, no leaked port 
 
   const containers = await containersOf(env.BERTH_HOST_ID!);
   expect(containers.every((c) => c.State === 'running')).toBe(true);
-  const byId = new Map(containers.map((c) => [c.Labels[LABELS.id]!, c]));
+  const byId = new Map(containers.map((c) => [c.Labels[WORKLOAD_LABELS.id]!, c]));
   for (const id of ids) {
     expect(byId.has(id), `claimed ${id} exists`).toBe(true);
     expect(await redis.hget(keys.workspace(id), 'state')).toBe('claimed');
@@ -99,7 +98,7 @@ test('killing pool-manager mid-claim leaves no orphan container, no leaked port 
   // Deleting everything returns every port but the warm ones.
   await Promise.all(ids.map((id) => request(nc, 'containerDelete', { id, owner: 'default' })));
   const left = await containersOf(env.BERTH_HOST_ID!);
-  expect(left.every((c) => !ids.includes(c.Labels[LABELS.id]!))).toBe(true);
+  expect(left.every((c) => !ids.includes(c.Labels[WORKLOAD_LABELS.id]!))).toBe(true);
   const portsAfter = Object.values(await redis.hgetall(keys.ports));
   expect(portsAfter.every((id) => !ids.includes(id))).toBe(true);
   redis.disconnect();

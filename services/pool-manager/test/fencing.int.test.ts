@@ -26,7 +26,7 @@ describe('fencing tokens', () => {
 
   it('a second pool-manager of the same host fences the first out: it cannot claim, create, stop or reconcile; the newer one can', async () => {
     const older = w.pm;
-    const claimed = await older.workspaces.create({ requestId: newRequestId(), owner: 'alice' });
+    const claimed = await older.claims.create({ requestId: newRequestId(), owner: 'alice' });
     const olderEpoch = older.store.currentEpoch;
 
     // The older one holds the reconcile lock, as if killed mid-reconcile: the newer one must not
@@ -37,14 +37,14 @@ describe('fencing tokens', () => {
     expect(BigInt(newer.store.currentEpoch)).toBeGreaterThan(BigInt(olderEpoch));
     const before = (await containersOf(w.hostId)).map((c) => c.Id).sort();
 
-    const claim = await rejection(older.workspaces.create({ requestId: newRequestId(), owner: 'alice' }));
+    const claim = await rejection(older.claims.create({ requestId: newRequestId(), owner: 'alice' }));
     expect(claim).toBeInstanceOf(BerthError);
     expect((claim as BerthError).code).toBe('SERVICE_UNAVAILABLE');
     expect(older.store.fenced).toBe(true);
     // A cold create (other ports) would reserve first: refused before Docker is touched.
-    expect(await rejection(older.workspaces.create({ requestId: newRequestId(), owner: 'alice', ports: [4100] }))).toBeInstanceOf(BerthError);
+    expect(await rejection(older.claims.create({ requestId: newRequestId(), owner: 'alice', ports: [4100] }))).toBeInstanceOf(BerthError);
     // Stopping a live workspace: refused, the container stays.
-    await expect(older.workspaces.stop(claimed.id, 'stale delete')).rejects.toBeInstanceOf(BerthError);
+    await expect(older.lifecycle.stop(claimed.id, 'stale delete')).rejects.toBeInstanceOf(BerthError);
     // Its reconcile cannot take the lock, so it removes nothing.
     await expect(older.reconciler.run()).rejects.toBeInstanceOf(BerthError);
     // Nothing it could reach was removed (the newer one may have added warm containers meanwhile).
@@ -54,9 +54,9 @@ describe('fencing tokens', () => {
 
     // The newer one owns the host and works.
     expect(newer.store.fenced).toBe(false);
-    const fresh = await newer.workspaces.create({ requestId: newRequestId(), owner: 'bob' });
+    const fresh = await newer.claims.create({ requestId: newRequestId(), owner: 'bob' });
     expect(fresh.id).not.toBe(claimed.id);
-    await newer.workspaces.remove(claimed.id, 'alice');
+    await newer.lifecycle.remove(claimed.id, 'alice');
     // Its reconcile runs (the stale holder's lock was taken over, not waited out).
     expect(await newer.reconciler.run()).toBeDefined();
   }, 60_000);

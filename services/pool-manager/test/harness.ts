@@ -3,11 +3,10 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { VOLUME_LABELS } from '@berth/contracts';
+import { VOLUME_LABELS, WORKLOAD_LABELS } from '@berth/contracts';
 import { connectNats, createLogger, drainNats, type NatsConnection, type Stopper } from '@berth/service-kit';
 import { startNatsServer, startRedisServer, type ServerProcess } from '@berth/service-kit/testing';
 import { loadPoolManagerConfig, type PoolManagerConfig } from '../src/config.js';
-import { LABELS } from '../src/driver/workload-driver.js';
 import { startPoolManager, type PoolManager } from '../src/service.js';
 
 export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -66,7 +65,7 @@ export async function clientNats(infra: Infra): Promise<NatsConnection & { close
 }
 
 export async function containersOf(hostId: string, all = true) {
-  return docker.listContainers({ all, filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostId}`] } });
+  return docker.listContainers({ all, filters: { label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`] } });
 }
 
 export async function removeAllOf(hostId: string): Promise<void> {
@@ -74,7 +73,7 @@ export async function removeAllOf(hostId: string): Promise<void> {
   rmSync(join(tmpdir(), 'berth-agents', hostId), { recursive: true, force: true });
   const list = await containersOf(hostId);
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
-  const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostId}`] } });
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`] } });
   // And the owners' volumes (named volumes, npm caches) this host made.
   const { Volumes: owners } = await docker.listVolumes({ filters: { label: [`${VOLUME_LABELS.host}=${hostId}`] } });
   await Promise.all([...(Volumes ?? []), ...(owners ?? [])].map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { BerthError, type PoolView, type RequestOf } from '@berth/contracts';
+import { BerthError, type PoolView, type RequestOf, WORKLOAD_LABELS } from '@berth/contracts';
 import { request, type NatsConnection } from '@berth/service-kit';
 import { expect } from 'vitest';
-import { LABELS } from '../src/driver/workload-driver.js';
 import { clientNats, containersOf, docker, removeAllOf, startInfra, startInProcess, testHostEnv, waitFor, type Infra, type RunningPoolManager } from './harness.js';
 
 /** A fresh idempotency key, as a real caller would send. */
@@ -34,7 +33,7 @@ export async function waitForWarm(nc: NatsConnection, warm: number, timeoutMs = 
 
 /** Docker's view of one berth workspace, found by its `berth.id` label (not by anything Redis says). */
 export async function dockerByBerthId(hostId: string, id: string) {
-  const matches = (await containersOf(hostId)).filter((c) => c.Labels[LABELS.id] === id);
+  const matches = (await containersOf(hostId)).filter((c) => c.Labels[WORKLOAD_LABELS.id] === id);
   return matches;
 }
 
@@ -94,7 +93,7 @@ export async function refused(w: World, args: CreateArgs, code: BerthError['code
   // No record for the request; any container that appeared meanwhile is a pool fill, not made for it.
   expect((await w.pm.store.all()).filter((r) => r.requestId === `${owner}:${requestId}`)).toHaveLength(0);
   const appeared = (await containersOf(w.hostId)).filter((c) => !before.has(c.Id));
-  for (const c of appeared) expect((await w.pm.store.get(c.Labels[LABELS.id] ?? ''))?.requestId).toBe('');
+  for (const c of appeared) expect((await w.pm.store.get(c.Labels[WORKLOAD_LABELS.id] ?? ''))?.requestId).toBe('');
   if (code !== 'CAPACITY_EXHAUSTED' && code !== 'PORTS_EXHAUSTED') return err;
   // Nothing was reserved for it (a refill could only have been refused for the same reason).
   expect(await w.pm.store.capacity()).toEqual(capacityBefore);

@@ -48,7 +48,7 @@ describe('a workspace recreated from an image (main images) keeps its LLM key', 
     expect(before).toMatch(LLM_KEY_PATTERN);
     const messages = seen.length;
     const oldRef = (await pm.store.get(ws.id))?.ref;
-    await pm.workspaces.recreateFrom(ws.id, OWNER, WORKSPACE_IMAGE);
+    await pm.lifecycle.recreateFrom(ws.id, OWNER, WORKSPACE_IMAGE);
     expect((await pm.store.get(ws.id))?.ref).not.toBe(oldRef);
     expect(await keyOf(ws.id)).toBe(before);
     expect(seen.slice(messages)).toEqual([]);

@@ -56,7 +56,7 @@ describe.each(PATHS)('a workspace flooding its output, through %s', (_path, path
   });
 
   it('gets no more read than its budget (burst + rate·t), over all of its commands together', async () => {
-    const spawn = () => pm.workspaces.spawn(ws.id, OWNER, ['cat', '/dev/zero'], { timeoutMs: 20_000 });
+    const spawn = () => pm.processes.spawn(ws.id, OWNER, ['cat', '/dev/zero'], { timeoutMs: 20_000 });
     const started = performance.now();
     const [a, b] = await Promise.all([spawn(), spawn()]);
     const read = (await Promise.all([drain(a, 3_000), drain(b, 3_000)])).reduce((x, y) => x + y, 0);

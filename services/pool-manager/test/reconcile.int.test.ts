@@ -1,8 +1,9 @@
+import { WORKLOAD_LABELS } from '@berth/contracts';
 import { randomBytes } from 'node:crypto';
 import type { CreateContainerReply } from '@berth/contracts';
 import { Redis, request } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABELS, workspaceVolumeName } from '../src/driver/workload-driver.js';
+import { workspaceVolumeName } from '../src/driver/workload-driver.js';
 import { containersOf, docker, waitFor, WORKSPACE_IMAGE } from './harness.js';
 import { dockerByBerthId, inspectByBerthId, newRequestId, rejection, startWorld, waitForWarm, type World } from './helpers.js';
 
@@ -16,7 +17,7 @@ async function plantContainer(hostId: string, name?: string): Promise<{ id: stri
   const c = await docker.createContainer({
     name: name ?? `berth-${id}`,
     Image: WORKSPACE_IMAGE,
-    Labels: { [LABELS.managed]: 'true', [LABELS.host]: hostId, [LABELS.id]: id, [LABELS.pool]: 'default', [LABELS.ports]: '{}', [LABELS.memoryMb]: '64' },
+    Labels: { [WORKLOAD_LABELS.managed]: 'true', [WORKLOAD_LABELS.host]: hostId, [WORKLOAD_LABELS.id]: id, [WORKLOAD_LABELS.pool]: 'default', [WORKLOAD_LABELS.ports]: '{}', [WORKLOAD_LABELS.memoryMb]: '64' },
     HostConfig: { NetworkMode: 'none', Memory: 64 * 1024 * 1024 },
   });
   await c.start();
@@ -72,7 +73,7 @@ describe('reconcile: Docker is the truth', () => {
     const capacity = await w.pm.store.capacity();
 
     // Removed without -v: its workspace volume is left behind until reconcile finds it.
-    expect((await docker.getVolume(workspaceVolumeName(ws.id)).inspect()).Labels[LABELS.id]).toBe(ws.id);
+    expect((await docker.getVolume(workspaceVolumeName(ws.id)).inspect()).Labels[WORKLOAD_LABELS.id]).toBe(ws.id);
     const report = await w.pm.reconciler.run();
     expect(report?.releasedRecords).toBe(1);
     expect(await docker.getVolume(workspaceVolumeName(ws.id)).inspect().then(() => 'present', () => 'gone')).toBe('gone');
@@ -85,10 +86,10 @@ describe('reconcile: Docker is the truth', () => {
 
   it('removes a workspace volume of this host that has neither container nor record', async () => {
     const id = `ws_${randomBytes(8).toString('hex')}`;
-    const labels = { [LABELS.managed]: 'true', [LABELS.host]: w.hostId, [LABELS.id]: id };
+    const labels = { [WORKLOAD_LABELS.managed]: 'true', [WORKLOAD_LABELS.host]: w.hostId, [WORKLOAD_LABELS.id]: id };
     await docker.createVolume({ Name: workspaceVolumeName(id), Labels: labels });
     const foreign = `ws_${randomBytes(8).toString('hex')}`;
-    await docker.createVolume({ Name: workspaceVolumeName(foreign), Labels: { ...labels, [LABELS.host]: 'another-host', [LABELS.id]: foreign } });
+    await docker.createVolume({ Name: workspaceVolumeName(foreign), Labels: { ...labels, [WORKLOAD_LABELS.host]: 'another-host', [WORKLOAD_LABELS.id]: foreign } });
     try {
       const report = await w.pm.reconciler.run();
       expect(report?.removedVolumes).toBe(1);
@@ -132,7 +133,7 @@ describe('reconcile: Docker is the truth', () => {
     await waitForWarm(w.nc, 2);
     // Engine-side claim markers (carrying the owner) are written just after the claim.
     for (const c of claims) await waitFor(`claim marker of ${c.id}`, async () => (await inspectByBerthId(w.hostId, c.id)).Name.endsWith('-claimed'), 10_000);
-    expect((await inspectByBerthId(w.hostId, claims[2]!.id)).Config.Labels[LABELS.owner]).toBe('carol');
+    expect((await inspectByBerthId(w.hostId, claims[2]!.id)).Config.Labels[WORKLOAD_LABELS.owner]).toBe('carol');
     const warmBefore = (await w.pm.store.all()).filter((r) => r.state === 'warm');
     expect(warmBefore).toHaveLength(2);
 
@@ -192,7 +193,7 @@ describe('reconcile: Docker is the truth', () => {
 
   it('restores a clear-text claim marker of an older berth with its owner, then renames it to one that names neither', async () => {
     const ref0 = (await plantContainer(w.hostId, 'berth-placeholder-' + randomBytes(4).toString('hex'))).ref;
-    const id = String((await docker.getContainer(ref0).inspect()).Config.Labels[LABELS.id]);
+    const id = String((await docker.getContainer(ref0).inspect()).Config.Labels[WORKLOAD_LABELS.id]);
     await docker.getContainer(ref0).rename({ name: `berth-${id}-o${Buffer.from('alice').toString('hex')}-claimed` });
     expect((await w.pm.reconciler.run())?.restoredClaims).toBe(1);
     expect(await request(w.nc, 'containerGet', { id, owner: 'alice' })).toMatchObject({ id, state: 'claimed' });

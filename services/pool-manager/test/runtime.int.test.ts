@@ -43,7 +43,7 @@ function importSleeper(): void {
 async function createIn(pool: { name: string; runtime?: string }): Promise<{ runtime: string; running: boolean }> {
   const cfg = config([{ ...pool, image: IMAGE, memoryMb: 64 }]);
   const id = `ws_${randomBytes(8).toString('hex')}`;
-  const ref = await driver.create(buildWorkloadSpec({ id, name: `berth-${id}`, pool: cfg.POOLS[0]!, image: IMAGE, ports: {}, volumeName: '' }, cfg));
+  const ref = await driver.create(buildWorkloadSpec({ id, name: `berth-${id}`, pool: cfg.POOLS[0]!, image: IMAGE, ports: {}, volumeName: '' }, cfg, { id: cfg.BERTH_HOST_ID }));
   const [info] = JSON.parse(engine.docker('inspect', ref)) as { HostConfig: { Runtime: string }; State: { Running: boolean } }[];
   return { runtime: info!.HostConfig.Runtime, running: info!.State.Running };
 }

@@ -2,19 +2,19 @@ import { BerthError } from '@berth/contracts';
 import { createLogger, createRedis, type Redis } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tickets } from '../src/tickets.js';
-import type { Workspaces } from '../src/workspaces.js';
+import type { WorkspaceAccess } from '../src/workspaces/access.js';
 import { startInfra, type Infra } from './harness.js';
 import { rejection } from './helpers.js';
 
 const ID = 'ws_0123456789abcdef';
 const OTHER = 'ws_fedcba9876543210';
-// Only `get` is used: it answers for alice's one container, like Workspaces.get.
+// Only `get` is used: it answers for alice's one container, like WorkspaceAccess.get.
 const workspaces = {
   get: async (id: string, owner: string) => {
     if (id !== ID || owner !== 'alice') throw new BerthError('CONTAINER_NOT_FOUND', 'no container');
     return {};
   },
-} as unknown as Workspaces;
+} as unknown as WorkspaceAccess;
 
 describe('tickets (real Redis)', () => {
   let infra: Infra;

@@ -1,14 +1,17 @@
+import { WORKLOAD_LABELS } from '@berth/contracts';
 import Docker from 'dockerode';
 import { dockerSpawn } from './docker-exec.js';
 import type { ExecProcess, SpawnOptions } from './exec-process.js';
 import { DockerDemux } from './docker-demux.js';
 import { runDockerTask } from './docker-task.js';
 import { TailBuffer } from './tail-buffer.js';
-import { LABELS, type TaskResult, type VolumeInfo, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec, type WorkloadUsage } from './workload-driver.js';
+import { type TaskResult, type VolumeInfo, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec, type WorkloadUsage } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
 import { WORKSPACE_NETWORK_OPTIONS, wrongNetworkOptions } from './workspace-network.js';
 import { usageFromDockerStats, type DockerStats } from './docker-stats.js';
-import { dockerAnswers, isDockerStatus } from '@berth/service-kit';
+import { dockerAnswers } from '@berth/service-kit';
+import { engineCall } from './docker-errors.js';
+import { isWorkloadError, WorkloadError } from './workload-error.js';
 
 const volumeInfo = (v: { Name: string; Labels?: Record<string, string> | null; CreatedAt?: string }): VolumeInfo => ({
   name: v.Name, labels: v.Labels ?? {}, createdAt: v.CreatedAt ? new Date(v.CreatedAt).toISOString() : null,
@@ -17,7 +20,7 @@ const volumeInfo = (v: { Name: string; Labels?: Record<string, string> | null; C
 /** The entrypoint of the workspace image, which runs the agent (docker/images/workspace.Dockerfile). */
 const AGENT_ENTRYPOINT = '/berth-agent-entrypoint.sh';
 
-
+/** WorkloadDriver on a Docker engine; every failure leaves as a WorkloadError (docker-errors.ts). */
 export class DockerDriver implements WorkloadDriver {
   private readonly docker: Docker;
 
@@ -26,9 +29,9 @@ export class DockerDriver implements WorkloadDriver {
   }
 
   async create(spec: WorkloadSpec): Promise<string> {
-    const container = await this.docker.createContainer(workloadCreateOptions(spec));
+    const container = await engineCall(() => this.docker.createContainer(workloadCreateOptions(spec)));
     try {
-      await container.start();
+      await engineCall(() => container.start());
     } catch (err) {
       await this.remove(container.id);
       throw err;
@@ -38,37 +41,37 @@ export class DockerDriver implements WorkloadDriver {
 
   async remove(ref: string): Promise<void> {
     try {
-      await this.docker.getContainer(ref).remove({ force: true, v: true });
+      await engineCall(() => this.docker.getContainer(ref).remove({ force: true, v: true }));
     } catch (err) {
-      // 404: already gone; 409: removal already in progress.
-      if (!isDockerStatus(err, 404) && !isDockerStatus(err, 409)) throw err;
+      // Already gone, or its removal already in progress.
+      if (!isWorkloadError(err, 'not_found') && !isWorkloadError(err, 'conflict')) throw err;
     }
   }
 
   async listVolumes(hostId: string): Promise<{ name: string; id: string }[]> {
-    const { Volumes } = await this.docker.listVolumes({ filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostId}`] } });
-    return (Volumes ?? []).map((v) => ({ name: v.Name, id: v.Labels?.[LABELS.id] ?? '' }));
+    const { Volumes } = await engineCall(() => this.docker.listVolumes({ filters: { label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`] } }));
+    return (Volumes ?? []).map((v) => ({ name: v.Name, id: v.Labels?.[WORKLOAD_LABELS.id] ?? '' }));
   }
 
   async removeVolume(name: string): Promise<void> {
     try {
-      await this.docker.getVolume(name).remove();
+      await engineCall(() => this.docker.getVolume(name).remove());
     } catch (err) {
-      if (!isDockerStatus(err, 404)) throw err;
+      if (!isWorkloadError(err, 'not_found')) throw err;
     }
   }
 
   async rename(ref: string, name: string): Promise<void> {
-    await this.docker.getContainer(ref).rename({ name });
+    await engineCall(() => this.docker.getContainer(ref).rename({ name }));
   }
 
   async list(hostId: string): Promise<WorkloadInfo[]> {
-    const all = await this.docker.listContainers({
+    const all = await engineCall(() => this.docker.listContainers({
       all: true,
-      filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostId}`] },
-    });
+      filters: { label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`] },
+    }));
     return all.map((c) => ({
-      id: c.Labels[LABELS.id] ?? '',
+      id: c.Labels[WORKLOAD_LABELS.id] ?? '',
       ref: c.Id,
       name: (c.Names[0] ?? '').replace(/^\//, ''),
       labels: c.Labels,
@@ -78,26 +81,26 @@ export class DockerDriver implements WorkloadDriver {
   }
 
   spawn(ref: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess> {
-    return dockerSpawn(this.docker, ref, argv, opts);
+    return engineCall(() => dockerSpawn(this.docker, ref, argv, opts));
   }
 
   async usage(ref: string): Promise<WorkloadUsage> {
-    const stats = (await this.docker.getContainer(ref).stats({ stream: false })) as unknown as DockerStats;
+    const stats = (await engineCall(() => this.docker.getContainer(ref).stats({ stream: false }))) as unknown as DockerStats;
     return usageFromDockerStats(stats);
   }
 
   async imageExists(image: string): Promise<boolean> {
     try {
-      await this.docker.getImage(image).inspect();
+      await engineCall(() => this.docker.getImage(image).inspect());
       return true;
     } catch (err) {
-      if (isDockerStatus(err, 404)) return false;
+      if (isWorkloadError(err, 'not_found')) return false;
       throw err;
     }
   }
 
   async recentLogs(ref: string, sinceMs: number, maxBytes: number): Promise<string> {
-    const raw = (await this.docker.getContainer(ref).logs({ stdout: true, stderr: true, follow: false, since: Math.floor(sinceMs / 1000) })) as unknown as Buffer;
+    const raw = (await engineCall(() => this.docker.getContainer(ref).logs({ stdout: true, stderr: true, follow: false, since: Math.floor(sinceMs / 1000) }))) as unknown as Buffer;
     const tail = new TailBuffer(maxBytes);
     const demux = new DockerDemux();
     demux.on('data', (chunk: { data: Buffer }) => tail.write(chunk.data));
@@ -108,55 +111,55 @@ export class DockerDriver implements WorkloadDriver {
 
   async imageLabels(image: string): Promise<Record<string, string> | undefined> {
     try {
-      const info = await this.docker.getImage(image).inspect();
+      const info = await engineCall(() => this.docker.getImage(image).inspect());
       return info.Config?.Labels ?? {};
     } catch (err) {
-      if (isDockerStatus(err, 404)) return undefined;
+      if (isWorkloadError(err, 'not_found')) return undefined;
       throw err;
     }
   }
 
   runTask(spec: TaskSpec): Promise<TaskResult> {
-    return runDockerTask(this.docker, spec);
+    return engineCall(() => runDockerTask(this.docker, spec));
   }
 
   async removeTasks(hostId: string): Promise<number> {
-    const all = await this.docker.listContainers({ all: true, filters: { label: [LABELS.task, `${LABELS.host}=${hostId}`] } });
+    const all = await engineCall(() => this.docker.listContainers({ all: true, filters: { label: [WORKLOAD_LABELS.task, `${WORKLOAD_LABELS.host}=${hostId}`] } }));
     for (const c of all) await this.remove(c.Id);
     return all.length;
   }
 
   async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
     try {
-      await this.docker.getVolume(name).inspect();
+      await engineCall(() => this.docker.getVolume(name).inspect());
     } catch (err) {
-      if (!isDockerStatus(err, 404)) throw err;
-      await this.docker.createVolume({ Name: name, Labels: labels });
+      if (!isWorkloadError(err, 'not_found')) throw err;
+      await engineCall(() => this.docker.createVolume({ Name: name, Labels: labels }));
     }
   }
 
   async createVolume(name: string, labels: Record<string, string>): Promise<VolumeInfo> {
-    await this.docker.createVolume({ Name: name, Labels: labels });
-    const info = (await this.docker.getVolume(name).inspect()) as { Name: string; Labels?: Record<string, string> | null; CreatedAt?: string };
+    await engineCall(() => this.docker.createVolume({ Name: name, Labels: labels }));
+    const info = (await engineCall(() => this.docker.getVolume(name).inspect())) as { Name: string; Labels?: Record<string, string> | null; CreatedAt?: string };
     return volumeInfo(info);
   }
 
   async listVolumesLabelled(labels: Record<string, string>): Promise<VolumeInfo[]> {
-    const { Volumes } = await this.docker.listVolumes({ filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
+    const { Volumes } = await engineCall(() => this.docker.listVolumes({ filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } }));
     return (Volumes ?? []).map((v) => volumeInfo(v as { Name: string; Labels?: Record<string, string> | null; CreatedAt?: string }));
   }
 
   async volumesInUse(names: string[]): Promise<Set<string>> {
     if (names.length === 0) return new Set();
     const wanted = new Set(names);
-    const users = await this.docker.listContainers({ all: true, filters: { volume: names } });
+    const users = await engineCall(() => this.docker.listContainers({ all: true, filters: { volume: names } }));
     return new Set(users.flatMap((c) => c.Mounts.map((m) => m.Name ?? '')).filter((n) => wanted.has(n)));
   }
 
   async exitedWithin(ref: string, ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
     for (;;) {
-      const { State } = await this.docker.getContainer(ref).inspect();
+      const { State } = await engineCall(() => this.docker.getContainer(ref).inspect());
       if (!State.Running) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
@@ -165,7 +168,7 @@ export class DockerDriver implements WorkloadDriver {
 
   async runsAgent(image: string): Promise<boolean> {
     try {
-      const { Config } = await this.docker.getImage(image).inspect();
+      const { Config } = await engineCall(() => this.docker.getImage(image).inspect());
       return [...(Config.Entrypoint ?? []), ...(Config.Cmd ?? [])].some((arg) => arg.endsWith(AGENT_ENTRYPOINT));
     } catch {
       return false;
@@ -173,21 +176,21 @@ export class DockerDriver implements WorkloadDriver {
   }
 
   async ensureNetwork(name: string): Promise<void> {
-    const found = (await this.docker.listNetworks({ filters: { name: [name] } })).find((n) => n.Name === name);
+    const found = (await engineCall(() => this.docker.listNetworks({ filters: { name: [name] } }))).find((n) => n.Name === name);
     if (found) {
       const wrong = wrongNetworkOptions(found.Driver, found.Options ?? {});
       if (wrong.length === 0) return;
       // Recreated when empty; never silently used: workspaces on it would reach each other or the outside.
-      const { Containers } = (await this.docker.getNetwork(found.Id).inspect()) as { Containers?: Record<string, unknown> };
+      const { Containers } = (await engineCall(() => this.docker.getNetwork(found.Id).inspect())) as { Containers?: Record<string, unknown> };
       if (Object.keys(Containers ?? {}).length > 0) {
-        throw new Error(`network ${name} has ${wrong.join(', ')} and containers attached: remove them and the network (or run scripts/down), then start again`);
+        throw new WorkloadError('conflict', `network ${name} has ${wrong.join(', ')} and containers attached: remove them and the network (or run scripts/down), then start again`);
       }
-      await this.docker.getNetwork(found.Id).remove().catch((err: unknown) => { if (!isDockerStatus(err, 404)) throw err; });
+      await engineCall(() => this.docker.getNetwork(found.Id).remove()).catch((err: unknown) => { if (!isWorkloadError(err, 'not_found')) throw err; });
     }
     try {
-      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [LABELS.managed]: 'true' }, Options: WORKSPACE_NETWORK_OPTIONS });
+      await engineCall(() => this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [WORKLOAD_LABELS.managed]: 'true' }, Options: WORKSPACE_NETWORK_OPTIONS }));
     } catch (err) {
-      if (!isDockerStatus(err, 409)) throw err;
+      if (!isWorkloadError(err, 'conflict')) throw err;
     }
   }
 
@@ -196,7 +199,7 @@ export class DockerDriver implements WorkloadDriver {
   }
 
   async runtimes(): Promise<string[]> {
-    const info = (await this.docker.info()) as { Runtimes?: Record<string, unknown> };
+    const info = (await engineCall(() => this.docker.info())) as { Runtimes?: Record<string, unknown> };
     return Object.keys(info.Runtimes ?? {});
   }
 }

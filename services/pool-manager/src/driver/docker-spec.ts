@@ -1,6 +1,7 @@
+import { WORKLOAD_LABELS } from '@berth/contracts';
 import type { ContainerCreateOptions } from 'dockerode';
 import type { VolumeMount } from '../volumes/volume-names.js';
-import { LABELS, workspaceVolumeLabels, workspaceVolumeName, type WorkloadSpec } from './workload-driver.js';
+import { workspaceVolumeLabels, workspaceVolumeName, type WorkloadSpec } from './workload-driver.js';
 
 /** Workspace user: non-root, matches the `berth` user of the workspace image. */
 export const WORKSPACE_UID = 1000;
@@ -74,7 +75,7 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
           VolumeOptions: {
             NoCopy: !!spec.keepAlive,
             DriverConfig: { Name: 'local', Options: {} },
-            Labels: workspaceVolumeLabels(spec.labels[LABELS.host] ?? '', spec.id),
+            Labels: workspaceVolumeLabels(spec.labels[WORKLOAD_LABELS.host] ?? '', spec.id),
           },
         })),
         // The owner's node_modules cache, inside the checkout (Docker mounts the deeper path last).

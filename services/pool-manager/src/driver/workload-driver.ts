@@ -1,7 +1,8 @@
+import { WORKLOAD_LABELS } from '@berth/contracts';
 import type { ExecProcess, SpawnOptions } from './exec-process.js';
 import type { VolumeMount } from '../volumes/volume-names.js';
 
-/** What berth asks of a container engine. Docker today; Kubernetes is the next implementation. */
+/** One workspace as berth asks the engine for it (Docker today; a Kubernetes driver would map it to a pod). */
 export interface WorkloadSpec {
   id: string;
   /** Engine-side name; `-claimed` suffix marks a claimed workspace (see WorkloadNames). */
@@ -21,7 +22,7 @@ export interface WorkloadSpec {
   cacheVolumes?: VolumeMount[];
   /** pool-manager's host directory for the workspace's agent channel, mounted read-only at `target`. */
   agentDir?: { host: string; target: string } | undefined;
-  /** OCI runtime (HostConfig.Runtime); the engine's default when absent. */
+  /** OCI runtime by name; the engine's default when absent. */
   runtime?: string | undefined;
   /**
    * An image without berth's agent entrypoint (`node:24-slim`): its entrypoint and command are
@@ -86,6 +87,10 @@ export interface WorkloadUsage {
   netTxBytes: number;
 }
 
+/**
+ * What pool-manager needs of a container engine, in workload terms. Every method fails with a
+ * WorkloadError (workload-error.ts) and nothing else engine-specific; a new engine is a new file.
+ */
 export interface WorkloadDriver {
   /** Creates and starts; returns the engine ref. Removes what it made if start fails. */
   create(spec: WorkloadSpec): Promise<string>;
@@ -129,24 +134,9 @@ export interface WorkloadDriver {
   runtimes(): Promise<string[]>;
 }
 
-export const LABELS = {
-  managed: 'berth.managed',
-  id: 'berth.id',
-  pool: 'berth.pool',
-  host: 'berth.host',
-  ports: 'berth.ports',
-  memoryMb: 'berth.memory-mb',
-  image: 'berth.image',
-  volume: 'berth.volume',
-  /** Marks a task container (not a workspace: reconcile leaves it alone), value: the task kind. */
-  task: 'berth.task',
-  /** Set on containers created for a caller; a warm container gets its owner (sealed) in its name when claimed. */
-  owner: 'berth.owner',
-} as const;
-
 /**
  * The `/workspace` volume of a workspace that names none: a named, labelled volume rather than an
  * anonymous one, so reconcile can find and remove it even when its container was removed out of band.
  */
 export const workspaceVolumeName = (id: string) => `berth-${id}`;
-export const workspaceVolumeLabels = (hostId: string, id: string) => ({ [LABELS.managed]: 'true', [LABELS.host]: hostId, [LABELS.id]: id });
+export const workspaceVolumeLabels = (hostId: string, id: string) => ({ [WORKLOAD_LABELS.managed]: 'true', [WORKLOAD_LABELS.host]: hostId, [WORKLOAD_LABELS.id]: id });

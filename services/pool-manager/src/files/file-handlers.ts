@@ -7,13 +7,13 @@ import type { AgentRegistry } from '../agent/agent-registry.js';
 import type { OutputChunk } from '../driver/exec-process.js';
 import type { Activity } from '../idle/activity.js';
 import { StreamSink } from '../streams/stream-sink.js';
-import type { Workspaces } from '../workspaces.js';
+import type { WorkspaceAccess } from '../workspaces/access.js';
 import { entryOf, FileChannel } from './file-channel.js';
 import { tooLarge } from './file-errors.js';
 
 export interface FileDeps {
   nc: NatsConnection;
-  workspaces: Workspaces;
+  access: WorkspaceAccess;
   agents: AgentRegistry | undefined;
   /** A transfer in progress keeps its workspace from being reaped as idle. */
   activity: Activity;
@@ -29,7 +29,7 @@ const FINISH_TIMEOUT_MS = 120_000;
 const opPath = (req: FilesOpRequest) => (req.op === 'move' ? req.from : req.path);
 
 async function fileOp(d: FileDeps, req: FilesOpRequest): Promise<FilesOpReply> {
-  await d.workspaces.get(req.id, req.owner);
+  await d.access.get(req.id, req.owner);
   const { id: _id, owner: _owner, ...request } = req;
   const ch = await FileChannel.open(d.agents, req.id, { ...request, maxEntries: FILES_LIST_MAX_ENTRIES }, opPath(req));
   try {
@@ -61,7 +61,7 @@ async function fileOp(d: FileDeps, req: FilesOpRequest): Promise<FilesOpReply> {
 const num = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) >= -1 ? (v as number) : undefined);
 
 async function openRead(d: FileDeps, req: FilesReadRequest): Promise<FilesReadOpened> {
-  await d.workspaces.get(req.id, req.owner);
+  await d.access.get(req.id, req.owner);
   const ch = await FileChannel.open(d.agents, req.id, { op: req.tar ? 'tarOut' : 'read', path: req.path, ...(req.range && { range: req.range }) }, req.path);
   let opened: FilesReadOpened;
   try {
@@ -106,7 +106,7 @@ async function pumpRead(ch: FileChannel, sink: StreamSink, expected: number | un
 }
 
 async function openWrite(d: FileDeps, req: FilesWriteRequest): Promise<StreamOpened> {
-  await d.workspaces.get(req.id, req.owner);
+  await d.access.get(req.id, req.owner);
   const limit = d.maxUploadBytes;
   if (req.size !== undefined && req.size > limit) throw tooLarge(limit);
   const request = { op: req.tar ? 'untar' : 'write', path: req.path, maxBytes: limit, ...(req.mode !== undefined && { mode: req.mode }) };

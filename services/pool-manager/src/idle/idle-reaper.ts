@@ -3,7 +3,7 @@ import type { PoolManagerConfig } from '../config.js';
 import type { WorkloadDriver } from '../driver/workload-driver.js';
 import type { EventPublisher } from '../events.js';
 import type { WorkspaceStore } from '../state/workspace-store.js';
-import type { Workspaces } from '../workspaces.js';
+import type { Lifecycle } from '../workspaces/lifecycle.js';
 import type { Activity } from './activity.js';
 import { idleTimeoutMs, warningLeadMs } from './idle-timeout.js';
 
@@ -31,7 +31,7 @@ export class IdleReaper {
   constructor(
     private readonly store: WorkspaceStore,
     private readonly driver: WorkloadDriver,
-    private readonly workspaces: Workspaces,
+    private readonly lifecycle: Lifecycle,
     private readonly activity: Activity,
     private readonly events: EventPublisher,
     private readonly config: IdleConfig,
@@ -56,7 +56,7 @@ export class IdleReaper {
         this.warned.set(c.id, reapAt);
         report.warned += 1;
       } else if (verdict === 'reap' && (await this.stillIdle(c))) {
-        await this.workspaces.stop(c.id, 'idle', { onlyIf: 'claimed' });
+        await this.lifecycle.stop(c.id, 'idle', { onlyIf: 'claimed' });
         report.reaped += 1;
       }
     }

@@ -1,7 +1,7 @@
 import { BerthError, type IdleState, type KeepaliveRequest } from '@berth/contracts';
 import type { PoolManagerConfig } from '../config.js';
 import type { WorkspaceStore } from '../state/workspace-store.js';
-import type { Workspaces } from '../workspaces.js';
+import type { WorkspaceAccess } from '../workspaces/access.js';
 import { idleTimeoutMs, maxIdleTimeoutMs } from './idle-timeout.js';
 
 type KeepaliveConfig = Pick<PoolManagerConfig, 'IDLE_TTL_MS' | 'IDLE_TTL_MAX_MS' | 'IDLE_WARNING_MS'>;
@@ -10,8 +10,8 @@ type KeepaliveConfig = Pick<PoolManagerConfig, 'IDLE_TTL_MS' | 'IDLE_TTL_MAX_MS'
  * `berth.container.keepalive` (PATCH /api/containers/:id, POST .../keepalive, followed logs): the
  * caller's workspace counts as active now and, when asked, gets its own idle timeout.
  */
-export async function keepalive(req: KeepaliveRequest, d: { workspaces: Workspaces; store: WorkspaceStore; config: KeepaliveConfig }): Promise<IdleState> {
-  await d.workspaces.get(req.id, req.owner);
+export async function keepalive(req: KeepaliveRequest, d: { access: WorkspaceAccess; store: WorkspaceStore; config: KeepaliveConfig }): Promise<IdleState> {
+  await d.access.get(req.id, req.owner);
   const reaping = d.config.IDLE_TTL_MS > 0;
   const asked = req.idleTimeoutSeconds === undefined ? undefined : req.idleTimeoutSeconds * 1000;
   if (asked !== undefined && reaping && asked > maxIdleTimeoutMs(d.config)) {

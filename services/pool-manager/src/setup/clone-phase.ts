@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { BerthError, CloneFailureReasonSchema, type RepoSyncReply } from '@berth/contracts';
+import { BerthError, CloneFailureReasonSchema, type RepoSyncReply, SEED_LABELS, WORKLOAD_LABELS } from '@berth/contracts';
 import { request } from '@berth/service-kit';
-import { LABELS, type TaskSpec } from '../driver/workload-driver.js';
+import type { TaskSpec } from '../driver/workload-driver.js';
 import { logTail } from './log-tail.js';
 import { PhaseFailure, type PhaseClock } from './phase-failure.js';
 import type { SetupDeps, SetupRun } from './setup-context.js';
-import { SEED_HOST_LABEL, seedVolumeName, taskResult } from './setup-commands.js';
+import { seedVolumeName, taskResult } from './setup-commands.js';
 
 const CHECKOUT_SCRIPT = readFileSync(new URL('./tasks/checkout.cjs', import.meta.url), 'utf8');
 
@@ -43,11 +43,11 @@ export async function clonePhase(d: SetupDeps, run: SetupRun, clock: PhaseClock,
     throw new PhaseFailure('CLONE_FAILED', logTail(`${e.code}: ${e.message}`, run.secrets), undefined, reason.success ? reason.data : undefined);
   }
   const seed = d.config.NODE_MODULES_SEED && !run.nodeModulesCache ? seedVolumeName(d.config.BERTH_HOST_ID, run.owner, repo) : undefined;
-  if (seed) await d.driver.ensureVolume(seed, { [LABELS.managed]: 'true', 'berth.seed': 'node_modules', [SEED_HOST_LABEL]: d.config.BERTH_HOST_ID });
+  if (seed) await d.driver.ensureVolume(seed, { [WORKLOAD_LABELS.managed]: 'true', [SEED_LABELS.seed]: 'node_modules', [SEED_LABELS.host]: d.config.BERTH_HOST_ID });
   const spec: TaskSpec = {
     image: d.config.SETUP_TASK_IMAGE,
     argv: ['node', '-e', CHECKOUT_SCRIPT, JSON.stringify({ repo, branch, mode: opts.mode, installKey: opts.installKey, seed: !!seed, keepNodeModules: !!run.nodeModulesCache })],
-    labels: { [LABELS.task]: 'checkout', [LABELS.host]: d.config.BERTH_HOST_ID, [LABELS.id]: run.id },
+    labels: { [WORKLOAD_LABELS.task]: 'checkout', [WORKLOAD_LABELS.host]: d.config.BERTH_HOST_ID, [WORKLOAD_LABELS.id]: run.id },
     mounts: [
       { type: 'bind', source: mirrorHostPath(d.config.MIRRORS_HOST_DIR, sync.mirror), target: '/mirror', readOnly: true },
       { type: 'volume', source: run.volume, target: '/workspace', readOnly: false },

@@ -1,7 +1,7 @@
+import { WORKLOAD_LABELS } from '@berth/contracts';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from '@berth/service-kit';
-import { LABELS } from '../driver/workload-driver.js';
 import type { SetupDeps, SetupRun } from './setup-context.js';
 import { seedVolumeName, taskResult } from './setup-commands.js';
 
@@ -22,7 +22,7 @@ export async function saveSeed(d: SetupDeps, redis: Redis, run: SetupRun, key: s
     const result = await d.driver.runTask({
       image: d.config.SETUP_TASK_IMAGE,
       argv: ['node', '-e', SEED_SAVE_SCRIPT, JSON.stringify({ key })],
-      labels: { [LABELS.task]: 'seed-save', [LABELS.host]: d.config.BERTH_HOST_ID, [LABELS.id]: run.id },
+      labels: { [WORKLOAD_LABELS.task]: 'seed-save', [WORKLOAD_LABELS.host]: d.config.BERTH_HOST_ID, [WORKLOAD_LABELS.id]: run.id },
       mounts: [
         { type: 'volume', source: run.volume, target: '/src', readOnly: true },
         // Mounted where the image has a directory owned by uid 1000: a new volume takes that owner.

@@ -30,9 +30,6 @@ export function detachedToContainerLog(command: string): string[] {
   return ['sh', '-c', 'exec sh -c "$1" >/proc/1/fd/1 2>/proc/1/fd/2 </dev/null', 'berth-start', command];
 }
 
-/** Label of seed volumes naming their host id (not `berth.host`: reconcile collects those as orphans). */
-export const SEED_HOST_LABEL = 'berth.seed-host';
-
 /** Every setup process carries this variable, so a later setup or a restart can kill what is left. */
 export const SETUP_PROC_VAR = 'BERTH_SETUP_PROC';
 

@@ -4,14 +4,18 @@ import type { PoolManagerConfig } from '../config.js';
 import type { WorkloadDriver } from '../driver/workload-driver.js';
 import type { PoolRegistry } from '../pools.js';
 import type { Activity } from '../idle/activity.js';
-import type { Workspaces } from '../workspaces.js';
+import type { WorkspaceAccess } from '../workspaces/access.js';
+import type { Lifecycle } from '../workspaces/lifecycle.js';
+import type { Processes } from '../workspaces/processes.js';
 import type { SetupOutput } from './setup-output.js';
 
 /** What the phases use. */
 export interface SetupDeps {
   nc: NatsConnection;
   driver: WorkloadDriver;
-  workspaces: Workspaces;
+  access: WorkspaceAccess;
+  lifecycle: Lifecycle;
+  processes: Processes;
   pools: PoolRegistry;
   config: PoolManagerConfig;
   logger: Logger;

@@ -31,7 +31,7 @@ export class SetupService {
   }
 
   async start(req: SetupStartRequest): Promise<SetupStatus> {
-    const view = await this.d.workspaces.get(req.id, req.owner);
+    const view = await this.d.access.get(req.id, req.owner);
     const current = await this.store.get(req.id);
     if (current && !isFinished(current.status)) throw inProgress(current.status);
     const { body } = req;
@@ -67,7 +67,7 @@ export class SetupService {
 
   async get(id: string, owner: string): Promise<SetupStatus> {
     // Someone else's workspace, or a deleted one, is indistinguishable from a missing one.
-    await this.d.workspaces.get(id, owner);
+    await this.d.access.get(id, owner);
     const found = await this.store.get(id);
     if (!found || found.owner !== owner) throw new BerthError('SETUP_NOT_FOUND', `no setup for container ${id}`);
     return found.status;

@@ -27,7 +27,7 @@ tryAll();`;
  */
 export async function startPhase(d: SetupDeps, run: SetupRun, clock: PhaseClock, command: string): Promise<ExecProcess> {
   const since = Date.now();
-  const output = () => d.workspaces.recentOutput(run.id, run.owner, since, 64 * 1024).then((t) => logTail(t, run.secrets), () => undefined);
+  const output = () => d.processes.recentOutput(run.id, run.owner, since, 64 * 1024).then((t) => logTail(t, run.secrets), () => undefined);
   const env = setupEnv(d, run, { PORT: String(run.port), HOST: '0.0.0.0' });
   const server = await spawnInWorkspace(d, run, detachedToContainerLog(command), env);
   const serverEnded = (async () => {

@@ -18,9 +18,9 @@ export function setupEnv(d: SetupDeps, run: SetupRun, extra: Record<string, stri
   };
 }
 
-/** Starts a setup process in the workspace through Workspaces' own exec path. */
+/** Starts a setup process in the workspace through the workspace's own exec path (Processes). */
 export function spawnInWorkspace(d: SetupDeps, run: SetupRun, argv: string[], env: Record<string, string>): Promise<ExecProcess> {
-  return d.workspaces.spawn(run.id, run.owner, argv, { env, cwd: '/workspace/repo' });
+  return d.processes.spawn(run.id, run.owner, argv, { env, cwd: '/workspace/repo' });
 }
 
 /**
@@ -50,7 +50,7 @@ export async function runWithTail(
 
 /** Kills every process a setup started in the workspace (install, dev server), whoever started it. */
 export async function killSetupProcesses(d: SetupDeps, run: Pick<SetupRun, 'id' | 'owner'>): Promise<void> {
-  const proc = await d.workspaces.spawn(run.id, run.owner, ['sh', '-c', killScript(SETUP_PROC_VAR), 'berth-kill', '1'], {});
+  const proc = await d.processes.spawn(run.id, run.owner, ['sh', '-c', killScript(SETUP_PROC_VAR), 'berth-kill', '1'], {});
   await runWithTail(proc, 10_000, 1024);
 }
 

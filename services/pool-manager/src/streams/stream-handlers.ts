@@ -3,7 +3,7 @@ import { serve, type Logger, type NatsConnection, type Subscription } from '@ber
 import type { ExecProcess } from '../driver/exec-process.js';
 import type { Activity } from '../idle/activity.js';
 import type { Tickets } from '../tickets.js';
-import { argvOf, containerDeleted, type Workspaces } from '../workspaces.js';
+import { argvOf, containerDeleted, type Processes } from '../workspaces/processes.js';
 import { pump, ptyEncoder, textEncoder, type Encoder, type EndMapper } from './pump.js';
 import { StreamSink } from './stream-sink.js';
 
@@ -12,7 +12,7 @@ export const SHELL_ARGV = ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then
 
 export interface StreamDeps {
   nc: NatsConnection;
-  workspaces: Workspaces;
+  processes: Processes;
   tickets: Tickets;
   /** A running stream or open terminal keeps its workspace from being reaped as idle. */
   activity: Activity;
@@ -29,9 +29,9 @@ function run(d: StreamDeps, id: string, proc: ExecProcess, sink: StreamSink, enc
 }
 
 async function openExec(d: StreamDeps, req: ExecStreamRequest): Promise<StreamOpened> {
-  const proc = await d.workspaces.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs });
+  const proc = await d.processes.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs });
   // Cut short by a delete: an error, as for a plain exec, not an exit without a code.
-  const mapEnd: EndMapper = async (end) => (!end.cancelled && (await d.workspaces.cutShortByStop(req.id, end))
+  const mapEnd: EndMapper = async (end) => (!end.cancelled && (await d.processes.cutShortByStop(req.id, end))
     ? { type: 'error', error: containerDeleted(req.id).toBody().error }
     : end);
   run(d, req.id, proc, new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger), textEncoder(), req.timeoutMs, mapEnd);
@@ -39,7 +39,7 @@ async function openExec(d: StreamDeps, req: ExecStreamRequest): Promise<StreamOp
 }
 
 async function openTerminal(d: StreamDeps, req: TerminalOpenRequest): Promise<StreamOpened> {
-  const proc = await d.workspaces.spawn(req.id, req.owner, SHELL_ARGV, { tty: { cols: req.cols, rows: req.rows } });
+  const proc = await d.processes.spawn(req.id, req.owner, SHELL_ARGV, { tty: { cols: req.cols, rows: req.rows } });
   // In order: keystrokes sent after a resize must see the new size.
   let queue = Promise.resolve();
   const sink = new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger, (msg) => {

@@ -1,5 +1,6 @@
 import { BerthError, RESERVED_VOLUME_PREFIX, VOLUME_KINDS, VOLUME_LABELS, type VolumeList } from '@berth/contracts';
-import { isDockerStatus, type Logger } from '@berth/service-kit';
+import type { Logger } from '@berth/service-kit';
+import { isWorkloadError } from '../driver/workload-error.js';
 import type { PoolManagerConfig } from '../config.js';
 import type { VolumeInfo, WorkloadDriver } from '../driver/workload-driver.js';
 import { labelsMatch, npmCacheVolumeName, NPM_CACHE_TARGET, OWNER_VOLUME_TARGET, ownerVolumeLabels, ownerVolumeName, type VolumeMount } from './volume-names.js';
@@ -89,7 +90,7 @@ export class OwnerVolumes {
       try {
         await this.driver.removeVolume(source);
       } catch (err) {
-        if (isDockerStatus(err, 409)) throw new BerthError('VOLUME_IN_USE', `volume ${name} is mounted by a container; delete the container first`);
+        if (isWorkloadError(err, 'conflict')) throw new BerthError('VOLUME_IN_USE', `volume ${name} is mounted by a container; delete the container first`);
         throw err;
       }
     });

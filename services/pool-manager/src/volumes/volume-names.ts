@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { VOLUME_KINDS, VOLUME_LABELS } from '@berth/contracts';
-import { LABELS } from '../driver/workload-driver.js';
+import { VOLUME_KINDS, VOLUME_LABELS, WORKLOAD_LABELS } from '@berth/contracts';
 
 /** Where setup checks a repository out (also `/app/repo`: the workspace volume is mounted at both). */
 export const CHECKOUT_DIR = '/workspace/repo';
@@ -32,7 +31,7 @@ export const npmCacheVolumeName = (prefix: string, hostId: string, owner: string
 
 export function ownerVolumeLabels(hostId: string, owner: string, kind: keyof typeof VOLUME_KINDS, name = ''): Record<string, string> {
   return {
-    [LABELS.managed]: 'true',
+    [WORKLOAD_LABELS.managed]: 'true',
     [VOLUME_LABELS.kind]: VOLUME_KINDS[kind],
     [VOLUME_LABELS.owner]: owner,
     [VOLUME_LABELS.host]: hostId,

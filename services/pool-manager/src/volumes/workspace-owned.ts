@@ -1,5 +1,6 @@
+import { WORKLOAD_LABELS } from '@berth/contracts';
 import type { PoolManagerConfig } from '../config.js';
-import { LABELS, workspaceVolumeLabels, workspaceVolumeName, type WorkloadDriver } from '../driver/workload-driver.js';
+import { workspaceVolumeLabels, workspaceVolumeName, type WorkloadDriver } from '../driver/workload-driver.js';
 import { OWNER_VOLUME_TARGET, type VolumeMount } from './volume-names.js';
 
 /**
@@ -11,7 +12,7 @@ export async function makeWorkspaceOwned(driver: WorkloadDriver, config: Pick<Po
   const result = await driver.runTask({
     image: config.SETUP_TASK_IMAGE,
     argv: ['test', '-w', '/workspace'],
-    labels: { [LABELS.task]: 'volume-init', [LABELS.host]: config.BERTH_HOST_ID },
+    labels: { [WORKLOAD_LABELS.task]: 'volume-init', [WORKLOAD_LABELS.host]: config.BERTH_HOST_ID },
     mounts: [{ type: 'volume', source: name, target: '/workspace', readOnly: false }],
     timeoutMs: 30_000,
     maxOutputBytes: 1024,
@@ -34,7 +35,7 @@ export async function prepareWorkspaceVolume(
   const result = await driver.runTask({
     image: config.SETUP_TASK_IMAGE,
     argv: ownerVolume ? ['sh', '-c', `mkdir -p ${OWNER_VOLUME_TARGET} && test -w /home/berth/.npm`] : ['test', '-w', '/workspace'],
-    labels: { [LABELS.task]: 'volume-init', [LABELS.host]: config.BERTH_HOST_ID, [LABELS.id]: id },
+    labels: { [WORKLOAD_LABELS.task]: 'volume-init', [WORKLOAD_LABELS.host]: config.BERTH_HOST_ID, [WORKLOAD_LABELS.id]: id },
     mounts: [
       { type: 'volume', source: name, target: '/workspace', readOnly: false },
       ...(ownerVolume ? [{ type: 'volume' as const, source: ownerVolume.source, target: '/home/berth/.npm', readOnly: false }] : []),

@@ -1,0 +1,25 @@
+import { BerthError, type ContainerView } from '@berth/contracts';
+import { toView, type WorkspaceRecord } from '../state/workspace-record.js';
+import type { WorkspaceStore } from '../state/workspace-store.js';
+
+/** Who may see which workspace: every caller-facing operation starts here. */
+export class WorkspaceAccess {
+  constructor(private readonly store: WorkspaceStore) {}
+
+  async get(id: string, owner: string): Promise<ContainerView> {
+    return toView(await this.visible(id, owner));
+  }
+
+  async list(owner: string): Promise<ContainerView[]> {
+    const all = await this.store.all();
+    return all.filter((r) => r.state === 'claimed' && r.owner === owner).sort((a, b) => a.claimedAt - b.claimedAt).map(toView);
+  }
+
+  /** The caller's claimed workspace `id`, or CONTAINER_NOT_FOUND. */
+  async visible(id: string, owner: string): Promise<WorkspaceRecord> {
+    const r = await this.store.get(id);
+    // Someone else's workspace is indistinguishable from a missing one.
+    if (!r || r.state !== 'claimed' || r.owner !== owner) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
+    return r;
+  }
+}
