@@ -114,11 +114,20 @@ for _, v in ipairs(redis.call('HGETALL', prefix .. 'ws:' .. id)) do table.insert
 return reply
 `;
 
-/** creating → warm (into the pool's list) or → claimed (a cold create for a caller). */
+/**
+ * creating → warm (into the pool's list) or → claimed (a cold create for a caller). Two parties may
+ * mark the same container ready: its creator, and reconcile resuming a create it took for abandoned.
+ * Whoever comes second is told 1 too when the record is ready with that very container (same ref):
+ * the container may be handed out already, so its creator must not take it for a failed create.
+ */
 export const MARK_READY = `
 local prefix, id, ref, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local key = prefix .. 'ws:' .. id
-if redis.call('HGET', key, 'state') ~= 'creating' then return 0 end
+local state = redis.call('HGET', key, 'state')
+if state ~= 'creating' then
+  if (state == 'warm' or state == 'claimed') and redis.call('HGET', key, 'ref') == ref then return 1 end
+  return 0
+end
 if redis.call('HGET', key, 'requestId') == '' then
   redis.call('HSET', key, 'state', 'warm', 'ref', ref)
   redis.call('RPUSH', prefix .. 'pool:' .. redis.call('HGET', key, 'pool') .. ':warm', id)

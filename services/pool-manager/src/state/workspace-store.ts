@@ -118,6 +118,12 @@ export class WorkspaceStore {
     return (await this.run('berthMarkReady', id, ref, Date.now())) === 1;
   }
 
+  /** Whether the record is ready (warm or claimed) with the container `ref`: marked ready by its creator or by reconcile. */
+  async readyWith(id: string, ref: string): Promise<boolean> {
+    const [state, current] = await this.redis.hmget(this.keys.workspace(id), 'state', 'ref');
+    return (state === 'warm' || state === 'claimed') && current === ref;
+  }
+
   async beginStop(id: string, onlyIf?: WorkspaceState): Promise<boolean> {
     return (await this.run('berthBeginStop', id, onlyIf ?? '')) === 1;
   }
