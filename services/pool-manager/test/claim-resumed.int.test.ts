@@ -1,4 +1,4 @@
-import { request, createLogger, type Stopper } from '@berth/service-kit';
+import { request, createLogger, Redis, type Stopper } from '@berth/service-kit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadPoolManagerConfig } from '../src/config.js';
 import { DockerDriver } from '../src/driver/docker-driver.js';
@@ -6,6 +6,7 @@ import { startPoolManager, type PoolManager } from '../src/service.js';
 import { clientNats, containersOf, removeAllOf, startInfra, testHostEnv, waitFor, type Infra } from './harness.js';
 import { newRequestId, waitForWarm } from './helpers.js';
 import { LABELS } from '../src/driver/workload-driver.js';
+import { isClaimMarked } from '../src/driver/workload-names.js';
 
 // An acknowledged claim is never lost (issue 17): a warm-pool fill slow enough for reconcile to take
 // it for abandoned is finished by reconcile (marked warm) while its creator still runs; the container
@@ -93,4 +94,26 @@ it('a container claimed after reconcile finished its slow create stays claimed w
   expect((await containersOf(hostId)).some((c) => c.Id === ref)).toBe(true);
   expect(await request(nc, 'containerGet', { id: fillId!, owner: 'alice' })).toMatchObject({ id: fillId, state: 'claimed' });
   expect(await request(nc, 'containerDelete', { id: fillId!, owner: 'alice' })).toEqual({ id: fillId, removed: true });
+}, 60_000);
+
+it('a claim Redis lost after its claim marker was written comes back as the marker\'s, not as warm', async () => {
+  await waitForWarm(nc, 1);
+  const claimed = await create();
+  const marked = await waitFor('the claim marker', async () => (await containersOf(hostId)).find((c) => c.Labels[LABELS.id] === claimed.id && isClaimMarked(c.Names[0] ?? '')), 10_000);
+  // redis-server killed while its AOF write was postponed (a slow fsync): the claim never reached the file.
+  const k = pm.store.keys;
+  const redis = new Redis(infra.redis.url);
+  try {
+    await redis.multi().hset(k.workspace(claimed.id), 'state', 'warm', 'owner', '', 'requestId', '', 'claimedAt', '0')
+      .zrem(k.claimed, claimed.id).lpush(k.warm('default'), claimed.id).exec();
+  } finally {
+    redis.disconnect();
+  }
+  await pm.reconciler.run();
+  expect(await pm.store.get(claimed.id)).toMatchObject({ state: 'claimed', owner: 'alice', ref: marked.Id });
+  // Never handed to another caller: the next claim gets another container.
+  const next = await request(nc, 'containerCreate', { requestId: newRequestId(), owner: 'bob' }, { timeoutMs: 30_000 });
+  expect(next.id).not.toBe(claimed.id);
+  expect(await request(nc, 'containerDelete', { id: claimed.id, owner: 'alice' })).toEqual({ id: claimed.id, removed: true });
+  await request(nc, 'containerDelete', { id: next.id, owner: 'bob' });
 }, 60_000);
