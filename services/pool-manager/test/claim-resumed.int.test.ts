@@ -117,3 +117,24 @@ it('a claim Redis lost after its claim marker was written comes back as the mark
   expect(await request(nc, 'containerDelete', { id: claimed.id, owner: 'alice' })).toEqual({ id: claimed.id, removed: true });
   await request(nc, 'containerDelete', { id: next.id, owner: 'bob' });
 }, 60_000);
+
+it('a claim a killed redis-server lost is put back before it is read or claimed again', async () => {
+  await waitForWarm(nc, 1);
+  const claimed = await create();
+  // As if redis-server acknowledged the claim with its AOF write postponed behind a slow fsync, then was killed.
+  const k = pm.store.keys;
+  const redis = new Redis(infra.redis.url);
+  try {
+    await redis.multi().hset(k.workspace(claimed.id), 'state', 'warm', 'owner', '', 'requestId', '', 'claimedAt', '0')
+      .zrem(k.claimed, claimed.id).lpush(k.warm('default'), claimed.id).exec();
+  } finally {
+    redis.disconnect();
+  }
+  await infra.redis.restart('SIGKILL');
+
+  expect(await request(nc, 'containerGet', { id: claimed.id, owner: 'alice' }, { timeoutMs: 30_000 })).toMatchObject({ id: claimed.id, state: 'claimed' });
+  const next = await request(nc, 'containerCreate', { requestId: newRequestId(), owner: 'bob' }, { timeoutMs: 30_000 });
+  expect(next.id).not.toBe(claimed.id);
+  expect(await request(nc, 'containerDelete', { id: claimed.id, owner: 'alice' })).toEqual({ id: claimed.id, removed: true });
+  await request(nc, 'containerDelete', { id: next.id, owner: 'bob' });
+}, 60_000);

@@ -91,10 +91,20 @@ if name ~= '' then redis.call('HSET', prefix .. 'names', owner .. ':' .. name, i
 return {'reserved', id}
 `;
 
-/** Pops the oldest warm workspace of a pool and claims it for a caller, idempotently per requestId. */
+/** This redis-server's run id: a new one after every restart (what it acknowledged last may be lost). */
+const RUN_ID = "string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')";
+
+/**
+ * Pops the oldest warm workspace of a pool and claims it for a caller, idempotently per requestId.
+ * ARGV[8] is the run id of the redis-server the caller last put its recent claims back into
+ * (REASSERT_CLAIMS): on another one nothing is popped, as the head of the list may be a claim
+ * this Redis lost.
+ */
 export const CLAIM_WARM = `
 local prefix, pool, requestId, owner, name = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, reqTtl = tonumber(ARGV[6]), tonumber(ARGV[7])
+local run = ${RUN_ID}
+if run ~= ARGV[8] then return {'restarted', run} end
 local existing = redis.call('GET', prefix .. 'req:' .. requestId)
 if existing then return {'existing', existing} end
 if name ~= '' and redis.call('HEXISTS', prefix .. 'names', owner .. ':' .. name) == 1 then return {'name_conflict', ''} end
@@ -204,4 +214,27 @@ for _, id in ipairs(redis.call('SMEMBERS', prefix .. 'all')) do
 end
 redis.call('HSET', prefix .. 'capacity', 'count', count, 'memoryMb', mem)
 return count
+`;
+
+/**
+ * Puts back claims a restarted Redis lost (ARGV[2]: JSON list of {id, ref, requestId, owner, name,
+ * at} this pool-manager acknowledged; ARGV[3]: request TTL s): a record that is warm again with the
+ * same container is claimed for that caller and request as before. Returns {count, run id}.
+ */
+export const REASSERT_CLAIMS = `
+local prefix, reqTtl = ARGV[1], tonumber(ARGV[3])
+local n = 0
+for _, c in ipairs(cjson.decode(ARGV[2])) do
+  local key = prefix .. 'ws:' .. c.id
+  if redis.call('HGET', key, 'state') == 'warm' and redis.call('HGET', key, 'ref') == c.ref then
+    redis.call('LREM', prefix .. 'pool:' .. redis.call('HGET', key, 'pool') .. ':warm', 0, c.id)
+    redis.call('HSET', key, 'state', 'claimed', 'owner', c.owner, 'name', c.name, 'requestId', c.requestId,
+      'claimedAt', c.at, 'lastActiveAt', c.at)
+    redis.call('ZADD', prefix .. 'claimed', c.at, c.id)
+    redis.call('SET', prefix .. 'req:' .. c.requestId, c.id, 'EX', reqTtl)
+    if c.name ~= '' then redis.call('HSET', prefix .. 'names', c.owner .. ':' .. c.name, c.id) end
+    n = n + 1
+  end
+end
+return {n, ${RUN_ID}}
 `;

@@ -2,11 +2,14 @@ import type { WorkspaceState } from '@berth/contracts';
 import type { Redis } from '@berth/service-kit';
 import { hostKeys, type HostKeys } from './keys.js';
 import { BerthError } from '@berth/contracts';
-import { ACQUIRE_EPOCH, BEGIN_STOP, CLAIM_WARM, FENCE, MARK_READY, REBUILD, RELEASE, RESERVE, RESTORE, TRY_LOCK } from './lua.js';
+import { ACQUIRE_EPOCH, BEGIN_STOP, CLAIM_WARM, FENCE, MARK_READY, REASSERT_CLAIMS, REBUILD, RELEASE, RESERVE, RESTORE, TRY_LOCK } from './lua.js';
+import { ClaimJournal } from './claim-journal.js';
 import { fromHash, toHash, type WorkspaceRecord } from './workspace-record.js';
 
 export type ReserveOutcome = 'reserved' | 'existing' | 'name_conflict' | 'capacity' | 'ports';
 export type ClaimOutcome = 'claimed' | 'existing' | 'name_conflict' | 'empty';
+/** How often a claim meets a redis-server newer than the one its recent claims were put back into, before it gives up. */
+const CLAIM_ATTEMPTS = 3;
 
 export interface ReserveArgs {
   id: string;
@@ -36,7 +39,7 @@ return 1
 
 const FENCED_SCRIPTS = {
   berthReserve: RESERVE, berthClaimWarm: CLAIM_WARM, berthMarkReady: MARK_READY, berthBeginStop: BEGIN_STOP,
-  berthRelease: RELEASE, berthRebuild: REBUILD, berthRestore: RESTORE, berthTryLock: TRY_LOCK,
+  berthRelease: RELEASE, berthRebuild: REBUILD, berthRestore: RESTORE, berthTryLock: TRY_LOCK, berthReassertClaims: REASSERT_CLAIMS,
 };
 type ScriptName = keyof typeof FENCED_SCRIPTS;
 type Scripted = Redis & Record<ScriptName | 'berthAcquireEpoch', (...args: (string | number)[]) => Promise<unknown>>;
@@ -51,6 +54,10 @@ export class WorkspaceStore {
   fenced = false;
   /** Called once, when the store is first fenced out. */
   onFenced: () => void = () => undefined;
+  private readonly journal = new ClaimJournal();
+  /** The redis-server (run id) this store's recent claims were last put back into; '' before the first. */
+  private runId = '';
+  private recovering: Promise<void> | undefined;
 
   constructor(redis: Redis, hostId: string) {
     this.keys = hostKeys(hostId);
@@ -59,6 +66,8 @@ export class WorkspaceStore {
     }
     if (!('berthAcquireEpoch' in redis)) redis.defineCommand('berthAcquireEpoch', { numberOfKeys: 0, lua: ACQUIRE_EPOCH });
     this.redis = redis as Scripted;
+    // Back from a disconnection (maybe a restarted redis-server): put back the claims it may have lost.
+    redis.on('ready', () => { if (this.epoch !== '0') this.recover().catch(() => undefined); });
   }
 
   /** Takes over the host: every store with an older epoch is refused from now on. */
@@ -105,13 +114,34 @@ export class WorkspaceStore {
     return { outcome, id };
   }
 
-  /** On 'claimed' the reply carries the claimed record, saving a round trip on the hot path. */
+  /**
+   * On 'claimed' the reply carries the claimed record, saving a round trip on the hot path. A claim
+   * is journaled; on a redis-server other than the one the journal was last put back into, the
+   * journal is put back first (REASSERT_CLAIMS), so a claim Redis lost is never handed out again.
+   */
   async claimWarm(pool: string, requestId: string, owner: string, name: string): Promise<{ outcome: ClaimOutcome; id: string; record?: WorkspaceRecord }> {
-    const [outcome, id, ...flat] = (await this.run('berthClaimWarm', pool, requestId, owner, name, Date.now(), REQUEST_TTL_S)) as [ClaimOutcome, string, ...string[]];
-    const hash: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
-    const record = fromHash(hash);
-    return record ? { outcome, id, record } : { outcome, id };
+    for (let attempt = 1; ; attempt++) {
+      const [outcome, id, ...flat] = (await this.run('berthClaimWarm', pool, requestId, owner, name, Date.now(), REQUEST_TTL_S, this.runId)) as [ClaimOutcome | 'restarted', string, ...string[]];
+      if (outcome === 'restarted') {
+        if (attempt >= CLAIM_ATTEMPTS) throw new BerthError('SERVICE_UNAVAILABLE', 'Redis restarted while claiming; retry', { retryAfterSeconds: 1 });
+        await this.recover();
+        continue;
+      }
+      const hash: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+      const record = fromHash(hash);
+      if (outcome === 'claimed' && record) this.journal.add({ id, ref: record.ref, requestId, owner, name, at: record.claimedAt });
+      return record ? { outcome, id, record } : { outcome, id };
+    }
+  }
+
+  /** Puts this process' recent claims back into Redis where it lost them; one run at a time. */
+  private recover(): Promise<void> {
+    this.recovering ??= (async () => {
+      const [, run] = (await this.run('berthReassertClaims', JSON.stringify(this.journal.recent()), REQUEST_TTL_S)) as [number, string];
+      this.runId = run;
+    })().finally(() => { this.recovering = undefined; });
+    return this.recovering;
   }
 
   async markReady(id: string, ref: string): Promise<boolean> {
@@ -125,7 +155,9 @@ export class WorkspaceStore {
   }
 
   async beginStop(id: string, onlyIf?: WorkspaceState): Promise<boolean> {
-    return (await this.run('berthBeginStop', id, onlyIf ?? '')) === 1;
+    const begun = (await this.run('berthBeginStop', id, onlyIf ?? '')) === 1;
+    if (begun) this.journal.forget(id);
+    return begun;
   }
 
   async release(id: string): Promise<void> {
@@ -136,7 +168,11 @@ export class WorkspaceStore {
     return Number(await this.run('berthRebuild', JSON.stringify(pools)));
   }
 
+  /** A record warm again that this process claimed is a claim Redis lost: put back before it is read. */
   async get(id: string): Promise<WorkspaceRecord | undefined> {
+    const record = fromHash(await this.redis.hgetall(this.keys.workspace(id)));
+    if (record?.state !== 'warm' || !this.journal.has(id)) return record;
+    await this.recover();
     return fromHash(await this.redis.hgetall(this.keys.workspace(id)));
   }
 
