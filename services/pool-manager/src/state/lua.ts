@@ -98,13 +98,17 @@ const RUN_ID = "string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')";
  * Pops the oldest warm workspace of a pool and claims it for a caller, idempotently per requestId.
  * ARGV[8] is the run id of the redis-server the caller last put its recent claims back into
  * (REASSERT_CLAIMS): on another one nothing is popped, as the head of the list may be a claim
- * this Redis lost.
+ * this Redis lost. ARGV[9], when not empty, is the body hash the requestId is bound to first (as
+ * WorkspaceStore.bindRequestBody, in the same round trip).
  */
 export const CLAIM_WARM = `
 local prefix, pool, requestId, owner, name = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, reqTtl = tonumber(ARGV[6]), tonumber(ARGV[7])
 local run = ${RUN_ID}
 if run ~= ARGV[8] then return {'restarted', run} end
+local bodyHash = ARGV[9]
+if bodyHash ~= '' and not redis.call('SET', prefix .. 'req-body:' .. requestId, bodyHash, 'EX', reqTtl, 'NX')
+  and redis.call('GET', prefix .. 'req-body:' .. requestId) ~= bodyHash then return {'body_mismatch', ''} end
 local existing = redis.call('GET', prefix .. 'req:' .. requestId)
 if existing then return {'existing', existing} end
 if name ~= '' and redis.call('HEXISTS', prefix .. 'names', owner .. ':' .. name) == 1 then return {'name_conflict', ''} end

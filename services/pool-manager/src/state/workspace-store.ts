@@ -7,7 +7,7 @@ import { ClaimJournal } from './claim-journal.js';
 import { fromHash, toHash, type WorkspaceRecord } from './workspace-record.js';
 
 export type ReserveOutcome = 'reserved' | 'existing' | 'name_conflict' | 'capacity' | 'ports';
-export type ClaimOutcome = 'claimed' | 'existing' | 'name_conflict' | 'empty';
+export type ClaimOutcome = 'claimed' | 'existing' | 'name_conflict' | 'empty' | 'body_mismatch';
 /** How often a claim meets a redis-server newer than the one its recent claims were put back into, before it gives up. */
 const CLAIM_ATTEMPTS = 3;
 
@@ -115,13 +115,14 @@ export class WorkspaceStore {
   }
 
   /**
-   * On 'claimed' the reply carries the claimed record, saving a round trip on the hot path. A claim
+   * On 'claimed' the reply carries the claimed record, saving a round trip on the hot path; with
+   * `bodyHash` the requestId is bound to it first ('body_mismatch': bound to another). A claim
    * is journaled; on a redis-server other than the one the journal was last put back into, the
    * journal is put back first (REASSERT_CLAIMS), so a claim Redis lost is never handed out again.
    */
-  async claimWarm(pool: string, requestId: string, owner: string, name: string): Promise<{ outcome: ClaimOutcome; id: string; record?: WorkspaceRecord }> {
+  async claimWarm(pool: string, requestId: string, owner: string, name: string, bodyHash = ''): Promise<{ outcome: ClaimOutcome; id: string; record?: WorkspaceRecord }> {
     for (let attempt = 1; ; attempt++) {
-      const [outcome, id, ...flat] = (await this.run('berthClaimWarm', pool, requestId, owner, name, Date.now(), REQUEST_TTL_S, this.runId)) as [ClaimOutcome | 'restarted', string, ...string[]];
+      const [outcome, id, ...flat] = (await this.run('berthClaimWarm', pool, requestId, owner, name, Date.now(), REQUEST_TTL_S, this.runId, bodyHash)) as [ClaimOutcome | 'restarted', string, ...string[]];
       if (outcome === 'restarted') {
         if (attempt >= CLAIM_ATTEMPTS) throw new BerthError('SERVICE_UNAVAILABLE', 'Redis restarted while claiming; retry', { retryAfterSeconds: 1 });
         await this.recover();
