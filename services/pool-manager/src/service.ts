@@ -48,7 +48,7 @@ export async function startPoolManager(
   onSuperseded: () => void = () => undefined,
 ): Promise<PoolManager> {
   await checkPoolRuntimes(config.POOLS, driver);
-  const redis = createRedis({ url: config.REDIS_URL, name: 'pool-manager', logger });
+  const redis = createRedis({ url: config.REDIS_URL, name: 'pool-manager', logger, resendUnfulfilled: false });
   onStop(async () => { await redis.quit().catch(() => redis.disconnect()); });
   const nc = await connectNats({ url: config.NATS_URL, name: `pool-manager-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
   onStop(() => drainNats(nc));

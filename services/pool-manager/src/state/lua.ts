@@ -91,22 +91,15 @@ if name ~= '' then redis.call('HSET', prefix .. 'names', owner .. ':' .. name, i
 return {'reserved', id}
 `;
 
-/** This redis-server's run id: a new one after every restart (what it acknowledged last may be lost). */
-const RUN_ID = "string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')";
-
 /**
  * Pops the oldest warm workspace of a pool and claims it for a caller, idempotently per requestId.
- * ARGV[8] is the run id of the redis-server the caller last put its recent claims back into
- * (REASSERT_CLAIMS): on another one nothing is popped, as the head of the list may be a claim
- * this Redis lost. ARGV[9], when not empty, is the body hash the requestId is bound to first (as
+ * ARGV[8], when not empty, is the body hash the requestId is bound to first (as
  * WorkspaceStore.bindRequestBody, in the same round trip).
  */
 export const CLAIM_WARM = `
 local prefix, pool, requestId, owner, name = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, reqTtl = tonumber(ARGV[6]), tonumber(ARGV[7])
-local run = ${RUN_ID}
-if run ~= ARGV[8] then return {'restarted', run} end
-local bodyHash = ARGV[9]
+local bodyHash = ARGV[8]
 if bodyHash ~= '' and not redis.call('SET', prefix .. 'req-body:' .. requestId, bodyHash, 'EX', reqTtl, 'NX')
   and redis.call('GET', prefix .. 'req-body:' .. requestId) ~= bodyHash then return {'body_mismatch', ''} end
 local existing = redis.call('GET', prefix .. 'req:' .. requestId)
@@ -223,7 +216,7 @@ return count
 /**
  * Puts back claims a restarted Redis lost (ARGV[2]: JSON list of {id, ref, requestId, owner, name,
  * at} this pool-manager acknowledged; ARGV[3]: request TTL s): a record that is warm again with the
- * same container is claimed for that caller and request as before. Returns {count, run id}.
+ * same container is claimed for that caller and request as before. Returns how many.
  */
 export const REASSERT_CLAIMS = `
 local prefix, reqTtl = ARGV[1], tonumber(ARGV[3])
@@ -240,5 +233,5 @@ for _, c in ipairs(cjson.decode(ARGV[2])) do
     n = n + 1
   end
 end
-return {n, ${RUN_ID}}
+return n
 `;

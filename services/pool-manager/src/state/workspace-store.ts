@@ -8,8 +8,6 @@ import { fromHash, toHash, type WorkspaceRecord } from './workspace-record.js';
 
 export type ReserveOutcome = 'reserved' | 'existing' | 'name_conflict' | 'capacity' | 'ports';
 export type ClaimOutcome = 'claimed' | 'existing' | 'name_conflict' | 'empty' | 'body_mismatch';
-/** How often a claim meets a redis-server newer than the one its recent claims were put back into, before it gives up. */
-const CLAIM_ATTEMPTS = 3;
 
 export interface ReserveArgs {
   id: string;
@@ -55,8 +53,9 @@ export class WorkspaceStore {
   /** Called once, when the store is first fenced out. */
   onFenced: () => void = () => undefined;
   private readonly journal = new ClaimJournal();
-  /** The redis-server (run id) this store's recent claims were last put back into; '' before the first. */
-  private runId = '';
+  /** Connections to Redis lost so far, and how many of them the journal was put back after. */
+  private disconnects = 0;
+  private recovered = 0;
   private recovering: Promise<void> | undefined;
 
   constructor(redis: Redis, hostId: string) {
@@ -66,8 +65,11 @@ export class WorkspaceStore {
     }
     if (!('berthAcquireEpoch' in redis)) redis.defineCommand('berthAcquireEpoch', { numberOfKeys: 0, lua: ACQUIRE_EPOCH });
     this.redis = redis as Scripted;
-    // Back from a disconnection (maybe a restarted redis-server): put back the claims it may have lost.
-    redis.on('ready', () => { if (this.epoch !== '0') this.recover().catch(() => undefined); });
+    // A disconnection may be a restarted redis-server that lost its last acknowledged writes: no claim
+    // until the journal is put back, which starts as soon as Redis answers again. (The Redis client
+    // must not resend commands that were in flight: see createRedis' `resendUnfulfilled`.)
+    redis.on('close', () => { this.disconnects += 1; });
+    redis.on('ready', () => { if (this.epoch !== '0' && this.disconnects > this.recovered) this.recover().catch(() => undefined); });
   }
 
   /** Takes over the host: every store with an older epoch is refused from now on. */
@@ -116,31 +118,26 @@ export class WorkspaceStore {
 
   /**
    * On 'claimed' the reply carries the claimed record, saving a round trip on the hot path; with
-   * `bodyHash` the requestId is bound to it first ('body_mismatch': bound to another). A claim
-   * is journaled; on a redis-server other than the one the journal was last put back into, the
-   * journal is put back first (REASSERT_CLAIMS), so a claim Redis lost is never handed out again.
+   * `bodyHash` the requestId is bound to it first ('body_mismatch': bound to another). A claim is
+   * journaled; after a lost connection the journal is put back first (REASSERT_CLAIMS), so a claim
+   * a restarted Redis lost is never handed out again (the head of the warm list may be one).
    */
   async claimWarm(pool: string, requestId: string, owner: string, name: string, bodyHash = ''): Promise<{ outcome: ClaimOutcome; id: string; record?: WorkspaceRecord }> {
-    for (let attempt = 1; ; attempt++) {
-      const [outcome, id, ...flat] = (await this.run('berthClaimWarm', pool, requestId, owner, name, Date.now(), REQUEST_TTL_S, this.runId, bodyHash)) as [ClaimOutcome | 'restarted', string, ...string[]];
-      if (outcome === 'restarted') {
-        if (attempt >= CLAIM_ATTEMPTS) throw new BerthError('SERVICE_UNAVAILABLE', 'Redis restarted while claiming; retry', { retryAfterSeconds: 1 });
-        await this.recover();
-        continue;
-      }
-      const hash: Record<string, string> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
-      const record = fromHash(hash);
-      if (outcome === 'claimed' && record) this.journal.add({ id, ref: record.ref, requestId, owner, name, at: record.claimedAt });
-      return record ? { outcome, id, record } : { outcome, id };
-    }
+    while (this.disconnects > this.recovered) await this.recover();
+    const [outcome, id, ...flat] = (await this.run('berthClaimWarm', pool, requestId, owner, name, Date.now(), REQUEST_TTL_S, bodyHash)) as [ClaimOutcome, string, ...string[]];
+    const hash: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+    const record = fromHash(hash);
+    if (outcome === 'claimed' && record) this.journal.add({ id, ref: record.ref, requestId, owner, name, at: record.claimedAt });
+    return record ? { outcome, id, record } : { outcome, id };
   }
 
   /** Puts this process' recent claims back into Redis where it lost them; one run at a time. */
   private recover(): Promise<void> {
     this.recovering ??= (async () => {
-      const [, run] = (await this.run('berthReassertClaims', JSON.stringify(this.journal.recent()), REQUEST_TTL_S)) as [number, string];
-      this.runId = run;
+      const upTo = this.disconnects;
+      await this.run('berthReassertClaims', JSON.stringify(this.journal.recent()), REQUEST_TTL_S);
+      this.recovered = Math.max(this.recovered, upTo);
     })().finally(() => { this.recovering = undefined; });
     return this.recovering;
   }
