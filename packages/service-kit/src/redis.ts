@@ -8,6 +8,12 @@ export interface RedisOptions {
   name: string;
   logger: Logger;
   commandTimeoutMs?: number;
+  /**
+   * Whether commands in flight when the connection dropped are sent again after reconnecting
+   * (default). false: they time out instead (`commandTimeoutMs`), so nothing runs on a restarted
+   * Redis before the caller has seen the reconnection (pool-manager puts lost claims back first).
+   */
+  resendUnfulfilled?: boolean;
 }
 
 /**
@@ -20,6 +26,7 @@ export function createRedis(opts: RedisOptions): Redis {
     commandTimeout: opts.commandTimeoutMs ?? 2_000,
     maxRetriesPerRequest: 2,
     enableAutoPipelining: true,
+    autoResendUnfulfilledCommands: opts.resendUnfulfilled ?? true,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
   });

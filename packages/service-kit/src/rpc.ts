@@ -61,12 +61,15 @@ export async function request<K extends SubjectKey>(
   } catch (err) {
     throw new BerthError('INTERNAL', `malformed reply on ${entry.subject}`, { cause: err });
   }
-  const asError = ErrorBodySchema.safeParse(body);
-  if (asError.success) throw BerthError.fromBody(asError.data);
+  // Only a body with an `error` field can be one (a failed parse of every success reply costs).
+  const asError = isObjectWith(body, 'error') ? ErrorBodySchema.safeParse(body) : undefined;
+  if (asError?.success) throw BerthError.fromBody(asError.data);
   const reply = entry.reply.safeParse(body);
   if (!reply.success) throw new BerthError('INTERNAL', `malformed reply on ${entry.subject}`);
   return reply.data as ReplyOf<K>;
 }
+
+const isObjectWith = (v: unknown, key: string) => typeof v === 'object' && v !== null && key in v;
 
 export interface HandlerContext {
   /** The caller's `traceparent` as it arrived (undefined when none or malformed). */
@@ -181,5 +184,6 @@ async function answerInTrace<K extends SubjectKey>(
     }
   }
   if (msg.reply) msg.respond(encode(reply));
-  logger.debug({ subject, ms: Math.round(performance.now() - started), ...(ErrorBodySchema.safeParse(reply).success && { error: (reply as { error: { code: string } }).error.code }) }, 'answered');
+  // Checked first: the line's fields (an error-body parse of every reply) cost on every answer.
+  if (logger.isLevelEnabled('debug')) logger.debug({ subject, ms: Math.round(performance.now() - started), ...(ErrorBodySchema.safeParse(reply).success && { error: (reply as { error: { code: string } }).error.code }) }, 'answered');
 }

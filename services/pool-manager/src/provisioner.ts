@@ -97,6 +97,11 @@ export class Provisioner {
       }
       if (!(await this.store.markReady(id, ref))) throw new Error('workspace was stopped while being created');
     } catch (err) {
+      // Reconcile took this create for abandoned and finished it: the container may be handed out already.
+      if (ref && (await this.store.readyWith(id, ref).catch(() => false))) {
+        this.logger.warn({ err, id, pool: req.pool.name }, 'create finished by reconcile; its container stays');
+        throw new BerthError('SERVICE_UNAVAILABLE', 'could not start a container; try again', { retryAfterSeconds: 1, cause: err });
+      }
       if (ref) await this.driver.remove(ref).catch(() => undefined);
       await this.driver.removeVolume(workspaceVolumeName(id)).catch(() => undefined);
       await this.agents?.remove(id).catch(() => undefined);

@@ -90,6 +90,13 @@ export class Reconciler {
         }
         continue;
       }
+      if (r.state === 'warm' && c.running && isClaimMarked(c.name)) {
+        // Only a claim writes the marker: Redis lost an acknowledged claim (killed before its AOF write
+        // reached the file). The marker wins, as after a Redis loss, or the claim would be handed out again.
+        await this.store.restore(restoredClaim(c, now, this.names));
+        report.restoredClaims += 1;
+        continue;
+      }
       const abandoned = (r.state === 'creating' || r.state === 'stopping') && (startup || now - r.createdAt >= this.config.CREATE_GRACE_MS);
       if (abandoned && r.state === 'creating' && c.running && (await this.store.markReady(r.id, c.ref))) {
         // Its creator died after starting the container: finish the job (warm, or claimed for the

@@ -53,7 +53,7 @@ export async function startPoolManager(
   host: Host = hostFromConfig(config),
 ): Promise<PoolManager> {
   await checkPoolRuntimes(config.POOLS, driver);
-  const redis = createRedis({ url: config.REDIS_URL, name: 'pool-manager', logger });
+  const redis = createRedis({ url: config.REDIS_URL, name: 'pool-manager', logger, resendUnfulfilled: false });
   onStop(async () => { await redis.quit().catch(() => redis.disconnect()); });
   const nc = await connectNats({ url: config.NATS_URL, name: `pool-manager-${host.id}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
   onStop(() => drainNats(nc));

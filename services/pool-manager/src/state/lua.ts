@@ -91,10 +91,17 @@ if name ~= '' then redis.call('HSET', prefix .. 'names', owner .. ':' .. name, i
 return {'reserved', id}
 `;
 
-/** Pops the oldest warm workspace of a pool and claims it for a caller, idempotently per requestId. */
+/**
+ * Pops the oldest warm workspace of a pool and claims it for a caller, idempotently per requestId.
+ * ARGV[8], when not empty, is the body hash the requestId is bound to first (as
+ * WorkspaceStore.bindRequestBody, in the same round trip).
+ */
 export const CLAIM_WARM = `
 local prefix, pool, requestId, owner, name = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, reqTtl = tonumber(ARGV[6]), tonumber(ARGV[7])
+local bodyHash = ARGV[8]
+if bodyHash ~= '' and not redis.call('SET', prefix .. 'req-body:' .. requestId, bodyHash, 'EX', reqTtl, 'NX')
+  and redis.call('GET', prefix .. 'req-body:' .. requestId) ~= bodyHash then return {'body_mismatch', ''} end
 local existing = redis.call('GET', prefix .. 'req:' .. requestId)
 if existing then return {'existing', existing} end
 if name ~= '' and redis.call('HEXISTS', prefix .. 'names', owner .. ':' .. name) == 1 then return {'name_conflict', ''} end
@@ -114,11 +121,20 @@ for _, v in ipairs(redis.call('HGETALL', prefix .. 'ws:' .. id)) do table.insert
 return reply
 `;
 
-/** creating → warm (into the pool's list) or → claimed (a cold create for a caller). */
+/**
+ * creating → warm (into the pool's list) or → claimed (a cold create for a caller). Two parties may
+ * mark the same container ready: its creator, and reconcile resuming a create it took for abandoned.
+ * Whoever comes second is told 1 too when the record is ready with that very container (same ref):
+ * the container may be handed out already, so its creator must not take it for a failed create.
+ */
 export const MARK_READY = `
 local prefix, id, ref, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local key = prefix .. 'ws:' .. id
-if redis.call('HGET', key, 'state') ~= 'creating' then return 0 end
+local state = redis.call('HGET', key, 'state')
+if state ~= 'creating' then
+  if (state == 'warm' or state == 'claimed') and redis.call('HGET', key, 'ref') == ref then return 1 end
+  return 0
+end
 if redis.call('HGET', key, 'requestId') == '' then
   redis.call('HSET', key, 'state', 'warm', 'ref', ref)
   redis.call('RPUSH', prefix .. 'pool:' .. redis.call('HGET', key, 'pool') .. ':warm', id)
@@ -195,4 +211,27 @@ for _, id in ipairs(redis.call('SMEMBERS', prefix .. 'all')) do
 end
 redis.call('HSET', prefix .. 'capacity', 'count', count, 'memoryMb', mem)
 return count
+`;
+
+/**
+ * Puts back claims a restarted Redis lost (ARGV[2]: JSON list of {id, ref, requestId, owner, name,
+ * at} this pool-manager acknowledged; ARGV[3]: request TTL s): a record that is warm again with the
+ * same container is claimed for that caller and request as before. Returns how many.
+ */
+export const REASSERT_CLAIMS = `
+local prefix, reqTtl = ARGV[1], tonumber(ARGV[3])
+local n = 0
+for _, c in ipairs(cjson.decode(ARGV[2])) do
+  local key = prefix .. 'ws:' .. c.id
+  if redis.call('HGET', key, 'state') == 'warm' and redis.call('HGET', key, 'ref') == c.ref then
+    redis.call('LREM', prefix .. 'pool:' .. redis.call('HGET', key, 'pool') .. ':warm', 0, c.id)
+    redis.call('HSET', key, 'state', 'claimed', 'owner', c.owner, 'name', c.name, 'requestId', c.requestId,
+      'claimedAt', c.at, 'lastActiveAt', c.at)
+    redis.call('ZADD', prefix .. 'claimed', c.at, c.id)
+    redis.call('SET', prefix .. 'req:' .. c.requestId, c.id, 'EX', reqTtl)
+    if c.name ~= '' then redis.call('HSET', prefix .. 'names', c.owner .. ':' .. c.name, c.id) end
+    n = n + 1
+  end
+end
+return n
 `;

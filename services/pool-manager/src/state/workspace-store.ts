@@ -2,11 +2,12 @@ import type { WorkspaceState } from '@berth/contracts';
 import type { Redis } from '@berth/service-kit';
 import { hostKeys, type HostKeys } from './keys.js';
 import { BerthError } from '@berth/contracts';
-import { ACQUIRE_EPOCH, BEGIN_STOP, CLAIM_WARM, FENCE, MARK_READY, REBUILD, RELEASE, RESERVE, RESTORE, TRY_LOCK } from './lua.js';
+import { ACQUIRE_EPOCH, BEGIN_STOP, CLAIM_WARM, FENCE, MARK_READY, REASSERT_CLAIMS, REBUILD, RELEASE, RESERVE, RESTORE, TRY_LOCK } from './lua.js';
+import { ClaimJournal } from './claim-journal.js';
 import { fromHash, toHash, type WorkspaceRecord } from './workspace-record.js';
 
 export type ReserveOutcome = 'reserved' | 'existing' | 'name_conflict' | 'capacity' | 'ports';
-export type ClaimOutcome = 'claimed' | 'existing' | 'name_conflict' | 'empty';
+export type ClaimOutcome = 'claimed' | 'existing' | 'name_conflict' | 'empty' | 'body_mismatch';
 
 export interface ReserveArgs {
   id: string;
@@ -36,7 +37,7 @@ return 1
 
 const FENCED_SCRIPTS = {
   berthReserve: RESERVE, berthClaimWarm: CLAIM_WARM, berthMarkReady: MARK_READY, berthBeginStop: BEGIN_STOP,
-  berthRelease: RELEASE, berthRebuild: REBUILD, berthRestore: RESTORE, berthTryLock: TRY_LOCK,
+  berthRelease: RELEASE, berthRebuild: REBUILD, berthRestore: RESTORE, berthTryLock: TRY_LOCK, berthReassertClaims: REASSERT_CLAIMS,
 };
 type ScriptName = keyof typeof FENCED_SCRIPTS;
 type Scripted = Redis & Record<ScriptName | 'berthAcquireEpoch', (...args: (string | number)[]) => Promise<unknown>>;
@@ -51,6 +52,11 @@ export class WorkspaceStore {
   fenced = false;
   /** Called once, when the store is first fenced out. */
   onFenced: () => void = () => undefined;
+  private readonly journal = new ClaimJournal();
+  /** Connections to Redis lost so far, and how many of them the journal was put back after. */
+  private disconnects = 0;
+  private recovered = 0;
+  private recovering: Promise<void> | undefined;
 
   constructor(redis: Redis, hostId: string) {
     this.keys = hostKeys(hostId);
@@ -59,6 +65,11 @@ export class WorkspaceStore {
     }
     if (!('berthAcquireEpoch' in redis)) redis.defineCommand('berthAcquireEpoch', { numberOfKeys: 0, lua: ACQUIRE_EPOCH });
     this.redis = redis as Scripted;
+    // A disconnection may be a restarted redis-server that lost its last acknowledged writes: no claim
+    // until the journal is put back, which starts as soon as Redis answers again. (The Redis client
+    // must not resend commands that were in flight: see createRedis' `resendUnfulfilled`.)
+    redis.on('close', () => { this.disconnects += 1; });
+    redis.on('ready', () => { if (this.epoch !== '0' && this.disconnects > this.recovered) this.recover().catch(() => undefined); });
   }
 
   /** Takes over the host: every store with an older epoch is refused from now on. */
@@ -105,21 +116,46 @@ export class WorkspaceStore {
     return { outcome, id };
   }
 
-  /** On 'claimed' the reply carries the claimed record, saving a round trip on the hot path. */
-  async claimWarm(pool: string, requestId: string, owner: string, name: string): Promise<{ outcome: ClaimOutcome; id: string; record?: WorkspaceRecord }> {
-    const [outcome, id, ...flat] = (await this.run('berthClaimWarm', pool, requestId, owner, name, Date.now(), REQUEST_TTL_S)) as [ClaimOutcome, string, ...string[]];
+  /**
+   * On 'claimed' the reply carries the claimed record, saving a round trip on the hot path; with
+   * `bodyHash` the requestId is bound to it first ('body_mismatch': bound to another). A claim is
+   * journaled; after a lost connection the journal is put back first (REASSERT_CLAIMS), so a claim
+   * a restarted Redis lost is never handed out again (the head of the warm list may be one).
+   */
+  async claimWarm(pool: string, requestId: string, owner: string, name: string, bodyHash = ''): Promise<{ outcome: ClaimOutcome; id: string; record?: WorkspaceRecord }> {
+    while (this.disconnects > this.recovered) await this.recover();
+    const [outcome, id, ...flat] = (await this.run('berthClaimWarm', pool, requestId, owner, name, Date.now(), REQUEST_TTL_S, bodyHash)) as [ClaimOutcome, string, ...string[]];
     const hash: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
     const record = fromHash(hash);
+    if (outcome === 'claimed' && record) this.journal.add({ id, ref: record.ref, requestId, owner, name, at: record.claimedAt });
     return record ? { outcome, id, record } : { outcome, id };
+  }
+
+  /** Puts this process' recent claims back into Redis where it lost them; one run at a time. */
+  private recover(): Promise<void> {
+    this.recovering ??= (async () => {
+      const upTo = this.disconnects;
+      await this.run('berthReassertClaims', JSON.stringify(this.journal.recent()), REQUEST_TTL_S);
+      this.recovered = Math.max(this.recovered, upTo);
+    })().finally(() => { this.recovering = undefined; });
+    return this.recovering;
   }
 
   async markReady(id: string, ref: string): Promise<boolean> {
     return (await this.run('berthMarkReady', id, ref, Date.now())) === 1;
   }
 
+  /** Whether the record is ready (warm or claimed) with the container `ref`: marked ready by its creator or by reconcile. */
+  async readyWith(id: string, ref: string): Promise<boolean> {
+    const [state, current] = await this.redis.hmget(this.keys.workspace(id), 'state', 'ref');
+    return (state === 'warm' || state === 'claimed') && current === ref;
+  }
+
   async beginStop(id: string, onlyIf?: WorkspaceState): Promise<boolean> {
-    return (await this.run('berthBeginStop', id, onlyIf ?? '')) === 1;
+    const begun = (await this.run('berthBeginStop', id, onlyIf ?? '')) === 1;
+    if (begun) this.journal.forget(id);
+    return begun;
   }
 
   async release(id: string): Promise<void> {
@@ -130,7 +166,11 @@ export class WorkspaceStore {
     return Number(await this.run('berthRebuild', JSON.stringify(pools)));
   }
 
+  /** A record warm again that this process claimed is a claim Redis lost: put back before it is read. */
   async get(id: string): Promise<WorkspaceRecord | undefined> {
+    const record = fromHash(await this.redis.hgetall(this.keys.workspace(id)));
+    if (record?.state !== 'warm' || !this.journal.has(id)) return record;
+    await this.recover();
     return fromHash(await this.redis.hgetall(this.keys.workspace(id)));
   }
 

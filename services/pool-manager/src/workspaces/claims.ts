@@ -69,14 +69,14 @@ export class Claims {
     const image = req.image ?? pool.image;
     const ports = req.ports ?? pool.containerPorts;
     const requestId = `${req.owner}:${req.requestId}`;
-    if (req.bodyHash && !(await this.store.bindRequestBody(requestId, req.bodyHash))) {
-      throw new BerthError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different body; use a new key for a new request');
-    }
     const name = req.name ?? '';
     const fromPool = image === pool.image && sameList(ports, pool.containerPorts) && !req.volumeName && req.pool !== false;
+    // A warm claim binds the body hash in its own round trip.
+    if (!fromPool && req.bodyHash && !(await this.store.bindRequestBody(requestId, req.bodyHash))) throw keyReused();
 
     if (fromPool) {
-      const claim = await this.store.claimWarm(pool.name, requestId, req.owner, name);
+      const claim = await this.store.claimWarm(pool.name, requestId, req.owner, name, req.bodyHash);
+      if (claim.outcome === 'body_mismatch') throw keyReused();
       if (claim.outcome === 'name_conflict') throw new BerthError('NAME_CONFLICT', `a container named ${name} already exists`);
       if (claim.outcome === 'existing') return this.awaitClaimed(claim.id, req.owner);
       this.filler.kickSoon(pool.name, this.config.REFILL_DELAY_MS);
@@ -135,3 +135,5 @@ export class Claims {
     return r;
   }
 }
+
+const keyReused = () => new BerthError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different body; use a new key for a new request');
