@@ -54,7 +54,7 @@ export async function startPoolManager(
   onStop(() => drainNats(nc));
 
   await driver.ensureNetwork(config.WORKSPACE_NETWORK);
-  const events = config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, config.BERTH_HOST_ID, logger) : noEvents;
+  const events = config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, config.BERTH_HOST_ID, logger, { replicas: config.JETSTREAM_REPLICAS }) : noEvents;
   const store = new WorkspaceStore(redis, config.BERTH_HOST_ID);
   // Fencing: from here on any older pool-manager of this host (one that was thought dead, or a
   // second one started by mistake) has every Redis state change refused, so it cannot claim,
