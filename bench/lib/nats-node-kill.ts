@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { EVENTS } from '@berth/contracts';
-import { connectNats, createLogger, drainNats, type NatsConnection } from '@berth/service-kit';
+import { connectNats, createLogger, drainNats } from '@berth/service-kit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { JetStreamEvents } from '../../services/pool-manager/src/events.js';
+import { createdEventCounts, lostAndDuplicated } from '../../test/support/event-counts.js';
 import { NatsCluster } from '../../test/support/nats-cluster.js';
 
 export interface NatsNodeKillOptions {
@@ -32,13 +33,6 @@ export interface NatsNodeKillResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Message counts per `created` subject of the ids starting with `idPrefix` (each event here has a subject of its own). */
-async function subjectCounts(nc: NatsConnection, idPrefix: string): Promise<Map<string, number>> {
-  const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(EVENTS.stream, { subjects_filter: EVENTS.container.subject('*', 'created') });
-  return new Map(Object.entries(info.state.subjects ?? {}).filter(([subject]) => subject.split('.')[3]!.startsWith(idPrefix)));
-}
 
 /**
  * pool-manager's event publisher (JetStreamEvents, EVENTS with three replicas, as pool-manager
@@ -89,17 +83,11 @@ export async function measureEventsLostOnNatsNodeKill(opts: NatsNodeKillOptions 
 
     let counts = new Map<string, number>();
     while (Date.now() < deadline) {
-      counts = await subjectCounts(nc, `ws_${prefix}`).catch(() => counts);
+      counts = await createdEventCounts(nc, `ws_${prefix}`).catch(() => counts);
       if (counts.size >= total) break;
       await sleep(500);
     }
-    let lost = 0;
-    let duplicated = 0;
-    for (const id of ids) {
-      const n = counts.get(EVENTS.container.subject(id, 'created')) ?? 0;
-      if (n === 0) lost += 1;
-      else duplicated += n - 1;
-    }
+    const { lost, duplicated } = lostAndDuplicated(ids, counts);
 
     const restartAt = Date.now();
     await cluster.restart(killed, 60_000);
