@@ -125,6 +125,15 @@ export class NatsCluster {
     }, timeoutMs, 100);
   }
 
+  /** The name of the node a client connected with this name (connect option `name`) is on, if any. */
+  async nodeOfClient(clientName: string): Promise<string | undefined> {
+    for (const [i, node] of this.nodes.entries()) {
+      const connz = await this.monitor(i, '/connz?limit=1024').then((r) => r.json() as Promise<{ connections?: { name?: string }[] }>, () => undefined);
+      if (connz?.connections?.some((c) => c.name === clientName)) return node.name;
+    }
+    return undefined;
+  }
+
   /** The node's /jsz (JetStream state as that node sees it). */
   async jsz(i: number): Promise<{ meta_cluster?: { leader?: string; cluster_size?: number } }> {
     const r = await this.monitor(i, '/jsz');
