@@ -102,7 +102,7 @@ export class NatsCluster {
   }
 
   /** Starts node `i` again on its ports and store, and waits until it has caught up. */
-  async restart(i: number, timeoutMs = 30_000): Promise<void> {
+  async restart(i: number, timeoutMs = 60_000): Promise<void> {
     await this.nodes[i]!.server.restart('SIGKILL');
     await this.waitHealthy(i, timeoutMs);
   }
@@ -111,13 +111,20 @@ export class NatsCluster {
    * Until node `i` answers healthy: JetStream enabled, in the meta group, and (2.10's /healthz)
    * every stream and consumer replica it holds current with its leader.
    */
-  async waitHealthy(i: number, timeoutMs = 30_000): Promise<void> {
+  async waitHealthy(i: number, timeoutMs = 60_000): Promise<void> {
     const node = this.nodes[i]!;
-    await waitFor(`nats node ${node.name} healthy`, () => this.monitor(i, '/healthz').then((r) => r.ok, () => false), timeoutMs, 100);
+    let last = '';
+    await waitFor(`nats node ${node.name} healthy`, () => this.monitor(i, '/healthz').then(async (r) => {
+      last = await r.text();
+      return r.ok;
+    }, (err: unknown) => {
+      last = String(err);
+      return false;
+    }), timeoutMs, 100).catch((err: unknown) => { throw new Error(`${String(err)}; last answer: ${last}`); });
   }
 
   /** Until every node is healthy and the cluster has a JetStream meta leader. */
-  async waitReady(timeoutMs = 30_000): Promise<void> {
+  async waitReady(timeoutMs = 60_000): Promise<void> {
     await Promise.all(this.nodes.map((_, i) => this.waitHealthy(i, timeoutMs)));
     await waitFor('a JetStream meta leader', async () => {
       const jsz = await this.jsz(0).catch(() => undefined);
@@ -141,7 +148,7 @@ export class NatsCluster {
   }
 
   private monitor(i: number, path: string): Promise<Response> {
-    return fetch(`http://127.0.0.1:${this.nodes[i]!.monitorPort}${path}`, { signal: AbortSignal.timeout(2_000) });
+    return fetch(`http://127.0.0.1:${this.nodes[i]!.monitorPort}${path}`, { signal: AbortSignal.timeout(5_000) });
   }
 
   /** Kills every node and removes their stores. */
