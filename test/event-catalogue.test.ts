@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ContainerEventKindSchema, EVENT_FAMILIES, EVENTS } from '@berth/contracts';
+import { ContainerEventKindSchema, EVENT_FAMILIES, EVENTS, SETUP_PHASES, WorkspaceStateSchema } from '@berth/contracts';
 import { repoRoot } from '@berth/service-kit/testing';
 import { describe, expect, it } from 'vitest';
 
@@ -18,6 +18,16 @@ describe('the event catalogue against the services that publish', () => {
   it.each(ContainerEventKindSchema.options)('container event kind %s is published somewhere', (kind) => {
     // events.publish(id, 'kind', pool, …), as pool-manager's EventPublisher is called.
     expect(source).toMatch(new RegExp(`\\.publish\\([^,()]+, '${kind}',`));
+  });
+
+  it.each(SETUP_PHASES)('setup phase %s is reached somewhere', (phase) => {
+    // tracker.to('phase') moves a setup on; the first status is written with phase: 'queued'.
+    expect(source).toMatch(new RegExp(`\\.to\\('${phase}'|phase: '${phase}'`));
+  });
+
+  it.each(WorkspaceStateSchema.options)('workspace state %s is stored or given somewhere', (state) => {
+    // The Lua scripts set 'state', '<s>'; TypeScript writes state: '<s>' or falls back to it.
+    expect(source).toMatch(new RegExp(`'state', '${state}'|state: '${state}'|\\?\\? '${state}'`));
   });
 
   it.each(Object.entries(EVENTS).filter(([, v]) => typeof v === 'object' && 'pattern' in v).map(([k]) => k))('event family %s has a publisher', (family) => {

@@ -29,6 +29,7 @@ def test_create_get_list_delete(berth):
         berth.containers.get(c.id)
     assert (gone.value.code, gone.value.status, gone.value.retryable) == ("CONTAINER_NOT_FOUND", 404, False)
     assert "CONTAINER_NOT_FOUND" in str(gone.value)
+    assert gone.value.request_id is not None and gone.value.request_id.startswith("req_")
 
 
 def test_the_same_idempotency_key_gives_the_same_container(berth):

@@ -1,8 +1,17 @@
 import { z } from 'zod';
+import { NextCursorSchema } from './paging.js';
 import { LlmLimitsSchema } from './llm.js';
 import { ContainerNameSchema, ContainerPortSchema, ImageRefSchema, PoolNameSchema, VolumeNameSchema, WorkspaceIdSchema } from './names.js';
 
-export const WorkspaceStateSchema = z.enum(['creating', 'warm', 'claimed', 'stopping', 'removed', 'failed']);
+/**
+ * Where a workspace is in its life, as pool-manager's record says:
+ * - `creating`: its container is being made (a pool refill or a cold create);
+ * - `warm`: started and waiting in its pool for a claim;
+ * - `claimed`: an owner's, until deleted or reaped;
+ * - `stopping`: being removed; gone from lists once removed;
+ * - `failed`: its record is unreadable (no state); reconcile removes it.
+ */
+export const WorkspaceStateSchema = z.enum(['creating', 'warm', 'claimed', 'stopping', 'failed']);
 export type WorkspaceState = z.infer<typeof WorkspaceStateSchema>;
 
 /** POST /api/containers. Strict: any other field (privileged, binds, capAdd, ...) is refused. */
@@ -47,7 +56,12 @@ export const CreateContainerReplySchema = ContainerViewSchema.extend({
 export type CreateContainerReply = z.infer<typeof CreateContainerReplySchema>;
 
 export const ContainerListSchema = z
-  .object({ containers: z.array(ContainerViewSchema), count: z.number().int() })
+  .object({
+    containers: z.array(ContainerViewSchema),
+    /** Containers in the whole list, over every page. */
+    count: z.number().int(),
+    nextCursor: NextCursorSchema.optional(),
+  })
   .meta({ id: 'ContainerList' });
 export type ContainerList = z.infer<typeof ContainerListSchema>;
 

@@ -76,6 +76,8 @@ export const ErrorBodySchema = z
       /** Present on retryable capacity errors; the gateway turns it into `Retry-After`. */
       retryAfterSeconds: z.number().int().positive().optional(),
       details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+      /** The request's id (its `X-Request-Id` answer header); on answers of the HTTP API only. */
+      requestId: z.string().optional(),
     }),
   })
   .meta({ id: 'ErrorBody' });

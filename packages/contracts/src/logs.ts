@@ -1,8 +1,13 @@
 import { z } from 'zod';
+import { SetupPhaseSchema } from './setup.js';
 import type { ServiceName } from './subjects.js';
 
-export const LogStreamNameSchema = z.enum(['stdout', 'stderr']);
+/** `stdout` and `stderr` are the container's own output (Docker's); `setup` is what a setup ran and said (pool-manager's). */
+export const LogStreamNameSchema = z.enum(['stdout', 'stderr', 'setup']);
 export type LogStreamName = z.infer<typeof LogStreamNameSchema>;
+/** The streams log-streamer reads from the container engine. */
+export const CONTAINER_OUTPUT_STREAMS = ['stdout', 'stderr'] as const satisfies readonly LogStreamName[];
+export type ContainerOutputStream = (typeof CONTAINER_OUTPUT_STREAMS)[number];
 
 /** Docker's RFC3339NanoFixed: always nine fractional digits, so these compare as strings. */
 export const DockerTimestampSchema = z
@@ -22,6 +27,8 @@ export const LogLineSchema = z
     line: z.string(),
     /** No newline ended this piece: the line was longer than the limit (it continues in the next piece), or the output stopped mid-line. */
     cont: z.literal(true).optional(),
+    /** Lines of the `setup` stream: the setup phase that printed it. */
+    phase: SetupPhaseSchema.optional(),
   })
   .meta({ id: 'LogLine' });
 export type LogLine = z.infer<typeof LogLineSchema>;
@@ -54,7 +61,8 @@ const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
 const isLine = (l: unknown): l is LogLine => {
   const v = l as Partial<LogLine> | null;
   return typeof v === 'object' && v !== null && typeof v.line === 'string' && typeof v.ts === 'string' && TS.test(v.ts)
-    && Number.isInteger(v.n) && (v.n ?? -1) >= 0 && (v.cont === undefined || v.cont === true);
+    && Number.isInteger(v.n) && (v.n ?? -1) >= 0 && (v.cont === undefined || v.cont === true)
+    && (v.phase === undefined || SetupPhaseSchema.options.includes(v.phase));
 };
 
 /**
@@ -89,7 +97,7 @@ export const LOGS = {
   publishers: ['log-streamer'] as readonly ServiceName[],
   schema: LogBatchSchema,
   subject: (workspaceId: string, stream: LogStreamName) => `berth.logs.${workspaceId}.${stream}`,
-  /** Both streams of one container. */
+  /** Every stream of one container. */
   filter: (workspaceId: string) => `berth.logs.${workspaceId}.*`,
   /** `Nats-Msg-Id`: a batch re-sent after a restart is dropped by the stream's duplicate window. */
   msgId: (workspaceId: string, stream: LogStreamName, first: Position, last: Position) =>
@@ -109,6 +117,8 @@ export const LogEventSchema = z
     line: z.string(),
     /** No newline ended this piece: a long line continues in the next event, or the output stopped mid-line. */
     continued: z.literal(true).optional(),
+    /** Only on `stream: "setup"` lines: the setup phase that printed it (see docs/setup.md). */
+    phase: SetupPhaseSchema.optional(),
   })
   .meta({ id: 'LogEvent' });
 export type LogEvent = z.infer<typeof LogEventSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NextCursorSchema } from './paging.js';
 import { ContainerPortSchema, ImageRefSchema, PoolNameSchema } from './names.js';
 import { RepoNameSchema } from './repo.js';
 
@@ -49,5 +50,5 @@ export const PoolViewSchema = z
   .meta({ id: 'Pool' });
 export type PoolView = z.infer<typeof PoolViewSchema>;
 
-export const PoolListSchema = z.object({ pools: z.array(PoolViewSchema) }).meta({ id: 'PoolList' });
+export const PoolListSchema = z.object({ pools: z.array(PoolViewSchema), nextCursor: NextCursorSchema.optional() }).meta({ id: 'PoolList' });
 export type PoolList = z.infer<typeof PoolListSchema>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { WorkspaceIdSchema } from './names.js';
 import { BranchNameSchema, CommitShaSchema, RepoNameSchema } from './repo.js';
 
-export const SETUP_PHASES = ['queued', 'cloning', 'installing', 'building', 'starting', 'ready', 'failed'] as const;
+export const SETUP_PHASES = ['queued', 'cloning', 'installing', 'starting', 'ready', 'failed'] as const;
 export const SetupPhaseSchema = z.enum(SETUP_PHASES).meta({ id: 'SetupPhase' });
 export type SetupPhase = z.infer<typeof SetupPhaseSchema>;
 export const TERMINAL_SETUP_PHASES: readonly SetupPhase[] = ['ready', 'failed'];

@@ -32,6 +32,7 @@ import {
   LlmUsageRequestSchema,
   LlmUsageSchema,
 } from './llm.js';
+import { LogAppendReplySchema, LogAppendRequestSchema } from './setup-output.js';
 import { CONTRACTS_VERSION } from './version.js';
 
 export interface RequestSubject<Req extends z.ZodType, Rep extends z.ZodType> {
@@ -112,6 +113,9 @@ export const SUBJECTS = {
     'A workspace\'s LLM requests, tokens and spend, and the limits in force.'),
   hostStatus: request('berth.host.status', 'pool-manager', ['gateway'], EmptyRequestSchema, HostStatusSchema,
     'Container counts and capacity of a Docker host.'),
+  // w3-setup-stream
+  logsAppend: request('berth.logs.append', 'log-streamer', ['pool-manager'], LogAppendRequestSchema, LogAppendReplySchema,
+    'Append a setup\'s output lines (scrubbed, bounded) to the container\'s logs as stream `setup`; replies once LOGS stored them.'),
 } as const;
 
 export type SubjectKey = keyof typeof SUBJECTS;

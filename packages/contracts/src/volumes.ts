@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NextCursorSchema } from './paging.js';
 import { VolumeNameSchema } from './names.js';
 
 /**
@@ -38,7 +39,14 @@ export const VolumeViewSchema = z
 export type VolumeView = z.infer<typeof VolumeViewSchema>;
 
 export const VolumeListSchema = z
-  .object({ volumes: z.array(VolumeViewSchema), count: z.number().int(), limit: z.number().int() })
+  .object({
+    volumes: z.array(VolumeViewSchema),
+    /** Volumes in the whole list, over every page. */
+    count: z.number().int(),
+    /** Named volumes an owner may keep on this host (MAX_VOLUMES_PER_OWNER). */
+    limit: z.number().int(),
+    nextCursor: NextCursorSchema.optional(),
+  })
   .meta({ id: 'VolumeList' });
 export type VolumeList = z.infer<typeof VolumeListSchema>;
 

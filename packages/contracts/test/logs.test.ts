@@ -11,6 +11,14 @@ describe('LOGS messages', () => {
     expect(parseLogMessage(batch)).toEqual(batch);
   });
 
+  it('reads the setup stream\'s phase of a line, and refuses one that is not a setup phase', () => {
+    const batch = { before: 0, lines: [line(0, { phase: 'installing' }), line(1, { phase: 'ready' })] };
+    expect(parseLogMessage(batch)).toEqual(LogMessageSchema.parse(batch));
+    const bad = { before: 0, lines: [line(0, { phase: 'hacking' })] };
+    expect(() => parseLogMessage(bad)).toThrow();
+    expect(LogMessageSchema.safeParse(bad).success).toBe(false);
+  });
+
   it('reads a bare line, as stored before batches, as a batch of one', () => {
     expect(parseLogMessage(line(3))).toEqual({ before: 0, lines: [line(3)] });
   });

@@ -37,7 +37,7 @@ describe('natsPermissions', () => {
     expect(pm.allowResponses).toBe(true);
     // Stream output goes to the inbox of the service that opened the stream, and nowhere else.
     expect(pm.publish).toEqual([SUBJECTS.repoSync.subject, SUBJECTS.callbackRegister.subject,
-      SUBJECTS.llmKeyRegister.subject, SUBJECTS.llmKeyRevoke.subject, SUBJECTS.llmKeySync.subject, EVENTS.container.pattern, EVENTS.setup.pattern,
+      SUBJECTS.llmKeyRegister.subject, SUBJECTS.llmKeyRevoke.subject, SUBJECTS.llmKeySync.subject, SUBJECTS.logsAppend.subject, EVENTS.container.pattern, EVENTS.setup.pattern,
       BUILDS.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '$JS.API.STREAM.UPDATE.EVENTS', '_INBOX.gateway.>']);
     expect(pm.subscribe).toContain(STREAMS.control.pattern);
     expect(pm.subscribe).toContain('_INBOX.pool-manager.>');
@@ -49,11 +49,11 @@ describe('natsPermissions', () => {
 });
 
 describe('JetStream permissions from JETSTREAM_ACCESS', () => {
-  it('log-streamer manages LOGS, publishes its lines and reads back the last one, and nothing else', () => {
+  it('log-streamer manages LOGS, publishes its lines (and setups\' lines it is sent) and reads back the last one, and nothing else', () => {
     expect(natsPermissions('log-streamer')).toEqual({
       publish: [LOGS.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.LOGS', '$JS.API.STREAM.CREATE.LOGS', '$JS.API.STREAM.UPDATE.LOGS', '$JS.API.STREAM.MSG.GET.LOGS'],
-      subscribe: ['_INBOX.log-streamer.>'],
-      allowResponses: false,
+      subscribe: [SUBJECTS.logsAppend.subject, '_INBOX.log-streamer.>'],
+      allowResponses: true,
     });
   });
 

@@ -16,6 +16,8 @@ export class BerthApiError extends BerthError {
   readonly status: number;
   readonly method: string;
   readonly path: string;
+  /** The request's id (`X-Request-Id`), to quote when reporting a problem; absent on errors streamed mid-answer. */
+  readonly requestId: string | undefined;
 
   constructor(body: ErrorBody, status: number, site: CallSite, retryAfterHeader?: number) {
     const { code, message, retryAfterSeconds, details } = body.error;
@@ -28,6 +30,7 @@ export class BerthApiError extends BerthError {
     this.status = status;
     this.method = site.method;
     this.path = site.path;
+    this.requestId = body.error.requestId;
     // The server says whether a retry can help; trust it over the local table.
     (this as { retryable: boolean }).retryable = body.error.retryable;
   }

@@ -70,15 +70,10 @@ export async function* streamLogs(transport: Transport, id: string, opts: LogsOp
       }
       const headers: Record<string, string> = { accept: 'text/event-stream', ...(lastId !== undefined && { 'last-event-id': lastId }) };
       const res = await transport.open({ method: 'GET', path, headers }, sig);
-      if (!res.body) throw new BerthResponseError(site, res.status, 'no body');
-      for await (const e of sseEventsOf(res.body)) {
-        // Unnamed events (`message`); `log` from gateways before they were unnamed.
-        if (e.event !== 'message' && e.event !== 'log') continue;
-        const parsed = LogEventSchema.safeParse(parseJson(e.data));
-        if (!parsed.success) throw new BerthResponseError(site, res.status, 'a log event does not match LogEvent');
+      for await (const line of logEventsOf(res, site)) {
         failures = 0;
-        lastId = e.id ?? lastId;
-        yield { ...parsed.data, ...(e.id !== undefined && { id: e.id }) };
+        lastId = line.id ?? lastId;
+        yield line;
       }
       // A followed stream only ends when the connection does: resume.
       if (sig.signal.aborted) throw sig.signal.reason;
@@ -91,6 +86,18 @@ export async function* streamLogs(transport: Transport, id: string, opts: LogsOp
     } catch (err) {
       throw classify(err, site, sig, opts.timeoutMs);
     }
+  }
+}
+
+/** The log lines of an SSE response of the logs route. */
+export async function* logEventsOf(res: Response, site: CallSite): AsyncGenerator<LogLine> {
+  if (!res.body) throw new BerthResponseError(site, res.status, 'no body');
+  for await (const e of sseEventsOf(res.body)) {
+    // Unnamed events (`message`); `log` from gateways before they were unnamed.
+    if (e.event !== 'message' && e.event !== 'log') continue;
+    const parsed = LogEventSchema.safeParse(parseJson(e.data));
+    if (!parsed.success) throw new BerthResponseError(site, res.status, 'a log event does not match LogEvent');
+    yield { ...parsed.data, ...(e.id !== undefined && { id: e.id }) };
   }
 }
 

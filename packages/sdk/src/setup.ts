@@ -2,13 +2,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupStatusSchema, TERMINAL_SETUP_PHASES, type SetupBody, type SetupStatus } from '@berth/contracts';
 import { containerPath } from './container-calls.js';
 import { streamedApiError } from './errors.js';
+import type { LogLine } from './logs.js';
 import type { CallOptions } from './options.js';
+import { followSetupOutput, type SetupOutputFollower } from './setup-output.js';
 import { callSignal } from './signals.js';
 import { classify, type Transport } from './transport.js';
 
 export interface SetupOptions extends Omit<CallOptions, 'retry'> {
   /** Called once per new status (each `seq`), the first included. */
   onProgress?: (status: SetupStatus) => void;
+  /**
+   * Called with each line of the container's logs while the setup runs, as it comes: stream
+   * `setup` is what the setup ran and said (clone and install output, `[setup] ...` phase lines;
+   * `phase` says which), stdout/stderr the container's own output (the dev server's).
+   */
+  onOutput?: (line: LogLine) => void;
   /** How often to read the status while waiting (default 1000 ms). */
   pollIntervalMs?: number;
 }
@@ -37,7 +45,10 @@ export async function runSetup(transport: Transport, id: string, body: SetupBody
     lastSeq = s.seq;
     opts.onProgress?.(s);
   };
+  let output: SetupOutputFollower | undefined;
   try {
+    // Following first, so the setup's first line is not missed.
+    if (opts.onOutput) output = await followSetupOutput(transport, id, opts.onOutput, sig.signal);
     let status = await transport.request({ method: 'POST', path, schema: SetupStatusSchema, body, ok: [200, 201, 202], idempotent: false }, call);
     seen(status);
     while (!TERMINAL_SETUP_PHASES.includes(status.phase)) {
@@ -45,11 +56,14 @@ export async function runSetup(transport: Transport, id: string, body: SetupBody
       status = await getSetupStatus(transport, id, { ...call, retry: { attempts: 3 } });
       seen(status);
     }
+    await output?.finish();
     if (status.phase === 'failed') {
       throw Object.assign(streamedApiError({ code: status.error?.code ?? 'INTERNAL', message: status.error?.message ?? 'setup failed' }, site), { setup: status });
     }
     return status;
   } catch (err) {
     throw classify(err, site, sig, timeoutMs);
+  } finally {
+    output?.stop();
   }
 }

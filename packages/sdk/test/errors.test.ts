@@ -24,6 +24,11 @@ describe('error mapping', () => {
     expect(fake.seen[0]?.headers.authorization).toBe('Bearer k-unit-secret');
   });
 
+  test("carries the answer's request id, to quote in a report", async () => {
+    fake.replies([404, apiError('CONTAINER_NOT_FOUND', false, { requestId: 'req_0123456789abcdef01234567' })]);
+    await expect(berth.containers.get(VIEW.id)).rejects.toMatchObject({ requestId: 'req_0123456789abcdef01234567' });
+  });
+
   test('Retry-After comes from the body, else from the header (seconds or a date)', async () => {
     fake.replies([503, apiError('CAPACITY_EXHAUSTED', true, { retryAfterSeconds: 7 }), { 'retry-after': '3' }]);
     await expect(berth.containers.list()).rejects.toMatchObject({ code: 'CAPACITY_EXHAUSTED', retryable: true, retryAfterSeconds: 7, status: 503 });

@@ -25,7 +25,7 @@ afterAll(async () => {
   await f?.stop();
 });
 
-const ORDER: SetupPhase[] = ['queued', 'cloning', 'installing', 'building', 'starting', 'ready'];
+const ORDER: SetupPhase[] = ['queued', 'cloning', 'installing', 'starting', 'ready'];
 
 describe('SDK container.setup against the real stack', () => {
   test('onProgress sees the phases in order, ending ready; the dev server answers', async () => {

@@ -53,8 +53,8 @@ describe('container.setup', () => {
     const c = await handle();
     fake.replies([409, apiError('SETUP_IN_PROGRESS', false)]);
     await expect(c.setup({ repo: 'acme/app', branch: 'main' })).rejects.toMatchObject({ code: 'SETUP_IN_PROGRESS', status: 409 });
-    fake.replies([200, status(4, 'building')]);
-    await expect(c.setupStatus()).resolves.toMatchObject({ seq: 4, phase: 'building' });
+    fake.replies([200, status(4, 'starting')]);
+    await expect(c.setupStatus()).resolves.toMatchObject({ seq: 4, phase: 'starting' });
     fake.replies([404, apiError('SETUP_NOT_FOUND', false)]);
     await expect(c.setupStatus()).rejects.toBeInstanceOf(BerthApiError);
   });

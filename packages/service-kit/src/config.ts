@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -7,17 +8,42 @@ export class ConfigError extends Error {
 /**
  * Parses environment variables with a zod object schema. Fails fast with one readable line per
  * bad variable, naming it, and never echoes the value (it may be a secret).
+ * - Any setting may come from a file instead, as `<NAME>_FILE` (Docker and Kubernetes secrets): its
+ *   content, without a trailing newline. Setting both is an error.
+ * - Docker's own `DOCKER_HOST=unix:///path` stands for `DOCKER_SOCKET` where a service has that
+ *   setting (berth bind-mounts paths of this machine, so only a local unix socket can work).
  */
 export function loadConfig<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined> = process.env): z.infer<S> {
   const picked: Record<string, string> = {};
+  const problems: string[] = [];
   for (const key of Object.keys(schema.shape)) {
-    const value = env[key];
+    const value = settingOf(key, env, problems);
     if (value !== undefined && value !== '') picked[key] = value;
   }
+  if ('DOCKER_SOCKET' in schema.shape && picked.DOCKER_SOCKET === undefined && env.DOCKER_HOST) {
+    if (env.DOCKER_HOST.startsWith('unix:///')) picked.DOCKER_SOCKET = env.DOCKER_HOST.slice('unix://'.length);
+    else problems.push('  DOCKER_HOST: only a local unix:///path socket is supported (berth bind-mounts paths of this machine)');
+  }
   const result = schema.safeParse(picked);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${String(issue.path[0] ?? '?')}: ${issue.message}`);
+  if (result.success && problems.length === 0) return result.data;
+  const lines = [...problems, ...(result.error?.issues ?? []).map((issue) => `  ${String(issue.path[0] ?? '?')}: ${issue.message}`)];
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** A setting's value from `NAME` or the file named by `NAME_FILE`. */
+function settingOf(key: string, env: Record<string, string | undefined>, problems: string[]): string | undefined {
+  const file = env[`${key}_FILE`];
+  if (file === undefined || file === '') return env[key];
+  if (env[key] !== undefined && env[key] !== '') {
+    problems.push(`  ${key}: set ${key} or ${key}_FILE, not both`);
+    return undefined;
+  }
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    problems.push(`  ${key}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
 }
 
 /** Integer from an env string, with bounds. Only plain decimal digits: no `1e3`, `0x10` or blank (which Number() reads as 0). */

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, commonConfigShape, envBool, envInt, envJson, loadConfig, loadConfigOrExit } from '../src/index.js';
@@ -176,5 +179,34 @@ describe('loadConfigOrExit', () => {
       exit.mockRestore();
       print.mockRestore();
     }
+  });
+});
+
+describe('settings from files and DOCKER_HOST', () => {
+  const schema = z.object({ SECRET: z.string().min(8), DOCKER_SOCKET: z.string().default('/var/run/docker.sock') });
+  const dir = mkdtempSync(join(tmpdir(), 'berth-config-'));
+  const secretFile = join(dir, 'secret');
+  writeFileSync(secretFile, 'canary-secret-value\n');
+
+  it('reads NAME_FILE without its trailing newline', () => {
+    expect(loadConfig(schema, { SECRET_FILE: secretFile }).SECRET).toBe('canary-secret-value');
+  });
+
+  it('refuses NAME and NAME_FILE together, and an unreadable file, naming the setting but never the value', () => {
+    expect(() => loadConfig(schema, { SECRET: 'other-secret-1', SECRET_FILE: secretFile })).toThrow(/SECRET: set SECRET or SECRET_FILE, not both/);
+    const missing = (): unknown => loadConfig(schema, { SECRET_FILE: join(dir, 'absent') });
+    expect(missing).toThrow(ConfigError);
+    expect(missing).toThrow(/SECRET_FILE: cannot read .*absent \(ENOENT\)/);
+    try { loadConfig(schema, { SECRET: 'other-secret-1', SECRET_FILE: secretFile }); } catch (err) {
+      expect(String(err)).not.toContain('canary-secret-value');
+      expect(String(err)).not.toContain('other-secret-1');
+    }
+  });
+
+  it('takes DOCKER_HOST=unix:///path as DOCKER_SOCKET, refuses a remote DOCKER_HOST, and DOCKER_SOCKET wins', () => {
+    expect(loadConfig(schema, { SECRET: 'x'.repeat(8), DOCKER_HOST: 'unix:///run/user/1000/docker.sock' }).DOCKER_SOCKET).toBe('/run/user/1000/docker.sock');
+    expect(loadConfig(schema, { SECRET: 'x'.repeat(8), DOCKER_HOST: 'unix:///a.sock', DOCKER_SOCKET: '/b.sock' }).DOCKER_SOCKET).toBe('/b.sock');
+    expect(() => loadConfig(schema, { SECRET: 'x'.repeat(8), DOCKER_HOST: 'tcp://10.0.0.1:2375' })).toThrow(/DOCKER_HOST: only a local unix/);
+    expect(loadConfig(z.object({ A: z.string().default('a') }), { DOCKER_HOST: 'tcp://x:1' }).A).toBe('a');
   });
 });

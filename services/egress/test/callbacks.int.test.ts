@@ -50,7 +50,7 @@ function verifies(secret: string, body: string, headers: Record<string, string |
 
 const js = () => jetstream(nc);
 function statusOf(id: string, seq: number): SetupStatus {
-  const phases = ['queued', 'cloning', 'installing', 'building', 'starting', 'ready'] as const;
+  const phases = ['queued', 'cloning', 'installing', 'starting', 'ready'] as const;
   const now = new Date().toISOString();
   return { id, seq, phase: phases[Math.min(seq - 1, phases.length - 1)]!, repo: 'acme/app', branch: 'main', at: now, startedAt: now, durations: {} };
 }

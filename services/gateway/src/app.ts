@@ -1,7 +1,7 @@
 import { createLogger, createMetricsRegistry, requestSerializer, type Logger, type Registry } from '@berth/service-kit';
 import { WS_MAX_MESSAGE_BYTES } from '@berth/contracts';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { checkScope } from './auth.js';
 import { TERMINAL_PROTOCOL, bearerOrTicketAuth } from './auth-ticket.js';
 import { ignoreTypeOfEmptyBody } from './empty-body.js';
@@ -27,6 +27,7 @@ import { ticketRoutes } from './routes/tickets.js';
 import { unavailableStreams, type StreamBackend } from './streams/stream-backend.js';
 import { DEFAULT_RATE_LIMIT, withRateLimits, type RateLimitOptions } from './rate-limit.js';
 import { GATEWAY_VERSION } from './version.js';
+import { echoRequestId, requestIdOf } from './request-id.js';
 import { traceOf } from './trace.js';
 import { uiRoutes } from './routes/ui.js';
 import { volumeRoutes } from './routes/volumes.js';
@@ -91,6 +92,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     requestTimeout: requestTimeoutMs,
     frameworkErrors,
     clientErrorHandler,
+    genReqId: requestIdOf,
   });
 
   // Route schemas document the API; they never validate or serialize (the contracts do that).
@@ -104,11 +106,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (!keys) throw new Error('buildApp needs keys or apiToken');
   // The bearer token, or a ticket on the routes that take one (auth-ticket.ts).
   const auth = withRateLimits(bearerOrTicketAuth(keys, opts.backend), limits);
-  const scoped = (inner: (req: FastifyRequest) => Promise<void>) => async (req: FastifyRequest) => {
-    await inner(req);
+  const scoped = (inner: (req: FastifyRequest, reply: FastifyReply) => Promise<void>) => async (req: FastifyRequest, reply: FastifyReply) => {
+    await inner(req, reply);
     checkScope(req);
   };
-  // First: a preflight is answered before authentication and before the unknown-route check.
+  app.addHook('onRequest', echoRequestId);
+  // Then: a preflight is answered before authentication and before the unknown-route check.
   app.addHook('onRequest', corsHook(opts.corsOrigins ?? []));
   const routes = new RouteTable();
   const notFound = notFoundHandler(routes);
@@ -120,7 +123,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     ignoreTypeOfEmptyBody(req);
     if (!req.is404) return;
-    if (/^\/api([/?]|$)/.test(req.url)) await auth(req);
+    if (/^\/api([/?]|$)/.test(req.url)) await auth(req, reply);
     return notFound(req, reply);
   });
 

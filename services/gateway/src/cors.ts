@@ -2,8 +2,8 @@ import { BerthError } from '@berth/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE';
-const ALLOW_HEADERS = 'authorization, content-type, idempotency-key, last-event-id, traceparent, accept';
-const EXPOSE_HEADERS = 'retry-after, www-authenticate';
+const ALLOW_HEADERS = 'authorization, content-type, idempotency-key, last-event-id, traceparent, accept, x-request-id';
+const EXPOSE_HEADERS = 'retry-after, www-authenticate, x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, ratelimit-policy';
 /** How long a browser may reuse a preflight answer, s. */
 const PREFLIGHT_MAX_AGE_S = 600;
 

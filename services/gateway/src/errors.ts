@@ -40,7 +40,9 @@ export function sendError(reply: FastifyReply, err: BerthError): FastifyReply {
   reply.code(httpStatusOf(err.code));
   if (err.retryable && err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
   if (err.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
-  return reply.type('application/json; charset=utf-8').send(err.toBody());
+  const body = err.toBody();
+  body.error.requestId = reply.request.id;
+  return reply.type('application/json; charset=utf-8').send(body);
 }
 
 /**

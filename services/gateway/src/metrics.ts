@@ -34,6 +34,7 @@ export function registerMetrics(app: FastifyInstance, registry: Registry): void 
 
   app.get('/metrics', {
     schema: {
+      operationId: 'getMetrics',
       ...PUBLIC,
       tags: ['system'],
       summary: 'Prometheus metrics',

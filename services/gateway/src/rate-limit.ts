@@ -1,5 +1,5 @@
 import { BerthError } from '@berth/contracts';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * In-process limits: the gateway keeps no shared state (no Redis by design), so with several
@@ -24,6 +24,34 @@ const SWEEP_AT = 10_000;
 
 export interface BucketLimit { rps: number; burst: number }
 
+/** One caller's bucket after a request, as the `RateLimit-*` answer headers tell it. */
+export interface BucketState {
+  /** 0 if the request may go on, else seconds until it may (Retry-After). */
+  wait: number;
+  /** Requests the full bucket holds. */
+  limit: number;
+  /** Requests left now. */
+  remaining: number;
+  /** Seconds until the bucket is full again. */
+  resetSeconds: number;
+  /** Seconds the full bucket takes to refill from empty. */
+  windowSeconds: number;
+}
+
+const UNLIMITED: BucketState = { wait: 0, limit: 0, remaining: 0, resetSeconds: 0, windowSeconds: 0 };
+
+/**
+ * The IETF draft's `RateLimit-Limit/-Remaining/-Reset` and `RateLimit-Policy` headers
+ * (draft-ietf-httpapi-ratelimit-headers), as GitHub and most client libraries read them.
+ */
+function setRateLimitHeaders(reply: FastifyReply, s: BucketState): void {
+  if (s.limit === 0) return;
+  reply.raw.setHeader('ratelimit-limit', String(s.limit));
+  reply.raw.setHeader('ratelimit-remaining', String(s.remaining));
+  reply.raw.setHeader('ratelimit-reset', String(s.resetSeconds));
+  reply.raw.setHeader('ratelimit-policy', `${s.limit};w=${s.windowSeconds}`);
+}
+
 /**
  * A token bucket per key: `burst` tokens, refilled at `rps` per second. Each key may bring its own
  * limit (an API key's quota); rps 0 means unlimited.
@@ -33,9 +61,9 @@ export class TokenBuckets {
 
   constructor(private readonly defaults: BucketLimit, private readonly now: () => number) {}
 
-  /** Takes one token; returns 0 if allowed, else the seconds until one is available. */
-  take(key: string, limit: BucketLimit = this.defaults): number {
-    if (limit.rps <= 0) return 0;
+  /** Takes one token: `wait` is 0 if allowed, else the seconds until one is available. */
+  take(key: string, limit: BucketLimit = this.defaults): BucketState {
+    if (limit.rps <= 0) return UNLIMITED;
     const burst = Math.max(1, limit.burst);
     const t = this.now();
     const b = this.buckets.get(key) ?? { tokens: burst, at: t, limit };
@@ -44,11 +72,9 @@ export class TokenBuckets {
     b.limit = limit;
     if (this.buckets.size >= SWEEP_AT) this.sweep(t);
     this.buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - b.tokens) / limit.rps));
+    const wait = b.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - b.tokens) / limit.rps));
+    if (wait === 0) b.tokens -= 1;
+    return { wait, limit: burst, remaining: Math.floor(b.tokens), resetSeconds: Math.ceil((burst - b.tokens) / limit.rps), windowSeconds: Math.max(1, Math.ceil(burst / limit.rps)) };
   }
 
   private sweep(t: number): void {
@@ -97,11 +123,11 @@ const rateLimited = (retryAfterSeconds: number, message: string) => new BerthErr
  */
 export function withRateLimits(
   auth: (req: FastifyRequest) => Promise<void>, opts: RateLimitOptions,
-): (req: FastifyRequest) => Promise<void> {
+): (req: FastifyRequest, reply?: FastifyReply) => Promise<void> {
   const now = opts.now ?? (() => performance.now());
   const callers = new TokenBuckets({ rps: opts.rps, burst: opts.burst }, now);
   const failures = opts.authFailuresPerMinute > 0 ? new FailureWindows(opts.authFailuresPerMinute, now) : undefined;
-  return async (req) => {
+  return async (req, reply) => {
     try {
       await auth(req);
     } catch (err) {
@@ -113,7 +139,8 @@ export function withRateLimits(
     }
     // One bucket per API key, with the key's own quota if it has one; ticket-opened requests
     // (no key) share a bucket per owner at the default rate.
-    const wait = req.apiKey ? callers.take(`key:${req.apiKey.name}`, req.apiKey.rateLimit) : callers.take(`owner:${req.owner}`);
-    if (wait > 0) throw rateLimited(wait, 'rate limit exceeded');
+    const state = req.apiKey ? callers.take(`key:${req.apiKey.name}`, req.apiKey.rateLimit) : callers.take(`owner:${req.owner}`);
+    if (reply) setRateLimitHeaders(reply, state);
+    if (state.wait > 0) throw rateLimited(state.wait, 'rate limit exceeded');
   };
 }

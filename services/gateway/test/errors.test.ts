@@ -26,7 +26,7 @@ describe('errors from pool-manager', () => {
     const res = await app.inject({ method: 'GET', url: `/api/containers/${ID}`, headers: AUTH });
     expect(res.statusCode).toBe(status);
     expect(res.headers['retry-after']).toBe(retryAfterSeconds === undefined ? undefined : String(retryAfterSeconds));
-    expect(ErrorBodySchema.parse(res.json())).toEqual(err.toBody());
+    expect(ErrorBodySchema.parse(res.json())).toEqual({ error: { ...err.toBody().error, requestId: res.headers['x-request-id'] } });
   });
 
   it('a subject nobody answers is 503 with Retry-After', async () => {
@@ -54,7 +54,7 @@ describe('a bug is a generic 500', () => {
     ]) {
       const res = await app.inject(req);
       expect(res.statusCode).toBe(500);
-      expect(res.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error', retryable: true } });
+      expect(res.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error', retryable: true, requestId: res.headers['x-request-id'] } });
       expect(res.body).not.toMatch(/\bat |stack|secret|exploded|TypeError|statusCode/);
     }
   });

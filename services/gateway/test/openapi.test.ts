@@ -6,6 +6,7 @@ import { build } from './helpers.js';
 import { ROUTE_SCOPES } from '../src/keys/scopes.js';
 
 interface Operation {
+  operationId?: string;
   security?: Record<string, string[]>[];
   responses: Record<string, { description?: string; content?: Record<string, { schema: { $ref?: string } }> }>;
   requestBody?: unknown;
@@ -61,6 +62,14 @@ describe('OpenAPI document', () => {
     for (const [method, path] of ROUTES) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     const listed = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
     expect(listed.sort()).toEqual(ROUTES.map(([m, p]) => `${m} ${p}`).sort());
+  });
+
+  it('gives every operation a unique camelCase operationId, so other languages can generate clients', () => {
+    const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId));
+    expect(ids.length).toBeGreaterThanOrEqual(ROUTES.length);
+    for (const id of ids) expect(id).toMatch(/^[a-z][A-Za-z0-9]*$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(doc.paths['/api/containers']?.post?.operationId).toBe('createContainer');
   });
 
   it('has a bearer scheme, required on /api and not on public routes', () => {

@@ -30,6 +30,26 @@ function expectRateLimited(res: Awaited<ReturnType<typeof pools>>): void {
 }
 
 describe('per-caller token bucket', () => {
+  it('tells every answer its RateLimit-* headers, counting down to 0 on the 429', async () => {
+    const c = clock();
+    await withLimits({ rps: 2, burst: 3, authFailuresPerMinute: 0 }, c.now);
+    const remaining: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await pools();
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['ratelimit-limit']).toBe('3');
+      expect(res.headers['ratelimit-policy']).toBe('3;w=2');
+      remaining.push(String(res.headers['ratelimit-remaining']));
+    }
+    expect(remaining).toEqual(['2', '1', '0']);
+    const over = await pools();
+    expectRateLimited(over);
+    expect(over.headers['ratelimit-remaining']).toBe('0');
+    expect(Number(over.headers['ratelimit-reset'])).toBeGreaterThanOrEqual(1);
+    c.advance(500);
+    expect((await pools()).headers['ratelimit-remaining']).toBe('0');
+  });
+
   it('allows a burst, then 429 with Retry-After, then refills at the rate', async () => {
     const c = clock();
     const { backend } = await withLimits({ rps: 2, burst: 5, authFailuresPerMinute: 0 }, c.now);

@@ -212,6 +212,7 @@ function appendLog(event) {
   const line = document.createElement('div');
   line.className = event.stream;
   line.textContent = event.line;
+  if (event.phase) line.title = `setup: ${event.phase}`;
   pre.appendChild(line);
   while (pre.childElementCount > MAX_LOG_LINES) pre.firstElementChild.remove();
   pre.scrollTop = pre.scrollHeight;

@@ -1,7 +1,7 @@
-import type { LogStreamName } from '@berth/contracts';
+import type { ContainerOutputStream } from '@berth/contracts';
 
 export interface Frame {
-  stream: LogStreamName;
+  stream: ContainerOutputStream;
   payload: Buffer;
 }
 

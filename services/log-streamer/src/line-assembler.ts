@@ -1,9 +1,9 @@
-import type { LogStreamName } from '@berth/contracts';
+import type { ContainerOutputStream } from '@berth/contracts';
 import type { Frame } from './docker-frames.js';
 import { isAtOrBefore, type Positions } from './positions.js';
 
 export interface LogRecord {
-  stream: LogStreamName;
+  stream: ContainerOutputStream;
   ts: string;
   n: number;
   line: string;
@@ -34,14 +34,14 @@ export function splitBytes(buf: Buffer, max: number): Buffer[] {
  * numbers them identically and pieces at or before `resume` are skipped.
  */
 export class LineAssembler {
-  private readonly last: Partial<Record<LogStreamName, { ts: string; n: number }>> = {};
+  private readonly last: Partial<Record<ContainerOutputStream, { ts: string; n: number }>> = {};
 
   constructor(private readonly maxLineBytes: number, private readonly resume: Positions = {}) {}
 
   /** The last piece seen per stream (stored or skipped as already stored), merged with `resume`. */
   positions(): Positions {
     const out: Positions = { ...this.resume };
-    for (const [stream, last] of Object.entries(this.last) as [LogStreamName, { ts: string; n: number }][]) {
+    for (const [stream, last] of Object.entries(this.last) as [ContainerOutputStream, { ts: string; n: number }][]) {
       if (!isAtOrBefore(last.ts, last.n, out[stream])) out[stream] = { ...out[stream], ...last };
     }
     return out;

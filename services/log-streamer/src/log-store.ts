@@ -1,4 +1,4 @@
-import { LOG_BATCH_MAX_LINES, LOGS, LogStreamNameSchema, parseLogMessage, type LogBatch, type LogLine, type LogStreamName } from '@berth/contracts';
+import { CONTAINER_OUTPUT_STREAMS, LOG_BATCH_MAX_LINES, LOGS, parseLogMessage, type LogBatch, type LogLine, type LogStreamName } from '@berth/contracts';
 import { ensureStream, type NatsConnection } from '@berth/service-kit';
 import { headers } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
@@ -7,7 +7,7 @@ import type { Positions } from './positions.js';
 
 /** Where followers put lines and find where they left off. Tests use an in-memory fake. */
 export interface LogStore {
-  /** The last stored (ts, n) of each stream of a container. */
+  /** The last stored (ts, n) of each stream of a container's own output (the `setup` stream is not read from Docker). */
   lastPositions(workspaceId: string): Promise<Positions>;
   /** `resume`: where the store stood when reading began (its counts number the next batches). */
   publisher(workspaceId: string, resume?: Positions): LogPublisher;
@@ -78,7 +78,7 @@ export class JetStreamLogStore implements LogStore {
 
   async lastPositions(workspaceId: string): Promise<Positions> {
     const positions: Positions = {};
-    for (const stream of LogStreamNameSchema.options) {
+    for (const stream of CONTAINER_OUTPUT_STREAMS) {
       const msg = await this.jsm.streams.getMessage(LOGS.stream, { last_by_subj: LOGS.subject(workspaceId, stream) });
       if (!msg) continue;
       const batch = parseLogMessage(JSON.parse(decoder.decode(msg.data)));
@@ -127,7 +127,7 @@ class BatchPublisher implements LogPublisher {
   private readonly inFlight: { acked: Promise<void>; count: number }[] = [];
   private unacked = 0;
   private failure: unknown;
-  private readonly counts: Record<LogStreamName, number>;
+  private readonly counts: Partial<Record<LogStreamName, number>>;
   private readonly lossesAtStart: number;
 
   constructor(
@@ -174,8 +174,9 @@ class BatchPublisher implements LogPublisher {
   private send(batch: Batch): void;
   private send(batch: Batch, ack: true): Promise<void>;
   private send(batch: Batch, ack = false): Promise<void> | void {
-    const body: LogBatch = { before: this.counts[batch.stream], lines: batch.lines };
-    this.counts[batch.stream] += batch.lines.length;
+    const before = this.counts[batch.stream] ?? 0;
+    const body: LogBatch = { before, lines: batch.lines };
+    this.counts[batch.stream] = before + batch.lines.length;
     const subject = LOGS.subject(this.workspaceId, batch.stream);
     const data = encoder.encode(JSON.stringify(body));
     const msgID = LOGS.msgId(this.workspaceId, batch.stream, batch.lines[0]!, batch.lines[batch.lines.length - 1]!);

@@ -1,4 +1,4 @@
-import type { LogStreamName } from '@berth/contracts';
+import type { ContainerOutputStream } from '@berth/contracts';
 
 /** Where a container's stream stands: the (Docker timestamp, index) of its last stored piece. */
 export interface Position {
@@ -8,7 +8,7 @@ export interface Position {
   count?: number;
 }
 
-export type Positions = Partial<Record<LogStreamName, Position>>;
+export type Positions = Partial<Record<ContainerOutputStream, Position>>;
 
 /** True when (ts, n) is at or before `pos`: already stored, so skipped on resume. */
 export function isAtOrBefore(ts: string, n: number, pos: Position | undefined): boolean {

@@ -1,9 +1,11 @@
-import { connectNats, createMetricsRegistry, drainNats, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
+import { connectNats, createMetricsRegistry, drainNats, serve, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { LogStreamerConfig } from './config.js';
 import type { ContainerSource } from './container-source.js';
 import { DockerSource } from './docker-source.js';
 import { JetStreamLogStore } from './log-store.js';
 import { registerLogMetrics } from './metrics.js';
+import { SetupAppender } from './setup-appender.js';
 import { LogStreamer } from './streamer.js';
 
 /** Wires log-streamer together; every resource it opens is registered with `onStop`. */
@@ -29,6 +31,8 @@ export async function startLogStreamer(
   }, logger);
   await streamer.start();
   onStop(() => streamer.stop());
+  const appender = new SetupAppender(jetstream(nc), await jetstreamManager(nc, { checkAPI: false }));
+  serve(nc, 'logsAppend', (req) => appender.append(req), logger);
 
   if (config.LOG_STREAMER_HEALTH_PORT > 0) {
     const health = await startHealthServer({

@@ -95,4 +95,7 @@ def api_error(res: httpx.Response, method: str, path: str) -> BerthApiError | Be
     retry_after = e.get("retryAfterSeconds")
     if retry_after is None and res.headers.get("retry-after", "").isdigit():
         retry_after = int(res.headers["retry-after"])
-    return BerthApiError(code, message, res.status_code, bool(e.get("retryable", False)), retry_after, e.get("details"), method, path)
+    request_id = e.get("requestId") or res.headers.get("x-request-id")
+    return BerthApiError(
+        code, message, res.status_code, bool(e.get("retryable", False)), retry_after, e.get("details"), method, path, request_id
+    )

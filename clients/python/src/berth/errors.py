@@ -23,6 +23,7 @@ class BerthApiError(BerthError):
         details: Any = None,
         method: str = "",
         path: str = "",
+        request_id: Optional[str] = None,
     ) -> None:
         super().__init__(f"{code}: {message} ({method} {path}, HTTP {status})")
         self.code = code
@@ -32,6 +33,8 @@ class BerthApiError(BerthError):
         self.details = details
         self.method = method
         self.path = path
+        #: The request's id (its X-Request-Id answer header), to quote when reporting a problem.
+        self.request_id = request_id
         #: For a failed setup: its last status (with `error` and `log_tail`).
         self.setup: Any = None
 

@@ -47,7 +47,7 @@ class SetupError(_Model):
 class SetupStatus(_Model):
     id: str
     seq: int
-    phase: Literal["queued", "cloning", "installing", "building", "starting", "ready", "failed"]
+    phase: Literal["queued", "cloning", "installing", "starting", "ready", "failed"]
     repo: str
     branch: str
     sha: Optional[str] = None

@@ -6,7 +6,8 @@ Commands:
   ls                                  your containers
   create [--pool P] [--name N] [--image I] [--port N ...] [--volume V] [--repo owner/repo@branch]
                                       claim a warm container (prints its id); with --repo,
-                                      set it up from the repository, showing each phase;
+                                      set it up from the repository, showing each phase and
+                                      the clone, install and start output as it comes (stderr);
                                       --volume mounts your named volume V (made if new)
   exec ID [--timeout MS] -- cmd args  run a command, its output shown as it comes; its exit code
                                       becomes berth's (124: timed out; Ctrl-C stops it: 130)

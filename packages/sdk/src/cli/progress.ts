@@ -1,4 +1,5 @@
 import type { SetupStatus } from '@berth/contracts';
+import type { LogLine } from '../logs.js';
 import { UsageError } from './io.js';
 import { printable } from './terminal-text.js';
 
@@ -26,6 +27,16 @@ export function progressLine(s: SetupStatus): string {
   }
   const where = s.phase === 'queued' || s.phase === 'cloning' ? ` ${s.repo}@${s.branch}` : '';
   return `setup: ${s.phase}${where}${s.sha ? ` ${s.sha.slice(0, 12)}` : ''}\n`;
+}
+
+/**
+ * A line of the container's logs during `create --repo`, as it comes: the setup's own lines as they
+ * are (`[setup] ...` and what clone and install printed), the container's output (its dev server)
+ * marked with its stream. Made printable: it came from a workspace.
+ */
+export function outputLine(l: LogLine): string {
+  const text = `${printable(l.line)}${l.continued ? '' : '\n'}`;
+  return l.stream === 'setup' ? `  ${text}` : `  [${l.stream ?? 'output'}] ${text}`;
 }
 
 /**

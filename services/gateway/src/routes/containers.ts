@@ -10,6 +10,7 @@ import type { Backend, BackendRequestOptions } from '../backend.js';
 import { API_ERRORS, BODY_ERRORS, ID_PARAMS, errorResponses, okResponse, ref } from '../openapi.js';
 import { callOptions, containerIdOf, parseBody, type RouteDeps } from './common.js';
 import { usageWithLlm } from './llm.js';
+import { PAGE_QUERYSTRING, pageOf } from './paging.js';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{8,100}$/;
 const IdempotencyKeySchema = z.string().regex(IDEMPOTENCY_KEY_PATTERN, '8 to 100 characters of A-Z a-z 0-9 _ -');
@@ -58,13 +59,21 @@ async function createOnceRetried(
 export const containerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend, requestTimeoutMs }) => {
   app.get('/containers', {
     schema: {
+      operationId: 'listContainers',
       tags: ['containers'], summary: 'List your containers',
-      response: { 200: okResponse(ContainerListSchema, 'Your claimed containers'), ...errorResponses(...API_ERRORS) },
+      description: 'Ordered by id. `?limit=` pages the list; each page but the last has a `nextCursor` to send back as `?cursor=`.',
+      querystring: PAGE_QUERYSTRING,
+      response: { 200: okResponse(ContainerListSchema, 'Your claimed containers'), ...errorResponses('VALIDATION_FAILED', 'UNKNOWN_FIELD', ...API_ERRORS) },
     },
-  }, async (req) => backend.request('containerList', { owner: req.owner }, callOptions(req, requestTimeoutMs)));
+  }, async (req) => {
+    const all = await backend.request('containerList', { owner: req.owner }, callOptions(req, requestTimeoutMs));
+    const { items, nextCursor } = pageOf(all.containers, (c) => c.id, req.query);
+    return { containers: items, count: all.count, ...(nextCursor && { nextCursor }) };
+  });
 
   app.get('/containers/:id', {
     schema: {
+      operationId: 'getContainer',
       tags: ['containers'], summary: 'Get one container', params: ID_PARAMS,
       response: { 200: okResponse(ContainerViewSchema, 'The container'), ...errorResponses('CONTAINER_NOT_FOUND', ...API_ERRORS) },
     },
@@ -75,6 +84,7 @@ export const containerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { back
 
   app.get('/containers/:id/usage', {
     schema: {
+      operationId: 'getContainerUsage',
       tags: ['containers'], summary: 'CPU, memory, pids, network and LLM use of a container',
       description: 'One sample from the container engine (takes about a second: CPU % is measured over that interval, 100 = one core). '
         + '`memoryBytes` leaves out reclaimable page cache, as `docker stats` does. '
@@ -89,6 +99,7 @@ export const containerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { back
 
   app.post('/containers', {
     schema: {
+      operationId: 'createContainer',
       tags: ['containers'],
       summary: 'Claim a warm container, or create one',
       description: 'Send `Idempotency-Key` to make a retried request return the same container (for 10 minutes); the same key with a different body is 422 `IDEMPOTENCY_KEY_REUSED`. An empty body uses the default pool.',
@@ -109,6 +120,7 @@ export const containerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { back
 
   app.delete('/containers/:id', {
     schema: {
+      operationId: 'deleteContainer',
       tags: ['containers'], summary: 'Remove a container', params: ID_PARAMS,
       response: { 200: okResponse(DeleteContainerReplySchema, 'Removed'), ...errorResponses('CONTAINER_NOT_FOUND', ...API_ERRORS) },
     },

@@ -20,6 +20,7 @@ export const execRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend
     // A browser may stream with a single-use ticket (`?stream=true&ticket=`); a plain exec needs the token.
     config: { ticket: wantsStream },
     schema: {
+      operationId: 'execCommand',
       tags: ['containers'],
       summary: 'Run a command',
       description: `A string runs under \`sh -c\`; an array runs as argv. \`timeout\` is in ms (default ${EXEC_DEFAULT_TIMEOUT_MS}). A command that runs out of time is killed with every process it started and answers 200 with \`timedOut: true\`. \`env\` adds variables, \`cwd\` sets the directory (default /workspace).\n\n${STREAM_DESCRIPTION}`,

@@ -17,6 +17,7 @@ export interface HealthDeps {
 export const healthRoutes: FastifyPluginAsync<HealthDeps> = async (app, { backend, version, startedAt }) => {
   app.get('/health', {
     schema: {
+      operationId: 'getHealth',
       ...PUBLIC, tags: ['system'], summary: 'Liveness and pool-manager reachability',
       response: {
         200: okResponse(HealthSchema, 'Healthy'),

@@ -11,6 +11,7 @@ const IDLE_DOC = 'A claimed container is removed once nothing used it for its id
 export const idleRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend, requestTimeoutMs }) => {
   app.patch('/containers/:id', {
     schema: {
+      operationId: 'updateContainer',
       tags: ['containers'], summary: 'Set a container\'s idle timeout',
       description: `${IDLE_DOC}Setting it counts as activity: the new timeout runs from now. At most the host's maximum (IDLE_TIMEOUT_TOO_LONG otherwise).`,
       params: ID_PARAMS, body: ref(UpdateContainerBodySchema),
@@ -24,6 +25,7 @@ export const idleRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend, 
 
   app.post('/containers/:id/keepalive', {
     schema: {
+      operationId: 'keepContainerAlive',
       tags: ['containers'], summary: 'Count as activity now',
       description: `${IDLE_DOC}A keepalive starts the idle timeout again. Takes no body.`,
       params: ID_PARAMS,

@@ -24,6 +24,7 @@ const KEY_DOC = 'The workspace\'s scoped LLM key (`OPENAI_API_KEY` / `ANTHROPIC_
 export const llmKeyRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend, requestTimeoutMs }) => {
   app.delete('/containers/:id/llm-key', {
     schema: {
+      operationId: 'revokeLlmKey',
       tags: ['containers'], summary: 'Revoke a container\'s LLM key',
       description: `${KEY_DOC}After a revoke egress answers 401 to it, and commands started afterwards get no key. Idempotent; POST gives a new key.`,
       params: ID_PARAMS,
@@ -36,6 +37,7 @@ export const llmKeyRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend
 
   app.post('/containers/:id/llm-key', {
     schema: {
+      operationId: 'rotateLlmKey',
       tags: ['containers'], summary: 'Give a container a new LLM key',
       description: `${KEY_DOC}The old key stops working; commands started afterwards get the new one (running processes keep the old, now refused, key). `
         + 'If egress cannot take the new key the answer is 503 and the old key stays in force.',

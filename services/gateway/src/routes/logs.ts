@@ -28,12 +28,14 @@ function startOf(lastEventId: string | string[] | undefined, query: LogsQuery): 
 
 const toEvent = (e: LogEntry): LogEvent => ({
   stream: e.stream, time: e.line.ts, timestamp: Date.parse(e.line.ts), line: e.line.line, ...(e.line.cont && { continued: true as const }),
+  ...(e.line.phase && { phase: e.line.phase }),
 });
 
 export const logRoutes: FastifyPluginAsync<LogRouteDeps> = async (app, { backend, logs, requestTimeoutMs, heartbeatMs = 15_000, activityEveryMs = 60_000 }) => {
   app.get('/containers/:id/logs', {
     config: { ticket: true },
     schema: {
+      operationId: 'getContainerLogs',
       tags: ['containers'],
       summary: 'Container output: Server-Sent Events, or plain text',
       description: 'Follows by default, as `text/event-stream`: each event is unnamed (a plain `EventSource` sees it with `onmessage`), has an `id` that grows line by line (LOGS message sequence × 10000 + index of the line in that message) and a LogEvent as `data` (`line`, `timestamp` in ms since the epoch, `stream`, `time`); '

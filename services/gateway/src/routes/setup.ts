@@ -9,11 +9,12 @@ const SETUP_START_TIMEOUT_MS = 15_000;
 export const setupRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend, requestTimeoutMs }) => {
   app.post('/containers/:id/setup', {
     schema: {
+      operationId: 'startSetup',
       tags: ['containers'],
       summary: 'Set up a repository in a container',
       description: 'Clones `repo` at `branch`, installs its dependencies and starts its dev server, in the background. '
         + 'Answers 202 with the first status (phase `queued`); follow it with GET on the same path, the callback, or the EVENTS stream. '
-        + 'Phases: queued → cloning → installing → (building) → starting → ready, or failed with `error` and `logTail`. '
+        + 'Phases: queued → cloning → installing → starting → ready, or failed with `error` and `logTail`. '
         + '`githubToken` is only used to fetch the repository; it never enters the container. Callbacks are signed '
         + '(`x-berth-signature: sha256=<hex HMAC-SHA256 of "<x-berth-timestamp>.<body>" under callbackSecret>`).',
       params: ID_PARAMS,
@@ -32,6 +33,7 @@ export const setupRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend,
 
   app.get('/containers/:id/setup', {
     schema: {
+      operationId: 'getSetupStatus',
       tags: ['containers'], summary: 'The latest setup status of a container', params: ID_PARAMS,
       response: { 200: okResponse(SetupStatusSchema, 'The setup status'), ...errorResponses('CONTAINER_NOT_FOUND', 'SETUP_NOT_FOUND', ...API_ERRORS) },
     },

@@ -49,6 +49,7 @@ export const terminalRoutes: FastifyPluginAsync<{ streams: StreamBackend }> = as
     url: '/containers/:id/terminal',
     config: { ticket: true },
     schema: {
+      operationId: 'openTerminal',
       tags: ['containers'], summary: 'Interactive terminal (WebSocket)', description: TERMINAL_DESCRIPTION, params: ID_PARAMS,
       response: { 101: { description: 'Switching to the WebSocket protocol' }, ...errorResponses('VALIDATION_FAILED', 'CONTAINER_NOT_FOUND', ...API_ERRORS) },
     },

@@ -6,6 +6,7 @@ import { callOptions, containerIdOf, type RouteDeps } from './common.js';
 export const ticketRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend, requestTimeoutMs }) => {
   app.post('/containers/:id/tickets', {
     schema: {
+      operationId: 'createTicket',
       tags: ['containers'],
       summary: 'Get a single-use ticket for a terminal or stream',
       description: 'For browsers, which cannot send the bearer token on a WebSocket or EventSource: the ticket opens this container\'s terminal or stream once, within 30 s. It is not the API token and is stored only hashed.',

@@ -2,6 +2,7 @@ import { BerthError, DeleteVolumeReplySchema, VolumeListSchema, VolumeNameParams
 import type { FastifyPluginAsync } from 'fastify';
 import { API_ERRORS, errorResponses, okResponse, ref } from '../openapi.js';
 import { callOptions, type RouteDeps } from './common.js';
+import { PAGE_QUERYSTRING, pageOf } from './paging.js';
 
 const NAME_PARAMS = { type: 'object', properties: { name: ref(VolumeNameSchema) }, required: ['name'] };
 
@@ -16,13 +17,21 @@ function volumeNameOf(params: unknown): string {
 export const volumeRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend, requestTimeoutMs }) => {
   app.get('/volumes', {
     schema: {
+      operationId: 'listVolumes',
       tags: ['volumes'], summary: 'List your named volumes',
-      response: { 200: okResponse(VolumeListSchema, 'Your volumes on this host, with the per-owner limit'), ...errorResponses(...API_ERRORS) },
+      description: 'Ordered by name. `?limit=` pages the list; each page but the last has a `nextCursor` to send back as `?cursor=`.',
+      querystring: PAGE_QUERYSTRING,
+      response: { 200: okResponse(VolumeListSchema, 'Your volumes on this host, with the per-owner limit'), ...errorResponses('VALIDATION_FAILED', 'UNKNOWN_FIELD', ...API_ERRORS) },
     },
-  }, async (req) => backend.request('volumeList', { owner: req.owner }, callOptions(req, requestTimeoutMs)));
+  }, async (req) => {
+    const all = await backend.request('volumeList', { owner: req.owner }, callOptions(req, requestTimeoutMs));
+    const { items, nextCursor } = pageOf(all.volumes, (v) => v.name, req.query);
+    return { ...all, volumes: items, ...(nextCursor && { nextCursor }) };
+  });
 
   app.delete('/volumes/:name', {
     schema: {
+      operationId: 'deleteVolume',
       tags: ['volumes'], summary: 'Remove a named volume and its data', params: NAME_PARAMS,
       response: { 200: okResponse(DeleteVolumeReplySchema, 'Removed'), ...errorResponses('VOLUME_NOT_FOUND', 'VOLUME_IN_USE', ...API_ERRORS) },
     },

@@ -57,6 +57,8 @@ export async function clonePhase(d: SetupDeps, run: SetupRun, clock: PhaseClock,
     maxOutputBytes: 64 * 1024,
   };
   const result = await d.driver.runTask(spec);
+  // The task's own output (git's), known once it ended; its result line is ours, not the caller's.
+  run.output?.text(result.output.split('\n').filter((l) => !l.startsWith('BERTH_RESULT ')).join('\n'));
   if (result.timedOut) throw clock.timeout(logTail(result.output, run.secrets));
   const checkout = result.exitCode === 0 ? taskResult<Checkout>(result.output) : undefined;
   if (!checkout) throw new PhaseFailure('CLONE_FAILED', `git checkout of ${repo}@${branch} failed`, logTail(result.output, run.secrets));

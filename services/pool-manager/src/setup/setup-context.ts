@@ -5,6 +5,7 @@ import type { WorkloadDriver } from '../driver/workload-driver.js';
 import type { PoolRegistry } from '../pools.js';
 import type { Activity } from '../idle/activity.js';
 import type { Workspaces } from '../workspaces.js';
+import type { SetupOutput } from './setup-output.js';
 
 /** What the phases use. */
 export interface SetupDeps {
@@ -36,6 +37,8 @@ export interface SetupRun {
   nodeModulesCache?: boolean;
   /** Every value that must never appear in output we keep: token, callback secret, env values. */
   secrets: string[];
+  /** The container's `setup` log stream (scrubbed, bounded). */
+  output?: SetupOutput;
 }
 
 export function secretsOf(body: SetupBody): string[] {

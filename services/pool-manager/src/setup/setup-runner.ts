@@ -1,4 +1,4 @@
-import { BerthError, BUILDS, type ImageBuildRequest } from '@berth/contracts';
+import { BerthError, BUILDS, type ImageBuildRequest, type SetupPhase } from '@berth/contracts';
 import type { Redis } from '@berth/service-kit';
 import { jetstream } from '@nats-io/jetstream';
 import type { ExecProcess } from '../driver/exec-process.js';
@@ -14,7 +14,7 @@ import { startPhase } from './start-phase.js';
 import { killSetupProcesses } from './workspace-procs.js';
 import { startFromMainImage } from './main-image.js';
 
-const PHASE_ERROR: Record<string, SetupErrorCode> = { queued: 'CLONE_FAILED', cloning: 'CLONE_FAILED', installing: 'INSTALL_FAILED', building: 'INSTALL_FAILED', starting: 'START_FAILED' };
+const PHASE_ERROR: Record<string, SetupErrorCode> = { queued: 'CLONE_FAILED', cloning: 'CLONE_FAILED', installing: 'INSTALL_FAILED', starting: 'START_FAILED' };
 
 /** Runs the phases of one setup to ready or failed; never throws. */
 export class SetupRunner {
@@ -34,17 +34,25 @@ export class SetupRunner {
         this.servers.delete(run.id);
         await killSetupProcesses(this.d, run);
       }
-      await tracker.to('cloning');
+      // Each phase's first line is stored before its status: a caller following the logs sees it in order.
+      const enter = async (phase: SetupPhase, line: string) => {
+        await run.output?.phase(phase, line);
+        await tracker.to(phase);
+      };
+      await enter('cloning', `cloning ${run.body.repo}@${run.body.branch}`);
       const clock = new PhaseClock('cloning', config.SETUP_CLONE_TIMEOUT_MS);
       // A repo pool's workspace already holds the main image's checkout; otherwise hasMainImage recreates from it.
       const fromImage = !run.repoPool && run.body.hasMainImage ? await startFromMainImage(this.d, run) : false;
       const installKey = run.body.installCommand ?? '';
       const checkout = await clonePhase(this.d, run, clock, { mode: run.repoPool || fromImage ? 'switch' : 'clone', installKey });
-      tracker.note({ sha: checkout.sha, source: run.repoPool ? 'repo-pool' : fromImage ? 'main-image' : 'clone' });
+      const source = run.repoPool ? 'repo-pool' : fromImage ? 'main-image' : 'clone';
+      tracker.note({ sha: checkout.sha, source });
+      run.output?.note(`checked out ${checkout.sha} (${source})`);
 
       const install = run.body.installCommand ?? defaultInstallCommand(checkout.lockfile);
+      if (install && checkout.seeded) run.output?.note('node_modules matches the lockfile: no install');
       if (install && !checkout.seeded) {
-        await tracker.to('installing');
+        await enter('installing', `installing: ${install}`);
         await installPhase(this.d, run, new PhaseClock('installing', config.SETUP_INSTALL_TIMEOUT_MS), install);
         if (config.NODE_MODULES_SEED && checkout.lockHash && !run.nodeModulesCache) {
           // In the background: the next setup of this lockfile profits, this one does not wait.
@@ -57,12 +65,12 @@ export class SetupRunner {
 
       const start = run.body.startCommand ?? defaultStartCommand(checkout.devScript);
       if (start) {
-        await tracker.to('starting');
+        await enter('starting', `starting: ${start} (PORT=${run.port})`);
         const server = await startPhase(this.d, run, new PhaseClock('starting', config.SETUP_START_TIMEOUT_MS), start);
         this.servers.set(run.id, server);
         void server.exitCode().finally(() => { if (this.servers.get(run.id) === server) this.servers.delete(run.id); });
       }
-      await tracker.to('ready');
+      await enter('ready', start ? `ready: port ${run.port} answers` : 'ready');
       if (run.body.buildMainImage) await this.requestImageBuild({ id: run.id, repo: run.body.repo, sha: checkout.sha, hostId: config.BERTH_HOST_ID });
     } catch (err) {
       await this.fail(run, tracker, err);
@@ -83,6 +91,7 @@ export class SetupRunner {
     if (!(err instanceof PhaseFailure) && !(err instanceof BerthError)) this.d.logger.error({ err, id: run.id, phase: tracker.phase }, 'setup failed unexpectedly');
     // Nothing of a failed setup keeps running.
     await killSetupProcesses(this.d, run).catch(() => undefined);
+    await run.output?.phase('failed', `failed: ${failure.code}${failure.reason ? ` (${failure.reason})` : ''}: ${failure.message}`);
     try {
       await tracker.to('failed', { error: { code: failure.code, message: failure.message, ...(failure.reason && { reason: failure.reason }) }, ...(failure.logTail && { logTail: failure.logTail }) });
     } catch (saveErr) {

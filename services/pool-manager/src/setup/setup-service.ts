@@ -4,6 +4,7 @@ import { workspaceVolumeName } from '../driver/workload-driver.js';
 import { runsRepoPoolImage } from '../pool-image.js';
 import { secretsOf, type SetupDeps, type SetupRun } from './setup-context.js';
 import { ownedBy, type SetupEvents } from './setup-events.js';
+import { SetupOutput, natsSetupLineSender } from './setup-output.js';
 import { SetupRunner } from './setup-runner.js';
 import type { SetupStore } from './setup-store.js';
 import { SetupTracker } from './setup-tracker.js';
@@ -46,8 +47,10 @@ export class SetupService {
     const pool = this.d.pools.has(view.pool) ? this.d.pools.resolve(view.pool) : undefined;
     const poolPorts = pool?.containerPorts ?? [];
     const containerPort = poolPorts.find((p) => String(p) in view.ports) ?? Object.keys(view.ports)[0];
+    const secrets = secretsOf(body);
     const run: SetupRun = {
-      id: req.id, owner: req.owner, body, secrets: secretsOf(body),
+      id: req.id, owner: req.owner, body, secrets,
+      output: new SetupOutput(req.id, secrets, natsSetupLineSender(this.d.nc), this.d.logger),
       volume: workspaceVolumeName(req.id),
       port: Number(containerPort ?? 3000),
       ...(view.volumeName && { nodeModulesCache: true }),

@@ -1,5 +1,5 @@
 import { noProxyEnv } from '../llm/llm-env.js';
-import { killScript, type ExecProcess } from '../driver/exec-process.js';
+import { killScript, type ExecProcess, type OutputChunk } from '../driver/exec-process.js';
 import { TailBuffer } from '../driver/tail-buffer.js';
 import { withBackstop } from '../exec-run.js';
 import type { SetupDeps, SetupRun } from './setup-context.js';
@@ -23,17 +23,26 @@ export function spawnInWorkspace(d: SetupDeps, run: SetupRun, argv: string[], en
   return d.workspaces.spawn(run.id, run.owner, argv, { env, cwd: '/workspace/repo' });
 }
 
-/** Runs to the end or `timeoutMs` (then the whole process tree is killed), keeping the output's tail. */
-export async function runWithTail(proc: ExecProcess, timeoutMs: number, maxBytes = 64 * 1024): Promise<{ exitCode: number | null; timedOut: boolean; output: string }> {
+/**
+ * Runs to the end or `timeoutMs` (then the whole process tree is killed), keeping the output's
+ * tail; `live` sees the output as it comes.
+ */
+export async function runWithTail(
+  proc: ExecProcess, timeoutMs: number, maxBytes = 64 * 1024, live?: { write(chunk: OutputChunk): void; end(): void },
+): Promise<{ exitCode: number | null; timedOut: boolean; output: string }> {
   const tail = new TailBuffer(maxBytes);
   let timedOut = false;
   const timer = setTimeout(() => { timedOut = true; void proc.kill().catch(() => undefined); }, timeoutMs);
   try {
-    for await (const chunk of proc.output) tail.write(chunk.data);
+    for await (const chunk of proc.output) {
+      tail.write(chunk.data);
+      live?.write(chunk);
+    }
   } catch {
     // The attach socket failed: the exit code decides.
   } finally {
     clearTimeout(timer);
+    live?.end();
   }
   const exitCode = await proc.exitCode();
   return { exitCode: timedOut ? null : exitCode, timedOut, output: tail.text() };

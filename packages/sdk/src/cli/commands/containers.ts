@@ -2,7 +2,7 @@ import type { SetupStatus } from '@berth/contracts';
 import { allowOnly, positiveInt } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, UsageError } from '../io.js';
-import { progressLine, parseRepoRef, setupFailure } from '../progress.js';
+import { outputLine, progressLine, parseRepoRef, setupFailure } from '../progress.js';
 import { json, table } from '../table.js';
 
 export const ls: Command = async (p, { io, client }) => {
@@ -26,7 +26,7 @@ export const create: Command = async (p, { io, client }) => {
     io.err(`created ${c.id}; setting up ${repo.repo}@${repo.branch}\n`);
     let seen: SetupStatus | undefined;
     try {
-      setup = await c.setup(repo, { onProgress: (s) => { seen = s; io.err(progressLine(s)); } });
+      setup = await c.setup(repo, { onProgress: (s) => { seen = s; io.err(progressLine(s)); }, onOutput: (l) => io.err(outputLine(l)) });
     } catch (err) {
       // The container exists and is kept for inspection: its id goes where a success puts it.
       const status = (err as { setup?: SetupStatus }).setup ?? await c.setupStatus({ timeoutMs: 10_000 }).catch(() => seen);
