@@ -85,6 +85,13 @@ describe('infra/docker-compose.prod.yml', () => {
     expect(on('berth-internal')).toEqual(Object.keys(cfg.services).sort());
   });
 
+  it('gives every service the three NATS nodes and the stream managers three replicas (docs/nats-cluster.md)', () => {
+    for (const s of ['gateway', 'pool-manager', 'log-streamer', 'repo-cache', 'egress', 'image-builder']) {
+      expect(cfg.services[s]?.environment?.NATS_URL, s).toBe('nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222');
+    }
+    for (const s of ['pool-manager', 'log-streamer', 'image-builder']) expect(cfg.services[s]?.environment?.JETSTREAM_REPLICAS, s).toBe('3');
+  });
+
   it('authenticates NATS routes with the route password and gives every service its own NATS and Redis user', () => {
     for (const n of ['nats-1', 'nats-2', 'nats-3']) {
       const env = cfg.services[n]?.environment ?? {};

@@ -73,6 +73,8 @@ export const commonConfigShape = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BERTH_HOST_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lowercase letters, digits and -').default('local'),
   SHUTDOWN_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+  /** Copies of each JetStream stream the service manages: 3 on a three-node NATS cluster, 1 on a single server. */
+  JETSTREAM_REPLICAS: envInt(1, 1, 5),
 };
 
 /** For a service's main: a ConfigError becomes one readable message and exit code 1, not a stack trace. */

@@ -11,3 +11,5 @@ export * from './lifecycle.js';
 export * from './ids.js';
 export * from './trace.js';
 export * from './docker-api.js';
+export * from './jetstream-streams.js';
+export * from './jetstream-publish.js';

@@ -21,10 +21,19 @@ export function newInbox(nc: NatsConnection): string {
   return createInbox(inboxPrefixes.get(nc));
 }
 
+/** The servers of a comma-separated NATS_URL, blanks dropped. */
+export function natsServerList(url: string): string[] {
+  const servers = url.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (servers.length === 0) throw new Error('NATS_URL names no server');
+  return servers;
+}
+
 /** Connects with unbounded reconnect; status changes are logged, never fatal. */
 export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
   const nc = await connect({
-    servers: opts.url.split(','),
+    // Every node of a cluster (NATS_URL comma-separated): the client picks one at random and
+    // moves to another on its own when it goes away.
+    servers: natsServerList(opts.url),
     name: opts.name,
     // A user's permissions allow only its own inbox (docker/nats/nats-server.conf).
     ...(opts.user !== undefined && { user: opts.user, pass: opts.password ?? '', inboxPrefix: inboxPrefix(opts.user) }),

@@ -153,6 +153,7 @@ describe('commonConfigShape', () => {
       LOG_LEVEL: 'info',
       BERTH_HOST_ID: 'local',
       SHUTDOWN_TIMEOUT_MS: 10_000,
+      JETSTREAM_REPLICAS: 1,
     });
   });
 

@@ -1,29 +1,23 @@
 import { BUILDS } from '@berth/contracts';
+import { ensureStream } from '@berth/service-kit';
 import { AckPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 
 const NANOS = 1_000_000;
 const notFound = (err: unknown, code: number) => err instanceof JetStreamApiError && err.code === code;
 
-/** Creates the BUILDS work-queue stream when missing (an existing one is left as it is). */
-export async function ensureBuildsStream(jsm: JetStreamManager, maxAgeSeconds: number): Promise<void> {
-  try {
-    await jsm.streams.info(BUILDS.stream);
-  } catch (err) {
-    if (!notFound(err, JetStreamApiCodes.StreamNotFound)) throw err;
-    try {
-      await jsm.streams.add({
-        name: BUILDS.stream,
-        subjects: [...BUILDS.subjects],
-        retention: RetentionPolicy.Workqueue,
-        storage: StorageType.File,
-        max_age: maxAgeSeconds * 1000 * NANOS,
-        duplicate_window: Math.min(120, maxAgeSeconds) * 1000 * NANOS,
-      });
-    } catch (addErr) {
-      // Another image-builder may have made it first (with other settings): then it exists now.
-      await jsm.streams.info(BUILDS.stream).catch(() => { throw addErr; });
-    }
-  }
+/**
+ * Creates the BUILDS work-queue stream when missing; of an existing one only the replicas are
+ * brought to `replicas` (its other settings are left as whoever made it left them).
+ */
+export async function ensureBuildsStream(jsm: JetStreamManager, maxAgeSeconds: number, replicas = 1): Promise<void> {
+  await ensureStream(jsm, {
+    name: BUILDS.stream,
+    subjects: [...BUILDS.subjects],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    max_age: maxAgeSeconds * 1000 * NANOS,
+    duplicate_window: Math.min(120, maxAgeSeconds) * 1000 * NANOS,
+  }, { num_replicas: replicas });
 }
 
 /**

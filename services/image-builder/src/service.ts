@@ -26,7 +26,7 @@ export async function startImageBuilder(config: ImageBuilderConfig, logger: Logg
   const nc = await connectNats({ url: config.NATS_URL, name: `image-builder-${hostId}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
   onStop(() => drainNats(nc));
   const jsm = await jetstreamManager(nc);
-  await ensureBuildsStream(jsm, config.BUILDS_MAX_AGE_SECONDS);
+  await ensureBuildsStream(jsm, config.BUILDS_MAX_AGE_SECONDS, config.JETSTREAM_REPLICAS);
   const durable = await ensureBuildsConsumer(jsm, hostId, config.BUILD_ACK_WAIT_MS);
   const consumer = await jetstream(nc).consumers.get(BUILDS.stream, durable);
 

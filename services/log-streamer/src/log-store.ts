@@ -1,7 +1,7 @@
 import { CONTAINER_OUTPUT_STREAMS, LOG_BATCH_MAX_LINES, LOGS, parseLogMessage, type LogBatch, type LogLine, type LogStreamName } from '@berth/contracts';
-import type { NatsConnection } from '@berth/service-kit';
+import { ensureStream, type NatsConnection } from '@berth/service-kit';
 import { headers } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { LogRecord } from './line-assembler.js';
 import type { Positions } from './positions.js';
 
@@ -23,6 +23,8 @@ export interface LogPublisher {
 export interface LogBounds {
   maxAgeSeconds: number;
   maxBytes: number;
+  /** The stream's replicas (JETSTREAM_REPLICAS): 3 on a three-node cluster. */
+  replicas?: number;
 }
 
 const encoder = new TextEncoder();
@@ -33,19 +35,29 @@ const BATCH_BYTES = 64 * 1024;
 const BATCH_LINES = LOG_BATCH_MAX_LINES;
 const MSG_ID_HEADER = 'Nats-Msg-Id';
 
-/** Creates the LOGS stream, or brings an existing one to the configured bounds. */
+/** Creates the LOGS stream, or brings an existing one to the configured bounds and replicas. */
 export async function ensureLogsStream(jsm: JetStreamManager, bounds: LogBounds): Promise<void> {
   const limits = {
     max_age: bounds.maxAgeSeconds * NANOS,
     max_bytes: bounds.maxBytes,
     duplicate_window: Math.min(120, bounds.maxAgeSeconds) * NANOS,
+    num_replicas: bounds.replicas ?? 1,
   };
-  try {
-    const info = await jsm.streams.info(LOGS.stream);
-    await jsm.streams.update(LOGS.stream, { ...info.config, ...limits });
-  } catch (err) {
-    if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.StreamNotFound) throw err;
-    await jsm.streams.add({ name: LOGS.stream, subjects: [...LOGS.subjects], ...limits });
+  await ensureStream(jsm, { name: LOGS.stream, subjects: [...LOGS.subjects] }, limits);
+}
+
+/**
+ * Counts the connection's losses. What was written to a NATS node that died is gone while later
+ * publishes reach another node after the reconnect, so a publisher that saw a loss must stop and
+ * its follower restart from what the stream really holds, or the stream would have a gap.
+ */
+class ConnectionLosses {
+  count = 0;
+
+  constructor(nc: NatsConnection) {
+    void (async () => {
+      for await (const status of nc.status()) if (status.type === 'disconnect') this.count += 1;
+    })();
   }
 }
 
@@ -55,12 +67,13 @@ export class JetStreamLogStore implements LogStore {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly maxInFlight: number,
+    private readonly losses: ConnectionLosses,
   ) {}
 
   static async start(nc: NatsConnection, bounds: LogBounds, maxInFlight: number): Promise<JetStreamLogStore> {
     const jsm = await jetstreamManager(nc);
     await ensureLogsStream(jsm, bounds);
-    return new JetStreamLogStore(nc, jetstream(nc), jsm, maxInFlight);
+    return new JetStreamLogStore(nc, jetstream(nc), jsm, maxInFlight, new ConnectionLosses(nc));
   }
 
   async lastPositions(workspaceId: string): Promise<Positions> {
@@ -76,7 +89,7 @@ export class JetStreamLogStore implements LogStore {
   }
 
   publisher(workspaceId: string, resume: Positions = {}): LogPublisher {
-    return new BatchPublisher(this.nc, this.js, workspaceId, this.maxInFlight, resume);
+    return new BatchPublisher(this.nc, this.js, workspaceId, this.maxInFlight, resume, this.losses);
   }
 }
 
@@ -115,12 +128,24 @@ class BatchPublisher implements LogPublisher {
   private unacked = 0;
   private failure: unknown;
   private readonly counts: Partial<Record<LogStreamName, number>>;
+  private readonly lossesAtStart: number;
 
-  constructor(private readonly nc: NatsConnection, private readonly js: JetStreamClient, private readonly workspaceId: string, private readonly max: number, resume: Positions) {
+  constructor(
+    private readonly nc: NatsConnection, private readonly js: JetStreamClient, private readonly workspaceId: string, private readonly max: number, resume: Positions,
+    private readonly losses: ConnectionLosses,
+  ) {
     this.counts = { stdout: resume.stdout?.count ?? 0, stderr: resume.stderr?.count ?? 0 };
+    this.lossesAtStart = losses.count;
+  }
+
+  /** Fails before sending anything after a failed ack or a lost connection: nothing is stored after a gap. */
+  private checkHealthy(): void {
+    if (this.losses.count !== this.lossesAtStart) this.failure ??= new Error('NATS connection lost while publishing; resuming from the stream');
+    if (this.failure !== undefined) throw this.failure;
   }
 
   async publish(records: LogRecord[]): Promise<void> {
+    this.checkHealthy();
     const batches = toBatches(records);
     if (batches.length === 0) return;
     batches.forEach((b, i) => { if (i < batches.length - 1) this.send(b); });
@@ -132,8 +157,11 @@ class BatchPublisher implements LogPublisher {
   }
 
   async flush(): Promise<void> {
-    while (this.inFlight.length > 0) await this.settleOldest();
-    if (this.failure !== undefined) throw this.failure;
+    this.checkHealthy();
+    while (this.inFlight.length > 0) {
+      await this.settleOldest();
+      this.checkHealthy();
+    }
   }
 
   private async settleOldest(): Promise<void> {

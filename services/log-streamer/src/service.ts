@@ -17,7 +17,7 @@ export async function startLogStreamer(
 ): Promise<LogStreamer> {
   const nc = await connectNats({ url: config.NATS_URL, name: `log-streamer-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
   onStop(() => drainNats(nc));
-  const store = await JetStreamLogStore.start(nc, { maxAgeSeconds: config.LOGS_MAX_AGE_SECONDS, maxBytes: config.LOGS_MAX_BYTES }, config.LOGS_MAX_IN_FLIGHT);
+  const store = await JetStreamLogStore.start(nc, { maxAgeSeconds: config.LOGS_MAX_AGE_SECONDS, maxBytes: config.LOGS_MAX_BYTES, replicas: config.JETSTREAM_REPLICAS }, config.LOGS_MAX_IN_FLIGHT);
 
   const registry = createMetricsRegistry('log-streamer');
   // Read at scrape time, once the streamer exists.

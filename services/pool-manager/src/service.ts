@@ -59,7 +59,7 @@ export async function startPoolManager(
   onStop(() => drainNats(nc));
 
   await driver.ensureNetwork(config.WORKSPACE_NETWORK);
-  const events = config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, host.id, logger) : noEvents;
+  const events = config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, host.id, logger, { replicas: config.JETSTREAM_REPLICAS }) : noEvents;
   const store = new WorkspaceStore(redis, host.id);
   // Fencing: from here on any older pool-manager of this host (one that was thought dead, or a
   // second one started by mistake) has every Redis state change refused, so it cannot claim,

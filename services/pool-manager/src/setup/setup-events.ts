@@ -1,5 +1,5 @@
 import { EVENTS, type SetupStatus } from '@berth/contracts';
-import type { Logger, NatsConnection } from '@berth/service-kit';
+import { publishAcked, type Logger, type NatsConnection } from '@berth/service-kit';
 import { jetstream } from '@nats-io/jetstream';
 
 export interface SetupEvents {
@@ -15,7 +15,8 @@ export interface OwnedSetupEvents {
 export const ownedBy = (events: SetupEvents, owner: string): OwnedSetupEvents => ({ publish: (status) => events.publish(status, owner) });
 
 const encoder = new TextEncoder();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Through a NATS node's loss or a leader election; inside EVENTS' duplicate window (120 s). */
+const RETRY_FOR_MS = 90_000;
 
 /**
  * Setup statuses into EVENTS, one at a time per setup (the caller awaits each), so the stream
@@ -26,18 +27,8 @@ export function jetStreamSetupEvents(nc: NatsConnection, logger: Logger): SetupE
   return {
     async publish(status, owner) {
       const data = encoder.encode(JSON.stringify(EVENTS.setup.schema.parse({ ...status, owner })));
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await js.publish(EVENTS.setup.subject(status.id), data, { msgID: EVENTS.setup.msgId(status.id, status.seq) });
-          return;
-        } catch (err) {
-          if (attempt >= 4) {
-            logger.warn({ err, id: status.id, seq: status.seq, phase: status.phase }, 'setup status not published');
-            return;
-          }
-          await sleep(100 * 2 ** attempt);
-        }
-      }
+      await publishAcked(nc, js, EVENTS.setup.subject(status.id), data, { msgID: EVENTS.setup.msgId(status.id, status.seq), retryForMs: RETRY_FOR_MS })
+        .catch((err: unknown) => logger.warn({ err, id: status.id, seq: status.seq, phase: status.phase }, 'setup status not published'));
     },
   };
 }
