@@ -17,6 +17,7 @@ import { PoolListSchema } from './pools.js';
 import { RepoSyncReplySchema, RepoSyncRequestSchema } from './repo.js';
 import { CallbackRegisterReplySchema, CallbackRegisterRequestSchema, SetupEventSchema, SetupStartRequestSchema, SetupStatusSchema } from './setup.js';
 import { ExecStreamRequestSchema, StreamOpenedSchema, TerminalOpenRequestSchema } from './streams.js';
+import { PreviewLinkCreateReplySchema, PreviewLinkCreateRequestSchema, PreviewLinkResolveReplySchema, PreviewLinkResolveRequestSchema, PreviewLinkRevokeRequestSchema, RevokedPreviewSchema } from './previews.js';
 import { TicketCreateRequestSchema, TicketRedeemReplySchema, TicketRedeemRequestSchema, TicketReplySchema } from './tickets.js';
 import { UsageSchema } from './usage.js';
 import { DeleteVolumeReplySchema, VolumeListSchema } from './volumes.js';
@@ -112,6 +113,13 @@ export const SUBJECTS = {
     'A workspace\'s LLM requests, tokens and spend, and the limits in force.'),
   hostStatus: request('berth.host.status', 'pool-manager', ['gateway'], EmptyRequestSchema, HostStatusSchema,
     'Container counts and capacity of a Docker host.'),
+  // w3-preview: share links of preview URLs
+  previewLinkCreate: request('berth.preview.link.create', 'pool-manager', ['gateway'], PreviewLinkCreateRequestSchema, PreviewLinkCreateReplySchema,
+    'Mint a share link for a published port of a claimed container; only its SHA-256 is stored (Redis, with its expiry).'),
+  previewLinkResolve: request('berth.preview.link.resolve', 'pool-manager', ['gateway'], PreviewLinkResolveRequestSchema, PreviewLinkResolveReplySchema,
+    'Which container, owner and port a share-link secret opens; unknown, revoked or expired is UNAUTHORIZED.'),
+  previewLinkRevoke: request('berth.preview.link.revoke', 'pool-manager', ['gateway'], PreviewLinkRevokeRequestSchema, RevokedPreviewSchema,
+    'Revoke one of a container\'s share links; it stops working at once (PREVIEW_NOT_FOUND when unknown).'),
 } as const;
 
 export type SubjectKey = keyof typeof SUBJECTS;

@@ -50,6 +50,10 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   PORTS_EXHAUSTED: 503,
   SERVICE_UNAVAILABLE: 503,
   TIMEOUT: 504,
+  // w3-preview
+  PREVIEW_PORT_NOT_PUBLISHED: 404,
+  PREVIEW_NOT_FOUND: 404,
+  PREVIEW_UPSTREAM_UNREACHABLE: 502,
 };
 
 const codes = Object.keys(ERROR_CODES) as ErrorCode[];

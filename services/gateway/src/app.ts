@@ -30,6 +30,7 @@ import { GATEWAY_VERSION } from './version.js';
 import { traceOf } from './trace.js';
 import { uiRoutes } from './routes/ui.js';
 import { volumeRoutes } from './routes/volumes.js';
+import { registerPreviews, type PreviewOptions } from './preview/register-previews.js';
 
 export interface AppOptions {
   backend: Backend;
@@ -58,6 +59,8 @@ export interface AppOptions {
   logActivityEveryMs?: number;
   /** Browser origins that get CORS headers (CORS_ORIGINS); none by default. */
   corsOrigins?: readonly string[];
+  /** Preview URLs of workspace ports (docs/previews.md): upstream address, preview domain, public URL. */
+  preview?: PreviewOptions;
 }
 
 /**
@@ -108,6 +111,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await inner(req);
     checkScope(req);
   };
+  // Host-form previews (`<port>-<id>.<domain>`) are the workspace's origin, not the API's: first of all.
+  const previews = registerPreviews(app, { backend: opts.backend, keys, requestTimeoutMs, logger: opts.logger, ...opts.preview });
   // First: a preflight is answered before authentication and before the unknown-route check.
   app.addHook('onRequest', corsHook(opts.corsOrigins ?? []));
   const routes = new RouteTable();
@@ -154,7 +159,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await api.register(ticketRoutes, deps);
     if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs, ...(opts.logActivityEveryMs && { activityEveryMs: opts.logActivityEveryMs }) });
     await api.register(terminalRoutes, { streams });
+    await api.register(previews.apiRoutes);
   }, { prefix: '/api' });
+  await app.register(previews.shareRoutes);
 
   return app;
 }

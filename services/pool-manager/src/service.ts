@@ -26,6 +26,8 @@ import { SetupService } from './setup/setup-service.js';
 import { SetupStore } from './setup/setup-store.js';
 import { serveStreamHandlers } from './streams/stream-handlers.js';
 import { Tickets } from './tickets.js';
+import { PreviewLinks } from './previews/preview-links.js';
+import { servePreviewHandlers } from './previews/preview-handlers.js';
 import { Workspaces } from './workspaces.js';
 import { ImagePolicy } from './image-policy.js';
 import { OwnerVolumes } from './volumes/owner-volumes.js';
@@ -101,6 +103,7 @@ export async function startPoolManager(
 
   const subs = serveHandlers({ nc, workspaces, volumes, store, pools, config, metrics, setups, activity, logger });
   subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), activity, logger }));
+  subs.push(...servePreviewHandlers({ nc, links: new PreviewLinks(redis, workspaces), logger }));
   onStop(() => { for (const s of subs) s.unsubscribe(); });
   // Started means serving: the server has every subscription before anyone is told we are up.
   await nc.flush();

@@ -27,6 +27,10 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   // Setup runs the caller's install and start commands in the workspace: as powerful as exec.
   'POST /api/containers/:id/setup': 'exec',
   'GET /api/containers/:id/setup': 'read',
+  // Previews reach whatever the workspace serves on its ports, and share links hand that on: exec.
+  'POST /api/containers/:id/previews': 'exec',
+  'DELETE /api/containers/:id/previews/:previewId': 'write',
+  ...Object.fromEntries(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => [`${m} /api/containers/:id/preview/:port/*`, 'exec' as const])),
 };
 
 const routeKey = (method: string, url: string) => `${method === 'HEAD' ? 'GET' : method} ${url}`;
