@@ -180,7 +180,8 @@ describe('previews', () => {
     expect(url).toBe(`http://127.0.0.1:${p}/preview/s/${SECRET}/`);
     const page = await get(p, `/preview/s/${SECRET}/page?x=1`);
     expect(JSON.parse(page.body)).toMatchObject({ url: '/page?x=1', host: 'localhost:3000' });
-    expect(await wsEcho(`ws://127.0.0.1:${p}/preview/s/${SECRET}/ws`, {})).toBe('echo:hi');
+    // The secret in the path is the credential: a sandboxed page's socket (Origin null) opens.
+    expect(await wsEcho(`ws://127.0.0.1:${p}/preview/s/${SECRET}/ws`, { origin: 'null' })).toBe('echo:hi');
     expect((await get(p, `/preview/s/${'A'.repeat(43)}/`)).status).toBe(401);
     revoked = true;
     expect((await get(p, `/preview/s/${SECRET}/`)).status).toBe(401);
@@ -203,6 +204,9 @@ describe('previews', () => {
     // The workspace gets its own cookies, never berth's.
     expect(dev.seen.at(-1)!.cookie).toBe('app=1');
     expect(await wsEcho(`ws://127.0.0.1:${port}/hmr`, { host: HOST, cookie: jar })).toBe('echo:hi');
+    // The cookie is ambient: another page (a sibling workspace's host) cannot open a socket with it.
+    await expect(wsEcho(`ws://127.0.0.1:${port}/hmr`, { host: HOST, cookie: jar, origin: `http://3000-ws_fedcba9876543210.${DOMAIN}` })).rejects.toThrow(/403/);
+    expect(await wsEcho(`ws://127.0.0.1:${port}/hmr`, { host: HOST, cookie: jar, origin: `http://${HOST}` })).toBe('echo:hi');
     // Its cookies stay on its own host and cannot replace berth's.
     const set = (await get(port, '/cookie', { host: HOST, cookie: jar })).headers;
     expect(set['set-cookie']).toEqual(['sid=1; Path=/']);

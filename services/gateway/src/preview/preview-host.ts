@@ -4,13 +4,21 @@ import { bearerAuth } from '../auth.js';
 import type { KeyRing } from '../keys/api-key.js';
 import { requireScope } from '../keys/scopes.js';
 import { resolveShare } from '../routes/preview-share.js';
-import { forwardPreview, type PreviewDeps } from './preview-forward.js';
+import { forwardPreview, isUpgrade, type PreviewDeps } from './preview-forward.js';
 import { PREVIEW_COOKIE } from './preview-headers.js';
 import { previewPortOf } from './preview-target.js';
 import { SHARE_QUERY } from './preview-urls.js';
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function sameHost(origin: string, host: string): boolean {
+  try {
+    return new URL(origin).host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
@@ -34,6 +42,8 @@ export function previewHostHook(deps: PreviewDeps, keys: KeyRing, domain: string
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const m = hostRe.exec(String(req.headers.host ?? '').toLowerCase());
     if (!m) return undefined;
+    // An upgrade answered with an error (this hook runs before @fastify/websocket would close it).
+    if (isUpgrade(req)) reply.raw.once('finish', () => req.raw.socket.destroy());
     const id = WorkspaceIdSchema.parse(m[2]);
     const port = previewPortOf(m[1], id);
     const url = new URL(req.raw.url ?? '/', 'http://preview.invalid');
@@ -56,6 +66,10 @@ export function previewHostHook(deps: PreviewDeps, keys: KeyRing, domain: string
       requireScope(req.apiKey?.scopes ?? new Set(), 'POST', '/api/containers/:id/exec');
       owner = req.owner;
     } else {
+      // The cookie is ambient: a WebSocket (outside CORS) opened by another page with it is refused.
+      if (isUpgrade(req) && req.headers.origin !== undefined && !sameHost(req.headers.origin, String(req.headers.host))) {
+        throw new BerthError('ORIGIN_NOT_ALLOWED', 'a preview\'s WebSocket opens only from its own page');
+      }
       const link = await resolveShare(deps, cookieValue(req.headers.cookie, PREVIEW_COOKIE));
       if (link.id !== id || link.port !== port) throw new BerthError('UNAUTHORIZED', 'preview link is unknown, revoked or expired');
       owner = link.owner;

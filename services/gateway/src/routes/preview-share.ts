@@ -26,6 +26,9 @@ export const previewShareRoutes: FastifyPluginAsync<PreviewDeps> = async (app, d
     method: [...PREVIEW_METHODS],
     url: '/preview/s/:secret/*',
     schema: { hide: true },
+    // The secret in the path is the credential, nothing ambient a foreign page could ride on; a
+    // sandboxed preview page's WebSocket comes with Origin `null`.
+    config: { anyOrigin: true },
     preHandler: async (req, reply) => {
       if (!isUpgrade(req)) return;
       await handle(req, reply);
