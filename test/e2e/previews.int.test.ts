@@ -64,6 +64,10 @@ async function wsFirstMessages(path: string, headers: Record<string, string>, ho
   return got;
 }
 
+// Evaluated in the page (this file is compiled without the DOM's types).
+const STATUS_IS_HELLO = 'document.getElementById("status")?.textContent === "hello"';
+const STATUS_IS_RELOAD = 'document.getElementById("status")?.textContent?.startsWith("reload:")';
+
 const hostOf = (port: number) => `${port}-${id}.${DOMAIN}:${gwPort}`;
 
 beforeAll(async () => {
@@ -218,15 +222,15 @@ describe('headless Chromium', () => {
     const { url, secret } = await share(3000);
     const pathPage = await browser.newPage();
     await pathPage.goto(`${stack.url}/preview/s/${secret}/`);
-    await pathPage.waitForFunction(() => document.getElementById('status')?.textContent === 'hello');
+    await pathPage.waitForFunction(STATUS_IS_HELLO);
     const hostPage = await browser.newPage();
     await hostPage.goto(url);
     // The secret left the address bar for a cookie.
     expect(hostPage.url()).toBe(`http://3000-${id}.${DOMAIN}:${gwPort}/`);
-    await hostPage.waitForFunction(() => document.getElementById('status')?.textContent === 'hello');
+    await hostPage.waitForFunction(STATUS_IS_HELLO);
     expect((await call(`/api/containers/${id}/preview/3000/reload`, { key: alice.key })).body).toMatch(/^sent [2-9]/);
-    await pathPage.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('reload:'));
-    await hostPage.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('reload:'));
+    await pathPage.waitForFunction(STATUS_IS_RELOAD);
+    await hostPage.waitForFunction(STATUS_IS_RELOAD);
   }, 60_000);
 });
 

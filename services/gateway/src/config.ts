@@ -52,6 +52,11 @@ export const GatewayConfigSchema = z.object({
   BERTH_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** At most one idle-reaper keepalive per workspace this often for its preview traffic, ms. */
   PREVIEW_ACTIVITY_EVERY_MS: envInt(30_000, 1_000, 3_600_000),
+  /**
+   * How long the gateway reuses pool-manager's port map of a container for previews, ms; 0 asks on
+   * every request. Bounds how long a removed container's old host port may still be tried.
+   */
+  PREVIEW_RESOLVE_CACHE_MS: envInt(1_000, 0, 10_000),
 }).superRefine((c, ctx) => {
   if (c.BERTH_API_TOKEN === undefined && c.BERTH_API_KEYS_FILE === undefined) {
     ctx.addIssue({ code: 'custom', path: ['BERTH_API_TOKEN'], message: 'set BERTH_API_TOKEN or BERTH_API_KEYS_FILE (or both)' });

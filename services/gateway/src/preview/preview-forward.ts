@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { traceOf } from '../trace.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type PreviewForm } from './preview-headers.js';
 import type { PreviewActivity } from './preview-activity.js';
-import { resolveUpstream } from './preview-target.js';
+import { resolveUpstream, type PortMapCache } from './preview-target.js';
 import { forwardHttp, forwardUpgrade } from './upstream-proxy.js';
 
 export interface PreviewDeps {
@@ -12,6 +12,8 @@ export interface PreviewDeps {
   upstreamHost: string;
   requestTimeoutMs: number;
   activity: PreviewActivity;
+  /** Short-lived port maps (PREVIEW_RESOLVE_CACHE_MS); absent: pool-manager is asked every time. */
+  portMaps?: PortMapCache;
 }
 
 export interface PreviewTarget {
@@ -48,7 +50,7 @@ export function isUpgrade(req: FastifyRequest): boolean {
 export async function forwardPreview(d: PreviewDeps, req: FastifyRequest, reply: FastifyReply, t: PreviewTarget): Promise<FastifyReply> {
   const upstream = await resolveUpstream(
     { backend: d.backend, upstreamHost: d.upstreamHost, timeoutMs: d.requestTimeoutMs, traceparent: traceOf(req.raw).traceparent },
-    t.id, t.owner, t.port,
+    t.id, t.owner, t.port, d.portMaps,
   );
   d.activity.touch(t.id, t.owner);
   const upgrade = isUpgrade(req);
@@ -67,7 +69,11 @@ export async function forwardPreview(d: PreviewDeps, req: FastifyRequest, reply:
     }
     return reply;
   }
-  const res = await forwardHttp(req.raw, upstream, req.method, t.path, headers);
+  const res = await forwardHttp(req.raw, upstream, req.method, t.path, headers).catch((err: unknown) => {
+    // Nothing listens there: maybe the container went away, so ask pool-manager next time.
+    d.portMaps?.forget(t.owner, t.id);
+    throw err;
+  });
   return reply.code(res.statusCode ?? 502).headers(downstreamResponseHeaders(res.headers, t.form)).send(res);
 }
 

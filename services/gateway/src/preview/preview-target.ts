@@ -24,13 +24,51 @@ export interface TargetOptions {
 
 /**
  * The published host port of `port` on the owner's container, from pool-manager's view of it
- * (CONTAINER_NOT_FOUND for another owner's): the proxy never connects anywhere else. Asked on every
- * request, so a removed container or a revoked link stops at once.
+ * (CONTAINER_NOT_FOUND for another owner's): the proxy never connects anywhere else.
  */
-export async function resolveUpstream(o: TargetOptions, id: string, owner: string, port: number): Promise<Upstream> {
-  const view = await o.backend.request('containerGet', { id, owner }, { timeoutMs: o.timeoutMs, traceparent: o.traceparent });
-  // Hook for paused workspaces (issue 16 §3): resume here when autoResume is on, else 409 CONTAINER_PAUSED.
-  const hostPort = view.ports[String(port)];
+export async function resolveUpstream(o: TargetOptions, id: string, owner: string, port: number, cache?: PortMapCache): Promise<Upstream> {
+  const ports = cache?.get(owner, id) ?? await fetchPorts(o, id, owner, cache);
+  const hostPort = ports[String(port)];
   if (hostPort === undefined) throw notPublished(id, port);
   return { host: o.upstreamHost, port: hostPort };
+}
+
+async function fetchPorts(o: TargetOptions, id: string, owner: string, cache: PortMapCache | undefined): Promise<Record<string, number>> {
+  const view = await o.backend.request('containerGet', { id, owner }, { timeoutMs: o.timeoutMs, traceparent: o.traceparent });
+  // Hook for paused workspaces (issue 16 §3): resume here when autoResume is on, else 409 CONTAINER_PAUSED
+  // (and do not cache a paused container's ports).
+  cache?.set(owner, id, view.ports);
+  return view.ports;
+}
+
+/**
+ * pool-manager's answer for (owner, container), kept for a short time so a page's burst of asset
+ * requests costs one NATS round trip, not one each. The bound on staleness: for at most `ttlMs`
+ * after a container is removed, its owner's requests may still go to its old host port (refused,
+ * or, if the port was reserved again meanwhile, another workspace's server; docs/previews.md).
+ * Share links are resolved on every request, so a revoke is immediate.
+ */
+export class PortMapCache {
+  private readonly entries = new Map<string, { ports: Record<string, number>; until: number }>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  get(owner: string, id: string): Record<string, number> | undefined {
+    const key = `${owner}\0${id}`;
+    const e = this.entries.get(key);
+    if (e === undefined) return undefined;
+    if (e.until > Date.now()) return e.ports;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(owner: string, id: string, ports: Record<string, number>): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= 10_000) this.entries.clear();
+    this.entries.set(`${owner}\0${id}`, { ports, until: Date.now() + this.ttlMs });
+  }
+
+  forget(owner: string, id: string): void {
+    this.entries.delete(`${owner}\0${id}`);
+  }
 }

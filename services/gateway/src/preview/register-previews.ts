@@ -6,6 +6,7 @@ import { previewShareRoutes } from '../routes/preview-share.js';
 import { previewRoutes } from '../routes/previews.js';
 import { PreviewActivity } from './preview-activity.js';
 import { previewHostHook } from './preview-host.js';
+import { PortMapCache } from './preview-target.js';
 
 export interface PreviewOptions {
   /** The address workspaces publish their ports on (127.0.0.1 by default). */
@@ -16,6 +17,8 @@ export interface PreviewOptions {
   publicUrl?: string | undefined;
   /** At most one keepalive per workspace this often, ms. */
   activityEveryMs?: number;
+  /** How long pool-manager's port map of a container is reused, ms (0: asked on every request). */
+  resolveCacheMs?: number;
 }
 
 /**
@@ -26,6 +29,7 @@ export function registerPreviews(app: FastifyInstance, o: PreviewOptions & { bac
   const deps = {
     backend: o.backend, requestTimeoutMs: o.requestTimeoutMs, upstreamHost: o.upstreamHost ?? '127.0.0.1',
     activity: new PreviewActivity(o.backend, o.logger, o.activityEveryMs),
+    portMaps: new PortMapCache(o.resolveCacheMs ?? 0),
   };
   if (o.domain) app.addHook('onRequest', previewHostHook(deps, o.keys, o.domain));
   const urls = { domain: o.domain, publicUrl: o.publicUrl };
