@@ -3,6 +3,7 @@ import { deleteContainer, getContainerView, getUsage, llmKeyCall } from './conta
 import { execCommand, type ContainerCommand, type ExecOptions } from './exec.js';
 import { streamLogs, type LogLine, type LogsOptions } from './logs.js';
 import type { CallOptions } from './options.js';
+import { Previews } from './previews.js';
 import { getSetupStatus, runSetup, type SetupOptions } from './setup.js';
 import { openTerminal, type Terminal, type TerminalOptions } from './terminal.js';
 import type { Transport } from './transport.js';
@@ -24,10 +25,14 @@ export class Container {
     rotate(opts?: CallOptions): Promise<LlmKeyStateReply>;
   };
 
+  /** Preview URLs of its published ports: `url(port)`, `share({ port, expiresInSeconds })`, `revoke(previewId)`. */
+  readonly previews: Previews;
+
   constructor(transport: Transport, view: ContainerView, warm?: boolean) {
     this.#transport = transport;
     this.#view = view;
     this.warm = warm;
+    this.previews = new Previews(transport, view.id);
     this.llmKey = {
       revoke: (opts = {}) => llmKeyCall(this.#transport, this.id, 'revoke', opts),
       rotate: (opts = {}) => llmKeyCall(this.#transport, this.id, 'rotate', opts),

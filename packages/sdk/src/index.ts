@@ -6,6 +6,7 @@ export { SETUP_DEFAULT_TIMEOUT_MS, type SetupOptions } from './setup.js';
 export { Terminal, type TerminalExit, type TerminalOptions } from './terminal.js';
 export { Containers, type CreateContainerOptions } from './containers.js';
 export { Volumes } from './volumes.js';
+export { Previews } from './previews.js';
 export {
   BerthAbortError, BerthApiError, BerthNetworkError, BerthResponseError, BerthTimeoutError, isApiError, type BerthClientError,
 } from './errors.js';
@@ -14,5 +15,5 @@ export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export {
   ERROR_CODES, SETUP_PHASES, type ContainerView, type ErrorCode, type ExecResult, type Health, type LogEvent, type PoolView,
   type SetupBody, type SetupPhase, type SetupStatus, type Usage, type LlmUsage, type LlmLimits, type LlmKeyStateReply,
-  type VolumeList, type VolumeView,
+  type VolumeList, type VolumeView, type CreatedPreview,
 } from '@berth/contracts';
