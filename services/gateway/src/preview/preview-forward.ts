@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { BerthError, httpStatusOf } from '@berth/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Backend } from '../backend.js';
 import { traceOf } from '../trace.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type PreviewForm } from './preview-headers.js';
 import type { PreviewActivity } from './preview-activity.js';
@@ -8,7 +9,7 @@ import { resolveUpstream, type PortMapCache } from './preview-target.js';
 import { forwardHttp, forwardUpgrade } from './upstream-proxy.js';
 
 export interface PreviewDeps {
-  backend: import('../backend.js').Backend;
+  backend: Backend;
   upstreamHost: string;
   requestTimeoutMs: number;
   activity: PreviewActivity;
