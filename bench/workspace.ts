@@ -16,7 +16,7 @@ const figures: Record<string, number> = {};
 const rows: BenchRow[] = [];
 const detail: Record<string, unknown> = {};
 try {
-  const ctx = { url: stack.url, token: stack.token };
+  const ctx = { stack };
   if (PARTS.has('preview')) {
     const r = await preview(ctx);
     Object.assign(figures, r.figures);

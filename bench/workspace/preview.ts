@@ -6,16 +6,15 @@ import { JsonClient } from '../lib/http-client.js';
 import { round, summary } from '../lib/stats.js';
 import type { BenchRow } from '../lib/report.js';
 
-export interface WorkspaceBenchContext {
-  /** The gateway's URL and API token of a running stack. */
-  url: string;
-  token: string;
+/** The part of bench/workspace.ts's context this part uses (it claims its own workspace, with a published port). */
+export interface PreviewBenchContext {
+  stack: { url: string; token: string };
 }
 
 const REQUESTS = Number(process.env.BENCH_PREVIEW_REQUESTS ?? 300);
 
-export async function measure(ctx: WorkspaceBenchContext): Promise<{ figures: Record<string, number>; rows: BenchRow[]; detail: unknown }> {
-  const client = new JsonClient(ctx.url, ctx.token);
+export async function measure(ctx: PreviewBenchContext): Promise<{ figures: Record<string, number>; rows: BenchRow[]; detail: unknown }> {
+  const client = new JsonClient(ctx.stack.url, ctx.stack.token);
   const c = await client.ok('POST', '/api/containers', { ports: [3000] });
   const id = String(c.id);
   const hostPort = (c.ports as Record<string, number>)['3000']!;
