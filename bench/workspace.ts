@@ -8,8 +8,9 @@ import { JsonClient } from './lib/http-client.js';
 import { report, type BenchRow } from './lib/report.js';
 import type { PartResult, WorkspaceBenchContext } from './workspace/context.js';
 import * as files from './workspace/files.js';
+import * as preview from './workspace/preview.js';
 
-const PARTS: Record<string, { measure(ctx: WorkspaceBenchContext): Promise<PartResult> }> = { files };
+const PARTS: Record<string, { measure(ctx: WorkspaceBenchContext): Promise<PartResult> }> = { files, preview };
 const chosen = (process.env.BENCH_PARTS ?? Object.keys(PARTS).join(',')).split(',').filter((p) => p in PARTS);
 
 const lo = 20100 + Math.floor(Math.random() * 120) * 100;

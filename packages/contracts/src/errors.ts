@@ -83,6 +83,13 @@ export const ERROR_CODES = {
   AGENT_UPGRADE_REQUIRED: { status: 409, retryable: false },
   /** The workspace has no agent connected (a custom image without it, or it is restarting). */
   AGENT_UNAVAILABLE: { status: 503, retryable: true },
+  // w3-preview: preview URLs
+  /** The container does not publish the requested container port (or it is no port at all). */
+  PREVIEW_PORT_NOT_PUBLISHED: { status: 404, retryable: false },
+  /** No share link with this id for this container and owner (never made, revoked or expired). */
+  PREVIEW_NOT_FOUND: { status: 404, retryable: false },
+  /** Nothing answers on the published port yet (the dev server is not listening): try again later. */
+  PREVIEW_UPSTREAM_UNREACHABLE: { status: 502, retryable: true },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -26,3 +26,4 @@ export * from './subscribers.js';
 export * from './paging.js';
 export * from './files.js';
 export * from './file-entry.js';
+export * from './previews.js';

@@ -17,6 +17,7 @@ import { PoolListSchema } from './pools.js';
 import { RepoSyncReplySchema, RepoSyncRequestSchema } from './repo.js';
 import { CallbackRegisterReplySchema, CallbackRegisterRequestSchema, SetupEventSchema, SetupStartRequestSchema, SetupStatusSchema } from './setup.js';
 import { ExecStreamRequestSchema, StreamOpenedSchema, TerminalOpenRequestSchema } from './streams.js';
+import { PreviewLinkCreateReplySchema, PreviewLinkCreateRequestSchema, PreviewLinkResolveReplySchema, PreviewLinkResolveRequestSchema, PreviewLinkRevokeRequestSchema, RevokedPreviewSchema } from './previews.js';
 import { TicketCreateRequestSchema, TicketRedeemReplySchema, TicketRedeemRequestSchema, TicketReplySchema } from './tickets.js';
 import { UsageSchema } from './usage.js';
 import { DeleteVolumeReplySchema, VolumeListSchema } from './volumes.js';
@@ -124,6 +125,13 @@ export const SUBJECTS = {
     'Open a file (or a directory as tar) in a claimed workspace; its bytes stream to the given inbox.'),
   filesWrite: request('berth.files.write', 'pool-manager', ['gateway'], FilesWriteRequestSchema, StreamOpenedSchema,
     'Open a file (or a directory for a tar) for writing in a claimed workspace; the body comes as stream control messages.'),
+  // w3-preview: share links of preview URLs
+  previewLinkCreate: request('berth.preview.link.create', 'pool-manager', ['gateway'], PreviewLinkCreateRequestSchema, PreviewLinkCreateReplySchema,
+    'Mint a share link for a published port of a claimed container; only its SHA-256 is stored (Redis, with its expiry).'),
+  previewLinkResolve: request('berth.preview.link.resolve', 'pool-manager', ['gateway'], PreviewLinkResolveRequestSchema, PreviewLinkResolveReplySchema,
+    'Which container, owner and port a share-link secret opens; unknown, revoked or expired is UNAUTHORIZED.'),
+  previewLinkRevoke: request('berth.preview.link.revoke', 'pool-manager', ['gateway'], PreviewLinkRevokeRequestSchema, RevokedPreviewSchema,
+    'Revoke one of a container\'s share links; it stops working at once (PREVIEW_NOT_FOUND when unknown).'),
 } as const;
 
 export type SubjectKey = keyof typeof SUBJECTS;

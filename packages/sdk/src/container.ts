@@ -4,6 +4,7 @@ import { execCommand, type ContainerCommand, type ExecOptions } from './exec.js'
 import { ContainerFiles } from './files.js';
 import { streamLogs, type LogLine, type LogsOptions } from './logs.js';
 import type { CallOptions } from './options.js';
+import { Previews } from './previews.js';
 import { getSetupStatus, runSetup, type SetupOptions } from './setup.js';
 import { openTerminal, type Terminal, type TerminalOptions } from './terminal.js';
 import type { Transport } from './transport.js';
@@ -27,12 +28,15 @@ export class Container {
 
   /** The workspace's files, as the workspace user (docs/files.md). */
   readonly files: ContainerFiles;
+  /** Preview URLs of its published ports: `url(port)`, `share({ port, expiresInSeconds })`, `revoke(previewId)`. */
+  readonly previews: Previews;
 
   constructor(transport: Transport, view: ContainerView, warm?: boolean) {
     this.#transport = transport;
     this.files = new ContainerFiles(transport, view.id);
     this.#view = view;
     this.warm = warm;
+    this.previews = new Previews(transport, view.id);
     this.llmKey = {
       revoke: (opts = {}) => llmKeyCall(this.#transport, this.id, 'revoke', opts),
       rotate: (opts = {}) => llmKeyCall(this.#transport, this.id, 'rotate', opts),

@@ -13,6 +13,17 @@ function decodedName(raw: string): string {
 }
 
 /**
+ * Path segments that are credentials: a preview share link's secret (`/preview/s/<secret>/…`).
+ * Matched case-insensitively and with the slashes or `s` percent-encoded too, as a router may
+ * still route such a spelling.
+ */
+const SECRET_PATH = /(\/|%2f)preview(\/|%2f)(s|%73)(\/|%2f)[^/?#]*/gi;
+
+function redactSecretPaths(base: string): string {
+  return base.replace(SECRET_PATH, (_m, a: string, b: string, s: string, c: string) => `${a}preview${b}${s}${c}${REDACTED}`);
+}
+
+/**
  * A URL (absolute or a request target such as `/api/x?ticket=…`) fit for a log line: every query
  * value whose name looks like a credential, and any user:password before the host, is replaced by
  * `[redacted]`. Everything else keeps its exact spelling. Names are judged decoded, so `%74oken`
@@ -22,7 +33,7 @@ export function redactUrl(url: string): string {
   const hash = url.indexOf('#');
   const beforeHash = hash === -1 ? url : url.slice(0, hash);
   const q = beforeHash.indexOf('?');
-  const base = redactUserinfo(q === -1 ? beforeHash : beforeHash.slice(0, q));
+  const base = redactSecretPaths(redactUserinfo(q === -1 ? beforeHash : beforeHash.slice(0, q)));
   // A fragment never reaches a server; if one is in a logged URL it is dropped rather than judged.
   if (q === -1) return base;
   const query = beforeHash.slice(q + 1).split(/([&;])/).map((part, i) => {

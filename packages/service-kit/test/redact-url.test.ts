@@ -28,6 +28,14 @@ describe('redactUrl', () => {
     expect(redactUrl('http://example.com/a@b')).toBe('http://example.com/a@b');
   });
 
+  it('redacts a preview share link\'s secret in the path, however the separators are spelled', () => {
+    expect(redactUrl(`/preview/s/${S}/index.html?x=1`)).toBe('/preview/s/[redacted]/index.html?x=1');
+    expect(redactUrl(`https://berth.example.com/preview/s/${S}`)).toBe('https://berth.example.com/preview/s/[redacted]');
+    expect(redactUrl(`/preview%2Fs%2f${S}/a`)).not.toContain(S);
+    expect(redactUrl(`/PREVIEW/%73/${S}/a`)).not.toContain(S);
+    expect(redactUrl('/api/containers/ws_1/preview/3000/s/x')).toBe('/api/containers/ws_1/preview/3000/s/x');
+  });
+
   it('survives a malformed escape in a name', () => {
     expect(redactUrl(`/x?%E0%A4%A=1&token%=${S}`)).not.toContain(S);
   });

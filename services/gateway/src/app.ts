@@ -32,6 +32,7 @@ import { echoRequestId, requestIdOf } from './request-id.js';
 import { traceOf } from './trace.js';
 import { uiRoutes } from './routes/ui.js';
 import { volumeRoutes } from './routes/volumes.js';
+import { registerPreviews, type PreviewOptions } from './preview/register-previews.js';
 
 export interface AppOptions {
   backend: Backend;
@@ -60,6 +61,8 @@ export interface AppOptions {
   logActivityEveryMs?: number;
   /** Browser origins that get CORS headers (CORS_ORIGINS); none by default. */
   corsOrigins?: readonly string[];
+  /** Preview URLs of workspace ports (docs/previews.md): upstream address, preview domain, public URL. */
+  preview?: PreviewOptions;
 }
 
 /**
@@ -112,6 +115,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     checkScope(req);
   };
   app.addHook('onRequest', echoRequestId);
+  // Host-form previews (`<port>-<id>.<domain>`) are the workspace's origin, not the API's: right after the request id.
+  const previews = registerPreviews(app, { backend: opts.backend, keys, requestTimeoutMs, logger: opts.logger, ...opts.preview });
   // Then: a preflight is answered before authentication and before the unknown-route check.
   app.addHook('onRequest', corsHook(opts.corsOrigins ?? []));
   const routes = new RouteTable();
@@ -159,7 +164,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs, ...(opts.logActivityEveryMs && { activityEveryMs: opts.logActivityEveryMs }) });
     await api.register(terminalRoutes, { streams });
     await api.register(fileRoutes, { ...deps, streams });
+    await api.register(previews.apiRoutes);
   }, { prefix: '/api' });
+  await app.register(previews.shareRoutes);
 
   return app;
 }

@@ -44,6 +44,19 @@ export const GatewayConfigSchema = z.object({
   }),
   /** A stream (streaming exec, terminal) whose pool-manager sends nothing for this long is ended, ms; above its 5 s keepalive. */
   STREAM_LEASE_MS: envInt(STREAM_LEASE_MS, 6_000, 600_000),
+  /** Where workspaces publish their ports (pool-manager's PORT_BIND_ADDRESS); previews connect only there. */
+  PREVIEW_UPSTREAM_HOST: z.ipv4().default('127.0.0.1'),
+  /** Host-form previews on `<port>-<id>.<domain>` (a wildcard DNS name pointing at the gateway); off when empty. */
+  BERTH_PREVIEW_DOMAIN: z.string().regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i, 'a DNS name like preview.example.com').optional(),
+  /** How callers reach the gateway (e.g. https://berth.example.com), for share links; the request's own scheme and Host otherwise. */
+  BERTH_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** At most one idle-reaper keepalive per workspace this often for its preview traffic, ms. */
+  PREVIEW_ACTIVITY_EVERY_MS: envInt(30_000, 1_000, 3_600_000),
+  /**
+   * How long the gateway reuses pool-manager's port map of a container for previews, ms; 0 asks on
+   * every request. Bounds how long a removed container's old host port may still be tried.
+   */
+  PREVIEW_RESOLVE_CACHE_MS: envInt(1_000, 0, 10_000),
 }).superRefine((c, ctx) => {
   if (c.BERTH_API_TOKEN === undefined && c.BERTH_API_KEYS_FILE === undefined) {
     ctx.addIssue({ code: 'custom', path: ['BERTH_API_TOKEN'], message: 'set BERTH_API_TOKEN or BERTH_API_KEYS_FILE (or both)' });

@@ -16,6 +16,13 @@ const PREFLIGHT_MAX_AGE_S = 600;
  * upgrade is refused here unless its origin is listed or is the gateway's own (the dashboard).
  * Headers go on the raw response, so hijacked streams (logs, streaming exec) carry them too.
  */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's credential is in its URL, never ambient (a preview share link): a WebSocket from any origin may open it. */
+    anyOrigin?: boolean;
+  }
+}
+
 export function corsHook(origins: readonly string[]): (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   const allowed = new Set(origins);
   return async (req, reply) => {
@@ -34,7 +41,7 @@ export function corsHook(origins: readonly string[]): (req: FastifyRequest, repl
       reply.raw.setHeader('access-control-max-age', String(PREFLIGHT_MAX_AGE_S));
       return reply.code(204).send();
     }
-    if (!listed && isWebSocketUpgrade(req) && !isOwnOrigin(origin, req.host)) throw notAllowed();
+    if (!listed && isWebSocketUpgrade(req) && !isOwnOrigin(origin, req.host) && req.routeOptions.config.anyOrigin !== true) throw notAllowed();
     return undefined;
   };
 }

@@ -89,6 +89,25 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
       const scope = [route.method].flat().map((m) => scopeOf(m, url)).find((s) => s !== undefined);
       return { schema: scope === undefined ? schema : { ...schema, security: [{ bearer: [scope] }] } as typeof schema, url };
     },
+    transformObject: (doc) => methodSuffixedOperationIds((doc as { openapiObject: OpenApiPaths }).openapiObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+}
+
+interface OpenApiPaths { paths?: Record<string, Record<string, { operationId?: string }>> }
+
+/**
+ * One route serving several methods (the preview proxy) shares one schema, so its operationId
+ * would repeat: each method's operation gets the method appended (`proxyPreviewGet`, …).
+ */
+function methodSuffixedOperationIds<T extends OpenApiPaths>(doc: T): T {
+  for (const ops of Object.values(doc.paths ?? {})) {
+    const ids = Object.values(ops).map((op) => op.operationId);
+    for (const [method, op] of Object.entries(ops)) {
+      if (op.operationId !== undefined && ids.filter((id) => id === op.operationId).length > 1) {
+        op.operationId = `${op.operationId}${method[0]!.toUpperCase()}${method.slice(1).toLowerCase()}`;
+      }
+    }
+  }
+  return doc;
 }

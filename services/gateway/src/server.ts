@@ -41,6 +41,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
         corsOrigins: config.CORS_ORIGINS,
         rateLimit: { rps: config.RATE_LIMIT_RPS, burst: config.RATE_LIMIT_BURST, authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE },
         logs: await JetStreamLogReader.create(nc),
+        preview: { upstreamHost: config.PREVIEW_UPSTREAM_HOST, domain: config.BERTH_PREVIEW_DOMAIN, publicUrl: config.BERTH_PUBLIC_URL, activityEveryMs: config.PREVIEW_ACTIVITY_EVERY_MS, resolveCacheMs: config.PREVIEW_RESOLVE_CACHE_MS },
       });
       onStop(() => app.close());
       await app.listen({ port: config.BERTH_PORT, host: config.BERTH_BIND });

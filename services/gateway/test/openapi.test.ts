@@ -49,6 +49,10 @@ const ROUTES: [string, string][] = [
   ['post', '/api/containers/{id}/tickets'],
   ['get', '/api/containers/{id}/terminal'],
   ['get', '/api/containers/{id}/logs'],
+  // w3-preview: the path-form proxy takes every method; share links
+  ...['get', 'head', 'post', 'put', 'patch', 'delete', 'options'].map((m): [string, string] => [m, '/api/containers/{id}/preview/{port}/{*}']),
+  ['post', '/api/containers/{id}/previews'],
+  ['delete', '/api/containers/{id}/previews/{previewId}'],
   ['get', '/api/pools'],
 ];
 
@@ -84,7 +88,7 @@ describe('OpenAPI document', () => {
     expect(apiOps.length).toBeGreaterThan(5);
     for (const [method, path] of apiOps) {
       const op = doc.paths[path]?.[method];
-      const fastifyPath = path.replace(/\{(\w+)\}/g, ':$1');
+      const fastifyPath = path.replace(/\{(\w+)\}/g, ':$1').replace('{*}', '*');
       expect(op?.security, `${method} ${path}`).toEqual([{ bearer: [ROUTE_SCOPES[`${method.toUpperCase()} ${fastifyPath}`]] }]);
       expect(op?.responses['403']?.description, `${method} ${path}`).toContain('FORBIDDEN');
     }

@@ -119,13 +119,44 @@ function renderContainers(containers) {
     cell(row, c.name);
     cell(row, c.pool);
     cell(row, c.state);
-    cell(row, Object.entries(c.ports).map(([inside, host]) => `${inside}→${host}`).join(', '));
+    portsCell(row, c);
     cell(row, c.lastActiveAt);
     showUsage(row, usageById.get(c.id));
     row.addEventListener('click', () => select(c.id));
   }
   if (selected && !containers.some((c) => c.id === selected)) closeDetail();
   for (const id of [...usageById.keys()]) if (!containers.some((c) => c.id === id)) usageById.delete(id);
+}
+
+/** Published ports, each with a preview button: a one-hour share link opened in a new tab. */
+function portsCell(row, c) {
+  const td = cell(row, Object.keys(c.ports).length === 0 ? '-' : '');
+  for (const [inside, host] of Object.entries(c.ports)) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'preview';
+    button.textContent = `${inside}→${host} ↗`;
+    button.title = `Open a preview of port ${inside} (a share link valid for one hour)`;
+    button.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      openPreview(c.id, Number(inside));
+    });
+    td.appendChild(button);
+  }
+}
+
+async function openPreview(id, port) {
+  // Opened first (a popup needs the click), pointed at the link once it exists; noopener-like:
+  // the preview page gets no handle on the dashboard.
+  const tab = window.open('about:blank', '_blank');
+  if (tab) tab.opener = null;
+  try {
+    const link = await api('POST', `${containerPath(id)}/previews`, { port, expiresInSeconds: 3600 });
+    if (tab) tab.location.href = link.url; else window.open(link.url, '_blank', 'noopener,noreferrer');
+  } catch (err) {
+    if (tab) tab.close();
+    setStatus(`preview of port ${port}: ${err.message}`);
+  }
 }
 
 const mb = (bytes) => `${Math.round(bytes / 1048576)}`;

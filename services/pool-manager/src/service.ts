@@ -28,6 +28,8 @@ import type { WorkspaceAccess } from './workspaces/access.js';
 import type { Claims } from './workspaces/claims.js';
 import type { Lifecycle } from './workspaces/lifecycle.js';
 import type { Processes } from './workspaces/processes.js';
+import { PreviewLinks } from './previews/preview-links.js';
+import { servePreviewHandlers } from './previews/preview-handlers.js';
 
 export interface PoolManager {
   reconciler: Reconciler;
@@ -99,6 +101,7 @@ export async function startPoolManager(
   const subs = serveHandlers({ nc, claims, lifecycle, processes, access, volumes, store, pools, config, host, metrics, setups, activity, logger });
   subs.push(...serveStreamHandlers({ nc, processes, tickets: new Tickets(redis, access), activity, logger }));
   subs.push(...serveFileHandlers({ nc, access, agents, activity, maxUploadBytes: config.FILES_MAX_UPLOAD_BYTES, logger }));
+  subs.push(...servePreviewHandlers({ nc, links: new PreviewLinks(redis, access), logger }));
   onStop(() => { for (const s of subs) s.unsubscribe(); });
   // Started means serving: the server has every subscription before anyone is told we are up.
   await nc.flush();

@@ -17,6 +17,7 @@ const OPTIONS = {
   follow: { type: 'boolean', short: 'f' },
   tail: { type: 'string' },
   since: { type: 'string' },
+  expires: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -29,7 +30,7 @@ export interface Parsed {
   values: {
     help?: boolean; version?: boolean; json?: boolean; 'api-key-stdin'?: boolean; port?: string[];
     url?: string; pool?: string; name?: string; image?: string; repo?: string; volume?: string; timeout?: string;
-    follow?: boolean; tail?: string; since?: string;
+    follow?: boolean; tail?: string; since?: string; expires?: string;
   };
 }
 

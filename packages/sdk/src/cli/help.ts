@@ -20,13 +20,16 @@ Commands:
   usage ID                            CPU, memory, pids, network, and LLM requests, tokens,
                                       spend and limits of a container
   llm-key revoke|rotate ID            revoke the container's LLM key, or give it a new one
+  preview ID PORT [--expires S]       a share link to the container's published PORT that opens
+                                      without a key until it expires (1 h by default)
+  preview revoke ID PREVIEW_ID        end a share link at once
   pools                               pools and how full they are
   volumes [rm NAME...]                your named volumes (kept until removed), or remove them
   health                              gateway health (exit 1 when degraded)
   login --url URL --api-key-stdin     check the key read from stdin and save it (mode 600)
 
 Options:
-  --json        machine-readable output (ls, create, usage, llm-key, pools, volumes, health;
+  --json        machine-readable output (ls, create, usage, llm-key, preview, pools, volumes, health;
                 logs as JSON lines)
   --url URL     the gateway (else BERTH_URL, else the config file)
   -h, --help    this help

@@ -7,6 +7,7 @@ import { cp } from './commands/cp.js';
 import { exec } from './commands/exec.js';
 import { login } from './commands/login.js';
 import { logs } from './commands/logs.js';
+import { preview } from './commands/preview.js';
 import { shell } from './commands/shell.js';
 import { health, pools, volumes } from './commands/system.js';
 import { llmKey, usage } from './commands/usage.js';
@@ -16,7 +17,7 @@ import { USAGE } from './help.js';
 import { EXIT, UsageError, type Io } from './io.js';
 import { sdkVersion } from './version.js';
 
-const COMMANDS: Record<string, Command> = { ls, create, exec, cp, logs, shell, rm, usage, 'llm-key': llmKey, pools, volumes, health, login };
+const COMMANDS: Record<string, Command> = { ls, create, exec, cp, logs, shell, rm, usage, 'llm-key': llmKey, preview, pools, volumes, health, login };
 
 /** Runs one berth invocation and returns its exit code; every error ends up as a message here. */
 export async function run(argv: string[], io: Io): Promise<number> {

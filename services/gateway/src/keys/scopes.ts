@@ -34,6 +34,10 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'GET /api/containers/:id/files/list': 'exec',
   'POST /api/containers/:id/files/move': 'exec',
   'POST /api/containers/:id/files/mkdir': 'exec',
+  // Previews reach whatever the workspace serves on its ports, and share links hand that on: exec.
+  'POST /api/containers/:id/previews': 'exec',
+  'DELETE /api/containers/:id/previews/:previewId': 'write',
+  ...Object.fromEntries(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => [`${m} /api/containers/:id/preview/:port/*`, 'exec' as const])),
 };
 
 const routeKey = (method: string, url: string) => `${method === 'HEAD' ? 'GET' : method} ${url}`;
