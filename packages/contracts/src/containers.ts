@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { LlmLimitsSchema } from './llm.js';
 import { ContainerNameSchema, ContainerPortSchema, ImageRefSchema, PoolNameSchema, VolumeNameSchema, WorkspaceIdSchema } from './names.js';
 
-export const WorkspaceStateSchema = z.enum(['creating', 'warm', 'claimed', 'stopping', 'removed', 'failed']);
+export const WorkspaceStateSchema = z.enum(['creating', 'warm', 'claimed', 'stopping', 'removed', 'failed', 'paused']);
 export type WorkspaceState = z.infer<typeof WorkspaceStateSchema>;
 
 /** POST /api/containers. Strict: any other field (privileged, binds, capAdd, ...) is refused. */

@@ -62,6 +62,9 @@ export const ERROR_CODES = {
   PORTS_EXHAUSTED: { status: 503, retryable: true },
   SERVICE_UNAVAILABLE: { status: 503, retryable: true },
   TIMEOUT: { status: 504, retryable: true },
+  // w3-pause
+  /** A command or stream for a paused workspace whose caller turned autoResume off: POST .../resume first. */
+  CONTAINER_PAUSED: { status: 409, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -112,6 +112,11 @@ export const SUBJECTS = {
     'A workspace\'s LLM requests, tokens and spend, and the limits in force.'),
   hostStatus: request('berth.host.status', 'pool-manager', ['gateway'], EmptyRequestSchema, HostStatusSchema,
     'Container counts and capacity of a Docker host.'),
+  // w3-pause
+  containerPause: request('berth.container.pause', 'pool-manager', ['gateway'], ContainerRefRequestSchema, ContainerViewSchema,
+    'Freeze a claimed container\'s processes and release its memory from the host budget; volume, ports and setup stay, its LLM key is refused until resumed.'),
+  containerResume: request('berth.container.resume', 'pool-manager', ['gateway'], ContainerRefRequestSchema, ContainerViewSchema,
+    'Thaw a paused container (its memory is taken from the host budget again; CAPACITY_EXHAUSTED when it no longer fits).'),
 } as const;
 
 export type SubjectKey = keyof typeof SUBJECTS;

@@ -50,6 +50,7 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   PORTS_EXHAUSTED: 503,
   SERVICE_UNAVAILABLE: 503,
   TIMEOUT: 504,
+  CONTAINER_PAUSED: 409,
 };
 
 const codes = Object.keys(ERROR_CODES) as ErrorCode[];

@@ -10,6 +10,7 @@ export interface EventPublisher {
 export type EventExtra = Pick<ContainerEvent, 'owner' | 'reapAt'>;
 
 const encoder = new TextEncoder();
+const REPEATABLE: ReadonlySet<ContainerEventKind> = new Set(['paused', 'resumed']);
 
 /** Lifecycle events into the EVENTS stream; `Nats-Msg-Id` makes a republish after a crash harmless. */
 export class JetStreamEvents implements EventPublisher {
@@ -33,7 +34,8 @@ export class JetStreamEvents implements EventPublisher {
   publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra: EventExtra = {}): void {
     const event: ContainerEvent = { id, kind, pool, hostId: this.hostId, at: new Date().toISOString(), ...(reason && { reason }), ...(extra.owner && { owner: extra.owner }), ...(extra.reapAt && { reapAt: extra.reapAt }) };
     // A workspace is warned once per idle spell: the deadline tells one spell's warning from the next.
-    const msgID = extra.reapAt ? `${id}.${kind}.${extra.reapAt}` : `${id}.${kind}`;
+    // A workspace pauses and resumes many times: each of those events is its own.
+    const msgID = extra.reapAt ? `${id}.${kind}.${extra.reapAt}` : REPEATABLE.has(kind) ? `${id}.${kind}.${event.at}` : `${id}.${kind}`;
     this.js
       .publish(EVENTS.container.subject(id, kind), encoder.encode(JSON.stringify(EVENTS.container.schema.parse(event))), { msgID })
       .catch((err: unknown) => this.logger.warn({ err, id, kind }, 'event not published'));

@@ -11,6 +11,7 @@ import type { SetupService } from './setup/setup-service.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 import type { Workspaces } from './workspaces.js';
 import type { OwnerVolumes } from './volumes/owner-volumes.js';
+import type { Pauses } from './pause/pauses.js';
 
 export interface HandlerDeps {
   nc: NatsConnection;
@@ -23,6 +24,7 @@ export interface HandlerDeps {
   setups: SetupService;
   activity: Activity;
   logger: Logger;
+  pauses: Pauses;
 }
 
 /** Answers pool-manager's subjects of the catalogue. */
@@ -77,7 +79,9 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
       };
     }, logger),
     serve(nc, 'hostStatus', () => hostStatus(d), logger),
-    serve(nc, 'setupStart', (req) => d.setups.start(req), logger),
+    serve(nc, 'setupStart', async (req) => { await d.pauses.readyById(req.id, req.owner); return d.setups.start(req); }, logger),
+    serve(nc, 'containerPause', (req) => d.pauses.pause(req.id, req.owner), logger),
+    serve(nc, 'containerResume', (req) => d.pauses.resume(req.id, req.owner), logger),
     serve(nc, 'setupGet', (req) => d.setups.get(req.id, req.owner), logger),
   ];
 }

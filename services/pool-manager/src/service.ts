@@ -29,6 +29,9 @@ import { Tickets } from './tickets.js';
 import { Workspaces } from './workspaces.js';
 import { ImagePolicy } from './image-policy.js';
 import { OwnerVolumes } from './volumes/owner-volumes.js';
+import { startPauses } from './pause/start-pauses.js';
+import type { Pauses } from './pause/pauses.js';
+import type { PausedRetention } from './pause/paused-retention.js';
 
 export interface PoolManager {
   reconciler: Reconciler;
@@ -36,6 +39,8 @@ export interface PoolManager {
   workspaces: Workspaces;
   setups: SetupService;
   activity: Activity;
+  pauses: Pauses;
+  retention: PausedRetention;
 }
 
 /** Wires pool-manager together; every resource it opens is registered with `onStop`. */
@@ -81,7 +86,8 @@ export async function startPoolManager(
   const workspaces = new Workspaces(store, driver, pools, provisioner, filler, events, config, logger, llm, admission, names, agents);
   onStop(() => workspaces.close());
   const activity = new Activity(store);
-  const idle = new IdleReaper(store, driver, workspaces, activity, events, config, logger);
+  const pauses = startPauses({ redis, store, workspaces, llm, events, pools, config, logger, agents }, onStop);
+  const idle = new IdleReaper(store, driver, workspaces, activity, events, config, logger, pauses.idlePolicy);
   const reconciler = new Reconciler(store, driver, pools, workspaces, filler, config, logger, llm, names, idle, agents);
 
   // Rebuild from Docker before answering anyone, so a restart never serves stale state.
@@ -99,7 +105,7 @@ export async function startPoolManager(
   await setups.recover();
   onStop(() => setups.close());
 
-  const subs = serveHandlers({ nc, workspaces, volumes, store, pools, config, metrics, setups, activity, logger });
+  const subs = serveHandlers({ nc, workspaces, volumes, store, pools, config, metrics, setups, activity, logger, pauses: pauses.pauses });
   subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), activity, logger }));
   onStop(() => { for (const s of subs) s.unsubscribe(); });
   // Started means serving: the server has every subscription before anyone is told we are up.
@@ -117,5 +123,5 @@ export async function startPoolManager(
     });
     onStop(() => new Promise<void>((resolve) => health.close(() => resolve())));
   }
-  return { reconciler, store, workspaces, setups, activity };
+  return { reconciler, store, workspaces, setups, activity, pauses: pauses.pauses, retention: pauses.retention };
 }

@@ -31,6 +31,8 @@ const AGENT_WAIT_MS = 1_000;
 export class Workspaces {
   private closed = false;
   private readonly budgets: OutputBudgets;
+  /** Runs before any process starts in a caller's workspace: resumes a paused one or refuses (pause/pauses.ts). */
+  beforeSpawn: (record: WorkspaceRecord) => Promise<void> = async () => undefined;
 
   constructor(
     private readonly store: WorkspaceStore,
@@ -108,7 +110,7 @@ export class Workspaces {
 
   async list(owner: string): Promise<ContainerView[]> {
     const all = await this.store.all();
-    return all.filter((r) => r.state === 'claimed' && r.owner === owner).sort((a, b) => a.claimedAt - b.claimedAt).map(toView);
+    return all.filter((r) => callerVisible(r.state) && r.owner === owner).sort((a, b) => a.claimedAt - b.claimedAt).map(toView);
   }
 
   async remove(id: string, owner: string): Promise<void> {
@@ -170,6 +172,7 @@ export class Workspaces {
 
   private async spawnUnbudgeted(id: string, owner: string, argv: string[], given: SpawnOptions): Promise<ExecProcess> {
     const record = await this.visible(id, owner);
+    await this.beforeSpawn(record);
     void this.store.touch(record.id).catch(() => undefined);
     const llmEnv = await this.llm.env(record.id);
     const opts = Object.keys(llmEnv).length > 0 ? { ...given, env: { ...llmEnv, ...given.env } } : given;
@@ -299,7 +302,7 @@ export class Workspaces {
   private async visible(id: string, owner: string): Promise<WorkspaceRecord> {
     const r = await this.store.get(id);
     // Someone else's workspace is indistinguishable from a missing one.
-    if (!r || r.state !== 'claimed' || r.owner !== owner) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
+    if (!r || !callerVisible(r.state) || r.owner !== owner) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
     return r;
   }
 
@@ -309,5 +312,8 @@ export class Workspaces {
     return r;
   }
 }
+
+/** What a caller sees of their workspaces: claimed ones, running or paused. */
+const callerVisible = (state: WorkspaceState) => state === 'claimed' || state === 'paused';
 
 export const containerDeleted = (id: string) => new BerthError('CONTAINER_DELETED', `container ${id} was deleted while the command ran`);

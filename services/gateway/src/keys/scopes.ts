@@ -27,6 +27,9 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   // Setup runs the caller's install and start commands in the workspace: as powerful as exec.
   'POST /api/containers/:id/setup': 'exec',
   'GET /api/containers/:id/setup': 'read',
+  // w3-pause: pausing only stops and resumes what the caller already runs.
+  'POST /api/containers/:id/pause': 'write',
+  'POST /api/containers/:id/resume': 'write',
 };
 
 const routeKey = (method: string, url: string) => `${method === 'HEAD' ? 'GET' : method} ${url}`;

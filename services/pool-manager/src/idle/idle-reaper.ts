@@ -36,6 +36,8 @@ export class IdleReaper {
     private readonly events: EventPublisher,
     private readonly config: IdleConfig,
     private readonly logger: Logger,
+    /** Decides for an idle workspace before its removal: true when it took care of it (paused it). */
+    private readonly onIdle: (id: string) => Promise<boolean> = async () => false,
   ) {}
 
   async run(now = Date.now()): Promise<IdleReport> {
@@ -56,7 +58,7 @@ export class IdleReaper {
         this.warned.set(c.id, reapAt);
         report.warned += 1;
       } else if (verdict === 'reap' && (await this.stillIdle(c))) {
-        await this.workspaces.stop(c.id, 'idle', { onlyIf: 'claimed' });
+        if (!(await this.onIdle(c.id))) await this.workspaces.stop(c.id, 'idle', { onlyIf: 'claimed' });
         report.reaped += 1;
       }
     }
