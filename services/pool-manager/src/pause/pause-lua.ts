@@ -13,7 +13,7 @@ local st = redis.call('HMGET', key, 'state', 'owner', 'memoryMb')
 if st[1] ~= 'claimed' or st[2] ~= ARGV[3] then return 0 end
 local mem = tonumber(st[3] or '0')
 redis.call('HSET', key, 'state', 'paused', 'pausedAt', ARGV[4], 'pausedMemoryMb', mem, 'memoryMb', 0)
-redis.call('HINCRBY', prefix .. 'capacity', 'memoryMb', -mem)
+redis.call('HINCRBY', prefix .. 'capacity', 'memoryMb', 0 - mem)
 redis.call('ZREM', prefix .. 'claimed', id)
 return 1
 `;
