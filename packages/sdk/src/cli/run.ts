@@ -3,6 +3,7 @@ import { Berth } from '../berth.js';
 import { BerthAbortError, BerthNetworkError, BerthResponseError, BerthTimeoutError } from '../errors.js';
 import { parse } from './args.js';
 import { create, ls, rm } from './commands/containers.js';
+import { pause, resume } from './commands/pause.js';
 import { exec } from './commands/exec.js';
 import { login } from './commands/login.js';
 import { logs } from './commands/logs.js';
@@ -15,7 +16,7 @@ import { USAGE } from './help.js';
 import { EXIT, UsageError, type Io } from './io.js';
 import { sdkVersion } from './version.js';
 
-const COMMANDS: Record<string, Command> = { ls, create, exec, logs, shell, rm, usage, 'llm-key': llmKey, pools, volumes, health, login };
+const COMMANDS: Record<string, Command> = { ls, create, exec, logs, shell, rm, pause, resume, usage, 'llm-key': llmKey, pools, volumes, health, login };
 
 /** Runs one berth invocation and returns its exit code; every error ends up as a message here. */
 export async function run(argv: string[], io: Io): Promise<number> {
