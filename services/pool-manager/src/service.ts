@@ -92,6 +92,7 @@ export async function startPoolManager(
 
   // Rebuild from Docker before answering anyone, so a restart never serves stale state.
   await reconciler.run(true);
+  await pauses.pauses.recoverFrozen(config.BERTH_HOST_ID);
   const timer = setInterval(() => {
     reconciler.run().catch((err: unknown) => logger.warn({ err }, 'reconcile failed'));
   }, config.RECONCILE_INTERVAL_MS);

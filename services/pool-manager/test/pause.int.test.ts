@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { ContainerEventSchema, type ContainerEvent, type CreateContainerReply } from '@berth/contracts';
 import { request } from '@berth/service-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -136,7 +137,7 @@ describe('pause and resume: the budget, files, agent, events, restarts and races
     expect(await pm.store.capacity()).toEqual({ count: 0, memoryMb: 0 });
   }, 60_000);
 
-  it('a pool-manager restart keeps a paused workspace paused and counted; its resume reconnects the agent', async () => {
+  it('a pool-manager restart, even after a Redis loss, keeps a paused workspace paused and counted; its resume reconnects the agent', async () => {
     const a = await create();
     await exec(a, 'echo before > /workspace/f');
     await pause(a);
@@ -149,12 +150,24 @@ describe('pause and resume: the budget, files, agent, events, restarts and races
     expect(await state(a)).toBe('paused');
     expect(await pm.store.capacity()).toEqual({ count: 1, memoryMb: 0 });
 
-    // The new pool-manager adopted only running workspaces' agents at its start: the resume listens for this one.
-    const agents = (pm.pauses as unknown as { d: { agents?: { known(id: string): boolean } } }).d.agents;
-    expect(agents?.known(a.id)).toBe(false);
+    // The agent, frozen while the old pool-manager went away, connects to the new one once thawed.
     await resume(a);
+    const agents = (pm.pauses as unknown as { d: { agents?: { known(id: string): boolean; waitIdle(id: string, ms: number): Promise<boolean> } } }).d.agents;
     expect(agents?.known(a.id)).toBe(true);
+    expect(await agents?.waitIdle(a.id, 10_000)).toBe(true);
     expect((await exec(a, 'cat /workspace/f')).stdout).toBe('before\n');
+
+    // Redis lost: the record is rebuilt from Docker (claim marker) and, the container being frozen, paused again.
+    await pause(a);
+    await pm.stop();
+    execFileSync('redis-cli', ['-u', infra.redis.url, 'FLUSHALL']);
+    pm = await startInProcess(infra, env);
+    expect(await state(a)).toBe('paused');
+    expect(await frozen(a)).toBe(true);
+    expect(await pm.store.capacity()).toEqual({ count: 1, memoryMb: 0 });
+    await resume(a);
+    expect((await exec(a, 'cat /workspace/f')).stdout).toBe('before\n');
+    expect(await pm.store.capacity()).toEqual({ count: 1, memoryMb: MEMORY_MB });
     await remove(a);
   }, 90_000);
 

@@ -72,7 +72,8 @@ export class DockerDriver implements WorkloadDriver {
       ref: c.Id,
       name: (c.Names[0] ?? '').replace(/^\//, ''),
       labels: c.Labels,
-      running: c.State === 'running',
+      // A paused (frozen) workspace is still there: reconcile keeps and restores it (pause/docker-freezer.ts).
+      running: c.State === 'running' || c.State === 'paused',
       createdAtMs: c.Created * 1000,
     }));
   }

@@ -97,6 +97,22 @@ export class Pauses {
     return this.d.paused.setSettings(id, settings);
   }
 
+  /**
+   * After reconcile at startup: a `claimed` record over a frozen container (its record was rebuilt
+   * from Docker after a Redis loss) is paused again, its memory out of the budget. Its paused
+   * retention starts now (when it was paused was in the lost record).
+   */
+  async recoverFrozen(hostId: string): Promise<number> {
+    const frozen = await this.d.freezer.frozen(hostId);
+    let recovered = 0;
+    for (const id of frozen) {
+      const r = await this.d.store.get(id);
+      if (r?.state === 'claimed' && (await this.d.paused.pause(id, r.owner, Date.now()))) recovered += 1;
+    }
+    if (recovered > 0) this.d.logger.info({ recovered }, 'frozen workspaces recorded as paused again');
+    return recovered;
+  }
+
   /** What an idle workspace becomes: its own setting, else its pool's, else removal. */
   async onIdle(id: string): Promise<OnIdle> {
     const own = (await this.d.paused.settings(id)).onIdle;
