@@ -9,8 +9,9 @@ import { report, type BenchRow } from './lib/report.js';
 import type { PartResult, WorkspaceBenchContext } from './workspace/context.js';
 import * as files from './workspace/files.js';
 import * as preview from './workspace/preview.js';
+import * as pause from './workspace/pause.js';
 
-const PARTS: Record<string, { measure(ctx: WorkspaceBenchContext): Promise<PartResult> }> = { files, preview };
+const PARTS: Record<string, { measure(ctx: WorkspaceBenchContext): Promise<PartResult> }> = { files, preview, pause };
 const chosen = (process.env.BENCH_PARTS ?? Object.keys(PARTS).join(',')).split(',').filter((p) => p in PARTS);
 
 const lo = 20100 + Math.floor(Math.random() * 120) * 100;

@@ -9,9 +9,10 @@ import { ContainerNameSchema, ContainerPortSchema, ImageRefSchema, PoolNameSchem
  * - `warm`: started and waiting in its pool for a claim;
  * - `claimed`: an owner's, until deleted or reaped;
  * - `stopping`: being removed; gone from lists once removed;
- * - `failed`: its record is unreadable (no state); reconcile removes it.
+ * - `failed`: its record is unreadable (no state); reconcile removes it;
+ * - `paused`: claimed, its processes frozen and its memory out of the host budget (docs/pause.md).
  */
-export const WorkspaceStateSchema = z.enum(['creating', 'warm', 'claimed', 'stopping', 'failed']);
+export const WorkspaceStateSchema = z.enum(['creating', 'warm', 'claimed', 'stopping', 'failed', 'paused']);
 export type WorkspaceState = z.infer<typeof WorkspaceStateSchema>;
 
 /** POST /api/containers. Strict: any other field (privileged, binds, capAdd, ...) is refused. */

@@ -90,6 +90,9 @@ export const ERROR_CODES = {
   PREVIEW_NOT_FOUND: { status: 404, retryable: false },
   /** Nothing answers on the published port yet (the dev server is not listening): try again later. */
   PREVIEW_UPSTREAM_UNREACHABLE: { status: 502, retryable: true },
+  // w3-pause
+  /** A command or stream for a paused workspace whose caller turned autoResume off: POST .../resume first. */
+  CONTAINER_PAUSED: { status: 409, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,13 +11,22 @@ export const IDLE_TIMEOUT_MIN_SECONDS = 60;
  * At most the operator's IDLE_TTL_MAX_MS (IDLE_TIMEOUT_TOO_LONG otherwise).
  */
 export const UpdateContainerBodySchema = z
-  .strictObject({ idleTimeoutSeconds: z.number().int().min(IDLE_TIMEOUT_MIN_SECONDS).max(366 * 24 * 3600) })
+  .strictObject({
+    idleTimeoutSeconds: z.number().int().min(IDLE_TIMEOUT_MIN_SECONDS).max(366 * 24 * 3600).optional(),
+    /** What the workspace becomes once idle: removed, or paused (then removed after the paused retention). Default: its pool's. */
+    onIdle: z.enum(['pause', 'delete']).optional(),
+    /** A command, stream or terminal for the paused workspace resumes it (true, the default) or answers 409 CONTAINER_PAUSED. */
+    autoResume: z.boolean().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of idleTimeoutSeconds, onIdle, autoResume' })
   .meta({ id: 'UpdateContainerBody' });
 export type UpdateContainerBody = z.infer<typeof UpdateContainerBodySchema>;
 
 /** `berth.container.keepalive`: counts as activity now; with idleTimeoutSeconds, also sets the timeout. */
 export const KeepaliveRequestSchema = ContainerRefRequestSchema.extend({
-  idleTimeoutSeconds: UpdateContainerBodySchema.shape.idleTimeoutSeconds.optional(),
+  idleTimeoutSeconds: z.number().int().min(IDLE_TIMEOUT_MIN_SECONDS).max(366 * 24 * 3600).optional(),
+  onIdle: z.enum(['pause', 'delete']).optional(),
+  autoResume: z.boolean().optional(),
 });
 export type KeepaliveRequest = z.infer<typeof KeepaliveRequestSchema>;
 

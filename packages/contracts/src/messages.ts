@@ -59,8 +59,10 @@ export type HostStatus = z.infer<typeof HostStatusSchema>;
 /**
  * Only kinds pool-manager publishes (test/event-catalogue.test.ts checks each has a publisher).
  * `idle-warning`: the workspace will be removed as idle at `reapAt` unless something happens before.
+ * `paused` / `resumed`: its processes were frozen (reason `api` or `idle`) / thawed (`api` or `auto`).
+ * `retention-warning`: a paused workspace will be removed at `reapAt` (its paused retention) unless resumed.
  */
-export const ContainerEventKindSchema = z.enum(['created', 'claimed', 'removed', 'failed', 'idle-warning']);
+export const ContainerEventKindSchema = z.enum(['created', 'claimed', 'removed', 'failed', 'idle-warning', 'paused', 'resumed', 'retention-warning']);
 export type ContainerEventKind = z.infer<typeof ContainerEventKindSchema>;
 
 /** Published on `berth.evt.container.<id>.<kind>` into the EVENTS stream. */
@@ -74,7 +76,7 @@ export const ContainerEventSchema = z
     /** The API key's owner. Absent only for a pool's container nobody has claimed (pool fill, or removed unclaimed). */
     owner: z.string().min(1).max(100).optional(),
     reason: z.string().optional(),
-    /** idle-warning: when the workspace will be removed (reason `idle`) if it stays idle. */
+    /** idle-warning / retention-warning: when the workspace will be removed if it stays idle / paused. */
     reapAt: z.iso.datetime().optional(),
   })
   .meta({ id: 'ContainerEvent' });

@@ -27,6 +27,10 @@ export const PoolConfigSchema = z.strictObject({
   pids: z.number().int().min(16).max(100_000).default(256),
   /** The pool's containers run under this OCI runtime instead of the engine's default (runc). */
   runtime: OciRuntimeNameSchema.optional(),
+  /** What an idle claimed workspace of this pool becomes: removed (the default) or paused (PATCH can override per workspace). */
+  onIdle: z.enum(['pause', 'delete']).optional(),
+  /** A paused workspace of this pool is removed after this long paused (the host's PAUSED_RETENTION_MS otherwise). */
+  pausedRetentionSeconds: z.number().int().min(60).max(366 * 24 * 3600).optional(),
 });
 export type PoolConfigInput = z.input<typeof PoolConfigSchema>;
 export type PoolConfig = z.infer<typeof PoolConfigSchema> & { image: string };

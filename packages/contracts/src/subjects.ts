@@ -132,6 +132,11 @@ export const SUBJECTS = {
     'Which container, owner and port a share-link secret opens; unknown, revoked or expired is UNAUTHORIZED.'),
   previewLinkRevoke: request('berth.preview.link.revoke', 'pool-manager', ['gateway'], PreviewLinkRevokeRequestSchema, RevokedPreviewSchema,
     'Revoke one of a container\'s share links; it stops working at once (PREVIEW_NOT_FOUND when unknown).'),
+  // w3-pause
+  containerPause: request('berth.container.pause', 'pool-manager', ['gateway'], ContainerRefRequestSchema, ContainerViewSchema,
+    'Freeze a claimed container\'s processes and release its memory from the host budget; volume, ports and setup stay, its LLM key is refused until resumed.'),
+  containerResume: request('berth.container.resume', 'pool-manager', ['gateway'], ContainerRefRequestSchema, ContainerViewSchema,
+    'Thaw a paused container (its memory is taken from the host budget again; CAPACITY_EXHAUSTED when it no longer fits).'),
 } as const;
 
 export type SubjectKey = keyof typeof SUBJECTS;

@@ -67,6 +67,7 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   PREVIEW_PORT_NOT_PUBLISHED: 404,
   PREVIEW_NOT_FOUND: 404,
   PREVIEW_UPSTREAM_UNREACHABLE: 502,
+  CONTAINER_PAUSED: 409,
 };
 
 const codes = Object.keys(ERROR_CODES) as ErrorCode[];

@@ -22,3 +22,8 @@ export function llmKeyCall(transport: Transport, id: string, action: 'revoke' | 
     method: action === 'revoke' ? 'DELETE' : 'POST', path: `${containerPath(id)}/llm-key`, schema: LlmKeyStateReplySchema, idempotent: true,
   }, opts);
 }
+
+/** POST …/pause or …/resume; both are idempotent (pausing a paused container changes nothing), so the SDK retries them. */
+export function pauseCall(transport: Transport, id: string, action: 'pause' | 'resume', opts: CallOptions): Promise<ContainerView> {
+  return transport.request({ method: 'POST', path: `${containerPath(id)}/${action}`, schema: ContainerViewSchema, idempotent: true }, opts);
+}

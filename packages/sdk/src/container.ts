@@ -1,5 +1,5 @@
 import type { ContainerView, ExecResult, LlmKeyStateReply, SetupBody, SetupStatus, Usage } from '@berth/contracts';
-import { deleteContainer, getContainerView, getUsage, llmKeyCall } from './container-calls.js';
+import { deleteContainer, getContainerView, getUsage, llmKeyCall, pauseCall } from './container-calls.js';
 import { execCommand, type ContainerCommand, type ExecOptions } from './exec.js';
 import { ContainerFiles } from './files.js';
 import { streamLogs, type LogLine, type LogsOptions } from './logs.js';
@@ -106,6 +106,22 @@ export class Container {
   /** Reads the container again and updates this handle. */
   async refresh(opts: CallOptions = {}): Promise<this> {
     this.#view = await getContainerView(this.#transport, this.id, opts);
+    return this;
+  }
+
+  /**
+   * Freezes the container's processes and takes its memory out of the host budget; files, ports,
+   * setup and LLM key stay (egress refuses the key while paused). A command for a paused container
+   * resumes it unless its autoResume is off (then CONTAINER_PAUSED). See docs/pause.md.
+   */
+  async pause(opts: CallOptions = {}): Promise<this> {
+    this.#view = await pauseCall(this.#transport, this.id, 'pause', opts);
+    return this;
+  }
+
+  /** Thaws a paused container (CAPACITY_EXHAUSTED, retried by the SDK, when the host has no room for it now). */
+  async resume(opts: CallOptions = {}): Promise<this> {
+    this.#view = await pauseCall(this.#transport, this.id, 'resume', opts);
     return this;
   }
 

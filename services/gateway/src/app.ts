@@ -16,6 +16,7 @@ import { registerOpenApi } from './openapi.js';
 import { containerRoutes } from './routes/containers.js';
 import { idleRoutes } from './routes/idle.js';
 import { llmKeyRoutes } from './routes/llm.js';
+import { pauseRoutes } from './routes/pause.js';
 import { execRoutes } from './routes/exec.js';
 import { healthRoutes } from './routes/health.js';
 import { logRoutes } from './routes/logs.js';
@@ -156,6 +157,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await api.register(containerRoutes, deps);
     await api.register(llmKeyRoutes, deps);
     await api.register(idleRoutes, deps);
+    await api.register(pauseRoutes, deps);
     await api.register(execRoutes, { ...deps, streams, keepaliveMs: opts.execStreamKeepaliveMs });
     await api.register(setupRoutes, deps);
     await api.register(poolRoutes, deps);

@@ -36,6 +36,8 @@ const ROUTES: [string, string][] = [
   ['get', '/api/volumes'],
   ['delete', '/api/volumes/{name}'],
   ['post', '/api/containers'],
+  ['post', '/api/containers/{id}/pause'],
+  ['post', '/api/containers/{id}/resume'],
   ['get', '/api/containers/{id}'],
   ['delete', '/api/containers/{id}'],
   ['patch', '/api/containers/{id}'],

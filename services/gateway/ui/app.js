@@ -238,6 +238,16 @@ $('remove').addEventListener('click', async () => {
   await refresh();
 });
 
+// Pause frees the container's memory for others; a command (or Resume) brings it back.
+for (const action of ['pause', 'resume']) {
+  $(action).addEventListener('click', async () => {
+    const id = selected;
+    if (!id) return;
+    try { await api('POST', `${containerPath(id)}/${action}`); } catch (err) { setStatus(`${action} failed: ${err.message}`); }
+    await refresh();
+  });
+}
+
 function appendLog(event) {
   const pre = $('logs');
   const line = document.createElement('div');

@@ -51,6 +51,8 @@ export const poolManagerConfigSchema = z.object({
   IDLE_TTL_MAX_MS: envInt(24 * 3600_000, 60_000),
   /** The `idle-warning` event goes out this long before an idle workspace is removed (at most half its timeout). */
   IDLE_WARNING_MS: envInt(5 * 60_000, 0),
+  /** A paused workspace is removed after this long paused (a pool's pausedRetentionSeconds wins). 0 keeps paused workspaces. */
+  PAUSED_RETENTION_MS: envInt(7 * 24 * 3600_000, 0),
   /** Network bytes (in + out) between two reaper checks that count as traffic, i.e. use of the workspace. */
   IDLE_NET_MIN_BYTES: envInt(1024, 1),
   /** A container record older than this without a Docker container is an orphan. */

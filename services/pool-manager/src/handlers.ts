@@ -15,6 +15,7 @@ import type { Claims } from './workspaces/claims.js';
 import type { Lifecycle } from './workspaces/lifecycle.js';
 import type { Processes } from './workspaces/processes.js';
 import type { OwnerVolumes } from './volumes/owner-volumes.js';
+import type { Pauses } from './pause/pauses.js';
 
 export interface HandlerDeps {
   nc: NatsConnection;
@@ -31,6 +32,7 @@ export interface HandlerDeps {
   setups: SetupService;
   activity: Activity;
   logger: Logger;
+  pauses: Pauses;
 }
 
 /** Answers pool-manager's subjects of the catalogue. */
@@ -85,7 +87,9 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
       };
     }, logger),
     serve(nc, 'hostStatus', () => hostStatus(d), logger),
-    serve(nc, 'setupStart', (req) => d.setups.start(req), logger),
+    serve(nc, 'setupStart', async (req) => { await d.pauses.readyById(req.id, req.owner); return d.setups.start(req); }, logger),
+    serve(nc, 'containerPause', (req) => d.pauses.pause(req.id, req.owner), logger),
+    serve(nc, 'containerResume', (req) => d.pauses.resume(req.id, req.owner), logger),
     serve(nc, 'setupGet', (req) => d.setups.get(req.id, req.owner), logger),
   ];
 }

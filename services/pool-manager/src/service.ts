@@ -30,6 +30,9 @@ import type { Lifecycle } from './workspaces/lifecycle.js';
 import type { Processes } from './workspaces/processes.js';
 import { PreviewLinks } from './previews/preview-links.js';
 import { servePreviewHandlers } from './previews/preview-handlers.js';
+import { startPauses } from './pause/start-pauses.js';
+import type { Pauses } from './pause/pauses.js';
+import type { PausedRetention } from './pause/paused-retention.js';
 
 export interface PoolManager {
   reconciler: Reconciler;
@@ -41,6 +44,8 @@ export interface PoolManager {
   access: WorkspaceAccess;
   setups: SetupService;
   activity: Activity;
+  pauses: Pauses;
+  retention: PausedRetention;
 }
 
 /** Wires pool-manager together; every resource it opens is registered with `onStop`. */
@@ -79,12 +84,14 @@ export async function startPoolManager(
   const names = new WorkloadNames(await workspaceNameKey(config.WORKSPACE_NAME_KEY, config.AGENT_SOCKET_DIR, host.id));
   const llmKeyStore = config.LLM_EGRESS_URL ? (agentDirs ? fileKeyStore(agentDirs) : memoryKeyStore()) : undefined;
   const llm = new LlmKeys(llmKeyStore, natsLlmEgress(nc), store, { egressUrl: config.LLM_EGRESS_URL, hostId: host.id }, logger);
-  const { pools, filler, volumes, access, claims, lifecycle, processes, activity, reconciler } = hostWorkspaces({ config, host, driver, store, events, llm, names, logger, agents });
+  const { pools, filler, volumes, access, claims, lifecycle, processes, activity, idle, reconciler } = hostWorkspaces({ config, host, driver, store, events, llm, names, logger, agents });
   onStop(() => filler.stop());
   onStop(() => claims.close());
+  const pauses = startPauses({ redis, driver, store, lifecycle, processes, idle, llm, events, pools, config, logger, agents }, onStop);
 
   // Rebuild from Docker before answering anyone, so a restart never serves stale state.
   await reconciler.run(true);
+  await pauses.pauses.recoverFrozen(host.id);
   const timer = setInterval(() => {
     reconciler.run().catch((err: unknown) => logger.warn({ err }, 'reconcile failed'));
   }, config.RECONCILE_INTERVAL_MS);
@@ -98,7 +105,7 @@ export async function startPoolManager(
   await setups.recover();
   onStop(() => setups.close());
 
-  const subs = serveHandlers({ nc, claims, lifecycle, processes, access, volumes, store, pools, config, host, metrics, setups, activity, logger });
+  const subs = serveHandlers({ nc, claims, lifecycle, processes, access, volumes, store, pools, config, host, metrics, setups, activity, logger, pauses: pauses.pauses });
   subs.push(...serveStreamHandlers({ nc, processes, tickets: new Tickets(redis, access), activity, logger }));
   subs.push(...serveFileHandlers({ nc, access, agents, activity, maxUploadBytes: config.FILES_MAX_UPLOAD_BYTES, logger }));
   subs.push(...servePreviewHandlers({ nc, links: new PreviewLinks(redis, access), logger }));
@@ -118,5 +125,5 @@ export async function startPoolManager(
     });
     onStop(() => new Promise<void>((resolve) => health.close(() => resolve())));
   }
-  return { host, reconciler, store, claims, lifecycle, processes, access, setups, activity };
+  return { host, reconciler, store, claims, lifecycle, processes, access, setups, activity, pauses: pauses.pauses, retention: pauses.retention };
 }

@@ -80,6 +80,17 @@ class Container:
         self.view = self._transport.request("GET", self._path, timeout=timeout, model=ContainerView)
         return self
 
+    def pause(self, *, timeout: Optional[float] = None) -> "Container":
+        """Freezes the container's processes and takes its memory out of the host budget; files,
+        ports, setup and LLM key stay. A command for it resumes it unless its autoResume is off."""
+        self.view = self._transport.request("POST", f"{self._path}/pause", timeout=timeout, model=ContainerView)
+        return self
+
+    def resume(self, *, timeout: Optional[float] = None) -> "Container":
+        """Thaws a paused container (CAPACITY_EXHAUSTED when the host has no room for it now)."""
+        self.view = self._transport.request("POST", f"{self._path}/resume", timeout=timeout, model=ContainerView)
+        return self
+
     def delete(self, *, timeout: Optional[float] = None) -> None:
         """Removes the container and releases its host ports."""
         self._transport.request("DELETE", self._path, ok=(200, 204), timeout=timeout)

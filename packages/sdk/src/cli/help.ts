@@ -17,6 +17,9 @@ Commands:
                                       container output (-f follows, resuming after drops)
   shell ID                            interactive shell; its exit code becomes berth's
   rm ID [ID...]                       remove containers (all it can; exit 1 names the others)
+  pause ID [ID...]                    freeze containers (files, ports, setup kept; memory
+                                      back to the host); a command for one resumes it
+  resume ID [ID...]                   thaw paused containers
   usage ID                            CPU, memory, pids, network, and LLM requests, tokens,
                                       spend and limits of a container
   llm-key revoke|rotate ID            revoke the container's LLM key, or give it a new one

@@ -4,6 +4,7 @@ import { BerthAbortError, BerthNetworkError, BerthResponseError, BerthTimeoutErr
 import { parse } from './args.js';
 import { create, ls, rm } from './commands/containers.js';
 import { cp } from './commands/cp.js';
+import { pause, resume } from './commands/pause.js';
 import { exec } from './commands/exec.js';
 import { login } from './commands/login.js';
 import { logs } from './commands/logs.js';
@@ -17,7 +18,7 @@ import { USAGE } from './help.js';
 import { EXIT, UsageError, type Io } from './io.js';
 import { sdkVersion } from './version.js';
 
-const COMMANDS: Record<string, Command> = { ls, create, exec, cp, logs, shell, rm, usage, 'llm-key': llmKey, preview, pools, volumes, health, login };
+const COMMANDS: Record<string, Command> = { ls, create, exec, cp, logs, shell, rm, pause, resume, usage, 'llm-key': llmKey, preview, pools, volumes, health, login };
 
 /** Runs one berth invocation and returns its exit code; every error ends up as a message here. */
 export async function run(argv: string[], io: Io): Promise<number> {

@@ -38,6 +38,9 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'POST /api/containers/:id/previews': 'exec',
   'DELETE /api/containers/:id/previews/:previewId': 'write',
   ...Object.fromEntries(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => [`${m} /api/containers/:id/preview/:port/*`, 'exec' as const])),
+  // w3-pause: pausing only stops and resumes what the caller already runs.
+  'POST /api/containers/:id/pause': 'write',
+  'POST /api/containers/:id/resume': 'write',
 };
 
 const routeKey = (method: string, url: string) => `${method === 'HEAD' ? 'GET' : method} ${url}`;

@@ -12,15 +12,15 @@ export const idleRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend, 
   app.patch('/containers/:id', {
     schema: {
       operationId: 'updateContainer',
-      tags: ['containers'], summary: 'Set a container\'s idle timeout',
-      description: `${IDLE_DOC}Setting it counts as activity: the new timeout runs from now. At most the host's maximum (IDLE_TIMEOUT_TOO_LONG otherwise).`,
+      tags: ['containers'], summary: 'Set a container\'s idle timeout and pause settings',
+      description: `${IDLE_DOC}\`onIdle: "pause"\` pauses it instead (then it is removed after the paused retention); \`autoResume: false\` makes commands for it answer 409 CONTAINER_PAUSED while paused. Setting the timeout counts as activity: the new timeout runs from now. At most the host's maximum (IDLE_TIMEOUT_TOO_LONG otherwise).`,
       params: ID_PARAMS, body: ref(UpdateContainerBodySchema),
       response: { 200: okResponse(IdleStateSchema, 'The timeout in force and when the container is removed if it stays idle'), ...errorResponses('IDLE_TIMEOUT_TOO_LONG', 'CONTAINER_NOT_FOUND', ...BODY_ERRORS, ...API_ERRORS) },
     },
   }, async (req) => {
     const id = containerIdOf(req.params);
     const body = parseBody(UpdateContainerBodySchema, req);
-    return backend.request('containerKeepalive', { id, owner: req.owner, idleTimeoutSeconds: body.idleTimeoutSeconds }, callOptions(req, requestTimeoutMs));
+    return backend.request('containerKeepalive', { id, owner: req.owner, ...body }, callOptions(req, requestTimeoutMs));
   });
 
   app.post('/containers/:id/keepalive', {

@@ -96,6 +96,12 @@ export interface WorkloadDriver {
   create(spec: WorkloadSpec): Promise<string>;
   /** Force-removes with its anonymous volumes. Succeeds when already gone. */
   remove(ref: string): Promise<void>;
+  /** Freezes its processes (they keep their memory: docs/pause.md). Succeeds when already frozen. */
+  freeze(ref: string): Promise<void>;
+  /** Lets frozen processes run again. Succeeds when already running. */
+  thaw(ref: string): Promise<void>;
+  /** berth ids of this host's frozen workloads. */
+  frozen(hostId: string): Promise<Set<string>>;
   /** berth's own workspace volumes of this host (see workspaceVolumeName), by berth id. */
   listVolumes(hostId: string): Promise<{ name: string; id: string }[]>;
   /** Removes a volume; succeeds when already gone. */

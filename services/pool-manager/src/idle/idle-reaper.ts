@@ -38,6 +38,9 @@ export class IdleReaper {
     private readonly logger: Logger,
   ) {}
 
+  /** Decides for an idle workspace before its removal: true when it took care of it (paused it; pause/start-pauses.ts). */
+  onIdle: (id: string) => Promise<boolean> = async () => false;
+
   async run(now = Date.now()): Promise<IdleReport> {
     const report: IdleReport = { warned: 0, reaped: 0 };
     if (this.config.IDLE_TTL_MS <= 0) return report;
@@ -56,7 +59,7 @@ export class IdleReaper {
         this.warned.set(c.id, reapAt);
         report.warned += 1;
       } else if (verdict === 'reap' && (await this.stillIdle(c))) {
-        await this.lifecycle.stop(c.id, 'idle', { onlyIf: 'claimed' });
+        if (!(await this.onIdle(c.id))) await this.lifecycle.stop(c.id, 'idle', { onlyIf: 'claimed' });
         report.reaped += 1;
       }
     }

@@ -2,6 +2,7 @@ import { BerthError, type IdleState, type KeepaliveRequest } from '@berth/contra
 import type { PoolManagerConfig } from '../config.js';
 import type { WorkspaceStore } from '../state/workspace-store.js';
 import type { WorkspaceAccess } from '../workspaces/access.js';
+import type { Pauses } from '../pause/pauses.js';
 import { idleTimeoutMs, maxIdleTimeoutMs } from './idle-timeout.js';
 
 type KeepaliveConfig = Pick<PoolManagerConfig, 'IDLE_TTL_MS' | 'IDLE_TTL_MAX_MS' | 'IDLE_WARNING_MS'>;
@@ -10,8 +11,12 @@ type KeepaliveConfig = Pick<PoolManagerConfig, 'IDLE_TTL_MS' | 'IDLE_TTL_MAX_MS'
  * `berth.container.keepalive` (PATCH /api/containers/:id, POST .../keepalive, followed logs): the
  * caller's workspace counts as active now and, when asked, gets its own idle timeout.
  */
-export async function keepalive(req: KeepaliveRequest, d: { access: WorkspaceAccess; store: WorkspaceStore; config: KeepaliveConfig }): Promise<IdleState> {
-  await d.access.get(req.id, req.owner);
+export async function keepalive(req: KeepaliveRequest, d: { access: WorkspaceAccess; store: WorkspaceStore; config: KeepaliveConfig; pauses?: Pauses }): Promise<IdleState> {
+  const view = await d.access.get(req.id, req.owner);
+  const settings = { ...(req.onIdle && { onIdle: req.onIdle }), ...(req.autoResume !== undefined && { autoResume: req.autoResume }) };
+  if (d.pauses && !(await d.pauses.configure(req.id, settings))) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${req.id}`);
+  // Paused: not idle-reaped (its paused retention applies); a keepalive does not resume it.
+  if (view.state === 'paused' && req.idleTimeoutSeconds === undefined) return { id: req.id, idleTimeoutSeconds: null, reapAt: null };
   const reaping = d.config.IDLE_TTL_MS > 0;
   const asked = req.idleTimeoutSeconds === undefined ? undefined : req.idleTimeoutSeconds * 1000;
   if (asked !== undefined && reaping && asked > maxIdleTimeoutMs(d.config)) {

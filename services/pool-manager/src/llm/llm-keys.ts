@@ -127,6 +127,24 @@ export class LlmKeys {
     });
   }
 
+  /**
+   * Paused: egress refuses the key, which stays in the workspace, so a resume brings back the same
+   * key (nothing the workspace holds changes). Best effort: reconcile's sync drops it too (not claimed).
+   */
+  async suspend(id: string): Promise<void> {
+    if (!this.keys || !(await this.keys.read(id))) return;
+    await this.egress.revoke(id, API_TIMEOUT_MS).catch((err: unknown) => this.logger.warn({ id, code: (err as BerthError).code }, 'egress did not confirm the paused LLM key; reconcile will'));
+  }
+
+  /** Resumed: egress accepts the workspace's same key again, with its limits (unless it was revoked meanwhile). */
+  async reinstate(record: Pick<WorkspaceRecord, 'id' | 'owner'>): Promise<void> {
+    const key = await this.keys?.read(record.id);
+    if (!key) return;
+    const limits = await this.limitsOf(record.id);
+    await this.egress.register({ workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: llmKeyHash(key), ...(limits && { limits }) }, CLAIM_REGISTER_TIMEOUT_MS)
+      .catch((err: unknown) => this.logger.warn({ id: record.id, code: (err as BerthError).code }, 'egress did not register the resumed LLM key; reconcile will'));
+  }
+
   /** A new key; the old one stops working. All or nothing: egress failing leaves the old key in place. */
   async rotate(record: Pick<WorkspaceRecord, 'id' | 'owner'>): Promise<void> {
     if (!this.keys) throw new BerthError('LLM_KEYS_DISABLED', 'LLM keys are not enabled on this host (LLM_EGRESS_URL, LLM_KEYS_ENABLED)');

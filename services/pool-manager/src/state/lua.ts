@@ -180,7 +180,8 @@ if r.requestId and r.requestId ~= '' and redis.call('GET', prefix .. 'req:' .. r
   redis.call('DEL', prefix .. 'req:' .. r.requestId)
 end
 redis.call('HINCRBY', prefix .. 'capacity', 'count', -1)
-redis.call('HINCRBY', prefix .. 'capacity', 'memoryMb', -tonumber(r.memoryMb or '0'))
+-- 0 - x, not -x: Lua's -0 reaches Redis as "-0", which HINCRBY refuses (a paused record holds 0).
+redis.call('HINCRBY', prefix .. 'capacity', 'memoryMb', 0 - tonumber(r.memoryMb or '0'))
 redis.call('LREM', prefix .. 'pool:' .. (r.pool or '') .. ':warm', 0, id)
 redis.call('ZREM', prefix .. 'claimed', id)
 redis.call('SREM', prefix .. 'all', id)

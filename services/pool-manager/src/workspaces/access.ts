@@ -1,4 +1,4 @@
-import { BerthError, type ContainerView } from '@berth/contracts';
+import { BerthError, type ContainerView, type WorkspaceState } from '@berth/contracts';
 import { toView, type WorkspaceRecord } from '../state/workspace-record.js';
 import type { WorkspaceStore } from '../state/workspace-store.js';
 
@@ -12,14 +12,17 @@ export class WorkspaceAccess {
 
   async list(owner: string): Promise<ContainerView[]> {
     const all = await this.store.all();
-    return all.filter((r) => r.state === 'claimed' && r.owner === owner).sort((a, b) => a.claimedAt - b.claimedAt).map(toView);
+    return all.filter((r) => callerVisible(r.state) && r.owner === owner).sort((a, b) => a.claimedAt - b.claimedAt).map(toView);
   }
 
-  /** The caller's claimed workspace `id`, or CONTAINER_NOT_FOUND. */
+  /** The caller's claimed (running or paused) workspace `id`, or CONTAINER_NOT_FOUND. */
   async visible(id: string, owner: string): Promise<WorkspaceRecord> {
     const r = await this.store.get(id);
     // Someone else's workspace is indistinguishable from a missing one.
-    if (!r || r.state !== 'claimed' || r.owner !== owner) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
+    if (!r || !callerVisible(r.state) || r.owner !== owner) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${id}`);
     return r;
   }
 }
+
+/** What a caller sees of their workspaces: claimed ones, running or paused. */
+const callerVisible = (state: WorkspaceState) => state === 'claimed' || state === 'paused';

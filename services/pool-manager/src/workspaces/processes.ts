@@ -1,3 +1,4 @@
+import type { WorkspaceRecord } from '../state/workspace-record.js';
 import { BerthError, EXEC_OUTPUT_CAP_BYTES, type ExecRequest, type ExecResult, type Usage } from '@berth/contracts';
 import { agentSpawn } from '../agent/agent-exec.js';
 import type { AgentRegistry } from '../agent/agent-registry.js';
@@ -28,6 +29,9 @@ export interface ProcessDeps {
 /** What runs in a caller's workspace: commands (through its agent, or the engine), their output, its resource use. */
 export class Processes {
   private readonly budgets: OutputBudgets;
+
+  /** Runs before any process starts in a caller's workspace: resumes a paused one or refuses (pause/pauses.ts). */
+  beforeSpawn: (record: WorkspaceRecord) => Promise<void> = async () => undefined;
 
   constructor(private readonly d: ProcessDeps) {
     this.budgets = new OutputBudgets(d.config.OUTPUT_RATE_BYTES_PER_S, d.config.OUTPUT_BURST_BYTES);
@@ -68,6 +72,7 @@ export class Processes {
 
   private async spawnUnbudgeted(id: string, owner: string, argv: string[], given: SpawnOptions): Promise<ExecProcess> {
     const record = await this.d.access.visible(id, owner);
+    await this.beforeSpawn(record);
     void this.d.store.touch(record.id).catch(() => undefined);
     const llmEnv = await this.d.llm.env(record.id);
     const opts = Object.keys(llmEnv).length > 0 ? { ...given, env: { ...llmEnv, ...given.env } } : given;

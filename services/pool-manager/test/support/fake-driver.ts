@@ -9,6 +9,7 @@ interface FakeWorkload {
   image: string;
   labels: Record<string, string>;
   running: boolean;
+  frozen?: boolean;
   createdAtMs: number;
   /** Volumes it mounts (its own /workspace volume when it names none). */
   volumes: string[];
@@ -89,6 +90,21 @@ export class FakeDriver implements WorkloadDriver {
   async remove(ref: string): Promise<void> {
     this.enter('remove');
     this.workloads.delete(ref);
+  }
+
+  async freeze(ref: string): Promise<void> {
+    this.enter('freeze');
+    this.mustGet(ref).frozen = true;
+  }
+
+  async thaw(ref: string): Promise<void> {
+    this.enter('thaw');
+    this.mustGet(ref).frozen = false;
+  }
+
+  async frozen(hostId: string): Promise<Set<string>> {
+    this.enter('frozen');
+    return new Set([...this.workloads.values()].filter((w) => w.frozen && w.labels[WORKLOAD_LABELS.host] === hostId).map((w) => w.labels[WORKLOAD_LABELS.id] ?? ''));
   }
 
   async listVolumes(hostId: string): Promise<{ name: string; id: string }[]> {
