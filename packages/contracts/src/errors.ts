@@ -62,6 +62,11 @@ export const ERROR_CODES = {
   PORTS_EXHAUSTED: { status: 503, retryable: true },
   SERVICE_UNAVAILABLE: { status: 503, retryable: true },
   TIMEOUT: { status: 504, retryable: true },
+  // w3-hosts
+  /** The workspace's Docker host stopped sending heartbeats (lost): retry once it is back. */
+  HOST_UNAVAILABLE: { status: 503, retryable: true },
+  /** GET/POST /api/hosts/:id of a host no gateway has heard from. */
+  HOST_NOT_FOUND: { status: 404, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -21,3 +21,4 @@ export * from './llm.js';
 export * from './volumes.js';
 export * from './idle.js';
 export * from './subscribers.js';
+export * from './hosts.js';

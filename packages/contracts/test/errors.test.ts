@@ -50,6 +50,9 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   PORTS_EXHAUSTED: 503,
   SERVICE_UNAVAILABLE: 503,
   TIMEOUT: 504,
+  // w3-hosts
+  HOST_UNAVAILABLE: 503,
+  HOST_NOT_FOUND: 404,
 };
 
 const codes = Object.keys(ERROR_CODES) as ErrorCode[];

@@ -11,3 +11,4 @@ export * from './lifecycle.js';
 export * from './ids.js';
 export * from './trace.js';
 export * from './docker-api.js';
+export * from './host-subjects.js';

@@ -50,7 +50,7 @@ export async function startPoolManager(
   await checkPoolRuntimes(config.POOLS, driver);
   const redis = createRedis({ url: config.REDIS_URL, name: 'pool-manager', logger });
   onStop(async () => { await redis.quit().catch(() => redis.disconnect()); });
-  const nc = await connectNats({ url: config.NATS_URL, name: `pool-manager-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
+  const nc = await connectNats({ url: config.NATS_URL, name: `pool-manager-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, hostId: config.BERTH_HOST_ID, logger });
   onStop(() => drainNats(nc));
 
   await driver.ensureNetwork(config.WORKSPACE_NETWORK);
