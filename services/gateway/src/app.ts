@@ -18,6 +18,8 @@ import { idleRoutes } from './routes/idle.js';
 import { llmKeyRoutes } from './routes/llm.js';
 import { execRoutes } from './routes/exec.js';
 import { healthRoutes } from './routes/health.js';
+import { hostRoutes } from './routes/hosts.js';
+import type { HostDirectory } from './hosts/host-view.js';
 import { logRoutes } from './routes/logs.js';
 import type { LogReader } from './logs/log-reader.js';
 import { poolRoutes } from './routes/pools.js';
@@ -58,6 +60,8 @@ export interface AppOptions {
   logActivityEveryMs?: number;
   /** Browser origins that get CORS headers (CORS_ORIGINS); none by default. */
   corsOrigins?: readonly string[];
+  /** The Docker hosts heard from (GET /api/hosts, drain); the routes are absent without it. */
+  hosts?: HostDirectory;
 }
 
 /**
@@ -154,6 +158,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await api.register(ticketRoutes, deps);
     if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs, ...(opts.logActivityEveryMs && { activityEveryMs: opts.logActivityEveryMs }) });
     await api.register(terminalRoutes, { streams });
+    if (opts.hosts) await api.register(hostRoutes, { ...deps, hosts: opts.hosts });
   }, { prefix: '/api' });
 
   return app;

@@ -1,3 +1,4 @@
+import { HostHeartbeatPublisher } from './host/host-heartbeat.js';
 import { connectNats, createMetricsRegistry, createRedis, drainNats, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
 import { AgentDirs } from './agent/agent-dirs.js';
 import { AgentRegistry } from './agent/agent-registry.js';
@@ -101,7 +102,9 @@ export async function startPoolManager(
 
   const subs = serveHandlers({ nc, workspaces, volumes, store, pools, config, metrics, setups, activity, logger });
   subs.push(...serveStreamHandlers({ nc, workspaces, tickets: new Tickets(redis, workspaces), activity, logger }));
-  onStop(() => { for (const s of subs) s.unsubscribe(); });
+  const heartbeat = new HostHeartbeatPublisher(nc, redis, store, pools, config, logger).start();
+  subs.push(heartbeat.sub);
+  onStop(() => { heartbeat.stop(); for (const s of subs) s.unsubscribe(); });
   // Started means serving: the server has every subscription before anyone is told we are up.
   await nc.flush();
 

@@ -27,6 +27,10 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   // Setup runs the caller's install and start commands in the workspace: as powerful as exec.
   'POST /api/containers/:id/setup': 'exec',
   'GET /api/containers/:id/setup': 'read',
+  // w3-hosts: the operator's view and switch of Docker hosts.
+  'GET /api/hosts': 'admin',
+  'POST /api/hosts/:id/drain': 'admin',
+  'POST /api/hosts/:id/undrain': 'admin',
 };
 
 const routeKey = (method: string, url: string) => `${method === 'HEAD' ? 'GET' : method} ${url}`;
