@@ -43,14 +43,16 @@ describe('placement', () => {
     expect(rankHosts(dir, { pool: 'default', ports: 1, warm: false }, 'spread')[0]).toBe('h1');
   });
 
-  it('skips hosts at capacity, without free ports, draining or lost', () => {
+  it('skips hosts at capacity or without free ports (unless a warm container waits there), draining or lost', () => {
     const { dir, clock } = directory(
-      heartbeat('full', { containers: 10, max: 10, warm: 3 }),
-      heartbeat('noports', { freePorts: 1, warm: 3 }),
+      heartbeat('full', { containers: 10, max: 10 }),
+      heartbeat('fullButWarm', { containers: 10, max: 10, claimed: 9, warm: 1 }),
+      heartbeat('noports', { freePorts: 1 }),
       heartbeat('drained', { state: 'draining', warm: 3 }),
       heartbeat('ok'),
     );
-    expect(rankHosts(dir, { pool: 'default', ports: 2, warm: true }, 'spread')).toEqual(['ok']);
+    expect(rankHosts(dir, { pool: 'default', ports: 2, warm: true }, 'spread')).toEqual(['fullButWarm', 'ok']);
+    expect(rankHosts(dir, { pool: 'default', ports: 2, warm: false }, 'spread')).toEqual(['ok']);
     clock.t += 2000;
     dir.heard(heartbeat('later'));
     clock.t += 1500; // 'ok' is 3.5 s silent: lost

@@ -24,17 +24,21 @@ function candidateOf(id: string, h: KnownHost, req: PlacementRequest): Candidate
   const pool = req.pool === undefined ? hb.pools[0] : hb.pools.find((p) => p.name === req.pool);
   const placed = [...h.placed.values()].reduce((a, b) => a + b, 0);
   const c = hb.capacity;
-  const used = c.containers + placed;
-  if (used >= c.maxContainers || c.freePorts - placed < req.ports) return undefined;
-  if (c.maxMemoryMb > 0 && c.usedMemoryMb >= c.maxMemoryMb) return undefined;
   const warm = req.warm && pool ? Math.max(0, pool.warm - (h.placed.get(pool.name) ?? 0)) : 0;
-  return { id, warm, load: c.maxContainers > 0 ? used / c.maxContainers : 1 };
+  // A warm claim needs no new room (its container and ports exist); anything else is a new container.
+  if (warm === 0) {
+    if (c.containers + placed >= c.maxContainers || c.freePorts - placed < req.ports) return undefined;
+    if (c.maxMemoryMb > 0 && c.usedMemoryMb >= c.maxMemoryMb) return undefined;
+  }
+  const inUse = hb.pools.reduce((n, p) => n + p.claimed, 0) + placed;
+  return { id, warm, load: c.maxContainers > 0 ? inUse / c.maxContainers : 1 };
 }
 
 /**
  * Hosts a create may go to, best first (later ones are tried when an earlier one turns out full).
- * Only `up` hosts with room and ports; a host with a warm container of the pool beats one without
- * (a claim takes milliseconds, a cold create hundreds). Then `spread` prefers the least loaded host,
+ * Only `up` hosts with a warm container of the pool, or room and ports for a new one; a host with a
+ * warm container beats one without (a claim takes milliseconds, a cold create hundreds). Then, by
+ * workspaces in use (claimed, plus what this gateway sent since the last heartbeat), `spread` prefers the least loaded host,
  * `pack` the most loaded one that still has room; ties go by host id, so the order is stable.
  * None: CAPACITY_EXHAUSTED with Retry-After.
  */
