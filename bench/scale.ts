@@ -1,7 +1,7 @@
 // pnpm bench:scale — many Docker hosts behind one gateway (issue 17): warm claims at concurrency 96
 // over 3 hosts and over 1 host, 300 claims spread by the placement policy, and losing a host.
 import { hostOfWorkspace, type HostList } from '@berth/contracts';
-import { startMultiHost, type MultiHostStack } from '../test/support/multi-host.js';
+import { MULTI_HOST_IMAGE, startMultiHost, type MultiHostStack } from '../test/support/multi-host.js';
 import { JsonClient } from './lib/http-client.js';
 import { report } from './lib/report.js';
 import { round, summary } from './lib/stats.js';
@@ -11,12 +11,12 @@ const CONCURRENCY = 96;
 const WAVES = Number(process.env.BENCH_WAVES ?? 3);
 const SPREAD_CLAIMS = Number(process.env.BENCH_SPREAD_CLAIMS ?? 300);
 const AFTER_FAILOVER = Number(process.env.BENCH_AFTER_FAILOVER ?? 30);
-const IMAGE = process.env.BENCH_IMAGE ?? 'berth/base:bookworm';
+const IMAGE = process.env.BENCH_IMAGE ?? MULTI_HOST_IMAGE;
 
 const pools = (target: number) => JSON.stringify([{ name: 'default', image: IMAGE, targetSize: target, minSize: 1, maxCreating: 8, memoryMb: 32, pids: 32 }]);
 
 async function start(hosts: number, perHost: number, max: number): Promise<{ stack: MultiHostStack; client: JsonClient }> {
-  const stack = await startMultiHost({ hosts, images: [IMAGE], poolEnv: { POOLS: pools(perHost), WORKSPACE_IMAGE: IMAGE, MAX_CONTAINERS: String(max) } });
+  const stack = await startMultiHost({ hosts, images: IMAGE === MULTI_HOST_IMAGE ? [] : [IMAGE], poolEnv: { POOLS: pools(perHost), MAX_CONTAINERS: String(max) } });
   return { stack, client: new JsonClient(stack.url, stack.token) };
 }
 

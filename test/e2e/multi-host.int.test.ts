@@ -1,10 +1,10 @@
 import { hostOfWorkspace, type HostList } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMultiHost, type MultiHostStack } from '../support/multi-host.js';
+import { MULTI_HOST_IMAGE, startMultiHost, type MultiHostStack } from '../support/multi-host.js';
 
 // Three Docker engines on this machine, a pool-manager each, one gateway (issue 17). The suite uses
 // 12–18 claims per step to stay near a minute on 2 cores; `pnpm bench:scale` makes the full 300.
-const POOL = { name: 'default', image: 'berth/base:bookworm', targetSize: 4, minSize: 1, maxCreating: 2, memoryMb: 32, pids: 32 };
+const POOL = { name: 'default', image: MULTI_HOST_IMAGE, targetSize: 4, minSize: 1, maxCreating: 2, memoryMb: 32, pids: 32 };
 
 let stack: MultiHostStack;
 const auth = () => ({ authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' });
@@ -38,7 +38,7 @@ const byHost = (ids: string[]) => ids.reduce<Record<string, number>>((m, id) => 
 
 describe('three Docker hosts behind one gateway', () => {
   beforeAll(async () => {
-    stack = await startMultiHost({ hosts: 3, images: [POOL.image], poolEnv: { POOLS: JSON.stringify([POOL]), WORKSPACE_IMAGE: POOL.image, MAX_CONTAINERS: '12' } });
+    stack = await startMultiHost({ hosts: 3, poolEnv: { POOLS: JSON.stringify([POOL]), MAX_CONTAINERS: '12' } });
     await warmEverywhere(3);
   }, 240_000);
 

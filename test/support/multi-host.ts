@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,10 +44,25 @@ export interface MultiHostOptions {
   /** pool-manager env for every host (POOLS, MAX_CONTAINERS, ...). */
   poolEnv?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
-  /** Images each engine gets from the system engine (`docker save | docker load`): only what the pools use. */
+  /** Images each engine gets from the system engine (`docker save | docker load`) besides MULTI_HOST_IMAGE: only what the pools use. */
   images?: string[];
   logLevel?: string;
   token?: string;
+}
+
+/**
+ * The workspace image the harness gives every engine unless told otherwise: berth's 2 MB busybox
+ * with a `test` applet link (pool-manager's volume-init task runs `test -w`), built inside each
+ * engine, never in the system one.
+ */
+export const MULTI_HOST_IMAGE = 'berth-multihost/busybox:latest';
+const MULTI_HOST_DOCKERFILE = 'FROM berth/busybox:latest\nRUN ["/bin/busybox", "ln", "-s", "busybox", "/bin/test"]\n';
+
+function buildHarnessImage(engine: SecondDockerd): void {
+  engine.loadImage('berth/busybox:latest');
+  execFileSync('docker', ['-H', `unix://${engine.socket}`, 'build', '-q', '-t', MULTI_HOST_IMAGE, '-'], {
+    input: MULTI_HOST_DOCKERFILE, env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: ['pipe', 'ignore', 'pipe'],
+  });
 }
 
 /** Host i's ports: 2000 per host from 42000, clear of the single-host stacks' defaults. */
@@ -58,7 +74,7 @@ export async function startMultiHost(opts: MultiHostOptions): Promise<MultiHostS
   const natsUrls = [nats.url];
   const token = opts.token ?? randomBytes(24).toString('hex');
   const logLevel = opts.logLevel ?? 'warn';
-  const images = opts.images ?? ['berth/busybox:latest'];
+  const images = opts.images ?? [];
   const common = { NATS_URL: natsUrls.join(','), REDIS_URL: redis.url, LOG_LEVEL: logLevel };
   const started: HostNode[] = [];
   let gateway: ServiceProcess | undefined;
@@ -83,7 +99,7 @@ export async function startMultiHost(opts: MultiHostOptions): Promise<MultiHostS
       const portRange = portRangeOf(i);
       const poolManager = new ServiceProcess('pool-manager', {
         ...common, BERTH_HOST_ID: id, DOCKER_SOCKET: engine.socket, HEALTH_PORT: '0', PORT_RANGE: `${portRange[0]}-${portRange[1]}`,
-        AGENTS_ENABLED: 'false', WORKSPACE_NETWORK: `berth-ws-${id}`, ...opts.poolEnv,
+        AGENTS_ENABLED: 'false', WORKSPACE_NETWORK: `berth-ws-${id}`, WORKSPACE_IMAGE: MULTI_HOST_IMAGE, ...opts.poolEnv,
       });
       const logStreamer = new ServiceProcess('log-streamer', { ...common, BERTH_HOST_ID: id, DOCKER_SOCKET: engine.socket, LOG_STREAMER_HEALTH_PORT: '0', LOGS_RESCAN_INTERVAL_MS: '1000' });
       const node: HostNode = {
@@ -96,6 +112,7 @@ export async function startMultiHost(opts: MultiHostOptions): Promise<MultiHostS
       };
       started.push(node);
       await engine.start();
+      buildHarnessImage(engine);
       for (const image of images) engine.loadImage(image);
       poolManager.start();
       logStreamer.start();
