@@ -52,11 +52,13 @@ export interface MultiHostOptions {
 
 /**
  * The workspace image the harness gives every engine unless told otherwise: berth's 2 MB busybox
- * with a `test` applet link (pool-manager's volume-init task runs `test -w`), built inside each
+ * with a `test` applet link and a /workspace of uid 1000 (pool-manager's volume-init task runs
+ * `test -w /workspace` as that user), built inside each
  * engine, never in the system one.
  */
 export const MULTI_HOST_IMAGE = 'berth-multihost/busybox:latest';
-const MULTI_HOST_DOCKERFILE = 'FROM berth/busybox:latest\nRUN ["/bin/busybox", "ln", "-s", "busybox", "/bin/test"]\n';
+const MULTI_HOST_DOCKERFILE = 'FROM berth/busybox:latest\nRUN ["/bin/busybox", "ln", "-s", "busybox", "/bin/test"]\n'
+  + 'RUN ["/bin/busybox", "mkdir", "-p", "/workspace"]\nRUN ["/bin/busybox", "chown", "1000:1000", "/workspace"]\n';
 
 function buildHarnessImage(engine: SecondDockerd): void {
   engine.loadImage('berth/busybox:latest');
