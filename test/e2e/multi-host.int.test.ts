@@ -82,12 +82,12 @@ describe('three Docker hosts behind one gateway', () => {
   it('a drained host gets no new workspaces until undrained', async () => {
     await warmEverywhere(2);
     const drained = stack.hosts[0]!.id;
-    const d = await api('POST', `/api/hosts/${drained}/drain`);
+    const d = await api('POST', `/api/hosts/${drained}/drain`, {});
     expect(d.json?.state, JSON.stringify(d.json)).toBe('draining');
     const claims = await Promise.all(Array.from({ length: 6 }, claim));
     for (const c of claims) expect(c.status).toBe(201);
     expect(byHost(claims.map((c) => c.json.id))[drained]).toBeUndefined();
-    expect((await api('POST', `/api/hosts/${drained}/undrain`)).json.state).toBe('up');
+    expect((await api('POST', `/api/hosts/${drained}/undrain`, {})).json.state).toBe('up');
     await Promise.all(claims.map((c) => api('DELETE', `/api/containers/${c.json.id}`)));
   }, 120_000);
 
