@@ -20,17 +20,23 @@ export class SecondDockerd {
   readonly bridge = `bd-${randomBytes(4).toString('hex')}`;
   private proc: ChildProcess | undefined;
 
-  constructor(private readonly opts: { runtimes?: Record<string, string> } = {}) {}
+  constructor(private readonly opts: {
+    runtimes?: Record<string, string>;
+    /** The default bridge's address (e.g. 172.31.201.1/24); random in 172.31.200–249 by default. */
+    bridgeCidr?: string;
+    /** Where its user-defined networks get their subnets (daemon.json default-address-pools); Docker's default otherwise. */
+    addressPool?: { base: string; size: number };
+  } = {}) {}
 
   async start(): Promise<void> {
     if (!existsSync(`/sys/class/net/${this.bridge}`)) {
       execFileSync('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
-      execFileSync('ip', ['addr', 'add', `172.31.${200 + randomInt(50)}.1/24`, 'dev', this.bridge]);
+      execFileSync('ip', ['addr', 'add', this.opts.bridgeCidr ?? `172.31.${200 + randomInt(50)}.1/24`, 'dev', this.bridge]);
       execFileSync('ip', ['link', 'set', this.bridge, 'up']);
     }
     const log = openSync(join(this.dir, 'dockerd.log'), 'a');
     const runtimes = Object.fromEntries(Object.entries(this.opts.runtimes ?? {}).map(([name, path]) => [name, { path }]));
-    writeFileSync(join(this.dir, 'daemon.json'), JSON.stringify({ runtimes }));
+    writeFileSync(join(this.dir, 'daemon.json'), JSON.stringify({ runtimes, ...(this.opts.addressPool && { 'default-address-pools': [this.opts.addressPool] }) }));
     this.proc = spawn('dockerd', ['--config-file', join(this.dir, 'daemon.json'),
       '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'dockerd.pid'),
       '-H', `unix://${this.socket}`, '--bridge', this.bridge, '--iptables=false', '--ip6tables=false', '--live-restore',
@@ -41,6 +47,11 @@ export class SecondDockerd {
       await sleep(200);
     }
     throw new Error(`second dockerd did not start:\n${this.logTail()}`);
+  }
+
+  /** The engine dies at once (a lost machine); with live-restore its containers keep running. */
+  kill(): void {
+    if (this.proc && this.proc.exitCode === null) this.proc.kill('SIGKILL');
   }
 
   /** SIGTERM and wait for it to exit; with live-restore its containers keep running. */

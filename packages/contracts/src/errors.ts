@@ -93,6 +93,11 @@ export const ERROR_CODES = {
   // w3-pause
   /** A command or stream for a paused workspace whose caller turned autoResume off: POST .../resume first. */
   CONTAINER_PAUSED: { status: 409, retryable: false },
+  // w3-hosts
+  /** The workspace's Docker host stopped sending heartbeats (lost): retry once it is back. */
+  HOST_UNAVAILABLE: { status: 503, retryable: true },
+  /** GET/POST /api/hosts/:id of a host no gateway has heard from. */
+  HOST_NOT_FOUND: { status: 404, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

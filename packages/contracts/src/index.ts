@@ -27,3 +27,4 @@ export * from './paging.js';
 export * from './files.js';
 export * from './file-entry.js';
 export * from './previews.js';
+export * from './hosts.js';

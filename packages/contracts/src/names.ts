@@ -1,10 +1,29 @@
 import { z } from 'zod';
 
-/** berth's own workspace id: `ws_` + 16 lowercase hex characters. */
+/**
+ * A Docker host's id (BERTH_HOST_ID): lowercase letters, digits and `-`, no `_` or `.`, so it
+ * is one NATS subject token and can be read back out of a workspace id unambiguously.
+ */
+export const HOST_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
+export const HostIdSchema = z.string().regex(HOST_ID_PATTERN, 'lowercase letters, digits and -').meta({ id: 'HostId', example: 'host-2' });
+
+/** The host of ids that name none (`ws_<16 hex>`, made by single-host installs): BERTH_HOST_ID's default. */
+export const DEFAULT_HOST_ID = 'local';
+
+/**
+ * berth's own workspace id: `ws_<16 hex>` on the default host, `ws_<hostId>_<16 hex>` elsewhere.
+ * The host in the id tells the gateway where to send requests about it, without asking anyone.
+ */
 export const WorkspaceIdSchema = z
   .string()
-  .regex(/^ws_[0-9a-f]{16}$/, 'must look like ws_ followed by 16 hex characters')
+  .regex(/^ws_(?:[a-z0-9][a-z0-9-]{0,39}_)?[0-9a-f]{16}$/, 'must look like ws_ followed by 16 hex characters, optionally after a host id and _')
   .meta({ id: 'WorkspaceId', example: 'ws_3f9a0c2b7d1e4a56' });
+
+/** The host that owns a (valid) workspace id. */
+export function hostOfWorkspace(id: string): string {
+  const parts = id.split('_');
+  return parts.length === 3 && parts[1] ? parts[1] : DEFAULT_HOST_ID;
+}
 
 /** Docker-compatible name (Docker wants at least two characters), without path separators or leading dots. */
 export const ContainerNameSchema = z

@@ -1,6 +1,6 @@
 import { jetStreamApiSubjects, streamPublishSubjects } from './jetstream-access.js';
 import { STREAMS } from './streams.js';
-import { EVENT_FAMILIES, SERVICE_NAMES, SUBJECTS, type ServiceName } from './subjects.js';
+import { EVENT_FAMILIES, HEARTBEATS, SERVICE_NAMES, SUBJECTS, permissionSubject, type ServiceName, type SubjectKey } from './subjects.js';
 
 /** What one service's NATS user may do, derived from the catalogue. */
 export interface NatsPermissions {
@@ -15,9 +15,11 @@ export const inboxPrefix = (service: string): string => `_INBOX.${service}`;
 
 export function natsPermissions(service: ServiceName): NatsPermissions {
   const requests = Object.values(SUBJECTS);
-  const calls = requests.filter((r) => r.calledBy.includes(service)).map((r) => r.subject);
-  const serves = requests.filter((r) => r.servedBy === service).map((r) => r.subject);
-  const subscribed = EVENT_FAMILIES.filter((f) => f.subscribers.includes(service)).map((f) => f.pattern);
+  const keys = Object.keys(SUBJECTS) as SubjectKey[];
+  const calls = keys.filter((k) => SUBJECTS[k].calledBy.includes(service)).map(permissionSubject);
+  const serves = keys.filter((k) => SUBJECTS[k].servedBy === service).map(permissionSubject);
+  const subscribed = [...EVENT_FAMILIES, HEARTBEATS].filter((f) => f.subscribers.includes(service)).map((f) => f.pattern);
+  const beats = HEARTBEATS.publishers.includes(service) ? [HEARTBEATS.pattern] : [];
   // Into JetStream streams, and the JetStream API calls of managers, readers and consumers (jetstream-access.ts).
   const published = streamPublishSubjects(service);
   const jsApi = jetStreamApiSubjects(service);
@@ -26,7 +28,7 @@ export function natsPermissions(service: ServiceName): NatsPermissions {
   const opensStreams = streamOpens.some((r) => r.calledBy.includes(service));
   const servesStreams = streamOpens.some((r) => r.servedBy === service);
   const streamInboxes = servesStreams ? [...new Set(streamOpens.flatMap((r) => r.calledBy))].map((c) => `${inboxPrefix(c)}.>`) : [];
-  const publish = [...calls, ...published, ...jsApi, ...(opensStreams ? [STREAMS.control.pattern] : []), ...streamInboxes];
+  const publish = [...calls, ...beats, ...published, ...jsApi, ...(opensStreams ? [STREAMS.control.pattern] : []), ...streamInboxes];
   // Replies to requests, JetStream publish acks, API answers and pulled messages all come back to the inbox.
   const needsInbox = calls.length > 0 || published.length > 0 || jsApi.length > 0;
   const subscribe = [...serves, ...(servesStreams ? [STREAMS.control.pattern] : []), ...subscribed, ...(needsInbox ? [`${inboxPrefix(service)}.>`] : [])];

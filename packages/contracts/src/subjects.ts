@@ -13,6 +13,7 @@ import {
   VolumeRefRequestSchema,
   type ContainerEventKind,
 } from './messages.js';
+import { HostDrainRequestSchema, HostHeartbeatSchema } from './hosts.js';
 import { PoolListSchema } from './pools.js';
 import { RepoSyncReplySchema, RepoSyncRequestSchema } from './repo.js';
 import { CallbackRegisterReplySchema, CallbackRegisterRequestSchema, SetupEventSchema, SetupStartRequestSchema, SetupStatusSchema } from './setup.js';
@@ -137,6 +138,9 @@ export const SUBJECTS = {
     'Freeze a claimed container\'s processes and release its memory from the host budget; volume, ports and setup stay, its LLM key is refused until resumed.'),
   containerResume: request('berth.container.resume', 'pool-manager', ['gateway'], ContainerRefRequestSchema, ContainerViewSchema,
     'Thaw a paused container (its memory is taken from the host budget again; CAPACITY_EXHAUSTED when it no longer fits).'),
+  // w3-hosts
+  hostDrain: request('berth.hostctl.drain', 'pool-manager', ['gateway'], HostDrainRequestSchema, HostHeartbeatSchema,
+    'Stop (draining true) or resume placing new workspaces on this host; replies with its heartbeat. Host-addressed.'),
 } as const;
 
 export type SubjectKey = keyof typeof SUBJECTS;
@@ -179,3 +183,38 @@ export const EVENTS = {
 export const EVENT_FAMILIES = [EVENTS.container, EVENTS.setup, EVENTS.usage] as const;
 
 export const CATALOGUE_VERSION = CONTRACTS_VERSION;
+
+// --- w3-hosts: many Docker hosts behind one API ---
+
+/**
+ * Subjects answered by one host only, for the host that owns the workspace (its id names it, see
+ * hostOfWorkspace) or the host a create was placed on: `berth.<x>.<y>` is served on
+ * `berth.host.<hostId>.<x>.<y>` by that host's service alone, so no request is broadcast and no
+ * host answers for another's workspace. Lists (containers, volumes) are asked of every live host.
+ */
+export const HOST_ADDRESSED: ReadonlySet<SubjectKey> = new Set<SubjectKey>([
+  'containerCreate', 'containerGet', 'containerUsage', 'containerKeepalive', 'containerList', 'containerDelete',
+  'containerExec', 'containerExecStream', 'terminalOpen', 'ticketCreate', 'ticketRedeem', 'volumeList', 'volumeDelete',
+  'setupStart', 'setupGet', 'repoSync', 'containerLlmKeyRevoke', 'containerLlmKeyRotate', 'hostDrain',
+  'filesOp', 'filesRead', 'filesWrite', 'previewLinkCreate', 'previewLinkRevoke', 'containerPause', 'containerResume',
+]);
+
+export const isHostAddressed = (key: SubjectKey): boolean => HOST_ADDRESSED.has(key);
+
+/** `berth.container.get` of host `h2` → `berth.host.h2.container.get`. */
+export const hostSubject = (subject: string, hostId: string): string => `berth.host.${hostId}.${subject.slice('berth.'.length)}`;
+
+/** The subject as NATS permissions name it: any host for host-addressed subjects. */
+export const permissionSubject = (key: SubjectKey): string => (isHostAddressed(key) ? hostSubject(SUBJECTS[key].subject, '*') : SUBJECTS[key].subject);
+
+/**
+ * Each pool-manager's heartbeat (core NATS, not stored): every HEARTBEAT_INTERVAL_MS. A gateway
+ * that hears none from a host for HOST_LOST_AFTER_MS counts it `lost`.
+ */
+export const HEARTBEATS = {
+  pattern: 'berth.heartbeat.*',
+  publishers: ['pool-manager'] as readonly ServiceName[],
+  subscribers: ['gateway'] as readonly ServiceName[],
+  schema: HostHeartbeatSchema,
+  subject: (hostId: string) => `berth.heartbeat.${hostId}`,
+} as const;

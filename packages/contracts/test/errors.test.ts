@@ -68,6 +68,9 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   PREVIEW_NOT_FOUND: 404,
   PREVIEW_UPSTREAM_UNREACHABLE: 502,
   CONTAINER_PAUSED: 409,
+  // w3-hosts
+  HOST_UNAVAILABLE: 503,
+  HOST_NOT_FOUND: 404,
 };
 
 const codes = Object.keys(ERROR_CODES) as ErrorCode[];

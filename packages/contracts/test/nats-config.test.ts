@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildNatsConfigFiles } from '../scripts/nats-config.js';
-import { BUILDS, CONSUMERS, EVENTS, JETSTREAM_ACCESS, LOGS, STREAMS, SUBJECTS, jetStreamApiSubjects, natsPasswordVar, natsPermissions, natsServices } from '../src/index.js';
+import { BUILDS, CONSUMERS, EVENTS, HEARTBEATS, JETSTREAM_ACCESS, LOGS, STREAMS, SUBJECTS, jetStreamApiSubjects, natsPasswordVar, natsPermissions, natsServices, permissionSubject, type SubjectKey } from '../src/index.js';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const committedDir = join(pkgDir, '..', '..', 'docker', 'nats');
@@ -18,11 +18,13 @@ describe('natsPermissions', () => {
   });
 
   it('lets callers publish and servers subscribe to each request subject, and nobody else', () => {
-    for (const entry of Object.values(SUBJECTS)) {
+    for (const key of Object.keys(SUBJECTS) as SubjectKey[]) {
+      const entry = SUBJECTS[key];
+      const subject = permissionSubject(key);
       for (const service of natsServices()) {
         const p = natsPermissions(service);
-        expect(p.publish.includes(entry.subject), `${service} publish ${entry.subject}`).toBe(entry.calledBy.includes(service));
-        expect(p.subscribe.includes(entry.subject), `${service} subscribe ${entry.subject}`).toBe(entry.servedBy === service);
+        expect(p.publish.includes(subject), `${service} publish ${subject}`).toBe(entry.calledBy.includes(service));
+        expect(p.subscribe.includes(subject), `${service} subscribe ${subject}`).toBe(entry.servedBy === service);
       }
     }
   });
@@ -30,14 +32,14 @@ describe('natsPermissions', () => {
   it('keeps replies per service and the JetStream API to the EVENTS stream of its manager', () => {
     const gw = natsPermissions('gateway');
     expect(gw.publish.filter((x) => !x.startsWith('$JS.'))).toEqual([
-      ...Object.values(SUBJECTS).filter((e) => e.calledBy.includes('gateway')).map((e) => e.subject), STREAMS.control.pattern]);
-    expect(gw.subscribe).toEqual(['_INBOX.gateway.>']);
+      ...(Object.keys(SUBJECTS) as SubjectKey[]).filter((k) => SUBJECTS[k].calledBy.includes('gateway')).map(permissionSubject), STREAMS.control.pattern]);
+    expect(gw.subscribe).toEqual([HEARTBEATS.pattern, '_INBOX.gateway.>']);
     expect(gw.allowResponses).toBe(false);
     const pm = natsPermissions('pool-manager');
     expect(pm.allowResponses).toBe(true);
     // Stream output goes to the inbox of the service that opened the stream, and nowhere else.
-    expect(pm.publish).toEqual([SUBJECTS.repoSync.subject, SUBJECTS.callbackRegister.subject,
-      SUBJECTS.llmKeyRegister.subject, SUBJECTS.llmKeyRevoke.subject, SUBJECTS.llmKeySync.subject, SUBJECTS.logsAppend.subject, EVENTS.container.pattern, EVENTS.setup.pattern,
+    expect(pm.publish).toEqual([permissionSubject('repoSync'), SUBJECTS.callbackRegister.subject,
+      SUBJECTS.llmKeyRegister.subject, SUBJECTS.llmKeyRevoke.subject, SUBJECTS.llmKeySync.subject, SUBJECTS.logsAppend.subject, HEARTBEATS.pattern, EVENTS.container.pattern, EVENTS.setup.pattern,
       BUILDS.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '$JS.API.STREAM.UPDATE.EVENTS', '_INBOX.gateway.>']);
     expect(pm.subscribe).toContain(STREAMS.control.pattern);
     expect(pm.subscribe).toContain('_INBOX.pool-manager.>');
@@ -75,7 +77,7 @@ describe('JetStream permissions from JETSTREAM_ACCESS', () => {
 
   it('image-builder manages BUILDS and consumes it with one durable per host; pool-manager only publishes into it', () => {
     expect(natsPermissions('image-builder')).toEqual({
-      publish: [SUBJECTS.repoSync.subject, '$JS.API.INFO', '$JS.API.STREAM.INFO.BUILDS', '$JS.API.STREAM.CREATE.BUILDS', '$JS.API.STREAM.UPDATE.BUILDS',
+      publish: [permissionSubject('repoSync'), '$JS.API.INFO', '$JS.API.STREAM.INFO.BUILDS', '$JS.API.STREAM.CREATE.BUILDS', '$JS.API.STREAM.UPDATE.BUILDS',
         '$JS.API.CONSUMER.CREATE.BUILDS.*', '$JS.API.CONSUMER.CREATE.BUILDS.*.>', '$JS.API.CONSUMER.DURABLE.CREATE.BUILDS.*',
         '$JS.API.CONSUMER.INFO.BUILDS.*', '$JS.API.CONSUMER.MSG.NEXT.BUILDS.*', '$JS.ACK.BUILDS.*.>'],
       subscribe: ['_INBOX.image-builder.>'],

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_HOST_ID, HostIdSchema } from '@berth/contracts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -71,7 +72,7 @@ export const commonConfigShape = {
   NATS_PASSWORD: z.string().optional(),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BERTH_HOST_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lowercase letters, digits and -').default('local'),
+  BERTH_HOST_ID: HostIdSchema.default(DEFAULT_HOST_ID),
   SHUTDOWN_TIMEOUT_MS: envInt(10_000, 100, 120_000),
   /** Copies of each JetStream stream the service manages: 3 on a three-node NATS cluster, 1 on a single server. */
   JETSTREAM_REPLICAS: envInt(1, 1, 5),

@@ -1,7 +1,10 @@
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { DEFAULT_HOST_ID } from '@berth/contracts';
 
-export function newWorkspaceId(): string {
-  return `ws_${randomBytes(8).toString('hex')}`;
+/** A new workspace id naming its host (contracts' WorkspaceIdSchema); the default host's ids stay `ws_<hex>`. */
+export function newWorkspaceId(hostId: string = DEFAULT_HOST_ID): string {
+  const hex = randomBytes(8).toString('hex');
+  return hostId === DEFAULT_HOST_ID ? `ws_${hex}` : `ws_${hostId}_${hex}`;
 }
 
 /**

@@ -13,3 +13,4 @@ export * from './trace.js';
 export * from './docker-api.js';
 export * from './jetstream-streams.js';
 export * from './jetstream-publish.js';
+export * from './host-subjects.js';

@@ -2,6 +2,7 @@ import { inboxPrefix } from '@berth/contracts';
 import { connect, createInbox } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from './logger.js';
+import { bindHost } from './host-subjects.js';
 import { settleHandlers } from './rpc.js';
 
 export type { NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -11,6 +12,8 @@ export interface NatsOptions {
   name: string;
   user?: string | undefined;
   password?: string | undefined;
+  /** BERTH_HOST_ID: host-addressed subjects are served for it, and asked of it when nothing names another host. */
+  hostId?: string | undefined;
   logger: Logger;
 }
 
@@ -47,6 +50,7 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
     tls: null,
   });
   if (opts.user !== undefined) inboxPrefixes.set(nc, inboxPrefix(opts.user));
+  if (opts.hostId !== undefined) bindHost(nc, opts.hostId);
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'ping') continue;

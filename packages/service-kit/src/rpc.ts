@@ -1,4 +1,5 @@
 import { BerthError, ErrorBodySchema, SUBJECTS, validationError, type ReplyOf, type RequestOf, type SubjectKey } from '@berth/contracts';
+import { servedSubject, subjectOf } from './host-subjects.js';
 import { RequestError, TimeoutError, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { z } from 'zod';
 import type { Logger } from './logger.js';
@@ -12,6 +13,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** W3C trace context, carried in a NATS header; defaults to the current trace (withTrace), if any. */
   traceparent?: string | undefined;
+  /** For host-addressed subjects: the host to ask (else the workspace id's host, else the connection's). */
+  hostId?: string | undefined;
 }
 
 function encode(value: unknown): Uint8Array {
@@ -46,14 +49,15 @@ export async function request<K extends SubjectKey>(
   const entry = SUBJECTS[key];
   const parsed = entry.request.safeParse(data);
   if (!parsed.success) throw validationError(parsed.error, entry.subject);
+  const subject = subjectOf(nc, key, parsed.data, opts.hostId);
   const h = natsHeaders();
   const traceparent = opts.traceparent ?? currentTrace()?.traceparent;
   if (traceparent) h.set('traceparent', traceparent);
   let msg: Msg;
   try {
-    msg = await nc.request(entry.subject, encode(parsed.data), { timeout: opts.timeoutMs ?? 10_000, headers: h });
+    msg = await nc.request(subject, encode(parsed.data), { timeout: opts.timeoutMs ?? 10_000, headers: h });
   } catch (err) {
-    throw transportError(err, entry.subject);
+    throw transportError(err, subject);
   }
   let body: unknown;
   try {
@@ -119,7 +123,7 @@ export async function settleHandlers(nc: NatsConnection): Promise<void> {
 export function serve<K extends SubjectKey>(nc: NatsConnection, key: K, handler: Handler<K>, logger: Logger): Subscription {
   const entry = SUBJECTS[key];
   const served = servedOn(nc);
-  const sub = nc.subscribe(entry.subject, {
+  const sub = nc.subscribe(servedSubject(nc, key), {
     queue: entry.servedBy,
     callback: (err, msg) => {
       if (err) {

@@ -138,9 +138,9 @@ describe('rpc over a real nats-server', () => {
     await nc.flush();
 
     // Bypass request()'s own check to see the serving side's.
-    const msg = await client.request('berth.container.list', JSON.stringify({ owner: 42 }), { timeout: 2_000 });
+    const msg = await client.request('berth.host.local.container.list', JSON.stringify({ owner: 42 }), { timeout: 2_000 });
     expect(msg.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', retryable: false } });
-    const notJson = await client.request('berth.container.list', 'not json', { timeout: 2_000 });
+    const notJson = await client.request('berth.host.local.container.list', 'not json', { timeout: 2_000 });
     expect(notJson.json()).toMatchObject({ error: { code: 'INVALID_JSON', retryable: false } });
     expect(handler).not.toHaveBeenCalled();
   });
@@ -222,6 +222,30 @@ describe('rpc over a real nats-server', () => {
     const err = await rejection(request(client, 'hostStatus', {}, { timeoutMs: 2_000 }));
     expect(err.code).toBe('INTERNAL');
     expect(err.message).toBe('malformed reply on berth.host.status');
+  });
+
+  it('host-addressed requests reach only the host named by the workspace id, or the one asked for', async () => {
+    const hosts = await Promise.all(['h1', 'h2'].map(async (hostId) => {
+      const nc = await connectNats({ url: nats.url, name: `test-${hostId}`, hostId, logger });
+      extra.push(nc);
+      const served: string[] = [];
+      serve(nc, 'containerKeepalive', (req) => {
+        served.push(req.id);
+        return Promise.resolve({ id: req.id, idleTimeoutSeconds: null, reapAt: null });
+      }, logger);
+      serve(nc, 'containerList', () => Promise.resolve({ containers: [], count: 0 }), logger);
+      await nc.flush();
+      return served;
+    }));
+    await request(client, 'containerKeepalive', { id: 'ws_h2_0123456789abcdef', owner: 'o' });
+    await request(client, 'containerKeepalive', { id: 'ws_h2_0123456789abcdee', owner: 'o' });
+    await request(client, 'containerKeepalive', { id: 'ws_h1_0123456789abcdef', owner: 'o' });
+    expect(hosts[0]).toEqual(['ws_h1_0123456789abcdef']);
+    expect(hosts[1]).toEqual(['ws_h2_0123456789abcdef', 'ws_h2_0123456789abcdee']);
+    // an id of a host nobody serves is not answered by another host
+    const err = await rejection(request(client, 'containerKeepalive', { id: 'ws_h3_0123456789abcdef', owner: 'o' }, { timeoutMs: 2_000 }));
+    expect(err.code).toBe('SERVICE_UNAVAILABLE');
+    await request(client, 'containerList', { owner: 'o' }, { hostId: 'h2' });
   });
 });
 

@@ -19,6 +19,8 @@ import { llmKeyRoutes } from './routes/llm.js';
 import { pauseRoutes } from './routes/pause.js';
 import { execRoutes } from './routes/exec.js';
 import { healthRoutes } from './routes/health.js';
+import { hostRoutes } from './routes/hosts.js';
+import type { HostDirectory } from './hosts/host-view.js';
 import { logRoutes } from './routes/logs.js';
 import type { LogReader } from './logs/log-reader.js';
 import { poolRoutes } from './routes/pools.js';
@@ -64,6 +66,8 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Preview URLs of workspace ports (docs/previews.md): upstream address, preview domain, public URL. */
   preview?: PreviewOptions;
+  /** The Docker hosts heard from (GET /api/hosts, drain); the routes are absent without it. */
+  hosts?: HostDirectory;
 }
 
 /**
@@ -167,6 +171,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await api.register(terminalRoutes, { streams });
     await api.register(fileRoutes, { ...deps, streams });
     await api.register(previews.apiRoutes);
+    if (opts.hosts) await api.register(hostRoutes, { ...deps, hosts: opts.hosts });
   }, { prefix: '/api' });
   await app.register(previews.shareRoutes);
 

@@ -6,6 +6,8 @@ export interface BackendRequestOptions {
   timeoutMs?: number;
   /** W3C trace context of the HTTP request, passed on in a NATS header. */
   traceparent?: string | undefined;
+  /** Host-addressed subjects: the Docker host to ask (placement, fan-out); else the workspace id's host. */
+  hostId?: string | undefined;
 }
 
 /**
@@ -19,6 +21,6 @@ export interface Backend {
 export function natsBackend(nc: NatsConnection, defaults: { timeoutMs: number }): Backend {
   return {
     request: (key, data, opts = {}) =>
-      request(nc, key, data, { timeoutMs: opts.timeoutMs ?? defaults.timeoutMs, traceparent: opts.traceparent }),
+      request(nc, key, data, { timeoutMs: opts.timeoutMs ?? defaults.timeoutMs, traceparent: opts.traceparent, hostId: opts.hostId }),
   };
 }

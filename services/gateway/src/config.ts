@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { STREAM_LEASE_MS } from '@berth/contracts';
+import { HOST_LOST_AFTER_MS, PlacementPolicySchema, STREAM_LEASE_MS } from '@berth/contracts';
 import { commonConfigShape, envInt, loadConfig } from '@berth/service-kit';
 import { parseCorsOrigins } from './cors.js';
 
@@ -57,6 +57,10 @@ export const GatewayConfigSchema = z.object({
    * every request. Bounds how long a removed container's old host port may still be tried.
    */
   PREVIEW_RESOLVE_CACHE_MS: envInt(1_000, 0, 10_000),
+  /** Which Docker host a create goes to: `spread` (least loaded first) or `pack` (fill one host first). docs/scale-out.md. */
+  HOST_PLACEMENT: PlacementPolicySchema.default('spread'),
+  /** A host whose heartbeats stopped this long ago is `lost`, ms (three missed 1 s beats by default). */
+  HOST_LOST_AFTER_MS: envInt(HOST_LOST_AFTER_MS, 1_500, 60_000),
 }).superRefine((c, ctx) => {
   if (c.BERTH_API_TOKEN === undefined && c.BERTH_API_KEYS_FILE === undefined) {
     ctx.addIssue({ code: 'custom', path: ['BERTH_API_TOKEN'], message: 'set BERTH_API_TOKEN or BERTH_API_KEYS_FILE (or both)' });

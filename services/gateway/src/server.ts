@@ -1,6 +1,9 @@
 import { connectNats, createLogger, drainNats, loadConfigOrExit, runService, type ServiceHandle } from '@berth/service-kit';
 import { buildApp } from './app.js';
 import { natsBackend } from './backend.js';
+import { listenToHeartbeats } from './hosts/heartbeat-listener.js';
+import { hostCheckedStreams, hostRoutedBackend } from './hosts/host-backend.js';
+import { HostDirectory } from './hosts/host-view.js';
 import { JetStreamLogReader } from './logs/jetstream-reader.js';
 import { loadGatewayConfig } from './config.js';
 import { KeyRing } from './keys/api-key.js';
@@ -30,9 +33,12 @@ export async function startServer(env: Record<string, string | undefined> = proc
       const keys = KeyRing.withToken(config.BERTH_API_TOKEN, config.BERTH_API_KEYS_FILE ? loadKeysFile(config.BERTH_API_KEYS_FILE) : []);
       if (config.BERTH_API_KEYS_FILE) onStop(watchKeysFile(config.BERTH_API_KEYS_FILE, keys, logger, config.KEYS_RELOAD_INTERVAL_MS));
       logger.info({ keys: keys.size, keysFile: config.BERTH_API_KEYS_FILE, apiToken: config.BERTH_API_TOKEN !== undefined }, 'API keys loaded');
+      const hosts = new HostDirectory(config.HOST_LOST_AFTER_MS);
+      onStop(listenToHeartbeats(nc, hosts, logger));
       const app = await buildApp({
-        backend: natsBackend(nc, { timeoutMs: config.REQUEST_TIMEOUT_MS }),
-        streams: natsStreams(nc, logger, { timeoutMs: config.REQUEST_TIMEOUT_MS, leaseMs: config.STREAM_LEASE_MS }),
+        backend: hostRoutedBackend(natsBackend(nc, { timeoutMs: config.REQUEST_TIMEOUT_MS }), { directory: hosts, policy: config.HOST_PLACEMENT, fallbackHost: config.BERTH_HOST_ID }),
+        streams: hostCheckedStreams(natsStreams(nc, logger, { timeoutMs: config.REQUEST_TIMEOUT_MS, leaseMs: config.STREAM_LEASE_MS }), hosts),
+        hosts,
         keys,
         logger,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,

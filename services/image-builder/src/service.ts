@@ -23,7 +23,7 @@ export async function startImageBuilder(config: ImageBuilderConfig, logger: Logg
   await removeStaleCopies(engine, hostId, logger);
   await gc();
 
-  const nc = await connectNats({ url: config.NATS_URL, name: `image-builder-${hostId}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
+  const nc = await connectNats({ url: config.NATS_URL, name: `image-builder-${hostId}`, user: config.NATS_USER, password: config.NATS_PASSWORD, hostId, logger });
   onStop(() => drainNats(nc));
   const jsm = await jetstreamManager(nc);
   await ensureBuildsStream(jsm, config.BUILDS_MAX_AGE_SECONDS, config.JETSTREAM_REPLICAS);

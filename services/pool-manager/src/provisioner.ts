@@ -57,7 +57,7 @@ export class Provisioner {
   ) {}
 
   async provision(req: ProvisionRequest): Promise<{ id: string; existing: boolean }> {
-    const id = newWorkspaceId();
+    const id = newWorkspaceId(this.config.BERTH_HOST_ID);
     const { outcome, id: existingId } = await this.store.reserve({
       id, requestId: req.requestId, owner: req.owner, name: req.name, pool: req.pool.name, image: req.image,
       volumeName: req.volumeName, memoryMb: req.pool.memoryMb, containerPorts: req.containerPorts,

@@ -1,3 +1,4 @@
+import { HostHeartbeatPublisher } from './host/host-heartbeat.js';
 import { connectNats, createMetricsRegistry, createRedis, drainNats, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
 import { AgentDirs } from './agent/agent-dirs.js';
 import { AgentRegistry } from './agent/agent-registry.js';
@@ -62,7 +63,7 @@ export async function startPoolManager(
   await checkPoolRuntimes(config.POOLS, driver);
   const redis = createRedis({ url: config.REDIS_URL, name: 'pool-manager', logger, resendUnfulfilled: false });
   onStop(async () => { await redis.quit().catch(() => redis.disconnect()); });
-  const nc = await connectNats({ url: config.NATS_URL, name: `pool-manager-${host.id}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
+  const nc = await connectNats({ url: config.NATS_URL, name: `pool-manager-${host.id}`, user: config.NATS_USER, password: config.NATS_PASSWORD, hostId: host.id, logger });
   onStop(() => drainNats(nc));
 
   await driver.ensureNetwork(config.WORKSPACE_NETWORK);
@@ -109,7 +110,9 @@ export async function startPoolManager(
   subs.push(...serveStreamHandlers({ nc, processes, tickets: new Tickets(redis, access), activity, logger }));
   subs.push(...serveFileHandlers({ nc, access, agents, activity, maxUploadBytes: config.FILES_MAX_UPLOAD_BYTES, logger }));
   subs.push(...servePreviewHandlers({ nc, links: new PreviewLinks(redis, access), logger }));
-  onStop(() => { for (const s of subs) s.unsubscribe(); });
+  const heartbeat = new HostHeartbeatPublisher(nc, redis, store, pools, config, logger).start();
+  subs.push(heartbeat.sub);
+  onStop(() => { heartbeat.stop(); for (const s of subs) s.unsubscribe(); });
   // Started means serving: the server has every subscription before anyone is told we are up.
   await nc.flush();
 

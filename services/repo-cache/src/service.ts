@@ -33,7 +33,7 @@ export async function startRepoCache(config: RepoCacheConfig, logger: Logger, on
     metrics,
   });
 
-  const nc = await connectNats({ url: config.NATS_URL, name: `repo-cache-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
+  const nc = await connectNats({ url: config.NATS_URL, name: `repo-cache-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, hostId: config.BERTH_HOST_ID, logger });
   onStop(() => drainNats(nc));
   serve(nc, 'repoSync', async (req) => {
     logger.debug({ repo: req.repo, branch: req.branch, maxAgeMs: req.maxAgeMs, withToken: req.githubToken !== undefined }, 'sync requested');

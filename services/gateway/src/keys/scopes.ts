@@ -41,6 +41,10 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   // w3-pause: pausing only stops and resumes what the caller already runs.
   'POST /api/containers/:id/pause': 'write',
   'POST /api/containers/:id/resume': 'write',
+  // w3-hosts: the operator's view and switch of Docker hosts.
+  'GET /api/hosts': 'admin',
+  'POST /api/hosts/:id/drain': 'admin',
+  'POST /api/hosts/:id/undrain': 'admin',
 };
 
 const routeKey = (method: string, url: string) => `${method === 'HEAD' ? 'GET' : method} ${url}`;

@@ -5,7 +5,7 @@ import type { Logger } from '@berth/service-kit';
 /** Where each workspace sees its agent directory, read-only. */
 export const AGENT_MOUNT = '/run/berth';
 const SOCKET = 'agent.sock';
-const ID = /^ws_[0-9a-z]+$/;
+const ID = /^ws_[0-9a-z_-]+$/;
 
 /**
  * The per-workspace host directories of the agent channel: `<root>/<hostId>/<id>`, pool-manager's
