@@ -21,8 +21,8 @@ describe('the event catalogue against the services that publish', () => {
   });
 
   it.each(SETUP_PHASES)('setup phase %s is reached somewhere', (phase) => {
-    // tracker.to('phase') moves a setup on; the first status is written with phase: 'queued'.
-    expect(source).toMatch(new RegExp(`\\.to\\('${phase}'|phase: '${phase}'`));
+    // enter('phase', …) or tracker.to('phase') moves a setup on; the first status is written with phase: 'queued'.
+    expect(source).toMatch(new RegExp(`enter\\('${phase}'|\\.to\\('${phase}'|phase: '${phase}'`));
   });
 
   it.each(WorkspaceStateSchema.options)('workspace state %s is stored or given somewhere', (state) => {

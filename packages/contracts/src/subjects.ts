@@ -127,11 +127,11 @@ export const SUBJECTS = {
   filesWrite: request('berth.files.write', 'pool-manager', ['gateway'], FilesWriteRequestSchema, StreamOpenedSchema,
     'Open a file (or a directory for a tar) for writing in a claimed workspace; the body comes as stream control messages.'),
   // w3-preview: share links of preview URLs
-  previewLinkCreate: request('berth.preview.link.create', 'pool-manager', ['gateway'], PreviewLinkCreateRequestSchema, PreviewLinkCreateReplySchema,
+  previewLinkCreate: request('berth.previewlink.create', 'pool-manager', ['gateway'], PreviewLinkCreateRequestSchema, PreviewLinkCreateReplySchema,
     'Mint a share link for a published port of a claimed container; only its SHA-256 is stored (Redis, with its expiry).'),
-  previewLinkResolve: request('berth.preview.link.resolve', 'pool-manager', ['gateway'], PreviewLinkResolveRequestSchema, PreviewLinkResolveReplySchema,
+  previewLinkResolve: request('berth.previewlink.resolve', 'pool-manager', ['gateway'], PreviewLinkResolveRequestSchema, PreviewLinkResolveReplySchema,
     'Which container, owner and port a share-link secret opens; unknown, revoked or expired is UNAUTHORIZED.'),
-  previewLinkRevoke: request('berth.preview.link.revoke', 'pool-manager', ['gateway'], PreviewLinkRevokeRequestSchema, RevokedPreviewSchema,
+  previewLinkRevoke: request('berth.previewlink.revoke', 'pool-manager', ['gateway'], PreviewLinkRevokeRequestSchema, RevokedPreviewSchema,
     'Revoke one of a container\'s share links; it stops working at once (PREVIEW_NOT_FOUND when unknown).'),
   // w3-pause
   containerPause: request('berth.container.pause', 'pool-manager', ['gateway'], ContainerRefRequestSchema, ContainerViewSchema,

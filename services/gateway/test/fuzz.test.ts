@@ -28,6 +28,10 @@ describe('schema-driven fuzzing of every documented route (fake backend)', () =>
       ticketCreate: () => ({ ticket: 'a'.repeat(43), expiresAt: new Date(Date.now() + 30_000).toISOString() }),
       ticketRedeem: () => ({ owner: 'default' }),
       setupStart: (req) => ({ id: req.id, seq: 1, phase: 'queued', repo: req.body.repo, branch: req.body.branch, at: new Date().toISOString(), startedAt: new Date().toISOString(), durations: {} }),
+      containerPause: (req) => ({ ...containerView(req.id), state: 'paused' as const }),
+      containerResume: (req) => containerView(req.id),
+      previewLinkCreate: (req) => ({ previewId: 'pv_0c2b7d1e4a563f9a', id: req.id, port: req.port, expiresAt: new Date(Date.now() + 60_000).toISOString(), secret: 'a'.repeat(43) }),
+      previewLinkRevoke: (req) => ({ previewId: req.previewId, revoked: true as const }),
       setupGet: (req) => ({ id: req.id, seq: 2, phase: 'cloning', repo: 'acme/web', branch: 'main', at: new Date().toISOString(), startedAt: new Date().toISOString(), durations: {} }),
     }, { logger: createLogger('gateway', 'warn', sink), bodyLimitBytes: 256 * 1024, rateLimit: { rps: 0, burst: 1, authFailuresPerMinute: 0 } });
     const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as unknown;

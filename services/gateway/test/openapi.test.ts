@@ -55,6 +55,12 @@ const ROUTES: [string, string][] = [
   ...['get', 'head', 'post', 'put', 'patch', 'delete', 'options'].map((m): [string, string] => [m, '/api/containers/{id}/preview/{port}/{*}']),
   ['post', '/api/containers/{id}/previews'],
   ['delete', '/api/containers/{id}/previews/{previewId}'],
+  ['get', '/api/containers/{id}/files'],
+  ['put', '/api/containers/{id}/files'],
+  ['delete', '/api/containers/{id}/files'],
+  ['get', '/api/containers/{id}/files/list'],
+  ['post', '/api/containers/{id}/files/move'],
+  ['post', '/api/containers/{id}/files/mkdir'],
   ['get', '/api/pools'],
 ];
 
