@@ -105,7 +105,8 @@ function methodSuffixedOperationIds<T extends OpenApiPaths>(doc: T): T {
     const ids = Object.values(ops).map((op) => op.operationId);
     for (const [method, op] of Object.entries(ops)) {
       if (op.operationId !== undefined && ids.filter((id) => id === op.operationId).length > 1) {
-        op.operationId = `${op.operationId}${method[0]!.toUpperCase()}${method.slice(1).toLowerCase()}`;
+        // The methods share one operation object: each gets its own copy.
+        ops[method] = { ...op, operationId: `${op.operationId}${method[0]!.toUpperCase()}${method.slice(1).toLowerCase()}` };
       }
     }
   }
