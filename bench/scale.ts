@@ -3,6 +3,7 @@
 import { hostOfWorkspace, type HostList } from '@berth/contracts';
 import { MULTI_HOST_IMAGE, startMultiHost, type MultiHostStack } from '../test/support/multi-host.js';
 import { JsonClient } from './lib/http-client.js';
+import { measureEventsLostOnNatsNodeKill } from './lib/nats-node-kill.js';
 import { report } from './lib/report.js';
 import { round, summary } from './lib/stats.js';
 
@@ -108,6 +109,8 @@ try {
   await three.stack.stop();
 }
 const s1 = summary(one.ms);
+// The NATS figures on their own three-node cluster (the multi-host harness runs one nats-server).
+const nats = await measureEventsLostOnNatsNodeKill({ events: Number(process.env.BENCH_EVENTS ?? 2000) });
 
 const figures: Record<string, number> = {
   hosts: HOSTS,
@@ -115,10 +118,12 @@ const figures: Record<string, number> = {
   claim_p99_ms_c96_hosts1: s1.p99,
   host_failover_detect_s: figures3.detectS,
   claims_failed_after_failover: figures3.failedAfter,
-  // events_lost_on_nats_node_kill: added by the NATS-cluster work (w3-natscluster) once the harness runs three nodes.
+  events_lost_on_nats_node_kill: nats.events_lost_on_nats_node_kill,
+  events_duplicated_on_nats_node_kill: nats.events_duplicated_on_nats_node_kill,
 };
 report('scale', figures, [
   { measure: `warm claims, concurrency 96 over ${HOSTS} hosts (p50 / p99)`, value: `${figures3.claims.p50} / ${figures3.claims.p99} ms`, baseline: `1 host: ${s1.p50} / ${s1.p99} ms`, target: 'p99 ≤ 60 ms' },
   { measure: 'host failover detected', value: `${figures3.detectS} s`, baseline: '', target: '≤ 10 s' },
   { measure: `creates failed after detection (of ${AFTER_FAILOVER})`, value: String(figures3.failedAfter), baseline: '', target: '0' },
-], { hosts3: figures3, hosts1: { claims: s1, cold: one.cold }, spreadClaims: SPREAD_CLAIMS, image: IMAGE });
+  { measure: `events lost when the EVENTS leader (of 3 NATS nodes) is SIGKILLed mid-load (${nats.events_published} events)`, value: String(nats.events_lost_on_nats_node_kill), baseline: `stored twice: ${nats.events_duplicated_on_nats_node_kill}`, target: '0' },
+], { nats, hosts3: figures3, hosts1: { claims: s1, cold: one.cold }, spreadClaims: SPREAD_CLAIMS, image: IMAGE });
