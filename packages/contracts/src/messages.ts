@@ -20,6 +20,10 @@ export type CreateContainerRequest = z.infer<typeof CreateContainerRequestSchema
 export const ContainerRefRequestSchema = z.object({ id: WorkspaceIdSchema }).extend(CallerSchema.shape);
 export type ContainerRefRequest = z.infer<typeof ContainerRefRequestSchema>;
 
+/** berth.container.resume: `auto` resumes only when the workspace allows it (autoResume), else CONTAINER_PAUSED. */
+export const ContainerResumeRequestSchema = ContainerRefRequestSchema.extend({ auto: z.boolean().optional() });
+export type ContainerResumeRequest = z.infer<typeof ContainerResumeRequestSchema>;
+
 export const ListContainersRequestSchema = CallerSchema;
 export type ListContainersRequest = z.infer<typeof ListContainersRequestSchema>;
 

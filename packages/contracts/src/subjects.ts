@@ -5,6 +5,7 @@ import { IdleStateSchema, KeepaliveRequestSchema } from './idle.js';
 import {
   ContainerEventSchema,
   ContainerRefRequestSchema,
+  ContainerResumeRequestSchema,
   CreateContainerRequestSchema,
   EmptyRequestSchema,
   ExecRequestSchema,
@@ -136,8 +137,8 @@ export const SUBJECTS = {
   // w3-pause
   containerPause: request('berth.container.pause', 'pool-manager', ['gateway'], ContainerRefRequestSchema, ContainerViewSchema,
     'Freeze a claimed container\'s processes and release its memory from the host budget; volume, ports and setup stay, its LLM key is refused until resumed.'),
-  containerResume: request('berth.container.resume', 'pool-manager', ['gateway'], ContainerRefRequestSchema, ContainerViewSchema,
-    'Thaw a paused container (its memory is taken from the host budget again; CAPACITY_EXHAUSTED when it no longer fits).'),
+  containerResume: request('berth.container.resume', 'pool-manager', ['gateway'], ContainerResumeRequestSchema, ContainerViewSchema,
+    'Thaw a paused container (its memory is taken from the host budget again; CAPACITY_EXHAUSTED when it no longer fits). With `auto` (a preview reaching it), only when its autoResume allows, else CONTAINER_PAUSED.'),
   // w3-hosts
   hostDrain: request('berth.hostctl.drain', 'pool-manager', ['gateway'], HostDrainRequestSchema, HostHeartbeatSchema,
     'Stop (draining true) or resume placing new workspaces on this host; replies with its heartbeat. Host-addressed.'),

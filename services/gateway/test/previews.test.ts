@@ -240,3 +240,35 @@ describe('previews', () => {
     expect(out).not.toContain('canary');
   });
 });
+
+describe('previews of a paused workspace', () => {
+  it('resume it as an exec would (autoResume), or answer 409 CONTAINER_PAUSED when it may not be resumed', async () => {
+    const dev = await devServer();
+    let paused = true;
+    let allowed = true;
+    const resumes: unknown[] = [];
+    const { app } = await build({
+      containerGet: () => ({ ...containerView(), state: paused ? 'paused' as const : 'claimed' as const, ports: { '3000': dev.port } }),
+      containerResume: (req) => {
+        resumes.push(req);
+        if (!allowed) throw new BerthError('CONTAINER_PAUSED', `container ${req.id} is paused`);
+        paused = false;
+        return containerView();
+      },
+    });
+    try {
+      const ok = await app.inject({ method: 'GET', url: `/api/containers/${ID}/preview/3000/x`, headers: AUTH });
+      // inject does not reach a real upstream socket here; what matters is that the resume came first, automatic.
+      expect(resumes).toEqual([{ id: ID, owner: OWNER, auto: true }]);
+      expect(ok.statusCode).not.toBe(409);
+      paused = true;
+      allowed = false;
+      const refused = await app.inject({ method: 'GET', url: `/api/containers/${ID}/preview/3000/x`, headers: AUTH });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json()).toMatchObject({ error: { code: 'CONTAINER_PAUSED' } });
+    } finally {
+      await app.close();
+      dev.server.close();
+    }
+  });
+});

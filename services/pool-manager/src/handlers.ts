@@ -89,7 +89,11 @@ export function serveHandlers(d: HandlerDeps): Subscription[] {
     serve(nc, 'hostStatus', () => hostStatus(d), logger),
     serve(nc, 'setupStart', async (req) => { await d.pauses.readyById(req.id, req.owner); return d.setups.start(req); }, logger),
     serve(nc, 'containerPause', (req) => d.pauses.pause(req.id, req.owner), logger),
-    serve(nc, 'containerResume', (req) => d.pauses.resume(req.id, req.owner), logger),
+    serve(nc, 'containerResume', async (req) => {
+      if (!req.auto) return d.pauses.resume(req.id, req.owner);
+      await d.pauses.readyById(req.id, req.owner);
+      return d.access.get(req.id, req.owner);
+    }, logger),
     serve(nc, 'setupGet', (req) => d.setups.get(req.id, req.owner), logger),
   ];
 }

@@ -34,9 +34,14 @@ export async function resolveUpstream(o: TargetOptions, id: string, owner: strin
 }
 
 async function fetchPorts(o: TargetOptions, id: string, owner: string, cache: PortMapCache | undefined): Promise<Record<string, number>> {
-  const view = await o.backend.request('containerGet', { id, owner }, { timeoutMs: o.timeoutMs, traceparent: o.traceparent });
-  // Hook for paused workspaces (issue 16 §3): resume here when autoResume is on, else 409 CONTAINER_PAUSED
-  // (and do not cache a paused container's ports).
+  const opts = { timeoutMs: o.timeoutMs, traceparent: o.traceparent };
+  const view = await o.backend.request('containerGet', { id, owner }, opts);
+  // A paused workspace is resumed as an exec would resume it (autoResume), else 409 CONTAINER_PAUSED;
+  // its ports are cached only once it runs, so each request of a paused one checks again.
+  if (view.state === 'paused') {
+    await o.backend.request('containerResume', { id, owner, auto: true }, opts);
+    return view.ports;
+  }
   cache?.set(owner, id, view.ports);
   return view.ports;
 }
