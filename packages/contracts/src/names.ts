@@ -19,10 +19,14 @@ export const WorkspaceIdSchema = z
   .regex(/^ws_(?:[a-z0-9][a-z0-9-]{0,39}_)?[0-9a-f]{16}$/, 'must look like ws_ followed by 16 hex characters, optionally after a host id and _')
   .meta({ id: 'WorkspaceId', example: 'ws_3f9a0c2b7d1e4a56' });
 
-/** The host that owns a (valid) workspace id. */
-export function hostOfWorkspace(id: string): string {
+/**
+ * The host that owns a (valid) workspace id. An id without a host (`ws_<hex>`: made by the default
+ * host, or by any host before ids named theirs) belongs to `legacyHost`: the asker's own host, so a
+ * single-host install keeps reaching its workspaces whatever its BERTH_HOST_ID.
+ */
+export function hostOfWorkspace(id: string, legacyHost: string = DEFAULT_HOST_ID): string {
   const parts = id.split('_');
-  return parts.length === 3 && parts[1] ? parts[1] : DEFAULT_HOST_ID;
+  return parts.length === 3 && parts[1] ? parts[1] : legacyHost;
 }
 
 /** Docker-compatible name (Docker wants at least two characters), without path separators or leading dots. */

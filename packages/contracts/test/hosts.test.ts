@@ -9,6 +9,9 @@ describe('host addressing', () => {
       expect(WorkspaceIdSchema.safeParse(bad).success, bad).toBe(false);
     }
     expect(hostOfWorkspace('ws_0123456789abcdef')).toBe('local');
+    // An id naming no host is the asker's own host's (a single-host install with its own BERTH_HOST_ID).
+    expect(hostOfWorkspace('ws_0123456789abcdef', 'edge-1')).toBe('edge-1');
+    expect(hostOfWorkspace('ws_host-2_0123456789abcdef', 'edge-1')).toBe('host-2');
     expect(hostOfWorkspace('ws_host-2_0123456789abcdef')).toBe('host-2');
   });
 

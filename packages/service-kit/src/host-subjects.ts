@@ -23,12 +23,13 @@ export function servedSubject(nc: NatsConnection, key: SubjectKey): string {
 export function subjectOf(nc: NatsConnection, key: SubjectKey, data: unknown, hostId: string | undefined): string {
   const subject = SUBJECTS[key].subject;
   if (!isHostAddressed(key)) return subject;
-  return hostSubject(subject, hostId ?? workspaceHost(data) ?? connectionHost(nc));
+  return hostSubject(subject, hostId ?? workspaceHost(data, connectionHost(nc)) ?? connectionHost(nc));
 }
 
-function workspaceHost(data: unknown): string | undefined {
+/** The host of the request's workspace; an id naming none is the caller's own host's. */
+function workspaceHost(data: unknown, ownHost: string): string | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const { id, workspaceId } = data as { id?: unknown; workspaceId?: unknown };
   const ws = typeof id === 'string' ? id : typeof workspaceId === 'string' ? workspaceId : undefined;
-  return ws === undefined ? undefined : hostOfWorkspace(ws);
+  return ws === undefined ? undefined : hostOfWorkspace(ws, ownHost);
 }

@@ -27,6 +27,8 @@ export async function startServer(env: Record<string, string | undefined> = proc
         name: `gateway-${config.BERTH_HOST_ID}`,
         user: config.NATS_USER,
         password: config.NATS_PASSWORD,
+        // Workspace ids that name no host are this gateway's own host's (single-host installs).
+        hostId: config.BERTH_HOST_ID,
         logger,
       });
       onStop(() => drainNats(nc));
@@ -37,7 +39,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
       onStop(listenToHeartbeats(nc, hosts, logger));
       const app = await buildApp({
         backend: hostRoutedBackend(natsBackend(nc, { timeoutMs: config.REQUEST_TIMEOUT_MS }), { directory: hosts, policy: config.HOST_PLACEMENT, fallbackHost: config.BERTH_HOST_ID }),
-        streams: hostCheckedStreams(natsStreams(nc, logger, { timeoutMs: config.REQUEST_TIMEOUT_MS, leaseMs: config.STREAM_LEASE_MS }), hosts),
+        streams: hostCheckedStreams(natsStreams(nc, logger, { timeoutMs: config.REQUEST_TIMEOUT_MS, leaseMs: config.STREAM_LEASE_MS }), hosts, config.BERTH_HOST_ID),
         hosts,
         keys,
         logger,

@@ -47,7 +47,7 @@ describe('a workspace racing to redirect its agent channel', () => {
     infra = await startInfra();
     pm = await startInProcess(infra, testHostEnv({ POOLS: JSON.stringify(POOLS), AGENT_SOCKET_DIR: agentRoot }));
     hostId = pm.config.BERTH_HOST_ID;
-    nc = await clientNats(infra);
+    nc = await clientNats(infra, hostId);
     await waitForWarm(nc, 2, 60_000);
   });
 

@@ -38,7 +38,7 @@ describe('commands through the workspace agent', () => {
     env = testHostEnv({ POOLS: JSON.stringify(POOLS), AGENT_SOCKET_DIR: agentRoot });
     pm = await startInProcess(infra, env);
     hostId = pm.config.BERTH_HOST_ID;
-    nc = await clientNats(infra);
+    nc = await clientNats(infra, hostId);
     await waitForWarm(nc, 1, 60_000, 'default');
     await waitForWarm(nc, 1, 60_000, 'plain');
   });

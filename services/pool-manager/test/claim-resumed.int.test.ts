@@ -55,7 +55,7 @@ beforeAll(async () => {
   const config = loadPoolManagerConfig({ ...env, NATS_URL: infra.nats.url, REDIS_URL: infra.redis.url });
   driver = new GatedDriver(config.DOCKER_SOCKET);
   pm = await startPoolManager(config, createLogger('pool-manager', 'error'), (s) => stoppers.push(s), driver);
-  nc = await clientNats(infra);
+  nc = await clientNats(infra, hostId);
   await waitForWarm(nc, 1);
 }, 90_000);
 

@@ -37,7 +37,7 @@ describe('claims: concurrent creates, idempotency, port release, refill', () => 
     pm = await startInProcess(infra, testHostEnv({ RECONCILE_INTERVAL_MS: '3600000' }));
     hostId = pm.config.BERTH_HOST_ID;
     [lo, hi] = pm.config.PORT_RANGE;
-    nc = await clientNats(infra);
+    nc = await clientNats(infra, hostId);
     await waitForWarm(nc, 3);
   });
 

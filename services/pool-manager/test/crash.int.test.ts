@@ -41,7 +41,7 @@ async function createWithRetry(nc: Awaited<ReturnType<typeof clientNats>>, reque
 }
 
 test('killing pool-manager mid-claim leaves no orphan container, no leaked port and no double claim', async () => {
-  const nc = await clientNats(infra);
+  const nc = await clientNats(infra, env.BERTH_HOST_ID!);
   await waitFor('pool-manager answering', async () => (await request(nc, 'poolList', {}).catch(() => undefined))?.pools[0]?.warm === 3, 30_000);
 
   const requestIds = Array.from({ length: 24 }, (_, i) => `crash-test-${i}-${Date.now()}`);

@@ -20,7 +20,7 @@ describe.each(PATHS)('exec in a claimed workspace, through %s', (path, pathEnv) 
     infra = await startInfra();
     pm = await startInProcess(infra, testHostEnv({ POOLS: JSON.stringify([POOL]), ...pathEnv }));
     hostId = pm.config.BERTH_HOST_ID;
-    nc = await clientNats(infra);
+    nc = await clientNats(infra, hostId);
     await waitForWarm(nc, 1);
     ws = await request(nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER });
   });

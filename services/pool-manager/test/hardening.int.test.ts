@@ -21,7 +21,7 @@ describe('hardening of a claimed workspace', () => {
     infra = await startInfra();
     pm = await startInProcess(infra, testHostEnv({ POOLS: JSON.stringify([POOL]) }));
     hostId = pm.config.BERTH_HOST_ID;
-    nc = await clientNats(infra);
+    nc = await clientNats(infra, hostId);
     await waitForWarm(nc, 1);
     claimed = await request(nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER });
     info = await inspectByBerthId(hostId, claimed.id);

@@ -59,8 +59,13 @@ export async function startInProcess(infra: Infra, env: Record<string, string>):
   };
 }
 
-export async function clientNats(infra: Infra): Promise<NatsConnection & { close(): Promise<void> }> {
-  const nc = await connectNats({ url: infra.nats.url, name: 'test-client', logger: createLogger('test', 'warn') });
+/**
+ * The test's own NATS client. Requests about no workspace in particular (a create, a list) go to
+ * `hostId`'s pool-manager, as the gateway's placement would send them; bindHost() later when the
+ * host id is known only after connecting.
+ */
+export async function clientNats(infra: Infra, hostId?: string): Promise<NatsConnection & { close(): Promise<void> }> {
+  const nc = await connectNats({ url: infra.nats.url, name: 'test-client', logger: createLogger('test', 'warn'), ...(hostId !== undefined && { hostId }) });
   return Object.assign(nc, { close: () => drainNats(nc) });
 }
 

@@ -67,7 +67,7 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
   };
   try {
     pm = await startInProcess(infra, hostEnv);
-    nc = await clientNats(infra);
+    nc = await clientNats(infra, hostEnv.BERTH_HOST_ID!);
   } catch (err) {
     await dispose();
     throw err;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LLM_KEY_PATTERN, SUBJECTS } from '@berth/contracts';
-import { request, type NatsConnection } from '@berth/service-kit';
+import { bindHost, request, type NatsConnection } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientNats, removeAllOf, startInfra, startInProcess, testHostEnv, WORKSPACE_IMAGE, type Infra, type RunningPoolManager } from './harness.js';
 import { newRequestId, waitForWarm } from './helpers.js';
@@ -28,6 +28,7 @@ describe('a workspace recreated from an image (main images) keeps its LLM key', 
       POOLS: JSON.stringify([{ name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
       AGENT_SOCKET_DIR: agentRoot, LLM_EGRESS_URL: 'http://egress.test:3128',
     }));
+    bindHost(nc, pm.config.BERTH_HOST_ID);
     await waitForWarm(nc, 1, 60_000);
   });
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LLM_KEY_PATTERN, SUBJECTS, type CreateContainerReply } from '@berth/contracts';
-import { Redis, request, type NatsConnection } from '@berth/service-kit';
+import { bindHost, Redis, request, type NatsConnection } from '@berth/service-kit';
 import { ServiceProcess } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientNats, removeAllOf, startInfra, testHostEnv, waitFor, type Infra } from './harness.js';
@@ -57,6 +57,7 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
       POOLS: JSON.stringify([{ name: 'default', targetSize: 2, minSize: 1, maxCreating: 2, memoryMb: 64, pids: 64 }]),
       NATS_URL: infra.nats.url, REDIS_URL: infra.redis.url,
     };
+    bindHost(nc, env.BERTH_HOST_ID!);
     pm = new ServiceProcess('pool-manager', env, { keepAllOutput: true });
     pm.start();
     await waitFor('pool-manager to answer', () => request(nc, 'poolList', {}).then(() => true, () => false), 60_000);

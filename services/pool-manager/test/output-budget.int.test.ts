@@ -42,7 +42,7 @@ describe.each(PATHS)('a workspace flooding its output, through %s', (_path, path
       POOLS: JSON.stringify([POOL]), OUTPUT_RATE_BYTES_PER_S: String(RATE), OUTPUT_BURST_BYTES: String(BURST), WORKSPACE_NETWORK: NETWORK, ...pathEnv,
     }));
     hostId = pm.config.BERTH_HOST_ID;
-    nc = await clientNats(infra);
+    nc = await clientNats(infra, hostId);
     await waitForWarm(nc, 1);
     ws = await request(nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER });
   });

@@ -31,7 +31,7 @@ describe('pause and resume: the budget, files, agent, events, restarts and races
   beforeAll(async () => {
     infra = await startInfra();
     pm = await startInProcess(infra, env);
-    nc = await clientNats(infra);
+    nc = await clientNats(infra, env.BERTH_HOST_ID!);
     const sub = nc.subscribe('berth.evt.container.>');
     void (async () => { for await (const m of sub) events.push(ContainerEventSchema.parse(JSON.parse(decoder.decode(m.data)))); })();
   }, 60_000);

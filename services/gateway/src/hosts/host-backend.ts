@@ -16,8 +16,8 @@ export interface HostRouting {
 }
 
 /** HOST_UNAVAILABLE at once for a workspace whose host is lost, instead of waiting for a NATS timeout. */
-export function assertHostReachable(directory: HostDirectory, id: string): void {
-  const host = hostOfWorkspace(id);
+export function assertHostReachable(directory: HostDirectory, id: string, legacyHost: string): void {
+  const host = hostOfWorkspace(id, legacyHost);
   if (directory.stateOf(host) === 'lost') {
     throw new BerthError('HOST_UNAVAILABLE', `the Docker host ${host} of this workspace is not answering; retry later`, { retryAfterSeconds: 5 });
   }
@@ -93,7 +93,7 @@ export function hostRoutedBackend(inner: Backend, routing: HostRouting): Backend
           return volumeDelete(data as RequestOf<'volumeDelete'>, opts) as Promise<ReplyOf<K>>;
         default: {
           const id = workspaceIdOf(data);
-          if (id !== undefined) assertHostReachable(directory, id);
+          if (id !== undefined) assertHostReachable(directory, id, routing.fallbackHost);
           return inner.request(key, data, opts);
         }
       }
@@ -102,10 +102,10 @@ export function hostRoutedBackend(inner: Backend, routing: HostRouting): Backend
 }
 
 /** Streams (exec, terminal) of a workspace whose host is lost: HOST_UNAVAILABLE at once. */
-export function hostCheckedStreams(inner: StreamBackend, directory: HostDirectory): StreamBackend {
+export function hostCheckedStreams(inner: StreamBackend, directory: HostDirectory, legacyHost: string): StreamBackend {
   return {
     open: (key, data, opts) => {
-      assertHostReachable(directory, data.id);
+      assertHostReachable(directory, data.id, legacyHost);
       return inner.open(key, data, opts);
     },
   };
