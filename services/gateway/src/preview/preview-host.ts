@@ -37,7 +37,7 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * An onRequest hook (runs before routing decisions, body parsing and /api auth).
  */
 export function previewHostHook(deps: PreviewDeps, keys: KeyRing, domain: string) {
-  const hostRe = new RegExp(`^([^.-]+)-(ws_[0-9a-f]{16})\\.${escapeRegExp(domain.toLowerCase())}(?::\\d+)?$`);
+  const hostRe = new RegExp(`^([^.-]+)-(ws_(?:[a-z0-9][a-z0-9-]{0,39}_)?[0-9a-f]{16})\\.${escapeRegExp(domain.toLowerCase())}(?::\\d+)?$`);
   const bearer = bearerAuth(keys);
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const m = hostRe.exec(String(req.headers.host ?? '').toLowerCase());

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { WorkspaceIdSchema } from '@berth/contracts';
 import { isApiError } from '../../errors.js';
 import { allowOnly } from '../args.js';
 import type { Command } from '../context.js';
@@ -10,8 +11,10 @@ import { UsageError } from '../io.js';
 
 /** `ID:PATH` names a path in a workspace; anything else is local. */
 function remoteOf(arg: string): { id: string; path: string } | undefined {
-  const m = /^(ws_[0-9a-z]+):(.+)$/.exec(arg);
-  return m ? { id: m[1]!, path: m[2]! } : undefined;
+  const colon = arg.indexOf(':');
+  if (colon < 0 || colon === arg.length - 1) return undefined;
+  const id = arg.slice(0, colon);
+  return WorkspaceIdSchema.safeParse(id).success ? { id, path: arg.slice(colon + 1) } : undefined;
 }
 
 /** Runs tar with `args`, its stdin or stdout the given web stream; rejects when tar fails. */
