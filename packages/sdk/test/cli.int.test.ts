@@ -31,7 +31,7 @@ describe('berth CLI', () => {
     const created = await berthCli(['create', '--name', 'cli-one'], env);
     expect(created.code).toBe(0);
     const id = created.stdout.trim();
-    expect(id).toMatch(/^ws_[0-9a-f]{16}$/);
+    expect(id).toMatch(/^ws_(?:[a-z0-9][a-z0-9-]*_)?[0-9a-f]{16}$/);
     expect(created.stderr).toContain('created cli-one');
 
     const ls = await berthCli(['ls'], env);

@@ -82,7 +82,7 @@ describe('berth create --repo against the real stack', () => {
     const r = await berthCli(['create', '--repo', 'acme/missing@main'], env());
     expect(r.code).toBe(1);
     const id = r.stdout.trim();
-    expect(id).toMatch(/^ws_[0-9a-f]{16}$/);
+    expect(id).toMatch(/^ws_(?:[a-z0-9][a-z0-9-]*_)?[0-9a-f]{16}$/);
     expect(r.stderr).toMatch(/setup: failed after [\d.]+ s .*: CLONE_FAILED: REPO_NOT_FOUND/);
     expect(r.stderr).toMatch(new RegExp(`^berth: setup of ${id} failed \\(CLONE_FAILED: .*REPO_NOT_FOUND.*\\); the container is kept \\(berth rm ${id} removes it\\)$`, 'm'));
     // The setup was accepted (202): no HTTP status made up from the error code.
