@@ -36,7 +36,8 @@ beforeAll(async () => {
   redis = await startRedisServer();
   pm = await startInProcess({ nats: Object.assign(nats.server, { url: nats.url }), redis, dispose: async () => undefined },
     { ...hostEnv, NATS_USER: 'pool-manager', NATS_PASSWORD: nats.passwords['pool-manager'] });
-  gateway = await connectNats({ url: nats.url, name: 'test-gateway', user: 'gateway', password: nats.passwords.gateway, logger });
+  // A gateway whose placement chose this host.
+  gateway = await connectNats({ url: nats.url, name: 'test-gateway', user: 'gateway', password: nats.passwords.gateway, hostId: hostEnv.BERTH_HOST_ID!, logger });
   asPoolManager = await connectNats({ url: nats.url, name: 'test-pool-manager', user: 'pool-manager', password: nats.passwords['pool-manager'], logger });
   // Outside the repository: the example and the public packages it imports, nothing of berth.
   outside = mkdtempSync(join(tmpdir(), 'berth-subscriber-'));

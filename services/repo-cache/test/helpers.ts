@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BerthError, isErrorBody, SUBJECTS, type RepoSyncReply, type RepoSyncRequest } from '@berth/contracts';
-import { connectNats, createLogger, drainNats, request, type NatsConnection } from '@berth/service-kit';
+import { BerthError, isErrorBody, type RepoSyncReply, type RepoSyncRequest } from '@berth/contracts';
+import { connectNats, createLogger, drainNats, request, subjectOf, type NatsConnection } from '@berth/service-kit';
 import { ServiceProcess, startNatsServer, startRedisServer, type ServerProcess } from '@berth/service-kit/testing';
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import { FakeGitHub } from '../../../test/support/fake-github.js';
@@ -21,9 +21,10 @@ export interface Harness {
 
 export async function startHarness(extraEnv: Record<string, string> = {}): Promise<Harness> {
   const [nats, redis, gh] = await Promise.all([startNatsServer(), startRedisServer(), FakeGitHub.start()]);
-  const nc = await connectNats({ url: nats.url, name: 'test', logger: createLogger('test', 'warn') });
-  const mirrors = mkdtempSync(join(tmpdir(), 'berth-mirrors-'));
   const hostId = `rc-${randomBytes(3).toString('hex')}`;
+  // Syncs go to this host's repo-cache, as a pool-manager beside it asks.
+  const nc = await connectNats({ url: nats.url, name: 'test', logger: createLogger('test', 'warn'), hostId });
+  const mirrors = mkdtempSync(join(tmpdir(), 'berth-mirrors-'));
   const env = {
     NATS_URL: nats.url, REDIS_URL: redis.url, MIRRORS_DIR: mirrors, GITHUB_URL: gh.url, BERTH_HOST_ID: hostId,
     LOG_LEVEL: 'debug', REPO_CACHE_HEALTH_PORT: '0', REPO_LOCK_TTL_MS: '1500', ...extraEnv,
@@ -57,7 +58,7 @@ export function sync(nc: NatsConnection, req: RepoSyncRequest, timeoutMs = 30_00
 /** Sends a body as is (no client-side validation), so the service's own checks are exercised. */
 export async function rawSync(nc: NatsConnection, body: unknown, timeoutMs = 10_000): Promise<unknown> {
   try {
-    const msg = await nc.request(SUBJECTS.repoSync.subject, new TextEncoder().encode(JSON.stringify(body)), { timeout: timeoutMs });
+    const msg = await nc.request(subjectOf(nc, 'repoSync', body, undefined), new TextEncoder().encode(JSON.stringify(body)), { timeout: timeoutMs });
     const reply: unknown = msg.json();
     return isErrorBody(reply) ? BerthError.fromBody(reply) : reply;
   } catch (err) {
