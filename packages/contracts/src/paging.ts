@@ -6,8 +6,9 @@ export const PAGE_MAX_LIMIT = 1000;
 /**
  * `?limit=&cursor=` of every list route. Without `limit` the whole list comes in one page (what
  * callers written before paging expect). `cursor` is the `nextCursor` of the previous page, opaque.
+ * Other parameters are ignored, as they were before lists paged (callers send filters berth lacks).
  */
-export const PageQuerySchema = z.strictObject({
+export const PageQuerySchema = z.object({
   limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(PAGE_MAX_LIMIT)).optional(),
   cursor: z.string().max(512).optional(),
 });

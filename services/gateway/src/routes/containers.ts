@@ -63,7 +63,7 @@ export const containerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { back
       tags: ['containers'], summary: 'List your containers',
       description: 'Ordered by id. `?limit=` pages the list; each page but the last has a `nextCursor` to send back as `?cursor=`.',
       querystring: PAGE_QUERYSTRING,
-      response: { 200: okResponse(ContainerListSchema, 'Your claimed containers'), ...errorResponses('VALIDATION_FAILED', 'UNKNOWN_FIELD', ...API_ERRORS) },
+      response: { 200: okResponse(ContainerListSchema, 'Your claimed containers'), ...errorResponses('VALIDATION_FAILED', ...API_ERRORS) },
     },
   }, async (req) => {
     const all = await backend.request('containerList', { owner: req.owner }, callOptions(req, requestTimeoutMs));

@@ -25,7 +25,7 @@ export const hostRoutes: FastifyPluginAsync<HostRouteDeps> = async (app, { backe
       tags: ['hosts'], summary: 'List the Docker hosts',
       description: 'Ordered by id. `?limit=` pages the list; each page but the last has a `nextCursor` to send back as `?cursor=`.',
       querystring: PAGE_QUERYSTRING,
-      response: { 200: okResponse(HostListSchema, 'Every host heard from: state (up, draining, lost), capacity and use, pools'), ...errorResponses('VALIDATION_FAILED', 'UNKNOWN_FIELD', ...API_ERRORS) },
+      response: { 200: okResponse(HostListSchema, 'Every host heard from: state (up, draining, lost), capacity and use, pools'), ...errorResponses('VALIDATION_FAILED', ...API_ERRORS) },
     },
   }, async (req) => {
     const list = hosts.list();

@@ -11,7 +11,7 @@ export const poolRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend, 
       tags: ['pools'], summary: 'List pools',
       description: 'In configured order, the default pool first. `?limit=` pages the list; each page but the last has a `nextCursor` to send back as `?cursor=`.',
       querystring: PAGE_QUERYSTRING,
-      response: { 200: okResponse(PoolListSchema, 'Pools with configuration and fill level'), ...errorResponses('VALIDATION_FAILED', 'UNKNOWN_FIELD', ...API_ERRORS) },
+      response: { 200: okResponse(PoolListSchema, 'Pools with configuration and fill level'), ...errorResponses('VALIDATION_FAILED', ...API_ERRORS) },
     },
   }, async (req) => {
     const all = await backend.request('poolList', {}, callOptions(req, requestTimeoutMs));

@@ -21,7 +21,7 @@ export const volumeRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend
       tags: ['volumes'], summary: 'List your named volumes',
       description: 'Ordered by name. `?limit=` pages the list; each page but the last has a `nextCursor` to send back as `?cursor=`.',
       querystring: PAGE_QUERYSTRING,
-      response: { 200: okResponse(VolumeListSchema, 'Your volumes on this host, with the per-owner limit'), ...errorResponses('VALIDATION_FAILED', 'UNKNOWN_FIELD', ...API_ERRORS) },
+      response: { 200: okResponse(VolumeListSchema, 'Your volumes on this host, with the per-owner limit'), ...errorResponses('VALIDATION_FAILED', ...API_ERRORS) },
     },
   }, async (req) => {
     const all = await backend.request('volumeList', { owner: req.owner }, callOptions(req, requestTimeoutMs));
