@@ -51,8 +51,9 @@ describe('placement', () => {
       heartbeat('drained', { state: 'draining', warm: 3 }),
       heartbeat('ok'),
     );
-    expect(rankHosts(dir, { pool: 'default', ports: 2, warm: true }, 'spread')).toEqual(['fullButWarm', 'ok']);
-    expect(rankHosts(dir, { pool: 'default', ports: 2, warm: false }, 'spread')).toEqual(['ok']);
+    // Hosts that look full come last, in case room was freed since their heartbeat; draining ones never.
+    expect(rankHosts(dir, { pool: 'default', ports: 2, warm: true }, 'spread')).toEqual(['fullButWarm', 'ok', 'noports', 'full']);
+    expect(rankHosts(dir, { pool: 'default', ports: 2, warm: false }, 'spread')).toEqual(['ok', 'noports', 'fullButWarm', 'full']);
     clock.t += 2000;
     dir.heard(heartbeat('later'));
     clock.t += 1500; // 'ok' is 3.5 s silent: lost
@@ -60,8 +61,13 @@ describe('placement', () => {
     expect(rankHosts(dir, warmClaim, 'spread')).toEqual(['later']);
   });
 
-  it('all hosts full is CAPACITY_EXHAUSTED (503, retryable) with a Retry-After', () => {
-    const { dir } = directory(heartbeat('h1', { containers: 10, max: 10 }), heartbeat('h2', { state: 'draining' }));
+  it('a pool no host lists still goes to a host, which answers POOL_NOT_FOUND itself', () => {
+    const { dir } = directory(heartbeat('h1'), heartbeat('h2', { state: 'draining' }));
+    expect(rankHosts(dir, { pool: 'nope', ports: 1, warm: true }, 'spread')).toEqual(['h1']);
+  });
+
+  it('no host up (all draining or lost) is CAPACITY_EXHAUSTED (503, retryable) with a Retry-After', () => {
+    const { dir } = directory(heartbeat('h1', { state: 'draining' }), heartbeat('h2', { state: 'draining' }));
     let err: unknown;
     try { rankHosts(dir, warmClaim, 'spread'); } catch (e) { err = e; }
     expect(err).toBeInstanceOf(BerthError);

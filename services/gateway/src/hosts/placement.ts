@@ -30,29 +30,40 @@ function candidateOf(id: string, h: KnownHost, req: PlacementRequest): Candidate
     if (c.containers + placed >= c.maxContainers || c.freePorts - placed < req.ports) return undefined;
     if (c.maxMemoryMb > 0 && c.usedMemoryMb >= c.maxMemoryMb) return undefined;
   }
-  const inUse = hb.pools.reduce((n, p) => n + p.claimed, 0) + placed;
-  return { id, warm, load: c.maxContainers > 0 ? inUse / c.maxContainers : 1 };
+  return { id, warm, load: loadOf(h) };
+}
+
+/** Workspaces in use (claimed, plus what this gateway sent since the last heartbeat) over the host's maximum. */
+function loadOf(h: KnownHost): number {
+  const hb = h.heartbeat;
+  const inUse = hb.pools.reduce((n, p) => n + p.claimed, 0) + [...h.placed.values()].reduce((a, b) => a + b, 0);
+  return hb.capacity.maxContainers > 0 ? inUse / hb.capacity.maxContainers : 1;
 }
 
 /**
  * Hosts a create may go to, best first (later ones are tried when an earlier one turns out full).
- * Only `up` hosts with a warm container of the pool, or room and ports for a new one; a host with a
- * warm container beats one without (a claim takes milliseconds, a cold create hundreds). Then, by
- * workspaces in use (claimed, plus what this gateway sent since the last heartbeat), `spread` prefers the least loaded host,
- * `pack` the most loaded one that still has room; ties go by host id, so the order is stable.
- * None: CAPACITY_EXHAUSTED with Retry-After.
+ * First the `up` hosts with a warm container of the pool, or room and ports for a new one; a host
+ * with a warm container beats one without (a claim takes milliseconds, a cold create hundreds).
+ * Then, by workspaces in use (claimed, plus what this gateway sent since the last heartbeat),
+ * `spread` prefers the least loaded host, `pack` the most loaded one that still has room; ties go
+ * by host id, so the order is stable. Last, the `up` hosts that look full or lack the pool: a
+ * heartbeat is up to a second old (room may have been freed since), and only a pool-manager can
+ * say POOL_NOT_FOUND; each of them answers for itself (CAPACITY_EXHAUSTED with Retry-After when
+ * it really is full). No `up` host at all: CAPACITY_EXHAUSTED with Retry-After.
  */
 export function rankHosts(dir: HostDirectory, req: PlacementRequest, policy: PlacementPolicy): string[] {
   const candidates: Candidate[] = [];
+  const lastResort: Candidate[] = [];
   for (const [id, h] of dir.known()) {
     if (dir.stateOf(id) !== 'up') continue;
     const c = candidateOf(id, h, req);
     if (c) candidates.push(c);
+    else lastResort.push({ id, warm: 0, load: loadOf(h) });
   }
-  if (candidates.length === 0) {
-    throw new BerthError('CAPACITY_EXHAUSTED', 'every Docker host is full, draining or lost; retry later', { retryAfterSeconds: FULL_RETRY_AFTER_S });
+  if (candidates.length === 0 && lastResort.length === 0) {
+    throw new BerthError('CAPACITY_EXHAUSTED', 'every Docker host is draining or lost; retry later', { retryAfterSeconds: FULL_RETRY_AFTER_S });
   }
   const sign = policy === 'pack' ? -1 : 1;
-  candidates.sort((a, b) => Number(b.warm > 0) - Number(a.warm > 0) || sign * (a.load - b.load) || (a.id < b.id ? -1 : 1));
-  return candidates.map((c) => c.id);
+  const order = (a: Candidate, b: Candidate) => Number(b.warm > 0) - Number(a.warm > 0) || sign * (a.load - b.load) || (a.id < b.id ? -1 : 1);
+  return [...candidates.sort(order), ...lastResort.sort(order)].map((c) => c.id);
 }
