@@ -64,7 +64,7 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.content()).not.toContain(stack.token);
 
     // Live logs of the selected container.
-    await page.click(`#containers tr[data-id="${c.id}"]`);
+    await page.click(`#containers tr[data-id="${c.id}"] td:first-child`); // the id cell: the ports cell holds preview buttons
     await page.waitForSelector('#detail:not([hidden])');
     await c.exec('echo dash-log-line > /proc/1/fd/1');
     await page.waitForSelector('#logs div:has-text("dash-log-line")', { timeout: 15_000 });
