@@ -67,6 +67,7 @@ class LogLine(_Model):
     time: Optional[str] = None
     timestamp: Optional[int] = None  # `time` in ms since the epoch
     continued: Optional[bool] = None
+    phase: Optional[str] = None  # on stream "setup": the setup phase the line belongs to
     id: Optional[str] = None
 
 
