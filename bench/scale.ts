@@ -21,6 +21,20 @@ async function start(hosts: number, perHost: number, max: number): Promise<{ sta
   return { stack, client: new JsonClient(stack.url, stack.token) };
 }
 
+/** Runs `fn` on a fresh multi-host stack, printing its services' output if it fails, and stops it. */
+async function onStack<T>(hosts: number, perHost: number, max: number, fn: (s: { stack: MultiHostStack; client: JsonClient }) => Promise<T>): Promise<T> {
+  const three = await start(hosts, perHost, max);
+  try {
+    return await fn(three);
+  } catch (err) {
+    console.error(three.stack.outputTail());
+    throw err;
+  } finally {
+    three.client.close();
+    await three.stack.stop();
+  }
+}
+
 async function hostList(client: JsonClient): Promise<HostList> {
   return (await client.ok('GET', '/api/hosts')) as unknown as HostList;
 }
@@ -61,9 +75,7 @@ async function c96(client: JsonClient, warmPerHost: number): Promise<{ ms: numbe
 
 // --- 3 hosts ---
 const perHost = Math.ceil(CONCURRENCY / HOSTS) + 8;
-let three = await start(HOSTS, perHost, perHost + 60);
-let figures3: { claims: ReturnType<typeof summary>; cold: number; spread: Record<string, number>; detectS: number; failedAfter: number };
-try {
+const figures3 = await onStack(HOSTS, perHost, perHost + 60, async (three) => {
   const c = await c96(three.client, perHost);
   // 300 claims, 100 at a time (more than the warm pools hold: the rest are cold creates), then released.
   const spread: Record<string, number> = {};
@@ -87,27 +99,11 @@ try {
   const detectS = round((performance.now() - killedAt) / 1000, 2);
   const after = await Promise.all(Array.from({ length: AFTER_FAILOVER }, () => claim(three.client)));
   const failedAfter = after.filter((a) => a.status !== 201 || (a.id !== undefined && hostOfWorkspace(a.id) === victim.id)).length;
-  figures3 = { claims: summary(c.ms), cold: c.cold, spread, detectS, failedAfter };
-} catch (err) {
-  console.error(three.stack.outputTail());
-  throw err;
-} finally {
-  three.client.close();
-  await three.stack.stop();
-}
+  return { claims: summary(c.ms), cold: c.cold, spread, detectS, failedAfter };
+});
 
 // --- 1 host, same load ---
-three = await start(1, CONCURRENCY + 8, CONCURRENCY + 60);
-let one: { ms: number[]; cold: number };
-try {
-  one = await c96(three.client, CONCURRENCY + 8);
-} catch (err) {
-  console.error(three.stack.outputTail());
-  throw err;
-} finally {
-  three.client.close();
-  await three.stack.stop();
-}
+const one = await onStack(1, CONCURRENCY + 8, CONCURRENCY + 60, (three) => c96(three.client, CONCURRENCY + 8));
 const s1 = summary(one.ms);
 // The NATS figures on their own three-node cluster (the multi-host harness runs one nats-server).
 const nats = await measureEventsLostOnNatsNodeKill({ events: Number(process.env.BENCH_EVENTS ?? 2000) });

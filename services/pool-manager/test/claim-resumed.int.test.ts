@@ -69,6 +69,18 @@ afterAll(async () => {
 
 const create = () => request(nc, 'containerCreate', { requestId: newRequestId(), owner: 'alice' }, { timeoutMs: 30_000 });
 
+/** Puts a claimed workspace back in Redis as warm, as a redis-server that lost the claim's write would have it. */
+async function rollBackClaim(id: string): Promise<void> {
+  const k = pm.store.keys;
+  const redis = new Redis(infra.redis.url);
+  try {
+    await redis.multi().hset(k.workspace(id), 'state', 'warm', 'owner', '', 'requestId', '', 'claimedAt', '0')
+      .zrem(k.claimed, id).lpush(k.warm('default'), id).exec();
+  } finally {
+    redis.disconnect();
+  }
+}
+
 it('a container claimed after reconcile finished its slow create stays claimed when its creator catches up', async () => {
   driver.armed = true;
   await create();
@@ -101,14 +113,7 @@ it('a claim Redis lost after its claim marker was written comes back as the mark
   const claimed = await create();
   const marked = await waitFor('the claim marker', async () => (await containersOf(hostId)).find((c) => c.Labels[LABELS.id] === claimed.id && isClaimMarked(c.Names[0] ?? '')), 10_000);
   // redis-server killed while its AOF write was postponed (a slow fsync): the claim never reached the file.
-  const k = pm.store.keys;
-  const redis = new Redis(infra.redis.url);
-  try {
-    await redis.multi().hset(k.workspace(claimed.id), 'state', 'warm', 'owner', '', 'requestId', '', 'claimedAt', '0')
-      .zrem(k.claimed, claimed.id).lpush(k.warm('default'), claimed.id).exec();
-  } finally {
-    redis.disconnect();
-  }
+  await rollBackClaim(claimed.id);
   await pm.reconciler.run();
   expect(await pm.store.get(claimed.id)).toMatchObject({ state: 'claimed', owner: 'alice', ref: marked.Id });
   // Never handed to another caller: the next claim gets another container.
@@ -122,14 +127,7 @@ it('a claim a killed redis-server lost is put back before it is read or claimed 
   await waitForWarm(nc, 1);
   const claimed = await create();
   // As if redis-server acknowledged the claim with its AOF write postponed behind a slow fsync, then was killed.
-  const k = pm.store.keys;
-  const redis = new Redis(infra.redis.url);
-  try {
-    await redis.multi().hset(k.workspace(claimed.id), 'state', 'warm', 'owner', '', 'requestId', '', 'claimedAt', '0')
-      .zrem(k.claimed, claimed.id).lpush(k.warm('default'), claimed.id).exec();
-  } finally {
-    redis.disconnect();
-  }
+  await rollBackClaim(claimed.id);
   await infra.redis.restart('SIGKILL');
 
   expect(await request(nc, 'containerGet', { id: claimed.id, owner: 'alice' }, { timeoutMs: 30_000 })).toMatchObject({ id: claimed.id, state: 'claimed' });
