@@ -124,7 +124,14 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket, _
     : new BerthError('VALIDATION_FAILED', 'malformed HTTP request');
   const body = JSON.stringify(error.toBody());
   const status = timedOut ? '408 Request Timeout' : '400 Bad Request';
+  // The answer to a HEAD has no body (its client reads none, so bytes after the head are garbage to it).
+  const head = isHeadRequest((err as { rawPacket?: unknown }).rawPacket);
   socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`,
   );
+}
+
+/** Whether the bytes a parse error kept start a HEAD request. */
+function isHeadRequest(rawPacket: unknown): boolean {
+  return Buffer.isBuffer(rawPacket) && rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
 }

@@ -113,6 +113,16 @@ describe('malformed HTTP', () => {
     expect(closed).toBe(true);
   });
 
+  it('a malformed HEAD is answered without a body (its client reads none)', async () => {
+    ({ app } = await build());
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const { raw, closed } = await exchange(port, 'HEAD %2fapi%2fcontainers HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(raw.endsWith('\r\n\r\n')).toBe(true);
+    expect(closed).toBe(true);
+  });
+
   it('a malformed request after a finished answer on a kept-alive connection still gets its 400', async () => {
     ({ app } = await build());
     await app.listen({ port: 0, host: '127.0.0.1' });
