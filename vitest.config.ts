@@ -1,25 +1,49 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit tests use small fakes behind berth's own interfaces; integration tests start a real
-// nats-server, redis-server and talk to the real Docker engine (see test/harness).
+// Unit tests use small fakes behind berth's own interfaces and need no Docker. The other projects
+// start a real nats-server and redis-server and talk to the real Docker engine (see test/support).
+//
+// Projects run in groups, lowest first: unit; then integration and e2e together, their files in
+// parallel (BERTH_TEST_WORKERS at once: they mostly wait on the engine, so more than the cores);
+// then stack (compose and scripts/up stacks, which build shared images) and chaos (kills processes
+// and measures), each one file at a time; then soak alone. Files that run at once get disjoint
+// host ports (`portRange` in @berth/service-kit/testing) and their own host id and network.
+const WORKERS = Number(process.env.BERTH_TEST_WORKERS ?? 4);
+const INT = '**/*.int.test.ts';
+const dockerTimeouts = { testTimeout: 60_000, hookTimeout: 120_000 };
+
 export default defineConfig({
   test: {
+    maxWorkers: WORKERS,
+    env: { BERTH_TEST_WORKERS: String(WORKERS) },
     projects: [
       {
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+          exclude: [INT, '**/node_modules/**'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.int.test.ts', 'services/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts', 'examples/test/**/*.int.test.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
-          fileParallelism: false,
+          include: [`packages/*/test/${INT}`, `services/*/test/${INT}`, `examples/test/${INT}`],
+          ...dockerTimeouts,
+          sequence: { groupOrder: 1 },
         },
+      },
+      {
+        test: { name: 'e2e', include: [`test/e2e/${INT}`], ...dockerTimeouts, sequence: { groupOrder: 1 } },
+      },
+      {
+        test: { name: 'stack', include: [`test/stack/${INT}`], ...dockerTimeouts, fileParallelism: false, sequence: { groupOrder: 2 } },
+      },
+      {
+        test: { name: 'chaos', include: [`test/chaos/${INT}`], ...dockerTimeouts, fileParallelism: false, sequence: { groupOrder: 2 } },
+      },
+      {
+        test: { name: 'soak', include: [`test/soak/${INT}`], ...dockerTimeouts, fileParallelism: false, sequence: { groupOrder: 3 } },
       },
     ],
   },

@@ -10,11 +10,12 @@ import type { PartResult, WorkspaceBenchContext } from './workspace/context.js';
 import * as files from './workspace/files.js';
 import * as preview from './workspace/preview.js';
 import * as pause from './workspace/pause.js';
+import { portRange } from '@berth/service-kit/testing';
 
 const PARTS: Record<string, { measure(ctx: WorkspaceBenchContext): Promise<PartResult> }> = { files, preview, pause };
 const chosen = (process.env.BENCH_PARTS ?? Object.keys(PARTS).join(',')).split(',').filter((p) => p in PARTS);
 
-const lo = 20100 + Math.floor(Math.random() * 120) * 100;
+const { lo } = portRange();
 const stack = await startLocalStack({
   PORT_RANGE: `${lo}-${lo + 99}`,
   POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 512, pids: 256, ...(process.env.BENCH_IMAGE && { image: process.env.BENCH_IMAGE }) }]),

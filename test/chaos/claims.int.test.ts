@@ -4,6 +4,7 @@ import { Redis } from '@berth/service-kit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { send, type Answer } from './http.js';
+import { portRange } from '@berth/service-kit/testing';
 
 // Claims and deletes under faults: while OPS create+delete pairs run concurrently through the HTTP
 // API, nats-server, redis-server, pool-manager and the gateway are killed (SIGKILL) and restarted
@@ -22,7 +23,7 @@ let stack: LocalStack;
 const run = randomBytes(4).toString('hex');
 
 beforeAll(async () => {
-  const lo = 20100 + Math.floor(Math.random() * 120) * 100;
+  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 3, memoryMb: 64, pids: 64 }]),
     PORT_RANGE: `${lo}-${lo + 99}`,

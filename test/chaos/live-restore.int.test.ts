@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { SecondDockerd } from '../support/second-dockerd.js';
+import { portRange } from '@berth/service-kit/testing';
 
 // A Docker engine restart with live-restore keeps claimed workspaces running: pool-manager runs on
 // a second dockerd of this machine (the system one is shared), which is stopped and started again
@@ -16,7 +17,7 @@ const hadDocker0 = existsSync('/sys/class/net/docker0');
 beforeAll(async () => {
   await engine.start();
   engine.loadImage(process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest');
-  const lo = 32000 + Math.floor(Math.random() * 100) * 50;
+  const { lo } = portRange();
   stack = await startLocalStack({
     DOCKER_SOCKET: engine.socket,
     WORKSPACE_NETWORK: `berth-lr-${randomBytes(3).toString('hex')}`,

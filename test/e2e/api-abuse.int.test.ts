@@ -7,6 +7,7 @@ import { Rng } from '../support/fuzz/prng.js';
 import { fuzz, summary, type FuzzReport } from '../support/fuzz/run.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { containerConfigs, findSecret, redisEntries, streamMessages } from '../support/secret-scan.js';
+import { portRange } from '@berth/service-kit/testing';
 
 // The real stack under a smaller fuzz pass, then: still healthy, nothing leaked (containers,
 // volumes) and the API token nowhere it should not be.
@@ -40,7 +41,7 @@ async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 30_
 }
 
 beforeAll(async () => {
-  const lo = 20100 + Math.floor(Math.random() * 120) * 100;
+  const { lo } = portRange();
   stack = await startLocalStack(
     { POOLS: JSON.stringify([POOL]), PORT_RANGE: `${lo}-${lo + 99}`, MAX_CONTAINERS: '4' },
     'debug',

@@ -6,6 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Berth } from '../../packages/sdk/src/index.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
+import { portRange } from '@berth/service-kit/testing';
 
 // A web app on another origin uses berth from headless Chromium (Debian's package) against the real
 // stack: a fetch with the bearer token (CORS preflight), live logs through a plain EventSource with a
@@ -31,7 +32,7 @@ async function staticSite(): Promise<Server> {
 beforeAll(async () => {
   site = await staticSite();
   const sitePort = (site.address() as AddressInfo).port;
-  const lo = 20100 + Math.floor(Math.random() * 120) * 100;
+  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
     PORT_RANGE: `${lo}-${lo + 99}`,

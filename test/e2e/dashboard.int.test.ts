@@ -4,6 +4,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Berth } from '../../packages/sdk/src/index.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
+import { portRange } from '@berth/service-kit/testing';
 
 // The dashboard end to end in headless Chromium (Debian's package) against the real stack:
 // sign in, see the pools and a container, its live logs, open its terminal, type, see the echo.
@@ -17,7 +18,7 @@ const requested: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const lo = 20100 + Math.floor(Math.random() * 120) * 100;
+  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 64, pids: 64 }]),
     PORT_RANGE: `${lo}-${lo + 99}`,

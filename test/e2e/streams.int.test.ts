@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { TerminalClient } from '../support/terminal-client.js';
+import { portRange } from '@berth/service-kit/testing';
 
 // Streaming exec and terminals as a caller sees them: real gateway and pool-manager processes,
 // NATS, Redis and Docker; every check of what runs in the workspace goes around berth, to Docker.
@@ -9,7 +10,7 @@ let stack: LocalStack;
 let id: string;
 
 beforeAll(async () => {
-  const lo = 20100 + Math.floor(Math.random() * 120) * 100;
+  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
     PORT_RANGE: `${lo}-${lo + 99}`,

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { TerminalClient } from '../support/terminal-client.js';
+import { portRange } from '@berth/service-kit/testing';
 
 // A terminal whose pool-manager dies must not hang: the gateway hears no keepalive for its lease
 // and closes the WebSocket with 1013. While pool-manager lives, an idle terminal outlasts the lease.
@@ -10,7 +11,7 @@ let stack: LocalStack;
 let id: string;
 
 beforeAll(async () => {
-  const lo = 20100 + Math.floor(Math.random() * 120) * 100;
+  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
     PORT_RANGE: `${lo}-${lo + 99}`,

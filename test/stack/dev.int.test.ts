@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, repoRoot } from '@berth/service-kit/testing';
+import { freePort, portRange, repoRoot } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { removeHostContainers } from '../support/local-stack.js';
 
@@ -33,7 +33,7 @@ const healthy = () => fetch(`${url}/health`).then((r) => r.ok, () => false);
 beforeAll(async () => {
   state = await mkdtemp(join(tmpdir(), 'berth-dev-'));
   const [nats, natsMonitor, redis, gateway, proxy] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-  const lo = 36100 + Math.floor(Math.random() * 50) * 100;
+  const { lo } = portRange();
   url = `http://127.0.0.1:${gateway}`;
   const settings = {
     BERTH_HOST_ID: hostId, LOG_LEVEL: 'warn', BERTH_API_TOKEN: token, EGRESS_SECRET_KEY: randomBytes(32).toString('hex'),

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectNats, createLogger, createRedis } from '@berth/service-kit';
-import { freePort, repoRoot } from '@berth/service-kit/testing';
+import { freePort, portRange, repoRoot } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 // `scripts/up` itself, on random ports with an env file and state directory of its own (beside any
@@ -25,7 +25,7 @@ let exited: Promise<number | null>;
 beforeAll(async () => {
   for (const name of ['BERTH_PORT', 'NATS_PORT', 'NATS_MONITOR_PORT', 'REDIS_PORT', 'HEALTH_PORT', 'LOG_STREAMER_HEALTH_PORT',
     'REPO_CACHE_HEALTH_PORT', 'IMAGE_BUILDER_HEALTH_PORT', 'EGRESS_HEALTH_PORT', 'EGRESS_PROXY_PORT']) ports[name] = await freePort();
-  const lo = 40000 + Math.floor(Math.random() * 200) * 50;
+  const { lo } = portRange();
   const settings = {
     ...ports, BERTH_HOST_ID: `up-${randomBytes(3).toString('hex')}`, WORKSPACE_NETWORK: network, PORT_RANGE: `${lo}-${lo + 49}`,
     POOLS: `'${JSON.stringify([{ name: 'default', targetSize: 0, minSize: 0 }])}'`, LOG_LEVEL: 'warn', NPM_CACHE_VOLUME: 'none',

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { natsPasswordVar, natsServices } from '@berth/contracts';
-import { freePort, repoRoot } from '@berth/service-kit/testing';
+import { freePort, portRange, repoRoot } from '@berth/service-kit/testing';
 import { docker } from './docker.js';
 
 const run = promisify(execFile);
@@ -48,7 +48,7 @@ export async function startDevStack(extraEnv: Record<string, string> = {}, opts:
     WORKSPACE_NAME_KEY: secret(),
     LOG_LEVEL: 'warn',
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
-    PORT_RANGE: '21000-21999',
+    PORT_RANGE: portRange().spec,
     ...Object.fromEntries(natsServices().map((s) => [natsPasswordVar(s), secret()])),
     ...extraEnv,
   };

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER_VOLUME_TARGET, ownerVolumeName } from '../src/volumes/volume-names.js';
 import { containersOf, docker, waitFor } from './harness.js';
 import { inspectByBerthId, newRequestId, refused, startWorld, waitForWarm, type World } from './helpers.js';
+import { portRange } from '@berth/service-kit/testing';
 
 const OWNER = 'capacity-owner';
 const pools = (p: Record<string, unknown>) => JSON.stringify([{ name: 'default', minSize: 1, maxCreating: 2, memoryMb: 64, pids: 64, ...p }]);
@@ -93,7 +94,7 @@ describe('PORTS_EXHAUSTED (a three-port range)', () => {
   let w: World;
 
   beforeAll(async () => {
-    const lo = 20100 + Math.floor(Math.random() * 120) * 100;
+    const { lo } = portRange();
     w = await startWorld({ PORT_RANGE: `${lo}-${lo + 2}`, POOLS: pools({ targetSize: 1 }) });
     await waitForWarm(w.nc, 1);
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { VOLUME_LABELS, WORKLOAD_LABELS } from '@berth/contracts';
 import { connectNats, createLogger, drainNats, type NatsConnection, type Stopper } from '@berth/service-kit';
-import { startNatsServer, startRedisServer, type ServerProcess } from '@berth/service-kit/testing';
+import { portRange, startNatsServer, startRedisServer, type ServerProcess } from '@berth/service-kit/testing';
 import { loadPoolManagerConfig, type PoolManagerConfig } from '../src/config.js';
 import { startPoolManager, type PoolManager } from '../src/service.js';
 
@@ -18,7 +18,7 @@ export const WORKSPACE_IMAGE = process.env.WORKSPACE_IMAGE ?? 'berth/workspace:l
 export function testHostEnv(extra: Record<string, string> = {}): Record<string, string> {
   const hostId = `t-${randomBytes(4).toString('hex')}`;
   // Below the kernel's ephemeral range (32768+), so Docker never finds a port taken by a client socket.
-  const lo = 20100 + Math.floor(Math.random() * 120) * 100;
+  const { lo } = portRange();
   return {
     BERTH_HOST_ID: hostId,
     PORT_RANGE: `${lo}-${lo + 99}`,

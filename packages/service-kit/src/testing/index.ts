@@ -4,3 +4,4 @@ export * from './nats-server-bin.js';
 export * from './service-process.js';
 export * from './nats-permissions.js';
 export * from './wait-for.js';
+export * from './port-range.js';
