@@ -4,7 +4,6 @@ import { Redis } from '@berth/service-kit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { send, type Answer } from './http.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // Claims and deletes under faults: while OPS create+delete pairs run concurrently through the HTTP
 // API, nats-server, redis-server, pool-manager and the gateway are killed (SIGKILL) and restarted
@@ -23,10 +22,8 @@ let stack: LocalStack;
 const run = randomBytes(4).toString('hex');
 
 beforeAll(async () => {
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 3, memoryMb: 64, pids: 64 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '24',
     RECONCILE_INTERVAL_MS: '2000',
     CREATE_GRACE_MS: '3000',

@@ -7,7 +7,6 @@ import { Rng } from '../support/fuzz/prng.js';
 import { fuzz, summary, type FuzzReport } from '../support/fuzz/run.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { containerConfigs, findSecret, redisEntries, streamMessages } from '../support/secret-scan.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // The real stack under a smaller fuzz pass, then: still healthy, nothing leaked (containers,
 // volumes) and the API token nowhere it should not be.
@@ -41,9 +40,8 @@ async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 30_
 }
 
 beforeAll(async () => {
-  const { lo } = portRange();
   stack = await startLocalStack(
-    { POOLS: JSON.stringify([POOL]), PORT_RANGE: `${lo}-${lo + 99}`, MAX_CONTAINERS: '4' },
+    { POOLS: JSON.stringify([POOL]), MAX_CONTAINERS: '4' },
     'debug',
     // Limits off: this pass is about input handling; rate limiting has its own tests.
     { token: TOKEN, gatewayEnv: { RATE_LIMIT_RPS: '0', AUTH_FAILURES_PER_MINUTE: '0' }, keepAllOutput: true },

@@ -3,7 +3,6 @@ import type { ApiKeyEntry } from '../../services/gateway/src/keys/api-key.js';
 import { mintKey } from '../../services/gateway/src/keys/mint.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { TerminalClient } from '../support/terminal-client.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // API keys on the real stack: two owners cannot see each other's containers through any route,
 // scopes are enforced, and keys rotate on a running gateway (SIGHUP) with no request refused.
@@ -17,10 +16,8 @@ let aliceId = '';
 let bobId = '';
 
 beforeAll(async () => {
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 64, pids: 64 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '6',
   }, 'info', {
     keys: baseKeys,

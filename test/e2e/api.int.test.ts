@@ -1,17 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // The whole slice as a caller sees it: gateway and pool-manager as real processes, real NATS,
 // Redis and Docker, spoken to only over HTTP.
 let stack: LocalStack;
 
 beforeAll(async () => {
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 64, pids: 64 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '6',
   }, 'debug');
 }, 120_000);

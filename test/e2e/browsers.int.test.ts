@@ -6,7 +6,6 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Berth } from '../../packages/sdk/src/index.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // A web app on another origin uses berth from headless Chromium (Debian's package) against the real
 // stack: a fetch with the bearer token (CORS preflight), live logs through a plain EventSource with a
@@ -32,10 +31,8 @@ async function staticSite(): Promise<Server> {
 beforeAll(async () => {
   site = await staticSite();
   const sitePort = (site.address() as AddressInfo).port;
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '2',
     WORKSPACE_NETWORK: NETWORK,
   }, 'warn', { gatewayEnv: { CORS_ORIGINS: `http://127.0.0.1:${sitePort}` } });

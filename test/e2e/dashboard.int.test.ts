@@ -4,7 +4,6 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Berth } from '../../packages/sdk/src/index.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // The dashboard end to end in headless Chromium (Debian's package) against the real stack:
 // sign in, see the pools and a container, its live logs, open its terminal, type, see the echo.
@@ -18,10 +17,8 @@ const requested: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 64, pids: 64 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '4',
   });
   browser = await chromium.launch({

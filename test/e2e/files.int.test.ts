@@ -8,7 +8,6 @@ import { berthCli } from '../../packages/sdk/test/cli.js';
 import { Berth } from '../../packages/sdk/src/index.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // Files in a workspace as a caller sees them: real gateway, pool-manager, NATS, Redis and Docker,
 // the workspace's agent doing the work. Every check of what is in the workspace goes around
@@ -20,10 +19,8 @@ let stack: LocalStack;
 let id: string;
 
 beforeAll(async () => {
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 256, pids: 128, image: IMAGE }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     FILES_MAX_UPLOAD_BYTES: String(LIMIT),
   });
   id = (await call('POST', '/api/containers', {})).json.id as string;

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENTS, LLM_KEY_PATTERN, LlmUsageEventSchema, UsageSchema, type LlmUsageEvent } from '@berth/contracts';
 import { connectNats, createLogger, Redis, type NatsConnection } from '@berth/service-kit';
-import { portRange, waitFor } from '@berth/service-kit/testing';
+import { waitFor } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
@@ -33,10 +33,8 @@ interface CallResult {
 
 beforeAll(async () => {
   fake = await startFakeLlm({ openaiKey: OPENAI_KEY, anthropicKey: ANTHROPIC_KEY, chunkDelayMs: 5 });
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 512, pids: 256 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '10',
     RECONCILE_INTERVAL_MS: '2000',
   }, 'info', {

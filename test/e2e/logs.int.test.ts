@@ -3,17 +3,14 @@ import { LogEventSchema } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { openSse, type SseMessage } from '../support/sse-client.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // Container output as a caller sees it: pool-manager, log-streamer and gateway as real processes.
 let stack: LocalStack;
 const auth = () => ({ authorization: `Bearer ${stack.token}` });
 
 beforeAll(async () => {
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 128, pids: 64 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '8',
   });
 }, 120_000);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { portRange, waitFor } from '@berth/service-kit/testing';
+import { waitFor } from '@berth/service-kit/testing';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { DNS_PROBE, fakeOutside, hostListener, TCP_PROBE, type FakeOutside, type HostListener, type ProbeResult } from '../support/net-probe.js';
 import { apiClient } from '../support/setup-client.js';
@@ -36,11 +36,9 @@ async function tcpProbe(id: string, targets: [string, number][]): Promise<Record
 }
 
 beforeAll(async () => {
-  const { lo } = portRange();
   stack = await startLocalStack({
     WORKSPACE_NETWORK: NETWORK,
     POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 256, pids: 128, containerPorts: [7000] }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '6',
   }, 'warn', { egress: { githubUrl: 'http://127.0.0.1:9' } });
   client = apiClient(stack);

@@ -8,7 +8,6 @@ import WebSocket from 'ws';
 import { mintKey } from '../../services/gateway/src/keys/mint.js';
 import { startDevServerCommand } from '../support/dev-server.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // Preview URLs on the real stack: a dev server (HTTP + WebSocket) started via exec in a workspace,
 // reached through the gateway in the path form (API key), the host form (BERTH_PREVIEW_DOMAIN) and
@@ -72,10 +71,8 @@ const STATUS_IS_RELOAD = 'document.getElementById("status")?.textContent?.starts
 const hostOf = (port: number) => `${port}-${id}.${DOMAIN}:${gwPort}`;
 
 beforeAll(async () => {
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 0, maxCreating: 1, memoryMb: 128, pids: 64 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '2',
     WORKSPACE_NETWORK: NETWORK,
   }, 'info', { keys: [alice.entry, bob.entry], keepAllOutput: true, gatewayEnv: { BERTH_PREVIEW_DOMAIN: DOMAIN, PREVIEW_ACTIVITY_EVERY_MS: '1000' } });

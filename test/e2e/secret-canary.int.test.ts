@@ -6,7 +6,6 @@ import { connectNats, createLogger, newBerthKey } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { containerConfigs, findSecret, redisEntries, streamMessages } from '../support/secret-scan.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // Secrets sent the ways a caller or a workspace might send them (query strings, headers, bodies), to
 // every service that logs a request, at debug level; then every log, Redis key and JetStream message
@@ -24,9 +23,8 @@ beforeAll(async () => {
   upstream = createServer((req, res) => { upstreamSeen.push(req.url ?? ''); res.end('ok'); });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const githubUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  const { lo } = portRange();
   stack = await startLocalStack(
-    { POOLS: JSON.stringify([POOL]), PORT_RANGE: `${lo}-${lo + 99}`, MAX_CONTAINERS: '3' },
+    { POOLS: JSON.stringify([POOL]), MAX_CONTAINERS: '3' },
     'debug',
     { token: TOKEN, keepAllOutput: true, egress: { githubUrl }, gatewayEnv: { AUTH_FAILURES_PER_MINUTE: '0' } },
   );

@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { TerminalClient } from '../support/terminal-client.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // Streaming exec and terminals as a caller sees them: real gateway and pool-manager processes,
 // NATS, Redis and Docker; every check of what runs in the workspace goes around berth, to Docker.
@@ -10,10 +9,8 @@ let stack: LocalStack;
 let id: string;
 
 beforeAll(async () => {
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
   }, 'debug');
   id = (await call('POST', '/api/containers', {})).json.id as string;
 }, 120_000);

@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { TerminalClient } from '../support/terminal-client.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // A terminal whose pool-manager dies must not hang: the gateway hears no keepalive for its lease
 // and closes the WebSocket with 1013. While pool-manager lives, an idle terminal outlasts the lease.
@@ -11,10 +10,8 @@ let stack: LocalStack;
 let id: string;
 
 beforeAll(async () => {
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
   }, 'warn', { gatewayEnv: { STREAM_LEASE_MS: String(LEASE_MS) } });
   const res = await fetch(`${stack.url}/api/containers`, {
     method: 'POST', headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' }, body: '{}',

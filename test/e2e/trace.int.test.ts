@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // W3C trace context on the real stack: the trace id of one HTTP request shows up in the log
 // lines of the gateway and of pool-manager, which got it through NATS headers.
 let stack: LocalStack;
 beforeAll(async () => {
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '4',
   }, 'debug', { keepAllOutput: true });
 }, 120_000);

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Berth } from '../../packages/sdk/src/index.js';
 import { mintKey } from '../../services/gateway/src/keys/mint.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
-import { portRange } from '@berth/service-kit/testing';
 
 // Usage on the real stack: Docker's stats of a workspace running a 50 MB memory hog, owner-scoped.
 const alice = mintKey({ name: 'alice', owner: 'alice', scopes: ['read', 'write', 'exec'] });
@@ -15,10 +14,8 @@ let stack: LocalStack;
 let id = '';
 
 beforeAll(async () => {
-  const { lo } = portRange();
   stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: MEMORY_MB, pids: 64 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '4',
   }, 'warn', { keys: [alice.entry, bob.entry] });
 }, 120_000);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiKeyEntry } from '../../services/gateway/src/keys/api-key.js';
 import { SEED_LABELS, VOLUME_LABELS, WORKLOAD_LABELS } from '@berth/contracts';
-import { startNatsServer, startRedisServer, freePort, ServiceProcess, type ServerProcess } from '@berth/service-kit/testing';
+import { freePort, portRange, ServiceProcess, startNatsServer, startRedisServer, type ServerProcess } from '@berth/service-kit/testing';
 import { ensureWorkspaceNetwork, installWorkspaceFirewall, removeWorkspaceFirewall } from './workspace-net.js';
 
 export interface LocalStack {
@@ -101,7 +101,7 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   const wsGateway = opts.egress ? gatewayIp : '';
   const llmEgressUrl = wsGateway ? `http://${wsGateway}:${proxyPort}` : undefined;
   const poolManager = new ServiceProcess('pool-manager', {
-    ...common, HEALTH_PORT: '0', WORKSPACE_NETWORK: network, ...setupEnv, ...(llmEgressUrl && { LLM_EGRESS_URL: llmEgressUrl }), ...poolEnv,
+    ...common, HEALTH_PORT: '0', WORKSPACE_NETWORK: network, PORT_RANGE: portRange().spec, ...setupEnv, ...(llmEgressUrl && { LLM_EGRESS_URL: llmEgressUrl }), ...poolEnv,
   }, keep);
   const egressProxyUrl = opts.egress ? `http://127.0.0.1:${proxyPort}` : undefined;
   const egress = opts.egress

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { FakeGitHub } from './fake-github.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './local-stack.js';
 import { apiClient } from './setup-client.js';
-import { portRange } from '@berth/service-kit/testing';
 
 export const NODE_APP_FIXTURE = join(import.meta.dirname, '../fixtures/node-app');
 
@@ -29,10 +28,8 @@ export async function startSetupFixture(
   const mirrors = mkdtempSync(join(tmpdir(), 'berth-mirrors-'));
   // The clone task reads the mirrors as uid 1000.
   chmodSync(mirrors, 0o755);
-  const { lo } = portRange();
   const stack = await startLocalStack({
     POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 2, memoryMb: 512, pids: 256 }]),
-    PORT_RANGE: `${lo}-${lo + 99}`,
     MAX_CONTAINERS: '12',
     ...poolEnv,
   }, opts.logLevel ?? 'info', {
