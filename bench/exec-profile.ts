@@ -9,6 +9,9 @@
 // checkout's docker/agent, beside bare spawns of `true`, `tini -s -- true` and `tini-static -s -- true`.
 // http − nats is the gateway's share, nats − bus − agent pool-manager's. BENCH_CPU_PROF=<dir> writes
 // V8 CPU profiles of every service. BENCH_EXEC_ROUNDS sets the rounds (default 100).
+// BENCH_BASELINE_IMAGE=<image>: a second pool of that image (say, the workspace image of main), and
+// each round also runs one exec through the gateway in a workspace of it: an A/B of two agents
+// through the whole stack, in the same minute (`httpBaseline`).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -27,9 +30,11 @@ if (profDir) {
   process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${resolve(profDir)}`.trim();
 }
 
+const BASELINE_IMAGE = process.env.BENCH_BASELINE_IMAGE;
+const pool = (name: string, image?: string) => ({ name, targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 128, pids: 64, ...(image && { image }) });
 const stack = await startLocalStack({
-  POOLS: JSON.stringify([{ name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 128, pids: 64 }]),
-  MAX_CONTAINERS: '4',
+  POOLS: JSON.stringify([pool('default'), ...(BASELINE_IMAGE ? [pool('baseline', BASELINE_IMAGE)] : [])]),
+  MAX_CONTAINERS: '6',
   ...(process.env.WORKSPACE_NETWORK && { WORKSPACE_NETWORK: process.env.WORKSPACE_NETWORK }),
 }, 'warn');
 if (profDir) delete process.env.NODE_OPTIONS;
@@ -67,15 +72,18 @@ function copyAgent(ref: string): string {
 try {
   await client.waitWarm(1);
   const id = String((await client.ok('POST', '/api/containers', {})).id);
+  const baselineId = BASELINE_IMAGE ? String((await client.ok('POST', '/api/containers', { pool: 'baseline' })).id) : undefined;
   const ref = execFileSync('docker', ['ps', '-q', '--filter', `label=berth.id=${id}`], { encoding: 'utf8' }).trim();
-  const samples: Record<'http' | 'nats' | 'bus' | 'redis', number[]> = { http: [], nats: [], bus: [], redis: [] };
+  const samples: Record<'http' | 'httpBaseline' | 'nats' | 'bus' | 'redis', number[]> = { http: [], httpBaseline: [], nats: [], bus: [], redis: [] };
   for (let i = -5; i < ROUNDS; i++) {
     const http = await timed(() => client.ok('POST', `/api/containers/${id}/exec`, { command: ['true'] }));
+    const httpBaseline = baselineId ? await timed(() => client.ok('POST', `/api/containers/${baselineId}/exec`, { command: ['true'] })) : undefined;
     const direct = await timed(() => request(nc, 'containerExec', { id, owner, command: ['true'], timeoutMs: 30_000 }, { timeoutMs: 30_000 }));
     const bus = await timed(() => nc.request('bench.echo', new Uint8Array(200), { timeout: 10_000 }));
     const rtt = await timed(() => redis.hgetall(`berth:host:${stack.hostId}:ws:${id}`));
     if (i < 0) continue;
     samples.http.push(http);
+    if (httpBaseline !== undefined) samples.httpBaseline.push(httpBaseline);
     samples.nats.push(direct);
     samples.bus.push(bus);
     samples.redis.push(rtt);
@@ -83,11 +91,11 @@ try {
   const dir = copyAgent(ref);
   const agents = agentsInside(ref, dir, { image: '/opt/berth/berth-agent.mjs', checkout: `${dir}/berth-agent.mjs` });
 
-  const sum = (o: Record<string, number[]>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, summary(v)]));
+  const sum = (o: Record<string, number[]>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v.length > 0).map(([k, v]) => [k, summary(v)]));
   const s = sum(samples) as Record<keyof typeof samples, ReturnType<typeof summary>>;
   const a = sum(agents) as Record<string, ReturnType<typeof summary>>;
   console.log(JSON.stringify({
-    date: new Date().toISOString(), rounds: ROUNDS, agentRounds: AGENT_ROUNDS,
+    date: new Date().toISOString(), rounds: ROUNDS, agentRounds: AGENT_ROUNDS, ...(BASELINE_IMAGE && { baselineImage: BASELINE_IMAGE }),
     layers: s,
     agents: a,
     shares: {
