@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 
 const [agentsArg, roundsArg] = process.argv.slice(2);
