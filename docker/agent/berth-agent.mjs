@@ -22,10 +22,18 @@ export const FEATURES = ['files'];
 export const KIND = { json: 0, stdout: 1, stderr: 2 };
 const MAX_FRAME = 1024 * 1024;
 const MARKER_VAR = 'BERTH_EXEC_ID';
-/** Each command runs under tini as a child subreaper: whatever it starts stays below it, even after setsid and a double fork. */
-const TINI = '/usr/bin/tini';
+/**
+ * Each command runs under tini as a child subreaper: whatever it starts stays below it, even after
+ * setsid and a double fork. The static build when the image has it: no dynamic loading per exec.
+ */
+const TINI = ['/usr/bin/tini-static', '/usr/bin/tini'].find((p) => existsSync(p));
 /** Connections kept open and idle, each waiting for one exec (pool-manager accepts a few more). */
 const IDLE_CONNECTIONS = 2;
+/**
+ * A connection taken while others are still idle is replaced once its command ends, or after this
+ * long: a short command does not share the workspace's CPU with a connect and a hello.
+ */
+const REFILL_DELAY_MS = 1_000;
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 2_000;
 /** One frame: 4-byte big-endian length of what follows, 1 byte kind, payload. */
@@ -124,11 +132,12 @@ async function killTree(root, marker) {
 const exitCodeOf = (code, sig) => (code ?? (sig ? 128 + (constants.signals[sig] ?? 0) : null));
 
 /**
- * Serves one connection to pool-manager: says hello, waits for one exec, calls `onTaken` (so a
- * replacement connection opens) and reports the command's output and exit. `onIdleClose` runs when
- * the connection ends without an exec.
+ * Serves one connection to pool-manager: says hello, waits for one exec, calls `onTaken(closed)` (so
+ * a replacement connection opens; `closed` resolves when this one has ended) and reports the
+ * command's output and exit. `onIdleClose` runs when the connection ends without an exec.
  */
 function serveConnection(socket, onTaken, onIdleClose) {
+  const closed = new Promise((resolve) => socket.once('close', resolve));
   let child;
   let files;
   let marker;
@@ -150,7 +159,7 @@ function serveConnection(socket, onTaken, onIdleClose) {
     const cwd = req.cwd ?? '/workspace';
     if (!Array.isArray(req.argv) || req.argv.length === 0) return fail('argv must be a non-empty array');
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) return fail(`cwd ${cwd}: no such directory`, 126);
-    const argv = existsSync(TINI) ? [TINI, '-s', '--', ...req.argv] : req.argv;
+    const argv = TINI ? [TINI, '-s', '--', ...req.argv] : req.argv;
     if (req.tty) {
       child = spawnPty(argv, { cwd, env: { ...env, TERM: 'xterm-256color' }, detached: true });
       child.stdin.on('error', () => undefined);
@@ -205,7 +214,7 @@ function serveConnection(socket, onTaken, onIdleClose) {
     const msg = JSON.parse(payload.toString('utf8'));
     if (files) return files.message(msg);
     if (msg.type === 'files' && !child && !finished) {
-      onTaken();
+      onTaken(closed);
       send(KIND.json, { type: 'accepted' });
       files = startFiles(msg, {
         send,
@@ -215,10 +224,10 @@ function serveConnection(socket, onTaken, onIdleClose) {
         resumeInput: () => socket.resume(),
       }, KIND);
     } else if (msg.type === 'exec' && !child && !finished) {
-      onTaken();
       // Before anything runs: a connection that ends without this never ran the command.
       send(KIND.json, { type: 'accepted' });
-      start(msg);
+      // The replacement connection after the spawn: not on the command's way.
+      try { start(msg); } finally { onTaken(closed); }
     } else if (msg.type === 'kill') kill();
     else if (msg.type === 'input' && child?.stdin) {
       const data = Buffer.from(String(msg.data), 'base64');
@@ -234,7 +243,7 @@ function serveConnection(socket, onTaken, onIdleClose) {
 
 /**
  * Keeps `idle` connections to pool-manager's socket open, each waiting for an exec; a connection
- * that takes one is replaced at once. A missing or refusing socket (pool-manager restarting) and a
+ * that takes one is replaced (REFILL_DELAY_MS says when). A missing or refusing socket (pool-manager restarting) and a
  * connection closed without an exec are retried with a growing backoff. Returns a stop function.
  */
 export function serve(path, idle = IDLE_CONNECTIONS) {
@@ -260,7 +269,13 @@ export function serve(path, idle = IDLE_CONNECTIONS) {
       socket.once('error', refused);
       socket.once('connect', () => {
         socket.off('error', refused);
-        serveConnection(socket, () => { release(); delay = RETRY_MIN_MS; fill(); }, () => { if (counted) refused(); });
+        serveConnection(socket, (closed) => {
+          release();
+          delay = RETRY_MIN_MS;
+          // The last idle one taken: replaced at once, so the next command does not wait.
+          if (open === 0) fill();
+          else void Promise.race([closed, sleep(REFILL_DELAY_MS, undefined, { ref: false })]).then(fill);
+        }, () => { if (counted) refused(); });
       });
     }
   };

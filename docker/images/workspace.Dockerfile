@@ -10,7 +10,7 @@ RUN echo 'berth:x:1000:1000:berth:/home/berth:/bin/bash' >> /etc/passwd \
  && mkdir -p /workspace /home/berth/.npm /run/berth && chown -R 1000:1000 /workspace /home/berth
 # The berth agent (docker/agent/PROTOCOL.md) runs beside the main process, connects to
 # pool-manager's /run/berth/agent.sock (a directory pool-manager mounts read-only) and runs the
-# commands pool-manager sends, each under tini (/usr/bin/tini, from the base image) as a subreaper.
+# commands pool-manager sends, each under tini (/usr/bin/tini-static, from the base image) as a subreaper.
 COPY agent/berth-agent.mjs agent/files.mjs agent/pty.mjs agent/berth-agent-entrypoint.sh /opt/berth/
 ENV HOME=/home/berth NODE_ENV=development
 WORKDIR /workspace

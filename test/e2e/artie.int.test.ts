@@ -93,7 +93,7 @@ describe("Artie's README examples, verbatim", () => {
 
   test('its commands run through berth\'s agent (mounted from the host, run by the image\'s node), as uid 1000 with a writable /workspace', async () => {
     // Under the agent a command's parent is its tini; under `docker exec` it is `timeout` or nothing.
-    const viaAgent = async () => (await f.client.exec(id, "tr '\\0' ' ' < /proc/$PPID/cmdline")).stdout.startsWith('/usr/bin/tini -s');
+    const viaAgent = async () => (await f.client.exec(id, "tr '\\0' ' ' < /proc/$PPID/cmdline")).stdout.match(/^\/usr\/bin\/tini(-static)? -s/) !== null;
     const deadline = Date.now() + 10_000;
     while (!(await viaAgent()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
     expect(await viaAgent()).toBe(true);

@@ -126,31 +126,35 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   poolManager.start();
   logStreamer.start();
   gateway.start();
+  const stop = async () => {
+    await gateway.kill('SIGTERM');
+    await logStreamer.kill('SIGTERM');
+    await repoCache?.kill('SIGTERM');
+    await egress?.kill('SIGTERM');
+    await imageBuilder?.kill('SIGTERM');
+    await poolManager.kill('SIGTERM');
+    removeHostContainers(hostId);
+    removeWorkspaceFirewall(network, proxyPort);
+    await Promise.all([nats.dispose(), redis.dispose()]);
+    if (keysFile) rmSync(join(keysFile, '..'), { recursive: true, force: true });
+  };
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
     if (ok) break;
     if (Date.now() > deadline || !poolManager.running || !gateway.running || !logStreamer.running || (repoCache && !repoCache.running) || (egress && !egress.running) || (imageBuilder && !imageBuilder.running)) {
-      throw new Error(`stack did not become healthy:\n${poolManager.output}\n${gateway.output}\n${logStreamer.output}\n${repoCache?.output ?? ''}\n${egress?.output ?? ''}`);
+      const error = new Error(`stack did not become healthy:\n${poolManager.output}\n${gateway.output}\n${logStreamer.output}\n${repoCache?.output ?? ''}\n${egress?.output ?? ''}`);
+      // A run that gives up leaves nothing behind: services, workspaces, firewall rules.
+      await stop();
+      throw error;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
     url, token, hostId, keysFile, writeKeys, nats, redis, poolManager, gateway, logStreamer, ...(repoCache && { repoCache }), ...(egress && { egress, egressProxyUrl, llmEgressUrl }), ...(imageBuilder && { imageBuilder }),
     outputTail: () => [poolManager, gateway, logStreamer, ...[repoCache, egress, imageBuilder].filter((p) => p !== undefined)].map((p) => `${p.service} output:\n${p.output.slice(-3000)}`).join('\n'),
-    stop: async () => {
-      await gateway.kill('SIGTERM');
-      await logStreamer.kill('SIGTERM');
-      await repoCache?.kill('SIGTERM');
-      await egress?.kill('SIGTERM');
-      await imageBuilder?.kill('SIGTERM');
-      await poolManager.kill('SIGTERM');
-      removeHostContainers(hostId);
-      removeWorkspaceFirewall(network, proxyPort);
-      await Promise.all([nats.dispose(), redis.dispose()]);
-      if (keysFile) rmSync(join(keysFile, '..'), { recursive: true, force: true });
-    },
+    stop,
   };
 }
 

@@ -58,7 +58,7 @@ describe('commands through the workspace agent', () => {
     request(nc, 'containerExec', { id, owner: OWNER, command, timeoutMs }, { timeoutMs: timeoutMs + 10_000 });
   /** Prints what started the command's shell: the agent (its tini), or under `docker exec` the `timeout` backstop. */
   const LAUNCHER = 'echo "launcher:$(tr "\\0" " " < /proc/$PPID/cmdline)"';
-  const viaAgent = (stdout: string) => stdout.includes('launcher:/usr/bin/tini -s -- ');
+  const viaAgent = (stdout: string) => /launcher:\/usr\/bin\/tini(-static)? -s -- /.test(stdout);
   /** Every process of the workspace, asked of Docker (around berth). */
   const processes = async (id: string) => {
     const ref = (await inspectByBerthId(hostId, id)).Id;
@@ -104,7 +104,7 @@ describe('commands through the workspace agent', () => {
     let from = screen.length;
     term.write(Buffer.from('echo "parent:$(tr "\\0" " " < /proc/$PPID/cmdline)"; stty size\n'));
     // The shell's parent is the tini (subreaper) that `script` runs on the PTY (under `docker exec` it has none).
-    await until(/parent:\/usr\/bin\/tini -s -- sh -c .*\r?\n24 80/, from);
+    await until(/parent:\/usr\/bin\/tini(-static)? -s -- sh -c .*\r?\n24 80/, from);
     await term.resize(100, 30);
     from = screen.length;
     term.write(Buffer.from('stty size; sleep 407 &\n'));
@@ -112,7 +112,7 @@ describe('commands through the workspace agent', () => {
     await waitFor('sleep 407 to start', async () => (await processes(ws.id)).includes('sleep 407'), 5_000);
     await term.kill();
     await reading;
-    await waitFor('the shell and its children to be gone', async () => !/sleep 407|bash -l|script -qfec|tini -s/.test(await processes(ws.id)), 5_000);
+    await waitFor('the shell and its children to be gone', async () => !/sleep 407|bash -l|script -qfec|tini(-static)? -s/.test(await processes(ws.id)), 5_000);
   });
 
   it('gives each workspace its own socket directory, pool-manager\'s and read-only inside, and removes it with the workspace', async () => {

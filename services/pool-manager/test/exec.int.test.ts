@@ -39,7 +39,7 @@ describe.each(PATHS)('exec in a claimed workspace, through %s', (path, pathEnv) 
     // What started the shell: the agent, or under `docker exec` the `timeout` backstop.
     const r = await exec('tr "\\0" " " < /proc/$PPID/cmdline; echo');
     // The agent starts each command under tini as a subreaper.
-    expect(r.stdout.startsWith('/usr/bin/tini -s -- ')).toBe(path === 'agent');
+    expect(/^\/usr\/bin\/tini(-static)? -s -- /.test(r.stdout)).toBe(path === 'agent');
   });
 
   it('returns stdout and stderr separately, with the exit code', async () => {
