@@ -132,7 +132,7 @@ export async function startMultiHost(opts: MultiHostOptions): Promise<MultiHostS
     gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, RATE_LIMIT_RPS: '0', ...opts.gatewayEnv });
     gateway.start();
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + 180_000;
     // Up when the gateway hears every host's heartbeat.
     for (;;) {
       const hosts = await fetch(`${url}/api/hosts`, { headers: { authorization: `Bearer ${token}` } })

@@ -1,4 +1,5 @@
 import { HostHeartbeatPublisher } from './host/host-heartbeat.js';
+import { startLossReporting } from './host/loss-reporting.js';
 import { connectNats, createMetricsRegistry, createRedis, drainNats, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
 import { AgentDirs } from './agent/agent-dirs.js';
 import { AgentRegistry } from './agent/agent-registry.js';
@@ -113,6 +114,7 @@ export async function startPoolManager(
   const heartbeat = new HostHeartbeatPublisher(nc, redis, store, pools, config, logger).start();
   subs.push(heartbeat.sub);
   onStop(() => { heartbeat.stop(); for (const s of subs) s.unsubscribe(); });
+  onStop(await startLossReporting({ nc, redis, events, hostId: host.id, exists: async (id) => (await store.get(id)) !== undefined, logger }));
   // Started means serving: the server has every subscription before anyone is told we are up.
   await nc.flush();
 
