@@ -2,6 +2,7 @@ import { BerthError, hostOfWorkspace, type PlacementPolicy, type ReplyOf, type R
 import type { Backend, BackendRequestOptions } from '../backend.js';
 import type { StreamBackend } from '../streams/stream-backend.js';
 import type { HostDirectory } from './host-view.js';
+import { HostLostInFlight, safeElsewhere, unlessHostLost } from './lost-race.js';
 import { rankHosts } from './placement.js';
 import { RecentPlacements } from './recent-placements.js';
 
@@ -50,8 +51,9 @@ export function hostRoutedBackend(inner: Backend, routing: HostRouting): Backend
       recent.remember(data.requestId, hostId);
       directory.notePlaced(hostId, pool ?? directory.known().get(hostId)?.heartbeat.pools[0]?.name ?? '');
       try {
-        return await inner.request('containerCreate', data, { ...opts, hostId });
+        return await unlessHostLost(directory, hostId, inner.request('containerCreate', data, { ...opts, hostId }));
       } catch (err) {
+        if (err instanceof HostLostInFlight && !safeElsewhere(data)) throw err;
         if (!(err instanceof BerthError) || !TRY_NEXT_HOST.has(err.code)) throw err;
         recent.forget(data.requestId);
         lastError = err;
