@@ -1,4 +1,6 @@
-import { hostOfWorkspace, type HostList } from '@berth/contracts';
+import { EVENTS, hostOfWorkspace, type ContainerEvent, type ContainerEventKind, type HostList } from '@berth/contracts';
+import { connectNats, createLogger, drainNats, type NatsConnection } from '@berth/service-kit';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MULTI_HOST_IMAGE, startMultiHost, type MultiHostStack } from '../support/multi-host.js';
 
@@ -7,6 +9,7 @@ import { MULTI_HOST_IMAGE, startMultiHost, type MultiHostStack } from '../suppor
 const POOL = { name: 'default', image: MULTI_HOST_IMAGE, targetSize: 4, minSize: 1, maxCreating: 2, memoryMb: 32, pids: 32 };
 
 let stack: MultiHostStack;
+let nc: NatsConnection;
 const auth = () => ({ authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers of many shapes, checked by the assertions
@@ -35,15 +38,24 @@ const warmEverywhere = (min: number) => until(`${min} warm containers on every l
 });
 
 const claim = () => api('POST', '/api/containers', { pool: 'default' });
+
+/** The last `kind` event of workspace `id` in EVENTS, if stored. */
+async function lastEvent(id: string, kind: ContainerEventKind): Promise<ContainerEvent | undefined> {
+  const jsm = await jetstreamManager(nc);
+  const msg = await jsm.streams.getMessage(EVENTS.stream, { last_by_subj: EVENTS.container.subject(id, kind) }).catch(() => null);
+  return msg ? (msg.json() as ContainerEvent) : undefined;
+}
 const byHost = (ids: string[]) => ids.reduce<Record<string, number>>((m, id) => ({ ...m, [hostOfWorkspace(id)]: (m[hostOfWorkspace(id)] ?? 0) + 1 }), {});
 
 describe('three Docker hosts behind one gateway', () => {
   beforeAll(async () => {
     stack = await startMultiHost({ hosts: 3, poolEnv: { POOLS: JSON.stringify([POOL]), MAX_CONTAINERS: '12' } });
     await warmEverywhere(3);
-  }, 240_000);
+    nc = await connectNats({ url: stack.natsUrls.join(','), name: 'multi-host-test', logger: createLogger('test', 'silent') });
+  }, 300_000);
 
   afterAll(async () => {
+    if (nc) await drainNats(nc);
     await stack?.stop();
   }, 120_000);
 
@@ -91,6 +103,23 @@ describe('three Docker hosts behind one gateway', () => {
     await Promise.all(claims.map((c) => api('DELETE', `/api/containers/${c.json.id}`)));
   }, 120_000);
 
+  it('killing the NATS node that leads EVENTS mid-load loses no event; the node rejoins', async () => {
+    await warmEverywhere(2);
+    const jsm = await jetstreamManager(nc);
+    const leader = (await jsm.streams.info(EVENTS.stream)).cluster?.leader;
+    expect(leader).toBeDefined();
+    const node = stack.nats.indexOf(leader!);
+    const load = Promise.all(Array.from({ length: 9 }, claim));
+    await stack.nats.kill(node);
+    const claims = await load;
+    const ids = claims.filter((c) => c.status === 201).map((c) => c.json.id as string);
+    expect(ids.length).toBeGreaterThanOrEqual(6);
+    // each acknowledged claim's event is stored (publishes are retried until a new leader takes them)
+    for (const id of ids) await until(`the claimed event of ${id}`, () => lastEvent(id, 'claimed'), 60_000);
+    await stack.nats.restart(node);
+    await Promise.all(ids.map((id) => api('DELETE', `/api/containers/${id}`)));
+  }, 150_000);
+
   it('losing a host mid-load: its workspaces answer HOST_UNAVAILABLE at once, the others keep theirs, new creates go elsewhere', async () => {
     await warmEverywhere(2);
     const victim = stack.hosts[2]!;
@@ -119,5 +148,22 @@ describe('three Docker hosts behind one gateway', () => {
       expect(c.status, JSON.stringify(c.json)).toBe(201);
       expect(hostOfWorkspace(c.json.id)).not.toBe(victim.id);
     }
+    // its workspaces were told lost, once, by a surviving host, under the lost host's id
+    const lost = await until('the lost event', () => lastEvent(onVictim, 'lost'), 15_000);
+    expect(lost).toMatchObject({ id: onVictim, kind: 'lost', hostId: victim.id, reason: 'host-lost' });
   }, 120_000);
+
+  it('the lost host back: its reconcile tells the workspaces that survived recovered, and they answer again', async () => {
+    const victim = stack.hosts[2]!;
+    await victim.restart();
+    await until('the host up again', async () => ((await hosts()).hosts.find((h) => h.id === victim.id)?.state === 'up' ? true : undefined), 120_000);
+    const survivor = await until('a recovered event', async () => {
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.streams.info(EVENTS.stream, { subjects_filter: EVENTS.container.subject('*', 'recovered') });
+      const subject = Object.keys(info.state.subjects ?? {}).find((s) => s.split('.')[3]!.includes(victim.id));
+      return subject?.split('.')[3];
+    }, 60_000);
+    expect(await lastEvent(survivor, 'recovered')).toMatchObject({ kind: 'recovered', hostId: victim.id, reason: 'host-returned' });
+    expect((await api('GET', `/api/containers/${survivor}`)).status).toBe(200);
+  }, 150_000);
 });

@@ -3,17 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNatsServer, startRedisServer, freePort, ServiceProcess, type ServerProcess } from '@berth/service-kit/testing';
+import { startRedisServer, freePort, ServiceProcess, type ServerProcess } from '@berth/service-kit/testing';
+import { NatsCluster } from './nats-cluster.js';
 import { SecondDockerd } from './second-dockerd.js';
 
 /**
  * Several Docker hosts on this one machine, as issue 17 runs berth on several machines: each host
  * is its own dockerd (data root, exec root, socket, bridge and address pool of its own) with its
- * own pool-manager and log-streamer as processes, all on one NATS and one Redis, behind one
- * gateway. Used by tests, `pnpm bench:scale` and `scripts/up --hosts N`.
- *
- * NATS is one server for now: `natsUrls` is the list every service gets (comma-separated
- * NATS_URL), so the three-node cluster can replace it without touching the hosts.
+ * own pool-manager and log-streamer as processes, all on one NATS cluster (three nodes, EVENTS
+ * and LOGS with three replicas, as in production) and one Redis, behind one gateway. Used by
+ * tests, `pnpm bench:scale` and `scripts/up --hosts N`.
  */
 export interface HostNode {
   id: string;
@@ -24,6 +23,8 @@ export interface HostNode {
   portRange: [number, number];
   /** Kills its engine and services at once, as when the machine dies. */
   kill(): Promise<void>;
+  /** Starts its engine (live-restore: its containers kept running) and services again, as when the machine comes back. */
+  restart(): Promise<void>;
   alive: boolean;
 }
 
@@ -32,7 +33,8 @@ export interface MultiHostStack {
   token: string;
   hosts: HostNode[];
   natsUrls: string[];
-  nats: ServerProcess & { url: string };
+  /** The NATS cluster every service and the gateway are connected to (a node can be killed and restarted). */
+  nats: NatsCluster;
   redis: ServerProcess & { url: string };
   gateway: ServiceProcess;
   outputTail(): string;
@@ -48,6 +50,8 @@ export interface MultiHostOptions {
   images?: string[];
   logLevel?: string;
   token?: string;
+  /** NATS nodes (default 3; 1 is a one-node "cluster" with streams of one replica). */
+  natsNodes?: number;
 }
 
 /**
@@ -72,12 +76,12 @@ const portRangeOf = (i: number): [number, number] => [42_000 + i * 2_000, 42_000
 
 export async function startMultiHost(opts: MultiHostOptions): Promise<MultiHostStack> {
   const run = randomBytes(3).toString('hex');
-  const [nats, redis, port] = await Promise.all([startNatsServer(), startRedisServer(), freePort()]);
-  const natsUrls = [nats.url];
+  const [nats, redis, port] = await Promise.all([NatsCluster.start({ size: opts.natsNodes ?? 3 }), startRedisServer(), freePort()]);
+  const natsUrls = nats.urls;
   const token = opts.token ?? randomBytes(24).toString('hex');
   const logLevel = opts.logLevel ?? 'warn';
   const images = opts.images ?? [];
-  const common = { NATS_URL: natsUrls.join(','), REDIS_URL: redis.url, LOG_LEVEL: logLevel };
+  const common = { NATS_URL: natsUrls.join(','), REDIS_URL: redis.url, LOG_LEVEL: logLevel, JETSTREAM_REPLICAS: String(nats.nodes.length) };
   const started: HostNode[] = [];
   let gateway: ServiceProcess | undefined;
 
@@ -89,7 +93,7 @@ export async function startMultiHost(opts: MultiHostOptions): Promise<MultiHostS
       await h.engine.dispose();
       rmSync(join(tmpdir(), 'berth-agents', h.id), { recursive: true, force: true });
     }));
-    await Promise.all([nats.dispose(), redis.dispose()]);
+    await Promise.all([nats.stop(), redis.dispose()]);
   };
 
   try {
@@ -111,6 +115,12 @@ export async function startMultiHost(opts: MultiHostOptions): Promise<MultiHostS
           engine.kill();
           await Promise.all([poolManager.kill('SIGKILL'), logStreamer.kill('SIGKILL')]);
         },
+        restart: async () => {
+          await engine.start();
+          poolManager.start();
+          logStreamer.start();
+          node.alive = true;
+        },
       };
       started.push(node);
       await engine.start();
@@ -122,7 +132,7 @@ export async function startMultiHost(opts: MultiHostOptions): Promise<MultiHostS
     gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, RATE_LIMIT_RPS: '0', ...opts.gatewayEnv });
     gateway.start();
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + 180_000;
     // Up when the gateway hears every host's heartbeat.
     for (;;) {
       const hosts = await fetch(`${url}/api/hosts`, { headers: { authorization: `Bearer ${token}` } })

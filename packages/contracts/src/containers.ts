@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NextCursorSchema } from './paging.js';
 import { LlmLimitsSchema } from './llm.js';
 import { ContainerNameSchema, ContainerPortSchema, ImageRefSchema, PoolNameSchema, VolumeNameSchema, WorkspaceIdSchema } from './names.js';
+import { RepoNameSchema } from './repo.js';
 
 /**
  * Where a workspace is in its life, as pool-manager's record says:
@@ -26,6 +27,11 @@ export const CreateContainerBodySchema = z
     volumeName: VolumeNameSchema.optional(),
     /** Tighter LLM limits for this workspace than egress's defaults. */
     llm: LlmLimitsSchema.optional(),
+    /**
+     * The repo this workspace will be set up with (a placement hint, nothing is cloned): hosts that
+     * hold its mirror, node_modules seed or main image are preferred.
+     */
+    repo: RepoNameSchema.optional(),
   })
   .meta({ id: 'CreateContainerBody' });
 export type CreateContainerBody = z.infer<typeof CreateContainerBodySchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NextCursorSchema } from './paging.js';
 import { HostIdSchema } from './names.js';
+import { RepoNameSchema } from './repo.js';
 
 /** How often each pool-manager publishes its heartbeat. */
 export const HEARTBEAT_INTERVAL_MS = 1000;
@@ -39,6 +40,8 @@ export const HostHeartbeatSchema = z.object({
   boot: z.string().min(1).max(64),
   capacity: HostUseSchema,
   pools: z.array(HostPoolSchema).max(100),
+  /** Repos this host holds the mirror of (a setup ran here, or a repo pool): placement prefers it for them. */
+  repos: z.array(RepoNameSchema).max(200).optional(),
 });
 export type HostHeartbeat = z.infer<typeof HostHeartbeatSchema>;
 

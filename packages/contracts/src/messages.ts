@@ -65,8 +65,10 @@ export type HostStatus = z.infer<typeof HostStatusSchema>;
  * `idle-warning`: the workspace will be removed as idle at `reapAt` unless something happens before.
  * `paused` / `resumed`: its processes were frozen (reason `api` or `idle`) / thawed (`api` or `auto`).
  * `retention-warning`: a paused workspace will be removed at `reapAt` (its paused retention) unless resumed.
+ * `lost`: its Docker host stopped sending heartbeats (told once per loss, by a surviving host's pool-manager).
+ * `recovered`: its host came back after a loss and the workspace survived (reason `host-returned`).
  */
-export const ContainerEventKindSchema = z.enum(['created', 'claimed', 'removed', 'failed', 'idle-warning', 'paused', 'resumed', 'retention-warning']);
+export const ContainerEventKindSchema = z.enum(['created', 'claimed', 'removed', 'failed', 'idle-warning', 'paused', 'resumed', 'retention-warning', 'lost', 'recovered']);
 export type ContainerEventKind = z.infer<typeof ContainerEventKindSchema>;
 
 /** Published on `berth.evt.container.<id>.<kind>` into the EVENTS stream. */

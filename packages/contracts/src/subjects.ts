@@ -215,7 +215,8 @@ export const permissionSubject = (key: SubjectKey): string => (isHostAddressed(k
 export const HEARTBEATS = {
   pattern: 'berth.heartbeat.*',
   publishers: ['pool-manager'] as readonly ServiceName[],
-  subscribers: ['gateway'] as readonly ServiceName[],
+  /** pool-managers watch each other's: the first to see a host lost tells its workspaces' `lost` events. */
+  subscribers: ['gateway', 'pool-manager'] as readonly ServiceName[],
   schema: HostHeartbeatSchema,
   subject: (hostId: string) => `berth.heartbeat.${hostId}`,
 } as const;

@@ -6,8 +6,11 @@ export interface EventPublisher {
   publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra?: EventExtra): void;
 }
 
-/** Fields only some events carry: `owner` once a caller has the container, `reapAt` on idle-warning. */
-export type EventExtra = Pick<ContainerEvent, 'owner' | 'reapAt'>;
+/**
+ * Fields only some events carry: `owner` once a caller has the container, `reapAt` on idle-warning,
+ * `hostId` when telling of another host's workspace (a `lost` one).
+ */
+export type EventExtra = Pick<ContainerEvent, 'owner' | 'reapAt'> & { hostId?: string };
 
 const encoder = new TextEncoder();
 const DUPLICATE_WINDOW_S = 120;
@@ -24,7 +27,7 @@ export interface JetStreamEventsOptions {
   retryForMs?: number;
 }
 /** Kinds a workspace goes through many times: each such event is its own (no dedup by id and kind). */
-const REPEATABLE: ReadonlySet<ContainerEventKind> = new Set(['paused', 'resumed']);
+const REPEATABLE: ReadonlySet<ContainerEventKind> = new Set(['paused', 'resumed', 'lost', 'recovered']);
 
 /** Lifecycle events into the EVENTS stream; `Nats-Msg-Id` makes a republish after a crash harmless. */
 export class JetStreamEvents implements EventPublisher {
@@ -44,7 +47,7 @@ export class JetStreamEvents implements EventPublisher {
   }
 
   publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra: EventExtra = {}): void {
-    const event: ContainerEvent = { id, kind, pool, hostId: this.hostId, at: new Date().toISOString(), ...(reason && { reason }), ...(extra.owner && { owner: extra.owner }), ...(extra.reapAt && { reapAt: extra.reapAt }) };
+    const event: ContainerEvent = { id, kind, pool, hostId: extra.hostId ?? this.hostId, at: new Date().toISOString(), ...(reason && { reason }), ...(extra.owner && { owner: extra.owner }), ...(extra.reapAt && { reapAt: extra.reapAt }) };
     // A workspace is warned once per idle spell: the deadline tells one spell's warning from the next.
     const msgID = extra.reapAt ? `${id}.${kind}.${extra.reapAt}` : REPEATABLE.has(kind) ? `${id}.${kind}.${event.at}` : `${id}.${kind}`;
     void this.send(EVENTS.container.subject(id, kind), encoder.encode(JSON.stringify(EVENTS.container.schema.parse(event))), msgID);

@@ -1,4 +1,6 @@
 import { HostHeartbeatPublisher } from './host/host-heartbeat.js';
+import { startLossReporting } from './host/loss-reporting.js';
+import { RepoLocality } from './host/repo-locality.js';
 import { connectNats, createMetricsRegistry, createRedis, drainNats, startHealthServer, type Logger, type Stopper } from '@berth/service-kit';
 import { AgentDirs } from './agent/agent-dirs.js';
 import { AgentRegistry } from './agent/agent-registry.js';
@@ -101,7 +103,8 @@ export async function startPoolManager(
   const registry = createMetricsRegistry('pool-manager');
   const metrics = registerPoolMetrics(registry, store);
   const setupEvents = config.EVENTS_ENABLED ? jetStreamSetupEvents(nc, logger) : noSetupEvents;
-  const setups = new SetupService({ nc, driver, access, lifecycle, processes, pools, config, logger, activity }, new SetupStore(redis, host.id), setupEvents, redis,
+  const repos = new RepoLocality(redis, host.id, logger);
+  const setups = new SetupService({ nc, driver, access, lifecycle, processes, pools, config, logger, activity, repos }, new SetupStore(redis, host.id), setupEvents, redis,
     (phase, ms, outcome) => metrics.setupPhaseSeconds.observe({ phase, outcome }, ms / 1000));
   await setups.recover();
   onStop(() => setups.close());
@@ -110,9 +113,10 @@ export async function startPoolManager(
   subs.push(...serveStreamHandlers({ nc, processes, tickets: new Tickets(redis, access), activity, logger }));
   subs.push(...serveFileHandlers({ nc, access, agents, activity, maxUploadBytes: config.FILES_MAX_UPLOAD_BYTES, logger }));
   subs.push(...servePreviewHandlers({ nc, links: new PreviewLinks(redis, access), logger }));
-  const heartbeat = new HostHeartbeatPublisher(nc, redis, store, pools, config, logger).start();
+  const heartbeat = new HostHeartbeatPublisher(nc, redis, store, pools, config, logger, repos).start();
   subs.push(heartbeat.sub);
   onStop(() => { heartbeat.stop(); for (const s of subs) s.unsubscribe(); });
+  onStop(await startLossReporting({ nc, redis, events, hostId: host.id, exists: async (id) => (await store.get(id)) !== undefined, logger }));
   // Started means serving: the server has every subscription before anyone is told we are up.
   await nc.flush();
 

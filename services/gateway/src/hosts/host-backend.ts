@@ -2,6 +2,7 @@ import { BerthError, hostOfWorkspace, type PlacementPolicy, type ReplyOf, type R
 import type { Backend, BackendRequestOptions } from '../backend.js';
 import type { StreamBackend } from '../streams/stream-backend.js';
 import type { HostDirectory } from './host-view.js';
+import { HostLostInFlight, safeElsewhere, unlessHostLost } from './lost-race.js';
 import { rankHosts } from './placement.js';
 import { RecentPlacements } from './recent-placements.js';
 
@@ -44,14 +45,15 @@ export function hostRoutedBackend(inner: Backend, routing: HostRouting): Backend
     if (sticky !== undefined) return inner.request('containerCreate', data, { ...opts, hostId: sticky });
     if (directory.size === 0) return inner.request('containerCreate', data, { ...opts, hostId: routing.fallbackHost });
     const pool = typeof data.pool === 'string' ? data.pool : undefined;
-    const hosts = rankHosts(directory, { pool, ports: Math.max(1, data.ports?.length ?? 1), warm: data.pool !== false }, routing.policy);
+    const hosts = rankHosts(directory, { pool, ports: Math.max(1, data.ports?.length ?? 1), warm: data.pool !== false, ...(data.repo && { repo: data.repo }) }, routing.policy);
     let lastError: unknown;
     for (const hostId of hosts) {
       recent.remember(data.requestId, hostId);
       directory.notePlaced(hostId, pool ?? directory.known().get(hostId)?.heartbeat.pools[0]?.name ?? '');
       try {
-        return await inner.request('containerCreate', data, { ...opts, hostId });
+        return await unlessHostLost(directory, hostId, inner.request('containerCreate', data, { ...opts, hostId }));
       } catch (err) {
+        if (err instanceof HostLostInFlight && !safeElsewhere(data)) throw err;
         if (!(err instanceof BerthError) || !TRY_NEXT_HOST.has(err.code)) throw err;
         recent.forget(data.requestId);
         lastError = err;

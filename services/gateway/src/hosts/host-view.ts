@@ -51,9 +51,13 @@ export class HostDirectory {
     if (h) h.placed.set(pool, (h.placed.get(pool) ?? 0) + 1);
   }
 
-  /** Calls `listener` once per host that goes lost (checked by `sweep`). */
-  onLost(listener: (hostId: string, last: HostHeartbeat) => void): void {
+  /** Calls `listener` once per host that goes lost (checked by `sweep`). Returns the unsubscriber. */
+  onLost(listener: (hostId: string, last: HostHeartbeat) => void): () => void {
     this.lostListeners.push(listener);
+    return () => {
+      const i = this.lostListeners.indexOf(listener);
+      if (i >= 0) this.lostListeners.splice(i, 1);
+    };
   }
 
   /** Tells listeners about hosts that went lost since the last sweep. */

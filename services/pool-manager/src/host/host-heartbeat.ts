@@ -5,6 +5,7 @@ import type { PoolManagerConfig } from '../config.js';
 import { countByPool } from '../pool-filler.js';
 import type { PoolRegistry } from '../pools.js';
 import type { WorkspaceStore } from '../state/workspace-store.js';
+import { MAX_LOCAL_REPOS, type RepoLocality } from './repo-locality.js';
 
 type Config = Pick<PoolManagerConfig, 'BERTH_HOST_ID' | 'MAX_CONTAINERS' | 'MAX_MEMORY_MB' | 'PORT_RANGE'>;
 
@@ -25,6 +26,7 @@ export class HostHeartbeatPublisher {
     private readonly pools: PoolRegistry,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly repos?: Pick<RepoLocality, 'list'>,
   ) {
     this.drainKey = `${store.keys.prefix}draining`;
   }
@@ -50,9 +52,11 @@ export class HostHeartbeatPublisher {
   }
 
   async status(): Promise<HostHeartbeat> {
-    const [counts, capacity, ports, draining] = await Promise.all([
-      countByPool(this.store), this.store.capacity(), this.store.ports(), this.redis.exists(this.drainKey),
+    const [counts, capacity, ports, draining, setUp] = await Promise.all([
+      countByPool(this.store), this.store.capacity(), this.store.ports(), this.redis.exists(this.drainKey), this.repos?.list() ?? [],
     ]);
+    // A repo pool's warm containers start from its main image: this host is as good as set up for it.
+    const repos = [...new Set([...this.pools.list.flatMap((p) => (p.repo ? [p.repo] : [])), ...setUp])].slice(0, MAX_LOCAL_REPOS);
     const [low, high] = this.config.PORT_RANGE;
     return {
       hostId: this.config.BERTH_HOST_ID,
@@ -67,6 +71,7 @@ export class HostHeartbeatPublisher {
         freePorts: Math.max(0, high - low + 1 - Object.keys(ports).length),
       },
       pools: this.pools.list.map((p) => ({ name: p.name, ...(counts.get(p.name) ?? { warm: 0, creating: 0, claimed: 0 }) })),
+      ...(repos.length > 0 && { repos }),
     };
   }
 }

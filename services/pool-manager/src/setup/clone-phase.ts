@@ -42,6 +42,7 @@ export async function clonePhase(d: SetupDeps, run: SetupRun, clock: PhaseClock,
     const reason = CloneFailureReasonSchema.safeParse(e.code);
     throw new PhaseFailure('CLONE_FAILED', logTail(`${e.code}: ${e.message}`, run.secrets), undefined, reason.success ? reason.data : undefined);
   }
+  await d.repos?.note(repo);
   const seed = d.config.NODE_MODULES_SEED && !run.nodeModulesCache ? seedVolumeName(d.config.BERTH_HOST_ID, run.owner, repo) : undefined;
   if (seed) await d.driver.ensureVolume(seed, { [WORKLOAD_LABELS.managed]: 'true', [SEED_LABELS.seed]: 'node_modules', [SEED_LABELS.host]: d.config.BERTH_HOST_ID });
   const spec: TaskSpec = {

@@ -10,6 +10,8 @@ import type { Processes } from '../workspaces/processes.js';
 import type { SetupOutput } from './setup-output.js';
 
 /** What the phases use. */
+import type { RepoLocality } from '../host/repo-locality.js';
+
 export interface SetupDeps {
   nc: NatsConnection;
   driver: WorkloadDriver;
@@ -21,6 +23,8 @@ export interface SetupDeps {
   logger: Logger;
   /** A setup in progress keeps its workspace from being reaped as idle (its install may outlast a short timeout). */
   activity?: Activity;
+  /** Told of each repo whose mirror this host now holds (placement prefers such hosts). */
+  repos?: Pick<RepoLocality, 'note'>;
 }
 
 /** One setup run: the request (with its secrets, in memory only) and the workspace it works on. */
