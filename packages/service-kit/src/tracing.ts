@@ -34,9 +34,10 @@ export function spanOf(ctx: Context): Span {
   return trace.getSpan(ctx) ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 }
 
-/** Marks a span failed: the berth error code (or `INTERNAL`), never a stack or a secret-bearing detail. */
+/** Marks a span failed: its stable code (a BerthError's, a setup failure's) or `INTERNAL`, never a message or a stack. */
 export function spanFailed(span: Span, err: unknown): void {
-  const code = err instanceof BerthError ? err.code : 'INTERNAL';
+  const own = err instanceof Error && 'code' in err && typeof err.code === 'string' && /^[A-Z][A-Z_]*$/.test(err.code) ? err.code : undefined;
+  const code = err instanceof BerthError ? err.code : own ?? 'INTERNAL';
   span.setAttribute('berth.error.code', code);
   span.setStatus({ code: SpanStatusCode.ERROR, message: code });
 }
