@@ -36,7 +36,7 @@ async function serviceMetrics(): Promise<Set<string>> {
 /** Identifiers in a PromQL expression that name metrics (not functions, labels or keywords). */
 function metricsIn(expr: string): string[] {
   const withoutLabels = expr.replace(/\{[^}]*\}/g, '').replace(/\b(by|without)\s*\([^)]*\)/g, '').replace(/\[[^\]]*\]/g, '');
-  return [...withoutLabels.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()/g)].map((m) => m[1]!).filter((n) => n.startsWith('berth_'));
+  return [...withoutLabels.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()/g)].map((m) => m[1]!).filter((n) => /^(berth|process|nodejs)_/.test(n));
 }
 
 describe('infra/grafana/berth.json', () => {
@@ -50,10 +50,13 @@ describe('infra/grafana/berth.json', () => {
   it('covers pool size per pool, claims, claim latency and exec counts', () => {
     const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
     for (const name of ['berth_pool_containers', 'berth_claims_total', 'berth_claim_seconds_bucket', 'berth_exec_requests_total']) expect(exprs).toContain(name);
+    // Node's default metrics under their standard names, as stock Node.js dashboards query them.
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes']) expect(exprs).toMatch(new RegExp(`\\(${name}\\b`));
     expect(dashboard.uid).toBe('berth-overview');
   });
 
   it('the check itself catches an unknown metric', () => {
     expect(metricsIn('histogram_quantile(0.95, sum by (le) (rate(berth_nope_bucket{a="b"}[5m])))')).toEqual(['berth_nope_bucket']);
+    expect(metricsIn('rate(process_nope_total[5m]) + nodejs_eventloop_lag_seconds')).toEqual(['process_nope_total', 'nodejs_eventloop_lag_seconds']);
   });
 });

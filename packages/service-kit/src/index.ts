@@ -9,7 +9,7 @@ export * from './metrics.js';
 export * from './health.js';
 export * from './lifecycle.js';
 export * from './ids.js';
-export * from './trace.js';
+export * from './tracing.js';
 export * from './docker-api.js';
 export * from './jetstream-streams.js';
 export * from './jetstream-publish.js';

@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js';
+import { startTracing } from './tracing.js';
 
 export type Stopper = () => Promise<void> | void;
 
@@ -53,6 +54,8 @@ export async function runService(opts: {
   process.once('SIGINT', onSignal);
 
   try {
+    // First registered, so it runs last: spans of the other stoppers' work are flushed too.
+    stoppers.push(await startTracing(opts.name));
     await opts.start((s) => stoppers.push(s));
   } catch (err) {
     opts.logger.fatal({ err }, `${opts.name} failed to start`);

@@ -1,6 +1,6 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { redactUrl } from './redact-url.js';
-import { currentTrace } from './trace.js';
+import { traceIdOf } from './tracing.js';
 
 export type { Logger } from 'pino';
 
@@ -51,10 +51,10 @@ export function createLogger(service: string, level: LoggerOptions['level'] = 'i
     // A URL logged under `url` never carries a `?token=` or `?ticket=`.
     serializers: { url: redactedUrl },
     timestamp: pino.stdTimeFunctions.isoTime,
-    // Lines written while a request is handled carry its trace id (see withTrace).
+    // Lines written while a request is handled carry its trace id (the active span's).
     mixin: () => {
-      const trace = currentTrace();
-      return trace ? { trace_id: trace.traceId } : {};
+      const traceId = traceIdOf();
+      return traceId ? { trace_id: traceId } : {};
     },
   };
   return destination ? pino(options, destination) : pino(options);

@@ -1,11 +1,15 @@
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from '@prometheus-io/client';
 
-export { Registry, Counter, Gauge, Histogram } from 'prom-client';
+export { Registry, Counter, Gauge, Histogram } from '@prometheus-io/client';
 
-/** A registry per service, with Node's default metrics prefixed `berth_`. */
+/**
+ * A registry per service, with Node's default metrics under their standard names
+ * (`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, ...) so stock Node.js dashboards
+ * work; every series carries a `service` label.
+ */
 export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  collectDefaultMetrics({ register: registry, prefix: 'berth_' });
+  collectDefaultMetrics({ register: registry });
   return registry;
 }

@@ -2,17 +2,18 @@ import { BerthError, ErrorBodySchema, SUBJECTS, validationError, type ReplyOf, t
 import { servedSubject, subjectOf } from './host-subjects.js';
 import { RequestError, TimeoutError, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { z } from 'zod';
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from './logger.js';
 import { isRedisUnreachable } from './redis.js';
-import { continueTrace, currentTrace, parseTraceparent, withTrace } from './trace.js';
+import { extractTrace, injectTrace, inSpan, SpanKind, spanFailed, startSpan, traceIdOf, withTrace, type TraceContext } from './tracing.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export interface RequestOptions {
   timeoutMs?: number;
-  /** W3C trace context, carried in a NATS header; defaults to the current trace (withTrace), if any. */
-  traceparent?: string | undefined;
+  /** The trace this request is part of (passed on in `traceparent`/`tracestate` headers); defaults to the active one. */
+  trace?: TraceContext | undefined;
   /** For host-addressed subjects: the host to ask (else the workspace id's host, else the connection's). */
   hostId?: string | undefined;
 }
@@ -50,12 +51,18 @@ export async function request<K extends SubjectKey>(
   const parsed = entry.request.safeParse(data);
   if (!parsed.success) throw validationError(parsed.error, entry.subject);
   const subject = subjectOf(nc, key, parsed.data, opts.hostId);
+  const span = { kind: SpanKind.CLIENT, parent: opts.trace, attributes: messagingAttributes(entry.subject) };
+  return inSpan(`request ${entry.subject}`, span, () => send(nc, key, subject, parsed.data, opts.timeoutMs));
+}
+
+/** One request inside its client span, whose context goes in the headers. */
+async function send<K extends SubjectKey>(nc: NatsConnection, key: K, subject: string, data: unknown, timeoutMs: number | undefined): Promise<ReplyOf<K>> {
+  const entry = SUBJECTS[key];
   const h = natsHeaders();
-  const traceparent = opts.traceparent ?? currentTrace()?.traceparent;
-  if (traceparent) h.set('traceparent', traceparent);
+  injectTrace((k, v) => h.set(k, v));
   let msg: Msg;
   try {
-    msg = await nc.request(subject, encode(parsed.data), { timeout: opts.timeoutMs ?? 10_000, headers: h });
+    msg = await nc.request(subject, encode(data), { timeout: timeoutMs ?? 10_000, headers: h });
   } catch (err) {
     throw transportError(err, subject);
   }
@@ -75,10 +82,10 @@ export async function request<K extends SubjectKey>(
 
 const isObjectWith = (v: unknown, key: string) => typeof v === 'object' && v !== null && key in v;
 
+const messagingAttributes = (subject: string) => ({ 'messaging.system': 'nats', 'messaging.destination.name': subject });
+
 export interface HandlerContext {
-  /** The caller's `traceparent` as it arrived (undefined when none or malformed). */
-  traceparent: string | undefined;
-  /** This hop's trace: the caller's trace id (or a new one) with a new parent id. */
+  /** The caller's trace id (a new one when it sent no well-formed `traceparent`). */
   traceId: string;
 }
 
@@ -150,18 +157,20 @@ export function serve<K extends SubjectKey>(nc: NatsConnection, key: K, handler:
 }
 
 /**
- * One request, inside its trace: every log line written while it is handled carries the caller's
- * trace id, and requests it makes pass the trace on.
+ * One request, inside a server span of the caller's trace: every log line written while it is
+ * handled carries the trace id, and requests it makes pass the trace on.
  */
-function answer<K extends SubjectKey>(subject: string, msg: Msg, key: K, handler: Handler<K>, logger: Logger): Promise<void> {
-  const incoming = parseTraceparent(msg.headers?.get('traceparent'))?.traceparent;
-  const trace = continueTrace(incoming);
-  return withTrace(trace, () => answerInTrace(subject, msg, key, handler, logger, incoming, trace.traceId));
+async function answer<K extends SubjectKey>(subject: string, msg: Msg, key: K, handler: Handler<K>, logger: Logger): Promise<void> {
+  const parent = extractTrace((k) => msg.headers?.get(k) || undefined);
+  const { span, context } = startSpan(`answer ${subject}`, { kind: SpanKind.SERVER, parent, attributes: messagingAttributes(subject) });
+  try {
+    await withTrace(context, () => answerInTrace(subject, msg, key, handler, logger, span));
+  } finally {
+    span.end();
+  }
 }
 
-async function answerInTrace<K extends SubjectKey>(
-  subject: string, msg: Msg, key: K, handler: Handler<K>, logger: Logger, traceparent: string | undefined, traceId: string,
-): Promise<void> {
+async function answerInTrace<K extends SubjectKey>(subject: string, msg: Msg, key: K, handler: Handler<K>, logger: Logger, span: Span): Promise<void> {
   const entry = SUBJECTS[key];
   const started = performance.now();
   let reply: unknown;
@@ -174,16 +183,17 @@ async function answerInTrace<K extends SubjectKey>(
     }
     const parsed = entry.request.safeParse(body);
     if (!parsed.success) throw validationError(parsed.error, subject);
-    const result = await handler(parsed.data as ParsedRequestOf<K>, { traceparent, traceId });
+    const result = await handler(parsed.data as ParsedRequestOf<K>, { traceId: traceIdOf() ?? '' });
     reply = entry.reply.parse(result);
   } catch (err) {
+    spanFailed(span, err);
     if (err instanceof BerthError) {
       reply = err.toBody();
     } else if (isRedisUnreachable(err)) {
       logger.warn({ err: (err as Error).message, subject }, 'state store unreachable');
       reply = new BerthError('SERVICE_UNAVAILABLE', 'state store unavailable; retry', { retryAfterSeconds: 1 }).toBody();
     } else {
-      logger.error({ err, subject, traceparent }, 'handler failed');
+      logger.error({ err, subject }, 'handler failed');
       reply = new BerthError('INTERNAL', 'internal error').toBody();
     }
   }

@@ -53,7 +53,8 @@ describe('startHealthServer', () => {
     const text = await res.text();
     expect(text).toContain('# TYPE berth_test_things_total counter');
     expect(text).toMatch(/^berth_test_things_total\{service="health-test"\} 3$/m);
-    expect(text).toMatch(/^berth_process_cpu_user_seconds_total\{service="health-test"\} /m);
+    expect(text).toMatch(/^process_cpu_user_seconds_total\{service="health-test"\} /m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds\{service="health-test"\} /m);
   });
 
   it('anything else is 404', async () => {

@@ -2,7 +2,9 @@ import { Writable } from 'node:stream';
 import { BerthError, type PoolList } from '@berth/contracts';
 import { startNatsServer, type ServerProcess } from '@berth/service-kit/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connectNats, createLogger, drainNats, request, serve, type NatsConnection } from '../src/index.js';
+import { connectNats, createLogger, drainNats, extractTrace, injectTrace, request, serve, type NatsConnection } from '../src/index.js';
+
+const traceFrom = (traceparent: string) => extractTrace((k) => (k === 'traceparent' ? traceparent : undefined));
 
 const logger = createLogger('rpc-test', 'silent');
 
@@ -54,14 +56,14 @@ describe('rpc over a real nats-server', () => {
     const nc = await servingConnection();
     const seen: unknown[] = [];
     serve(nc, 'poolList', async (req, ctx) => {
-      seen.push({ req, traceparent: ctx.traceparent });
+      seen.push({ req, traceId: ctx.traceId });
       return POOLS;
     }, logger);
     await nc.flush();
 
-    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    await expect(request(client, 'poolList', {}, { timeoutMs: 2_000, traceparent })).resolves.toEqual(POOLS);
-    expect(seen).toEqual([{ req: {}, traceparent }]);
+    const caller = traceFrom('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    await expect(request(client, 'poolList', {}, { timeoutMs: 2_000, trace: caller })).resolves.toEqual(POOLS);
+    expect(seen).toEqual([{ req: {}, traceId: '0af7651916cd43dd8448eb211c80319c' }]);
   });
 
   it('a request made inside a handler carries the trace on, and the handler\'s log lines carry trace_id', async () => {
@@ -70,8 +72,8 @@ describe('rpc over a real nats-server', () => {
     const sink = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(JSON.parse(chunk.toString()) as { msg: string }); cb(); } });
     const traced = createLogger('rpc-trace', 'info', sink);
     const nested: (string | undefined)[] = [];
-    serve(nc, 'hostStatus', async (_req, ctx) => {
-      nested.push(ctx.traceparent);
+    serve(nc, 'hostStatus', async () => {
+      injectTrace((k, v) => { if (k === 'traceparent') nested.push(v); });
       traced.info('inner');
       return { hostId: 'h', containers: { total: 0, warm: 0, claimed: 0, creating: 0 }, capacity: { maxContainers: 1, maxMemoryMb: 1, usedMemoryMb: 0 } };
     }, logger);
@@ -82,7 +84,7 @@ describe('rpc over a real nats-server', () => {
       return POOLS;
     }, logger);
     await nc.flush();
-    await request(client, 'poolList', {}, { timeoutMs: 2_000, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    await request(client, 'poolList', {}, { timeoutMs: 2_000, trace: traceFrom('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01') });
     expect(nested[0]).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[\da-f]{16}-01$/);
     expect(nested[0]).not.toContain('b7ad6b7169203331');
     expect(lines.map((l) => [l.msg, l.trace_id])).toEqual([['outer', '0af7651916cd43dd8448eb211c80319c'], ['inner', '0af7651916cd43dd8448eb211c80319c']]);

@@ -1,4 +1,4 @@
-import { createLogger, createMetricsRegistry, requestSerializer, type Logger, type Registry } from '@berth/service-kit';
+import { createLogger, createMetricsRegistry, requestSerializer, traceIdOf, type Logger, type Registry } from '@berth/service-kit';
 import { WS_MAX_MESSAGE_BYTES } from '@berth/contracts';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -32,7 +32,7 @@ import { unavailableStreams, type StreamBackend } from './streams/stream-backend
 import { DEFAULT_RATE_LIMIT, withRateLimits, type RateLimitOptions } from './rate-limit.js';
 import { GATEWAY_VERSION } from './version.js';
 import { echoRequestId, requestIdOf } from './request-id.js';
-import { traceOf } from './trace.js';
+import { traceHttpRequests, traceOf } from './trace.js';
 import { uiRoutes } from './routes/ui.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { registerPreviews, type PreviewOptions } from './preview/register-previews.js';
@@ -93,7 +93,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance,
     // Every line logged for a request (its own and fastify's) carries the request's trace id.
-    childLoggerFactory: (logger, bindings, opts, raw) => logger.child({ ...bindings, trace_id: traceOf(raw).traceId }, opts),
+    childLoggerFactory: (logger, bindings, opts, raw) => logger.child({ ...bindings, trace_id: traceIdOf(traceOf(raw)) }, opts),
     // The client address (failed-auth limits, request lines) comes from X-Forwarded-For only
     // through proxies the operator named.
     trustProxy: trustProxyOf(opts.trustProxy),
@@ -119,6 +119,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await inner(req, reply);
     checkScope(req);
   };
+  traceHttpRequests(app);
   app.addHook('onRequest', echoRequestId);
   // Host-form previews (`<port>-<id>.<domain>`) are the workspace's origin, not the API's: right after the request id.
   const previews = registerPreviews(app, { backend: opts.backend, keys, requestTimeoutMs, logger: opts.logger, ...opts.preview });

@@ -51,7 +51,7 @@ export function bearerOrTicketAuth(keys: KeyRing, backend: Backend): (req: Fasti
     }
     let id: string;
     try { id = containerIdOf(req.params); } catch { throw new BerthError('UNAUTHORIZED', 'ticket is unknown, used or expired'); }
-    const { owner } = await backend.request('ticketRedeem', { id, ticket: ticket.data }, { traceparent: traceOf(req.raw).traceparent });
+    const { owner } = await backend.request('ticketRedeem', { id, ticket: ticket.data }, { trace: traceOf(req.raw) });
     req.owner = owner;
     req.apiKey = undefined;
   };

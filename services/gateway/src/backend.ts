@@ -1,11 +1,11 @@
 import type { ReplyOf, RequestOf, SubjectKey } from '@berth/contracts';
-import { request, type NatsConnection } from '@berth/service-kit';
+import { request, type NatsConnection, type TraceContext } from '@berth/service-kit';
 
 export interface BackendRequestOptions {
   /** How long to wait for the answer; defaults to the backend's own default. */
   timeoutMs?: number;
-  /** W3C trace context of the HTTP request, passed on in a NATS header. */
-  traceparent?: string | undefined;
+  /** The HTTP request's trace (traceOf), passed on in NATS headers. */
+  trace?: TraceContext | undefined;
   /** Host-addressed subjects: the Docker host to ask (placement, fan-out); else the workspace id's host. */
   hostId?: string | undefined;
 }
@@ -21,6 +21,6 @@ export interface Backend {
 export function natsBackend(nc: NatsConnection, defaults: { timeoutMs: number }): Backend {
   return {
     request: (key, data, opts = {}) =>
-      request(nc, key, data, { timeoutMs: opts.timeoutMs ?? defaults.timeoutMs, traceparent: opts.traceparent, hostId: opts.hostId }),
+      request(nc, key, data, { timeoutMs: opts.timeoutMs ?? defaults.timeoutMs, trace: opts.trace, hostId: opts.hostId }),
   };
 }

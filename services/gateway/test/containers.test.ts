@@ -2,6 +2,7 @@ import {
   BerthError, ContainerListSchema, ContainerViewSchema, CreateContainerReplySchema, DeleteContainerReplySchema,
   EXEC_DEFAULT_TIMEOUT_MS, ExecResultSchema, PoolListSchema, type CreateContainerRequest, type ExecResult,
 } from '@berth/contracts';
+import { injectTrace } from '@berth/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXEC_REPLY_MARGIN_MS } from '../src/routes/exec.js';
@@ -146,7 +147,7 @@ describe('containers', () => {
     const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     await app.inject({ method: 'DELETE', url: `/api/containers/${ID}`, headers: { ...AUTH, traceparent: tp } });
     await app.inject({ method: 'DELETE', url: `/api/containers/${ID}`, headers: { ...AUTH, traceparent: 'evil\r\nx' } });
-    const [kept, fresh] = backend.calls.map((c) => c.opts?.traceparent ?? '');
+    const [kept, fresh] = backend.calls.map((c) => { let tp = ''; injectTrace((k, v) => { if (k === 'traceparent') tp = v; }, c.opts?.trace); return tp; });
     expect(kept).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[\da-f]{16}-01$/);
     expect(kept).not.toBe(tp);
     expect(fresh).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-01$/);

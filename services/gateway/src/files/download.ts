@@ -12,7 +12,7 @@ import { traceOf } from '../trace.js';
 export async function streamDownload(
   streams: StreamBackend, data: { id: string; owner: string; path: string; tar: boolean; range?: ByteRange }, req: FastifyRequest, reply: FastifyReply,
 ): Promise<void> {
-  const handle = await streams.open('filesRead', data, { traceparent: traceOf(req.raw).traceparent });
+  const handle = await streams.open('filesRead', data, { trace: traceOf(req.raw) });
   const { size, start, end, mtime } = handle.opened;
   reply.hijack();
   const res = reply.raw;

@@ -12,7 +12,7 @@ import { traceOf } from '../trace.js';
 export async function streamUpload(
   streams: StreamBackend, data: { id: string; owner: string; path: string; tar: boolean; mode?: number; size?: number }, req: FastifyRequest,
 ): Promise<FileEntry | undefined> {
-  const handle = await streams.open('filesWrite', data, { traceparent: traceOf(req.raw).traceparent });
+  const handle = await streams.open('filesWrite', data, { trace: traceOf(req.raw) });
   let acked = 0;
   let room: (() => void) | undefined;
   let outcome: { entry?: FileEntry; error?: BerthError } | undefined;

@@ -50,7 +50,7 @@ export function isUpgrade(req: FastifyRequest): boolean {
  */
 export async function forwardPreview(d: PreviewDeps, req: FastifyRequest, reply: FastifyReply, t: PreviewTarget): Promise<FastifyReply> {
   const upstream = await resolveUpstream(
-    { backend: d.backend, upstreamHost: d.upstreamHost, timeoutMs: d.requestTimeoutMs, traceparent: traceOf(req.raw).traceparent },
+    { backend: d.backend, upstreamHost: d.upstreamHost, timeoutMs: d.requestTimeoutMs, trace: traceOf(req.raw) },
     t.id, t.owner, t.port, d.portMaps,
   );
   d.activity.touch(t.id, t.owner);

@@ -1,4 +1,5 @@
 import { BerthError } from '@berth/contracts';
+import type { TraceContext } from '@berth/service-kit';
 import type { Backend } from '../backend.js';
 import type { Upstream } from './upstream-proxy.js';
 
@@ -19,7 +20,7 @@ export interface TargetOptions {
   /** The address the workspace host publishes its ports on (pool-manager's PORT_BIND_ADDRESS). */
   upstreamHost: string;
   timeoutMs: number;
-  traceparent?: string | undefined;
+  trace?: TraceContext | undefined;
 }
 
 /**
@@ -34,7 +35,7 @@ export async function resolveUpstream(o: TargetOptions, id: string, owner: strin
 }
 
 async function fetchPorts(o: TargetOptions, id: string, owner: string, cache: PortMapCache | undefined): Promise<Record<string, number>> {
-  const opts = { timeoutMs: o.timeoutMs, traceparent: o.traceparent };
+  const opts = { timeoutMs: o.timeoutMs, trace: o.trace };
   const view = await o.backend.request('containerGet', { id, owner }, opts);
   // A paused workspace is resumed as an exec would resume it (autoResume), else 409 CONTAINER_PAUSED;
   // its ports are cached only once it runs, so each request of a paused one checks again.

@@ -32,5 +32,5 @@ export function parseBody<S extends z.ZodType>(schema: S, req: FastifyRequest, w
 
 /** Options for a backend call made on behalf of `req`: its trace (the caller's, or a new one) passes on. */
 export function callOptions(req: FastifyRequest, timeoutMs: number): BackendRequestOptions {
-  return { timeoutMs, traceparent: traceOf(req.raw).traceparent };
+  return { timeoutMs, trace: traceOf(req.raw) };
 }

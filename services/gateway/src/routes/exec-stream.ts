@@ -34,7 +34,7 @@ export async function streamExec(
   keepaliveMs = EXEC_STREAM_KEEPALIVE_MS,
 ): Promise<void> {
   // Open before answering, so a missing container is still a plain 404.
-  const handle = await streams.open('containerExecStream', data, { deadlineMs, traceparent: traceOf(req.raw).traceparent });
+  const handle = await streams.open('containerExecStream', data, { deadlineMs, trace: traceOf(req.raw) });
   const sse = wantsSse(req);
   const format = sse ? formatters.sse : formatters.ndjson;
   reply.hijack();

@@ -75,7 +75,7 @@ function runTerminal(socket: WebSocket, req: FastifyRequest, streams: StreamBack
     const query = SizeQuery.safeParse(req.query ?? {});
     if (!query.success) throw new BerthError('VALIDATION_FAILED', 'cols and rows must be integers from 1 to 1000');
     const size = query.data;
-    const handle = await streams.open('terminalOpen', { id: containerIdOf(req.params), owner: req.owner, ...size }, { traceparent: traceOf(req.raw).traceparent });
+    const handle = await streams.open('terminalOpen', { id: containerIdOf(req.params), owner: req.owner, ...size }, { trace: traceOf(req.raw) });
     close = () => handle.close();
     if (socket.readyState !== socket.OPEN) { handle.close(); return; }
     forward = (msg) => handle.control(msg);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { BerthError, STREAM_KEEPALIVE_MS, STREAM_LEASE_MS, STREAM_WINDOW_DEFAULT, STREAMS, type RequestOf, type StreamControl, type StreamAck, type StreamKeepalive, type StreamOut } from '@berth/contracts';
-import { newInbox, publishValidated, request, subscribeValidated, type Logger, type NatsConnection } from '@berth/service-kit';
+import { newInbox, publishValidated, request, SpanKind, SpanStatusCode, startSpan, subscribeValidated, type Logger, type NatsConnection } from '@berth/service-kit';
 import type { StreamBackend, StreamHandle, StreamKey } from './stream-backend.js';
 
 const failure = (seq: number, err: BerthError): StreamOut => ({ type: 'error', seq, error: err.toBody().error });
@@ -23,6 +23,8 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
       let ackListener: ((seq: number) => void) | undefined;
       let expected = 1;
       let ended = false;
+      // One span from open to end, cancel or close; the open request is its child.
+      const { span, context: trace } = startSpan(`stream ${key}`, { kind: SpanKind.CLIENT, parent: opts.trace, attributes: { 'messaging.system': 'nats' } });
 
       let lease: NodeJS.Timeout | undefined = undefined;
       const deliver = (msg: StreamOut | StreamKeepalive | StreamAck) => {
@@ -32,6 +34,7 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
         if (msg.type === 'ack') { ackListener?.(msg.seq); return; }
         if (msg.seq !== expected) msg = failure(expected, new BerthError('INTERNAL', 'stream lost messages in transit'));
         expected += 1;
+        if (msg.type === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: msg.error.code });
         if (msg.type === 'end' || msg.type === 'error') finish(false);
         if (listener) listener(msg); else queued.push(msg);
       };
@@ -42,6 +45,7 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
         : setTimeout(() => deliver(failure(expected, new BerthError('TIMEOUT', 'the stream did not end in time'))), opts.deadlineMs);
       function finish(cancel: boolean) {
         if (cancel && !ended) send({ type: 'cancel' });
+        if (!ended) span.end();
         ended = true;
         clearInterval(keepalive);
         clearTimeout(lease);
@@ -52,7 +56,7 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
       let opened: unknown;
       try {
         opened = await request(nc, key as StreamKey, { ...data, streamId, inbox, window: STREAM_WINDOW_DEFAULT } as unknown as RequestOf<StreamKey>, {
-          timeoutMs: opts.timeoutMs ?? defaults.timeoutMs, traceparent: opts.traceparent,
+          timeoutMs: opts.timeoutMs ?? defaults.timeoutMs, trace,
         });
       } catch (err) {
         finish(true);

@@ -1,5 +1,5 @@
 import { BerthError, BUILDS, type ImageBuildRequest, type SetupPhase } from '@berth/contracts';
-import type { Redis } from '@berth/service-kit';
+import { inSpan, type Redis } from '@berth/service-kit';
 import { jetstream } from '@nats-io/jetstream';
 import type { ExecProcess } from '../driver/exec-process.js';
 import { clonePhase } from './clone-phase.js';
@@ -44,7 +44,7 @@ export class SetupRunner {
       // A repo pool's workspace already holds the main image's checkout; otherwise hasMainImage recreates from it.
       const fromImage = !run.repoPool && run.body.hasMainImage ? await startFromMainImage(this.d, run) : false;
       const installKey = run.body.installCommand ?? '';
-      const checkout = await clonePhase(this.d, run, clock, { mode: run.repoPool || fromImage ? 'switch' : 'clone', installKey });
+      const checkout = await inSpan('setup cloning', {}, () => clonePhase(this.d, run, clock, { mode: run.repoPool || fromImage ? 'switch' : 'clone', installKey }));
       const source = run.repoPool ? 'repo-pool' : fromImage ? 'main-image' : 'clone';
       tracker.note({ sha: checkout.sha, source });
       run.output?.note(`checked out ${checkout.sha} (${source})`);
@@ -53,7 +53,7 @@ export class SetupRunner {
       if (install && checkout.seeded) run.output?.note('node_modules matches the lockfile: no install');
       if (install && !checkout.seeded) {
         await enter('installing', `installing: ${install}`);
-        await installPhase(this.d, run, new PhaseClock('installing', config.SETUP_INSTALL_TIMEOUT_MS), install);
+        await inSpan('setup installing', {}, () => installPhase(this.d, run, new PhaseClock('installing', config.SETUP_INSTALL_TIMEOUT_MS), install));
         if (config.NODE_MODULES_SEED && checkout.lockHash && !run.nodeModulesCache) {
           // In the background: the next setup of this lockfile profits, this one does not wait.
           const key = checkout.lockHash;
@@ -66,7 +66,7 @@ export class SetupRunner {
       const start = run.body.startCommand ?? defaultStartCommand(checkout.devScript);
       if (start) {
         await enter('starting', `starting: ${start} (PORT=${run.port})`);
-        const server = await startPhase(this.d, run, new PhaseClock('starting', config.SETUP_START_TIMEOUT_MS), start);
+        const server = await inSpan('setup starting', {}, () => startPhase(this.d, run, new PhaseClock('starting', config.SETUP_START_TIMEOUT_MS), start));
         this.servers.set(run.id, server);
         void server.exitCode().finally(() => { if (this.servers.get(run.id) === server) this.servers.delete(run.id); });
       }

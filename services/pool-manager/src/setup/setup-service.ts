@@ -1,5 +1,5 @@
 import { BerthError, type SetupStartRequest, type SetupStatus } from '@berth/contracts';
-import { request, type Redis } from '@berth/service-kit';
+import { inSpan, request, type Redis } from '@berth/service-kit';
 import { workspaceVolumeName } from '../driver/workload-driver.js';
 import { runsRepoPoolImage } from '../pool-image.js';
 import { secretsOf, type SetupDeps, type SetupRun } from './setup-context.js';
@@ -59,7 +59,8 @@ export class SetupService {
     // Untouched since the pool filled it from the repo's main image (a re-setup changed the checkout).
     if (!resetup && !view.volumeName && runsRepoPoolImage(pool, view.image, body.repo)) run.repoPool = true;
     const tracker = new SetupTracker(begun.status, this.store, ownedBy(this.events, req.owner), this.onPhase);
-    const task = this.runner.run(run, tracker, resetup);
+    // One span for the whole setup (it outlives the request that started it), its phases inside.
+    const task = inSpan('setup', { attributes: { 'berth.workspace.id': req.id, 'berth.setup.repo': body.repo } }, () => this.runner.run(run, tracker, resetup));
     this.running.add(task);
     void task.finally(() => this.running.delete(task));
     return begun.status;

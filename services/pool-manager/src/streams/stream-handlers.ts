@@ -1,5 +1,5 @@
 import { BerthError, type ExecStreamRequest, type StreamOpened, type TerminalOpenRequest } from '@berth/contracts';
-import { serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
+import { inSpan, serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
 import type { ExecProcess } from '../driver/exec-process.js';
 import type { Activity } from '../idle/activity.js';
 import type { Tickets } from '../tickets.js';
@@ -21,7 +21,8 @@ export interface StreamDeps {
 
 function run(d: StreamDeps, id: string, proc: ExecProcess, sink: StreamSink, encoder: Encoder, timeoutMs: number | undefined, mapEnd?: EndMapper): void {
   const release = d.activity.hold(id);
-  pump(proc, sink, encoder, timeoutMs, mapEnd).catch((err: unknown) => {
+  // A span for the stream's whole life, child of the request that opened it.
+  inSpan('stream pump', { attributes: { 'berth.stream.id': sink.streamId } }, () => pump(proc, sink, encoder, timeoutMs, mapEnd)).catch((err: unknown) => {
     d.logger.error({ err, streamId: sink.streamId }, 'stream failed');
     void proc.kill().catch(() => undefined);
     sink.finish({ type: 'error', error: new BerthError('INTERNAL', 'stream failed').toBody().error });
