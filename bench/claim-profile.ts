@@ -32,7 +32,7 @@ const stack = await startLocalStack({
 }, 'warn', { logStreamerEnv: { LOGS_RESCAN_INTERVAL_MS: '10000' }, ...(LLM_KEYS && { egress: { githubUrl: 'http://127.0.0.1:9' } }) });
 if (profDir) delete process.env.NODE_OPTIONS;
 const client = new JsonClient(stack.url, stack.token);
-const nc = await connectNats({ url: stack.nats.url, name: 'bench-claim-profile', logger: createLogger('bench', 'warn') });
+const nc = await connectNats({ url: stack.nats.url, name: 'bench-claim-profile', hostId: stack.hostId, logger: createLogger('bench', 'warn') });
 const redis = new Redis(stack.redis.url);
 const echo = nc.subscribe('bench.echo', { callback: (_err, m) => { m.respond(m.data); } });
 
@@ -51,13 +51,13 @@ try {
     const keep = w >= 0;
     await client.waitWarm(POOL_SIZE);
     const http = await wave(() => client.ok('POST', '/api/containers', {}));
-    await Promise.all(http.map(({ v }) => client.ok('DELETE', `/api/containers/${String(v.id)}`)));
+    await Promise.all(http.map(({ v }) => request(nc, 'containerDelete', { id: String(v.id), owner }, { timeoutMs: 60_000 })));
     await client.waitWarm(POOL_SIZE);
     const direct = await wave(() => request(nc, 'containerCreate', { requestId: `bench-${randomBytes(8).toString('hex')}`, owner }, { timeoutMs: 30_000 }));
     const someId = direct[0]!.v.id;
     const bus = await wave(() => nc.request('bench.echo', new Uint8Array(200), { timeout: 10_000 }));
     const rtt = await wave(() => redis.hgetall(`berth:host:${stack.hostId}:ws:${someId}`));
-    await Promise.all(direct.map(({ v }) => request(nc, 'containerDelete', { id: v.id, owner })));
+    await Promise.all(direct.map(({ v }) => request(nc, 'containerDelete', { id: v.id, owner }, { timeoutMs: 60_000 })));
     if (!keep) continue;
     for (const c of http) if (c.v.warm === true) samples.http.push(c.ms); else cold += 1;
     for (const c of direct) if (c.v.warm) samples.nats.push(c.ms); else cold += 1;

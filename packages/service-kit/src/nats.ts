@@ -45,6 +45,9 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
     reconnectJitter: 100,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
+    // No stack captured per request (two Error objects each: a warm claim makes three requests).
+    // Our errors say the subject; the stack of the awaiting call is in every caller's own trace.
+    noAsyncTraces: true,
     // TLS when the server requires it; not when it merely offers it (a NATS published with TLS for
     // other systems, docker/nats/tls.conf): services reach it on the private network, by a name its certificate may not carry.
     tls: null,
