@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NextCursorSchema } from './paging.js';
 import { LlmLimitsSchema } from './llm.js';
+import { WorkspaceLimitsShape } from './limits.js';
 import { ContainerNameSchema, ContainerPortSchema, ImageRefSchema, PoolNameSchema, VolumeNameSchema, WorkspaceIdSchema } from './names.js';
 
 /**
@@ -26,6 +27,8 @@ export const CreateContainerBodySchema = z
     volumeName: VolumeNameSchema.optional(),
     /** Tighter LLM limits for this workspace than egress's defaults. */
     llm: LlmLimitsSchema.optional(),
+    /** CPUs, memory and a /workspace size other than the pool's, within the caller's maxima (docs/limits.md). */
+    ...WorkspaceLimitsShape,
   })
   .meta({ id: 'CreateContainerBody' });
 export type CreateContainerBody = z.infer<typeof CreateContainerBodySchema>;
