@@ -8,7 +8,7 @@ import type { PoolManagerConfig } from '../config.js';
 import { DISK_SCRIPT } from './disk-script.js';
 
 const run = promisify(execFile);
-const ID = /^[A-Za-z0-9_]{1,100}$/;
+const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 const DEVICE = /^\/dev\/loop\d+$/;
 
 /** The engine volume options that mount a workspace's disk image (Docker's local driver mounts it). */

@@ -17,7 +17,7 @@ list)
   exit 0 ;;
 esac
 id=$3
-case "$id" in *[!A-Za-z0-9_]*|'') echo "bad workspace id" >&2; exit 2 ;; esac
+case "$id" in *[!A-Za-z0-9_-]*|-*|'') echo "bad workspace id" >&2; exit 2 ;; esac
 img="$dir/$id.img"
 detach() { for dev in $(losetup -n -O NAME -j "$img" 2>/dev/null); do losetup -d "$dev"; done; }
 case $cmd in
@@ -29,8 +29,11 @@ create)
   trap 'rm -f "$img"' EXIT
   fallocate -l "\${mb}M" "$img"
   chmod 0600 "$img"
-  mkfs.ext4 -q -F -m 0 -E nodiscard,root_owner=1000:1000,lazy_itable_init=1,lazy_journal_init=1 "$img"
+  mkfs.ext4 -q -F -m 0 -E nodiscard,root_owner=1000:1000,lazy_itable_init=0,lazy_journal_init=0 "$img"
   debugfs -w -R 'rmdir lost+found' "$img" >/dev/null 2>&1
+  # mke2fs punches holes where it writes zeros (not lazily: the kernel's lazy init would punch them
+  # later through the loop device): allocate them again, so the whole size is reserved up front.
+  fallocate -l "\${mb}M" "$img"
   dev=$(losetup -f --show "$img")
   trap - EXIT
   echo "$dev" ;;
