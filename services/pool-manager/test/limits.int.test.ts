@@ -118,6 +118,17 @@ describe('limits that hold: cpus, memory and disk asked at create, rotated logs'
     expect(total).toBeLessThanOrEqual(2 * 16 * 1024 + 4096);
   }, 90_000);
 
+  it('reconcile detaches and deletes a disk left by a crash (no record, container or volume), and keeps a live one\'s', async () => {
+    const disks = new DiskImages({ WORKSPACE_DISK_DIR: diskDir });
+    const orphan = `ws_${w.hostId}_${'0'.repeat(15)}1`;
+    await disks.create(orphan, 16);
+    expect(loopsUnder(join(diskDir, `${orphan}.img`))).toHaveLength(1);
+    await w.pm.reconciler.run();
+    expect(loopsUnder(join(diskDir, `${orphan}.img`))).toHaveLength(0);
+    expect(await disks.list()).toEqual([limited.id]);
+    expect(loopsUnder(join(diskDir, `${limited.id}.img`))).toHaveLength(1);
+  }, 60_000);
+
   it('delete removes the disk: its loop device detached, its image gone', async () => {
     const image = join(diskDir, `${limited.id}.img`);
     expect(loopsUnder(image)).toHaveLength(1);
