@@ -122,7 +122,7 @@ export class Provisioner {
       this.events.publish(id, 'failed', req.pool.name, 'create failed', { owner: req.owner });
       this.logger.warn({ err, id, pool: req.pool.name }, 'create failed');
       // A failure that will not pass is said as it is; anything else may pass on a retry.
-      if (err instanceof BerthError && !err.retryable) throw err;
+      if (err instanceof BerthError && (!err.retryable || err.code === 'CAPACITY_EXHAUSTED')) throw err;
       throw new BerthError('SERVICE_UNAVAILABLE', 'could not start a container; try again', { retryAfterSeconds: 2, cause: err });
     }
     this.events.publish(id, 'created', req.pool.name, undefined, { owner: req.owner });
