@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NextCursorSchema } from './paging.js';
 import { LlmLimitsSchema } from './llm.js';
+import { WorkspaceLimitsShape } from './limits.js';
 import { ContainerNameSchema, ContainerPortSchema, ImageRefSchema, PoolNameSchema, VolumeNameSchema, WorkspaceIdSchema } from './names.js';
 import { RepoNameSchema } from './repo.js';
 
@@ -32,6 +33,8 @@ export const CreateContainerBodySchema = z
      * hold its mirror, node_modules seed or main image are preferred.
      */
     repo: RepoNameSchema.optional(),
+    /** CPUs, memory and a /workspace size other than the pool's, within the caller's maxima (docs/limits.md). */
+    ...WorkspaceLimitsShape,
   })
   .meta({ id: 'CreateContainerBody' });
 export type CreateContainerBody = z.infer<typeof CreateContainerBodySchema>;

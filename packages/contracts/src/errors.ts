@@ -98,6 +98,11 @@ export const ERROR_CODES = {
   HOST_UNAVAILABLE: { status: 503, retryable: true },
   /** GET/POST /api/hosts/:id of a host no gateway has heard from. */
   HOST_NOT_FOUND: { status: 404, retryable: false },
+  // w4-limits
+  /** A create asked for more cpus, memoryMb or diskMb than its API key's owner may (docs/limits.md). */
+  LIMIT_EXCEEDED: { status: 400, retryable: false },
+  /** A create asked for diskMb from a host without disk limits (WORKSPACE_DISK_DIR unset). */
+  LIMIT_UNSUPPORTED: { status: 400, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -22,6 +22,8 @@ export const WORKLOAD_LABELS = {
   task: 'berth.task',
   /** Set on containers created for a caller; a warm container gets its owner (sealed) in its name when claimed. */
   owner: 'berth.owner',
+  /** The size of the workspace's own /workspace filesystem, when the create asked for one (docs/limits.md). */
+  diskMb: 'berth.disk-mb',
 } as const;
 
 /**

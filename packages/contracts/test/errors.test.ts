@@ -71,6 +71,9 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   // w3-hosts
   HOST_UNAVAILABLE: 503,
   HOST_NOT_FOUND: 404,
+  // w4-limits
+  LIMIT_EXCEEDED: 400,
+  LIMIT_UNSUPPORTED: 400,
 };
 
 const codes = Object.keys(ERROR_CODES) as ErrorCode[];

@@ -115,6 +115,15 @@ export const poolManagerConfigSchema = z.object({
    */
   AGENT_FILES_DIR: z.string().default(CHECKOUT_AGENT),
   AGENT_TINI: z.string().default(CHECKOUT_AGENT && existsSync(STATIC_TINI) ? STATIC_TINI : ''),
+  /**
+   * Host directory (root-only) of the workspaces' disk images: a create's diskMb becomes an ext4
+   * image there on a loop device, mounted at /workspace (docs/limits.md). Needs pool-manager to run
+   * as root on the host. Empty: diskMb is refused with LIMIT_UNSUPPORTED.
+   */
+  WORKSPACE_DISK_DIR: z.string().regex(/^(\/.*)?$/, 'must be an absolute host path').default(''),
+  /** Docker's json-file rotation of every workspace's output: size of one file (Docker's units: 10m) and files kept. */
+  WORKSPACE_LOG_MAX_SIZE: z.string().regex(/^\d+[kmg]$/, 'a size like 10m').default('10m'),
+  WORKSPACE_LOG_MAX_FILES: envInt(3, 1, 100),
 });
 
 export type PoolManagerConfig = Omit<z.infer<typeof poolManagerConfigSchema>, 'POOLS' | 'SETUP_TASK_IMAGE' | 'LLM_EGRESS_URL'> & {

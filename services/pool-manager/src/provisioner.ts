@@ -3,7 +3,8 @@ import { newWorkspaceId, type Logger } from '@berth/service-kit';
 import { agentSpawn } from './agent/agent-exec.js';
 import type { AgentRegistry } from './agent/agent-registry.js';
 import type { PoolManagerConfig } from './config.js';
-import { workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
+import { workspaceVolumeLabels, workspaceVolumeName, type WorkloadDriver } from './driver/workload-driver.js';
+import { DiskImages, diskVolumeOptions } from './disk/disk-images.js';
 import { isWorkloadError } from './driver/workload-error.js';
 import type { EventPublisher } from './events.js';
 import type { Host } from './host.js';
@@ -38,6 +39,8 @@ export interface ProvisionRequest {
   owner: string;
   name: string;
   engineName: (id: string) => string;
+  /** A /workspace of its own of this size (MiB), on a cold create (docs/limits.md). */
+  diskMb?: number | undefined;
 }
 
 /**
@@ -45,6 +48,8 @@ export interface ProvisionRequest {
  * after the reservation removes the container and releases the reservation: nothing half-done.
  */
 export class Provisioner {
+  private readonly disks: DiskImages;
+
   constructor(
     private readonly store: WorkspaceStore,
     private readonly driver: WorkloadDriver,
@@ -54,10 +59,13 @@ export class Provisioner {
     private readonly logger: Logger,
     private readonly llm: LlmKeys,
     private readonly agents?: AgentRegistry,
-  ) {}
+  ) {
+    this.disks = new DiskImages(config);
+  }
 
   async provision(req: ProvisionRequest): Promise<{ id: string; existing: boolean }> {
     const id = newWorkspaceId(this.config.BERTH_HOST_ID);
+    if (req.diskMb !== undefined && !this.disks.enabled) throw new BerthError('LIMIT_UNSUPPORTED', 'this host has no disk limits (WORKSPACE_DISK_DIR is not set): create without diskMb');
     const { outcome, id: existingId } = await this.store.reserve({
       id, requestId: req.requestId, owner: req.owner, name: req.name, pool: req.pool.name, image: req.image,
       volumeName: req.volumeName, memoryMb: req.pool.memoryMb, containerPorts: req.containerPorts,
@@ -84,10 +92,13 @@ export class Provisioner {
       const npmCache = await req.npmCache?.();
       // Any other image runs under berth's keep-alive, whatever its own CMD (docs/migrating-from-artie.md).
       const runsAgent = await this.driver.runsAgent(req.image);
+      // The disk and its volume before anything mounts /workspace (the keep-alive's preparation does).
+      const disk = req.diskMb === undefined ? undefined : { device: await this.disks.create(id, req.diskMb), mb: req.diskMb };
+      if (disk) await this.driver.ensureVolume(workspaceVolumeName(id), workspaceVolumeLabels(this.host.id, id), diskVolumeOptions(disk.device));
       if (!runsAgent || req.ownerVolume) await prepareWorkspaceVolume(this.driver, this.config, id, req.ownerVolume);
       const spec = buildWorkloadSpec({
         id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {},
-        volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache, agentDir, owner: req.owner, keepAlive: !runsAgent,
+        volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache, agentDir, owner: req.owner, keepAlive: !runsAgent, disk,
       }, this.config, this.host);
       ref = await this.driver.create(spec).catch((err: unknown) => { throw startFailure(err, req.image); });
       const answered = this.agents && runsAgent ? await this.agentUp(id) : false;
@@ -103,14 +114,15 @@ export class Provisioner {
         throw new BerthError('SERVICE_UNAVAILABLE', 'could not start a container; try again', { retryAfterSeconds: 1, cause: err });
       }
       if (ref) await this.driver.remove(ref).catch(() => undefined);
-      await this.driver.removeVolume(workspaceVolumeName(id)).catch(() => undefined);
+      // The loop device only once no volume names it; otherwise reconcile detaches it later.
+      if (await this.driver.removeVolume(workspaceVolumeName(id)).then(() => true, () => false)) await this.disks.remove(id).catch(() => undefined);
       await this.agents?.remove(id).catch(() => undefined);
       this.llm.drop(id);
       await this.store.release(id);
       this.events.publish(id, 'failed', req.pool.name, 'create failed', { owner: req.owner });
       this.logger.warn({ err, id, pool: req.pool.name }, 'create failed');
       // A failure that will not pass is said as it is; anything else may pass on a retry.
-      if (err instanceof BerthError && !err.retryable) throw err;
+      if (err instanceof BerthError && (!err.retryable || err.code === 'CAPACITY_EXHAUSTED')) throw err;
       throw new BerthError('SERVICE_UNAVAILABLE', 'could not start a container; try again', { retryAfterSeconds: 2, cause: err });
     }
     this.events.publish(id, 'created', req.pool.name, undefined, { owner: req.owner });

@@ -13,6 +13,7 @@ import type { WorkspaceRecord } from './state/workspace-record.js';
 import type { WorkspaceStore } from './state/workspace-store.js';
 import type { Host } from './host.js';
 import type { Lifecycle } from './workspaces/lifecycle.js';
+import { DiskImages } from './disk/disk-images.js';
 
 export interface ReconcileReport {
   releasedRecords: number;
@@ -30,6 +31,8 @@ export interface ReconcileReport {
  * Redis' derived sets are rebuilt, idle claims reaped and pools refilled.
  */
 export class Reconciler {
+  private readonly disks: DiskImages;
+
   constructor(
     private readonly store: WorkspaceStore,
     private readonly driver: WorkloadDriver,
@@ -43,7 +46,9 @@ export class Reconciler {
     private readonly names: WorkloadNames,
     private readonly idle: IdleReaper,
     private readonly agents?: AgentRegistry,
-  ) {}
+  ) {
+    this.disks = new DiskImages(config);
+  }
 
   /**
    * `startup`: nothing of this host is in flight (one pool-manager per host), so half-done
@@ -138,11 +143,20 @@ export class Reconciler {
     // Volumes first: a workspace created after this listing is not in it, and one created before
     // already has its record (records precede containers and their volumes).
     const volumes = await this.driver.listVolumes(host);
+    const diskIds = await this.disks.list();
     const agentIds = (await this.agents?.list()) ?? [];
     const live = new Set([...(await this.driver.list(host)).map((c) => c.id), ...(await this.store.all()).map((r) => r.id)]);
     let removed = 0;
+    const volumeKept = new Set(volumes.filter((v) => live.has(v.id)).map((v) => v.id));
     for (const v of volumes.filter((v) => !live.has(v.id))) {
-      await this.driver.removeVolume(v.name).then(() => { removed += 1; }, (err: unknown) => this.logger.warn({ err, volume: v.name }, 'orphan volume not removed'));
+      await this.driver.removeVolume(v.name).then(() => { removed += 1; }, (err: unknown) => {
+        volumeKept.add(v.id);
+        this.logger.warn({ err, volume: v.name }, 'orphan volume not removed');
+      });
+    }
+    // Disks likewise, once no volume names their loop device (disk/disk-images.ts).
+    for (const id of diskIds.filter((id) => !live.has(id) && !volumeKept.has(id))) {
+      await this.disks.remove(id).catch((err: unknown) => this.logger.warn({ err, id }, 'orphan disk not removed'));
     }
     // Agent directories the same way: listed before `live`, so a new workspace's is never taken.
     for (const id of agentIds.filter((id) => !live.has(id))) {

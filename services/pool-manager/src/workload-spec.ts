@@ -23,6 +23,8 @@ export interface SpecInput {
   agentDir?: string | undefined;
   /** The caller a cold create is for; empty for a warm-pool fill. */
   owner?: string;
+  /** The workspace's own disk (diskMb): its loop device and size. */
+  disk?: { device: string; mb: number } | undefined;
   /** The image has no berth agent entrypoint: run it under the keep-alive (WorkloadSpec.keepAlive). */
   keepAlive?: boolean;
 }
@@ -44,6 +46,7 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig, h
       [WORKLOAD_LABELS.image]: input.image,
       ...(input.volumeName && { [WORKLOAD_LABELS.volume]: input.volumeName }),
       ...(input.owner && { [WORKLOAD_LABELS.owner]: input.owner }),
+      ...(input.disk && { [WORKLOAD_LABELS.diskMb]: String(input.disk.mb) }),
     },
     cpus: pool.cpus,
     memoryMb: pool.memoryMb,
@@ -56,6 +59,8 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig, h
     ...(input.npmCache && { cacheVolumes: [input.npmCache] }),
     agentDir: input.agentDir ? { host: input.agentDir, target: AGENT_MOUNT } : undefined,
     runtime: pool.runtime,
+    disk: input.disk && { device: input.disk.device },
+    logs: { maxSize: config.WORKSPACE_LOG_MAX_SIZE, maxFiles: config.WORKSPACE_LOG_MAX_FILES },
     ...(input.keepAlive && { keepAlive: true }),
     // The agent for an image without it: only with an agent channel and both host paths.
     agentFiles: input.keepAlive && input.agentDir && config.AGENT_FILES_DIR && config.AGENT_TINI

@@ -18,6 +18,9 @@ const OPTIONS = {
   tail: { type: 'string' },
   since: { type: 'string' },
   expires: { type: 'string' },
+  cpus: { type: 'string' },
+  memory: { type: 'string' },
+  disk: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -30,7 +33,7 @@ export interface Parsed {
   values: {
     help?: boolean; version?: boolean; json?: boolean; 'api-key-stdin'?: boolean; port?: string[];
     url?: string; pool?: string; name?: string; image?: string; repo?: string; volume?: string; timeout?: string;
-    follow?: boolean; tail?: string; since?: string; expires?: string;
+    follow?: boolean; tail?: string; since?: string; expires?: string; cpus?: string; memory?: string; disk?: string;
   };
 }
 

@@ -5,10 +5,13 @@ Usage: berth <command> [options]
 Commands:
   ls                                  your containers
   create [--pool P] [--name N] [--image I] [--port N ...] [--volume V] [--repo owner/repo@branch]
+         [--cpus C] [--memory MB] [--disk MB]
                                       claim a warm container (prints its id); with --repo,
                                       set it up from the repository, showing each phase and
                                       the clone, install and start output as it comes (stderr);
-                                      --volume mounts your named volume V (made if new)
+                                      --volume mounts your named volume V (made if new);
+                                      --cpus/--memory/--disk: limits other than the pool's
+                                      (a cold create), within your key's maxima
   exec ID [--timeout MS] -- cmd args  run a command, its output shown as it comes; its exit code
                                       becomes berth's (124: timed out; Ctrl-C stops it: 130)
   cp SRC DST                          copy a file or directory into or out of a container

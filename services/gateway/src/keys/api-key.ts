@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { OwnerLimitsSchema, type OwnerLimits } from '@berth/contracts';
 import { z } from 'zod';
 
 export const SCOPES = ['read', 'write', 'exec', 'admin'] as const;
@@ -19,6 +20,8 @@ export const ApiKeyEntrySchema = z.object({
   owner: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, '1 to 100 characters of A-Z a-z 0-9 _ . -'),
   /** This key's own token bucket; without it the gateway's RATE_LIMIT_RPS / RATE_LIMIT_BURST. rps 0: unlimited. */
   rateLimit: z.object({ rps: z.number().min(0).max(1_000_000), burst: z.number().int().min(1).max(1_000_000) }).strict().optional(),
+  /** The most cpus, memoryMb and diskMb this key's creates may ask for; unset ones are DEFAULT_OWNER_LIMITS. */
+  limits: OwnerLimitsSchema.optional(),
 }).strict();
 export type ApiKeyEntry = z.infer<typeof ApiKeyEntrySchema>;
 
@@ -39,6 +42,7 @@ export interface ApiKey {
   owner: string;
   scopes: ReadonlySet<Scope>;
   rateLimit: { rps: number; burst: number } | undefined;
+  limits?: OwnerLimits | undefined;
 }
 
 export const hashKey = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
@@ -71,7 +75,7 @@ export class KeyRing {
 
   replace(entries: ApiKeyEntry[]): void {
     this.held = [...this.fixed, ...entries.map((e) => ({
-      key: { name: e.name, owner: e.owner, scopes: new Set(e.scopes), rateLimit: e.rateLimit },
+      key: { name: e.name, owner: e.owner, scopes: new Set(e.scopes), rateLimit: e.rateLimit, limits: e.limits },
       hash: Buffer.from(e.hash, 'hex'),
     }))];
   }

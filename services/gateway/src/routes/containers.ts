@@ -8,6 +8,7 @@ import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fast
 import { z } from 'zod';
 import type { Backend, BackendRequestOptions } from '../backend.js';
 import { API_ERRORS, BODY_ERRORS, ID_PARAMS, errorResponses, okResponse, ref } from '../openapi.js';
+import { checkOwnerLimits } from '../keys/owner-limits.js';
 import { callOptions, containerIdOf, parseBody, type RouteDeps } from './common.js';
 import { usageWithLlm } from './llm.js';
 import { PAGE_QUERYSTRING, pageOf } from './paging.js';
@@ -108,11 +109,12 @@ export const containerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { back
       response: {
         201: okResponse(CreateContainerReplySchema, 'The container, ready to use'),
         ...errorResponses(...BODY_ERRORS, 'IMAGE_NOT_ALLOWED', 'IMAGE_NOT_FOUND', 'VOLUME_NOT_ALLOWED', 'POOL_NOT_FOUND', 'NAME_CONFLICT',
-          'VOLUME_LIMIT_REACHED', 'CONTAINER_EXITED', 'IDEMPOTENCY_KEY_REUSED', 'CAPACITY_EXHAUSTED', 'PORTS_EXHAUSTED', ...API_ERRORS),
+          'VOLUME_LIMIT_REACHED', 'LIMIT_EXCEEDED', 'LIMIT_UNSUPPORTED', 'CONTAINER_EXITED', 'IDEMPOTENCY_KEY_REUSED', 'CAPACITY_EXHAUSTED', 'PORTS_EXHAUSTED', ...API_ERRORS),
       },
     },
   }, async (req, reply) => {
     const body = parseBody(CreateContainerBodySchema, req, {});
+    checkOwnerLimits(req.apiKey, body);
     const request: CreateContainerRequest = { ...body, ...idempotencyOf(req, body), owner: req.owner };
     const created = await createOnceRetried(backend, request, callOptions(req, requestTimeoutMs), req.log);
     return reply.code(201).send(created);

@@ -156,12 +156,12 @@ export class DockerDriver implements WorkloadDriver {
     return all.length;
   }
 
-  async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+  async ensureVolume(name: string, labels: Record<string, string>, options?: Record<string, string>): Promise<void> {
     try {
       await engineCall(() => this.docker.getVolume(name).inspect());
     } catch (err) {
       if (!isWorkloadError(err, 'not_found')) throw err;
-      await engineCall(() => this.docker.createVolume({ Name: name, Labels: labels }));
+      await engineCall(() => this.docker.createVolume({ Name: name, Labels: labels, ...(options && { Driver: 'local', DriverOpts: options }) }));
     }
   }
 

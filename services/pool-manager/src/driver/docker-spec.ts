@@ -1,6 +1,7 @@
 import { WORKLOAD_LABELS } from '@berth/contracts';
 import type { ContainerCreateOptions } from 'dockerode';
 import type { VolumeMount } from '../volumes/volume-names.js';
+import { diskVolumeOptions } from '../disk/disk-images.js';
 import { workspaceVolumeLabels, workspaceVolumeName, type WorkloadSpec } from './workload-driver.js';
 
 /** Workspace user: non-root, matches the `berth` user of the workspace image. */
@@ -74,7 +75,7 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
           // directory there (root, or none: the working directory it makes), undoing its preparation.
           VolumeOptions: {
             NoCopy: !!spec.keepAlive,
-            DriverConfig: { Name: 'local', Options: {} },
+            DriverConfig: { Name: 'local', Options: spec.disk ? diskVolumeOptions(spec.disk.device) : {} },
             Labels: workspaceVolumeLabels(spec.labels[WORKLOAD_LABELS.host] ?? '', spec.id),
           },
         })),
@@ -93,6 +94,7 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
       Memory: memory,
       MemorySwap: memory,
       NanoCpus: Math.round(spec.cpus * 1e9),
+      ...(spec.logs && { LogConfig: { Type: 'json-file', Config: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } } }),
       PortBindings: bindings,
       NetworkMode: spec.network,
       RestartPolicy: { Name: 'no' },

@@ -22,6 +22,10 @@ export interface WorkloadSpec {
   cacheVolumes?: VolumeMount[];
   /** pool-manager's host directory for the workspace's agent channel, mounted read-only at `target`. */
   agentDir?: { host: string; target: string } | undefined;
+  /** The workspace's own disk (a loop device holding ext4) as its /workspace volume; Docker's default volume when absent. */
+  disk?: { device: string } | undefined;
+  /** Rotation of the engine's log of its output: one file's size (Docker units, `10m`) and how many files are kept. */
+  logs?: { maxSize: string; maxFiles: number } | undefined;
   /** OCI runtime by name; the engine's default when absent. */
   runtime?: string | undefined;
   /**
@@ -123,7 +127,7 @@ export interface WorkloadDriver {
   /** Removes task containers of this host left behind by a crash. */
   removeTasks(hostId: string): Promise<number>;
   /** Creates a named volume unless it exists. */
-  ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  ensureVolume(name: string, labels: Record<string, string>, options?: Record<string, string>): Promise<void>;
   /** Creates a named volume (an existing one is kept as it is) and returns what the engine holds under that name. */
   createVolume(name: string, labels: Record<string, string>): Promise<VolumeInfo>;
   /** Volumes carrying every one of these labels. */

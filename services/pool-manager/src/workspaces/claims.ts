@@ -13,6 +13,7 @@ import { toView, type WorkspaceRecord } from '../state/workspace-record.js';
 import type { WorkspaceStore } from '../state/workspace-store.js';
 import type { ImagePolicy } from '../image-policy.js';
 import type { OwnerVolumes } from '../volumes/owner-volumes.js';
+import { withAskedLimits } from '../limits/asked-limits.js';
 
 const sameList = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
@@ -65,12 +66,12 @@ export class Claims {
 
   private async createOnce(req: CreateContainerRequest): Promise<CreateContainerReply | 'gone'> {
     // Artie's `pool: true|false` means the default pool; false also asks for a cold create.
-    const pool = this.pools.resolve(typeof req.pool === 'string' ? req.pool : undefined);
+    const { pool, warmFits } = withAskedLimits(this.pools.resolve(typeof req.pool === 'string' ? req.pool : undefined), req);
     const image = req.image ?? pool.image;
     const ports = req.ports ?? pool.containerPorts;
     const requestId = `${req.owner}:${req.requestId}`;
     const name = req.name ?? '';
-    const fromPool = image === pool.image && sameList(ports, pool.containerPorts) && !req.volumeName && req.pool !== false;
+    const fromPool = image === pool.image && sameList(ports, pool.containerPorts) && !req.volumeName && req.pool !== false && warmFits;
     // A warm claim binds the body hash in its own round trip.
     if (!fromPool && req.bodyHash && !(await this.store.bindRequestBody(requestId, req.bodyHash))) throw keyReused();
 
@@ -94,7 +95,7 @@ export class Claims {
     else if (!(await this.driver.imageExists(image))) throw new BerthError('IMAGE_NOT_FOUND', `image ${image} is not on this host`);
     const ownerVolume = req.volumeName ? await this.admission.volumes.resolve(req.owner, req.volumeName) : undefined;
     const made = await this.provisioner.provision({
-      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', ownerVolume, npmCache: () => this.admission.volumes.npmCache(req.owner), requestId, owner: req.owner, name, engineName: (id) => this.names.claimed(id, req.owner),
+      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', ownerVolume, npmCache: () => this.admission.volumes.npmCache(req.owner), requestId, owner: req.owner, name, diskMb: req.diskMb, engineName: (id) => this.names.claimed(id, req.owner),
     });
     if (made.existing) return this.awaitClaimed(made.id, req.owner);
     await this.llm.activate({ id: made.id, owner: req.owner }, req.llm);

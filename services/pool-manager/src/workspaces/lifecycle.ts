@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@berth/service-kit';
 import type { AgentRegistry } from '../agent/agent-registry.js';
 import type { PoolManagerConfig } from '../config.js';
-import { workspaceVolumeName, type WorkloadDriver } from '../driver/workload-driver.js';
+import { workspaceVolumeLabels, workspaceVolumeName, type WorkloadDriver } from '../driver/workload-driver.js';
 import type { WorkloadNames } from '../driver/workload-names.js';
 import type { EventPublisher } from '../events.js';
 import type { Host } from '../host.js';
@@ -13,6 +13,7 @@ import type { PoolFiller } from '../pool-filler.js';
 import type { PoolRegistry } from '../pools.js';
 import type { WorkspaceStore } from '../state/workspace-store.js';
 import { buildWorkloadSpec } from '../workload-spec.js';
+import { DiskImages, diskVolumeOptions } from '../disk/disk-images.js';
 import type { WorkspaceAccess } from './access.js';
 
 export interface LifecycleDeps {
@@ -32,7 +33,11 @@ export interface LifecycleDeps {
 
 /** A claimed workspace's changes of state after its claim: delete (and every other stop), recreate, its LLM key. */
 export class Lifecycle {
-  constructor(private readonly d: LifecycleDeps) {}
+  private readonly disks: DiskImages;
+
+  constructor(private readonly d: LifecycleDeps) {
+    this.disks = new DiskImages(d.config);
+  }
 
   async remove(id: string, owner: string): Promise<void> {
     await this.d.access.visible(id, owner);
@@ -51,7 +56,9 @@ export class Lifecycle {
     await this.d.llm.forget(id, record.state === 'claimed');
     const ref = record.ref || opts.ref;
     if (ref) await this.removeContainer(id, ref);
-    await this.d.driver.removeVolume(workspaceVolumeName(id)).catch((err: unknown) => this.d.logger.warn({ err, id }, 'volume not removed; reconcile retries'));
+    await this.d.driver.removeVolume(workspaceVolumeName(id)).then(
+      () => this.disks.remove(id).catch((err: unknown) => this.d.logger.warn({ err, id }, 'disk not removed; reconcile retries')),
+      (err: unknown) => this.d.logger.warn({ err, id }, 'volume not removed; reconcile retries'));
     await this.d.agents?.remove(id).catch((err: unknown) => this.d.logger.warn({ err, id }, 'agent directory not removed; reconcile retries'));
     await this.d.store.release(id);
     this.d.events.publish(id, 'removed', record.pool, reason, { owner: record.owner });
@@ -86,18 +93,30 @@ export class Lifecycle {
     try {
       await this.removeContainer(id, record.ref);
       await this.d.driver.removeVolume(workspaceVolumeName(id));
+      const disk = await this.freshDisk(id);
       // A fresh agent directory and listener: the old container's agent is gone with it.
       // Same workspace, same LLM key: it moves to the new directory.
       const llmKey = await this.d.llm.current(id);
       await this.d.agents?.remove(id);
       const agentDir = await this.d.agents?.create(id);
       await this.d.llm.restore(id, llmKey);
-      const spec = buildWorkloadSpec({ id, name: this.d.names.claimed(id, record.owner), pool: this.d.pools.resolve(record.pool), image, ports: record.ports, volumeName: '', agentDir, owner: record.owner }, this.d.config, this.d.host);
+      // Its memory as claimed (a create's memoryMb); cpus are the pool's again (docs/limits.md).
+      const pool = { ...this.d.pools.resolve(record.pool), memoryMb: record.memoryMb };
+      const spec = buildWorkloadSpec({ id, name: this.d.names.claimed(id, record.owner), pool, image, ports: record.ports, volumeName: '', agentDir, owner: record.owner, disk }, this.d.config, this.d.host);
       const ref = await this.d.driver.create(spec);
       await this.d.store.replaceContainer(id, ref, image);
     } finally {
       await this.d.store.unlock(token);
     }
+  }
+
+  /** A workspace with a disk of its own gets a new, empty one of the same size for its new volume. */
+  private async freshDisk(id: string): Promise<{ device: string; mb: number } | undefined> {
+    const mb = this.disks.has(id) ? await this.disks.sizeMb(id) : 0;
+    if (!mb) return undefined;
+    const disk = { device: await this.disks.create(id, mb), mb };
+    await this.d.driver.ensureVolume(workspaceVolumeName(id), workspaceVolumeLabels(this.d.host.id, id), diskVolumeOptions(disk.device));
+    return disk;
   }
 
   /**

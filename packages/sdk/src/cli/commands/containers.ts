@@ -4,6 +4,7 @@ import type { Command } from '../context.js';
 import { EXIT, UsageError } from '../io.js';
 import { outputLine, progressLine, parseRepoRef, setupFailure } from '../progress.js';
 import { json, table } from '../table.js';
+import { limitsOf } from '../limits.js';
 
 export const ls: Command = async (p, { io, client }) => {
   allowOnly(p, ['json']);
@@ -15,12 +16,12 @@ export const ls: Command = async (p, { io, client }) => {
 };
 
 export const create: Command = async (p, { io, client }) => {
-  allowOnly(p, ['json', 'pool', 'name', 'image', 'port', 'repo', 'volume']);
+  allowOnly(p, ['json', 'pool', 'name', 'image', 'port', 'repo', 'volume', 'cpus', 'memory', 'disk']);
   const repo = p.values.repo === undefined ? undefined : parseRepoRef(p.values.repo);
   if (p.positionals.length > 0) throw new UsageError('create takes no arguments (did you mean --name?)');
   const { pool, name, image, volume: volumeName } = p.values;
   const ports = p.values.port?.map((v) => positiveInt(v, 'port') as number);
-  const c = await (await client()).containers.create({ pool, name, image, ports, volumeName });
+  const c = await (await client()).containers.create({ pool, name, image, ports, volumeName, ...limitsOf(p) });
   let setup: SetupStatus | undefined;
   if (repo) {
     io.err(`created ${c.id}; setting up ${repo.repo}@${repo.branch}\n`);
