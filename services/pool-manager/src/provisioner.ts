@@ -12,6 +12,7 @@ import type { WorkspaceStore } from './state/workspace-store.js';
 import { buildWorkloadSpec } from './workload-spec.js';
 import type { VolumeMount } from './volumes/volume-names.js';
 import { prepareWorkspaceVolume } from './volumes/workspace-owned.js';
+import { layerWorkspaceVolume } from './volumes/layered-workspace.js';
 
 const AGENT_START_TIMEOUT_MS = 3_000;
 
@@ -85,9 +86,10 @@ export class Provisioner {
       // Any other image runs under berth's keep-alive, whatever its own CMD (docs/migrating-from-artie.md).
       const runsAgent = await this.driver.runsAgent(req.image);
       if (!runsAgent || req.ownerVolume) await prepareWorkspaceVolume(this.driver, this.config, id, req.ownerVolume);
+      const volumeReady = runsAgent && !req.ownerVolume && await layerWorkspaceVolume(this.driver, this.config, id, req.image);
       const spec = buildWorkloadSpec({
         id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {},
-        volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache, agentDir, owner: req.owner, keepAlive: !runsAgent,
+        volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache, agentDir, owner: req.owner, keepAlive: !runsAgent, volumeReady,
       }, this.config, this.host);
       ref = await this.driver.create(spec).catch((err: unknown) => { throw startFailure(err, req.image); });
       const answered = this.agents && runsAgent ? await this.agentUp(id) : false;

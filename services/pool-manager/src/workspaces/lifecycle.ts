@@ -13,6 +13,7 @@ import type { PoolFiller } from '../pool-filler.js';
 import type { PoolRegistry } from '../pools.js';
 import type { WorkspaceStore } from '../state/workspace-store.js';
 import { buildWorkloadSpec } from '../workload-spec.js';
+import { layerWorkspaceVolume } from '../volumes/layered-workspace.js';
 import type { WorkspaceAccess } from './access.js';
 
 export interface LifecycleDeps {
@@ -92,7 +93,8 @@ export class Lifecycle {
       await this.d.agents?.remove(id);
       const agentDir = await this.d.agents?.create(id);
       await this.d.llm.restore(id, llmKey);
-      const spec = buildWorkloadSpec({ id, name: this.d.names.claimed(id, record.owner), pool: this.d.pools.resolve(record.pool), image, ports: record.ports, volumeName: '', agentDir, owner: record.owner }, this.d.config, this.d.host);
+      const volumeReady = await layerWorkspaceVolume(this.d.driver, this.d.config, id, image);
+      const spec = buildWorkloadSpec({ id, name: this.d.names.claimed(id, record.owner), pool: this.d.pools.resolve(record.pool), image, ports: record.ports, volumeName: '', agentDir, owner: record.owner, volumeReady }, this.d.config, this.d.host);
       const ref = await this.d.driver.create(spec);
       await this.d.store.replaceContainer(id, ref, image);
     } finally {
