@@ -28,3 +28,4 @@ export * from './files.js';
 export * from './file-entry.js';
 export * from './previews.js';
 export * from './hosts.js';
+export * from './templates.js';

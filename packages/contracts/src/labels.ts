@@ -92,3 +92,13 @@ export const LAYER_LABELS = {
   /** The overlay volume they belong to. */
   of: 'berth.layer-of',
 } as const;
+
+/** Labels of a template image (w4-templates): its owner-scoped name; it also carries WORKSPACE_IMAGE_LABEL. */
+export const TEMPLATE_LABELS = {
+  /** The name its owner chose (TemplateNameSchema). */
+  name: 'berth.template',
+  /** The owner, as pool-manager and the gateway know it (API-key owner). */
+  owner: 'berth.template-owner',
+  /** BERTH_HOST_ID of the image-builder that built it. */
+  builder: 'berth.template-builder',
+} as const;
