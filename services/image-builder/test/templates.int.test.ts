@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { BerthError, imageTreeVolumeName, MAIN_IMAGE_LABELS, TEMPLATE_LABELS, WORKSPACE_IMAGE_LABEL } from '@berth/contracts';
-import { createLogger } from '@berth/service-kit';
+import { createLogger, templateImageTag } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectImageTrees } from '../src/image-trees.js';
 import { tarOf } from '../src/templates/tar.js';
-import { TemplateBuilder, templateImageTag } from '../src/templates/template-builder.js';
+import { TemplateBuilder } from '../src/templates/template-builder.js';
 import { docker, IMAGE } from './helpers.js';
 
 const hostId = `tpl-${randomBytes(4).toString('hex')}`;

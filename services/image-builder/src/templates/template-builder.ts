@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BerthError, MAIN_IMAGE_LABELS, TEMPLATE_LABELS, WORKSPACE_IMAGE_LABEL, imageTreeVolumeName, type TemplateView } from '@berth/contracts';
-import { isDockerStatus, type Logger } from '@berth/service-kit';
+import { isDockerStatus, templateImageTag, templateOwnerKey, type Logger } from '@berth/service-kit';
 import type Docker from 'dockerode';
 import { makeImageTree } from '../image-trees.js';
 import { checkDockerfile } from './dockerfile-check.js';
@@ -19,11 +19,6 @@ export interface TemplateBuilderOptions {
   memoryMb: number;
   timeoutMs: number;
 }
-
-/** The owner's part of a template's image name: a digest, so no owner string reaches a Docker name. */
-export const templateOwnerKey = (owner: string) => createHash('sha256').update(`berth-template-owner\0${owner}`).digest('hex').slice(0, 16);
-/** The image of an owner's template (`name` passed TemplateNameSchema). */
-export const templateImageTag = (owner: string, name: string) => `berth/template-${templateOwnerKey(owner)}:${name}`;
 
 /**
  * The hardening every template gets on top of the caller's build (never edited into it): berth's
