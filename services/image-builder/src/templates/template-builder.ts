@@ -89,8 +89,12 @@ export class TemplateBuilder {
     const prefix = `berth/template-${templateOwnerKey(owner)}:`;
     const names = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length));
     const views: TemplateView[] = [];
-    for (const n of names.sort()) views.push(await this.get(owner, n).catch(() => undefined) as TemplateView);
-    return views.filter(Boolean);
+    for (const n of names.sort()) {
+      // Removed since the listing: skipped.
+      const view = await this.get(owner, n).catch(() => undefined);
+      if (view) views.push(view);
+    }
+    return views;
   }
 
   /** Untags the owner's template; its image (and tree) go once no workspace uses it (image GC). */
