@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NextCursorSchema } from './paging.js';
 import { LlmLimitsSchema } from './llm.js';
 import { WorkspaceLimitsShape } from './limits.js';
+import { TemplateNameSchema } from './templates.js';
 import { ContainerNameSchema, ContainerPortSchema, ImageRefSchema, PoolNameSchema, VolumeNameSchema, WorkspaceIdSchema } from './names.js';
 import { RepoNameSchema } from './repo.js';
 
@@ -22,6 +23,8 @@ export const CreateContainerBodySchema = z
   .strictObject({
     name: ContainerNameSchema.optional(),
     image: ImageRefSchema.optional(),
+    /** One of the caller's templates (image-builder built it), instead of an image; not both. */
+    template: TemplateNameSchema.optional(),
     /** A pool's name, or Artie's boolean: true = a warm claim from the default pool, false = a cold create. */
     pool: z.union([PoolNameSchema, z.boolean()]).optional(),
     ports: z.array(ContainerPortSchema).min(1).max(8).optional(),

@@ -103,6 +103,15 @@ export const ERROR_CODES = {
   LIMIT_EXCEEDED: { status: 400, retryable: false },
   /** A create asked for diskMb from a host without disk limits (WORKSPACE_DISK_DIR unset). */
   LIMIT_UNSUPPORTED: { status: 400, retryable: false },
+  // w4-templates
+  /** A template's Dockerfile starts FROM (or copies from) an image that is not a berth workspace image or one of the owner's templates. */
+  TEMPLATE_BASE_NOT_ALLOWED: { status: 400, retryable: false },
+  /** A template's Dockerfile uses what a template build cannot allow (ADD from a URL, build flags, variables in FROM). */
+  TEMPLATE_INSTRUCTION_NOT_ALLOWED: { status: 400, retryable: false },
+  /** The template's build failed (a RUN step exited non-zero, a syntax error): its output says why. */
+  TEMPLATE_BUILD_FAILED: { status: 422, retryable: false },
+  /** No template of this name for this owner on this host. */
+  TEMPLATE_NOT_FOUND: { status: 404, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -29,3 +29,4 @@ export * from './file-entry.js';
 export * from './previews.js';
 export * from './hosts.js';
 export * from './limits.js';
+export * from './templates.js';

@@ -72,3 +72,35 @@ export const MAIN_IMAGE_LABELS = {
 
 /** Labels of image-builder's copy containers: the build they belong to and the builder's host. */
 export const BUILD_LABELS = { build: 'berth.build', builder: MAIN_IMAGE_LABELS.builder } as const;
+
+// w4-templates: image trees (docs/templates.md, "Constant-time start").
+/**
+ * Labels of an image tree volume: a read-only copy of an image's /workspace that image-builder makes
+ * once per image (main images, templates). A workspace of that image gets a copy-on-write overlay
+ * over it instead of a copy of the tree (constant time whatever the tree's size).
+ */
+export const IMAGE_TREE_LABELS = {
+  /** The image's engine id (`sha256:…`) the tree was copied from. */
+  image: 'berth.tree-image',
+  /** BERTH_HOST_ID of the image-builder that made it (its GC removes it once the image is gone). */
+  builder: 'berth.tree-builder',
+} as const;
+
+/** The tree volume of an image, by its engine id: one per image, never written after it is made. */
+export const imageTreeVolumeName = (imageId: string) => `berth-tree-${imageId.replace(/^sha256:/, '').slice(0, 32)}`;
+
+/** Labels of a layered workspace volume's upper and work directories (removed with it, never on their own). */
+export const LAYER_LABELS = {
+  /** The overlay volume they belong to. */
+  of: 'berth.layer-of',
+} as const;
+
+/** Labels of a template image (w4-templates): its owner-scoped name; it also carries WORKSPACE_IMAGE_LABEL. */
+export const TEMPLATE_LABELS = {
+  /** The name its owner chose (TemplateNameSchema). */
+  name: 'berth.template',
+  /** The owner, as pool-manager and the gateway know it (API-key owner). */
+  owner: 'berth.template-owner',
+  /** BERTH_HOST_ID of the image-builder that built it. */
+  builder: 'berth.template-builder',
+} as const;

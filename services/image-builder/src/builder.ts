@@ -3,6 +3,7 @@ import { BUILD_LABELS, MAIN_IMAGE_LABELS, mainImageTag, sameRepo, type ImageBuil
 import type { Logger } from '@berth/service-kit';
 import { buildContainerName, copyContainerOptions, EMPTY_SOURCE_EXIT } from './copy-spec.js';
 import type { DockerEngine, ImageInfo } from './docker-engine.js';
+import { makeImageTree } from './image-trees.js';
 
 /** How a build ended; every one but a thrown error settles the request for good. */
 export type BuildOutcome = 'built' | 'unchanged' | 'workspace-gone' | 'refused';
@@ -80,6 +81,8 @@ export class Builder {
         },
       });
       log.info({ image: tag, imageId: id, ms: Date.now() - started, replaced: current?.labels[MAIN_IMAGE_LABELS.sha] }, 'main image built');
+      // Without its tree the image still works: its workspaces copy /workspace as before.
+      await makeImageTree(this.engine.docker, id, this.opts.hostId).catch((err: unknown) => log.warn({ err, image: tag }, 'image tree not made'));
       return 'built';
     } finally {
       await this.engine.removeContainer(buildContainerName(buildId)).catch((err: unknown) => log.warn({ err, buildId }, 'copy container not removed'));

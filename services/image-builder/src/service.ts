@@ -6,6 +6,7 @@ import { ensureBuildsConsumer, ensureBuildsStream } from './builds-stream.js';
 import type { ImageBuilderConfig } from './config.js';
 import { DockerEngine } from './docker-engine.js';
 import { collectImages, removeStaleCopies } from './gc.js';
+import { collectImageTrees } from './image-trees.js';
 import { createBuilderMetrics } from './metrics.js';
 import { BuildWorker } from './worker.js';
 
@@ -17,6 +18,7 @@ export async function startImageBuilder(config: ImageBuilderConfig, logger: Logg
   const gc = async () => {
     const { removed } = await collectImages(engine, hostId, logger);
     metrics.collected.inc(removed);
+    await collectImageTrees(engine.docker, hostId, logger);
   };
 
   // Nothing is building yet: every copy container of this host is left from a crash.

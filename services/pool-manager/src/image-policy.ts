@@ -1,4 +1,4 @@
-import { BerthError, MAIN_IMAGE_LABELS, WORKSPACE_IMAGE_LABEL } from '@berth/contracts';
+import { BerthError, MAIN_IMAGE_LABELS, TEMPLATE_LABELS, WORKSPACE_IMAGE_LABEL } from '@berth/contracts';
 import type { WorkloadDriver } from './driver/workload-driver.js';
 
 /** Images named in berth's namespace: a missing one is IMAGE_NOT_FOUND (a build may not have run yet). */
@@ -18,7 +18,11 @@ const namesRegistry = (image: string) => {
 export class ImagePolicy {
   constructor(private readonly driver: WorkloadDriver, private readonly allowed: readonly string[]) {}
 
-  async check(image: string): Promise<void> {
+  checkTemplate(image: string, owner: string, name: string): Promise<void> {
+    return checkTemplate(this.driver, image, owner, name);
+  }
+
+  async check(image: string, owner?: string): Promise<void> {
     const listed = this.allowed.includes(image);
     if (!listed && namesRegistry(image)) throw notAllowed(image);
     const labels = await this.driver.imageLabels(image);
@@ -33,6 +37,17 @@ export class ImagePolicy {
     if (labels[MAIN_IMAGE_LABELS.mainImage] === 'true') {
       throw new BerthError('IMAGE_NOT_ALLOWED', `image ${image} is a repository's main image: use a setup with hasMainImage or its repo pool`);
     }
+    // A template is its owner's alone (it may hold what they baked into it): never by another's tag.
+    const templateOwner = labels[TEMPLATE_LABELS.owner];
+    if (templateOwner && templateOwner !== owner) throw new BerthError('TEMPLATE_NOT_FOUND', `no template image ${image}`);
+  }
+}
+
+/** The owner's template `name` (its image, `image`, is tagged from owner and name by image-builder). */
+async function checkTemplate(driver: WorkloadDriver, image: string, owner: string, name: string): Promise<void> {
+  const labels = await driver.imageLabels(image);
+  if (!labels || labels[TEMPLATE_LABELS.owner] !== owner || labels[TEMPLATE_LABELS.name] !== name || labels[WORKSPACE_IMAGE_LABEL] !== 'true') {
+    throw new BerthError('TEMPLATE_NOT_FOUND', `no template ${name} on this host (POST /api/templates builds it)`);
   }
 }
 

@@ -13,6 +13,7 @@ import type { WorkspaceStore } from './state/workspace-store.js';
 import { buildWorkloadSpec } from './workload-spec.js';
 import type { VolumeMount } from './volumes/volume-names.js';
 import { prepareWorkspaceVolume } from './volumes/workspace-owned.js';
+import { layerWorkspaceVolume } from './volumes/layered-workspace.js';
 
 const AGENT_START_TIMEOUT_MS = 3_000;
 
@@ -96,9 +97,11 @@ export class Provisioner {
       const disk = req.diskMb === undefined ? undefined : { device: await this.disks.create(id, req.diskMb), mb: req.diskMb };
       if (disk) await this.driver.ensureVolume(workspaceVolumeName(id), workspaceVolumeLabels(this.host.id, id), diskVolumeOptions(disk.device));
       if (!runsAgent || req.ownerVolume) await prepareWorkspaceVolume(this.driver, this.config, id, req.ownerVolume);
+      // A disk-limited /workspace is its own filesystem: the image's tree is copied into it, not layered.
+      const volumeReady = !disk && runsAgent && !req.ownerVolume && await layerWorkspaceVolume(this.driver, this.config, id, req.image);
       const spec = buildWorkloadSpec({
         id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {},
-        volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache, agentDir, owner: req.owner, keepAlive: !runsAgent, disk,
+        volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache, agentDir, owner: req.owner, keepAlive: !runsAgent, disk, volumeReady,
       }, this.config, this.host);
       ref = await this.driver.create(spec).catch((err: unknown) => { throw startFailure(err, req.image); });
       const answered = this.agents && runsAgent ? await this.agentUp(id) : false;

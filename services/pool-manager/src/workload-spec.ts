@@ -27,6 +27,8 @@ export interface SpecInput {
   disk?: { device: string; mb: number } | undefined;
   /** The image has no berth agent entrypoint: run it under the keep-alive (WorkloadSpec.keepAlive). */
   keepAlive?: boolean;
+  /** Its /workspace volume is layered over the image's tree already (volumes/layered-workspace.ts). */
+  volumeReady?: boolean;
 }
 
 /** The engine spec for a workspace; its labels carry everything reconcile needs to rebuild Redis. */
@@ -62,6 +64,7 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig, h
     disk: input.disk && { device: input.disk.device },
     logs: { maxSize: config.WORKSPACE_LOG_MAX_SIZE, maxFiles: config.WORKSPACE_LOG_MAX_FILES },
     ...(input.keepAlive && { keepAlive: true }),
+    ...(input.volumeReady && { volumeReady: true }),
     // The agent for an image without it: only with an agent channel and both host paths.
     agentFiles: input.keepAlive && input.agentDir && config.AGENT_FILES_DIR && config.AGENT_TINI
       ? { dir: config.AGENT_FILES_DIR, tini: config.AGENT_TINI } : undefined,

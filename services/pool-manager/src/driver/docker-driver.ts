@@ -11,6 +11,7 @@ import { WORKSPACE_NETWORK_OPTIONS, wrongNetworkOptions } from './workspace-netw
 import { usageFromDockerStats, type DockerStats } from './docker-stats.js';
 import { dockerAnswers } from '@berth/service-kit';
 import { engineCall } from './docker-errors.js';
+import { createLayeredVolume, removeVolumeAndLayers } from './docker-layered-volume.js';
 import { isWorkloadError, WorkloadError } from './workload-error.js';
 
 const volumeInfo = (v: { Name: string; Labels?: Record<string, string> | null; CreatedAt?: string }): VolumeInfo => ({
@@ -79,12 +80,12 @@ export class DockerDriver implements WorkloadDriver {
     return (Volumes ?? []).map((v) => ({ name: v.Name, id: v.Labels?.[WORKLOAD_LABELS.id] ?? '' }));
   }
 
-  async removeVolume(name: string): Promise<void> {
-    try {
-      await engineCall(() => this.docker.getVolume(name).remove());
-    } catch (err) {
-      if (!isWorkloadError(err, 'not_found')) throw err;
-    }
+  removeVolume(name: string): Promise<void> {
+    return removeVolumeAndLayers(this.docker, name);
+  }
+
+  createLayeredVolume(name: string, labels: Record<string, string>, image: string, ownerImage: string): Promise<boolean> {
+    return createLayeredVolume(this.docker, name, labels, image, ownerImage);
   }
 
   async rename(ref: string, name: string): Promise<void> {

@@ -74,7 +74,7 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
           // Not for another image: Docker would give the still-empty volume the owner of the image's
           // directory there (root, or none: the working directory it makes), undoing its preparation.
           VolumeOptions: {
-            NoCopy: !!spec.keepAlive,
+            NoCopy: !!spec.keepAlive || !!spec.volumeReady,
             DriverConfig: { Name: 'local', Options: spec.disk ? diskVolumeOptions(spec.disk.device) : {} },
             Labels: workspaceVolumeLabels(spec.labels[WORKLOAD_LABELS.host] ?? '', spec.id),
           },

@@ -38,6 +38,8 @@ export interface WorkloadSpec {
    * /opt/berth and /usr/bin/tini; the keep-alive starts the agent with the image's node if it can.
    */
   agentFiles?: { dir: string; tini: string } | undefined;
+  /** Its /workspace volume exists already (layered over the image's tree): the engine must not fill it. */
+  volumeReady?: boolean;
 }
 
 /** A volume as the engine reports it. */
@@ -108,8 +110,13 @@ export interface WorkloadDriver {
   frozen(hostId: string): Promise<Set<string>>;
   /** berth's own workspace volumes of this host (see workspaceVolumeName), by berth id. */
   listVolumes(hostId: string): Promise<{ name: string; id: string }[]>;
-  /** Removes a volume; succeeds when already gone. */
+  /** Removes a volume (and the layers of a layered one); succeeds when already gone. */
   removeVolume(name: string): Promise<void>;
+  /**
+   * Makes `name` a copy-on-write volume over `image`'s tree (docs/templates.md), in constant time;
+   * false, making nothing, when the image has no tree. `ownerImage` has an empty /workspace of uid 1000.
+   */
+  createLayeredVolume(name: string, labels: Record<string, string>, image: string, ownerImage: string): Promise<boolean>;
   rename(ref: string, name: string): Promise<void>;
   /** Every berth-managed workload of this host, running or not. */
   list(hostId: string): Promise<WorkloadInfo[]>;

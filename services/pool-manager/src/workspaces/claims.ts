@@ -1,6 +1,6 @@
 import { BerthError, type CreateContainerReply, type CreateContainerRequest } from '@berth/contracts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@berth/service-kit';
+import { templateImageTag, type Logger } from '@berth/service-kit';
 import type { PoolManagerConfig } from '../config.js';
 import type { WorkloadDriver } from '../driver/workload-driver.js';
 import type { WorkloadNames } from '../driver/workload-names.js';
@@ -67,7 +67,8 @@ export class Claims {
   private async createOnce(req: CreateContainerRequest): Promise<CreateContainerReply | 'gone'> {
     // Artie's `pool: true|false` means the default pool; false also asks for a cold create.
     const { pool, warmFits } = withAskedLimits(this.pools.resolve(typeof req.pool === 'string' ? req.pool : undefined), req);
-    const image = req.image ?? pool.image;
+    if (req.template && req.image) throw new BerthError('VALIDATION_FAILED', 'name an image or a template, not both');
+    const image = req.template ? templateImageTag(req.owner, req.template) : req.image ?? pool.image;
     const ports = req.ports ?? pool.containerPorts;
     const requestId = `${req.owner}:${req.requestId}`;
     const name = req.name ?? '';
@@ -91,7 +92,8 @@ export class Claims {
       }
     }
     // Cold: the image and the owner's volumes are settled before any container is made.
-    if (image !== pool.image) await this.admission.images.check(image);
+    if (req.template) await this.admission.images.checkTemplate(image, req.owner, req.template);
+    else if (image !== pool.image) await this.admission.images.check(image, req.owner);
     else if (!(await this.driver.imageExists(image))) throw new BerthError('IMAGE_NOT_FOUND', `image ${image} is not on this host`);
     const ownerVolume = req.volumeName ? await this.admission.volumes.resolve(req.owner, req.volumeName) : undefined;
     const made = await this.provisioner.provision({

@@ -14,6 +14,7 @@ import type { PoolRegistry } from '../pools.js';
 import type { WorkspaceStore } from '../state/workspace-store.js';
 import { buildWorkloadSpec } from '../workload-spec.js';
 import { DiskImages, diskVolumeOptions } from '../disk/disk-images.js';
+import { layerWorkspaceVolume } from '../volumes/layered-workspace.js';
 import type { WorkspaceAccess } from './access.js';
 
 export interface LifecycleDeps {
@@ -102,7 +103,9 @@ export class Lifecycle {
       await this.d.llm.restore(id, llmKey);
       // Its memory as claimed (a create's memoryMb); cpus are the pool's again (docs/limits.md).
       const pool = { ...this.d.pools.resolve(record.pool), memoryMb: record.memoryMb };
-      const spec = buildWorkloadSpec({ id, name: this.d.names.claimed(id, record.owner), pool, image, ports: record.ports, volumeName: '', agentDir, owner: record.owner, disk }, this.d.config, this.d.host);
+      // A disk-limited /workspace is its own filesystem: the image's tree is copied into it, not layered.
+      const volumeReady = !disk && await layerWorkspaceVolume(this.d.driver, this.d.config, id, image);
+      const spec = buildWorkloadSpec({ id, name: this.d.names.claimed(id, record.owner), pool, image, ports: record.ports, volumeName: '', agentDir, owner: record.owner, disk, volumeReady }, this.d.config, this.d.host);
       const ref = await this.d.driver.create(spec);
       await this.d.store.replaceContainer(id, ref, image);
     } finally {

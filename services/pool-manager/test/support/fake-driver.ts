@@ -120,6 +120,16 @@ export class FakeDriver implements WorkloadDriver {
     this.volumes.delete(name);
   }
 
+  /** Images given a tree (image-builder's job on a real engine): their workspaces get layered volumes. */
+  readonly imageTrees = new Set<string>();
+
+  async createLayeredVolume(name: string, labels: Record<string, string>, image: string): Promise<boolean> {
+    this.enter('createLayeredVolume');
+    if (!this.imageTrees.has(image)) return false;
+    await this.ensureVolume(name, labels);
+    return true;
+  }
+
   async rename(ref: string, name: string): Promise<void> {
     this.enter('rename');
     const w = this.mustGet(ref);
