@@ -14,3 +14,4 @@ export * from './docker-api.js';
 export * from './jetstream-streams.js';
 export * from './jetstream-publish.js';
 export * from './host-subjects.js';
+export * from './stream-bytes.js';
