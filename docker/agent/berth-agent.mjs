@@ -45,15 +45,35 @@ export function frame(kind, payload) {
   return Buffer.concat([head, body]);
 }
 
-/** Feeds bytes, calls onFrame(kind, payload) per whole frame; throws on an oversized frame. */
+/**
+ * Feeds bytes, calls onFrame(kind, payload) per whole frame; throws on an oversized frame. The
+ * pieces of a frame still arriving are kept as a list and joined once it is whole (joining at
+ * every read copied a large upload frame several times over).
+ */
 export function frameReader(onFrame) {
   let pending = Buffer.alloc(0);
+  const parts = [];
+  let partsLength = 0;
   return (chunk) => {
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    if (parts.length) {
+      parts.push(chunk);
+      partsLength += chunk.length;
+      if (partsLength < 4 + pending.readUInt32BE(0)) return;
+      pending = Buffer.concat(parts, partsLength);
+      parts.length = 0;
+      partsLength = 0;
+    } else {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    }
     while (pending.length >= 4) {
       const size = pending.readUInt32BE(0);
       if (size < 1 || size > MAX_FRAME) throw new Error(`bad frame size ${size}`);
-      if (pending.length < 4 + size) break;
+      if (pending.length < 4 + size) {
+        parts.push(pending);
+        partsLength = pending.length;
+        pending = pending.subarray(0, 4);
+        break;
+      }
       const kind = pending[4];
       const payload = pending.subarray(5, 4 + size);
       pending = pending.subarray(4 + size);

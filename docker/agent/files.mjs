@@ -159,7 +159,8 @@ export function startFiles(req, io, KIND) {
       await mkdir(dir, { recursive: true });
       // Written beside the target and renamed over it at the end: a cut upload leaves nothing half-written.
       const temp = join(dir, `.berth-upload-${randomBytes(8).toString('hex')}`);
-      const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+      // A large buffer: the socket is paused only when the disk really lags, not after every frame.
+      const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 4 * 1024 * 1024 });
       await new Promise((res, rej) => { out.once('open', res); out.once('error', rej); });
       let written = 0;
       let ended = false;

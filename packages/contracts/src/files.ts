@@ -87,3 +87,9 @@ export const FilesQuerySchema = z.strictObject({
   mode: z.string().regex(/^0?[0-7]{3,4}$/, 'octal permission bits, e.g. 644').optional(),
 });
 export type FilesQuery = z.infer<typeof FilesQuerySchema>;
+
+/**
+ * Bytes of file content in one binary stream message (service-kit stream-bytes.ts; w4-files2):
+ * raw, so twice the JSON chunk, still well under NATS's 1 MiB payload with its header.
+ */
+export const FILE_BYTES_CHUNK_MAX_BYTES = 512 * 1024;

@@ -121,3 +121,11 @@ export const STREAMS = {
   /** What arrives on the inbox: sequenced messages and keepalives. */
   out: { schema: z.union([StreamOutSchema, StreamKeepaliveSchema, StreamAckSchema]) },
 } as const;
+
+/**
+ * File bytes on a stream (w4-files2): a binary NATS message whose sequence number rides in a header
+ * (service-kit stream-bytes.ts). Downloads number them in the StreamOut sequence; uploads in the
+ * `data` sequence that pool-manager acknowledges with `ack`. The JSON `data` messages above stay
+ * understood by both ends.
+ */
+export interface StreamBytes { type: 'bytes'; seq: number; data: Uint8Array }

@@ -15,3 +15,4 @@ export * from './jetstream-streams.js';
 export * from './jetstream-publish.js';
 export * from './host-subjects.js';
 export * from './template-image.js';
+export * from './stream-bytes.js';

@@ -122,7 +122,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   traceHttpRequests(app);
   app.addHook('onRequest', echoRequestId);
   // Host-form previews (`<port>-<id>.<domain>`) are the workspace's origin, not the API's: right after the request id.
-  const previews = registerPreviews(app, { backend: opts.backend, keys, requestTimeoutMs, logger: opts.logger, ...opts.preview });
+  const previews = registerPreviews(app, { backend: opts.backend, keys, requestTimeoutMs, logger: opts.logger, shareFailuresPerMinute: limits.authFailuresPerMinute, ...(limits.now && { now: limits.now }), ...opts.preview });
   // Then: a preflight is answered before authentication and before the unknown-route check.
   app.addHook('onRequest', corsHook(opts.corsOrigins ?? []));
   const routes = new RouteTable();

@@ -19,6 +19,7 @@ export class FakeStream implements StreamHandle {
 
   ack(seq: number): void { this.acks.push(seq); }
   control(msg: StreamControl): void { this.controls.push(msg); }
+  sendBytes(): void { /* no uploads in these tests */ }
   close(): void { this.closed = true; }
   onAck(): void { /* no uploads in these tests */ }
 

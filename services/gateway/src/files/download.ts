@@ -33,6 +33,10 @@ export async function streamDownload(
   }
   res.writeHead(data.range && !data.tar ? 206 : 200, headers);
   res.on('close', () => handle.close());
+  const write = (data: Uint8Array, seq: number) => {
+    if (res.write(data)) handle.ack(seq);
+    else res.once('drain', () => handle.ack(seq));
+  };
   handle.listen((msg) => {
     if (res.destroyed) return;
     if (msg.type === 'done') {
@@ -41,8 +45,7 @@ export async function streamDownload(
       req.log.warn({ id: data.id, code: msg.error.code }, 'download cut short');
       res.destroy();
     } else if (msg.type === 'data') {
-      if (res.write(Buffer.from(msg.data, 'base64'))) handle.ack(msg.seq);
-      else res.once('drain', () => handle.ack(msg.seq));
+      write(Buffer.from(msg.data, 'base64'), msg.seq);
     }
-  });
+  }, (msg) => { if (!res.destroyed) write(msg.data, msg.seq); });
 }

@@ -1,4 +1,4 @@
-import { BerthError, FILE_CHUNK_MAX_BYTES, STREAM_WINDOW_DEFAULT, type FileEntry, type StreamOut } from '@berth/contracts';
+import { BerthError, FILE_BYTES_CHUNK_MAX_BYTES, STREAM_WINDOW_DEFAULT, type FileEntry, type StreamOut } from '@berth/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { StreamBackend } from '../streams/stream-backend.js';
 import { traceOf } from '../trace.js';
@@ -39,7 +39,7 @@ export async function streamUpload(
     while (!outcome && seq - acked >= STREAM_WINDOW_DEFAULT) await new Promise<void>((resolve) => { room = resolve; });
     if (outcome) return;
     seq += 1;
-    handle.control({ type: 'data', seq, data: chunk.toString('base64') });
+    handle.sendBytes(seq, chunk);
   };
   try {
     let pending: Buffer[] = [];
@@ -48,10 +48,10 @@ export async function streamUpload(
     for await (const chunk of req.raw.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       pending.push(chunk);
       pendingBytes += chunk.length;
-      while (pendingBytes >= FILE_CHUNK_MAX_BYTES && !outcome) {
+      while (pendingBytes >= FILE_BYTES_CHUNK_MAX_BYTES && !outcome) {
         const all = Buffer.concat(pending);
-        await send(all.subarray(0, FILE_CHUNK_MAX_BYTES));
-        pending = [all.subarray(FILE_CHUNK_MAX_BYTES)];
+        await send(all.subarray(0, FILE_BYTES_CHUNK_MAX_BYTES));
+        pending = [all.subarray(FILE_BYTES_CHUNK_MAX_BYTES)];
         pendingBytes = pending[0]!.length;
       }
       if (outcome) break;

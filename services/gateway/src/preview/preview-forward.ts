@@ -6,6 +6,7 @@ import { traceOf } from '../trace.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type PreviewForm } from './preview-headers.js';
 import type { PreviewActivity } from './preview-activity.js';
 import { resolveUpstream, type PortMapCache } from './preview-target.js';
+import type { ShareGuard } from './share-guard.js';
 import { forwardHttp, forwardUpgrade } from './upstream-proxy.js';
 
 export interface PreviewDeps {
@@ -15,6 +16,8 @@ export interface PreviewDeps {
   activity: PreviewActivity;
   /** Short-lived port maps (PREVIEW_RESOLVE_CACHE_MS); absent: pool-manager is asked every time. */
   portMaps?: PortMapCache;
+  /** Failed share-link secrets per source (share-guard.ts); absent: unlimited. */
+  shareGuard?: ShareGuard;
 }
 
 export interface PreviewTarget {

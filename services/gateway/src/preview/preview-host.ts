@@ -49,7 +49,7 @@ export function previewHostHook(deps: PreviewDeps, keys: KeyRing, domain: string
     const url = new URL(req.raw.url ?? '/', 'http://preview.invalid');
     const offered = url.searchParams.get(SHARE_QUERY);
     if (offered !== null) {
-      const link = await resolveShare(deps, offered);
+      const link = await resolveShare(deps, offered, req.ip);
       if (link.id !== id || link.port !== port) throw new BerthError('UNAUTHORIZED', 'preview link is unknown, revoked or expired');
       url.searchParams.delete(SHARE_QUERY);
       const maxAge = Math.max(1, Math.floor((Date.parse(link.expiresAt) - Date.now()) / 1000));
@@ -70,7 +70,7 @@ export function previewHostHook(deps: PreviewDeps, keys: KeyRing, domain: string
       if (isUpgrade(req) && req.headers.origin !== undefined && !sameHost(req.headers.origin, String(req.headers.host))) {
         throw new BerthError('ORIGIN_NOT_ALLOWED', 'a preview\'s WebSocket opens only from its own page');
       }
-      const link = await resolveShare(deps, cookieValue(req.headers.cookie, PREVIEW_COOKIE));
+      const link = await resolveShare(deps, cookieValue(req.headers.cookie, PREVIEW_COOKIE), req.ip);
       if (link.id !== id || link.port !== port) throw new BerthError('UNAUTHORIZED', 'preview link is unknown, revoked or expired');
       owner = link.owner;
     }

@@ -7,6 +7,7 @@ import { previewRoutes } from '../routes/previews.js';
 import { PreviewActivity } from './preview-activity.js';
 import { previewHostHook } from './preview-host.js';
 import { PortMapCache } from './preview-target.js';
+import { ShareGuard } from './share-guard.js';
 
 export interface PreviewOptions {
   /** The address workspaces publish their ports on (127.0.0.1 by default). */
@@ -19,6 +20,9 @@ export interface PreviewOptions {
   activityEveryMs?: number;
   /** How long pool-manager's port map of a container is reused, ms (0: asked on every request). */
   resolveCacheMs?: number;
+  /** Failed share-link secrets per source address per minute (the API's failed-auth limit); 0 or absent: unlimited. */
+  shareFailuresPerMinute?: number;
+  now?: () => number;
 }
 
 /**
@@ -30,6 +34,7 @@ export function registerPreviews(app: FastifyInstance, o: PreviewOptions & { bac
     backend: o.backend, requestTimeoutMs: o.requestTimeoutMs, upstreamHost: o.upstreamHost ?? '127.0.0.1',
     activity: new PreviewActivity(o.backend, o.logger, o.activityEveryMs),
     portMaps: new PortMapCache(o.resolveCacheMs ?? 0),
+    ...(o.shareFailuresPerMinute && { shareGuard: new ShareGuard(o.shareFailuresPerMinute, o.now) }),
   };
   if (o.domain) app.addHook('onRequest', previewHostHook(deps, o.keys, o.domain));
   const urls = { domain: o.domain, publicUrl: o.publicUrl };

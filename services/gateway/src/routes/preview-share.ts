@@ -4,10 +4,13 @@ import { forwardPreview, isUpgrade, pathAfter, type PreviewDeps } from '../previ
 import { PREVIEW_METHODS } from './previews.js';
 
 /** A share-link secret to the link it opens (container, owner, port); unknown, revoked or expired is 401. */
-export async function resolveShare(deps: PreviewDeps, secret: unknown): Promise<{ id: string; owner: string; port: number; expiresAt: string }> {
+export async function resolveShare(deps: PreviewDeps, secret: unknown, source: string): Promise<{ id: string; owner: string; port: number; expiresAt: string }> {
   const parsed = PreviewSecretSchema.safeParse(secret);
-  if (!parsed.success) throw new BerthError('UNAUTHORIZED', 'preview link is unknown, revoked or expired');
-  return deps.backend.request('previewLinkResolve', { secret: parsed.data }, { timeoutMs: deps.requestTimeoutMs });
+  const lookup = async () => {
+    if (!parsed.success) throw new BerthError('UNAUTHORIZED', 'preview link is unknown, revoked or expired');
+    return deps.backend.request('previewLinkResolve', { secret: parsed.data }, { timeoutMs: deps.requestTimeoutMs });
+  };
+  return deps.shareGuard ? deps.shareGuard.resolve(source, typeof secret === 'string' ? secret : '', lookup) : lookup();
 }
 
 /**
@@ -18,7 +21,7 @@ export const previewShareRoutes: FastifyPluginAsync<PreviewDeps> = async (app, d
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined); });
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
-    const link = await resolveShare(deps, (req.params as { secret?: unknown }).secret);
+    const link = await resolveShare(deps, (req.params as { secret?: unknown }).secret, req.ip);
     // /preview/s/<secret> → three segments before the workspace's path.
     return forwardPreview(deps, req, reply, { form: 'path', id: link.id, owner: link.owner, port: link.port, path: pathAfter(req.raw.url ?? '/', 3) });
   };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { BerthError, STREAM_KEEPALIVE_MS, STREAM_LEASE_MS, STREAM_WINDOW_DEFAULT, STREAMS, type RequestOf, type StreamControl, type StreamAck, type StreamKeepalive, type StreamOut } from '@berth/contracts';
-import { newInbox, publishValidated, request, SpanKind, SpanStatusCode, startSpan, subscribeValidated, type Logger, type NatsConnection } from '@berth/service-kit';
+import { BerthError, STREAM_KEEPALIVE_MS, STREAM_LEASE_MS, STREAM_WINDOW_DEFAULT, STREAMS, type RequestOf, type StreamBytes, type StreamControl, type StreamAck, type StreamKeepalive, type StreamOut } from '@berth/contracts';
+import { newInbox, publishBytes, publishValidated, request, SpanKind, SpanStatusCode, startSpan, subscribeStream, type Logger, type NatsConnection } from '@berth/service-kit';
 import type { StreamBackend, StreamHandle, StreamKey } from './stream-backend.js';
 
 const failure = (seq: number, err: BerthError): StreamOut => ({ type: 'error', seq, error: err.toBody().error });
@@ -18,8 +18,9 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
       const streamId = `st_${randomBytes(12).toString('hex')}`;
       const inbox = newInbox(nc);
       const ctl = STREAMS.control.subject(streamId);
-      const queued: StreamOut[] = [];
+      const queued: (StreamOut | StreamBytes)[] = [];
       let listener: ((m: StreamOut) => void) | undefined;
+      let bytesListener: ((m: StreamBytes) => void) | undefined;
       let ackListener: ((seq: number) => void) | undefined;
       let expected = 1;
       let ended = false;
@@ -27,7 +28,12 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
       const { span, context: trace } = startSpan(`stream ${key}`, { kind: SpanKind.CLIENT, parent: opts.trace, attributes: { 'messaging.system': 'nats' } });
 
       let lease: NodeJS.Timeout | undefined = undefined;
-      const deliver = (msg: StreamOut | StreamKeepalive | StreamAck) => {
+      const hand = (msg: StreamOut | StreamBytes) => {
+        if (msg.type !== 'bytes') listener!(msg);
+        else if (bytesListener) bytesListener(msg);
+        else listener!(failure(msg.seq, new BerthError('INTERNAL', 'unexpected bytes on this stream')));
+      };
+      const deliver = (msg: StreamOut | StreamBytes | StreamKeepalive | StreamAck) => {
         if (ended) return;
         lease?.refresh();
         if (msg.type === 'keepalive') return;
@@ -36,9 +42,9 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
         expected += 1;
         if (msg.type === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: msg.error.code });
         if (msg.type === 'end' || msg.type === 'error') finish(false);
-        if (listener) listener(msg); else queued.push(msg);
+        if (listener) hand(msg); else queued.push(msg);
       };
-      const sub = subscribeValidated(nc, inbox, STREAMS.out.schema, deliver, logger);
+      const sub = subscribeStream(nc, inbox, STREAMS.out.schema, deliver, (seq, data) => deliver({ type: 'bytes', seq, data }), logger);
       const send = (msg: StreamControl) => { if (!nc.isClosed()) publishValidated(nc, ctl, STREAMS.control.schema, msg, logger); };
       const keepalive = setInterval(() => send({ type: 'keepalive' }), STREAM_KEEPALIVE_MS);
       const deadline = opts.deadlineMs === undefined ? undefined
@@ -70,10 +76,12 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
       const handle: StreamHandle & { opened: never } = {
         opened: opened as never,
         onAck: (l) => { ackListener = l; },
-        listen: (onMessage) => {
+        listen: (onMessage, onBytes) => {
           listener = onMessage;
-          for (const m of queued.splice(0)) onMessage(m);
+          bytesListener = onBytes;
+          for (const m of queued.splice(0)) hand(m);
         },
+        sendBytes: (seq, data) => { if (!ended && !nc.isClosed()) publishBytes(nc, ctl, seq, data); },
         ack: (seq) => { if (!ended) send({ type: 'ack', seq }); },
         control: (msg) => { if (!ended) send(msg); },
         close: () => finish(true),

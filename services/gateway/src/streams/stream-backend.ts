@@ -1,4 +1,4 @@
-import { BerthError, type ReplyOf, type RequestOf, type StreamControl, type StreamOut } from '@berth/contracts';
+import { BerthError, type ReplyOf, type RequestOf, type StreamBytes, type StreamControl, type StreamOut } from '@berth/contracts';
 import type { BackendRequestOptions } from '../backend.js';
 
 export type StreamKey = 'containerExecStream' | 'terminalOpen' | 'filesRead' | 'filesWrite';
@@ -10,12 +10,15 @@ export interface StreamHandle {
   /**
    * Starts delivery. Messages that arrived before (at most a window's worth) come first. The
    * listener must `ack(seq)` each message once its client has taken it; unacked messages stop
-   * the producer, which is how a slow client pauses the command.
+   * the producer, which is how a slow client pauses the command. File bytes (binary messages, in
+   * the same sequence) go to `onBytes`.
    */
-  listen(onMessage: (msg: StreamOut) => void): void;
+  listen(onMessage: (msg: StreamOut) => void, onBytes?: (msg: StreamBytes) => void): void;
   ack(seq: number): void;
   /** Terminal input and resizes. */
   control(msg: StreamControl): void;
+  /** Upload bytes, numbered like `data` control messages (acknowledged through onAck). */
+  sendBytes(seq: number, data: Uint8Array): void;
   /** Stops listening; tells pool-manager to cancel unless the stream already ended. Idempotent. */
   close(): void;
   /** Pool-manager's acknowledgements of upload `data` control messages (cumulative seq). */

@@ -1,6 +1,6 @@
 import {
-  BerthError, FILE_CHUNK_MAX_BYTES, FILES_LIST_MAX_ENTRIES, type FileEntry, type FilesOpReply, type FilesOpRequest,
-  type FilesReadOpened, type FilesReadRequest, type FilesWriteRequest, type StreamControl, type StreamOpened,
+  BerthError, FILE_BYTES_CHUNK_MAX_BYTES, FILES_LIST_MAX_ENTRIES, type FileEntry, type FilesOpReply, type FilesOpRequest,
+  type FilesReadOpened, type FilesReadRequest, type FilesWriteRequest, type StreamBytes, type StreamControl, type StreamOpened,
 } from '@berth/contracts';
 import { serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
 import type { AgentRegistry } from '../agent/agent-registry.js';
@@ -95,9 +95,7 @@ async function pumpRead(ch: FileChannel, sink: StreamSink, expected: number | un
       throw new BerthError('FILE_OPERATION_FAILED', 'the workspace\'s agent sent more than the file holds');
     }
     sent += chunk.data.length;
-    for (let i = 0; i < chunk.data.length; i += FILE_CHUNK_MAX_BYTES) {
-      await sink.send({ type: 'data', data: chunk.data.subarray(i, i + FILE_CHUNK_MAX_BYTES).toString('base64') });
-    }
+    for (let i = 0; i < chunk.data.length; i += FILE_BYTES_CHUNK_MAX_BYTES) await sink.sendBytes(chunk.data.subarray(i, i + FILE_BYTES_CHUNK_MAX_BYTES));
   }
   if (sink.closed) return;
   await ch.expect('result', 1_000);
@@ -121,18 +119,21 @@ async function openWrite(d: FileDeps, req: FilesWriteRequest): Promise<StreamOpe
   let expectedSeq = 1;
   let total = 0;
   let chain = Promise.resolve();
-  const sink = new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger, (msg: StreamControl) => {
+  const take = (msg: StreamControl | StreamBytes) => {
     chain = chain.then(() => upload(msg)).catch((err: unknown) => {
       ch.close();
       sink.finish({ type: 'error', error: (err instanceof BerthError ? err : new BerthError('FILE_OPERATION_FAILED', 'the upload failed')).toBody().error });
     });
-  });
-  const upload = async (msg: StreamControl) => {
+  };
+  const sink = new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger, take);
+  sink.onBytes = (seq, data) => take({ type: 'bytes', seq, data });
+  // Bytes come as binary messages (`bytes`), or base64 `data` from a gateway of before them.
+  const upload = async (msg: StreamControl | StreamBytes) => {
     if (sink.closed) return;
-    if (msg.type === 'data') {
+    if (msg.type === 'data' || msg.type === 'bytes') {
       if (msg.seq !== expectedSeq) throw new BerthError('FILE_OPERATION_FAILED', 'the upload lost data in transit; nothing was written');
       expectedSeq += 1;
-      const data = Buffer.from(msg.data, 'base64');
+      const data = msg.type === 'bytes' ? Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength) : Buffer.from(msg.data, 'base64');
       total += data.length;
       // Closing the connection makes the agent drop its temporary file: nothing half-written.
       if (total > limit) throw tooLarge(limit);

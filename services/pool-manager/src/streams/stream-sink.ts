@@ -1,5 +1,5 @@
 import { STREAM_KEEPALIVE_MS, STREAM_LEASE_MS, STREAMS, type StreamControl, type StreamOut } from '@berth/contracts';
-import { publishValidated, subscribeValidated, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
+import { publishBytes, publishValidated, subscribeStream, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
 
 type Unsequenced<T> = T extends unknown ? Omit<T, 'seq'> : never;
 export type StreamOutBody = Unsequenced<StreamOut>;
@@ -20,6 +20,8 @@ export class StreamSink {
   private cancel!: (reason: string) => void;
   readonly cancelled: Promise<string>;
   closed = false;
+  /** An upload's binary `data` (service-kit stream-bytes.ts), in the sequence of `data` control messages. */
+  onBytes: (seq: number, data: Uint8Array) => void = () => undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -35,7 +37,10 @@ export class StreamSink {
     this.heartbeat = setInterval(() => {
       if (!this.nc.isClosed()) publishValidated(this.nc, this.inbox, STREAMS.out.schema, { type: 'keepalive' }, this.logger);
     }, STREAM_KEEPALIVE_MS);
-    this.sub = subscribeValidated(nc, STREAMS.control.subject(streamId), STREAMS.control.schema, (msg) => this.control(msg), logger);
+    this.sub = subscribeStream(nc, STREAMS.control.subject(streamId), STREAMS.control.schema, (msg) => this.control(msg), (seq, data) => {
+      this.lease.refresh();
+      this.onBytes(seq, data);
+    }, logger);
   }
 
   private control(msg: StreamControl): void {
@@ -55,6 +60,15 @@ export class StreamSink {
     if (this.closed) return;
     this.seq += 1;
     publishValidated(this.nc, this.inbox, STREAMS.out.schema, { ...body, seq: this.seq } as StreamOut, this.logger);
+    if (this.seq - this.acked < this.window) return;
+    await Promise.race([new Promise<void>((resolve) => { this.room = resolve; }), this.cancelled]);
+  }
+
+  /** File bytes as one binary message; like `send`, resolves once the window has room. */
+  async sendBytes(data: Uint8Array): Promise<void> {
+    if (this.closed) return;
+    this.seq += 1;
+    publishBytes(this.nc, this.inbox, this.seq, data);
     if (this.seq - this.acked < this.window) return;
     await Promise.race([new Promise<void>((resolve) => { this.room = resolve; }), this.cancelled]);
   }
