@@ -15,7 +15,7 @@ import { SecondDockerd } from './second-dockerd.js';
  * NATS is one server for now: `natsUrls` is the list every service gets (comma-separated
  * NATS_URL), so the three-node cluster can replace it without touching the hosts.
  */
-export interface HostNode {
+interface HostNode {
   id: string;
   engine: SecondDockerd;
   poolManager: ServiceProcess;
