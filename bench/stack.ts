@@ -10,7 +10,7 @@ import { report } from './lib/report.js';
 import { round } from './lib/stats.js';
 
 const SERVICES = devStackServices();
-const IMAGES = [...presentServices().map((s) => `berth/${s}:dev`), process.env.NATS_IMAGE ?? 'berth/nats:2.10', process.env.REDIS_IMAGE ?? 'berth/redis:7'];
+const IMAGES = [...presentServices().map((s) => `berth/${s}:${process.env.BERTH_IMAGE_TAG ?? 'dev'}`), process.env.NATS_IMAGE ?? 'berth/nats:2.10', process.env.REDIS_IMAGE ?? 'berth/redis:7'];
 const versionFile = join(repoRoot(), 'services', 'gateway', 'src', 'version.ts');
 
 async function healthVersion(url: string): Promise<string> {

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # Starts redis-server with one ACL user per service that uses Redis, passwords from the
 # environment. The ACL file goes to /tmp (tmpfs) so no password appears in argv or on disk.
 # Each user may touch only its own key prefixes, with only the commands its code runs (Lua

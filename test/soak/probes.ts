@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import type { LocalStack } from '../support/local-stack.js';
 
 /** What one service process holds: resident memory and open file descriptors. */
-export interface ProcessSample { rssMb: number; fds: number }
+interface ProcessSample { rssMb: number; fds: number }
 
 /** One look at the stack: each service process, and the Docker containers and host ports of its host id. */
 export interface StackSample {

@@ -59,13 +59,18 @@ describe('infra/docker-compose.prod.yml', () => {
     expect(s.ports ?? [], 'only the gateway publishes a port').toHaveLength(name === 'gateway' ? 1 : 0);
   });
 
-  it('gives every service image what its command needs: tsx as a production dependency', () => {
+  it('builds every service image from compiled code: tsc to dist/, node dist/main.js, no tsx', () => {
     const services = readdirSync(join(repoRoot(), 'services')).filter((s) => existsSync(join(repoRoot(), 'services', s, 'src', 'main.ts')));
     expect(services.length).toBeGreaterThan(2);
+    const build = JSON.parse(readFileSync(join(repoRoot(), 'tsconfig.build.json'), 'utf8')) as { references: { path: string }[] };
     for (const s of services) {
       const pkg = JSON.parse(readFileSync(join(repoRoot(), 'services', s, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-      expect(pkg.dependencies?.tsx, `services/${s}/package.json dependencies.tsx (the image runs node --import tsx)`).toBeDefined();
+      expect(pkg.dependencies?.tsx, `services/${s}/package.json: no tsx at run time`).toBeUndefined();
+      expect(build.references.map((r) => r.path), `tsconfig.build.json builds ${s}`).toContain(`services/${s}/tsconfig.build.json`);
     }
+    const dockerfile = readFileSync(join(repoRoot(), 'docker', 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^CMD \["node", "--conditions=berth-dist", "dist\/main\.js"\]$/m);
+    expect(dockerfile).not.toMatch(/tsx/);
   });
 
   it('mounts the Docker socket only where needed, read-only for log-streamer', () => {

@@ -10,7 +10,7 @@ import { docker } from './docker.js';
 const run = promisify(execFile);
 
 /** berth's services that run in the stack, in start order. */
-export const NODE_SERVICES = ['pool-manager', 'gateway', 'log-streamer', 'repo-cache', 'egress', 'image-builder'] as const;
+const NODE_SERVICES = ['pool-manager', 'gateway', 'log-streamer', 'repo-cache', 'egress', 'image-builder'] as const;
 /** Those whose code is on this checkout (scripts/stack starts the same set). */
 export const presentServices = (): string[] => NODE_SERVICES.filter((s) => existsSync(join(repoRoot(), 'services', s, 'src', 'main.ts')));
 /** Every container of the dev stack: infrastructure and the present services. */

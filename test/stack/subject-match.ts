@@ -1,5 +1,5 @@
 /** NATS subject matching: `*` matches one token, a final `>` one or more. */
-export function subjectMatches(subject: string, pattern: string): boolean {
+function subjectMatches(subject: string, pattern: string): boolean {
   const s = subject.split('.');
   const p = pattern.split('.');
   for (let i = 0; i < p.length; i++) {

@@ -5,7 +5,7 @@
  * one chunk and holds the answer open; anything else echoes what the server saw as JSON. A socket
  * echoes text frames back as `echo:<text>`.
  */
-export const DEV_SERVER_JS = String.raw`
+const DEV_SERVER_JS = String.raw`
 const http = require('http'), crypto = require('crypto');
 const PORT = Number(process.argv[2] || 3000);
 const page = '<!doctype html><title>dev</title><div id="status">loading</div><script>'

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 /** One request a fake provider received. */
-export interface FakeLlmRequest {
+interface FakeLlmRequest {
   provider: 'openai' | 'anthropic';
   /** Below the provider's `v1/`, e.g. `chat/completions`, with the query string. */
   path: string;

@@ -62,7 +62,7 @@ export interface LocalStackOptions {
 }
 
 /** egress's LLM providers (e.g. fake ones on the host) and their real keys. */
-export interface LocalStackLlmOptions {
+interface LocalStackLlmOptions {
   openaiBaseUrl?: string;
   anthropicBaseUrl?: string;
   openaiKey?: string;

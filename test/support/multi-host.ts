@@ -14,7 +14,7 @@ import { SecondDockerd } from './second-dockerd.js';
  * and LOGS with three replicas, as in production) and one Redis, behind one gateway. Used by
  * tests, `pnpm bench:scale` and `scripts/up --hosts N`.
  */
-export interface HostNode {
+interface HostNode {
   id: string;
   engine: SecondDockerd;
   poolManager: ServiceProcess;

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { BerthApiError, BerthResponseError, type CallSite } from './errors.js';
 
 /** Seconds from a `Retry-After` header: delta-seconds or an HTTP date. */
-export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
+function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
   if (header === null || header.trim() === '') return undefined;
   if (/^\s*\d+\s*$/.test(header)) return Number(header);
   const at = Date.parse(header);

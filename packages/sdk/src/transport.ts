@@ -107,6 +107,6 @@ export function classify(err: unknown, site: CallSite, sig: CallSignal, timeoutM
   return new BerthNetworkError(site, err);
 }
 
-export function isSdkError(err: unknown): err is BerthApiError | BerthResponseError | BerthNetworkError {
+function isSdkError(err: unknown): err is BerthApiError | BerthResponseError | BerthNetworkError {
   return err instanceof BerthApiError || err instanceof BerthResponseError || err instanceof BerthNetworkError;
 }

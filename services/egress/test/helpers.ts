@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ServiceProcess, waitFor } from '@berth/service-kit/testing';
 
 export const newWorkspaceId = () => `ws_${randomBytes(8).toString('hex')}`;
-export const SECRET_KEY = `k${randomBytes(24).toString('hex')}`;
+const SECRET_KEY = `k${randomBytes(24).toString('hex')}`;
 
 export { waitFor };
 

@@ -7,7 +7,7 @@ import type { KeyRing } from './keys/api-key.js';
 import { containerIdOf } from './routes/common.js';
 
 /** WebSocket subprotocol that carries a ticket: `berth.ticket.<ticket>`, offered beside TERMINAL_PROTOCOL. */
-export const TICKET_PROTOCOL_PREFIX = 'berth.ticket.';
+const TICKET_PROTOCOL_PREFIX = 'berth.ticket.';
 export const TERMINAL_PROTOCOL = 'berth.terminal.v1';
 
 function ticketOf(req: FastifyRequest): string | undefined {

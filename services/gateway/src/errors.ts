@@ -23,7 +23,7 @@ const BY_STATUS: Record<number, [ErrorCode, string]> = {
 };
 
 /** A berth error for anything thrown while serving a request, or undefined if it is a bug. */
-export function toBerthError(err: unknown): BerthError | undefined {
+function toBerthError(err: unknown): BerthError | undefined {
   if (err instanceof BerthError) return err;
   if (typeof err !== 'object' || err === null) return undefined;
   const { code, statusCode } = err as { code?: unknown; statusCode?: unknown };
@@ -36,7 +36,7 @@ export function toBerthError(err: unknown): BerthError | undefined {
   return undefined;
 }
 
-export function sendError(reply: FastifyReply, err: BerthError): FastifyReply {
+function sendError(reply: FastifyReply, err: BerthError): FastifyReply {
   reply.code(httpStatusOf(err.code));
   if (err.retryable && err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
   if (err.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');

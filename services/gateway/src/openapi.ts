@@ -14,7 +14,7 @@ import { scopeOf } from './keys/scopes.js';
 const COMPONENT_PREFIX = '#/components/schemas/';
 
 /** Every schema the contracts register with an `id`, as JSON Schema 2020-12 components. */
-export function componentSchemas(): Record<string, Record<string, unknown>> {
+function componentSchemas(): Record<string, Record<string, unknown>> {
   const { schemas } = z.toJSONSchema(z.globalRegistry, { target: 'draft-2020-12', uri: (id) => `${COMPONENT_PREFIX}${id}` });
   const out: Record<string, Record<string, unknown>> = {};
   for (const [id, schema] of Object.entries(schemas)) {

@@ -22,10 +22,10 @@ const WINDOW_MS = 60_000;
 /** Above this many tracked keys, idle entries are swept, so many distinct callers cannot grow memory without bound. */
 const SWEEP_AT = 10_000;
 
-export interface BucketLimit { rps: number; burst: number }
+interface BucketLimit { rps: number; burst: number }
 
 /** One caller's bucket after a request, as the `RateLimit-*` answer headers tell it. */
-export interface BucketState {
+interface BucketState {
   /** 0 if the request may go on, else seconds until it may (Retry-After). */
   wait: number;
   /** Requests the full bucket holds. */
@@ -56,7 +56,7 @@ function setRateLimitHeaders(reply: FastifyReply, s: BucketState): void {
  * A token bucket per key: `burst` tokens, refilled at `rps` per second. Each key may bring its own
  * limit (an API key's quota); rps 0 means unlimited.
  */
-export class TokenBuckets {
+class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number; limit: BucketLimit }>();
 
   constructor(private readonly defaults: BucketLimit, private readonly now: () => number) {}
@@ -83,7 +83,7 @@ export class TokenBuckets {
 }
 
 /** Failures per key in fixed one-minute windows. */
-export class FailureWindows {
+class FailureWindows {
   private readonly windows = new Map<string, { count: number; start: number }>();
 
   constructor(private readonly limit: number, private readonly now: () => number) {}

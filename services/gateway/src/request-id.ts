@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { newRequestId } from '@berth/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-export const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID_HEADER = 'x-request-id';
 /** What a caller's own request id may look like; anything else (too long, odd bytes) is replaced by a new one. */
 const CALLER_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 

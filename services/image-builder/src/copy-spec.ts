@@ -5,7 +5,7 @@ import type { ContainerCreateOptions } from 'dockerode';
 export const buildContainerName = (buildId: string) => `berth-build-${buildId}`;
 
 /** Where the workspace volume is mounted (read-only) in the copy container. */
-export const SOURCE_DIR = '/src';
+const SOURCE_DIR = '/src';
 /** The copy's exit code when /src is empty: the volume vanished (Docker made a new empty one) or never held a checkout. */
 export const EMPTY_SOURCE_EXIT = 3;
 /** Fixed script, no caller input: refuse an empty source, empty the image's /workspace, copy the volume in keeping modes and times. */

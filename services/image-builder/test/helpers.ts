@@ -11,7 +11,7 @@ export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 export const IMAGE = process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest';
 
 export const newHostId = () => `ib-${randomBytes(4).toString('hex')}`;
-export const newWorkspaceId = () => `ws_${randomBytes(8).toString('hex')}`;
+const newWorkspaceId = () => `ws_${randomBytes(8).toString('hex')}`;
 export const newRepo = () => `test-${randomBytes(4).toString('hex')}/app`;
 export const newSha = () => randomBytes(20).toString('hex');
 

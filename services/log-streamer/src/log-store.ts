@@ -99,7 +99,7 @@ interface Batch {
 }
 
 /** Consecutive pieces of the same stream, cut at BATCH_BYTES (about) or BATCH_LINES. */
-export function toBatches(records: LogRecord[]): Batch[] {
+function toBatches(records: LogRecord[]): Batch[] {
   const out: Batch[] = [];
   let current: Batch | undefined;
   let bytes = 0;

@@ -5,8 +5,8 @@ import type { NatsConnection } from '@berth/service-kit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { waitFor } from '@berth/service-kit/testing';
 
-export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
-export const IMAGE = process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest';
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+const IMAGE = process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest';
 
 export const newHostId = () => `l-${randomBytes(4).toString('hex')}`;
 export const newWorkspaceId = () => `ws_${randomBytes(8).toString('hex')}`;

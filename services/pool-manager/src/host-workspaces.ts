@@ -55,4 +55,3 @@ export function hostWorkspaces(d: HostWorkspaceDeps) {
   return { pools, provisioner, filler, volumes, access, claims, lifecycle, processes, activity, idle, reconciler };
 }
 
-export type HostWorkspaces = ReturnType<typeof hostWorkspaces>;

@@ -92,10 +92,3 @@ export function runGit(args: string[], opts: GitOptions = {}): Promise<GitResult
     });
   });
 }
-
-/** Like runGit, but throws when git fails; for local commands whose failure is a bug or corruption. */
-export async function gitOk(args: string[], opts: GitOptions = {}): Promise<string> {
-  const r = await runGit(args, opts);
-  if (r.code !== 0) throw new Error(`git ${args[0] ?? ''} failed (${String(r.code)}): ${r.stderr.slice(-500)}`);
-  return r.stdout.trim();
-}

@@ -5,7 +5,7 @@ import type { Rng } from './prng.js';
 const PATTERN_CANDIDATES = ['agent-1', 'default', 'berth/workspace:latest', 'vol-1', 'ws_0123456789abcdef', 'abcdefgh-12345678', 'x1', '/workspace', 'PATH_1'];
 
 /** Strings meant to break parsers, matchers, loggers and paths. */
-export const HOSTILE_STRINGS: readonly string[] = [
+const HOSTILE_STRINGS: readonly string[] = [
   '', ' ', '\u0000', 'a\u0000b', '\u0000'.repeat(64), '\r\n\r\nX-Injected: 1', '\u001b[31mred', '\u0007\u0008\u007f',
   '../../../../etc/passwd', '..%2f..%2fetc%2fpasswd', '%2e%2e%2f', '..\\..\\windows', '/etc/shadow', '/var/run/docker.sock',
   '\ud800', '\udfff', '\ufeff', '\u202e', 'ü', '名前', '🚀🚀', 'e\u0301', '\uffff', 'Ω'.repeat(300),
@@ -14,7 +14,7 @@ export const HOSTILE_STRINGS: readonly string[] = [
   'null', 'true', '[]', '{}', 'ws_', 'ws_0123456789ABCDEF', 'ws_0123456789abcdef0', 'ws_0123456789abcde',
 ];
 
-export const HOSTILE_NUMBERS: readonly number[] = [
+const HOSTILE_NUMBERS: readonly number[] = [
   0, -1, -0, 1.5, 0.1, 1e308, -1e308, 2 ** 53, 2 ** 53 + 2, 2 ** 31, -(2 ** 31), 65536, 600_001, Number.MIN_VALUE, 1e-300,
 ];
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { UsageError } from './io.js';
 
 const ConfigFileSchema = z.object({ url: z.url().optional(), apiKey: z.string().min(1).optional() });
-export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
 export interface ResolvedConfig {
   url: string;
@@ -18,7 +18,7 @@ export function configPath(env: NodeJS.ProcessEnv): string {
   return join(base, 'berth', 'config.json');
 }
 
-export async function readConfigFile(path: string): Promise<ConfigFile> {
+async function readConfigFile(path: string): Promise<ConfigFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

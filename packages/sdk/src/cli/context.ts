@@ -2,7 +2,7 @@ import type { Berth } from '../berth.js';
 import type { Parsed } from './args.js';
 import type { Io } from './io.js';
 
-export interface Context {
+interface Context {
   io: Io;
   /** A client from flags > env > config file; throws a UsageError when none is configured. */
   client(): Promise<Berth>;

@@ -12,7 +12,7 @@ export interface Io {
   tty?: TtyIo;
 }
 
-export interface TtyIo {
+interface TtyIo {
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
   /** Subscribes to window size changes (SIGWINCH); returns an unsubscribe. */

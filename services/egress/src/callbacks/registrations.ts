@@ -9,7 +9,7 @@ export interface Registration {
 
 const RegistrationSchema = z.object({ url: z.string(), secret: z.string() });
 
-export const registrationKey = (id: string) => `berth:cb:${id}`;
+const registrationKey = (id: string) => `berth:cb:${id}`;
 
 /**
  * Callback registrations in Redis, one key per workspace with a TTL. The whole value (URL and

@@ -1,7 +1,5 @@
 import type { LlmProvider } from '@berth/contracts';
 
-export const LLM_PREFIX = '/llm/';
-
 export interface LlmRoute {
   provider: LlmProvider;
   /** The path below the provider's `v1/`, e.g. `chat/completions` or `models/gpt-4o`. */

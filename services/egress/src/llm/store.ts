@@ -8,8 +8,8 @@ type ScriptName = keyof typeof LLM_SCRIPTS;
 type Scripted = Redis & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 /** Usage of a removed workspace stays readable this long. */
-export const USAGE_TTL_SECONDS = 7 * 24 * 3600;
-export const NANO = 1e9;
+const USAGE_TTL_SECONDS = 7 * 24 * 3600;
+const NANO = 1e9;
 
 export interface LimitDefaults {
   requestsPerMinute: number;

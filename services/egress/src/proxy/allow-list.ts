@@ -15,7 +15,7 @@ export interface AllowEntry {
 const WEB_PORTS = new Set([80, 443]);
 const HOST_RE = /^(\[[0-9a-f:.]+\]|[a-z0-9_]([a-z0-9_-]{0,62})?(\.[a-z0-9_]([a-z0-9_-]{0,62})?)*)$/;
 
-export function normalizeHost(host: string): string {
+function normalizeHost(host: string): string {
   return host.trim().toLowerCase().replace(/\.$/, '');
 }
 

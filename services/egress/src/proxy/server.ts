@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AllowList } from './allow-list.js';
 
-export type ProxyOutcome = 'allowed' | 'refused' | 'bad_request' | 'upstream_error';
+type ProxyOutcome = 'allowed' | 'refused' | 'bad_request' | 'upstream_error';
 
 export interface ProxyOptions {
   allow: AllowList;
@@ -19,7 +19,7 @@ export interface ProxyOptions {
  * Hop-by-hop headers (RFC 9110 7.6.1), the proxy's own credentials, and `expect` (node's server
  * already answered 100-continue to the client): never forwarded.
  */
-export const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
+const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
 
 export function forwardHeaders(raw: IncomingMessage['headers']): OutgoingHttpHeaders {
   const named = new Set((String(raw.connection ?? '')).split(',').map((s) => s.trim().toLowerCase()));

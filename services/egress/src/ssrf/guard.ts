@@ -30,7 +30,7 @@ export interface CheckedTarget {
  * The other privileged ports (22, 25, 110, ...) belong to services that are not webhooks;
  * refusing them blocks cross-protocol abuse of public hosts.
  */
-export function portAllowed(port: number): boolean {
+function portAllowed(port: number): boolean {
   return port === 80 || port === 443 || (port >= 1024 && port <= 65535);
 }
 

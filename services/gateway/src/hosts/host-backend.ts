@@ -17,7 +17,7 @@ export interface HostRouting {
 }
 
 /** HOST_UNAVAILABLE at once for a workspace whose host is lost, instead of waiting for a NATS timeout. */
-export function assertHostReachable(directory: HostDirectory, id: string, legacyHost: string): void {
+function assertHostReachable(directory: HostDirectory, id: string, legacyHost: string): void {
   const host = hostOfWorkspace(id, legacyHost);
   if (directory.stateOf(host) === 'lost') {
     throw new BerthError('HOST_UNAVAILABLE', `the Docker host ${host} of this workspace is not answering; retry later`, { retryAfterSeconds: 5 });

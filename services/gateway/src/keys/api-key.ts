@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { OwnerLimitsSchema, type OwnerLimits } from '@berth/contracts';
 import { z } from 'zod';
 
-export const SCOPES = ['read', 'write', 'exec', 'admin'] as const;
-export const ScopeSchema = z.enum(SCOPES);
+const SCOPES = ['read', 'write', 'exec', 'admin'] as const;
+const ScopeSchema = z.enum(SCOPES);
 export type Scope = z.infer<typeof ScopeSchema>;
 
 const HASH = /^[\da-f]{64}$/;
@@ -48,7 +48,7 @@ export interface ApiKey {
 export const hashKey = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
 /** The key BERTH_API_TOKEN stands for: every scope, owner 'default' (as before there were keys). */
-export const LEGACY_TOKEN_KEY = { name: 'api-token', owner: 'default', scopes: [...SCOPES] } as const;
+const LEGACY_TOKEN_KEY = { name: 'api-token', owner: 'default', scopes: [...SCOPES] } as const;
 
 interface Held { key: ApiKey; hash: Buffer }
 

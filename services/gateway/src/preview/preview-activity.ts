@@ -2,7 +2,7 @@ import type { Backend } from '../backend.js';
 import type { Logger } from '@berth/service-kit';
 
 /** Default: at most one keepalive per workspace every 30 s, far below any idle timeout. */
-export const PREVIEW_ACTIVITY_EVERY_MS = 30_000;
+const PREVIEW_ACTIVITY_EVERY_MS = 30_000;
 
 /**
  * Preview traffic counts as activity for the idle reaper without a NATS round trip per request:

@@ -82,7 +82,7 @@ function withoutBerthCookie(value: string | string[]): string {
  * allow-same-origin), so a workspace's script can read neither the dashboard's storage nor the
  * API's cookies, and cannot call the API as the dashboard. Scripts, forms, popups still work.
  */
-export const PATH_FORM_CSP = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
+const PATH_FORM_CSP = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
 
 /** Response headers a workspace may not set on berth's origin (path form) or on the preview domain. */
 const NEVER_FROM_WORKSPACE = new Set(['clear-site-data', 'strict-transport-security', 'alt-svc']);

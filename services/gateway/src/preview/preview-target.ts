@@ -11,7 +11,7 @@ export function previewPortOf(raw: unknown, id: string): number {
   return port;
 }
 
-export function notPublished(id: string, port: number | string): BerthError {
+function notPublished(id: string, port: number | string): BerthError {
   return new BerthError('PREVIEW_PORT_NOT_PUBLISHED', `container ${id} does not publish port ${port}`);
 }
 

@@ -9,7 +9,7 @@ export interface PreviewUrlOptions {
 }
 
 /** The path-form share prefix: `/preview/s/<secret>/…` (public: the secret is the credential). */
-export const SHARE_PATH_PREFIX = '/preview/s/';
+const SHARE_PATH_PREFIX = '/preview/s/';
 
 /** The query parameter a host-form share link carries on its first visit (named so logs redact it). */
 export const SHARE_QUERY = 'berth_preview_token';

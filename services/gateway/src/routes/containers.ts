@@ -13,7 +13,7 @@ import { callOptions, containerIdOf, parseBody, type RouteDeps } from './common.
 import { usageWithLlm } from './llm.js';
 import { PAGE_QUERYSTRING, pageOf } from './paging.js';
 
-export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{8,100}$/;
+const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{8,100}$/;
 const IdempotencyKeySchema = z.string().regex(IDEMPOTENCY_KEY_PATTERN, '8 to 100 characters of A-Z a-z 0-9 _ -');
 
 /**

@@ -4,7 +4,7 @@ import type { StreamBackend, StreamOpenData } from '../streams/stream-backend.js
 import { traceOf } from '../trace.js';
 
 /** The HTTP event for a stream message; undefined for messages an exec never sends. */
-export function toExecEvent(msg: StreamOut): ExecStreamEvent | undefined {
+function toExecEvent(msg: StreamOut): ExecStreamEvent | undefined {
   switch (msg.type) {
     case 'out': return { type: msg.stream, data: msg.text };
     case 'end': return { type: 'exit', exitCode: msg.exitCode, timedOut: msg.timedOut, durationMs: msg.durationMs };
@@ -13,7 +13,7 @@ export function toExecEvent(msg: StreamOut): ExecStreamEvent | undefined {
   }
 }
 
-export function wantsSse(req: FastifyRequest): boolean {
+function wantsSse(req: FastifyRequest): boolean {
   return /(^|,)\s*text\/event-stream/.test(req.headers.accept ?? '');
 }
 

@@ -5,7 +5,7 @@ import { API_ERRORS, ID_PARAMS, errorResponses, okResponse } from '../openapi.js
 import { callOptions, containerIdOf, type RouteDeps } from './common.js';
 
 /** egress's LLM usage is an extra: a usage answer never waits long for it. */
-export const LLM_USAGE_TIMEOUT_MS = 1_500;
+const LLM_USAGE_TIMEOUT_MS = 1_500;
 
 /**
  * pool-manager's sample (which decides 404: the owner check is there) with egress's LLM usage

@@ -7,7 +7,7 @@ import type { StreamBackend } from '../streams/stream-backend.js';
 import { containerIdOf } from './common.js';
 import { traceOf } from '../trace.js';
 
-export const TERMINAL_DESCRIPTION = [
+const TERMINAL_DESCRIPTION = [
   'A WebSocket to an interactive shell (bash when the image has it, else sh) on a real PTY.',
   'Authenticate with `Authorization: Bearer` or, from a browser, a ticket from `POST /api/containers/{id}/tickets`:',
   'offer the subprotocols `berth.terminal.v1` and `berth.ticket.<ticket>` (or pass `?ticket=`). A ticket works once, for 30 s.',

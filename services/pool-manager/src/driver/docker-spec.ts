@@ -5,7 +5,7 @@ import { diskVolumeOptions } from '../disk/disk-images.js';
 import { workspaceVolumeLabels, workspaceVolumeName, type WorkloadSpec } from './workload-driver.js';
 
 /** Workspace user: non-root, matches the `berth` user of the workspace image. */
-export const WORKSPACE_UID = 1000;
+const WORKSPACE_UID = 1000;
 export const WORKSPACE_USER = `${WORKSPACE_UID}:${WORKSPACE_UID}`;
 
 /**
@@ -15,7 +15,7 @@ export const WORKSPACE_USER = `${WORKSPACE_UID}:${WORKSPACE_UID}`;
 const volumeMount = (v: VolumeMount) => ({ Type: 'volume' as const, Source: v.source, Target: v.target, ReadOnly: false, VolumeOptions: { NoCopy: false, DriverConfig: { Name: 'local', Options: {} }, Labels: v.labels } });
 
 /** The workspace volume's mount points: berth's path, and Artie's `/app` (the same volume). */
-export const WORKSPACE_MOUNTS = ['/workspace', '/app'] as const;
+const WORKSPACE_MOUNTS = ['/workspace', '/app'] as const;
 
 /**
  * PID 1 of an image that is not berth's workspace image: a shell that sleeps and waits, so it
@@ -23,7 +23,7 @@ export const WORKSPACE_MOUNTS = ['/workspace', '/app'] as const;
  * are handed to it (`wait` collects any child) and ends at once on SIGTERM. No tini needed.
  */
 const KEEP_ALIVE_LOOP = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
-export const KEEP_ALIVE = ['/bin/sh', '-c', KEEP_ALIVE_LOOP];
+const KEEP_ALIVE = ['/bin/sh', '-c', KEEP_ALIVE_LOOP];
 
 /** The oldest Node the agent (docker/agent/berth-agent.mjs) runs on. */
 const AGENT_MIN_NODE_MAJOR = 22;

@@ -6,7 +6,7 @@ import type { TaskResult, TaskSpec } from './workload-driver.js';
 import { DockerDemux } from './docker-demux.js';
 
 /** The hardening of a task container: like a workspace's, plus no network at all. */
-export function taskCreateOptions(spec: TaskSpec): ContainerCreateOptions {
+function taskCreateOptions(spec: TaskSpec): ContainerCreateOptions {
   const memory = (spec.memoryMb ?? 1024) * 1024 * 1024;
   return {
     Image: spec.image,

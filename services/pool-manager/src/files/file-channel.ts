@@ -10,7 +10,7 @@ const ACCEPT_TIMEOUT_MS = 2_000;
 const FIRST_REPLY_TIMEOUT_MS = 30_000;
 /** How long a file request waits for an idle connection of a busy agent. */
 const AGENT_WAIT_MS = 1_000;
-export const FILES_FEATURE = 'files';
+const FILES_FEATURE = 'files';
 
 type Reply = Exclude<AgentMessage, { type: 'hello' | 'accepted' | 'exit' }>;
 

@@ -11,7 +11,7 @@ import type { WorkloadDriver } from '../driver/workload-driver.js';
 import { isWorkloadError } from '../driver/workload-error.js';
 
 /** The part of the workload driver pausing uses. */
-export type Freezer = Pick<WorkloadDriver, 'freeze' | 'thaw' | 'frozen'>;
+type Freezer = Pick<WorkloadDriver, 'freeze' | 'thaw' | 'frozen'>;
 import type { OnIdle, PausedStore, PauseSettings } from './paused-store.js';
 
 export interface PausesDeps {

@@ -51,6 +51,6 @@ export class PreviewLinks {
   }
 }
 
-export function notPublished(id: string, port: number): BerthError {
+function notPublished(id: string, port: number): BerthError {
   return new BerthError('PREVIEW_PORT_NOT_PUBLISHED', `container ${id} does not publish port ${port}`);
 }

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 
-export type Lockfile = 'package-lock.json' | 'pnpm-lock.yaml' | 'yarn.lock';
-
 /** The install command a lockfile implies; none without a lockfile (the phase is skipped). */
 export function defaultInstallCommand(lockfile: string | null): string | undefined {
   switch (lockfile) {

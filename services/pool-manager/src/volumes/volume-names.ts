@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { VOLUME_KINDS, VOLUME_LABELS, WORKLOAD_LABELS } from '@berth/contracts';
 
 /** Where setup checks a repository out (also `/app/repo`: the workspace volume is mounted at both). */
-export const CHECKOUT_DIR = '/workspace/repo';
+const CHECKOUT_DIR = '/workspace/repo';
 /**
  * Where a caller's named volume is mounted in its workspace: Artie's `volumeName`, a node_modules
  * cache kept across the owner's workspaces, at the checkout's node_modules.

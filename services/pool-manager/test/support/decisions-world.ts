@@ -11,7 +11,7 @@ import { LlmKeys } from '../../src/llm/llm-keys.js';
 import { WorkspaceStore } from '../../src/state/workspace-store.js';
 import { FakeDriver } from './fake-driver.js';
 
-export const IMAGE = 'berth/workspace:fake';
+const IMAGE = 'berth/workspace:fake';
 const logger = createLogger('decisions', 'silent');
 const offlineEgress: LlmEgress = { register: async () => undefined, revoke: async () => undefined, sync: async () => undefined };
 

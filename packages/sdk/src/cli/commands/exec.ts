@@ -3,7 +3,7 @@ import type { Command } from '../context.js';
 import { EXIT, UsageError } from '../io.js';
 
 /** What timeout(1) exits with when the command ran out of time. */
-export const EXIT_TIMED_OUT = 124;
+const EXIT_TIMED_OUT = 124;
 
 /**
  * `berth exec ID [--timeout MS] -- cmd args...`: the output is shown as it comes (the streaming
