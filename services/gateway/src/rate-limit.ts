@@ -83,7 +83,7 @@ class TokenBuckets {
 }
 
 /** Failures per key in fixed one-minute windows. */
-class FailureWindows {
+export class FailureWindows {
   private readonly windows = new Map<string, { count: number; start: number }>();
 
   constructor(private readonly limit: number, private readonly now: () => number) {}

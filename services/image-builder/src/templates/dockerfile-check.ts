@@ -1,13 +1,13 @@
 import { BerthError } from '@berth/contracts';
 
 /** One instruction of a Dockerfile: its keyword (upper case) and the rest, continuation lines joined. */
-export interface Instruction {
+interface Instruction {
   keyword: string;
   args: string;
 }
 
 /** Splits a Dockerfile into instructions (comments and blank lines dropped, `\` continuations joined). */
-export function instructions(text: string): Instruction[] {
+function instructions(text: string): Instruction[] {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   if (lines.some((l) => /^#\s*escape\s*=/i.test(l.trim()))) {
     throw new BerthError('TEMPLATE_INSTRUCTION_NOT_ALLOWED', 'the escape parser directive is not allowed in a template');

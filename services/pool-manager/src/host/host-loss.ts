@@ -15,7 +15,7 @@ const LossMarkerSchema = z.object({
   boot: z.string(),
   workspaces: z.array(z.object({ id: z.string(), pool: z.string(), owner: z.string() })),
 });
-export type LossMarker = z.infer<typeof LossMarkerSchema>;
+type LossMarker = z.infer<typeof LossMarkerSchema>;
 
 /** One marker per host and loss: SET NX makes a single pool-manager the teller however many see it. */
 export const lossKey = (hostId: string): string => `${hostKeys(hostId).prefix}lost`;
