@@ -38,12 +38,16 @@ function coldDockerRun(): number[] {
   return times;
 }
 
-const stack = await startLocalStack({
-  POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 8, memoryMb: 64, pids: 64 }]),
-  MAX_CONTAINERS: String(POOL_SIZE + CONCURRENCY + 8),
-  ...(!LLM_KEYS && { LLM_KEYS_ENABLED: 'false' }),
-  // log-streamer at its production rescan interval (tests shorten it to see containers sooner).
-}, 'warn', { logStreamerEnv: { LOGS_RESCAN_INTERVAL_MS: '10000' }, ...(LLM_KEYS && { egress: { githubUrl: 'http://127.0.0.1:9' } }) });
+const stack = await startLocalStack(
+  {
+    POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 8, memoryMb: 64, pids: 64 }]),
+    MAX_CONTAINERS: String(POOL_SIZE + CONCURRENCY + 8),
+    ...(!LLM_KEYS && { LLM_KEYS_ENABLED: 'false' }),
+    // log-streamer at its production rescan interval (tests shorten it to see containers sooner).
+  },
+  'warn',
+  { logStreamerEnv: { LOGS_RESCAN_INTERVAL_MS: '10000' }, ...(LLM_KEYS && { egress: { githubUrl: 'http://127.0.0.1:9' } }) },
+);
 const client = new JsonClient(stack.url, stack.token);
 try {
   const cold = coldDockerRun();
@@ -60,9 +64,13 @@ try {
   const seq: number[] = [];
   const seqIds: string[] = [];
   for (let i = 0; i < SEQUENTIAL; i++) {
-    if (i > 0 && i % 30 === 0) { await release(seqIds.splice(0)); await client.waitWarm(POOL_SIZE); }
+    if (i > 0 && i % 30 === 0) {
+      await release(seqIds.splice(0));
+      await client.waitWarm(POOL_SIZE);
+    }
     const c = await timedClaim();
-    if (c.warm) seq.push(c.ms); else coldFallbacks += 1;
+    if (c.warm) seq.push(c.ms);
+    else coldFallbacks += 1;
     seqIds.push(c.id);
   }
   await release(seqIds);
@@ -71,7 +79,9 @@ try {
   for (let w = 0; w < WAVES; w++) {
     await client.waitWarm(POOL_SIZE);
     const wave = await Promise.all(Array.from({ length: CONCURRENCY }, () => timedClaim()));
-    for (const c of wave) if (c.warm) c32.push(c.ms); else coldFallbacks += 1;
+    for (const c of wave)
+      if (c.warm) c32.push(c.ms);
+      else coldFallbacks += 1;
     await release(wave.map((c) => c.id));
   }
 
@@ -86,11 +96,21 @@ try {
     cold_docker_run_p50_ms: sc.p50,
     speedup_vs_docker_run: round(sc.p50 / s1.p50, 1),
   };
-  report('acquire', figures, [
-    { measure: 'warm claim via HTTP, concurrency 1 (p50 / p99)', value: `${s1.p50} / ${s1.p99} ms`, baseline: `docker run --rm: ${sc.p50} ms p50`, target: 'p50 < 5 ms' },
-    { measure: 'warm claim via HTTP, concurrency 32 (p50 / p99)', value: `${s32.p50} / ${s32.p99} ms`, baseline: '', target: 'p99 < 25 ms' },
-    { measure: 'speedup vs cold docker run (p50)', value: `${figures.speedup_vs_docker_run}x`, baseline: '', target: '≥ 50x' },
-  ], { sequential: s1, concurrent32: s32, coldDockerRun: sc, coldFallbacks, llmKeys: LLM_KEYS });
+  report(
+    'acquire',
+    figures,
+    [
+      {
+        measure: 'warm claim via HTTP, concurrency 1 (p50 / p99)',
+        value: `${s1.p50} / ${s1.p99} ms`,
+        baseline: `docker run --rm: ${sc.p50} ms p50`,
+        target: 'p50 < 5 ms',
+      },
+      { measure: 'warm claim via HTTP, concurrency 32 (p50 / p99)', value: `${s32.p50} / ${s32.p99} ms`, baseline: '', target: 'p99 < 25 ms' },
+      { measure: 'speedup vs cold docker run (p50)', value: `${figures.speedup_vs_docker_run}x`, baseline: '', target: '≥ 50x' },
+    ],
+    { sequential: s1, concurrent32: s32, coldDockerRun: sc, coldFallbacks, llmKeys: LLM_KEYS },
+  );
 } catch (err) {
   console.error(stack.outputTail());
   throw err;

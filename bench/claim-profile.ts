@@ -25,16 +25,24 @@ if (profDir) {
   process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${resolve(profDir)}`.trim();
 }
 
-const stack = await startLocalStack({
-  POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 8, memoryMb: 64, pids: 64 }]),
-  MAX_CONTAINERS: String(POOL_SIZE + 2 * CONCURRENCY + 8),
-  ...(!LLM_KEYS && { LLM_KEYS_ENABLED: 'false' }),
-}, 'warn', { logStreamerEnv: { LOGS_RESCAN_INTERVAL_MS: '10000' }, ...(LLM_KEYS && { egress: { githubUrl: 'http://127.0.0.1:9' } }) });
+const stack = await startLocalStack(
+  {
+    POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 8, memoryMb: 64, pids: 64 }]),
+    MAX_CONTAINERS: String(POOL_SIZE + 2 * CONCURRENCY + 8),
+    ...(!LLM_KEYS && { LLM_KEYS_ENABLED: 'false' }),
+  },
+  'warn',
+  { logStreamerEnv: { LOGS_RESCAN_INTERVAL_MS: '10000' }, ...(LLM_KEYS && { egress: { githubUrl: 'http://127.0.0.1:9' } }) },
+);
 if (profDir) delete process.env.NODE_OPTIONS;
 const client = new JsonClient(stack.url, stack.token);
 const nc = await connectNats({ url: stack.nats.url, name: 'bench-claim-profile', hostId: stack.hostId, logger: createLogger('bench', 'warn') });
 const redis = new Redis(stack.redis.url);
-const echo = nc.subscribe('bench.echo', { callback: (_err, m) => { m.respond(m.data); } });
+const echo = nc.subscribe('bench.echo', {
+  callback: (_err, m) => {
+    m.respond(m.data);
+  },
+});
 
 const timed = async <T>(f: () => Promise<T>): Promise<{ ms: number; v: T }> => {
   const t0 = performance.now();
@@ -59,19 +67,38 @@ try {
     const rtt = await wave(() => redis.hgetall(`berth:host:${stack.hostId}:ws:${someId}`));
     await Promise.all(direct.map(({ v }) => request(nc, 'containerDelete', { id: v.id, owner }, { timeoutMs: 60_000 })));
     if (!keep) continue;
-    for (const c of http) if (c.v.warm === true) samples.http.push(c.ms); else cold += 1;
-    for (const c of direct) if (c.v.warm) samples.nats.push(c.ms); else cold += 1;
+    for (const c of http)
+      if (c.v.warm === true) samples.http.push(c.ms);
+      else cold += 1;
+    for (const c of direct)
+      if (c.v.warm) samples.nats.push(c.ms);
+      else cold += 1;
     samples.bus.push(...bus.map((c) => c.ms));
     samples.redis.push(...rtt.map((c) => c.ms));
   }
   const s = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summary(v)])) as Record<keyof typeof samples, ReturnType<typeof summary>>;
   const share = (a: keyof typeof s, b: keyof typeof s) => ({ p50: round(s[a].p50 - s[b].p50), p99: round(s[a].p99 - s[b].p99) });
-  console.log(JSON.stringify({
-    date: new Date().toISOString(), concurrency: CONCURRENCY, waves: WAVES, llmKeys: LLM_KEYS, coldFallbacks: cold,
-    layers: s,
-    shares: { gateway: share('http', 'nats'), poolManagerClaim: share('nats', 'bus'), natsRoundTrip: { p50: s.bus.p50, p99: s.bus.p99 }, redisRoundTrip: { p50: s.redis.p50, p99: s.redis.p99 } },
-    ...(profDir && { cpuProfiles: resolve(profDir) }),
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        concurrency: CONCURRENCY,
+        waves: WAVES,
+        llmKeys: LLM_KEYS,
+        coldFallbacks: cold,
+        layers: s,
+        shares: {
+          gateway: share('http', 'nats'),
+          poolManagerClaim: share('nats', 'bus'),
+          natsRoundTrip: { p50: s.bus.p50, p99: s.bus.p99 },
+          redisRoundTrip: { p50: s.redis.p50, p99: s.redis.p99 },
+        },
+        ...(profDir && { cpuProfiles: resolve(profDir) }),
+      },
+      null,
+      2,
+    ),
+  );
 } catch (err) {
   console.error(stack.outputTail());
   throw err;

@@ -32,7 +32,15 @@ async function listen(server: Server): Promise<number> {
 async function download(send: (done: (res: IncomingMessage) => void) => void): Promise<number> {
   const t0 = performance.now();
   let bytes = 0;
-  await new Promise<void>((resolve, reject) => send((res) => { res.on('data', (d: Buffer) => { bytes += d.length; }); res.on('end', resolve); res.on('error', reject); }));
+  await new Promise<void>((resolve, reject) =>
+    send((res) => {
+      res.on('data', (d: Buffer) => {
+        bytes += d.length;
+      });
+      res.on('end', resolve);
+      res.on('error', reject);
+    }),
+  );
   if (bytes !== MIB * CHUNK.length) throw new Error(`short read: ${bytes}`);
   return round(MIB / ((performance.now() - t0) / 1000), 0);
 }
@@ -40,14 +48,24 @@ async function download(send: (done: (res: IncomingMessage) => void) => void): P
 const upstream = createServer((_req, res) => {
   res.writeHead(200, { 'content-length': MIB * CHUNK.length });
   let sent = 0;
-  const pump = () => { while (sent < MIB && res.write(CHUNK)) sent++; if (sent < MIB) { sent++; res.once('drain', pump); } else res.end(); };
+  const pump = () => {
+    while (sent < MIB && res.write(CHUNK)) sent++;
+    if (sent < MIB) {
+      sent++;
+      res.once('drain', pump);
+    } else res.end();
+  };
   pump();
 });
 const delivered = new Map<string, number>();
 const receiver = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (d: Buffer) => chunks.push(d));
-  req.on('end', () => { const s = JSON.parse(Buffer.concat(chunks).toString()) as SetupStatus; delivered.set(`${s.id}:${s.seq}`, performance.now()); res.writeHead(204).end(); });
+  req.on('end', () => {
+    const s = JSON.parse(Buffer.concat(chunks).toString()) as SetupStatus;
+    delivered.set(`${s.id}:${s.seq}`, performance.now());
+    res.writeHead(204).end();
+  });
 });
 const [upPort, recvPort, proxyPort] = [await listen(upstream), await listen(receiver), await freePort()];
 const [nats, redis] = await Promise.all([startNatsServer(), startRedisServer()]);
@@ -56,18 +74,29 @@ const logger = createLogger('bench', 'warn');
 const nc = await connectNats({ url: nats.url, name: 'bench', logger });
 await JetStreamEvents.start(nc, 'bench', logger);
 const egress = new ServiceProcess('egress', {
-  NATS_URL: nats.url, REDIS_URL: redis.url, LOG_LEVEL: 'warn', EGRESS_HEALTH_PORT: '0', EGRESS_SECRET_KEY: randomBytes(24).toString('hex'),
-  EGRESS_PROXY_PORT: String(proxyPort), EGRESS_ALLOW_HOSTS: `127.0.0.1:${upPort}`, CALLBACK_ALLOW_CIDRS: '127.0.0.1/32',
+  NATS_URL: nats.url,
+  REDIS_URL: redis.url,
+  LOG_LEVEL: 'warn',
+  EGRESS_HEALTH_PORT: '0',
+  EGRESS_SECRET_KEY: randomBytes(24).toString('hex'),
+  EGRESS_PROXY_PORT: String(proxyPort),
+  EGRESS_ALLOW_HOSTS: `127.0.0.1:${upPort}`,
+  CALLBACK_ALLOW_CIDRS: '127.0.0.1/32',
   CALLBACK_CONCURRENCY: '16',
-  LLM_OPENAI_BASE_URL: fake.openaiBaseUrl, LLM_OPENAI_API_KEY: LLM_KEYS.openaiKey,
-  LLM_WORKSPACE_REQUESTS_PER_MINUTE: '1000000', LLM_OWNER_REQUESTS_PER_MINUTE: '1000000',
+  LLM_OPENAI_BASE_URL: fake.openaiBaseUrl,
+  LLM_OPENAI_API_KEY: LLM_KEYS.openaiKey,
+  LLM_WORKSPACE_REQUESTS_PER_MINUTE: '1000000',
+  LLM_OWNER_REQUESTS_PER_MINUTE: '1000000',
 });
 egress.start();
 try {
   await waitForPort(proxyPort, 30_000);
   const until = async (what: string, ok: () => boolean, ms = 60_000) => {
     const end = Date.now() + ms;
-    while (!ok()) { if (Date.now() > end) throw new Error(`timed out: ${what}; egress: ${egress.output}`); await new Promise((r) => setTimeout(r, 2)); }
+    while (!ok()) {
+      if (Date.now() > end) throw new Error(`timed out: ${what}; egress: ${egress.output}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
   };
   const url = `http://127.0.0.1:${upPort}/blob`;
   const direct = await download((done) => request(url, done).end());
@@ -78,7 +107,16 @@ try {
   });
 
   const secret = randomBytes(16).toString('hex');
-  const status = (id: string, seq: number): SetupStatus => ({ id, seq, phase: 'cloning', repo: 'acme/app', branch: 'main', at: new Date().toISOString(), startedAt: new Date().toISOString(), durations: {} });
+  const status = (id: string, seq: number): SetupStatus => ({
+    id,
+    seq,
+    phase: 'cloning',
+    repo: 'acme/app',
+    branch: 'main',
+    at: new Date().toISOString(),
+    startedAt: new Date().toISOString(),
+    durations: {},
+  });
   // A request to a stream subject is a JetStream publish: the reply is the stream's ack.
   const publish = (id: string, seq: number) => nc.request(EVENTS.setup.subject(id), JSON.stringify(status(id, seq)), { timeout: 5_000 });
   const register = (id: string) => natsRequest(nc, 'callbackRegister', { id, url: `http://127.0.0.1:${recvPort}/hook`, secret });
@@ -98,7 +136,9 @@ try {
   const t0 = performance.now();
   await Promise.all(ids.flatMap((id) => Array.from({ length: BURST_EACH }, (_, i) => publish(id, i + 1))));
   await until('the burst', () => ids.every((id) => delivered.has(`${id}:${BURST_EACH}`)));
-  const inOrder = ids.every((id) => Array.from({ length: BURST_EACH - 1 }, (_, i) => delivered.get(`${id}:${i + 1}`)! <= delivered.get(`${id}:${i + 2}`)!).every(Boolean));
+  const inOrder = ids.every((id) =>
+    Array.from({ length: BURST_EACH - 1 }, (_, i) => delivered.get(`${id}:${i + 1}`)! <= delivered.get(`${id}:${i + 2}`)!).every(Boolean),
+  );
   if (!inOrder) throw new Error('a workspace received its statuses out of order');
   const burstPerSecond = round((BURST_WORKSPACES * BURST_EACH) / ((performance.now() - t0) / 1000), 0);
 
@@ -111,20 +151,40 @@ try {
   const streamed = await streamForwarding(fake, llmBase, llmKey, LLM_STREAMS);
 
   const lat = summary(latency);
-  report('egress', {
-    proxy_direct_mib_s: direct, proxy_http_mib_s: viaHttp, proxy_connect_mib_s: viaConnect,
-    callback_latency_p50_ms: lat.p50, callback_latency_p99_ms: lat.p99, callback_burst_per_s: burstPerSecond,
-    llm_direct_p50_ms: chatDirect.p50, llm_proxied_p50_ms: chatProxied.p50, proxy_overhead_p50_ms: overhead, first_chunk_forward_p50_ms: streamed.first.p50,
-  }, [
-    { measure: `${MIB} MiB through the proxy, plain HTTP`, value: `${viaHttp} MiB/s`, baseline: `${direct} MiB/s direct` },
-    { measure: `${MIB} MiB through a CONNECT tunnel`, value: `${viaConnect} MiB/s`, baseline: `${direct} MiB/s direct` },
-    { measure: `status published → callback received (${CALLBACKS}, one at a time)`, value: `p50 ${lat.p50} ms, p99 ${lat.p99} ms` },
-    { measure: `${BURST_WORKSPACES} workspaces × ${BURST_EACH} statuses at once`, value: `${burstPerSecond} callbacks/s, in order per workspace` },
-    { measure: `LLM chat completion, non-streaming, through egress (${LLM_CALLS}, p50 / p99)`, value: `${chatProxied.p50} / ${chatProxied.p99} ms`, baseline: `${chatDirect.p50} / ${chatDirect.p99} ms direct to the fake provider` },
-    { measure: 'LLM proxy overhead (p50 through egress − p50 direct)', value: `${overhead} ms`, target: '< 2 ms' },
-    { measure: `LLM stream: fake writes first chunk → client receives it via egress (${LLM_STREAMS} streams, p50 / p99)`, value: `${streamed.first.p50} / ${streamed.first.p99} ms`, target: '< 5 ms' },
-    { measure: 'LLM stream: every chunk, write → receive via egress (p50 / p99)', value: `${streamed.every.p50} / ${streamed.every.p99} ms` },
-  ], { latency: lat, llm: { direct: chatDirect, proxied: chatProxied, stream: streamed } });
+  report(
+    'egress',
+    {
+      proxy_direct_mib_s: direct,
+      proxy_http_mib_s: viaHttp,
+      proxy_connect_mib_s: viaConnect,
+      callback_latency_p50_ms: lat.p50,
+      callback_latency_p99_ms: lat.p99,
+      callback_burst_per_s: burstPerSecond,
+      llm_direct_p50_ms: chatDirect.p50,
+      llm_proxied_p50_ms: chatProxied.p50,
+      proxy_overhead_p50_ms: overhead,
+      first_chunk_forward_p50_ms: streamed.first.p50,
+    },
+    [
+      { measure: `${MIB} MiB through the proxy, plain HTTP`, value: `${viaHttp} MiB/s`, baseline: `${direct} MiB/s direct` },
+      { measure: `${MIB} MiB through a CONNECT tunnel`, value: `${viaConnect} MiB/s`, baseline: `${direct} MiB/s direct` },
+      { measure: `status published → callback received (${CALLBACKS}, one at a time)`, value: `p50 ${lat.p50} ms, p99 ${lat.p99} ms` },
+      { measure: `${BURST_WORKSPACES} workspaces × ${BURST_EACH} statuses at once`, value: `${burstPerSecond} callbacks/s, in order per workspace` },
+      {
+        measure: `LLM chat completion, non-streaming, through egress (${LLM_CALLS}, p50 / p99)`,
+        value: `${chatProxied.p50} / ${chatProxied.p99} ms`,
+        baseline: `${chatDirect.p50} / ${chatDirect.p99} ms direct to the fake provider`,
+      },
+      { measure: 'LLM proxy overhead (p50 through egress − p50 direct)', value: `${overhead} ms`, target: '< 2 ms' },
+      {
+        measure: `LLM stream: fake writes first chunk → client receives it via egress (${LLM_STREAMS} streams, p50 / p99)`,
+        value: `${streamed.first.p50} / ${streamed.first.p99} ms`,
+        target: '< 5 ms',
+      },
+      { measure: 'LLM stream: every chunk, write → receive via egress (p50 / p99)', value: `${streamed.every.p50} / ${streamed.every.p99} ms` },
+    ],
+    { latency: lat, llm: { direct: chatDirect, proxied: chatProxied, stream: streamed } },
+  );
 } finally {
   await egress.kill('SIGTERM');
   await drainNats(nc);

@@ -32,16 +32,23 @@ if (profDir) {
 
 const BASELINE_IMAGE = process.env.BENCH_BASELINE_IMAGE;
 const pool = (name: string, image?: string) => ({ name, targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 128, pids: 64, ...(image && { image }) });
-const stack = await startLocalStack({
-  POOLS: JSON.stringify([pool('default'), ...(BASELINE_IMAGE ? [pool('baseline', BASELINE_IMAGE)] : [])]),
-  MAX_CONTAINERS: '6',
-  ...(process.env.WORKSPACE_NETWORK && { WORKSPACE_NETWORK: process.env.WORKSPACE_NETWORK }),
-}, 'warn');
+const stack = await startLocalStack(
+  {
+    POOLS: JSON.stringify([pool('default'), ...(BASELINE_IMAGE ? [pool('baseline', BASELINE_IMAGE)] : [])]),
+    MAX_CONTAINERS: '6',
+    ...(process.env.WORKSPACE_NETWORK && { WORKSPACE_NETWORK: process.env.WORKSPACE_NETWORK }),
+  },
+  'warn',
+);
 if (profDir) delete process.env.NODE_OPTIONS;
 const client = new JsonClient(stack.url, stack.token);
 const nc = await connectNats({ url: stack.nats.url, name: 'bench-exec-profile', logger: createLogger('bench', 'warn'), hostId: stack.hostId });
 const redis = new Redis(stack.redis.url);
-const echo = nc.subscribe('bench.echo', { callback: (_err, m) => { m.respond(m.data); } });
+const echo = nc.subscribe('bench.echo', {
+  callback: (_err, m) => {
+    m.respond(m.data);
+  },
+});
 const owner = 'default';
 
 const timed = async (f: () => Promise<unknown>): Promise<number> => {
@@ -55,8 +62,13 @@ type AgentSamples = Record<string, number[]>;
 
 /** The agents (`label=path`) inside container `ref`, taking turns, timed by agent-profile-inner.mjs (in `dir`). */
 function agentsInside(ref: string, dir: string, agents: Record<string, string>): AgentSamples {
-  const list = Object.entries(agents).map(([label, path]) => `${label}=${path}`).join(',');
-  const out = execFileSync('docker', ['exec', ref, 'node', `${dir}/agent-profile-inner.mjs`, list, String(AGENT_ROUNDS)], { encoding: 'utf8', timeout: 300_000 });
+  const list = Object.entries(agents)
+    .map(([label, path]) => `${label}=${path}`)
+    .join(',');
+  const out = execFileSync('docker', ['exec', ref, 'node', `${dir}/agent-profile-inner.mjs`, list, String(AGENT_ROUNDS)], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   return JSON.parse(out.trim().split('\n').pop()!) as AgentSamples;
 }
 
@@ -91,23 +103,37 @@ try {
   const dir = copyAgent(ref);
   const agents = agentsInside(ref, dir, { image: '/opt/berth/berth-agent.mjs', checkout: `${dir}/berth-agent.mjs` });
 
-  const sum = (o: Record<string, number[]>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v.length > 0).map(([k, v]) => [k, summary(v)]));
+  const sum = (o: Record<string, number[]>) =>
+    Object.fromEntries(
+      Object.entries(o)
+        .filter(([, v]) => v.length > 0)
+        .map(([k, v]) => [k, summary(v)]),
+    );
   const s = sum(samples) as Record<keyof typeof samples, ReturnType<typeof summary>>;
   const a = sum(agents) as Record<string, ReturnType<typeof summary>>;
-  console.log(JSON.stringify({
-    date: new Date().toISOString(), rounds: ROUNDS, agentRounds: AGENT_ROUNDS, ...(BASELINE_IMAGE && { baselineImage: BASELINE_IMAGE }),
-    layers: s,
-    agents: a,
-    shares: {
-      gateway: round(s.http.p50 - s.nats.p50),
-      natsRoundTrip: s.bus.p50,
-      redisRoundTrip: s.redis.p50,
-      poolManagerBesideAgent: round(s.nats.p50 - s.bus.p50 - a['image.exit']!.p50),
-      agentToExit: { image: a['image.exit']!.p50, checkout: a['checkout.exit']!.p50 },
-      subreaperInSpawn: { tini: round(a.spawnTini!.p50 - a.spawnTrue!.p50), tiniStatic: round(a.spawnTiniStatic!.p50 - a.spawnTrue!.p50) },
-    },
-    ...(profDir && { cpuProfiles: resolve(profDir) }),
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        rounds: ROUNDS,
+        agentRounds: AGENT_ROUNDS,
+        ...(BASELINE_IMAGE && { baselineImage: BASELINE_IMAGE }),
+        layers: s,
+        agents: a,
+        shares: {
+          gateway: round(s.http.p50 - s.nats.p50),
+          natsRoundTrip: s.bus.p50,
+          redisRoundTrip: s.redis.p50,
+          poolManagerBesideAgent: round(s.nats.p50 - s.bus.p50 - a['image.exit']!.p50),
+          agentToExit: { image: a['image.exit']!.p50, checkout: a['checkout.exit']!.p50 },
+          subreaperInSpawn: { tini: round(a.spawnTini!.p50 - a.spawnTrue!.p50), tiniStatic: round(a.spawnTiniStatic!.p50 - a.spawnTrue!.p50) },
+        },
+        ...(profDir && { cpuProfiles: resolve(profDir) }),
+      },
+      null,
+      2,
+    ),
+  );
 } catch (err) {
   console.error(stack.outputTail());
   throw err;

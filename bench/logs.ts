@@ -54,7 +54,9 @@ async function throughput(reader: Reader, target: string, id: string): Promise<n
   let count = 0;
   let inOrder = true;
   let finished!: (at: number) => void;
-  const last = new Promise<number>((r) => { finished = r; });
+  const last = new Promise<number>((r) => {
+    finished = r;
+  });
   const stop = reader(target, (line, at) => {
     count += 1;
     if (line !== String(count)) inOrder = false;
@@ -73,7 +75,9 @@ async function throughput(reader: Reader, target: string, id: string): Promise<n
 async function latency(id: string, ref: string): Promise<{ berth: number[]; docker: number[] }> {
   const berth: number[] = [];
   const docker: number[] = [];
-  const record = (into: number[]) => (line: string, at: number) => { if (/^\d{19}$/.test(line)) into.push(at - Number(line) / 1e6); };
+  const record = (into: number[]) => (line: string, at: number) => {
+    if (/^\d{19}$/.test(line)) into.push(at - Number(line) / 1e6);
+  };
   const stops = [berthReader(id, record(berth)), dockerReader(ref, record(docker))];
   await new Promise((r) => setTimeout(r, 1000));
   await writeOutput(id, `i=0; while [ $i -lt ${SAMPLES} ]; do date +%s%N; sleep ${INTERVAL_S}; i=$((i+1)); done`);
@@ -109,10 +113,25 @@ try {
     log_latency_p50_ms_docker_logs: sd.p50,
     log_throughput_lines_per_s_docker_logs: Math.round(dockerRate),
   };
-  report('logs', { ...figures, ...baselines, log_latency_p99_ms: sb.p99 }, [
-    { measure: 'log line latency, container write → SSE client (p50 / p99)', value: `${sb.p50} / ${sb.p99} ms`, baseline: `docker logs -f: ${sd.p50} / ${sd.p99} ms`, target: 'p50 < 50 ms' },
-    { measure: `log throughput, ${LINES} lines (seq) → SSE client, none lost`, value: `${figures.log_throughput_lines_per_s} lines/s`, baseline: `docker logs -f: ${baselines.log_throughput_lines_per_s_docker_logs} lines/s`, target: '≥ 50k lines/s' },
-  ], { latencyBerth: sb, latencyDockerLogs: sd, throughputRatio: round(berthRate / dockerRate, 2) });
+  report(
+    'logs',
+    { ...figures, ...baselines, log_latency_p99_ms: sb.p99 },
+    [
+      {
+        measure: 'log line latency, container write → SSE client (p50 / p99)',
+        value: `${sb.p50} / ${sb.p99} ms`,
+        baseline: `docker logs -f: ${sd.p50} / ${sd.p99} ms`,
+        target: 'p50 < 50 ms',
+      },
+      {
+        measure: `log throughput, ${LINES} lines (seq) → SSE client, none lost`,
+        value: `${figures.log_throughput_lines_per_s} lines/s`,
+        baseline: `docker logs -f: ${baselines.log_throughput_lines_per_s_docker_logs} lines/s`,
+        target: '≥ 50k lines/s',
+      },
+    ],
+    { latencyBerth: sb, latencyDockerLogs: sd, throughputRatio: round(berthRate / dockerRate, 2) },
+  );
   mergeFigures('streams', { ...figures, ...baselines });
 } catch (err) {
   console.error(stack.outputTail());

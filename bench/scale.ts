@@ -17,7 +17,11 @@ const IMAGE = process.env.BENCH_IMAGE ?? MULTI_HOST_IMAGE;
 const pools = (target: number) => JSON.stringify([{ name: 'default', image: IMAGE, targetSize: target, minSize: 1, maxCreating: 8, memoryMb: 32, pids: 32 }]);
 
 async function start(hosts: number, perHost: number, max: number): Promise<{ stack: MultiHostStack; client: JsonClient }> {
-  const stack = await startMultiHost({ hosts, images: IMAGE === MULTI_HOST_IMAGE ? [] : [IMAGE], poolEnv: { POOLS: pools(perHost), MAX_CONTAINERS: String(max) } });
+  const stack = await startMultiHost({
+    hosts,
+    images: IMAGE === MULTI_HOST_IMAGE ? [] : [IMAGE],
+    poolEnv: { POOLS: pools(perHost), MAX_CONTAINERS: String(max) },
+  });
   return { stack, client: new JsonClient(stack.url, stack.token) };
 }
 
@@ -67,8 +71,14 @@ async function c96(client: JsonClient, warmPerHost: number): Promise<{ ms: numbe
   for (let w = 0; w <= WAVES; w += 1) {
     await waitWarm(client, warmPerHost);
     const wave = await Promise.all(Array.from({ length: CONCURRENCY }, () => claim(client)));
-    if (w > 0) for (const c of wave) if (c.warm) ms.push(c.ms); else cold += 1;
-    await release(client, wave.map((c) => c.id));
+    if (w > 0)
+      for (const c of wave)
+        if (c.warm) ms.push(c.ms);
+        else cold += 1;
+    await release(
+      client,
+      wave.map((c) => c.id),
+    );
   }
   return { ms, cold };
 }
@@ -117,9 +127,24 @@ const figures: Record<string, number> = {
   events_lost_on_nats_node_kill: nats.events_lost_on_nats_node_kill,
   events_duplicated_on_nats_node_kill: nats.events_duplicated_on_nats_node_kill,
 };
-report('scale', figures, [
-  { measure: `warm claims, concurrency 96 over ${HOSTS} hosts (p50 / p99)`, value: `${figures3.claims.p50} / ${figures3.claims.p99} ms`, baseline: `1 host: ${s1.p50} / ${s1.p99} ms`, target: 'p99 ≤ 60 ms' },
-  { measure: 'host failover detected', value: `${figures3.detectS} s`, baseline: '', target: '≤ 10 s' },
-  { measure: `creates failed after detection (of ${AFTER_FAILOVER})`, value: String(figures3.failedAfter), baseline: '', target: '0' },
-  { measure: `events lost when the EVENTS leader (of 3 NATS nodes) is SIGKILLed mid-load (${nats.events_published} events)`, value: String(nats.events_lost_on_nats_node_kill), baseline: `stored twice: ${nats.events_duplicated_on_nats_node_kill}`, target: '0' },
-], { nats, hosts3: figures3, hosts1: { claims: s1, cold: one.cold }, spreadClaims: SPREAD_CLAIMS, image: IMAGE });
+report(
+  'scale',
+  figures,
+  [
+    {
+      measure: `warm claims, concurrency 96 over ${HOSTS} hosts (p50 / p99)`,
+      value: `${figures3.claims.p50} / ${figures3.claims.p99} ms`,
+      baseline: `1 host: ${s1.p50} / ${s1.p99} ms`,
+      target: 'p99 ≤ 60 ms',
+    },
+    { measure: 'host failover detected', value: `${figures3.detectS} s`, baseline: '', target: '≤ 10 s' },
+    { measure: `creates failed after detection (of ${AFTER_FAILOVER})`, value: String(figures3.failedAfter), baseline: '', target: '0' },
+    {
+      measure: `events lost when the EVENTS leader (of 3 NATS nodes) is SIGKILLed mid-load (${nats.events_published} events)`,
+      value: String(nats.events_lost_on_nats_node_kill),
+      baseline: `stored twice: ${nats.events_duplicated_on_nats_node_kill}`,
+      target: '0',
+    },
+  ],
+  { nats, hosts3: figures3, hosts1: { claims: s1, cold: one.cold }, spreadClaims: SPREAD_CLAIMS, image: IMAGE },
+);

@@ -128,22 +128,53 @@ try {
   }
   const repoPool = await repoPoolRuns(names[0]!, POOL_RUNS);
   const median = (xs: number[]) => round(percentile(xs, 50), 2);
-  const repoPoolMs = Math.round(percentile(repoPool.map((r) => r.ms), 50));
+  const repoPoolMs = Math.round(
+    percentile(
+      repoPool.map((r) => r.ms),
+      50,
+    ),
+  );
   const coldS = median(cold.map((c) => c.seconds));
   const mainImageS = median(mainImage.map((c) => c.seconds));
   const cachedS = median(cached.map((c) => c.seconds));
-  const phases = (runs: { status: SetupStatus }[]) => Object.fromEntries(
-    ['queued', 'cloning', 'installing', 'starting'].map((p) => [p, median(runs.map((r) => r.status.durations[p] ?? 0))]),
+  const phases = (runs: { status: SetupStatus }[]) =>
+    Object.fromEntries(['queued', 'cloning', 'installing', 'starting'].map((p) => [p, median(runs.map((r) => r.status.durations[p] ?? 0))]));
+  report(
+    'setup',
+    { setup_cold_s: coldS, setup_cached_s: cachedS, setup_main_image_s: mainImageS, repo_pool_claim_to_ready_ms: repoPoolMs },
+    [
+      { measure: `setup POST → ready, cold (no mirror, no node_modules seed), median of ${REPOS} repos`, value: `${coldS} s` },
+      {
+        measure: 'setup POST → ready, cached (mirror + node_modules seed of the same lockfile)',
+        value: `${cachedS} s`,
+        baseline: `cold ${coldS} s`,
+        target: 'faster than cold',
+      },
+      { measure: 'setup POST → ready from the main image, another branch (same lockfile)', value: `${mainImageS} s`, baseline: `cold ${coldS} s` },
+      {
+        measure: `claim from a repo warm pool → setup POST (another branch) → ready, median of ${POOL_RUNS}`,
+        value: `${repoPoolMs} ms`,
+        baseline: `main-image setup ${mainImageS} s`,
+      },
+    ],
+    {
+      repoPool: repoPool.map((r) => ({ ms: Math.round(r.ms), durations: r.status.durations })),
+      repoPoolPhasesMs: phases(repoPool),
+      cold: cold.map((c) => ({ s: round(c.seconds, 3), durations: c.status.durations })),
+      cached: cached.map((c) => ({ s: round(c.seconds, 3), durations: c.status.durations })),
+      coldPhasesMs: phases(cold),
+      cachedPhasesMs: phases(cached),
+      mainImagePhasesMs: phases(mainImage),
+    },
+    { mergeInto: 'setup' },
   );
-  report('setup', { setup_cold_s: coldS, setup_cached_s: cachedS, setup_main_image_s: mainImageS, repo_pool_claim_to_ready_ms: repoPoolMs }, [
-    { measure: `setup POST → ready, cold (no mirror, no node_modules seed), median of ${REPOS} repos`, value: `${coldS} s` },
-    { measure: 'setup POST → ready, cached (mirror + node_modules seed of the same lockfile)', value: `${cachedS} s`, baseline: `cold ${coldS} s`, target: 'faster than cold' },
-    { measure: 'setup POST → ready from the main image, another branch (same lockfile)', value: `${mainImageS} s`, baseline: `cold ${coldS} s` },
-    { measure: `claim from a repo warm pool → setup POST (another branch) → ready, median of ${POOL_RUNS}`, value: `${repoPoolMs} ms`, baseline: `main-image setup ${mainImageS} s` },
-  ], { repoPool: repoPool.map((r) => ({ ms: Math.round(r.ms), durations: r.status.durations })), repoPoolPhasesMs: phases(repoPool), cold: cold.map((c) => ({ s: round(c.seconds, 3), durations: c.status.durations })), cached: cached.map((c) => ({ s: round(c.seconds, 3), durations: c.status.durations })), coldPhasesMs: phases(cold), cachedPhasesMs: phases(cached), mainImagePhasesMs: phases(mainImage) }, { mergeInto: 'setup' });
 } finally {
   await f.stop();
   for (const name of names) {
-    try { execFileSync('docker', ['rmi', '-f', mainImageTag(name)!], { stdio: 'ignore' }); } catch { /* not built */ }
+    try {
+      execFileSync('docker', ['rmi', '-f', mainImageTag(name)!], { stdio: 'ignore' });
+    } catch {
+      /* not built */
+    }
   }
 }

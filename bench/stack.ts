@@ -10,11 +10,18 @@ import { report } from './lib/report.js';
 import { round } from './lib/stats.js';
 
 const SERVICES = devStackServices();
-const IMAGES = [...presentServices().map((s) => `berth/${s}:${process.env.BERTH_IMAGE_TAG ?? 'dev'}`), process.env.NATS_IMAGE ?? 'berth/nats:2.10', process.env.REDIS_IMAGE ?? 'berth/redis:7'];
+const IMAGES = [
+  ...presentServices().map((s) => `berth/${s}:${process.env.BERTH_IMAGE_TAG ?? 'dev'}`),
+  process.env.NATS_IMAGE ?? 'berth/nats:2.10',
+  process.env.REDIS_IMAGE ?? 'berth/redis:7',
+];
 const versionFile = join(repoRoot(), 'services', 'gateway', 'src', 'version.ts');
 
 async function healthVersion(url: string): Promise<string> {
-  const body = await fetch(`${url}/health`).then((r) => r.json() as Promise<{ version?: string }>, () => ({ version: '' }));
+  const body = await fetch(`${url}/health`).then(
+    (r) => r.json() as Promise<{ version?: string }>,
+    () => ({ version: '' }),
+  );
   return body.version ?? '';
 }
 
@@ -53,7 +60,9 @@ async function idle(stack: TestStack): Promise<Record<string, { rssMb: number; c
 }
 
 execFileSync(join(repoRoot(), 'scripts', 'build-images'), { stdio: 'inherit' });
-const sizes = Object.fromEntries(await Promise.all(IMAGES.map(async (i) => [i, round(Number(await docker('image', 'inspect', '-f', '{{.Size}}', i)) / 1e6, 1)] as const)));
+const sizes = Object.fromEntries(
+  await Promise.all(IMAGES.map(async (i) => [i, round(Number(await docker('image', 'inspect', '-f', '{{.Size}}', i)) / 1e6, 1)] as const)),
+);
 
 const loadAtStart = round(loadavg()[0] ?? 0, 1);
 const t0 = performance.now();
@@ -72,14 +81,40 @@ try {
     idle_cpu_pct_max: Math.max(...Object.values(usage).map((u) => u.cpuPct)),
     image_size_mb_max: Math.max(...Object.values(sizes)),
   };
-  report('stack', figures, [
-    { measure: `cold start to all healthy (scripts/stack up, images present; ${SERVICES.join(', ')})`, value: `${startS} s`, target: '< 30 s' },
-    { measure: 'hot reload: save gateway source → new code answers', value: `${reloadS} s`, target: '< 2 s' },
-    { measure: 'idle memory per container (max)', value: Object.entries(usage).map(([s, u]) => `${s} ${u.rssMb} MB`).join(', '), target: '< 80 MB' },
-    { measure: 'idle CPU per container (max of 3 samples)', value: Object.entries(usage).map(([s, u]) => `${s} ${u.cpuPct}%`).join(', ') },
-    { measure: 'host load average (1 min) when the run started, 2 cores', value: String(loadAtStart), target: 'figures above are comparable only at similar load' },
-    { measure: 'image sizes', value: Object.entries(sizes).map(([i, s]) => `${i} ${s} MB`).join(', '), target: 'services < 200 MB' },
-  ], { usage, sizes, loadAtStart });
+  report(
+    'stack',
+    figures,
+    [
+      { measure: `cold start to all healthy (scripts/stack up, images present; ${SERVICES.join(', ')})`, value: `${startS} s`, target: '< 30 s' },
+      { measure: 'hot reload: save gateway source → new code answers', value: `${reloadS} s`, target: '< 2 s' },
+      {
+        measure: 'idle memory per container (max)',
+        value: Object.entries(usage)
+          .map(([s, u]) => `${s} ${u.rssMb} MB`)
+          .join(', '),
+        target: '< 80 MB',
+      },
+      {
+        measure: 'idle CPU per container (max of 3 samples)',
+        value: Object.entries(usage)
+          .map(([s, u]) => `${s} ${u.cpuPct}%`)
+          .join(', '),
+      },
+      {
+        measure: 'host load average (1 min) when the run started, 2 cores',
+        value: String(loadAtStart),
+        target: 'figures above are comparable only at similar load',
+      },
+      {
+        measure: 'image sizes',
+        value: Object.entries(sizes)
+          .map(([i, s]) => `${i} ${s} MB`)
+          .join(', '),
+        target: 'services < 200 MB',
+      },
+    ],
+    { usage, sizes, loadAtStart },
+  );
 } finally {
   await stack.down();
 }

@@ -63,7 +63,13 @@ async function execFigures() {
   });
   term.close();
 
-  const s = { berthExec: summary(berthExec), dockerCli: summary(dockerCli), dockerApi: summary(dockerApi), claimToResult: summary(claimToResult), echo: summary(echo) };
+  const s = {
+    berthExec: summary(berthExec),
+    dockerCli: summary(dockerCli),
+    dockerApi: summary(dockerApi),
+    claimToResult: summary(claimToResult),
+    echo: summary(echo),
+  };
   const figures = {
     exec_p50_ms: s.berthExec.p50,
     exec_p99_ms: s.berthExec.p99,
@@ -74,8 +80,16 @@ async function execFigures() {
     terminal_echo_p99_ms: s.echo.p99,
   };
   const rows: BenchRow[] = [
-    { measure: 'exec `true` via HTTP (p50 / p99)', value: `${s.berthExec.p50} / ${s.berthExec.p99} ms`, baseline: `docker exec CLI ${s.dockerCli.p50} ms, Engine API ${s.dockerApi.p50} ms (p50)` },
-    { measure: 'claim + first exec result via HTTP (p50 / p99)', value: `${s.claimToResult.p50} / ${s.claimToResult.p99} ms`, baseline: `docker run --rm: see acquire` },
+    {
+      measure: 'exec `true` via HTTP (p50 / p99)',
+      value: `${s.berthExec.p50} / ${s.berthExec.p99} ms`,
+      baseline: `docker exec CLI ${s.dockerCli.p50} ms, Engine API ${s.dockerApi.p50} ms (p50)`,
+    },
+    {
+      measure: 'claim + first exec result via HTTP (p50 / p99)',
+      value: `${s.claimToResult.p50} / ${s.claimToResult.p99} ms`,
+      baseline: `docker run --rm: see acquire`,
+    },
     { measure: 'terminal keystroke echo round trip (p50 / p99)', value: `${s.echo.p50} / ${s.echo.p99} ms`, baseline: '' },
     { measure: 'exec overhead over the Engine API (p50)', value: `${round(s.berthExec.p50 - s.dockerApi.p50)} ms`, baseline: '' },
   ];

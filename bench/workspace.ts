@@ -18,7 +18,9 @@ const chosen = (process.env.BENCH_PARTS ?? Object.keys(PARTS).join(',')).split('
 const { lo } = portRange();
 const stack = await startLocalStack({
   PORT_RANGE: `${lo}-${lo + 99}`,
-  POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 512, pids: 256, ...(process.env.BENCH_IMAGE && { image: process.env.BENCH_IMAGE }) }]),
+  POOLS: JSON.stringify([
+    { name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 512, pids: 256, ...(process.env.BENCH_IMAGE && { image: process.env.BENCH_IMAGE }) },
+  ]),
   ...(process.env.WORKSPACE_NETWORK && { WORKSPACE_NETWORK: process.env.WORKSPACE_NETWORK }),
 });
 try {

@@ -17,9 +17,31 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } fro
 import { connect, nkeyAuthenticator, type ConnectionOptions } from '@nats-io/transport-node';
 
 /** What berth publishes (docs/events.md); fields may be added, so unknown ones are kept. */
-interface ContainerEvent { id: string; kind: 'created' | 'claimed' | 'removed' | 'failed'; at: string; hostId: string; pool: string; owner?: string; reason?: string }
-interface SetupEvent { id: string; seq: number; phase: string; repo: string; branch: string; at: string; owner?: string }
-interface LlmUsageEvent { workspaceId: string; owner: string; model: string; costUsd: number; at: string }
+interface ContainerEvent {
+  id: string;
+  kind: 'created' | 'claimed' | 'removed' | 'failed';
+  at: string;
+  hostId: string;
+  pool: string;
+  owner?: string;
+  reason?: string;
+}
+interface SetupEvent {
+  id: string;
+  seq: number;
+  phase: string;
+  repo: string;
+  branch: string;
+  at: string;
+  owner?: string;
+}
+interface LlmUsageEvent {
+  workspaceId: string;
+  owner: string;
+  model: string;
+  costUsd: number;
+  at: string;
+}
 
 const STREAM = 'EVENTS';
 const servers = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -29,7 +51,9 @@ const log = (text: string) => process.stderr.write(`subscriber: ${text}\n`);
 
 const auth: Partial<ConnectionOptions> = process.env.NATS_NKEY_SEED
   ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(process.env.NATS_NKEY_SEED)) }
-  : name && process.env.NATS_PASS !== undefined ? { user: name, pass: process.env.NATS_PASS } : {};
+  : name && process.env.NATS_PASS !== undefined
+    ? { user: name, pass: process.env.NATS_PASS }
+    : {};
 const nc = await connect({
   servers,
   name: `berth-subscriber-${durable}`,
@@ -63,7 +87,9 @@ const consumer = await jetstream(nc).consumers.get(STREAM, durable);
 const messages = await consumer.consume({ max_messages: 64 });
 log(`following ${STREAM} as ${durable}`);
 
-const stop = () => { void messages.close(); };
+const stop = () => {
+  void messages.close();
+};
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
 
@@ -73,7 +99,8 @@ function describe(m: JsMsg): { type: string; event: unknown } {
   const json: unknown = m.json();
   const [, , family] = m.subject.split('.');
   if (isObject(json)) {
-    if (family === 'container' && typeof json.id === 'string' && typeof json.kind === 'string') return { type: 'container', event: json as unknown as ContainerEvent };
+    if (family === 'container' && typeof json.id === 'string' && typeof json.kind === 'string')
+      return { type: 'container', event: json as unknown as ContainerEvent };
     if (family === 'setup' && typeof json.id === 'string' && typeof json.phase === 'string') return { type: 'setup', event: json as unknown as SetupEvent };
     if (family === 'usage' && typeof json.workspaceId === 'string') return { type: 'usage', event: json as unknown as LlmUsageEvent };
   }

@@ -17,7 +17,13 @@ const stop = () => {
   if (stopping) return;
   stopping = true;
   console.log('stopping the multi-host stack');
-  stack.stop().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
+  stack.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

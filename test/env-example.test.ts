@@ -10,10 +10,16 @@ import { repoCacheConfigSchema } from '../services/repo-cache/src/config.js';
 const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8').split('\n');
 const bootstrap = readFileSync(new URL('../scripts/bootstrap', import.meta.url), 'utf8');
 /** A service's config schema, as far as this test reads it. */
-interface Field { safeParse(value: unknown): { success: boolean; data?: unknown } }
+interface Field {
+  safeParse(value: unknown): { success: boolean; data?: unknown };
+}
 const SCHEMAS: [string, { shape: Record<string, Field> }][] = [
-  ['gateway', GatewayConfigSchema], ['pool-manager', poolManagerConfigSchema], ['image-builder', imageBuilderConfigSchema],
-  ['repo-cache', repoCacheConfigSchema], ['log-streamer', logStreamerConfigSchema], ['egress', egressConfigSchema],
+  ['gateway', GatewayConfigSchema],
+  ['pool-manager', poolManagerConfigSchema],
+  ['image-builder', imageBuilderConfigSchema],
+  ['repo-cache', repoCacheConfigSchema],
+  ['log-streamer', logStreamerConfigSchema],
+  ['egress', egressConfigSchema],
 ];
 
 describe('.env.example', () => {

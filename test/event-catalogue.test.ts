@@ -6,13 +6,16 @@ import { describe, expect, it } from 'vitest';
 
 // The event catalogue lists only what is produced: every container event kind has a publish call
 // in a service's source, and every event family a publisher that builds its subject.
-const sourcesOf = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-  const path = join(dir, e.name);
-  if (e.isDirectory()) return sourcesOf(path);
-  return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [readFileSync(path, 'utf8')] : [];
-});
+const sourcesOf = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return sourcesOf(path);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [readFileSync(path, 'utf8')] : [];
+  });
 const services = join(repoRoot(), 'services');
-const source = readdirSync(services).flatMap((s) => sourcesOf(join(services, s, 'src'))).join('\n');
+const source = readdirSync(services)
+  .flatMap((s) => sourcesOf(join(services, s, 'src')))
+  .join('\n');
 
 describe('the event catalogue against the services that publish', () => {
   it.each(ContainerEventKindSchema.options)('container event kind %s is published somewhere', (kind) => {
@@ -30,7 +33,11 @@ describe('the event catalogue against the services that publish', () => {
     expect(source).toMatch(new RegExp(`'state', '${state}'|state: '${state}'|\\?\\? '${state}'`));
   });
 
-  it.each(Object.entries(EVENTS).filter(([, v]) => typeof v === 'object' && 'pattern' in v).map(([k]) => k))('event family %s has a publisher', (family) => {
+  it.each(
+    Object.entries(EVENTS)
+      .filter(([, v]) => typeof v === 'object' && 'pattern' in v)
+      .map(([k]) => k),
+  )('event family %s has a publisher', (family) => {
     expect(source).toContain(`EVENTS.${family}.subject(`);
   });
 

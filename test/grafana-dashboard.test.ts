@@ -8,7 +8,10 @@ import type { WorkspaceStore } from '../services/pool-manager/src/state/workspac
 
 // infra/grafana/berth.json may only use metrics the services really register: a renamed or
 // removed metric turns a panel silently empty, so it fails here instead.
-interface Panel { title: string; targets: { expr: string }[] }
+interface Panel {
+  title: string;
+  targets: { expr: string }[];
+}
 const dashboard = JSON.parse(readFileSync(new URL('../infra/grafana/berth.json', import.meta.url), 'utf8')) as { panels: Panel[]; uid: string };
 
 /** Metric names as Prometheus exposes them: histograms as _bucket/_sum/_count. */
@@ -35,7 +38,10 @@ async function serviceMetrics(): Promise<Set<string>> {
 
 /** Identifiers in a PromQL expression that name metrics (not functions, labels or keywords). */
 function metricsIn(expr: string): string[] {
-  const withoutLabels = expr.replace(/\{[^}]*\}/g, '').replace(/\b(by|without)\s*\([^)]*\)/g, '').replace(/\[[^\]]*\]/g, '');
+  const withoutLabels = expr
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\b(by|without)\s*\([^)]*\)/g, '')
+    .replace(/\[[^\]]*\]/g, '');
   return [...withoutLabels.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()/g)].map((m) => m[1]!).filter((n) => /^(berth|process|nodejs)_/.test(n));
 }
 
@@ -49,7 +55,8 @@ describe('infra/grafana/berth.json', () => {
 
   it('covers pool size per pool, claims, claim latency and exec counts', () => {
     const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
-    for (const name of ['berth_pool_containers', 'berth_claims_total', 'berth_claim_seconds_bucket', 'berth_exec_requests_total']) expect(exprs).toContain(name);
+    for (const name of ['berth_pool_containers', 'berth_claims_total', 'berth_claim_seconds_bucket', 'berth_exec_requests_total'])
+      expect(exprs).toContain(name);
     // Node's default metrics under their standard names, as stock Node.js dashboards query them.
     for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes']) expect(exprs).toMatch(new RegExp(`\\(${name}\\b`));
     expect(dashboard.uid).toBe('berth-overview');

@@ -15,7 +15,10 @@ let server: Server;
 let port: number;
 
 const probe = async (env: Record<string, string>, ...args: string[]) =>
-  run('busybox', ['sh', script, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(() => 0, (err: { code?: number }) => err.code ?? -1);
+  run('busybox', ['sh', script, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
+    () => 0,
+    (err: { code?: number }) => err.code ?? -1,
+  );
 
 beforeAll(async () => {
   server = createServer((req, res) => {

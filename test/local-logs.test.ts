@@ -6,7 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 const INFRA = join(import.meta.dirname, '..', 'scripts', 'lib', 'local-infra.sh');
 let root: string | undefined;
-afterEach(() => { if (root) rmSync(root, { recursive: true, force: true }); root = undefined; });
+afterEach(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+  root = undefined;
+});
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 

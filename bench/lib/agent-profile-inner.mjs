@@ -12,21 +12,32 @@ import process from 'node:process';
 
 const [agentsArg, roundsArg] = process.argv.slice(2);
 const ROUNDS = Number(roundsArg ?? 60);
-const agents = agentsArg.split(',').map((a) => { const [label, path] = a.split('='); return { label, path }; });
+const agents = agentsArg.split(',').map((a) => {
+  const [label, path] = a.split('=');
+  return { label, path };
+});
 
 /** One agent's socket: connections that said hello wait in `idle`. */
 async function listen(agent) {
   const { serve, frame, frameReader, KIND } = await import(agent.path);
   const idle = [];
   const waiters = [];
-  const offer = (conn) => { const w = waiters.shift(); if (w) w(conn); else idle.push(conn); };
+  const offer = (conn) => {
+    const w = waiters.shift();
+    if (w) w(conn);
+    else idle.push(conn);
+  };
   const server = createServer((socket) => {
     const conn = { socket, onMessage: undefined, onEnd: undefined };
     let greeted = false;
     const read = frameReader((kind, payload) => {
       if (kind !== KIND.json) return;
       const msg = JSON.parse(payload.toString('utf8'));
-      if (!greeted && msg.type === 'hello') { greeted = true; offer(conn); return; }
+      if (!greeted && msg.type === 'hello') {
+        greeted = true;
+        offer(conn);
+        return;
+      }
       conn.onMessage?.(msg);
     });
     socket.on('data', (c) => read(c));
@@ -50,18 +61,28 @@ async function listen(agent) {
         if (msg.type === 'accepted') t.accepted = performance.now() - t0;
         if (msg.type === 'exit') t.exit = performance.now() - t0;
       };
-      conn.onEnd = () => { t.end = performance.now() - t0; resolve(t); };
+      conn.onEnd = () => {
+        t.end = performance.now() - t0;
+        resolve(t);
+      };
       conn.socket.write(frame(KIND.json, { type: 'exec', argv: ['true'], env: {}, cwd: '/workspace', timeoutMs: 60_000, maxOutputBytes: 1 << 20 }));
     });
   };
-  return { execOnce, close: () => { stop(); server.close(); } };
+  return {
+    execOnce,
+    close: () => {
+      stop();
+      server.close();
+    },
+  };
 }
 
-const spawnOnce = (cmd, args) => new Promise((resolve) => {
-  const t0 = performance.now();
-  const c = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  c.on('close', () => resolve(performance.now() - t0));
-});
+const spawnOnce = (cmd, args) =>
+  new Promise((resolve) => {
+    const t0 = performance.now();
+    const c = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    c.on('close', () => resolve(performance.now() - t0));
+  });
 
 const served = await Promise.all(agents.map(listen));
 const samples = { spawnTrue: [], spawnTini: [], spawnTiniStatic: [] };

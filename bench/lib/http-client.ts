@@ -8,7 +8,10 @@ export class JsonClient {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 128 });
   private readonly base: URL;
 
-  constructor(url: string, private readonly token: string) {
+  constructor(
+    url: string,
+    private readonly token: string,
+  ) {
     this.base = new URL(url);
   }
 
@@ -31,13 +34,25 @@ export class JsonClient {
   }
 
   /** One request with the token and a JSON body; `onResponse` settles it from the answer. */
-  private send<T>(method: string, path: string, body: unknown, onResponse: (res: IncomingMessage, resolve: (v: T) => void, reject: (e: unknown) => void) => void): Promise<T> {
+  private send<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    onResponse: (res: IncomingMessage, resolve: (v: T) => void, reject: (e: unknown) => void) => void,
+  ): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
-      const req = request({
-        host: this.base.hostname, port: this.base.port, path, method, agent: this.agent,
-        headers: { authorization: `Bearer ${this.token}`, ...(payload !== undefined && { 'content-type': 'application/json' }) },
-      }, (res) => onResponse(res, resolve, reject));
+      const req = request(
+        {
+          host: this.base.hostname,
+          port: this.base.port,
+          path,
+          method,
+          agent: this.agent,
+          headers: { authorization: `Bearer ${this.token}`, ...(payload !== undefined && { 'content-type': 'application/json' }) },
+        },
+        (res) => onResponse(res, resolve, reject),
+      );
       req.on('error', reject);
       req.end(payload);
     });

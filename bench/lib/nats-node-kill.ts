@@ -44,7 +44,7 @@ export async function measureEventsLostOnNatsNodeKill(opts: NatsNodeKillOptions 
   const total = opts.events ?? 2000;
   const perSecond = opts.perSecond ?? 400;
   const killAt = Math.floor(total * (opts.killAt ?? 0.3));
-  const cluster = opts.cluster ?? await NatsCluster.start({ users: true });
+  const cluster = opts.cluster ?? (await NatsCluster.start({ users: true }));
   const logger = createLogger('nats-node-kill', 'error');
   const nc = await connectNats({ url: cluster.url, name: 'bench-pool-manager', user: 'pool-manager', password: cluster.passwords?.['pool-manager'], logger });
   try {

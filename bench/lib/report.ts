@@ -32,7 +32,11 @@ export function report(name: string, figures: Record<string, number>, rows: Benc
   const file = join(root, 'bench', 'results', `${opts.mergeInto ?? name}.json`);
   let kept: Record<string, number> = {};
   if (opts.mergeInto) {
-    try { kept = (JSON.parse(readFileSync(file, 'utf8')) as { figures?: Record<string, number> }).figures ?? {}; } catch { /* first run */ }
+    try {
+      kept = (JSON.parse(readFileSync(file, 'utf8')) as { figures?: Record<string, number> }).figures ?? {};
+    } catch {
+      /* first run */
+    }
   }
   writeFileSync(file, JSON.stringify({ ...result, figures: { ...kept, ...figures } }, null, 2) + '\n');
   const md = table(rows);
@@ -41,7 +45,11 @@ export function report(name: string, figures: Record<string, number>, rows: Benc
 
   const path = join(root, 'bench', 'RESULTS.md');
   let doc = '# Benchmark results\n\nLatest run of each benchmark; baselines are measured in the same run.\n';
-  try { doc = readFileSync(path, 'utf8'); } catch { /* first run */ }
+  try {
+    doc = readFileSync(path, 'utf8');
+  } catch {
+    /* first run */
+  }
   const start = `<!-- ${name}:start -->`;
   const end = `<!-- ${name}:end -->`;
   const section = `${start}\n## ${name}\n\n${result.date}, ${result.machine}\n\n${md}\n${end}`;

@@ -17,15 +17,23 @@ const LISTS = Number(process.env.BENCH_LISTS ?? 50);
 function transfer(ctx: WorkspaceBenchContext, method: 'GET' | 'PUT', path: string, body?: Buffer): Promise<number> {
   const url = new URL(ctx.stack.url);
   return new Promise((resolve, reject) => {
-    const req = request({
-      host: url.hostname, port: url.port, method, path: `/api/containers/${ctx.id}/files?path=${encodeURIComponent(path)}`,
-      headers: { authorization: `Bearer ${ctx.stack.token}`, ...(body && { 'content-length': body.length }) },
-    }, (res) => {
-      let n = 0;
-      res.on('data', (c: Buffer) => { n += c.length; });
-      res.on('end', () => (res.statusCode && res.statusCode < 300 ? resolve(n) : reject(new Error(`${method} ${path}: ${res.statusCode}`))));
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path: `/api/containers/${ctx.id}/files?path=${encodeURIComponent(path)}`,
+        headers: { authorization: `Bearer ${ctx.stack.token}`, ...(body && { 'content-length': body.length }) },
+      },
+      (res) => {
+        let n = 0;
+        res.on('data', (c: Buffer) => {
+          n += c.length;
+        });
+        res.on('end', () => (res.statusCode && res.statusCode < 300 ? resolve(n) : reject(new Error(`${method} ${path}: ${res.statusCode}`))));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -58,7 +66,9 @@ export async function measure(ctx: WorkspaceBenchContext): Promise<PartResult> {
     const cpUp = await best(() => execFileSync('docker', ['cp', local, `${ctx.ref}:/workspace/cp.bin`], { stdio: 'ignore' }));
     const cpDown = await best(() => execFileSync('docker', ['cp', `${ctx.ref}:/workspace/cp.bin`, join(dir, 'back')], { stdio: 'ignore' }));
 
-    await ctx.client.ok('POST', `/api/containers/${ctx.id}/exec`, { command: 'mkdir -p /workspace/many && cd /workspace/many && for i in $(seq 1 1000); do : > f$i; done' });
+    await ctx.client.ok('POST', `/api/containers/${ctx.id}/exec`, {
+      command: 'mkdir -p /workspace/many && cd /workspace/many && for i in $(seq 1 1000); do : > f$i; done',
+    });
     const lists: number[] = [];
     for (let i = 0; i < LISTS + 5; i++) {
       const t0 = performance.now();
@@ -77,8 +87,18 @@ export async function measure(ctx: WorkspaceBenchContext): Promise<PartResult> {
     return {
       figures,
       rows: [
-        { measure: 'upload 64 MB (PUT …/files, best of runs)', value: `${figures.upload_mb_per_s} MB/s`, baseline: `docker cp ${figures.docker_cp_upload_mb_per_s} MB/s`, target: '≥ docker cp' },
-        { measure: 'download 64 MB (GET …/files, best of runs)', value: `${figures.download_mb_per_s} MB/s`, baseline: `docker cp ${figures.docker_cp_download_mb_per_s} MB/s`, target: '≥ docker cp' },
+        {
+          measure: 'upload 64 MB (PUT …/files, best of runs)',
+          value: `${figures.upload_mb_per_s} MB/s`,
+          baseline: `docker cp ${figures.docker_cp_upload_mb_per_s} MB/s`,
+          target: '≥ docker cp',
+        },
+        {
+          measure: 'download 64 MB (GET …/files, best of runs)',
+          value: `${figures.download_mb_per_s} MB/s`,
+          baseline: `docker cp ${figures.docker_cp_download_mb_per_s} MB/s`,
+          target: '≥ docker cp',
+        },
         { measure: 'list 1,000 entries (p50 / p99)', value: `${list.p50} / ${list.p99} ms`, baseline: '', target: '≤ 10 ms' },
       ],
       detail: { up, down, cpUp, cpDown, list },

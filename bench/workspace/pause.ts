@@ -46,7 +46,12 @@ export async function measure(ctx: WorkspaceBenchContext): Promise<PartResult> {
   return {
     figures,
     rows: [
-      { measure: 'resume to first exec answered (p50)', value: `${figures.resume_p50_ms} ms`, baseline: `cold create to first exec: ${figures.cold_create_p50_ms} ms`, target: '≤ 300 ms and ≤ 1/3 of a cold create' },
+      {
+        measure: 'resume to first exec answered (p50)',
+        value: `${figures.resume_p50_ms} ms`,
+        baseline: `cold create to first exec: ${figures.cold_create_p50_ms} ms`,
+        target: '≤ 300 ms and ≤ 1/3 of a cold create',
+      },
       { measure: 'pause until its memory left the host budget (p50)', value: `${figures.pause_release_s} s`, baseline: '', target: '≤ 1 s' },
     ],
     detail: { runs, cold, resume, release },

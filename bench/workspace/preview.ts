@@ -34,7 +34,10 @@ export async function measure(ctx: PreviewBenchContext): Promise<{ figures: Reco
       into.push(performance.now() - t0);
       if (status !== 200) throw new Error(`preview answered ${status}`);
     };
-    for (let i = 0; i < 20; i++) { await direct.discard('GET', '/echo'); await client.discard('GET', viaGateway); }
+    for (let i = 0; i < 20; i++) {
+      await direct.discard('GET', '/echo');
+      await client.discard('GET', viaGateway);
+    }
     for (let i = 0; i < REQUESTS; i++) {
       await time(gw, () => client.discard('GET', viaGateway));
       await time(host, () => direct.discard('GET', '/echo'));
@@ -43,10 +46,14 @@ export async function measure(ctx: PreviewBenchContext): Promise<{ figures: Reco
     const overhead = round(s.gateway.p50 - s.direct.p50);
     return {
       figures: { preview_overhead_p50_ms: overhead, preview_gateway_p50_ms: s.gateway.p50, preview_direct_p50_ms: s.direct.p50 },
-      rows: [{
-        measure: 'preview GET through the gateway vs the host port (p50 overhead)', value: `${overhead} ms (gateway ${s.gateway.p50} / p99 ${s.gateway.p99} ms)`,
-        baseline: `host port directly ${s.direct.p50} / p99 ${s.direct.p99} ms`, target: '≤ 2 ms',
-      }],
+      rows: [
+        {
+          measure: 'preview GET through the gateway vs the host port (p50 overhead)',
+          value: `${overhead} ms (gateway ${s.gateway.p50} / p99 ${s.gateway.p99} ms)`,
+          baseline: `host port directly ${s.direct.p50} / p99 ${s.direct.p99} ms`,
+          target: '≤ 2 ms',
+        },
+      ],
       detail: s,
     };
   } finally {

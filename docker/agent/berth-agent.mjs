@@ -90,7 +90,9 @@ function parents() {
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       ppids.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return ppids;
 }
@@ -104,7 +106,11 @@ function descendants(root) {
   }
   const found = [];
   const queue = [root];
-  while (queue.length) for (const c of children.get(queue.shift()) ?? []) { found.push(c); queue.push(c); }
+  while (queue.length)
+    for (const c of children.get(queue.shift()) ?? []) {
+      found.push(c);
+      queue.push(c);
+    }
   return found;
 }
 
@@ -117,12 +123,20 @@ function markedPids(marker) {
     try {
       const env = readFileSync(`/proc/${name}/environ`);
       if (env.indexOf(needle) === 0 || env.includes(Buffer.concat([Buffer.from([0]), needle]))) pids.push(Number(name));
-    } catch { /* gone, or not ours */ }
+    } catch {
+      /* gone, or not ours */
+    }
   }
   return pids;
 }
 
-const signal = (pid, sig) => { try { process.kill(pid, sig); } catch { /* gone */ } };
+const signal = (pid, sig) => {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone */
+  }
+};
 
 /**
  * Kills everything the exec started (`root`: its tini, or `script` above it for a terminal). First
@@ -136,7 +150,10 @@ async function killTree(root, marker) {
   for (let round = 0; round < 100; round++) {
     const fresh = [...descendants(root), ...markedPids(marker)].filter((p) => p !== root && !stopped.has(p));
     if (fresh.length === 0) break;
-    for (const p of fresh) { signal(p, 'SIGSTOP'); stopped.add(p); }
+    for (const p of fresh) {
+      signal(p, 'SIGSTOP');
+      stopped.add(p);
+    }
   }
   for (const p of stopped) signal(p, 'SIGKILL');
   signal(root, 'SIGKILL');
@@ -144,12 +161,15 @@ async function killTree(root, marker) {
   for (let round = 0; round < 40; round++) {
     const pids = markedPids(marker);
     if (pids.length === 0) return;
-    for (const p of pids) { signal(-p, 'SIGKILL'); signal(p, 'SIGKILL'); }
+    for (const p of pids) {
+      signal(-p, 'SIGKILL');
+      signal(p, 'SIGKILL');
+    }
     await sleep(25);
   }
 }
 
-const exitCodeOf = (code, sig) => (code ?? (sig ? 128 + (constants.signals[sig] ?? 0) : null));
+const exitCodeOf = (code, sig) => code ?? (sig ? 128 + (constants.signals[sig] ?? 0) : null);
 
 /**
  * Serves one connection to pool-manager: says hello, waits for one exec, calls `onTaken(closed)` (so
@@ -167,10 +187,19 @@ function serveConnection(socket, onTaken, onIdleClose) {
   // Terminal input and resizes, in order: keystrokes after a resize see the new size.
   let terminal = Promise.resolve(undefined);
   const send = (kind, payload) => (socket.writable ? socket.write(frame(kind, payload)) : true);
-  const kill = () => { if (child?.pid && !finished) killed ??= killTree(child.pid, marker); };
-  socket.on('close', () => { if (files) files.close(); else if (child) kill(); else onIdleClose(); }); // pool-manager went away: cancel
+  const kill = () => {
+    if (child?.pid && !finished) killed ??= killTree(child.pid, marker);
+  };
+  socket.on('close', () => {
+    if (files) files.close();
+    else if (child) kill();
+    else onIdleClose();
+  }); // pool-manager went away: cancel
   socket.on('error', () => socket.destroy());
-  socket.on('drain', () => { child?.stdout.resume(); child?.stderr.resume(); });
+  socket.on('drain', () => {
+    child?.stdout.resume();
+    child?.stderr.resume();
+  });
   send(KIND.json, { type: 'hello', agent: 'berth', version: VERSION, pid: process.pid, features: FEATURES });
 
   const start = (req) => {
@@ -184,7 +213,10 @@ function serveConnection(socket, onTaken, onIdleClose) {
       child = spawnPty(argv, { cwd, env: { ...env, TERM: 'xterm-256color' }, detached: true });
       child.stdin.on('error', () => undefined);
       const slave = ptySlave(child.pid);
-      terminal = slave.then(async (tty) => { if (tty) await resizePty(tty, req.tty.cols, req.tty.rows); return tty; });
+      terminal = slave.then(async (tty) => {
+        if (tty) await resizePty(tty, req.tty.cols, req.tty.rows);
+        return tty;
+      });
     } else {
       child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     }
@@ -193,7 +225,10 @@ function serveConnection(socket, onTaken, onIdleClose) {
     // says which stream was cut. The other stream is still delivered up to the end (or its own cap).
     const cap = Number.isSafeInteger(req.maxOutputBytes) && req.maxOutputBytes > 0 ? req.maxOutputBytes : Infinity;
     const sent = { stdout: 0, stderr: 0 };
-    for (const [name, kind] of [['stdout', KIND.stdout], ['stderr', KIND.stderr]]) {
+    for (const [name, kind] of [
+      ['stdout', KIND.stdout],
+      ['stderr', KIND.stderr],
+    ]) {
       child[name].on('data', (data) => {
         if (truncated[name]) return;
         const room = cap - sent[name];
@@ -203,11 +238,20 @@ function serveConnection(socket, onTaken, onIdleClose) {
         if (part.length < data.length) {
           truncated[name] = true;
           kill();
-        } else if (full) { child.stdout.pause(); child.stderr.pause(); }
+        } else if (full) {
+          child.stdout.pause();
+          child.stderr.pause();
+        }
       });
     }
     let timedOut = false;
-    const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; kill(); }, req.timeoutMs) : undefined;
+    const timer =
+      req.timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            kill();
+          }, req.timeoutMs)
+        : undefined;
     child.on('error', (err) => {
       clearTimeout(timer);
       fail(`${argv[0]}: ${err.code === 'ENOENT' ? 'executable file not found' : err.message}`, err.code === 'ENOENT' ? 127 : 126);
@@ -236,28 +280,49 @@ function serveConnection(socket, onTaken, onIdleClose) {
     if (msg.type === 'files' && !child && !finished) {
       onTaken(closed);
       send(KIND.json, { type: 'accepted' });
-      files = startFiles(msg, {
-        send,
-        finish: () => { finished = true; socket.end(); },
-        onDrain: (fn) => socket.once('drain', fn),
-        pauseInput: () => socket.pause(),
-        resumeInput: () => socket.resume(),
-      }, KIND);
+      files = startFiles(
+        msg,
+        {
+          send,
+          finish: () => {
+            finished = true;
+            socket.end();
+          },
+          onDrain: (fn) => socket.once('drain', fn),
+          pauseInput: () => socket.pause(),
+          resumeInput: () => socket.resume(),
+        },
+        KIND,
+      );
     } else if (msg.type === 'exec' && !child && !finished) {
       // Before anything runs: a connection that ends without this never ran the command.
       send(KIND.json, { type: 'accepted' });
       // The replacement connection after the spawn: not on the command's way.
-      try { start(msg); } finally { onTaken(closed); }
+      try {
+        start(msg);
+      } finally {
+        onTaken(closed);
+      }
     } else if (msg.type === 'kill') kill();
     else if (msg.type === 'input' && child?.stdin) {
       const data = Buffer.from(String(msg.data), 'base64');
-      terminal = terminal.then((tty) => { if (child.stdin.writable) child.stdin.write(data); return tty; });
+      terminal = terminal.then((tty) => {
+        if (child.stdin.writable) child.stdin.write(data);
+        return tty;
+      });
     } else if (msg.type === 'resize' && child?.stdin) {
-      terminal = terminal.then(async (tty) => { if (tty) await resizePty(tty, Number(msg.cols), Number(msg.rows)); return tty; });
+      terminal = terminal.then(async (tty) => {
+        if (tty) await resizePty(tty, Number(msg.cols), Number(msg.rows));
+        return tty;
+      });
     }
   });
   socket.on('data', (chunk) => {
-    try { read(chunk); } catch { socket.destroy(); }
+    try {
+      read(chunk);
+    } catch {
+      socket.destroy();
+    }
   });
 }
 
@@ -274,28 +339,45 @@ export function serve(path, idle = IDLE_CONNECTIONS) {
   const sockets = new Set();
   const later = () => {
     if (stopped || retry) return;
-    retry = setTimeout(() => { retry = undefined; fill(); }, delay);
+    retry = setTimeout(() => {
+      retry = undefined;
+      fill();
+    }, delay);
     delay = Math.min(delay * 2, RETRY_MAX_MS);
   };
   const fill = () => {
     while (!stopped && !retry && open < idle) {
       open += 1;
       let counted = true;
-      const release = () => { if (counted) { counted = false; open -= 1; } };
+      const release = () => {
+        if (counted) {
+          counted = false;
+          open -= 1;
+        }
+      };
       const socket = connect(path);
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
-      const refused = () => { release(); later(); };
+      const refused = () => {
+        release();
+        later();
+      };
       socket.once('error', refused);
       socket.once('connect', () => {
         socket.off('error', refused);
-        serveConnection(socket, (closed) => {
-          release();
-          delay = RETRY_MIN_MS;
-          // The last idle one taken: replaced at once, so the next command does not wait.
-          if (open === 0) fill();
-          else void Promise.race([closed, sleep(REFILL_DELAY_MS, undefined, { ref: false })]).then(fill);
-        }, () => { if (counted) refused(); });
+        serveConnection(
+          socket,
+          (closed) => {
+            release();
+            delay = RETRY_MIN_MS;
+            // The last idle one taken: replaced at once, so the next command does not wait.
+            if (open === 0) fill();
+            else void Promise.race([closed, sleep(REFILL_DELAY_MS, undefined, { ref: false })]).then(fill);
+          },
+          () => {
+            if (counted) refused();
+          },
+        );
       });
     }
   };
@@ -310,7 +392,9 @@ export function serve(path, idle = IDLE_CONNECTIONS) {
 /** True when `dir` is a mount point (pool-manager mounted its directory there). */
 function mounted(dir) {
   try {
-    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === dir);
+    return readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .some((line) => line.split(' ')[4] === dir);
   } catch {
     return false;
   }
@@ -322,7 +406,10 @@ function main() {
   // Without the directory pool-manager mounts there is no one to serve: exit 0 (not restarted).
   if (i < 0 && !mounted(socketPath.slice(0, socketPath.lastIndexOf('/')))) return;
   const stop = serve(socketPath);
-  process.on('SIGTERM', () => { stop(); process.exit(0); });
+  process.on('SIGTERM', () => {
+    stop();
+    process.exit(0);
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) main();

@@ -51,11 +51,17 @@ export function startFiles(req, io, KIND) {
   };
   const fail = (err) => finish({ type: 'error', code: typeof err?.code === 'string' ? err.code : 'EIO', message: String(err?.message ?? err).slice(0, 500) });
   /** Streams a readable as data frames, pausing it while the socket is full. */
-  const pipeOut = (readable) => new Promise((res, rej) => {
-    readable.on('data', (chunk) => { if (!io.send(KIND.stdout, chunk)) { readable.pause(); io.onDrain(() => readable.resume()); } });
-    readable.once('end', res);
-    readable.once('error', rej);
-  });
+  const pipeOut = (readable) =>
+    new Promise((res, rej) => {
+      readable.on('data', (chunk) => {
+        if (!io.send(KIND.stdout, chunk)) {
+          readable.pause();
+          io.onDrain(() => readable.resume());
+        }
+      });
+      readable.once('end', res);
+      readable.once('error', rej);
+    });
   let handler = { data: () => fail(new Error('unexpected data')), eof: () => fail(new Error('unexpected eof')), close: () => undefined };
 
   const ops = {
@@ -75,9 +81,17 @@ export function startFiles(req, io, KIND) {
       while (queue.length && !truncated) {
         const { dir, rel, level } = queue.shift();
         let names;
-        try { names = await readdir(dir); } catch (err) { if (rel === '') throw err; continue; }
+        try {
+          names = await readdir(dir);
+        } catch (err) {
+          if (rel === '') throw err;
+          continue;
+        }
         names.sort();
-        if (count + names.length > max) { names = names.slice(0, max - count); truncated = true; }
+        if (count + names.length > max) {
+          names = names.slice(0, max - count);
+          truncated = true;
+        }
         const stats = await Promise.all(names.map((n) => lstat(join(dir, n)).catch(() => undefined)));
         const batch = [];
         names.forEach((name, i) => {
@@ -153,7 +167,10 @@ export function startFiles(req, io, KIND) {
     },
     async write() {
       const path = resolvePath(req.path);
-      const existing = await lstat(path).catch((err) => { if (err.code === 'ENOENT') return undefined; throw err; });
+      const existing = await lstat(path).catch((err) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      });
       if (existing?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
       const dir = dirname(path);
       await mkdir(dir, { recursive: true });
@@ -161,16 +178,31 @@ export function startFiles(req, io, KIND) {
       const temp = join(dir, `.berth-upload-${randomBytes(8).toString('hex')}`);
       // A large buffer: the socket is paused only when the disk really lags, not after every frame.
       const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 4 * 1024 * 1024 });
-      await new Promise((res, rej) => { out.once('open', res); out.once('error', rej); });
+      await new Promise((res, rej) => {
+        out.once('open', res);
+        out.once('error', rej);
+      });
       let written = 0;
       let ended = false;
-      const discard = () => { out.destroy(); void unlink(temp).catch(() => undefined); };
-      out.on('error', (err) => { discard(); fail(err); });
+      const discard = () => {
+        out.destroy();
+        void unlink(temp).catch(() => undefined);
+      };
+      out.on('error', (err) => {
+        discard();
+        fail(err);
+      });
       handler = {
         data: (chunk) => {
           written += chunk.length;
-          if (written > req.maxBytes) { discard(); return fail(Object.assign(new Error('too large'), { code: 'EFBIG' })); }
-          if (!out.write(chunk)) { io.pauseInput(); out.once('drain', () => io.resumeInput()); }
+          if (written > req.maxBytes) {
+            discard();
+            return fail(Object.assign(new Error('too large'), { code: 'EFBIG' }));
+          }
+          if (!out.write(chunk)) {
+            io.pauseInput();
+            out.once('drain', () => io.resumeInput());
+          }
         },
         eof: () => {
           if (ended) return;
@@ -180,10 +212,15 @@ export function startFiles(req, io, KIND) {
               await chmod(temp, Number.isSafeInteger(req.mode) ? req.mode : 0o644);
               await rename(temp, path);
               finish({ type: 'result', entry: entryOf(req.path, basename(path), await lstat(path)) });
-            })().catch((err) => { void unlink(temp).catch(() => undefined); fail(err); });
+            })().catch((err) => {
+              void unlink(temp).catch(() => undefined);
+              fail(err);
+            });
           });
         },
-        close: () => { if (!done) discard(); },
+        close: () => {
+          if (!done) discard();
+        },
       };
       reply({ type: 'ready' });
     },
@@ -198,17 +235,27 @@ export function startFiles(req, io, KIND) {
       handler = {
         data: (chunk) => {
           written += chunk.length;
-          if (written > req.maxBytes) { child.kill('SIGKILL'); return fail(Object.assign(new Error('too large'), { code: 'EFBIG' })); }
-          if (!child.stdin.write(chunk)) { io.pauseInput(); child.stdin.once('drain', () => io.resumeInput()); }
+          if (written > req.maxBytes) {
+            child.kill('SIGKILL');
+            return fail(Object.assign(new Error('too large'), { code: 'EFBIG' }));
+          }
+          if (!child.stdin.write(chunk)) {
+            io.pauseInput();
+            child.stdin.once('drain', () => io.resumeInput());
+          }
         },
         eof: () => {
           child.stdin.end();
-          exited.then((code) => {
-            if (code !== 0) return fail(Object.assign(new Error(`tar: ${stderr()}`), { code: 'ETAR' }));
-            return lstat(path).then((st) => finish({ type: 'result', entry: entryOf(req.path, basename(path), st) }));
-          }).catch(fail);
+          exited
+            .then((code) => {
+              if (code !== 0) return fail(Object.assign(new Error(`tar: ${stderr()}`), { code: 'ETAR' }));
+              return lstat(path).then((st) => finish({ type: 'result', entry: entryOf(req.path, basename(path), st) }));
+            })
+            .catch(fail);
         },
-        close: () => { if (!done) child.kill('SIGKILL'); },
+        close: () => {
+          if (!done) child.kill('SIGKILL');
+        },
       };
       reply({ type: 'ready' });
     },
@@ -219,7 +266,9 @@ export function startFiles(req, io, KIND) {
   else op().catch(fail);
   return {
     data: (chunk) => handler.data(chunk),
-    message: (msg) => { if (msg.type === 'eof') handler.eof(); },
+    message: (msg) => {
+      if (msg.type === 'eof') handler.eof();
+    },
     close: () => handler.close(),
   };
 }
@@ -227,18 +276,24 @@ export function startFiles(req, io, KIND) {
 /** The last STDERR_KEEP bytes of a stream, as text. */
 function keep(stream) {
   let kept = Buffer.alloc(0);
-  stream.on('data', (c) => { kept = Buffer.concat([kept, c]).subarray(-STDERR_KEEP); });
+  stream.on('data', (c) => {
+    kept = Buffer.concat([kept, c]).subarray(-STDERR_KEEP);
+  });
   return () => kept.toString('utf8').trim();
 }
 
-const exitOf = (child) => new Promise((res) => {
-  child.once('error', () => res(127));
-  child.once('close', (code) => res(code ?? 1));
-});
+const exitOf = (child) =>
+  new Promise((res) => {
+    child.once('error', () => res(127));
+    child.once('close', (code) => res(code ?? 1));
+  });
 
 async function run(cmd, args) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr = keep(child.stderr);
   const code = await exitOf(child);
-  if (code !== 0) throw Object.assign(new Error(`${cmd}: ${stderr()}`), { code: /No such file/.test(stderr()) ? 'ENOENT' : /Permission denied/.test(stderr()) ? 'EACCES' : 'EIO' });
+  if (code !== 0)
+    throw Object.assign(new Error(`${cmd}: ${stderr()}`), {
+      code: /No such file/.test(stderr()) ? 'ENOENT' : /Permission denied/.test(stderr()) ? 'EACCES' : 'EIO',
+    });
 }

@@ -24,7 +24,9 @@ export async function ptySlave(pid, timeoutMs = 2_000) {
         if (ppid !== pid) continue;
         const tty = readlinkSync(`/proc/${name}/fd/0`);
         if (tty.startsWith('/dev/pts/')) return tty;
-      } catch { /* gone, or not ours */ }
+      } catch {
+        /* gone, or not ours */
+      }
     }
     await sleep(5);
   }

@@ -29,15 +29,27 @@ let asPoolManager: NatsConnection;
 let outside: string;
 // A workspace network of its own (pool-manager makes it), so other runs' containers on the default one do not matter.
 const network = `berth-ws-example-${process.pid}`;
-const hostEnv = testHostEnv({ WORKSPACE_NETWORK: network, POOLS: JSON.stringify([{ name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]) });
+const hostEnv = testHostEnv({
+  WORKSPACE_NETWORK: network,
+  POOLS: JSON.stringify([{ name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
+});
 
 beforeAll(async () => {
   nats = await startNatsWithUsers([{ name: 'watcher', nkey: watcherKeys.getPublicKey() }]);
   redis = await startRedisServer();
-  pm = await startInProcess({ nats: Object.assign(nats.server, { url: nats.url }), redis, dispose: async () => undefined },
-    { ...hostEnv, NATS_USER: 'pool-manager', NATS_PASSWORD: nats.passwords['pool-manager'] });
+  pm = await startInProcess(
+    { nats: Object.assign(nats.server, { url: nats.url }), redis, dispose: async () => undefined },
+    { ...hostEnv, NATS_USER: 'pool-manager', NATS_PASSWORD: nats.passwords['pool-manager'] },
+  );
   // A gateway whose placement chose this host.
-  gateway = await connectNats({ url: nats.url, name: 'test-gateway', user: 'gateway', password: nats.passwords.gateway, hostId: hostEnv.BERTH_HOST_ID!, logger });
+  gateway = await connectNats({
+    url: nats.url,
+    name: 'test-gateway',
+    user: 'gateway',
+    password: nats.passwords.gateway,
+    hostId: hostEnv.BERTH_HOST_ID!,
+    logger,
+  });
   asPoolManager = await connectNats({ url: nats.url, name: 'test-pool-manager', user: 'pool-manager', password: nats.passwords['pool-manager'], logger });
   // Outside the repository: the example and the public packages it imports, nothing of berth.
   outside = mkdtempSync(join(tmpdir(), 'berth-subscriber-'));
@@ -53,13 +65,21 @@ afterAll(async () => {
   if (asPoolManager) await drainNats(asPoolManager);
   await pm?.stop();
   await removeAllOf(hostEnv.BERTH_HOST_ID!);
-  await docker.getNetwork(network).remove().catch(() => undefined);
+  await docker
+    .getNetwork(network)
+    .remove()
+    .catch(() => undefined);
   await redis?.dispose();
   await nats?.server.dispose();
   if (outside) rmSync(outside, { recursive: true, force: true });
 });
 
-interface Line { seq: number; subject: string; type: string; event: { id: string; kind?: string; phase?: string; owner?: string } }
+interface Line {
+  seq: number;
+  subject: string;
+  type: string;
+  event: { id: string; kind?: string; phase?: string; owner?: string };
+}
 
 class Subscriber {
   readonly lines: Line[] = [];
@@ -78,7 +98,9 @@ class Subscriber {
       buf = parts.pop() ?? '';
       for (const p of parts) this.lines.push(JSON.parse(p) as Line);
     });
-    this.child.stderr!.on('data', (d: Buffer) => { this.stderr += d.toString(); });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+    });
   }
 
   async until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
@@ -90,7 +112,10 @@ class Subscriber {
   }
 
   kill(signal: NodeJS.Signals): Promise<void> {
-    return new Promise((resolve) => { this.child.once('exit', () => resolve()); this.child.kill(signal); });
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.kill(signal);
+    });
   }
 }
 

@@ -11,7 +11,15 @@ export interface Answer {
   json?: any;
 }
 
-export async function send(url: string, token: string, method: string, path: string, headers: Record<string, string> = {}, body?: unknown, hangMs = 10_000): Promise<Answer> {
+export async function send(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: unknown,
+  hangMs = 10_000,
+): Promise<Answer> {
   const started = performance.now();
   try {
     const res = await fetch(`${url}${path}`, {
@@ -23,7 +31,11 @@ export async function send(url: string, token: string, method: string, path: str
     const text = await res.text();
     const ms = performance.now() - started;
     let json: Answer['json'];
-    try { json = JSON.parse(text); } catch { json = undefined; }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
     return { status: res.status, ms, code: json?.error?.code, json };
   } catch (err) {
     const ms = performance.now() - started;

@@ -46,7 +46,14 @@ const state = (id: string) => {
   const ref = engine.docker('ps', '-aq', '--filter', `label=berth.id=${id}`);
   return engine.docker('inspect', '-f', '{{.State.Running}} {{.State.Pid}} {{.State.StartedAt}}', ref);
 };
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 test('a claimed workspace keeps running through an engine restart and answers commands after it', async () => {
   const created = await api('POST', '/api/containers', {});

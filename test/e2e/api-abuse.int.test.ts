@@ -20,7 +20,9 @@ let report: FuzzReport;
 let claimed: string;
 /** Env and labels of every container seen during the run, taken before the fuzz or a cleanup removes it. */
 const containersSeen = new Map<string, string>();
-const snapshotContainers = () => { for (const [where, text] of containerConfigs(stack.hostId)) containersSeen.set(where, text); };
+const snapshotContainers = () => {
+  for (const [where, text] of containerConfigs(stack.hostId)) containersSeen.set(where, text);
+};
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${stack.url}${path}`, {
@@ -51,14 +53,21 @@ beforeAll(async () => {
   claimed = created.json.id as string;
 }, 120_000);
 
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  await stack?.stop();
+});
 
 describe('the real stack under fuzzed requests', () => {
   test(`${COUNT} generated requests: no 5xx, every error a contracts ErrorBody with a matching status, nothing internal`, async () => {
     snapshotContainers();
     const doc = await (await fetch(`${stack.url}/docs/json`)).json();
     report = await fuzz({
-      doc, rng: Rng.fromEnv(), count: COUNT, token: TOKEN, knownIds: [claimed], secrets: [TOKEN],
+      doc,
+      rng: Rng.fromEnv(),
+      count: COUNT,
+      token: TOKEN,
+      knownIds: [claimed],
+      secrets: [TOKEN],
       send: (req) => sendHttp(stack.url, req),
       // What a valid create made is given back at once, so the run cannot exhaust the host.
       after: async (req, res) => {
@@ -92,7 +101,11 @@ describe('the real stack under fuzzed requests', () => {
     for (const [name, items] of Object.entries(sources)) expect(items.length, name).toBeGreaterThan(0);
     expect(logLines.some((l) => l.includes('"service":"gateway"'))).toBe(true);
     for (const [name, items] of Object.entries(sources)) expect(findSecret(items, TOKEN), name).toEqual([]);
-    console.log(`[secrets] scanned ${Object.entries(sources).map(([n, i]) => `${i.length} ${n}`).join(', ')}`);
+    console.log(
+      `[secrets] scanned ${Object.entries(sources)
+        .map(([n, i]) => `${i.length} ${n}`)
+        .join(', ')}`,
+    );
   }, 60_000);
 
   test('afterwards the stack still answers /health and holds no container beyond the pool', async () => {
@@ -103,7 +116,9 @@ describe('the real stack under fuzzed requests', () => {
     await waitFor('only the warm pool to remain', async () => {
       const list = await api('GET', '/api/containers');
       const pools = (await api('GET', '/api/pools')).json.pools as { warm: number; claimed: number; creating: number }[];
-      const docker = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${stack.hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      const docker = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${stack.hostId}`], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
       return list.json.count === 0 && pools[0]?.claimed === 0 && pools[0].creating === 0 && docker.length === POOL.targetSize;
     });
   }, 60_000);

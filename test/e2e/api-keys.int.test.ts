@@ -16,17 +16,23 @@ let aliceId = '';
 let bobId = '';
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 64, pids: 64 }]),
-    MAX_CONTAINERS: '6',
-  }, 'info', {
-    keys: baseKeys,
-    // Only SIGHUP reloads in this file, so a reload seen here is the signal's doing.
-    gatewayEnv: { KEYS_RELOAD_INTERVAL_MS: '600000' },
-  });
+  stack = await startLocalStack(
+    {
+      POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 64, pids: 64 }]),
+      MAX_CONTAINERS: '6',
+    },
+    'info',
+    {
+      keys: baseKeys,
+      // Only SIGHUP reloads in this file, so a reload seen here is the signal's doing.
+      gatewayEnv: { KEYS_RELOAD_INTERVAL_MS: '600000' },
+    },
+  );
 }, 120_000);
 
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  await stack?.stop();
+});
 
 async function call(key: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${stack.url}${path}`, {
@@ -36,7 +42,11 @@ async function call(key: string, method: string, path: string, body?: unknown) {
   });
   const text = await res.text();
   let json: { error?: { code: string }; [k: string]: unknown } = {};
-  try { json = JSON.parse(text) as typeof json; } catch { /* plain text (logs) */ }
+  try {
+    json = JSON.parse(text) as typeof json;
+  } catch {
+    /* plain text (logs) */
+  }
   return { status: res.status, json, text };
 }
 
@@ -45,7 +55,9 @@ const wsUrl = (id: string) => `${stack.url.replace('http', 'ws')}/api/containers
 /** Every way into a container, as `key`; each answer's status and error code. */
 async function everyRoute(key: string, id: string): Promise<Record<string, string>> {
   const seen: Record<string, string> = {};
-  const note = (name: string, r: { status: number; json: { error?: { code: string } } }) => { seen[name] = `${r.status} ${r.json.error?.code ?? ''}`.trim(); };
+  const note = (name: string, r: { status: number; json: { error?: { code: string } } }) => {
+    seen[name] = `${r.status} ${r.json.error?.code ?? ''}`.trim();
+  };
   note('get', await call(key, 'GET', `/api/containers/${id}`));
   note('exec', await call(key, 'POST', `/api/containers/${id}/exec`, { command: ['true'] }));
   note('exec-stream', await call(key, 'POST', `/api/containers/${id}/exec?stream=true`, { command: ['true'] }));
@@ -63,7 +75,7 @@ async function everyRoute(key: string, id: string): Promise<Record<string, strin
 const NOT_FOUND = '404 CONTAINER_NOT_FOUND';
 
 describe('two owners', () => {
-  test('each creates a container; neither can list, get, exec, stream, ticket, read logs of, open a terminal in or delete the other\'s', async () => {
+  test("each creates a container; neither can list, get, exec, stream, ticket, read logs of, open a terminal in or delete the other's", async () => {
     const a = await call(alice.key, 'POST', '/api/containers', {});
     const b = await call(bob.key, 'POST', '/api/containers', {});
     expect([a.status, b.status]).toEqual([201, 201]);
@@ -75,10 +87,19 @@ describe('two owners', () => {
     // The shared token is an admin key of owner 'default': admin is a scope, not a view of every owner.
     expect((await call(stack.token, 'GET', '/api/containers')).json.containers).toEqual([]);
 
-    for (const [key, foreign] of [[bob.key, aliceId], [alice.key, bobId], [stack.token, aliceId]] as const) {
+    for (const [key, foreign] of [
+      [bob.key, aliceId],
+      [alice.key, bobId],
+      [stack.token, aliceId],
+    ] as const) {
       const seen = await everyRoute(key, foreign);
       expect(seen).toEqual({
-        get: NOT_FOUND, exec: NOT_FOUND, 'exec-stream': NOT_FOUND, tickets: NOT_FOUND, logs: NOT_FOUND, terminal: '1011 error CONTAINER_NOT_FOUND',
+        get: NOT_FOUND,
+        exec: NOT_FOUND,
+        'exec-stream': NOT_FOUND,
+        tickets: NOT_FOUND,
+        logs: NOT_FOUND,
+        terminal: '1011 error CONTAINER_NOT_FOUND',
       });
       // Exactly what a container that never existed answers.
       expect(await everyRoute(key, 'ws_00000000000000ff')).toEqual(seen);
@@ -95,15 +116,21 @@ describe('two owners', () => {
     expect((await call(aliceReader.key, 'GET', `/api/containers/${aliceId}`)).status).toBe(200);
     expect(((await call(aliceReader.key, 'GET', '/api/containers')).json.containers as { id: string }[]).map((c) => c.id)).toEqual([aliceId]);
     for (const [method, path, body] of [
-      ['POST', '/api/containers', {}], ['DELETE', `/api/containers/${aliceId}`, undefined], ['POST', `/api/containers/${aliceId}/exec`, { command: ['true'] }],
-      ['POST', `/api/containers/${aliceId}/tickets`, undefined], ['GET', `/api/containers/${aliceId}/logs?follow=false`, undefined],
+      ['POST', '/api/containers', {}],
+      ['DELETE', `/api/containers/${aliceId}`, undefined],
+      ['POST', `/api/containers/${aliceId}/exec`, { command: ['true'] }],
+      ['POST', `/api/containers/${aliceId}/tickets`, undefined],
+      ['GET', `/api/containers/${aliceId}/logs?follow=false`, undefined],
     ] as const) {
       const r = await call(aliceReader.key, method, path, body);
       expect([r.status, r.json.error?.code], `${method} ${path}`).toEqual([403, 'FORBIDDEN']);
     }
     // A forbidden delete removed nothing.
     expect((await call(alice.key, 'GET', `/api/containers/${aliceId}`)).status).toBe(200);
-    const term = await TerminalClient.open(wsUrl(aliceId), { token: aliceReader.key }).then(() => 'opened', (e: Error) => e.message);
+    const term = await TerminalClient.open(wsUrl(aliceId), { token: aliceReader.key }).then(
+      () => 'opened',
+      (e: Error) => e.message,
+    );
     expect(term).toBe('HTTP 403');
   });
 });

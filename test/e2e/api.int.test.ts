@@ -7,13 +7,18 @@ import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 64, pids: 64 }]),
-    MAX_CONTAINERS: '6',
-  }, 'debug');
+  stack = await startLocalStack(
+    {
+      POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 64, pids: 64 }]),
+      MAX_CONTAINERS: '6',
+    },
+    'debug',
+  );
 }, 120_000);
 
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  await stack?.stop();
+});
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${stack.url}${path}`, {

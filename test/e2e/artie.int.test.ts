@@ -23,11 +23,12 @@ function ensureArtieImage(): boolean {
   }
 }
 
-const inspect = (id: string) => JSON.parse(execFileSync('docker', ['inspect', id], { encoding: 'utf8' }))[0] as {
-  Config: { User: string; Entrypoint: string[] | null };
-  HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; Tmpfs: Record<string, string> };
-  Mounts: { Type: string; Name?: string; Destination: string }[];
-};
+const inspect = (id: string) =>
+  JSON.parse(execFileSync('docker', ['inspect', id], { encoding: 'utf8' }))[0] as {
+    Config: { User: string; Entrypoint: string[] | null };
+    HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; Tmpfs: Record<string, string> };
+    Mounts: { Type: string; Name?: string; Destination: string }[];
+  };
 
 let f: SetupFixture;
 let receiver: CallbackReceiver;
@@ -36,7 +37,11 @@ let madeImage = false;
 beforeAll(async () => {
   madeImage = ensureArtieImage();
   receiver = await CallbackReceiver.start(CALLBACK_SECRET);
-  f = await startSetupFixture(GITHUB_TOKEN, { SETUP_INSTALL_TIMEOUT_MS: '30000', SETUP_START_TIMEOUT_MS: '30000', WORKSPACE_NETWORK: NETWORK }, { withEgress: true, egressAllowCidrs: '127.0.0.1/32' });
+  f = await startSetupFixture(
+    GITHUB_TOKEN,
+    { SETUP_INSTALL_TIMEOUT_MS: '30000', SETUP_START_TIMEOUT_MS: '30000', WORKSPACE_NETWORK: NETWORK },
+    { withEgress: true, egressAllowCidrs: '127.0.0.1/32' },
+  );
   await f.github.createRepo('owner/repo', { fromDir: NODE_APP_FIXTURE, token: GITHUB_TOKEN });
 }, 180_000);
 
@@ -91,7 +96,7 @@ describe("Artie's README examples, verbatim", () => {
     expect(at('/workspace/repo/node_modules')).toMatch(/^berth-vol-[0-9a-f]{32}$/);
   }, 60_000);
 
-  test('its commands run through berth\'s agent (mounted from the host, run by the image\'s node), as uid 1000 with a writable /workspace', async () => {
+  test("its commands run through berth's agent (mounted from the host, run by the image's node), as uid 1000 with a writable /workspace", async () => {
     // Under the agent a command's parent is its tini; under `docker exec` it is `timeout` or nothing.
     const viaAgent = async () => (await f.client.exec(id, "tr '\\0' ' ' < /proc/$PPID/cmdline")).stdout.match(/^\/usr\/bin\/tini(-static)? -s/) !== null;
     const deadline = Date.now() + 10_000;
@@ -148,7 +153,7 @@ describe("Artie's README examples, verbatim", () => {
     expect(r.json()).toEqual({ id, removed: true });
   });
 
-  test('the node_modules cache (volumeName) is kept for the owner\'s next workspace', async () => {
+  test("the node_modules cache (volumeName) is kept for the owner's next workspace", async () => {
     const r = await artie('POST', '/api/containers', '{"name":"my-project","image":"node:24-slim","ports":[3000],"volumeName":"owner-repo-node_modules"}');
     expect(r.status, r.text).toBe(201);
     const next = r.json().id as string;

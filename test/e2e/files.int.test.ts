@@ -26,7 +26,9 @@ beforeAll(async () => {
   id = (await call('POST', '/api/containers', {})).json.id as string;
 }, 120_000);
 
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  await stack?.stop();
+});
 
 const auth = () => ({ authorization: `Bearer ${stack.token}` });
 const q = (path: string, extra = '') => `/api/containers/${id}/files?path=${encodeURIComponent(path)}${extra}`;
@@ -45,7 +47,10 @@ async function call(method: string, path: string, body?: unknown) {
 
 async function put(path: string, body: Buffer | ReadableStream, headers: Record<string, string> = {}, extra = '') {
   const res = await fetch(`${stack.url}${q(path, extra)}`, {
-    method: 'PUT', headers: { ...auth(), ...headers }, body, ...(body instanceof ReadableStream && { duplex: 'half' }),
+    method: 'PUT',
+    headers: { ...auth(), ...headers },
+    body,
+    ...(body instanceof ReadableStream && { duplex: 'half' }),
   } as RequestInit);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test asserts the fields it reads
   return { status: res.status, json: (await res.json()) as Record<string, any> };
@@ -93,7 +98,13 @@ describe('files: every byte written reads back', () => {
 
   test('a chunked upload (no Content-Length), a mode, an empty file and a JSON body stored as bytes', async () => {
     const parts = [randomBytes(70_000), randomBytes(300_000), randomBytes(5)];
-    const stream = new ReadableStream({ pull(c) { const p = parts.shift(); if (p) c.enqueue(p); else c.close(); } });
+    const stream = new ReadableStream({
+      pull(c) {
+        const p = parts.shift();
+        if (p) c.enqueue(p);
+        else c.close();
+      },
+    });
     const all = Buffer.concat(parts);
     const w = await put('chunked.bin', stream, {}, '&mode=0755');
     expect(w.status).toBe(201);
@@ -151,7 +162,9 @@ describe('files: list, move, mkdir, delete', () => {
 
 describe('files: directories as tar', () => {
   test('a tree out as tar and back in elsewhere, byte for byte', async () => {
-    inWorkspace('mkdir -p /workspace/src/sub/deep && head -c 200000 /dev/urandom > /workspace/src/sub/deep/blob && echo hi > /workspace/src/a.txt && ln -s a.txt /workspace/src/link');
+    inWorkspace(
+      'mkdir -p /workspace/src/sub/deep && head -c 200000 /dev/urandom > /workspace/src/sub/deep/blob && echo hi > /workspace/src/a.txt && ln -s a.txt /workspace/src/link',
+    );
     const tar = await get('src', { accept: 'application/x-tar' });
     expect(tar.status).toBe(200);
     expect(tar.headers.get('content-type')).toBe('application/x-tar');
@@ -164,12 +177,14 @@ describe('files: directories as tar', () => {
     // A file is not a directory to tar.
     expect(JSON.parse((await get('src/a.txt', { accept: 'application/x-tar' })).body.toString()).error.code).toBe('NOT_A_DIRECTORY');
     // A bad archive: tar's refusal, as a code.
-    expect((await put('bad', Buffer.from('not a tar archive at all'.repeat(40)), { 'content-type': 'application/x-tar' })).json.error.code).toBe('FILE_OPERATION_FAILED');
+    expect((await put('bad', Buffer.from('not a tar archive at all'.repeat(40)), { 'content-type': 'application/x-tar' })).json.error.code).toBe(
+      'FILE_OPERATION_FAILED',
+    );
   });
 });
 
 describe('files: attacks', () => {
-  test('.. and absolute paths are the workspace user\'s view: /etc/shadow is EACCES, /etc is not writable', async () => {
+  test(".. and absolute paths are the workspace user's view: /etc/shadow is EACCES, /etc is not writable", async () => {
     for (const path of ['../../etc/shadow', '/etc/shadow', '/workspace/../etc/shadow']) {
       const r = await get(path);
       expect(r.status, path).toBe(403);
@@ -210,7 +225,13 @@ describe('files: attacks', () => {
     expect(declared.json.error.code).toBe('FILE_TOO_LARGE');
     let sent = 0;
     const stream = new ReadableStream({
-      pull(c) { if (sent > LIMIT + 1024 * 1024) c.close(); else { sent += 256 * 1024; c.enqueue(Buffer.alloc(256 * 1024, 1)); } },
+      pull(c) {
+        if (sent > LIMIT + 1024 * 1024) c.close();
+        else {
+          sent += 256 * 1024;
+          c.enqueue(Buffer.alloc(256 * 1024, 1));
+        }
+      },
     });
     const chunked = await put('big/chunked.bin', stream);
     expect(chunked.status).toBe(413);

@@ -27,29 +27,46 @@ let nodeModules = '';
 const usageEvents: LlmUsageEvent[] = [];
 
 interface CallResult {
-  ok: boolean; name?: string; status?: number | null; retryAfter?: string | null; text?: string; chunks?: number;
-  usage?: Record<string, number>; models?: string[]; error?: unknown; statuses?: number[]; limited?: CallResult; after?: CallResult; waitedMs?: number;
+  ok: boolean;
+  name?: string;
+  status?: number | null;
+  retryAfter?: string | null;
+  text?: string;
+  chunks?: number;
+  usage?: Record<string, number>;
+  models?: string[];
+  error?: unknown;
+  statuses?: number[];
+  limited?: CallResult;
+  after?: CallResult;
+  waitedMs?: number;
 }
 
 beforeAll(async () => {
   fake = await startFakeLlm({ openaiKey: OPENAI_KEY, anthropicKey: ANTHROPIC_KEY, chunkDelayMs: 5 });
-  stack = await startLocalStack({
-    POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 512, pids: 256 }]),
-    MAX_CONTAINERS: '10',
-    RECONCILE_INTERVAL_MS: '2000',
-  }, 'info', {
-    keepAllOutput: true,
-    egress: {
-      githubUrl: 'http://127.0.0.1:9', // no git in these tests
-      llm: { openaiBaseUrl: fake.openaiBaseUrl, anthropicBaseUrl: fake.anthropicBaseUrl, openaiKey: OPENAI_KEY, anthropicKey: ANTHROPIC_KEY },
-      env: { LLM_WORKSPACE_REQUESTS_PER_MINUTE: '600', LLM_PRICES: JSON.stringify({ 'gpt-fake': { inputPerMTok: 1e6, outputPerMTok: 1e6 } }) },
+  stack = await startLocalStack(
+    {
+      POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 512, pids: 256 }]),
+      MAX_CONTAINERS: '10',
+      RECONCILE_INTERVAL_MS: '2000',
     },
-  });
+    'info',
+    {
+      keepAllOutput: true,
+      egress: {
+        githubUrl: 'http://127.0.0.1:9', // no git in these tests
+        llm: { openaiBaseUrl: fake.openaiBaseUrl, anthropicBaseUrl: fake.anthropicBaseUrl, openaiKey: OPENAI_KEY, anthropicKey: ANTHROPIC_KEY },
+        env: { LLM_WORKSPACE_REQUESTS_PER_MINUTE: '600', LLM_PRICES: JSON.stringify({ 'gpt-fake': { inputPerMTok: 1e6, outputPerMTok: 1e6 } }) },
+      },
+    },
+  );
   client = apiClient(stack);
   nodeModules = flatNodeModules(['openai', '@anthropic-ai/sdk']);
   nc = await connectNats({ url: stack.nats.url, name: 'llm-usage-events', logger: createLogger('test', 'silent') });
   const sub = nc.subscribe('berth.evt.usage.*.llm');
-  void (async () => { for await (const m of sub) usageEvents.push(LlmUsageEventSchema.parse(m.json())); })();
+  void (async () => {
+    for await (const m of sub) usageEvents.push(LlmUsageEventSchema.parse(m.json()));
+  })();
 }, 180_000);
 
 afterAll(async () => {
@@ -72,9 +89,13 @@ async function workspace(llm?: Record<string, number>): Promise<string> {
 
 /** Runs the in-workspace client through the exec API: the API's answer, and the client's result line when the command ran. */
 async function runClient(id: string, name: string, env?: Record<string, string>, arg?: string) {
-  const r = await client.api('POST', `/api/containers/${id}/exec`, { command: ['node', '/workspace/llm/llm-client.mjs', name, ...(arg ? [arg] : [])], timeout: 60_000, ...(env && { env }) });
-  const out = r.status === 200 ? r.json() as { exitCode: number; stdout: string; stderr: string } : undefined;
-  const result = out?.exitCode === 0 ? JSON.parse(out.stdout.trim().split('\n').at(-1)!) as CallResult : undefined;
+  const r = await client.api('POST', `/api/containers/${id}/exec`, {
+    command: ['node', '/workspace/llm/llm-client.mjs', name, ...(arg ? [arg] : [])],
+    timeout: 60_000,
+    ...(env && { env }),
+  });
+  const out = r.status === 200 ? (r.json() as { exitCode: number; stdout: string; stderr: string }) : undefined;
+  const result = out?.exitCode === 0 ? (JSON.parse(out.stdout.trim().split('\n').at(-1)!) as CallResult) : undefined;
   return { r, out, result };
 }
 
@@ -102,7 +123,7 @@ describe('LLM egress from inside a workspace', () => {
     const anthropicStream = await call(id, 'anthropic-stream');
     expect(anthropicStream, JSON.stringify(anthropicStream)).toMatchObject({ ok: true, text: message.text });
     expect(anthropicStream.chunks).toBeGreaterThan(1);
-    expect((await call(id, 'openai-embeddings'))).toMatchObject({ ok: true });
+    expect(await call(id, 'openai-embeddings')).toMatchObject({ ok: true });
     expect((await call(id, 'openai-models')).models?.length).toBeGreaterThan(0);
 
     // The providers saw the real keys, never a scoped one.
@@ -120,9 +141,18 @@ describe('LLM egress from inside a workspace', () => {
     expect(await printenv(id, 'OPENAI_BASE_URL')).toMatch(/^http:\/\/[0-9.]+:\d+\/llm\/openai\/v1$/);
     // The patterns are bracketed (`sk-re[a]l…`), so the scan's own command line does not match them.
     const pattern = (secret: string) => `${secret.slice(0, 5)}[${secret[5]}]${secret.slice(6)}`;
-    const scan = await client.exec(id, ['sh', '-c',
-      'env; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" "\\n"; grep -rIl -e "$1" -e "$2" / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null; true',
-      'scan', pattern(OPENAI_KEY), pattern(ANTHROPIC_KEY)], 120_000);
+    const scan = await client.exec(
+      id,
+      [
+        'sh',
+        '-c',
+        'env; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" "\\n"; grep -rIl -e "$1" -e "$2" / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null; true',
+        'scan',
+        pattern(OPENAI_KEY),
+        pattern(ANTHROPIC_KEY),
+      ],
+      120_000,
+    );
     expect(scan.stdout).toContain(key);
     expect(scan.stdout).not.toContain(OPENAI_KEY);
     expect(scan.stdout).not.toContain(ANTHROPIC_KEY);
@@ -155,7 +185,7 @@ describe('LLM egress from inside a workspace', () => {
     expect(mine.filter((e) => e.stream)).toHaveLength(2);
   }, 120_000);
 
-  test('a revoked key and a deleted workspace\'s key get 401; a rotated key works', async () => {
+  test("a revoked key and a deleted workspace's key get 401; a rotated key works", async () => {
     const id = await workspace();
     const other = await workspace();
     const key = await printenv(id, 'OPENAI_API_KEY');
@@ -168,7 +198,11 @@ describe('LLM egress from inside a workspace', () => {
     expect(await printenv(id, 'OPENAI_API_KEY')).toBe('');
     const revoked = await call(id, 'openai-chat', { OPENAI_API_KEY: key, OPENAI_BASE_URL: baseUrls.openai });
     expect(revoked).toMatchObject({ ok: false, status: 401, name: 'AuthenticationError' });
-    expect(await call(id, 'anthropic-message', { ANTHROPIC_API_KEY: key, ANTHROPIC_BASE_URL: baseUrls.anthropic })).toMatchObject({ ok: false, status: 401, name: 'AuthenticationError' });
+    expect(await call(id, 'anthropic-message', { ANTHROPIC_API_KEY: key, ANTHROPIC_BASE_URL: baseUrls.anthropic })).toMatchObject({
+      ok: false,
+      status: 401,
+      name: 'AuthenticationError',
+    });
     expect(JSON.stringify(revoked)).not.toContain(key);
 
     expect((await client.api('POST', `/api/containers/${id}/llm-key`)).json()).toMatchObject({ id, llmKey: 'active' });
@@ -182,7 +216,7 @@ describe('LLM egress from inside a workspace', () => {
     expect((await call(other, 'openai-chat')).ok).toBe(true);
   }, 180_000);
 
-  test('over the rate limit: 429 with Retry-After in the provider\'s format, then it recovers', async () => {
+  test("over the rate limit: 429 with Retry-After in the provider's format, then it recovers", async () => {
     const id = await workspace({ requestsPerMinute: 20 });
     const burst = await call(id, 'burst', undefined, '40');
     expect(burst.statuses!.filter((s) => s === 200).length).toBeGreaterThanOrEqual(19);
@@ -222,7 +256,7 @@ describe('LLM egress from inside a workspace', () => {
     expect(viaProxy.stdout.trim()).toBe('status 403');
   }, 60_000);
 
-  test('after Redis loses everything, reconcile\'s sync brings the workspaces\' keys back', async () => {
+  test("after Redis loses everything, reconcile's sync brings the workspaces' keys back", async () => {
     const id = await workspace();
     expect((await call(id, 'openai-chat')).ok).toBe(true);
     const redis = new Redis(stack.redis.url, { maxRetriesPerRequest: 1 });

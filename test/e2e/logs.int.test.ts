@@ -15,11 +15,14 @@ beforeAll(async () => {
   });
 }, 120_000);
 
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  await stack?.stop();
+});
 
 async function api(method: string, path: string, body?: unknown) {
   const res = await fetch(`${stack.url}${path}`, {
-    method, headers: { ...auth(), ...(body !== undefined && { 'content-type': 'application/json' }) },
+    method,
+    headers: { ...auth(), ...(body !== undefined && { 'content-type': 'application/json' }) },
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   return { status: res.status, text: await res.text() };
@@ -61,7 +64,9 @@ describe('GET /api/containers/:id/logs', () => {
     const lines: string[] = [];
     const ids: number[] = [];
     let done!: () => void;
-    const all = new Promise<void>((r) => { done = r; });
+    const all = new Promise<void>((r) => {
+      done = r;
+    });
     const conn = openSse(`${stack.url}/api/containers/${id}/logs`, auth(), (m) => {
       lines.push(lineOf(m));
       ids.push(Number(m.id));
@@ -78,7 +83,10 @@ describe('GET /api/containers/:id/logs', () => {
   test('a reconnect with Last-Event-ID after a forced disconnect yields every line exactly once', async () => {
     const id = await claim();
     const total = 6000;
-    await writeToContainerOutput(id, `nohup sh -c 'i=1; while [ $i -le ${total} ]; do echo $i; if [ $((i % 300)) -eq 0 ]; then sleep 0.05; fi; i=$((i+1)); done' &`);
+    await writeToContainerOutput(
+      id,
+      `nohup sh -c 'i=1; while [ $i -le ${total} ]; do echo $i; if [ $((i % 300)) -eq 0 ]; then sleep 0.05; fi; i=$((i+1)); done' &`,
+    );
     const lines: string[] = [];
     let lastId: string | undefined;
     for (let connection = 0; lines.length < total && connection < 20; connection++) {
@@ -101,14 +109,22 @@ describe('GET /api/containers/:id/logs', () => {
     const id = await claim();
     // stdout and stderr are copied separately: the pause keeps b stored before c.
     await writeToContainerOutput(id, 'echo a; echo b >&2; sleep 0.2; echo c');
-    await eventually('three lines', () => plain(id, ''), (t) => t.split('\n').length === 4);
+    await eventually(
+      'three lines',
+      () => plain(id, ''),
+      (t) => t.split('\n').length === 4,
+    );
     expect((await plain(id, '')).split('\n').sort()).toEqual(['', 'a', 'b', 'c']);
     expect(await plain(id, '&tail=1')).toBe('c\n');
-    expect((await plain(id, '&tail=0'))).toBe('');
+    expect(await plain(id, '&tail=0')).toBe('');
     const between = new Date().toISOString();
     await new Promise((r) => setTimeout(r, 20));
     await writeToContainerOutput(id, 'echo d; echo e');
-    await eventually('five lines', () => plain(id, ''), (t) => t.split('\n').length === 6);
+    await eventually(
+      'five lines',
+      () => plain(id, ''),
+      (t) => t.split('\n').length === 6,
+    );
     expect(await plain(id, `&since=${encodeURIComponent(between)}`)).toBe('d\ne\n');
     expect(await plain(id, '&tail=2')).toBe('d\ne\n');
     const sse = await fetch(`${stack.url}/api/containers/${id}/logs?tail=1`, { headers: auth() });
@@ -118,8 +134,12 @@ describe('GET /api/containers/:id/logs', () => {
 
   test('404 for an unknown container and for one the caller has not claimed', async () => {
     expect((await api('GET', '/api/containers/ws_0000000000000000/logs')).status).toBe(404);
-    const warm = execFileSync('docker', ['ps', '--filter', `label=berth.host=${stack.hostId}`, '--format', '{{.Label "berth.id"}} {{.Names}}'], { encoding: 'utf8' })
-      .split('\n').filter((l) => l && !l.endsWith('-claimed')).map((l) => l.split(' ')[0]!);
+    const warm = execFileSync('docker', ['ps', '--filter', `label=berth.host=${stack.hostId}`, '--format', '{{.Label "berth.id"}} {{.Names}}'], {
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter((l) => l && !l.endsWith('-claimed'))
+      .map((l) => l.split(' ')[0]!);
     expect(warm.length).toBeGreaterThan(0);
     const r = await api('GET', `/api/containers/${warm[0]}/logs?follow=false`);
     expect([r.status, JSON.parse(r.text).error.code]).toEqual([404, 'CONTAINER_NOT_FOUND']);

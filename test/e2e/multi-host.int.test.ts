@@ -32,10 +32,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const warmEverywhere = (min: number) => until(`${min} warm containers on every live host`, async () => {
-  const list = await hosts();
-  return list.hosts.filter((h) => h.state !== 'lost').every((h) => (h.pools[0]?.warm ?? 0) >= min) ? list : undefined;
-});
+const warmEverywhere = (min: number) =>
+  until(`${min} warm containers on every live host`, async () => {
+    const list = await hosts();
+    return list.hosts.filter((h) => h.state !== 'lost').every((h) => (h.pools[0]?.warm ?? 0) >= min) ? list : undefined;
+  });
 
 const claim = () => api('POST', '/api/containers', { pool: 'default' });
 
@@ -130,7 +131,11 @@ describe('three Docker hosts behind one gateway', () => {
     const during = Promise.all(Array.from({ length: 9 }, claim));
     const killedAt = Date.now();
     await victim.kill();
-    const lostAfter = await until('the host to be lost', async () => ((await hosts()).hosts.find((h) => h.id === victim.id)?.state === 'lost' ? Date.now() - killedAt : undefined), 15_000);
+    const lostAfter = await until(
+      'the host to be lost',
+      async () => ((await hosts()).hosts.find((h) => h.id === victim.id)?.state === 'lost' ? Date.now() - killedAt : undefined),
+      15_000,
+    );
     expect(lostAfter).toBeLessThanOrEqual(10_000);
     const duringDone = await during;
 
@@ -157,12 +162,16 @@ describe('three Docker hosts behind one gateway', () => {
     const victim = stack.hosts[2]!;
     await victim.restart();
     await until('the host up again', async () => ((await hosts()).hosts.find((h) => h.id === victim.id)?.state === 'up' ? true : undefined), 120_000);
-    const survivor = await until('a recovered event', async () => {
-      const jsm = await jetstreamManager(nc);
-      const info = await jsm.streams.info(EVENTS.stream, { subjects_filter: EVENTS.container.subject('*', 'recovered') });
-      const subject = Object.keys(info.state.subjects ?? {}).find((s) => s.split('.')[3]!.includes(victim.id));
-      return subject?.split('.')[3];
-    }, 60_000);
+    const survivor = await until(
+      'a recovered event',
+      async () => {
+        const jsm = await jetstreamManager(nc);
+        const info = await jsm.streams.info(EVENTS.stream, { subjects_filter: EVENTS.container.subject('*', 'recovered') });
+        const subject = Object.keys(info.state.subjects ?? {}).find((s) => s.split('.')[3]!.includes(victim.id));
+        return subject?.split('.')[3];
+      },
+      60_000,
+    );
     expect(await lastEvent(survivor, 'recovered')).toMatchObject({ kind: 'recovered', hostId: victim.id, reason: 'host-returned' });
     expect((await api('GET', `/api/containers/${survivor}`)).status).toBe(200);
   }, 150_000);

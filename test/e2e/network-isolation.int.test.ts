@@ -36,11 +36,15 @@ async function tcpProbe(id: string, targets: [string, number][]): Promise<Record
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    WORKSPACE_NETWORK: NETWORK,
-    POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 256, pids: 128, containerPorts: [7000] }]),
-    MAX_CONTAINERS: '6',
-  }, 'warn', { egress: { githubUrl: 'http://127.0.0.1:9' } });
+  stack = await startLocalStack(
+    {
+      WORKSPACE_NETWORK: NETWORK,
+      POOLS: JSON.stringify([{ name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 256, pids: 128, containerPorts: [7000] }]),
+      MAX_CONTAINERS: '6',
+    },
+    'warn',
+    { egress: { githubUrl: 'http://127.0.0.1:9' } },
+  );
   client = apiClient(stack);
   gateway = docker('network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Gateway}}{{end}}', NETWORK);
   onAny = await hostListener('0.0.0.0', 'any');
@@ -60,17 +64,30 @@ afterAll(async () => {
   await onAny?.close();
   await onGateway?.close();
   await outside?.close();
-  try { docker('network', 'rm', NETWORK); } catch { /* still has endpoints: left for the next run to reuse */ }
+  try {
+    docker('network', 'rm', NETWORK);
+  } catch {
+    /* still has endpoints: left for the next run to reuse */
+  }
 });
 
 describe('a workspace reaches egress and nothing else', () => {
-  test('egress\'s proxy port answers; host listeners on 0.0.0.0 and on the gateway, another workspace and an outside address do not', async () => {
+  test("egress's proxy port answers; host listeners on 0.0.0.0 and on the gateway, another workspace and an outside address do not", async () => {
     const [a, b] = [ws[0]!, ws[1]!];
     // The listeners are real: the other workspace reaches its own server, the host its own.
-    await waitFor('the other workspace\'s server', async () => (await tcpProbe(b.id, [['127.0.0.1', 7000]]))['127.0.0.1:7000'] === 'open hello workspace', 10_000, 200);
+    await waitFor(
+      "the other workspace's server",
+      async () => (await tcpProbe(b.id, [['127.0.0.1', 7000]]))['127.0.0.1:7000'] === 'open hello workspace',
+      10_000,
+      200,
+    );
     const proxyPort = Number(new URL(stack.egressProxyUrl!).port);
     const got = await tcpProbe(a.id, [
-      [gateway, proxyPort], [gateway, onAny.port], [gateway, onGateway.port], [b.ip, 7000], [outside.ip, outside.port],
+      [gateway, proxyPort],
+      [gateway, onAny.port],
+      [gateway, onGateway.port],
+      [b.ip, 7000],
+      [outside.ip, outside.port],
     ]);
     expect(got).toEqual({
       [`${gateway}:${proxyPort}`]: expect.stringMatching(/^open/) as string,
@@ -88,7 +105,9 @@ describe('a workspace reaches egress and nothing else', () => {
     const greeting = await new Promise<string>((resolve, reject) => {
       const s = connect(hostPort, '127.0.0.1');
       let got = '';
-      s.on('data', (d) => { got += String(d); });
+      s.on('data', (d) => {
+        got += String(d);
+      });
       s.on('end', () => resolve(got.trim()));
       s.on('error', reject);
     });
@@ -96,19 +115,34 @@ describe('a workspace reaches egress and nothing else', () => {
   }, 30_000);
 });
 
-describe('names and DNS answers inside a workspace reveal no workspace\'s id or owner', () => {
+describe("names and DNS answers inside a workspace reveal no workspace's id or owner", () => {
   test('PTR lookups of the other workspaces, forward lookups of their names, hostname and /etc/hosts', async () => {
     const [a, b] = [ws[0]!, ws[1]!];
     // Claimed workspaces carry their claim marker in the name (written just after the claim); the
     // pool refills with warm ones.
     await waitFor('claim markers', () => Promise.resolve(ws.every((w) => nameOf(w.ref).endsWith('-claimed'))), 10_000, 100);
-    const warmRef = await waitFor('a warm workspace', () => Promise.resolve(docker('ps', '-q', '--filter', `label=berth.host=${stack.hostId}`)
-      .split('\n').filter(Boolean).find((ref) => !nameOf(ref).endsWith('-claimed'))), 30_000, 200);
+    const warmRef = await waitFor(
+      'a warm workspace',
+      () =>
+        Promise.resolve(
+          docker('ps', '-q', '--filter', `label=berth.host=${stack.hostId}`)
+            .split('\n')
+            .filter(Boolean)
+            .find((ref) => !nameOf(ref).endsWith('-claimed')),
+        ),
+      30_000,
+      200,
+    );
     const warm = { ref: warmRef, ip: ipOf(warmRef), name: nameOf(warmRef), id: docker('inspect', '-f', '{{index .Config.Labels "berth.id"}}', warmRef) };
     const claimedName = nameOf(b.ref);
     const hexOwner = Buffer.from(OWNER).toString('hex');
     const guesses = [`berth-${b.id}`, `berth-${b.id}-o${hexOwner}-claimed`, b.id, `berth-${warm.id}`, warm.id];
-    const dns = await client.exec(a.id, ['node', '-e', DNS_PROBE, JSON.stringify({ reverse: [b.ip, warm.ip, a.ip], forward: [claimedName, warm.name, ...guesses] })]);
+    const dns = await client.exec(a.id, [
+      'node',
+      '-e',
+      DNS_PROBE,
+      JSON.stringify({ reverse: [b.ip, warm.ip, a.ip], forward: [claimedName, warm.name, ...guesses] }),
+    ]);
     expect(dns.exitCode, dns.stderr).toBe(0);
     const answers = JSON.parse(dns.stdout) as { reverse: Record<string, string[] | string>; forward: Record<string, string[] | string> };
     // Docker's DNS does answer, so the test looks at real answers: a warm workspace by name and address.

@@ -22,7 +22,9 @@ beforeAll(async () => {
   f = await startSetupFixture(TOKEN, { SETUP_INSTALL_TIMEOUT_MS: '20000' }, { withEgress: true, egressAllowCidrs: '127.0.0.1/32' });
 }, 120_000);
 afterAll(async () => {
-  for (const k of OTEL_ENV) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+  for (const k of OTEL_ENV)
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
   await f?.stop();
   await callbacks?.close();
   await otlp?.close();
@@ -32,7 +34,9 @@ afterAll(async () => {
 function gaps(spans: ReceivedSpan[], callerSpanId: string): string[] {
   const ids = new Set(spans.map((s) => s.spanId));
   const missing = ['gateway', 'pool-manager', 'repo-cache', 'egress'].filter((svc) => !spans.some((s) => s.service === svc));
-  const names = ['POST /api/containers/:id/setup', 'setup', 'setup cloning', 'setup installing', 'setup starting'].filter((n) => !spans.some((s) => s.name === n));
+  const names = ['POST /api/containers/:id/setup', 'setup', 'setup cloning', 'setup installing', 'setup starting'].filter(
+    (n) => !spans.some((s) => s.name === n),
+  );
   const orphans = spans.filter((s) => s.parentSpanId !== callerSpanId && !ids.has(s.parentSpanId)).map((s) => `${s.service}:${s.name} has no parent`);
   return [...missing, ...names, ...orphans];
 }
@@ -54,15 +58,28 @@ test('one setup: one trace through gateway, pool-manager, repo-cache and egress,
 
   const trace = () => otlp.spans.filter((s) => s.traceId === traceId);
   for (let i = 0; i < 100 && gaps(trace(), callerSpanId).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-  expect(gaps(trace(), callerSpanId), `${trace().map((s) => `${s.service}:${s.name}`).join('\n')}\n${f.stack.outputTail()}`).toEqual([]);
+  expect(
+    gaps(trace(), callerSpanId),
+    `${trace()
+      .map((s) => `${s.service}:${s.name}`)
+      .join('\n')}\n${f.stack.outputTail()}`,
+  ).toEqual([]);
 
   const spans = trace();
   const byId = new Map(spans.map((s) => [s.spanId, s]));
   const parentService = (s: ReceivedSpan) => byId.get(s.parentSpanId)?.service;
   // The caller's span is the root's parent; each hop is a child of the one that asked it.
-  expect(spans.find((s) => s.name === 'POST /api/containers/:id/setup')).toMatchObject({ service: 'gateway', parentSpanId: callerSpanId, attributes: { 'http.route': '/api/containers/:id/setup', 'http.response.status_code': 202 } });
+  expect(spans.find((s) => s.name === 'POST /api/containers/:id/setup')).toMatchObject({
+    service: 'gateway',
+    parentSpanId: callerSpanId,
+    attributes: { 'http.route': '/api/containers/:id/setup', 'http.response.status_code': 202 },
+  });
   expect(spans.filter((s) => s.service === 'pool-manager' && parentService(s) === 'gateway').map((s) => s.name)).toContain('answer berth.setup.start');
-  for (const svc of ['repo-cache', 'egress']) expect(spans.some((s) => s.service === svc && parentService(s) === 'pool-manager'), svc).toBe(true);
+  for (const svc of ['repo-cache', 'egress'])
+    expect(
+      spans.some((s) => s.service === svc && parentService(s) === 'pool-manager'),
+      svc,
+    ).toBe(true);
   expect(parentService(spans.find((s) => s.name === 'setup cloning')!)).toBe('pool-manager');
   // No secret and no URL with a query leaves a service in a span.
   for (const body of otlp.bodies) for (const secret of [TOKEN, CALLBACK_SECRET, f.stack.token]) expect(body).not.toContain(secret);

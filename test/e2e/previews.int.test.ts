@@ -25,7 +25,11 @@ let id = '';
 let browser: Browser | undefined;
 const secrets: string[] = [];
 
-interface Answer { status: number; headers: IncomingHttpHeaders; body: string }
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
 
 function call(path: string, o: { key?: string; method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -34,7 +38,9 @@ function call(path: string, o: { key?: string; method?: string; body?: unknown; 
     if (o.body !== undefined) headers['content-type'] = 'application/json';
     const req = httpRequest({ host: '127.0.0.1', port: gwPort, path, method: o.method ?? 'GET', headers }, (res) => {
       let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
@@ -71,11 +77,15 @@ const STATUS_IS_RELOAD = 'document.getElementById("status")?.textContent?.starts
 const hostOf = (port: number) => `${port}-${id}.${DOMAIN}:${gwPort}`;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    POOLS: JSON.stringify([{ name: 'default', targetSize: 0, maxCreating: 1, memoryMb: 128, pids: 64 }]),
-    MAX_CONTAINERS: '2',
-    WORKSPACE_NETWORK: NETWORK,
-  }, 'info', { keys: [alice.entry, bob.entry], keepAllOutput: true, gatewayEnv: { BERTH_PREVIEW_DOMAIN: DOMAIN, PREVIEW_ACTIVITY_EVERY_MS: '1000' } });
+  stack = await startLocalStack(
+    {
+      POOLS: JSON.stringify([{ name: 'default', targetSize: 0, maxCreating: 1, memoryMb: 128, pids: 64 }]),
+      MAX_CONTAINERS: '2',
+      WORKSPACE_NETWORK: NETWORK,
+    },
+    'info',
+    { keys: [alice.entry, bob.entry], keepAllOutput: true, gatewayEnv: { BERTH_PREVIEW_DOMAIN: DOMAIN, PREVIEW_ACTIVITY_EVERY_MS: '1000' } },
+  );
   gwPort = Number(new URL(stack.url).port);
   const created = await call('/api/containers', { key: alice.key, method: 'POST', body: { name: 'preview-app', ports: [3000, 3001] } });
   expect(created.status, created.body).toBe(201);
@@ -92,12 +102,19 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
-  try { execFileSync('docker', ['network', 'rm', NETWORK], { stdio: 'ignore' }); } catch { /* not made */ }
+  try {
+    execFileSync('docker', ['network', 'rm', NETWORK], { stdio: 'ignore' });
+  } catch {
+    /* not made */
+  }
 });
 
 describe('path form (API key)', () => {
-  test('HTTP reaches the dev server as localhost:3000, without berth\'s key, cookies or a caller\'s X-Forwarded-For', async () => {
-    const res = await call(`/api/containers/${id}/preview/3000/echo?q=1`, { key: alice.key, headers: { cookie: 'session=dashboard', 'x-forwarded-for': '6.6.6.6' } });
+  test("HTTP reaches the dev server as localhost:3000, without berth's key, cookies or a caller's X-Forwarded-For", async () => {
+    const res = await call(`/api/containers/${id}/preview/3000/echo?q=1`, {
+      key: alice.key,
+      headers: { cookie: 'session=dashboard', 'x-forwarded-for': '6.6.6.6' },
+    });
     expect(res.status).toBe(200);
     const seen = JSON.parse(res.body) as { url: string; headers: Record<string, string> };
     expect(seen.url).toBe('/echo?q=1');
@@ -113,9 +130,17 @@ describe('path form (API key)', () => {
   test('a streaming answer arrives before it ends (never buffered)', async () => {
     const started = Date.now();
     const first = await new Promise<string>((resolve, reject) => {
-      httpRequest({ host: '127.0.0.1', port: gwPort, path: `/api/containers/${id}/preview/3000/stream`, headers: { authorization: `Bearer ${alice.key}` } }, (res) => {
-        res.once('data', (c: Buffer) => { resolve(c.toString()); res.destroy(); });
-      }).on('error', reject).end();
+      httpRequest(
+        { host: '127.0.0.1', port: gwPort, path: `/api/containers/${id}/preview/3000/stream`, headers: { authorization: `Bearer ${alice.key}` } },
+        (res) => {
+          res.once('data', (c: Buffer) => {
+            resolve(c.toString());
+            res.destroy();
+          });
+        },
+      )
+        .on('error', reject)
+        .end();
     });
     expect(first).toBe('data: first\n\n');
     expect(Date.now() - started).toBeLessThan(2500);
@@ -125,7 +150,7 @@ describe('path form (API key)', () => {
     expect(await wsFirstMessages(`/api/containers/${id}/preview/3000/hmr`, { authorization: `Bearer ${alice.key}` })).toEqual(['hello', 'echo:ping']);
   });
 
-  test('another owner\'s workspace, an unpublished port, and ports spelled as paths or addresses are 404 with a code', async () => {
+  test("another owner's workspace, an unpublished port, and ports spelled as paths or addresses are 404 with a code", async () => {
     expect(codeOf(await call(`/api/containers/${id}/preview/3000/`, { key: bob.key }))).toBe('CONTAINER_NOT_FOUND');
     expect(codeOf(await call(`/api/containers/${id}/preview/8080/`, { key: alice.key }))).toBe('PREVIEW_PORT_NOT_PUBLISHED');
     for (const p of ['..%2F..%2F3000', '0', '03000', '127.0.0.1:3000', '3000@evil', '65536']) {
@@ -172,7 +197,7 @@ describe('host form', () => {
 });
 
 describe('share links', () => {
-  test('path-form link (host form off for this link\'s URL) works without a key; host-form link is a cookie on that host only', async () => {
+  test("path-form link (host form off for this link's URL) works without a key; host-form link is a cookie on that host only", async () => {
     const { url, secret } = await share(3000);
     expect(url).toBe(`http://3000-${id}.${DOMAIN}:${gwPort}/?berth_preview_token=${secret}`);
     // The same secret also opens the path form.
@@ -205,17 +230,25 @@ describe('share links', () => {
     expect((await call(`/preview/s/${secret}/echo`)).status).toBe(401);
   });
 
-  test('an unpublished port or another owner\'s workspace cannot be shared', async () => {
+  test("an unpublished port or another owner's workspace cannot be shared", async () => {
     expect(codeOf(await call(`/api/containers/${id}/previews`, { key: alice.key, method: 'POST', body: { port: 8080 } }))).toBe('PREVIEW_PORT_NOT_PUBLISHED');
     expect(codeOf(await call(`/api/containers/${id}/previews`, { key: bob.key, method: 'POST', body: { port: 3000 } }))).toBe('CONTAINER_NOT_FOUND');
   });
 });
 
 describe('headless Chromium', () => {
-  test('the page\'s WebSocket reload message arrives, through a share link in both forms', async () => {
+  test("the page's WebSocket reload message arrives, through a share link in both forms", async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     const { url, secret } = await share(3000);
     const pathPage = await browser.newPage();
@@ -233,7 +266,7 @@ describe('headless Chromium', () => {
 });
 
 describe('logs', () => {
-  test('no share-link secret in any service\'s log', () => {
+  test("no share-link secret in any service's log", () => {
     expect(secrets.length).toBeGreaterThan(3);
     expect(stack.gateway.allOutput).toContain('preview/s/[redacted]');
     for (const p of [stack.gateway, stack.poolManager, stack.logStreamer]) {

@@ -16,22 +16,29 @@ beforeAll(async () => {
   execFileSync(join(ROOT, 'scripts/python-client'), { stdio: 'inherit', timeout: 240_000 });
   f = await startSetupFixture(TOKEN, { SETUP_INSTALL_TIMEOUT_MS: '20000' }, { withEgress: true, egressAllowCidrs: '127.0.0.1/32' });
 }, 300_000);
-afterAll(async () => { await f?.stop(); });
+afterAll(async () => {
+  await f?.stop();
+});
 
 function pytest(env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'clients/python/tests'], {
-      cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PYTHONDONTWRITEBYTECODE: '1', ...env },
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PYTHONDONTWRITEBYTECODE: '1', ...env },
     });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
     child.on('close', (code) => resolve({ code, output, ms: Date.now() - started }));
   });
 }
 
-test('the Python client\'s pytest suite passes against the real stack', async () => {
+test("the Python client's pytest suite passes against the real stack", async () => {
   const r = await pytest({ BERTH_URL: f.stack.url, BERTH_API_KEY: f.stack.token, BERTH_TEST_GITHUB_TOKEN: TOKEN });
   expect(r.code, `${r.output}\n${f.stack.outputTail()}`).toBe(0);
   expect(r.output).not.toMatch(/skipped/);

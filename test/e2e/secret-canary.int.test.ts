@@ -20,14 +20,18 @@ const upstreamSeen: string[] = [];
 
 beforeAll(async () => {
   // An allow-listed "GitHub" for egress' forward proxy.
-  upstream = createServer((req, res) => { upstreamSeen.push(req.url ?? ''); res.end('ok'); });
+  upstream = createServer((req, res) => {
+    upstreamSeen.push(req.url ?? '');
+    res.end('ok');
+  });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const githubUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  stack = await startLocalStack(
-    { POOLS: JSON.stringify([POOL]), MAX_CONTAINERS: '3' },
-    'debug',
-    { token: TOKEN, keepAllOutput: true, egress: { githubUrl }, gatewayEnv: { AUTH_FAILURES_PER_MINUTE: '0' } },
-  );
+  stack = await startLocalStack({ POOLS: JSON.stringify([POOL]), MAX_CONTAINERS: '3' }, 'debug', {
+    token: TOKEN,
+    keepAllOutput: true,
+    egress: { githubUrl },
+    gatewayEnv: { AUTH_FAILURES_PER_MINUTE: '0' },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -38,16 +42,25 @@ afterAll(async () => {
 const api = (method: string, path: string, opts: { body?: string; headers?: Record<string, string>; auth?: boolean } = {}) =>
   fetch(`${stack.url}${path}`, {
     method,
-    headers: { ...(opts.auth !== false && { authorization: `Bearer ${TOKEN}` }), ...(opts.body !== undefined && { 'content-type': 'application/json' }), ...opts.headers },
+    headers: {
+      ...(opts.auth !== false && { authorization: `Bearer ${TOKEN}` }),
+      ...(opts.body !== undefined && { 'content-type': 'application/json' }),
+      ...opts.headers,
+    },
     body: opts.body,
   }).then(async (r) => ({ status: r.status, text: await r.text() }));
 
 /** One request through egress' forward proxy (absolute-form target). */
-const viaProxy = (target: string, headers: Record<string, string> = {}) => new Promise<number>((resolve, reject) => {
-  const { port } = new URL(stack.egressProxyUrl!);
-  httpRequest({ host: '127.0.0.1', port, path: target, headers }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); })
-    .on('error', reject).end();
-});
+const viaProxy = (target: string, headers: Record<string, string> = {}) =>
+  new Promise<number>((resolve, reject) => {
+    const { port } = new URL(stack.egressProxyUrl!);
+    httpRequest({ host: '127.0.0.1', port, path: target, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    })
+      .on('error', reject)
+      .end();
+  });
 
 describe('secret canaries', () => {
   test('secrets in URLs, headers and bodies are in no log, Redis key or JetStream message', async () => {
@@ -60,7 +73,9 @@ describe('secret canaries', () => {
 
     // Query strings, to the gateway: authenticated, unauthenticated, and a real ticket spent in a URL.
     expect((await api('GET', `/api/containers?token=${add('queryToken')}&state=claimed`)).status).toBe(200);
-    expect((await api('GET', `/api/pools?api_key=${add('queryKey')}&secret=${add('querySecret')}&signature=${add('querySig')}`, { auth: false })).status).toBe(401);
+    expect((await api('GET', `/api/pools?api_key=${add('queryKey')}&secret=${add('querySecret')}&signature=${add('querySig')}`, { auth: false })).status).toBe(
+      401,
+    );
     const ticket = JSON.parse((await api('POST', `/api/containers/${id}/tickets`)).text) as { ticket: string };
     secrets.realTicket = ticket.ticket;
     const spent = await api('GET', `/api/containers/${id}/terminal?ticket=${ticket.ticket}`, { auth: false });
@@ -72,7 +87,14 @@ describe('secret canaries', () => {
     // Headers: a wrong bearer token, an x-api-key, a cookie, a WebSocket subprotocol ticket.
     expect((await api('GET', '/api/pools', { auth: false, headers: { authorization: `Bearer ${add('wrongBearer')}` } })).status).toBe(401);
     expect((await api('GET', '/api/pools', { headers: { 'x-api-key': add('xApiKey'), cookie: `session=${add('cookie')}` } })).status).toBe(200);
-    expect((await api('GET', `/api/containers/${id}/terminal`, { auth: false, headers: { 'sec-websocket-protocol': `berth.terminal.v1, berth.ticket.${add('protoTicket').slice(0, 43)}` } })).status).toBe(401);
+    expect(
+      (
+        await api('GET', `/api/containers/${id}/terminal`, {
+          auth: false,
+          headers: { 'sec-websocket-protocol': `berth.terminal.v1, berth.ticket.${add('protoTicket').slice(0, 43)}` },
+        })
+      ).status,
+    ).toBe(401);
     secrets.protoTicket = secrets.protoTicket!.slice(0, 43);
 
     // Bodies: a secret in an unknown field, in a refused callback, and in a command's env.
@@ -82,12 +104,19 @@ describe('secret canaries', () => {
     expect(exec.status, exec.text).toBe(200);
 
     // Egress: its forward proxy (a token in the query) and its LLM proxy (a forged key, a key in the query).
-    expect(await viaProxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}/acme/app.git/info/refs?service=git-upload-pack&access_token=${add('proxyQuery')}`, { authorization: `token ${add('proxyAuth')}` })).toBe(200);
+    expect(
+      await viaProxy(
+        `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/acme/app.git/info/refs?service=git-upload-pack&access_token=${add('proxyQuery')}`,
+        { authorization: `token ${add('proxyAuth')}` },
+      ),
+    ).toBe(200);
     expect(upstreamSeen.some((u) => u.includes(secrets.proxyQuery!))).toBe(true); // it did go through
     const forged = newBerthKey();
     secrets.forgedLlmKey = forged;
     const llm = await fetch(`${stack.egressProxyUrl}/llm/openai/v1/chat/completions?key=${add('llmQuery')}`, {
-      method: 'POST', headers: { authorization: `Bearer ${forged}`, 'content-type': 'application/json' }, body: '{"model":"x","messages":[]}',
+      method: 'POST',
+      headers: { authorization: `Bearer ${forged}`, 'content-type': 'application/json' },
+      body: '{"model":"x","messages":[]}',
     });
     expect(llm.status).toBe(401);
 

@@ -18,7 +18,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await f?.stop();
-  try { execFileSync('docker', ['rmi', '-f', TAG], { stdio: 'ignore' }); } catch { /* never built */ }
+  try {
+    execFileSync('docker', ['rmi', '-f', TAG], { stdio: 'ignore' });
+  } catch {
+    /* never built */
+  }
 });
 
 const imageExists = (tag: string) => {
@@ -32,13 +36,17 @@ const imageExists = (tag: string) => {
 
 test('hasMainImage without a main image falls back to a clone', async () => {
   const { id } = await f.client.claim();
-  expect((await f.client.api('POST', `/api/containers/${id}/setup`, { repo: 'acme/app', branch: 'main', githubToken: TOKEN, hasMainImage: true })).status).toBe(202);
+  expect((await f.client.api('POST', `/api/containers/${id}/setup`, { repo: 'acme/app', branch: 'main', githubToken: TOKEN, hasMainImage: true })).status).toBe(
+    202,
+  );
   expect(await f.client.awaitSetup(id)).toMatchObject({ phase: 'ready', source: 'clone' });
 }, 120_000);
 
 test('a setup with buildMainImage makes the main image; one with hasMainImage on another branch starts from it', async () => {
   const first = await f.client.claim();
-  expect((await f.client.api('POST', `/api/containers/${first.id}/setup`, { repo: REPO, branch: 'main', githubToken: TOKEN, buildMainImage: true })).status).toBe(202);
+  expect(
+    (await f.client.api('POST', `/api/containers/${first.id}/setup`, { repo: REPO, branch: 'main', githubToken: TOKEN, buildMainImage: true })).status,
+  ).toBe(202);
   const built = await f.client.awaitSetup(first.id);
   expect(built.phase).toBe('ready');
   const deadline = Date.now() + 90_000;
@@ -51,7 +59,9 @@ test('a setup with buildMainImage makes the main image; one with hasMainImage on
 
   await f.github.commit(REPO, { 'NOTES.md': 'login work\n' }, { branch: 'feature/login' });
   const { id, hostPort } = await f.client.claim();
-  expect((await f.client.api('POST', `/api/containers/${id}/setup`, { repo: REPO, branch: 'feature/login', githubToken: TOKEN, hasMainImage: true })).status).toBe(202);
+  expect(
+    (await f.client.api('POST', `/api/containers/${id}/setup`, { repo: REPO, branch: 'feature/login', githubToken: TOKEN, hasMainImage: true })).status,
+  ).toBe(202);
   const done = await f.client.awaitSetup(id);
   expect(done, JSON.stringify(done)).toMatchObject({ phase: 'ready', source: 'main-image', branch: 'feature/login' });
   expect(done.durations.installing).toBeUndefined();

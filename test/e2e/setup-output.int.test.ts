@@ -19,18 +19,21 @@ beforeAll(async () => {
   f = await startSetupFixture(TOKEN);
 }, 120_000);
 
-afterAll(async () => { await f?.stop(); });
+afterAll(async () => {
+  await f?.stop();
+});
 
 /** An install that prints known lines (secrets among them), then waits until the test lets it go on. */
-const gatedInstall = (tag: string) => [
-  `echo "${tag}-line-1 clone https://x-access-token:${URL_SECRET}@github.com/acme/app.git"`,
-  'echo "env $API_KEY"',
-  `echo "token ${TOKEN}"`,
-  `echo ${tag}-line-2 >&2`,
-  `i=0; while [ ! -f ${GO} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; [ -f ${GO} ] || exit 7`,
-  `echo ${tag}-line-3`,
-  'npm ci --prefer-offline --no-audit --no-fund',
-].join('\n');
+const gatedInstall = (tag: string) =>
+  [
+    `echo "${tag}-line-1 clone https://x-access-token:${URL_SECRET}@github.com/acme/app.git"`,
+    'echo "env $API_KEY"',
+    `echo "token ${TOKEN}"`,
+    `echo ${tag}-line-2 >&2`,
+    `i=0; while [ ! -f ${GO} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; [ -f ${GO} ] || exit 7`,
+    `echo ${tag}-line-3`,
+    'npm ci --prefer-offline --no-audit --no-fund',
+  ].join('\n');
 
 /** Events as they arrive, and a way to wait for one. */
 function collector() {
@@ -38,12 +41,28 @@ function collector() {
   const waiters: { pred: (e: LogEvent) => boolean; resolve: () => void }[] = [];
   const add = (e: LogEvent, id: number) => {
     events.push({ ...e, id });
-    for (const w of [...waiters]) if (w.pred(e)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+    for (const w of [...waiters])
+      if (w.pred(e)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
   };
-  const waitFor = (pred: (e: LogEvent) => boolean, what: string, ms = 60_000) => events.some(pred) ? Promise.resolve() : new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no log line ${what} in ${ms} ms; got ${JSON.stringify(events.map((e) => [e.stream, e.line]))}\n${f.stack.outputTail()}`)), ms);
-    waiters.push({ pred, resolve: () => { clearTimeout(timer); resolve(); } });
-  });
+  const waitFor = (pred: (e: LogEvent) => boolean, what: string, ms = 60_000) =>
+    events.some(pred)
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error(`no log line ${what} in ${ms} ms; got ${JSON.stringify(events.map((e) => [e.stream, e.line]))}\n${f.stack.outputTail()}`)),
+            ms,
+          );
+          waiters.push({
+            pred,
+            resolve: () => {
+              clearTimeout(timer);
+              resolve();
+            },
+          });
+        });
   return { events, add, waitFor };
 }
 
@@ -57,7 +76,11 @@ describe('setup output in the container logs', () => {
     expect(await sse.status).toBe(200);
     try {
       const r = await f.client.api('POST', `/api/containers/${id}/setup`, {
-        repo: 'acme/app', branch: 'main', githubToken: TOKEN, envVars: { API_KEY: ENV_SECRET }, installCommand: gatedInstall('install'),
+        repo: 'acme/app',
+        branch: 'main',
+        githubToken: TOKEN,
+        envVars: { API_KEY: ENV_SECRET },
+        installCommand: gatedInstall('install'),
       });
       expect(r.status, r.text).toBe(202);
 
@@ -72,12 +95,21 @@ describe('setup output in the container logs', () => {
       const setup = c.events.filter((e) => e.stream === 'setup');
       const lines = setup.map((e) => e.line);
       const expected = [
-        '[setup] cloning acme/app@main', `[setup] checked out ${done.sha} (clone)`, '[setup] installing: echo "install-line-1 clone https://***@github.com/acme/app.git"',
-        'install-line-1 clone https://***@github.com/acme/app.git', 'env ***', 'token ***', 'install-line-3',
-        '[setup] starting: npm run dev (PORT=3000)', '[setup] ready: port 3000 answers',
+        '[setup] cloning acme/app@main',
+        `[setup] checked out ${done.sha} (clone)`,
+        '[setup] installing: echo "install-line-1 clone https://***@github.com/acme/app.git"',
+        'install-line-1 clone https://***@github.com/acme/app.git',
+        'env ***',
+        'token ***',
+        'install-line-3',
+        '[setup] starting: npm run dev (PORT=3000)',
+        '[setup] ready: port 3000 answers',
       ];
       // In this order (other lines, git's and npm's, between them).
-      expect(lines.filter((l) => expected.includes(l)), JSON.stringify(lines)).toEqual(expected);
+      expect(
+        lines.filter((l) => expected.includes(l)),
+        JSON.stringify(lines),
+      ).toEqual(expected);
       expect(lines).toContain('install-line-2');
       // Each line says its phase; event ids only grow.
       const phaseOf = (l: string) => setup.find((e) => e.line === l)?.phase;
@@ -98,28 +130,39 @@ describe('setup output in the container logs', () => {
       const logs = await streamMessages(nc, LOGS.stream).finally(() => nc.close());
       expect(logs.some(([where]) => where.includes(LOGS.subject(id, 'setup')))).toBe(true);
       const items = [
-        JSON.stringify(c.events), stored.text, ...logs.map(([, text]) => text),
-        f.stack.poolManager.allOutput, f.stack.logStreamer.allOutput, f.stack.gateway.allOutput,
+        JSON.stringify(c.events),
+        stored.text,
+        ...logs.map(([, text]) => text),
+        f.stack.poolManager.allOutput,
+        f.stack.logStreamer.allOutput,
+        f.stack.gateway.allOutput,
       ];
-      for (const secret of [TOKEN, ENV_SECRET, URL_SECRET]) expect(items.filter((t) => t.includes(secret)), secret).toEqual([]);
+      for (const secret of [TOKEN, ENV_SECRET, URL_SECRET])
+        expect(
+          items.filter((t) => t.includes(secret)),
+          secret,
+        ).toEqual([]);
     } finally {
       sse.destroy();
     }
   }, 120_000);
 
-  test('the SDK\'s setup() hands each line to onOutput as it comes', async () => {
+  test("the SDK's setup() hands each line to onOutput as it comes", async () => {
     const sdk = new Berth({ url: f.stack.url, apiKey: f.stack.token });
     const c = await sdk.containers.create({});
     const got: LogLine[] = [];
     let released: Promise<unknown> | undefined;
     // The install waits until onOutput has seen its first line: a callback called only at the end would fail it (exit 7).
-    const status = await c.setup({ repo: 'acme/app', branch: 'main', githubToken: TOKEN, installCommand: gatedInstall('sdk') }, {
-      pollIntervalMs: 200,
-      onOutput: (l) => {
-        got.push(l);
-        if (l.line.startsWith('sdk-line-1')) released = c.exec(['touch', GO]);
+    const status = await c.setup(
+      { repo: 'acme/app', branch: 'main', githubToken: TOKEN, installCommand: gatedInstall('sdk') },
+      {
+        pollIntervalMs: 200,
+        onOutput: (l) => {
+          got.push(l);
+          if (l.line.startsWith('sdk-line-1')) released = c.exec(['touch', GO]);
+        },
       },
-    });
+    );
     await released;
     expect(status.phase).toBe('ready');
     const setup = got.filter((l) => l.stream === 'setup');

@@ -15,23 +15,31 @@ const GENERIC = process.env.WORKSPACE_IMAGE ?? 'berth/workspace:latest';
 let f: SetupFixture;
 
 beforeAll(async () => {
-  f = await startSetupFixture(TOKEN, {
-    SETUP_START_TIMEOUT_MS: '30000',
-    // Reconcile (which also refills) often, so the test does not depend on claim-triggered refills alone.
-    RECONCILE_INTERVAL_MS: '1000',
-    POOLS: JSON.stringify([
-      { name: 'default', targetSize: 1, maxCreating: 2, memoryMb: 512, pids: 256 },
-      { name: 'repo', repo: REPO, targetSize: 1, maxCreating: 1, memoryMb: 512, pids: 256 },
-      { name: 'noimg', repo: NO_IMAGE_REPO, targetSize: 1, maxCreating: 1, memoryMb: 512, pids: 256 },
-    ]),
-  }, { imageBuilder: true });
+  f = await startSetupFixture(
+    TOKEN,
+    {
+      SETUP_START_TIMEOUT_MS: '30000',
+      // Reconcile (which also refills) often, so the test does not depend on claim-triggered refills alone.
+      RECONCILE_INTERVAL_MS: '1000',
+      POOLS: JSON.stringify([
+        { name: 'default', targetSize: 1, maxCreating: 2, memoryMb: 512, pids: 256 },
+        { name: 'repo', repo: REPO, targetSize: 1, maxCreating: 1, memoryMb: 512, pids: 256 },
+        { name: 'noimg', repo: NO_IMAGE_REPO, targetSize: 1, maxCreating: 1, memoryMb: 512, pids: 256 },
+      ]),
+    },
+    { imageBuilder: true },
+  );
   await f.github.createRepo(REPO, { fromDir: NODE_APP_FIXTURE, token: TOKEN });
   await f.github.createRepo(NO_IMAGE_REPO, { fromDir: NODE_APP_FIXTURE, token: TOKEN });
 }, 120_000);
 
 afterAll(async () => {
   await f?.stop();
-  try { execFileSync('docker', ['rmi', '-f', TAG], { stdio: 'ignore' }); } catch { /* never built */ }
+  try {
+    execFileSync('docker', ['rmi', '-f', TAG], { stdio: 'ignore' });
+  } catch {
+    /* never built */
+  }
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,7 +62,8 @@ async function claimFrom(pool: string): Promise<{ id: string; hostPort: number; 
   return r.json() as { id: string; hostPort: number; image: string; warm: boolean };
 }
 
-const engineContainer = (id: string) => execFileSync('docker', ['ps', '--filter', `label=berth.id=${id}`, '--format', '{{.ID}} {{.Image}}'], { encoding: 'utf8' }).trim();
+const engineContainer = (id: string) =>
+  execFileSync('docker', ['ps', '--filter', `label=berth.id=${id}`, '--format', '{{.ID}} {{.Image}}'], { encoding: 'utf8' }).trim();
 
 async function setup(id: string, body: Record<string, unknown>) {
   const r = await f.client.api('POST', `/api/containers/${id}/setup`, { githubToken: TOKEN, ...body });

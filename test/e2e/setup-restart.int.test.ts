@@ -8,8 +8,12 @@ import { startSetupFixture, type SetupFixture } from '../support/setup-fixture.j
 const TOKEN = `ghp_${'RestartT0kenValue'.repeat(2)}`;
 let f: SetupFixture;
 
-beforeAll(async () => { f = await startSetupFixture(TOKEN, { SETUP_START_TIMEOUT_MS: '120000' }); }, 120_000);
-afterAll(async () => { await f?.stop(); });
+beforeAll(async () => {
+  f = await startSetupFixture(TOKEN, { SETUP_START_TIMEOUT_MS: '120000' });
+}, 120_000);
+afterAll(async () => {
+  await f?.stop();
+});
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -21,7 +25,8 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 
 const phaseOf = async (id: string) => (await f.client.api('GET', `/api/containers/${id}/setup`)).json().phase;
 const psHas = async (id: string, needle: string) => (await f.client.exec(id, ['ps', '-eo', 'args'])).stdout.includes(needle);
-const tasksOf = (id: string) => execFileSync('docker', ['ps', '-aq', '--filter', 'label=berth.task', '--filter', `label=berth.id=${id}`], { encoding: 'utf8' }).trim();
+const tasksOf = (id: string) =>
+  execFileSync('docker', ['ps', '-aq', '--filter', 'label=berth.task', '--filter', `label=berth.id=${id}`], { encoding: 'utf8' }).trim();
 
 /** Kills and restarts pool-manager, then checks the setup ended interrupted in `phase` with nothing left, and that a new one works. */
 async function crashAndCheck(id: string, phase: string, leftover?: string): Promise<void> {

@@ -30,7 +30,11 @@ describe('setup callbacks and secrets', () => {
   test('callbacks arrive in order with valid signatures, and the token, callback secret and env values are nowhere', async () => {
     const { id } = await f.client.claim();
     const r = await post(id, {
-      repo: 'acme/app', branch: 'main', githubToken: TOKEN, callbackUrl: receiver.url, callbackSecret: CALLBACK_SECRET,
+      repo: 'acme/app',
+      branch: 'main',
+      githubToken: TOKEN,
+      callbackUrl: receiver.url,
+      callbackSecret: CALLBACK_SECRET,
       envVars: { API_KEY: ENV_SECRET },
     });
     expect(r.status, r.text).toBe(202);
@@ -52,10 +56,21 @@ describe('setup callbacks and secrets', () => {
 
     const nc = await connectNats({ url: f.stack.nats.url, name: 'secret-scan', logger: createLogger('test', 'silent') });
     const events = await streamMessages(nc, EVENTS.stream).finally(() => nc.close());
-    const files = await f.client.exec(id, ['sh', '-c', 'cat /workspace/repo/.git/config; grep -rIl -e "$1" -e "$2" -e "$3" /workspace /home/berth /tmp 2>/dev/null; env', 'scan', TOKEN, CALLBACK_SECRET, ENV_SECRET]);
+    const files = await f.client.exec(id, [
+      'sh',
+      '-c',
+      'cat /workspace/repo/.git/config; grep -rIl -e "$1" -e "$2" -e "$3" /workspace /home/berth /tmp 2>/dev/null; env',
+      'scan',
+      TOKEN,
+      CALLBACK_SECRET,
+      ENV_SECRET,
+    ]);
     const mirrorFiles = filesContaining(f.mirrors, [TOKEN, CALLBACK_SECRET]);
     const items: [string, string][] = [
-      ...[f.stack.poolManager, f.stack.gateway, f.stack.logStreamer, f.stack.repoCache!, f.stack.egress!].map((p): [string, string] => [`${p.service} log`, p.allOutput]),
+      ...[f.stack.poolManager, f.stack.gateway, f.stack.logStreamer, f.stack.repoCache!, f.stack.egress!].map((p): [string, string] => [
+        `${p.service} log`,
+        p.allOutput,
+      ]),
       ...containerConfigs(f.stack.hostId),
       ...(await redisEntries(f.stack.redis.url)),
       ...events,

@@ -17,7 +17,9 @@ beforeAll(async () => {
   f = await startSetupFixture(TOKEN, { SETUP_INSTALL_TIMEOUT_MS: '15000', SETUP_START_TIMEOUT_MS: '30000' }, { withEgress: true });
 }, 120_000);
 
-afterAll(async () => { await f?.stop(); });
+afterAll(async () => {
+  await f?.stop();
+});
 
 const post = (id: string, body: unknown) => f.client.api('POST', `/api/containers/${id}/setup`, body);
 
@@ -70,7 +72,7 @@ describe('POST /api/containers/:id/setup', () => {
     expect(await (await fetch(`http://127.0.0.1:${hostPort}/`)).text()).toContain('main');
   }, 120_000);
 
-  test('a named volume is the owner\'s node_modules cache: the checkout\'s node_modules, kept for the owner\'s next workspace', async () => {
+  test("a named volume is the owner's node_modules cache: the checkout's node_modules, kept for the owner's next workspace", async () => {
     const name = `app-modules-${Date.now().toString(36)}`;
     const create = async () => {
       const r = await f.client.api('POST', '/api/containers', { volumeName: name });
@@ -98,7 +100,10 @@ describe('POST /api/containers/:id/setup', () => {
     const { id } = await f.client.claim();
     const secret = 'sup3r-s3cret-env-value';
     const r = await post(id, {
-      repo: 'acme/app', branch: 'main', githubToken: TOKEN, envVars: { MY_SECRET: secret },
+      repo: 'acme/app',
+      branch: 'main',
+      githubToken: TOKEN,
+      envVars: { MY_SECRET: secret },
       installCommand: 'echo "first line"; echo "using $MY_SECRET"; echo "install broke" >&2; exit 7',
     });
     expect(r.status, r.text).toBe(202);
@@ -136,7 +141,10 @@ describe('POST /api/containers/:id/setup', () => {
     const { id } = await f.client.claim();
     const secret = 'start-secret-value-99';
     const r = await post(id, {
-      repo: 'acme/app', branch: 'main', githubToken: TOKEN, envVars: { S: secret },
+      repo: 'acme/app',
+      branch: 'main',
+      githubToken: TOKEN,
+      envVars: { S: secret },
       startCommand: 'echo "booting on $PORT"; echo "crashed with $S" >&2; exit 4',
     });
     expect(r.status).toBe(202);
@@ -169,7 +177,13 @@ describe('POST /api/containers/:id/setup', () => {
   test('a callback URL on 127.0.0.1 is refused with 400 CALLBACK_URL_REFUSED when egress allows no private range', async () => {
     const { id } = await f.client.claim();
     for (const url of ['http://127.0.0.1:9/hook', 'http://localhost/hook', 'http://10.0.0.1/hook']) {
-      const r = await post(id, { repo: 'acme/app', branch: 'main', githubToken: TOKEN, callbackUrl: url, callbackSecret: 'a-callback-secret-of-enough-length' });
+      const r = await post(id, {
+        repo: 'acme/app',
+        branch: 'main',
+        githubToken: TOKEN,
+        callbackUrl: url,
+        callbackSecret: 'a-callback-secret-of-enough-length',
+      });
       expect(r.status, `${url}: ${r.text}`).toBe(400);
       expect(r.json()).toMatchObject({ error: { code: 'CALLBACK_URL_REFUSED' } });
       expect(r.text).not.toContain('a-callback-secret-of-enough-length');

@@ -9,13 +9,18 @@ let stack: LocalStack;
 let id: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
-  }, 'debug');
+  stack = await startLocalStack(
+    {
+      POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
+    },
+    'debug',
+  );
   id = (await call('POST', '/api/containers', {})).json.id as string;
 }, 120_000);
 
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  await stack?.stop();
+});
 
 const auth = () => ({ authorization: `Bearer ${stack.token}` });
 
@@ -48,7 +53,8 @@ async function until(what: string, fn: () => boolean, timeoutMs = 5_000): Promis
 async function streamLines(body: unknown, accept?: string, signal?: AbortSignal) {
   const t0 = performance.now();
   const res = await fetch(`${stack.url}/api/containers/${id}/exec?stream=true`, {
-    method: 'POST', signal,
+    method: 'POST',
+    signal,
     headers: { ...auth(), 'content-type': 'application/json', ...(accept && { accept }) },
     body: JSON.stringify(body),
   });
@@ -89,7 +95,8 @@ describe('streaming exec', () => {
 
   test('a timed-out command is killed with its children, even ones in their own session', async () => {
     const r = await call('POST', `/api/containers/${id}/exec`, {
-      command: 'sleep 301 & setsid sleep 302 & (sleep 303 &); echo started; sleep 304', timeout: 1_000,
+      command: 'sleep 301 & setsid sleep 302 & (sleep 303 &); echo started; sleep 304',
+      timeout: 1_000,
     });
     expect(r.json).toMatchObject({ timedOut: true, stdout: 'started\n' });
     await until('every sleep to be gone', () => !/sleep 30[1-4]/.test(processes()));
@@ -109,7 +116,9 @@ describe('streaming exec', () => {
   test('a command cut short by deleting its container ends with a CONTAINER_DELETED error event, not an exit without a code', async () => {
     const doomed = (await call('POST', '/api/containers', {})).json.id as string;
     const res = await fetch(`${stack.url}/api/containers/${doomed}/exec?stream=true`, {
-      method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ command: 'echo started; sleep 60', timeout: 60_000 }),
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ command: 'echo started; sleep 60', timeout: 60_000 }),
     });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
@@ -117,7 +126,10 @@ describe('streaming exec', () => {
     expect(text).toContain('started');
     expect((await call('DELETE', `/api/containers/${doomed}`)).status).toBe(200);
     for (let r = await reader.read(); !r.done; r = await reader.read()) text += Buffer.from(r.value).toString('utf8');
-    const events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'CONTAINER_DELETED', retryable: false } });
     expect(events.some((e) => e.type === 'exit')).toBe(false);
   }, 60_000);
@@ -133,7 +145,9 @@ describe('streaming exec', () => {
 
   test('an unknown container is a plain 404, not a stream', async () => {
     const res = await fetch(`${stack.url}/api/containers/ws_0000000000000000/exec?stream=true`, {
-      method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{"command":"true"}',
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: '{"command":"true"}',
     });
     expect(res.status).toBe(404);
   });

@@ -10,16 +10,24 @@ let stack: LocalStack;
 let id: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
-  }, 'warn', { gatewayEnv: { STREAM_LEASE_MS: String(LEASE_MS) } });
+  stack = await startLocalStack(
+    {
+      POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
+    },
+    'warn',
+    { gatewayEnv: { STREAM_LEASE_MS: String(LEASE_MS) } },
+  );
   const res = await fetch(`${stack.url}/api/containers`, {
-    method: 'POST', headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' }, body: '{}',
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
+    body: '{}',
   });
   id = ((await res.json()) as { id: string }).id;
 }, 120_000);
 
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  await stack?.stop();
+});
 
 describe('terminal liveness', () => {
   test('an idle terminal outlives the lease; when pool-manager dies the socket closes with 1013', async () => {
@@ -27,7 +35,9 @@ describe('terminal liveness', () => {
     term.type('echo alive-$((1+1))\n');
     await term.waitFor(/alive-2/);
     let closed: { code: number } | undefined;
-    void term.closed.then((c) => { closed = c; });
+    void term.closed.then((c) => {
+      closed = c;
+    });
 
     await new Promise((r) => setTimeout(r, LEASE_MS + 2_000));
     expect(closed).toBeUndefined();

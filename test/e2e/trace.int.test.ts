@@ -6,15 +6,30 @@ import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 // lines of the gateway and of pool-manager, which got it through NATS headers.
 let stack: LocalStack;
 beforeAll(async () => {
-  stack = await startLocalStack({
-    POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
-    MAX_CONTAINERS: '4',
-  }, 'debug', { keepAllOutput: true });
+  stack = await startLocalStack(
+    {
+      POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
+      MAX_CONTAINERS: '4',
+    },
+    'debug',
+    { keepAllOutput: true },
+  );
 }, 120_000);
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  await stack?.stop();
+});
 
-interface LogLine { service?: string; trace_id?: string; msg?: string; subject?: string }
-const linesOf = (output: string): LogLine[] => output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+interface LogLine {
+  service?: string;
+  trace_id?: string;
+  msg?: string;
+  subject?: string;
+}
+const linesOf = (output: string): LogLine[] =>
+  output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
 const withTrace = (output: string, traceId: string) => linesOf(output).filter((l) => l.trace_id === traceId);
 
 async function call(method: string, path: string, body: unknown, traceparent?: string) {
@@ -31,8 +46,8 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
   if (!check()) throw new Error(`${what}\n${stack.outputTail()}`);
 }
 
-describe('trace context from HTTP through NATS into every service\'s logs', () => {
-  test('one exec: the caller\'s trace id is in the gateway\'s and pool-manager\'s log lines', async () => {
+describe("trace context from HTTP through NATS into every service's logs", () => {
+  test("one exec: the caller's trace id is in the gateway's and pool-manager's log lines", async () => {
     const created = await call('POST', '/api/containers', {});
     expect(created.status).toBe(201);
     const traceId = randomBytes(16).toString('hex');
@@ -40,8 +55,11 @@ describe('trace context from HTTP through NATS into every service\'s logs', () =
     const exec = await call('POST', `/api/containers/${created.json.id}/exec`, { command: 'echo traced' }, traceparent);
     expect(exec.status).toBe(200);
 
-    await eventually(() => withTrace(stack.poolManager.allOutput, traceId).length > 0 && withTrace(stack.gateway.allOutput, traceId).some((l) => l.msg === 'request completed'),
-      `trace ${traceId} missing from a service's logs`);
+    await eventually(
+      () =>
+        withTrace(stack.poolManager.allOutput, traceId).length > 0 && withTrace(stack.gateway.allOutput, traceId).some((l) => l.msg === 'request completed'),
+      `trace ${traceId} missing from a service's logs`,
+    );
     const gateway = withTrace(stack.gateway.allOutput, traceId);
     const poolManager = withTrace(stack.poolManager.allOutput, traceId);
     expect(gateway.map((l) => l.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']));

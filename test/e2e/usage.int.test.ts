@@ -14,10 +14,14 @@ let stack: LocalStack;
 let id = '';
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: MEMORY_MB, pids: 64 }]),
-    MAX_CONTAINERS: '4',
-  }, 'warn', { keys: [alice.entry, bob.entry] });
+  stack = await startLocalStack(
+    {
+      POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 1, memoryMb: MEMORY_MB, pids: 64 }]),
+      MAX_CONTAINERS: '4',
+    },
+    'warn',
+    { keys: [alice.entry, bob.entry] },
+  );
 }, 120_000);
 
 afterAll(async () => {

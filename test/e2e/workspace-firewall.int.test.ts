@@ -20,21 +20,48 @@ const made: string[] = [];
 /** A container on NETWORK running `node -e program`, as a workspace runs (non-root, no capabilities). */
 function container(role: string, program: string): { name: string; ip: string } {
   const name = `berth-fwt-${tag}-${role}`;
-  docker('run', '-d', '--name', name, '--label', 'berth.test=workspace-firewall', '--network', NETWORK, '--user', '1000:1000', '--cap-drop', 'ALL',
-    '--security-opt', 'no-new-privileges:true', '--entrypoint', 'node', IMAGE, '-e', program);
+  docker(
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--label',
+    'berth.test=workspace-firewall',
+    '--network',
+    NETWORK,
+    '--user',
+    '1000:1000',
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges:true',
+    '--entrypoint',
+    'node',
+    IMAGE,
+    '-e',
+    program,
+  );
   made.push(name);
   return { name, ip: docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, name) };
 }
-const greeter = (ports: number[]) => ports.map((p) => `require('net').createServer((s)=>s.end('hello ${p}\\n')).listen(${p});`).join('') + 'setInterval(()=>{},1e9);';
+const greeter = (ports: number[]) =>
+  ports.map((p) => `require('net').createServer((s)=>s.end('hello ${p}\\n')).listen(${p});`).join('') + 'setInterval(()=>{},1e9);';
 
 /** Async: the host listeners live in this process and must answer while the probe runs. */
 async function probe(from: string, targets: [string, number][]): Promise<Record<string, ProbeResult>> {
   const { stdout } = await promisify(execFile)('docker', ['exec', from, 'node', '-e', TCP_PROBE, JSON.stringify(targets)]);
   return JSON.parse(stdout) as Record<string, ProbeResult>;
 }
-const rulesTagged = (port: number) => ['BERTH-WS-IN', 'BERTH-WS-FWD']
-  .flatMap((chain) => { try { return execFileSync('iptables', ['-S', chain], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n'); } catch { return []; } })
-  .filter((l) => l.includes(`"berth-ws ${NETWORK} ${port}"`));
+const rulesTagged = (port: number) =>
+  ['BERTH-WS-IN', 'BERTH-WS-FWD']
+    .flatMap((chain) => {
+      try {
+        return execFileSync('iptables', ['-S', chain], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n');
+      } catch {
+        return [];
+      }
+    })
+    .filter((l) => l.includes(`"berth-ws ${NETWORK} ${port}"`));
 
 let gateway = '';
 let egress: { name: string; ip: string };
@@ -57,7 +84,11 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const port of [3128, onGateway?.port, second?.port]) if (port) removeWorkspaceFirewall(NETWORK, port);
   if (made.length) docker('rm', '-f', ...made);
-  try { docker('network', 'rm', NETWORK); } catch { /* gone already */ }
+  try {
+    docker('network', 'rm', NETWORK);
+  } catch {
+    /* gone already */
+  }
   await onGateway?.close();
   await second?.close();
   await outside?.close();
@@ -66,12 +97,21 @@ afterAll(async () => {
 describe('scripts/workspace-net', () => {
   test('makes the network without inter-container traffic or NAT', () => {
     expect(docker('network', 'inspect', '-f', '{{json .Options}}', NETWORK)).toBe(
-      JSON.stringify({ 'com.docker.network.bridge.enable_icc': 'false', 'com.docker.network.bridge.enable_ip_masquerade': 'false' }));
+      JSON.stringify({ 'com.docker.network.bridge.enable_icc': 'false', 'com.docker.network.bridge.enable_ip_masquerade': 'false' }),
+    );
   });
 
   test('egress as a container on the bridge: workspaces reach its proxy port and nothing else', async () => {
     installWorkspaceFirewall(NETWORK, 3128, egress.ip);
-    expect(await probe(ws1.name, [[egress.ip, 3128], [egress.ip, 3129], [ws2.ip, 7000], [gateway, onGateway.port], [outside.ip, outside.port]])).toEqual({
+    expect(
+      await probe(ws1.name, [
+        [egress.ip, 3128],
+        [egress.ip, 3129],
+        [ws2.ip, 7000],
+        [gateway, onGateway.port],
+        [outside.ip, outside.port],
+      ]),
+    ).toEqual({
       [`${egress.ip}:3128`]: 'open hello 3128',
       [`${egress.ip}:3129`]: BLOCKED, // another port of egress
       [`${ws2.ip}:7000`]: BLOCKED, // another workspace
@@ -88,14 +128,22 @@ describe('scripts/workspace-net', () => {
     installWorkspaceFirewall(NETWORK, second.port);
     installWorkspaceFirewall(NETWORK, second.port); // idempotent: replaced, not doubled
     expect(rulesTagged(second.port)).toHaveLength(5); // 3 in BERTH-WS-IN, 2 in BERTH-WS-FWD
-    const targets: [string, number][] = [[gateway, onGateway.port], [gateway, second.port], [ws2.ip, 7000]];
+    const targets: [string, number][] = [
+      [gateway, onGateway.port],
+      [gateway, second.port],
+      [ws2.ip, 7000],
+    ];
     expect(await probe(ws1.name, targets)).toEqual({
-      [`${gateway}:${onGateway.port}`]: 'open hello gateway', [`${gateway}:${second.port}`]: 'open hello second', [`${ws2.ip}:7000`]: BLOCKED,
+      [`${gateway}:${onGateway.port}`]: 'open hello gateway',
+      [`${gateway}:${second.port}`]: 'open hello second',
+      [`${ws2.ip}:7000`]: BLOCKED,
     });
     removeWorkspaceFirewall(NETWORK, onGateway.port);
     expect(rulesTagged(onGateway.port)).toEqual([]);
     expect(await probe(ws1.name, targets)).toEqual({
-      [`${gateway}:${onGateway.port}`]: BLOCKED, [`${gateway}:${second.port}`]: 'open hello second', [`${ws2.ip}:7000`]: BLOCKED,
+      [`${gateway}:${onGateway.port}`]: BLOCKED,
+      [`${gateway}:${second.port}`]: 'open hello second',
+      [`${ws2.ip}:7000`]: BLOCKED,
     });
     removeWorkspaceFirewall(NETWORK, second.port);
     expect(rulesTagged(second.port)).toEqual([]);

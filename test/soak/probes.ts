@@ -3,7 +3,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import type { LocalStack } from '../support/local-stack.js';
 
 /** What one service process holds: resident memory and open file descriptors. */
-interface ProcessSample { rssMb: number; fds: number }
+interface ProcessSample {
+  rssMb: number;
+  fds: number;
+}
 
 /** One look at the stack: each service process, and the Docker containers and host ports of its host id. */
 export interface StackSample {
@@ -21,7 +24,8 @@ function processSample(pid: number): ProcessSample {
 /** Host ports published by this host id's containers (one per mapping). */
 function hostPortsOf(hostId: string): { containers: number; hostPorts: number } {
   const rows = execFileSync('docker', ['ps', '-a', '--filter', `label=berth.host=${hostId}`, '--format', '{{.ID}} {{.Ports}}'], { encoding: 'utf8' })
-    .split('\n').filter(Boolean);
+    .split('\n')
+    .filter(Boolean);
   const ports = new Set(rows.flatMap((r) => [...r.matchAll(/:(\d+)->/g)].map((m) => m[1])));
   return { containers: rows.length, hostPorts: ports.size };
 }

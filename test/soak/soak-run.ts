@@ -22,7 +22,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** One workspace's life: claim, execs, a log read, a terminal session, delete. Each step is an op. */
 async function cycle(berth: Berth, worker: number, n: number, op: (kind: string, run: () => Promise<void>) => Promise<void>): Promise<void> {
   let c: Container | undefined;
-  await op('claim', async () => { c = await berth.containers.create({ name: `soak-${worker}-${n}` }); });
+  await op('claim', async () => {
+    c = await berth.containers.create({ name: `soak-${worker}-${n}` });
+  });
   if (!c) return;
   const ws = c;
   for (let i = 0; i < 3; i++) {
@@ -64,7 +66,10 @@ async function settle(stack: LocalStack, want: number, ports: number, ms: number
  * running stack whose pools hold `warmContainers` when idle; samples the stack's processes,
  * containers and host ports after a warm-up cycle and once everything settled at the end.
  */
-export async function runSoak(stack: LocalStack, opts: { durationS: number; workers?: number; warmContainers: number; onProgress?: (ops: number, errors: number) => void }): Promise<SoakResult> {
+export async function runSoak(
+  stack: LocalStack,
+  opts: { durationS: number; workers?: number; warmContainers: number; onProgress?: (ops: number, errors: number) => void },
+): Promise<SoakResult> {
   const berth = new Berth({ url: stack.url, apiKey: stack.token, timeoutMs: 30_000 });
   const opsByKind: Record<string, number> = {};
   const errorSamples: string[] = [];
@@ -73,7 +78,9 @@ export async function runSoak(stack: LocalStack, opts: { durationS: number; work
   const op = async (kind: string, run: () => Promise<void>) => {
     ops++;
     opsByKind[kind] = (opsByKind[kind] ?? 0) + 1;
-    try { await run(); } catch (err) {
+    try {
+      await run();
+    } catch (err) {
       errors++;
       if (errorSamples.length < 10) errorSamples.push(`${kind}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -85,9 +92,11 @@ export async function runSoak(stack: LocalStack, opts: { durationS: number; work
   const t0 = Date.now();
   const progress = setInterval(() => opts.onProgress?.(ops, errors), 30_000);
   try {
-    await Promise.all(Array.from({ length: opts.workers ?? 2 }, async (_, w) => {
-      for (let n = 1; Date.now() < until; n++) await cycle(berth, w + 1, n, op);
-    }));
+    await Promise.all(
+      Array.from({ length: opts.workers ?? 2 }, async (_, w) => {
+        for (let n = 1; Date.now() < until; n++) await cycle(berth, w + 1, n, op);
+      }),
+    );
   } finally {
     clearInterval(progress);
   }
@@ -96,7 +105,13 @@ export async function runSoak(stack: LocalStack, opts: { durationS: number; work
   const growth = (f: (s: StackSample, name: string) => number) =>
     Object.fromEntries(Object.keys(start.processes).map((name) => [name, Math.round((f(end, name) - f(start, name)) * 10) / 10]));
   return {
-    durationS, ops, errors, errorSamples, opsByKind, start, end,
+    durationS,
+    ops,
+    errors,
+    errorSamples,
+    opsByKind,
+    start,
+    end,
     rssGrowthMb: growth((s, n) => s.processes[n]!.rssMb),
     fdGrowth: growth((s, n) => s.processes[n]!.fds),
     containersLeaked: Math.max(0, end.containers - start.containers),

@@ -6,8 +6,12 @@ import { SOAK_WARM, startSoakStack } from './soak-stack.js';
 // The short CI form of `pnpm soak`: ~45 s of steady claims, execs, log reads and terminals on the
 // real stack; nothing may fail and nothing may leak.
 let stack: LocalStack;
-beforeAll(async () => { stack = await startSoakStack(); }, 120_000);
-afterAll(async () => { await stack?.stop(); });
+beforeAll(async () => {
+  stack = await startSoakStack();
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+});
 
 test('45 s of steady traffic: no error, no leaked container or port, bounded fd and RSS growth', async () => {
   const r = await runSoak(stack, { durationS: Number(process.env.SOAK_CI_DURATION_S ?? 45), warmContainers: SOAK_WARM });

@@ -33,8 +33,22 @@ beforeAll(async () => {
   stack = await startDevStack();
   outside = `${stack.project}-outside`;
   await docker('network', 'create', '--label', `berth.test=${stack.project}`, outside);
-  const id = await docker('run', '-d', '--name', `${stack.project}-upstream`, '--network', outside, '--user', '1001', '--cap-drop', 'ALL',
-    'berth/node:22', 'node', '-e', "require('http').createServer((q,s)=>s.end('outside')).listen(8080)");
+  const id = await docker(
+    'run',
+    '-d',
+    '--name',
+    `${stack.project}-upstream`,
+    '--network',
+    outside,
+    '--user',
+    '1001',
+    '--cap-drop',
+    'ALL',
+    'berth/node:22',
+    'node',
+    '-e',
+    "require('http').createServer((q,s)=>s.end('outside')).listen(8080)",
+  );
   upstream = { id, ip: await ipOn(id, outside) };
 }, 180_000);
 
@@ -65,14 +79,17 @@ describe('dev compose stack', () => {
       headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ command: 'echo streamed', timeout: 10_000 }),
     });
-    const lines = (await streamed.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; data?: string; exitCode?: number });
+    const lines = (await streamed.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; data?: string; exitCode?: number });
     expect(lines.at(-1)).toMatchObject({ type: 'exit', exitCode: 0 });
     expect(JSON.stringify(lines)).toContain('streamed');
     expect((await api('DELETE', `/api/containers/${id}`)).json).toMatchObject({ id, removed: true });
     expect((await api('GET', `/api/containers/${id}`)).status).toBe(404);
   });
 
-  it('streams a workspace\'s output through log-streamer and LOGS to the gateway\'s logs route', async () => {
+  it("streams a workspace's output through log-streamer and LOGS to the gateway's logs route", async () => {
     const id = String((await api('POST', '/api/containers', {})).json.id);
     try {
       const marker = `compose-logs-${Date.now()}`;
@@ -92,7 +109,16 @@ describe('dev compose stack', () => {
 
   it('keeps a workspace away from NATS, Redis, the services and the outside', async () => {
     const targets: string[] = [`${upstream.ip}:8080`];
-    const ports: Record<string, number> = { nats: 4222, redis: 6379, gateway: 8080, 'pool-manager': 9101, 'log-streamer': 9102, 'repo-cache': 9103, 'image-builder': 9104, egress: 9105 };
+    const ports: Record<string, number> = {
+      nats: 4222,
+      redis: 6379,
+      gateway: 8080,
+      'pool-manager': 9101,
+      'log-streamer': 9102,
+      'repo-cache': 9103,
+      'image-builder': 9104,
+      egress: 9105,
+    };
     for (const s of SERVICES) targets.push(`${await ipOn(await stack.container(s), '_berth-internal')}:${ports[s] ?? 0}`);
     targets.push(`${await ipOn(await stack.container('gateway'), '_berth-edge')}:8080`);
     const ws = await api('POST', '/api/containers', {});
@@ -111,7 +137,7 @@ describe('dev compose stack', () => {
   });
 
   // Inter-container traffic is off on berth-workspaces; scripts/stack's host firewall lets egress's proxy through.
-  it.runIf(SERVICES.includes('egress'))('lets a workspace reach egress\'s proxy port on berth-workspaces, and no other workspace or egress port', async () => {
+  it.runIf(SERVICES.includes('egress'))("lets a workspace reach egress's proxy port on berth-workspaces, and no other workspace or egress port", async () => {
     const [a, b] = [String((await api('POST', '/api/containers', {})).json.id), String((await api('POST', '/api/containers', {})).json.id)];
     try {
       const bRef = await docker('ps', '-q', '--filter', `label=berth.id=${b}`);
@@ -129,11 +155,15 @@ describe('dev compose stack', () => {
   });
 
   it('leaves every service but egress no way to the outside, while they reach NATS', async () => {
-    const probes = await Promise.all(SERVICES.filter((x) => !['nats', 'redis', 'egress'].includes(x)).map(async (s) => {
-      const id = await stack.container(s);
-      const [out, nats] = await Promise.all([tcpProbe(upstream.ip, 8080), tcpProbe('nats', 4222)].map(async (p) => (await dockerStatus('exec', id, 'node', '-e', p)).ok));
-      return [s, { upstream: out, nats }] as const;
-    }));
+    const probes = await Promise.all(
+      SERVICES.filter((x) => !['nats', 'redis', 'egress'].includes(x)).map(async (s) => {
+        const id = await stack.container(s);
+        const [out, nats] = await Promise.all(
+          [tcpProbe(upstream.ip, 8080), tcpProbe('nats', 4222)].map(async (p) => (await dockerStatus('exec', id, 'node', '-e', p)).ok),
+        );
+        return [s, { upstream: out, nats }] as const;
+      }),
+    );
     expect(probes.length).toBeGreaterThan(2);
     for (const [s, r] of probes) expect(r, s).toEqual({ upstream: false, nats: true });
   });
@@ -158,8 +188,18 @@ describe('dev compose stack', () => {
     const event = EVENTS.container.subject('ws_0123456789abcdef', 'claimed');
     const probes = natsServices().map((s) => {
       const p = natsPermissions(s);
-      const publish = [...requestSubjects, event, LOGS.subject('ws_0123456789abcdef', 'stdout'), '$JS.API.INFO', '$JS.API.STREAM.DELETE.EVENTS',
-        '$JS.API.STREAM.DELETE.LOGS', '$JS.API.CONSUMER.CREATE.EVENTS', '$JS.API.CONSUMER.CREATE.LOGS', '$JS.ACK.EVENTS.egress-callbacks.1.1.1.1.1', 'berth.other.thing'];
+      const publish = [
+        ...requestSubjects,
+        event,
+        LOGS.subject('ws_0123456789abcdef', 'stdout'),
+        '$JS.API.INFO',
+        '$JS.API.STREAM.DELETE.EVENTS',
+        '$JS.API.STREAM.DELETE.LOGS',
+        '$JS.API.CONSUMER.CREATE.EVENTS',
+        '$JS.API.CONSUMER.CREATE.LOGS',
+        '$JS.ACK.EVENTS.egress-callbacks.1.1.1.1.1',
+        'berth.other.thing',
+      ];
       const subscribe = [...requestSubjects, 'berth.evt.>', '>', ...natsServices().map((o) => `_INBOX.${o}.probe`)];
       return {
         service: s,
@@ -171,8 +211,16 @@ describe('dev compose stack', () => {
       };
     });
     const wrong = { url: 'nats://nats:4222', user: 'gateway', password: 'swrong', publish: [], subscribe: [] };
-    const out = await docker('exec', '-e', `NATS_PROBES=${JSON.stringify([...probes.map((p) => p.probe), wrong])}`,
-      await stack.container('pool-manager'), 'node', '--import', 'tsx', 'test/stack/nats-probe.ts');
+    const out = await docker(
+      'exec',
+      '-e',
+      `NATS_PROBES=${JSON.stringify([...probes.map((p) => p.probe), wrong])}`,
+      await stack.container('pool-manager'),
+      'node',
+      '--import',
+      'tsx',
+      'test/stack/nats-probe.ts',
+    );
     const results = JSON.parse(out) as { user: string; connected: boolean; refusedPublish: string[]; refusedSubscribe: string[] }[];
     for (const [i, p] of probes.entries()) {
       const r = results[i];
@@ -187,16 +235,31 @@ describe('dev compose stack', () => {
     const ws = await docker('ps', '-q', '--filter', `label=berth.host=${stack.hostId}`);
     const wsIds = ws.split('\n').filter(Boolean);
     expect(wsIds.length).toBeGreaterThan(0);
-    const targets = [...(await Promise.all(SERVICES.map(async (s) => [s, await stack.container(s)] as const))), ...wsIds.map((id) => ['workspace', id] as const)];
+    const targets = [
+      ...(await Promise.all(SERVICES.map(async (s) => [s, await stack.container(s)] as const))),
+      ...wsIds.map((id) => ['workspace', id] as const),
+    ];
     for (const [name, id] of targets) {
       const c = await inspect<{
         Config: { User: string };
-        HostConfig: { CapDrop: string[] | null; SecurityOpt: string[] | null; ReadonlyRootfs: boolean; Memory: number; NanoCpus: number; CpuQuota: number; PidsLimit: number | null; Privileged: boolean };
+        HostConfig: {
+          CapDrop: string[] | null;
+          SecurityOpt: string[] | null;
+          ReadonlyRootfs: boolean;
+          Memory: number;
+          NanoCpus: number;
+          CpuQuota: number;
+          PidsLimit: number | null;
+          Privileged: boolean;
+        };
         Mounts: { Source: string; RW: boolean }[];
       }>(id);
       expect(['', 'root', '0'].includes(c.Config.User.split(':')[0] ?? ''), `${name} user ${c.Config.User}`).toBe(false);
       expect(c.HostConfig.CapDrop, name).toContain('ALL');
-      expect(c.HostConfig.SecurityOpt?.some((o) => o.startsWith('no-new-privileges')), name).toBe(true);
+      expect(
+        c.HostConfig.SecurityOpt?.some((o) => o.startsWith('no-new-privileges')),
+        name,
+      ).toBe(true);
       expect(c.HostConfig.ReadonlyRootfs, name).toBe(true);
       expect(c.HostConfig.Privileged, name).toBe(false);
       expect(c.HostConfig.Memory, name).toBeGreaterThan(0);

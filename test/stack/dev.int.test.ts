@@ -20,7 +20,14 @@ let dev: ChildProcess;
 let output = '';
 let url: string;
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const pidOf = async (name: string) => Number((await readFile(join(state, 'run', `${name}.pid`), 'utf8')).split(' ')[0]);
 async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !(await check());) {
@@ -28,7 +35,11 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
     await new Promise((r) => setTimeout(r, 250));
   }
 }
-const healthy = () => fetch(`${url}/health`).then((r) => r.ok, () => false);
+const healthy = () =>
+  fetch(`${url}/health`).then(
+    (r) => r.ok,
+    () => false,
+  );
 
 beforeAll(async () => {
   state = await mkdtemp(join(tmpdir(), 'berth-dev-'));
@@ -36,23 +47,52 @@ beforeAll(async () => {
   const { lo } = portRange();
   url = `http://127.0.0.1:${gateway}`;
   const settings = {
-    BERTH_HOST_ID: hostId, LOG_LEVEL: 'warn', BERTH_API_TOKEN: token, EGRESS_SECRET_KEY: randomBytes(32).toString('hex'),
-    NATS_PORT: nats, NATS_MONITOR_PORT: natsMonitor, REDIS_PORT: redis, BERTH_PORT: gateway, BERTH_BIND: '127.0.0.1', EGRESS_PROXY_PORT: proxy,
-    HEALTH_PORT: 0, LOG_STREAMER_HEALTH_PORT: 0, REPO_CACHE_HEALTH_PORT: 0, EGRESS_HEALTH_PORT: 0, IMAGE_BUILDER_HEALTH_PORT: 0,
-    POOLS: `'${JSON.stringify([{ name: 'default', targetSize: 1, memoryMb: 64, pids: 64 }])}'`, PORT_RANGE: `${lo}-${lo + 99}`, MAX_CONTAINERS: 3,
+    BERTH_HOST_ID: hostId,
+    LOG_LEVEL: 'warn',
+    BERTH_API_TOKEN: token,
+    EGRESS_SECRET_KEY: randomBytes(32).toString('hex'),
+    NATS_PORT: nats,
+    NATS_MONITOR_PORT: natsMonitor,
+    REDIS_PORT: redis,
+    BERTH_PORT: gateway,
+    BERTH_BIND: '127.0.0.1',
+    EGRESS_PROXY_PORT: proxy,
+    HEALTH_PORT: 0,
+    LOG_STREAMER_HEALTH_PORT: 0,
+    REPO_CACHE_HEALTH_PORT: 0,
+    EGRESS_HEALTH_PORT: 0,
+    IMAGE_BUILDER_HEALTH_PORT: 0,
+    POOLS: `'${JSON.stringify([{ name: 'default', targetSize: 1, memoryMb: 64, pids: 64 }])}'`,
+    PORT_RANGE: `${lo}-${lo + 99}`,
+    MAX_CONTAINERS: 3,
   };
-  await writeFile(join(state, 'env'), Object.entries(settings).map(([k, v]) => `${k}=${v}\n`).join(''));
+  await writeFile(
+    join(state, 'env'),
+    Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
   dev = spawn('pnpm', ['dev'], {
-    cwd: repoRoot(), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: repoRoot(),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, BERTH_ENV_FILE: join(state, 'env'), BERTH_STATE: state },
   });
-  dev.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
-  dev.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+  dev.stdout!.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  dev.stderr!.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
   await until('[up] berth is running', () => output.includes('[up] berth is running') || dev.exitCode !== null, 240_000);
   expect(dev.exitCode, output).toBeNull();
 }, 300_000);
 afterAll(async () => {
-  try { if (dev?.pid) process.kill(-dev.pid, 'SIGKILL'); } catch { /* already gone */ }
+  try {
+    if (dev?.pid) process.kill(-dev.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
   // After a failure midway, whatever its pid files still name (the services run in sessions of their own).
   if (state) await run(join(repoRoot(), 'scripts', 'down'), [], { env: { ...process.env, BERTH_STATE: state }, timeout: 120_000 }).catch(() => undefined);
   removeHostContainers(hostId);

@@ -19,22 +19,27 @@ const state = mkdtempSync(join(tmpdir(), 'berth-local-infra-'));
 const secret = () => `s${randomBytes(12).toString('hex')}`;
 const secrets: Record<string, string> = {
   ...Object.fromEntries(natsServices().map((s) => [natsPasswordVar(s), secret()])),
-  REDIS_PASSWORD_POOL_MANAGER: secret(), REDIS_PASSWORD_REPO_CACHE: secret(), REDIS_PASSWORD_EGRESS: secret(),
-  BERTH_API_TOKEN: secret(), EGRESS_SECRET_KEY: secret(),
+  REDIS_PASSWORD_POOL_MANAGER: secret(),
+  REDIS_PASSWORD_REPO_CACHE: secret(),
+  REDIS_PASSWORD_EGRESS: secret(),
+  BERTH_API_TOKEN: secret(),
+  EGRESS_SECRET_KEY: secret(),
 };
 let env: NodeJS.ProcessEnv;
 let natsUrl: string;
 const nats: NatsConnection[] = [];
 const redis: Redis[] = [];
 
-const infra = (fn: 'infra_start' | 'infra_stop') => execFileSync('bash', ['-c',
-  `set -euo pipefail; . scripts/lib/env.sh; . scripts/lib/local-infra.sh; ${fn}`], { cwd: root, env, encoding: 'utf8' });
+const infra = (fn: 'infra_start' | 'infra_stop') =>
+  execFileSync('bash', ['-c', `set -euo pipefail; . scripts/lib/env.sh; . scripts/lib/local-infra.sh; ${fn}`], { cwd: root, env, encoding: 'utf8' });
 
 /** The credentials scripts/up hands `service` (scripts/lib/service-env), and which other secrets it sees. */
 function serviceEnv(service: ServiceName): { user?: string; password?: string; redisUrl?: string; leaked: string[] } {
   const probe = `const e = process.env; console.log(JSON.stringify({ user: e.NATS_USER, password: e.NATS_PASSWORD, redisUrl: e.REDIS_URL,
     leaked: Object.keys(e).filter((k) => ${JSON.stringify(Object.keys(secrets))}.includes(k)) }))`;
-  return JSON.parse(execFileSync('scripts/lib/service-env', [service, process.execPath, '-e', probe], { cwd: root, env, encoding: 'utf8' })) as ReturnType<typeof serviceEnv>;
+  return JSON.parse(execFileSync('scripts/lib/service-env', [service, process.execPath, '-e', probe], { cwd: root, env, encoding: 'utf8' })) as ReturnType<
+    typeof serviceEnv
+  >;
 }
 
 const connect = async (user?: string, password?: string) => {
@@ -53,7 +58,15 @@ beforeAll(async () => {
   natsUrl = `nats://127.0.0.1:${natsPort}`;
   // A subscriber, as an operator lists one (a bcrypt hash, never the password).
   writeFileSync(join(state, 'subscribers.json'), JSON.stringify([{ name: 'billing', password: TEST_SUBSCRIBER_HASH }]));
-  env = { ...process.env, ...secrets, NATS_SUBSCRIBERS_FILE: join(state, 'subscribers.json'), BERTH_STATE: state, NATS_PORT: String(natsPort), NATS_MONITOR_PORT: String(monitorPort), REDIS_PORT: String(redisPort) };
+  env = {
+    ...process.env,
+    ...secrets,
+    NATS_SUBSCRIBERS_FILE: join(state, 'subscribers.json'),
+    BERTH_STATE: state,
+    NATS_PORT: String(natsPort),
+    NATS_MONITOR_PORT: String(monitorPort),
+    REDIS_PORT: String(redisPort),
+  };
   infra('infra_start');
 });
 afterAll(async () => {
@@ -72,7 +85,9 @@ describe('local mode (scripts/up) NATS and Redis', () => {
   it('lets a subscriber of NATS_SUBSCRIBERS_FILE in with its password, to its own subjects only', async () => {
     const nc = await connect('billing', TEST_SUBSCRIBER_PASSWORD);
     const errors: string[] = [];
-    void (async () => { for await (const s of nc.status()) if (s.type === 'error') errors.push(String(s.error)); })();
+    void (async () => {
+      for await (const s of nc.status()) if (s.type === 'error') errors.push(String(s.error));
+    })();
     nc.subscribe('berth.evt.>', { callback: () => undefined });
     nc.publish('berth.container.delete', '{}');
     await nc.flush();
@@ -85,8 +100,12 @@ describe('local mode (scripts/up) NATS and Redis', () => {
   it('refuses to start NATS with a subscribers file that holds a plaintext password', () => {
     const bad = join(state, 'bad-subscribers.json');
     writeFileSync(bad, JSON.stringify([{ name: 'billing', password: 'secret123' }]));
-    const run = () => execFileSync('bash', ['-c', `set -euo pipefail; . scripts/lib/env.sh; . scripts/lib/local-infra.sh; BERTH_STATE=${state}/bad infra_write_nats_conf 1 2`],
-      { cwd: root, env: { ...env, NATS_SUBSCRIBERS_FILE: bad }, encoding: 'utf8', stdio: 'pipe' });
+    const run = () =>
+      execFileSync(
+        'bash',
+        ['-c', `set -euo pipefail; . scripts/lib/env.sh; . scripts/lib/local-infra.sh; BERTH_STATE=${state}/bad infra_write_nats_conf 1 2`],
+        { cwd: root, env: { ...env, NATS_SUBSCRIBERS_FILE: bad }, encoding: 'utf8', stdio: 'pipe' },
+      );
     expect(run).toThrow(/bcrypt/);
   });
 

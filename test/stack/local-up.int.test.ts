@@ -23,16 +23,45 @@ let output = '';
 let exited: Promise<number | null>;
 
 beforeAll(async () => {
-  for (const name of ['BERTH_PORT', 'NATS_PORT', 'NATS_MONITOR_PORT', 'REDIS_PORT', 'HEALTH_PORT', 'LOG_STREAMER_HEALTH_PORT',
-    'REPO_CACHE_HEALTH_PORT', 'IMAGE_BUILDER_HEALTH_PORT', 'EGRESS_HEALTH_PORT', 'EGRESS_PROXY_PORT']) ports[name] = await freePort();
+  for (const name of [
+    'BERTH_PORT',
+    'NATS_PORT',
+    'NATS_MONITOR_PORT',
+    'REDIS_PORT',
+    'HEALTH_PORT',
+    'LOG_STREAMER_HEALTH_PORT',
+    'REPO_CACHE_HEALTH_PORT',
+    'IMAGE_BUILDER_HEALTH_PORT',
+    'EGRESS_HEALTH_PORT',
+    'EGRESS_PROXY_PORT',
+  ])
+    ports[name] = await freePort();
   const { lo } = portRange();
   const settings = {
-    ...ports, BERTH_HOST_ID: `up-${randomBytes(3).toString('hex')}`, WORKSPACE_NETWORK: network, PORT_RANGE: `${lo}-${lo + 49}`,
-    POOLS: `'${JSON.stringify([{ name: 'default', targetSize: 0, minSize: 0 }])}'`, LOG_LEVEL: 'warn', NPM_CACHE_VOLUME: 'none',
+    ...ports,
+    BERTH_HOST_ID: `up-${randomBytes(3).toString('hex')}`,
+    WORKSPACE_NETWORK: network,
+    PORT_RANGE: `${lo}-${lo + 49}`,
+    POOLS: `'${JSON.stringify([{ name: 'default', targetSize: 0, minSize: 0 }])}'`,
+    LOG_LEVEL: 'warn',
+    NPM_CACHE_VOLUME: 'none',
   };
-  writeFileSync(envFile, Object.entries(settings).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
-  up = spawn(join(root, 'scripts', 'up'), [], { cwd: root, env: { ...process.env, BERTH_ENV_FILE: envFile, BERTH_STATE: state }, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const s of [up.stdout, up.stderr]) s?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-6000); });
+  writeFileSync(
+    envFile,
+    Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
+  up = spawn(join(root, 'scripts', 'up'), [], {
+    cwd: root,
+    env: { ...process.env, BERTH_ENV_FILE: envFile, BERTH_STATE: state },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const s of [up.stdout, up.stderr])
+    s?.on('data', (d: Buffer) => {
+      output = (output + d.toString()).slice(-6000);
+    });
   exited = new Promise((resolve) => up.once('exit', (code) => resolve(code)));
 }, 10_000);
 
@@ -50,7 +79,10 @@ test('scripts/up serves /health on its own ports, with NATS and Redis that refus
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (up.exitCode !== null) throw new Error(`scripts/up exited with ${up.exitCode}:\n${output}`);
-    const ok = await fetch(`${gateway}/health`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(`${gateway}/health`, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`no /health in 90 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 500));
@@ -61,8 +93,13 @@ test('scripts/up serves /health on its own ports, with NATS and Redis that refus
   const pools = await fetch(`${gateway}/api/pools`, { headers: { authorization: `Bearer ${token}` } });
   expect(pools.status).toBe(200);
 
-  const anonymous = await connectNats({ url: `nats://127.0.0.1:${ports.NATS_PORT}`, name: 'anonymous', logger })
-    .then(async (nc) => { await nc.close(); return 'accepted'; }, (err: unknown) => String(err));
+  const anonymous = await connectNats({ url: `nats://127.0.0.1:${ports.NATS_PORT}`, name: 'anonymous', logger }).then(
+    async (nc) => {
+      await nc.close();
+      return 'accepted';
+    },
+    (err: unknown) => String(err),
+  );
   expect(anonymous).toMatch(/authorization/i);
   const redis = createRedis({ url: `redis://127.0.0.1:${ports.REDIS_PORT}`, name: 'anonymous', logger });
   try {
@@ -72,10 +109,15 @@ test('scripts/up serves /health on its own ports, with NATS and Redis that refus
   }
 
   up.kill('SIGTERM');
-  expect(await exited).not.toBe(0);   // 143: stopped by the signal, after cleanup
+  expect(await exited).not.toBe(0); // 143: stopped by the signal, after cleanup
   // The workspaces' firewall rules outlive `up` (its workspaces do too) until scripts/down removes them.
   expect(readdirSync(join(state, 'run'))).toEqual(['firewall']);
-  expect(await fetch(`${gateway}/health`).then(() => 'answered', () => 'refused')).toBe('refused');
+  expect(
+    await fetch(`${gateway}/health`).then(
+      () => 'answered',
+      () => 'refused',
+    ),
+  ).toBe('refused');
   expect(existsSync(join(state, 'logs', 'gateway.log'))).toBe(true);
   execFileSync(join(root, 'scripts', 'down'), [], { cwd: root, env: { ...process.env, BERTH_STATE: state }, stdio: 'ignore' });
   expect(readdirSync(join(state, 'run'))).toEqual([]);

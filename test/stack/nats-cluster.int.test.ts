@@ -32,13 +32,28 @@ const streamInfo = async (nc: NatsConnection, stream: string): Promise<StreamInf
 beforeAll(async () => {
   cluster = await NatsCluster.start({ users: true });
   streamer = new ServiceProcess('log-streamer', {
-    NATS_URL: cluster.url, NATS_USER: 'log-streamer', NATS_PASSWORD: cluster.passwords!['log-streamer'],
-    JETSTREAM_REPLICAS: '3', BERTH_HOST_ID: hostId, LOG_LEVEL: 'warn', LOG_STREAMER_HEALTH_PORT: '0', LOGS_RESCAN_INTERVAL_MS: '500',
+    NATS_URL: cluster.url,
+    NATS_USER: 'log-streamer',
+    NATS_PASSWORD: cluster.passwords!['log-streamer'],
+    JETSTREAM_REPLICAS: '3',
+    BERTH_HOST_ID: hostId,
+    LOG_LEVEL: 'warn',
+    LOG_STREAMER_HEALTH_PORT: '0',
+    LOGS_RESCAN_INTERVAL_MS: '500',
   });
   streamer.start();
   const gateway = await as('gateway');
-  await waitFor('the LOGS stream', () => streamInfo(gateway, LOGS.stream).then(() => true, () => false), 30_000)
-    .catch((err: unknown) => { throw new Error(`${String(err)}; log-streamer: ${streamer.output.slice(-2000)}`); });
+  await waitFor(
+    'the LOGS stream',
+    () =>
+      streamInfo(gateway, LOGS.stream).then(
+        () => true,
+        () => false,
+      ),
+    30_000,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}; log-streamer: ${streamer.output.slice(-2000)}`);
+  });
 });
 
 afterAll(async () => {
@@ -77,7 +92,10 @@ describe('NATS cluster', () => {
 
     // ~6 s of output: 6000 lines, 50 every 50 ms.
     const lineCount = 6000;
-    const { id: wsLogs } = await runLabelled(hostId, `i=0; while [ $i -lt ${lineCount} ]; do echo "line-$i"; i=$((i+1)); [ $((i % 50)) -ne 0 ] || sleep 0.05; done`);
+    const { id: wsLogs } = await runLabelled(
+      hostId,
+      `i=0; while [ $i -lt ${lineCount} ]; do echo "line-$i"; i=$((i+1)); [ $((i % 50)) -ne 0 ] || sleep 0.05; done`,
+    );
     // ~6 s of events, 250 a second.
     const prefix = randomBytes(4).toString('hex');
     const ids = Array.from({ length: 1500 }, (_, i) => `ws_${prefix}${i.toString(16).padStart(8, '0')}`);
@@ -94,10 +112,15 @@ describe('NATS cluster', () => {
     await waitFor('every event stored', async () => (await createdEventCounts(pm, `ws_${prefix}`).catch(() => new Map())).size >= ids.length, 60_000, 500);
     expect(lostAndDuplicated(ids, await createdEventCounts(pm, `ws_${prefix}`))).toEqual({ lost: 0, duplicated: 0 });
 
-    const lines = await waitFor(`${lineCount} lines`, async () => {
-      const l = await readAll(gateway, wsLogs).catch(() => []);
-      return l.length >= lineCount && l;
-    }, 60_000, 500).catch(async (err: unknown) => {
+    const lines = await waitFor(
+      `${lineCount} lines`,
+      async () => {
+        const l = await readAll(gateway, wsLogs).catch(() => []);
+        return l.length >= lineCount && l;
+      },
+      60_000,
+      500,
+    ).catch(async (err: unknown) => {
       const l = await readAll(gateway, wsLogs).catch(() => []);
       throw new Error(`${String(err)}: ${l.length} stored; log-streamer: ${streamer.output.slice(-2000)}`);
     });
@@ -111,11 +134,16 @@ describe('NATS cluster', () => {
     // The node rejoins and catches up: every stream has its three replicas current again.
     await cluster.restart(victim, 60_000);
     for (const stream of [EVENTS.stream, LOGS.stream]) {
-      await waitFor(`${stream} with three current replicas`, async () => {
-        const info = await streamInfo(stream === LOGS.stream ? gateway : pm, stream).catch(() => undefined);
-        const replicas = info?.cluster?.replicas ?? [];
-        return replicas.length === 2 && replicas.every((r) => r.current && !r.offline);
-      }, 30_000, 200);
+      await waitFor(
+        `${stream} with three current replicas`,
+        async () => {
+          const info = await streamInfo(stream === LOGS.stream ? gateway : pm, stream).catch(() => undefined);
+          const replicas = info?.cluster?.replicas ?? [];
+          return replicas.length === 2 && replicas.every((r) => r.current && !r.offline);
+        },
+        30_000,
+        200,
+      );
     }
   }, 150_000);
 });

@@ -20,24 +20,53 @@ const root = repoRoot();
 const dir = mkdtempSync(join(tmpdir(), 'berth-nats-publish-'));
 const passwords = Object.fromEntries(natsServices().map((s, i) => [natsPasswordVar(s), `s${String(i).padStart(30, '0')}`]));
 
-interface Service { ports?: (string | { published?: string | number; target?: number; host_ip?: string })[]; networks?: Record<string, unknown> | string[]; command?: string[]; volumes?: (string | { source?: string; target: string })[] }
-interface Rendered { services: Record<string, Service>; networks: Record<string, { internal?: boolean; driver_opts?: Record<string, string> }> }
+interface Service {
+  ports?: (string | { published?: string | number; target?: number; host_ip?: string })[];
+  networks?: Record<string, unknown> | string[];
+  command?: string[];
+  volumes?: (string | { source?: string; target: string })[];
+}
+interface Rendered {
+  services: Record<string, Service>;
+  networks: Record<string, { internal?: boolean; driver_opts?: Record<string, string> }>;
+}
 
 async function render(flavour: 'dev' | 'prod', env: Record<string, string>): Promise<Rendered> {
   const main = flavour === 'dev' ? 'docker-compose.dev.yml' : 'infra/docker-compose.prod.yml';
-  const extra = [...(env.BERTH_NATS_CONFIG_DIR ? ['-f', `docker/nats/compose.subscribers.${flavour}.yml`] : []), ...(env.NATS_PUBLISH ? ['-f', `docker/nats/compose.publish.${flavour}.yml`] : []), ...(env.NATS_TLS_DIR ? ['-f', `docker/nats/compose.tls.${flavour}.yml`] : [])];
-  const secrets = { BERTH_API_TOKEN: 's1', NATS_ROUTE_PASSWORD: 's2', REDIS_PASSWORD_POOL_MANAGER: 's3', REDIS_PASSWORD_REPO_CACHE: 's4', REDIS_PASSWORD_EGRESS: 's5',
-    EGRESS_SECRET_KEY: 's6', WORKSPACE_NAME_KEY: 's7', ...passwords };
-  const bin = await run('docker-compose', ['version']).then(() => ['docker-compose'], () => ['docker', 'compose']);
-  const { stdout } = await run(bin[0]!, [...bin.slice(1), '-p', 'berthpublishcheck', '-f', main, ...extra, '--project-directory', '.', 'config'],
-    { cwd: root, env: { ...process.env, ...secrets, ...env } });
+  const extra = [
+    ...(env.BERTH_NATS_CONFIG_DIR ? ['-f', `docker/nats/compose.subscribers.${flavour}.yml`] : []),
+    ...(env.NATS_PUBLISH ? ['-f', `docker/nats/compose.publish.${flavour}.yml`] : []),
+    ...(env.NATS_TLS_DIR ? ['-f', `docker/nats/compose.tls.${flavour}.yml`] : []),
+  ];
+  const secrets = {
+    BERTH_API_TOKEN: 's1',
+    NATS_ROUTE_PASSWORD: 's2',
+    REDIS_PASSWORD_POOL_MANAGER: 's3',
+    REDIS_PASSWORD_REPO_CACHE: 's4',
+    REDIS_PASSWORD_EGRESS: 's5',
+    EGRESS_SECRET_KEY: 's6',
+    WORKSPACE_NAME_KEY: 's7',
+    ...passwords,
+  };
+  const bin = await run('docker-compose', ['version']).then(
+    () => ['docker-compose'],
+    () => ['docker', 'compose'],
+  );
+  const { stdout } = await run(bin[0]!, [...bin.slice(1), '-p', 'berthpublishcheck', '-f', main, ...extra, '--project-directory', '.', 'config'], {
+    cwd: root,
+    env: { ...process.env, ...secrets, ...env },
+  });
   return parse(stdout) as Rendered;
 }
 
 const networksOf = (s: Service | undefined) => (Array.isArray(s?.networks) ? s.networks : Object.keys(s?.networks ?? {})).sort();
-const portsOf = (s: Service | undefined) => (s?.ports ?? []).map((p) => (typeof p === 'string' ? p : `${p.host_ip ?? ''}:${p.published ?? ''}:${p.target ?? ''}`));
+const portsOf = (s: Service | undefined) =>
+  (s?.ports ?? []).map((p) => (typeof p === 'string' ? p : `${p.host_ip ?? ''}:${p.published ?? ''}:${p.target ?? ''}`));
 
-describe.each([['dev', 'nats'], ['prod', 'nats-1']] as const)('the %s stack', (flavour, node) => {
+describe.each([
+  ['dev', 'nats'],
+  ['prod', 'nats-1'],
+] as const)('the %s stack', (flavour, node) => {
   it('publishes no NATS port unless NATS_PUBLISH is set', async () => {
     expect(portsOf((await render(flavour, {})).services[node])).toEqual([]);
   });
@@ -73,13 +102,37 @@ describe('docker/nats/tls.conf on a real nats-server', () => {
   let nats: ServerProcess;
   let url: string;
   beforeAll(async () => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     Object.assign(process.env, passwords);
     // tls.conf as committed, its certificate paths pointed at this test's directory; the config it includes with this test's port.
     const tls = readFileSync(join(root, 'docker', 'nats', 'tls.conf'), 'utf8').replaceAll('/etc/nats/tls', dir);
     nats = await ServerProcess.start(natsServerBin(), (port, data) => {
-      writeFileSync(join(data, 'nats-server.conf'), `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${data}" }\n${authorizationBlock([{ name: 'billing', password: TEST_SUBSCRIBER_HASH }])}`);
+      writeFileSync(
+        join(data, 'nats-server.conf'),
+        `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${data}" }\n${authorizationBlock([{ name: 'billing', password: TEST_SUBSCRIBER_HASH }])}`,
+      );
       writeFileSync(join(data, 'tls.conf'), tls);
       return ['-c', join(data, 'tls.conf')];
     });
@@ -91,14 +144,26 @@ describe('docker/nats/tls.conf on a real nats-server', () => {
   });
 
   it('gives an outside subscriber TLS with the certificate, and refuses a client that cannot verify it', async () => {
-    const nc = await connect({ servers: url, user: 'billing', pass: TEST_SUBSCRIBER_PASSWORD, tls: { ca: readFileSync(join(dir, 'cert.pem'), 'utf8') }, reconnect: false });
+    const nc = await connect({
+      servers: url,
+      user: 'billing',
+      pass: TEST_SUBSCRIBER_PASSWORD,
+      tls: { ca: readFileSync(join(dir, 'cert.pem'), 'utf8') },
+      reconnect: false,
+    });
     expect(nc.info?.tls_available ?? nc.info?.tls_required).toBe(true);
     await nc.close();
     await expect(connect({ servers: url, user: 'billing', pass: TEST_SUBSCRIBER_PASSWORD, reconnect: false, timeout: 3_000 })).rejects.toThrow(/certificate/i);
   });
 
-  it('still lets berth\'s services in on the private network without TLS', async () => {
-    const nc = await connectNats({ url, name: 'test-gateway', user: 'gateway', password: passwords[natsPasswordVar('gateway')], logger: createLogger('t', 'silent') });
+  it("still lets berth's services in on the private network without TLS", async () => {
+    const nc = await connectNats({
+      url,
+      name: 'test-gateway',
+      user: 'gateway',
+      password: passwords[natsPasswordVar('gateway')],
+      logger: createLogger('t', 'silent'),
+    });
     await nc.flush();
     await drainNats(nc);
   });

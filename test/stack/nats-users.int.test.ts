@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  CONSUMERS, EVENTS, JETSTREAM_ACCESS, LOGS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices, type ServiceName,
-} from '@berth/contracts';
+import { CONSUMERS, EVENTS, JETSTREAM_ACCESS, LOGS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices, type ServiceName } from '@berth/contracts';
 import { connectNats, createLogger, type NatsConnection } from '@berth/service-kit';
 import { ServerProcess, natsServerBin, probeNatsPermissions, repoRoot } from '@berth/service-kit/testing';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -45,17 +43,41 @@ const concrete = (pattern: string) => pattern.replaceAll('*', 'probe').replace(/
 const ws = 'ws_0123456789abcdef';
 
 describe('negative matrix: every service NATS user on a real nats-server', () => {
-  const everyAllowed = natsServices().flatMap((s) => [...natsPermissions(s).publish, ...natsPermissions(s).subscribe]).map(concrete);
+  const everyAllowed = natsServices()
+    .flatMap((s) => [...natsPermissions(s).publish, ...natsPermissions(s).subscribe])
+    .map(concrete);
   const streams = JETSTREAM_ACCESS.map((a) => a.stream);
   // What any service might try: every subject some user may use, and what nobody may.
-  const publishUniverse = [...new Set([
-    ...everyAllowed, ...Object.values(SUBJECTS).map((e) => e.subject), EVENTS.setup.subject(ws), LOGS.subject(ws, 'stdout'), 'berth.other.thing',
-    ...streams.flatMap((s) => [`$JS.API.STREAM.DELETE.${s}`, `$JS.API.STREAM.PURGE.${s}`, `$JS.API.CONSUMER.CREATE.${s}.rogue`,
-      `$JS.API.CONSUMER.DURABLE.CREATE.${s}.rogue`, `$JS.API.CONSUMER.MSG.NEXT.${s}.rogue`, `$JS.ACK.${s}.rogue.1.1.1.1.1`]),
-    '$JS.API.STREAM.CREATE.ROGUE', '$JS.API.STREAM.LIST', '$SYS.REQ.SERVER.PING',
-  ])];
-  const subscribeUniverse = [...new Set([...Object.values(SUBJECTS).map((e) => e.subject), 'berth.evt.>', 'berth.logs.>', '>', '$JS.API.>',
-    ...natsServices().map((o) => `_INBOX.${o}.probe`)])];
+  const publishUniverse = [
+    ...new Set([
+      ...everyAllowed,
+      ...Object.values(SUBJECTS).map((e) => e.subject),
+      EVENTS.setup.subject(ws),
+      LOGS.subject(ws, 'stdout'),
+      'berth.other.thing',
+      ...streams.flatMap((s) => [
+        `$JS.API.STREAM.DELETE.${s}`,
+        `$JS.API.STREAM.PURGE.${s}`,
+        `$JS.API.CONSUMER.CREATE.${s}.rogue`,
+        `$JS.API.CONSUMER.DURABLE.CREATE.${s}.rogue`,
+        `$JS.API.CONSUMER.MSG.NEXT.${s}.rogue`,
+        `$JS.ACK.${s}.rogue.1.1.1.1.1`,
+      ]),
+      '$JS.API.STREAM.CREATE.ROGUE',
+      '$JS.API.STREAM.LIST',
+      '$SYS.REQ.SERVER.PING',
+    ]),
+  ];
+  const subscribeUniverse = [
+    ...new Set([
+      ...Object.values(SUBJECTS).map((e) => e.subject),
+      'berth.evt.>',
+      'berth.logs.>',
+      '>',
+      '$JS.API.>',
+      ...natsServices().map((o) => `_INBOX.${o}.probe`),
+    ]),
+  ];
 
   it.each(natsServices())('%s is refused every subject outside its list, and only those', async (service) => {
     const p = natsPermissions(service);

@@ -12,34 +12,75 @@ import { parse } from 'yaml';
 // whose build fetches packages from the npm registry; tests use no outside network, so this
 // inspects the configuration only (scripts/stack --prod up runs it for real).
 interface Service {
-  image: string; user?: string; read_only?: boolean; cap_drop?: string[]; security_opt?: string[]; restart?: string;
-  mem_limit?: string | number; cpus?: number | string; pids_limit?: number; ports?: unknown[]; networks?: Record<string, unknown> | string[];
-  volumes?: (string | { source?: string; target: string; read_only?: boolean })[]; environment?: Record<string, string>; healthcheck?: unknown;
+  image: string;
+  user?: string;
+  read_only?: boolean;
+  cap_drop?: string[];
+  security_opt?: string[];
+  restart?: string;
+  mem_limit?: string | number;
+  cpus?: number | string;
+  pids_limit?: number;
+  ports?: unknown[];
+  networks?: Record<string, unknown> | string[];
+  volumes?: (string | { source?: string; target: string; read_only?: boolean })[];
+  environment?: Record<string, string>;
+  healthcheck?: unknown;
   command?: string[];
 }
-interface Rendered { services: Record<string, Service>; networks: Record<string, { internal?: boolean; driver_opts?: Record<string, string> }> }
+interface Rendered {
+  services: Record<string, Service>;
+  networks: Record<string, { internal?: boolean; driver_opts?: Record<string, string> }>;
+}
 
 const run = promisify(execFile);
 const dummy = (n: number) => `s${String(n).padStart(47, '0')}`;
 let cfg: Rendered;
 
 beforeAll(async () => {
-  const secrets = ['BERTH_API_TOKEN', 'NATS_ROUTE_PASSWORD', 'REDIS_PASSWORD_POOL_MANAGER', 'REDIS_PASSWORD_REPO_CACHE', 'REDIS_PASSWORD_EGRESS',
-    'EGRESS_SECRET_KEY', 'WORKSPACE_NAME_KEY', ...natsServices().map(natsPasswordVar)];
+  const secrets = [
+    'BERTH_API_TOKEN',
+    'NATS_ROUTE_PASSWORD',
+    'REDIS_PASSWORD_POOL_MANAGER',
+    'REDIS_PASSWORD_REPO_CACHE',
+    'REDIS_PASSWORD_EGRESS',
+    'EGRESS_SECRET_KEY',
+    'WORKSPACE_NAME_KEY',
+    ...natsServices().map(natsPasswordVar),
+  ];
   const env = { ...process.env, ...Object.fromEntries(secrets.map((s, i) => [s, dummy(i)])) };
-  const bin = await run('docker-compose', ['version']).then(() => ['docker-compose'], () => ['docker', 'compose']);
-  const { stdout } = await run(bin[0] ?? 'docker', [...bin.slice(1), '-p', 'berthprodcheck', '-f', 'infra/docker-compose.prod.yml', '--project-directory', '.', 'config'],
-    { cwd: repoRoot(), env });
+  const bin = await run('docker-compose', ['version']).then(
+    () => ['docker-compose'],
+    () => ['docker', 'compose'],
+  );
+  const { stdout } = await run(
+    bin[0] ?? 'docker',
+    [...bin.slice(1), '-p', 'berthprodcheck', '-f', 'infra/docker-compose.prod.yml', '--project-directory', '.', 'config'],
+    { cwd: repoRoot(), env },
+  );
   cfg = parse(stdout) as Rendered;
 });
 
 const networksOf = (s: Service) => (Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {})).sort();
-const socketMount = (s: Service) => (s.volumes ?? []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] ?? '', read_only: v.endsWith(':ro') } : v))
-  .find((v) => v.target === '/var/run/docker.sock');
+const socketMount = (s: Service) =>
+  (s.volumes ?? [])
+    .map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] ?? '', read_only: v.endsWith(':ro') } : v))
+    .find((v) => v.target === '/var/run/docker.sock');
 
 describe('infra/docker-compose.prod.yml', () => {
   it('runs every service from built images, with NATS as a three-node cluster', () => {
-    expect(Object.keys(cfg.services).sort()).toEqual(['egress', 'gateway', 'image-builder', 'log-streamer', 'nats-1', 'nats-2', 'nats-3', 'pool-manager', 'redis', 'repo-cache']);
+    expect(Object.keys(cfg.services).sort()).toEqual([
+      'egress',
+      'gateway',
+      'image-builder',
+      'log-streamer',
+      'nats-1',
+      'nats-2',
+      'nats-3',
+      'pool-manager',
+      'redis',
+      'repo-cache',
+    ]);
     for (const s of ['gateway', 'pool-manager', 'log-streamer', 'repo-cache', 'egress', 'image-builder']) {
       expect(cfg.services[s]?.image, s).toMatch(new RegExp(`^berth/${s}:`));
       expect(cfg.services[s]?.command, `${s} runs its image's command, not tsx watch`).toBeUndefined();
@@ -66,7 +107,10 @@ describe('infra/docker-compose.prod.yml', () => {
     for (const s of services) {
       const pkg = JSON.parse(readFileSync(join(repoRoot(), 'services', s, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
       expect(pkg.dependencies?.tsx, `services/${s}/package.json: no tsx at run time`).toBeUndefined();
-      expect(build.references.map((r) => r.path), `tsconfig.build.json builds ${s}`).toContain(`services/${s}/tsconfig.build.json`);
+      expect(
+        build.references.map((r) => r.path),
+        `tsconfig.build.json builds ${s}`,
+      ).toContain(`services/${s}/tsconfig.build.json`);
     }
     const dockerfile = readFileSync(join(repoRoot(), 'docker', 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^CMD \["node", "--conditions=berth-dist", "dist\/main\.js"\]$/m);
@@ -75,15 +119,25 @@ describe('infra/docker-compose.prod.yml', () => {
 
   it('mounts the Docker socket only where needed, read-only for log-streamer', () => {
     const sockets = Object.fromEntries(Object.entries(cfg.services).map(([n, s]) => [n, socketMount(s)?.read_only]));
-    expect(Object.entries(sockets).filter(([, ro]) => ro !== undefined)).toEqual([['pool-manager', false], ['log-streamer', true], ['image-builder', false]]
-      .sort() as [string, boolean][]);
+    expect(Object.entries(sockets).filter(([, ro]) => ro !== undefined)).toEqual(
+      [
+        ['pool-manager', false],
+        ['log-streamer', true],
+        ['image-builder', false],
+      ].sort() as [string, boolean][],
+    );
   });
 
   it('places the networks as DESIGN.md does: only egress has a route out, only the gateway is on the edge', () => {
     expect(cfg.networks['berth-internal']?.internal).toBe(true);
-    for (const n of ['berth-edge', 'berth-workspaces']) expect(cfg.networks[n]?.driver_opts?.['com.docker.network.bridge.enable_ip_masquerade'], n).toBe('false');
+    for (const n of ['berth-edge', 'berth-workspaces'])
+      expect(cfg.networks[n]?.driver_opts?.['com.docker.network.bridge.enable_ip_masquerade'], n).toBe('false');
     expect(cfg.networks['berth-workspaces']?.driver_opts?.['com.docker.network.bridge.enable_icc']).toBe('false');
-    const on = (net: string) => Object.entries(cfg.services).filter(([, s]) => networksOf(s).includes(net)).map(([n]) => n).sort();
+    const on = (net: string) =>
+      Object.entries(cfg.services)
+        .filter(([, s]) => networksOf(s).includes(net))
+        .map(([n]) => n)
+        .sort();
     expect(on('berth-egress')).toEqual(['egress']);
     expect(on('berth-workspaces')).toEqual(['egress']);
     expect(on('berth-edge')).toEqual(['gateway']);

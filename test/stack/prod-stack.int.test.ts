@@ -13,7 +13,9 @@ let stack: TestStack;
 beforeAll(async () => {
   if (enabled) stack = await startDevStack({ BERTH_STACK_TIMEOUT: '240' }, { prod: true });
 }, 900_000);
-afterAll(async () => { if (stack) await stack.down(); }, 180_000);
+afterAll(async () => {
+  if (stack) await stack.down();
+}, 180_000);
 
 async function api(method: string, path: string, body?: unknown) {
   const res = await fetch(`${stack.url}${path}`, {
@@ -42,7 +44,17 @@ describe.runIf(enabled)('prod compose stack', () => {
 
   it('runs every container from its image, hardened, with only the gateway port published', async () => {
     for (const s of ['nats-1', 'nats-2', 'nats-3', 'redis', ...presentServices()]) {
-      const c = await inspect<{ Config: { User: string; Image: string }; HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; SecurityOpt: string[]; Memory: number; PidsLimit: number; PortBindings: Record<string, unknown> } }>(await stack.container(s));
+      const c = await inspect<{
+        Config: { User: string; Image: string };
+        HostConfig: {
+          ReadonlyRootfs: boolean;
+          CapDrop: string[];
+          SecurityOpt: string[];
+          Memory: number;
+          PidsLimit: number;
+          PortBindings: Record<string, unknown>;
+        };
+      }>(await stack.container(s));
       expect(c.Config.User, s).toBe('1001:1001');
       expect(c.HostConfig.ReadonlyRootfs, s).toBe(true);
       expect(c.HostConfig.CapDrop, s).toEqual(['ALL']);
@@ -56,8 +68,24 @@ describe.runIf(enabled)('prod compose stack', () => {
   it('joins the three NATS nodes with authenticated routes and refuses a route with a wrong password', async () => {
     const routes = await docker('exec', await stack.container('nats-1'), 'busybox', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8222/routez');
     expect((JSON.parse(routes) as { num_routes: number }).num_routes).toBe(2);
-    const rogue = await dockerStatus('run', '--rm', '--network', `${stack.project}_berth-internal`, 'berth/nats:2.10', 'busybox', 'timeout', '5',
-      'nats-server', '--cluster_name', 'berth', '--cluster', 'nats://0.0.0.0:6222', '--routes', 'nats-route://route:swrong@nats-1:6222', '-DV');
+    const rogue = await dockerStatus(
+      'run',
+      '--rm',
+      '--network',
+      `${stack.project}_berth-internal`,
+      'berth/nats:2.10',
+      'busybox',
+      'timeout',
+      '5',
+      'nats-server',
+      '--cluster_name',
+      'berth',
+      '--cluster',
+      'nats://0.0.0.0:6222',
+      '--routes',
+      'nats-route://route:swrong@nats-1:6222',
+      '-DV',
+    );
     expect(rogue.out).toMatch(/Authorization Violation/);
     expect(stack.env[natsPasswordVar('gateway')]).toBeTruthy();
   });

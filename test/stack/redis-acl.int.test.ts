@@ -13,7 +13,11 @@ import { RepoLocks } from '../../services/repo-cache/src/repo-lock.js';
 
 // docker/redis/start.sh (the compose stack's Redis) on a real redis-server: each service's ACL user
 // runs its own code's commands on its own keys, and is refused everything else.
-const pw = { 'pool-manager': `s${randomBytes(12).toString('hex')}`, 'repo-cache': `s${randomBytes(12).toString('hex')}`, egress: `s${randomBytes(12).toString('hex')}` };
+const pw = {
+  'pool-manager': `s${randomBytes(12).toString('hex')}`,
+  'repo-cache': `s${randomBytes(12).toString('hex')}`,
+  egress: `s${randomBytes(12).toString('hex')}`,
+};
 const logger = createLogger('redis-acl-test', 'silent');
 const aclDir = mkdtempSync(join(tmpdir(), 'berth-acl-'));
 let server: ServerProcess;
@@ -29,10 +33,22 @@ const refused = async (p: Promise<unknown>) => expect(p).rejects.toThrow(/NOPERM
 beforeAll(async () => {
   Object.assign(process.env, {
     REDIS_ACL_FILE: join(aclDir, 'users.acl'),
-    REDIS_PASSWORD_POOL_MANAGER: pw['pool-manager'], REDIS_PASSWORD_REPO_CACHE: pw['repo-cache'], REDIS_PASSWORD_EGRESS: pw.egress,
+    REDIS_PASSWORD_POOL_MANAGER: pw['pool-manager'],
+    REDIS_PASSWORD_REPO_CACHE: pw['repo-cache'],
+    REDIS_PASSWORD_EGRESS: pw.egress,
   });
-  server = await ServerProcess.start('busybox', (port, dir) =>
-    ['sh', join(repoRoot(), 'docker', 'redis', 'start.sh'), '--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '']);
+  server = await ServerProcess.start('busybox', (port, dir) => [
+    'sh',
+    join(repoRoot(), 'docker', 'redis', 'start.sh'),
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--dir',
+    dir,
+    '--save',
+    '',
+  ]);
 });
 afterAll(async () => {
   for (const c of clients) c.disconnect();
@@ -45,8 +61,18 @@ describe('Redis ACL users of docker/redis/start.sh', () => {
     const r = as('pool-manager');
     const store = new WorkspaceStore(r, 'acl-host');
     const reserved = await store.reserve({
-      id: 'ws_0123456789abcdef', requestId: 'req-1', owner: 'o', name: 'n', pool: 'default', image: 'img', volumeName: 'v',
-      memoryMb: 64, containerPorts: [3000], maxCount: 10, maxMemoryMb: 1024, portRange: [20000, 20010],
+      id: 'ws_0123456789abcdef',
+      requestId: 'req-1',
+      owner: 'o',
+      name: 'n',
+      pool: 'default',
+      image: 'img',
+      volumeName: 'v',
+      memoryMb: 64,
+      containerPorts: [3000],
+      maxCount: 10,
+      maxMemoryMb: 1024,
+      portRange: [20000, 20010],
     });
     expect(reserved.outcome).toBeDefined();
     const id = reserved.id;
@@ -106,7 +132,10 @@ describe('Redis ACL users of docker/redis/start.sh', () => {
     expect(await store.admit(hash)).toMatchObject({ outcome: 'admitted', workspaceId: 'ws_0123456789abcdef' });
     await store.record({ workspaceId: 'ws_0123456789abcdef', owner: 'o', provider: 'openai', inputTokens: 3, outputTokens: 4, costUsd: 0.5, answered: true });
     expect(await store.usage('ws_0123456789abcdef')).toMatchObject({ requests: 1, inputTokens: 3, outputTokens: 4, costUsd: 0.5, keyActive: true });
-    expect(await store.sync('acl-host', Date.now() + 1000, [{ workspaceId: 'ws_fedcba9876543210', owner: 'o', keyHash: 'b'.repeat(64) }])).toEqual({ added: 1, removed: 1 });
+    expect(await store.sync('acl-host', Date.now() + 1000, [{ workspaceId: 'ws_fedcba9876543210', owner: 'o', keyHash: 'b'.repeat(64) }])).toEqual({
+      added: 1,
+      removed: 1,
+    });
     expect(await store.revoke('ws_fedcba9876543210')).toBe(true);
     expect(await store.admit('b'.repeat(64))).toEqual({ outcome: 'unknown' });
     await refused(r.keys('berth:llm:*'));

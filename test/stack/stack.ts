@@ -65,9 +65,13 @@ export async function startDevStack(extraEnv: Record<string, string> = {}, opts:
     throw err;
   }
   return {
-    project, hostId, env, down,
+    project,
+    hostId,
+    env,
+    down,
     url: `http://127.0.0.1:${port}`,
     token: env.BERTH_API_TOKEN ?? '',
-    container: (service) => docker('ps', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', `label=com.docker.compose.service=${service}`),
+    container: (service) =>
+      docker('ps', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', `label=com.docker.compose.service=${service}`),
   };
 }

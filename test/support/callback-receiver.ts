@@ -28,7 +28,10 @@ export class CallbackReceiver {
   readonly received: ReceivedCallback[] = [];
   private readonly seen = new Set<string>();
 
-  private constructor(private readonly server: Server, private readonly webhook: Webhook) {}
+  private constructor(
+    private readonly server: Server,
+    private readonly webhook: Webhook,
+  ) {}
 
   static async start(secret: string): Promise<CallbackReceiver> {
     const server = createServer();
@@ -62,7 +65,11 @@ export class CallbackReceiver {
 
   private judge(body: string, headers: IncomingMessage['headers']): CallbackOutcome {
     const h = (name: string) => String(headers[name] ?? '');
-    const standard = { [CALLBACK_HEADERS.id]: h(CALLBACK_HEADERS.id), [CALLBACK_HEADERS.timestamp]: h(CALLBACK_HEADERS.timestamp), [CALLBACK_HEADERS.signature]: h(CALLBACK_HEADERS.signature) };
+    const standard = {
+      [CALLBACK_HEADERS.id]: h(CALLBACK_HEADERS.id),
+      [CALLBACK_HEADERS.timestamp]: h(CALLBACK_HEADERS.timestamp),
+      [CALLBACK_HEADERS.signature]: h(CALLBACK_HEADERS.signature),
+    };
     try {
       this.webhook.verify(body, standard);
     } catch {

@@ -87,7 +87,8 @@ describe('fake GitHub', () => {
     const pkt = (s: string) => `${(s.length + 4).toString(16).padStart(4, '0')}${s}`;
     const body = gzipSync(Buffer.from(`${pkt('command=ls-refs\n')}0001${pkt('peel\n')}${pkt('ref-prefix refs/heads/\n')}0000`));
     const res = await fetch(`${gh.cloneUrl('acme/web')}/git-upload-pack`, {
-      method: 'POST', body,
+      method: 'POST',
+      body,
       headers: { 'content-type': 'application/x-git-upload-pack-request', 'content-encoding': 'gzip', 'git-protocol': 'version=2' },
     });
     expect(res.status).toBe(200);

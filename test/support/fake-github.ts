@@ -63,7 +63,10 @@ export class FakeGitHub {
   private readonly root = join(this.dir, 'repos');
   private readonly work = join(this.dir, 'work');
 
-  private constructor(private readonly server: Server, private readonly opts: FakeGitHubOptions) {}
+  private constructor(
+    private readonly server: Server,
+    private readonly opts: FakeGitHubOptions,
+  ) {}
 
   static async start(opts: FakeGitHubOptions = {}): Promise<FakeGitHub> {
     const server = createServer();
@@ -149,9 +152,17 @@ export class FakeGitHub {
     const url = new URL(req.url ?? '/', 'http://x');
     const m = PATH_RE.exec(url.pathname);
     const rec: FakeGitHubRequest = {
-      method: req.method ?? 'GET', path: url.pathname, repo: m ? `${m[1]}/${m[2]}` : undefined,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      repo: m ? `${m[1]}/${m[2]}` : undefined,
       endpoint: m ? (m[3] as 'info/refs' | 'git-upload-pack') : 'other',
-      command: undefined, wants: 0, haves: 0, gzip: req.headers['content-encoding'] === 'gzip', authPresent: false, authValid: false, status: 0,
+      command: undefined,
+      wants: 0,
+      haves: 0,
+      gzip: req.headers['content-encoding'] === 'gzip',
+      authPresent: false,
+      authValid: false,
+      status: 0,
     };
     this.requests.push(rec);
     const body = await readBody(req);
@@ -177,10 +188,18 @@ export class FakeGitHub {
       return reply(401, 'Invalid username or token.\n', { 'www-authenticate': 'Basic realm="GitHub"' });
     }
     if (rec.endpoint === 'git-upload-pack' && this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-    rec.status = await runGitHttpBackend(this.root, {
-      method: rec.method, pathInfo: url.pathname, query: url.search.slice(1),
-      contentType: req.headers['content-type'], gitProtocol: header(req.headers['git-protocol']), body,
-    }, res);
+    rec.status = await runGitHttpBackend(
+      this.root,
+      {
+        method: rec.method,
+        pathInfo: url.pathname,
+        query: url.search.slice(1),
+        contentType: req.headers['content-type'],
+        gitProtocol: header(req.headers['git-protocol']),
+        body,
+      },
+      res,
+    );
   }
 }
 

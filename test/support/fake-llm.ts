@@ -52,7 +52,13 @@ function readJson(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     req.on('data', (d: Buffer) => chunks.push(d));
-    req.on('end', () => { try { resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : undefined); } catch { resolve(undefined); } });
+    req.on('end', () => {
+      try {
+        resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : undefined);
+      } catch {
+        resolve(undefined);
+      }
+    });
     req.on('error', () => resolve(undefined));
   });
 }
@@ -74,7 +80,10 @@ export async function startFakeLlm(opts: FakeLlmOptions): Promise<FakeLlm> {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': id('req_') }).end(text);
   };
-  const count = (input: number, output: number) => { reported.inputTokens += input; reported.outputTokens += output; };
+  const count = (input: number, output: number) => {
+    reported.inputTokens += input;
+    reported.outputTokens += output;
+  };
 
   async function sse(res: ServerResponse, events: ({ event?: string; data: unknown } | 'DONE')[]): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -99,28 +108,73 @@ export async function startFakeLlm(opts: FakeLlmOptions): Promise<FakeLlm> {
       const usage = { prompt_tokens: input, completion_tokens: output, total_tokens: input + output };
       if (!body.stream) {
         count(input, output);
-        const choice = chat ? { index: 0, message: { role: 'assistant', content: TEXT, refusal: null }, logprobs: null, finish_reason: 'stop' } : { index: 0, text: TEXT, logprobs: null, finish_reason: 'stop' };
+        const choice = chat
+          ? { index: 0, message: { role: 'assistant', content: TEXT, refusal: null }, logprobs: null, finish_reason: 'stop' }
+          : { index: 0, text: TEXT, logprobs: null, finish_reason: 'stop' };
         return json(res, 200, { id: cid, object, created, model, choices: [choice], usage });
       }
       const withUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
       if (withUsage) count(input, output);
-      const chunk = (choices: unknown[], u: unknown = null) => ({ data: { id: cid, object: `${object}.chunk`.replace('text_completion.chunk', 'text_completion'), created, model, choices, ...(withUsage ? { usage: u } : {}) } });
-      const words = FAKE_REPLY.map((w, i) => chunk([chat ? { index: 0, delta: i === 0 ? { role: 'assistant', content: w } : { content: w }, finish_reason: null } : { index: 0, text: w, finish_reason: null }]));
+      const chunk = (choices: unknown[], u: unknown = null) => ({
+        data: {
+          id: cid,
+          object: `${object}.chunk`.replace('text_completion.chunk', 'text_completion'),
+          created,
+          model,
+          choices,
+          ...(withUsage ? { usage: u } : {}),
+        },
+      });
+      const words = FAKE_REPLY.map((w, i) =>
+        chunk([
+          chat
+            ? { index: 0, delta: i === 0 ? { role: 'assistant', content: w } : { content: w }, finish_reason: null }
+            : { index: 0, text: w, finish_reason: null },
+        ]),
+      );
       const last = chunk([chat ? { index: 0, delta: {}, finish_reason: 'stop' } : { index: 0, text: '', finish_reason: 'stop' }]);
       return sse(res, [...words, last, ...(withUsage ? [chunk([], usage)] : []), 'DONE']);
     }
     if (path === 'responses') {
       const response = (status: string, u: unknown, text: string) => ({
-        id: id('resp_'), object: 'response', created_at: created, status, model, output: text ? [{ type: 'message', id: id('msg_'), status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }] : [],
-        usage: u, error: null, incomplete_details: null, instructions: null, metadata: {}, parallel_tool_calls: true, temperature: 1, tool_choice: 'auto', tools: [], top_p: 1,
+        id: id('resp_'),
+        object: 'response',
+        created_at: created,
+        status,
+        model,
+        output: text
+          ? [{ type: 'message', id: id('msg_'), status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }]
+          : [],
+        usage: u,
+        error: null,
+        incomplete_details: null,
+        instructions: null,
+        metadata: {},
+        parallel_tool_calls: true,
+        temperature: 1,
+        tool_choice: 'auto',
+        tools: [],
+        top_p: 1,
       });
-      const usage = { input_tokens: input, output_tokens: output, total_tokens: input + output, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } };
+      const usage = {
+        input_tokens: input,
+        output_tokens: output,
+        total_tokens: input + output,
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens_details: { reasoning_tokens: 0 },
+      };
       count(input, output);
       if (!body.stream) return json(res, 200, response('completed', usage, TEXT));
       return sse(res, [
         { event: 'response.created', data: { type: 'response.created', sequence_number: 0, response: response('in_progress', null, '') } },
-        ...FAKE_REPLY.map((w, i) => ({ event: 'response.output_text.delta', data: { type: 'response.output_text.delta', sequence_number: i + 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: w } })),
-        { event: 'response.completed', data: { type: 'response.completed', sequence_number: FAKE_REPLY.length + 1, response: response('completed', usage, TEXT) } },
+        ...FAKE_REPLY.map((w, i) => ({
+          event: 'response.output_text.delta',
+          data: { type: 'response.output_text.delta', sequence_number: i + 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: w },
+        })),
+        {
+          event: 'response.completed',
+          data: { type: 'response.completed', sequence_number: FAKE_REPLY.length + 1, response: response('completed', usage, TEXT) },
+        },
       ]);
     }
     if (path === 'embeddings') {
@@ -128,7 +182,12 @@ export async function startFakeLlm(opts: FakeLlmOptions): Promise<FakeLlm> {
       const vector = [0.25, -0.5, 0.125];
       const encoded = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
       count(input, 0);
-      return json(res, 200, { object: 'list', data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: encoded })), model, usage: { prompt_tokens: input, total_tokens: input } });
+      return json(res, 200, {
+        object: 'list',
+        data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: encoded })),
+        model,
+        usage: { prompt_tokens: input, total_tokens: input },
+      });
     }
     if (path === 'models') return json(res, 200, { object: 'list', data: [{ id: 'gpt-fake', object: 'model', created, owned_by: 'fake' }] });
     if (path.startsWith('models/')) return json(res, 200, { id: path.slice(7), object: 'model', created, owned_by: 'fake' });
@@ -140,11 +199,35 @@ export async function startFakeLlm(opts: FakeLlmOptions): Promise<FakeLlm> {
     const input = fakeInputTokens(body);
     const output = FAKE_REPLY.length;
     if (path === 'messages') {
-      const message = (content: unknown[], u: unknown, stop: string | null) => ({ id: id('msg_'), type: 'message', role: 'assistant', model, content, stop_reason: stop, stop_sequence: null, usage: u });
+      const message = (content: unknown[], u: unknown, stop: string | null) => ({
+        id: id('msg_'),
+        type: 'message',
+        role: 'assistant',
+        model,
+        content,
+        stop_reason: stop,
+        stop_sequence: null,
+        usage: u,
+      });
       count(input, output);
-      if (!body.stream) return json(res, 200, message([{ type: 'text', text: TEXT }], { input_tokens: input, output_tokens: output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, 'end_turn'));
+      if (!body.stream)
+        return json(
+          res,
+          200,
+          message(
+            [{ type: 'text', text: TEXT }],
+            { input_tokens: input, output_tokens: output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+            'end_turn',
+          ),
+        );
       return sse(res, [
-        { event: 'message_start', data: { type: 'message_start', message: message([], { input_tokens: input, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, null) } },
+        {
+          event: 'message_start',
+          data: {
+            type: 'message_start',
+            message: message([], { input_tokens: input, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, null),
+          },
+        },
         { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } },
         ...FAKE_REPLY.map((w) => ({ event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: w } } })),
         { event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } },
@@ -153,7 +236,13 @@ export async function startFakeLlm(opts: FakeLlmOptions): Promise<FakeLlm> {
       ]);
     }
     if (path === 'messages/count_tokens') return json(res, 200, { input_tokens: input });
-    if (path === 'models') return json(res, 200, { data: [{ type: 'model', id: 'claude-fake', display_name: 'Claude Fake', created_at: '2025-01-01T00:00:00Z' }], has_more: false, first_id: 'claude-fake', last_id: 'claude-fake' });
+    if (path === 'models')
+      return json(res, 200, {
+        data: [{ type: 'model', id: 'claude-fake', display_name: 'Claude Fake', created_at: '2025-01-01T00:00:00Z' }],
+        has_more: false,
+        first_id: 'claude-fake',
+        last_id: 'claude-fake',
+      });
     if (path.startsWith('models/')) return json(res, 200, { type: 'model', id: path.slice(7), display_name: 'Fake', created_at: '2025-01-01T00:00:00Z' });
     return json(res, 404, { type: 'error', error: { type: 'not_found_error', message: `fake: no ${path}` } });
   }
@@ -180,7 +269,9 @@ export async function startFakeLlm(opts: FakeLlmOptions): Promise<FakeLlm> {
       if (provider === 'anthropic' && auth !== opts.anthropicKey) {
         return json(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } });
       }
-      res.on('finish', () => { if (res.statusCode >= 200 && res.statusCode < 300) reported.requests++; });
+      res.on('finish', () => {
+        if (res.statusCode >= 200 && res.statusCode < 300) reported.requests++;
+      });
       await (provider === 'openai' ? openai(path, obj, res) : anthropic(path, obj, res));
     })().catch(() => res.destroy());
   });
@@ -189,8 +280,19 @@ export async function startFakeLlm(opts: FakeLlmOptions): Promise<FakeLlm> {
   const host = (opts.host ?? '127.0.0.1').includes(':') ? `[${opts.host}]` : (opts.host ?? '127.0.0.1');
   const url = `http://${host}:${port}`;
   return {
-    url, openaiBaseUrl: `${url}/openai/v1`, anthropicBaseUrl: `${url}/anthropic`, requests, reported, chunkWrites,
-    failNext: (status, body) => { fail = { status, body }; },
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    url,
+    openaiBaseUrl: `${url}/openai/v1`,
+    anthropicBaseUrl: `${url}/anthropic`,
+    requests,
+    reported,
+    chunkWrites,
+    failNext: (status, body) => {
+      fail = { status, body };
+    },
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -37,7 +37,9 @@ export function runGitHttpBackend(projectRoot: string, req: CgiRequest, res: Ser
   child.stdin.on('error', () => undefined);
   child.stdin.end(req.body);
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-2000);
+  });
 
   return new Promise((resolve, reject) => {
     let head = Buffer.alloc(0);

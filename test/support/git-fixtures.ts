@@ -12,8 +12,10 @@ export function gitEnv(home: string): NodeJS.ProcessEnv {
     ...process.env,
     HOME: home,
     GIT_CONFIG_NOSYSTEM: '1',
-    GIT_AUTHOR_NAME: 'berth fixture', GIT_AUTHOR_EMAIL: 'fixture@berth.invalid',
-    GIT_COMMITTER_NAME: 'berth fixture', GIT_COMMITTER_EMAIL: 'fixture@berth.invalid',
+    GIT_AUTHOR_NAME: 'berth fixture',
+    GIT_AUTHOR_EMAIL: 'fixture@berth.invalid',
+    GIT_COMMITTER_NAME: 'berth fixture',
+    GIT_COMMITTER_EMAIL: 'fixture@berth.invalid',
     GIT_TERMINAL_PROMPT: '0',
   };
 }
@@ -35,7 +37,10 @@ export async function initBare(path: string, defaultBranch = 'main'): Promise<vo
  * pushed to the bare repository.
  */
 export class RepoAuthor {
-  constructor(readonly bare: string, readonly work: string) {}
+  constructor(
+    readonly bare: string,
+    readonly work: string,
+  ) {}
 
   static async create(bare: string, work: string, defaultBranch: string, fromDir?: string): Promise<RepoAuthor> {
     mkdirSync(work, { recursive: true });
@@ -60,8 +65,14 @@ export class RepoAuthor {
   }
 
   private async checkout(branch: string): Promise<void> {
-    const exists = await git(this.work, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]).then(() => true, () => false);
-    const hasHead = await git(this.work, ['rev-parse', '--verify', '--quiet', 'HEAD']).then(() => true, () => false);
+    const exists = await git(this.work, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]).then(
+      () => true,
+      () => false,
+    );
+    const hasHead = await git(this.work, ['rev-parse', '--verify', '--quiet', 'HEAD']).then(
+      () => true,
+      () => false,
+    );
     if (!hasHead) await git(this.work, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
     else await git(this.work, exists ? ['checkout', '--quiet', branch, '--'] : ['checkout', '--quiet', '-b', branch]);
   }
@@ -110,7 +121,9 @@ export async function generateBigRepo(bare: string, opts: BigRepoOptions = {}): 
   const branch = opts.branch ?? 'main';
   const child = spawn('git', ['fast-import', '--quiet', '--done'], { cwd: bare, env: gitEnv(bare), stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   let pending: string[] = [];
   let pendingBytes = 0;

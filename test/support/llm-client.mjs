@@ -47,7 +47,9 @@ const calls = {
   'anthropic-stream': async () => {
     const stream = anthropic().messages.stream({ model: 'claude-fake', max_tokens: 64, messages });
     let chunks = 0;
-    stream.on('text', () => { chunks++; });
+    stream.on('text', () => {
+      chunks++;
+    });
     const final = await stream.finalMessage();
     return { text: final.content.map((b) => (b.type === 'text' ? b.text : '')).join(''), chunks, usage: final.usage };
   },
@@ -57,7 +59,14 @@ const calls = {
 function describeError(err) {
   const headers = err?.headers;
   const retryAfter = typeof headers?.get === 'function' ? headers.get('retry-after') : headers?.['retry-after'];
-  return { ok: false, name: err?.constructor?.name, status: err?.status ?? null, retryAfter: retryAfter ?? null, error: err?.error ?? null, message: String(err?.message ?? err) };
+  return {
+    ok: false,
+    name: err?.constructor?.name,
+    status: err?.status ?? null,
+    retryAfter: retryAfter ?? null,
+    error: err?.error ?? null,
+    message: String(err?.message ?? err),
+  };
 }
 
 async function one(name) {

@@ -72,8 +72,10 @@ interface LocalStackLlmOptions {
 function llmEgressEnv(llm: LocalStackLlmOptions | undefined): Record<string, string> {
   if (!llm) return {};
   const pairs: [string, string | undefined][] = [
-    ['LLM_OPENAI_BASE_URL', llm.openaiBaseUrl], ['LLM_OPENAI_API_KEY', llm.openaiKey],
-    ['LLM_ANTHROPIC_BASE_URL', llm.anthropicBaseUrl], ['LLM_ANTHROPIC_API_KEY', llm.anthropicKey],
+    ['LLM_OPENAI_BASE_URL', llm.openaiBaseUrl],
+    ['LLM_OPENAI_API_KEY', llm.openaiKey],
+    ['LLM_ANTHROPIC_BASE_URL', llm.anthropicBaseUrl],
+    ['LLM_ANTHROPIC_API_KEY', llm.anthropicKey],
   ];
   return Object.fromEntries(pairs.filter((p): p is [string, string] => p[1] !== undefined));
 }
@@ -100,29 +102,66 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   installWorkspaceFirewall(network, proxyPort);
   const wsGateway = opts.egress ? gatewayIp : '';
   const llmEgressUrl = wsGateway ? `http://${wsGateway}:${proxyPort}` : undefined;
-  const poolManager = new ServiceProcess('pool-manager', {
-    ...common, HEALTH_PORT: '0', WORKSPACE_NETWORK: network, PORT_RANGE: portRange().spec, ...setupEnv, ...(llmEgressUrl && { LLM_EGRESS_URL: llmEgressUrl }), ...poolEnv,
-  }, keep);
+  const poolManager = new ServiceProcess(
+    'pool-manager',
+    {
+      ...common,
+      HEALTH_PORT: '0',
+      WORKSPACE_NETWORK: network,
+      PORT_RANGE: portRange().spec,
+      ...setupEnv,
+      ...(llmEgressUrl && { LLM_EGRESS_URL: llmEgressUrl }),
+      ...poolEnv,
+    },
+    keep,
+  );
   const egressProxyUrl = opts.egress ? `http://127.0.0.1:${proxyPort}` : undefined;
   const egress = opts.egress
-    ? new ServiceProcess('egress', {
-      ...common, EGRESS_HEALTH_PORT: '0', EGRESS_PROXY_PORT: String(proxyPort), EGRESS_PROXY_BIND: `127.0.0.1${wsGateway ? `,${wsGateway}` : ''}`,
-      EGRESS_SECRET_KEY: randomBytes(32).toString('hex'), GITHUB_URL: opts.egress.githubUrl,
-      CALLBACK_ALLOW_CIDRS: opts.egress.allowCidrs ?? '', CALLBACK_RETRY_BASE_MS: '100', ...llmEgressEnv(opts.egress.llm), ...opts.egress.env,
-    }, keep)
+    ? new ServiceProcess(
+        'egress',
+        {
+          ...common,
+          EGRESS_HEALTH_PORT: '0',
+          EGRESS_PROXY_PORT: String(proxyPort),
+          EGRESS_PROXY_BIND: `127.0.0.1${wsGateway ? `,${wsGateway}` : ''}`,
+          EGRESS_SECRET_KEY: randomBytes(32).toString('hex'),
+          GITHUB_URL: opts.egress.githubUrl,
+          CALLBACK_ALLOW_CIDRS: opts.egress.allowCidrs ?? '',
+          CALLBACK_RETRY_BASE_MS: '100',
+          ...llmEgressEnv(opts.egress.llm),
+          ...opts.egress.env,
+        },
+        keep,
+      )
     : undefined;
   const repoCache = opts.repoCache
-    ? new ServiceProcess('repo-cache', {
-      ...common, REPO_CACHE_HEALTH_PORT: '0', MIRRORS_DIR: opts.repoCache.mirrorsDir, GITHUB_URL: opts.repoCache.githubUrl,
-      ...(egressProxyUrl && { EGRESS_PROXY_URL: egressProxyUrl }), ...opts.repoCache.env,
-    }, keep)
+    ? new ServiceProcess(
+        'repo-cache',
+        {
+          ...common,
+          REPO_CACHE_HEALTH_PORT: '0',
+          MIRRORS_DIR: opts.repoCache.mirrorsDir,
+          GITHUB_URL: opts.repoCache.githubUrl,
+          ...(egressProxyUrl && { EGRESS_PROXY_URL: egressProxyUrl }),
+          ...opts.repoCache.env,
+        },
+        keep,
+      )
     : undefined;
   const imageBuilder = opts.imageBuilder ? new ServiceProcess('image-builder', { ...common, IMAGE_BUILDER_HEALTH_PORT: '0' }, keep) : undefined;
   repoCache?.start();
   egress?.start();
   imageBuilder?.start();
-  const gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, ...keysEnv, ...opts.gatewayEnv }, keep);
-  const logStreamer = new ServiceProcess('log-streamer', { ...common, LOG_STREAMER_HEALTH_PORT: '0', LOGS_RESCAN_INTERVAL_MS: '1000', ...opts.logStreamerEnv }, keep);
+  const gateway = new ServiceProcess(
+    'gateway',
+    { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, ...keysEnv, ...opts.gatewayEnv },
+    keep,
+  );
+  const logStreamer = new ServiceProcess(
+    'log-streamer',
+    { ...common, LOG_STREAMER_HEALTH_PORT: '0', LOGS_RESCAN_INTERVAL_MS: '1000', ...opts.logStreamerEnv },
+    keep,
+  );
   poolManager.start();
   logStreamer.start();
   gateway.start();
@@ -141,10 +180,23 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
-    if (Date.now() > deadline || !poolManager.running || !gateway.running || !logStreamer.running || (repoCache && !repoCache.running) || (egress && !egress.running) || (imageBuilder && !imageBuilder.running)) {
-      const error = new Error(`stack did not become healthy:\n${poolManager.output}\n${gateway.output}\n${logStreamer.output}\n${repoCache?.output ?? ''}\n${egress?.output ?? ''}`);
+    if (
+      Date.now() > deadline ||
+      !poolManager.running ||
+      !gateway.running ||
+      !logStreamer.running ||
+      (repoCache && !repoCache.running) ||
+      (egress && !egress.running) ||
+      (imageBuilder && !imageBuilder.running)
+    ) {
+      const error = new Error(
+        `stack did not become healthy:\n${poolManager.output}\n${gateway.output}\n${logStreamer.output}\n${repoCache?.output ?? ''}\n${egress?.output ?? ''}`,
+      );
       // A run that gives up leaves nothing behind: services, workspaces, firewall rules.
       await stop();
       throw error;
@@ -152,8 +204,23 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    url, token, hostId, keysFile, writeKeys, nats, redis, poolManager, gateway, logStreamer, ...(repoCache && { repoCache }), ...(egress && { egress, egressProxyUrl, llmEgressUrl }), ...(imageBuilder && { imageBuilder }),
-    outputTail: () => [poolManager, gateway, logStreamer, ...[repoCache, egress, imageBuilder].filter((p) => p !== undefined)].map((p) => `${p.service} output:\n${p.output.slice(-3000)}`).join('\n'),
+    url,
+    token,
+    hostId,
+    keysFile,
+    writeKeys,
+    nats,
+    redis,
+    poolManager,
+    gateway,
+    logStreamer,
+    ...(repoCache && { repoCache }),
+    ...(egress && { egress, egressProxyUrl, llmEgressUrl }),
+    ...(imageBuilder && { imageBuilder }),
+    outputTail: () =>
+      [poolManager, gateway, logStreamer, ...[repoCache, egress, imageBuilder].filter((p) => p !== undefined)]
+        .map((p) => `${p.service} output:\n${p.output.slice(-3000)}`)
+        .join('\n'),
     stop,
   };
 }
@@ -166,7 +233,9 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
 export function removeHostContainers(hostId: string): void {
   rmSync(join(tmpdir(), 'berth-agents', hostId), { recursive: true, force: true });
   for (let attempt = 1; ; attempt++) {
-    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${WORKLOAD_LABELS.host}=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${WORKLOAD_LABELS.host}=${hostId}`], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
     if (ids.length) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
     const volumes = [WORKLOAD_LABELS.host, SEED_LABELS.host, VOLUME_LABELS.host]
       .flatMap((label) => execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=${label}=${hostId}`], { encoding: 'utf8' }).split('\n'))

@@ -61,13 +61,16 @@ export interface MultiHostOptions {
  * engine, never in the system one.
  */
 export const MULTI_HOST_IMAGE = 'berth-multihost/busybox:latest';
-const MULTI_HOST_DOCKERFILE = 'FROM berth/busybox:latest\nRUN ["/bin/busybox", "ln", "-s", "busybox", "/bin/test"]\n'
-  + 'RUN ["/bin/busybox", "mkdir", "-p", "/workspace"]\nRUN ["/bin/busybox", "chown", "1000:1000", "/workspace"]\n';
+const MULTI_HOST_DOCKERFILE =
+  'FROM berth/busybox:latest\nRUN ["/bin/busybox", "ln", "-s", "busybox", "/bin/test"]\n' +
+  'RUN ["/bin/busybox", "mkdir", "-p", "/workspace"]\nRUN ["/bin/busybox", "chown", "1000:1000", "/workspace"]\n';
 
 function buildHarnessImage(engine: SecondDockerd): void {
   engine.loadImage('berth/busybox:latest');
   execFileSync('docker', ['-H', `unix://${engine.socket}`, 'build', '-q', '-t', MULTI_HOST_IMAGE, '-'], {
-    input: MULTI_HOST_DOCKERFILE, env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: ['pipe', 'ignore', 'pipe'],
+    input: MULTI_HOST_DOCKERFILE,
+    env: { ...process.env, DOCKER_BUILDKIT: '0' },
+    stdio: ['pipe', 'ignore', 'pipe'],
   });
 }
 
@@ -87,12 +90,14 @@ export async function startMultiHost(opts: MultiHostOptions): Promise<MultiHostS
 
   const stop = async () => {
     await gateway?.kill('SIGTERM');
-    await Promise.all(started.map(async (h) => {
-      await h.logStreamer.kill('SIGTERM');
-      await h.poolManager.kill('SIGTERM');
-      await h.engine.dispose();
-      rmSync(join(tmpdir(), 'berth-agents', h.id), { recursive: true, force: true });
-    }));
+    await Promise.all(
+      started.map(async (h) => {
+        await h.logStreamer.kill('SIGTERM');
+        await h.poolManager.kill('SIGTERM');
+        await h.engine.dispose();
+        rmSync(join(tmpdir(), 'berth-agents', h.id), { recursive: true, force: true });
+      }),
+    );
     await Promise.all([nats.stop(), redis.dispose()]);
   };
 
@@ -104,12 +109,30 @@ export async function startMultiHost(opts: MultiHostOptions): Promise<MultiHostS
       const engine = new SecondDockerd({ bridgeCidr: `172.31.${190 + i}.1/24`, addressPool: { base: `10.213.${i * 16}.0/20`, size: 24 } });
       const portRange = portRangeOf(i);
       const poolManager = new ServiceProcess('pool-manager', {
-        ...common, BERTH_HOST_ID: id, DOCKER_SOCKET: engine.socket, HEALTH_PORT: '0', PORT_RANGE: `${portRange[0]}-${portRange[1]}`,
-        AGENTS_ENABLED: 'false', WORKSPACE_NETWORK: `berth-ws-${id}`, WORKSPACE_IMAGE: MULTI_HOST_IMAGE, ...opts.poolEnv,
+        ...common,
+        BERTH_HOST_ID: id,
+        DOCKER_SOCKET: engine.socket,
+        HEALTH_PORT: '0',
+        PORT_RANGE: `${portRange[0]}-${portRange[1]}`,
+        AGENTS_ENABLED: 'false',
+        WORKSPACE_NETWORK: `berth-ws-${id}`,
+        WORKSPACE_IMAGE: MULTI_HOST_IMAGE,
+        ...opts.poolEnv,
       });
-      const logStreamer = new ServiceProcess('log-streamer', { ...common, BERTH_HOST_ID: id, DOCKER_SOCKET: engine.socket, LOG_STREAMER_HEALTH_PORT: '0', LOGS_RESCAN_INTERVAL_MS: '1000' });
+      const logStreamer = new ServiceProcess('log-streamer', {
+        ...common,
+        BERTH_HOST_ID: id,
+        DOCKER_SOCKET: engine.socket,
+        LOG_STREAMER_HEALTH_PORT: '0',
+        LOGS_RESCAN_INTERVAL_MS: '1000',
+      });
       const node: HostNode = {
-        id, engine, poolManager, logStreamer, portRange, alive: true,
+        id,
+        engine,
+        poolManager,
+        logStreamer,
+        portRange,
+        alive: true,
         kill: async () => {
           node.alive = false;
           engine.kill();
@@ -129,14 +152,23 @@ export async function startMultiHost(opts: MultiHostOptions): Promise<MultiHostS
       poolManager.start();
       logStreamer.start();
     }
-    gateway = new ServiceProcess('gateway', { ...common, BERTH_PORT: String(port), BERTH_BIND: '127.0.0.1', BERTH_API_TOKEN: token, RATE_LIMIT_RPS: '0', ...opts.gatewayEnv });
+    gateway = new ServiceProcess('gateway', {
+      ...common,
+      BERTH_PORT: String(port),
+      BERTH_BIND: '127.0.0.1',
+      BERTH_API_TOKEN: token,
+      RATE_LIMIT_RPS: '0',
+      ...opts.gatewayEnv,
+    });
     gateway.start();
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 180_000;
     // Up when the gateway hears every host's heartbeat.
     for (;;) {
-      const hosts = await fetch(`${url}/api/hosts`, { headers: { authorization: `Bearer ${token}` } })
-        .then(async (r) => (r.ok ? ((await r.json()) as { count: number }).count : 0), () => 0);
+      const hosts = await fetch(`${url}/api/hosts`, { headers: { authorization: `Bearer ${token}` } }).then(
+        async (r) => (r.ok ? ((await r.json()) as { count: number }).count : 0),
+        () => 0,
+      );
       if (hosts === opts.hosts) break;
       const dead = [gateway, ...started.flatMap((h) => [h.poolManager, h.logStreamer])].find((p) => !p.running);
       if (Date.now() > deadline || dead) throw new Error(`multi-host stack did not come up (${dead?.service ?? 'timeout'}):\n${tail(gateway, started)}`);

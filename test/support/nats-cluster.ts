@@ -50,26 +50,32 @@ export class NatsCluster {
     }
     const ports = await Promise.all(Array.from({ length: size }, async () => ({ monitor: await freePort(), cluster: await freePort() })));
     const routes = ports.map((p) => `"nats-route://route:${routePassword}@127.0.0.1:${p.cluster}"`).join(', ');
-    const nodes = await Promise.all(ports.map(async (p, i) => {
-      const name = `n${i + 1}`;
-      const server = await ServerProcess.start(natsServerBin(), (port, dir) => {
-        writeFileSync(join(dir, 'nats.conf'), [
-          `server_name: ${name}`,
-          `listen: "127.0.0.1:${port}"`,
-          `http: "127.0.0.1:${p.monitor}"`,
-          `jetstream { store_dir: "${join(dir, 'js')}" }`,
-          `cluster {`,
-          `  name: ${CLUSTER_NAME}`,
-          `  listen: "127.0.0.1:${p.cluster}"`,
-          `  authorization { user: route, password: "${routePassword}", timeout: 2 }`,
-          `  routes: [${routes}]`,
-          `}`,
-          auth,
-        ].join('\n'), { mode: 0o600 });
-        return ['-c', join(dir, 'nats.conf')];
-      });
-      return { name, url: `nats://127.0.0.1:${server.port}`, monitorPort: p.monitor, clusterPort: p.cluster, server };
-    }));
+    const nodes = await Promise.all(
+      ports.map(async (p, i) => {
+        const name = `n${i + 1}`;
+        const server = await ServerProcess.start(natsServerBin(), (port, dir) => {
+          writeFileSync(
+            join(dir, 'nats.conf'),
+            [
+              `server_name: ${name}`,
+              `listen: "127.0.0.1:${port}"`,
+              `http: "127.0.0.1:${p.monitor}"`,
+              `jetstream { store_dir: "${join(dir, 'js')}" }`,
+              `cluster {`,
+              `  name: ${CLUSTER_NAME}`,
+              `  listen: "127.0.0.1:${p.cluster}"`,
+              `  authorization { user: route, password: "${routePassword}", timeout: 2 }`,
+              `  routes: [${routes}]`,
+              `}`,
+              auth,
+            ].join('\n'),
+            { mode: 0o600 },
+          );
+          return ['-c', join(dir, 'nats.conf')];
+        });
+        return { name, url: `nats://127.0.0.1:${server.port}`, monitorPort: p.monitor, clusterPort: p.cluster, server };
+      }),
+    );
     const cluster = new NatsCluster(nodes, passwords);
     try {
       await cluster.waitReady();
@@ -114,28 +120,47 @@ export class NatsCluster {
   async waitHealthy(i: number, timeoutMs = 60_000): Promise<void> {
     const node = this.nodes[i]!;
     let last = '';
-    await waitFor(`nats node ${node.name} healthy`, () => this.monitor(i, '/healthz').then(async (r) => {
-      last = await r.text();
-      return r.ok;
-    }, (err: unknown) => {
-      last = String(err);
-      return false;
-    }), timeoutMs, 100).catch((err: unknown) => { throw new Error(`${String(err)}; last answer: ${last}`); });
+    await waitFor(
+      `nats node ${node.name} healthy`,
+      () =>
+        this.monitor(i, '/healthz').then(
+          async (r) => {
+            last = await r.text();
+            return r.ok;
+          },
+          (err: unknown) => {
+            last = String(err);
+            return false;
+          },
+        ),
+      timeoutMs,
+      100,
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}; last answer: ${last}`);
+    });
   }
 
   /** Until every node is healthy and the cluster has a JetStream meta leader. */
   async waitReady(timeoutMs = 60_000): Promise<void> {
     await Promise.all(this.nodes.map((_, i) => this.waitHealthy(i, timeoutMs)));
-    await waitFor('a JetStream meta leader', async () => {
-      const jsz = await this.jsz(0).catch(() => undefined);
-      return Boolean(jsz?.meta_cluster?.leader) && (jsz?.meta_cluster?.cluster_size ?? 0) >= this.nodes.length;
-    }, timeoutMs, 100);
+    await waitFor(
+      'a JetStream meta leader',
+      async () => {
+        const jsz = await this.jsz(0).catch(() => undefined);
+        return Boolean(jsz?.meta_cluster?.leader) && (jsz?.meta_cluster?.cluster_size ?? 0) >= this.nodes.length;
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   /** The name of the node a client connected with this name (connect option `name`) is on, if any. */
   async nodeOfClient(clientName: string): Promise<string | undefined> {
     for (const [i, node] of this.nodes.entries()) {
-      const connz = await this.monitor(i, '/connz?limit=1024').then((r) => r.json() as Promise<{ connections?: { name?: string }[] }>, () => undefined);
+      const connz = await this.monitor(i, '/connz?limit=1024').then(
+        (r) => r.json() as Promise<{ connections?: { name?: string }[] }>,
+        () => undefined,
+      );
       if (connz?.connections?.some((c) => c.name === clientName)) return node.name;
     }
     return undefined;
@@ -144,7 +169,7 @@ export class NatsCluster {
   /** The node's /jsz (JetStream state as that node sees it). */
   async jsz(i: number): Promise<{ meta_cluster?: { leader?: string; cluster_size?: number } }> {
     const r = await this.monitor(i, '/jsz');
-    return await r.json() as { meta_cluster?: { leader?: string; cluster_size?: number } };
+    return (await r.json()) as { meta_cluster?: { leader?: string; cluster_size?: number } };
   }
 
   private monitor(i: number, path: string): Promise<Response> {

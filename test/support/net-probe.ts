@@ -46,17 +46,29 @@ const ask = (f, x) => f(x).then((v) => v, (e) => e.code);
 `;
 
 /** A TCP listener on the host that greets with `hello <tag>` and counts who connected. */
-export interface HostListener { port: number; connections: number; close(): Promise<void> }
+export interface HostListener {
+  port: number;
+  connections: number;
+  close(): Promise<void>;
+}
 
 export async function hostListener(host: string, tag: string): Promise<HostListener> {
   const state = { connections: 0 };
-  const server: Server = createServer((s) => { state.connections += 1; s.end(`hello ${tag}\n`); });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, host, resolve); });
+  const server: Server = createServer((s) => {
+    state.connections += 1;
+    s.end(`hello ${tag}\n`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
   return {
     port: address.port,
-    get connections() { return state.connections; },
+    get connections() {
+      return state.connections;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -66,7 +78,12 @@ export async function hostListener(host: string, tag: string): Promise<HostListe
  * in 198.18.0.0/15 (the benchmarking range, routed nowhere), with a TCP listener in it. Packets from a
  * workspace reach it only if the host forwards them; it answers them only through its own veth.
  */
-export interface FakeOutside { ip: string; port: number; connections(): Promise<number>; close(): Promise<void> }
+export interface FakeOutside {
+  ip: string;
+  port: number;
+  connections(): Promise<number>;
+  close(): Promise<void>;
+}
 
 export async function fakeOutside(node: string): Promise<FakeOutside> {
   const tag = randomBytes(3).toString('hex');
@@ -93,10 +110,11 @@ export async function fakeOutside(node: string): Promise<FakeOutside> {
   return {
     ip,
     port,
-    connections: () => new Promise<number>((resolve) => {
-      child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
-      child.stdin!.write('?\n');
-    }),
+    connections: () =>
+      new Promise<number>((resolve) => {
+        child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+        child.stdin!.write('?\n');
+      }),
     close: async () => {
       child.kill('SIGKILL');
       await sh('ip', 'link', 'del', hostIf).catch(() => undefined);

@@ -37,7 +37,11 @@ export function flatNodeModules(names: string[]): string {
     mkdirSync(dirname(target), { recursive: true });
     const inside = (src: string) => src.slice(dir.length);
     cpSync(dir, target, { recursive: true, dereference: true, filter: (src) => !inside(src).includes('/node_modules/') && !SKIP.test(inside(src)) });
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+    };
     for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep, dir, false);
     for (const dep of Object.keys({ ...pkg.optionalDependencies, ...pkg.peerDependencies })) visit(dep, dir, true);
   };

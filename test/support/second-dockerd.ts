@@ -20,13 +20,15 @@ export class SecondDockerd {
   readonly bridge = `bd-${randomBytes(4).toString('hex')}`;
   private proc: ChildProcess | undefined;
 
-  constructor(private readonly opts: {
-    runtimes?: Record<string, string>;
-    /** The default bridge's address (e.g. 172.31.201.1/24); random in 172.31.200–249 by default. */
-    bridgeCidr?: string;
-    /** Where its user-defined networks get their subnets (daemon.json default-address-pools); Docker's default otherwise. */
-    addressPool?: { base: string; size: number };
-  } = {}) {}
+  constructor(
+    private readonly opts: {
+      runtimes?: Record<string, string>;
+      /** The default bridge's address (e.g. 172.31.201.1/24); random in 172.31.200–249 by default. */
+      bridgeCidr?: string;
+      /** Where its user-defined networks get their subnets (daemon.json default-address-pools); Docker's default otherwise. */
+      addressPool?: { base: string; size: number };
+    } = {},
+  ) {}
 
   async start(): Promise<void> {
     if (!existsSync(`/sys/class/net/${this.bridge}`)) {
@@ -36,11 +38,31 @@ export class SecondDockerd {
     }
     const log = openSync(join(this.dir, 'dockerd.log'), 'a');
     const runtimes = Object.fromEntries(Object.entries(this.opts.runtimes ?? {}).map(([name, path]) => [name, { path }]));
-    writeFileSync(join(this.dir, 'daemon.json'), JSON.stringify({ runtimes, ...(this.opts.addressPool && { 'default-address-pools': [this.opts.addressPool] }) }));
-    this.proc = spawn('dockerd', ['--config-file', join(this.dir, 'daemon.json'),
-      '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'dockerd.pid'),
-      '-H', `unix://${this.socket}`, '--bridge', this.bridge, '--iptables=false', '--ip6tables=false', '--live-restore',
-    ], { stdio: ['ignore', log, log] });
+    writeFileSync(
+      join(this.dir, 'daemon.json'),
+      JSON.stringify({ runtimes, ...(this.opts.addressPool && { 'default-address-pools': [this.opts.addressPool] }) }),
+    );
+    this.proc = spawn(
+      'dockerd',
+      [
+        '--config-file',
+        join(this.dir, 'daemon.json'),
+        '--data-root',
+        join(this.dir, 'data'),
+        '--exec-root',
+        join(this.dir, 'exec'),
+        '--pidfile',
+        join(this.dir, 'dockerd.pid'),
+        '-H',
+        `unix://${this.socket}`,
+        '--bridge',
+        this.bridge,
+        '--iptables=false',
+        '--ip6tables=false',
+        '--live-restore',
+      ],
+      { stdio: ['ignore', log, log] },
+    );
     for (let i = 0; i < 150; i++) {
       if (this.ping()) return;
       if (this.proc.exitCode !== null) break;
@@ -94,10 +116,15 @@ export class SecondDockerd {
       const ids = this.docker('ps', '-aq').split('\n').filter(Boolean);
       if (ids.length > 0) this.docker('rm', '-f', '-v', ...ids);
       this.docker('network', 'prune', '-f');
-    } catch { /* best effort: the engine may be gone for good */ }
+    } catch {
+      /* best effort: the engine may be gone for good */
+    }
     await this.stop();
     // dockerd leaves its data root bind-mounted on itself (and, after a crash, overlay and netns mounts).
-    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(this.dir));
+    const mounts = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m.startsWith(this.dir));
     for (const m of mounts.reverse()) execFileSync('umount', ['-l', m], { stdio: 'ignore' });
     rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
     execFileSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });

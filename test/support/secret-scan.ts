@@ -21,13 +21,19 @@ export async function redisEntries(url: string): Promise<[string, string][]> {
       for (const key of keys) {
         const type = await redis.type(key);
         const value =
-          type === 'string' ? await redis.get(key)
-          : type === 'hash' ? await redis.hgetall(key)
-          : type === 'list' ? await redis.lrange(key, 0, -1)
-          : type === 'set' ? await redis.smembers(key)
-          : type === 'zset' ? await redis.zrange(key, 0, -1, 'WITHSCORES')
-          : type === 'stream' ? await redis.xrange(key, '-', '+')
-          : `<${type}>`;
+          type === 'string'
+            ? await redis.get(key)
+            : type === 'hash'
+              ? await redis.hgetall(key)
+              : type === 'list'
+                ? await redis.lrange(key, 0, -1)
+                : type === 'set'
+                  ? await redis.smembers(key)
+                  : type === 'zset'
+                    ? await redis.zrange(key, 0, -1, 'WITHSCORES')
+                    : type === 'stream'
+                      ? await redis.xrange(key, '-', '+')
+                      : `<${type}>`;
         out.push([`redis ${key}`, `${key} ${JSON.stringify(value)}`]);
       }
     } while (cursor !== '0');
@@ -57,13 +63,17 @@ export async function streamMessages(nc: NatsConnection, stream: string): Promis
 
 /** Env, labels, command and name of every container labelled with this host id, running or not. */
 export function containerConfigs(hostId: string): [string, string][] {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${hostId}`], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   if (ids.length === 0) return [];
   // A container removed meanwhile (a task ending, a pool refill) makes inspect exit 1 while it still
   // prints the others: read stdout whatever the status.
   const inspected = spawnSync('docker', ['inspect', ...ids], { encoding: 'utf8' });
   const infos = JSON.parse(inspected.stdout || '[]') as {
-    Id: string; Name: string; Config: { Env: string[] | null; Labels: Record<string, string> | null; Cmd: string[] | null };
+    Id: string;
+    Name: string;
+    Config: { Env: string[] | null; Labels: Record<string, string> | null; Cmd: string[] | null };
   }[];
   return infos.map((i) => [`container ${i.Name}`, JSON.stringify({ name: i.Name, env: i.Config.Env, labels: i.Config.Labels, cmd: i.Config.Cmd })]);
 }

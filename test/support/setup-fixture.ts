@@ -21,24 +21,34 @@ export interface SetupFixture {
  * private with `token`). Each call gets its own mirrors directory and host id.
  */
 export async function startSetupFixture(
-  token: string, poolEnv: Record<string, string> = {}, opts: LocalStackOptions & { egressAllowCidrs?: string; withEgress?: boolean; egressEnv?: Record<string, string>; logLevel?: string } = {},
+  token: string,
+  poolEnv: Record<string, string> = {},
+  opts: LocalStackOptions & { egressAllowCidrs?: string; withEgress?: boolean; egressEnv?: Record<string, string>; logLevel?: string } = {},
 ): Promise<SetupFixture> {
   const github = await FakeGitHub.start();
   await github.createRepo('acme/app', { fromDir: NODE_APP_FIXTURE, token });
   const mirrors = mkdtempSync(join(tmpdir(), 'berth-mirrors-'));
   // The clone task reads the mirrors as uid 1000.
   chmodSync(mirrors, 0o755);
-  const stack = await startLocalStack({
-    POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 2, memoryMb: 512, pids: 256 }]),
-    MAX_CONTAINERS: '12',
-    ...poolEnv,
-  }, opts.logLevel ?? 'info', {
-    keepAllOutput: true, ...opts,
-    repoCache: { mirrorsDir: mirrors, githubUrl: github.url, ...opts.repoCache },
-    ...(opts.withEgress && { egress: { githubUrl: github.url, allowCidrs: opts.egressAllowCidrs ?? '', ...(opts.egressEnv && { env: opts.egressEnv }) } }),
-  });
+  const stack = await startLocalStack(
+    {
+      POOLS: JSON.stringify([{ name: 'default', targetSize: 1, maxCreating: 2, memoryMb: 512, pids: 256 }]),
+      MAX_CONTAINERS: '12',
+      ...poolEnv,
+    },
+    opts.logLevel ?? 'info',
+    {
+      keepAllOutput: true,
+      ...opts,
+      repoCache: { mirrorsDir: mirrors, githubUrl: github.url, ...opts.repoCache },
+      ...(opts.withEgress && { egress: { githubUrl: github.url, allowCidrs: opts.egressAllowCidrs ?? '', ...(opts.egressEnv && { env: opts.egressEnv }) } }),
+    },
+  );
   return {
-    stack, github, mirrors, client: apiClient(stack),
+    stack,
+    github,
+    mirrors,
+    client: apiClient(stack),
     stop: async () => {
       await stack.stop();
       await github.stop();
@@ -64,7 +74,10 @@ export function seedKey(volume: string): string {
     // A `docker run -v` of a volume that does not exist yet would create it (root-owned) before
     // pool-manager does, and the seed could then never be written: only read one that exists.
     execFileSync('docker', ['volume', 'inspect', volume], { stdio: 'ignore' });
-    return execFileSync('docker', ['run', '--rm', '--network', 'none', '-v', `${volume}:/s:ro`, 'berth/busybox:latest', 'cat', '/s/key'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('docker', ['run', '--rm', '--network', 'none', '-v', `${volume}:/s:ro`, 'berth/busybox:latest', 'cat', '/s/key'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return '';
   }

@@ -18,7 +18,9 @@ export interface SseConnection {
 export function openSse(url: string, headers: Record<string, string>, onMessage: (m: SseMessage) => void): SseConnection {
   let req: ClientRequest | undefined;
   let setStatus: (s: number) => void = () => undefined;
-  const status = new Promise<number>((resolve) => { setStatus = resolve; });
+  const status = new Promise<number>((resolve) => {
+    setStatus = resolve;
+  });
   const closed = new Promise<void>((resolve) => {
     req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
       setStatus(res.statusCode ?? 0);
@@ -47,7 +49,10 @@ export function openSse(url: string, headers: Record<string, string>, onMessage:
       res.on('close', () => resolve());
       res.on('error', () => resolve());
     });
-    req.on('error', () => { setStatus(0); resolve(); });
+    req.on('error', () => {
+      setStatus(0);
+      resolve();
+    });
     req.end();
   });
   return { closed, status, destroy: () => req?.destroy() };

@@ -48,7 +48,10 @@ export class TerminalClient {
         done();
         reject(new Error(`terminal output never matched ${re}: ${JSON.stringify(this.output.slice(-500))}`));
       }, timeoutMs);
-      const done = () => { clearTimeout(timer); this.waiters.delete(check); };
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
       this.waiters.add(check);
       check();
     });

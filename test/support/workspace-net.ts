@@ -8,5 +8,9 @@ const run = (...args: string[]) => execFileSync(SCRIPT, args, { encoding: 'utf8'
 /** Creates (or checks) the network with berth's options; returns its gateway address. */
 export const ensureWorkspaceNetwork = (network: string): string => run('network', network);
 /** Workspaces on `network` reach `ip:port` (or the gateway's `port` without `ip`) and nothing else. */
-export const installWorkspaceFirewall = (network: string, port: number, ip?: string): void => { run('install', network, String(port), ...(ip ? [ip] : [])); };
-export const removeWorkspaceFirewall = (network: string, port: number): void => { run('remove', network, String(port)); };
+export const installWorkspaceFirewall = (network: string, port: number, ip?: string): void => {
+  run('install', network, String(port), ...(ip ? [ip] : []));
+};
+export const removeWorkspaceFirewall = (network: string, port: number): void => {
+  run('remove', network, String(port));
+};

@@ -115,11 +115,17 @@ export function buildAsyncApi(): Json {
     info: {
       title: 'berth events',
       version: contracts.CATALOGUE_VERSION,
-      description: 'What berth publishes for other systems, on NATS JetStream. Generated from packages/contracts by `pnpm asyncapi`; see docs/events.md and examples/subscriber.ts.',
+      description:
+        'What berth publishes for other systems, on NATS JetStream. Generated from packages/contracts by `pnpm asyncapi`; see docs/events.md and examples/subscriber.ts.',
     },
     defaultContentType: 'application/json',
     servers: {
-      local: { host: '127.0.0.1:4222', protocol: 'nats', description: 'The NATS server of a berth deployment (scripts/up starts one on this address). Each consumer needs a NATS user allowed to read the streams.' },
+      local: {
+        host: '127.0.0.1:4222',
+        protocol: 'nats',
+        description:
+          'The NATS server of a berth deployment (scripts/up starts one on this address). Each consumer needs a NATS user allowed to read the streams.',
+      },
     },
     channels,
     operations,

@@ -3,8 +3,7 @@
 import { z } from 'zod';
 import * as contracts from '../src/index.js';
 
-const toJson = (schema: z.ZodType, io: 'input' | 'output'): string =>
-  JSON.stringify(z.toJSONSchema(schema, { io, unrepresentable: 'any' }), null, 2) + '\n';
+const toJson = (schema: z.ZodType, io: 'input' | 'output'): string => JSON.stringify(z.toJSONSchema(schema, { io, unrepresentable: 'any' }), null, 2) + '\n';
 
 /** HTTP bodies by their OpenAPI component name. */
 export const HTTP_SCHEMAS: Record<string, z.ZodType> = {
@@ -80,9 +79,18 @@ export function buildSchemaFiles(): Map<string, string> {
       retention: 'workqueue',
       managedBy: contracts.BUILDS.managedBy,
       subjects: contracts.BUILDS.subjects,
-      request: { subject: contracts.BUILDS.pattern, publishers: contracts.BUILDS.publishers, consumers: contracts.BUILDS.consumers, schema: 'nats.berth.build.image.schema.json' },
+      request: {
+        subject: contracts.BUILDS.pattern,
+        publishers: contracts.BUILDS.publishers,
+        consumers: contracts.BUILDS.consumers,
+        schema: 'nats.berth.build.image.schema.json',
+      },
     },
-    logs: { stream: contracts.LOGS.stream, subjects: contracts.LOGS.subjects, batch: { subject: contracts.LOGS.pattern, schema: 'nats.berth.logs.batch.schema.json' } },
+    logs: {
+      stream: contracts.LOGS.stream,
+      subjects: contracts.LOGS.subjects,
+      batch: { subject: contracts.LOGS.pattern, schema: 'nats.berth.logs.batch.schema.json' },
+    },
   };
   files.set('catalogue.json', JSON.stringify(catalogue, null, 2) + '\n');
   return files;

@@ -78,9 +78,7 @@ export const ContainerListSchema = z
   .meta({ id: 'ContainerList' });
 export type ContainerList = z.infer<typeof ContainerListSchema>;
 
-export const DeleteContainerReplySchema = z
-  .object({ id: WorkspaceIdSchema, removed: z.literal(true) })
-  .meta({ id: 'DeletedContainer' });
+export const DeleteContainerReplySchema = z.object({ id: WorkspaceIdSchema, removed: z.literal(true) }).meta({ id: 'DeletedContainer' });
 export type DeleteContainerReply = z.infer<typeof DeleteContainerReplySchema>;
 
 export const ContainerIdParamsSchema = z.strictObject({ id: WorkspaceIdSchema });

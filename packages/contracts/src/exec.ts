@@ -8,14 +8,31 @@ export const EXEC_ENV_MAX_BYTES = 32 * 1024;
 
 /** Extra environment for one command: POSIX-style names, bounded count and total size. */
 export const ExecEnvSchema = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and _ only, not starting with a digit').max(128), z.string().max(EXEC_ENV_MAX_BYTES).refine((v) => !v.includes('\0'), 'must not contain NUL'))
+  .record(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and _ only, not starting with a digit')
+      .max(128),
+    z
+      .string()
+      .max(EXEC_ENV_MAX_BYTES)
+      .refine((v) => !v.includes('\0'), 'must not contain NUL'),
+  )
   .refine((env) => Object.keys(env).length <= EXEC_ENV_MAX_VARS, `at most ${EXEC_ENV_MAX_VARS} variables`)
-  .refine((env) => Object.entries(env).reduce((n, [k, v]) => n + k.length + v.length + 2, 0) <= EXEC_ENV_MAX_BYTES, `at most ${EXEC_ENV_MAX_BYTES} bytes in all`);
+  .refine(
+    (env) => Object.entries(env).reduce((n, [k, v]) => n + k.length + v.length + 2, 0) <= EXEC_ENV_MAX_BYTES,
+    `at most ${EXEC_ENV_MAX_BYTES} bytes in all`,
+  );
 
 const noNul = (v: string) => !v.includes('\0');
 
 /** Working directory of one command: absolute, no NUL. */
-export const ExecCwdSchema = z.string().min(1).max(4096).startsWith('/', 'must be an absolute path').refine((v) => !v.includes('\0'), 'must not contain NUL');
+export const ExecCwdSchema = z
+  .string()
+  .min(1)
+  .max(4096)
+  .startsWith('/', 'must be an absolute path')
+  .refine((v) => !v.includes('\0'), 'must not contain NUL');
 
 /**
  * POST /api/containers/:id/exec. A string runs under `sh -c` inside the workspace (the caller's
@@ -27,8 +44,20 @@ export const ExecBodySchema = z
     // No NUL anywhere: the kernel's argv is NUL-terminated, so a NUL would cut an argument short
     // (or the spawn fails and the caller got `exitCode: null`).
     command: z.union([
-      z.string().min(1).max(64 * 1024).refine(noNul, 'must not contain NUL'),
-      z.array(z.string().max(64 * 1024).refine(noNul, 'an argument must not contain NUL')).min(1).max(1024),
+      z
+        .string()
+        .min(1)
+        .max(64 * 1024)
+        .refine(noNul, 'must not contain NUL'),
+      z
+        .array(
+          z
+            .string()
+            .max(64 * 1024)
+            .refine(noNul, 'an argument must not contain NUL'),
+        )
+        .min(1)
+        .max(1024),
     ]),
     timeout: z.number().int().min(1).max(EXEC_MAX_TIMEOUT_MS).optional(),
     env: ExecEnvSchema.optional(),

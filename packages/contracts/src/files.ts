@@ -16,8 +16,11 @@ export const FILE_CHUNK_MAX_BYTES = 256 * 1024;
 export const FILES_LIST_MAX_ENTRIES = 5_000;
 
 /** A path as callers give it: no NUL, at most 4096 bytes. Newlines and other bytes are legal names. */
-export const FilePathSchema = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'a path cannot contain NUL');
-
+export const FilePathSchema = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.includes('\0'), 'a path cannot contain NUL');
 
 export const FileListSchema = z.object({ entries: z.array(FileEntrySchema), truncated: z.boolean() }).meta({ id: 'FileList' });
 export type FileList = z.infer<typeof FileListSchema>;
@@ -33,12 +36,20 @@ export const FilesOpRequestSchema = z.discriminatedUnion('op', [
 ]);
 export type FilesOpRequest = z.infer<typeof FilesOpRequestSchema>;
 
-export const FilesOpReplySchema = z.object({ entries: z.array(FileEntrySchema).optional(), truncated: z.boolean().optional(), entry: FileEntrySchema.optional() });
+export const FilesOpReplySchema = z.object({
+  entries: z.array(FileEntrySchema).optional(),
+  truncated: z.boolean().optional(),
+  entry: FileEntrySchema.optional(),
+});
 export type FilesOpReply = z.infer<typeof FilesOpReplySchema>;
 
 const StreamOpen = {
   streamId: StreamIdSchema,
-  inbox: z.string().min(1).max(200).regex(/^[A-Za-z0-9_.-]+$/),
+  inbox: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9_.-]+$/),
   window: z.number().int().min(1).max(256).default(16),
 };
 
@@ -47,7 +58,9 @@ export const ByteRangeSchema = z.object({ start: z.number().int().min(0).nullabl
 export type ByteRange = z.infer<typeof ByteRangeSchema>;
 
 export const FilesReadRequestSchema = z.object({
-  ...Ref, ...StreamOpen, path: FilePathSchema,
+  ...Ref,
+  ...StreamOpen,
+  path: FilePathSchema,
   /** The directory `path` as a tar stream (a file: NOT_A_DIRECTORY). */
   tar: z.boolean().default(false),
   range: ByteRangeSchema.optional(),
@@ -65,7 +78,9 @@ export const FilesReadOpenedSchema = z.object({
 export type FilesReadOpened = z.infer<typeof FilesReadOpenedSchema>;
 
 export const FilesWriteRequestSchema = z.object({
-  ...Ref, ...StreamOpen, path: FilePathSchema,
+  ...Ref,
+  ...StreamOpen,
+  path: FilePathSchema,
   /** The body is a tar stream unpacked into the directory `path` (made when missing). */
   tar: z.boolean().default(false),
   mode: z.number().int().min(0).max(0o7777).optional(),
@@ -84,7 +99,10 @@ export const FilesQuerySchema = z.strictObject({
   path: FilePathSchema,
   depth: z.coerce.number().int().min(1).max(32).optional(),
   recursive: z.enum(['true', 'false']).optional(),
-  mode: z.string().regex(/^0?[0-7]{3,4}$/, 'octal permission bits, e.g. 644').optional(),
+  mode: z
+    .string()
+    .regex(/^0?[0-7]{3,4}$/, 'octal permission bits, e.g. 644')
+    .optional(),
 });
 export type FilesQuery = z.infer<typeof FilesQuerySchema>;
 

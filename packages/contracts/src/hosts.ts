@@ -60,7 +60,9 @@ export const HostViewSchema = z
   .meta({ id: 'Host' });
 export type HostView = z.infer<typeof HostViewSchema>;
 
-export const HostListSchema = z.object({ hosts: z.array(HostViewSchema), count: z.number().int(), nextCursor: NextCursorSchema.optional() }).meta({ id: 'HostList' });
+export const HostListSchema = z
+  .object({ hosts: z.array(HostViewSchema), count: z.number().int(), nextCursor: NextCursorSchema.optional() })
+  .meta({ id: 'HostList' });
 export type HostList = z.infer<typeof HostListSchema>;
 
 export const HostIdParamsSchema = z.strictObject({ id: HostIdSchema });

@@ -12,7 +12,12 @@ export const IDLE_TIMEOUT_MIN_SECONDS = 60;
  */
 export const UpdateContainerBodySchema = z
   .strictObject({
-    idleTimeoutSeconds: z.number().int().min(IDLE_TIMEOUT_MIN_SECONDS).max(366 * 24 * 3600).optional(),
+    idleTimeoutSeconds: z
+      .number()
+      .int()
+      .min(IDLE_TIMEOUT_MIN_SECONDS)
+      .max(366 * 24 * 3600)
+      .optional(),
     /** What the workspace becomes once idle: removed, or paused (then removed after the paused retention). Default: its pool's. */
     onIdle: z.enum(['pause', 'delete']).optional(),
     /** A command, stream or terminal for the paused workspace resumes it (true, the default) or answers 409 CONTAINER_PAUSED. */
@@ -24,7 +29,12 @@ export type UpdateContainerBody = z.infer<typeof UpdateContainerBodySchema>;
 
 /** `berth.container.keepalive`: counts as activity now; with idleTimeoutSeconds, also sets the timeout. */
 export const KeepaliveRequestSchema = ContainerRefRequestSchema.extend({
-  idleTimeoutSeconds: z.number().int().min(IDLE_TIMEOUT_MIN_SECONDS).max(366 * 24 * 3600).optional(),
+  idleTimeoutSeconds: z
+    .number()
+    .int()
+    .min(IDLE_TIMEOUT_MIN_SECONDS)
+    .max(366 * 24 * 3600)
+    .optional(),
   onIdle: z.enum(['pause', 'delete']).optional(),
   autoResume: z.boolean().optional(),
 });

@@ -76,19 +76,32 @@ export function jetStreamApiSubjects(service: ServiceName): string[] {
     if (a.manager === service || durables.length > 0) out.push('$JS.API.INFO');
     if (a.manager === service) out.push(`$JS.API.STREAM.INFO.${s}`, `$JS.API.STREAM.CREATE.${s}`, `$JS.API.STREAM.UPDATE.${s}`);
     if (a.orderedReaders.includes(service)) {
-      out.push(`$JS.API.STREAM.INFO.${s}`, `$JS.API.CONSUMER.CREATE.${s}`, `$JS.API.CONSUMER.CREATE.${s}.>`,
-        `$JS.API.CONSUMER.INFO.${s}.*`, `$JS.API.CONSUMER.MSG.NEXT.${s}.*`, `$JS.API.CONSUMER.DELETE.${s}.*`);
+      out.push(
+        `$JS.API.STREAM.INFO.${s}`,
+        `$JS.API.CONSUMER.CREATE.${s}`,
+        `$JS.API.CONSUMER.CREATE.${s}.>`,
+        `$JS.API.CONSUMER.INFO.${s}.*`,
+        `$JS.API.CONSUMER.MSG.NEXT.${s}.*`,
+        `$JS.API.CONSUMER.DELETE.${s}.*`,
+      );
     }
     if (a.getters.includes(service)) out.push(`$JS.API.STREAM.MSG.GET.${s}`);
     for (const { durable: d } of durables) {
       // nats.js creates with the 2.9 form (name and filter in the subject), older clients with DURABLE.CREATE.
-      out.push(`$JS.API.CONSUMER.CREATE.${s}.${d}`, `$JS.API.CONSUMER.CREATE.${s}.${d}.>`, `$JS.API.CONSUMER.DURABLE.CREATE.${s}.${d}`,
-        `$JS.API.CONSUMER.INFO.${s}.${d}`, `$JS.API.CONSUMER.MSG.NEXT.${s}.${d}`, `$JS.ACK.${s}.${d}.>`);
+      out.push(
+        `$JS.API.CONSUMER.CREATE.${s}.${d}`,
+        `$JS.API.CONSUMER.CREATE.${s}.${d}.>`,
+        `$JS.API.CONSUMER.DURABLE.CREATE.${s}.${d}`,
+        `$JS.API.CONSUMER.INFO.${s}.${d}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${s}.${d}`,
+        `$JS.ACK.${s}.${d}.>`,
+      );
     }
   }
   return [...new Set(out)];
 }
 
 /** Subjects a service publishes into streams. */
-export const streamPublishSubjects = (service: ServiceName): string[] =>
-  [...new Set(JETSTREAM_ACCESS.flatMap((a) => a.publishers.filter((p) => p.service === service).flatMap((p) => p.subjects)))];
+export const streamPublishSubjects = (service: ServiceName): string[] => [
+  ...new Set(JETSTREAM_ACCESS.flatMap((a) => a.publishers.filter((p) => p.service === service).flatMap((p) => p.subjects))),
+];

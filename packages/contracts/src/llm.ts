@@ -61,13 +61,17 @@ export const LlmKeyRevokeReplySchema = z.object({ revoked: z.boolean() });
 export const LlmKeySyncRequestSchema = z.object({
   hostId: z.string().min(1).max(64),
   asOf: z.number().int().nonnegative(),
-  keys: z.array(z.object({
-    workspaceId: WorkspaceIdSchema,
-    owner: z.string().min(1).max(100),
-    keyHash: LlmKeyHashSchema,
-    /** The limits the claim asked for, so a key registered by a sync is as tight as one registered at claim. */
-    limits: LlmLimitsSchema.optional(),
-  })).max(100_000),
+  keys: z
+    .array(
+      z.object({
+        workspaceId: WorkspaceIdSchema,
+        owner: z.string().min(1).max(100),
+        keyHash: LlmKeyHashSchema,
+        /** The limits the claim asked for, so a key registered by a sync is as tight as one registered at claim. */
+        limits: LlmLimitsSchema.optional(),
+      }),
+    )
+    .max(100_000),
 });
 export const LlmKeySyncReplySchema = z.object({ added: z.number().int().nonnegative(), removed: z.number().int().nonnegative() });
 
@@ -117,7 +121,5 @@ export const LlmUsageEventSchema = z
 export type LlmUsageEvent = z.infer<typeof LlmUsageEventSchema>;
 
 /** gateway → pool-manager: DELETE / POST /api/containers/:id/llm-key. */
-export const LlmKeyStateReplySchema = z
-  .object({ id: WorkspaceIdSchema, llmKey: z.enum(['active', 'revoked']) })
-  .meta({ id: 'LlmKeyState' });
+export const LlmKeyStateReplySchema = z.object({ id: WorkspaceIdSchema, llmKey: z.enum(['active', 'revoked']) }).meta({ id: 'LlmKeyState' });
 export type LlmKeyStateReply = z.infer<typeof LlmKeyStateReplySchema>;

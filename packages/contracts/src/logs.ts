@@ -10,9 +10,7 @@ export const CONTAINER_OUTPUT_STREAMS = ['stdout', 'stderr'] as const satisfies 
 export type ContainerOutputStream = (typeof CONTAINER_OUTPUT_STREAMS)[number];
 
 /** Docker's RFC3339NanoFixed: always nine fractional digits, so these compare as strings. */
-export const DockerTimestampSchema = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/, 'an RFC 3339 UTC time with nine fractional digits');
+export const DockerTimestampSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/, 'an RFC 3339 UTC time with nine fractional digits');
 
 /**
  * One line (or one piece of a line) of container output, published by log-streamer on
@@ -52,17 +50,22 @@ export const LogBatchSchema = z
 export type LogBatch = z.infer<typeof LogBatchSchema>;
 
 /** A message of LOGS: a batch, or one bare line as log-streamer stored them before batches (read as a batch of one). */
-export const LogMessageSchema = z.union([
-  LogBatchSchema,
-  LogLineSchema.transform((line): LogBatch => ({ before: 0, lines: [line] })),
-]);
+export const LogMessageSchema = z.union([LogBatchSchema, LogLineSchema.transform((line): LogBatch => ({ before: 0, lines: [line] }))]);
 
 const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
 const isLine = (l: unknown): l is LogLine => {
   const v = l as Partial<LogLine> | null;
-  return typeof v === 'object' && v !== null && typeof v.line === 'string' && typeof v.ts === 'string' && TS.test(v.ts)
-    && Number.isInteger(v.n) && (v.n ?? -1) >= 0 && (v.cont === undefined || v.cont === true)
-    && (v.phase === undefined || SetupPhaseSchema.options.includes(v.phase));
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.line === 'string' &&
+    typeof v.ts === 'string' &&
+    TS.test(v.ts) &&
+    Number.isInteger(v.n) &&
+    (v.n ?? -1) >= 0 &&
+    (v.cont === undefined || v.cont === true) &&
+    (v.phase === undefined || SetupPhaseSchema.options.includes(v.phase))
+  );
 };
 
 /**
@@ -71,8 +74,16 @@ const isLine = (l: unknown): l is LogLine => {
  */
 export function parseLogMessage(data: unknown): LogBatch {
   const b = data as Partial<LogBatch> | null;
-  if (typeof b === 'object' && b !== null && Number.isInteger(b.before) && (b.before ?? -1) >= 0 && Array.isArray(b.lines)
-    && b.lines.length >= 1 && b.lines.length <= LOG_BATCH_MAX_LINES && b.lines.every(isLine)) {
+  if (
+    typeof b === 'object' &&
+    b !== null &&
+    Number.isInteger(b.before) &&
+    (b.before ?? -1) >= 0 &&
+    Array.isArray(b.lines) &&
+    b.lines.length >= 1 &&
+    b.lines.length <= LOG_BATCH_MAX_LINES &&
+    b.lines.every(isLine)
+  ) {
     return { before: b.before!, lines: b.lines };
   }
   return LogMessageSchema.parse(data);
@@ -129,9 +140,16 @@ export const LOGS_MAX_TAIL = 100_000;
 export const LogsQuerySchema = z.strictObject({
   tail: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(0).max(LOGS_MAX_TAIL)).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
-  follow: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  follow: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   /** Resume right after this event id, like `Last-Event-ID` (a browser reconnecting with a new ticket cannot set that header). */
-  after: z.string().regex(/^\d{1,15}$/, 'must be an event id this API sent').transform(Number).optional(),
+  after: z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be an event id this API sent')
+    .transform(Number)
+    .optional(),
   /** A single-use ticket standing in for the bearer token (checked before the query is read). */
   ticket: z.string().optional(),
 });

@@ -13,7 +13,10 @@ export const CreateContainerRequestSchema = CreateContainerBodySchema.extend({
    * sha256 (hex) of the request's body, sent with a caller's Idempotency-Key: the same key with
    * another body is IDEMPOTENCY_KEY_REUSED, not the first request's container.
    */
-  bodyHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  bodyHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 }).extend(CallerSchema.shape);
 export type CreateContainerRequest = z.infer<typeof CreateContainerRequestSchema>;
 
@@ -68,7 +71,18 @@ export type HostStatus = z.infer<typeof HostStatusSchema>;
  * `lost`: its Docker host stopped sending heartbeats (told once per loss, by a surviving host's pool-manager).
  * `recovered`: its host came back after a loss and the workspace survived (reason `host-returned`).
  */
-export const ContainerEventKindSchema = z.enum(['created', 'claimed', 'removed', 'failed', 'idle-warning', 'paused', 'resumed', 'retention-warning', 'lost', 'recovered']);
+export const ContainerEventKindSchema = z.enum([
+  'created',
+  'claimed',
+  'removed',
+  'failed',
+  'idle-warning',
+  'paused',
+  'resumed',
+  'retention-warning',
+  'lost',
+  'recovered',
+]);
 export type ContainerEventKind = z.infer<typeof ContainerEventKindSchema>;
 
 /** Published on `berth.evt.container.<id>.<kind>` into the EVENTS stream. */

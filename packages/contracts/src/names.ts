@@ -60,7 +60,10 @@ export const ImageRefSchema = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/, 'an image reference like berth/workspace:latest')
+  .regex(
+    /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/,
+    'an image reference like berth/workspace:latest',
+  )
   .meta({ id: 'ImageRef' });
 
 export const ContainerPortSchema = z.number().int().min(1).max(65535);

@@ -15,4 +15,6 @@ export const PageQuerySchema = z.object({
 export type PageQuery = z.infer<typeof PageQuerySchema>;
 
 /** On a list reply: present when more items follow; pass it as `?cursor=` for the next page. */
-export const NextCursorSchema = z.string().meta({ description: 'Present when more items follow: send it back as `?cursor=` (with the same `limit`) for the next page.' });
+export const NextCursorSchema = z
+  .string()
+  .meta({ description: 'Present when more items follow: send it back as `?cursor=` (with the same `limit`) for the next page.' });

@@ -7,7 +7,11 @@ import { RepoNameSchema } from './repo.js';
  * An OCI runtime registered with the Docker engine (its `docker info` Runtimes, e.g. gVisor's
  * `runsc` or Kata's `kata-runtime`). Only the operator's pool config names one; callers cannot.
  */
-export const OciRuntimeNameSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only');
+export const OciRuntimeNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only');
 
 /** A pool as configured (POOLS env of pool-manager, a JSON array). */
 export const PoolConfigSchema = z.strictObject({
@@ -30,7 +34,12 @@ export const PoolConfigSchema = z.strictObject({
   /** What an idle claimed workspace of this pool becomes: removed (the default) or paused (PATCH can override per workspace). */
   onIdle: z.enum(['pause', 'delete']).optional(),
   /** A paused workspace of this pool is removed after this long paused (the host's PAUSED_RETENTION_MS otherwise). */
-  pausedRetentionSeconds: z.number().int().min(60).max(366 * 24 * 3600).optional(),
+  pausedRetentionSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(366 * 24 * 3600)
+    .optional(),
 });
 export type PoolConfigInput = z.input<typeof PoolConfigSchema>;
 export type PoolConfig = z.infer<typeof PoolConfigSchema> & { image: string };

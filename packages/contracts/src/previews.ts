@@ -8,7 +8,9 @@ export const PREVIEW_LINK_DEFAULT_SECONDS = 3600;
 /** 32 random bytes, base64url: the part of a share link that opens it. Stored only as its SHA-256. */
 export const PreviewSecretSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a berth preview secret');
 /** A share link's public id (for revoking and listing); it opens nothing. */
-export const PreviewIdSchema = z.string().regex(/^pv_[0-9a-f]{16}$/, 'must look like pv_ followed by 16 hex characters')
+export const PreviewIdSchema = z
+  .string()
+  .regex(/^pv_[0-9a-f]{16}$/, 'must look like pv_ followed by 16 hex characters')
   .meta({ id: 'PreviewId', example: 'pv_0c2b7d1e4a563f9a' });
 
 /** POST /api/containers/:id/previews */
@@ -32,14 +34,14 @@ export type CreatedPreview = z.infer<typeof CreatedPreviewSchema>;
 
 export const PreviewParamsSchema = z.strictObject({ id: WorkspaceIdSchema, previewId: PreviewIdSchema });
 
-export const RevokedPreviewSchema = z
-  .object({ previewId: PreviewIdSchema, revoked: z.literal(true) })
-  .meta({ id: 'RevokedPreview' });
+export const RevokedPreviewSchema = z.object({ previewId: PreviewIdSchema, revoked: z.literal(true) }).meta({ id: 'RevokedPreview' });
 export type RevokedPreview = z.infer<typeof RevokedPreviewSchema>;
 
 /** NATS: pool-manager mints the secret, keeps its hash (Redis, with the link's TTL) and returns it once. */
 export const PreviewLinkCreateRequestSchema = z.object({
-  id: WorkspaceIdSchema, owner: z.string().min(1).max(100), port: ContainerPortSchema,
+  id: WorkspaceIdSchema,
+  owner: z.string().min(1).max(100),
+  port: ContainerPortSchema,
   expiresInSeconds: z.number().int().min(1).max(PREVIEW_LINK_MAX_SECONDS),
 });
 export const PreviewLinkCreateReplySchema = PreviewLinkSchema.extend({ secret: PreviewSecretSchema });

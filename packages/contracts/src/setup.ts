@@ -8,7 +8,13 @@ export type SetupPhase = z.infer<typeof SetupPhaseSchema>;
 export const TERMINAL_SETUP_PHASES: readonly SetupPhase[] = ['ready', 'failed'];
 
 const EnvVarsSchema = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).max(128), z.string().max(32_768))
+  .record(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .max(128),
+    z.string().max(32_768),
+  )
   .refine((env) => Object.keys(env).length <= 100, 'at most 100 variables');
 const ShellCommandSchema = z.string().min(1).max(4096);
 
@@ -43,7 +49,10 @@ export const CallbackSecretSchema = z
   .refine((s) => !s.startsWith(WEBHOOK_SECRET_PREFIX) || whsecKeyBytes(s) !== undefined, {
     message: `a ${WEBHOOK_SECRET_PREFIX} secret must be base64 of ${WHSEC_KEY_BYTES.min} to ${WHSEC_KEY_BYTES.max} bytes`,
   })
-  .meta({ description: 'Signs the callbacks (Standard Webhooks): whsec_ + base64 of 24-64 random bytes (recommended), or any other string of 8-256 characters, used as its UTF-8 bytes.' });
+  .meta({
+    description:
+      'Signs the callbacks (Standard Webhooks): whsec_ + base64 of 24-64 random bytes (recommended), or any other string of 8-256 characters, used as its UTF-8 bytes.',
+  });
 
 /** Body of `POST /api/containers/:id/setup` (the Artie-compatible fields first). */
 export const SetupBodySchema = z

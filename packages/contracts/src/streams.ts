@@ -30,7 +30,11 @@ export const STREAM_LEASE_MS = 20_000;
 export const EXEC_STREAM_KEEPALIVE_MS = 10_000;
 
 export const StreamIdSchema = z.string().regex(/^st_[0-9a-f]{24}$/);
-const InboxSchema = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.-]+$/, 'a NATS subject without wildcards');
+const InboxSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'a NATS subject without wildcards');
 
 const StreamOpenShape = {
   streamId: StreamIdSchema,
@@ -62,26 +66,28 @@ export type StreamOpened = z.infer<typeof StreamOpenedSchema>;
 const seq = z.number().int().min(1);
 
 /** Pool-manager → gateway, on the inbox. `seq` counts from 1 without gaps. */
-export const StreamOutSchema = z.discriminatedUnion('type', [
-  /** Exec output, decoded as UTF-8 (a character split between reads is never cut). */
-  z.object({ type: z.literal('out'), seq, stream: z.enum(['stdout', 'stderr']), text: z.string() }),
-  /** Terminal output, base64 of raw bytes. */
-  z.object({ type: z.literal('pty'), seq, data: z.base64() }),
-  /** File content (files.ts), base64 of raw bytes. */
-  z.object({ type: z.literal('data'), seq, data: z.base64().max(2 * 1024 * 1024) }),
-  /** A file operation done (an upload written and renamed into place, a download complete). */
-  z.object({ type: z.literal('done'), seq, entry: FileEntrySchema.optional() }),
-  z.object({
-    type: z.literal('end'),
-    seq,
-    exitCode: z.number().int().nullable(),
-    timedOut: z.boolean(),
-    /** true when the gateway cancelled (client gone) or the lease expired. */
-    cancelled: z.boolean(),
-    durationMs: z.number(),
-  }),
-  z.object({ type: z.literal('error'), seq, error: ErrorBodySchema.shape.error }),
-]).meta({ id: 'StreamOut' });
+export const StreamOutSchema = z
+  .discriminatedUnion('type', [
+    /** Exec output, decoded as UTF-8 (a character split between reads is never cut). */
+    z.object({ type: z.literal('out'), seq, stream: z.enum(['stdout', 'stderr']), text: z.string() }),
+    /** Terminal output, base64 of raw bytes. */
+    z.object({ type: z.literal('pty'), seq, data: z.base64() }),
+    /** File content (files.ts), base64 of raw bytes. */
+    z.object({ type: z.literal('data'), seq, data: z.base64().max(2 * 1024 * 1024) }),
+    /** A file operation done (an upload written and renamed into place, a download complete). */
+    z.object({ type: z.literal('done'), seq, entry: FileEntrySchema.optional() }),
+    z.object({
+      type: z.literal('end'),
+      seq,
+      exitCode: z.number().int().nullable(),
+      timedOut: z.boolean(),
+      /** true when the gateway cancelled (client gone) or the lease expired. */
+      cancelled: z.boolean(),
+      durationMs: z.number(),
+    }),
+    z.object({ type: z.literal('error'), seq, error: ErrorBodySchema.shape.error }),
+  ])
+  .meta({ id: 'StreamOut' });
 export type StreamOut = z.infer<typeof StreamOutSchema>;
 
 /** Pool-manager → gateway, on the inbox every STREAM_KEEPALIVE_MS: outside the sequence, never acknowledged. */
@@ -97,17 +103,19 @@ export const StreamAckSchema = z.object({ type: z.literal('ack'), seq }).meta({ 
 export type StreamAck = z.infer<typeof StreamAckSchema>;
 
 /** Gateway → pool-manager, on `berth.stream.ctl.<streamId>`. */
-export const StreamControlSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ack'), seq }),
-  z.object({ type: z.literal('cancel') }),
-  z.object({ type: z.literal('keepalive') }),
-  z.object({ type: z.literal('input'), data: z.base64().max(96 * 1024) }),
-  z.object({ type: z.literal('resize'), ...TerminalSizeShape }),
-  /** Upload content (files.ts), numbered from 1 without gaps, at most `window` unacknowledged. */
-  z.object({ type: z.literal('data'), seq, data: z.base64().max(2 * 1024 * 1024) }),
-  /** The upload's last byte was sent in the `data` message `seq`. */
-  z.object({ type: z.literal('eof'), seq: z.number().int().min(0) }),
-]).meta({ id: 'StreamControl' });
+export const StreamControlSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('ack'), seq }),
+    z.object({ type: z.literal('cancel') }),
+    z.object({ type: z.literal('keepalive') }),
+    z.object({ type: z.literal('input'), data: z.base64().max(96 * 1024) }),
+    z.object({ type: z.literal('resize'), ...TerminalSizeShape }),
+    /** Upload content (files.ts), numbered from 1 without gaps, at most `window` unacknowledged. */
+    z.object({ type: z.literal('data'), seq, data: z.base64().max(2 * 1024 * 1024) }),
+    /** The upload's last byte was sent in the `data` message `seq`. */
+    z.object({ type: z.literal('eof'), seq: z.number().int().min(0) }),
+  ])
+  .meta({ id: 'StreamControl' });
 export type StreamControl = z.infer<typeof StreamControlSchema>;
 
 export const STREAMS = {
@@ -128,4 +136,8 @@ export const STREAMS = {
  * `data` sequence that pool-manager acknowledges with `ack`. The JSON `data` messages above stay
  * understood by both ends.
  */
-export interface StreamBytes { type: 'bytes'; seq: number; data: Uint8Array }
+export interface StreamBytes {
+  type: 'bytes';
+  seq: number;
+  data: Uint8Array;
+}

@@ -21,11 +21,18 @@ export const SUBSCRIBER_STREAMS = [EVENTS.stream, LOGS.stream] as const;
 /** Durables the services use; no subscriber may claim one. */
 const RESERVED_DURABLES = new Set<string>(Object.values(CONSUMERS).map((c) => c.durable));
 
-const DurableNameSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'a durable name: lower-case letters, digits, - and _ (no dots or wildcards)')
+const DurableNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'a durable name: lower-case letters, digits, - and _ (no dots or wildcards)')
   .refine((d) => !RESERVED_DURABLES.has(d) && !/^image-builder(-|$)/.test(d), 'a durable name that a berth service uses');
 
 /** bcrypt, as nats-server verifies it ($2a$/$2b$/$2y$, cost 10–31): a plaintext password is refused. */
-const BcryptSchema = z.string().regex(/^\$2[aby]\$(1\d|2\d|3[01])\$[./A-Za-z0-9]{53}$/, 'a bcrypt hash (e.g. from `htpasswd -bnBC 11 "" secret | tr -d ":\\n"`), never a plaintext password');
+const BcryptSchema = z
+  .string()
+  .regex(
+    /^\$2[aby]\$(1\d|2\d|3[01])\$[./A-Za-z0-9]{53}$/,
+    'a bcrypt hash (e.g. from `htpasswd -bnBC 11 "" secret | tr -d ":\\n"`), never a plaintext password',
+  );
 
 /** A NATS user nkey's public key (never the seed). */
 const NkeySchema = z.string().regex(/^U[A-Z2-7]{55}$/, 'a user nkey public key (U…, 56 characters), never the seed (SU…)');
@@ -33,7 +40,9 @@ const NkeySchema = z.string().regex(/^U[A-Z2-7]{55}$/, 'a user nkey public key (
 export const NatsSubscriberSchema = z
   .strictObject({
     /** The NATS user name; also its inbox prefix (`_INBOX.<name>`). */
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and -')
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and -')
       .refine((n) => !(SERVICE_NAMES as readonly string[]).includes(n), 'the name of a berth service'),
     password: BcryptSchema.optional(),
     nkey: NkeySchema.optional(),
@@ -43,19 +52,22 @@ export const NatsSubscriberSchema = z
   .refine((s) => (s.password === undefined) !== (s.nkey === undefined), 'exactly one of password (bcrypt) and nkey');
 export type NatsSubscriber = z.infer<typeof NatsSubscriberSchema>;
 
-export const NatsSubscribersSchema = z.array(NatsSubscriberSchema).max(256).superRefine((subs, ctx) => {
-  const names = new Set<string>();
-  const owners = new Map<string, string>();
-  for (const s of subs) {
-    if (names.has(s.name)) ctx.addIssue({ code: 'custom', message: `subscriber ${s.name} is listed twice` });
-    names.add(s.name);
-    for (const d of durablesOf(s)) {
-      const other = owners.get(d);
-      if (other !== undefined && other !== s.name) ctx.addIssue({ code: 'custom', message: `durable ${d} is given to both ${other} and ${s.name}` });
-      owners.set(d, s.name);
+export const NatsSubscribersSchema = z
+  .array(NatsSubscriberSchema)
+  .max(256)
+  .superRefine((subs, ctx) => {
+    const names = new Set<string>();
+    const owners = new Map<string, string>();
+    for (const s of subs) {
+      if (names.has(s.name)) ctx.addIssue({ code: 'custom', message: `subscriber ${s.name} is listed twice` });
+      names.add(s.name);
+      for (const d of durablesOf(s)) {
+        const other = owners.get(d);
+        if (other !== undefined && other !== s.name) ctx.addIssue({ code: 'custom', message: `durable ${d} is given to both ${other} and ${s.name}` });
+        owners.set(d, s.name);
+      }
     }
-  }
-});
+  });
 
 /** Parses a subscribers file's JSON; throws with every problem named. */
 export function parseNatsSubscribers(json: string): NatsSubscriber[] {
@@ -72,9 +84,15 @@ export function subscriberPermissions(s: NatsSubscriber): NatsPermissions {
   for (const stream of SUBSCRIBER_STREAMS) {
     publish.push(`$JS.API.STREAM.INFO.${stream}`);
     for (const d of durablesOf(s)) {
-      publish.push(`$JS.API.CONSUMER.CREATE.${stream}.${d}`, `$JS.API.CONSUMER.CREATE.${stream}.${d}.>`, `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${d}`,
-        `$JS.API.CONSUMER.INFO.${stream}.${d}`, `$JS.API.CONSUMER.MSG.NEXT.${stream}.${d}`, `$JS.API.CONSUMER.DELETE.${stream}.${d}`,
-        `$JS.ACK.${stream}.${d}.>`);
+      publish.push(
+        `$JS.API.CONSUMER.CREATE.${stream}.${d}`,
+        `$JS.API.CONSUMER.CREATE.${stream}.${d}.>`,
+        `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${d}`,
+        `$JS.API.CONSUMER.INFO.${stream}.${d}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${stream}.${d}`,
+        `$JS.API.CONSUMER.DELETE.${stream}.${d}`,
+        `$JS.ACK.${stream}.${d}.>`,
+      );
     }
   }
   return { publish, subscribe: [...EVENTS.subjects, `${inboxPrefix(s.name)}.>`], allowResponses: false };

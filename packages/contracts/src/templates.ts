@@ -15,19 +15,23 @@ export const TEMPLATE_LIMITS = {
   dockerfileBytes: 64 * 1024,
 } as const;
 
-export const TemplateBuildBodySchema = z.strictObject({
-  name: TemplateNameSchema,
-  /** The Dockerfile's text (its context is empty); a tar context is sent as the request body instead. */
-  dockerfile: z.string().min(1).max(TEMPLATE_LIMITS.dockerfileBytes),
-}).meta({ id: 'TemplateBuildBody' });
+export const TemplateBuildBodySchema = z
+  .strictObject({
+    name: TemplateNameSchema,
+    /** The Dockerfile's text (its context is empty); a tar context is sent as the request body instead. */
+    dockerfile: z.string().min(1).max(TEMPLATE_LIMITS.dockerfileBytes),
+  })
+  .meta({ id: 'TemplateBuildBody' });
 export type TemplateBuildBody = z.infer<typeof TemplateBuildBodySchema>;
 
-export const TemplateViewSchema = z.object({
-  name: TemplateNameSchema,
-  image: z.string(),
-  imageId: z.string(),
-  createdAt: z.string(),
-  /** Whether its image tree exists: workspaces of it start in constant time (docs/templates.md). */
-  tree: z.boolean(),
-}).meta({ id: 'Template' });
+export const TemplateViewSchema = z
+  .object({
+    name: TemplateNameSchema,
+    image: z.string(),
+    imageId: z.string(),
+    createdAt: z.string(),
+    /** Whether its image tree exists: workspaces of it start in constant time (docs/templates.md). */
+    tree: z.boolean(),
+  })
+  .meta({ id: 'Template' });
 export type TemplateView = z.infer<typeof TemplateViewSchema>;

@@ -8,9 +8,7 @@ export const TICKET_TTL_MS = 30_000;
 export const TicketSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a berth ticket');
 
 /** POST /api/containers/:id/tickets */
-export const TicketReplySchema = z
-  .object({ ticket: TicketSchema, expiresAt: z.iso.datetime() })
-  .meta({ id: 'Ticket' });
+export const TicketReplySchema = z.object({ ticket: TicketSchema, expiresAt: z.iso.datetime() }).meta({ id: 'Ticket' });
 export type TicketReply = z.infer<typeof TicketReplySchema>;
 
 export const TicketCreateRequestSchema = z.object({ id: WorkspaceIdSchema, owner: z.string().min(1).max(100) });

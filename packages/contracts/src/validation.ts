@@ -3,9 +3,29 @@ import { BerthError, type ErrorCode, type ErrorDetail } from './errors.js';
 
 /** Fields that would weaken a workspace's isolation. Asking for them is refused with FORBIDDEN_OPTION. */
 export const FORBIDDEN_FIELDS = new Set([
-  'privileged', 'capAdd', 'cap_add', 'capabilities', 'binds', 'mounts', 'volumes', 'hostConfig', 'HostConfig',
-  'devices', 'network', 'networkMode', 'pidMode', 'ipcMode', 'userns', 'usernsMode', 'user', 'securityOpt',
-  'readonlyRootfs', 'sysctls', 'runtime', 'cgroupParent', 'dockerSocket',
+  'privileged',
+  'capAdd',
+  'cap_add',
+  'capabilities',
+  'binds',
+  'mounts',
+  'volumes',
+  'hostConfig',
+  'HostConfig',
+  'devices',
+  'network',
+  'networkMode',
+  'pidMode',
+  'ipcMode',
+  'userns',
+  'usernsMode',
+  'user',
+  'securityOpt',
+  'readonlyRootfs',
+  'sysctls',
+  'runtime',
+  'cgroupParent',
+  'dockerSocket',
 ]);
 
 const NAME_FIELDS = new Set(['name', 'pool', 'volumeName', 'image', 'id']);
@@ -19,7 +39,9 @@ export function validationError(error: z.ZodError, what = 'request'): BerthError
   const details: ErrorDetail[] = [];
   let code: ErrorCode = 'VALIDATION_FAILED';
   const rank: Record<string, number> = { VALIDATION_FAILED: 0, INVALID_NAME: 1, UNKNOWN_FIELD: 2, FORBIDDEN_OPTION: 3 };
-  const raise = (c: ErrorCode) => { if ((rank[c] ?? 0) > (rank[code] ?? 0)) code = c; };
+  const raise = (c: ErrorCode) => {
+    if ((rank[c] ?? 0) > (rank[code] ?? 0)) code = c;
+  };
 
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
@@ -34,7 +56,10 @@ export function validationError(error: z.ZodError, what = 'request'): BerthError
     if (NAME_FIELDS.has(field) && issue.code !== 'invalid_type') raise('INVALID_NAME');
     details.push({ path: pathOf(issue), message: issue.message });
   }
-  const summary = details.slice(0, 3).map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+  const summary = details
+    .slice(0, 3)
+    .map((d) => (d.path ? `${d.path}: ${d.message}` : d.message))
+    .join('; ');
   return new BerthError(code, `invalid ${what}: ${summary}`, { details: details.slice(0, 20) });
 }
 

@@ -27,9 +27,7 @@ export const VolumeListSchema = z
   .meta({ id: 'VolumeList' });
 export type VolumeList = z.infer<typeof VolumeListSchema>;
 
-export const DeleteVolumeReplySchema = z
-  .object({ name: z.string(), removed: z.literal(true) })
-  .meta({ id: 'DeletedVolume' });
+export const DeleteVolumeReplySchema = z.object({ name: z.string(), removed: z.literal(true) }).meta({ id: 'DeletedVolume' });
 export type DeleteVolumeReply = z.infer<typeof DeleteVolumeReplySchema>;
 
 export const VolumeNameParamsSchema = z.strictObject({ name: VolumeNameSchema });

@@ -24,7 +24,11 @@ function resolvePointer(ref: string): Json | undefined {
 
 function refsOf(node: Json, found: string[] = []): string[] {
   if (Array.isArray(node)) for (const v of node) refsOf(v, found);
-  else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) { if (k === '$ref' && typeof v === 'string') found.push(v); else refsOf(v, found); }
+  else if (node && typeof node === 'object')
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string') found.push(v);
+      else refsOf(v, found);
+    }
   return found;
 }
 
@@ -38,7 +42,9 @@ describe('the AsyncAPI document', () => {
   });
 
   it('has a channel for every event and log subject of the contracts, whose address matches its pattern', () => {
-    const patterns = Object.values(ASYNCAPI_CHANNELS).map((c) => c.pattern).sort();
+    const patterns = Object.values(ASYNCAPI_CHANNELS)
+      .map((c) => c.pattern)
+      .sort();
     expect(patterns).toEqual([EVENTS.container.pattern, EVENTS.setup.pattern, EVENTS.usage.pattern, LOGS.pattern].sort());
     for (const c of Object.values(doc.channels as Record<string, { address: string; parameters: Record<string, Json>; 'x-subject-pattern': string }>)) {
       expect(c.address.replace(/\{[^}]+\}/g, '*')).toBe(c['x-subject-pattern']);
@@ -48,8 +54,13 @@ describe('the AsyncAPI document', () => {
   });
 
   it('its payload schemas accept what the contracts accept and refuse what they refuse', () => {
-    const schemas = (doc.components as { schemas: Record<string, { required: string[]; properties: Record<string, Json>; additionalProperties?: Json }> }).schemas;
-    expect(schemas.ContainerEvent?.required.sort()).toEqual(Object.keys(ContainerEventSchema.shape).filter((k) => !ContainerEventSchema.shape[k as keyof typeof ContainerEventSchema.shape].safeParse(undefined).success).sort());
+    const schemas = (doc.components as { schemas: Record<string, { required: string[]; properties: Record<string, Json>; additionalProperties?: Json }> })
+      .schemas;
+    expect(schemas.ContainerEvent?.required.sort()).toEqual(
+      Object.keys(ContainerEventSchema.shape)
+        .filter((k) => !ContainerEventSchema.shape[k as keyof typeof ContainerEventSchema.shape].safeParse(undefined).success)
+        .sort(),
+    );
     expect(Object.keys(schemas.SetupEvent?.properties ?? {}).sort()).toEqual(Object.keys(SetupEventSchema.shape).sort());
     expect(JSON.stringify(schemas)).not.toContain('$defs');
   });
@@ -57,7 +68,9 @@ describe('the AsyncAPI document', () => {
 
 describe('committed packages/contracts/asyncapi.json', () => {
   it('is up to date (run `pnpm asyncapi` after changing the contracts)', () => {
-    expect(readFileSync(join(pkgDir, 'asyncapi.json'), 'utf8'), 'out of date: run `pnpm asyncapi` and commit packages/contracts/asyncapi.json').toBe(asyncApiText());
+    expect(readFileSync(join(pkgDir, 'asyncapi.json'), 'utf8'), 'out of date: run `pnpm asyncapi` and commit packages/contracts/asyncapi.json').toBe(
+      asyncApiText(),
+    );
   });
 
   const tmp = mkdtempSync(join(tmpdir(), 'berth-asyncapi-'));

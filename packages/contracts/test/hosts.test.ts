@@ -5,7 +5,14 @@ describe('host addressing', () => {
   it('workspace ids name their host; old ids belong to the default host', () => {
     expect(WorkspaceIdSchema.safeParse('ws_0123456789abcdef').success).toBe(true);
     expect(WorkspaceIdSchema.safeParse('ws_host-2_0123456789abcdef').success).toBe(true);
-    for (const bad of ['ws_Host_0123456789abcdef', 'ws_h.1_0123456789abcdef', 'ws_h*_0123456789abcdef', 'ws__0123456789abcdef', 'ws_a_b_0123456789abcdef', 'ws_-a_0123456789abcdef']) {
+    for (const bad of [
+      'ws_Host_0123456789abcdef',
+      'ws_h.1_0123456789abcdef',
+      'ws_h*_0123456789abcdef',
+      'ws__0123456789abcdef',
+      'ws_a_b_0123456789abcdef',
+      'ws_-a_0123456789abcdef',
+    ]) {
       expect(WorkspaceIdSchema.safeParse(bad).success, bad).toBe(false);
     }
     expect(hostOfWorkspace('ws_0123456789abcdef')).toBe('local');

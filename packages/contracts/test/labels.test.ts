@@ -26,9 +26,10 @@ const LABEL_LITERAL = /['"`]berth\.[a-z][a-z0-9-]*(?=['"`=])/g;
 /** Comments name labels in backquotes; only code counts (a `//` inside a string cuts that line short). */
 const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
 
-const labelKeys = (): string[] => Object.entries(contracts)
-  .filter(([name]) => /LABELS?$/.test(name))
-  .flatMap(([, v]) => (typeof v === 'string' ? [v] : Object.values(v as Record<string, string>)));
+const labelKeys = (): string[] =>
+  Object.entries(contracts)
+    .filter(([name]) => /LABELS?$/.test(name))
+    .flatMap(([, v]) => (typeof v === 'string' ? [v] : Object.values(v as Record<string, string>)));
 
 describe('engine labels', () => {
   it('are defined in contracts only: no label literal in any other source', () => {

@@ -11,7 +11,7 @@ describe('LOGS messages', () => {
     expect(parseLogMessage(batch)).toEqual(batch);
   });
 
-  it('reads the setup stream\'s phase of a line, and refuses one that is not a setup phase', () => {
+  it("reads the setup stream's phase of a line, and refuses one that is not a setup phase", () => {
     const batch = { before: 0, lines: [line(0, { phase: 'installing' }), line(1, { phase: 'ready' })] };
     expect(parseLogMessage(batch)).toEqual(LogMessageSchema.parse(batch));
     const bad = { before: 0, lines: [line(0, { phase: 'hacking' })] };
@@ -25,9 +25,16 @@ describe('LOGS messages', () => {
 
   it('refuses what the schema refuses', () => {
     const bad = [
-      null, 'x', {}, { before: 0, lines: [] }, { before: -1, lines: [line(0)] }, { before: 0.5, lines: [line(0)] },
-      { before: 0, lines: [line(-1)] }, { before: 0, lines: [{ ...line(0), ts: '2026-01-01T00:00:00Z' }] },
-      { before: 0, lines: [line(0, { cont: false })] }, { before: 0, lines: [{ ts, n: 0 }] },
+      null,
+      'x',
+      {},
+      { before: 0, lines: [] },
+      { before: -1, lines: [line(0)] },
+      { before: 0.5, lines: [line(0)] },
+      { before: 0, lines: [line(-1)] },
+      { before: 0, lines: [{ ...line(0), ts: '2026-01-01T00:00:00Z' }] },
+      { before: 0, lines: [line(0, { cont: false })] },
+      { before: 0, lines: [{ ts, n: 0 }] },
       { before: 0, lines: Array.from({ length: LOG_BATCH_MAX_LINES + 1 }, (_, i) => line(i)) },
     ];
     for (const b of bad) {

@@ -6,7 +6,22 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildNatsConfigFiles } from '../scripts/nats-config.js';
-import { BUILDS, CONSUMERS, EVENTS, HEARTBEATS, JETSTREAM_ACCESS, LOGS, STREAMS, SUBJECTS, jetStreamApiSubjects, natsPasswordVar, natsPermissions, natsServices, permissionSubject, type SubjectKey } from '../src/index.js';
+import {
+  BUILDS,
+  CONSUMERS,
+  EVENTS,
+  HEARTBEATS,
+  JETSTREAM_ACCESS,
+  LOGS,
+  STREAMS,
+  SUBJECTS,
+  jetStreamApiSubjects,
+  natsPasswordVar,
+  natsPermissions,
+  natsServices,
+  permissionSubject,
+  type SubjectKey,
+} from '../src/index.js';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const committedDir = join(pkgDir, '..', '..', 'docker', 'nats');
@@ -32,54 +47,118 @@ describe('natsPermissions', () => {
   it('keeps replies per service and the JetStream API to the EVENTS stream of its manager', () => {
     const gw = natsPermissions('gateway');
     expect(gw.publish.filter((x) => !x.startsWith('$JS.'))).toEqual([
-      ...(Object.keys(SUBJECTS) as SubjectKey[]).filter((k) => SUBJECTS[k].calledBy.includes('gateway')).map(permissionSubject), STREAMS.control.pattern]);
+      ...(Object.keys(SUBJECTS) as SubjectKey[]).filter((k) => SUBJECTS[k].calledBy.includes('gateway')).map(permissionSubject),
+      STREAMS.control.pattern,
+    ]);
     expect(gw.subscribe).toEqual([HEARTBEATS.pattern, '_INBOX.gateway.>']);
     expect(gw.allowResponses).toBe(false);
     const pm = natsPermissions('pool-manager');
     expect(pm.allowResponses).toBe(true);
     // Stream output goes to the inbox of the service that opened the stream, and nowhere else.
-    expect(pm.publish).toEqual([permissionSubject('repoSync'), SUBJECTS.callbackRegister.subject,
-      SUBJECTS.llmKeyRegister.subject, SUBJECTS.llmKeyRevoke.subject, SUBJECTS.llmKeySync.subject, SUBJECTS.logsAppend.subject, HEARTBEATS.pattern, EVENTS.container.pattern, EVENTS.setup.pattern,
-      BUILDS.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.EVENTS', '$JS.API.STREAM.CREATE.EVENTS', '$JS.API.STREAM.UPDATE.EVENTS', '_INBOX.gateway.>']);
+    expect(pm.publish).toEqual([
+      permissionSubject('repoSync'),
+      SUBJECTS.callbackRegister.subject,
+      SUBJECTS.llmKeyRegister.subject,
+      SUBJECTS.llmKeyRevoke.subject,
+      SUBJECTS.llmKeySync.subject,
+      SUBJECTS.logsAppend.subject,
+      HEARTBEATS.pattern,
+      EVENTS.container.pattern,
+      EVENTS.setup.pattern,
+      BUILDS.pattern,
+      '$JS.API.INFO',
+      '$JS.API.STREAM.INFO.EVENTS',
+      '$JS.API.STREAM.CREATE.EVENTS',
+      '$JS.API.STREAM.UPDATE.EVENTS',
+      '_INBOX.gateway.>',
+    ]);
     expect(pm.subscribe).toContain(STREAMS.control.pattern);
     expect(pm.subscribe).toContain('_INBOX.pool-manager.>');
     for (const s of natsServices()) {
       const all = [...natsPermissions(s).publish, ...natsPermissions(s).subscribe];
-      expect(all.filter((x) => x === '>' || x === '_INBOX.>' || x === '$JS.API.>' || x === 'berth.>' || x.startsWith('$JS.API.STREAM.DELETE') || x.startsWith('$JS.API.STREAM.PURGE')), s).toEqual([]);
+      expect(
+        all.filter(
+          (x) =>
+            x === '>' ||
+            x === '_INBOX.>' ||
+            x === '$JS.API.>' ||
+            x === 'berth.>' ||
+            x.startsWith('$JS.API.STREAM.DELETE') ||
+            x.startsWith('$JS.API.STREAM.PURGE'),
+        ),
+        s,
+      ).toEqual([]);
     }
   });
 });
 
 describe('JetStream permissions from JETSTREAM_ACCESS', () => {
-  it('log-streamer manages LOGS, publishes its lines (and setups\' lines it is sent) and reads back the last one, and nothing else', () => {
+  it("log-streamer manages LOGS, publishes its lines (and setups' lines it is sent) and reads back the last one, and nothing else", () => {
     expect(natsPermissions('log-streamer')).toEqual({
-      publish: [LOGS.pattern, '$JS.API.INFO', '$JS.API.STREAM.INFO.LOGS', '$JS.API.STREAM.CREATE.LOGS', '$JS.API.STREAM.UPDATE.LOGS', '$JS.API.STREAM.MSG.GET.LOGS'],
+      publish: [
+        LOGS.pattern,
+        '$JS.API.INFO',
+        '$JS.API.STREAM.INFO.LOGS',
+        '$JS.API.STREAM.CREATE.LOGS',
+        '$JS.API.STREAM.UPDATE.LOGS',
+        '$JS.API.STREAM.MSG.GET.LOGS',
+      ],
       subscribe: [SUBJECTS.logsAppend.subject, '_INBOX.log-streamer.>'],
       allowResponses: true,
     });
   });
 
   it('gateway reads LOGS with ordered consumers and message gets, and may not manage or publish into it', () => {
-    expect(jetStreamApiSubjects('gateway')).toEqual(['$JS.API.STREAM.INFO.LOGS', '$JS.API.CONSUMER.CREATE.LOGS', '$JS.API.CONSUMER.CREATE.LOGS.>',
-      '$JS.API.CONSUMER.INFO.LOGS.*', '$JS.API.CONSUMER.MSG.NEXT.LOGS.*', '$JS.API.CONSUMER.DELETE.LOGS.*', '$JS.API.STREAM.MSG.GET.LOGS']);
+    expect(jetStreamApiSubjects('gateway')).toEqual([
+      '$JS.API.STREAM.INFO.LOGS',
+      '$JS.API.CONSUMER.CREATE.LOGS',
+      '$JS.API.CONSUMER.CREATE.LOGS.>',
+      '$JS.API.CONSUMER.INFO.LOGS.*',
+      '$JS.API.CONSUMER.MSG.NEXT.LOGS.*',
+      '$JS.API.CONSUMER.DELETE.LOGS.*',
+      '$JS.API.STREAM.MSG.GET.LOGS',
+    ]);
     expect(natsPermissions('gateway').publish).not.toContain(LOGS.pattern);
   });
 
   it('egress may create, read and acknowledge its one durable on EVENTS only, and publish LLM usage events', () => {
     const d = CONSUMERS.egressCallbacks;
     expect(d).toMatchObject({ stream: 'EVENTS', durable: 'egress-callbacks', filter: EVENTS.setup.pattern });
-    expect(natsPermissions('egress').publish).toEqual([EVENTS.usage.pattern, '$JS.API.INFO', '$JS.API.CONSUMER.CREATE.EVENTS.egress-callbacks',
-      '$JS.API.CONSUMER.CREATE.EVENTS.egress-callbacks.>', '$JS.API.CONSUMER.DURABLE.CREATE.EVENTS.egress-callbacks',
-      '$JS.API.CONSUMER.INFO.EVENTS.egress-callbacks', '$JS.API.CONSUMER.MSG.NEXT.EVENTS.egress-callbacks', '$JS.ACK.EVENTS.egress-callbacks.>']);
-    expect(natsPermissions('egress').subscribe).toEqual([SUBJECTS.callbackRegister.subject, SUBJECTS.llmKeyRegister.subject,
-      SUBJECTS.llmKeyRevoke.subject, SUBJECTS.llmKeySync.subject, SUBJECTS.llmUsage.subject, '_INBOX.egress.>']);
+    expect(natsPermissions('egress').publish).toEqual([
+      EVENTS.usage.pattern,
+      '$JS.API.INFO',
+      '$JS.API.CONSUMER.CREATE.EVENTS.egress-callbacks',
+      '$JS.API.CONSUMER.CREATE.EVENTS.egress-callbacks.>',
+      '$JS.API.CONSUMER.DURABLE.CREATE.EVENTS.egress-callbacks',
+      '$JS.API.CONSUMER.INFO.EVENTS.egress-callbacks',
+      '$JS.API.CONSUMER.MSG.NEXT.EVENTS.egress-callbacks',
+      '$JS.ACK.EVENTS.egress-callbacks.>',
+    ]);
+    expect(natsPermissions('egress').subscribe).toEqual([
+      SUBJECTS.callbackRegister.subject,
+      SUBJECTS.llmKeyRegister.subject,
+      SUBJECTS.llmKeyRevoke.subject,
+      SUBJECTS.llmKeySync.subject,
+      SUBJECTS.llmUsage.subject,
+      '_INBOX.egress.>',
+    ]);
   });
 
   it('image-builder manages BUILDS and consumes it with one durable per host; pool-manager only publishes into it', () => {
     expect(natsPermissions('image-builder')).toEqual({
-      publish: [permissionSubject('repoSync'), '$JS.API.INFO', '$JS.API.STREAM.INFO.BUILDS', '$JS.API.STREAM.CREATE.BUILDS', '$JS.API.STREAM.UPDATE.BUILDS',
-        '$JS.API.CONSUMER.CREATE.BUILDS.*', '$JS.API.CONSUMER.CREATE.BUILDS.*.>', '$JS.API.CONSUMER.DURABLE.CREATE.BUILDS.*',
-        '$JS.API.CONSUMER.INFO.BUILDS.*', '$JS.API.CONSUMER.MSG.NEXT.BUILDS.*', '$JS.ACK.BUILDS.*.>'],
+      publish: [
+        permissionSubject('repoSync'),
+        '$JS.API.INFO',
+        '$JS.API.STREAM.INFO.BUILDS',
+        '$JS.API.STREAM.CREATE.BUILDS',
+        '$JS.API.STREAM.UPDATE.BUILDS',
+        '$JS.API.CONSUMER.CREATE.BUILDS.*',
+        '$JS.API.CONSUMER.CREATE.BUILDS.*.>',
+        '$JS.API.CONSUMER.DURABLE.CREATE.BUILDS.*',
+        '$JS.API.CONSUMER.INFO.BUILDS.*',
+        '$JS.API.CONSUMER.MSG.NEXT.BUILDS.*',
+        '$JS.ACK.BUILDS.*.>',
+      ],
       subscribe: ['_INBOX.image-builder.>'],
       allowResponses: false,
     });

@@ -1,4 +1,12 @@
-import { ContainerViewSchema, DeleteContainerReplySchema, LlmKeyStateReplySchema, UsageSchema, type ContainerView, type LlmKeyStateReply, type Usage } from '@berth/contracts';
+import {
+  ContainerViewSchema,
+  DeleteContainerReplySchema,
+  LlmKeyStateReplySchema,
+  UsageSchema,
+  type ContainerView,
+  type LlmKeyStateReply,
+  type Usage,
+} from '@berth/contracts';
 import type { CallOptions } from './options.js';
 import type { Transport } from './transport.js';
 
@@ -18,9 +26,15 @@ export function getUsage(transport: Transport, id: string, opts: CallOptions): P
 
 /** DELETE (revoke) or POST (rotate) the workspace's LLM key. Both are safe to repeat: the SDK retries them. */
 export function llmKeyCall(transport: Transport, id: string, action: 'revoke' | 'rotate', opts: CallOptions): Promise<LlmKeyStateReply> {
-  return transport.request({
-    method: action === 'revoke' ? 'DELETE' : 'POST', path: `${containerPath(id)}/llm-key`, schema: LlmKeyStateReplySchema, idempotent: true,
-  }, opts);
+  return transport.request(
+    {
+      method: action === 'revoke' ? 'DELETE' : 'POST',
+      path: `${containerPath(id)}/llm-key`,
+      schema: LlmKeyStateReplySchema,
+      idempotent: true,
+    },
+    opts,
+  );
 }
 
 /** POST …/pause or …/resume; both are idempotent (pausing a paused container changes nothing), so the SDK retries them. */

@@ -43,17 +43,39 @@ export class Container {
     };
   }
 
-  get id(): string { return this.#view.id; }
-  get name(): string { return this.#view.name; }
-  get pool(): string { return this.#view.pool; }
-  get image(): string { return this.#view.image; }
-  get state(): ContainerView['state'] { return this.#view.state; }
-  get hostPort(): number | null { return this.#view.hostPort; }
-  get ports(): Record<string, number> { return this.#view.ports; }
-  get createdAt(): string { return this.#view.createdAt; }
-  get claimedAt(): string | null { return this.#view.claimedAt; }
-  get lastActiveAt(): string | null { return this.#view.lastActiveAt; }
-  get volumeName(): string | null { return this.#view.volumeName; }
+  get id(): string {
+    return this.#view.id;
+  }
+  get name(): string {
+    return this.#view.name;
+  }
+  get pool(): string {
+    return this.#view.pool;
+  }
+  get image(): string {
+    return this.#view.image;
+  }
+  get state(): ContainerView['state'] {
+    return this.#view.state;
+  }
+  get hostPort(): number | null {
+    return this.#view.hostPort;
+  }
+  get ports(): Record<string, number> {
+    return this.#view.ports;
+  }
+  get createdAt(): string {
+    return this.#view.createdAt;
+  }
+  get claimedAt(): string | null {
+    return this.#view.claimedAt;
+  }
+  get lastActiveAt(): string | null {
+    return this.#view.lastActiveAt;
+  }
+  get volumeName(): string | null {
+    return this.#view.volumeName;
+  }
 
   /** The container as the API describes it. */
   toJSON(): ContainerView & { warm?: boolean } {

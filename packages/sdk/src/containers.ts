@@ -24,15 +24,18 @@ export class Containers {
   /** Claims a warm container from a pool, or cold-creates one when none matches. */
   async create(opts: CreateContainerOptions = {}): Promise<Container> {
     const { idempotencyKey = randomUUID(), timeoutMs, signal, retry, ...body } = opts;
-    const created = await this.#transport.request({
-      method: 'POST',
-      path: '/api/containers',
-      schema: CreateContainerReplySchema,
-      body: bodyOf(body),
-      headers: { 'idempotency-key': idempotencyKey },
-      ok: [201],
-      idempotent: true,
-    }, { timeoutMs, signal, retry });
+    const created = await this.#transport.request(
+      {
+        method: 'POST',
+        path: '/api/containers',
+        schema: CreateContainerReplySchema,
+        body: bodyOf(body),
+        headers: { 'idempotency-key': idempotencyKey },
+        ok: [201],
+        idempotent: true,
+      },
+      { timeoutMs, signal, retry },
+    );
     const { warm, ...view } = created;
     return new Container(this.#transport, view, warm);
   }

@@ -1,6 +1,4 @@
-import {
-  EXEC_DEFAULT_TIMEOUT_MS, EXEC_OUTPUT_CAP_BYTES, ExecResultSchema, ExecStreamEventSchema, type ExecBody, type ExecResult,
-} from '@berth/contracts';
+import { EXEC_DEFAULT_TIMEOUT_MS, EXEC_OUTPUT_CAP_BYTES, ExecResultSchema, ExecStreamEventSchema, type ExecBody, type ExecResult } from '@berth/contracts';
 import { containerPath } from './container-calls.js';
 import { BerthResponseError, streamedApiError, type CallSite } from './errors.js';
 import { linesOf } from './lines.js';
@@ -41,8 +39,10 @@ export function execCommand(transport: Transport, id: string, command: Container
   const timeoutMs = (opts.timeoutMs ?? EXEC_DEFAULT_TIMEOUT_MS) + EXEC_ANSWER_MARGIN_MS;
   const body = bodyOf(command, opts);
   if (!opts.onStdout && !opts.onStderr) {
-    return transport.request({ method: 'POST', path: `${containerPath(id)}/exec`, schema: ExecResultSchema, body, idempotent: false },
-      { timeoutMs, ...(opts.signal && { signal: opts.signal }) });
+    return transport.request(
+      { method: 'POST', path: `${containerPath(id)}/exec`, schema: ExecResultSchema, body, idempotent: false },
+      { timeoutMs, ...(opts.signal && { signal: opts.signal }) },
+    );
   }
   return execStreaming(transport, `${containerPath(id)}/exec?stream=true`, body, timeoutMs, opts);
 }
@@ -55,7 +55,10 @@ class Capped {
   add(data: string): void {
     if (this.truncated) return;
     const n = Buffer.byteLength(data);
-    if (this.bytes + n > EXEC_OUTPUT_CAP_BYTES) { this.truncated = true; return; }
+    if (this.bytes + n > EXEC_OUTPUT_CAP_BYTES) {
+      this.truncated = true;
+      return;
+    }
     this.text += data;
     this.bytes += n;
   }
@@ -71,23 +74,31 @@ async function execStreaming(transport: Transport, path: string, body: ExecBody,
     for await (const line of linesOf(res.body)) {
       if (line.trim() === '') continue;
       let json: unknown;
-      try { json = JSON.parse(line); } catch { throw new BerthResponseError(site, res.status, 'a stream line is not JSON'); }
+      try {
+        json = JSON.parse(line);
+      } catch {
+        throw new BerthResponseError(site, res.status, 'a stream line is not JSON');
+      }
       const parsed = ExecStreamEventSchema.safeParse(json);
       if (!parsed.success) throw new BerthResponseError(site, res.status, `unexpected stream event: ${parsed.error.issues[0]?.message ?? ''}`);
       const e = parsed.data;
       if (e.type === 'error') throw streamedApiError(e.error, site);
       if (e.type === 'exit') {
         return {
-          exitCode: e.exitCode, timedOut: e.timedOut, durationMs: e.durationMs,
-          stdout: out.stdout.text, stderr: out.stderr.text,
-          stdoutTruncated: out.stdout.truncated, stderrTruncated: out.stderr.truncated,
+          exitCode: e.exitCode,
+          timedOut: e.timedOut,
+          durationMs: e.durationMs,
+          stdout: out.stdout.text,
+          stderr: out.stderr.text,
+          stdoutTruncated: out.stdout.truncated,
+          stderrTruncated: out.stderr.truncated,
           truncated: out.stdout.truncated || out.stderr.truncated,
         };
       }
       out[e.type].add(e.data);
       (e.type === 'stdout' ? opts.onStdout : opts.onStderr)?.(e.data);
     }
-    throw new BerthResponseError(site, res.status, 'the stream ended before the command\'s exit');
+    throw new BerthResponseError(site, res.status, "the stream ended before the command's exit");
   } catch (err) {
     throw classify(err, site, sig, timeoutMs);
   }

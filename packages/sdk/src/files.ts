@@ -34,7 +34,10 @@ export class ContainerFiles {
   }
 
   #path(route: string, query: Record<string, string | number | boolean | undefined>): string {
-    const q = Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&');
+    const q = Object.entries(query)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+      .join('&');
     return `${containerPath(this.#id)}/files${route}?${q}`;
   }
 
@@ -79,15 +82,24 @@ export class ContainerFiles {
 
   /** Removes a file, a link or a directory (recursively unless `recursive: false`). */
   async remove(path: string, opts: CallOptions & { recursive?: boolean } = {}): Promise<void> {
-    await this.#transport.request({ method: 'DELETE', path: this.#path('', { path, recursive: opts.recursive }), schema: FilesRemovedSchema, idempotent: true }, opts);
+    await this.#transport.request(
+      { method: 'DELETE', path: this.#path('', { path, recursive: opts.recursive }), schema: FilesRemovedSchema, idempotent: true },
+      opts,
+    );
   }
 
   move(from: string, to: string, opts: CallOptions = {}): Promise<FileEntry> {
-    return this.#transport.request({ method: 'POST', path: `${containerPath(this.#id)}/files/move`, body: { from, to }, schema: FileEntrySchema, idempotent: false }, opts);
+    return this.#transport.request(
+      { method: 'POST', path: `${containerPath(this.#id)}/files/move`, body: { from, to }, schema: FileEntrySchema, idempotent: false },
+      opts,
+    );
   }
 
   mkdir(path: string, opts: CallOptions = {}): Promise<FileEntry> {
-    return this.#transport.request({ method: 'POST', path: `${containerPath(this.#id)}/files/mkdir`, body: { path }, schema: FileEntrySchema, idempotent: true }, opts);
+    return this.#transport.request(
+      { method: 'POST', path: `${containerPath(this.#id)}/files/mkdir`, body: { path }, schema: FileEntrySchema, idempotent: true },
+      opts,
+    );
   }
 
   async #put(path: string, data: FileData, type: string, opts: CallOptions): Promise<FileEntry> {
@@ -96,7 +108,14 @@ export class ContainerFiles {
     return readResponse(res, { method: 'PUT', path }, FileEntrySchema, [201]);
   }
 
-  async #open(method: 'GET' | 'PUT', path: string, opts: CallOptions, headers: Record<string, string>, ok: number[], rawBody?: Uint8Array | ReadableStream<Uint8Array>): Promise<Response> {
+  async #open(
+    method: 'GET' | 'PUT',
+    path: string,
+    opts: CallOptions,
+    headers: Record<string, string>,
+    ok: number[],
+    rawBody?: Uint8Array | ReadableStream<Uint8Array>,
+  ): Promise<Response> {
     const site: CallSite = { method, path };
     const timeoutMs = opts.timeoutMs ?? TRANSFER_TIMEOUT_MS;
     const sig = callSignal(timeoutMs, opts.signal);

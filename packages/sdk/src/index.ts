@@ -8,13 +8,28 @@ export { Containers, type CreateContainerOptions } from './containers.js';
 export { Volumes } from './volumes.js';
 export { ContainerFiles, type FileData, type ReadOptions, type WriteOptions } from './files.js';
 export { Previews } from './previews.js';
-export {
-  BerthAbortError, BerthApiError, BerthNetworkError, BerthResponseError, BerthTimeoutError, isApiError, type BerthClientError,
-} from './errors.js';
+export { BerthAbortError, BerthApiError, BerthNetworkError, BerthResponseError, BerthTimeoutError, isApiError, type BerthClientError } from './errors.js';
 export { DEFAULT_TIMEOUT_MS, type BerthOptions, type CallOptions } from './options.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export {
-  ERROR_CODES, SETUP_PHASES, type ContainerView, type ErrorCode, type ExecResult, type Health, type LogEvent, type PoolView,
-  type SetupBody, type SetupPhase, type SetupStatus, type Usage, type LlmUsage, type LlmLimits, type LlmKeyStateReply,
-  type VolumeList, type VolumeView, type FileEntry, type FileList, type CreatedPreview,
+  ERROR_CODES,
+  SETUP_PHASES,
+  type ContainerView,
+  type ErrorCode,
+  type ExecResult,
+  type Health,
+  type LogEvent,
+  type PoolView,
+  type SetupBody,
+  type SetupPhase,
+  type SetupStatus,
+  type Usage,
+  type LlmUsage,
+  type LlmLimits,
+  type LlmKeyStateReply,
+  type VolumeList,
+  type VolumeView,
+  type FileEntry,
+  type FileList,
+  type CreatedPreview,
 } from '@berth/contracts';

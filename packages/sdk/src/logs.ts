@@ -108,5 +108,9 @@ async function* readText(transport: Transport, path: string, site: CallSite, sig
 }
 
 function parseJson(text: string): unknown {
-  try { return JSON.parse(text); } catch { return undefined; }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

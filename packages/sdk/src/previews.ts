@@ -25,11 +25,17 @@ export class Previews {
   /** A link that opens `port` without an API key for `expiresInSeconds` (1 h by default, at most 7 days). */
   share(body: { port: number; expiresInSeconds?: number }, opts: CallOptions = {}): Promise<CreatedPreview> {
     // Not idempotent: a retried create would mint a second link.
-    return this.#transport.request({ method: 'POST', path: `${containerPath(this.#id)}/previews`, body, schema: CreatedPreviewSchema, ok: [201], idempotent: false }, opts);
+    return this.#transport.request(
+      { method: 'POST', path: `${containerPath(this.#id)}/previews`, body, schema: CreatedPreviewSchema, ok: [201], idempotent: false },
+      opts,
+    );
   }
 
   /** Revokes a share link at once (PREVIEW_NOT_FOUND when unknown, expired or already revoked). */
   async revoke(previewId: string, opts: CallOptions = {}): Promise<void> {
-    await this.#transport.request({ method: 'DELETE', path: `${containerPath(this.#id)}/previews/${encodeURIComponent(previewId)}`, schema: RevokedPreviewSchema, idempotent: true }, opts);
+    await this.#transport.request(
+      { method: 'DELETE', path: `${containerPath(this.#id)}/previews/${encodeURIComponent(previewId)}`, schema: RevokedPreviewSchema, idempotent: true },
+      opts,
+    );
   }
 }

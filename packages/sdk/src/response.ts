@@ -11,7 +11,10 @@ function parseRetryAfter(header: string | null, now = Date.now()): number | unde
 }
 
 function issuesOf(error: z.ZodError): string {
-  return error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`).join('; ');
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`)
+    .join('; ');
 }
 
 /**
@@ -25,11 +28,17 @@ export async function readResponse<S extends z.ZodType>(res: Response, site: Cal
   try {
     json = JSON.parse(text);
   } catch {
-    throw new BerthResponseError(site, res.status, `body is not JSON (${text.length} bytes${ok.includes(res.status) ? '' : ', unexpected status'})`, retryAfter);
+    throw new BerthResponseError(
+      site,
+      res.status,
+      `body is not JSON (${text.length} bytes${ok.includes(res.status) ? '' : ', unexpected status'})`,
+      retryAfter,
+    );
   }
   if (!ok.includes(res.status)) {
     const error = ErrorBodySchema.safeParse(json);
-    if (!error.success) throw new BerthResponseError(site, res.status, `unexpected status with a body that is not a berth error: ${issuesOf(error.error)}`, retryAfter);
+    if (!error.success)
+      throw new BerthResponseError(site, res.status, `unexpected status with a body that is not a berth error: ${issuesOf(error.error)}`, retryAfter);
     throw new BerthApiError(error.data, res.status, site, retryAfter);
   }
   const parsed = schema.safeParse(json);

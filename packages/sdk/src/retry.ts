@@ -32,9 +32,12 @@ const RETRYABLE_STATUSES = [429, 503];
  */
 export function retryDelay(err: unknown, attempt: number, policy: RetryPolicy, random = Math.random): number | undefined {
   if (attempt >= policy.attempts) return undefined;
-  const retryable = err instanceof BerthApiError ? err.retryable
-    : err instanceof BerthResponseError ? RETRYABLE_STATUSES.includes(err.status)
-      : err instanceof BerthNetworkError;
+  const retryable =
+    err instanceof BerthApiError
+      ? err.retryable
+      : err instanceof BerthResponseError
+        ? RETRYABLE_STATUSES.includes(err.status)
+        : err instanceof BerthNetworkError;
   if (!retryable) return undefined;
   const retryAfter = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
   if (retryAfter !== undefined) {

@@ -21,7 +21,12 @@ export interface SetupOutputFollower {
  * container's stdout/stderr (its dev server). A dropped connection resumes after the last line.
  * Logs that cannot be followed never fail the setup: the output is a view of it, not part of it.
  */
-export async function followSetupOutput(transport: Transport, id: string, onOutput: (line: LogLine) => void, signal: AbortSignal): Promise<SetupOutputFollower> {
+export async function followSetupOutput(
+  transport: Transport,
+  id: string,
+  onOutput: (line: LogLine) => void,
+  signal: AbortSignal,
+): Promise<SetupOutputFollower> {
   const path = `${containerPath(id)}/logs?tail=0`;
   const site: CallSite = { method: 'GET', path };
   const stop = new AbortController();
@@ -34,7 +39,9 @@ export async function followSetupOutput(transport: Transport, id: string, onOutp
     return { finish: async () => undefined, stop: () => undefined };
   }
   let ended: () => void = () => undefined;
-  const lastLine = new Promise<void>((resolve) => { ended = resolve; });
+  const lastLine = new Promise<void>((resolve) => {
+    ended = resolve;
+  });
   let lastId: string | undefined;
   const deliver = (line: LogLine) => {
     lastId = line.id ?? lastId;
@@ -57,7 +64,12 @@ export async function followSetupOutput(transport: Transport, id: string, onOutp
   return {
     finish: async () => {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([lastLine, new Promise<void>((resolve) => { timer = setTimeout(resolve, LAST_LINES_WAIT_MS); })]);
+      await Promise.race([
+        lastLine,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, LAST_LINES_WAIT_MS);
+        }),
+      ]);
       clearTimeout(timer);
       stop.abort();
       await pump;

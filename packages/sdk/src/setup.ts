@@ -58,7 +58,9 @@ export async function runSetup(transport: Transport, id: string, body: SetupBody
     }
     await output?.finish();
     if (status.phase === 'failed') {
-      throw Object.assign(streamedApiError({ code: status.error?.code ?? 'INTERNAL', message: status.error?.message ?? 'setup failed' }, site), { setup: status });
+      throw Object.assign(streamedApiError({ code: status.error?.code ?? 'INTERNAL', message: status.error?.message ?? 'setup failed' }, site), {
+        setup: status,
+      });
     }
     return status;
   } catch (err) {

@@ -90,15 +90,23 @@ export class Terminal implements AsyncIterable<Uint8Array> {
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
     const queue: Uint8Array[] = [];
     let wake: (() => void) | undefined;
-    const stop = this.onData((d) => { queue.push(d); wake?.(); });
+    const stop = this.onData((d) => {
+      queue.push(d);
+      wake?.();
+    });
     const onClose = () => wake?.();
     this.#closeWaiters.add(onClose);
     try {
       for (;;) {
         const next = queue.shift();
-        if (next) { yield next; continue; }
+        if (next) {
+          yield next;
+          continue;
+        }
         if (this.#closed) return;
-        await new Promise<void>((r) => { wake = r; });
+        await new Promise<void>((r) => {
+          wake = r;
+        });
         wake = undefined;
       }
     } finally {
@@ -109,7 +117,10 @@ export class Terminal implements AsyncIterable<Uint8Array> {
 
   #emit(chunk: Uint8Array): void {
     if (this.#listeners.size === 0) {
-      if (this.#earlyBytes + chunk.length <= EARLY_OUTPUT_LIMIT) { this.#early.push(chunk); this.#earlyBytes += chunk.length; }
+      if (this.#earlyBytes + chunk.length <= EARLY_OUTPUT_LIMIT) {
+        this.#early.push(chunk);
+        this.#earlyBytes += chunk.length;
+      }
       return;
     }
     for (const l of this.#listeners) l(chunk);
@@ -117,7 +128,11 @@ export class Terminal implements AsyncIterable<Uint8Array> {
 }
 
 function safeJson(text: string): unknown {
-  try { return JSON.parse(text); } catch { return undefined; }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Gets a single-use ticket (the API key never goes on the socket), then opens the WebSocket. */
@@ -136,10 +151,17 @@ export async function openTerminal(transport: Transport, id: string, opts: Termi
   const terminal = new Terminal(ws, site);
   await new Promise<void>((resolve, reject) => {
     const left = Math.max(1, timeoutMs - (Date.now() - started));
-    const fail = (err: Error) => { cleanup(); ws.close(); reject(err); };
+    const fail = (err: Error) => {
+      cleanup();
+      ws.close();
+      reject(err);
+    };
     const timer = setTimeout(() => fail(new BerthTimeoutError(site, timeoutMs)), left);
     const onAbort = () => fail(new BerthAbortError(site, opts.signal?.reason));
-    const onOpen = () => { cleanup(); resolve(); };
+    const onOpen = () => {
+      cleanup();
+      resolve();
+    };
     const onError = () => fail(new BerthNetworkError(site, new Error('the WebSocket could not be opened')));
     const cleanup = () => {
       clearTimeout(timer);
@@ -147,7 +169,10 @@ export async function openTerminal(transport: Transport, id: string, opts: Termi
       ws.removeEventListener('open', onOpen);
       ws.removeEventListener('error', onError);
     };
-    if (opts.signal?.aborted) { onAbort(); return; }
+    if (opts.signal?.aborted) {
+      onAbort();
+      return;
+    }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     ws.addEventListener('open', onOpen);
     ws.addEventListener('error', onError);

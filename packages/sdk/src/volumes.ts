@@ -17,6 +17,9 @@ export class Volumes {
 
   /** Removes a volume and its data; VOLUME_IN_USE while a container mounts it. */
   async delete(name: string, opts: CallOptions = {}): Promise<void> {
-    await this.#transport.request({ method: 'DELETE', path: `/api/volumes/${encodeURIComponent(name)}`, schema: DeleteVolumeReplySchema, idempotent: true }, opts);
+    await this.#transport.request(
+      { method: 'DELETE', path: `/api/volumes/${encodeURIComponent(name)}`, schema: DeleteVolumeReplySchema, idempotent: true },
+      opts,
+    );
   }
 }

@@ -7,12 +7,22 @@ import { FakeGateway, VIEW, apiError } from './fake-gateway.js';
 // the container's logs from before the setup starts (a fake gateway stands in for the real stack,
 // which test/e2e/setup-output.int.test.ts uses).
 let fake: FakeGateway;
-beforeAll(async () => { fake = await FakeGateway.start(); });
-afterAll(async () => { await fake.close(); });
+beforeAll(async () => {
+  fake = await FakeGateway.start();
+});
+afterAll(async () => {
+  await fake.close();
+});
 
 const status = (seq: number, phase: string) => ({
-  id: VIEW.id, seq, phase, repo: 'acme/app', branch: 'dev', at: new Date(Date.UTC(2025, 0, 1, 0, 0, seq)).toISOString(),
-  startedAt: new Date(Date.UTC(2025, 0, 1)).toISOString(), durations: {},
+  id: VIEW.id,
+  seq,
+  phase,
+  repo: 'acme/app',
+  branch: 'dev',
+  at: new Date(Date.UTC(2025, 0, 1, 0, 0, seq)).toISOString(),
+  startedAt: new Date(Date.UTC(2025, 0, 1)).toISOString(),
+  durations: {},
 });
 const event = (id: number, stream: string, line: string, phase?: string) =>
   `id: ${id}\ndata: ${JSON.stringify({ stream, line, time: '2025-01-01T00:00:01.000000000Z', timestamp: 1735689601000, ...(phase && { phase }) })}\n\n`;
@@ -44,7 +54,10 @@ test('create --repo prints the setup lines and the dev server output live, made 
   expect(r.stdout).toBe(`${VIEW.id}\n`);
   const lines = r.stderr.split('\n');
   expect(lines.filter((l) => l.startsWith('  '))).toEqual([
-    '  [setup] installing: npm ci', '  added 1 package ?]0;pwned?', '  [stdout] listening on 3000', '  [setup] ready: port 3000 answers',
+    '  [setup] installing: npm ci',
+    '  added 1 package ?]0;pwned?',
+    '  [stdout] listening on 3000',
+    '  [setup] ready: port 3000 answers',
   ]);
   expect(r.stderr).not.toContain('\u001b');
   // The logs were followed before the setup was started.

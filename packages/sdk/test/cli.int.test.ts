@@ -95,13 +95,16 @@ describe('berth CLI', () => {
     const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(await berthCli(['--version'], {})).toEqual({ code: 0, stdout: `berth ${version}\n`, stderr: '' });
     const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const pnpm = (args: string[]) => new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-      const child = spawn('pnpm', args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout }));
-    });
+    const pnpm = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+        const child = spawn('pnpm', args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+        });
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout }));
+      });
     expect(await pnpm(['berth', '--version'])).toEqual({ code: 0, stdout: `berth ${version}\n` });
     const pools = await pnpm(['berth', 'pools', '--json']);
     expect(pools.code).toBe(0);
@@ -167,9 +170,20 @@ describe('berth CLI', () => {
     expect(r.code).toBe(0);
     // Without -f the gateway answers plain text: both streams on stdout. Order is kept within a
     // stream; across stdout and stderr written microseconds apart it is not (as with Docker).
-    expect(r.stdout.split('\n').filter((l) => l.startsWith(tag)).sort()).toEqual([`${tag}-err`, `${tag}-out`]);
-    const lines = (await berthCli(['logs', '--json', '-f', '--tail', '2', id], env, '', 2)).stdout.trim().split('\n').map((l) => JSON.parse(l) as { line: string; stream: string; id: string });
-    expect(lines.map((l) => [l.stream, l.line]).sort()).toEqual([['stderr', `${tag}-err`], ['stdout', `${tag}-out`]]);
+    expect(
+      r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith(tag))
+        .sort(),
+    ).toEqual([`${tag}-err`, `${tag}-out`]);
+    const lines = (await berthCli(['logs', '--json', '-f', '--tail', '2', id], env, '', 2)).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: string; stream: string; id: string });
+    expect(lines.map((l) => [l.stream, l.line]).sort()).toEqual([
+      ['stderr', `${tag}-err`],
+      ['stdout', `${tag}-out`],
+    ]);
 
     const follow = berthCli(['logs', '-f', '--tail', '0', id], env, '', 1);
     await new Promise((res) => setTimeout(res, 1_500));
@@ -203,7 +217,7 @@ describe('berth CLI', () => {
 });
 
 describe('berth shell under a real terminal (tmux)', () => {
-  test('type, see the echo, follow a window resize, exit with the shell\'s code', async () => {
+  test("type, see the echo, follow a window resize, exit with the shell's code", async () => {
     const id = (await berthCli(['create'], env)).stdout.trim();
     // The key reaches the CLI through its config file, never the command line.
     const xdg = join(home, 'shell');

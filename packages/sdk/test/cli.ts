@@ -21,8 +21,15 @@ export function berthCli(args: string[], env: Record<string, string>, stdin = ''
 }
 
 /** `berth ...` as a child process, for a test that signals it while it runs; `stdout()` is the output so far. */
-export function startBerth(args: string[], env: Record<string, string>, stdin = '', stopAfterLines?: number): {
-  child: ChildProcess; stdout(): string; result: Promise<CliResult>;
+export function startBerth(
+  args: string[],
+  env: Record<string, string>,
+  stdin = '',
+  stopAfterLines?: number,
+): {
+  child: ChildProcess;
+  stdout(): string;
+  result: Promise<CliResult>;
 } {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -35,7 +42,9 @@ export function startBerth(args: string[], env: Record<string, string>, stdin = 
       stdout += d.toString();
       if (stopAfterLines !== undefined && stdout.split('\n').length > stopAfterLines) child.kill('SIGTERM');
     });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin);

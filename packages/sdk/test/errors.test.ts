@@ -5,8 +5,12 @@ import { FakeGateway, VIEW, apiError } from './fake-gateway.js';
 
 let fake: FakeGateway;
 let berth: Berth;
-beforeAll(async () => { fake = await FakeGateway.start(); });
-afterAll(async () => { await fake.close(); });
+beforeAll(async () => {
+  fake = await FakeGateway.start();
+});
+afterAll(async () => {
+  await fake.close();
+});
 beforeEach(() => {
   fake.seen.length = 0;
   // One attempt per call: these tests are about how each answer maps to an error, not retries.
@@ -61,7 +65,9 @@ describe('error mapping', () => {
 
 describe('deadlines and abort', () => {
   test('a call that gets no answer in timeoutMs throws BerthTimeoutError', async () => {
-    fake.handler = () => { /* never answers */ };
+    fake.handler = () => {
+      /* never answers */
+    };
     const started = Date.now();
     const err = await berth.containers.list({ timeoutMs: 150 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BerthTimeoutError);
@@ -98,7 +104,10 @@ describe('deadlines and abort', () => {
 
 describe('container handle', () => {
   test('exec sends the command and its timeout, and waits longer than the command', async () => {
-    fake.replies([201, { ...VIEW, warm: true }], [200, { exitCode: 3, stdout: 'o', stderr: 'e', stdoutTruncated: false, stderrTruncated: false, truncated: false, timedOut: false, durationMs: 5 }]);
+    fake.replies(
+      [201, { ...VIEW, warm: true }],
+      [200, { exitCode: 3, stdout: 'o', stderr: 'e', stdoutTruncated: false, stderrTruncated: false, truncated: false, timedOut: false, durationMs: 5 }],
+    );
     const c = await berth.containers.create({ name: 'demo', pool: undefined });
     expect(c.warm).toBe(true);
     expect(JSON.parse(fake.seen[0]!.body)).toEqual({ name: 'demo' });
@@ -116,6 +125,10 @@ describe('container handle', () => {
     expect(c.lastActiveAt).toBe('2025-01-02T00:00:00.000Z');
     expect(c.toJSON()).toMatchObject({ id: VIEW.id, name: 'demo' });
     await c.delete();
-    expect(fake.seen.map((s) => `${s.method} ${s.url}`)).toEqual([`GET /api/containers/${VIEW.id}`, `GET /api/containers/${VIEW.id}`, `DELETE /api/containers/${VIEW.id}`]);
+    expect(fake.seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      `GET /api/containers/${VIEW.id}`,
+      `GET /api/containers/${VIEW.id}`,
+      `DELETE /api/containers/${VIEW.id}`,
+    ]);
   });
 });

@@ -55,10 +55,19 @@ export class FakeGateway {
 }
 
 export const VIEW = {
-  id: 'ws_0123456789abcdef', name: 'demo', pool: 'default', image: 'berth/workspace:latest', state: 'claimed',
-  hostPort: 13000, ports: { '3000': 13000 }, createdAt: '2025-01-01T00:00:00.000Z', claimedAt: '2025-01-01T00:00:01.000Z',
-  lastActiveAt: null, volumeName: null,
+  id: 'ws_0123456789abcdef',
+  name: 'demo',
+  pool: 'default',
+  image: 'berth/workspace:latest',
+  state: 'claimed',
+  hostPort: 13000,
+  ports: { '3000': 13000 },
+  createdAt: '2025-01-01T00:00:00.000Z',
+  claimedAt: '2025-01-01T00:00:01.000Z',
+  lastActiveAt: null,
+  volumeName: null,
 } as const;
 
-export const apiError = (code: string, retryable: boolean, extra: Record<string, unknown> = {}) =>
-  ({ error: { code, message: `${code.toLowerCase()} happened`, retryable, ...extra } });
+export const apiError = (code: string, retryable: boolean, extra: Record<string, unknown> = {}) => ({
+  error: { code, message: `${code.toLowerCase()} happened`, retryable, ...extra },
+});

@@ -4,9 +4,15 @@ import { berthCli } from './cli.js';
 import { FakeGateway, VIEW, apiError } from './fake-gateway.js';
 
 let fake: FakeGateway;
-beforeAll(async () => { fake = await FakeGateway.start(); });
-afterAll(async () => { await fake.close(); });
-beforeEach(() => { fake.seen.length = 0; });
+beforeAll(async () => {
+  fake = await FakeGateway.start();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => {
+  fake.seen.length = 0;
+});
 
 const CREATED = { ...VIEW, warm: false };
 

@@ -27,15 +27,19 @@ describe('linesOf', () => {
 
 describe('sseEventsOf', () => {
   test('parses events as the HTML spec says: comments skipped, data lines joined, id kept as an opaque string', async () => {
-    const events = await all(sseEventsOf(body(
-      ': connected\n\n',
-      'id: 7\nevent: log\ndata: {"a":1}\n\n',
-      'id: abc.7:2\r\nevent: log\r\ndata:first\r\ndata: second\r\n\r\n',
-      'data: no event name\n\n',
-      ': keep-alive\n\n',
-      'event: log\nid: x\0y\ndata: bad id ignored\n\n',
-      'data: cut off without a blank line',
-    )));
+    const events = await all(
+      sseEventsOf(
+        body(
+          ': connected\n\n',
+          'id: 7\nevent: log\ndata: {"a":1}\n\n',
+          'id: abc.7:2\r\nevent: log\r\ndata:first\r\ndata: second\r\n\r\n',
+          'data: no event name\n\n',
+          ': keep-alive\n\n',
+          'event: log\nid: x\0y\ndata: bad id ignored\n\n',
+          'data: cut off without a blank line',
+        ),
+      ),
+    );
     expect(events).toEqual([
       { id: '7', event: 'log', data: '{"a":1}' },
       { id: 'abc.7:2', event: 'log', data: 'first\nsecond' },

@@ -5,17 +5,36 @@ import { berthCli } from './cli.js';
 import { FakeGateway, VIEW, apiError } from './fake-gateway.js';
 
 let fake: FakeGateway;
-beforeAll(async () => { fake = await FakeGateway.start(); });
-afterAll(async () => { await fake.close(); });
-beforeEach(() => { fake.seen.length = 0; });
+beforeAll(async () => {
+  fake = await FakeGateway.start();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => {
+  fake.seen.length = 0;
+});
 
 const LLM: LlmUsage = {
-  requests: 4, inputTokens: 120, outputTokens: 80, costUsd: 0.0123, keyActive: true,
+  requests: 4,
+  inputTokens: 120,
+  outputTokens: 80,
+  costUsd: 0.0123,
+  keyActive: true,
   byProvider: { openai: { requests: 3, inputTokens: 100, outputTokens: 60, costUsd: 0.01 } },
-  today: { tokens: 200, costUsd: 0.0123 }, limits: { requestsPerMinute: 60, tokensPerDay: 100_000, spendCapUsdPerDay: 2 },
+  today: { tokens: 200, costUsd: 0.0123 },
+  limits: { requestsPerMinute: 60, tokensPerDay: 100_000, spendCapUsdPerDay: 2 },
 };
 const SAMPLE: Usage = {
-  id: VIEW.id, at: '2026-11-23T14:00:00.000Z', cpuPercent: 12.5, memoryBytes: 73_400_320, memoryLimitBytes: 536_870_912, pids: 7, netRxBytes: 10, netTxBytes: 20, llm: LLM,
+  id: VIEW.id,
+  at: '2026-11-23T14:00:00.000Z',
+  cpuPercent: 12.5,
+  memoryBytes: 73_400_320,
+  memoryLimitBytes: 536_870_912,
+  pids: 7,
+  netRxBytes: 10,
+  netTxBytes: 20,
+  llm: LLM,
 };
 const berth = () => new Berth({ url: fake.url, apiKey: 'k' });
 
@@ -32,17 +51,22 @@ describe('SDK: LLM keys and usage', () => {
     expect(await c.llmKey.revoke()).toEqual({ id: VIEW.id, llmKey: 'revoked' });
     expect(await c.llmKey.rotate()).toEqual({ id: VIEW.id, llmKey: 'active' });
     expect(fake.seen.slice(1).map((s) => `${s.method} ${s.url}`)).toEqual([
-      `DELETE /api/containers/${VIEW.id}/llm-key`, `POST /api/containers/${VIEW.id}/llm-key`,
+      `DELETE /api/containers/${VIEW.id}/llm-key`,
+      `POST /api/containers/${VIEW.id}/llm-key`,
     ]);
   });
 
   test('errors are typed; timeoutMs and signal apply', async () => {
     fake.replies([503, apiError('SERVICE_UNAVAILABLE', true)]);
-    const err = await berth().containers.llmKey(VIEW.id, 'rotate').catch((e: unknown) => e);
+    const err = await berth()
+      .containers.llmKey(VIEW.id, 'rotate')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BerthApiError);
     expect((err as BerthApiError).code).toBe('SERVICE_UNAVAILABLE');
 
-    fake.handler = () => { /* never answers */ };
+    fake.handler = () => {
+      /* never answers */
+    };
     await expect(berth().containers.llmKey(VIEW.id, 'revoke', { timeoutMs: 200 })).rejects.toBeInstanceOf(BerthTimeoutError);
     const ac = new AbortController();
     const pending = berth().containers.llmKey(VIEW.id, 'rotate', { signal: ac.signal });

@@ -24,7 +24,10 @@ beforeAll(async () => {
   [stack, dir] = await Promise.all([startSmallStack(), mkdtemp(join(tmpdir(), 'berth-sdk-pack-'))]);
   // prepack builds dist/ first.
   await run('npm', ['pack', '--pack-destination', dir], { cwd: SDK_DIR, timeout: 240_000 });
-  tarball = join(dir, (await readdir(dir)).find((f) => f.endsWith('.tgz'))!);
+  tarball = join(
+    dir,
+    (await readdir(dir)).find((f) => f.endsWith('.tgz'))!,
+  );
   app = join(dir, 'app');
   await mkdir(app);
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
@@ -58,7 +61,9 @@ describe('@berth/sdk packed and installed with npm outside the repository', () =
   });
 
   test('a program using new Berth() (URL and key from the environment) claims, runs a command, deletes', async () => {
-    await writeFile(join(app, 'main.mjs'), `
+    await writeFile(
+      join(app, 'main.mjs'),
+      `
       import { Berth, BerthApiError } from '@berth/sdk';
       const berth = new Berth();
       const c = await berth.containers.create({ name: 'from-npm' });
@@ -66,16 +71,20 @@ describe('@berth/sdk packed and installed with npm outside the repository', () =
       await c.delete();
       const gone = await berth.containers.get(c.id).catch((e) => e instanceof BerthApiError ? e.code : String(e));
       console.log(JSON.stringify({ name: c.name, stdout: r.stdout, exitCode: r.exitCode, gone }));
-    `);
+    `,
+    );
     const { stdout } = await inApp(process.execPath, ['main.mjs'], { BERTH_URL: stack.url, BERTH_API_KEY: stack.token });
     expect(JSON.parse(stdout)).toEqual({ name: 'from-npm', stdout: 'hello from 42\n', exitCode: 0, gone: 'CONTAINER_NOT_FOUND' });
   }, 60_000);
 
   test('its types stand alone: a strict TypeScript program type-checks without skipLibCheck, and a wrong type is caught', async () => {
-    await writeFile(join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2023', strict: true, noEmit: true, skipLibCheck: false, types: [] },
-      files: ['typed.ts'],
-    }));
+    await writeFile(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2023', strict: true, noEmit: true, skipLibCheck: false, types: [] },
+        files: ['typed.ts'],
+      }),
+    );
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     // One compile: everything must check except the one deliberate mistake on the last line.
     const source = `
@@ -89,7 +98,10 @@ describe('@berth/sdk packed and installed with npm outside the repository', () =
     `;
     await writeFile(join(app, 'typed.ts'), source);
     const wrongLine = source.split('\n').findIndex((l) => l.includes('const wrong')) + 1;
-    const errors = await inApp(process.execPath, [tsc, '-p', '.']).then(() => '', (e: { stdout: string }) => e.stdout);
+    const errors = await inApp(process.execPath, [tsc, '-p', '.']).then(
+      () => '',
+      (e: { stdout: string }) => e.stdout,
+    );
     expect(errors.trim().split('\n')).toEqual([`typed.ts(${wrongLine},20): error TS2322: Type 'string' is not assignable to type 'number'.`]);
   }, 120_000);
 });

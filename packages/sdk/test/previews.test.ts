@@ -4,9 +4,15 @@ import { berthCli } from './cli.js';
 import { FakeGateway, VIEW, apiError } from './fake-gateway.js';
 
 let fake: FakeGateway;
-beforeAll(async () => { fake = await FakeGateway.start(); });
-afterAll(async () => { await fake.close(); });
-beforeEach(() => { fake.seen.length = 0; });
+beforeAll(async () => {
+  fake = await FakeGateway.start();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => {
+  fake.seen.length = 0;
+});
 
 const LINK = { previewId: 'pv_0123456789abcdef', id: VIEW.id, port: 3000, expiresAt: '2026-12-03T16:00:00.000Z', url: `http://x/preview/s/${'S'.repeat(43)}/` };
 const berth = () => new Berth({ url: fake.url, apiKey: 'k' });

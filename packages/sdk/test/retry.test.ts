@@ -7,12 +7,18 @@ import { FakeGateway, VIEW, apiError } from './fake-gateway.js';
 const FAST: Partial<RetryPolicy> = { attempts: 3, baseDelayMs: 10, maxDelayMs: 2_000 };
 const CREATED = { ...VIEW, warm: true };
 let fake: FakeGateway;
-beforeAll(async () => { fake = await FakeGateway.start(); });
-afterAll(async () => { await fake.close(); });
-beforeEach(() => { fake.seen.length = 0; });
+beforeAll(async () => {
+  fake = await FakeGateway.start();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => {
+  fake.seen.length = 0;
+});
 
 describe('Idempotency-Key', () => {
-  test('a fresh random key on every create, or the caller\'s own', async () => {
+  test("a fresh random key on every create, or the caller's own", async () => {
     fake.replies([201, CREATED]);
     const berth = new Berth({ url: fake.url, apiKey: 'k' });
     await berth.containers.create();
@@ -41,10 +47,14 @@ describe('retry policy', () => {
     fake.replies([503, apiError('SERVICE_UNAVAILABLE', true), { 'retry-after': '0' }]);
     await expect(c.exec('true')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     await expect(c.setup({ repo: 'acme/app', branch: 'main' })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
-    fake.handler = (_req, res) => { res.socket?.destroy(); };
+    fake.handler = (_req, res) => {
+      res.socket?.destroy();
+    };
     await expect(c.exec('true')).rejects.toBeInstanceOf(BerthNetworkError);
     expect(fake.seen.map((s) => `${s.method} ${s.url}`)).toEqual([
-      `POST /api/containers/${VIEW.id}/exec`, `POST /api/containers/${VIEW.id}/setup`, `POST /api/containers/${VIEW.id}/exec`,
+      `POST /api/containers/${VIEW.id}/exec`,
+      `POST /api/containers/${VIEW.id}/setup`,
+      `POST /api/containers/${VIEW.id}/exec`,
     ]);
     // retry: { attempts: 1 } turns retries off.
     fake.seen.length = 0;
@@ -53,7 +63,7 @@ describe('retry policy', () => {
     expect(fake.seen).toHaveLength(1);
   });
 
-  test('on by default: a 429, a proxy\'s 503 that is not a berth error, and a dropped connection are retried; DELETE too', async () => {
+  test("on by default: a 429, a proxy's 503 that is not a berth error, and a dropped connection are retried; DELETE too", async () => {
     const berth = new Berth({ url: fake.url, apiKey: 'k' });
     fake.replies([429, apiError('RATE_LIMITED', true), { 'retry-after': '0' }], [200, VIEW]);
     await expect(berth.containers.get(VIEW.id)).resolves.toMatchObject({ id: VIEW.id });
@@ -61,7 +71,10 @@ describe('retry policy', () => {
     await berth.containers.delete(VIEW.id);
     let n = 0;
     fake.handler = (_req, res) => {
-      if (n++ === 0) { res.socket?.destroy(); return; }
+      if (n++ === 0) {
+        res.socket?.destroy();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pools: [] }));
     };
     await expect(berth.pools.list()).resolves.toEqual([]);
@@ -98,10 +111,13 @@ describe('retry policy', () => {
     expect(fake.seen.map((s) => s.method)).toEqual(['POST', 'GET', 'POST', 'GET']);
   });
 
-  test('a per-call policy overrides the client\'s, and a lost connection is retried', async () => {
+  test("a per-call policy overrides the client's, and a lost connection is retried", async () => {
     let n = 0;
     fake.handler = (_req, res) => {
-      if (n++ === 0) { res.socket?.destroy(); return; }
+      if (n++ === 0) {
+        res.socket?.destroy();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pools: [] }));
     };
     const berth = new Berth({ url: fake.url, apiKey: 'k', retry: { attempts: 1 } });
@@ -144,7 +160,10 @@ describe('configuration', () => {
       delete process.env.BERTH_URL;
       expect(() => new Berth({ apiKey: 'k' })).toThrow(/BERTH_URL/);
     } finally {
-      for (const [name, value] of [['BERTH_URL', saved.url], ['BERTH_API_KEY', saved.key]] as const) {
+      for (const [name, value] of [
+        ['BERTH_URL', saved.url],
+        ['BERTH_API_KEY', saved.key],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
@@ -168,7 +187,15 @@ describe('the API key stays secret', () => {
     const key = 'sk-very-secret-0123456789';
     const berth = new Berth({ url: fake.url, apiKey: key, retry: FAST });
     const errors: unknown[] = [];
-    const capture = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => { errors.push(e); });
+    const capture = (p: Promise<unknown>) =>
+      p.then(
+        () => {
+          throw new Error('expected a failure');
+        },
+        (e: unknown) => {
+          errors.push(e);
+        },
+      );
     fake.replies([401, apiError('UNAUTHORIZED', false)]);
     await capture(berth.containers.list());
     fake.replies([200, 'not json']);

@@ -10,7 +10,9 @@ beforeAll(async () => {
   stack = await startSmallStack();
   berth = new Berth({ url: stack.url, apiKey: stack.token, timeoutMs: 30_000 });
 }, 120_000);
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  await stack?.stop();
+});
 
 describe('@berth/sdk against the real stack', () => {
   test('health and pools', async () => {

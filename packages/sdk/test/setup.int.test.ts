@@ -31,13 +31,19 @@ describe('SDK container.setup against the real stack', () => {
   test('onProgress sees the phases in order, ending ready; the dev server answers', async () => {
     const c = await berth.containers.create();
     const seen: SetupPhase[] = [];
-    const done = await c.setup({ repo: 'acme/app', branch: 'main', githubToken: TOKEN }, { pollIntervalMs: 50, timeoutMs: 120_000, onProgress: (s) => seen.push(s.phase) });
+    const done = await c.setup(
+      { repo: 'acme/app', branch: 'main', githubToken: TOKEN },
+      { pollIntervalMs: 50, timeoutMs: 120_000, onProgress: (s) => seen.push(s.phase) },
+    );
     expect(done).toMatchObject({ phase: 'ready', repo: 'acme/app', branch: 'main' });
     expect(seen.at(-1)).toBe('ready');
     expect(seen[0]).toBe('queued');
     // Strictly increasing phase order (a fast phase may be skipped between two polls).
     const idx = seen.map((p) => ORDER.indexOf(p));
-    expect(idx.every((v, i) => v >= 0 && (i === 0 || v > idx[i - 1]!)), seen.join(',')).toBe(true);
+    expect(
+      idx.every((v, i) => v >= 0 && (i === 0 || v > idx[i - 1]!)),
+      seen.join(','),
+    ).toBe(true);
     expect(seen).toContain('installing');
     expect(await (await fetch(`http://127.0.0.1:${c.hostPort}/`)).text()).toContain('main');
     await c.delete();
@@ -46,10 +52,12 @@ describe('SDK container.setup against the real stack', () => {
   test('a failing install throws BerthApiError INSTALL_FAILED carrying the failed status', async () => {
     const c = await berth.containers.create();
     const phases: SetupPhase[] = [];
-    const err = await c.setup(
-      { repo: 'acme/app', branch: 'main', githubToken: TOKEN, installCommand: 'echo "install broke" >&2; exit 9' },
-      { pollIntervalMs: 50, timeoutMs: 120_000, onProgress: (s) => phases.push(s.phase) },
-    ).catch((e: unknown) => e);
+    const err = await c
+      .setup(
+        { repo: 'acme/app', branch: 'main', githubToken: TOKEN, installCommand: 'echo "install broke" >&2; exit 9' },
+        { pollIntervalMs: 50, timeoutMs: 120_000, onProgress: (s) => phases.push(s.phase) },
+      )
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BerthApiError);
     expect(isApiError(err, 'INSTALL_FAILED')).toBe(true);
     expect(err).toMatchObject({ code: 'INSTALL_FAILED', setup: { phase: 'failed' } });
@@ -73,18 +81,23 @@ describe('berth create --repo against the real stack', () => {
     expect(phases[0]).toBe('queued');
     expect(lines.at(-1)).toMatch(/^setup: ready after [\d.]+ s/);
     const idx = phases.map((p) => ORDER.indexOf(p as SetupPhase));
-    expect(idx.every((v, i) => v >= 0 && (i === 0 || v > idx[i - 1]!)), lines.join('\n')).toBe(true);
+    expect(
+      idx.every((v, i) => v >= 0 && (i === 0 || v > idx[i - 1]!)),
+      lines.join('\n'),
+    ).toBe(true);
     await expect(berth.containers.get(id).then((c) => c.setupStatus())).resolves.toMatchObject({ phase: 'ready', repo: 'acme/pub' });
     await berth.containers.delete(id);
   }, 150_000);
 
-  test('a repository that does not exist exits 1, prints the id and the setup\'s real status (CLONE_FAILED, REPO_NOT_FOUND), and keeps the container', async () => {
+  test("a repository that does not exist exits 1, prints the id and the setup's real status (CLONE_FAILED, REPO_NOT_FOUND), and keeps the container", async () => {
     const r = await berthCli(['create', '--repo', 'acme/missing@main'], env());
     expect(r.code).toBe(1);
     const id = r.stdout.trim();
     expect(id).toMatch(/^ws_(?:[a-z0-9][a-z0-9-]*_)?[0-9a-f]{16}$/);
     expect(r.stderr).toMatch(/setup: failed after [\d.]+ s .*: CLONE_FAILED: REPO_NOT_FOUND/);
-    expect(r.stderr).toMatch(new RegExp(`^berth: setup of ${id} failed \\(CLONE_FAILED: .*REPO_NOT_FOUND.*\\); the container is kept \\(berth rm ${id} removes it\\)$`, 'm'));
+    expect(r.stderr).toMatch(
+      new RegExp(`^berth: setup of ${id} failed \\(CLONE_FAILED: .*REPO_NOT_FOUND.*\\); the container is kept \\(berth rm ${id} removes it\\)$`, 'm'),
+    );
     // The setup was accepted (202): no HTTP status made up from the error code.
     expect(r.stderr).not.toMatch(/HTTP \d+/);
     await expect(berth.containers.get(id).then((c) => c.setupStatus())).resolves.toMatchObject({ phase: 'failed', error: { code: 'CLONE_FAILED' } });
@@ -92,22 +105,36 @@ describe('berth create --repo against the real stack', () => {
   }, 150_000);
 });
 
-interface LogLine { trace_id?: string; msg?: string }
-const withTrace = (output: string, traceId: string): LogLine[] => output.split('\n')
-  .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine).filter((l) => l.trace_id === traceId);
+interface LogLine {
+  trace_id?: string;
+  msg?: string;
+}
+const withTrace = (output: string, traceId: string): LogLine[] =>
+  output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine)
+    .filter((l) => l.trace_id === traceId);
 
-test('one setup with a callback: the caller\'s trace id is in the logs of gateway, pool-manager, repo-cache and egress', async () => {
+test("one setup with a callback: the caller's trace id is in the logs of gateway, pool-manager, repo-cache and egress", async () => {
   const c = await berth.containers.create();
   const traceId = randomBytes(16).toString('hex');
   const res = await fetch(`${f.stack.url}/api/containers/${c.id}/setup`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${f.stack.token}`, 'content-type': 'application/json', traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    headers: {
+      authorization: `Bearer ${f.stack.token}`,
+      'content-type': 'application/json',
+      traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+    },
     body: JSON.stringify({ repo: 'acme/app', branch: 'main', githubToken: TOKEN, callbackUrl: receiver.url, callbackSecret: CALLBACK_SECRET }),
   });
   expect(res.status, await res.text()).toBe(202);
   expect((await f.client.awaitSetup(c.id)).phase).toBe('ready');
   const services = { gateway: f.stack.gateway, 'pool-manager': f.stack.poolManager, 'repo-cache': f.stack.repoCache!, egress: f.stack.egress! };
-  const missing = () => Object.entries(services).filter(([, p]) => withTrace(p.allOutput, traceId).length === 0).map(([n]) => n);
+  const missing = () =>
+    Object.entries(services)
+      .filter(([, p]) => withTrace(p.allOutput, traceId).length === 0)
+      .map(([n]) => n);
   for (let i = 0; i < 100 && missing().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
   expect(missing(), `trace ${traceId} missing\n${f.stack.outputTail()}`).toEqual([]);
   // The callback was delivered, signed.

@@ -7,15 +7,27 @@ import { FakeGateway, VIEW, apiError } from './fake-gateway.js';
 // /api/containers/:id/setup); the real route arrives with the setup work.
 let fake: FakeGateway;
 let berth: Berth;
-beforeAll(async () => { fake = await FakeGateway.start(); });
-afterAll(async () => { await fake.close(); });
+beforeAll(async () => {
+  fake = await FakeGateway.start();
+});
+afterAll(async () => {
+  await fake.close();
+});
 beforeEach(() => {
   fake.seen.length = 0;
   berth = new Berth({ url: fake.url, apiKey: 'k' });
 });
 
 const status = (seq: number, phase: SetupPhase, extra: Partial<SetupStatus> = {}): SetupStatus => ({
-  id: VIEW.id, seq, phase, repo: 'acme/app', branch: 'main', at: '2025-01-01T00:00:00.000Z', startedAt: '2025-01-01T00:00:00.000Z', durations: {}, ...extra,
+  id: VIEW.id,
+  seq,
+  phase,
+  repo: 'acme/app',
+  branch: 'main',
+  at: '2025-01-01T00:00:00.000Z',
+  startedAt: '2025-01-01T00:00:00.000Z',
+  durations: {},
+  ...extra,
 });
 
 async function handle() {
@@ -27,20 +39,24 @@ describe('container.setup', () => {
   test('posts the body, polls until ready, and reports each new status once, in order', async () => {
     const c = await handle();
     fake.replies(
-      [202, status(1, 'queued')], [200, status(2, 'cloning')], [200, status(2, 'cloning')],
-      [200, status(3, 'installing')], [200, status(5, 'ready', { durations: { cloning: 10, installing: 20 } })],
+      [202, status(1, 'queued')],
+      [200, status(2, 'cloning')],
+      [200, status(2, 'cloning')],
+      [200, status(3, 'installing')],
+      [200, status(5, 'ready', { durations: { cloning: 10, installing: 20 } })],
     );
     const phases: string[] = [];
     const done = await c.setup({ repo: 'acme/app', branch: 'main' }, { pollIntervalMs: 10, onProgress: (s) => phases.push(`${s.seq}:${s.phase}`) });
     expect(done).toMatchObject({ phase: 'ready', durations: { cloning: 10, installing: 20 } });
     expect(phases).toEqual(['1:queued', '2:cloning', '3:installing', '5:ready']);
     expect(fake.seen.slice(1).map((s) => `${s.method} ${s.url}`)).toEqual([
-      `POST /api/containers/${VIEW.id}/setup`, ...Array(4).fill(`GET /api/containers/${VIEW.id}/setup`),
+      `POST /api/containers/${VIEW.id}/setup`,
+      ...Array(4).fill(`GET /api/containers/${VIEW.id}/setup`),
     ]);
     expect(JSON.parse(fake.seen[1]!.body)).toEqual({ repo: 'acme/app', branch: 'main' });
   });
 
-  test('a failed setup throws a BerthApiError with the setup\'s code and its last status', async () => {
+  test("a failed setup throws a BerthApiError with the setup's code and its last status", async () => {
     const c = await handle();
     const failed = status(3, 'failed', { error: { code: 'REPO_NOT_FOUND', message: 'acme/app not found' }, logTail: 'fatal: not found' });
     fake.replies([202, status(1, 'queued')], [200, failed]);
@@ -66,7 +82,17 @@ describe('container.setup', () => {
     fake.replies([202, status(1, 'queued')], [200, status(2, 'cloning')]);
     const ac = new AbortController();
     const seen: number[] = [];
-    const run = c.setup({ repo: 'acme/app', branch: 'main' }, { pollIntervalMs: 20, signal: ac.signal, onProgress: (s) => { seen.push(s.seq); if (s.seq === 2) ac.abort(); } });
+    const run = c.setup(
+      { repo: 'acme/app', branch: 'main' },
+      {
+        pollIntervalMs: 20,
+        signal: ac.signal,
+        onProgress: (s) => {
+          seen.push(s.seq);
+          if (s.seq === 2) ac.abort();
+        },
+      },
+    );
     await expect(run).rejects.toBeInstanceOf(BerthAbortError);
     expect(seen).toEqual([1, 2]);
   });

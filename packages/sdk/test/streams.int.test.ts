@@ -14,14 +14,17 @@ beforeAll(async () => {
   berth = new Berth({ url: stack.url, apiKey: stack.token });
   container = await berth.containers.create({ name: 'sdk-streams' });
 }, 120_000);
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  await stack?.stop();
+});
 
 describe('container.exec with callbacks (streaming)', () => {
   test('output arrives as it happens, before the command ends; env and cwd apply', async () => {
     const chunks: { stream: string; data: string; at: number }[] = [];
     const started = Date.now();
     const r = await container.exec('echo one; sleep 1; echo two >&2; echo "$GREETING $(pwd)"', {
-      env: { GREETING: 'hello' }, cwd: '/tmp',
+      env: { GREETING: 'hello' },
+      cwd: '/tmp',
       onStdout: (data) => chunks.push({ stream: 'stdout', data, at: Date.now() - started }),
       onStderr: (data) => chunks.push({ stream: 'stderr', data, at: Date.now() - started }),
     });
@@ -44,7 +47,10 @@ describe('container.exec with callbacks (streaming)', () => {
     const ac = new AbortController();
     const marker = `/tmp/abort-${Date.now()}`;
     const run = container.exec(`echo started; sleep 3; touch ${marker}`, {
-      signal: ac.signal, onStdout: (d) => { if (d.includes('started')) ac.abort(); },
+      signal: ac.signal,
+      onStdout: (d) => {
+        if (d.includes('started')) ac.abort();
+      },
     });
     await expect(run).rejects.toBeInstanceOf(BerthAbortError);
     await new Promise((r) => setTimeout(r, 3_500));
@@ -109,7 +115,10 @@ describe('container.logs', () => {
     expect(lines.map((l) => l.line).filter((l) => l.startsWith(tag))).toEqual([`${tag}-1`, `${tag}-2`, `${tag}-3`]);
 
     const tail = await take(container.logs({ tail: 2 }), 2);
-    expect(tail.map((l) => [l.line, l.stream])).toEqual([[`${tag}-2`, 'stdout'], [`${tag}-3`, 'stdout']]);
+    expect(tail.map((l) => [l.line, l.stream])).toEqual([
+      [`${tag}-2`, 'stdout'],
+      [`${tag}-3`, 'stdout'],
+    ]);
     const after = container.logs({ after: tail[0]!.id, timeoutMs: 1_500 });
     expect((await take(after, 1))[0]?.line).toBe(`${tag}-3`);
     await expect(after.next()).rejects.toBeInstanceOf(BerthTimeoutError);
@@ -128,12 +137,22 @@ describe('container.terminal', () => {
   test('type, see the echo, resize, exit code', async () => {
     const term = await container.terminal({ cols: 100, rows: 30 });
     let output = '';
-    const seen = (re: RegExp) => new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`never saw ${re}: ${JSON.stringify(output.slice(-300))}`)), 10_000);
-      const check = () => { if (re.test(output)) { clearTimeout(timer); stop(); resolve(); } };
-      const stop = term.onData((d) => { output += Buffer.from(d).toString('utf8'); check(); });
-      check();
-    });
+    const seen = (re: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`never saw ${re}: ${JSON.stringify(output.slice(-300))}`)), 10_000);
+        const check = () => {
+          if (re.test(output)) {
+            clearTimeout(timer);
+            stop();
+            resolve();
+          }
+        };
+        const stop = term.onData((d) => {
+          output += Buffer.from(d).toString('utf8');
+          check();
+        });
+        check();
+      });
     term.write('stty size\n');
     await seen(/30 100/);
     term.resize(120, 40);

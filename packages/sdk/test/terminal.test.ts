@@ -21,7 +21,8 @@ beforeAll(async () => {
     seenUrls.push(req.url ?? '');
     const send = (code: number, body: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (req.method === 'GET' && req.url === `/api/containers/${VIEW.id}`) return send(200, VIEW);
-    if (req.method === 'POST' && req.url === `/api/containers/${VIEW.id}/tickets`) return send(201, { ticket: TICKET, expiresAt: new Date(Date.now() + 30_000).toISOString() });
+    if (req.method === 'POST' && req.url === `/api/containers/${VIEW.id}/tickets`)
+      return send(201, { ticket: TICKET, expiresAt: new Date(Date.now() + 30_000).toISOString() });
     return send(404, { error: { code: 'ROUTE_NOT_FOUND', message: 'no', retryable: false } });
   });
   wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has('berth.terminal.v1') ? 'berth.terminal.v1' : false) });
@@ -49,7 +50,11 @@ describe('container.terminal', () => {
       protocols = p;
       ws.on('message', (data: Buffer, binary: boolean) => {
         received.push(binary ? `bytes:${data.toString()}` : JSON.parse(data.toString()));
-        if (binary) { ws.send(Buffer.from(`echo:${data.toString()}`), { binary: true }); ws.send(JSON.stringify({ type: 'exit', code: 3 })); ws.close(1000); }
+        if (binary) {
+          ws.send(Buffer.from(`echo:${data.toString()}`), { binary: true });
+          ws.send(JSON.stringify({ type: 'exit', code: 3 }));
+          ws.close(1000);
+        }
       });
     };
     const c = await new Berth({ url, apiKey: 'k-secret-terminal' }).containers.get(VIEW.id);
@@ -68,7 +73,10 @@ describe('container.terminal', () => {
   });
 
   test('an error frame rejects exited with a BerthApiError of that code', async () => {
-    onSocket = (ws) => { ws.send(JSON.stringify({ type: 'error', code: 'CONTAINER_NOT_RUNNING', message: 'stopped' })); ws.close(1011); };
+    onSocket = (ws) => {
+      ws.send(JSON.stringify({ type: 'error', code: 'CONTAINER_NOT_RUNNING', message: 'stopped' }));
+      ws.close(1011);
+    };
     const c = await new Berth({ url, apiKey: 'k' }).containers.get(VIEW.id);
     const term = await c.terminal();
     const err = await term.exited.catch((e: unknown) => e);
@@ -77,7 +85,10 @@ describe('container.terminal', () => {
   });
 
   test('output that arrives before anyone listens is kept for the first reader', async () => {
-    onSocket = (ws) => { ws.send(Buffer.from('early'), { binary: true }); setTimeout(() => ws.close(1000), 50); };
+    onSocket = (ws) => {
+      ws.send(Buffer.from('early'), { binary: true });
+      setTimeout(() => ws.close(1000), 50);
+    };
     const c = await new Berth({ url, apiKey: 'k' }).containers.get(VIEW.id);
     const term = await c.terminal();
     await new Promise((r) => setTimeout(r, 20));

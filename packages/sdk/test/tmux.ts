@@ -39,6 +39,10 @@ export class TmuxSession {
   }
 
   kill(): void {
-    try { this.#tmux('kill-server'); } catch { /* already gone */ }
+    try {
+      this.#tmux('kill-server');
+    } catch {
+      /* already gone */
+    }
   }
 }

@@ -49,21 +49,32 @@ function settingOf(key: string, env: Record<string, string | undefined>, problem
 
 /** Integer from an env string, with bounds. Only plain decimal digits: no `1e3`, `0x10` or blank (which Number() reads as 0). */
 export const envInt = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.string().regex(/^-?\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max)).default(def);
+  z
+    .string()
+    .regex(/^-?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(def);
 
 export const envBool = (def: boolean) =>
-  z.enum(['true', 'false', '1', '0', 'yes', 'no']).default(def ? 'true' : 'false').transform((v) => v === 'true' || v === '1' || v === 'yes');
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** A JSON value in an env var, validated by `schema`. */
 export const envJson = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((raw, ctx) => {
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-      return z.NEVER;
-    }
-  }).pipe(schema);
+  z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 /** Settings every service shares. */
 export const commonConfigShape = {

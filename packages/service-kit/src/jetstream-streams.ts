@@ -29,7 +29,8 @@ export async function ensureStream(
   if (differs) await jsm.streams.update(create.name, { ...info.config, ...enforce });
 }
 
-const streamInfo = (jsm: JetStreamManager, name: string) => jsm.streams.info(name).catch((err: unknown) => {
-  if (!notFound(err)) throw err;
-  return undefined;
-});
+const streamInfo = (jsm: JetStreamManager, name: string) =>
+  jsm.streams.info(name).catch((err: unknown) => {
+    if (!notFound(err)) throw err;
+    return undefined;
+  });

@@ -6,9 +6,27 @@ export type { Logger } from 'pino';
 
 /** Keys whose values never reach a log line, at any of the first three levels. */
 const SECRET_KEYS = [
-  'authorization', 'token', 'apiToken', 'accessToken', 'githubToken', 'secret', 'callbackSecret',
-  'password', 'pass', 'apiKey', 'key', 'cookie', 'BERTH_API_TOKEN', 'NATS_PASSWORD', 'envVars',
-  'LLM_OPENAI_API_KEY', 'LLM_ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'x-api-key', 'llmKey',
+  'authorization',
+  'token',
+  'apiToken',
+  'accessToken',
+  'githubToken',
+  'secret',
+  'callbackSecret',
+  'password',
+  'pass',
+  'apiKey',
+  'key',
+  'cookie',
+  'BERTH_API_TOKEN',
+  'NATS_PASSWORD',
+  'envVars',
+  'LLM_OPENAI_API_KEY',
+  'LLM_ANTHROPIC_API_KEY',
+  'OPENAI_API_KEY',
+  'ANTHROPIC_API_KEY',
+  'x-api-key',
+  'llmKey',
 ];
 
 export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat([
@@ -20,8 +38,12 @@ export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]
 
 /** The request fields fastify logs (its own `req` serializer's), with the URL's credentials redacted. */
 interface LoggedRequest {
-  method?: string; url?: string; host?: string; ip?: string;
-  headers?: Record<string, string | string[] | undefined>; socket?: { remotePort?: number };
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  headers?: Record<string, string | string[] | undefined>;
+  socket?: { remotePort?: number };
 }
 
 const redactedUrl = (url: unknown): unknown => (typeof url === 'string' ? redactUrl(url) : url);

@@ -18,15 +18,29 @@ export function publishValidated<S extends z.ZodType>(nc: NatsConnection, subjec
 
 /** Subscribes and hands on only messages that are JSON and valid for `schema`; others are logged and dropped. */
 export function subscribeValidated<S extends z.ZodType>(
-  nc: NatsConnection, subject: string, schema: S, onMessage: (msg: z.infer<S>) => void, logger: Logger,
+  nc: NatsConnection,
+  subject: string,
+  schema: S,
+  onMessage: (msg: z.infer<S>) => void,
+  logger: Logger,
 ): Subscription {
   return nc.subscribe(subject, {
     callback: (err, msg) => {
-      if (err) { logger.warn({ err, subject }, 'subscription error'); return; }
+      if (err) {
+        logger.warn({ err, subject }, 'subscription error');
+        return;
+      }
       let body: unknown;
-      try { body = JSON.parse(decoder.decode(msg.data)); } catch { body = undefined; }
+      try {
+        body = JSON.parse(decoder.decode(msg.data));
+      } catch {
+        body = undefined;
+      }
       const parsed = schema.safeParse(body);
-      if (!parsed.success) { logger.warn({ subject }, 'dropped an invalid message'); return; }
+      if (!parsed.success) {
+        logger.warn({ subject }, 'dropped an invalid message');
+        return;
+      }
       onMessage(parsed.data);
     },
   });

@@ -26,7 +26,10 @@ export function newInbox(nc: NatsConnection): string {
 
 /** The servers of a comma-separated NATS_URL, blanks dropped. */
 export function natsServerList(url: string): string[] {
-  const servers = url.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const servers = url
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (servers.length === 0) throw new Error('NATS_URL names no server');
   return servers;
 }

@@ -12,7 +12,9 @@ export function startOtlpTracing(service: string, env: Record<string, string | u
   const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? service }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), ...(Number.isFinite(delay) && delay > 0 && { scheduledDelayMillis: delay }) })],
+    spanProcessors: [
+      new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), ...(Number.isFinite(delay) && delay > 0 && { scheduledDelayMillis: delay }) }),
+    ],
   });
   // Replaces the id-only tracer; spans are started through the global API, so all of them go here.
   trace.disable();

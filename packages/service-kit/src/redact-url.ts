@@ -36,12 +36,16 @@ export function redactUrl(url: string): string {
   const base = redactSecretPaths(redactUserinfo(q === -1 ? beforeHash : beforeHash.slice(0, q)));
   // A fragment never reaches a server; if one is in a logged URL it is dropped rather than judged.
   if (q === -1) return base;
-  const query = beforeHash.slice(q + 1).split(/([&;])/).map((part, i) => {
-    if (i % 2 === 1) return part; // a separator
-    const eq = part.indexOf('=');
-    const name = eq === -1 ? part : part.slice(0, eq);
-    return eq !== -1 && CREDENTIAL_NAME.test(decodedName(name)) ? `${name}=${REDACTED}` : part;
-  }).join('');
+  const query = beforeHash
+    .slice(q + 1)
+    .split(/([&;])/)
+    .map((part, i) => {
+      if (i % 2 === 1) return part; // a separator
+      const eq = part.indexOf('=');
+      const name = eq === -1 ? part : part.slice(0, eq);
+      return eq !== -1 && CREDENTIAL_NAME.test(decodedName(name)) ? `${name}=${REDACTED}` : part;
+    })
+    .join('');
   return `${base}?${query}`;
 }
 

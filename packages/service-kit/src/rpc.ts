@@ -41,12 +41,7 @@ function transportError(err: unknown, subject: string): BerthError {
  * Typed request over core NATS: validates the request before sending and the reply after
  * receiving; an error reply becomes a thrown BerthError with the same code.
  */
-export async function request<K extends SubjectKey>(
-  nc: NatsConnection,
-  key: K,
-  data: RequestOf<K>,
-  opts: RequestOptions = {},
-): Promise<ReplyOf<K>> {
+export async function request<K extends SubjectKey>(nc: NatsConnection, key: K, data: RequestOf<K>, opts: RequestOptions = {}): Promise<ReplyOf<K>> {
   const entry = SUBJECTS[key];
   const parsed = entry.request.safeParse(data);
   if (!parsed.success) throw validationError(parsed.error, entry.subject);
@@ -199,5 +194,13 @@ async function answerInTrace<K extends SubjectKey>(subject: string, msg: Msg, ke
   }
   if (msg.reply) msg.respond(encode(reply));
   // Checked first: the line's fields (an error-body parse of every reply) cost on every answer.
-  if (logger.isLevelEnabled('debug')) logger.debug({ subject, ms: Math.round(performance.now() - started), ...(ErrorBodySchema.safeParse(reply).success && { error: (reply as { error: { code: string } }).error.code }) }, 'answered');
+  if (logger.isLevelEnabled('debug'))
+    logger.debug(
+      {
+        subject,
+        ms: Math.round(performance.now() - started),
+        ...(ErrorBodySchema.safeParse(reply).success && { error: (reply as { error: { code: string } }).error.code }),
+      },
+      'answered',
+    );
 }

@@ -29,19 +29,39 @@ const decoder = new TextDecoder();
  * JSON checked against `schema` (invalid ones are logged and dropped, as subscribeValidated does).
  */
 export function subscribeStream<S extends z.ZodType>(
-  nc: NatsConnection, subject: string, schema: S, onMessage: (msg: z.infer<S>) => void,
-  onBytes: (seq: number, data: Uint8Array) => void, logger: Logger,
+  nc: NatsConnection,
+  subject: string,
+  schema: S,
+  onMessage: (msg: z.infer<S>) => void,
+  onBytes: (seq: number, data: Uint8Array) => void,
+  logger: Logger,
 ): Subscription {
   return nc.subscribe(subject, {
     callback: (err, msg) => {
-      if (err) { logger.warn({ err, subject }, 'subscription error'); return; }
+      if (err) {
+        logger.warn({ err, subject }, 'subscription error');
+        return;
+      }
       const seq = bytesSeqOf(msg);
-      if (seq === null) { logger.warn({ subject }, 'dropped a binary message with a bad sequence header'); return; }
-      if (seq !== undefined) { onBytes(seq, msg.data); return; }
+      if (seq === null) {
+        logger.warn({ subject }, 'dropped a binary message with a bad sequence header');
+        return;
+      }
+      if (seq !== undefined) {
+        onBytes(seq, msg.data);
+        return;
+      }
       let body: unknown;
-      try { body = JSON.parse(decoder.decode(msg.data)); } catch { body = undefined; }
+      try {
+        body = JSON.parse(decoder.decode(msg.data));
+      } catch {
+        body = undefined;
+      }
       const parsed = schema.safeParse(body);
-      if (!parsed.success) { logger.warn({ subject }, 'dropped an invalid message'); return; }
+      if (!parsed.success) {
+        logger.warn({ subject }, 'dropped an invalid message');
+        return;
+      }
       onMessage(parsed.data);
     },
   });

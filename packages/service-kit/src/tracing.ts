@@ -1,4 +1,15 @@
-import { context, INVALID_SPAN_CONTEXT, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import {
+  context,
+  INVALID_SPAN_CONTEXT,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BerthError } from '@berth/contracts';
@@ -25,7 +36,9 @@ export interface SpanStart {
 /** Starts a span that the caller ends; `context` has it as the active span, for what runs under it. */
 export function startSpan(name: string, opts: SpanStart = {}): { span: Span; context: Context } {
   const parent = opts.parent ?? context.active();
-  const span = trace.getTracer(TRACER).startSpan(name, { kind: opts.kind ?? SpanKind.INTERNAL, ...(opts.attributes && { attributes: opts.attributes }) }, parent);
+  const span = trace
+    .getTracer(TRACER)
+    .startSpan(name, { kind: opts.kind ?? SpanKind.INTERNAL, ...(opts.attributes && { attributes: opts.attributes }) }, parent);
   return { span, context: trace.setSpan(parent, span) };
 }
 
@@ -37,7 +50,7 @@ export function spanOf(ctx: Context): Span {
 /** Marks a span failed: its stable code (a BerthError's, a setup failure's) or `INTERNAL`, never a message or a stack. */
 export function spanFailed(span: Span, err: unknown): void {
   const own = err instanceof Error && 'code' in err && typeof err.code === 'string' && /^[A-Z][A-Z_]*$/.test(err.code) ? err.code : undefined;
-  const code = err instanceof BerthError ? err.code : own ?? 'INTERNAL';
+  const code = err instanceof BerthError ? err.code : (own ?? 'INTERNAL');
   span.setAttribute('berth.error.code', code);
   span.setStatus({ code: SpanStatusCode.ERROR, message: code });
 }

@@ -108,8 +108,12 @@ describe('envInt', () => {
 describe('envBool', () => {
   const s = z.object({ B: envBool(true) });
   it.each([
-    ['true', true], ['1', true], ['yes', true],
-    ['false', false], ['0', false], ['no', false],
+    ['true', true],
+    ['1', true],
+    ['yes', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
     [undefined, true],
   ])('%j → %j', (value, expected) => {
     expect(loadConfig(s, { B: value })).toEqual({ B: expected });
@@ -173,7 +177,11 @@ describe('loadConfigOrExit', () => {
       const printed = String(print.mock.calls[0]?.[0]);
       expect(printed).toMatch(/^svc: invalid configuration:\n {2}API_TOKEN:/);
       expect(printed).not.toContain('    at ');
-      expect(() => loadConfigOrExit('svc', () => { throw new Error('boom'); })).toThrow('boom');
+      expect(() =>
+        loadConfigOrExit('svc', () => {
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
       expect(loadConfigOrExit('svc', () => 42)).toBe(42);
     } finally {
       exit.mockRestore();
@@ -197,7 +205,9 @@ describe('settings from files and DOCKER_HOST', () => {
     const missing = (): unknown => loadConfig(schema, { SECRET_FILE: join(dir, 'absent') });
     expect(missing).toThrow(ConfigError);
     expect(missing).toThrow(/SECRET_FILE: cannot read .*absent \(ENOENT\)/);
-    try { loadConfig(schema, { SECRET: 'other-secret-1', SECRET_FILE: secretFile }); } catch (err) {
+    try {
+      loadConfig(schema, { SECRET: 'other-secret-1', SECRET_FILE: secretFile });
+    } catch (err) {
       expect(String(err)).not.toContain('canary-secret-value');
       expect(String(err)).not.toContain('other-secret-1');
     }

@@ -36,7 +36,9 @@ describe('startHealthServer', () => {
   });
 
   it('GET /health is 503 when the check itself throws', async () => {
-    const { base } = await start(() => { throw new Error('check crashed'); });
+    const { base } = await start(() => {
+      throw new Error('check crashed');
+    });
     const res = await fetch(`${base}/health`);
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ status: 'degraded' });

@@ -3,7 +3,11 @@ import { createLogger, runService } from '../src/index.js';
 
 function setup() {
   const lines: string[] = [];
-  const logger = createLogger('svc', 'info', { write: (l: string) => { lines.push(l); } });
+  const logger = createLogger('svc', 'info', {
+    write: (l: string) => {
+      lines.push(l);
+    },
+  });
   const exit = vi.fn<(code: number) => void>();
   const messages = () => lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
   return { logger, exit, messages };
@@ -27,11 +31,21 @@ describe('runService', () => {
     const { logger, exit, messages } = setup();
     const order: string[] = [];
     const handle = await runService({
-      name: 'svc', logger, shutdownTimeoutMs: 5_000, exit,
+      name: 'svc',
+      logger,
+      shutdownTimeoutMs: 5_000,
+      exit,
       start: async (onStop) => {
-        onStop(() => { order.push('http'); });
-        onStop(async () => { await Promise.resolve(); order.push('nats'); });
-        onStop(() => { order.push('redis'); });
+        onStop(() => {
+          order.push('http');
+        });
+        onStop(async () => {
+          await Promise.resolve();
+          order.push('nats');
+        });
+        onStop(() => {
+          order.push('redis');
+        });
       },
     });
     expect(messages()).toContain('svc started');
@@ -48,11 +62,20 @@ describe('runService', () => {
     const { logger, exit, messages } = setup();
     const order: string[] = [];
     const handle = await runService({
-      name: 'svc', logger, shutdownTimeoutMs: 5_000, exit,
+      name: 'svc',
+      logger,
+      shutdownTimeoutMs: 5_000,
+      exit,
       start: async (onStop) => {
-        onStop(() => { order.push('first'); });
-        onStop(() => { throw new Error('boom'); });
-        onStop(() => { order.push('last'); });
+        onStop(() => {
+          order.push('first');
+        });
+        onStop(() => {
+          throw new Error('boom');
+        });
+        onStop(() => {
+          order.push('last');
+        });
       },
     });
     await handle.stop();
@@ -67,14 +90,21 @@ describe('runService', () => {
     const before = signalListeners();
     const ran: string[] = [];
     const handle = await runService({
-      name: 'svc', logger, shutdownTimeoutMs: 250, exit,
+      name: 'svc',
+      logger,
+      shutdownTimeoutMs: 250,
+      exit,
       start: async (onStop) => {
-        onStop(() => { ran.push('never reached'); });
+        onStop(() => {
+          ran.push('never reached');
+        });
         onStop(() => new Promise<void>(() => undefined)); // hangs forever
       },
     });
     let stopped = false;
-    void handle.stop().then(() => { stopped = true; });
+    void handle.stop().then(() => {
+      stopped = true;
+    });
 
     await vi.advanceTimersByTimeAsync(249);
     expect(exit).not.toHaveBeenCalled();
@@ -101,7 +131,15 @@ describe('runService', () => {
     const { logger, exit, messages } = setup();
     const before = signalListeners();
     const stopped = vi.fn();
-    await runService({ name: 'svc', logger, shutdownTimeoutMs: 5_000, exit, start: async (onStop) => { onStop(stopped); } });
+    await runService({
+      name: 'svc',
+      logger,
+      shutdownTimeoutMs: 5_000,
+      exit,
+      start: async (onStop) => {
+        onStop(stopped);
+      },
+    });
     const listener = addedListener(before, signal);
 
     listener(signal);
@@ -123,7 +161,10 @@ describe('runService', () => {
     const { logger, exit, messages } = setup();
     const stopped = vi.fn();
     const started = runService({
-      name: 'svc', logger, shutdownTimeoutMs: 5_000, exit,
+      name: 'svc',
+      logger,
+      shutdownTimeoutMs: 5_000,
+      exit,
       start: async (onStop) => {
         onStop(stopped);
         throw new Error('cannot reach nats');

@@ -4,7 +4,11 @@ import { createLogger } from '../src/index.js';
 /** A logger writing JSON lines into an array. */
 function capture(level: 'info' | 'debug' = 'info') {
   const lines: string[] = [];
-  const logger = createLogger('test-service', level, { write: (line: string) => { lines.push(line); } });
+  const logger = createLogger('test-service', level, {
+    write: (line: string) => {
+      lines.push(line);
+    },
+  });
   const records = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   return { logger, lines, records };
 }
@@ -47,7 +51,9 @@ describe('createLogger', () => {
 
   it('redacts request headers and secrets in child logger bindings', () => {
     const { logger, lines, records } = capture();
-    logger.child({ apiKey: SECRET }).info({ req: { headers: { authorization: `Bearer ${SECRET}`, cookie: SECRET, 'sec-websocket-protocol': SECRET, host: 'x' } } }, 'req');
+    logger
+      .child({ apiKey: SECRET })
+      .info({ req: { headers: { authorization: `Bearer ${SECRET}`, cookie: SECRET, 'sec-websocket-protocol': SECRET, host: 'x' } } }, 'req');
     expect(lines.join('')).not.toContain(SECRET);
     expect(records()[0]).toMatchObject({ apiKey: '[redacted]', req: { headers: { authorization: '[redacted]', host: 'x' } } });
   });

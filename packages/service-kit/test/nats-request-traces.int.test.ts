@@ -21,6 +21,9 @@ afterAll(async () => {
 
 it('connectNats builds no stack per request, and a request with no responder still fails as no responders', async () => {
   expect((nc as unknown as { options: { noAsyncTraces?: boolean } }).options.noAsyncTraces).toBe(true);
-  const err = await nc.request('nobody.here', new Uint8Array(0), { timeout: 2_000 }).then(() => undefined, (e: unknown) => e);
+  const err = await nc.request('nobody.here', new Uint8Array(0), { timeout: 2_000 }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect((err as { isNoResponders?: () => boolean }).isNoResponders?.()).toBe(true);
 });

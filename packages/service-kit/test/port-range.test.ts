@@ -6,8 +6,13 @@ describe('portRange', () => {
     const env = (id: number) => ({ VITEST_POOL_ID: String(id), BERTH_TEST_WORKERS: '3' });
     for (let i = 0; i < 200; i++) {
       const ranges = [1, 2, 3].map((id) => portRange(100, env(id)));
-      for (const [a, b] of [[0, 1], [1, 2], [0, 2]] as const) {
-        const ra = ranges[a], rb = ranges[b];
+      for (const [a, b] of [
+        [0, 1],
+        [1, 2],
+        [0, 2],
+      ] as const) {
+        const ra = ranges[a],
+          rb = ranges[b];
         expect(ra && rb && (ra.hi < rb.lo || rb.hi < ra.lo)).toBe(true);
       }
       for (const r of ranges) {

@@ -5,8 +5,21 @@ const S = 'canary-s3cr3t-0123456789';
 
 describe('redactUrl', () => {
   it.each([
-    ['token'], ['ticket'], ['key'], ['secret'], ['signature'], ['access_token'], ['api_key'], ['apiKey'], ['X-Amz-Signature'],
-    ['sig'], ['password'], ['client_secret'], ['%74oken'], ['TOKEN'], ['auth'],
+    ['token'],
+    ['ticket'],
+    ['key'],
+    ['secret'],
+    ['signature'],
+    ['access_token'],
+    ['api_key'],
+    ['apiKey'],
+    ['X-Amz-Signature'],
+    ['sig'],
+    ['password'],
+    ['client_secret'],
+    ['%74oken'],
+    ['TOKEN'],
+    ['auth'],
   ])('redacts the value of ?%s=', (name) => {
     const out = redactUrl(`/api/containers/ws_1/terminal?a=1&${name}=${S}&b=2`);
     expect(out).not.toContain(S);
@@ -28,7 +41,7 @@ describe('redactUrl', () => {
     expect(redactUrl('http://example.com/a@b')).toBe('http://example.com/a@b');
   });
 
-  it('redacts a preview share link\'s secret in the path, however the separators are spelled', () => {
+  it("redacts a preview share link's secret in the path, however the separators are spelled", () => {
     expect(redactUrl(`/preview/s/${S}/index.html?x=1`)).toBe('/preview/s/[redacted]/index.html?x=1');
     expect(redactUrl(`https://berth.example.com/preview/s/${S}`)).toBe('https://berth.example.com/preview/s/[redacted]');
     expect(redactUrl(`/preview%2Fs%2f${S}/a`)).not.toContain(S);
@@ -44,7 +57,11 @@ describe('redactUrl', () => {
 describe('request logging', () => {
   it('a logged req or url carries no credential from its query string', () => {
     const lines: string[] = [];
-    const base = createLogger('t', 'info', { write: (l: string) => { lines.push(l); } });
+    const base = createLogger('t', 'info', {
+      write: (l: string) => {
+        lines.push(l);
+      },
+    });
     const logger = base.child({}, { serializers: { req: requestSerializer } });
     logger.info({ req: { method: 'GET', url: `/api/x?ticket=${S}`, headers: {} } }, 'incoming request');
     logger.info({ url: `http://127.0.0.1/llm?key=${S}` }, 'proxy');

@@ -12,7 +12,10 @@ test('a command to a Redis that is down is "unreachable"; an error Redis answers
   });
   const redis = createRedis({ url: `redis://127.0.0.1:${port}`, name: 't', logger: createLogger('t', 'silent'), commandTimeoutMs: 300 });
   try {
-    const err = await redis.get('k').then(() => undefined, (e: unknown) => e);
+    const err = await redis.get('k').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(isRedisUnreachable(err)).toBe(true);
   } finally {

@@ -10,7 +10,10 @@ const COMMAND_TIMEOUT_MS = 300;
 /** Time a promise takes to settle, and how it settled. */
 async function timed(p: Promise<unknown>): Promise<{ ms: number; error: Error | undefined }> {
   const started = Date.now();
-  const error = await p.then(() => undefined, (e: unknown) => e as Error);
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
   return { ms: Date.now() - started, error };
 }
 
@@ -60,7 +63,9 @@ describe('createRedis against a server that accepts connections but never answer
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    hung = createServer((s) => { sockets.push(s); });
+    hung = createServer((s) => {
+      sockets.push(s);
+    });
     hung.listen(0, '127.0.0.1');
     await once(hung, 'listening');
   });

@@ -9,15 +9,30 @@ const traceFrom = (traceparent: string) => extractTrace((k) => (k === 'tracepare
 const logger = createLogger('rpc-test', 'silent');
 
 const POOLS: PoolList = {
-  pools: [{
-    name: 'default', image: 'berth/workspace:latest', targetSize: 3, minSize: 1, maxCreating: 2, containerPorts: [3000],
-    cpus: 1, memoryMb: 512, pids: 256, warm: 2, creating: 1, claimed: 0,
-  }],
+  pools: [
+    {
+      name: 'default',
+      image: 'berth/workspace:latest',
+      targetSize: 3,
+      minSize: 1,
+      maxCreating: 2,
+      containerPorts: [3000],
+      cpus: 1,
+      memoryMb: 512,
+      pids: 256,
+      warm: 2,
+      creating: 1,
+      claimed: 0,
+    },
+  ],
 };
 
 /** Resolves with the error a promise rejects with; fails the test if it resolves. */
 async function rejection(p: Promise<unknown>): Promise<BerthError> {
-  const outcome = await p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
+  const outcome = await p.then(
+    (v) => ({ ok: true as const, v }),
+    (e: unknown) => ({ ok: false as const, e }),
+  );
   if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.v)}`);
   expect(outcome.e).toBeInstanceOf(BerthError);
   return outcome.e as BerthError;
@@ -55,10 +70,15 @@ describe('rpc over a real nats-server', () => {
   it('serve() and request() round-trip a typed request and reply', async () => {
     const nc = await servingConnection();
     const seen: unknown[] = [];
-    serve(nc, 'poolList', async (req, ctx) => {
-      seen.push({ req, traceId: ctx.traceId });
-      return POOLS;
-    }, logger);
+    serve(
+      nc,
+      'poolList',
+      async (req, ctx) => {
+        seen.push({ req, traceId: ctx.traceId });
+        return POOLS;
+      },
+      logger,
+    );
     await nc.flush();
 
     const caller = traceFrom('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
@@ -66,28 +86,48 @@ describe('rpc over a real nats-server', () => {
     expect(seen).toEqual([{ req: {}, traceId: '0af7651916cd43dd8448eb211c80319c' }]);
   });
 
-  it('a request made inside a handler carries the trace on, and the handler\'s log lines carry trace_id', async () => {
+  it("a request made inside a handler carries the trace on, and the handler's log lines carry trace_id", async () => {
     const nc = await servingConnection();
     const lines: { msg: string; trace_id?: string }[] = [];
-    const sink = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(JSON.parse(chunk.toString()) as { msg: string }); cb(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        lines.push(JSON.parse(chunk.toString()) as { msg: string });
+        cb();
+      },
+    });
     const traced = createLogger('rpc-trace', 'info', sink);
     const nested: (string | undefined)[] = [];
-    serve(nc, 'hostStatus', async () => {
-      injectTrace((k, v) => { if (k === 'traceparent') nested.push(v); });
-      traced.info('inner');
-      return { hostId: 'h', containers: { total: 0, warm: 0, claimed: 0, creating: 0 }, capacity: { maxContainers: 1, maxMemoryMb: 1, usedMemoryMb: 0 } };
-    }, logger);
-    serve(nc, 'poolList', async (_req, ctx) => {
-      traced.info('outer');
-      await request(nc, 'hostStatus', {}, { timeoutMs: 2_000 });
-      expect(ctx.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
-      return POOLS;
-    }, logger);
+    serve(
+      nc,
+      'hostStatus',
+      async () => {
+        injectTrace((k, v) => {
+          if (k === 'traceparent') nested.push(v);
+        });
+        traced.info('inner');
+        return { hostId: 'h', containers: { total: 0, warm: 0, claimed: 0, creating: 0 }, capacity: { maxContainers: 1, maxMemoryMb: 1, usedMemoryMb: 0 } };
+      },
+      logger,
+    );
+    serve(
+      nc,
+      'poolList',
+      async (_req, ctx) => {
+        traced.info('outer');
+        await request(nc, 'hostStatus', {}, { timeoutMs: 2_000 });
+        expect(ctx.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+        return POOLS;
+      },
+      logger,
+    );
     await nc.flush();
     await request(client, 'poolList', {}, { timeoutMs: 2_000, trace: traceFrom('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01') });
     expect(nested[0]).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[\da-f]{16}-01$/);
     expect(nested[0]).not.toContain('b7ad6b7169203331');
-    expect(lines.map((l) => [l.msg, l.trace_id])).toEqual([['outer', '0af7651916cd43dd8448eb211c80319c'], ['inner', '0af7651916cd43dd8448eb211c80319c']]);
+    expect(lines.map((l) => [l.msg, l.trace_id])).toEqual([
+      ['outer', '0af7651916cd43dd8448eb211c80319c'],
+      ['inner', '0af7651916cd43dd8448eb211c80319c'],
+    ]);
   });
 
   it('a BerthError from the handler arrives with the same code, message and retryAfterSeconds', async () => {
@@ -115,7 +155,10 @@ describe('rpc over a real nats-server', () => {
 
   it('Redis out of reach in a handler arrives as a retryable SERVICE_UNAVAILABLE, not INTERNAL', async () => {
     const nc = await servingConnection();
-    const unreachable = Object.assign(new Error('Reached the max retries per request limit (which is 2). Refer to "maxRetriesPerRequest" option for details.'), { name: 'MaxRetriesPerRequestError' });
+    const unreachable = Object.assign(
+      new Error('Reached the max retries per request limit (which is 2). Refer to "maxRetriesPerRequest" option for details.'),
+      { name: 'MaxRetriesPerRequestError' },
+    );
     serve(nc, 'poolList', () => Promise.reject(unreachable), logger);
     await nc.flush();
 
@@ -158,11 +201,18 @@ describe('rpc over a real nats-server', () => {
   it('a handler that does not answer within timeoutMs gives TIMEOUT', async () => {
     const nc = await servingConnection();
     let release: () => void = () => undefined;
-    const answered = new Promise<void>((resolve) => { release = resolve; });
-    serve(nc, 'poolList', async () => {
-      await answered;
-      return POOLS;
-    }, logger);
+    const answered = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    serve(
+      nc,
+      'poolList',
+      async () => {
+        await answered;
+        return POOLS;
+      },
+      logger,
+    );
     await nc.flush();
 
     const started = Date.now();
@@ -193,14 +243,23 @@ describe('rpc over a real nats-server', () => {
   it('drainNats waits for a handler still running, and its reply is delivered', async () => {
     const nc = await servingConnection();
     let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     let entered: () => void = () => undefined;
-    const inHandler = new Promise<void>((resolve) => { entered = resolve; });
-    serve(nc, 'poolList', async () => {
-      entered();
-      await gate;
-      return POOLS;
-    }, logger);
+    const inHandler = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    serve(
+      nc,
+      'poolList',
+      async () => {
+        entered();
+        await gate;
+        return POOLS;
+      },
+      logger,
+    );
     await nc.flush();
 
     const reply = request(client, 'poolList', {}, { timeoutMs: 5_000 });
@@ -218,7 +277,11 @@ describe('rpc over a real nats-server', () => {
 
   it('a reply that is not JSON arrives as INTERNAL', async () => {
     const nc = await servingConnection();
-    nc.subscribe('berth.host.status', { callback: (_err, msg) => { msg.respond('<html>'); } });
+    nc.subscribe('berth.host.status', {
+      callback: (_err, msg) => {
+        msg.respond('<html>');
+      },
+    });
     await nc.flush();
 
     const err = await rejection(request(client, 'hostStatus', {}, { timeoutMs: 2_000 }));
@@ -227,18 +290,25 @@ describe('rpc over a real nats-server', () => {
   });
 
   it('host-addressed requests reach only the host named by the workspace id, or the one asked for', async () => {
-    const hosts = await Promise.all(['h1', 'h2'].map(async (hostId) => {
-      const nc = await connectNats({ url: nats.url, name: `test-${hostId}`, hostId, logger });
-      extra.push(nc);
-      const served: string[] = [];
-      serve(nc, 'containerKeepalive', (req) => {
-        served.push(req.id);
-        return Promise.resolve({ id: req.id, idleTimeoutSeconds: null, reapAt: null });
-      }, logger);
-      serve(nc, 'containerList', () => Promise.resolve({ containers: [], count: 0 }), logger);
-      await nc.flush();
-      return served;
-    }));
+    const hosts = await Promise.all(
+      ['h1', 'h2'].map(async (hostId) => {
+        const nc = await connectNats({ url: nats.url, name: `test-${hostId}`, hostId, logger });
+        extra.push(nc);
+        const served: string[] = [];
+        serve(
+          nc,
+          'containerKeepalive',
+          (req) => {
+            served.push(req.id);
+            return Promise.resolve({ id: req.id, idleTimeoutSeconds: null, reapAt: null });
+          },
+          logger,
+        );
+        serve(nc, 'containerList', () => Promise.resolve({ containers: [], count: 0 }), logger);
+        await nc.flush();
+        return served;
+      }),
+    );
     await request(client, 'containerKeepalive', { id: 'ws_h2_0123456789abcdef', owner: 'o' });
     await request(client, 'containerKeepalive', { id: 'ws_h2_0123456789abcdee', owner: 'o' });
     await request(client, 'containerKeepalive', { id: 'ws_h1_0123456789abcdef', owner: 'o' });
@@ -261,9 +331,10 @@ describe('connectNats across a nats-server restart', () => {
       await server.flush();
       await expect(request(client, 'poolList', {}, { timeoutMs: 2_000 })).resolves.toEqual(POOLS);
 
-      const reconnected = (nc: NatsConnection) => (async () => {
-        for await (const s of nc.status()) if (s.type === 'reconnect') return;
-      })();
+      const reconnected = (nc: NatsConnection) =>
+        (async () => {
+          for await (const s of nc.status()) if (s.type === 'reconnect') return;
+        })();
       const both = Promise.all([reconnected(server), reconnected(client)]);
       await nats.restart();
       await both;

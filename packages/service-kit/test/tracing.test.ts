@@ -10,7 +10,12 @@ const headersOf = (carrier: Record<string, string>) => (k: string) => carrier[k]
 /** The headers a request made inside `ctx` (in a new span, as request() makes one) carries. */
 function onward(ctx: ReturnType<typeof extractTrace>): Record<string, string> {
   const out: Record<string, string> = {};
-  injectTrace((k, v) => { out[k] = v; }, startSpan('child', { parent: ctx }).context);
+  injectTrace(
+    (k, v) => {
+      out[k] = v;
+    },
+    startSpan('child', { parent: ctx }).context,
+  );
   return out;
 }
 
@@ -24,7 +29,15 @@ describe('trace context through OpenTelemetry (W3C traceparent and tracestate)',
   });
 
   it('ignores malformed traceparents: a new trace', () => {
-    for (const bad of ['', 'evil\r\nx', `ff${TP.slice(2)}`, `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`, `00-4bf92f3577b34da6a3ce929d0e0e4736-${'0'.repeat(16)}-01`, `${TP}-extra`, 'x'.repeat(2_000)]) {
+    for (const bad of [
+      '',
+      'evil\r\nx',
+      `ff${TP.slice(2)}`,
+      `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`,
+      `00-4bf92f3577b34da6a3ce929d0e0e4736-${'0'.repeat(16)}-01`,
+      `${TP}-extra`,
+      'x'.repeat(2_000),
+    ]) {
       expect(traceIdOf(extractTrace(headersOf({ traceparent: bad }))), bad).toBeUndefined();
       const fresh = onward(extractTrace(headersOf({ traceparent: bad })));
       expect(fresh.traceparent, bad).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-01$/);
@@ -34,18 +47,27 @@ describe('trace context through OpenTelemetry (W3C traceparent and tracestate)',
 
   it('log lines written inside a trace carry its trace_id, across awaits; outside they do not', async () => {
     const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); cb(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        cb();
+      },
+    });
     const logger = createLogger('trace-test', 'info', sink);
     const caller = extractTrace(headersOf({ traceparent: TP }));
-    await withTrace(caller, () => inSpan('work', {}, async () => {
-      logger.info('before');
-      await new Promise((r) => setTimeout(r, 5));
-      logger.child({ part: 'x' }).info('after');
-    }));
+    await withTrace(caller, () =>
+      inSpan('work', {}, async () => {
+        logger.info('before');
+        await new Promise((r) => setTimeout(r, 5));
+        logger.child({ part: 'x' }).info('after');
+      }),
+    );
     logger.info('outside');
     expect(traceIdOf()).toBeUndefined();
     expect(lines.map((l) => [l.msg, l.trace_id])).toEqual([
-      ['before', '4bf92f3577b34da6a3ce929d0e0e4736'], ['after', '4bf92f3577b34da6a3ce929d0e0e4736'], ['outside', undefined],
+      ['before', '4bf92f3577b34da6a3ce929d0e0e4736'],
+      ['after', '4bf92f3577b34da6a3ce929d0e0e4736'],
+      ['outside', undefined],
     ]);
   });
 

@@ -8,18 +8,24 @@ export const DEFAULT_ALLOW_HOSTS = 'github.com,codeload.github.com,objects.githu
 
 /** A comma list that must parse with `parse` (which throws a readable message). */
 const checkedList = (def: string, parse: (v: string) => unknown) =>
-  z.string().default(def).superRefine((v, ctx) => {
-    try {
-      parse(v);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    }
-  });
+  z
+    .string()
+    .default(def)
+    .superRefine((v, ctx) => {
+      try {
+        parse(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    });
 
 /** `CALLBACK_ALLOW_CIDRS`: `a.b.c.d/n` or `v6::/n`, comma-separated. Throws on a bad entry. */
 export function parseCidrs(list: string): BlockList {
   const blocks = new BlockList();
-  for (const entry of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([^/]+)\/(\d{1,3})$/.exec(entry);
     const family = m ? (m[1]!.includes(':') ? 'ipv6' : 'ipv4') : undefined;
     try {
@@ -37,7 +43,9 @@ export const egressConfigSchema = z.object({
   /** Forward proxy port; 0 disables the proxy. */
   EGRESS_PROXY_PORT: envInt(3128, 0, 65535),
   /** Addresses the proxy listens on, comma-separated (in local mode: 127.0.0.1 and the workspaces' bridge gateway). */
-  EGRESS_PROXY_BIND: checkedList('127.0.0.1', (v) => { if (!v.split(',').some((s) => s.trim())) throw new Error('names no address'); }),
+  EGRESS_PROXY_BIND: checkedList('127.0.0.1', (v) => {
+    if (!v.split(',').some((s) => s.trim())) throw new Error('names no address');
+  }),
   /** Hosts the proxy lets through: `host` (ports 80 and 443), `host:port` or `*.domain`. */
   EGRESS_ALLOW_HOSTS: checkedList(DEFAULT_ALLOW_HOSTS, parseAllowList),
   /** Its host (and port) is allow-listed too; tests point it at a local fake GitHub. */

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { AllowList, entryForUrl, parseAllowList } from '../src/proxy/allow-list.js';
 
 describe('proxy allow-list', () => {
-  const allow = new AllowList([...parseAllowList('github.com, registry.npmjs.org:8443, *.githubusercontent.com, 127.0.0.1:4567, [::1]:99'), entryForUrl('http://fake-gh.test:8081')]);
+  const allow = new AllowList([
+    ...parseAllowList('github.com, registry.npmjs.org:8443, *.githubusercontent.com, 127.0.0.1:4567, [::1]:99'),
+    entryForUrl('http://fake-gh.test:8081'),
+  ]);
 
   it('a bare host means ports 80 and 443', () => {
     expect(allow.allows('github.com', 443)).toBe(true);

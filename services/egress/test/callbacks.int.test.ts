@@ -21,15 +21,30 @@ let receiver: Awaited<ReturnType<typeof localServer>>;
 const outputs: string[] = [];
 const SECRET = `cb-secret-${randomBytes(12).toString('hex')}`;
 
-interface Received { id: string; seq: number; eventId: string; attempt: number; status: number; signatureOk: boolean; legacySignatureOk: boolean }
+interface Received {
+  id: string;
+  seq: number;
+  eventId: string;
+  attempt: number;
+  status: number;
+  signatureOk: boolean;
+  legacySignatureOk: boolean;
+}
 const received: Received[] = [];
 /** Per workspace: the HTTP status the receiver answers for (seq, attempt); default 204. */
 const answers = new Map<string, (seq: number, attempt: number) => number>();
 
 const env = () => ({
-  NATS_URL: nats.url, REDIS_URL: redis.url, EGRESS_PROXY_PORT: '0', CALLBACK_ALLOW_CIDRS: '127.0.0.1/32',
-  CALLBACK_RETRY_BASE_MS: '50', CALLBACK_RETRY_MAX_MS: '200', CALLBACK_MAX_ATTEMPTS: '4', CALLBACK_TIMEOUT_MS: '2000',
-  CALLBACK_ACK_WAIT_MS: '2000', CALLBACK_CONCURRENCY: '4',
+  NATS_URL: nats.url,
+  REDIS_URL: redis.url,
+  EGRESS_PROXY_PORT: '0',
+  CALLBACK_ALLOW_CIDRS: '127.0.0.1/32',
+  CALLBACK_RETRY_BASE_MS: '50',
+  CALLBACK_RETRY_MAX_MS: '200',
+  CALLBACK_MAX_ATTEMPTS: '4',
+  CALLBACK_TIMEOUT_MS: '2000',
+  CALLBACK_ACK_WAIT_MS: '2000',
+  CALLBACK_CONCURRENCY: '4',
 });
 
 /** The deprecated x-berth-signature, checked as the previous docs/callbacks.md showed. */
@@ -59,8 +74,7 @@ async function publish(id: string, seqs: number[]): Promise<void> {
     await js().publish(EVENTS.setup.subject(id), JSON.stringify(statusOf(id, seq)), { msgID: EVENTS.setup.msgId(id, seq) });
   }
 }
-const register = (id: string, url = `http://127.0.0.1:${receiver.port}/hook`, secret = SECRET) =>
-  request(nc, 'callbackRegister', { id, url, secret });
+const register = (id: string, url = `http://127.0.0.1:${receiver.port}/hook`, secret = SECRET) => request(nc, 'callbackRegister', { id, url, secret });
 const delivered = (id: string) => received.filter((r) => r.id === id && r.status < 300);
 
 async function restartEgress(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
@@ -80,10 +94,15 @@ beforeAll(async () => {
       const status = answers.get(s.id)?.(s.seq, attempt) ?? 204;
       const eventId = String(req.headers[CALLBACK_HEADERS.id]);
       received.push({
-        id: s.id, seq: s.seq, attempt, status, eventId,
+        id: s.id,
+        seq: s.seq,
+        attempt,
+        status,
+        eventId,
         signatureOk: verifies(SECRET, body, req.headers),
-        legacySignatureOk: eventId === req.headers[LEGACY_CALLBACK_HEADERS.eventId]
-          && verifyLegacy(SECRET, String(req.headers[LEGACY_CALLBACK_HEADERS.timestamp]), body, String(req.headers[LEGACY_CALLBACK_HEADERS.signature])),
+        legacySignatureOk:
+          eventId === req.headers[LEGACY_CALLBACK_HEADERS.eventId] &&
+          verifyLegacy(SECRET, String(req.headers[LEGACY_CALLBACK_HEADERS.timestamp]), body, String(req.headers[LEGACY_CALLBACK_HEADERS.signature])),
       });
       res.writeHead(status).end();
     });
@@ -94,7 +113,12 @@ beforeAll(async () => {
   const jsm = await jetstreamManager(nc);
   await expect(jsm.streams.info(EVENTS.stream)).rejects.toThrow(/stream not found/);
   await JetStreamEvents.start(nc, 'test', logger);
-  await waitFor('the egress consumer', () => jsm.consumers.info(EVENTS.stream, CONSUMER_NAME).then(() => true, () => false));
+  await waitFor('the egress consumer', () =>
+    jsm.consumers.info(EVENTS.stream, CONSUMER_NAME).then(
+      () => true,
+      () => false,
+    ),
+  );
 });
 
 afterAll(async () => {
@@ -116,7 +140,10 @@ describe('callback registration', () => {
       [`http://user:${SECRET}@127.0.0.1:${receiver.port}/`, /credentials/],
       ['file:///etc/passwd', /scheme/],
     ] as const) {
-      const err = await register(id, url).then(() => undefined, (e: unknown) => e);
+      const err = await register(id, url).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(BerthError);
       expect((err as BerthError).code).toBe('CALLBACK_URL_REFUSED');
       expect(httpStatusOf((err as BerthError).code)).toBe(400);
@@ -150,7 +177,10 @@ describe('callback delivery', () => {
       await register(id, hook.url, secret);
       await publish(id, [1, 2]);
       await waitFor('2 deliveries', () => hook.received.length >= 2);
-      expect(hook.received.map((r) => [r.outcome, r.headers[CALLBACK_HEADERS.id]])).toEqual([['accepted', `${id}:1`], ['accepted', `${id}:2`]]);
+      expect(hook.received.map((r) => [r.outcome, r.headers[CALLBACK_HEADERS.id]])).toEqual([
+        ['accepted', `${id}:1`],
+        ['accepted', `${id}:2`],
+      ]);
       expect(String(hook.received[0]!.headers[CALLBACK_HEADERS.signature])).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
     } finally {
       await hook.close();
@@ -210,7 +240,13 @@ describe('callback delivery', () => {
     answers.set(id, (seq) => (seq === 1 ? 503 : 204));
     await publish(id, [1, 2]);
     await waitFor('seq 2', () => delivered(id).length >= 1);
-    expect(received.filter((r) => r.id === id).map((r) => [r.seq, r.attempt])).toEqual([[1, 1], [1, 2], [1, 3], [1, 4], [2, 1]]);
+    expect(received.filter((r) => r.id === id).map((r) => [r.seq, r.attempt])).toEqual([
+      [1, 1],
+      [1, 2],
+      [1, 3],
+      [1, 4],
+      [2, 1],
+    ]);
     expect(egress.allOutput).toMatch(new RegExp(`"id":"${id}","seq":1,[^\\n]*"callback given up"`));
   });
 
@@ -281,11 +317,10 @@ describe('callback delivery', () => {
     outputs.push(egress.allOutput);
     const keys = (await redisEntries(redis.url)).filter(([where]) => where.startsWith('redis berth:cb:'));
     expect(keys.length).toBeGreaterThan(0);
-    const hits = findSecret([
-      ...outputs.map((o, i) => [`egress run ${i}`, o] as [string, string]),
-      ...(await redisEntries(redis.url)),
-      ...(await streamMessages(nc, EVENTS.stream)),
-    ], SECRET);
+    const hits = findSecret(
+      [...outputs.map((o, i) => [`egress run ${i}`, o] as [string, string]), ...(await redisEntries(redis.url)), ...(await streamMessages(nc, EVENTS.stream))],
+      SECRET,
+    );
     expect(hits).toEqual([]);
     // and the stored URL is sealed too
     expect(keys.every(([, v]) => !v.includes('127.0.0.1') && v.includes('v1.'))).toBe(true);

@@ -7,10 +7,17 @@ const KEY = { EGRESS_SECRET_KEY: 'x'.repeat(32) };
 describe('egress config', () => {
   it('has defaults for everything but the secret key', () => {
     expect(loadEgressConfig(KEY)).toMatchObject({
-      EGRESS_PROXY_PORT: 3128, EGRESS_PROXY_BIND: '127.0.0.1', EGRESS_ALLOW_HOSTS: DEFAULT_ALLOW_HOSTS,
-      GITHUB_URL: 'https://github.com', CALLBACK_ALLOW_CIDRS: '', CALLBACK_TTL_SECONDS: 86_400,
-      CALLBACK_RETRY_BASE_MS: 500, CALLBACK_MAX_ATTEMPTS: 8, CALLBACK_TIMEOUT_MS: 10_000,
-      CALLBACK_DELIVERY_ENABLED: true, EGRESS_HEALTH_PORT: 9105,
+      EGRESS_PROXY_PORT: 3128,
+      EGRESS_PROXY_BIND: '127.0.0.1',
+      EGRESS_ALLOW_HOSTS: DEFAULT_ALLOW_HOSTS,
+      GITHUB_URL: 'https://github.com',
+      CALLBACK_ALLOW_CIDRS: '',
+      CALLBACK_TTL_SECONDS: 86_400,
+      CALLBACK_RETRY_BASE_MS: 500,
+      CALLBACK_MAX_ATTEMPTS: 8,
+      CALLBACK_TIMEOUT_MS: 10_000,
+      CALLBACK_DELIVERY_ENABLED: true,
+      EGRESS_HEALTH_PORT: 9105,
     });
   });
 

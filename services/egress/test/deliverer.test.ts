@@ -6,32 +6,59 @@ import type { Attempt, AttemptResult } from '../src/callbacks/send.js';
 
 const logger = createLogger('test', 'silent');
 const status: SetupStatus = {
-  id: 'ws_0123456789abcdef', seq: 3, phase: 'installing', repo: 'acme/app', branch: 'main',
-  at: '2026-01-01T00:00:00.000Z', startedAt: '2026-01-01T00:00:00.000Z', durations: {},
+  id: 'ws_0123456789abcdef',
+  seq: 3,
+  phase: 'installing',
+  repo: 'acme/app',
+  branch: 'main',
+  at: '2026-01-01T00:00:00.000Z',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  durations: {},
 };
 
 function deliverer(results: AttemptResult[], over: Partial<DelivererOptions> = {}) {
   const attempts: Attempt[] = [];
-  const d = new Deliverer({
-    maxAttempts: 4, retryBaseMs: 1, retryMaxMs: 4,
-    lookup: async () => ({ url: 'https://h.example.com/', secret: 's'.repeat(16) }),
-    send: async (a) => { attempts.push(a); return results.shift() ?? { ok: false, reason: 'HTTP 500' }; },
-    ...over,
-  }, logger);
+  const d = new Deliverer(
+    {
+      maxAttempts: 4,
+      retryBaseMs: 1,
+      retryMaxMs: 4,
+      lookup: async () => ({ url: 'https://h.example.com/', secret: 's'.repeat(16) }),
+      send: async (a) => {
+        attempts.push(a);
+        return results.shift() ?? { ok: false, reason: 'HTTP 500' };
+      },
+      ...over,
+    },
+    logger,
+  );
   return { d, attempts };
 }
 
 describe('Deliverer', () => {
   it('retries failures and stops at the first 2xx; every attempt has the same event id', async () => {
-    const { d, attempts } = deliverer([{ ok: false, reason: 'HTTP 500' }, { ok: false, reason: 'HTTP 302' }, { ok: true, status: 204 }]);
+    const { d, attempts } = deliverer([
+      { ok: false, reason: 'HTTP 500' },
+      { ok: false, reason: 'HTTP 302' },
+      { ok: true, status: 204 },
+    ]);
     expect(await d.deliver(status, new AbortController().signal)).toBe('delivered');
-    expect(attempts.map((a) => [a.attempt, a.eventId])).toEqual([[1, 'ws_0123456789abcdef:3'], [2, 'ws_0123456789abcdef:3'], [3, 'ws_0123456789abcdef:3']]);
+    expect(attempts.map((a) => [a.attempt, a.eventId])).toEqual([
+      [1, 'ws_0123456789abcdef:3'],
+      [2, 'ws_0123456789abcdef:3'],
+      [3, 'ws_0123456789abcdef:3'],
+    ]);
     expect(JSON.parse(attempts[0]!.body)).toEqual(status);
   });
 
   it('an attempt that throws counts as a failed attempt, not a stuck status', async () => {
     let n = 0;
-    const { d } = deliverer([], { send: async () => { if (++n === 1) throw new Error('bug'); return { ok: true, status: 200 }; } });
+    const { d } = deliverer([], {
+      send: async () => {
+        if (++n === 1) throw new Error('bug');
+        return { ok: true, status: 200 };
+      },
+    });
     expect(await d.deliver(status, new AbortController().signal)).toBe('delivered');
     expect(n).toBe(2);
   });
@@ -46,7 +73,10 @@ describe('Deliverer', () => {
     expect(await deliverer([], { lookup: async () => undefined }).d.deliver(status, new AbortController().signal)).toBe('skipped');
     let calls = 0;
     const flaky = deliverer([{ ok: true, status: 200 }], {
-      lookup: async () => { if (++calls < 3) throw new Error('redis down'); return { url: 'https://h.example.com/', secret: 's'.repeat(16) }; },
+      lookup: async () => {
+        if (++calls < 3) throw new Error('redis down');
+        return { url: 'https://h.example.com/', secret: 's'.repeat(16) };
+      },
       random: () => 0,
     });
     expect(await flaky.d.deliver(status, new AbortController().signal)).toBe('delivered');

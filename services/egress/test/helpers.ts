@@ -9,11 +9,21 @@ const SECRET_KEY = `k${randomBytes(24).toString('hex')}`;
 export { waitFor };
 
 /** A local HTTP server on 127.0.0.1 (an upstream for the proxy, or a callback receiver). */
-export async function localServer(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export async function localServer(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer(handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  return { server, port, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 export function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -29,9 +39,13 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
 export async function startEgress(env: Record<string, string>): Promise<ServiceProcess> {
   const p = new ServiceProcess('egress', { LOG_LEVEL: 'debug', EGRESS_HEALTH_PORT: '0', EGRESS_SECRET_KEY: SECRET_KEY, ...env }, { keepAllOutput: true });
   p.start();
-  await waitFor('egress to start', () => {
-    if (!p.running) throw new Error(`egress exited: ${p.output}`);
-    return p.allOutput.includes('egress started');
-  }, 30_000);
+  await waitFor(
+    'egress to start',
+    () => {
+      if (!p.running) throw new Error(`egress exited: ${p.output}`);
+      return p.allOutput.includes('egress started');
+    },
+    30_000,
+  );
   return p;
 }

@@ -8,14 +8,18 @@ describe('KeyedQueue', () => {
     const log: string[] = [];
     let running = 0;
     let maxRunning = 0;
-    const q = new KeyedQueue<number>(2, async (key, n) => {
-      running++;
-      maxRunning = Math.max(maxRunning, running);
-      log.push(`${key}${n}+`);
-      await tick(key === 'a' ? 20 : 2);
-      log.push(`${key}${n}-`);
-      running--;
-    }, (x, y) => x - y);
+    const q = new KeyedQueue<number>(
+      2,
+      async (key, n) => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        log.push(`${key}${n}+`);
+        await tick(key === 'a' ? 20 : 2);
+        log.push(`${key}${n}-`);
+        running--;
+      },
+      (x, y) => x - y,
+    );
     for (const n of [1, 2, 3]) for (const k of ['a', 'b', 'c']) q.push(k, n);
     await tick(1);
     await q.idle();
@@ -32,8 +36,17 @@ describe('KeyedQueue', () => {
   it('queues out-of-order arrivals in order', async () => {
     const seen: number[] = [];
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const q = new KeyedQueue<number>(1, async (_k, n) => { if (n === 1) await gate; seen.push(n); }, (x, y) => x - y);
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const q = new KeyedQueue<number>(
+      1,
+      async (_k, n) => {
+        if (n === 1) await gate;
+        seen.push(n);
+      },
+      (x, y) => x - y,
+    );
     q.push('a', 1);
     q.push('a', 4);
     q.push('a', 2);
@@ -47,7 +60,16 @@ describe('KeyedQueue', () => {
   it('after stop() starts nothing new; an error in one item does not stop its key', async () => {
     const seen: number[] = [];
     const errors: unknown[] = [];
-    const q = new KeyedQueue<number>(1, async (_k, n) => { await tick(); if (n === 1) throw new Error('boom'); seen.push(n); }, (x, y) => x - y, (e) => errors.push(e));
+    const q = new KeyedQueue<number>(
+      1,
+      async (_k, n) => {
+        await tick();
+        if (n === 1) throw new Error('boom');
+        seen.push(n);
+      },
+      (x, y) => x - y,
+      (e) => errors.push(e),
+    );
     q.push('a', 1);
     q.push('a', 2);
     await tick(30);

@@ -8,7 +8,16 @@ import { listenOnEach } from '../src/proxy/listen.js';
 describe('proxy listeners', () => {
   it('listens where it can and retries an address that does not exist yet (a bridge not created yet)', async () => {
     let logged = '';
-    const logger = createLogger('test', 'info', new Writable({ write(c: Buffer, _e, cb) { logged += c.toString(); cb(); } }));
+    const logger = createLogger(
+      'test',
+      'info',
+      new Writable({
+        write(c: Buffer, _e, cb) {
+          logged += c.toString();
+          cb();
+        },
+      }),
+    );
     const port = await freePort();
     // 192.0.2.1 (TEST-NET-1) is on no interface here: EADDRNOTAVAIL
     const close = await listenOnEach(() => createServer((_q, res) => res.end('ok')), ['127.0.0.1', '192.0.2.1'], port, logger, 50);

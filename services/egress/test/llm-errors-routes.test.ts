@@ -26,9 +26,17 @@ describe('LLM routes', () => {
   });
 
   it.each([
-    '/llm/openai/v1/files', '/llm/openai/chat/completions', '/llm/openai/v1/', '/llm/openai/v1/chat/completions/x',
-    '/llm/anthropic/v1/complete', '/llm/anthropic/v1/models/a/b', '/llm/gemini/v1/models',
-    '/llm/openai/v1/models/../files', '/llm/openai/v1/models/%2e%2e%2ffiles', '/llm/openai/v1/models//x', '/llm/openai/v1/responses/./x',
+    '/llm/openai/v1/files',
+    '/llm/openai/chat/completions',
+    '/llm/openai/v1/',
+    '/llm/openai/v1/chat/completions/x',
+    '/llm/anthropic/v1/complete',
+    '/llm/anthropic/v1/models/a/b',
+    '/llm/gemini/v1/models',
+    '/llm/openai/v1/models/../files',
+    '/llm/openai/v1/models/%2e%2e%2ffiles',
+    '/llm/openai/v1/models//x',
+    '/llm/openai/v1/responses/./x',
   ])('%s is not served', (url) => {
     expect(parseLlmRoute(url)).toBeUndefined();
   });
@@ -42,7 +50,10 @@ describe('LLM routes', () => {
 
 describe('LLM error bodies', () => {
   it('OpenAI format with the right status, type and code', () => {
-    expect(errorBody('openai', 'unauthorized', 'unknown key')).toEqual({ status: 401, body: { error: { message: 'berth egress: unknown key', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } });
+    expect(errorBody('openai', 'unauthorized', 'unknown key')).toEqual({
+      status: 401,
+      body: { error: { message: 'berth egress: unknown key', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } },
+    });
     expect(errorBody('openai', 'rate_limited', 'x').body).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
     expect(errorBody('openai', 'rate_limited', 'x').status).toBe(429);
     expect(errorBody('openai', 'not_found', 'x').status).toBe(404);
@@ -52,7 +63,10 @@ describe('LLM error bodies', () => {
   });
 
   it('Anthropic format', () => {
-    expect(errorBody('anthropic', 'unauthorized', 'k')).toEqual({ status: 401, body: { type: 'error', error: { type: 'authentication_error', message: 'berth egress: k' } } });
+    expect(errorBody('anthropic', 'unauthorized', 'k')).toEqual({
+      status: 401,
+      body: { type: 'error', error: { type: 'authentication_error', message: 'berth egress: k' } },
+    });
     expect(errorBody('anthropic', 'rate_limited', 'k').body).toMatchObject({ error: { type: 'rate_limit_error' } });
     expect(errorBody('anthropic', 'not_found', 'k').body).toMatchObject({ error: { type: 'not_found_error' } });
     expect(errorBody('anthropic', 'too_large', 'k')).toMatchObject({ status: 413, body: { error: { type: 'request_too_large' } } });
@@ -77,7 +91,7 @@ describe('client keys', () => {
 });
 
 describe('self address', () => {
-  it('matches the bind addresses and port; with a wildcard bind, this machine\'s addresses', () => {
+  it("matches the bind addresses and port; with a wildcard bind, this machine's addresses", () => {
     const narrow = selfAddressCheck(['127.0.0.1', '[fd00::1]'], 3128);
     expect(narrow('127.0.0.1', 3128)).toBe(true);
     expect(narrow('localhost', 3128)).toBe(true);

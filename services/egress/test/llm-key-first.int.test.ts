@@ -4,8 +4,12 @@ import { raw, startLlmStack, type LlmStack } from './llm-helpers.js';
 
 // Anthropic is not configured on this egress; OpenAI is.
 let s: LlmStack;
-beforeAll(async () => { s = await startLlmStack({ LLM_ANTHROPIC_API_KEY: '' }); }, 60_000);
-afterAll(async () => { await s?.close(); });
+beforeAll(async () => {
+  s = await startLlmStack({ LLM_ANTHROPIC_API_KEY: '' });
+}, 60_000);
+afterAll(async () => {
+  await s?.close();
+});
 
 const BODY = JSON.stringify({ model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
 const messages = (headers: Record<string, string>) =>

@@ -12,17 +12,29 @@ const CHUNK_DELAY_MS = 120;
 
 const openai = (apiKey: string) => new OpenAI({ apiKey, baseURL: s.openaiBase, maxRetries: 0 });
 const chat = (apiKey: string, model = 'gpt-fake') => openai(apiKey).chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
-const status = (p: Promise<unknown>) => p.then(() => 200, (e: unknown) => (e as { status?: number }).status ?? 0);
+const status = (p: Promise<unknown>) =>
+  p.then(
+    () => 200,
+    (e: unknown) => (e as { status?: number }).status ?? 0,
+  );
 const secondsToUtcMidnight = () => 86400 - (Math.floor(Date.now() / 1000) % 86400);
 
 beforeAll(async () => {
-  s = await startLlmStack({
-    LLM_ANTHROPIC_API_KEY: '',
-    LLM_OWNER_REQUESTS_PER_MINUTE: '40',
-    LLM_PRICES: JSON.stringify({ 'gpt-priced*': { inputPerMTok: 1_000_000, outputPerMTok: 2_000_000 }, 'gpt-priced-exact': { inputPerMTok: 0, outputPerMTok: 0 } }),
-  }, { chunkDelayMs: CHUNK_DELAY_MS });
+  s = await startLlmStack(
+    {
+      LLM_ANTHROPIC_API_KEY: '',
+      LLM_OWNER_REQUESTS_PER_MINUTE: '40',
+      LLM_PRICES: JSON.stringify({
+        'gpt-priced*': { inputPerMTok: 1_000_000, outputPerMTok: 2_000_000 },
+        'gpt-priced-exact': { inputPerMTok: 0, outputPerMTok: 0 },
+      }),
+    },
+    { chunkDelayMs: CHUNK_DELAY_MS },
+  );
 });
-afterAll(async () => { await s?.close(); });
+afterAll(async () => {
+  await s?.close();
+});
 
 describe('LLM limits', () => {
   test('requests per minute: 429 with Retry-After in the provider format once the burst is spent, then recovers', async () => {
@@ -34,15 +46,24 @@ describe('LLM limits', () => {
     const retryAfter = Number(r.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(2); // one request every 2 s
-    expect(JSON.parse(r.text)).toMatchObject({ error: { type: 'requests', code: 'rate_limit_exceeded', param: null, message: expect.stringContaining('workspace limit of 30 requests per minute') as string } });
-    const err = await openai(key).models.list().catch((e: unknown) => e);
+    expect(JSON.parse(r.text)).toMatchObject({
+      error: {
+        type: 'requests',
+        code: 'rate_limit_exceeded',
+        param: null,
+        message: expect.stringContaining('workspace limit of 30 requests per minute') as string,
+      },
+    });
+    const err = await openai(key)
+      .models.list()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(s.fake.requests.length).toBe(forwarded);
     await new Promise((r) => setTimeout(r, retryAfter * 1000));
     expect(await status(openai(key).models.list())).toBe(200);
   });
 
-  test('per-owner requests per minute count across the owner\'s workspaces', async () => {
+  test("per-owner requests per minute count across the owner's workspaces", async () => {
     const a = await s.register({ owner: 'bob', limits: { requestsPerMinute: 30 } });
     const b = await s.register({ owner: 'bob', limits: { requestsPerMinute: 30 } });
     for (let i = 0; i < 30; i++) expect(await status(openai(a.key).models.list())).toBe(200);
@@ -55,7 +76,10 @@ describe('LLM limits', () => {
   test('tokens per day: the call that crosses the limit is answered, the next gets 429 until UTC midnight', async () => {
     const { key, workspaceId } = await s.register({ limits: { tokensPerDay: 10 } });
     expect(await status(chat(key))).toBe(200);
-    const r = await raw(s.port, '/llm/openai/v1/chat/completions', { body: '{"model":"gpt-fake","messages":[]}', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
+    const r = await raw(s.port, '/llm/openai/v1/chat/completions', {
+      body: '{"model":"gpt-fake","messages":[]}',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(429);
     expect(Math.abs(Number(r.headers.get('retry-after')) - secondsToUtcMidnight())).toBeLessThanOrEqual(2);
     expect(r.text).toContain('tokens per day');
@@ -75,7 +99,9 @@ describe('LLM limits', () => {
     expect(u.costUsd).toBeCloseTo(input * 1 + 6 * 2, 6);
     expect(u.today.costUsd).toBeCloseTo(u.costUsd, 6);
     expect(u.limits?.spendCapUsdPerDay).toBe(5);
-    const err = await openai(key).chat.completions.create(body).catch((e: unknown) => e);
+    const err = await openai(key)
+      .chat.completions.create(body)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(String((err as Error).message)).toContain('spend');
   });
@@ -96,7 +122,8 @@ describe('LLM keys: sync', () => {
     const late = await s.register({ hostId: host });
     const lost = { workspaceId: newWorkspaceId(), key: newBerthKey() };
     const reply = await natsRequest(s.nc, 'llmKeySync', {
-      hostId: host, asOf,
+      hostId: host,
+      asOf,
       keys: [a, c, lost].map((k) => ({ workspaceId: k.workspaceId, owner: 'o', keyHash: sha256(k.key), ...(k === lost && { limits: { tokensPerDay: 5 } }) })),
     });
     expect(reply).toEqual({ added: 1, removed: 1 });
@@ -118,11 +145,20 @@ describe('LLM proxy', () => {
     const writesBefore = s.fake.chunkWrites.length;
     const arrivals: number[] = [];
     await new Promise<void>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: s.port, path: '/llm/openai/v1/chat/completions', method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } }, (res) => {
-        expect(res.headers['content-type']).toContain('text/event-stream');
-        res.on('data', () => arrivals.push(performance.timeOrigin + performance.now()));
-        res.on('end', resolve);
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: s.port,
+          path: '/llm/openai/v1/chat/completions',
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          expect(res.headers['content-type']).toContain('text/event-stream');
+          res.on('data', () => arrivals.push(performance.timeOrigin + performance.now()));
+          res.on('end', resolve);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -138,9 +174,15 @@ describe('LLM proxy', () => {
     const { key } = await s.register();
     const from = s.fake.chunkWrites.length;
     await new Promise<void>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: s.port, path: '/llm/openai/v1/chat/completions', method: 'POST', headers: { authorization: `Bearer ${key}` } }, (res) => {
-        res.once('data', () => { req.destroy(); resolve(); });
-      });
+      const req = httpRequest(
+        { host: '127.0.0.1', port: s.port, path: '/llm/openai/v1/chat/completions', method: 'POST', headers: { authorization: `Bearer ${key}` } },
+        (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        },
+      );
       req.on('error', () => undefined);
       req.on('close', () => resolve());
       setTimeout(() => reject(new Error('no first chunk')), 5_000);
@@ -157,8 +199,15 @@ describe('LLM proxy', () => {
     expect(r.status).toBe(503);
     expect(JSON.parse(r.text)).toMatchObject({ type: 'error', error: { type: 'api_error', message: expect.stringContaining('not configured') as string } });
     const viaProxy = await new Promise<number>((resolve, reject) => {
-      httpRequest({ host: '127.0.0.1', port: s.port, path: `http://127.0.0.1:${s.port}/llm/openai/v1/models`, headers: { authorization: `Bearer ${key}` } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); })
-        .on('error', reject).end();
+      httpRequest(
+        { host: '127.0.0.1', port: s.port, path: `http://127.0.0.1:${s.port}/llm/openai/v1/models`, headers: { authorization: `Bearer ${key}` } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      )
+        .on('error', reject)
+        .end();
     });
     expect(viaProxy).toBe(200);
   });

@@ -21,10 +21,16 @@ const anthropic = (apiKey = key) => new Anthropic({ apiKey, baseURL: s.anthropic
 beforeAll(async () => {
   s = await startLlmStack({ LLM_MAX_BODY_BYTES: String(1024 * 1024) });
   ({ workspaceId: ws, key } = await s.register({ owner: 'alice' }));
-  s.nc.subscribe(EVENTS.usage.subject(ws), { callback: (_e, m) => { events.push(LlmUsageEventSchema.parse(m.json())); } });
+  s.nc.subscribe(EVENTS.usage.subject(ws), {
+    callback: (_e, m) => {
+      events.push(LlmUsageEventSchema.parse(m.json()));
+    },
+  });
   await s.nc.flush();
 });
-afterAll(async () => { await s?.close(); });
+afterAll(async () => {
+  await s?.close();
+});
 
 describe('LLM proxy with the official SDKs', () => {
   test('OpenAI chat completion, non-streaming: the answer arrives, the provider saw the real key only', async () => {
@@ -35,10 +41,18 @@ describe('LLM proxy with the official SDKs', () => {
   });
 
   test('OpenAI chat completion, streaming with usage', async () => {
-    const stream = await openai().chat.completions.create({ model: 'gpt-fake', messages: [{ role: 'user', content: 'stream please' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await openai().chat.completions.create({
+      model: 'gpt-fake',
+      messages: [{ role: 'user', content: 'stream please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: unknown;
-    for await (const chunk of stream) { text += chunk.choices[0]?.delta.content ?? ''; usage = chunk.usage ?? usage; }
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      usage = chunk.usage ?? usage;
+    }
     expect(text).toBe(TEXT);
     expect(usage).toMatchObject({ completion_tokens: FAKE_REPLY.length });
   });
@@ -59,7 +73,9 @@ describe('LLM proxy with the official SDKs', () => {
     expect(s.fake.requests.at(-1)).toMatchObject({ provider: 'anthropic', path: 'messages', auth: s.anthropicKey });
     const stream = anthropic().messages.stream({ model: 'claude-fake', max_tokens: 100, messages: [{ role: 'user', content: 'stream' }] });
     let text = '';
-    stream.on('text', (t) => { text += t; });
+    stream.on('text', (t) => {
+      text += t;
+    });
     const final = await stream.finalMessage();
     expect(text).toBe(TEXT);
     expect(final.usage.output_tokens).toBe(FAKE_REPLY.length);
@@ -85,7 +101,12 @@ describe('LLM proxy with the official SDKs', () => {
     expect(events).toHaveLength(s.fake.reported.requests);
     expect(events.reduce((n, e) => n + e.inputTokens, 0)).toBe(s.fake.reported.inputTokens);
     expect(events.reduce((n, e) => n + e.outputTokens, 0)).toBe(s.fake.reported.outputTokens);
-    expect(events.find((e) => e.endpoint === 'messages' && e.stream)).toMatchObject({ owner: 'alice', provider: 'anthropic', model: 'claude-fake', status: 200 });
+    expect(events.find((e) => e.endpoint === 'messages' && e.stream)).toMatchObject({
+      owner: 'alice',
+      provider: 'anthropic',
+      model: 'claude-fake',
+      status: 200,
+    });
     // No request carried a scoped key to the provider.
     expect(s.fake.requests.every((r) => !String(r.auth).includes('bk_'))).toBe(true);
   });
@@ -97,7 +118,9 @@ describe('LLM proxy with the official SDKs', () => {
     await openai(other).models.list();
     expect(await s.revoke(workspaceId)).toBe(true);
     const before = s.fake.requests.length;
-    const err = await openai(other).models.list().catch((e: unknown) => e);
+    const err = await openai(other)
+      .models.list()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((err as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe('invalid_api_key');
     await expect(anthropic(other).models.list()).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
@@ -125,12 +148,20 @@ describe('LLM proxy with the official SDKs', () => {
     expect(leaky.status).toBe(404);
     expect(JSON.parse(leaky.text)).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
     expect(leaky.text).not.toContain(key.slice(3));
-    const bad = await raw(s.port, '/llm/anthropic/v1/messages', { body: '{}', headers: { 'x-api-key': 'bk_' + 'B'.repeat(43), 'content-type': 'application/json' } });
+    const bad = await raw(s.port, '/llm/anthropic/v1/messages', {
+      body: '{}',
+      headers: { 'x-api-key': 'bk_' + 'B'.repeat(43), 'content-type': 'application/json' },
+    });
     expect(bad.status).toBe(401);
-    expect(JSON.parse(bad.text)).toEqual({ type: 'error', error: { type: 'authentication_error', message: expect.stringMatching(/^berth egress: /) as string } });
+    expect(JSON.parse(bad.text)).toEqual({
+      type: 'error',
+      error: { type: 'authentication_error', message: expect.stringMatching(/^berth egress: /) as string },
+    });
     const body = { error: { message: 'model "nope" does not exist', type: 'invalid_request_error', param: 'model', code: 'model_not_found' } };
     s.fake.failNext(400, body);
-    const err = await openai().chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    const err = await openai()
+      .chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('model_not_found');
     s.fake.failNext(529, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
@@ -142,14 +173,24 @@ describe('LLM proxy with the official SDKs', () => {
   test('a body over LLM_MAX_BODY_BYTES gets 413, by content-length and while streaming', async () => {
     const big = JSON.stringify({ model: 'gpt-fake', messages: [{ role: 'user', content: 'x'.repeat(1024 * 1024 + 10) }] });
     const before = s.fake.requests.length;
-    const err = await openai().chat.completions.create(JSON.parse(big) as OpenAI.ChatCompletionCreateParamsNonStreaming).catch((e: unknown) => e);
+    const err = await openai()
+      .chat.completions.create(JSON.parse(big) as OpenAI.ChatCompletionCreateParamsNonStreaming)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(413);
     // Chunked (no content-length): cut while streaming.
     const chunked = new ReadableStream<Uint8Array>({
-      start(c) { for (let i = 0; i < 20; i++) c.enqueue(new Uint8Array(128 * 1024)); c.close(); },
+      start(c) {
+        for (let i = 0; i < 20; i++) c.enqueue(new Uint8Array(128 * 1024));
+        c.close();
+      },
     });
-    const res = await fetch(`${s.anthropicBase}/v1/messages`, { method: 'POST', body: chunked, duplex: 'half', headers: { 'x-api-key': key } } as RequestInit).catch((e: unknown) => e);
+    const res = await fetch(`${s.anthropicBase}/v1/messages`, {
+      method: 'POST',
+      body: chunked,
+      duplex: 'half',
+      headers: { 'x-api-key': key },
+    } as RequestInit).catch((e: unknown) => e);
     expect(res).toBeInstanceOf(Response);
     expect((res as Response).status).toBe(413);
     expect(JSON.parse(await (res as Response).text())).toMatchObject({ type: 'error', error: { type: 'request_too_large' } });
@@ -166,7 +207,9 @@ describe('LLM proxy with the official SDKs', () => {
 
   test('provider down → 502 in the provider format', async () => {
     await s.fake.close();
-    const err = await openai().models.list().catch((e: unknown) => e);
+    const err = await openai()
+      .models.list()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
     const r = await raw(s.port, '/llm/anthropic/v1/messages', { body: '{}', headers: { 'x-api-key': key } });

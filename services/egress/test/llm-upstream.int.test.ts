@@ -11,7 +11,10 @@ beforeAll(async () => {
   silent = await localServer(() => undefined);
   s = await startLlmStack({ LLM_OPENAI_BASE_URL: `http://127.0.0.1:${silent.port}/v1`, LLM_UPSTREAM_TIMEOUT_MS: '400' });
 });
-afterAll(async () => { await s?.close(); await silent?.close(); });
+afterAll(async () => {
+  await s?.close();
+  await silent?.close();
+});
 
 test('a provider that sends no headers within LLM_UPSTREAM_TIMEOUT_MS → 502 with a clear message', async () => {
   const { key } = await s.register();

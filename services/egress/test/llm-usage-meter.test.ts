@@ -8,7 +8,8 @@ function meter(mode: 'json' | 'sse', text: string, step: number) {
   for (let i = 0; i < buf.length; i += step) m.feed(buf.subarray(i, i + step));
   return m.end();
 }
-const sse = (events: unknown[], eol = '\n') => events.map((e) => (e === 'DONE' ? `data: [DONE]${eol}${eol}` : `event: x${eol}data: ${JSON.stringify(e)}${eol}${eol}`)).join('');
+const sse = (events: unknown[], eol = '\n') =>
+  events.map((e) => (e === 'DONE' ? `data: [DONE]${eol}${eol}` : `event: x${eol}data: ${JSON.stringify(e)}${eol}${eol}`)).join('');
 
 const OPENAI_CHAT_STREAM = sse([
   { id: 'c', model: 'gpt-4o-2024', choices: [{ delta: { content: 'héllo ✓' } }], usage: null },
@@ -21,12 +22,18 @@ const RESPONSES_STREAM = sse([
   { type: 'response.output_text.delta', delta: 'model usage words' },
   { type: 'response.completed', response: { model: 'gpt-5', usage: { input_tokens: 30, output_tokens: 4, input_tokens_details: { cached_tokens: 10 } } } },
 ]);
-const ANTHROPIC_STREAM = sse([
-  { type: 'message_start', message: { model: 'claude-x', usage: { input_tokens: 5, cache_creation_input_tokens: 100, cache_read_input_tokens: 20, output_tokens: 1 } } },
-  { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'hi' } },
-  { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 9 } },
-  { type: 'message_stop' },
-], '\r\n');
+const ANTHROPIC_STREAM = sse(
+  [
+    {
+      type: 'message_start',
+      message: { model: 'claude-x', usage: { input_tokens: 5, cache_creation_input_tokens: 100, cache_read_input_tokens: 20, output_tokens: 1 } },
+    },
+    { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'hi' } },
+    { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 9 } },
+    { type: 'message_stop' },
+  ],
+  '\r\n',
+);
 
 describe('UsageMeter', () => {
   it.each([1, 2, 3, 7, 64, 100_000])('reads SSE streams of every provider cut every %i bytes', (step) => {

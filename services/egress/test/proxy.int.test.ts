@@ -23,13 +23,14 @@ const TOKEN = `ghp_${randomBytes(16).toString('hex')}`;
 const PROXY_PASSWORD = `pp${randomBytes(12).toString('hex')}`;
 const seen: { headers: IncomingHttpHeaders; path: string | undefined; bodyHash: string }[] = [];
 
-const upstream = async () => localServer((req, res) => {
-  void readBody(req).then((body) => {
-    seen.push({ headers: req.headers, path: req.url, bodyHash: createHash('sha256').update(body).digest('hex') });
-    if (req.url === '/big') return res.writeHead(200, { 'content-length': BIG.length }).end(BIG);
-    res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream': 'yes' }).end(`hello ${req.method} ${req.url}`);
+const upstream = async () =>
+  localServer((req, res) => {
+    void readBody(req).then((body) => {
+      seen.push({ headers: req.headers, path: req.url, bodyHash: createHash('sha256').update(body).digest('hex') });
+      if (req.url === '/big') return res.writeHead(200, { 'content-length': BIG.length }).end(BIG);
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream': 'yes' }).end(`hello ${req.method} ${req.url}`);
+    });
   });
-});
 /** git with no proxy exceptions (127.0.0.1 must go through the proxy). */
 const GIT_ENV = { ...process.env, no_proxy: '', NO_PROXY: '', GIT_TERMINAL_PROMPT: '0' };
 const git = (args: string[], cwd = gitDir) => execFileSync('git', args, { cwd, env: GIT_ENV, stdio: 'pipe' }).toString();
@@ -58,7 +59,10 @@ let github: Awaited<ReturnType<typeof upstream>>;
 let other: Awaited<ReturnType<typeof upstream>>;
 
 /** A request through the proxy: absolute URI, like git and npm send with http_proxy. */
-function viaProxy(url: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer } = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+function viaProxy(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: Buffer } = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: proxyPort, path: url, method: opts.method ?? 'GET', headers: opts.headers ?? {} }, (res) => {
       void readBody(res).then((body) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }), reject);
@@ -78,15 +82,23 @@ function tunnel(authority: string, path = '/t'): Promise<{ status: string; inner
       buf += d.toString();
       if (!established && buf.includes('\r\n\r\n')) {
         const status = buf.split('\r\n')[0]!;
-        if (!status.includes(' 200 ')) { s.destroy(); resolve({ status }); return; }
+        if (!status.includes(' 200 ')) {
+          s.destroy();
+          resolve({ status });
+          return;
+        }
         established = true;
         buf = '';
         s.write(`GET ${path} HTTP/1.1\r\nhost: ${authority}\r\nauthorization: Bearer ${TOKEN}\r\nconnection: close\r\n\r\n`);
       }
     });
-    s.on('end', () => { if (established) resolve({ status: '200', inner: buf }); });
+    s.on('end', () => {
+      if (established) resolve({ status: '200', inner: buf });
+    });
     s.on('error', reject);
-    s.write(`CONNECT ${authority} HTTP/1.1\r\nhost: ${authority}\r\nproxy-authorization: Basic ${Buffer.from(`u:${PROXY_PASSWORD}`).toString('base64')}\r\n\r\n`);
+    s.write(
+      `CONNECT ${authority} HTTP/1.1\r\nhost: ${authority}\r\nproxy-authorization: Basic ${Buffer.from(`u:${PROXY_PASSWORD}`).toString('base64')}\r\n\r\n`,
+    );
   });
 }
 
@@ -94,9 +106,13 @@ beforeAll(async () => {
   [nats, redis, allowed, github, other, gitFiles] = await Promise.all([startNatsServer(), startRedisServer(), upstream(), upstream(), upstream(), gitServer()]);
   [proxyPort, deadPort, healthPort] = await Promise.all([freePort(), freePort(), freePort()]);
   egress = await startEgress({
-    NATS_URL: nats.url, REDIS_URL: redis.url, EGRESS_PROXY_PORT: String(proxyPort),
-    EGRESS_ALLOW_HOSTS: `registry.npmjs.org,127.0.0.1:${allowed.port},127.0.0.1:${deadPort},127.0.0.1:${gitFiles.port}`, GITHUB_URL: `http://127.0.0.1:${github.port}`,
-    EGRESS_CONNECT_TIMEOUT_MS: '2000', EGRESS_HEALTH_PORT: String(healthPort),
+    NATS_URL: nats.url,
+    REDIS_URL: redis.url,
+    EGRESS_PROXY_PORT: String(proxyPort),
+    EGRESS_ALLOW_HOSTS: `registry.npmjs.org,127.0.0.1:${allowed.port},127.0.0.1:${deadPort},127.0.0.1:${gitFiles.port}`,
+    GITHUB_URL: `http://127.0.0.1:${github.port}`,
+    EGRESS_CONNECT_TIMEOUT_MS: '2000',
+    EGRESS_HEALTH_PORT: String(healthPort),
   });
 });
 
@@ -152,13 +168,21 @@ describe('egress forward proxy', () => {
     expect(seen.some((s) => s.path?.includes('secret-path'))).toBe(false);
     const refusedLines = () => egress.allOutput.split('\n').filter((l) => l.includes('"outcome":"refused"'));
     // The log lines reach this process through egress's stdout a moment after the answers.
-    await waitFor('the refusal log lines', () => {
-      const l = refusedLines();
-      return l.some((x) => x.includes('"kind":"connect"') && x.includes(`"port":${other.port}`)) && l.some((x) => x.includes('"host":"example.com"'));
-    }, 5_000, 20);
+    await waitFor(
+      'the refusal log lines',
+      () => {
+        const l = refusedLines();
+        return l.some((x) => x.includes('"kind":"connect"') && x.includes(`"port":${other.port}`)) && l.some((x) => x.includes('"host":"example.com"'));
+      },
+      5_000,
+      20,
+    );
     const lines = refusedLines();
     const forOther = lines.filter((l) => l.includes(`"port":${other.port}`)).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(forOther.map((l) => [l.kind, l.method, l.host])).toEqual([['http', 'GET', '127.0.0.1'], ['connect', 'CONNECT', '127.0.0.1']]);
+    expect(forOther.map((l) => [l.kind, l.method, l.host])).toEqual([
+      ['http', 'GET', '127.0.0.1'],
+      ['connect', 'CONNECT', '127.0.0.1'],
+    ]);
     expect(lines.some((l) => l.includes('"host":"example.com"'))).toBe(true);
   });
 
@@ -171,7 +195,10 @@ describe('egress forward proxy', () => {
     // a client that vanishes mid-download
     await new Promise<void>((resolve) => {
       const req = request({ host: '127.0.0.1', port: proxyPort, path: `http://127.0.0.1:${allowed.port}/big` }, (res) => {
-        res.once('data', () => { req.destroy(); resolve(); });
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
       });
       req.on('error', () => undefined);
       req.end();
@@ -183,7 +210,8 @@ describe('egress forward proxy', () => {
 
   test('a real git clone goes through the proxy to an allow-listed host, and is refused for any other', async () => {
     // async: the static server runs in this process
-    const proxied = (url: string, into: string) => promisify(execFile)('git', ['-c', `http.proxy=http://127.0.0.1:${proxyPort}`, 'clone', '-q', url, into], { cwd: gitDir, env: GIT_ENV });
+    const proxied = (url: string, into: string) =>
+      promisify(execFile)('git', ['-c', `http.proxy=http://127.0.0.1:${proxyPort}`, 'clone', '-q', url, into], { cwd: gitDir, env: GIT_ENV });
     await proxied(`http://127.0.0.1:${gitFiles.port}/repo.git`, 'cloned');
     expect(readFileSync(join(gitDir, 'cloned', 'pack.bin')).equals(readFileSync(join(gitDir, 'src', 'pack.bin')))).toBe(true);
     expect(egress.allOutput).toMatch(new RegExp(`"method":"GET","host":"127.0.0.1","port":${gitFiles.port},"outcome":"allowed"`));

@@ -16,7 +16,9 @@ async function receiver(handle: (req: IncomingMessage, res: ServerResponse, body
   const s = createServer((req, res) => {
     state.hits++;
     let body = '';
-    req.on('data', (d: Buffer) => { body += d.toString(); });
+    req.on('data', (d: Buffer) => {
+      body += d.toString();
+    });
     req.on('end', () => handle(req, res, body));
   });
   servers.push(s);
@@ -25,7 +27,15 @@ async function receiver(handle: (req: IncomingMessage, res: ServerResponse, body
   return state;
 }
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise((r) => {
+          s.closeAllConnections();
+          s.close(r);
+        }),
+    ),
+  );
 });
 
 const resolver: Resolver = async (h) => ({ 'hooks.example.com': ['127.0.0.1'], 'mixed.example.com': ['127.0.0.1', '10.0.0.1'] })[h] ?? [];
@@ -37,7 +47,10 @@ const live = () => new AbortController().signal;
 describe('one callback attempt', () => {
   it('POSTs the body with the Standard Webhooks headers (and the deprecated x-berth-* ones); connects to the checked address', async () => {
     let seen: { headers: IncomingMessage['headers']; body: string; url: string | undefined } | undefined;
-    const r = await receiver((req, res, body) => { seen = { headers: req.headers, body, url: req.url }; res.writeHead(204).end(); });
+    const r = await receiver((req, res, body) => {
+      seen = { headers: req.headers, body, url: req.url };
+      res.writeHead(204).end();
+    });
     // hooks.example.com is not in any real DNS as 127.0.0.1: reaching the receiver proves the pinned lookup.
     const result = await sendAttempt(guard, attempt(`http://hooks.example.com:${r.port}/hook?x=1`), 2_000, live());
     expect(result).toEqual({ ok: true, status: 204 });

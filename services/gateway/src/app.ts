@@ -122,7 +122,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   traceHttpRequests(app);
   app.addHook('onRequest', echoRequestId);
   // Host-form previews (`<port>-<id>.<domain>`) are the workspace's origin, not the API's: right after the request id.
-  const previews = registerPreviews(app, { backend: opts.backend, keys, requestTimeoutMs, logger: opts.logger, shareFailuresPerMinute: limits.authFailuresPerMinute, ...(limits.now && { now: limits.now }), ...opts.preview });
+  const previews = registerPreviews(app, {
+    backend: opts.backend,
+    keys,
+    requestTimeoutMs,
+    logger: opts.logger,
+    shareFailuresPerMinute: limits.authFailuresPerMinute,
+    ...(limits.now && { now: limits.now }),
+    ...opts.preview,
+  });
   // Then: a preflight is answered before authentication and before the unknown-route check.
   app.addHook('onRequest', corsHook(opts.corsOrigins ?? []));
   const routes = new RouteTable();
@@ -153,27 +161,30 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   const streams = opts.streams ?? unavailableStreams;
 
-  await app.register(async (api) => {
-    api.decorateRequest('owner', '');
-    api.decorateRequest('apiKey', undefined);
-    api.addHook('onRoute', (route) => assertScoped(route.method, route.url));
-    api.addHook('onRequest', scoped(auth));
-    const deps = { backend: opts.backend, requestTimeoutMs };
-    await api.register(containerRoutes, deps);
-    await api.register(llmKeyRoutes, deps);
-    await api.register(idleRoutes, deps);
-    await api.register(pauseRoutes, deps);
-    await api.register(execRoutes, { ...deps, streams, keepaliveMs: opts.execStreamKeepaliveMs });
-    await api.register(setupRoutes, deps);
-    await api.register(poolRoutes, deps);
-    await api.register(volumeRoutes, deps);
-    await api.register(ticketRoutes, deps);
-    if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs, ...(opts.logActivityEveryMs && { activityEveryMs: opts.logActivityEveryMs }) });
-    await api.register(terminalRoutes, { streams });
-    await api.register(fileRoutes, { ...deps, streams });
-    await api.register(previews.apiRoutes);
-    if (opts.hosts) await api.register(hostRoutes, { ...deps, hosts: opts.hosts });
-  }, { prefix: '/api' });
+  await app.register(
+    async (api) => {
+      api.decorateRequest('owner', '');
+      api.decorateRequest('apiKey', undefined);
+      api.addHook('onRoute', (route) => assertScoped(route.method, route.url));
+      api.addHook('onRequest', scoped(auth));
+      const deps = { backend: opts.backend, requestTimeoutMs };
+      await api.register(containerRoutes, deps);
+      await api.register(llmKeyRoutes, deps);
+      await api.register(idleRoutes, deps);
+      await api.register(pauseRoutes, deps);
+      await api.register(execRoutes, { ...deps, streams, keepaliveMs: opts.execStreamKeepaliveMs });
+      await api.register(setupRoutes, deps);
+      await api.register(poolRoutes, deps);
+      await api.register(volumeRoutes, deps);
+      await api.register(ticketRoutes, deps);
+      if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs, ...(opts.logActivityEveryMs && { activityEveryMs: opts.logActivityEveryMs }) });
+      await api.register(terminalRoutes, { streams });
+      await api.register(fileRoutes, { ...deps, streams });
+      await api.register(previews.apiRoutes);
+      if (opts.hosts) await api.register(hostRoutes, { ...deps, hosts: opts.hosts });
+    },
+    { prefix: '/api' },
+  );
   await app.register(previews.shareRoutes);
 
   return app;

@@ -13,7 +13,9 @@ export const TERMINAL_PROTOCOL = 'berth.terminal.v1';
 function ticketOf(req: FastifyRequest): string | undefined {
   const query = (req.query as Record<string, unknown> | undefined)?.ticket;
   if (typeof query === 'string') return query;
-  const protocols = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim());
   return protocols.find((p) => p.startsWith(TICKET_PROTOCOL_PREFIX))?.slice(TICKET_PROTOCOL_PREFIX.length);
 }
 
@@ -50,7 +52,11 @@ export function bearerOrTicketAuth(keys: KeyRing, backend: Backend): (req: Fasti
       throw new BerthError('UNAUTHORIZED', 'missing or invalid bearer token or ticket');
     }
     let id: string;
-    try { id = containerIdOf(req.params); } catch { throw new BerthError('UNAUTHORIZED', 'ticket is unknown, used or expired'); }
+    try {
+      id = containerIdOf(req.params);
+    } catch {
+      throw new BerthError('UNAUTHORIZED', 'ticket is unknown, used or expired');
+    }
     const { owner } = await backend.request('ticketRedeem', { id, ticket: ticket.data }, { trace: traceOf(req.raw) });
     req.owner = owner;
     req.apiKey = undefined;

@@ -23,8 +23,11 @@ const KEY_QUERY_NAMES = ['token', 'access_token', 'api_key', 'apiKey', 'key'];
 export function refuseKeyInUrl(req: FastifyRequest): void {
   const query = req.query as Record<string, unknown> | undefined;
   if (!query || !KEY_QUERY_NAMES.some((name) => query[name] !== undefined)) return;
-  throw new BerthError('UNAUTHORIZED', 'an API key is never accepted in a URL: send it as "Authorization: Bearer <key>", '
-    + 'or, from a browser, get a single-use ticket from POST /api/containers/{id}/tickets and pass it as ?ticket=');
+  throw new BerthError(
+    'UNAUTHORIZED',
+    'an API key is never accepted in a URL: send it as "Authorization: Bearer <key>", ' +
+      'or, from a browser, get a single-use ticket from POST /api/containers/{id}/tickets and pass it as ?ticket=',
+  );
 }
 
 /**

@@ -20,7 +20,6 @@ export interface Backend {
 
 export function natsBackend(nc: NatsConnection, defaults: { timeoutMs: number }): Backend {
   return {
-    request: (key, data, opts = {}) =>
-      request(nc, key, data, { timeoutMs: opts.timeoutMs ?? defaults.timeoutMs, trace: opts.trace, hostId: opts.hostId }),
+    request: (key, data, opts = {}) => request(nc, key, data, { timeoutMs: opts.timeoutMs ?? defaults.timeoutMs, trace: opts.trace, hostId: opts.hostId }),
   };
 }

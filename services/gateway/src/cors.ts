@@ -46,7 +46,7 @@ export function corsHook(origins: readonly string[]): (req: FastifyRequest, repl
   };
 }
 
-const notAllowed = () => new BerthError('ORIGIN_NOT_ALLOWED', 'this origin is not allowed: the gateway\'s operator lists browser origins in CORS_ORIGINS');
+const notAllowed = () => new BerthError('ORIGIN_NOT_ALLOWED', "this origin is not allowed: the gateway's operator lists browser origins in CORS_ORIGINS");
 
 const isWebSocketUpgrade = (req: FastifyRequest) => String(req.headers.upgrade ?? '').toLowerCase() === 'websocket';
 
@@ -62,7 +62,10 @@ function isOwnOrigin(origin: string, host: string): boolean {
 
 /** CORS_ORIGINS: exact origins (`https://app.example.com`, `http://localhost:5173`), comma-separated. */
 export function parseCorsOrigins(raw: string): { origins: string[]; bad: string[] } {
-  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   const bad = entries.filter((e) => !isOrigin(e));
   return { origins: entries, bad };
 }

@@ -119,9 +119,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket, _
     return;
   }
   const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-  const error = timedOut
-    ? new BerthError('TIMEOUT', 'request was not received in time')
-    : new BerthError('VALIDATION_FAILED', 'malformed HTTP request');
+  const error = timedOut ? new BerthError('TIMEOUT', 'request was not received in time') : new BerthError('VALIDATION_FAILED', 'malformed HTTP request');
   const body = JSON.stringify(error.toBody());
   const status = timedOut ? '408 Request Timeout' : '400 Bad Request';
   // The answer to a HEAD has no body (its client reads none, so bytes after the head are garbage to it).

@@ -32,17 +32,21 @@ export function registerMetrics(app: FastifyInstance, registry: Registry): void 
     if (route === EXEC_ROUTE && req.method === 'POST') execs.inc({ mode: isStream(req.query) ? 'stream' : 'sync', status });
   });
 
-  app.get('/metrics', {
-    schema: {
-      operationId: 'getMetrics',
-      ...PUBLIC,
-      tags: ['system'],
-      summary: 'Prometheus metrics',
-      produces: ['text/plain'],
-      response: { 200: { description: 'Prometheus text exposition format', type: 'string' } },
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        operationId: 'getMetrics',
+        ...PUBLIC,
+        tags: ['system'],
+        summary: 'Prometheus metrics',
+        produces: ['text/plain'],
+        response: { 200: { description: 'Prometheus text exposition format', type: 'string' } },
+      },
     },
-  }, async (_req, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
-  });
+    async (_req, reply) => {
+      reply.type(registry.contentType);
+      return registry.metrics();
+    },
+  );
 }

@@ -49,7 +49,13 @@ export const API_ERRORS: ErrorCode[] = ['UNAUTHORIZED', 'FORBIDDEN', 'INTERNAL',
 
 /** Errors of any route with a JSON body. */
 export const BODY_ERRORS: ErrorCode[] = [
-  'VALIDATION_FAILED', 'UNKNOWN_FIELD', 'FORBIDDEN_OPTION', 'INVALID_NAME', 'INVALID_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE',
+  'VALIDATION_FAILED',
+  'UNKNOWN_FIELD',
+  'FORBIDDEN_OPTION',
+  'INVALID_NAME',
+  'INVALID_JSON',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
 ];
 
 /** Path parameters of /containers/:id routes. */
@@ -58,10 +64,11 @@ export const ID_PARAMS = { type: 'object', properties: { id: ref(WorkspaceIdSche
 /** Marks a route as needing no token in the document. */
 export const PUBLIC = { security: [] as Record<string, string[]>[] };
 
-const SCOPES_DESCRIPTION = 'An API key (or BERTH_API_TOKEN, which acts as an admin key of owner `default`). '
-  + 'Each operation lists the scope it needs: `read` (list and get containers, pools), `write` (create and delete containers), '
-  + '`exec` (exec, terminal, tickets, logs); `admin` holds every scope. A key without the scope gets 403 FORBIDDEN. '
-  + 'Containers belong to the key\'s owner: another owner\'s container answers 404 CONTAINER_NOT_FOUND.';
+const SCOPES_DESCRIPTION =
+  'An API key (or BERTH_API_TOKEN, which acts as an admin key of owner `default`). ' +
+  'Each operation lists the scope it needs: `read` (list and get containers, pools), `write` (create and delete containers), ' +
+  '`exec` (exec, terminal, tickets, logs); `admin` holds every scope. A key without the scope gets 403 FORBIDDEN. ' +
+  "Containers belong to the key's owner: another owner's container answers 404 CONTAINER_NOT_FOUND.";
 
 export async function registerOpenApi(app: FastifyInstance, opts: { version: string }): Promise<void> {
   await app.register(swagger, {
@@ -86,15 +93,20 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
     },
     // Each /api operation names the scope its API key needs (OpenAPI 3.1 allows roles for http schemes).
     transform: ({ schema, url, route }) => {
-      const scope = [route.method].flat().map((m) => scopeOf(m, url)).find((s) => s !== undefined);
-      return { schema: scope === undefined ? schema : { ...schema, security: [{ bearer: [scope] }] } as typeof schema, url };
+      const scope = [route.method]
+        .flat()
+        .map((m) => scopeOf(m, url))
+        .find((s) => s !== undefined);
+      return { schema: scope === undefined ? schema : ({ ...schema, security: [{ bearer: [scope] }] } as typeof schema), url };
     },
     transformObject: (doc) => methodSuffixedOperationIds((doc as { openapiObject: OpenApiPaths }).openapiObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 }
 
-interface OpenApiPaths { paths?: Record<string, Record<string, { operationId?: string }>> }
+interface OpenApiPaths {
+  paths?: Record<string, Record<string, { operationId?: string }>>;
+}
 
 /**
  * One route serving several methods (the preview proxy) shares one schema, so its operationId

@@ -22,7 +22,10 @@ const WINDOW_MS = 60_000;
 /** Above this many tracked keys, idle entries are swept, so many distinct callers cannot grow memory without bound. */
 const SWEEP_AT = 10_000;
 
-interface BucketLimit { rps: number; burst: number }
+interface BucketLimit {
+  rps: number;
+  burst: number;
+}
 
 /** One caller's bucket after a request, as the `RateLimit-*` answer headers tell it. */
 interface BucketState {
@@ -59,7 +62,10 @@ function setRateLimitHeaders(reply: FastifyReply, s: BucketState): void {
 class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number; limit: BucketLimit }>();
 
-  constructor(private readonly defaults: BucketLimit, private readonly now: () => number) {}
+  constructor(
+    private readonly defaults: BucketLimit,
+    private readonly now: () => number,
+  ) {}
 
   /** Takes one token: `wait` is 0 if allowed, else the seconds until one is available. */
   take(key: string, limit: BucketLimit = this.defaults): BucketState {
@@ -74,7 +80,13 @@ class TokenBuckets {
     this.buckets.set(key, b);
     const wait = b.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - b.tokens) / limit.rps));
     if (wait === 0) b.tokens -= 1;
-    return { wait, limit: burst, remaining: Math.floor(b.tokens), resetSeconds: Math.ceil((burst - b.tokens) / limit.rps), windowSeconds: Math.max(1, Math.ceil(burst / limit.rps)) };
+    return {
+      wait,
+      limit: burst,
+      remaining: Math.floor(b.tokens),
+      resetSeconds: Math.ceil((burst - b.tokens) / limit.rps),
+      windowSeconds: Math.max(1, Math.ceil(burst / limit.rps)),
+    };
   }
 
   private sweep(t: number): void {
@@ -86,7 +98,10 @@ class TokenBuckets {
 export class FailureWindows {
   private readonly windows = new Map<string, { count: number; start: number }>();
 
-  constructor(private readonly limit: number, private readonly now: () => number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly now: () => number,
+  ) {}
 
   /** Seconds until the key may try again, or 0 if it is under the limit. */
   blockedFor(key: string): number {
@@ -122,7 +137,8 @@ const rateLimited = (retryAfterSeconds: number, message: string) => new BerthErr
  * token of its key's bucket per request.
  */
 export function withRateLimits(
-  auth: (req: FastifyRequest) => Promise<void>, opts: RateLimitOptions,
+  auth: (req: FastifyRequest) => Promise<void>,
+  opts: RateLimitOptions,
 ): (req: FastifyRequest, reply?: FastifyReply) => Promise<void> {
   const now = opts.now ?? (() => performance.now());
   const callers = new TokenBuckets({ rps: opts.rps, burst: opts.burst }, now);

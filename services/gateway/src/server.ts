@@ -38,8 +38,16 @@ export async function startServer(env: Record<string, string | undefined> = proc
       const hosts = new HostDirectory(config.HOST_LOST_AFTER_MS);
       onStop(listenToHeartbeats(nc, hosts, logger));
       const app = await buildApp({
-        backend: hostRoutedBackend(natsBackend(nc, { timeoutMs: config.REQUEST_TIMEOUT_MS }), { directory: hosts, policy: config.HOST_PLACEMENT, fallbackHost: config.BERTH_HOST_ID }),
-        streams: hostCheckedStreams(natsStreams(nc, logger, { timeoutMs: config.REQUEST_TIMEOUT_MS, leaseMs: config.STREAM_LEASE_MS }), hosts, config.BERTH_HOST_ID),
+        backend: hostRoutedBackend(natsBackend(nc, { timeoutMs: config.REQUEST_TIMEOUT_MS }), {
+          directory: hosts,
+          policy: config.HOST_PLACEMENT,
+          fallbackHost: config.BERTH_HOST_ID,
+        }),
+        streams: hostCheckedStreams(
+          natsStreams(nc, logger, { timeoutMs: config.REQUEST_TIMEOUT_MS, leaseMs: config.STREAM_LEASE_MS }),
+          hosts,
+          config.BERTH_HOST_ID,
+        ),
         hosts,
         keys,
         logger,
@@ -49,7 +57,13 @@ export async function startServer(env: Record<string, string | undefined> = proc
         corsOrigins: config.CORS_ORIGINS,
         rateLimit: { rps: config.RATE_LIMIT_RPS, burst: config.RATE_LIMIT_BURST, authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE },
         logs: await JetStreamLogReader.create(nc),
-        preview: { upstreamHost: config.PREVIEW_UPSTREAM_HOST, domain: config.BERTH_PREVIEW_DOMAIN, publicUrl: config.BERTH_PUBLIC_URL, activityEveryMs: config.PREVIEW_ACTIVITY_EVERY_MS, resolveCacheMs: config.PREVIEW_RESOLVE_CACHE_MS },
+        preview: {
+          upstreamHost: config.PREVIEW_UPSTREAM_HOST,
+          domain: config.BERTH_PREVIEW_DOMAIN,
+          publicUrl: config.BERTH_PUBLIC_URL,
+          activityEveryMs: config.PREVIEW_ACTIVITY_EVERY_MS,
+          resolveCacheMs: config.PREVIEW_RESOLVE_CACHE_MS,
+        },
       });
       onStop(() => app.close());
       await app.listen({ port: config.BERTH_PORT, host: config.BERTH_BIND });

@@ -13,7 +13,11 @@ export function traceOf(raw: IncomingMessage): TraceContext {
   let trace = traces.get(raw);
   if (!trace) {
     const header = (key: string) => (typeof raw.headers[key] === 'string' ? raw.headers[key] : undefined);
-    trace = startSpan(raw.method ?? 'HTTP', { kind: SpanKind.SERVER, parent: extractTrace(header), attributes: { 'http.request.method': raw.method ?? '' } }).context;
+    trace = startSpan(raw.method ?? 'HTTP', {
+      kind: SpanKind.SERVER,
+      parent: extractTrace(header),
+      attributes: { 'http.request.method': raw.method ?? '' },
+    }).context;
     traces.set(raw, trace);
   }
   return trace;

@@ -47,14 +47,26 @@ describe('KeyRing', () => {
 
 describe('API keys on the routes', () => {
   let app: FastifyInstance | undefined;
-  afterEach(async () => { await app?.close(); app = undefined; });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
 
   const everything = {
     containerList: () => ({ containers: [], count: 0 }),
     containerGet: () => containerView(),
     containerCreate: () => ({ ...containerView(), warm: true }),
     containerDelete: () => ({ id: ID, removed: true as const }),
-    containerExec: () => ({ exitCode: 0, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 1, timedOut: false, truncated: false }),
+    containerExec: () => ({
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      durationMs: 1,
+      timedOut: false,
+      truncated: false,
+    }),
     ticketCreate: () => ({ ticket: 'tk_0123456789abcdef0123456789abcdef', expiresAt: '2030-01-01T00:00:00.000Z' }),
     poolList: () => ({ pools: [] }),
     volumeList: () => ({ volumes: [], count: 0, limit: 20 }),
@@ -73,12 +85,23 @@ describe('API keys on the routes', () => {
     ['DELETE', '/api/volumes/data'],
   ];
   const SCOPE: Record<string, string> = {
-    'GET /api/containers': 'read', [`GET /api/containers/${ID}`]: 'read', 'GET /api/pools': 'read', 'POST /api/containers': 'write',
-    [`DELETE /api/containers/${ID}`]: 'write', [`POST /api/containers/${ID}/exec`]: 'exec', [`POST /api/containers/${ID}/tickets`]: 'exec',
-    'GET /api/volumes': 'read', 'DELETE /api/volumes/data': 'write',
+    'GET /api/containers': 'read',
+    [`GET /api/containers/${ID}`]: 'read',
+    'GET /api/pools': 'read',
+    'POST /api/containers': 'write',
+    [`DELETE /api/containers/${ID}`]: 'write',
+    [`POST /api/containers/${ID}/exec`]: 'exec',
+    [`POST /api/containers/${ID}/tickets`]: 'exec',
+    'GET /api/volumes': 'read',
+    'DELETE /api/volumes/data': 'write',
   };
   const send = (a: FastifyInstance, key: string, [method, url, body]: (typeof calls)[number]) =>
-    a.inject({ method: method as 'GET', url, headers: { ...bearer(key), ...(body && { 'content-type': 'application/json' }) }, ...(body && { payload: body }) });
+    a.inject({
+      method: method as 'GET',
+      url,
+      headers: { ...bearer(key), ...(body && { 'content-type': 'application/json' }) },
+      ...(body && { payload: body }),
+    });
 
   it.each([
     ['alice-reader', reader.key, ['read']],
@@ -120,7 +143,7 @@ describe('API keys on the routes', () => {
     expect((await app.inject({ method: 'GET', url: '/api/containers', headers: bearer(minted('x', 'x', ['admin']).key) })).statusCode).toBe(401);
   });
 
-  it('each key has its own rate limit; a key\'s own quota overrides the default', async () => {
+  it("each key has its own rate limit; a key's own quota overrides the default", async () => {
     const slow = minted('slow', 'alice', ['read'], { rps: 0.001, burst: 2 });
     const fast = minted('fast', 'alice', ['read']);
     ({ app } = await build(everything, { keys: new KeyRing([slow.entry, fast.entry]), rateLimit: { rps: 0.001, burst: 5, authFailuresPerMinute: 0 } }));
@@ -161,7 +184,11 @@ describe('keys file', () => {
     expect(() => loadKeysFile(path)).toThrow(/duplicate key name/);
     write(path, [{ ...reader.entry, hash: 'abc' }]);
     let message = '';
-    try { loadKeysFile(path); } catch (err) { message = (err as Error).message; }
+    try {
+      loadKeysFile(path);
+    } catch (err) {
+      message = (err as Error).message;
+    }
     expect(message).toMatch(/0\.hash/);
     expect(message).not.toContain(reader.entry.hash);
     expect(() => loadKeysFile(join(dir, 'missing.json'))).toThrow(/cannot be read \(ENOENT\)/);
@@ -209,7 +236,10 @@ describe('keys file', () => {
 
 describe('config', () => {
   it('accepts a keys file without a token, and refuses neither', () => {
-    expect(loadGatewayConfig({ BERTH_API_KEYS_FILE: '/etc/berth/keys.json' })).toMatchObject({ BERTH_API_KEYS_FILE: '/etc/berth/keys.json', KEYS_RELOAD_INTERVAL_MS: 1000 });
+    expect(loadGatewayConfig({ BERTH_API_KEYS_FILE: '/etc/berth/keys.json' })).toMatchObject({
+      BERTH_API_KEYS_FILE: '/etc/berth/keys.json',
+      KEYS_RELOAD_INTERVAL_MS: 1000,
+    });
     expect(() => loadGatewayConfig({})).toThrow(/BERTH_API_TOKEN or BERTH_API_KEYS_FILE/);
   });
 });

@@ -4,7 +4,10 @@ import { ID, JSON_HEADERS, TOKEN, build, containerView } from './helpers.js';
 
 // What Artie's clients send that berth answers as Artie did (docs/migrating-from-artie.md).
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 describe("Artie's requests at the gateway", () => {
   it.each([

@@ -4,7 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { AUTH, TOKEN, build, containerView } from './helpers.js';
 
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 describe('bearer auth', () => {
   const cases: [string, Record<string, string>][] = [
@@ -40,7 +43,10 @@ describe('bearer auth', () => {
   it('checks the token before reading the body', async () => {
     ({ app } = await build());
     const res = await app.inject({
-      method: 'POST', url: '/api/containers', headers: { 'content-type': 'application/json' }, payload: '{not json',
+      method: 'POST',
+      url: '/api/containers',
+      headers: { 'content-type': 'application/json' },
+      payload: '{not json',
     });
     expect(res.statusCode).toBe(401);
   });
@@ -59,7 +65,13 @@ describe('bearer auth', () => {
   });
 
   it.each(['/health', '/metrics', '/docs/json', '/docs'])('%s is public', async (url) => {
-    ({ app } = await build({ hostStatus: () => ({ hostId: 'h', containers: { total: 0, warm: 0, claimed: 0, creating: 0 }, capacity: { maxContainers: 1, maxMemoryMb: 1, usedMemoryMb: 0 } }) }));
+    ({ app } = await build({
+      hostStatus: () => ({
+        hostId: 'h',
+        containers: { total: 0, warm: 0, claimed: 0, creating: 0 },
+        capacity: { maxContainers: 1, maxMemoryMb: 1, usedMemoryMb: 0 },
+      }),
+    }));
     const res = await app.inject({ method: 'GET', url });
     expect([200, 302]).toContain(res.statusCode);
   });

@@ -6,7 +6,11 @@ describe('config', () => {
   it('has the documented defaults', () => {
     const config = loadGatewayConfig({ BERTH_API_TOKEN: 'a'.repeat(16) });
     expect(config).toMatchObject({
-      BERTH_PORT: 8080, BERTH_BIND: '127.0.0.1', BODY_LIMIT_BYTES: 1024 * 1024, REQUEST_TIMEOUT_MS: 30_000, NATS_URL: 'nats://127.0.0.1:4222',
+      BERTH_PORT: 8080,
+      BERTH_BIND: '127.0.0.1',
+      BODY_LIMIT_BYTES: 1024 * 1024,
+      REQUEST_TIMEOUT_MS: 30_000,
+      NATS_URL: 'nats://127.0.0.1:4222',
     });
   });
 

@@ -1,6 +1,14 @@
 import {
-  BerthError, ContainerListSchema, ContainerViewSchema, CreateContainerReplySchema, DeleteContainerReplySchema,
-  EXEC_DEFAULT_TIMEOUT_MS, ExecResultSchema, PoolListSchema, type CreateContainerRequest, type ExecResult,
+  BerthError,
+  ContainerListSchema,
+  ContainerViewSchema,
+  CreateContainerReplySchema,
+  DeleteContainerReplySchema,
+  EXEC_DEFAULT_TIMEOUT_MS,
+  ExecResultSchema,
+  PoolListSchema,
+  type CreateContainerRequest,
+  type ExecResult,
 } from '@berth/contracts';
 import { injectTrace } from '@berth/service-kit';
 import type { FastifyInstance } from 'fastify';
@@ -9,11 +17,21 @@ import { EXEC_REPLY_MARGIN_MS } from '../src/routes/exec.js';
 import { AUTH, ID, JSON_HEADERS, build, containerView } from './helpers.js';
 
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 const created = (req: CreateContainerRequest) => ({ ...containerView(), name: req.name ?? 'auto', warm: true });
 const execResult: ExecResult = {
-  exitCode: 0, stdout: 'hi\n', stderr: '', stdoutTruncated: false, stderrTruncated: false, truncated: false, timedOut: false, durationMs: 12,
+  exitCode: 0,
+  stdout: 'hi\n',
+  stderr: '',
+  stdoutTruncated: false,
+  stderrTruncated: false,
+  truncated: false,
+  timedOut: false,
+  durationMs: 12,
 };
 
 describe('containers', () => {
@@ -34,7 +52,11 @@ describe('containers', () => {
   });
 
   it('an unknown id is 404 CONTAINER_NOT_FOUND', async () => {
-    ({ app } = await build({ containerGet: () => { throw new BerthError('CONTAINER_NOT_FOUND', 'container not found'); } }));
+    ({ app } = await build({
+      containerGet: () => {
+        throw new BerthError('CONTAINER_NOT_FOUND', 'container not found');
+      },
+    }));
     const res = await app.inject({ method: 'GET', url: '/api/containers/ws_ffffffffffffffff', headers: AUTH });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ error: { code: 'CONTAINER_NOT_FOUND' } });
@@ -79,9 +101,13 @@ describe('containers', () => {
   it('sends the hash of the parsed body with an Idempotency-Key: equal for the same body however spelled, different for another body', async () => {
     let backend;
     ({ app, backend } = await build({ containerCreate: created }));
-    const send = (payload: string, key?: string) => app!.inject({
-      method: 'POST', url: '/api/containers', payload, headers: { ...JSON_HEADERS, ...(key && { 'idempotency-key': key }) },
-    });
+    const send = (payload: string, key?: string) =>
+      app!.inject({
+        method: 'POST',
+        url: '/api/containers',
+        payload,
+        headers: { ...JSON_HEADERS, ...(key && { 'idempotency-key': key }) },
+      });
     await send('{"name":"agent-1","pool":"default"}', 'retry-key_0003');
     await send('{ "pool": "default",\n "name": "agent-1" }', 'retry-key_0003');
     await send('{"name":"agent-2","pool":"default"}', 'retry-key_0003');
@@ -94,8 +120,17 @@ describe('containers', () => {
   });
 
   it('a reused Idempotency-Key that pool-manager refuses is 422 IDEMPOTENCY_KEY_REUSED', async () => {
-    ({ app } = await build({ containerCreate: () => { throw new BerthError('IDEMPOTENCY_KEY_REUSED', 'used with a different body'); } }));
-    const res = await app.inject({ method: 'POST', url: '/api/containers', headers: { ...JSON_HEADERS, 'idempotency-key': 'retry-key_0004' }, payload: { name: 'x2' } });
+    ({ app } = await build({
+      containerCreate: () => {
+        throw new BerthError('IDEMPOTENCY_KEY_REUSED', 'used with a different body');
+      },
+    }));
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/containers',
+      headers: { ...JSON_HEADERS, 'idempotency-key': 'retry-key_0004' },
+      payload: { name: 'x2' },
+    });
     expect([res.statusCode, res.json().error.code, res.json().error.retryable]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED', false]);
   });
 
@@ -118,7 +153,11 @@ describe('containers', () => {
 
   it('gives up after the second TIMEOUT: 504', async () => {
     let backend;
-    ({ app, backend } = await build({ containerCreate: () => { throw new BerthError('TIMEOUT', 'no answer'); } }));
+    ({ app, backend } = await build({
+      containerCreate: () => {
+        throw new BerthError('TIMEOUT', 'no answer');
+      },
+    }));
     const res = await app.inject({ method: 'POST', url: '/api/containers', headers: JSON_HEADERS, payload: {} });
     expect(res.statusCode).toBe(504);
     expect(res.json()).toMatchObject({ error: { code: 'TIMEOUT', retryable: true } });
@@ -127,7 +166,11 @@ describe('containers', () => {
 
   it.each(['CAPACITY_EXHAUSTED', 'SERVICE_UNAVAILABLE', 'NAME_CONFLICT'] as const)('does not retry %s', async (code) => {
     let backend;
-    ({ app, backend } = await build({ containerCreate: () => { throw new BerthError(code, 'no'); } }));
+    ({ app, backend } = await build({
+      containerCreate: () => {
+        throw new BerthError(code, 'no');
+      },
+    }));
     await app.inject({ method: 'POST', url: '/api/containers', headers: JSON_HEADERS, payload: {} });
     expect(backend.callsTo('containerCreate')).toHaveLength(1);
   });
@@ -141,13 +184,19 @@ describe('containers', () => {
     expect(backend.calls[0]?.data).toEqual({ id: ID, owner: 'default' });
   });
 
-  it('continues a well-formed traceparent (same trace, the gateway\'s own parent id), and starts a new trace for a malformed one', async () => {
+  it("continues a well-formed traceparent (same trace, the gateway's own parent id), and starts a new trace for a malformed one", async () => {
     let backend;
     ({ app, backend } = await build({ containerDelete: (req) => ({ id: req.id, removed: true as const }) }));
     const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     await app.inject({ method: 'DELETE', url: `/api/containers/${ID}`, headers: { ...AUTH, traceparent: tp } });
     await app.inject({ method: 'DELETE', url: `/api/containers/${ID}`, headers: { ...AUTH, traceparent: 'evil\r\nx' } });
-    const [kept, fresh] = backend.calls.map((c) => { let tp = ''; injectTrace((k, v) => { if (k === 'traceparent') tp = v; }, c.opts?.trace); return tp; });
+    const [kept, fresh] = backend.calls.map((c) => {
+      let tp = '';
+      injectTrace((k, v) => {
+        if (k === 'traceparent') tp = v;
+      }, c.opts?.trace);
+      return tp;
+    });
     expect(kept).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[\da-f]{16}-01$/);
     expect(kept).not.toBe(tp);
     expect(fresh).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-01$/);
@@ -173,7 +222,10 @@ describe('exec', () => {
     let backend;
     ({ app, backend } = await build({ containerExec: () => ({ ...execResult, exitCode: null, timedOut: true }) }));
     const res = await app.inject({
-      method: 'POST', url: `/api/containers/${ID}/exec`, headers: JSON_HEADERS, payload: { command: ['ls', '-la'], timeout: 120_000 },
+      method: 'POST',
+      url: `/api/containers/${ID}/exec`,
+      headers: JSON_HEADERS,
+      payload: { command: ['ls', '-la'], timeout: 120_000 },
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ timedOut: true, exitCode: null });
@@ -184,8 +236,18 @@ describe('exec', () => {
 describe('pools', () => {
   it('lists', async () => {
     const pool = {
-      name: 'default', image: 'berth/workspace:latest', targetSize: 3, minSize: 1, maxCreating: 2, containerPorts: [3000],
-      cpus: 1, memoryMb: 512, pids: 256, warm: 2, creating: 1, claimed: 4,
+      name: 'default',
+      image: 'berth/workspace:latest',
+      targetSize: 3,
+      minSize: 1,
+      maxCreating: 2,
+      containerPorts: [3000],
+      cpus: 1,
+      memoryMb: 512,
+      pids: 256,
+      warm: 2,
+      creating: 1,
+      claimed: 4,
     };
     let backend;
     ({ app, backend } = await build({ poolList: () => ({ pools: [pool] }) }));

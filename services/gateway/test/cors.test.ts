@@ -15,13 +15,15 @@ async function gateway(corsOrigins?: string[]) {
 }
 
 describe('CORS (CORS_ORIGINS)', () => {
-  it('answers a listed origin\'s preflight before authentication, with the methods and headers the API takes', async () => {
+  it("answers a listed origin's preflight before authentication, with the methods and headers the API takes", async () => {
     const app = await gateway([APP]);
     const res = await app.inject(preflight(APP));
     expect(res.statusCode).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBe(APP);
     expect(res.headers['access-control-allow-methods']).toContain('DELETE');
-    expect(String(res.headers['access-control-allow-headers']).split(', ')).toEqual(expect.arrayContaining(['authorization', 'idempotency-key', 'content-type']));
+    expect(String(res.headers['access-control-allow-headers']).split(', ')).toEqual(
+      expect.arrayContaining(['authorization', 'idempotency-key', 'content-type']),
+    );
     expect(res.headers['access-control-allow-credentials']).toBeUndefined();
     expect(res.headers.vary).toBe('Origin');
     await app.close();

@@ -5,7 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AUTH, ID, JSON_HEADERS, build } from './helpers.js';
 
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 describe('errors from pool-manager', () => {
   const cases: [ErrorCode, number, number | undefined][] = [
@@ -22,7 +25,11 @@ describe('errors from pool-manager', () => {
 
   it.each(cases)('%s → %i (Retry-After %s)', async (code, status, retryAfterSeconds) => {
     const err = new BerthError(code, `pool-manager says ${code}`, retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
-    ({ app } = await build({ containerGet: () => { throw err; } }));
+    ({ app } = await build({
+      containerGet: () => {
+        throw err;
+      },
+    }));
     const res = await app.inject({ method: 'GET', url: `/api/containers/${ID}`, headers: AUTH });
     expect(res.statusCode).toBe(status);
     expect(res.headers['retry-after']).toBe(retryAfterSeconds === undefined ? undefined : String(retryAfterSeconds));
@@ -40,10 +47,30 @@ describe('errors from pool-manager', () => {
 
 describe('a bug is a generic 500', () => {
   const thrown: [string, () => never][] = [
-    ['a plain Error', () => { throw new Error('secret detail: /srv/berth/db.ts exploded'); }],
-    ['a TypeError', () => { throw new TypeError("Cannot read properties of undefined (reading 'x')"); }],
-    ['a string', () => { throw 'just a string'; }],
-    ['an object with a 500 statusCode', () => { throw Object.assign(new Error('upstream'), { statusCode: 500 }); }],
+    [
+      'a plain Error',
+      () => {
+        throw new Error('secret detail: /srv/berth/db.ts exploded');
+      },
+    ],
+    [
+      'a TypeError',
+      () => {
+        throw new TypeError("Cannot read properties of undefined (reading 'x')");
+      },
+    ],
+    [
+      'a string',
+      () => {
+        throw 'just a string';
+      },
+    ],
+    [
+      'an object with a 500 statusCode',
+      () => {
+        throw Object.assign(new Error('upstream'), { statusCode: 500 });
+      },
+    ],
   ];
 
   it.each(thrown)('%s → 500 INTERNAL "internal error", no stack', async (_name, boom) => {
@@ -70,7 +97,7 @@ describe('a bug is a generic 500', () => {
 });
 
 describe('malformed HTTP', () => {
-  it('is answered in our error format, not fastify\'s', async () => {
+  it("is answered in our error format, not fastify's", async () => {
     ({ app } = await build());
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.server.address();
@@ -78,7 +105,9 @@ describe('malformed HTTP', () => {
     const raw = await new Promise<string>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1', () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
       let buf = '';
-      socket.on('data', (d: Buffer) => { buf += d.toString(); });
+      socket.on('data', (d: Buffer) => {
+        buf += d.toString();
+      });
       socket.on('close', () => resolve(buf));
       socket.on('error', reject);
     });
@@ -88,14 +117,23 @@ describe('malformed HTTP', () => {
   });
 
   /** Everything the server writes on one connection, until it closes it (or `idleMs` of silence). */
-  const exchange = (port: number, bytes: string, idleMs = 1_000) => new Promise<{ raw: string; closed: boolean }>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
-    let raw = '';
-    const idle = setTimeout(() => { socket.destroy(); resolve({ raw, closed: false }); }, idleMs);
-    socket.on('data', (d: Buffer) => { raw += d.toString('latin1'); });
-    socket.on('close', () => { clearTimeout(idle); resolve({ raw, closed: true }); });
-    socket.on('error', reject);
-  });
+  const exchange = (port: number, bytes: string, idleMs = 1_000) =>
+    new Promise<{ raw: string; closed: boolean }>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+      let raw = '';
+      const idle = setTimeout(() => {
+        socket.destroy();
+        resolve({ raw, closed: false });
+      }, idleMs);
+      socket.on('data', (d: Buffer) => {
+        raw += d.toString('latin1');
+      });
+      socket.on('close', () => {
+        clearTimeout(idle);
+        resolve({ raw, closed: true });
+      });
+      socket.on('error', reject);
+    });
 
   it.each([
     ['Connection: close', 'hello'],

@@ -7,7 +7,9 @@ import { FakeStreams, type FakeStream } from './fake-streams.js';
 
 const URL = `/api/containers/${ID}/exec?stream=true`;
 const apps: { close(): Promise<unknown> }[] = [];
-afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+});
 
 async function withStreams(onOpen: (s: FakeStream) => void | Promise<void>, execStreamKeepaliveMs?: number) {
   const streams = new FakeStreams(onOpen);
@@ -28,7 +30,12 @@ describe('POST /exec?stream=true', () => {
     const res = await app.inject({ method: 'POST', url: URL, headers: JSON_HEADERS, payload: { command: 'x', env: { A: '1' }, cwd: '/tmp', timeout: 5000 } });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('application/x-ndjson');
-    expect(res.body.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+    expect(
+      res.body
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([
       { type: 'stdout', data: 'a\n' },
       { type: 'stderr', data: 'b\n' },
       { type: 'exit', exitCode: 0, timedOut: false, durationMs: 5 },
@@ -39,22 +46,34 @@ describe('POST /exec?stream=true', () => {
   });
 
   it('speaks SSE when the client accepts text/event-stream', async () => {
-    const { app } = await withStreams((s) => { s.emit({ type: 'out', stream: 'stdout', text: 'hi\n' }); finish(s); });
+    const { app } = await withStreams((s) => {
+      s.emit({ type: 'out', stream: 'stdout', text: 'hi\n' });
+      finish(s);
+    });
     const res = await app.inject({ method: 'POST', url: URL, headers: { ...JSON_HEADERS, accept: 'text/event-stream' }, payload: { command: 'x' } });
     expect(res.headers['content-type']).toContain('text/event-stream');
     expect(res.body).toBe(
-      'id: 1\nevent: stdout\ndata: {"type":"stdout","data":"hi\\n"}\n\n'
-      + 'id: 2\nevent: exit\ndata: {"type":"exit","exitCode":0,"timedOut":false,"durationMs":5}\n\n',
+      'id: 1\nevent: stdout\ndata: {"type":"stdout","data":"hi\\n"}\n\n' +
+        'id: 2\nevent: exit\ndata: {"type":"exit","exitCode":0,"timedOut":false,"durationMs":5}\n\n',
     );
   });
 
   it('a browser streams with a single-use ?ticket= as its owner; a plain exec or a reused ticket is 401', async () => {
-    const { app, streams } = await withStreams((s) => { s.emit({ type: 'out', stream: 'stdout', text: 'hi\n' }); finish(s); });
+    const { app, streams } = await withStreams((s) => {
+      s.emit({ type: 'out', stream: 'stdout', text: 'hi\n' });
+      finish(s);
+    });
     const json = { 'content-type': 'application/json' };
     const res = await app.inject({ method: 'POST', url: `${URL}&ticket=${TICKET}`, headers: json, payload: { command: 'x' } });
     expect(res.statusCode).toBe(200);
-    expect(res.body.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
-      { type: 'stdout', data: 'hi\n' }, { type: 'exit', exitCode: 0, timedOut: false, durationMs: 5 },
+    expect(
+      res.body
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([
+      { type: 'stdout', data: 'hi\n' },
+      { type: 'exit', exitCode: 0, timedOut: false, durationMs: 5 },
     ]);
     expect(streams.opened[0]!.data).toMatchObject({ id: ID, owner: 'ticket-owner' });
     const reused = await app.inject({ method: 'POST', url: `${URL}&ticket=${TICKET}`, headers: json, payload: { command: 'x' } });
@@ -65,7 +84,9 @@ describe('POST /exec?stream=true', () => {
   });
 
   it('an error while opening is a plain error response', async () => {
-    const { app } = await withStreams(() => { throw new BerthError('CONTAINER_NOT_FOUND', 'no container'); });
+    const { app } = await withStreams(() => {
+      throw new BerthError('CONTAINER_NOT_FOUND', 'no container');
+    });
     const res = await app.inject({ method: 'POST', url: URL, headers: JSON_HEADERS, payload: { command: 'x' } });
     expect([res.statusCode, res.json().error.code]).toEqual([404, 'CONTAINER_NOT_FOUND']);
   });
@@ -79,11 +100,16 @@ describe('POST /exec?stream=true', () => {
 
   it('acks only what the socket took: a client that does not read stops the acks, and leaving cancels', async () => {
     const big = 'x'.repeat(256 * 1024);
-    const { app, streams } = await withStreams((s) => { for (let i = 0; i < 40; i++) s.emit({ type: 'out', stream: 'stdout', text: big }); });
+    const { app, streams } = await withStreams((s) => {
+      for (let i = 0; i < 40; i++) s.emit({ type: 'out', stream: 'stdout', text: big });
+    });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     const req = request({ host: '127.0.0.1', port, method: 'POST', path: URL, headers: JSON_HEADERS });
-    const res = await new Promise<IncomingMessage>((resolve) => { req.on('response', resolve); req.end('{"command":"x"}'); });
+    const res = await new Promise<IncomingMessage>((resolve) => {
+      req.on('response', resolve);
+      req.end('{"command":"x"}');
+    });
     res.pause();
     await new Promise((r) => setTimeout(r, 300));
     const s = streams.opened[0]!;
@@ -113,7 +139,9 @@ describe('POST /exec?stream=true', () => {
   ])('a silent command (%s)', (_name, accept, keepalive) => {
     it('gets its headers at once and a keepalive while it says nothing, and only then its output', async () => {
       let stream: FakeStream | undefined;
-      const { app } = await withStreams((s) => { stream = s; }, 100);
+      const { app } = await withStreams((s) => {
+        stream = s;
+      }, 100);
       await app.listen({ port: 0, host: '127.0.0.1' });
       const { port } = app.server.address() as AddressInfo;
       const req = request({ host: '127.0.0.1', port, method: 'POST', path: URL, headers: { ...JSON_HEADERS, accept } });
@@ -128,7 +156,9 @@ describe('POST /exec?stream=true', () => {
       expect(res.headers['content-type']).toContain(accept);
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
+      res.on('data', (c: string) => {
+        body += c;
+      });
       await new Promise((r) => setTimeout(r, 450));
       expect(body.length, 'keepalives in ~450 ms of silence at a 100 ms interval').toBeGreaterThanOrEqual(2 * keepalive.length);
       expect(body).toBe(keepalive.repeat(body.length / keepalive.length));

@@ -10,24 +10,38 @@ export class FakeStream implements StreamHandle {
   private readonly queued: StreamOut[] = [];
   private seq = 0;
 
-  constructor(readonly key: StreamKey, readonly data: unknown) {}
+  constructor(
+    readonly key: StreamKey,
+    readonly data: unknown,
+  ) {}
 
   listen(onMessage: (m: StreamOut) => void): void {
     this.listener = onMessage;
     for (const m of this.queued.splice(0)) onMessage(m);
   }
 
-  ack(seq: number): void { this.acks.push(seq); }
-  control(msg: StreamControl): void { this.controls.push(msg); }
-  sendBytes(): void { /* no uploads in these tests */ }
-  close(): void { this.closed = true; }
-  onAck(): void { /* no uploads in these tests */ }
+  ack(seq: number): void {
+    this.acks.push(seq);
+  }
+  control(msg: StreamControl): void {
+    this.controls.push(msg);
+  }
+  sendBytes(): void {
+    /* no uploads in these tests */
+  }
+  close(): void {
+    this.closed = true;
+  }
+  onAck(): void {
+    /* no uploads in these tests */
+  }
 
   /** Sends a message as pool-manager would, numbering it. */
   emit(body: StreamOut extends infer T ? (T extends unknown ? Omit<T, 'seq'> : never) : never): void {
     this.seq += 1;
     const msg = { ...body, seq: this.seq } as StreamOut;
-    if (this.listener) this.listener(msg); else this.queued.push(msg);
+    if (this.listener) this.listener(msg);
+    else this.queued.push(msg);
   }
 }
 

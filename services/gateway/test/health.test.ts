@@ -5,7 +5,10 @@ import { HEALTH_BACKEND_TIMEOUT_MS } from '../src/routes/health.js';
 import { build } from './helpers.js';
 
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 const hostStatus: HostStatus = {
   hostId: 'local',
@@ -27,9 +30,24 @@ describe('GET /health', () => {
   });
 
   it.each([
-    ['times out', () => { throw new BerthError('TIMEOUT', 'no answer'); }],
-    ['has no responders', () => { throw new BerthError('SERVICE_UNAVAILABLE', 'nobody', { retryAfterSeconds: 1 }); }],
-    ['throws a bug', () => { throw new Error('boom'); }],
+    [
+      'times out',
+      () => {
+        throw new BerthError('TIMEOUT', 'no answer');
+      },
+    ],
+    [
+      'has no responders',
+      () => {
+        throw new BerthError('SERVICE_UNAVAILABLE', 'nobody', { retryAfterSeconds: 1 });
+      },
+    ],
+    [
+      'throws a bug',
+      () => {
+        throw new Error('boom');
+      },
+    ],
   ])('is 503 degraded with containerCount 0 when pool-manager %s', async (_name, fail) => {
     ({ app } = await build({ hostStatus: fail }));
     const res = await app.inject({ method: 'GET', url: '/health' });

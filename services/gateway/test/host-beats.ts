@@ -1,7 +1,10 @@
 import type { HostHeartbeat } from '@berth/contracts';
 
 /** A host's heartbeat with one pool, `default`; tests override what they look at. */
-export function heartbeat(hostId: string, over: { containers?: number; claimed?: number; max?: number; warm?: number; freePorts?: number; state?: 'up' | 'draining'; pool?: string } = {}): HostHeartbeat {
+export function heartbeat(
+  hostId: string,
+  over: { containers?: number; claimed?: number; max?: number; warm?: number; freePorts?: number; state?: 'up' | 'draining'; pool?: string } = {},
+): HostHeartbeat {
   return {
     hostId,
     state: over.state ?? 'up',
@@ -11,4 +14,3 @@ export function heartbeat(hostId: string, over: { containers?: number; claimed?:
     pools: [{ name: over.pool ?? 'default', warm: over.warm ?? 0, creating: 0, claimed: over.claimed ?? over.containers ?? 0 }],
   };
 }
-

@@ -13,7 +13,8 @@ function twoHosts() {
   directory.heard(heartbeat('h1', { containers: 0, warm: 2 }));
   directory.heard(heartbeat('h2', { containers: 3, warm: 2 }));
   const fake = new FakeBackend({
-    containerCreate: (_d, opts) => (opts!.hostId === 'h1' ? new Promise<never>(() => undefined) : { ...containerView(`ws_${opts!.hostId!}_0123456789abcdef`), warm: true }),
+    containerCreate: (_d, opts) =>
+      opts!.hostId === 'h1' ? new Promise<never>(() => undefined) : { ...containerView(`ws_${opts!.hostId!}_0123456789abcdef`), warm: true },
   });
   const backend = hostRoutedBackend(fake, { directory, policy: 'spread', fallbackHost: 'local' });
   /** h1 goes silent: h2 keeps beating, the clock passes the limit and the sweep runs. */
@@ -45,7 +46,10 @@ describe('a create in flight when its host is lost', () => {
     const pending = backend.request('containerCreate', { ...base, name: 'mine' });
     await new Promise((r) => setImmediate(r));
     loseH1();
-    const err = await pending.then(() => undefined, (e: unknown) => e);
+    const err = await pending.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(BerthError);
     expect(err).toMatchObject({ code: 'HOST_UNAVAILABLE' });
     expect(fake.callsTo('containerCreate')).toHaveLength(1);

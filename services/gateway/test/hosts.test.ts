@@ -23,10 +23,13 @@ const created = (id: string) => ({ ...containerView(id), warm: true });
 
 describe('many Docker hosts behind the gateway', () => {
   it('a create goes to the host placement picks; requests about a workspace to the host in its id', async () => {
-    const { app, fake } = await hostsApp({
-      containerCreate: (_d, opts) => created(`ws_${opts!.hostId!}_0123456789abcdef`),
-      containerGet: (d) => containerView(d.id),
-    }, [heartbeat('h1', { containers: 4, warm: 2 }), heartbeat('h2', { containers: 1, warm: 2 })]);
+    const { app, fake } = await hostsApp(
+      {
+        containerCreate: (_d, opts) => created(`ws_${opts!.hostId!}_0123456789abcdef`),
+        containerGet: (d) => containerView(d.id),
+      },
+      [heartbeat('h1', { containers: 4, warm: 2 }), heartbeat('h2', { containers: 1, warm: 2 })],
+    );
     const res = await app.inject({ method: 'POST', url: '/api/containers', headers: JSON_HEADERS, payload: { pool: 'default' } });
     expect(res.statusCode).toBe(201);
     expect(fake.callsTo('containerCreate')[0]!.opts?.hostId).toBe('h2');
@@ -36,20 +39,28 @@ describe('many Docker hosts behind the gateway', () => {
   });
 
   it('a create that finds its host full tries the next one; all full is 503 with Retry-After', async () => {
-    const { app, fake } = await hostsApp({
-      containerCreate: (_d, opts) => {
-        if (opts?.hostId === 'h1') throw new BerthError('CAPACITY_EXHAUSTED', 'full', { retryAfterSeconds: 5 });
-        return created('ws_h2_0123456789abcdef');
+    const { app, fake } = await hostsApp(
+      {
+        containerCreate: (_d, opts) => {
+          if (opts?.hostId === 'h1') throw new BerthError('CAPACITY_EXHAUSTED', 'full', { retryAfterSeconds: 5 });
+          return created('ws_h2_0123456789abcdef');
+        },
       },
-    }, [heartbeat('h1', { warm: 3 }), heartbeat('h2', { containers: 5 })]);
+      [heartbeat('h1', { warm: 3 }), heartbeat('h2', { containers: 5 })],
+    );
     const res = await app.inject({ method: 'POST', url: '/api/containers', headers: JSON_HEADERS, payload: {} });
     expect(res.statusCode).toBe(201);
     expect(fake.callsTo('containerCreate').map((c) => c.opts?.hostId)).toEqual(['h1', 'h2']);
 
     // A host that looks full is still asked (its heartbeat may be a second old); it says so itself.
-    const full = await hostsApp({
-      containerCreate: () => { throw new BerthError('CAPACITY_EXHAUSTED', 'full', { retryAfterSeconds: 5 }); },
-    }, [heartbeat('h1', { containers: 10, max: 10 }), heartbeat('h2', { state: 'draining' })]);
+    const full = await hostsApp(
+      {
+        containerCreate: () => {
+          throw new BerthError('CAPACITY_EXHAUSTED', 'full', { retryAfterSeconds: 5 });
+        },
+      },
+      [heartbeat('h1', { containers: 10, max: 10 }), heartbeat('h2', { state: 'draining' })],
+    );
     const refused = await full.app.inject({ method: 'POST', url: '/api/containers', headers: JSON_HEADERS, payload: {} });
     expect(refused.statusCode).toBe(503);
     expect(refused.json().error.code).toBe('CAPACITY_EXHAUSTED');
@@ -61,7 +72,11 @@ describe('many Docker hosts behind the gateway', () => {
     const { app, fake, hosts, clock } = await hostsApp({ containerGet: (d) => containerView(d.id) }, [heartbeat('h1'), heartbeat('h2')]);
     clock.t += 3500;
     hosts.heard(heartbeat('h1'));
-    for (const [method, url] of [['GET', `/api/containers/${ON_H2}`], ['DELETE', `/api/containers/${ON_H2}`], ['POST', `/api/containers/${ON_H2}/exec`]] as const) {
+    for (const [method, url] of [
+      ['GET', `/api/containers/${ON_H2}`],
+      ['DELETE', `/api/containers/${ON_H2}`],
+      ['POST', `/api/containers/${ON_H2}/exec`],
+    ] as const) {
       const res = await app.inject({ method, url, headers: JSON_HEADERS, ...(method === 'POST' && { payload: { command: 'true' } }) });
       expect(res.statusCode).toBe(503);
       expect(res.json().error).toMatchObject({ code: 'HOST_UNAVAILABLE', retryable: true });
@@ -74,10 +89,13 @@ describe('many Docker hosts behind the gateway', () => {
   });
 
   it('lists ask every live host and merge; a retried create goes back to the same host', async () => {
-    const { app, fake } = await hostsApp({
-      containerList: (_d, opts) => ({ containers: [containerView(`ws_${opts!.hostId!}_0123456789abcdef`)], count: 1 }),
-      containerCreate: (_d, opts) => created(`ws_${opts!.hostId!}_0123456789abcdef`),
-    }, [heartbeat('h1'), heartbeat('h2'), heartbeat('h3')]);
+    const { app, fake } = await hostsApp(
+      {
+        containerList: (_d, opts) => ({ containers: [containerView(`ws_${opts!.hostId!}_0123456789abcdef`)], count: 1 }),
+        containerCreate: (_d, opts) => created(`ws_${opts!.hostId!}_0123456789abcdef`),
+      },
+      [heartbeat('h1'), heartbeat('h2'), heartbeat('h3')],
+    );
     const list = await app.inject({ method: 'GET', url: '/api/containers', headers: AUTH });
     expect(list.json().count).toBe(3);
     const headers = { ...JSON_HEADERS, 'idempotency-key': 'retry-me-12345678' };

@@ -1,4 +1,12 @@
-import { BerthError, CreateContainerReplySchema, LlmKeyStateReplySchema, UsageSchema, type CreateContainerRequest, type LlmUsage, type Usage } from '@berth/contracts';
+import {
+  BerthError,
+  CreateContainerReplySchema,
+  LlmKeyStateReplySchema,
+  UsageSchema,
+  type CreateContainerRequest,
+  type LlmUsage,
+  type Usage,
+} from '@berth/contracts';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyRing } from '../src/keys/api-key.js';
@@ -6,19 +14,37 @@ import { mintKey } from '../src/keys/mint.js';
 import { AUTH, ID, JSON_HEADERS, build, containerView } from './helpers.js';
 
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 const sample = (id: string): Usage => ({
-  id, at: '2026-11-23T14:00:00.000Z', cpuPercent: 1.5, memoryBytes: 1000, memoryLimitBytes: 2000, pids: 3, netRxBytes: 10, netTxBytes: 20,
+  id,
+  at: '2026-11-23T14:00:00.000Z',
+  cpuPercent: 1.5,
+  memoryBytes: 1000,
+  memoryLimitBytes: 2000,
+  pids: 3,
+  netRxBytes: 10,
+  netTxBytes: 20,
 });
 const llmUsage: LlmUsage = {
-  requests: 4, inputTokens: 120, outputTokens: 80, costUsd: 0.0123, keyActive: true,
-  byProvider: { openai: { requests: 3, inputTokens: 100, outputTokens: 60, costUsd: 0.01 }, anthropic: { requests: 1, inputTokens: 20, outputTokens: 20, costUsd: 0.0023 } },
-  today: { tokens: 200, costUsd: 0.0123 }, limits: { requestsPerMinute: 60, tokensPerDay: 100_000, spendCapUsdPerDay: null },
+  requests: 4,
+  inputTokens: 120,
+  outputTokens: 80,
+  costUsd: 0.0123,
+  keyActive: true,
+  byProvider: {
+    openai: { requests: 3, inputTokens: 100, outputTokens: 60, costUsd: 0.01 },
+    anthropic: { requests: 1, inputTokens: 20, outputTokens: 20, costUsd: 0.0023 },
+  },
+  today: { tokens: 200, costUsd: 0.0123 },
+  limits: { requestsPerMinute: 60, tokensPerDay: 100_000, spendCapUsdPerDay: null },
 };
 
 describe('DELETE / POST /api/containers/:id/llm-key', () => {
-  it('revokes and rotates through pool-manager with the caller\'s id and owner', async () => {
+  it("revokes and rotates through pool-manager with the caller's id and owner", async () => {
     let backend;
     ({ app, backend } = await build({
       containerLlmKeyRevoke: (req) => ({ id: req.id, llmKey: 'revoked' as const }),
@@ -34,10 +60,14 @@ describe('DELETE / POST /api/containers/:id/llm-key', () => {
     expect(backend.callsTo('containerLlmKeyRotate')[0]).toMatchObject({ data: { id: ID, owner: 'default' } });
   });
 
-  it('someone else\'s container is 404; egress refusing a rotate is 503 with Retry-After', async () => {
+  it("someone else's container is 404; egress refusing a rotate is 503 with Retry-After", async () => {
     ({ app } = await build({
-      containerLlmKeyRevoke: () => { throw new BerthError('CONTAINER_NOT_FOUND', 'no container'); },
-      containerLlmKeyRotate: () => { throw new BerthError('SERVICE_UNAVAILABLE', 'egress did not accept the new LLM key', { retryAfterSeconds: 2 }); },
+      containerLlmKeyRevoke: () => {
+        throw new BerthError('CONTAINER_NOT_FOUND', 'no container');
+      },
+      containerLlmKeyRotate: () => {
+        throw new BerthError('SERVICE_UNAVAILABLE', 'egress did not accept the new LLM key', { retryAfterSeconds: 2 });
+      },
     }));
     const del = await app.inject({ method: 'DELETE', url: `/api/containers/${ID}/llm-key`, headers: AUTH });
     expect(del.statusCode).toBe(404);
@@ -51,10 +81,13 @@ describe('DELETE / POST /api/containers/:id/llm-key', () => {
     const reader = mintKey({ name: 'r', owner: 'alice', scopes: ['read'] });
     const writer = mintKey({ name: 'w', owner: 'alice', scopes: ['write'] });
     let backend;
-    ({ app, backend } = await build({
-      containerLlmKeyRevoke: (req) => ({ id: req.id, llmKey: 'revoked' as const }),
-      containerLlmKeyRotate: (req) => ({ id: req.id, llmKey: 'active' as const }),
-    }, { keys: new KeyRing([reader.entry, writer.entry]), apiToken: undefined }));
+    ({ app, backend } = await build(
+      {
+        containerLlmKeyRevoke: (req) => ({ id: req.id, llmKey: 'revoked' as const }),
+        containerLlmKeyRotate: (req) => ({ id: req.id, llmKey: 'active' as const }),
+      },
+      { keys: new KeyRing([reader.entry, writer.entry]), apiToken: undefined },
+    ));
     for (const method of ['DELETE', 'POST'] as const) {
       const denied = await app.inject({ method, url: `/api/containers/${ID}/llm-key`, headers: { authorization: `Bearer ${reader.key}` } });
       expect(denied.statusCode).toBe(403);
@@ -76,7 +109,7 @@ describe('DELETE / POST /api/containers/:id/llm-key', () => {
 });
 
 describe('GET /api/containers/:id/usage with LLM usage', () => {
-  it('adds egress\'s llm usage, asked with the workspace id', async () => {
+  it("adds egress's llm usage, asked with the workspace id", async () => {
     let backend;
     ({ app, backend } = await build({ containerUsage: (req) => sample(req.id), llmUsage: () => llmUsage }));
     const res = await app.inject({ method: 'GET', url: `/api/containers/${ID}/usage`, headers: AUTH });
@@ -92,14 +125,24 @@ describe('GET /api/containers/:id/usage with LLM usage', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual(sample(ID));
     await app.close();
-    ({ app } = await build({ containerUsage: (req) => sample(req.id), llmUsage: () => { throw new BerthError('TIMEOUT', 'slow'); } }));
+    ({ app } = await build({
+      containerUsage: (req) => sample(req.id),
+      llmUsage: () => {
+        throw new BerthError('TIMEOUT', 'slow');
+      },
+    }));
     const slow = await app.inject({ method: 'GET', url: `/api/containers/${ID}/usage`, headers: AUTH });
     expect(slow.statusCode).toBe(200);
     expect(slow.json()).not.toHaveProperty('llm');
   });
 
-  it('pool-manager decides 404 first: another owner\'s workspace never shows egress\'s figures', async () => {
-    ({ app } = await build({ containerUsage: () => { throw new BerthError('CONTAINER_NOT_FOUND', 'no container'); }, llmUsage: () => llmUsage }));
+  it("pool-manager decides 404 first: another owner's workspace never shows egress's figures", async () => {
+    ({ app } = await build({
+      containerUsage: () => {
+        throw new BerthError('CONTAINER_NOT_FOUND', 'no container');
+      },
+      llmUsage: () => llmUsage,
+    }));
     const res = await app.inject({ method: 'GET', url: `/api/containers/${ID}/usage`, headers: AUTH });
     expect(res.statusCode).toBe(404);
     expect(res.body).not.toContain('inputTokens');

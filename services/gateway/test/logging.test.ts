@@ -6,10 +6,22 @@ import { ID, JSON_HEADERS, TOKEN, build } from './helpers.js';
 describe('logging', () => {
   it('never writes the bearer token, right or wrong, even at trace level', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
     const wrong = 'wrong-token-that-must-not-leak-1234';
     const { app } = await build(
-      { poolList: () => { throw new Error('boom'); }, containerGet: () => { throw new Error('boom'); } },
+      {
+        poolList: () => {
+          throw new Error('boom');
+        },
+        containerGet: () => {
+          throw new Error('boom');
+        },
+      },
       { logger: createLogger('gateway', 'trace', sink) },
     );
     await app.inject({ method: 'GET', url: '/api/pools', headers: JSON_HEADERS });
@@ -29,7 +41,12 @@ describe('logging', () => {
 
   it('never writes a credential from the query string (?ticket=, ?token=, ?key=...) in request lines', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
     const secret = 'query-secret-that-must-not-leak-5678';
     const { app } = await build({ poolList: () => ({ pools: [] }) }, { logger: createLogger('gateway', 'info', sink) });
     for (const name of ['token', 'ticket', 'api_key', 'secret', 'signature']) {
@@ -45,7 +62,12 @@ describe('logging', () => {
 
   it('redacts req.headers.authorization if something logs the request headers', () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
     createLogger('gateway', 'info', sink).info({ req: { headers: { authorization: `Bearer ${TOKEN}` } } }, 'x');
     expect(lines.join('')).not.toContain(TOKEN);
   });

@@ -7,24 +7,38 @@ import { AUTH, ID, TICKET, build, containerView, singleUseTicket } from './helpe
 import type { LogReader } from '../src/logs/log-reader.js';
 
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 async function withLogs(logs: LogReader, visible = true) {
-  const built = await build({
-    containerGet: ({ id }) => {
-      if (!visible || id !== ID) throw new BerthError('CONTAINER_NOT_FOUND', 'container not found');
-      return containerView(id);
+  const built = await build(
+    {
+      containerGet: ({ id }) => {
+        if (!visible || id !== ID) throw new BerthError('CONTAINER_NOT_FOUND', 'container not found');
+        return containerView(id);
+      },
+      ticketRedeem: singleUseTicket(),
     },
-    ticketRedeem: singleUseTicket(),
-  }, { logs });
+    { logs },
+  );
   app = built.app;
   return built;
 }
 
-interface SseEvent { id: number; event: string; data: unknown }
+interface SseEvent {
+  id: number;
+  event: string;
+  data: unknown;
+}
 
 /** Opens the SSE route on a listening app and collects events until `until` says stop. */
-async function sse(path: string, headers: Record<string, string | undefined>, until: (events: SseEvent[]) => boolean): Promise<{ res: IncomingMessage; events: SseEvent[] }> {
+async function sse(
+  path: string,
+  headers: Record<string, string | undefined>,
+  until: (events: SseEvent[]) => boolean,
+): Promise<{ res: IncomingMessage; events: SseEvent[] }> {
   const address = await app!.listen({ port: 0, host: '127.0.0.1' });
   const url = new URL(path, address);
   return new Promise((resolve, reject) => {
@@ -40,11 +54,19 @@ async function sse(path: string, headers: Record<string, string | undefined>, un
         while ((end = buf.indexOf('\n\n')) !== -1) {
           const block = buf.slice(0, end);
           buf = buf.slice(end + 2);
-          const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+          const fields = Object.fromEntries(
+            block
+              .split('\n')
+              .filter((l) => !l.startsWith(':'))
+              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+          );
           // An unnamed event is a `message` to EventSource.
           if (fields.id !== undefined) events.push({ id: Number(fields.id), event: fields.event ?? 'message', data: JSON.parse(String(fields.data)) });
         }
-        if (until(events)) { req.destroy(); resolve({ res, events }); }
+        if (until(events)) {
+          req.destroy();
+          resolve({ res, events });
+        }
       });
       res.on('end', () => resolve({ res, events }));
     });
@@ -69,7 +91,7 @@ describe('GET /api/containers/:id/logs', () => {
     expect((await app!.inject({ url: `/api/containers/${ID}/logs` })).statusCode).toBe(401);
   });
 
-  it('a single-use ?ticket= opens the stream as its owner (a browser\'s EventSource); reused, it is 401', async () => {
+  it("a single-use ?ticket= opens the stream as its owner (a browser's EventSource); reused, it is 401", async () => {
     const logs = new FakeLogReader();
     logs.add('hello');
     const { backend } = await withLogs(logs);
@@ -118,7 +140,10 @@ describe('GET /api/containers/:id/logs', () => {
     expect((await app!.inject({ url: `/api/containers/${ID}/logs?follow=false&tail=2`, headers: AUTH })).body).toBe('b\nc\n');
     const since = '2026-01-01T00:00:00Z';
     await app!.inject({ url: `/api/containers/${ID}/logs?follow=false&since=${since}`, headers: AUTH });
-    expect(logs.reads.map((r) => r.start)).toEqual([{ kind: 'tail', lines: 2 }, { kind: 'since', at: new Date(since) }]);
+    expect(logs.reads.map((r) => r.start)).toEqual([
+      { kind: 'tail', lines: 2 },
+      { kind: 'since', at: new Date(since) },
+    ]);
     for (const q of ['tail=-1', 'tail=x', 'since=yesterday', 'follow=maybe', 'color=red']) {
       const res = await app!.inject({ url: `/api/containers/${ID}/logs?${q}`, headers: AUTH });
       expect(res.statusCode, q).toBe(400);
@@ -131,13 +156,21 @@ describe('GET /api/containers/:id/logs', () => {
     const logs = new FakeLogReader();
     logs.add('first', 'stdout', '2026-02-17T10:30:56.789123456Z');
     await withLogs(logs);
-    setTimeout(() => { logs.add('second', 'stderr'); logs.add('third'); }, 50);
+    setTimeout(() => {
+      logs.add('second', 'stderr');
+      logs.add('third');
+    }, 50);
     const { res, events } = await sse(`/api/containers/${ID}/logs`, {}, (ev) => ev.length >= 3);
     expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    expect(events.map((e) => [e.id, e.event])).toEqual([[1, 'message'], [2, 'message'], [3, 'message']]);
+    expect(events.map((e) => [e.id, e.event])).toEqual([
+      [1, 'message'],
+      [2, 'message'],
+      [3, 'message'],
+    ]);
     expect(events.map((e) => LogEventSchema.parse(e.data))).toMatchObject([
       { stream: 'stdout', line: 'first', time: '2026-02-17T10:30:56.789123456Z', timestamp: Date.UTC(2026, 1, 17, 10, 30, 56, 789) },
-      { stream: 'stderr', line: 'second' }, { stream: 'stdout', line: 'third' },
+      { stream: 'stderr', line: 'second' },
+      { stream: 'stdout', line: 'third' },
     ]);
     for (const e of events) expect((e.data as { timestamp: number }).timestamp).toBe(Date.parse((e.data as { time: string }).time));
     logs.add('fourth');

@@ -27,7 +27,9 @@ beforeAll(async () => {
   expect(res.statusCode).toBe(200);
   doc = res.json<Doc>();
 });
-afterAll(async () => { await app.close(); });
+afterAll(async () => {
+  await app.close();
+});
 
 const ROUTES: [string, string][] = [
   ['get', '/health'],

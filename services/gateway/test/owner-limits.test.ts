@@ -6,16 +6,24 @@ import { mintKey } from '../src/keys/mint.js';
 import { JSON_HEADERS, build, containerView } from './helpers.js';
 
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 const created = () => ({ ...containerView(), warm: false });
 
 describe('POST /api/containers with cpus, memoryMb and diskMb', () => {
-  it('passes limits within the key owner\'s maxima on to pool-manager', async () => {
+  it("passes limits within the key owner's maxima on to pool-manager", async () => {
     const small = mintKey({ name: 'small', owner: 'alice', scopes: ['write'], limits: { cpus: 1, memoryMb: 512, diskMb: 1024 } });
     let backend;
     ({ app, backend } = await build({ containerCreate: created }, { keys: new KeyRing([small.entry]), apiToken: undefined }));
-    const res = await app.inject({ method: 'POST', url: '/api/containers', headers: { authorization: `Bearer ${small.key}`, 'content-type': 'application/json' }, payload: { cpus: 1, memoryMb: 512, diskMb: 1024 } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/containers',
+      headers: { authorization: `Bearer ${small.key}`, 'content-type': 'application/json' },
+      payload: { cpus: 1, memoryMb: 512, diskMb: 1024 },
+    });
     expect(res.statusCode).toBe(201);
     expect(backend.callsTo('containerCreate').map((c) => c.data)).toMatchObject([{ owner: 'alice', cpus: 1, memoryMb: 512, diskMb: 1024 }]);
   });

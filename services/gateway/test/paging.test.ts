@@ -4,7 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AUTH, build, containerView } from './helpers.js';
 
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 const hex = (i: number) => i.toString(16).padStart(16, '0');
 const get = async (url: string) => {
@@ -54,14 +57,29 @@ describe('list routes page with limit and cursor', () => {
 
   it('volumes page by name and keep their per-owner limit', async () => {
     const names = ['b', 'a', 'd', 'c', 'e'];
-    ({ app } = await build({ volumeList: () => ({ volumes: names.map((name) => ({ name, createdAt: '2026-12-03T00:00:00.000Z', inUse: false })), count: 5, limit: 20 }) }));
+    ({ app } = await build({
+      volumeList: () => ({ volumes: names.map((name) => ({ name, createdAt: '2026-12-03T00:00:00.000Z', inUse: false })), count: 5, limit: 20 }),
+    }));
     const pages = await walk('/api/volumes', 2, (b) => VolumeListSchema.parse(b).volumes.map((v) => v.name));
     expect(pages).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
     expect(VolumeListSchema.parse((await get('/api/volumes?limit=2')).body).limit).toBe(20);
   });
 
   it('pools keep their configured order (the default first)', async () => {
-    const pool = (name: string) => ({ name, image: 'berth/workspace:latest', targetSize: 1, minSize: 1, maxCreating: 1, containerPorts: [3000], cpus: 1, memoryMb: 512, pids: 256, warm: 0, creating: 0, claimed: 0 });
+    const pool = (name: string) => ({
+      name,
+      image: 'berth/workspace:latest',
+      targetSize: 1,
+      minSize: 1,
+      maxCreating: 1,
+      containerPorts: [3000],
+      cpus: 1,
+      memoryMb: 512,
+      pids: 256,
+      warm: 0,
+      creating: 0,
+      claimed: 0,
+    });
     ({ app } = await build({ poolList: () => ({ pools: ['zeta', 'alpha', 'mid'].map(pool) }) }));
     const pages = await walk('/api/pools', 2, (b) => PoolListSchema.parse(b).pools.map((p) => p.name));
     expect(pages).toEqual([['zeta', 'alpha'], ['mid']]);
@@ -76,7 +94,15 @@ describe('list routes page with limit and cursor', () => {
 
   it('refuses a bad limit and a forged cursor with 400 and a code', async () => {
     ({ app } = await build({ containerList: () => ({ containers: [], count: 0 }) }));
-    for (const q of ['limit=0', 'limit=1001', 'limit=x', 'limit=-1', 'cursor=not-base64!', `cursor=${Buffer.from('{"after":5}').toString('base64url')}`, 'cursor=']) {
+    for (const q of [
+      'limit=0',
+      'limit=1001',
+      'limit=x',
+      'limit=-1',
+      'cursor=not-base64!',
+      `cursor=${Buffer.from('{"after":5}').toString('base64url')}`,
+      'cursor=',
+    ]) {
       const res = await app.inject({ method: 'GET', url: `/api/containers?${q}`, headers: AUTH });
       expect(res.statusCode, q).toBe(400);
       expect(['VALIDATION_FAILED', 'UNKNOWN_FIELD'], q).toContain(ErrorBodySchema.parse(res.json()).error.code);

@@ -6,10 +6,13 @@ import { mintKey } from '../src/keys/mint.js';
 import { AUTH, ID, JSON_HEADERS, build, containerView } from './helpers.js';
 
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 describe('POST /api/containers/:id/pause and /resume', () => {
-  it('pause and resume the caller\'s container through pool-manager and answer it', async () => {
+  it("pause and resume the caller's container through pool-manager and answer it", async () => {
     let backend;
     ({ app, backend } = await build({
       containerPause: ({ id }) => ({ ...containerView(id), state: 'paused' as const }),
@@ -19,14 +22,23 @@ describe('POST /api/containers/:id/pause and /resume', () => {
     expect([paused.statusCode, paused.json().state]).toEqual([200, 'paused']);
     const resumed = await app.inject({ method: 'POST', url: `/api/containers/${ID}/resume`, headers: AUTH });
     expect([resumed.statusCode, resumed.json().state]).toEqual([200, 'claimed']);
-    expect(backend.calls.map((c) => [c.key, c.data])).toEqual([['containerPause', { id: ID, owner: 'default' }], ['containerResume', { id: ID, owner: 'default' }]]);
+    expect(backend.calls.map((c) => [c.key, c.data])).toEqual([
+      ['containerPause', { id: ID, owner: 'default' }],
+      ['containerResume', { id: ID, owner: 'default' }],
+    ]);
   });
 
-  it('pass pool-manager\'s refusals on with their status: 404 for someone else\'s, 503 when the budget is full, 409 CONTAINER_PAUSED for a command', async () => {
+  it("pass pool-manager's refusals on with their status: 404 for someone else's, 503 when the budget is full, 409 CONTAINER_PAUSED for a command", async () => {
     ({ app } = await build({
-      containerPause: () => { throw new BerthError('CONTAINER_NOT_FOUND', 'no container'); },
-      containerResume: () => { throw new BerthError('CAPACITY_EXHAUSTED', 'no room', { retryAfterSeconds: 5 }); },
-      containerExec: () => { throw new BerthError('CONTAINER_PAUSED', 'paused'); },
+      containerPause: () => {
+        throw new BerthError('CONTAINER_NOT_FOUND', 'no container');
+      },
+      containerResume: () => {
+        throw new BerthError('CAPACITY_EXHAUSTED', 'no room', { retryAfterSeconds: 5 });
+      },
+      containerExec: () => {
+        throw new BerthError('CONTAINER_PAUSED', 'paused');
+      },
     }));
     const pause = await app.inject({ method: 'POST', url: `/api/containers/${ID}/pause`, headers: AUTH });
     expect([pause.statusCode, pause.json().error.code]).toEqual([404, 'CONTAINER_NOT_FOUND']);

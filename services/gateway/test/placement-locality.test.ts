@@ -41,7 +41,7 @@ describe('placement prefers hosts that hold the repo of a create', () => {
     expect(rankHosts(dir, req, 'pack')).toEqual(['a', 'b', 'c', 'full']);
   });
 
-  it('the gateway places a create body\'s repo by it', async () => {
+  it("the gateway places a create body's repo by it", async () => {
     const dir = directory(busyWithRepo, idleWarm);
     const fake = new FakeBackend({ containerCreate: (_d, opts) => ({ ...containerView(`ws_${opts!.hostId!}_0123456789abcdef`), warm: false }) });
     const backend = hostRoutedBackend(fake, { directory: dir, policy: 'spread', fallbackHost: 'local' });

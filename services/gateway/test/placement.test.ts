@@ -69,7 +69,11 @@ describe('placement', () => {
   it('no host up (all draining or lost) is CAPACITY_EXHAUSTED (503, retryable) with a Retry-After', () => {
     const { dir } = directory(heartbeat('h1', { state: 'draining' }), heartbeat('h2', { state: 'draining' }));
     let err: unknown;
-    try { rankHosts(dir, warmClaim, 'spread'); } catch (e) { err = e; }
+    try {
+      rankHosts(dir, warmClaim, 'spread');
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(BerthError);
     expect((err as BerthError).code).toBe('CAPACITY_EXHAUSTED');
     expect((err as BerthError).retryable).toBe(true);

@@ -14,7 +14,9 @@ function get(port: number, path: string): Promise<{ status: number; retryAfter: 
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path }, (res) => {
       let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body }));
     });
     req.on('error', reject);
@@ -34,14 +36,17 @@ describe('share links: failed secrets are limited per source', () => {
     dev.listen(0, '127.0.0.1');
     await once(dev, 'listening');
     const devPort = (dev.address() as AddressInfo).port;
-    ({ app, backend } = await build({
-      containerGet: () => ({ ...containerView(), ports: { '3000': devPort } }),
-      containerKeepalive: (req) => ({ id: req.id, idleTimeoutSeconds: 60, reapAt: new Date().toISOString() }),
-      previewLinkResolve: (req) => {
-        if (req.secret !== SECRET && req.secret !== OTHER) throw new BerthError('UNAUTHORIZED', 'preview link is unknown, revoked or expired');
-        return { previewId: 'pv_0123456789abcdef', id: ID, owner: 'default', port: 3000, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    ({ app, backend } = await build(
+      {
+        containerGet: () => ({ ...containerView(), ports: { '3000': devPort } }),
+        containerKeepalive: (req) => ({ id: req.id, idleTimeoutSeconds: 60, reapAt: new Date().toISOString() }),
+        previewLinkResolve: (req) => {
+          if (req.secret !== SECRET && req.secret !== OTHER) throw new BerthError('UNAUTHORIZED', 'preview link is unknown, revoked or expired');
+          return { previewId: 'pv_0123456789abcdef', id: ID, owner: 'default', port: 3000, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+        },
       },
-    }, { rateLimit: { rps: 0, burst: 1, authFailuresPerMinute: 3, now: () => clock }, preview: { activityEveryMs: 60_000 } }));
+      { rateLimit: { rps: 0, burst: 1, authFailuresPerMinute: 3, now: () => clock }, preview: { activityEveryMs: 60_000 } },
+    ));
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
   }, 60_000);

@@ -32,7 +32,9 @@ async function devServer(): Promise<{ server: Server; port: number; seen: Incomi
       return;
     }
     let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'sid=evil; Path=/' });
       res.end(JSON.stringify({ method: req.method, url: req.url, host: req.headers.host, body }));
@@ -48,11 +50,19 @@ async function devServer(): Promise<{ server: Server; port: number; seen: Incomi
   return { server, port: (server.address() as AddressInfo).port, seen, release: () => release() };
 }
 
-function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+  body?: string,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, method, headers }, (res) => {
       let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
+      res.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
     });
     req.on('error', reject);
@@ -75,23 +85,37 @@ describe('previews', () => {
   let backend: FakeBackend;
   let port: number;
   const lines: string[] = [];
-  const sink = new Writable({ write(chunk: Buffer, _e, done) { lines.push(chunk.toString()); done(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _e, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
   let revoked = false;
 
   beforeAll(async () => {
     dev = await devServer();
-    ({ app, backend } = await build({
-      containerGet: (req) => {
-        if (req.id !== ID || req.owner !== OWNER) throw new BerthError('CONTAINER_NOT_FOUND', 'container not found');
-        return { ...containerView(), ports: { '3000': dev.port, '4000': 1 } };
+    ({ app, backend } = await build(
+      {
+        containerGet: (req) => {
+          if (req.id !== ID || req.owner !== OWNER) throw new BerthError('CONTAINER_NOT_FOUND', 'container not found');
+          return { ...containerView(), ports: { '3000': dev.port, '4000': 1 } };
+        },
+        containerKeepalive: (req) => ({ id: req.id, idleTimeoutSeconds: 60, reapAt: new Date().toISOString() }),
+        previewLinkCreate: (req) => ({
+          previewId: 'pv_0123456789abcdef',
+          id: req.id,
+          port: req.port,
+          expiresAt: new Date(Date.now() + 60_000).toISOString(),
+          secret: SECRET,
+        }),
+        previewLinkResolve: (req) => {
+          if (req.secret !== SECRET || revoked) throw new BerthError('UNAUTHORIZED', 'preview link is unknown, revoked or expired');
+          return { previewId: 'pv_0123456789abcdef', id: ID, owner: OWNER, port: 3000, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+        },
       },
-      containerKeepalive: (req) => ({ id: req.id, idleTimeoutSeconds: 60, reapAt: new Date().toISOString() }),
-      previewLinkCreate: (req) => ({ previewId: 'pv_0123456789abcdef', id: req.id, port: req.port, expiresAt: new Date(Date.now() + 60_000).toISOString(), secret: SECRET }),
-      previewLinkResolve: (req) => {
-        if (req.secret !== SECRET || revoked) throw new BerthError('UNAUTHORIZED', 'preview link is unknown, revoked or expired');
-        return { previewId: 'pv_0123456789abcdef', id: ID, owner: OWNER, port: 3000, expiresAt: new Date(Date.now() + 60_000).toISOString() };
-      },
-    }, { logger: createLogger('gateway', 'trace', sink), preview: { domain: DOMAIN, activityEveryMs: 60_000 } }));
+      { logger: createLogger('gateway', 'trace', sink), preview: { domain: DOMAIN, activityEveryMs: 60_000 } },
+    ));
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
   });
@@ -105,7 +129,14 @@ describe('previews', () => {
   const base = `/api/containers/${ID}/preview/3000`;
 
   it('path form: proxies to the published port with Host rewritten and no berth credential, cookie or caller X-Forwarded-*', async () => {
-    const res = await get(port, `${base}/a/b?q=1`, { ...AUTH, cookie: 'dash=1', 'x-forwarded-for': '6.6.6.6', 'x-forwarded-host': 'evil', connection: 'x-secret', 'x-secret': '1' });
+    const res = await get(port, `${base}/a/b?q=1`, {
+      ...AUTH,
+      cookie: 'dash=1',
+      'x-forwarded-for': '6.6.6.6',
+      'x-forwarded-host': 'evil',
+      connection: 'x-secret',
+      'x-secret': '1',
+    });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ method: 'GET', url: '/a/b?q=1', host: 'localhost:3000' });
     const saw = dev.seen.at(-1)!;
@@ -127,7 +158,10 @@ describe('previews', () => {
   it('path form: streams the answer without buffering it', async () => {
     const first = await new Promise<string>((resolve, reject) => {
       const req = httpRequest({ host: '127.0.0.1', port, path: `${base}/stream`, headers: AUTH }, (res) => {
-        res.once('data', (c: Buffer) => { resolve(c.toString()); res.resume(); });
+        res.once('data', (c: Buffer) => {
+          resolve(c.toString());
+          res.resume();
+        });
       });
       req.on('error', reject);
       req.end();
@@ -142,9 +176,11 @@ describe('previews', () => {
     expect(dev.seen.at(-1)!.authorization).toBeUndefined();
   });
 
-  it('needs the key, and the container must be the caller\'s', async () => {
+  it("needs the key, and the container must be the caller's", async () => {
     expect((await get(port, `${base}/`)).status).toBe(401);
-    backend.handlers.containerGet = () => { throw new BerthError('CONTAINER_NOT_FOUND', 'container not found'); };
+    backend.handlers.containerGet = () => {
+      throw new BerthError('CONTAINER_NOT_FOUND', 'container not found');
+    };
     const res = await get(port, `${base}/`, AUTH);
     expect(res.status).toBe(404);
     expect(JSON.parse(res.body).error.code).toBe('CONTAINER_NOT_FOUND');
@@ -166,12 +202,21 @@ describe('previews', () => {
   });
 
   it('share link (path form, no preview domain): works without a key, HTTP and WebSocket; a revoke ends it', async () => {
-    const { app: plain } = await build({
-      containerGet: () => ({ ...containerView(), ports: { '3000': dev.port } }),
-      previewLinkCreate: (req) => ({ previewId: 'pv_0123456789abcdef', id: req.id, port: req.port, expiresAt: new Date(Date.now() + 60_000).toISOString(), secret: SECRET }),
-      previewLinkResolve: backend.handlers.previewLinkResolve!,
-      containerKeepalive: backend.handlers.containerKeepalive!,
-    }, { logger: createLogger('gateway', 'trace', sink) });
+    const { app: plain } = await build(
+      {
+        containerGet: () => ({ ...containerView(), ports: { '3000': dev.port } }),
+        previewLinkCreate: (req) => ({
+          previewId: 'pv_0123456789abcdef',
+          id: req.id,
+          port: req.port,
+          expiresAt: new Date(Date.now() + 60_000).toISOString(),
+          secret: SECRET,
+        }),
+        previewLinkResolve: backend.handlers.previewLinkResolve!,
+        containerKeepalive: backend.handlers.containerKeepalive!,
+      },
+      { logger: createLogger('gateway', 'trace', sink) },
+    );
     await plain.listen({ host: '127.0.0.1', port: 0 });
     const p = (plain.server.address() as AddressInfo).port;
     const created = await get(p, `/api/containers/${ID}/previews`, JSON_HEADERS, 'POST', JSON.stringify({ port: 3000, expiresInSeconds: 60 }));
@@ -234,7 +279,7 @@ describe('previews', () => {
     expect(backend.callsTo('containerKeepalive').length).toBe(1);
   });
 
-  it('never logs a share link\'s secret', () => {
+  it("never logs a share link's secret", () => {
     const out = lines.join('');
     expect(out).toContain('preview/s/[redacted]');
     expect(out).not.toContain('canary');
@@ -248,7 +293,7 @@ describe('previews of a paused workspace', () => {
     let allowed = true;
     const resumes: unknown[] = [];
     const { app } = await build({
-      containerGet: () => ({ ...containerView(), state: paused ? 'paused' as const : 'claimed' as const, ports: { '3000': dev.port } }),
+      containerGet: () => ({ ...containerView(), state: paused ? ('paused' as const) : ('claimed' as const), ports: { '3000': dev.port } }),
       containerResume: (req) => {
         resumes.push(req);
         if (!allowed) throw new BerthError('CONTAINER_PAUSED', `container ${req.id} is paused`);

@@ -6,12 +6,20 @@ import type { RateLimitOptions } from '../src/rate-limit.js';
 import { AUTH, build } from './helpers.js';
 
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 /** A clock the test moves by hand, so refill is exact and nothing sleeps. */
 function clock() {
   let t = 1_000_000;
-  return { now: () => t, advance: (ms: number) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 async function withLimits(limits: Omit<RateLimitOptions, 'now'>, now: () => number) {
@@ -20,8 +28,7 @@ async function withLimits(limits: Omit<RateLimitOptions, 'now'>, now: () => numb
   return built;
 }
 
-const pools = (headers: Record<string, string> = AUTH, remoteAddress = '10.0.0.1') =>
-  app!.inject({ method: 'GET', url: '/api/pools', headers, remoteAddress });
+const pools = (headers: Record<string, string> = AUTH, remoteAddress = '10.0.0.1') => app!.inject({ method: 'GET', url: '/api/pools', headers, remoteAddress });
 
 function expectRateLimited(res: Awaited<ReturnType<typeof pools>>): void {
   expect(res.statusCode).toBe(429);
@@ -93,7 +100,7 @@ describe('per-caller token bucket', () => {
 describe('failed authentication per remote address', () => {
   const wrong = { authorization: 'Bearer wrong-token-0000000000000' };
 
-  it('after N 401s in a minute, that address\'s failures get 429; the right token still passes, from there and elsewhere', async () => {
+  it("after N 401s in a minute, that address's failures get 429; the right token still passes, from there and elsewhere", async () => {
     const c = clock();
     const { backend } = await withLimits({ rps: 0, burst: 1, authFailuresPerMinute: 5 }, c.now);
     for (let i = 0; i < 5; i++) expect((await pools(wrong)).statusCode).toBe(401);
@@ -151,7 +158,10 @@ describe('client address behind a reverse proxy (TRUST_PROXY)', () => {
     expectRateLimited(await pools(via('3.3.3.3')));
   });
 
-  it.each([['a hop count', 1], ['the proxy\'s CIDR', ['10.0.0.0/24']]] as const)('trusting %s: failures count per forwarded client, not per proxy', async (_what, trust) => {
+  it.each([
+    ['a hop count', 1],
+    ["the proxy's CIDR", ['10.0.0.0/24']],
+  ] as const)('trusting %s: failures count per forwarded client, not per proxy', async (_what, trust) => {
     await withProxyTrust(typeof trust === 'number' ? trust : [...trust]);
     expect((await pools(via('198.51.100.7'))).statusCode).toBe(401);
     expect((await pools(via('198.51.100.7'))).statusCode).toBe(401);
@@ -175,7 +185,8 @@ describe('config', () => {
     expect(loadGatewayConfig(base).TRUST_PROXY).toBe(false);
     expect(loadGatewayConfig({ ...base, TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
     expect(loadGatewayConfig({ ...base, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
-    for (const bad of ['true', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/1']) expect(() => loadGatewayConfig({ ...base, TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
+    for (const bad of ['true', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/1'])
+      expect(() => loadGatewayConfig({ ...base, TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
   });
 
   it('defaults to 50 rps, burst 100, 30 failed authentications a minute', () => {
@@ -183,7 +194,10 @@ describe('config', () => {
   });
 
   it('reads overrides, 0 included', () => {
-    expect(loadGatewayConfig({ BERTH_API_TOKEN: 'a'.repeat(16), RATE_LIMIT_RPS: '0', RATE_LIMIT_BURST: '7', AUTH_FAILURES_PER_MINUTE: '0' }))
-      .toMatchObject({ RATE_LIMIT_RPS: 0, RATE_LIMIT_BURST: 7, AUTH_FAILURES_PER_MINUTE: 0 });
+    expect(loadGatewayConfig({ BERTH_API_TOKEN: 'a'.repeat(16), RATE_LIMIT_RPS: '0', RATE_LIMIT_BURST: '7', AUTH_FAILURES_PER_MINUTE: '0' })).toMatchObject({
+      RATE_LIMIT_RPS: 0,
+      RATE_LIMIT_BURST: 7,
+      AUTH_FAILURES_PER_MINUTE: 0,
+    });
   });
 });

@@ -6,13 +6,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH, build } from './helpers.js';
 
 let app: FastifyInstance;
-beforeAll(async () => { ({ app } = await build({ poolList: () => ({ pools: [] }) })); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  ({ app } = await build({ poolList: () => ({ pools: [] }) }));
+});
+afterAll(async () => {
+  await app.close();
+});
 
 describe('x-request-id', () => {
   it('answers a new request id on every response, public, authenticated or not found', async () => {
     const seen = new Set<string>();
-    for (const [url, headers] of [['/health', {}], ['/api/pools', AUTH], ['/api/pools', {}], ['/api/nowhere', AUTH]] as const) {
+    for (const [url, headers] of [
+      ['/health', {}],
+      ['/api/pools', AUTH],
+      ['/api/pools', {}],
+      ['/api/nowhere', AUTH],
+    ] as const) {
       const res = await app.inject({ method: 'GET', url, headers });
       const id = String(res.headers['x-request-id']);
       expect(id, url).toMatch(/^req_[0-9a-f]{24}$/);
@@ -39,8 +48,20 @@ describe('x-request-id', () => {
 
   it('is on every log line of the request', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
-    const { app: logged } = await build({ poolList: () => { throw new Error('boom'); } }, { logger: createLogger('gateway', 'info', sink) });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const { app: logged } = await build(
+      {
+        poolList: () => {
+          throw new Error('boom');
+        },
+      },
+      { logger: createLogger('gateway', 'info', sink) },
+    );
     await logged.inject({ method: 'GET', url: '/api/pools', headers: { ...AUTH, 'x-request-id': 'req-log-canary' } });
     await logged.close();
     const mine = lines.filter((l) => l.includes('req-log-canary'));

@@ -13,7 +13,9 @@ let base: string;
 const createRequests: CreateContainerRequest[] = [];
 
 const hostStatus: HostStatus = {
-  hostId: 'local', containers: { total: 3, warm: 2, claimed: 1, creating: 0 }, capacity: { maxContainers: 10, maxMemoryMb: 1024, usedMemoryMb: 0 },
+  hostId: 'local',
+  containers: { total: 3, warm: 2, claimed: 1, creating: 0 },
+  capacity: { maxContainers: 10, maxMemoryMb: 1024, usedMemoryMb: 0 },
 };
 
 beforeAll(async () => {
@@ -21,19 +23,35 @@ beforeAll(async () => {
   const logger = createLogger('pool-manager-stand-in', 'silent');
   pm = await connectNats({ url: nats.url, name: 'pm', logger });
   serve(pm, 'hostStatus', async () => hostStatus, logger);
-  serve(pm, 'containerGet', async () => { throw new BerthError('CONTAINER_NOT_FOUND', 'container not found'); }, logger);
-  serve(pm, 'containerCreate', async (req) => {
-    createRequests.push(req);
-    // The first attempt answers too late; the gateway must retry with the same requestId.
-    if (createRequests.length === 1) await new Promise((r) => setTimeout(r, 800));
-    return { ...containerView(), warm: true };
-  }, logger);
+  serve(
+    pm,
+    'containerGet',
+    async () => {
+      throw new BerthError('CONTAINER_NOT_FOUND', 'container not found');
+    },
+    logger,
+  );
+  serve(
+    pm,
+    'containerCreate',
+    async (req) => {
+      createRequests.push(req);
+      // The first attempt answers too late; the gateway must retry with the same requestId.
+      if (createRequests.length === 1) await new Promise((r) => setTimeout(r, 800));
+      return { ...containerView(), warm: true };
+    },
+    logger,
+  );
   await pm.flush();
 
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   gateway = await startServer({
-    NATS_URL: nats.url, BERTH_PORT: String(port), BERTH_API_TOKEN: TOKEN, REQUEST_TIMEOUT_MS: '400', LOG_LEVEL: 'silent',
+    NATS_URL: nats.url,
+    BERTH_PORT: String(port),
+    BERTH_API_TOKEN: TOKEN,
+    REQUEST_TIMEOUT_MS: '400',
+    LOG_LEVEL: 'silent',
   });
 });
 
@@ -64,7 +82,9 @@ describe('gateway server over NATS', () => {
 
   it('retries a timed-out create once with the same requestId', async () => {
     const res = await fetch(`${base}/api/containers`, {
-      method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"name":"agent-1"}',
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: '{"name":"agent-1"}',
     });
     expect(res.status).toBe(201);
     expect(createRequests).toHaveLength(2);

@@ -6,10 +6,21 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AUTH, ID, JSON_HEADERS, build } from './helpers.js';
 
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 const status = (over: Partial<SetupStatus> = {}): SetupStatus => ({
-  id: ID, seq: 1, phase: 'queued', repo: 'acme/app', branch: 'main', at: '2026-01-01T00:00:00.000Z', startedAt: '2026-01-01T00:00:00.000Z', durations: {}, ...over,
+  id: ID,
+  seq: 1,
+  phase: 'queued',
+  repo: 'acme/app',
+  branch: 'main',
+  at: '2026-01-01T00:00:00.000Z',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  durations: {},
+  ...over,
 });
 const url = `/api/containers/${ID}/setup`;
 
@@ -41,8 +52,16 @@ describe('POST /api/containers/:id/setup', () => {
   });
 
   it('maps CALLBACK_URL_REFUSED to 400, SETUP_IN_PROGRESS to 409 and an unknown container to 404', async () => {
-    for (const [code, http] of [['CALLBACK_URL_REFUSED', 400], ['SETUP_IN_PROGRESS', 409], ['CONTAINER_NOT_FOUND', 404]] as const) {
-      ({ app } = await build({ setupStart: () => { throw new BerthError(code, 'no'); } }));
+    for (const [code, http] of [
+      ['CALLBACK_URL_REFUSED', 400],
+      ['SETUP_IN_PROGRESS', 409],
+      ['CONTAINER_NOT_FOUND', 404],
+    ] as const) {
+      ({ app } = await build({
+        setupStart: () => {
+          throw new BerthError(code, 'no');
+        },
+      }));
       const res = await app.inject({ method: 'POST', url, headers: JSON_HEADERS, payload: { repo: 'acme/app', branch: 'main' } });
       expect(res.statusCode, code).toBe(http);
       await app.close();
@@ -64,7 +83,11 @@ describe('POST /api/containers/:id/setup', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ phase: 'ready', seq: 4 });
     await app.close();
-    ({ app } = await build({ setupGet: () => { throw new BerthError('SETUP_NOT_FOUND', 'none'); } }));
+    ({ app } = await build({
+      setupGet: () => {
+        throw new BerthError('SETUP_NOT_FOUND', 'none');
+      },
+    }));
     expect((await app.inject({ method: 'GET', url, headers: AUTH })).statusCode).toBe(404);
   });
 
@@ -78,7 +101,16 @@ describe('POST /api/containers/:id/setup', () => {
 describe('log redaction', () => {
   it('never writes githubToken, callbackSecret or envVars values', () => {
     let out = '';
-    const logger = createLogger('gateway', 'info', new Writable({ write(c: Buffer, _e, done) { out += c.toString(); done(); } }) as never);
+    const logger = createLogger(
+      'gateway',
+      'info',
+      new Writable({
+        write(c: Buffer, _e, done) {
+          out += c.toString();
+          done();
+        },
+      }) as never,
+    );
     logger.info({ body: { githubToken: 'ghp_tok', callbackSecret: 'cb-secret-value', envVars: { K: 'env-secret' } } }, 'x');
     logger.info({ req: { body: { envVars: { K: 'env-secret' }, githubToken: 'ghp_tok' } } }, 'y');
     expect(out).not.toMatch(/ghp_tok|cb-secret-value|env-secret/);

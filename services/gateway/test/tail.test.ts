@@ -4,7 +4,10 @@ import { tailStartSeq } from '../src/logs/tail.js';
 /** A stream where `ours[i]` says whether sequence i+1 is one of the container's lines. */
 function streamOf(ours: boolean[]) {
   let probes = 0;
-  const pendingFrom = async (seq: number) => { probes += 1; return ours.slice(Math.max(0, seq - 1)).filter(Boolean).length; };
+  const pendingFrom = async (seq: number) => {
+    probes += 1;
+    return ours.slice(Math.max(0, seq - 1)).filter(Boolean).length;
+  };
   const last = ours.lastIndexOf(true) + 1;
   return { pendingFrom, last, probes: () => probes };
 }
@@ -19,7 +22,10 @@ function expected(ours: boolean[], n: number): number {
 describe('tailStartSeq', () => {
   it('finds the start of the last N lines among other containers’ lines', async () => {
     let seed = 7;
-    const rand = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let round = 0; round < 200; round++) {
       const ours = Array.from({ length: 1 + Math.floor(rand() * 300) }, () => rand() < 0.3);
       const n = Math.floor(rand() * 40);

@@ -7,7 +7,9 @@ import { FakeStreams, type FakeStream } from './fake-streams.js';
 
 const URL = `/api/containers/${ID}/terminal`;
 const apps: { close(): Promise<unknown> }[] = [];
-afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+});
 
 async function terminal(onOpen: (s: FakeStream) => void = () => undefined, logger?: Logger) {
   const streams = new FakeStreams(onOpen);
@@ -19,16 +21,28 @@ async function terminal(onOpen: (s: FakeStream) => void = () => undefined, logge
 
 function collect(ws: WebSocket) {
   const got = { binary: [] as string[], text: [] as unknown[], close: new Promise<number>((r) => ws.once('close', (code) => r(code))) };
-  ws.on('message', (d: Buffer, isBinary: boolean) => { if (isBinary) got.binary.push(d.toString()); else got.text.push(JSON.parse(d.toString())); });
+  ws.on('message', (d: Buffer, isBinary: boolean) => {
+    if (isBinary) got.binary.push(d.toString());
+    else got.text.push(JSON.parse(d.toString()));
+  });
   return got;
 }
 
-const until = async (fn: () => boolean) => { for (let i = 0; i < 100 && !fn(); i++) await new Promise((r) => setTimeout(r, 10)); };
+const until = async (fn: () => boolean) => {
+  for (let i = 0; i < 100 && !fn(); i++) await new Promise((r) => setTimeout(r, 10));
+};
 
 describe('GET /terminal (WebSocket)', () => {
   it('a client frame over the size limit closes with 1009 and logs one warning line, no error or stack', async () => {
     const lines: string[] = [];
-    const { app, streams } = await terminal(undefined, createLogger('gateway', 'info', { write: (l: string) => { lines.push(l); } }));
+    const { app, streams } = await terminal(
+      undefined,
+      createLogger('gateway', 'info', {
+        write: (l: string) => {
+          lines.push(l);
+        },
+      }),
+    );
     const ws = await app.injectWS(URL, { headers: AUTH });
     const got = collect(ws);
     await until(() => streams.opened.length === 1);
@@ -56,7 +70,10 @@ describe('GET /terminal (WebSocket)', () => {
     await until(() => (streams.opened[0]?.controls.length ?? 0) === 2);
     const s = streams.opened[0]!;
     expect(s.data).toMatchObject({ id: ID, owner: 'default', cols: 80, rows: 24 });
-    expect(s.controls).toEqual([{ type: 'input', data: Buffer.from('ls\n').toString('base64') }, { type: 'resize', cols: 120, rows: 40 }]);
+    expect(s.controls).toEqual([
+      { type: 'input', data: Buffer.from('ls\n').toString('base64') },
+      { type: 'resize', cols: 120, rows: 40 },
+    ]);
     s.emit({ type: 'pty', data: Buffer.from('file\r\n').toString('base64') });
     s.emit({ type: 'end', exitCode: 0, timedOut: false, cancelled: false, durationMs: 1 });
     expect(await got.close).toBe(1000);
@@ -74,7 +91,7 @@ describe('GET /terminal (WebSocket)', () => {
     expect(streams.opened[0]!.closed).toBe(true);
   });
 
-  it('text frames are keystrokes unless they are a berth control message (Artie\'s clients type in text frames)', async () => {
+  it("text frames are keystrokes unless they are a berth control message (Artie's clients type in text frames)", async () => {
     const { app, streams } = await terminal();
     const ws = await app.injectWS(URL, { headers: AUTH });
     const typed = ['ls -la\n', '{"type":"shell","cmd":"rm -rf /"}', '{not json', '[1]', 'héllo'];
@@ -107,7 +124,7 @@ describe('GET /terminal (WebSocket)', () => {
     await expect(app.injectWS(URL, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).rejects.toThrow(/401/);
   });
 
-  it('a browser\'s upgrade from another origin is refused unless CORS_ORIGINS lists it; the gateway\'s own origin is fine', async () => {
+  it("a browser's upgrade from another origin is refused unless CORS_ORIGINS lists it; the gateway's own origin is fine", async () => {
     const streams = new FakeStreams(() => undefined);
     const { app } = await build({ ticketRedeem: singleUseTicket() }, { streams, corsOrigins: ['http://app.test'] });
     apps.push(app);

@@ -3,12 +3,22 @@ import type { FastifyInstance } from 'fastify';
 import { build } from './helpers.js';
 
 let app: FastifyInstance;
-beforeAll(async () => { ({ app } = await build()); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  ({ app } = await build());
+});
+afterAll(async () => {
+  await app.close();
+});
 
-describe('the dashboard\'s static files', () => {
+describe("the dashboard's static files", () => {
   it('serves the page, its script and xterm with a strict content security policy, without auth', async () => {
-    for (const [url, type] of [['/ui/', 'text/html'], ['/ui/app.js', 'text/javascript'], ['/ui/app.css', 'text/css'], ['/ui/vendor/xterm.js', 'text/javascript'], ['/ui/vendor/xterm.css', 'text/css']] as const) {
+    for (const [url, type] of [
+      ['/ui/', 'text/html'],
+      ['/ui/app.js', 'text/javascript'],
+      ['/ui/app.css', 'text/css'],
+      ['/ui/vendor/xterm.js', 'text/javascript'],
+      ['/ui/vendor/xterm.css', 'text/css'],
+    ] as const) {
       const res = await app.inject({ method: 'GET', url });
       expect([url, res.statusCode]).toEqual([url, 200]);
       expect(res.headers['content-type']).toContain(type);

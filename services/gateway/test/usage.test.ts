@@ -6,14 +6,24 @@ import { mintKey } from '../src/keys/mint.js';
 import { AUTH, ID, build } from './helpers.js';
 
 let app: FastifyInstance | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
 const sample = (id: string): Usage => ({
-  id, at: '2026-11-23T14:00:00.000Z', cpuPercent: 12.5, memoryBytes: 73_400_320, memoryLimitBytes: 536_870_912, pids: 7, netRxBytes: 10, netTxBytes: 20,
+  id,
+  at: '2026-11-23T14:00:00.000Z',
+  cpuPercent: 12.5,
+  memoryBytes: 73_400_320,
+  memoryLimitBytes: 536_870_912,
+  pids: 7,
+  netRxBytes: 10,
+  netTxBytes: 20,
 });
 
 describe('GET /api/containers/:id/usage', () => {
-  it('answers the sample pool-manager gives for the caller\'s id and owner', async () => {
+  it("answers the sample pool-manager gives for the caller's id and owner", async () => {
     let backend;
     ({ app, backend } = await build({ containerUsage: (req) => sample(req.id) }));
     const res = await app.inject({ method: 'GET', url: `/api/containers/${ID}/usage`, headers: AUTH });
@@ -22,8 +32,12 @@ describe('GET /api/containers/:id/usage', () => {
     expect(backend.callsTo('containerUsage')[0]).toMatchObject({ data: { id: ID, owner: 'default' } });
   });
 
-  it('someone else\'s or a missing container is 404 CONTAINER_NOT_FOUND', async () => {
-    ({ app } = await build({ containerUsage: () => { throw new BerthError('CONTAINER_NOT_FOUND', 'no container'); } }));
+  it("someone else's or a missing container is 404 CONTAINER_NOT_FOUND", async () => {
+    ({ app } = await build({
+      containerUsage: () => {
+        throw new BerthError('CONTAINER_NOT_FOUND', 'no container');
+      },
+    }));
     const res = await app.inject({ method: 'GET', url: `/api/containers/${ID}/usage`, headers: AUTH });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ error: { code: 'CONTAINER_NOT_FOUND' } });

@@ -9,12 +9,26 @@ let app: FastifyInstance;
 let backend: FakeBackend;
 
 beforeAll(async () => {
-  ({ app, backend } = await build({
-    containerCreate: (req) => ({ ...containerView(), warm: true, name: req.name ?? 'x' }),
-    containerExec: () => ({ exitCode: 0, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, truncated: false, timedOut: false, durationMs: 1 }),
-  }, { bodyLimitBytes: LIMIT }));
+  ({ app, backend } = await build(
+    {
+      containerCreate: (req) => ({ ...containerView(), warm: true, name: req.name ?? 'x' }),
+      containerExec: () => ({
+        exitCode: 0,
+        stdout: '',
+        stderr: '',
+        stdoutTruncated: false,
+        stderrTruncated: false,
+        truncated: false,
+        timedOut: false,
+        durationMs: 1,
+      }),
+    },
+    { bodyLimitBytes: LIMIT },
+  ));
 });
-afterAll(async () => { await app.close(); });
+afterAll(async () => {
+  await app.close();
+});
 
 interface Case {
   name: string;
@@ -26,7 +40,12 @@ interface Case {
   code: ErrorCode;
 }
 
-const create = (payload: object | string, headers: Record<string, string> = JSON_HEADERS) => ({ method: 'POST' as const, url: '/api/containers', headers, payload });
+const create = (payload: object | string, headers: Record<string, string> = JSON_HEADERS) => ({
+  method: 'POST' as const,
+  url: '/api/containers',
+  headers,
+  payload,
+});
 
 const cases: Case[] = [
   { name: 'unknown field', ...create({ colour: 'blue' }), status: 400, code: 'UNKNOWN_FIELD' },
@@ -52,25 +71,105 @@ const cases: Case[] = [
   { name: 'form body', ...create('name=ok', { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
   { name: 'bad Idempotency-Key', ...create({}, { ...JSON_HEADERS, 'idempotency-key': 'short' }), status: 400, code: 'VALIDATION_FAILED' },
   { name: 'Idempotency-Key with odd characters', ...create({}, { ...JSON_HEADERS, 'idempotency-key': 'abc def/ghi' }), status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'exec without command', method: 'POST', url: `/api/containers/${ID}/exec`, headers: JSON_HEADERS, payload: {}, status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'exec with a huge timeout', method: 'POST', url: `/api/containers/${ID}/exec`, headers: JSON_HEADERS, payload: { command: 'ls', timeout: 10 ** 9 }, status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'exec with a fractional timeout', method: 'POST', url: `/api/containers/${ID}/exec`, headers: JSON_HEADERS, payload: { command: 'ls', timeout: 1.5 }, status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'exec with an unknown field', method: 'POST', url: `/api/containers/${ID}/exec`, headers: JSON_HEADERS, payload: { command: 'ls', user: 'root' }, status: 400, code: 'FORBIDDEN_OPTION' },
+  {
+    name: 'exec without command',
+    method: 'POST',
+    url: `/api/containers/${ID}/exec`,
+    headers: JSON_HEADERS,
+    payload: {},
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'exec with a huge timeout',
+    method: 'POST',
+    url: `/api/containers/${ID}/exec`,
+    headers: JSON_HEADERS,
+    payload: { command: 'ls', timeout: 10 ** 9 },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'exec with a fractional timeout',
+    method: 'POST',
+    url: `/api/containers/${ID}/exec`,
+    headers: JSON_HEADERS,
+    payload: { command: 'ls', timeout: 1.5 },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'exec with an unknown field',
+    method: 'POST',
+    url: `/api/containers/${ID}/exec`,
+    headers: JSON_HEADERS,
+    payload: { command: 'ls', user: 'root' },
+    status: 400,
+    code: 'FORBIDDEN_OPTION',
+  },
   { name: 'exec with no body', method: 'POST', url: `/api/containers/${ID}/exec`, headers: AUTH, status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'exec with NUL in an argv element', method: 'POST', url: `/api/containers/${ID}/exec`, headers: JSON_HEADERS, payload: { command: ['echo', 'a\u0000b'] }, status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'streaming exec with NUL in an argv element', method: 'POST', url: `/api/containers/${ID}/exec?stream=true`, headers: JSON_HEADERS, payload: { command: ['\u0000'] }, status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'setup with a right-to-left override in the branch', method: 'POST', url: `/api/containers/${ID}/setup`, headers: JSON_HEADERS, payload: { repo: 'acme/web', branch: 'main\u202Egnp.exe' }, status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'setup with a zero-width space in the repo', method: 'POST', url: `/api/containers/${ID}/setup`, headers: JSON_HEADERS, payload: { repo: 'acme/w\u200Beb', branch: 'main' }, status: 400, code: 'VALIDATION_FAILED' },
+  {
+    name: 'exec with NUL in an argv element',
+    method: 'POST',
+    url: `/api/containers/${ID}/exec`,
+    headers: JSON_HEADERS,
+    payload: { command: ['echo', 'a\u0000b'] },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'streaming exec with NUL in an argv element',
+    method: 'POST',
+    url: `/api/containers/${ID}/exec?stream=true`,
+    headers: JSON_HEADERS,
+    payload: { command: ['\u0000'] },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'setup with a right-to-left override in the branch',
+    method: 'POST',
+    url: `/api/containers/${ID}/setup`,
+    headers: JSON_HEADERS,
+    payload: { repo: 'acme/web', branch: 'main\u202Egnp.exe' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'setup with a zero-width space in the repo',
+    method: 'POST',
+    url: `/api/containers/${ID}/setup`,
+    headers: JSON_HEADERS,
+    payload: { repo: 'acme/w\u200Beb', branch: 'main' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
   { name: 'unknown route', method: 'GET', url: '/api/nope', headers: AUTH, status: 404, code: 'ROUTE_NOT_FOUND' },
   { name: 'unknown route outside /api', method: 'GET', url: '/nope', status: 404, code: 'ROUTE_NOT_FOUND' },
   { name: 'trailing slash', method: 'GET', url: '/api/containers/', headers: AUTH, status: 404, code: 'CONTAINER_NOT_FOUND' },
   { name: 'id that fails the pattern', method: 'GET', url: '/api/containers/abc', headers: AUTH, status: 404, code: 'CONTAINER_NOT_FOUND' },
   { name: 'id with path traversal', method: 'GET', url: '/api/containers/..%2F..%2Fetc', headers: AUTH, status: 404, code: 'CONTAINER_NOT_FOUND' },
   { name: 'overlong id', method: 'DELETE', url: `/api/containers/${'a'.repeat(500)}`, headers: AUTH, status: 404, code: 'ROUTE_NOT_FOUND' },
-  { name: 'exec on a malformed id', method: 'POST', url: '/api/containers/ws_XYZ/exec', headers: JSON_HEADERS, payload: { command: 'ls' }, status: 404, code: 'CONTAINER_NOT_FOUND' },
+  {
+    name: 'exec on a malformed id',
+    method: 'POST',
+    url: '/api/containers/ws_XYZ/exec',
+    headers: JSON_HEADERS,
+    payload: { command: 'ls' },
+    status: 404,
+    code: 'CONTAINER_NOT_FOUND',
+  },
   { name: 'malformed URL escape', method: 'GET', url: '/api/containers/%zz', headers: AUTH, status: 400, code: 'VALIDATION_FAILED' },
   { name: 'unknown route with a bad body', method: 'POST', url: '/api/nope', headers: JSON_HEADERS, payload: '{bad', status: 404, code: 'ROUTE_NOT_FOUND' },
-  { name: 'unknown route outside /api with a bad body', method: 'POST', url: '/nope', headers: { 'content-type': 'application/json' }, payload: '{bad', status: 404, code: 'ROUTE_NOT_FOUND' },
+  {
+    name: 'unknown route outside /api with a bad body',
+    method: 'POST',
+    url: '/nope',
+    headers: { 'content-type': 'application/json' },
+    payload: '{bad',
+    status: 404,
+    code: 'ROUTE_NOT_FOUND',
+  },
   { name: 'wrong method', method: 'PUT', url: '/api/containers', headers: JSON_HEADERS, payload: {}, status: 405, code: 'METHOD_NOT_ALLOWED' },
   { name: 'wrong method on an id', method: 'PUT', url: `/api/containers/${ID}`, headers: JSON_HEADERS, payload: {}, status: 405, code: 'METHOD_NOT_ALLOWED' },
 ];

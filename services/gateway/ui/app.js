@@ -31,7 +31,11 @@ async function api(method, path, body) {
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
   if (!res.ok) throw new ApiError(res.status, json);
   return json;
 }
@@ -45,7 +49,9 @@ function cell(row, text) {
   return td;
 }
 
-function setStatus(text) { $('status').textContent = text; }
+function setStatus(text) {
+  $('status').textContent = text;
+}
 
 // --- sign in / out -------------------------------------------------------------------------
 
@@ -152,7 +158,8 @@ async function openPreview(id, port) {
   if (tab) tab.opener = null;
   try {
     const link = await api('POST', `${containerPath(id)}/previews`, { port, expiresInSeconds: 3600 });
-    if (tab) tab.location.href = link.url; else window.open(link.url, '_blank', 'noopener,noreferrer');
+    if (tab) tab.location.href = link.url;
+    else window.open(link.url, '_blank', 'noopener,noreferrer');
   } catch (err) {
     if (tab) tab.close();
     setStatus(`preview of port ${port}: ${err.message}`);
@@ -180,11 +187,13 @@ function showUsage(row, u) {
 /** One stats sample per container (about a second each, in parallel); rows update when they arrive. */
 function refreshUsage(containers) {
   for (const c of containers.slice(0, MAX_USAGE_ROWS)) {
-    api('GET', `${containerPath(c.id)}/usage`).then((u) => {
-      usageById.set(c.id, u);
-      const row = [...$('containers').tBodies[0].rows].find((r) => r.dataset.id === c.id);
-      if (row) showUsage(row, u);
-    }).catch(() => undefined);
+    api('GET', `${containerPath(c.id)}/usage`)
+      .then((u) => {
+        usageById.set(c.id, u);
+        const row = [...$('containers').tBodies[0].rows].find((r) => r.dataset.id === c.id);
+        if (row) showUsage(row, u);
+      })
+      .catch(() => undefined);
   }
 }
 
@@ -206,7 +215,9 @@ $('create').addEventListener('click', async () => {
     const c = await api('POST', '/api/containers', {});
     await refresh();
     select(c.id);
-  } catch (err) { setStatus(`create failed: ${err.message}`); }
+  } catch (err) {
+    setStatus(`create failed: ${err.message}`);
+  }
 });
 
 // --- one container: live logs and terminal -------------------------------------------------
@@ -233,7 +244,11 @@ function closeDetail() {
 $('remove').addEventListener('click', async () => {
   const id = selected;
   if (!id) return;
-  try { await api('DELETE', containerPath(id)); } catch (err) { setStatus(`remove failed: ${err.message}`); }
+  try {
+    await api('DELETE', containerPath(id));
+  } catch (err) {
+    setStatus(`remove failed: ${err.message}`);
+  }
   closeDetail();
   await refresh();
 });
@@ -243,7 +258,11 @@ for (const action of ['pause', 'resume']) {
   $(action).addEventListener('click', async () => {
     const id = selected;
     if (!id) return;
-    try { await api('POST', `${containerPath(id)}/${action}`); } catch (err) { setStatus(`${action} failed: ${err.message}`); }
+    try {
+      await api('POST', `${containerPath(id)}/${action}`);
+    } catch (err) {
+      setStatus(`${action} failed: ${err.message}`);
+    }
     await refresh();
   });
 }
@@ -269,8 +288,10 @@ async function followLogs(id) {
       const headers = { authorization: `Bearer ${apiKey}`, accept: 'text/event-stream' };
       if (lastId !== null) headers['last-event-id'] = lastId;
       const res = await fetch(`${containerPath(id)}/logs?tail=200`, { headers, signal: abort.signal });
-      if (!res.ok) { setStatus(`logs: HTTP ${res.status}`); if (res.status < 500) return; }
-      else {
+      if (!res.ok) {
+        setStatus(`logs: HTTP ${res.status}`);
+        if (res.status < 500) return;
+      } else {
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         let buf = '';
         for (;;) {
@@ -314,18 +335,33 @@ $('open-terminal').addEventListener('click', async () => {
     const term = new window.Terminal({ cols: 80, rows: 22, cursorBlink: true, fontSize: 13 });
     term.open($('terminal'));
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const socket = new WebSocket(`${scheme}://${location.host}${containerPath(id)}/terminal?cols=${term.cols}&rows=${term.rows}`, ['berth.terminal.v1', `berth.ticket.${ticket}`]);
+    const socket = new WebSocket(`${scheme}://${location.host}${containerPath(id)}/terminal?cols=${term.cols}&rows=${term.rows}`, [
+      'berth.terminal.v1',
+      `berth.ticket.${ticket}`,
+    ]);
     socket.binaryType = 'arraybuffer';
     terminal = { term, socket };
-    socket.addEventListener('open', () => { $('terminal-state').textContent = '(connected)'; term.focus(); });
+    socket.addEventListener('open', () => {
+      $('terminal-state').textContent = '(connected)';
+      term.focus();
+    });
     socket.addEventListener('message', (ev) => {
-      if (typeof ev.data !== 'string') { term.write(new Uint8Array(ev.data)); return; }
+      if (typeof ev.data !== 'string') {
+        term.write(new Uint8Array(ev.data));
+        return;
+      }
       const frame = JSON.parse(ev.data);
       $('terminal-state').textContent = frame.type === 'exit' ? `(exited ${frame.code})` : `(${frame.code}: ${frame.message})`;
     });
-    socket.addEventListener('close', () => { if (!$('terminal-state').textContent.startsWith('(exit')) $('terminal-state').textContent = '(closed)'; });
-    term.onData((d) => { if (socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(d)); });
-    term.onResize(({ cols, rows }) => { if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'resize', cols, rows })); });
+    socket.addEventListener('close', () => {
+      if (!$('terminal-state').textContent.startsWith('(exit')) $('terminal-state').textContent = '(closed)';
+    });
+    term.onData((d) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(d));
+    });
+    term.onResize(({ cols, rows }) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'resize', cols, rows }));
+    });
   } catch (err) {
     $('terminal-state').textContent = `(failed: ${err.message})`;
   }

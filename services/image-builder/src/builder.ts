@@ -22,7 +22,11 @@ class Refusal extends Error {}
  * repo at a time. Throws on failures worth retrying (Docker errors, a failed or timed-out copy).
  */
 export class Builder {
-  constructor(private readonly engine: DockerEngine, private readonly opts: BuilderOptions, private readonly logger: Logger) {}
+  constructor(
+    private readonly engine: DockerEngine,
+    private readonly opts: BuilderOptions,
+    private readonly logger: Logger,
+  ) {}
 
   async build(req: ImageBuildRequest, signal: AbortSignal): Promise<BuildOutcome> {
     const log = this.logger.child({ repo: req.repo, sha: req.sha, workspace: req.id });
@@ -59,7 +63,9 @@ export class Builder {
     try {
       const run = await this.engine.runToExit(
         copyContainerOptions({ buildId, hostId: this.opts.hostId, baseImage: baseRef, volume: ws.volume, memoryMb: this.opts.memoryMb }),
-        this.opts.timeoutMs, signal);
+        this.opts.timeoutMs,
+        signal,
+      );
       if (run.exitCode === EMPTY_SOURCE_EXIT) {
         log.warn('workspace volume is empty or gone; dropping the build');
         return 'workspace-gone';

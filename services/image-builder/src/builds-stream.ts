@@ -10,14 +10,18 @@ const notFound = (err: unknown, code: number) => err instanceof JetStreamApiErro
  * brought to `replicas` (its other settings are left as whoever made it left them).
  */
 export async function ensureBuildsStream(jsm: JetStreamManager, maxAgeSeconds: number, replicas = 1): Promise<void> {
-  await ensureStream(jsm, {
-    name: BUILDS.stream,
-    subjects: [...BUILDS.subjects],
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
-    max_age: maxAgeSeconds * 1000 * NANOS,
-    duplicate_window: Math.min(120, maxAgeSeconds) * 1000 * NANOS,
-  }, { num_replicas: replicas });
+  await ensureStream(
+    jsm,
+    {
+      name: BUILDS.stream,
+      subjects: [...BUILDS.subjects],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      max_age: maxAgeSeconds * 1000 * NANOS,
+      duplicate_window: Math.min(120, maxAgeSeconds) * 1000 * NANOS,
+    },
+    { num_replicas: replicas },
+  );
 }
 
 /**

@@ -3,7 +3,6 @@ import { BUILD_LABELS, WORKLOAD_LABELS } from '@berth/contracts';
 import { buildContainerName } from './copy-spec.js';
 import { dockerAnswers, isDockerStatus } from '@berth/service-kit';
 
-
 /** The workspace labels pool-manager sets (services/pool-manager/src/driver/workload-driver.ts). */
 
 export interface WorkspaceInfo {
@@ -36,13 +35,19 @@ export class DockerEngine {
   }
 
   async findWorkspace(hostId: string, id: string): Promise<WorkspaceInfo | undefined> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`, `${WORKLOAD_LABELS.id}=${id}`] } });
+    const list = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`, `${WORKLOAD_LABELS.id}=${id}`] },
+    });
     const found = list[0];
     if (!found) return undefined;
-    const info = await this.docker.getContainer(found.Id).inspect().catch((err: unknown) => {
-      if (isDockerStatus(err, 404)) return undefined;
-      throw err;
-    });
+    const info = await this.docker
+      .getContainer(found.Id)
+      .inspect()
+      .catch((err: unknown) => {
+        if (isDockerStatus(err, 404)) return undefined;
+        throw err;
+      });
     if (!info) return undefined;
     const mount = info.Mounts.find((m) => m.Destination === '/workspace' && m.Type === 'volume');
     return { image: info.Config.Labels[WORKLOAD_LABELS.image] ?? info.Config.Image, volume: info.Config.Labels[WORKLOAD_LABELS.volume] ?? mount?.Name };
@@ -62,7 +67,7 @@ export class DockerEngine {
     try {
       const info = await this.docker.getImage(ref).inspect();
       const config = info.Config as { Labels?: Record<string, string> | null; Entrypoint?: string[] | string | null; Cmd?: string[] | null };
-      const entrypoint = typeof config.Entrypoint === 'string' ? [config.Entrypoint] : config.Entrypoint ?? null;
+      const entrypoint = typeof config.Entrypoint === 'string' ? [config.Entrypoint] : (config.Entrypoint ?? null);
       return { id: info.Id, labels: config.Labels ?? {}, entrypoint, cmd: config.Cmd ?? null };
     } catch (err) {
       if (isDockerStatus(err, 404)) return undefined;
@@ -73,7 +78,9 @@ export class DockerEngine {
   /** Creates, starts and waits for a container; kills it at the deadline or on abort. */
   async runToExit(opts: ContainerCreateOptions, timeoutMs: number, signal: AbortSignal): Promise<{ ref: string; exitCode: number; output: string }> {
     const container = await this.docker.createContainer(opts);
-    const kill = () => { void container.kill().catch(() => undefined); };
+    const kill = () => {
+      void container.kill().catch(() => undefined);
+    };
     const timer = setTimeout(kill, timeoutMs);
     signal.addEventListener('abort', kill, { once: true });
     try {

@@ -21,12 +21,19 @@ export async function makeImageTree(docker: Docker, image: string, hostId: strin
   await docker.createVolume({ Name: name, Labels: { [IMAGE_TREE_LABELS.image]: imageId, [IMAGE_TREE_LABELS.builder]: hostId } });
   try {
     const filler = await docker.createContainer({
-      Image: imageId, Entrypoint: ['true'], Cmd: [], User: '1000:1000', NetworkDisabled: true,
+      Image: imageId,
+      Entrypoint: ['true'],
+      Cmd: [],
+      User: '1000:1000',
+      NetworkDisabled: true,
       HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: name, Target: '/workspace', ReadOnly: false }] },
     });
     await filler.remove({ force: true });
   } catch (err) {
-    await docker.getVolume(name).remove().catch(() => undefined);
+    await docker
+      .getVolume(name)
+      .remove()
+      .catch(() => undefined);
     throw err;
   }
   return name;
@@ -38,12 +45,26 @@ export async function collectImageTrees(docker: Docker, hostId: string, logger: 
   let removed = 0;
   for (const v of Volumes ?? []) {
     const imageId = v.Labels?.[IMAGE_TREE_LABELS.image] ?? '';
-    const exists = await docker.getImage(imageId).inspect().then(() => true, (err: unknown) => {
-      if (isDockerStatus(err, 404)) return false;
-      throw err;
-    });
+    const exists = await docker
+      .getImage(imageId)
+      .inspect()
+      .then(
+        () => true,
+        (err: unknown) => {
+          if (isDockerStatus(err, 404)) return false;
+          throw err;
+        },
+      );
     if (exists) continue;
-    await docker.getVolume(v.Name).remove().then(() => { removed += 1; }, (err: unknown) => logger.warn({ err, volume: v.Name }, 'image tree not removed'));
+    await docker
+      .getVolume(v.Name)
+      .remove()
+      .then(
+        () => {
+          removed += 1;
+        },
+        (err: unknown) => logger.warn({ err, volume: v.Name }, 'image tree not removed'),
+      );
   }
   if (removed > 0) logger.info({ removed }, 'collected image trees of removed images');
   return removed;

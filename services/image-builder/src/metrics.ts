@@ -17,8 +17,11 @@ export function createBuilderMetrics(): BuilderMetrics {
     registry,
     builds: new Counter({ name: 'berth_image_builds_total', help: 'Main-image build requests by outcome', labelNames: ['outcome'], registers: [registry] }),
     duration: new Histogram({
-      name: 'berth_image_build_duration_seconds', help: 'Time from taking a build request to settling it, by outcome',
-      labelNames: ['outcome'], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600], registers: [registry],
+      name: 'berth_image_build_duration_seconds',
+      help: 'Time from taking a build request to settling it, by outcome',
+      labelNames: ['outcome'],
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+      registers: [registry],
     }),
     running: new Gauge({ name: 'berth_image_builds_running', help: 'Build requests being worked on or waiting for their repo', registers: [registry] }),
     collected: new Counter({ name: 'berth_image_gc_removed_total', help: 'Superseded main images removed', registers: [registry] }),

@@ -48,17 +48,19 @@ export class KeyedScheduler<J extends KeyedJob> {
   }
 
   private start(job: J): void {
-    const done = this.run(job).catch(() => undefined).finally(() => {
-      this.running.delete(job.key);
-      const next = this.waiting.get(job.key);
-      if (next) {
-        this.waiting.delete(job.key);
-        this.start(next);
-      }
-      const wakers = this.wakers;
-      this.wakers = [];
-      for (const wake of wakers) wake();
-    });
+    const done = this.run(job)
+      .catch(() => undefined)
+      .finally(() => {
+        this.running.delete(job.key);
+        const next = this.waiting.get(job.key);
+        if (next) {
+          this.waiting.delete(job.key);
+          this.start(next);
+        }
+        const wakers = this.wakers;
+        this.wakers = [];
+        for (const wake of wakers) wake();
+      });
     this.running.set(job.key, done);
   }
 }

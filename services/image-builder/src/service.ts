@@ -25,7 +25,14 @@ export async function startImageBuilder(config: ImageBuilderConfig, logger: Logg
   await removeStaleCopies(engine, hostId, logger);
   await gc();
 
-  const nc = await connectNats({ url: config.NATS_URL, name: `image-builder-${hostId}`, user: config.NATS_USER, password: config.NATS_PASSWORD, hostId, logger });
+  const nc = await connectNats({
+    url: config.NATS_URL,
+    name: `image-builder-${hostId}`,
+    user: config.NATS_USER,
+    password: config.NATS_PASSWORD,
+    hostId,
+    logger,
+  });
   onStop(() => drainNats(nc));
   const jsm = await jetstreamManager(nc);
   await ensureBuildsStream(jsm, config.BUILDS_MAX_AGE_SECONDS, config.JETSTREAM_REPLICAS);
@@ -33,18 +40,26 @@ export async function startImageBuilder(config: ImageBuilderConfig, logger: Logg
   const consumer = await jetstream(nc).consumers.get(BUILDS.stream, durable);
 
   const builder = new Builder(engine, { hostId, timeoutMs: config.BUILD_TIMEOUT_MS, memoryMb: config.BUILD_MEMORY_MB }, logger);
-  const worker = new BuildWorker(consumer, builder, metrics, {
-    concurrency: config.BUILD_CONCURRENCY,
-    maxAttempts: config.BUILD_MAX_ATTEMPTS,
-    retryDelayMs: config.BUILD_RETRY_DELAY_MS,
-    ackWaitMs: config.BUILD_ACK_WAIT_MS,
-    afterBuild: gc,
-  }, logger);
+  const worker = new BuildWorker(
+    consumer,
+    builder,
+    metrics,
+    {
+      concurrency: config.BUILD_CONCURRENCY,
+      maxAttempts: config.BUILD_MAX_ATTEMPTS,
+      retryDelayMs: config.BUILD_RETRY_DELAY_MS,
+      ackWaitMs: config.BUILD_ACK_WAIT_MS,
+      afterBuild: gc,
+    },
+    logger,
+  );
   worker.start();
   onStop(() => worker.stop());
 
   // Superseded images still used by a workspace at the last try.
-  const gcTimer = setInterval(() => { gc().catch((err: unknown) => logger.warn({ err }, 'image GC failed')); }, config.IMAGE_GC_INTERVAL_MS);
+  const gcTimer = setInterval(() => {
+    gc().catch((err: unknown) => logger.warn({ err }, 'image GC failed'));
+  }, config.IMAGE_GC_INTERVAL_MS);
   gcTimer.unref();
   onStop(() => clearInterval(gcTimer));
 

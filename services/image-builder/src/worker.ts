@@ -46,10 +46,14 @@ export class BuildWorker {
     private readonly opts: WorkerOptions,
     private readonly logger: Logger,
   ) {
-    this.scheduler = new KeyedScheduler<Job>(opts.concurrency, (job) => this.run(job), (old, by) => {
-      this.logger.info({ repo: old.req.repo, sha: old.req.sha, by: by.req.sha }, 'build request superseded by a newer one');
-      this.settle(old, 'superseded', () => old.msg.ack());
-    });
+    this.scheduler = new KeyedScheduler<Job>(
+      opts.concurrency,
+      (job) => this.run(job),
+      (old, by) => {
+        this.logger.info({ repo: old.req.repo, sha: old.req.sha, by: by.req.sha }, 'build request superseded by a newer one');
+        this.settle(old, 'superseded', () => old.msg.ack());
+      },
+    );
   }
 
   start(): void {
@@ -87,7 +91,11 @@ export class BuildWorker {
 
   private accept(msg: JsMsg): void {
     let body: unknown;
-    try { body = msg.json(); } catch { body = undefined; }
+    try {
+      body = msg.json();
+    } catch {
+      body = undefined;
+    }
     const parsed = BUILDS.schema.safeParse(body);
     if (!parsed.success) {
       this.logger.warn({ subject: msg.subject }, 'dropped an invalid build request');

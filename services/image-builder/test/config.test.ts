@@ -5,8 +5,13 @@ import { loadImageBuilderConfig } from '../src/config.js';
 describe('image-builder config', () => {
   it('has defaults for everything', () => {
     expect(loadImageBuilderConfig({})).toMatchObject({
-      BUILD_CONCURRENCY: 2, BUILD_TIMEOUT_MS: 600_000, BUILD_MAX_ATTEMPTS: 5, BUILD_ACK_WAIT_MS: 60_000,
-      IMAGE_BUILDER_HEALTH_PORT: 9104, DOCKER_SOCKET: '/var/run/docker.sock', BERTH_HOST_ID: 'local',
+      BUILD_CONCURRENCY: 2,
+      BUILD_TIMEOUT_MS: 600_000,
+      BUILD_MAX_ATTEMPTS: 5,
+      BUILD_ACK_WAIT_MS: 60_000,
+      IMAGE_BUILDER_HEALTH_PORT: 9104,
+      DOCKER_SOCKET: '/var/run/docker.sock',
+      BERTH_HOST_ID: 'local',
     });
   });
 

@@ -13,8 +13,13 @@ describe('copyContainerOptions', () => {
   it('is hardened like a workspace: user 1000, no capabilities, no network, limits', () => {
     expect(opts.User).toBe('1000:1000');
     expect(opts.HostConfig).toMatchObject({
-      CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges:true'], Privileged: false, NetworkMode: 'none',
-      PidsLimit: 64, Memory: 256 * 1024 * 1024, MemorySwap: 256 * 1024 * 1024,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges:true'],
+      Privileged: false,
+      NetworkMode: 'none',
+      PidsLimit: 64,
+      Memory: 256 * 1024 * 1024,
+      MemorySwap: 256 * 1024 * 1024,
     });
     expect(opts.HostConfig?.CapAdd).toBeUndefined();
   });

@@ -55,13 +55,18 @@ export async function runOnce(image: string, script: string, volume: string, new
   const mount: Docker.MountSettings = { Type: 'volume', Source: volume, Target: '/workspace' };
   if (newVolumeLabels) mount.VolumeOptions = { NoCopy: false, Labels: newVolumeLabels, DriverConfig: { Name: 'local', Options: {} } };
   const c = await docker.createContainer({
-    Image: image, User: '1000:1000', Entrypoint: ['/bin/sh', '-c'], Cmd: [script], Tty: true, WorkingDir: '/workspace',
+    Image: image,
+    User: '1000:1000',
+    Entrypoint: ['/bin/sh', '-c'],
+    Cmd: [script],
+    Tty: true,
+    WorkingDir: '/workspace',
     HostConfig: { NetworkMode: 'none', Mounts: [mount] },
   });
   try {
     await c.start();
     const { StatusCode } = (await c.wait()) as { StatusCode: number };
-    const out = String(await c.logs({ stdout: true, stderr: true }) as unknown as Buffer);
+    const out = String((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer);
     if (StatusCode !== 0) throw new Error(`script exited ${StatusCode}: ${out}`);
     return out;
   } finally {
@@ -85,7 +90,10 @@ export async function publishBuild(nc: NatsConnection, req: ImageBuildRequest | 
 }
 
 export async function inspectImage(ref: string): Promise<Docker.ImageInspectInfo | undefined> {
-  return docker.getImage(ref).inspect().catch(() => undefined);
+  return docker
+    .getImage(ref)
+    .inspect()
+    .catch(() => undefined);
 }
 
 /** This host's copy containers (what a crash can leave behind). */
@@ -107,10 +115,32 @@ export async function buildsCounted(port: number, outcome: string): Promise<numb
 export async function cleanHost(hostId: string, tags: string[]): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: [`berth.host=${hostId}`] } });
   const copies = await docker.listContainers({ all: true, filters: { label: [`berth.builder=${hostId}`] } });
-  await Promise.all([...containers, ...copies].map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  for (const tag of tags) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+  await Promise.all(
+    [...containers, ...copies].map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
+  for (const tag of tags)
+    await docker
+      .getImage(tag)
+      .remove({ force: true })
+      .catch(() => undefined);
   const images = await docker.listImages({ all: true, filters: { label: [`berth.builder=${hostId}`] } });
-  for (const i of images) await docker.getImage(i.Id).remove({ force: true }).catch(() => undefined);
+  for (const i of images)
+    await docker
+      .getImage(i.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
   const { Volumes } = await docker.listVolumes({ filters: { label: [`berth.host=${hostId}`] } });
-  await Promise.all((Volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
+  await Promise.all(
+    (Volumes ?? []).map((v) =>
+      docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
 }

@@ -4,8 +4,20 @@ import { connectNats, createLogger, drainNats, type NatsConnection } from '@bert
 import { freePort, ServiceProcess, type ServerProcess } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  buildsCounted, cleanHost, copyContainers, docker, IMAGE, inspectImage, makeWorkspace, newHostId, newRepo, newSha,
-  publishBuild, runOnce, startAuthNats, waitFor,
+  buildsCounted,
+  cleanHost,
+  copyContainers,
+  docker,
+  IMAGE,
+  inspectImage,
+  makeWorkspace,
+  newHostId,
+  newRepo,
+  newSha,
+  publishBuild,
+  runOnce,
+  startAuthNats,
+  waitFor,
 } from './helpers.js';
 
 // image-builder as a real process, as its own NATS user of the generated config, against real Docker.
@@ -19,9 +31,14 @@ let builder: ServiceProcess;
 let metricsPort: number;
 
 const env = () => ({
-  NATS_URL: natsUrl, NATS_USER: 'image-builder', NATS_PASSWORD: passwords['image-builder'] ?? '',
-  BERTH_HOST_ID: hostId, LOG_LEVEL: 'info', IMAGE_BUILDER_HEALTH_PORT: String(metricsPort),
-  BUILD_ACK_WAIT_MS: '3000', BUILD_RETRY_DELAY_MS: '200',
+  NATS_URL: natsUrl,
+  NATS_USER: 'image-builder',
+  NATS_PASSWORD: passwords['image-builder'] ?? '',
+  BERTH_HOST_ID: hostId,
+  LOG_LEVEL: 'info',
+  IMAGE_BUILDER_HEALTH_PORT: String(metricsPort),
+  BUILD_ACK_WAIT_MS: '3000',
+  BUILD_RETRY_DELAY_MS: '200',
 });
 
 function startBuilder(): void {
@@ -38,8 +55,16 @@ const tagOf = (repo: string) => {
 
 /** Waits until `tag` carries `sha`; returns its inspect. */
 const builtAt = (tag: string, sha: string, timeoutMs = 60_000) =>
-  waitFor(`${tag} at ${sha}`, async () => { const i = await inspectImage(tag); return i?.Config.Labels?.['berth.sha'] === sha && i; }, timeoutMs)
-    .catch((err: unknown) => { throw new Error(`${String(err)}; image-builder: ${builder.output.slice(-3000)}`); });
+  waitFor(
+    `${tag} at ${sha}`,
+    async () => {
+      const i = await inspectImage(tag);
+      return i?.Config.Labels?.['berth.sha'] === sha && i;
+    },
+    timeoutMs,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}; image-builder: ${builder.output.slice(-3000)}`);
+  });
 
 /**
  * Lists /workspace of a container made from `image` with a fresh, empty named volume (Docker copies
@@ -54,11 +79,18 @@ async function filesFromFreshVolume(image: string, how: 'precreated' | 'as-pool-
 }
 
 /** Enough data that the copy takes a while. */
-const BIG_TREE = 'mkdir -p big && for i in $(seq 1 40); do head -c 10000000 /dev/urandom > big/f$i; done && echo "# big" > README.md && echo "{}" > package.json';
+const BIG_TREE =
+  'mkdir -p big && for i in $(seq 1 40); do head -c 10000000 /dev/urandom > big/f$i; done && echo "# big" > README.md && echo "{}" > package.json';
 
 beforeAll(async () => {
   ({ server: nats, url: natsUrl, passwords } = await startAuthNats());
-  nc = await connectNats({ url: natsUrl, name: 'test-pool-manager', user: 'pool-manager', password: passwords['pool-manager'] ?? '', logger: createLogger('test', 'warn') });
+  nc = await connectNats({
+    url: natsUrl,
+    name: 'test-pool-manager',
+    user: 'pool-manager',
+    password: passwords['pool-manager'] ?? '',
+    logger: createLogger('test', 'warn'),
+  });
   metricsPort = await freePort();
   startBuilder();
 });
@@ -79,13 +111,21 @@ describe('image-builder', () => {
   let fromMainImage = '';
 
   test('commits a set-up workspace as berth/<owner>-<repo>:main, and a fresh volume from it holds the checkout', async () => {
-    const ws = await makeWorkspace(hostId, 'mkdir -p src node_modules/dep && echo "# v1" > README.md && echo "{}" > package.json && echo a > src/a.ts && echo old > src/gone.ts && echo m > node_modules/dep/index.js');
+    const ws = await makeWorkspace(
+      hostId,
+      'mkdir -p src node_modules/dep && echo "# v1" > README.md && echo "{}" > package.json && echo a > src/a.ts && echo old > src/gone.ts && echo m > node_modules/dep/index.js',
+    );
     await publishBuild(nc, { id: ws.id, repo, sha: sha1, hostId }, hostId);
     const image = await builtAt(tag, sha1);
     firstImageId = image.Id;
     const base = await docker.getImage(IMAGE).inspect();
     expect(image.Config.Labels).toMatchObject({
-      'berth.main-image': 'true', 'berth.repo': repo, 'berth.sha': sha1, 'berth.base-image': IMAGE, 'berth.builder': hostId, 'berth.build': '',
+      'berth.main-image': 'true',
+      'berth.repo': repo,
+      'berth.sha': sha1,
+      'berth.base-image': IMAGE,
+      'berth.builder': hostId,
+      'berth.build': '',
     });
     // The copy container's command does not leak into the image.
     expect(image.Config.Entrypoint).toEqual(base.Config.Entrypoint);
@@ -135,7 +175,10 @@ describe('image-builder', () => {
     await publishBuild(nc, { id: 'ws_0000000000000000', repo: repo2, sha: newSha(), hostId }, hostId);
     // A workspace container whose volume label names a volume that does not exist.
     const id = `ws_${randomBytes(8).toString('hex')}`;
-    await docker.createContainer({ Image: IMAGE, Labels: { 'berth.managed': 'true', 'berth.host': hostId, 'berth.id': id, 'berth.image': IMAGE, 'berth.volume': `berth-${id}` } });
+    await docker.createContainer({
+      Image: IMAGE,
+      Labels: { 'berth.managed': 'true', 'berth.host': hostId, 'berth.id': id, 'berth.image': IMAGE, 'berth.volume': `berth-${id}` },
+    });
     await publishBuild(nc, { id, repo: repo2, sha: newSha(), hostId }, hostId);
     await publishBuild(nc, { id: 'nonsense', repo: '../../etc', sha: 'x', hostId }, hostId);
     await waitFor('two workspace-gone outcomes', async () => (await buildsCounted(metricsPort, 'workspace-gone')) >= gone + 2, 30_000);
@@ -143,7 +186,12 @@ describe('image-builder', () => {
     expect(builder.running).toBe(true);
     expect(await inspectImage(tag2)).toBeUndefined();
     // Docker did not make the missing volume on the way.
-    expect(await docker.getVolume(`berth-${id}`).inspect().catch(() => undefined)).toBeUndefined();
+    expect(
+      await docker
+        .getVolume(`berth-${id}`)
+        .inspect()
+        .catch(() => undefined),
+    ).toBeUndefined();
   });
 
   test('killed mid-build and restarted, it leaves no copy container and finishes the build', async () => {
@@ -152,7 +200,15 @@ describe('image-builder', () => {
     const sha = newSha();
     const ws = await makeWorkspace(hostId, BIG_TREE);
     await publishBuild(nc, { id: ws.id, repo: repo3, sha, hostId }, hostId);
-    const [left] = await waitFor('a copy container', async () => { const c = await copyContainers(hostId); return c.length > 0 && c; }, 30_000, 20);
+    const [left] = await waitFor(
+      'a copy container',
+      async () => {
+        const c = await copyContainers(hostId);
+        return c.length > 0 && c;
+      },
+      30_000,
+      20,
+    );
     await builder.kill('SIGKILL');
     expect(await inspectImage(tag3)).toBeUndefined();
     expect(await copyContainers(hostId)).toEqual([left]);

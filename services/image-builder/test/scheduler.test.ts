@@ -1,18 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import { KeyedScheduler } from '../src/scheduler.js';
 
-interface J { key: string; n: number }
+interface J {
+  key: string;
+  n: number;
+}
 
 /** A job runner whose jobs finish only when the test says so. */
 function harness(limit: number) {
   const log: string[] = [];
   const finish = new Map<number, () => void>();
   const superseded: [number, number][] = [];
-  const s = new KeyedScheduler<J>(limit, (job) => {
-    log.push(`start ${job.n}`);
-    return new Promise<void>((resolve) => finish.set(job.n, () => { log.push(`end ${job.n}`); resolve(); }));
-  }, (old, by) => superseded.push([old.n, by.n]));
-  const done = async (n: number) => { finish.get(n)?.(); await new Promise((r) => setTimeout(r, 0)); };
+  const s = new KeyedScheduler<J>(
+    limit,
+    (job) => {
+      log.push(`start ${job.n}`);
+      return new Promise<void>((resolve) =>
+        finish.set(job.n, () => {
+          log.push(`end ${job.n}`);
+          resolve();
+        }),
+      );
+    },
+    (old, by) => superseded.push([old.n, by.n]),
+  );
+  const done = async (n: number) => {
+    finish.get(n)?.();
+    await new Promise((r) => setTimeout(r, 0));
+  };
   return { s, log, done, superseded };
 }
 
@@ -49,7 +64,9 @@ describe('KeyedScheduler', () => {
     s.submit({ key: 'a', n: 1 });
     s.submit({ key: 'b', n: 2 });
     let free = false;
-    const waiting = s.room().then(() => { free = true; });
+    const waiting = s.room().then(() => {
+      free = true;
+    });
     await new Promise((r) => setTimeout(r, 5));
     expect(free).toBe(false);
     await done(1);
@@ -61,7 +78,14 @@ describe('KeyedScheduler', () => {
 
   it('a failing job frees its key for the next', async () => {
     const ran: number[] = [];
-    const s = new KeyedScheduler<J>(2, async (job) => { ran.push(job.n); if (job.n === 1) throw new Error('boom'); }, () => undefined);
+    const s = new KeyedScheduler<J>(
+      2,
+      async (job) => {
+        ran.push(job.n);
+        if (job.n === 1) throw new Error('boom');
+      },
+      () => undefined,
+    );
     s.submit({ key: 'a', n: 1 });
     s.submit({ key: 'a', n: 2 });
     await s.idle();

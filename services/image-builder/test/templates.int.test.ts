@@ -18,19 +18,25 @@ const UPSTREAM = `berth-test-tpl-upstream-${hostId}`;
 let upstreamIp = '';
 
 async function refusal(p: Promise<unknown>): Promise<BerthError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(BerthError);
   return e as BerthError;
 }
 
 /** Node's TCP connect to the upstream, exit 0 when it connects (no curl or nc in the workspace image). */
-const probe = (ip: string) => `node -e "require('net').connect(8080,'${ip}').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1));setTimeout(()=>process.exit(2),3000)"`;
+const probe = (ip: string) =>
+  `node -e "require('net').connect(8080,'${ip}').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1));setTimeout(()=>process.exit(2),3000)"`;
 
-describe('templates: workspace images built from a Dockerfile, hardened as berth\'s own', () => {
+describe("templates: workspace images built from a Dockerfile, hardened as berth's own", () => {
   beforeAll(async () => {
     await docker.createNetwork({ Name: NET, Internal: true, Labels: { test: hostId } });
     const up = await docker.createContainer({
-      name: UPSTREAM, Image: 'berth/busybox:latest', Cmd: ['sh', '-c', 'while true; do echo ok | nc -l -p 8080; done'],
+      name: UPSTREAM,
+      Image: 'berth/busybox:latest',
+      Cmd: ['sh', '-c', 'while true; do echo ok | nc -l -p 8080; done'],
       HostConfig: { NetworkMode: NET },
     });
     await up.start();
@@ -38,12 +44,18 @@ describe('templates: workspace images built from a Dockerfile, hardened as berth
   }, 60_000);
   afterAll(async () => {
     for (const owner of [OWNER, OTHER]) for (const t of await builder.list(owner).catch(() => [])) await builder.remove(owner, t.name).catch(() => undefined);
-    await docker.getContainer(UPSTREAM).remove({ force: true }).catch(() => undefined);
-    await docker.getNetwork(NET).remove().catch(() => undefined);
+    await docker
+      .getContainer(UPSTREAM)
+      .remove({ force: true })
+      .catch(() => undefined);
+    await docker
+      .getNetwork(NET)
+      .remove()
+      .catch(() => undefined);
     await collectImageTrees(docker, hostId, logger);
   }, 60_000);
 
-  it('the test\'s upstream answers on its own network (control for the build\'s refusal below)', async () => {
+  it("the test's upstream answers on its own network (control for the build's refusal below)", async () => {
     const c = await docker.createContainer({ Image: IMAGE, Entrypoint: ['sh', '-c', probe(upstreamIp)], HostConfig: { NetworkMode: NET } });
     try {
       await c.start();
@@ -77,7 +89,11 @@ describe('templates: workspace images built from a Dockerfile, hardened as berth
     expect(info.Config.Labels).toMatchObject({ [WORKSPACE_IMAGE_LABEL]: 'true', [TEMPLATE_LABELS.name]: 'node-tools', [TEMPLATE_LABELS.owner]: OWNER });
     expect(info.Config.Labels[MAIN_IMAGE_LABELS.mainImage]).not.toBe('true');
     await docker.getVolume(imageTreeVolumeName(info.Id)).inspect();
-    const c = await docker.createContainer({ Image: view.image, Entrypoint: ['sh', '-c', 'id -u && cat /workspace/hello && test -f /opt/berth/berth-agent.mjs && echo agent'], Tty: true });
+    const c = await docker.createContainer({
+      Image: view.image,
+      Entrypoint: ['sh', '-c', 'id -u && cat /workspace/hello && test -f /opt/berth/berth-agent.mjs && echo agent'],
+      Tty: true,
+    });
     try {
       await c.start();
       await c.wait();

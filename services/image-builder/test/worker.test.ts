@@ -29,19 +29,29 @@ function fakeConsumer(msgs: JsMsg[]) {
   return { next: async () => msgs.shift() ?? new Promise<null>((r) => setTimeout(() => r(null), 5)) };
 }
 
-const settledAll = (n: () => number, want: number) => new Promise<void>((resolve) => {
-  const check = () => (n() >= want ? resolve() : setTimeout(check, 2));
-  check();
-});
+const settledAll = (n: () => number, want: number) =>
+  new Promise<void>((resolve) => {
+    const check = () => (n() >= want ? resolve() : setTimeout(check, 2));
+    check();
+  });
 
 describe('BuildWorker', () => {
   it('retries a failed build with a growing delay and acks it after the last attempt', async () => {
-    const failing: BuildRunner = { build: async () => { throw new Error('docker down'); } };
+    const failing: BuildRunner = {
+      build: async () => {
+        throw new Error('docker down');
+      },
+    };
     const first = fakeMsg(req('acme/web', sha('a')), 1);
     const last = fakeMsg(req('acme/api', sha('b')), 3);
     const metrics = createBuilderMetrics();
-    const w = new BuildWorker(fakeConsumer([first.msg, last.msg]), failing, metrics,
-      { concurrency: 2, maxAttempts: 3, retryDelayMs: 100, ackWaitMs: 60_000, afterBuild: async () => undefined }, logger);
+    const w = new BuildWorker(
+      fakeConsumer([first.msg, last.msg]),
+      failing,
+      metrics,
+      { concurrency: 2, maxAttempts: 3, retryDelayMs: 100, ackWaitMs: 60_000, afterBuild: async () => undefined },
+      logger,
+    );
     w.start();
     await settledAll(() => first.settled.length + last.settled.length, 2);
     await w.stop();
@@ -57,7 +67,10 @@ describe('BuildWorker', () => {
     const runner: BuildRunner = {
       build: async (r) => {
         order.push(`start ${r.sha[0]}`);
-        if (r.sha === sha('1')) await new Promise<void>((resolve) => { release = resolve; });
+        if (r.sha === sha('1'))
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
         order.push(`end ${r.sha[0]}`);
         return 'built' satisfies BuildOutcome;
       },
@@ -65,8 +78,21 @@ describe('BuildWorker', () => {
     const m = ['1', '2', '3'].map((c) => fakeMsg(req('Acme/Web', sha(c))));
     m.push(fakeMsg({ nonsense: true }));
     let built = 0;
-    const w = new BuildWorker(fakeConsumer(m.map((x) => x.msg)), runner, createBuilderMetrics(),
-      { concurrency: 4, maxAttempts: 3, retryDelayMs: 0, ackWaitMs: 60_000, afterBuild: async () => { built += 1; } }, logger);
+    const w = new BuildWorker(
+      fakeConsumer(m.map((x) => x.msg)),
+      runner,
+      createBuilderMetrics(),
+      {
+        concurrency: 4,
+        maxAttempts: 3,
+        retryDelayMs: 0,
+        ackWaitMs: 60_000,
+        afterBuild: async () => {
+          built += 1;
+        },
+      },
+      logger,
+    );
     w.start();
     await settledAll(() => m[1]!.settled.length + m[3]!.settled.length, 2);
     expect(order).toEqual(['start 1']);

@@ -52,9 +52,7 @@ export class DockerSource implements ContainerSource {
     // Docker takes fractional unix seconds; the typings say number.
     const opts = { stdout: true, stderr: true, timestamps: true, ...(since !== undefined && { since: since as unknown as number }) };
     // Without follow, dockerode answers the stored output as one buffer.
-    const stream = follow
-      ? (await container.logs({ ...opts, follow: true })) as Readable
-      : Readable.from([await container.logs({ ...opts, follow: false })]);
+    const stream = follow ? ((await container.logs({ ...opts, follow: true })) as Readable) : Readable.from([await container.logs({ ...opts, follow: false })]);
     return { stream, tty: info.Config.Tty };
   }
 

@@ -16,9 +16,7 @@ export interface FollowOptions {
  * the container stops or `signal` aborts. Reading Docker waits on the publisher's window, so a
  * slow JetStream slows the reading, never fills memory.
  */
-export async function followContainer(
-  c: ContainerInfo, source: ContainerSource, store: LogStore, opts: FollowOptions, signal: AbortSignal,
-): Promise<void> {
+export async function followContainer(c: ContainerInfo, source: ContainerSource, store: LogStore, opts: FollowOptions, signal: AbortSignal): Promise<void> {
   const resume = await store.lastPositions(c.workspaceId);
   if (signal.aborted) return;
   const publisher = store.publisher(c.workspaceId, resume);
@@ -34,8 +32,13 @@ export async function followContainer(
 
 /** One read of a container's logs into the publisher; the positions it reached, or undefined when aborted. */
 async function copyLogs(
-  c: ContainerInfo, source: ContainerSource, publisher: LogPublisher, opts: FollowOptions, signal: AbortSignal,
-  from: Positions, follow: boolean,
+  c: ContainerInfo,
+  source: ContainerSource,
+  publisher: LogPublisher,
+  opts: FollowOptions,
+  signal: AbortSignal,
+  from: Positions,
+  follow: boolean,
 ): Promise<Positions | undefined> {
   const { stream, tty } = await source.logs(c.ref, resumeSince(from, opts.resumeSlackMs), follow);
   const stop = () => stream.destroy();

@@ -36,7 +36,10 @@ export function splitBytes(buf: Buffer, max: number): Buffer[] {
 export class LineAssembler {
   private readonly last: Partial<Record<ContainerOutputStream, { ts: string; n: number }>> = {};
 
-  constructor(private readonly maxLineBytes: number, private readonly resume: Positions = {}) {}
+  constructor(
+    private readonly maxLineBytes: number,
+    private readonly resume: Positions = {},
+  ) {}
 
   /** The last piece seen per stream (stored or skipped as already stored), merged with `resume`. */
   positions(): Positions {

@@ -131,7 +131,11 @@ class BatchPublisher implements LogPublisher {
   private readonly lossesAtStart: number;
 
   constructor(
-    private readonly nc: NatsConnection, private readonly js: JetStreamClient, private readonly workspaceId: string, private readonly max: number, resume: Positions,
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly workspaceId: string,
+    private readonly max: number,
+    resume: Positions,
     private readonly losses: ConnectionLosses,
   ) {
     this.counts = { stdout: resume.stdout?.count ?? 0, stderr: resume.stderr?.count ?? 0 };
@@ -148,7 +152,9 @@ class BatchPublisher implements LogPublisher {
     this.checkHealthy();
     const batches = toBatches(records);
     if (batches.length === 0) return;
-    batches.forEach((b, i) => { if (i < batches.length - 1) this.send(b); });
+    batches.forEach((b, i) => {
+      if (i < batches.length - 1) this.send(b);
+    });
     const acked = this.send(batches[batches.length - 1]!, true);
     this.inFlight.push({ acked, count: records.length });
     this.unacked += records.length;
@@ -186,6 +192,11 @@ class BatchPublisher implements LogPublisher {
       this.nc.publish(subject, data, { headers: h });
       return;
     }
-    return this.js.publish(subject, data, { msgID, timeout: 30_000 }).then(() => undefined, (err: unknown) => { this.failure ??= err; });
+    return this.js.publish(subject, data, { msgID, timeout: 30_000 }).then(
+      () => undefined,
+      (err: unknown) => {
+        this.failure ??= err;
+      },
+    );
   }
 }

@@ -22,7 +22,10 @@ export function isAtOrBefore(ts: string, n: number, pos: Position | undefined): 
  * order, not strictly by timestamp. Undefined when nothing is stored: read from the beginning.
  */
 export function resumeSince(positions: Positions, slackMs: number): string | undefined {
-  const latest = Object.values(positions).map((p) => p.ts).sort().at(-1);
+  const latest = Object.values(positions)
+    .map((p) => p.ts)
+    .sort()
+    .at(-1);
   if (latest === undefined) return undefined;
   const seconds = BigInt(Math.floor(Date.parse(`${latest.slice(0, 19)}Z`) / 1000));
   const total = seconds * 1_000_000_000n + BigInt(latest.slice(20, 29)) - BigInt(slackMs) * 1_000_000n;

@@ -15,20 +15,35 @@ export async function startLogStreamer(
   onStop: (s: Stopper) => void,
   source: ContainerSource = new DockerSource(config.DOCKER_SOCKET),
 ): Promise<LogStreamer> {
-  const nc = await connectNats({ url: config.NATS_URL, name: `log-streamer-${config.BERTH_HOST_ID}`, user: config.NATS_USER, password: config.NATS_PASSWORD, logger });
+  const nc = await connectNats({
+    url: config.NATS_URL,
+    name: `log-streamer-${config.BERTH_HOST_ID}`,
+    user: config.NATS_USER,
+    password: config.NATS_PASSWORD,
+    logger,
+  });
   onStop(() => drainNats(nc));
-  const store = await JetStreamLogStore.start(nc, { maxAgeSeconds: config.LOGS_MAX_AGE_SECONDS, maxBytes: config.LOGS_MAX_BYTES, replicas: config.JETSTREAM_REPLICAS }, config.LOGS_MAX_IN_FLIGHT);
+  const store = await JetStreamLogStore.start(
+    nc,
+    { maxAgeSeconds: config.LOGS_MAX_AGE_SECONDS, maxBytes: config.LOGS_MAX_BYTES, replicas: config.JETSTREAM_REPLICAS },
+    config.LOGS_MAX_IN_FLIGHT,
+  );
 
   const registry = createMetricsRegistry('log-streamer');
   // Read at scrape time, once the streamer exists.
   const { lines } = registerLogMetrics(registry, () => streamer.following);
-  const streamer = new LogStreamer(source, store, {
-    hostId: config.BERTH_HOST_ID,
-    rescanIntervalMs: config.LOGS_RESCAN_INTERVAL_MS,
-    maxLineBytes: config.LOGS_MAX_LINE_BYTES,
-    resumeSlackMs: config.LOGS_RESUME_SLACK_MS,
-    onRecords: (n) => lines.inc(n),
-  }, logger);
+  const streamer = new LogStreamer(
+    source,
+    store,
+    {
+      hostId: config.BERTH_HOST_ID,
+      rescanIntervalMs: config.LOGS_RESCAN_INTERVAL_MS,
+      maxLineBytes: config.LOGS_MAX_LINE_BYTES,
+      resumeSlackMs: config.LOGS_RESUME_SLACK_MS,
+      onRecords: (n) => lines.inc(n),
+    },
+    logger,
+  );
   await streamer.start();
   onStop(() => streamer.stop());
   const appender = new SetupAppender(jetstream(nc), await jetstreamManager(nc, { checkAPI: false }));

@@ -22,13 +22,21 @@ export class SetupAppender {
   /** Requests of one container, one at a time. */
   private readonly chains = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly js: JetStreamClient, private readonly jsm: JetStreamManager, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   append(req: LogAppendRequest): Promise<LogAppendReply> {
     const previous = this.chains.get(req.id) ?? Promise.resolve();
     const run = previous.catch(() => undefined).then(() => this.store(req));
     this.chains.set(req.id, run);
-    void run.catch(() => undefined).finally(() => { if (this.chains.get(req.id) === run) this.chains.delete(req.id); });
+    void run
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.chains.get(req.id) === run) this.chains.delete(req.id);
+      });
     return run;
   }
 
@@ -41,10 +49,17 @@ export class SetupAppender {
       const now = dockerNow(this.now());
       const ts = prev && prev.ts > now ? prev.ts : now;
       const first = prev?.ts === ts ? prev.n + 1 : 0;
-      const body: LogBatch = { before: stored ? stored.before + stored.lines.length : 0, lines: req.lines.map((l, i) => ({ ts, n: first + i, line: l.line, phase: l.phase })) };
+      const body: LogBatch = {
+        before: stored ? stored.before + stored.lines.length : 0,
+        lines: req.lines.map((l, i) => ({ ts, n: first + i, line: l.line, phase: l.phase })),
+      };
       const msgID = LOGS.msgId(req.id, 'setup', body.lines[0]!, body.lines[body.lines.length - 1]!);
       try {
-        const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(body)), { msgID, expect: { lastSubjectSequence: last?.seq ?? 0 }, timeout: 10_000 });
+        const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(body)), {
+          msgID,
+          expect: { lastSubjectSequence: last?.seq ?? 0 },
+          timeout: 10_000,
+        });
         // The same position stored by another writer a moment ago (the duplicate check comes before the expected sequence's).
         if (!ack.duplicate) return { stored: body.lines.length };
       } catch (err) {

@@ -53,7 +53,9 @@ export class LogStreamer {
     else if (this.finished.has(c.ref)) return;
     const run = followContainer(c, this.source, this.store, this.opts, this.abort.signal)
       .then(
-        () => { if (!c.running) this.finished.add(c.ref); },
+        () => {
+          if (!c.running) this.finished.add(c.ref);
+        },
         (err: unknown) => {
           // Removed while we looked at it: nothing left to read.
           if ((err as { statusCode?: number } | null)?.statusCode === 404) return;

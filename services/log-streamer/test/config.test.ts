@@ -6,9 +6,15 @@ describe('log-streamer config', () => {
   it('has defaults for everything', () => {
     const c = loadLogStreamerConfig({});
     expect(c).toMatchObject({
-      LOGS_MAX_AGE_SECONDS: 604_800, LOGS_MAX_BYTES: 1024 ** 3, LOGS_MAX_LINE_BYTES: 16_384,
-      LOGS_RESCAN_INTERVAL_MS: 10_000, LOGS_RESUME_SLACK_MS: 2_000, LOGS_MAX_IN_FLIGHT: 1024,
-      LOG_STREAMER_HEALTH_PORT: 9102, DOCKER_SOCKET: '/var/run/docker.sock', BERTH_HOST_ID: 'local',
+      LOGS_MAX_AGE_SECONDS: 604_800,
+      LOGS_MAX_BYTES: 1024 ** 3,
+      LOGS_MAX_LINE_BYTES: 16_384,
+      LOGS_RESCAN_INTERVAL_MS: 10_000,
+      LOGS_RESUME_SLACK_MS: 2_000,
+      LOGS_MAX_IN_FLIGHT: 1024,
+      LOG_STREAMER_HEALTH_PORT: 9102,
+      DOCKER_SOCKET: '/var/run/docker.sock',
+      BERTH_HOST_ID: 'local',
     });
   });
 

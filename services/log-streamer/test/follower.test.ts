@@ -34,7 +34,12 @@ function memoryStore(): LogStore & { records: LogRecord[] } {
   return {
     records,
     lastPositions: async () => ({}),
-    publisher: () => ({ publish: async (rs) => { records.push(...rs); }, flush: async () => undefined }),
+    publisher: () => ({
+      publish: async (rs) => {
+        records.push(...rs);
+      },
+      flush: async () => undefined,
+    }),
   } as LogStore & { records: LogRecord[] };
 }
 
@@ -46,7 +51,11 @@ describe('followContainer', () => {
     const source = sourceWith(Buffer.concat([line(1, 'a'), line(2, 'b')]), Buffer.concat([line(1, 'a'), line(2, 'b'), line(3, 'last words', false)]));
     const store = memoryStore();
     await followContainer(c, source, store, opts, new AbortController().signal);
-    expect(store.records.map((r) => [r.line, r.cont ?? false])).toEqual([['a', false], ['b', false], ['last words', true]]);
+    expect(store.records.map((r) => [r.line, r.cont ?? false])).toEqual([
+      ['a', false],
+      ['b', false],
+      ['last words', true],
+    ]);
     expect(source.reads.map((r) => r.follow)).toEqual([true, false]);
     // The second read starts from just before the last piece the first one saw.
     expect(source.reads[1]?.since).toBe('1767225601.000000000');

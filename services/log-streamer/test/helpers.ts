@@ -27,7 +27,14 @@ export async function runLabelled(hostId: string, script: string, opts: { start?
 
 export async function removeHost(hostId: string): Promise<void> {
   const list = await docker.listContainers({ all: true, filters: { label: [`berth.host=${hostId}`] } });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+  await Promise.all(
+    list.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined),
+    ),
+  );
 }
 
 export interface StoredLine extends LogLine {
@@ -64,5 +71,13 @@ export { waitFor };
 /** Resolves once a log-streamer has created the LOGS stream. */
 export async function waitForLogsStream(nc: NatsConnection, timeoutMs = 20_000): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  await waitFor('the LOGS stream', () => jsm.streams.info(LOGS.stream).then(() => true, () => false), timeoutMs);
+  await waitFor(
+    'the LOGS stream',
+    () =>
+      jsm.streams.info(LOGS.stream).then(
+        () => true,
+        () => false,
+      ),
+    timeoutMs,
+  );
 }

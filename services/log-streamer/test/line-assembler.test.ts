@@ -20,7 +20,10 @@ describe('FrameDecoder', () => {
     for (let cut = 0; cut <= all.length; cut++) {
       const d = new FrameDecoder();
       const frames = [...d.push(all.subarray(0, cut)), ...d.push(all.subarray(cut))];
-      expect(frames.map((f) => [f.stream, f.payload.toString()])).toEqual([['stdout', `${T1} a\n`], ['stderr', `${T2} b\n`]]);
+      expect(frames.map((f) => [f.stream, f.payload.toString()])).toEqual([
+        ['stdout', `${T1} a\n`],
+        ['stderr', `${T2} b\n`],
+      ]);
     }
   });
 
@@ -43,7 +46,11 @@ describe('LineAssembler', () => {
   it('splits long lines into flagged pieces without cutting UTF-8 characters', () => {
     const a = new LineAssembler(5);
     const records = a.push(frame('stdout', T1, 'abcdéfghi\n'));
-    expect(records.map((r) => [r.line, r.cont ?? false])).toEqual([['abcd', true], ['éfgh', true], ['i', false]]);
+    expect(records.map((r) => [r.line, r.cont ?? false])).toEqual([
+      ['abcd', true],
+      ['éfgh', true],
+      ['i', false],
+    ]);
     expect(records.map((r) => r.n)).toEqual([0, 1, 2]);
   });
 

@@ -23,7 +23,10 @@ afterAll(async () => {
 });
 
 const appender = async (now?: () => number) => new SetupAppender(jetstream(nc), await jetstreamManager(nc), now);
-const req = (id: string, lines: string[], phase: LogAppendRequest['lines'][number]['phase'] = 'installing'): LogAppendRequest => ({ id, lines: lines.map((line) => ({ line, phase })) });
+const req = (id: string, lines: string[], phase: LogAppendRequest['lines'][number]['phase'] = 'installing'): LogAppendRequest => ({
+  id,
+  lines: lines.map((line) => ({ line, phase })),
+});
 
 describe('SetupAppender', () => {
   test('lines are stored in order on berth.logs.<id>.setup with their phase, counts and (ts, n) that only grow', async () => {
@@ -36,10 +39,16 @@ describe('SetupAppender', () => {
     await a.append(req(id, ['three'], 'ready'));
     const stored = await readAll(nc, id);
     expect(stored.map((l) => [l.stream, l.line, l.phase])).toEqual([
-      ['setup', '[setup] cloning acme/app@main', 'cloning'], ['setup', 'one', 'installing'], ['setup', 'two', 'installing'], ['setup', 'three', 'ready'],
+      ['setup', '[setup] cloning acme/app@main', 'cloning'],
+      ['setup', 'one', 'installing'],
+      ['setup', 'two', 'installing'],
+      ['setup', 'three', 'ready'],
     ]);
     expect(stored.map((l) => `${l.ts}/${l.n}`)).toEqual([
-      '2026-01-01T00:00:02.000000000Z/0', '2026-01-01T00:00:02.000000000Z/1', '2026-01-01T00:00:02.000000000Z/2', '2026-01-01T00:00:03.000000000Z/0',
+      '2026-01-01T00:00:02.000000000Z/0',
+      '2026-01-01T00:00:02.000000000Z/1',
+      '2026-01-01T00:00:02.000000000Z/2',
+      '2026-01-01T00:00:03.000000000Z/0',
     ]);
     const last = await (await jetstreamManager(nc)).streams.getMessage(LOGS.stream, { last_by_subj: LOGS.subject(id, 'setup') });
     expect(last?.json()).toMatchObject({ before: 3 });

@@ -12,7 +12,9 @@ class FakeSource implements ContainerSource {
   opened: { ref: string; since: string | undefined; stream: PassThrough }[] = [];
   onStart: ((c: ContainerInfo) => void) | undefined;
 
-  async list(): Promise<ContainerInfo[]> { return this.containers; }
+  async list(): Promise<ContainerInfo[]> {
+    return this.containers;
+  }
   async watchStarts(_h: string, onStart: (c: ContainerInfo) => void, signal: AbortSignal): Promise<void> {
     this.onStart = onStart;
     await new Promise((r) => signal.addEventListener('abort', r));
@@ -24,7 +26,9 @@ class FakeSource implements ContainerSource {
     this.opened.push({ ref, since, stream });
     return { stream, tty: true };
   }
-  async ping(): Promise<boolean> { return true; }
+  async ping(): Promise<boolean> {
+    return true;
+  }
 }
 
 class MemoryStore implements LogStore {
@@ -36,7 +40,9 @@ class MemoryStore implements LogStore {
   }
   publisher(id: string): LogPublisher {
     return {
-      publish: async (rs) => { this.records.set(id, [...(this.records.get(id) ?? []), ...rs]); },
+      publish: async (rs) => {
+        this.records.set(id, [...(this.records.get(id) ?? []), ...rs]);
+      },
       flush: async () => undefined,
     };
   }

@@ -29,7 +29,15 @@ export const poolManagerConfigSchema = z.object({
    * Comma-separated images a caller may ask for besides those labelled as workspace images
    * (WORKSPACE_IMAGE_LABEL): exact references, no prefixes. The default admits Artie's image.
    */
-  ALLOWED_IMAGES: z.string().default('node:24-slim').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  ALLOWED_IMAGES: z
+    .string()
+    .default('node:24-slim')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   /** How long a cold-created container without an agent must keep running to count as started. */
   START_CHECK_MS: envInt(300, 0, 10_000),
   /** Named volumes (volumeName) one owner may keep on this host. */
@@ -76,7 +84,11 @@ export const poolManagerConfigSchema = z.object({
    * Name prefix of the per-owner npm cache volumes, mounted at /home/berth/.npm in the owner's cold-created
    * workspaces (warm ones have no owner when made: no cache); `none` disables them (becomes '').
    */
-  NPM_CACHE_VOLUME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).default('berth-npm-cache').transform((v) => (v === 'none' ? '' : v)),
+  NPM_CACHE_VOLUME: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/)
+    .default('berth-npm-cache')
+    .transform((v) => (v === 'none' ? '' : v)),
   /** Keep a per-repo copy of the last good node_modules and copy it into new checkouts of the same lockfile. */
   NODE_MODULES_SEED: envBool(true),
   /** Proxy (egress) that installs reach package registries through, e.g. http://egress:3128; empty: none. */
@@ -120,9 +132,15 @@ export const poolManagerConfigSchema = z.object({
    * image there on a loop device, mounted at /workspace (docs/limits.md). Needs pool-manager to run
    * as root on the host. Empty: diskMb is refused with LIMIT_UNSUPPORTED.
    */
-  WORKSPACE_DISK_DIR: z.string().regex(/^(\/.*)?$/, 'must be an absolute host path').default(''),
+  WORKSPACE_DISK_DIR: z
+    .string()
+    .regex(/^(\/.*)?$/, 'must be an absolute host path')
+    .default(''),
   /** Docker's json-file rotation of every workspace's output: size of one file (Docker's units: 10m) and files kept. */
-  WORKSPACE_LOG_MAX_SIZE: z.string().regex(/^\d+[kmg]$/, 'a size like 10m').default('10m'),
+  WORKSPACE_LOG_MAX_SIZE: z
+    .string()
+    .regex(/^\d+[kmg]$/, 'a size like 10m')
+    .default('10m'),
   WORKSPACE_LOG_MAX_FILES: envInt(3, 1, 100),
 });
 

@@ -47,15 +47,25 @@ export class JetStreamEvents implements EventPublisher {
   }
 
   publish(id: string, kind: ContainerEventKind, pool: string, reason?: string, extra: EventExtra = {}): void {
-    const event: ContainerEvent = { id, kind, pool, hostId: extra.hostId ?? this.hostId, at: new Date().toISOString(), ...(reason && { reason }), ...(extra.owner && { owner: extra.owner }), ...(extra.reapAt && { reapAt: extra.reapAt }) };
+    const event: ContainerEvent = {
+      id,
+      kind,
+      pool,
+      hostId: extra.hostId ?? this.hostId,
+      at: new Date().toISOString(),
+      ...(reason && { reason }),
+      ...(extra.owner && { owner: extra.owner }),
+      ...(extra.reapAt && { reapAt: extra.reapAt }),
+    };
     // A workspace is warned once per idle spell: the deadline tells one spell's warning from the next.
     const msgID = extra.reapAt ? `${id}.${kind}.${extra.reapAt}` : REPEATABLE.has(kind) ? `${id}.${kind}.${event.at}` : `${id}.${kind}`;
     void this.send(EVENTS.container.subject(id, kind), encoder.encode(JSON.stringify(EVENTS.container.schema.parse(event))), msgID);
   }
 
   private async send(subject: string, data: Uint8Array, msgID: string): Promise<void> {
-    await publishAcked(this.nc, this.js, subject, data, { msgID, retryForMs: this.retryForMs })
-      .catch((err: unknown) => this.logger.warn({ err, subject, msgID }, 'event not published'));
+    await publishAcked(this.nc, this.js, subject, data, { msgID, retryForMs: this.retryForMs }).catch((err: unknown) =>
+      this.logger.warn({ err, subject, msgID }, 'event not published'),
+    );
   }
 }
 

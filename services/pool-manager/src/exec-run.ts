@@ -22,7 +22,10 @@ export function withBackstop(argv: string[], timeoutMs: number): string[] {
 /** Calls `onTimeout` (once) when `timeoutMs` passes before `done()` is called. */
 export function deadline(timeoutMs: number, onTimeout: () => void): { expired: () => boolean; done: () => void } {
   let expired = false;
-  const timer = setTimeout(() => { expired = true; onTimeout(); }, timeoutMs);
+  const timer = setTimeout(() => {
+    expired = true;
+    onTimeout();
+  }, timeoutMs);
   return { expired: () => expired, done: () => clearTimeout(timer) };
 }
 
@@ -35,7 +38,9 @@ export async function collect(proc: ExecProcess, opts: { timeoutMs: number; maxO
   const started = performance.now();
   const stdout = new CappedOutput(opts.maxOutputBytes);
   const stderr = new CappedOutput(opts.maxOutputBytes);
-  const timer = deadline(opts.timeoutMs, () => { void proc.kill().catch(() => undefined); });
+  const timer = deadline(opts.timeoutMs, () => {
+    void proc.kill().catch(() => undefined);
+  });
   try {
     for await (const chunk of proc.output) {
       const sink = chunk.stream === 'stdout' ? stdout : stderr;

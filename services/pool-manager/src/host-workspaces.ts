@@ -54,4 +54,3 @@ export function hostWorkspaces(d: HostWorkspaceDeps) {
   const reconciler = new Reconciler(store, driver, pools, lifecycle, filler, config, host, logger, llm, names, idle, agents);
   return { pools, provisioner, filler, volumes, access, claims, lifecycle, processes, activity, idle, reconciler };
 }
-

@@ -16,7 +16,10 @@ const namesRegistry = (image: string) => {
  * on the engine at create time; a pool's own image is the operator's choice and is not asked about.
  */
 export class ImagePolicy {
-  constructor(private readonly driver: WorkloadDriver, private readonly allowed: readonly string[]) {}
+  constructor(
+    private readonly driver: WorkloadDriver,
+    private readonly allowed: readonly string[],
+  ) {}
 
   checkTemplate(image: string, owner: string, name: string): Promise<void> {
     return checkTemplate(this.driver, image, owner, name);

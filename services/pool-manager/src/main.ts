@@ -8,7 +8,9 @@ const logger = createLogger('pool-manager', config.LOG_LEVEL);
 const host = hostFromConfig(config);
 const running: { handle?: ServiceHandle } = {};
 // Fenced out by a newer pool-manager of this host: nothing this one does can take effect, so leave.
-const leave = () => { void (running.handle?.stop('superseded') ?? Promise.resolve()).then(() => process.exit(1)); };
+const leave = () => {
+  void (running.handle?.stop('superseded') ?? Promise.resolve()).then(() => process.exit(1));
+};
 running.handle = await runService({
   name: 'pool-manager',
   logger,

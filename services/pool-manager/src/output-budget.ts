@@ -12,7 +12,11 @@ export class ByteBucket {
   private tokens: number;
   private last: number;
 
-  constructor(private readonly bytesPerSecond: number, private readonly burst: number, private readonly now: Clock = () => performance.now()) {
+  constructor(
+    private readonly bytesPerSecond: number,
+    private readonly burst: number,
+    private readonly now: Clock = () => performance.now(),
+  ) {
     this.tokens = burst;
     this.last = now();
   }
@@ -46,7 +50,11 @@ const SWEEP_AT = 256;
 /** Waits `ms`, or less when `signal` aborts first. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve(); };
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });

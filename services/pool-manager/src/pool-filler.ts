@@ -53,10 +53,13 @@ export class PoolFiller {
     const pending = this.delayed.get(pool);
     if (pending) clearTimeout(pending.timer);
     const firstAt = pending?.firstAt ?? now;
-    const timer = setTimeout(() => {
-      this.delayed.delete(pool);
-      this.kick(pool);
-    }, Math.max(0, Math.min(delayMs, firstAt + 8 * delayMs - now)));
+    const timer = setTimeout(
+      () => {
+        this.delayed.delete(pool);
+        this.kick(pool);
+      },
+      Math.max(0, Math.min(delayMs, firstAt + 8 * delayMs - now)),
+    );
     timer.unref();
     this.delayed.set(pool, { timer, firstAt });
   }
@@ -83,10 +86,12 @@ export class PoolFiller {
 
   /** Pools below their minimum first, then the rest. */
   kickAll(): void {
-    void countByPool(this.store).then((counts) => {
-      const below = (p: PoolConfig) => (counts.get(p.name)?.warm ?? 0) < p.minSize;
-      for (const p of [...this.pools.list.filter(below), ...this.pools.list.filter((p) => !below(p))]) this.kick(p.name);
-    }).catch((err: unknown) => this.logger.warn({ err }, 'pool fill failed'));
+    void countByPool(this.store)
+      .then((counts) => {
+        const below = (p: PoolConfig) => (counts.get(p.name)?.warm ?? 0) < p.minSize;
+        for (const p of [...this.pools.list.filter(below), ...this.pools.list.filter((p) => !below(p))]) this.kick(p.name);
+      })
+      .catch((err: unknown) => this.logger.warn({ err }, 'pool fill failed'));
   }
 
   async stop(): Promise<void> {
@@ -107,8 +112,16 @@ export class PoolFiller {
     const results = await Promise.allSettled(
       Array.from({ length: starts }, () =>
         this.provisioner.provision({
-          pool, image, containerPorts: pool.containerPorts, volumeName: '', requestId: '', owner: '', name: '', engineName: (id) => this.names.warm(id),
-        })),
+          pool,
+          image,
+          containerPorts: pool.containerPorts,
+          volumeName: '',
+          requestId: '',
+          owner: '',
+          name: '',
+          engineName: (id) => this.names.warm(id),
+        }),
+      ),
     );
     const failed = results.filter((r) => r.status === 'rejected');
     const outOfRoom = failed.some((r) => r.reason instanceof BerthError && (r.reason.code === 'CAPACITY_EXHAUSTED' || r.reason.code === 'PORTS_EXHAUSTED'));

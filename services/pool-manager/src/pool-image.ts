@@ -3,7 +3,10 @@ import type { Logger } from '@berth/service-kit';
 import type { WorkloadDriver } from './driver/workload-driver.js';
 
 /** The repo's main image on this host (its tag and labels), when it exists and is this repo's by its label. */
-export async function findMainImage(driver: Pick<WorkloadDriver, 'imageLabels'>, repo: string): Promise<{ tag: string; labels: Record<string, string> } | undefined> {
+export async function findMainImage(
+  driver: Pick<WorkloadDriver, 'imageLabels'>,
+  repo: string,
+): Promise<{ tag: string; labels: Record<string, string> } | undefined> {
   const tag = mainImageTag(repo);
   if (!tag) return undefined;
   const labels = await driver.imageLabels(tag);
@@ -18,7 +21,10 @@ export async function findMainImage(driver: Pick<WorkloadDriver, 'imageLabels'>,
 export class PoolImages {
   private readonly usingMain = new Map<string, boolean>();
 
-  constructor(private readonly driver: Pick<WorkloadDriver, 'imageLabels'>, private readonly logger: Logger) {}
+  constructor(
+    private readonly driver: Pick<WorkloadDriver, 'imageLabels'>,
+    private readonly logger: Logger,
+  ) {}
 
   async imageFor(pool: PoolConfig): Promise<string> {
     if (!pool.repo) return pool.image;
@@ -29,7 +35,11 @@ export class PoolImages {
     if (this.usingMain.get(pool.name) !== !!found) {
       this.usingMain.set(pool.name, !!found);
       if (found) this.logger.info({ pool: pool.name, repo: pool.repo, image: found.tag }, 'repo pool fills from the main image');
-      else this.logger.warn({ pool: pool.name, repo: pool.repo, image: pool.image }, 'repo pool has no main image yet (a setup with buildMainImage makes it); filling from the pool image');
+      else
+        this.logger.warn(
+          { pool: pool.name, repo: pool.repo, image: pool.image },
+          'repo pool has no main image yet (a setup with buildMainImage makes it); filling from the pool image',
+        );
     }
     return found?.tag ?? pool.image;
   }

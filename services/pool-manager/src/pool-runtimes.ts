@@ -12,6 +12,8 @@ export async function checkPoolRuntimes(pools: readonly PoolConfig[], driver: Pi
   const missing = wanted.filter((p) => !known.includes(p.runtime ?? ''));
   if (missing.length === 0) return;
   const named = missing.map((p) => `pool "${p.name}" names OCI runtime "${p.runtime}"`).join(', ');
-  throw new Error(`${named}, which the Docker engine does not have (it has: ${known.join(', ') || 'none'}); `
-    + 'register it in the engine\'s daemon.json "runtimes" and reload dockerd, or remove the pool\'s runtime');
+  throw new Error(
+    `${named}, which the Docker engine does not have (it has: ${known.join(', ') || 'none'}); ` +
+      'register it in the engine\'s daemon.json "runtimes" and reload dockerd, or remove the pool\'s runtime',
+  );
 }

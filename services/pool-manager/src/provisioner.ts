@@ -66,11 +66,21 @@ export class Provisioner {
 
   async provision(req: ProvisionRequest): Promise<{ id: string; existing: boolean }> {
     const id = newWorkspaceId(this.config.BERTH_HOST_ID);
-    if (req.diskMb !== undefined && !this.disks.enabled) throw new BerthError('LIMIT_UNSUPPORTED', 'this host has no disk limits (WORKSPACE_DISK_DIR is not set): create without diskMb');
+    if (req.diskMb !== undefined && !this.disks.enabled)
+      throw new BerthError('LIMIT_UNSUPPORTED', 'this host has no disk limits (WORKSPACE_DISK_DIR is not set): create without diskMb');
     const { outcome, id: existingId } = await this.store.reserve({
-      id, requestId: req.requestId, owner: req.owner, name: req.name, pool: req.pool.name, image: req.image,
-      volumeName: req.volumeName, memoryMb: req.pool.memoryMb, containerPorts: req.containerPorts,
-      maxCount: this.host.capacity.maxContainers, maxMemoryMb: this.host.capacity.maxMemoryMb, portRange: this.host.capacity.portRange,
+      id,
+      requestId: req.requestId,
+      owner: req.owner,
+      name: req.name,
+      pool: req.pool.name,
+      image: req.image,
+      volumeName: req.volumeName,
+      memoryMb: req.pool.memoryMb,
+      containerPorts: req.containerPorts,
+      maxCount: this.host.capacity.maxContainers,
+      maxMemoryMb: this.host.capacity.maxMemoryMb,
+      portRange: this.host.capacity.portRange,
     });
     switch (outcome) {
       case 'existing':
@@ -98,12 +108,29 @@ export class Provisioner {
       if (disk) await this.driver.ensureVolume(workspaceVolumeName(id), workspaceVolumeLabels(this.host.id, id), diskVolumeOptions(disk.device));
       if (!runsAgent || req.ownerVolume) await prepareWorkspaceVolume(this.driver, this.config, id, req.ownerVolume);
       // A disk-limited /workspace is its own filesystem: the image's tree is copied into it, not layered.
-      const volumeReady = !disk && runsAgent && !req.ownerVolume && await layerWorkspaceVolume(this.driver, this.config, id, req.image);
-      const spec = buildWorkloadSpec({
-        id, name: req.engineName(id), pool: req.pool, image: req.image, ports: record?.ports ?? {},
-        volumeName: req.volumeName, ownerVolume: req.ownerVolume, npmCache, agentDir, owner: req.owner, keepAlive: !runsAgent, disk, volumeReady,
-      }, this.config, this.host);
-      ref = await this.driver.create(spec).catch((err: unknown) => { throw startFailure(err, req.image); });
+      const volumeReady = !disk && runsAgent && !req.ownerVolume && (await layerWorkspaceVolume(this.driver, this.config, id, req.image));
+      const spec = buildWorkloadSpec(
+        {
+          id,
+          name: req.engineName(id),
+          pool: req.pool,
+          image: req.image,
+          ports: record?.ports ?? {},
+          volumeName: req.volumeName,
+          ownerVolume: req.ownerVolume,
+          npmCache,
+          agentDir,
+          owner: req.owner,
+          keepAlive: !runsAgent,
+          disk,
+          volumeReady,
+        },
+        this.config,
+        this.host,
+      );
+      ref = await this.driver.create(spec).catch((err: unknown) => {
+        throw startFailure(err, req.image);
+      });
       const answered = this.agents && runsAgent ? await this.agentUp(id) : false;
       // An agent that answered shows the container runs; otherwise it must stay up a moment.
       if (await this.driver.exitedWithin(ref, answered ? 0 : this.config.START_CHECK_MS)) {
@@ -118,7 +145,13 @@ export class Provisioner {
       }
       if (ref) await this.driver.remove(ref).catch(() => undefined);
       // The loop device only once no volume names it; otherwise reconcile detaches it later.
-      if (await this.driver.removeVolume(workspaceVolumeName(id)).then(() => true, () => false)) await this.disks.remove(id).catch(() => undefined);
+      if (
+        await this.driver.removeVolume(workspaceVolumeName(id)).then(
+          () => true,
+          () => false,
+        )
+      )
+        await this.disks.remove(id).catch(() => undefined);
       await this.agents?.remove(id).catch(() => undefined);
       this.llm.drop(id);
       await this.store.release(id);
@@ -145,7 +178,9 @@ export class Provisioner {
       if (!conn) continue;
       const proc = await agentSpawn(conn, ['true'], {});
       if (!proc) continue;
-      for await (const _ of proc.output) { /* nothing expected */ }
+      for await (const _ of proc.output) {
+        /* nothing expected */
+      }
       if ((await proc.exitCode()) === 0) return true;
     }
     this.logger.warn({ id }, 'workspace agent did not answer in time; commands use docker exec until it does');

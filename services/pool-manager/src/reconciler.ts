@@ -149,10 +149,15 @@ export class Reconciler {
     let removed = 0;
     const volumeKept = new Set(volumes.filter((v) => live.has(v.id)).map((v) => v.id));
     for (const v of volumes.filter((v) => !live.has(v.id))) {
-      await this.driver.removeVolume(v.name).then(() => { removed += 1; }, (err: unknown) => {
-        volumeKept.add(v.id);
-        this.logger.warn({ err, volume: v.name }, 'orphan volume not removed');
-      });
+      await this.driver.removeVolume(v.name).then(
+        () => {
+          removed += 1;
+        },
+        (err: unknown) => {
+          volumeKept.add(v.id);
+          this.logger.warn({ err, volume: v.name }, 'orphan volume not removed');
+        },
+      );
     }
     // Disks likewise, once no volume names their loop device (disk/disk-images.ts).
     for (const id of diskIds.filter((id) => !live.has(id) && !volumeKept.has(id))) {
@@ -168,12 +173,21 @@ export class Reconciler {
 
 function restoredClaim(c: WorkloadInfo, now: number, names: WorkloadNames): WorkspaceRecord {
   return {
-    id: c.id, ref: c.ref, pool: c.labels[WORKLOAD_LABELS.pool] ?? '', image: c.labels[WORKLOAD_LABELS.image] ?? '', state: 'claimed',
+    id: c.id,
+    ref: c.ref,
+    pool: c.labels[WORKLOAD_LABELS.pool] ?? '',
+    image: c.labels[WORKLOAD_LABELS.image] ?? '',
+    state: 'claimed',
     // Label for a cold create, claim marker name for a claimed warm container; a marker from before
     // owners were recorded (no owner in it) belonged to the only owner there was then.
-    owner: c.labels[WORKLOAD_LABELS.owner] ?? names.ownerOf(c.name, c.id) ?? 'default', name: '', requestId: '',
+    owner: c.labels[WORKLOAD_LABELS.owner] ?? names.ownerOf(c.name, c.id) ?? 'default',
+    name: '',
+    requestId: '',
     ports: JSON.parse(c.labels[WORKLOAD_LABELS.ports] ?? '{}') as Record<string, number>,
-    memoryMb: Number(c.labels[WORKLOAD_LABELS.memoryMb] ?? 0), volumeName: c.labels[WORKLOAD_LABELS.volume] ?? '',
-    createdAt: c.createdAtMs, claimedAt: now, lastActiveAt: now,
+    memoryMb: Number(c.labels[WORKLOAD_LABELS.memoryMb] ?? 0),
+    volumeName: c.labels[WORKLOAD_LABELS.volume] ?? '',
+    createdAt: c.createdAtMs,
+    claimedAt: now,
+    lastActiveAt: now,
   };
 }

@@ -64,8 +64,17 @@ export async function startPoolManager(
 ): Promise<PoolManager> {
   await checkPoolRuntimes(config.POOLS, driver);
   const redis = createRedis({ url: config.REDIS_URL, name: 'pool-manager', logger, resendUnfulfilled: false });
-  onStop(async () => { await redis.quit().catch(() => redis.disconnect()); });
-  const nc = await connectNats({ url: config.NATS_URL, name: `pool-manager-${host.id}`, user: config.NATS_USER, password: config.NATS_PASSWORD, hostId: host.id, logger });
+  onStop(async () => {
+    await redis.quit().catch(() => redis.disconnect());
+  });
+  const nc = await connectNats({
+    url: config.NATS_URL,
+    name: `pool-manager-${host.id}`,
+    user: config.NATS_USER,
+    password: config.NATS_PASSWORD,
+    hostId: host.id,
+    logger,
+  });
   onStop(() => drainNats(nc));
 
   await driver.ensureNetwork(config.WORKSPACE_NETWORK);
@@ -87,7 +96,17 @@ export async function startPoolManager(
   const names = new WorkloadNames(await workspaceNameKey(config.WORKSPACE_NAME_KEY, config.AGENT_SOCKET_DIR, host.id));
   const llmKeyStore = config.LLM_EGRESS_URL ? (agentDirs ? fileKeyStore(agentDirs) : memoryKeyStore()) : undefined;
   const llm = new LlmKeys(llmKeyStore, natsLlmEgress(nc), store, { egressUrl: config.LLM_EGRESS_URL, hostId: host.id }, logger);
-  const { pools, filler, volumes, access, claims, lifecycle, processes, activity, idle, reconciler } = hostWorkspaces({ config, host, driver, store, events, llm, names, logger, agents });
+  const { pools, filler, volumes, access, claims, lifecycle, processes, activity, idle, reconciler } = hostWorkspaces({
+    config,
+    host,
+    driver,
+    store,
+    events,
+    llm,
+    names,
+    logger,
+    agents,
+  });
   onStop(() => filler.stop());
   onStop(() => claims.close());
   const pauses = startPauses({ redis, driver, store, lifecycle, processes, idle, llm, events, pools, config, logger, agents }, onStop);
@@ -104,18 +123,42 @@ export async function startPoolManager(
   const metrics = registerPoolMetrics(registry, store);
   const setupEvents = config.EVENTS_ENABLED ? jetStreamSetupEvents(nc, logger) : noSetupEvents;
   const repos = new RepoLocality(redis, host.id, logger);
-  const setups = new SetupService({ nc, driver, access, lifecycle, processes, pools, config, logger, activity, repos }, new SetupStore(redis, host.id), setupEvents, redis,
-    (phase, ms, outcome) => metrics.setupPhaseSeconds.observe({ phase, outcome }, ms / 1000));
+  const setups = new SetupService(
+    { nc, driver, access, lifecycle, processes, pools, config, logger, activity, repos },
+    new SetupStore(redis, host.id),
+    setupEvents,
+    redis,
+    (phase, ms, outcome) => metrics.setupPhaseSeconds.observe({ phase, outcome }, ms / 1000),
+  );
   await setups.recover();
   onStop(() => setups.close());
 
-  const subs = serveHandlers({ nc, claims, lifecycle, processes, access, volumes, store, pools, config, host, metrics, setups, activity, logger, pauses: pauses.pauses });
+  const subs = serveHandlers({
+    nc,
+    claims,
+    lifecycle,
+    processes,
+    access,
+    volumes,
+    store,
+    pools,
+    config,
+    host,
+    metrics,
+    setups,
+    activity,
+    logger,
+    pauses: pauses.pauses,
+  });
   subs.push(...serveStreamHandlers({ nc, processes, tickets: new Tickets(redis, access), activity, logger }));
   subs.push(...serveFileHandlers({ nc, access, agents, activity, maxUploadBytes: config.FILES_MAX_UPLOAD_BYTES, logger }));
   subs.push(...servePreviewHandlers({ nc, links: new PreviewLinks(redis, access), logger }));
   const heartbeat = new HostHeartbeatPublisher(nc, redis, store, pools, config, logger, repos).start();
   subs.push(heartbeat.sub);
-  onStop(() => { heartbeat.stop(); for (const s of subs) s.unsubscribe(); });
+  onStop(() => {
+    heartbeat.stop();
+    for (const s of subs) s.unsubscribe();
+  });
   onStop(await startLossReporting({ nc, redis, events, hostId: host.id, exists: async (id) => (await store.get(id)) !== undefined, logger }));
   // Started means serving: the server has every subscription before anyone is told we are up.
   await nc.flush();

@@ -12,7 +12,11 @@ const keyOf = (ticket: string) => `berth:ticket:${createHash('sha256').update(ti
  * racing with the same ticket cannot both win.
  */
 export class Tickets {
-  constructor(private readonly redis: Redis, private readonly access: WorkspaceAccess, private readonly ttlMs = TICKET_TTL_MS) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly access: WorkspaceAccess,
+    private readonly ttlMs = TICKET_TTL_MS,
+  ) {}
 
   async create(id: string, owner: string): Promise<TicketReply> {
     await this.access.get(id, owner);

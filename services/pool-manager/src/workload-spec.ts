@@ -66,7 +66,7 @@ export function buildWorkloadSpec(input: SpecInput, config: PoolManagerConfig, h
     ...(input.keepAlive && { keepAlive: true }),
     ...(input.volumeReady && { volumeReady: true }),
     // The agent for an image without it: only with an agent channel and both host paths.
-    agentFiles: input.keepAlive && input.agentDir && config.AGENT_FILES_DIR && config.AGENT_TINI
-      ? { dir: config.AGENT_FILES_DIR, tini: config.AGENT_TINI } : undefined,
+    agentFiles:
+      input.keepAlive && input.agentDir && config.AGENT_FILES_DIR && config.AGENT_TINI ? { dir: config.AGENT_FILES_DIR, tini: config.AGENT_TINI } : undefined,
   };
 }

@@ -121,7 +121,7 @@ describe('agent listener bounds what an agent can make pool-manager hold', () =>
 });
 
 describe('agent registry', () => {
-  it('adopts only directories that are pool-manager\'s own: an earlier layout (world-writable) keeps docker exec', async () => {
+  it("adopts only directories that are pool-manager's own: an earlier layout (world-writable) keeps docker exec", async () => {
     const logger = createLogger('test', 'silent');
     const dirs = (await AgentDirs.open(dir, 'h1', logger))!;
     const registry = new AgentRegistry(dirs, logger);

@@ -97,7 +97,9 @@ describe('berth agent protocol', () => {
     expect(String((await it.next()).value?.data)).toBe('started\n');
     await new Promise((r) => setTimeout(r, 100));
     expect(alive('sleep 50[123]')).toBe(true);
-    const rest = (async () => { while (!(await it.next()).done); })();
+    const rest = (async () => {
+      while (!(await it.next()).done);
+    })();
     await proc.kill();
     await rest;
     expect(await gone('sleep 50[123]')).toBe(true);

@@ -74,7 +74,10 @@ describe('a workspace racing to redirect its agent channel', () => {
     await inside(b, 'echo B > /tmp/ident');
     // A learns its own host directory from its mount table and aims at B's next to it.
     const mountinfo = (await exec(a, ['cat', '/proc/self/mountinfo'])).stdout;
-    const aHostDir = mountinfo.split('\n').find((l) => l.split(' ')[4] === '/run/berth')?.split(' ')[3];
+    const aHostDir = mountinfo
+      .split('\n')
+      .find((l) => l.split(' ')[4] === '/run/berth')
+      ?.split(' ')[3];
     expect(aHostDir, 'A sees its agent directory in mountinfo').toBe(join(agentRoot, hostId, a));
     const bSocket = join(aHostDir!, '..', b, 'agent.sock');
 
@@ -84,13 +87,15 @@ describe('a workspace racing to redirect its agent channel', () => {
 
     const results: { stdout: string; exitCode: number | null }[] = [];
     let next = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < COMMANDS) {
-        next += 1;
-        const r = await exec(a, 'cat /tmp/ident; echo ran >> /tmp/ran');
-        results.push({ stdout: r.stdout, exitCode: r.exitCode });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < COMMANDS) {
+          next += 1;
+          const r = await exec(a, 'cat /tmp/ident; echo ran >> /tmp/ran');
+          results.push({ stdout: r.stdout, exitCode: r.exitCode });
+        }
+      }),
+    );
 
     const swapper = JSON.parse(await inside(a, 'cat /tmp/swapper.json')) as { swaps: number; planted: number; errors: Record<string, number> };
     console.log(`[agent-race] swapper: ${JSON.stringify(swapper)}`);

@@ -10,7 +10,11 @@ import { AgentDecoder, encodeJson, type AgentMessage } from '../src/agent/frames
 // when does a taken connection's replacement open?
 const AGENT = resolve(import.meta.dirname, '../../../docker/agent/berth-agent.mjs');
 
-interface Conn { socket: Socket; messages: AgentMessage[]; closed: Promise<void> }
+interface Conn {
+  socket: Socket;
+  messages: AgentMessage[];
+  closed: Promise<void>;
+}
 
 let dir: string;
 let server: Server;

@@ -70,7 +70,14 @@ describe('commands through the workspace agent', () => {
     expect(viaAgent((await exec(ws.id, LAUNCHER)).stdout)).toBe(true);
     const r = await exec(ws.id, 'echo out; echo err >&2; id -un; pwd; exit 5');
     expect(r).toMatchObject({ exitCode: 5, stdout: 'out\nberth\n/workspace\n', stderr: 'err\n', timedOut: false });
-    const env = await request(nc, 'containerExec', { id: ws.id, owner: OWNER, command: 'echo "$A|$HOME|$(pwd)"', env: { A: 'x y' }, cwd: '/tmp', timeoutMs: 5_000 });
+    const env = await request(nc, 'containerExec', {
+      id: ws.id,
+      owner: OWNER,
+      command: 'echo "$A|$HOME|$(pwd)"',
+      env: { A: 'x y' },
+      cwd: '/tmp',
+      timeoutMs: 5_000,
+    });
     expect(env.stdout).toBe('x y|/home/berth|/tmp\n');
   });
 
@@ -98,9 +105,13 @@ describe('commands through the workspace agent', () => {
     const ws = await claim();
     const term = await pm.processes.spawn(ws.id, OWNER, SHELL_ARGV, { tty: { cols: 80, rows: 24 } });
     let screen = '';
-    const reading = (async () => { for await (const c of term.output) screen += c.data.toString('utf8'); })();
-    const until = (re: RegExp, from: number) => waitFor(`terminal to show ${re}`, async () => re.test(screen.slice(from)), 10_000)
-      .catch((err: unknown) => { throw new Error(`${String(err)}; screen: ${JSON.stringify(screen.slice(from))}`); });
+    const reading = (async () => {
+      for await (const c of term.output) screen += c.data.toString('utf8');
+    })();
+    const until = (re: RegExp, from: number) =>
+      waitFor(`terminal to show ${re}`, async () => re.test(screen.slice(from)), 10_000).catch((err: unknown) => {
+        throw new Error(`${String(err)}; screen: ${JSON.stringify(screen.slice(from))}`);
+      });
     let from = screen.length;
     term.write(Buffer.from('echo "parent:$(tr "\\0" " " < /proc/$PPID/cmdline)"; stty size\n'));
     // The shell's parent is the tini (subreaper) that `script` runs on the PTY (under `docker exec` it has none).
@@ -115,7 +126,7 @@ describe('commands through the workspace agent', () => {
     await waitFor('the shell and its children to be gone', async () => !/sleep 407|bash -l|script -qfec|tini(-static)? -s/.test(await processes(ws.id)), 5_000);
   });
 
-  it('gives each workspace its own socket directory, pool-manager\'s and read-only inside, and removes it with the workspace', async () => {
+  it("gives each workspace its own socket directory, pool-manager's and read-only inside, and removes it with the workspace", async () => {
     const ws = await claim();
     const dir = join(agentRoot, hostId, ws.id);
     expect(lstatSync(join(dir, 'agent.sock')).isSocket()).toBe(true);
@@ -156,7 +167,10 @@ describe('commands through the workspace agent', () => {
     const ws = await claim();
     const bait = join(agentRoot, `bait-${randomBytes(4).toString('hex')}.sock`);
     let connections = 0;
-    fake = createServer((s) => { connections += 1; s.on('data', () => undefined); });
+    fake = createServer((s) => {
+      connections += 1;
+      s.on('data', () => undefined);
+    });
     await new Promise<void>((resolve) => fake!.listen(bait, resolve));
     const swap = await exec(ws.id, ['ln', '-sfn', bait, '/run/berth/agent.sock']);
     expect(swap.exitCode).not.toBe(0);

@@ -20,7 +20,9 @@ describe('container budget (MAX_CONTAINERS=4, targetSize 2)', () => {
     w = await startWorld({ MAX_CONTAINERS: '4', POOLS: pools({ targetSize: 2 }) });
     await waitForWarm(w.nc, 2);
   });
-  afterAll(async () => { await w?.dispose(); });
+  afterAll(async () => {
+    await w?.dispose();
+  });
 
   it('creates up to the budget, then fails fast with a retryable CAPACITY_EXHAUSTED and creates nothing', async () => {
     const a = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, ...COLD });
@@ -56,11 +58,15 @@ describe('container budget (MAX_CONTAINERS=4, targetSize 2)', () => {
     // The refill may take the freed slot first; then the claim gets its container once it is warm.
     // Retried as a caller would: same requestId, until it succeeds or fails with anything else.
     const requestId = newRequestId();
-    const retried = await waitFor('the retried create to succeed', () =>
-      request(w.nc, 'containerCreate', { requestId, owner: OWNER }, { timeoutMs: 30_000 }).catch((err: unknown) => {
-        if ((err as BerthError).code !== 'CAPACITY_EXHAUSTED') throw err;
-        return undefined;
-      }), 15_000);
+    const retried = await waitFor(
+      'the retried create to succeed',
+      () =>
+        request(w.nc, 'containerCreate', { requestId, owner: OWNER }, { timeoutMs: 30_000 }).catch((err: unknown) => {
+          if ((err as BerthError).code !== 'CAPACITY_EXHAUSTED') throw err;
+          return undefined;
+        }),
+      15_000,
+    );
     expect(retried.state).toBe('claimed');
     expect((await w.pm.store.capacity()).count).toBeLessThanOrEqual(4);
     expect((await containersOf(w.hostId)).length).toBeLessThanOrEqual(4);
@@ -74,7 +80,9 @@ describe('memory budget (MAX_MEMORY_MB=200, 64 MB per container)', () => {
     w = await startWorld({ MAX_MEMORY_MB: '200', POOLS: pools({ targetSize: 1 }) });
     await waitForWarm(w.nc, 1);
   });
-  afterAll(async () => { await w?.dispose(); });
+  afterAll(async () => {
+    await w?.dispose();
+  });
 
   it('creates while the memory fits (3 × 64 ≤ 200), then refuses the fourth with CAPACITY_EXHAUSTED', async () => {
     await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, ...COLD });
@@ -98,7 +106,9 @@ describe('PORTS_EXHAUSTED (a three-port range)', () => {
     w = await startWorld({ PORT_RANGE: `${lo}-${lo + 2}`, POOLS: pools({ targetSize: 1 }) });
     await waitForWarm(w.nc, 1);
   });
-  afterAll(async () => { await w?.dispose(); });
+  afterAll(async () => {
+    await w?.dispose();
+  });
 
   it('a create needing more ports than are free is refused and its partial allocation rolled back', async () => {
     const err = await refused(w, { ports: [3000, 3001, 3002] }, 'PORTS_EXHAUSTED', OWNER);
@@ -133,7 +143,9 @@ describe('create refusals and options', () => {
     w = await startWorld({ POOLS: pools({ targetSize: 1 }) });
     await waitForWarm(w.nc, 1);
   });
-  afterAll(async () => { await w?.dispose(); });
+  afterAll(async () => {
+    await w?.dispose();
+  });
 
   it('an unknown pool is POOL_NOT_FOUND', async () => {
     const err = await refused(w, { pool: 'no-such-pool' }, 'POOL_NOT_FOUND', OWNER);
@@ -176,7 +188,7 @@ describe('create refusals and options', () => {
     await request(w.nc, 'containerDelete', { id: other.id, owner: 'another-owner' });
   });
 
-  it('volumeName mounts the owner\'s volume of that name at the checkout\'s node_modules (cold path), and it outlives the container', async () => {
+  it("volumeName mounts the owner's volume of that name at the checkout's node_modules (cold path), and it outlives the container", async () => {
     await waitForWarm(w.nc, 1);
     const engineName = ownerVolumeName(w.hostId, OWNER, volume);
     const ws = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, volumeName: volume }, { timeoutMs: 30_000 });

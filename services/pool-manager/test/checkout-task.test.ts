@@ -15,7 +15,10 @@ let mainSha: string;
 
 function runTask(name: string, root: string, args: Record<string, unknown>): { ok: boolean; out: string } {
   try {
-    const out = execFileSync(process.execPath, ['-e', script(name), JSON.stringify({ ...args, root })], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, ['-e', script(name), JSON.stringify({ ...args, root })], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return { ok: true, out };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string };
@@ -36,7 +39,9 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'root/seed'));
 }, 30_000);
 
-afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('checkout task', () => {
   it('clones the branch from the mirror, points origin at GitHub and reports the lockfile and dev script', async () => {
@@ -53,7 +58,9 @@ describe('checkout task', () => {
   });
 
   it('copies node_modules from the seed when the key matches, and ignores a seed of another lockfile', async () => {
-    const first = taskResult<{ lockHash: string }>(runTask('checkout.cjs', join(dir, 'root'), { repo: 'acme/app', branch: 'main', mode: 'clone', seed: true }).out)!;
+    const first = taskResult<{ lockHash: string }>(
+      runTask('checkout.cjs', join(dir, 'root'), { repo: 'acme/app', branch: 'main', mode: 'clone', seed: true }).out,
+    )!;
     const seed = join(dir, 'root/seed');
     mkdirSync(join(seed, 'node_modules/dep'), { recursive: true });
     writeFileSync(join(seed, 'node_modules/dep/index.js'), 'seeded');
@@ -66,7 +73,9 @@ describe('checkout task', () => {
     expect(r?.seeded).toBe(true);
     expect(readFileSync(join(dir, 'root/workspace/repo/node_modules/dep/index.js'), 'utf8')).toBe('seeded');
     // A different install command is a different key.
-    r = taskResult<{ seeded: boolean }>(runTask('checkout.cjs', join(dir, 'root'), { repo: 'acme/app', branch: 'main', mode: 'clone', seed: true, installKey: 'npm i' }).out);
+    r = taskResult<{ seeded: boolean }>(
+      runTask('checkout.cjs', join(dir, 'root'), { repo: 'acme/app', branch: 'main', mode: 'clone', seed: true, installKey: 'npm i' }).out,
+    );
     expect(r?.seeded).toBe(false);
   });
 

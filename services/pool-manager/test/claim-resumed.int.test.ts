@@ -23,7 +23,9 @@ class GatedDriver extends DockerDriver {
 
   constructor(socket: string) {
     super(socket);
-    this.reached = new Promise((r) => { this.reach = r; });
+    this.reached = new Promise((r) => {
+      this.reach = r;
+    });
   }
 
   override async exitedWithin(ref: string, ms: number): Promise<boolean> {
@@ -74,8 +76,12 @@ async function rollBackClaim(id: string): Promise<void> {
   const k = pm.store.keys;
   const redis = new Redis(infra.redis.url);
   try {
-    await redis.multi().hset(k.workspace(id), 'state', 'warm', 'owner', '', 'requestId', '', 'claimedAt', '0')
-      .zrem(k.claimed, id).lpush(k.warm('default'), id).exec();
+    await redis
+      .multi()
+      .hset(k.workspace(id), 'state', 'warm', 'owner', '', 'requestId', '', 'claimedAt', '0')
+      .zrem(k.claimed, id)
+      .lpush(k.warm('default'), id)
+      .exec();
   } finally {
     redis.disconnect();
   }
@@ -108,10 +114,14 @@ it('a container claimed after reconcile finished its slow create stays claimed w
   expect(await request(nc, 'containerDelete', { id: fillId!, owner: 'alice' })).toEqual({ id: fillId, removed: true });
 }, 60_000);
 
-it('a claim Redis lost after its claim marker was written comes back as the marker\'s, not as warm', async () => {
+it("a claim Redis lost after its claim marker was written comes back as the marker's, not as warm", async () => {
   await waitForWarm(nc, 1);
   const claimed = await create();
-  const marked = await waitFor('the claim marker', async () => (await containersOf(hostId)).find((c) => c.Labels[LABELS.id] === claimed.id && isClaimMarked(c.Names[0] ?? '')), 10_000);
+  const marked = await waitFor(
+    'the claim marker',
+    async () => (await containersOf(hostId)).find((c) => c.Labels[LABELS.id] === claimed.id && isClaimMarked(c.Names[0] ?? '')),
+    10_000,
+  );
   // redis-server killed while its AOF write was postponed (a slow fsync): the claim never reached the file.
   await rollBackClaim(claimed.id);
   await pm.reconciler.run();

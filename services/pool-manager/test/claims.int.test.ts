@@ -3,7 +3,18 @@ import { createServer } from 'node:net';
 import type { CreateContainerReply } from '@berth/contracts';
 import { request, type NatsConnection } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientNats, containersOf, docker, removeAllOf, startInfra, startInProcess, testHostEnv, waitFor, type Infra, type RunningPoolManager } from './harness.js';
+import {
+  clientNats,
+  containersOf,
+  docker,
+  removeAllOf,
+  startInfra,
+  startInProcess,
+  testHostEnv,
+  waitFor,
+  type Infra,
+  type RunningPoolManager,
+} from './harness.js';
 import { inspectByBerthId, newRequestId, rejection, waitForWarm } from './helpers.js';
 
 const OWNER = 'claims-owner';
@@ -149,8 +160,14 @@ describe('claims: concurrent creates, idempotency, port release, refill', () => 
     const err = await rejection(request(nc, 'containerCreate', { requestId, owner: OWNER, name: 'other-body', bodyHash: hash('b') }, SLOW));
     expect([err.code, err.retryable]).toEqual(['IDEMPOTENCY_KEY_REUSED', false]);
     // Concurrent repeats: the first body gets its container, any other body is refused.
-    const again = await Promise.allSettled([hash('a'), hash('c'), hash('a')].map((bodyHash) => request(nc, 'containerCreate', { requestId, owner: OWNER, bodyHash }, SLOW)));
-    expect(again.map((r) => (r.status === 'fulfilled' ? r.value.id : (r.reason as { code: string }).code))).toEqual([first.id, 'IDEMPOTENCY_KEY_REUSED', first.id]);
+    const again = await Promise.allSettled(
+      [hash('a'), hash('c'), hash('a')].map((bodyHash) => request(nc, 'containerCreate', { requestId, owner: OWNER, bodyHash }, SLOW)),
+    );
+    expect(again.map((r) => (r.status === 'fulfilled' ? r.value.id : (r.reason as { code: string }).code))).toEqual([
+      first.id,
+      'IDEMPOTENCY_KEY_REUSED',
+      first.id,
+    ]);
     expect(new Set((await containersOf(hostId)).map((c) => c.Id))).toEqual(before);
     await request(nc, 'containerDelete', { id: first.id, owner: OWNER });
     await waitForWarm(nc, 3);
@@ -176,14 +193,20 @@ describe('claims: concurrent creates, idempotency, port release, refill', () => 
     await expect(request(nc, 'containerDelete', { id: reply.id, owner: OWNER })).resolves.toEqual({ id: reply.id, removed: true });
 
     expect(await pm.store.ports()).not.toHaveProperty(String(port));
-    const gone = await docker.getContainer(info.Id).inspect().then(() => 200, (err: { statusCode?: number }) => err.statusCode);
+    const gone = await docker
+      .getContainer(info.Id)
+      .inspect()
+      .then(
+        () => 200,
+        (err: { statusCode?: number }) => err.statusCode,
+      );
     expect(gone).toBe(404);
     expect((await containersOf(hostId)).filter((c) => c.Labels[WORKLOAD_LABELS.id] === reply.id)).toHaveLength(0);
     expect(await canListen(port)).toBe(true);
     expect((await rejection(request(nc, 'containerGet', { id: reply.id, owner: OWNER }))).code).toBe('CONTAINER_NOT_FOUND');
   });
 
-  it('after deleting every claim the ports hash holds exactly the warm containers\' ports and the pool is back at target', async () => {
+  it("after deleting every claim the ports hash holds exactly the warm containers' ports and the pool is back at target", async () => {
     await Promise.all(claims.map(({ reply }) => request(nc, 'containerDelete', { id: reply.id, owner: OWNER }, SLOW)));
     const pool = await waitForWarm(nc, 3);
     expect(pool.claimed).toBe(0);

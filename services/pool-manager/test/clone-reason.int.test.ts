@@ -16,7 +16,14 @@ describe('a failed clone says why', () => {
   beforeAll(async () => {
     nats = await startNatsServer();
     nc = await connectNats({ url: nats.url, name: 'clone-reason', logger });
-    serve(nc, 'repoSync', () => { throw answer; }, logger);
+    serve(
+      nc,
+      'repoSync',
+      () => {
+        throw answer;
+      },
+      logger,
+    );
   });
   afterAll(async () => {
     await drainNats(nc);
@@ -24,8 +31,19 @@ describe('a failed clone says why', () => {
   });
 
   const run: SetupRun = {
-    id: 'ws_0123456789abcdef', owner: 'o', volume: 'v', port: 3000, secrets: ['ghp_secret0123456789'],
-    body: { repo: 'acme/app', branch: 'main', githubToken: 'ghp_secret0123456789', hasMainImage: false, buildMainImage: false, envVars: {} } as SetupRun['body'],
+    id: 'ws_0123456789abcdef',
+    owner: 'o',
+    volume: 'v',
+    port: 3000,
+    secrets: ['ghp_secret0123456789'],
+    body: {
+      repo: 'acme/app',
+      branch: 'main',
+      githubToken: 'ghp_secret0123456789',
+      hasMainImage: false,
+      buildMainImage: false,
+      envVars: {},
+    } as SetupRun['body'],
   };
 
   it.each<[CloneFailureReason | undefined, BerthError]>([

@@ -71,15 +71,24 @@ test('killing pool-manager mid-claim leaves no orphan container, no leaked port 
   // Refills keep going after the crash, so compare snapshots until one is taken between two fills:
   // records, containers and the ports hash (exactly the ports the containers carry) all agree.
   const labelledPorts = (cs: Awaited<ReturnType<typeof containersOf>>) =>
-    cs.flatMap((c) => Object.values(JSON.parse(c.Labels[WORKLOAD_LABELS.ports]!) as Record<string, number>).map((p) => [String(p), c.Labels[WORKLOAD_LABELS.id]!] as const));
-  await waitFor('Docker and Redis agree', async () => {
-    const containers = (await containersOf(env.BERTH_HOST_ID!)).filter((c) => c.State === 'running');
-    const [recordIds, portsHash, again] = [(await redis.smembers(keys.all)).sort(), await redis.hgetall(keys.ports), await containersOf(env.BERTH_HOST_ID!)];
-    const dockerIds = containers.map((c) => c.Labels[WORKLOAD_LABELS.id]!).sort();
-    const stable = again.length === containers.length;
-    return stable && JSON.stringify(recordIds) === JSON.stringify(dockerIds)
-      && JSON.stringify(Object.fromEntries(labelledPorts(containers))) === JSON.stringify(portsHash) ? true : undefined;
-  }, 30_000);
+    cs.flatMap((c) =>
+      Object.values(JSON.parse(c.Labels[WORKLOAD_LABELS.ports]!) as Record<string, number>).map((p) => [String(p), c.Labels[WORKLOAD_LABELS.id]!] as const),
+    );
+  await waitFor(
+    'Docker and Redis agree',
+    async () => {
+      const containers = (await containersOf(env.BERTH_HOST_ID!)).filter((c) => c.State === 'running');
+      const [recordIds, portsHash, again] = [(await redis.smembers(keys.all)).sort(), await redis.hgetall(keys.ports), await containersOf(env.BERTH_HOST_ID!)];
+      const dockerIds = containers.map((c) => c.Labels[WORKLOAD_LABELS.id]!).sort();
+      const stable = again.length === containers.length;
+      return stable &&
+        JSON.stringify(recordIds) === JSON.stringify(dockerIds) &&
+        JSON.stringify(Object.fromEntries(labelledPorts(containers))) === JSON.stringify(portsHash)
+        ? true
+        : undefined;
+    },
+    30_000,
+  );
 
   const containers = await containersOf(env.BERTH_HOST_ID!);
   expect(containers.every((c) => c.State === 'running')).toBe(true);

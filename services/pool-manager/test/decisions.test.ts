@@ -14,7 +14,11 @@ const world = async (env: Record<string, string> = {}) => {
   return w;
 };
 const pools = (p: Record<string, unknown>) => ({ POOLS: JSON.stringify([{ name: 'default', image: 'berth/workspace:fake', memoryMb: 64, ...p }]) });
-const code = (p: Promise<unknown>) => p.then(() => 'resolved', (err: unknown) => (err instanceof BerthError ? err.code : String(err)));
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (err: unknown) => (err instanceof BerthError ? err.code : String(err)),
+  );
 let n = 0;
 const req = (owner = 'alice', extra: Record<string, unknown> = {}) => ({ requestId: `r${++n}`, owner, ...extra });
 const byState = async (w: DecisionsWorld) => {
@@ -30,9 +34,15 @@ const started = async (env: Record<string, string> = {}) => {
   return w;
 };
 
-beforeAll(async () => { redis = await startRedisServer({ appendonly: false }); });
-afterEach(async () => { await Promise.all(worlds.splice(0).map((w) => w.close())); });
-afterAll(async () => { await redis.dispose(); });
+beforeAll(async () => {
+  redis = await startRedisServer({ appendonly: false });
+});
+afterEach(async () => {
+  await Promise.all(worlds.splice(0).map((w) => w.close()));
+});
+afterAll(async () => {
+  await redis.dispose();
+});
 
 describe('claims', () => {
   it('hands out a warm workspace without creating one, then refills the pool', async () => {
@@ -42,7 +52,7 @@ describe('claims', () => {
     const got = await w.claims.create(req());
     expect(got.warm).toBe(true);
     expect(w.driver.count('create')).toBe(creates);
-    expect((await w.store.get(got.id))).toMatchObject({ state: 'claimed', owner: 'alice' });
+    expect(await w.store.get(got.id)).toMatchObject({ state: 'claimed', owner: 'alice' });
     await w.settle();
     expect(await byState(w)).toEqual({ warm: 3, claimed: 1 });
     // The claim marker (the engine-side name) is written for reconcile to read after a Redis loss.
@@ -119,7 +129,7 @@ describe('access and processes', () => {
     expect(await code(w.access.get(got.id, 'bob'))).toBe('CONTAINER_NOT_FOUND');
     expect(await code(w.processes.spawn(got.id, 'bob', ['true'], {}))).toBe('CONTAINER_NOT_FOUND');
     expect(await code(w.lifecycle.remove(got.id, 'bob'))).toBe('CONTAINER_NOT_FOUND');
-    expect((await w.access.list('bob'))).toEqual([]);
+    expect(await w.access.list('bob')).toEqual([]);
     expect((await w.access.list('alice')).map((c) => c.id)).toEqual([got.id]);
   });
 
@@ -141,7 +151,11 @@ describe('access and processes', () => {
     expect(w.driver.byId(got.id)).toBeUndefined();
     expect(w.driver.volumes.has(workspaceVolumeName(got.id))).toBe(false);
     expect(await w.store.get(got.id)).toBeUndefined();
-    expect(w.events.filter((e) => e.id === got.id).map((e) => [e.kind, e.reason])).toEqual([['created', undefined], ['claimed', undefined], ['removed', 'deleted']]);
+    expect(w.events.filter((e) => e.id === got.id).map((e) => [e.kind, e.reason])).toEqual([
+      ['created', undefined],
+      ['claimed', undefined],
+      ['removed', 'deleted'],
+    ]);
   });
 });
 

@@ -18,6 +18,10 @@ describe('DockerDemux', () => {
     demux.end();
     const got: OutputChunk[] = [];
     for await (const c of demux) got.push(c as OutputChunk);
-    expect(got.map((c) => [c.stream, c.data.toString()])).toEqual([['stdout', 'out-1'], ['stderr', 'err-1'], ['stdout', 'out-2']]);
+    expect(got.map((c) => [c.stream, c.data.toString()])).toEqual([
+      ['stdout', 'out-1'],
+      ['stderr', 'err-1'],
+      ['stdout', 'out-2'],
+    ]);
   });
 });

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { fitExecResult } from '../src/exec-reply.js';
 
 const result = (stdout: string, stderr = ''): ExecResult => ({
-  exitCode: 0, stdout, stderr, stdoutTruncated: false, stderrTruncated: false, truncated: false, timedOut: false, durationMs: 12,
+  exitCode: 0,
+  stdout,
+  stderr,
+  stdoutTruncated: false,
+  stderrTruncated: false,
+  truncated: false,
+  timedOut: false,
+  durationMs: 12,
 });
 const size = (r: ExecResult) => Buffer.byteLength(JSON.stringify(r));
 

@@ -7,7 +7,10 @@ import { newRequestId, rejection, waitForWarm } from './helpers.js';
 const OWNER = 'exec-owner';
 const POOL = { name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 };
 /** The same behaviour through the workspace's agent and through `docker exec` (agents off). */
-const PATHS: [string, Record<string, string>][] = [['agent', {}], ['docker exec', { AGENTS_ENABLED: 'false' }]];
+const PATHS: [string, Record<string, string>][] = [
+  ['agent', {}],
+  ['docker exec', { AGENTS_ENABLED: 'false' }],
+];
 
 describe.each(PATHS)('exec in a claimed workspace, through %s', (path, pathEnv) => {
   let infra: Infra;
@@ -45,8 +48,13 @@ describe.each(PATHS)('exec in a claimed workspace, through %s', (path, pathEnv) 
   it('returns stdout and stderr separately, with the exit code', async () => {
     const r = await exec('echo to-out; echo to-err >&2; exit 3');
     expect(r).toMatchObject({
-      exitCode: 3, stdout: 'to-out\n', stderr: 'to-err\n',
-      stdoutTruncated: false, stderrTruncated: false, truncated: false, timedOut: false,
+      exitCode: 3,
+      stdout: 'to-out\n',
+      stderr: 'to-err\n',
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      truncated: false,
+      timedOut: false,
     });
     expect(r.durationMs).toBeGreaterThanOrEqual(0);
 
@@ -142,7 +150,7 @@ describe.each(PATHS)('exec in a claimed workspace, through %s', (path, pathEnv) 
     expect(err.retryable).toBe(false);
   });
 
-  it('another owner\'s container is CONTAINER_NOT_FOUND, and the command never runs', async () => {
+  it("another owner's container is CONTAINER_NOT_FOUND, and the command never runs", async () => {
     const err = await rejection(exec('touch /workspace/intruder', 5_000, 'someone-else'));
     expect(err.code).toBe('CONTAINER_NOT_FOUND');
     const check = await exec('test -e /workspace/intruder && echo present || echo absent');

@@ -22,7 +22,11 @@ describe('fencing tokens', () => {
     await w?.dispose();
   });
 
-  const rejection = (p: Promise<unknown>) => p.then(() => undefined, (err: unknown) => err);
+  const rejection = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
 
   it('a second pool-manager of the same host fences the first out: it cannot claim, create, stop or reconcile; the newer one can', async () => {
     const older = w.pm;
@@ -68,7 +72,8 @@ describe('fencing: a superseded pool-manager process exits', () => {
     const hostId = `t-${randomBytes(4).toString('hex')}`;
     const env = {
       ...testHostEnv({ BERTH_HOST_ID: hostId, RECONCILE_INTERVAL_MS: '500', LOG_LEVEL: 'info' }),
-      NATS_URL: infra.nats.url, REDIS_URL: infra.redis.url,
+      NATS_URL: infra.nats.url,
+      REDIS_URL: infra.redis.url,
     };
     const first = new ServiceProcess('pool-manager', env);
     const second = new ServiceProcess('pool-manager', env);

@@ -54,7 +54,7 @@ describe('hardening of a claimed workspace', () => {
     expect(Object.keys(info.HostConfig.Tmpfs ?? {})).toContain('/tmp');
   });
 
-  it('carries the pool\'s pids, memory and CPU limits', () => {
+  it("carries the pool's pids, memory and CPU limits", () => {
     expect(info.HostConfig.PidsLimit).toBe(POOL.pids);
     expect(info.HostConfig.Memory).toBe(POOL.memoryMb * 1024 * 1024);
     expect(info.HostConfig.MemorySwap).toBe(POOL.memoryMb * 1024 * 1024);

@@ -39,7 +39,13 @@ export interface Infra {
 
 export async function startInfra(): Promise<Infra> {
   const [nats, redis] = await Promise.all([startNatsServer(), startRedisServer()]);
-  return { nats, redis, dispose: async () => { await Promise.all([nats.dispose(), redis.dispose()]); } };
+  return {
+    nats,
+    redis,
+    dispose: async () => {
+      await Promise.all([nats.dispose(), redis.dispose()]);
+    },
+  };
 }
 
 export interface RunningPoolManager extends PoolManager {
@@ -55,7 +61,9 @@ export async function startInProcess(infra: Infra, env: Record<string, string>):
   return {
     ...pm,
     config,
-    stop: async () => { for (const s of stoppers.reverse()) await s(); },
+    stop: async () => {
+      for (const s of stoppers.reverse()) await s();
+    },
   };
 }
 
@@ -77,11 +85,25 @@ export async function removeAllOf(hostId: string): Promise<void> {
   // The agents' socket directories at the default place (tests that set AGENT_SOCKET_DIR clean their own).
   rmSync(join(tmpdir(), 'berth-agents', hostId), { recursive: true, force: true });
   const list = await containersOf(hostId);
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+  await Promise.all(
+    list.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined),
+    ),
+  );
   const { Volumes } = await docker.listVolumes({ filters: { label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`] } });
   // And the owners' volumes (named volumes, npm caches) this host made.
   const { Volumes: owners } = await docker.listVolumes({ filters: { label: [`${VOLUME_LABELS.host}=${hostId}`] } });
-  await Promise.all([...(Volumes ?? []), ...(owners ?? [])].map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
+  await Promise.all(
+    [...(Volumes ?? []), ...(owners ?? [])].map((v) =>
+      docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
 }
 
 export { waitFor } from '@berth/service-kit/testing';

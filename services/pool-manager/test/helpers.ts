@@ -2,14 +2,28 @@ import { randomBytes } from 'node:crypto';
 import { BerthError, type PoolView, type RequestOf, WORKLOAD_LABELS } from '@berth/contracts';
 import { request, type NatsConnection } from '@berth/service-kit';
 import { expect } from 'vitest';
-import { clientNats, containersOf, docker, removeAllOf, startInfra, startInProcess, testHostEnv, waitFor, type Infra, type RunningPoolManager } from './harness.js';
+import {
+  clientNats,
+  containersOf,
+  docker,
+  removeAllOf,
+  startInfra,
+  startInProcess,
+  testHostEnv,
+  waitFor,
+  type Infra,
+  type RunningPoolManager,
+} from './harness.js';
 
 /** A fresh idempotency key, as a real caller would send. */
 export const newRequestId = () => `req-${randomBytes(8).toString('hex')}`;
 
 /** Resolves with the BerthError a promise rejects with; fails the test if it resolves or throws anything else. */
 export async function rejection(p: Promise<unknown>): Promise<BerthError> {
-  const outcome = await p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
+  const outcome = await p.then(
+    (v) => ({ ok: true as const, v }),
+    (e: unknown) => ({ ok: false as const, e }),
+  );
   if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.v)}`);
   expect(outcome.e).toBeInstanceOf(BerthError);
   return outcome.e as BerthError;
@@ -25,10 +39,14 @@ export async function poolView(nc: NatsConnection, name = 'default'): Promise<Po
 
 /** Waits until the pool holds `warm` warm containers and none being created. */
 export async function waitForWarm(nc: NatsConnection, warm: number, timeoutMs = 60_000, name = 'default'): Promise<PoolView> {
-  return waitFor(`pool ${name} to hold ${warm} warm`, async () => {
-    const p = await poolView(nc, name);
-    return p.warm === warm && p.creating === 0 && p;
-  }, timeoutMs);
+  return waitFor(
+    `pool ${name} to hold ${warm} warm`,
+    async () => {
+      const p = await poolView(nc, name);
+      return p.warm === warm && p.creating === 0 && p;
+    },
+    timeoutMs,
+  );
 }
 
 /** Docker's view of one berth workspace, found by its `berth.id` label (not by anything Redis says). */

@@ -53,7 +53,7 @@ describe('PeerWatch', () => {
 });
 
 describe('a lost host told once, and what survived told on its return', () => {
-  it('several pool-managers seeing one host lost publish its workspaces\' lost events once, under its host id', async () => {
+  it("several pool-managers seeing one host lost publish its workspaces' lost events once, under its host id", async () => {
     await putRecord('lost-a', 'ws_lost-a_0000000000000001', 'claimed', 'alice');
     await putRecord('lost-a', 'ws_lost-a_0000000000000002', 'warm', '');
     const [e1, e2, e3] = [new RecordedEvents(), new RecordedEvents(), new RecordedEvents()];
@@ -61,7 +61,13 @@ describe('a lost host told once, and what survived told on its return', () => {
     expect(told.filter((n) => n !== undefined)).toEqual([2]);
     const sent = [...e1.sent, ...e2.sent, ...e3.sent];
     expect(sent).toHaveLength(2);
-    expect(sent).toContainEqual({ id: 'ws_lost-a_0000000000000001', kind: 'lost', pool: 'default', reason: 'host-lost', extra: { hostId: 'lost-a', owner: 'alice' } });
+    expect(sent).toContainEqual({
+      id: 'ws_lost-a_0000000000000001',
+      kind: 'lost',
+      pool: 'default',
+      reason: 'host-lost',
+      extra: { hostId: 'lost-a', owner: 'alice' },
+    });
     expect(sent).toContainEqual({ id: 'ws_lost-a_0000000000000002', kind: 'lost', pool: 'default', reason: 'host-lost', extra: { hostId: 'lost-a' } });
     // a later sweep of the same loss tells nothing more
     expect(await reportHostLoss(redis, new RecordedEvents(), { hostId: 'lost-a', boot: 'b1' }, 'peer0', logger)).toBeUndefined();

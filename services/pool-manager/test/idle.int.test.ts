@@ -12,7 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 const decoder = new TextDecoder();
 
 /** A small HTTP server in the workspace (its dev server), started in the background. */
-const SERVER = 'nohup node -e "require(\'http\').createServer((q, r) => r.end(\'x\'.repeat(4000))).listen(3000)" >/dev/null 2>&1 &';
+const SERVER = "nohup node -e \"require('http').createServer((q, r) => r.end('x'.repeat(4000))).listen(3000)\" >/dev/null 2>&1 &";
 
 describe(`idle reaping: what counts as use (IDLE_TTL_MS=${TTL}, IDLE_WARNING_MS=${WARNING})`, () => {
   let w: World;
@@ -30,24 +30,37 @@ describe(`idle reaping: what counts as use (IDLE_TTL_MS=${TTL}, IDLE_WARNING_MS=
       WORKSPACE_NETWORK: network,
     });
     const sub = w.nc.subscribe('berth.evt.container.>');
-    void (async () => { for await (const m of sub) events.push(ContainerEventSchema.parse(JSON.parse(decoder.decode(m.data)))); })();
+    void (async () => {
+      for await (const m of sub) events.push(ContainerEventSchema.parse(JSON.parse(decoder.decode(m.data))));
+    })();
     await waitForWarm(w.nc, 5, 120_000);
   }, 180_000);
   afterAll(async () => {
     await w?.dispose();
-    await docker.getNetwork(network).remove().catch(() => undefined);
+    await docker
+      .getNetwork(network)
+      .remove()
+      .catch(() => undefined);
   });
 
   const create = () => request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER }, { timeoutMs: 30_000 });
-  const state = (c: CreateContainerReply) => request(w.nc, 'containerGet', { id: c.id, owner: OWNER }).then((v) => v.state, (err: { code?: string }) => err.code);
+  const state = (c: CreateContainerReply) =>
+    request(w.nc, 'containerGet', { id: c.id, owner: OWNER }).then(
+      (v) => v.state,
+      (err: { code?: string }) => err.code,
+    );
   const eventsOf = (c: CreateContainerReply, kind: ContainerEvent['kind']) => events.filter((e) => e.id === c.id && e.kind === kind);
 
   it('keeps workspaces with an open terminal, a running command, network traffic or a longer timeout of their own; warns, then removes the idle one', async () => {
     const [idle, terminal, command, traffic, patched] = await Promise.all([create(), create(), create(), create(), create()]);
 
     // A caller's own timeout: bounded by the operator's maximum, only for the caller's workspace.
-    expect((await rejection(request(w.nc, 'containerKeepalive', { id: patched.id, owner: OWNER, idleTimeoutSeconds: 120 }))).code).toBe('IDLE_TIMEOUT_TOO_LONG');
-    expect((await rejection(request(w.nc, 'containerKeepalive', { id: patched.id, owner: 'someone-else', idleTimeoutSeconds: 60 }))).code).toBe('CONTAINER_NOT_FOUND');
+    expect((await rejection(request(w.nc, 'containerKeepalive', { id: patched.id, owner: OWNER, idleTimeoutSeconds: 120 }))).code).toBe(
+      'IDLE_TIMEOUT_TOO_LONG',
+    );
+    expect((await rejection(request(w.nc, 'containerKeepalive', { id: patched.id, owner: 'someone-else', idleTimeoutSeconds: 60 }))).code).toBe(
+      'CONTAINER_NOT_FOUND',
+    );
     const set = await request(w.nc, 'containerKeepalive', { id: patched.id, owner: OWNER, idleTimeoutSeconds: 60 });
     expect(set.idleTimeoutSeconds).toBe(60);
     expect(Date.parse(set.reapAt!) - Date.now()).toBeGreaterThan(55_000);
@@ -59,15 +72,21 @@ describe(`idle reaping: what counts as use (IDLE_TTL_MS=${TTL}, IDLE_WARNING_MS=
     const inbox = `_INBOX.idle-test.${streamId}`;
     w.nc.subscribe(inbox);
     await request(w.nc, 'terminalOpen', { id: terminal.id, owner: OWNER, streamId, inbox, window: 16, cols: 80, rows: 24 });
-    const longCommand = request(w.nc, 'containerExec', { id: command.id, owner: OWNER, command: ['sleep', '20'], timeoutMs: 30_000 }, { timeoutMs: 40_000 })
-      .catch((err: unknown) => err);
+    const longCommand = request(
+      w.nc,
+      'containerExec',
+      { id: command.id, owner: OWNER, command: ['sleep', '20'], timeoutMs: 30_000 },
+      { timeoutMs: 40_000 },
+    ).catch((err: unknown) => err);
 
     // A dev server that someone keeps using.
     expect((await request(w.nc, 'containerExec', { id: traffic.id, owner: OWNER, command: ['sh', '-c', SERVER], timeoutMs: 10_000 })).exitCode).toBe(0);
     let browsing = true;
     const browser = (async () => {
       while (browsing) {
-        await fetch(`http://127.0.0.1:${traffic.ports['3000']!}/`).then((r) => r.text()).catch(() => undefined);
+        await fetch(`http://127.0.0.1:${traffic.ports['3000']!}/`)
+          .then((r) => r.text())
+          .catch(() => undefined);
         await sleep(250);
       }
     })();

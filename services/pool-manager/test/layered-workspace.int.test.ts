@@ -20,7 +20,14 @@ const pools = JSON.stringify([{ name: 'default', targetSize: 1, minSize: 1, maxC
 const silent = createLogger('test', 'silent');
 
 const mountpointOf = async (volume: string) => ((await docker.getVolume(volume).inspect()) as { Mountpoint: string }).Mountpoint;
-const volumeExists = (name: string) => docker.getVolume(name).inspect().then(() => true, () => false);
+const volumeExists = (name: string) =>
+  docker
+    .getVolume(name)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
 
 describe('a workspace of an image with a tree starts without copying it (layered /workspace)', () => {
   let w: World;
@@ -28,8 +35,11 @@ describe('a workspace of an image with a tree starts without copying it (layered
 
   beforeAll(async () => {
     execFileSync('docker', ['build', '-q', '-t', BIG, '-'], {
-      input: ['FROM berth/workspace:latest', `LABEL ${WORKSPACE_IMAGE_LABEL}=true`,
-        `RUN mkdir -p /workspace/many && cd /workspace/many && seq 1 ${FILES} | xargs touch && echo original > /workspace/readme`].join('\n'),
+      input: [
+        'FROM berth/workspace:latest',
+        `LABEL ${WORKSPACE_IMAGE_LABEL}=true`,
+        `RUN mkdir -p /workspace/many && cd /workspace/many && seq 1 ${FILES} | xargs touch && echo original > /workspace/readme`,
+      ].join('\n'),
       env: { ...process.env, DOCKER_BUILDKIT: '0' },
     });
     tree = await makeImageTree(docker, BIG, `test-${suffix}`);
@@ -38,18 +48,21 @@ describe('a workspace of an image with a tree starts without copying it (layered
   }, 180_000);
   afterAll(async () => {
     await w?.dispose();
-    await docker.getImage(BIG).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(BIG)
+      .remove({ force: true })
+      .catch(() => undefined);
     await collectImageTrees(docker, `test-${suffix}`, silent);
   });
 
-  it('the tree volume holds the image\'s /workspace, made once per image', async () => {
+  it("the tree volume holds the image's /workspace, made once per image", async () => {
     const { Id } = await docker.getImage(BIG).inspect();
     expect(tree).toBe(imageTreeVolumeName(Id));
     expect(readdirSync(join(await mountpointOf(tree), 'many'))).toHaveLength(FILES);
     expect(await makeImageTree(docker, BIG, `test-${suffix}`)).toBe(tree);
   });
 
-  it('/workspace is an overlay on the tree: every file shows, writes land in the workspace\'s own layer only, nothing was copied', async () => {
+  it("/workspace is an overlay on the tree: every file shows, writes land in the workspace's own layer only, nothing was copied", async () => {
     const started = performance.now();
     const ws = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, image: BIG }, { timeoutMs: 60_000 });
     const createMs = performance.now() - started;
@@ -63,8 +76,11 @@ describe('a workspace of an image with a tree starts without copying it (layered
     expect(readdirSync(upperDir)).toEqual([]);
 
     const run = await request(w.nc, 'containerExec', {
-      id: ws.id, owner: OWNER, timeoutMs: 20_000,
-      command: 'ls /workspace/many | wc -l && cat /workspace/readme && echo changed > /workspace/readme && echo new > /workspace/added && rm /workspace/many/1 && ls /workspace/many | wc -l && id -u',
+      id: ws.id,
+      owner: OWNER,
+      timeoutMs: 20_000,
+      command:
+        'ls /workspace/many | wc -l && cat /workspace/readme && echo changed > /workspace/readme && echo new > /workspace/added && rm /workspace/many/1 && ls /workspace/many | wc -l && id -u',
     });
     expect(run, JSON.stringify(run)).toMatchObject({ exitCode: 0, stdout: `${FILES}\noriginal\n${FILES - 1}\n1000\n` });
     // Only what the workspace changed is in its layer; the shared tree is untouched.

@@ -14,7 +14,10 @@ const ASKED = { cpus: 0.5, memoryMb: 96, diskMb: 32 };
 const MiB = 1024 * 1024;
 
 /** Loop devices backed by a file under `dir`, as the kernel lists them. */
-const loopsUnder = (dir: string) => execFileSync('losetup', ['-l', '-n', '-O', 'BACK-FILE'], { encoding: 'utf8' }).split('\n').filter((f) => f.trim().startsWith(dir));
+const loopsUnder = (dir: string) =>
+  execFileSync('losetup', ['-l', '-n', '-O', 'BACK-FILE'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f.trim().startsWith(dir));
 
 describe('limits that hold: cpus, memory and disk asked at create, rotated logs', () => {
   let w: World;
@@ -38,7 +41,8 @@ describe('limits that hold: cpus, memory and disk asked at create, rotated logs'
     rmSync(diskDir, { recursive: true, force: true });
   });
 
-  const exec = (id: string, command: string, timeoutMs = 20_000) => request(w.nc, 'containerExec', { id, owner: OWNER, command: ['sh', '-c', command], timeoutMs }, { timeoutMs: timeoutMs + 5_000 });
+  const exec = (id: string, command: string, timeoutMs = 20_000) =>
+    request(w.nc, 'containerExec', { id, owner: OWNER, command: ['sh', '-c', command], timeoutMs }, { timeoutMs: timeoutMs + 5_000 });
 
   it('a create asking for other limits than its pool is a cold create with exactly those, counted in the host budget', async () => {
     expect(limited.warm).toBe(false);
@@ -54,7 +58,7 @@ describe('limits that hold: cpus, memory and disk asked at create, rotated logs'
     expect(capacity.memoryMb - usedBefore).toBeGreaterThanOrEqual(ASKED.memoryMb);
   });
 
-  it('a create asking for nothing, or for the pool\'s own limits, is still a warm claim', async () => {
+  it("a create asking for nothing, or for the pool's own limits, is still a warm claim", async () => {
     await waitForWarm(w.nc, 1);
     const warm = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, cpus: POOL.cpus, memoryMb: POOL.memoryMb });
     expect(warm.warm).toBe(true);
@@ -90,8 +94,11 @@ describe('limits that hold: cpus, memory and disk asked at create, rotated logs'
     expect((await exec(limited.id, 'echo alive')).stdout.trim()).toBe('alive');
   }, 90_000);
 
-  it('cpus caps CPU time: the kernel\'s CFS quota is half a period, and two busy loops get at most about half a core', async () => {
-    const quota = (await exec(limited.id, 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us')).stdout.trim().split('\n').map(Number);
+  it("cpus caps CPU time: the kernel's CFS quota is half a period, and two busy loops get at most about half a core", async () => {
+    const quota = (await exec(limited.id, 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us')).stdout
+      .trim()
+      .split('\n')
+      .map(Number);
     expect(quota[0]! / quota[1]!).toBe(ASKED.cpus);
     const script = [
       'a=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage); s=$(date +%s%N)',
@@ -106,11 +113,15 @@ describe('limits that hold: cpus, memory and disk asked at create, rotated logs'
     expect(cores).toBeLessThanOrEqual(ASKED.cpus * 1.15);
   });
 
-  it('a chatty workspace\'s engine log is rotated: it stays under size × count', async () => {
+  it("a chatty workspace's engine log is rotated: it stays under size × count", async () => {
     const info = await inspectByBerthId(w.hostId, limited.id);
     expect(info.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '16k', 'max-file': '2' } });
     // Its PID 1's stdout is the container's output: 400 KiB of lines through it.
-    await exec(limited.id, 'exec >/proc/1/fd/1; i=0; while [ $i -lt 4000 ]; do echo "chatty dev server line $i padded to about a hundred bytes ................................"; i=$((i+1)); done', 60_000);
+    await exec(
+      limited.id,
+      'exec >/proc/1/fd/1; i=0; while [ $i -lt 4000 ]; do echo "chatty dev server line $i padded to about a hundred bytes ................................"; i=$((i+1)); done',
+      60_000,
+    );
     const logDir = dirname(info.LogPath);
     const files = readdirSync(logDir).filter((f) => f.startsWith(basename(info.LogPath)));
     const total = files.reduce((sum, f) => sum + statSync(join(logDir, f)).size, 0);
@@ -118,7 +129,7 @@ describe('limits that hold: cpus, memory and disk asked at create, rotated logs'
     expect(total).toBeLessThanOrEqual(2 * 16 * 1024 + 4096);
   }, 90_000);
 
-  it('reconcile detaches and deletes a disk left by a crash (no record, container or volume), and keeps a live one\'s', async () => {
+  it("reconcile detaches and deletes a disk left by a crash (no record, container or volume), and keeps a live one's", async () => {
     const disks = new DiskImages({ WORKSPACE_DISK_DIR: diskDir });
     const orphan = `ws_${w.hostId}_${'0'.repeat(15)}1`;
     await disks.create(orphan, 16);

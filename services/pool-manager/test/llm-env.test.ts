@@ -16,9 +16,12 @@ describe('LLM env of workspace commands', () => {
     });
   });
 
-  it('NO_PROXY for setup lists egress\'s host, after what the caller listed', () => {
+  it("NO_PROXY for setup lists egress's host, after what the caller listed", () => {
     expect(noProxyEnv('http://egress:3128')).toEqual({ NO_PROXY: 'egress', no_proxy: 'egress' });
-    expect(noProxyEnv('http://egress:3128', { NO_PROXY: 'localhost, 127.0.0.1' })).toEqual({ NO_PROXY: 'localhost,127.0.0.1,egress', no_proxy: 'localhost,127.0.0.1,egress' });
+    expect(noProxyEnv('http://egress:3128', { NO_PROXY: 'localhost, 127.0.0.1' })).toEqual({
+      NO_PROXY: 'localhost,127.0.0.1,egress',
+      no_proxy: 'localhost,127.0.0.1,egress',
+    });
     expect(noProxyEnv('http://egress:3128', { no_proxy: 'egress' }).NO_PROXY).toBe('egress');
     expect(noProxyEnv('')).toEqual({});
   });
@@ -28,7 +31,9 @@ describe('LLM config', () => {
   const base = { BERTH_HOST_ID: 'h1' };
   it('defaults the egress URL to SETUP_PROXY_URL, without a trailing slash', () => {
     expect(loadPoolManagerConfig({ ...base, SETUP_PROXY_URL: 'http://egress:3128/' }).LLM_EGRESS_URL).toBe('http://egress:3128');
-    expect(loadPoolManagerConfig({ ...base, SETUP_PROXY_URL: 'http://egress:3128', LLM_EGRESS_URL: 'http://172.18.0.1:4000' }).LLM_EGRESS_URL).toBe('http://172.18.0.1:4000');
+    expect(loadPoolManagerConfig({ ...base, SETUP_PROXY_URL: 'http://egress:3128', LLM_EGRESS_URL: 'http://172.18.0.1:4000' }).LLM_EGRESS_URL).toBe(
+      'http://172.18.0.1:4000',
+    );
   });
 
   it('is off (empty) without any URL, with `none`, or when disabled', () => {
@@ -46,7 +51,7 @@ describe('setup processes', () => {
   const deps = (proxy: string, llm: string) => ({ config: { SETUP_PROXY_URL: proxy, LLM_EGRESS_URL: llm } }) as unknown as SetupDeps;
   const run = (envVars: Record<string, string> = {}) => ({ body: { envVars } }) as unknown as SetupRun;
 
-  it('go through the proxy, except to egress\'s LLM base URL', () => {
+  it("go through the proxy, except to egress's LLM base URL", () => {
     const env = setupEnv(deps('http://egress:3128', 'http://egress:3128'), run({ NO_PROXY: 'localhost' }));
     expect(env).toMatchObject({ HTTP_PROXY: 'http://egress:3128', NO_PROXY: 'localhost,egress', no_proxy: 'localhost,egress' });
   });

@@ -30,7 +30,7 @@ describe('scoped LLM keys', () => {
     expect(llmKeyHash(a)).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('round-trip through the key file, which only pool-manager\'s user can read', async () => {
+  it("round-trip through the key file, which only pool-manager's user can read", async () => {
     const key = newBerthKey();
     await writeKeyFile(dir, key);
     expect(await readKeyFile(dir)).toBe(key);

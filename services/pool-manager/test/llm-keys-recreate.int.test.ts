@@ -20,14 +20,26 @@ describe('a workspace recreated from an image (main images) keeps its LLM key', 
     infra = await startInfra();
     nc = await clientNats(infra);
     // egress's side, played on the real NATS: records and answers.
-    for (const [subject, reply] of [[SUBJECTS.llmKeyRegister.subject, { registered: true }], [SUBJECTS.llmKeyRevoke.subject, { revoked: true }]] as const) {
-      nc.subscribe(subject, { callback: (_err, msg) => { seen.push({ subject, data: msg.json() }); msg.respond(JSON.stringify(reply)); } });
+    for (const [subject, reply] of [
+      [SUBJECTS.llmKeyRegister.subject, { registered: true }],
+      [SUBJECTS.llmKeyRevoke.subject, { revoked: true }],
+    ] as const) {
+      nc.subscribe(subject, {
+        callback: (_err, msg) => {
+          seen.push({ subject, data: msg.json() });
+          msg.respond(JSON.stringify(reply));
+        },
+      });
     }
     agentRoot = mkdtempSync(join(tmpdir(), 'berth-llm-recreate-'));
-    pm = await startInProcess(infra, testHostEnv({
-      POOLS: JSON.stringify([{ name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
-      AGENT_SOCKET_DIR: agentRoot, LLM_EGRESS_URL: 'http://egress.test:3128',
-    }));
+    pm = await startInProcess(
+      infra,
+      testHostEnv({
+        POOLS: JSON.stringify([{ name: 'default', targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 64, pids: 64 }]),
+        AGENT_SOCKET_DIR: agentRoot,
+        LLM_EGRESS_URL: 'http://egress.test:3128',
+      }),
+    );
     bindHost(nc, pm.config.BERTH_HOST_ID);
     await waitForWarm(nc, 1, 60_000);
   });

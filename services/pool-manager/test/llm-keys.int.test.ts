@@ -13,7 +13,11 @@ const OWNER = 'llm-owner';
 const EGRESS_URL = 'http://egress.test:3128';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-interface Seen { subject: string; data: Record<string, unknown>; at: number }
+interface Seen {
+  subject: string;
+  data: Record<string, unknown>;
+  at: number;
+}
 
 /**
  * Plays egress's side of `berth.llmkey.*` on the real NATS: records every message, and answers
@@ -55,12 +59,21 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     env = {
       ...testHostEnv({ RECONCILE_INTERVAL_MS: '1500', LOG_LEVEL: 'debug', AGENT_SOCKET_DIR: agentRoot, LLM_EGRESS_URL: EGRESS_URL }),
       POOLS: JSON.stringify([{ name: 'default', targetSize: 2, minSize: 1, maxCreating: 2, memoryMb: 64, pids: 64 }]),
-      NATS_URL: infra.nats.url, REDIS_URL: infra.redis.url,
+      NATS_URL: infra.nats.url,
+      REDIS_URL: infra.redis.url,
     };
     bindHost(nc, env.BERTH_HOST_ID!);
     pm = new ServiceProcess('pool-manager', env, { keepAllOutput: true });
     pm.start();
-    await waitFor('pool-manager to answer', () => request(nc, 'poolList', {}).then(() => true, () => false), 60_000);
+    await waitFor(
+      'pool-manager to answer',
+      () =>
+        request(nc, 'poolList', {}).then(
+          () => true,
+          () => false,
+        ),
+      60_000,
+    );
     await waitForWarm(nc, 2, 90_000);
   });
 
@@ -79,13 +92,24 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     return ws;
   };
   const llmEnvOf = async (id: string, callerEnv?: Record<string, string>) => {
-    const r = await request(nc, 'containerExec', { id, owner: OWNER, command: 'env | grep -E "^(OPENAI|ANTHROPIC)_" | sort', env: callerEnv, timeoutMs: 10_000 }, { timeoutMs: 20_000 });
-    return Object.fromEntries(r.stdout.trim().split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const r = await request(
+      nc,
+      'containerExec',
+      { id, owner: OWNER, command: 'env | grep -E "^(OPENAI|ANTHROPIC)_" | sort', env: callerEnv, timeoutMs: 10_000 },
+      { timeoutMs: 20_000 },
+    );
+    return Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
   };
   const keyFile = (id: string) => join(agentRoot, env.BERTH_HOST_ID!, id, 'llm-key');
   const registeredFor = (id: string) => egress.of('llmKeyRegister').filter((s) => s.data.workspaceId === id);
 
-  it('a claimed workspace\'s commands get both SDKs\' base URLs and a bk_ key whose hash was registered with owner and limits', async () => {
+  it("a claimed workspace's commands get both SDKs' base URLs and a bk_ key whose hash was registered with owner and limits", async () => {
     const limits = { requestsPerMinute: 7, tokensPerDay: 5000, spendCapUsdPerDay: 1.25 };
     const ws = await claim({ llm: limits });
     expect(ws.warm).toBe(true);
@@ -113,7 +137,7 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     minted.push(ka!, kc!);
   });
 
-  it('revoke: the next command has no key, egress was told, and it is idempotent; someone else\'s workspace is not found', async () => {
+  it("revoke: the next command has no key, egress was told, and it is idempotent; someone else's workspace is not found", async () => {
     const ws = await claim();
     minted.push((await llmEnvOf(ws.id)).OPENAI_API_KEY!);
     const other = await rejection(request(nc, 'containerLlmKeyRevoke', { id: ws.id, owner: 'someone-else' }));
@@ -129,7 +153,7 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     expect((await llmEnvOf(ws.id)).OPENAI_API_KEY).toMatch(LLM_KEY_PATTERN);
   });
 
-  it('rotate: a new key for the next command, registered (with the claim\'s limits); egress silent → 503 and the old key stays', async () => {
+  it("rotate: a new key for the next command, registered (with the claim's limits); egress silent → 503 and the old key stays", async () => {
     const ws = await claim({ llm: { tokensPerDay: 999 } });
     const old = (await llmEnvOf(ws.id)).OPENAI_API_KEY!;
     expect(await request(nc, 'containerLlmKeyRotate', { id: ws.id, owner: OWNER })).toEqual({ id: ws.id, llmKey: 'active' });
@@ -150,7 +174,7 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     expect((await llmEnvOf(ws.id)).OPENAI_API_KEY).toBe(next);
   });
 
-  it('egress not answering: the claim still succeeds promptly, with a key that a later sync lists with the claim\'s limits', async () => {
+  it("egress not answering: the claim still succeeds promptly, with a key that a later sync lists with the claim's limits", async () => {
     egress.state.silent = true;
     let ws: CreateContainerReply;
     const started = Date.now();
@@ -164,12 +188,23 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     expect(key).toMatch(LLM_KEY_PATTERN);
     minted.push(key);
     const since = Date.now();
-    await waitFor('a sync listing the key', () => egress.of('llmKeySync').some((s) => s.at > since
-      && (s.data.keys as { workspaceId: string; keyHash: string; limits?: unknown }[]).some((k) => k.workspaceId === ws.id && k.keyHash === sha(key)
-        && JSON.stringify(k.limits) === JSON.stringify({ tokensPerDay: 7 }))), 20_000);
+    await waitFor(
+      'a sync listing the key',
+      () =>
+        egress
+          .of('llmKeySync')
+          .some(
+            (s) =>
+              s.at > since &&
+              (s.data.keys as { workspaceId: string; keyHash: string; limits?: unknown }[]).some(
+                (k) => k.workspaceId === ws.id && k.keyHash === sha(key) && JSON.stringify(k.limits) === JSON.stringify({ tokensPerDay: 7 }),
+              ),
+          ),
+      20_000,
+    );
   });
 
-  it('reconcile sends a sync of every claimed workspace\'s hash, with owner, host and asOf', async () => {
+  it("reconcile sends a sync of every claimed workspace's hash, with owner, host and asOf", async () => {
     const a = await claim();
     const b = await claim();
     const [ka, kb] = [(await llmEnvOf(a.id)).OPENAI_API_KEY!, (await llmEnvOf(b.id)).OPENAI_API_KEY!];
@@ -178,10 +213,12 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     const sync = await waitFor('a sync after both claims', () => egress.of('llmKeySync').find((s) => s.at > since && (s.data.asOf as number) >= since), 20_000);
     expect(sync.data.hostId).toBe(env.BERTH_HOST_ID);
     const listed = sync.data.keys as { workspaceId: string; owner: string; keyHash: string }[];
-    expect(listed).toEqual(expect.arrayContaining([
-      { workspaceId: a.id, owner: OWNER, keyHash: sha(ka) },
-      { workspaceId: b.id, owner: OWNER, keyHash: sha(kb) },
-    ]));
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        { workspaceId: a.id, owner: OWNER, keyHash: sha(ka) },
+        { workspaceId: b.id, owner: OWNER, keyHash: sha(kb) },
+      ]),
+    );
     // Exactly the claimed workspaces that have a key (revoked ones have none; warm ones are not listed).
     const { containers } = await request(nc, 'containerList', { owner: OWNER });
     const withKey = containers.map((c) => c.id).filter((id) => existsSync(keyFile(id)));
@@ -197,14 +234,14 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     expect(existsSync(keyFile(ws.id))).toBe(false);
   });
 
-  it('only claimed workspaces\' keys were ever registered (warm ones hold an unregistered key)', async () => {
+  it("only claimed workspaces' keys were ever registered (warm ones hold an unregistered key)", async () => {
     const registered = new Set(egress.of('llmKeyRegister').map((s) => s.data.workspaceId as string));
     expect(registered.size).toBeGreaterThan(3);
     expect([...registered].filter((id) => !claimed.has(id))).toEqual([]);
     expect((await poolView(nc)).warm).toBeGreaterThan(0);
   });
 
-  it('no key is in container labels or docker inspect, in Redis, or in pool-manager\'s logs', async () => {
+  it("no key is in container labels or docker inspect, in Redis, or in pool-manager's logs", async () => {
     const ws = await claim();
     minted.push((await llmEnvOf(ws.id)).OPENAI_API_KEY!);
     expect(minted.length).toBeGreaterThan(5);
@@ -217,9 +254,18 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
     try {
       for (const k of await redis.keys('*')) {
         const type = await redis.type(k);
-        const value = type === 'hash' ? await redis.hgetall(k) : type === 'string' ? await redis.get(k)
-          : type === 'set' ? await redis.smembers(k) : type === 'list' ? await redis.lrange(k, 0, -1)
-          : type === 'zset' ? await redis.zrange(k, 0, -1) : type;
+        const value =
+          type === 'hash'
+            ? await redis.hgetall(k)
+            : type === 'string'
+              ? await redis.get(k)
+              : type === 'set'
+                ? await redis.smembers(k)
+                : type === 'list'
+                  ? await redis.lrange(k, 0, -1)
+                  : type === 'zset'
+                    ? await redis.zrange(k, 0, -1)
+                    : type;
         dump.push(k, JSON.stringify(value));
       }
     } finally {

@@ -23,21 +23,44 @@ class FakeEgress implements LlmEgress {
   private check() {
     if (this.down) throw new BerthError('SERVICE_UNAVAILABLE', 'no service is answering', { retryAfterSeconds: 1 });
   }
-  async register(req: LlmKeyRegisterRequest) { await Promise.resolve(); this.check(); this.registered.push(req); }
-  async revoke(id: string) { await Promise.resolve(); this.check(); this.revoked.push(id); }
-  async sync(req: RequestOf<'llmKeySync'>) { await Promise.resolve(); this.check(); this.synced.push(req); }
+  async register(req: LlmKeyRegisterRequest) {
+    await Promise.resolve();
+    this.check();
+    this.registered.push(req);
+  }
+  async revoke(id: string) {
+    await Promise.resolve();
+    this.check();
+    this.revoked.push(id);
+  }
+  async sync(req: RequestOf<'llmKeySync'>) {
+    await Promise.resolve();
+    this.check();
+    this.synced.push(req);
+  }
 }
 
 class FakeStore {
   limits = new Map<string, string>();
   records: Partial<WorkspaceRecord>[] = [];
-  all() { return Promise.resolve(this.records as WorkspaceRecord[]); }
-  setLlmLimits(id: string, json: string) { this.limits.set(id, json); return Promise.resolve(); }
-  llmLimits(id: string) { return Promise.resolve(this.limits.get(id) ?? null); }
+  all() {
+    return Promise.resolve(this.records as WorkspaceRecord[]);
+  }
+  setLlmLimits(id: string, json: string) {
+    this.limits.set(id, json);
+    return Promise.resolve();
+  }
+  llmLimits(id: string) {
+    return Promise.resolve(this.limits.get(id) ?? null);
+  }
 }
 
 const logged: string[] = [];
-const logger = { warn: (...args: unknown[]) => { logged.push(JSON.stringify(args)); } } as unknown as Logger;
+const logger = {
+  warn: (...args: unknown[]) => {
+    logged.push(JSON.stringify(args));
+  },
+} as unknown as Logger;
 
 let egress: FakeEgress;
 let store: FakeStore;
@@ -142,7 +165,7 @@ describe('LlmKeys', () => {
     }
   });
 
-  it('forget on removal drops the key; only a claimed workspace\'s (registered) key is revoked at egress', async () => {
+  it("forget on removal drops the key; only a claimed workspace's (registered) key is revoked at egress", async () => {
     await llm.activate(WS);
     await llm.prepare('ws_00000000000000c3');
     await llm.forget(WS.id, true);
@@ -158,7 +181,11 @@ describe('LlmKeys', () => {
     await llm.activate(WS);
     await llm.activate(other);
     await llm.revoke(other.id);
-    store.records = [{ ...WS, state: 'claimed' }, { ...other, state: 'claimed' }, { id: 'ws_00000000000000c3', owner: '', state: 'warm' }];
+    store.records = [
+      { ...WS, state: 'claimed' },
+      { ...other, state: 'claimed' },
+      { id: 'ws_00000000000000c3', owner: '', state: 'warm' },
+    ];
     const before = Date.now();
     await llm.sync();
     expect(egress.synced).toHaveLength(1);

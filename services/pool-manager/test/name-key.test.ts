@@ -5,8 +5,14 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { workspaceNameKey } from '../src/driver/name-key.js';
 
 const dirs: string[] = [];
-const fresh = () => { const d = mkdtempSync(join(tmpdir(), 'berth-name-key-')); dirs.push(d); return d; };
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+const fresh = () => {
+  const d = mkdtempSync(join(tmpdir(), 'berth-name-key-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 describe('the workspace name key', () => {
   test('WORKSPACE_NAME_KEY wins', async () => {

@@ -14,12 +14,17 @@ const BURST = 1024 * 1024;
 const SLACK = 512 * 1024;
 /** Its own network, so other test runs on the engine never share it. */
 const NETWORK = `berth-budget-${randomBytes(3).toString('hex')}`;
-const PATHS: [string, Record<string, string>][] = [['agent', {}], ['docker exec', { AGENTS_ENABLED: 'false' }]];
+const PATHS: [string, Record<string, string>][] = [
+  ['agent', {}],
+  ['docker exec', { AGENTS_ENABLED: 'false' }],
+];
 
 /** Reads `proc` for `ms`, then kills it: the bytes pool-manager read meanwhile. */
 async function drain(proc: ExecProcess, ms: number): Promise<number> {
   let bytes = 0;
-  const stop = setTimeout(() => { void proc.kill().catch(() => undefined); }, ms);
+  const stop = setTimeout(() => {
+    void proc.kill().catch(() => undefined);
+  }, ms);
   try {
     for await (const chunk of proc.output) bytes += chunk.data.length;
   } catch {
@@ -38,9 +43,16 @@ describe.each(PATHS)('a workspace flooding its output, through %s', (_path, path
 
   beforeAll(async () => {
     infra = await startInfra();
-    pm = await startInProcess(infra, testHostEnv({
-      POOLS: JSON.stringify([POOL]), OUTPUT_RATE_BYTES_PER_S: String(RATE), OUTPUT_BURST_BYTES: String(BURST), WORKSPACE_NETWORK: NETWORK, ...pathEnv,
-    }));
+    pm = await startInProcess(
+      infra,
+      testHostEnv({
+        POOLS: JSON.stringify([POOL]),
+        OUTPUT_RATE_BYTES_PER_S: String(RATE),
+        OUTPUT_BURST_BYTES: String(BURST),
+        WORKSPACE_NETWORK: NETWORK,
+        ...pathEnv,
+      }),
+    );
     hostId = pm.config.BERTH_HOST_ID;
     nc = await clientNats(infra, hostId);
     await waitForWarm(nc, 1);
@@ -51,7 +63,10 @@ describe.each(PATHS)('a workspace flooding its output, through %s', (_path, path
     await nc?.close();
     await pm?.stop();
     if (hostId) await removeAllOf(hostId);
-    await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+    await docker
+      .getNetwork(NETWORK)
+      .remove()
+      .catch(() => undefined);
     await infra?.dispose();
   });
 
@@ -67,7 +82,12 @@ describe.each(PATHS)('a workspace flooding its output, through %s', (_path, path
   });
 
   it('still answers a plain exec whole (the burst covers the 1 MiB cap)', async () => {
-    const r = await request(nc, 'containerExec', { id: ws.id, owner: OWNER, command: 'head -c 100000 /dev/zero | tr "\\0" a', timeoutMs: 20_000 }, { timeoutMs: 30_000 });
+    const r = await request(
+      nc,
+      'containerExec',
+      { id: ws.id, owner: OWNER, command: 'head -c 100000 /dev/zero | tr "\\0" a', timeoutMs: 20_000 },
+      { timeoutMs: 30_000 },
+    );
     expect(r).toMatchObject({ exitCode: 0, truncated: false });
     expect(r.stdout.length).toBe(100_000);
   });

@@ -28,7 +28,15 @@ describe('OutputBudgets', () => {
   /** A fake clock that a wait moves forward, and an endless command writing `chunk`-byte reads. */
   function world(rate: number, burst: number) {
     let now = 0;
-    const budgets = new OutputBudgets(rate, burst, () => now, (ms) => { now += ms; return Promise.resolve(); });
+    const budgets = new OutputBudgets(
+      rate,
+      burst,
+      () => now,
+      (ms) => {
+        now += ms;
+        return Promise.resolve();
+      },
+    );
     async function* flood(chunk: number): AsyncGenerator<OutputChunk> {
       for (;;) yield { stream: 'stdout', data: Buffer.alloc(chunk) };
     }
@@ -79,10 +87,21 @@ describe('OutputBudgets, once the command is killed', () => {
   it('lets the rest go instead of waiting for the budget, but reads it while the budget allows', async () => {
     let now = 0;
     const killed = new AbortController();
-    const budgets = new OutputBudgets(1024, 2048, () => now, (ms) => { now += ms; return Promise.resolve(); });
+    const budgets = new OutputBudgets(
+      1024,
+      2048,
+      () => now,
+      (ms) => {
+        now += ms;
+        return Promise.resolve();
+      },
+    );
     let pulled = 0;
     async function* flood(): AsyncGenerator<OutputChunk> {
-      for (;;) { pulled += 1; yield { stream: 'stdout', data: Buffer.alloc(1024) }; }
+      for (;;) {
+        pulled += 1;
+        yield { stream: 'stdout', data: Buffer.alloc(1024) };
+      }
     }
     let read = 0;
     for await (const c of budgets.throttle('ws-a', flood(), killed.signal)) {

@@ -2,7 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { ContainerEventSchema, type ContainerEvent, type CreateContainerReply } from '@berth/contracts';
 import { request } from '@berth/service-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clientNats, containersOf, docker, removeAllOf, startInfra, startInProcess, testHostEnv, waitFor, type Infra, type RunningPoolManager } from './harness.js';
+import {
+  clientNats,
+  containersOf,
+  docker,
+  removeAllOf,
+  startInfra,
+  startInProcess,
+  testHostEnv,
+  waitFor,
+  type Infra,
+  type RunningPoolManager,
+} from './harness.js';
 import { inspectByBerthId, newRequestId, rejection } from './helpers.js';
 
 const OWNER = 'pause-owner';
@@ -33,7 +44,9 @@ describe('pause and resume: the budget, files, agent, events, restarts and races
     pm = await startInProcess(infra, env);
     nc = await clientNats(infra, env.BERTH_HOST_ID!);
     const sub = nc.subscribe('berth.evt.container.>');
-    void (async () => { for await (const m of sub) events.push(ContainerEventSchema.parse(JSON.parse(decoder.decode(m.data)))); })();
+    void (async () => {
+      for await (const m of sub) events.push(ContainerEventSchema.parse(JSON.parse(decoder.decode(m.data))));
+    })();
   }, 60_000);
   // A failed test leaves nothing that takes the next one's budget.
   afterEach(async () => {
@@ -50,13 +63,18 @@ describe('pause and resume: the budget, files, agent, events, restarts and races
   const create = (pool = 'default', owner = OWNER) => request(nc, 'containerCreate', { requestId: newRequestId(), owner, pool }, { timeoutMs: 60_000 });
   const pause = (c: CreateContainerReply, owner = OWNER) => request(nc, 'containerPause', { id: c.id, owner }, { timeoutMs: 20_000 });
   const resume = (c: CreateContainerReply, owner = OWNER) => request(nc, 'containerResume', { id: c.id, owner }, { timeoutMs: 20_000 });
-  const exec = (c: CreateContainerReply, command: string) => request(nc, 'containerExec', { id: c.id, owner: OWNER, command, timeoutMs: 10_000 }, { timeoutMs: 20_000 });
+  const exec = (c: CreateContainerReply, command: string) =>
+    request(nc, 'containerExec', { id: c.id, owner: OWNER, command, timeoutMs: 10_000 }, { timeoutMs: 20_000 });
   const remove = (c: CreateContainerReply) => request(nc, 'containerDelete', { id: c.id, owner: OWNER }, { timeoutMs: 20_000 });
-  const state = (c: CreateContainerReply, owner = OWNER) => request(nc, 'containerGet', { id: c.id, owner }).then((v) => v.state, (err: { code?: string }) => err.code);
+  const state = (c: CreateContainerReply, owner = OWNER) =>
+    request(nc, 'containerGet', { id: c.id, owner }).then(
+      (v) => v.state,
+      (err: { code?: string }) => err.code,
+    );
   const frozen = async (c: CreateContainerReply) => (await inspectByBerthId(env.BERTH_HOST_ID!, c.id)).State.Paused;
   const kinds = (c: CreateContainerReply) => events.filter((e) => e.id === c.id).map((e) => `${e.kind}${e.reason ? `:${e.reason}` : ''}`);
 
-  it('a pause releases the workspace\'s memory from the budget (a create that did not fit then fits); resume brings back its files and agent', async () => {
+  it("a pause releases the workspace's memory from the budget (a create that did not fit then fits); resume brings back its files and agent", async () => {
     const [a, b, x] = await Promise.all([create(), create(), create()]);
     expect((await exec(a, 'echo kept > /workspace/note.txt && echo ok')).stdout).toBe('ok\n');
     expect((await rejection(create())).code).toBe('CAPACITY_EXHAUSTED');
@@ -108,14 +126,16 @@ describe('pause and resume: the budget, files, agent, events, restarts and races
     await remove(a);
   }, 60_000);
 
-  it('another owner\'s workspace cannot be paused, resumed or configured (404 as for every route)', async () => {
+  it("another owner's workspace cannot be paused, resumed or configured (404 as for every route)", async () => {
     const a = await create();
     expect((await rejection(pause(a, 'intruder'))).code).toBe('CONTAINER_NOT_FOUND');
     expect(await state(a)).toBe('claimed');
     await pause(a);
     expect((await rejection(resume(a, 'intruder'))).code).toBe('CONTAINER_NOT_FOUND');
     expect((await rejection(request(nc, 'containerKeepalive', { id: a.id, owner: 'intruder', onIdle: 'delete' }))).code).toBe('CONTAINER_NOT_FOUND');
-    expect((await rejection(request(nc, 'containerExec', { id: a.id, owner: 'intruder', command: 'true', timeoutMs: 5_000 }))).code).toBe('CONTAINER_NOT_FOUND');
+    expect((await rejection(request(nc, 'containerExec', { id: a.id, owner: 'intruder', command: 'true', timeoutMs: 5_000 }))).code).toBe(
+      'CONTAINER_NOT_FOUND',
+    );
     expect(await state(a)).toBe('paused');
     expect(await state(a, 'intruder')).toBe('CONTAINER_NOT_FOUND');
     await remove(a);
@@ -129,7 +149,7 @@ describe('pause and resume: the budget, files, agent, events, restarts and races
     expect(await frozen(a)).toBe((await state(a)) === 'paused');
     // And with a delete among them: the workspace is gone entirely, its memory and count released.
     await Promise.allSettled([pause(b), remove(b), resume(b), pause(b)]);
-    await waitFor('b\'s container gone', async () => (await containersOf(env.BERTH_HOST_ID!)).every((c) => c.Labels['berth.id'] !== b.id), 10_000);
+    await waitFor("b's container gone", async () => (await containersOf(env.BERTH_HOST_ID!)).every((c) => c.Labels['berth.id'] !== b.id), 10_000);
     expect(await state(b)).toBe('CONTAINER_NOT_FOUND');
     const aMemory = (await state(a)) === 'paused' ? 0 : MEMORY_MB;
     expect(await pm.store.capacity()).toEqual({ count: 1, memoryMb: aMemory });
@@ -176,10 +196,15 @@ describe('pause and resume: the budget, files, agent, events, restarts and races
     await request(nc, 'containerKeepalive', { id: own.id, owner: OWNER, onIdle: 'pause' });
     await sleep(IDLE_TTL + 200);
     // The first check takes the network baseline, a later one decides.
-    await waitFor('the idle workspaces dealt with', async () => {
-      await pm.reconciler.run();
-      return (await pm.store.idleCandidates()).length === 0;
-    }, 20_000, 500);
+    await waitFor(
+      'the idle workspaces dealt with',
+      async () => {
+        await pm.reconciler.run();
+        return (await pm.store.idleCandidates()).length === 0;
+      },
+      20_000,
+      500,
+    );
     expect(await state(kept)).toBe('paused');
     expect(await state(own)).toBe('paused');
     expect(await state(plain)).toBe('CONTAINER_NOT_FOUND');

@@ -17,17 +17,31 @@ async function plantContainer(hostId: string, name?: string): Promise<{ id: stri
   const c = await docker.createContainer({
     name: name ?? `berth-${id}`,
     Image: WORKSPACE_IMAGE,
-    Labels: { [WORKLOAD_LABELS.managed]: 'true', [WORKLOAD_LABELS.host]: hostId, [WORKLOAD_LABELS.id]: id, [WORKLOAD_LABELS.pool]: 'default', [WORKLOAD_LABELS.ports]: '{}', [WORKLOAD_LABELS.memoryMb]: '64' },
+    Labels: {
+      [WORKLOAD_LABELS.managed]: 'true',
+      [WORKLOAD_LABELS.host]: hostId,
+      [WORKLOAD_LABELS.id]: id,
+      [WORKLOAD_LABELS.pool]: 'default',
+      [WORKLOAD_LABELS.ports]: '{}',
+      [WORKLOAD_LABELS.memoryMb]: '64',
+    },
     HostConfig: { NetworkMode: 'none', Memory: 64 * 1024 * 1024 },
   });
   await c.start();
   return { id, ref: c.id };
 }
 
-const exists = (ref: string) => docker.getContainer(ref).inspect().then(() => true, (err: { statusCode?: number }) => {
-  if (err.statusCode === 404) return false;
-  throw err;
-});
+const exists = (ref: string) =>
+  docker
+    .getContainer(ref)
+    .inspect()
+    .then(
+      () => true,
+      (err: { statusCode?: number }) => {
+        if (err.statusCode === 404) return false;
+        throw err;
+      },
+    );
 
 describe('reconcile: Docker is the truth', () => {
   let w: World;
@@ -49,7 +63,7 @@ describe('reconcile: Docker is the truth', () => {
   const create = (owner = OWNER, extra: { ports?: readonly number[] } = {}) =>
     request(w.nc, 'containerCreate', { requestId: newRequestId(), owner, ...(extra.ports && { ports: [...extra.ports] }) }, { timeoutMs: 30_000 });
 
-  it('removes an orphan container carrying this host\'s labels, and leaves another host\'s alone', async () => {
+  it("removes an orphan container carrying this host's labels, and leaves another host's alone", async () => {
     const orphan = await plantContainer(w.hostId);
     const foreign = await plantContainer(foreignHost);
     const report = await w.pm.reconciler.run();
@@ -62,7 +76,7 @@ describe('reconcile: Docker is the truth', () => {
     expect(await containersOf(w.hostId)).toHaveLength(2);
   });
 
-  it('releases the record and ports of a claimed container removed behind berth\'s back', async () => {
+  it("releases the record and ports of a claimed container removed behind berth's back", async () => {
     const ws = await create();
     const port = hostPortOf(ws);
     await waitForWarm(w.nc, 2);
@@ -76,7 +90,15 @@ describe('reconcile: Docker is the truth', () => {
     expect((await docker.getVolume(workspaceVolumeName(ws.id)).inspect()).Labels[WORKLOAD_LABELS.id]).toBe(ws.id);
     const report = await w.pm.reconciler.run();
     expect(report?.releasedRecords).toBe(1);
-    expect(await docker.getVolume(workspaceVolumeName(ws.id)).inspect().then(() => 'present', () => 'gone')).toBe('gone');
+    expect(
+      await docker
+        .getVolume(workspaceVolumeName(ws.id))
+        .inspect()
+        .then(
+          () => 'present',
+          () => 'gone',
+        ),
+    ).toBe('gone');
     expect(await w.pm.store.get(ws.id)).toBeUndefined();
     expect(await w.pm.store.ports()).not.toHaveProperty(String(port));
     expect(await w.pm.store.capacity()).toEqual({ count: capacity.count - 1, memoryMb: capacity.memoryMb - 64 });
@@ -89,18 +111,49 @@ describe('reconcile: Docker is the truth', () => {
     const labels = { [WORKLOAD_LABELS.managed]: 'true', [WORKLOAD_LABELS.host]: w.hostId, [WORKLOAD_LABELS.id]: id };
     await docker.createVolume({ Name: workspaceVolumeName(id), Labels: labels });
     const foreign = `ws_${randomBytes(8).toString('hex')}`;
-    await docker.createVolume({ Name: workspaceVolumeName(foreign), Labels: { ...labels, [WORKLOAD_LABELS.host]: 'another-host', [WORKLOAD_LABELS.id]: foreign } });
+    await docker.createVolume({
+      Name: workspaceVolumeName(foreign),
+      Labels: { ...labels, [WORKLOAD_LABELS.host]: 'another-host', [WORKLOAD_LABELS.id]: foreign },
+    });
     try {
       const report = await w.pm.reconciler.run();
       expect(report?.removedVolumes).toBe(1);
-      expect(await docker.getVolume(workspaceVolumeName(id)).inspect().then(() => 'present', () => 'gone')).toBe('gone');
-      expect(await docker.getVolume(workspaceVolumeName(foreign)).inspect().then(() => 'present', () => 'gone')).toBe('present');
+      expect(
+        await docker
+          .getVolume(workspaceVolumeName(id))
+          .inspect()
+          .then(
+            () => 'present',
+            () => 'gone',
+          ),
+      ).toBe('gone');
+      expect(
+        await docker
+          .getVolume(workspaceVolumeName(foreign))
+          .inspect()
+          .then(
+            () => 'present',
+            () => 'gone',
+          ),
+      ).toBe('present');
       // Live workspaces keep theirs.
       for (const r of await w.pm.store.all()) {
-        expect(await docker.getVolume(workspaceVolumeName(r.id)).inspect().then(() => 'present', () => 'gone'), r.id).toBe('present');
+        expect(
+          await docker
+            .getVolume(workspaceVolumeName(r.id))
+            .inspect()
+            .then(
+              () => 'present',
+              () => 'gone',
+            ),
+          r.id,
+        ).toBe('present');
       }
     } finally {
-      await docker.getVolume(workspaceVolumeName(foreign)).remove().catch(() => undefined);
+      await docker
+        .getVolume(workspaceVolumeName(foreign))
+        .remove()
+        .catch(() => undefined);
     }
   });
 
@@ -124,11 +177,19 @@ describe('reconcile: Docker is the truth', () => {
   it('after Redis loses everything, restores the claimed containers as claimed with their owners, removes the unmarked warm ones and refills', async () => {
     // Two warm claims by different owners, and a cold create (other ports: not from the pool) for a third.
     const claims = [];
-    for (const [owner, extra] of [['alice', {}], ['bob', {}], ['carol', { ports: [4100] }]] as const) {
+    for (const [owner, extra] of [
+      ['alice', {}],
+      ['bob', {}],
+      ['carol', { ports: [4100] }],
+    ] as const) {
       await waitForWarm(w.nc, 2);
       claims.push(await create(owner, extra));
     }
-    const ownerOf = new Map([[claims[0]!.id, 'alice'], [claims[1]!.id, 'bob'], [claims[2]!.id, 'carol']]);
+    const ownerOf = new Map([
+      [claims[0]!.id, 'alice'],
+      [claims[1]!.id, 'bob'],
+      [claims[2]!.id, 'carol'],
+    ]);
     expect(claims.map((c) => c.warm)).toEqual([true, true, false]);
     await waitForWarm(w.nc, 2);
     // Engine-side claim markers (carrying the owner) are written just after the claim.
@@ -222,7 +283,9 @@ describe('reconcile: idle reaping (IDLE_TTL_MS=2500)', () => {
     });
     await waitForWarm(w.nc, 2);
   });
-  afterAll(async () => { await w?.dispose(); });
+  afterAll(async () => {
+    await w?.dispose();
+  });
 
   it('removes a claimed container nobody touched within the TTL, keeps one that exec touched', async () => {
     const idle = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER });

@@ -22,10 +22,16 @@ const engine = new SecondDockerd({ runtimes: { [RUNTIME]: 'runc' } });
 const driver = new DockerDriver(engine.socket);
 const network = `berth-rt-${randomBytes(3).toString('hex')}`;
 const logger = createLogger('runtime-test', 'silent');
-const config = (pools: object[]) => loadPoolManagerConfig({
-  DOCKER_SOCKET: engine.socket, BERTH_HOST_ID: `rt-${randomBytes(3).toString('hex')}`, WORKSPACE_NETWORK: network,
-  POOLS: JSON.stringify(pools), NPM_CACHE_VOLUME: 'none', LLM_KEYS_ENABLED: 'false', AGENTS_ENABLED: 'false',
-});
+const config = (pools: object[]) =>
+  loadPoolManagerConfig({
+    DOCKER_SOCKET: engine.socket,
+    BERTH_HOST_ID: `rt-${randomBytes(3).toString('hex')}`,
+    WORKSPACE_NETWORK: network,
+    POOLS: JSON.stringify(pools),
+    NPM_CACHE_VOLUME: 'none',
+    LLM_KEYS_ENABLED: 'false',
+    AGENTS_ENABLED: 'false',
+  });
 
 /** A busybox image that sleeps, imported into the test engine (no registry, under a second). */
 function importSleeper(): void {
@@ -34,7 +40,9 @@ function importSleeper(): void {
     mkdirSync(join(root, 'bin'));
     copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
     for (const applet of ['sh', 'sleep']) symlinkSync('busybox', join(root, 'bin', applet));
-    execFileSync('sh', ['-c', 'tar -C "$1" -c . | docker -H "unix://$2" import -c \'CMD ["/bin/sleep", "3600"]\' - "$3"', 'sh', root, engine.socket, IMAGE], { stdio: 'ignore' });
+    execFileSync('sh', ['-c', 'tar -C "$1" -c . | docker -H "unix://$2" import -c \'CMD ["/bin/sleep", "3600"]\' - "$3"', 'sh', root, engine.socket, IMAGE], {
+      stdio: 'ignore',
+    });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -43,7 +51,9 @@ function importSleeper(): void {
 async function createIn(pool: { name: string; runtime?: string }): Promise<{ runtime: string; running: boolean }> {
   const cfg = config([{ ...pool, image: IMAGE, memoryMb: 64 }]);
   const id = `ws_${randomBytes(8).toString('hex')}`;
-  const ref = await driver.create(buildWorkloadSpec({ id, name: `berth-${id}`, pool: cfg.POOLS[0]!, image: IMAGE, ports: {}, volumeName: '' }, cfg, { id: cfg.BERTH_HOST_ID }));
+  const ref = await driver.create(
+    buildWorkloadSpec({ id, name: `berth-${id}`, pool: cfg.POOLS[0]!, image: IMAGE, ports: {}, volumeName: '' }, cfg, { id: cfg.BERTH_HOST_ID }),
+  );
   const [info] = JSON.parse(engine.docker('inspect', ref)) as { HostConfig: { Runtime: string }; State: { Running: boolean } }[];
   return { runtime: info!.HostConfig.Runtime, running: info!.State.Running };
 }
@@ -64,9 +74,11 @@ describe('a pool with an OCI runtime', () => {
     expect(await createIn({ name: 'plain' })).toEqual({ runtime: 'runc', running: true });
   });
 
-  it('a runtime the engine lacks fails pool-manager\'s start, naming the pool and the runtime', async () => {
+  it("a runtime the engine lacks fails pool-manager's start, naming the pool and the runtime", async () => {
     const pools = [{ name: 'plain' }, { name: 'gvisor', runtime: 'runsc' }];
-    await expect(checkPoolRuntimes(config(pools).POOLS, driver)).rejects.toThrow(/pool "gvisor" names OCI runtime "runsc", which the Docker engine does not have \(it has: .*berth-test-runc/);
+    await expect(checkPoolRuntimes(config(pools).POOLS, driver)).rejects.toThrow(
+      /pool "gvisor" names OCI runtime "runsc", which the Docker engine does not have \(it has: .*berth-test-runc/,
+    );
     await expect(startPoolManager(config(pools), logger, () => undefined, driver)).rejects.toThrow(/OCI runtime "runsc"/);
     await expect(checkPoolRuntimes(config([{ name: 'sandboxed', runtime: RUNTIME }]).POOLS, driver)).resolves.toBeUndefined();
   });

@@ -83,7 +83,14 @@ describe('SetupOutput', () => {
     p.write({ stream: 'stderr', data: Buffer.from('warn deprecated\n') });
     p.end();
     await out.phase('ready', 'ready');
-    expect(r.lines()).toEqual(['installing:[setup] installing: npm ci', 'installing:added 1 package', 'installing:env ***', 'installing:warn deprecated', 'installing:part', 'ready:[setup] ready']);
+    expect(r.lines()).toEqual([
+      'installing:[setup] installing: npm ci',
+      'installing:added 1 package',
+      'installing:env ***',
+      'installing:warn deprecated',
+      'installing:part',
+      'ready:[setup] ready',
+    ]);
   });
 
   it('drops what is over the rate and says how many lines were not shown; phase lines always go', async () => {

@@ -19,7 +19,13 @@ afterAll(async () => {
 });
 
 const first = (id: string): Omit<SetupStatus, 'seq'> => ({
-  id, phase: 'queued', repo: 'acme/app', branch: 'main', at: new Date().toISOString(), startedAt: new Date().toISOString(), durations: {},
+  id,
+  phase: 'queued',
+  repo: 'acme/app',
+  branch: 'main',
+  at: new Date().toISOString(),
+  startedAt: new Date().toISOString(),
+  durations: {},
 });
 
 describe('SetupStore', () => {
@@ -32,12 +38,27 @@ describe('SetupStore', () => {
     expect(busy).toMatchObject({ started: false, status: { seq: 1, phase: 'queued' } });
 
     const phases: [string, string][] = [];
-    const tracker = new SetupTracker(a.status, store, { publish: async (s) => { published.push(s); } }, (phase, _ms, outcome) => phases.push([phase, outcome]));
+    const tracker = new SetupTracker(
+      a.status,
+      store,
+      {
+        publish: async (s) => {
+          published.push(s);
+        },
+      },
+      (phase, _ms, outcome) => phases.push([phase, outcome]),
+    );
     await tracker.to('cloning');
     expect((await store.unfinished()).map((u) => u.status.id)).toContain('ws_00000000000000a1');
     await tracker.to('failed', { error: { code: 'CLONE_FAILED', message: 'x' } });
-    expect(published.map((s) => [s.seq, s.phase])).toEqual([[2, 'cloning'], [3, 'failed']]);
-    expect(phases).toEqual([['queued', 'ok'], ['cloning', 'CLONE_FAILED']]);
+    expect(published.map((s) => [s.seq, s.phase])).toEqual([
+      [2, 'cloning'],
+      [3, 'failed'],
+    ]);
+    expect(phases).toEqual([
+      ['queued', 'ok'],
+      ['cloning', 'CLONE_FAILED'],
+    ]);
     expect(published[1]?.durations.cloning).toBeGreaterThanOrEqual(0);
     expect(await store.get('ws_00000000000000a1')).toMatchObject({ owner: 'alice', status: { seq: 3, phase: 'failed' } });
     expect((await store.unfinished()).map((u) => u.status.id)).not.toContain('ws_00000000000000a1');

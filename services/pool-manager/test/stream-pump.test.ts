@@ -13,11 +13,17 @@ function fakeNats() {
   const published: StreamOut[] = [];
   let onControl: ((msg: StreamControl) => void) | undefined;
   const nc = {
-    publish: (_subject: string, data: Uint8Array) => { published.push(JSON.parse(decoder.decode(data)) as StreamOut); },
+    publish: (_subject: string, data: Uint8Array) => {
+      published.push(JSON.parse(decoder.decode(data)) as StreamOut);
+    },
     subscribe: (subject: string, opts: { callback: (err: unknown, msg: { data: Uint8Array }) => void }) => {
       expect(subject).toBe(STREAMS.control.subject('st_000000000000000000000000'));
       onControl = (msg) => opts.callback(null, { data: new TextEncoder().encode(JSON.stringify(msg)) });
-      return { unsubscribe: () => { onControl = undefined; } };
+      return {
+        unsubscribe: () => {
+          onControl = undefined;
+        },
+      };
     },
   } as unknown as NatsConnection;
   return { nc, published, control: (msg: StreamControl) => onControl?.(msg) };
@@ -34,13 +40,19 @@ function fakeProcess(n: number) {
         pulled += 1;
         yield { stream: 'stdout', data: Buffer.from(`line ${i}\n`) } satisfies OutputChunk;
       }
-      while (!killed) await new Promise<void>((r) => { wake = r; });
+      while (!killed)
+        await new Promise<void>((r) => {
+          wake = r;
+        });
     })(),
     exitCode: async () => (killed ? 137 : 0),
     truncated: () => ({ stdout: false, stderr: false }),
     write: () => undefined,
     resize: async () => undefined,
-    kill: async () => { killed = true; wake?.(); },
+    kill: async () => {
+      killed = true;
+      wake?.();
+    },
   };
   return { proc, pulled: () => pulled, killed: () => killed };
 }

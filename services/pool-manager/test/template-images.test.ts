@@ -4,9 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { ImagePolicy } from '../src/image-policy.js';
 import { FakeDriver } from './support/fake-driver.js';
 
-const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof BerthError ? e.code : String(e)));
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (e instanceof BerthError ? e.code : String(e)),
+  );
 
-describe('templates are their owner\'s alone at create', () => {
+describe("templates are their owner's alone at create", () => {
   const driver = new FakeDriver();
   const alices = templateImageTag('alice', 'node');
   driver.images.set(alices, { [WORKSPACE_IMAGE_LABEL]: 'true', [TEMPLATE_LABELS.owner]: 'alice', [TEMPLATE_LABELS.name]: 'node' });
@@ -27,7 +31,7 @@ describe('templates are their owner\'s alone at create', () => {
     expect(await code(policy.check(alices, 'alice'))).toBe('ok');
   });
 
-  it('an image wearing another name\'s labels is not that template', async () => {
+  it("an image wearing another name's labels is not that template", async () => {
     const fake = templateImageTag('alice', 'other');
     driver.images.set(fake, { [WORKSPACE_IMAGE_LABEL]: 'true', [TEMPLATE_LABELS.owner]: 'alice', [TEMPLATE_LABELS.name]: 'node' });
     expect(await code(policy.checkTemplate(fake, 'alice', 'other'))).toBe('TEMPLATE_NOT_FOUND');

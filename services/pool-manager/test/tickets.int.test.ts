@@ -24,7 +24,10 @@ describe('tickets (real Redis)', () => {
     infra = await startInfra();
     redis = createRedis({ url: infra.redis.url, name: 'test', logger: createLogger('test', 'silent') });
   });
-  afterAll(async () => { await redis?.quit(); await infra?.dispose(); });
+  afterAll(async () => {
+    await redis?.quit();
+    await infra?.dispose();
+  });
 
   it('a ticket is redeemed once, for its container, as its owner; only its hash is stored', async () => {
     const tickets = new Tickets(redis, workspaces);

@@ -24,8 +24,7 @@ describe('named volumes belong to their owner', () => {
   let w: World;
   const create = (owner: string, volumeName: string) =>
     request(w.nc, 'containerCreate', { requestId: newRequestId(), owner, volumeName }, { timeoutMs: 30_000 });
-  const exec = (owner: string, id: string, command: string | string[]) =>
-    request(w.nc, 'containerExec', { id, owner, command, timeoutMs: 10_000 });
+  const exec = (owner: string, id: string, command: string | string[]) => request(w.nc, 'containerExec', { id, owner, command, timeoutMs: 10_000 });
   const remove = (owner: string, id: string) => request(w.nc, 'containerDelete', { id, owner });
   const mountAt = async (id: string, target: string) => (await inspectByBerthId(w.hostId, id)).Mounts.find((m) => m.Destination === target);
 
@@ -35,10 +34,17 @@ describe('named volumes belong to their owner', () => {
   });
   afterAll(async () => {
     await w?.dispose();
-    await Promise.all(foreign.map((v) => docker.getVolume(v).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      foreign.map((v) =>
+        docker
+          .getVolume(v)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
   });
 
-  it('two owners naming the same volume get two volumes; neither sees the other\'s data', async () => {
+  it("two owners naming the same volume get two volumes; neither sees the other's data", async () => {
     const a = await create(ALICE, 'shared-name');
     const b = await create(BOB, 'shared-name');
     expect([a.volumeName, b.volumeName]).toEqual(['shared-name', 'shared-name']);
@@ -54,7 +60,7 @@ describe('named volumes belong to their owner', () => {
     await remove(BOB, b.id);
   });
 
-  it('berth\'s own volumes (another workspace\'s, the npm cache, a seed) are VOLUME_NOT_ALLOWED before any container is made', async () => {
+  it("berth's own volumes (another workspace's, the npm cache, a seed) are VOLUME_NOT_ALLOWED before any container is made", async () => {
     const victim = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: BOB });
     const names = [
       workspaceVolumeName(victim.id),
@@ -79,12 +85,12 @@ describe('named volumes belong to their owner', () => {
     await remove(ALICE, ws.id);
   });
 
-  it('a volume squatting on an owner volume\'s engine name without berth\'s labels is VOLUME_NOT_ALLOWED', async () => {
+  it("a volume squatting on an owner volume's engine name without berth's labels is VOLUME_NOT_ALLOWED", async () => {
     await foreignVolume(ownerVolumeName(w.hostId, ALICE, 'squatted'));
     await refused(w, { volumeName: 'squatted' }, 'VOLUME_NOT_ALLOWED', ALICE);
   });
 
-  it('lists an owner\'s volumes only; a volume in use cannot be deleted (409), an idle one can; another owner cannot see or delete it', async () => {
+  it("lists an owner's volumes only; a volume in use cannot be deleted (409), an idle one can; another owner cannot see or delete it", async () => {
     const ws = await create(ALICE, 'keep-me');
     const listed = await request(w.nc, 'volumeList', { owner: ALICE });
     expect(listed.limit).toBe(3);
@@ -128,9 +134,11 @@ describe('npm caches are per owner', () => {
     w = await startWorld({ POOLS: pools });
     await waitForWarm(w.nc, 1);
   });
-  afterAll(async () => { await w?.dispose(); });
+  afterAll(async () => {
+    await w?.dispose();
+  });
 
-  it('a cold create mounts its owner\'s cache, writable; another owner\'s workspace sees none of it; warm ones have none', async () => {
+  it("a cold create mounts its owner's cache, writable; another owner's workspace sees none of it; warm ones have none", async () => {
     const cold = { ports: [8080] };
     const a = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: ALICE, ...cold }, { timeoutMs: 30_000 });
     const b = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: BOB, ...cold }, { timeoutMs: 30_000 });
@@ -138,7 +146,12 @@ describe('npm caches are per owner', () => {
     expect(await cacheOf(a.id)).toBe(npmCacheVolumeName('berth-npm-cache', w.hostId, ALICE));
     expect(await cacheOf(b.id)).toBe(npmCacheVolumeName('berth-npm-cache', w.hostId, BOB));
 
-    const write = await request(w.nc, 'containerExec', { id: a.id, owner: ALICE, command: 'mkdir -p ~/.npm/_logs && echo token=abc > ~/.npm/_logs/debug.log', timeoutMs: 10_000 });
+    const write = await request(w.nc, 'containerExec', {
+      id: a.id,
+      owner: ALICE,
+      command: 'mkdir -p ~/.npm/_logs && echo token=abc > ~/.npm/_logs/debug.log',
+      timeoutMs: 10_000,
+    });
     expect(write.exitCode).toBe(0);
     const read = await request(w.nc, 'containerExec', { id: b.id, owner: BOB, command: 'cat ~/.npm/_logs/debug.log', timeoutMs: 10_000 });
     expect(read.exitCode).not.toBe(0);

@@ -28,27 +28,36 @@ describe('only workspace images become workspaces', () => {
   let w: World;
 
   beforeAll(async () => {
-    const build = (tag: string, lines: string[]) => execFileSync('docker', ['build', '-q', '-t', tag, '-'], {
-      input: ['FROM berth/workspace:latest', `LABEL ${WORKSPACE_IMAGE_LABEL}=true`, ...lines].join('\n'), env: { ...process.env, DOCKER_BUILDKIT: '0' },
-    });
+    const build = (tag: string, lines: string[]) =>
+      execFileSync('docker', ['build', '-q', '-t', tag, '-'], {
+        input: ['FROM berth/workspace:latest', `LABEL ${WORKSPACE_IMAGE_LABEL}=true`, ...lines].join('\n'),
+        env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      });
     build(LABELLED, []);
     build(EXITS, ['CMD ["false"]']);
     build(MAIN, [`LABEL ${MAIN_IMAGE_LABELS.mainImage}=true ${MAIN_IMAGE_LABELS.repo}=acme/secret`]);
-    execFileSync('sh', ['-c', `d=$(mktemp -d) && mkdir $d/bin && cp /bin/busybox $d/bin/ && tar -C $d -c . | docker import -c 'CMD ["/bin/busybox","true"]' - ${NO_SHELL} >/dev/null; rm -rf $d`]);
+    execFileSync('sh', [
+      '-c',
+      `d=$(mktemp -d) && mkdir $d/bin && cp /bin/busybox $d/bin/ && tar -C $d -c . | docker import -c 'CMD ["/bin/busybox","true"]' - ${NO_SHELL} >/dev/null; rm -rf $d`,
+    ]);
     w = await startWorld({ POOLS: pools, ALLOWED_IMAGES: `${LISTED},${NO_SHELL}` });
     await waitForWarm(w.nc, 1);
   });
   afterAll(async () => {
     await w?.dispose();
-    for (const tag of [LABELLED, EXITS, MAIN, NO_SHELL]) await docker.getImage(tag).remove().catch(() => undefined);
+    for (const tag of [LABELLED, EXITS, MAIN, NO_SHELL])
+      await docker
+        .getImage(tag)
+        .remove()
+        .catch(() => undefined);
   });
 
-  it('the workspace image\'s Dockerfile sets the label', () => {
+  it("the workspace image's Dockerfile sets the label", () => {
     const dockerfile = readFileSync(new URL('../../../docker/images/workspace.Dockerfile', import.meta.url), 'utf8');
     expect(dockerfile).toMatch(new RegExp(`^LABEL ${WORKSPACE_IMAGE_LABEL.replaceAll('.', '\\.')}=true$`, 'm'));
   });
 
-  it('a labelled image other than the pool\'s is created cold and runs commands', async () => {
+  it("a labelled image other than the pool's is created cold and runs commands", async () => {
     const ws = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, image: LABELLED }, { timeoutMs: 30_000 });
     expect([ws.warm, ws.image, ws.state]).toEqual([false, LABELLED, 'claimed']);
     const run = await request(w.nc, 'containerExec', { id: ws.id, owner: OWNER, command: 'echo ok', timeoutMs: 10_000 });
@@ -56,7 +65,7 @@ describe('only workspace images become workspaces', () => {
     await request(w.nc, 'containerDelete', { id: ws.id, owner: OWNER });
   });
 
-  it('a repo\'s main image (labelled as a workspace image too) cannot be named: IMAGE_NOT_ALLOWED, nothing made', async () => {
+  it("a repo's main image (labelled as a workspace image too) cannot be named: IMAGE_NOT_ALLOWED, nothing made", async () => {
     const err = await refused(w, { image: MAIN }, 'IMAGE_NOT_ALLOWED', OWNER);
     expect(err.message).toContain('hasMainImage');
   });
@@ -64,7 +73,12 @@ describe('only workspace images become workspaces', () => {
   it('an ALLOWED_IMAGES entry whose own command exits at once (busybox sh) runs under the keep-alive, hardened, with a writable /workspace and /app', async () => {
     const ws = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, image: LISTED }, { timeoutMs: 30_000 });
     expect([ws.warm, ws.image, ws.state]).toEqual([false, LISTED, 'claimed']);
-    const run = await request(w.nc, 'containerExec', { id: ws.id, owner: OWNER, command: 'id -u && echo hi > /workspace/f && cat /app/f && ! touch /etc/x 2>/dev/null', timeoutMs: 10_000 });
+    const run = await request(w.nc, 'containerExec', {
+      id: ws.id,
+      owner: OWNER,
+      command: 'id -u && echo hi > /workspace/f && cat /app/f && ! touch /etc/x 2>/dev/null',
+      timeoutMs: 10_000,
+    });
     expect(run, JSON.stringify(run)).toMatchObject({ exitCode: 0, stdout: '1000\nhi\n' });
     await request(w.nc, 'containerDelete', { id: ws.id, owner: OWNER });
   });

@@ -8,14 +8,28 @@ const docker = (...args: string[]) => execFileSync('docker', args, { encoding: '
 const options = (net: string) => JSON.parse(docker('network', 'inspect', '-f', '{{json .Options}}', net)) as Record<string, string>;
 const driver = new DockerDriver('/var/run/docker.sock');
 const networks: string[] = [];
-const net = (n: string) => { const name = `berth-pmnet-${tag}-${n}`; networks.push(name); return name; };
+const net = (n: string) => {
+  const name = `berth-pmnet-${tag}-${n}`;
+  networks.push(name);
+  return name;
+};
 
 afterAll(() => {
-  try { docker('rm', '-f', `berth-pmnet-${tag}-holder`); } catch { /* not there */ }
-  for (const n of networks) { try { docker('network', 'rm', n); } catch { /* not there */ } }
+  try {
+    docker('rm', '-f', `berth-pmnet-${tag}-holder`);
+  } catch {
+    /* not there */
+  }
+  for (const n of networks) {
+    try {
+      docker('network', 'rm', n);
+    } catch {
+      /* not there */
+    }
+  }
 });
 
-describe('pool-manager\'s workspaces network', () => {
+describe("pool-manager's workspaces network", () => {
   test('is made without NAT and without inter-container traffic', async () => {
     const n = net('new');
     await driver.ensureNetwork(n);

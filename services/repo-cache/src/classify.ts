@@ -9,10 +9,7 @@ import type { GitResult } from './git.js';
 export type FailureKind = 'not-found' | 'auth' | 'not-allowed' | 'upstream' | 'local';
 
 /** egress's refusal (services/egress/src/proxy/server.ts): its text for plain HTTP, a 403 to CONNECT for HTTPS. */
-const NOT_ALLOWED = [
-  /is not on the allow-list/i,
-  /received HTTP code 403 from proxy/i,
-];
+const NOT_ALLOWED = [/is not on the allow-list/i, /received HTTP code 403 from proxy/i];
 const AUTH = [
   /returned error: (401|403)\b/,
   /authentication failed/i,
@@ -21,10 +18,7 @@ const AUTH = [
   /invalid username or (password|token)/i,
   /permission to .* denied/i,
 ];
-const NOT_FOUND = [
-  /repository .* not found/i,
-  /returned error: 404\b/,
-];
+const NOT_FOUND = [/repository .* not found/i, /returned error: 404\b/];
 const UPSTREAM = [
   /returned error: 5\d\d\b/,
   /could not resolve (host|proxy)/i,
@@ -59,9 +53,10 @@ export function failureError(kind: FailureKind, repo: string, r: GitResult, with
       return new BerthError('REPO_NOT_FOUND', `repository ${repo} was not found upstream (or the token cannot see it)`);
     case 'auth':
       // GitHub answers 401 to a missing repository too when no token is sent: it never says which.
-      return new BerthError('REPO_AUTH_FAILED', withToken
-        ? `upstream refused the token for ${repo}: ${why}`
-        : `${repo} needs a token (it is private, or does not exist): ${why}`);
+      return new BerthError(
+        'REPO_AUTH_FAILED',
+        withToken ? `upstream refused the token for ${repo}: ${why}` : `${repo} needs a token (it is private, or does not exist): ${why}`,
+      );
     case 'not-allowed':
       return new BerthError('REPO_HOST_NOT_ALLOWED', `egress does not allow the repository host of ${repo}: ${why}`);
     default:
@@ -70,6 +65,9 @@ export function failureError(kind: FailureKind, repo: string, r: GitResult, with
 }
 
 function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return (lines.at(-1) ?? 'git failed').slice(0, 300);
 }

@@ -5,9 +5,15 @@ import { z } from 'zod';
 export const repoCacheConfigSchema = z.object({
   ...commonConfigShape,
   /** Root of the bare mirrors, one per repo at `<owner>/<repo>.git`; workspaces mount it read-only. Made absolute. */
-  MIRRORS_DIR: z.string().default('/var/lib/berth/mirrors').transform((p) => resolve(p)),
+  MIRRORS_DIR: z
+    .string()
+    .default('/var/lib/berth/mirrors')
+    .transform((p) => resolve(p)),
   /** Upstream base URL: a repo is fetched from `${GITHUB_URL}/<owner>/<repo>.git`. */
-  GITHUB_URL: z.url({ protocol: /^https?$/ }).default('https://github.com').transform((u) => u.replace(/\/+$/, '')),
+  GITHUB_URL: z
+    .url({ protocol: /^https?$/ })
+    .default('https://github.com')
+    .transform((u) => u.replace(/\/+$/, '')),
   /** Forward proxy git goes through (egress), e.g. http://127.0.0.1:3128. Empty: direct. */
   EGRESS_PROXY_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** A clone or fetch running longer is killed and answered UPSTREAM_UNAVAILABLE, ms. */

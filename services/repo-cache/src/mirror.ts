@@ -23,7 +23,10 @@ export class MirrorPaths {
   readonly relative: string;
   readonly path: string;
 
-  constructor(readonly root: string, readonly repo: string) {
+  constructor(
+    readonly root: string,
+    readonly repo: string,
+  ) {
     this.relative = `${repo}.git`;
     this.path = join(root, this.relative);
   }

@@ -23,7 +23,14 @@ export class HeldLock {
   private timer: NodeJS.Timeout | undefined;
   private readonly lost = new AbortController();
 
-  constructor(private readonly redis: Redis, readonly key: string, readonly value: string, private fenceValue: number, private readonly fenceKey: string, private readonly ttlMs: number) {}
+  constructor(
+    private readonly redis: Redis,
+    readonly key: string,
+    readonly value: string,
+    private fenceValue: number,
+    private readonly fenceKey: string,
+    private readonly ttlMs: number,
+  ) {}
 
   get fence(): number {
     return this.fenceValue;
@@ -41,12 +48,17 @@ export class HeldLock {
   }
 
   startRenewing(): void {
-    this.timer = setInterval(() => {
-      this.redis.eval(RENEW, 1, this.key, this.value, String(this.ttlMs)).then(
-        (ok) => { if (ok !== 1) this.lose(); },
-        () => undefined, // Redis blip: the next renewal retries; the lock lives ttlMs.
-      );
-    }, Math.max(50, Math.floor(this.ttlMs / 3)));
+    this.timer = setInterval(
+      () => {
+        this.redis.eval(RENEW, 1, this.key, this.value, String(this.ttlMs)).then(
+          (ok) => {
+            if (ok !== 1) this.lose();
+          },
+          () => undefined, // Redis blip: the next renewal retries; the lock lives ttlMs.
+        );
+      },
+      Math.max(50, Math.floor(this.ttlMs / 3)),
+    );
     this.timer.unref();
   }
 
@@ -70,7 +82,11 @@ export class HeldLock {
 
 /** `SET key value NX PX` locks, one per repo and host, with a fencing counter beside each. */
 export class RepoLocks {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly opts: LockOptions) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly opts: LockOptions,
+  ) {}
 
   lockKey(repo: string): string {
     return `${this.prefix}:lock:${repo}`;

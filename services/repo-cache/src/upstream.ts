@@ -11,7 +11,11 @@ export interface Upstream {
 }
 
 export class UpstreamFailure extends Error {
-  constructor(readonly kind: FailureKind, readonly error: BerthError, readonly stderr: string) {
+  constructor(
+    readonly kind: FailureKind,
+    readonly error: BerthError,
+    readonly stderr: string,
+  ) {
     super(error.message);
   }
 }

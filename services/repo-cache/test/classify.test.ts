@@ -9,7 +9,10 @@ describe('classify', () => {
     ["remote: Repository not found.\nfatal: repository 'https://github.com/a/b.git/' not found", 'not-found'],
     ["fatal: unable to access 'http://x/a/b.git/': The requested URL returned error: 403", 'auth'],
     ["remote: Invalid username or token.\nfatal: Authentication failed for 'http://x/a/b.git/'", 'auth'],
-    ["remote: egress: 127.0.0.1:4000 is not on the allow-list\nfatal: unable to access 'http://127.0.0.1:4000/a/b.git/': The requested URL returned error: 403", 'not-allowed'],
+    [
+      "remote: egress: 127.0.0.1:4000 is not on the allow-list\nfatal: unable to access 'http://127.0.0.1:4000/a/b.git/': The requested URL returned error: 403",
+      'not-allowed',
+    ],
     ["fatal: unable to access 'http://x/a/b.git/': The requested URL returned error: 503", 'upstream'],
     ["fatal: unable to access 'https://github.com/a/b.git/': Could not resolve host: github.com", 'upstream'],
     ["fatal: unable to access 'https://github.com/a/b.git/': Failed to connect to 127.0.0.1 port 3128: Connection refused", 'upstream'],

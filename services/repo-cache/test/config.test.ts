@@ -5,8 +5,12 @@ import { loadRepoCacheConfig } from '../src/config.js';
 describe('repo-cache config', () => {
   it('has defaults for everything', () => {
     expect(loadRepoCacheConfig({})).toMatchObject({
-      MIRRORS_DIR: '/var/lib/berth/mirrors', GITHUB_URL: 'https://github.com',
-      REPO_FETCH_TIMEOUT_MS: 600_000, REPO_LOCK_TTL_MS: 30_000, REPO_LOCK_WAIT_MS: 900_000, REPO_CACHE_HEALTH_PORT: 9103,
+      MIRRORS_DIR: '/var/lib/berth/mirrors',
+      GITHUB_URL: 'https://github.com',
+      REPO_FETCH_TIMEOUT_MS: 600_000,
+      REPO_LOCK_TTL_MS: 30_000,
+      REPO_LOCK_WAIT_MS: 900_000,
+      REPO_CACHE_HEALTH_PORT: 9103,
     });
   });
 

@@ -75,7 +75,7 @@ describe('repo-cache across processes', () => {
     b = undefined;
   });
 
-  test("a holder killed mid-fetch leaves a lock that expires; the next sync then fetches", async () => {
+  test('a holder killed mid-fetch leaves a lock that expires; the next sync then fetches', async () => {
     const sha = await h.gh.commit('acme/web', { 'C.md': 'c\n' });
     const before = fetchesOf('acme/web');
     h.gh.delayMs = 4_000;

@@ -7,10 +7,16 @@ describe('git runner', () => {
   it('puts the token only in a GIT_CONFIG_* header pair, with prompts and credential helpers off', () => {
     const env = gitEnv({ token: TOKEN, proxy: 'http://127.0.0.1:3128' });
     expect(env).toMatchObject({
-      GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_COUNT: '3',
-      GIT_CONFIG_KEY_0: 'credential.helper', GIT_CONFIG_VALUE_0: '',
-      GIT_CONFIG_KEY_1: 'http.proxy', GIT_CONFIG_VALUE_1: 'http://127.0.0.1:3128',
-      GIT_CONFIG_KEY_2: 'http.extraHeader', GIT_CONFIG_VALUE_2: authHeader(TOKEN),
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_CONFIG_COUNT: '3',
+      GIT_CONFIG_KEY_0: 'credential.helper',
+      GIT_CONFIG_VALUE_0: '',
+      GIT_CONFIG_KEY_1: 'http.proxy',
+      GIT_CONFIG_VALUE_1: 'http://127.0.0.1:3128',
+      GIT_CONFIG_KEY_2: 'http.extraHeader',
+      GIT_CONFIG_VALUE_2: authHeader(TOKEN),
     });
     expect(Buffer.from(authHeader(TOKEN).split(' ')[2] ?? '', 'base64').toString()).toBe(`x-access-token:${TOKEN}`);
     expect(gitEnv({})).toMatchObject({ GIT_CONFIG_COUNT: '1' });

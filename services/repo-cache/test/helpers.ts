@@ -26,11 +26,24 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   const nc = await connectNats({ url: nats.url, name: 'test', logger: createLogger('test', 'warn'), hostId });
   const mirrors = mkdtempSync(join(tmpdir(), 'berth-mirrors-'));
   const env = {
-    NATS_URL: nats.url, REDIS_URL: redis.url, MIRRORS_DIR: mirrors, GITHUB_URL: gh.url, BERTH_HOST_ID: hostId,
-    LOG_LEVEL: 'debug', REPO_CACHE_HEALTH_PORT: '0', REPO_LOCK_TTL_MS: '1500', ...extraEnv,
+    NATS_URL: nats.url,
+    REDIS_URL: redis.url,
+    MIRRORS_DIR: mirrors,
+    GITHUB_URL: gh.url,
+    BERTH_HOST_ID: hostId,
+    LOG_LEVEL: 'debug',
+    REPO_CACHE_HEALTH_PORT: '0',
+    REPO_LOCK_TTL_MS: '1500',
+    ...extraEnv,
   };
   return {
-    nats, redis, nc, gh, mirrors, hostId, env,
+    nats,
+    redis,
+    nc,
+    gh,
+    mirrors,
+    hostId,
+    env,
     async dispose() {
       await drainNats(nc).catch(() => undefined);
       await Promise.all([nats.dispose(), redis.dispose(), gh.stop()]);
@@ -74,7 +87,9 @@ export function processCmdlines(): string[] {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       out.push(readFileSync(`/proc/${pid}/cmdline`).toString('utf8').split('\0').join(' '));
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return out;
 }

@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MirrorPaths, readMeta, sweepLeftovers, writeMeta } from '../src/mirror.js';
 
 let root: string | undefined;
-afterEach(() => { if (root) rmSync(root, { recursive: true, force: true }); });
+afterEach(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
 
 describe('mirror files', () => {
   it('lays mirrors out as <owner>/<repo>.git with temp and trash dirs beside them', () => {

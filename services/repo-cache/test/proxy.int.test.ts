@@ -63,11 +63,17 @@ describe('repo-cache through egress', () => {
   });
 });
 
-describe('repo-cache through egress\'s own proxy', () => {
+describe("repo-cache through egress's own proxy", () => {
   test('a repository host egress does not allow is REPO_HOST_NOT_ALLOWED, not retryable, and upstream never hears of it', async () => {
-    const egress = createProxyServer({
-      allow: new AllowList(parseAllowList('github.com')), connectTimeoutMs: 2_000, idleTimeoutMs: 5_000, onOutcome: () => undefined,
-    }, createLogger('egress', 'silent'));
+    const egress = createProxyServer(
+      {
+        allow: new AllowList(parseAllowList('github.com')),
+        connectTimeoutMs: 2_000,
+        idleTimeoutMs: 5_000,
+        onOutcome: () => undefined,
+      },
+      createLogger('egress', 'silent'),
+    );
     await new Promise<void>((resolve) => egress.listen(0, '127.0.0.1', resolve));
     try {
       await rc?.kill('SIGTERM'); // the previous test's, which would answer too

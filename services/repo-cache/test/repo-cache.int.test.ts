@@ -80,8 +80,8 @@ describe('repo-cache sync', () => {
     }
     expect(fetchesOf('acme/web').length - before).toBe(1);
     // The nine others joined the running fetch in memory (not only through the Redis lock).
-    expect(await metric('berth_repo_sync_shared_total', 'reason="in-flight"') - sharedBefore).toBe(9);
-    expect(await metric('berth_repo_fetches_total', 'kind="fetch",result="ok"') - okBefore).toBe(1);
+    expect((await metric('berth_repo_sync_shared_total', 'reason="in-flight"')) - sharedBefore).toBe(9);
+    expect((await metric('berth_repo_fetches_total', 'kind="fetch",result="ok"')) - okBefore).toBe(1);
   });
 
   test('branches: odd legal names resolve, a missing one is BRANCH_NOT_FOUND, shell metacharacters are refused', async () => {
@@ -100,8 +100,15 @@ describe('repo-cache sync', () => {
   });
 
   test('a private repo: REPO_AUTH_FAILED without or with a wrong token, synced with it, never reused without it', async () => {
-    await expect(sync(h.nc, { repo: 'acme/secret' })).rejects.toMatchObject({ code: 'REPO_AUTH_FAILED', retryable: false, message: expect.stringContaining('needs a token') });
-    await expect(sync(h.nc, { repo: 'acme/secret', githubToken: 'ghp_wrong' })).rejects.toMatchObject({ code: 'REPO_AUTH_FAILED', message: expect.stringContaining('refused the token') });
+    await expect(sync(h.nc, { repo: 'acme/secret' })).rejects.toMatchObject({
+      code: 'REPO_AUTH_FAILED',
+      retryable: false,
+      message: expect.stringContaining('needs a token'),
+    });
+    await expect(sync(h.nc, { repo: 'acme/secret', githubToken: 'ghp_wrong' })).rejects.toMatchObject({
+      code: 'REPO_AUTH_FAILED',
+      message: expect.stringContaining('refused the token'),
+    });
     const ok = await sync(h.nc, { repo: 'acme/secret', githubToken: TOKEN, branch: 'main' });
     expect(ok).toMatchObject({ fetched: true, sha: await h.gh.revParse('acme/secret', 'main') });
     expect(h.gh.requestsFor('acme/secret', true).at(-1)).toMatchObject({ authValid: true, status: 200 });

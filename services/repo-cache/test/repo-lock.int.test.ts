@@ -21,7 +21,10 @@ describe('per-repo Redis lock', () => {
     const locks = new RepoLocks(redis, 'p1', { ttlMs: 5_000, waitMs: 5_000, pollMs: 20 });
     const first = await locks.acquire('a/b');
     let secondAt = 0;
-    const second = locks.acquire('a/b').then((l) => { secondAt = Date.now(); return l; });
+    const second = locks.acquire('a/b').then((l) => {
+      secondAt = Date.now();
+      return l;
+    });
     await new Promise((r) => setTimeout(r, 200));
     expect(secondAt).toBe(0);
     const releasedAt = Date.now();

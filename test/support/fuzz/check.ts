@@ -20,9 +20,7 @@ const LEAKS: [RegExp, string][] = [
  * Every property a fuzzed response must have. Returns the violations (empty when fine).
  * `allow5xx` names 5xx codes that are a designed answer where the fuzz runs (none by default).
  */
-export function checkResponse(
-  method: string, res: FuzzResponse, opts: { secrets: readonly string[]; allow5xx?: readonly string[] },
-): string[] {
+export function checkResponse(method: string, res: FuzzResponse, opts: { secrets: readonly string[]; allow5xx?: readonly string[] }): string[] {
   const problems: string[] = [];
   for (const s of opts.secrets) if (s && res.body.includes(s)) problems.push('body contains a secret');
   if (res.status >= 500 && method === 'HEAD') problems.push('5xx on HEAD');

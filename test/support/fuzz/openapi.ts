@@ -13,11 +13,17 @@ export interface Operation {
 }
 
 interface Doc {
-  paths: Record<string, Record<string, {
-    parameters?: { in: string; name: string; schema: JsonSchema }[];
-    requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
-    security?: unknown[];
-  }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { in: string; name: string; schema: JsonSchema }[];
+        requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+        security?: unknown[];
+      }
+    >
+  >;
   components?: { schemas?: Record<string, JsonSchema> };
   security?: unknown[];
 }

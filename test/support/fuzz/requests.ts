@@ -22,22 +22,56 @@ export interface FuzzContext {
 
 /** Path segments meant to escape the route, the id pattern or the router. */
 const HOSTILE_SEGMENTS = [
-  '..', '..%2f..%2fetc%2fpasswd', '..%2F..%2F', '%2e%2e%2f%2e%2e', '%252e%252e%252f', '..%5c..%5c', '%00', 'ws_0123456789abcdef%00',
-  'ws_0123456789abcdef%2f..', '%2f', '%', '%zz', '%c0%ae%c0%ae', '%ef%bf%bd', '%F0%9F%9A%80', '%0d%0aX-Injected:1', '.', '%20',
-  'ws_0123456789ABCDEF', 'ws_0000000000000000', 'ws_', 'WS_0123456789abcdef', '__proto__', 'constructor', 'a'.repeat(101),
-  `ws_${'0'.repeat(5_000)}`, '%41'.repeat(2_000),
+  '..',
+  '..%2f..%2fetc%2fpasswd',
+  '..%2F..%2F',
+  '%2e%2e%2f%2e%2e',
+  '%252e%252e%252f',
+  '..%5c..%5c',
+  '%00',
+  'ws_0123456789abcdef%00',
+  'ws_0123456789abcdef%2f..',
+  '%2f',
+  '%',
+  '%zz',
+  '%c0%ae%c0%ae',
+  '%ef%bf%bd',
+  '%F0%9F%9A%80',
+  '%0d%0aX-Injected:1',
+  '.',
+  '%20',
+  'ws_0123456789ABCDEF',
+  'ws_0000000000000000',
+  'ws_',
+  'WS_0123456789abcdef',
+  '__proto__',
+  'constructor',
+  'a'.repeat(101),
+  `ws_${'0'.repeat(5_000)}`,
+  '%41'.repeat(2_000),
 ];
 
 const CONTENT_TYPES = [
-  'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/json-patch+json',
-  'application/json; charset=utf-16', 'application/json; charset=latin1', 'APPLICATION/JSON', 'application/json;;', 'application/jsonx',
-  '*/*', '', 'application/octet-stream',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/xml',
+  'application/json-patch+json',
+  'application/json; charset=utf-16',
+  'application/json; charset=latin1',
+  'APPLICATION/JSON',
+  'application/json;;',
+  'application/jsonx',
+  '*/*',
+  '',
+  'application/octet-stream',
 ];
 
 /** encodeURIComponent that accepts lone surrogates (as their UTF-8 replacement bytes). */
 function pct(s: string): string {
   let out = '';
-  for (const byte of Buffer.from(s, 'utf8')) out += /[\w.~-]/.test(String.fromCharCode(byte)) && byte < 0x80 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  for (const byte of Buffer.from(s, 'utf8'))
+    out += /[\w.~-]/.test(String.fromCharCode(byte)) && byte < 0x80 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   return out;
 }
 
@@ -77,17 +111,28 @@ function rawBody(rng: Rng, valid: string, mutations: string[]): string | Buffer 
   const kind = rng.int(0, 10);
   mutations.push(`raw body ${kind}`);
   switch (kind) {
-    case 0: return valid.slice(0, rng.int(0, Math.max(0, valid.length - 1)));
-    case 1: return `${valid.slice(0, -1)},"name":"a","name":"b"}`.replace('{,', '{');
-    case 2: return '['.repeat(rng.int(1_000, 200_000)) + ']'.repeat(rng.chance(0.5) ? 0 : 10);
-    case 3: return '{"a":'.repeat(rng.int(1_000, 50_000)) + '1' + '}'.repeat(rng.int(0, 50_000));
-    case 4: return Buffer.from([0x7b, 0x22, 0x6e, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc0, 0xaf, 0x22, 0x7d]);
-    case 5: return `{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}`;
-    case 6: return valid.replace(/:/, ': \u0000');
-    case 7: return JSON.stringify(deepNesting(rng));
-    case 8: return `\ufeff${valid}`;
-    case 9: return `{"name":"${'a'.repeat(rng.int(250_000, 1_100_000))}"}`;
-    default: return rng.pick(['', ' ', 'null', 'true', '1e999', '"', '{}}', '{"a":1}garbage', 'NaN', '[]']);
+    case 0:
+      return valid.slice(0, rng.int(0, Math.max(0, valid.length - 1)));
+    case 1:
+      return `${valid.slice(0, -1)},"name":"a","name":"b"}`.replace('{,', '{');
+    case 2:
+      return '['.repeat(rng.int(1_000, 200_000)) + ']'.repeat(rng.chance(0.5) ? 0 : 10);
+    case 3:
+      return '{"a":'.repeat(rng.int(1_000, 50_000)) + '1' + '}'.repeat(rng.int(0, 50_000));
+    case 4:
+      return Buffer.from([0x7b, 0x22, 0x6e, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc0, 0xaf, 0x22, 0x7d]);
+    case 5:
+      return `{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}`;
+    case 6:
+      return valid.replace(/:/, ': \u0000');
+    case 7:
+      return JSON.stringify(deepNesting(rng));
+    case 8:
+      return `\ufeff${valid}`;
+    case 9:
+      return `{"name":"${'a'.repeat(rng.int(250_000, 1_100_000))}"}`;
+    default:
+      return rng.pick(['', ' ', 'null', 'true', '1e999', '"', '{}}', '{"a":1}garbage', 'NaN', '[]']);
   }
 }
 
@@ -98,7 +143,8 @@ export function generateRequest(op: Operation, rng: Rng, ctx: FuzzContext): Fuzz
   const m = (p: number) => !sendValid && rng.chance(p);
 
   let url = op.path;
-  for (const p of op.pathParams) url = url.replace(`{${p.name}}`, sendValid ? pct(String(validValue(p.schema, rng, ctx.resolve))) : pathParam(rng, p.schema, ctx, mutations));
+  for (const p of op.pathParams)
+    url = url.replace(`{${p.name}}`, sendValid ? pct(String(validValue(p.schema, rng, ctx.resolve))) : pathParam(rng, p.schema, ctx, mutations));
   if (m(0.1)) {
     url += `?${pct(hostileString(rng).slice(0, 500))}=${rng.pick(['%00', '..%2f', '1', '%zz', '&&&', 'a'.repeat(5_000)])}`;
     mutations.push('query');
@@ -116,7 +162,12 @@ export function generateRequest(op: Operation, rng: Rng, ctx: FuzzContext): Fuzz
     mutations.push('auth');
   }
   for (const h of op.headerParams) {
-    if (rng.chance(0.3)) headers[h.name] = m(0.5) ? hostileString(rng).replace(/[^\t\x20-\x7e]/g, '').slice(0, 4_000) : String(validValue(h.schema, rng, ctx.resolve));
+    if (rng.chance(0.3))
+      headers[h.name] = m(0.5)
+        ? hostileString(rng)
+            .replace(/[^\t\x20-\x7e]/g, '')
+            .slice(0, 4_000)
+        : String(validValue(h.schema, rng, ctx.resolve));
   }
   if (m(0.05)) {
     headers.traceparent = rng.pick(['00-' + 'f'.repeat(32) + '-' + 'f'.repeat(16) + '-01', 'garbage', '00-zz', 'x'.repeat(2_000)]);

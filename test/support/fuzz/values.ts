@@ -6,16 +6,73 @@ const PATTERN_CANDIDATES = ['agent-1', 'default', 'berth/workspace:latest', 'vol
 
 /** Strings meant to break parsers, matchers, loggers and paths. */
 const HOSTILE_STRINGS: readonly string[] = [
-  '', ' ', '\u0000', 'a\u0000b', '\u0000'.repeat(64), '\r\n\r\nX-Injected: 1', '\u001b[31mred', '\u0007\u0008\u007f',
-  '../../../../etc/passwd', '..%2f..%2fetc%2fpasswd', '%2e%2e%2f', '..\\..\\windows', '/etc/shadow', '/var/run/docker.sock',
-  '\ud800', '\udfff', '\ufeff', '\u202e', 'ü', '名前', '🚀🚀', 'e\u0301', '\uffff', 'Ω'.repeat(300),
-  '${jndi:ldap://x}', '$(id)', '`id`', '; rm -rf /', '| cat /etc/passwd', "' OR 1=1 --", '<script>alert(1)</script>',
-  '{{7*7}}', '%s%s%s%n', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'NaN', 'Infinity', '-0',
-  'null', 'true', '[]', '{}', 'ws_', 'ws_0123456789ABCDEF', 'ws_0123456789abcdef0', 'ws_0123456789abcde',
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '\u0000'.repeat(64),
+  '\r\n\r\nX-Injected: 1',
+  '\u001b[31mred',
+  '\u0007\u0008\u007f',
+  '../../../../etc/passwd',
+  '..%2f..%2fetc%2fpasswd',
+  '%2e%2e%2f',
+  '..\\..\\windows',
+  '/etc/shadow',
+  '/var/run/docker.sock',
+  '\ud800',
+  '\udfff',
+  '\ufeff',
+  '\u202e',
+  'ü',
+  '名前',
+  '🚀🚀',
+  'e\u0301',
+  '\uffff',
+  'Ω'.repeat(300),
+  '${jndi:ldap://x}',
+  '$(id)',
+  '`id`',
+  '; rm -rf /',
+  '| cat /etc/passwd',
+  "' OR 1=1 --",
+  '<script>alert(1)</script>',
+  '{{7*7}}',
+  '%s%s%s%n',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'NaN',
+  'Infinity',
+  '-0',
+  'null',
+  'true',
+  '[]',
+  '{}',
+  'ws_',
+  'ws_0123456789ABCDEF',
+  'ws_0123456789abcdef0',
+  'ws_0123456789abcde',
 ];
 
 const HOSTILE_NUMBERS: readonly number[] = [
-  0, -1, -0, 1.5, 0.1, 1e308, -1e308, 2 ** 53, 2 ** 53 + 2, 2 ** 31, -(2 ** 31), 65536, 600_001, Number.MIN_VALUE, 1e-300,
+  0,
+  -1,
+  -0,
+  1.5,
+  0.1,
+  1e308,
+  -1e308,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 31,
+  -(2 ** 31),
+  65536,
+  600_001,
+  Number.MIN_VALUE,
+  1e-300,
 ];
 
 function randomText(rng: Rng, len: number): string {
@@ -50,16 +107,26 @@ export function deepNesting(rng: Rng): unknown {
 /** Any JSON value of the wrong kind, including prototype-pollution shapes. */
 export function hostileValue(rng: Rng): unknown {
   switch (rng.int(0, 9)) {
-    case 0: return hostileString(rng);
-    case 1: return rng.pick(HOSTILE_NUMBERS);
-    case 2: return rng.pick([true, false, null]);
-    case 3: return [];
-    case 4: return Array.from({ length: rng.int(1, 2_000) }, () => rng.pick([1, 'a', null]));
-    case 5: return {};
-    case 6: return deepNesting(rng);
-    case 7: return JSON.parse('{"__proto__":{"polluted":true}}') as unknown;
-    case 8: return { constructor: { prototype: { polluted: true } } };
-    default: return { [hostileString(rng).slice(0, 100)]: hostileString(rng).slice(0, 100) };
+    case 0:
+      return hostileString(rng);
+    case 1:
+      return rng.pick(HOSTILE_NUMBERS);
+    case 2:
+      return rng.pick([true, false, null]);
+    case 3:
+      return [];
+    case 4:
+      return Array.from({ length: rng.int(1, 2_000) }, () => rng.pick([1, 'a', null]));
+    case 5:
+      return {};
+    case 6:
+      return deepNesting(rng);
+    case 7:
+      return JSON.parse('{"__proto__":{"polluted":true}}') as unknown;
+    case 8:
+      return { constructor: { prototype: { polluted: true } } };
+    default:
+      return { [hostileString(rng).slice(0, 100)]: hostileString(rng).slice(0, 100) };
   }
 }
 
@@ -77,7 +144,8 @@ export function validValue(schema: JsonSchema, rng: Rng, resolve: (s: JsonSchema
       const hi = typeof s.maximum === 'number' ? s.maximum : lo + 1000;
       return rng.int(lo, Math.min(hi, lo + 10_000));
     }
-    case 'boolean': return rng.chance(0.5);
+    case 'boolean':
+      return rng.chance(0.5);
     case 'array': {
       const min = typeof s.minItems === 'number' ? s.minItems : 0;
       const max = Math.min(typeof s.maxItems === 'number' ? s.maxItems : min + 3, min + 3);
@@ -90,8 +158,10 @@ export function validValue(schema: JsonSchema, rng: Rng, resolve: (s: JsonSchema
       for (const [k, v] of Object.entries(props)) if (required.has(k) || rng.chance(0.5)) out[k] = validValue(v, rng, resolve);
       return out;
     }
-    case 'string': return validString(s, rng);
-    default: return 'x';
+    case 'string':
+      return validString(s, rng);
+    default:
+      return 'x';
   }
 }
 

@@ -31,9 +31,25 @@ export interface Parsed {
   /** Everything after the first `--` (exec's command). */
   rest: string[] | undefined;
   values: {
-    help?: boolean; version?: boolean; json?: boolean; 'api-key-stdin'?: boolean; port?: string[];
-    url?: string; pool?: string; name?: string; image?: string; repo?: string; volume?: string; timeout?: string;
-    follow?: boolean; tail?: string; since?: string; expires?: string; cpus?: string; memory?: string; disk?: string;
+    help?: boolean;
+    version?: boolean;
+    json?: boolean;
+    'api-key-stdin'?: boolean;
+    port?: string[];
+    url?: string;
+    pool?: string;
+    name?: string;
+    image?: string;
+    repo?: string;
+    volume?: string;
+    timeout?: string;
+    follow?: boolean;
+    tail?: string;
+    since?: string;
+    expires?: string;
+    cpus?: string;
+    memory?: string;
+    disk?: string;
   };
 }
 

@@ -6,7 +6,8 @@ export function limitsOf(p: Parsed): { cpus?: number; memoryMb?: number; diskMb?
   const num = (v: string | undefined, flag: string, int: boolean) => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!/^\d+(\.\d+)?$/.test(v) || n <= 0 || (int && !Number.isInteger(n))) throw new UsageError(`--${flag} must be a positive ${int ? 'whole number of MiB' : 'number'}, not ${v}`);
+    if (!/^\d+(\.\d+)?$/.test(v) || n <= 0 || (int && !Number.isInteger(n)))
+      throw new UsageError(`--${flag} must be a positive ${int ? 'whole number of MiB' : 'number'}, not ${v}`);
     return n;
   };
   const cpus = num(p.values.cpus, 'cpus', false);

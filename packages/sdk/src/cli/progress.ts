@@ -20,7 +20,9 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
  */
 export function progressLine(s: SetupStatus): string {
   if (s.phase === 'ready' || s.phase === 'failed') {
-    const took = Object.entries(s.durations).map(([phase, ms]) => `${phase} ${seconds(ms)}`).join(', ');
+    const took = Object.entries(s.durations)
+      .map(([phase, ms]) => `${phase} ${seconds(ms)}`)
+      .join(', ');
     const total = seconds(Date.parse(s.at) - Date.parse(s.startedAt));
     const why = s.phase === 'failed' && s.error ? `: ${s.error.code}: ${printable(s.error.message)}` : '';
     return `setup: ${s.phase} after ${total}${took ? ` (${took})` : ''}${why}\n`;
@@ -48,7 +50,13 @@ export function outputLine(l: LogLine): string {
 export function setupFailure(id: string, status: SetupStatus | undefined, err: unknown): string {
   const kept = `the container is kept (berth rm ${id} removes it)`;
   if (!status) return `berth: setup of ${id} did not start: ${err instanceof Error ? err.message : String(err)}; ${kept}\n`;
-  const tail = status.logTail ? `${printable(status.logTail).replace(/\n$/, '').split('\n').map((l) => `  | ${l}`).join('\n')}\n` : '';
+  const tail = status.logTail
+    ? `${printable(status.logTail)
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((l) => `  | ${l}`)
+        .join('\n')}\n`
+    : '';
   if (status.phase === 'failed') {
     const why = status.error ? `${status.error.code}: ${printable(status.error.message)}` : 'no reason given';
     return `${tail}berth: setup of ${id} failed (${why}); ${kept}\n`;

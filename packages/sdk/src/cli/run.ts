@@ -18,7 +18,24 @@ import { USAGE } from './help.js';
 import { EXIT, UsageError, type Io } from './io.js';
 import { sdkVersion } from './version.js';
 
-const COMMANDS: Record<string, Command> = { ls, create, exec, cp, logs, shell, rm, pause, resume, usage, 'llm-key': llmKey, preview, pools, volumes, health, login };
+const COMMANDS: Record<string, Command> = {
+  ls,
+  create,
+  exec,
+  cp,
+  logs,
+  shell,
+  rm,
+  pause,
+  resume,
+  usage,
+  'llm-key': llmKey,
+  preview,
+  pools,
+  volumes,
+  health,
+  login,
+};
 
 /** Runs one berth invocation and returns its exit code; every error ends up as a message here. */
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -51,8 +68,12 @@ function report(err: unknown, io: Io): number {
     return EXIT.usage;
   }
   // API errors carry their code first in the message (e.g. "CONTAINER_NOT_FOUND: ...").
-  const known = err instanceof BerthError || err instanceof BerthTimeoutError || err instanceof BerthAbortError
-    || err instanceof BerthNetworkError || err instanceof BerthResponseError;
+  const known =
+    err instanceof BerthError ||
+    err instanceof BerthTimeoutError ||
+    err instanceof BerthAbortError ||
+    err instanceof BerthNetworkError ||
+    err instanceof BerthResponseError;
   io.err(`berth: ${known ? err.message : `unexpected error: ${err instanceof Error ? err.message : String(err)}`}\n`);
   return EXIT.failed;
 }

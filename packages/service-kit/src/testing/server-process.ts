@@ -30,10 +30,11 @@ export class ServerProcess {
   private async launch(): Promise<void> {
     const child = spawn(this.binary, this.args(this.port, this.dataDir), { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2000);
+    });
     this.child = child;
-    const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`${this.binary} exited with ${code}: ${stderr}`))));
+    const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${this.binary} exited with ${code}: ${stderr}`))));
     await Promise.race([waitForPort(this.port), exited]);
   }
 
@@ -66,8 +67,18 @@ export async function startNatsServer(): Promise<ServerProcess & { url: string }
 /** `fsync: 'always'` for tests that crash Redis and count what survived; everysec is production's. */
 export async function startRedisServer(opts: { appendonly?: boolean; fsync?: 'always' | 'everysec' } = {}): Promise<ServerProcess & { url: string }> {
   const s = await ServerProcess.start('redis-server', (port, dir) => [
-    '--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '',
-    '--appendonly', opts.appendonly === false ? 'no' : 'yes', '--appendfsync', opts.fsync ?? 'everysec',
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    opts.appendonly === false ? 'no' : 'yes',
+    '--appendfsync',
+    opts.fsync ?? 'everysec',
   ]);
   return Object.assign(s, { url: `redis://127.0.0.1:${s.port}` });
 }

@@ -21,7 +21,11 @@ export class ServiceProcess {
   /** All of its stdout and stderr, when constructed with `keepAllOutput` (for tests that grep every log line). */
   allOutput = '';
 
-  constructor(readonly service: string, private readonly env: Record<string, string>, private readonly opts: { keepAllOutput?: boolean } = {}) {}
+  constructor(
+    readonly service: string,
+    private readonly env: Record<string, string>,
+    private readonly opts: { keepAllOutput?: boolean } = {},
+  ) {}
 
   start(): void {
     const main = join(repoRoot(), 'services', this.service, 'src', 'main.ts');

@@ -1,6 +1,9 @@
 /** Polls `fn` until it returns something truthy (which is returned), or fails naming `what`. */
 export async function waitFor<T>(
-  what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100,
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  everyMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

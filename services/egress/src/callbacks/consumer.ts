@@ -35,9 +35,17 @@ export class CallbackConsumer {
   private loop: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
 
-  constructor(private readonly nc: NatsConnection, private readonly opts: ConsumerOptions, private readonly logger: Logger) {
-    this.queue = new KeyedQueue<Held>(opts.concurrency, (_id, h) => this.handle(h), (a, b) => a.msg.seq - b.msg.seq,
-      (err) => logger.error({ err }, 'callback delivery failed'));
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly opts: ConsumerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.queue = new KeyedQueue<Held>(
+      opts.concurrency,
+      (_id, h) => this.handle(h),
+      (a, b) => a.msg.seq - b.msg.seq,
+      (err) => logger.error({ err }, 'callback delivery failed'),
+    );
   }
 
   get pending(): number {
@@ -45,7 +53,12 @@ export class CallbackConsumer {
   }
 
   start(): void {
-    this.heartbeat = setInterval(() => { for (const h of this.held.values()) h.msg.working(); }, Math.max(200, this.opts.ackWaitMs / 3));
+    this.heartbeat = setInterval(
+      () => {
+        for (const h of this.held.values()) h.msg.working();
+      },
+      Math.max(200, this.opts.ackWaitMs / 3),
+    );
     this.loop = this.run().catch((err: unknown) => this.logger.error({ err }, 'callback consumer stopped'));
   }
 

@@ -26,7 +26,11 @@ export function backoffMs(failedAttempts: number, baseMs: number, maxMs: number,
 export async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return false;
   return new Promise((resolve) => {
-    const done = (v: boolean) => { clearTimeout(timer); signal.removeEventListener('abort', onAbort); resolve(v); };
+    const done = (v: boolean) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    };
     const onAbort = () => done(false);
     const timer = setTimeout(() => done(true), ms);
     signal.addEventListener('abort', onAbort);
@@ -35,7 +39,10 @@ export async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
 
 /** Delivers one status to its workspace's registration: attempts, backoff, give up. */
 export class Deliverer {
-  constructor(private readonly opts: DelivererOptions, private readonly logger: Logger) {}
+  constructor(
+    private readonly opts: DelivererOptions,
+    private readonly logger: Logger,
+  ) {}
 
   async deliver(status: SetupStatus, signal: AbortSignal): Promise<Outcome> {
     const reg = await this.registration(status.id, signal);

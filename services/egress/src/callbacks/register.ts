@@ -8,12 +8,7 @@ import type { Registrations } from './registrations.js';
  * again at every delivery, because DNS can change. The refusal names the reason only, never
  * the URL (its query or credentials may be secret) nor the secret.
  */
-export function registerHandler(
-  guard: SsrfGuard,
-  registrations: Registrations,
-  counter: Counter<'outcome'>,
-  logger: Logger,
-): Handler<'callbackRegister'> {
+export function registerHandler(guard: SsrfGuard, registrations: Registrations, counter: Counter<'outcome'>, logger: Logger): Handler<'callbackRegister'> {
   return async (req) => {
     try {
       await guard.check(req.url);

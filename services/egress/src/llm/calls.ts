@@ -14,7 +14,13 @@ export interface CallMetrics {
  * today's counters, which the daily limits read), published as an LlmUsageEvent, counted, and
  * logged in one line (never headers or keys).
  */
-export function callRecorder(store: Pick<LlmStore, 'record'>, prices: PriceTable, nc: NatsConnection, metrics: CallMetrics, logger: Logger): (call: ForwardedCall) => void {
+export function callRecorder(
+  store: Pick<LlmStore, 'record'>,
+  prices: PriceTable,
+  nc: NatsConnection,
+  metrics: CallMetrics,
+  logger: Logger,
+): (call: ForwardedCall) => void {
   return (call) => {
     const { route, usage, workspaceId, owner, status } = call;
     const { provider } = route;
@@ -24,12 +30,37 @@ export function callRecorder(store: Pick<LlmStore, 'record'>, prices: PriceTable
     metrics.tokens.inc({ provider, direction: 'input' }, usage.inputTokens);
     metrics.tokens.inc({ provider, direction: 'output' }, usage.outputTokens);
     const durationMs = Math.round(call.durationMs * 100) / 100;
-    logger.info({ provider, endpoint: route.endpoint, workspaceId, status, model: usage.model, stream: call.stream, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, ms: durationMs, cut: call.cut }, 'llm call');
+    logger.info(
+      {
+        provider,
+        endpoint: route.endpoint,
+        workspaceId,
+        status,
+        model: usage.model,
+        stream: call.stream,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        ms: durationMs,
+        cut: call.cut,
+      },
+      'llm call',
+    );
     const event: LlmUsageEvent = {
-      workspaceId, owner, provider, endpoint: route.path, model: usage.model, stream: call.stream, status,
-      inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd, durationMs, at: new Date(call.startedAt).toISOString(),
+      workspaceId,
+      owner,
+      provider,
+      endpoint: route.path,
+      model: usage.model,
+      stream: call.stream,
+      status,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      costUsd,
+      durationMs,
+      at: new Date(call.startedAt).toISOString(),
     };
-    store.record({ workspaceId, owner, provider, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd, answered })
+    store
+      .record({ workspaceId, owner, provider, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd, answered })
       .catch((err: unknown) => logger.error({ workspaceId, err: (err as Error).message }, 'llm usage not recorded'));
     try {
       publishValidated(nc, EVENTS.usage.subject(workspaceId), EVENTS.usage.schema, event, logger);

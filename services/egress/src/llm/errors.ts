@@ -5,7 +5,13 @@ import type { ServerResponse } from 'node:http';
 export type LlmRefusal = 'not_found' | 'not_configured' | 'unauthorized' | 'rate_limited' | 'too_large' | 'upstream_unreachable' | 'unavailable';
 
 const STATUS: Record<LlmRefusal, number> = {
-  not_found: 404, not_configured: 503, unauthorized: 401, rate_limited: 429, too_large: 413, upstream_unreachable: 502, unavailable: 503,
+  not_found: 404,
+  not_configured: 503,
+  unauthorized: 401,
+  rate_limited: 429,
+  too_large: 413,
+  upstream_unreachable: 502,
+  unavailable: 503,
 };
 
 /** OpenAI `error.type` and `error.code`. */

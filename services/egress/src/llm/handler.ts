@@ -38,7 +38,12 @@ export interface LlmProxyOptions {
 }
 
 /** The path of a refused URL for its error message: no query, no key-like text, bounded. */
-const shownPath = (url: string) => url.split('?')[0]!.slice(0, 200).replace(/bk_[A-Za-z0-9_-]*/g, 'bk_…').replace(/[^\x21-\x7e]/g, '?');
+const shownPath = (url: string) =>
+  url
+    .split('?')[0]!
+    .slice(0, 200)
+    .replace(/bk_[A-Za-z0-9_-]*/g, 'bk_…')
+    .replace(/[^\x21-\x7e]/g, '?');
 
 const LIMIT_TEXT = { requests: 'requests per minute', tokens: 'tokens per day', spend: 'spend (USD) per day' } as const;
 
@@ -71,12 +76,15 @@ export function createLlmHandler(opts: LlmProxyOptions, logger: Logger): (req: I
     };
     if (!cfg.apiKey) {
       // Checked without admitting: a call that cannot be forwarded spends none of the key's limits.
-      opts.store.known(llmKeyHash(key)).then(
-        (known) => known
-          ? refuse(res, provider, 'not_configured', `the ${provider} provider is not configured on this berth (LLM_${provider.toUpperCase()}_API_KEY)`)
-          : refuse(res, provider, 'unauthorized', 'unknown or revoked berth LLM key'),
-        storeDown,
-      );
+      opts.store
+        .known(llmKeyHash(key))
+        .then(
+          (known) =>
+            known
+              ? refuse(res, provider, 'not_configured', `the ${provider} provider is not configured on this berth (LLM_${provider.toUpperCase()}_API_KEY)`)
+              : refuse(res, provider, 'unauthorized', 'unknown or revoked berth LLM key'),
+          storeDown,
+        );
       return;
     }
     req.socket.setTimeout(opts.socketTimeoutMs);
@@ -87,7 +95,14 @@ export function createLlmHandler(opts: LlmProxyOptions, logger: Logger): (req: I
     const { provider } = route;
     if (a.outcome === 'unknown') return refuse(res, provider, 'unauthorized', 'unknown or revoked berth LLM key');
     if (a.outcome === 'limited') {
-      return refuse(res, provider, 'rate_limited', `${a.scope} limit of ${a.limit} ${LIMIT_TEXT[a.reason]} reached; retry after ${a.retryAfterSeconds} s`, a.retryAfterSeconds, a.workspaceId);
+      return refuse(
+        res,
+        provider,
+        'rate_limited',
+        `${a.scope} limit of ${a.limit} ${LIMIT_TEXT[a.reason]} reached; retry after ${a.retryAfterSeconds} s`,
+        a.retryAfterSeconds,
+        a.workspaceId,
+      );
     }
     if (res.destroyed) return opts.onRefused(provider, 'aborted');
     forward(req, res, route, cfg, a.workspaceId, a.owner);
@@ -105,7 +120,17 @@ export function createLlmHandler(opts: LlmProxyOptions, logger: Logger): (req: I
     const finish = (cut: boolean) => {
       if (done || !meter) return;
       done = true;
-      opts.onForwarded({ route, workspaceId, owner, status, stream: meter.mode === 'sse', usage: meter.end(), startedAt, durationMs: performance.now() - t0, cut });
+      opts.onForwarded({
+        route,
+        workspaceId,
+        owner,
+        status,
+        stream: meter.mode === 'sse',
+        usage: meter.end(),
+        startedAt,
+        durationMs: performance.now() - t0,
+        cut,
+      });
     };
 
     let sent = 0;
@@ -140,9 +165,20 @@ export function createLlmHandler(opts: LlmProxyOptions, logger: Logger): (req: I
         meter!.feed(chunk);
       });
       res.on('drain', () => up.resume());
-      up.on('end', () => { res.end(); finish(false); });
-      up.on('error', () => { res.destroy(); finish(true); });
-      up.on('close', () => { if (!up.complete) { res.destroy(); finish(true); } });
+      up.on('end', () => {
+        res.end();
+        finish(false);
+      });
+      up.on('error', () => {
+        res.destroy();
+        finish(true);
+      });
+      up.on('close', () => {
+        if (!up.complete) {
+          res.destroy();
+          finish(true);
+        }
+      });
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);

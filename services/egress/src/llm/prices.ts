@@ -2,10 +2,7 @@ import type { Logger } from '@berth/service-kit';
 import { z } from 'zod';
 
 /** USD per million tokens, keyed by model name or by a prefix ending in `*`. */
-export const PricesSchema = z.record(
-  z.string().min(1),
-  z.strictObject({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) }),
-);
+export const PricesSchema = z.record(z.string().min(1), z.strictObject({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) }));
 export type Prices = z.infer<typeof PricesSchema>;
 type Price = Prices[string];
 
@@ -17,7 +14,10 @@ export class PriceTable {
   private readonly prefixes: [string, Price][];
   private readonly warned = new Set<string>();
 
-  constructor(private readonly prices: Prices, private readonly logger: Logger) {
+  constructor(
+    private readonly prices: Prices,
+    private readonly logger: Logger,
+  ) {
     this.prefixes = Object.entries(prices)
       .filter(([k]) => k.endsWith('*'))
       .map(([k, v]): [string, Price] => [k.slice(0, -1), v])

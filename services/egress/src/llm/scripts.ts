@@ -43,7 +43,12 @@ local day = math.floor(sec / 86400)
 `;
 
 /** ARGV: ws, owner, host, hash, rpm, tpd, spendNano, usageTtl. */
-const REGISTER = P + DROP + PUT + NOW + `
+const REGISTER =
+  P +
+  DROP +
+  PUT +
+  NOW +
+  `
 put(ARGV[1], ARGV[2], ARGV[3], ARGV[4], nowMs, ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 return 1
 `;
@@ -56,7 +61,12 @@ const REVOKE = P + DROP + 'return drop(ARGV[1], ARGV[2])\n';
  * keys created before asOf that are not listed; adds listed keys that are neither present nor
  * revoked (a workspace's key created after asOf is newer than the list and kept). {added, removed}.
  */
-const SYNC = P + DROP + PUT + NOW + `
+const SYNC =
+  P +
+  DROP +
+  PUT +
+  NOW +
+  `
 local host, asOf, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local listed = {}
 for i = 4, #ARGV, 6 do listed[ARGV[i]] = true end
@@ -86,7 +96,10 @@ return {added, removed}
  * per-minute number) or from neither.
  * Reply: {0} unknown key; {1, ws, owner}; {2, ws, owner, reason, scope, retryAfterSeconds, limit}.
  */
-const ADMIT = P + NOW + `
+const ADMIT =
+  P +
+  NOW +
+  `
 local rec = redis.call('HMGET', P..'key:'..ARGV[1], 'ws', 'owner', 'rpm', 'tpd', 'spend')
 if not rec[1] then return {0} end
 local ws, owner = rec[1], rec[2]
@@ -119,7 +132,10 @@ return {1, ws, owner}
 `;
 
 /** ARGV: ws, owner, provider, input, output, nanoUsd, answered (1/0), usageTtl. Adds one call's usage. */
-const RECORD = P + NOW + `
+const RECORD =
+  P +
+  NOW +
+  `
 local ws, owner, provider = ARGV[1], ARGV[2], ARGV[3]
 local input, output, nusd = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 for _, k in ipairs({P..'day:'..day..':ws:'..ws, P..'day:'..day..':owner:'..owner}) do
@@ -139,7 +155,10 @@ return 1
 `;
 
 /** ARGV: ws. Reply: {limits or {}, today {tok, nusd}, usage hash as a flat list}. */
-const USAGE = P + NOW + `
+const USAGE =
+  P +
+  NOW +
+  `
 local ws = ARGV[1]
 local hash = redis.call('GET', P..'ws:'..ws)
 local limits = {}
@@ -148,4 +167,11 @@ local today = redis.call('HMGET', P..'day:'..day..':ws:'..ws, 'tok', 'nusd')
 return {limits, {today[1] or '0', today[2] or '0'}, redis.call('HGETALL', P..'usage:'..ws)}
 `;
 
-export const LLM_SCRIPTS = { berthLlmRegister: REGISTER, berthLlmRevoke: REVOKE, berthLlmSync: SYNC, berthLlmAdmit: ADMIT, berthLlmRecord: RECORD, berthLlmUsage: USAGE };
+export const LLM_SCRIPTS = {
+  berthLlmRegister: REGISTER,
+  berthLlmRevoke: REVOKE,
+  berthLlmSync: SYNC,
+  berthLlmAdmit: ADMIT,
+  berthLlmRecord: RECORD,
+  berthLlmUsage: USAGE,
+};

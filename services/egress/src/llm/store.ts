@@ -21,7 +21,15 @@ export interface LimitDefaults {
 export type Admission =
   | { outcome: 'unknown' }
   | { outcome: 'admitted'; workspaceId: string; owner: string }
-  | { outcome: 'limited'; workspaceId: string; owner: string; reason: 'requests' | 'tokens' | 'spend'; scope: 'workspace' | 'owner'; retryAfterSeconds: number; limit: number };
+  | {
+      outcome: 'limited';
+      workspaceId: string;
+      owner: string;
+      reason: 'requests' | 'tokens' | 'spend';
+      scope: 'workspace' | 'owner';
+      retryAfterSeconds: number;
+      limit: number;
+    };
 
 export interface CallUsage {
   workspaceId: string;
@@ -56,7 +64,11 @@ const limitArgs = (l: LlmEffectiveLimits) => [l.requestsPerMinute, l.tokensPerDa
 export class LlmStore {
   private readonly redis: Scripted;
 
-  constructor(redis: Redis, private readonly workspaceDefaults: LimitDefaults, private readonly ownerDefaults: LimitDefaults) {
+  constructor(
+    redis: Redis,
+    private readonly workspaceDefaults: LimitDefaults,
+    private readonly ownerDefaults: LimitDefaults,
+  ) {
     for (const [name, lua] of Object.entries(LLM_SCRIPTS)) if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
     this.redis = redis as Scripted;
   }
@@ -70,9 +82,17 @@ export class LlmStore {
     return Number(await this.redis.berthLlmRevoke(workspaceId, USAGE_TTL_SECONDS)) === 1;
   }
 
-  async sync(hostId: string, asOf: number, keys: { workspaceId: string; owner: string; keyHash: string; limits?: LlmLimits | undefined }[]): Promise<{ added: number; removed: number }> {
-    const [added, removed] = (await this.redis.berthLlmSync(hostId, asOf, USAGE_TTL_SECONDS,
-      ...keys.flatMap((k) => [k.workspaceId, k.owner, k.keyHash, ...limitArgs(effectiveLimits(this.workspaceDefaults, k.limits))]))) as [number, number];
+  async sync(
+    hostId: string,
+    asOf: number,
+    keys: { workspaceId: string; owner: string; keyHash: string; limits?: LlmLimits | undefined }[],
+  ): Promise<{ added: number; removed: number }> {
+    const [added, removed] = (await this.redis.berthLlmSync(
+      hostId,
+      asOf,
+      USAGE_TTL_SECONDS,
+      ...keys.flatMap((k) => [k.workspaceId, k.owner, k.keyHash, ...limitArgs(effectiveLimits(this.workspaceDefaults, k.limits))]),
+    )) as [number, number];
     return { added, removed };
   }
 
@@ -87,7 +107,15 @@ export class LlmStore {
     if (r[0] === 0) return { outcome: 'unknown' };
     const [, workspaceId, owner] = r as [number, string, string];
     if (r[0] === 1) return { outcome: 'admitted', workspaceId, owner };
-    const [,,, reason, scope, retryAfterSeconds, limit] = r as [number, string, string, 'requests' | 'tokens' | 'spend', 'workspace' | 'owner', number, number];
+    const [, , , reason, scope, retryAfterSeconds, limit] = r as [
+      number,
+      string,
+      string,
+      'requests' | 'tokens' | 'spend',
+      'workspace' | 'owner',
+      number,
+      number,
+    ];
     return { outcome: 'limited', workspaceId, owner, reason, scope, retryAfterSeconds, limit: reason === 'spend' ? limit / NANO : limit };
   }
 
@@ -100,7 +128,10 @@ export class LlmStore {
     const h = new Map<string, number>();
     for (let i = 0; i + 1 < flat.length; i += 2) h.set(flat[i]!, Number(flat[i + 1]));
     const totals = (pre: string) => ({
-      requests: h.get(`${pre}requests`) ?? 0, inputTokens: h.get(`${pre}in`) ?? 0, outputTokens: h.get(`${pre}out`) ?? 0, costUsd: (h.get(`${pre}nusd`) ?? 0) / NANO,
+      requests: h.get(`${pre}requests`) ?? 0,
+      inputTokens: h.get(`${pre}in`) ?? 0,
+      outputTokens: h.get(`${pre}out`) ?? 0,
+      costUsd: (h.get(`${pre}nusd`) ?? 0) / NANO,
     });
     const byProvider: LlmUsage['byProvider'] = {};
     for (const p of ['openai', 'anthropic'] as const) if (h.has(`${p}:in`)) byProvider[p] = totals(`${p}:`);
@@ -110,7 +141,9 @@ export class LlmStore {
       keyActive: active,
       byProvider,
       today: { tokens: Number(today[0]), costUsd: Number(today[1]) / NANO },
-      limits: active ? { requestsPerMinute: Number(limits[0]), tokensPerDay: Number(limits[1]), spendCapUsdPerDay: Number(limits[2]) > 0 ? Number(limits[2]) / NANO : null } : null,
+      limits: active
+        ? { requestsPerMinute: Number(limits[0]), tokensPerDay: Number(limits[1]), spendCapUsdPerDay: Number(limits[2]) > 0 ? Number(limits[2]) / NANO : null }
+        : null,
     };
   }
 }

@@ -62,7 +62,11 @@ export class UsageMeter {
   /** The usage once the answer has ended (or was cut: whatever was seen). */
   end(): MeteredUsage {
     if (this.mode === 'json' && this.chunks.length > 0) {
-      try { this.take(JSON.parse(Buffer.concat(this.chunks).toString('utf8'))); } catch { /* not JSON: no usage */ }
+      try {
+        this.take(JSON.parse(Buffer.concat(this.chunks).toString('utf8')));
+      } catch {
+        /* not JSON: no usage */
+      }
       this.chunks.length = 0;
     } else if (this.mode === 'sse') {
       this.lines(`${this.decoder.end()}\n\n`);
@@ -85,7 +89,11 @@ export class UsageMeter {
     const payload = this.data.join('\n');
     this.data = [];
     if (payload === '[DONE]' || (!payload.includes('usage') && !payload.includes('model'))) return;
-    try { this.take(JSON.parse(payload)); } catch { /* not JSON */ }
+    try {
+      this.take(JSON.parse(payload));
+    } catch {
+      /* not JSON */
+    }
   }
 
   /** One answer body or SSE event, any provider. */

@@ -38,7 +38,11 @@ function parseEntry(raw: string): AllowEntry {
 
 /** Parses the comma list; throws naming the first bad entry. */
 export function parseAllowList(list: string): AllowEntry[] {
-  return list.split(',').map((s) => s.trim()).filter(Boolean).map(parseEntry);
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(parseEntry);
 }
 
 /** The allow entry for a base URL such as GITHUB_URL: its host and its port (explicit or the scheme's). */

@@ -19,10 +19,25 @@ export interface ProxyOptions {
  * Hop-by-hop headers (RFC 9110 7.6.1), the proxy's own credentials, and `expect` (node's server
  * already answered 100-continue to the client): never forwarded.
  */
-const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+]);
 
 export function forwardHeaders(raw: IncomingMessage['headers']): OutgoingHttpHeaders {
-  const named = new Set((String(raw.connection ?? '')).split(',').map((s) => s.trim().toLowerCase()));
+  const named = new Set(
+    String(raw.connection ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase()),
+  );
   const out: OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(raw)) if (v !== undefined && !HOP_BY_HOP.has(k) && !named.has(k)) out[k] = v;
   return out;
@@ -48,7 +63,10 @@ export function createProxyServer(opts: ProxyOptions, logger: Logger): Server {
     else handleHttp(req, res, opts, logger);
   });
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleConnect(req, socket, head, opts, logger));
-  server.on('clientError', (_err, socket) => { if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'); else socket.destroy(); });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
   server.requestTimeout = 0; // uploads (git push) can be long; idle sockets are bounded instead
   server.headersTimeout = opts.connectTimeoutMs;
   server.timeout = opts.idleTimeoutMs;
@@ -109,7 +127,9 @@ function handleHttp(req: IncomingMessage, res: ServerResponse, opts: ProxyOption
     refuse(res, 502, 'egress: upstream unreachable');
   });
   req.on('error', () => upstream.destroy());
-  res.on('close', () => { if (!res.writableFinished) upstream.destroy(); });
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
   req.pipe(upstream);
 }
 
@@ -153,6 +173,8 @@ function handleConnect(req: IncomingMessage, client: Duplex, head: Buffer, opts:
     logger.warn({ ...log, outcome: 'upstream_error', err: err.code ?? err.message }, 'proxy');
     client.end('HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\negress: upstream unreachable\n');
   });
-  upstream.on('close', () => { if (connected) client.destroy(); });
+  upstream.on('close', () => {
+    if (connected) client.destroy();
+  });
   client.on('close', () => upstream.destroy());
 }

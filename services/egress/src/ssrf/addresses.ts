@@ -14,15 +14,46 @@ function blocks(family: 'ipv4' | 'ipv6', ranges: Range[]): BlockList {
 }
 
 const V4: [BlockList, string][] = [
-  [blocks('ipv4', [['169.254.169.254', 32], ['169.254.170.2', 32], ['100.100.100.200', 32], ['168.63.129.16', 32], ['192.0.0.192', 32]]), 'cloud metadata address'],
+  [
+    blocks('ipv4', [
+      ['169.254.169.254', 32],
+      ['169.254.170.2', 32],
+      ['100.100.100.200', 32],
+      ['168.63.129.16', 32],
+      ['192.0.0.192', 32],
+    ]),
+    'cloud metadata address',
+  ],
   [blocks('ipv4', [['0.0.0.0', 8]]), 'unspecified address'],
   [blocks('ipv4', [['127.0.0.0', 8]]), 'loopback address'],
-  [blocks('ipv4', [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16]]), 'private address'],
+  [
+    blocks('ipv4', [
+      ['10.0.0.0', 8],
+      ['172.16.0.0', 12],
+      ['192.168.0.0', 16],
+    ]),
+    'private address',
+  ],
   [blocks('ipv4', [['100.64.0.0', 10]]), 'carrier-grade NAT address'],
   [blocks('ipv4', [['169.254.0.0', 16]]), 'link-local address'],
   [blocks('ipv4', [['224.0.0.0', 4]]), 'multicast address'],
-  [blocks('ipv4', [['192.0.2.0', 24], ['198.51.100.0', 24], ['203.0.113.0', 24]]), 'documentation address'],
-  [blocks('ipv4', [['192.0.0.0', 24], ['192.88.99.0', 24], ['198.18.0.0', 15], ['240.0.0.0', 4]]), 'reserved address'],
+  [
+    blocks('ipv4', [
+      ['192.0.2.0', 24],
+      ['198.51.100.0', 24],
+      ['203.0.113.0', 24],
+    ]),
+    'documentation address',
+  ],
+  [
+    blocks('ipv4', [
+      ['192.0.0.0', 24],
+      ['192.88.99.0', 24],
+      ['198.18.0.0', 15],
+      ['240.0.0.0', 4],
+    ]),
+    'reserved address',
+  ],
 ];
 
 const V6: [BlockList, string][] = [
@@ -32,9 +63,22 @@ const V6: [BlockList, string][] = [
   [blocks('ipv6', [['fc00::', 7]]), 'private address'],
   [blocks('ipv6', [['fe80::', 10]]), 'link-local address'],
   [blocks('ipv6', [['ff00::', 8]]), 'multicast address'],
-  [blocks('ipv6', [['2001:db8::', 32], ['3fff::', 20]]), 'documentation address'],
+  [
+    blocks('ipv6', [
+      ['2001:db8::', 32],
+      ['3fff::', 20],
+    ]),
+    'documentation address',
+  ],
   // IETF protocol assignments (Teredo among them), 6to4 (can wrap any IPv4 address), SRv6 SIDs.
-  [blocks('ipv6', [['2001::', 23], ['2002::', 16], ['5f00::', 16]]), 'reserved address'],
+  [
+    blocks('ipv6', [
+      ['2001::', 23],
+      ['2002::', 16],
+      ['5f00::', 16],
+    ]),
+    'reserved address',
+  ],
 ];
 const GLOBAL_UNICAST = blocks('ipv6', [['2000::', 3]]);
 
@@ -47,7 +91,7 @@ export function ipv6Groups(ip: string): number[] | undefined {
     const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
     s = `${s.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  const [head, tail] = s.includes('::') ? s.split('::') as [string, string] : [s, undefined];
+  const [head, tail] = s.includes('::') ? (s.split('::') as [string, string]) : [s, undefined];
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   const zeros = tail === undefined ? [] : new Array<string>(8 - h.length - t.length).fill('0');

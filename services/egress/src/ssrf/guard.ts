@@ -5,8 +5,7 @@ import type { AddressPolicy } from './addresses.js';
 /** Every address a host name resolves to (A and AAAA). Tests inject a fake one. */
 export type Resolver = (hostname: string) => Promise<string[]>;
 
-export const systemResolver: Resolver = async (hostname) =>
-  (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
 /** A refused URL. `reason` is safe to show: it never contains the URL, its credentials or its query. */
 export class UrlRefused extends Error {
@@ -35,7 +34,23 @@ function portAllowed(port: number): boolean {
 }
 
 /** Suffixes of names that only mean something inside a network (and metadata names). */
-const INTERNAL_SUFFIXES = ['localhost', 'local', 'localdomain', 'internal', 'intranet', 'lan', 'home', 'corp', 'home.arpa', 'arpa', 'svc', 'onion', 'invalid', 'test', 'example'];
+const INTERNAL_SUFFIXES = [
+  'localhost',
+  'local',
+  'localdomain',
+  'internal',
+  'intranet',
+  'lan',
+  'home',
+  'corp',
+  'home.arpa',
+  'arpa',
+  'svc',
+  'onion',
+  'invalid',
+  'test',
+  'example',
+];
 
 function nameRefusal(host: string): string | undefined {
   if (!host.includes('.')) return 'host name is not fully qualified';
@@ -46,7 +61,10 @@ function nameRefusal(host: string): string | undefined {
 const RESOLVE_TIMEOUT_MS = 5_000;
 
 export class SsrfGuard {
-  constructor(private readonly policy: AddressPolicy, private readonly resolve: Resolver = systemResolver) {}
+  constructor(
+    private readonly policy: AddressPolicy,
+    private readonly resolve: Resolver = systemResolver,
+  ) {}
 
   /** The checks that need no DNS: scheme, credentials, port, host syntax and literal addresses. */
   parse(raw: string): { url: URL; host: string; port: number; literal: boolean } {
@@ -60,7 +78,10 @@ export class SsrfGuard {
     if (url.username || url.password) throw new UrlRefused('URL must not contain credentials');
     const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
     if (!portAllowed(port)) throw new UrlRefused('port must be 80, 443 or 1024-65535');
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+    const host = url.hostname
+      .replace(/^\[(.*)\]$/, '$1')
+      .replace(/\.$/, '')
+      .toLowerCase();
     if (!host) throw new UrlRefused('URL has no host');
     const literal = isIP(host) !== 0;
     if (literal) {
@@ -94,7 +115,9 @@ export class SsrfGuard {
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), ms); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), ms);
+  });
   try {
     return await Promise.race([p, timeout]);
   } finally {

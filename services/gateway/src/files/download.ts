@@ -10,7 +10,10 @@ import { traceOf } from '../trace.js';
  * one after the headers went out cuts the response (its length then does not match).
  */
 export async function streamDownload(
-  streams: StreamBackend, data: { id: string; owner: string; path: string; tar: boolean; range?: ByteRange }, req: FastifyRequest, reply: FastifyReply,
+  streams: StreamBackend,
+  data: { id: string; owner: string; path: string; tar: boolean; range?: ByteRange },
+  req: FastifyRequest,
+  reply: FastifyReply,
 ): Promise<void> {
   const handle = await streams.open('filesRead', data, { trace: traceOf(req.raw) });
   const { size, start, end, mtime } = handle.opened;
@@ -37,15 +40,20 @@ export async function streamDownload(
     if (res.write(data)) handle.ack(seq);
     else res.once('drain', () => handle.ack(seq));
   };
-  handle.listen((msg) => {
-    if (res.destroyed) return;
-    if (msg.type === 'done') {
-      res.end();
-    } else if (msg.type === 'error') {
-      req.log.warn({ id: data.id, code: msg.error.code }, 'download cut short');
-      res.destroy();
-    } else if (msg.type === 'data') {
-      write(Buffer.from(msg.data, 'base64'), msg.seq);
-    }
-  }, (msg) => { if (!res.destroyed) write(msg.data, msg.seq); });
+  handle.listen(
+    (msg) => {
+      if (res.destroyed) return;
+      if (msg.type === 'done') {
+        res.end();
+      } else if (msg.type === 'error') {
+        req.log.warn({ id: data.id, code: msg.error.code }, 'download cut short');
+        res.destroy();
+      } else if (msg.type === 'data') {
+        write(Buffer.from(msg.data, 'base64'), msg.seq);
+      }
+    },
+    (msg) => {
+      if (!res.destroyed) write(msg.data, msg.seq);
+    },
+  );
 }

@@ -10,16 +10,26 @@ import { traceOf } from '../trace.js';
  * client that goes away cancels (the agent then drops its temporary file: nothing half-written).
  */
 export async function streamUpload(
-  streams: StreamBackend, data: { id: string; owner: string; path: string; tar: boolean; mode?: number; size?: number }, req: FastifyRequest,
+  streams: StreamBackend,
+  data: { id: string; owner: string; path: string; tar: boolean; mode?: number; size?: number },
+  req: FastifyRequest,
 ): Promise<FileEntry | undefined> {
   const handle = await streams.open('filesWrite', data, { trace: traceOf(req.raw) });
   let acked = 0;
   let room: (() => void) | undefined;
   let outcome: { entry?: FileEntry; error?: BerthError } | undefined;
   let settle!: () => void;
-  const settled = new Promise<void>((resolve) => { settle = resolve; });
-  const wake = () => { room?.(); room = undefined; };
-  handle.onAck((seq) => { acked = Math.max(acked, seq); wake(); });
+  const settled = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+  const wake = () => {
+    room?.();
+    room = undefined;
+  };
+  handle.onAck((seq) => {
+    acked = Math.max(acked, seq);
+    wake();
+  });
   handle.listen((msg: StreamOut) => {
     if (msg.type === 'done') outcome = { ...(msg.entry && { entry: msg.entry }) };
     else if (msg.type === 'error') outcome = { error: BerthError.fromBody({ error: msg.error }) };
@@ -32,11 +42,16 @@ export async function streamUpload(
   // A client that half-closes mid-body (sends FIN, waits for an answer) never gets a 'close' on
   // the request: its socket's end before the body's is the client going away all the same.
   const socket = req.raw.socket;
-  const halfClosed = () => { if (!req.raw.complete) req.raw.destroy(new Error('the client ended the connection mid-body')); };
+  const halfClosed = () => {
+    if (!req.raw.complete) req.raw.destroy(new Error('the client ended the connection mid-body'));
+  };
   socket.once('end', halfClosed);
   let seq = 0;
   const send = async (chunk: Buffer) => {
-    while (!outcome && seq - acked >= STREAM_WINDOW_DEFAULT) await new Promise<void>((resolve) => { room = resolve; });
+    while (!outcome && seq - acked >= STREAM_WINDOW_DEFAULT)
+      await new Promise<void>((resolve) => {
+        room = resolve;
+      });
     if (outcome) return;
     seq += 1;
     handle.sendBytes(seq, chunk);

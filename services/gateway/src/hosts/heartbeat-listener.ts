@@ -7,10 +7,16 @@ import type { HostDirectory } from './host-view.js';
  * that went silent (their listeners run then). Returns the stopper.
  */
 export function listenToHeartbeats(nc: NatsConnection, directory: HostDirectory, logger: Logger): () => void {
-  const sub = subscribeValidated(nc, HEARTBEATS.pattern, HEARTBEATS.schema, (hb) => {
-    if (directory.stateOf(hb.hostId) === 'lost') logger.warn({ hostId: hb.hostId }, 'Docker host is back');
-    directory.heard(hb);
-  }, logger);
+  const sub = subscribeValidated(
+    nc,
+    HEARTBEATS.pattern,
+    HEARTBEATS.schema,
+    (hb) => {
+      if (directory.stateOf(hb.hostId) === 'lost') logger.warn({ hostId: hb.hostId }, 'Docker host is back');
+      directory.heard(hb);
+    },
+    logger,
+  );
   directory.onLost((hostId) => logger.warn({ hostId }, 'Docker host lost: no heartbeat'));
   const timer = setInterval(() => directory.sweep(), HEARTBEAT_INTERVAL_MS / 2);
   return () => {

@@ -45,7 +45,11 @@ export function hostRoutedBackend(inner: Backend, routing: HostRouting): Backend
     if (sticky !== undefined) return inner.request('containerCreate', data, { ...opts, hostId: sticky });
     if (directory.size === 0) return inner.request('containerCreate', data, { ...opts, hostId: routing.fallbackHost });
     const pool = typeof data.pool === 'string' ? data.pool : undefined;
-    const hosts = rankHosts(directory, { pool, ports: Math.max(1, data.ports?.length ?? 1), warm: data.pool !== false, ...(data.repo && { repo: data.repo }) }, routing.policy);
+    const hosts = rankHosts(
+      directory,
+      { pool, ports: Math.max(1, data.ports?.length ?? 1), warm: data.pool !== false, ...(data.repo && { repo: data.repo }) },
+      routing.policy,
+    );
     let lastError: unknown;
     for (const hostId of hosts) {
       recent.remember(data.requestId, hostId);

@@ -19,7 +19,10 @@ export class HostDirectory {
   private readonly lostListeners: ((hostId: string, last: HostHeartbeat) => void)[] = [];
   private readonly reported = new Set<string>();
 
-  constructor(private readonly lostAfterMs = HOST_LOST_AFTER_MS, private readonly now: () => number = () => Date.now()) {}
+  constructor(
+    private readonly lostAfterMs = HOST_LOST_AFTER_MS,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
 
   heard(hb: HostHeartbeat): void {
     this.hosts.set(hb.hostId, { heartbeat: hb, seenAt: this.now(), placed: new Map() });
@@ -73,7 +76,13 @@ export class HostDirectory {
     const h = this.hosts.get(hostId);
     const state = this.stateOf(hostId);
     if (!h || !state) return undefined;
-    return { id: hostId, state, lastSeenAt: new Date(Date.now() - (this.now() - h.seenAt)).toISOString(), capacity: h.heartbeat.capacity, pools: h.heartbeat.pools };
+    return {
+      id: hostId,
+      state,
+      lastSeenAt: new Date(Date.now() - (this.now() - h.seenAt)).toISOString(),
+      capacity: h.heartbeat.capacity,
+      pools: h.heartbeat.pools,
+    };
   }
 
   list(): HostView[] {

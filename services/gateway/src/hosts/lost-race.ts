@@ -15,7 +15,9 @@ export class HostLostInFlight extends BerthError {
 export async function unlessHostLost<T>(directory: HostDirectory, hostId: string, work: Promise<T>): Promise<T> {
   let stop = () => undefined as void;
   const lost = new Promise<never>((_, reject) => {
-    stop = directory.onLost((id) => { if (id === hostId) reject(new HostLostInFlight(hostId)); });
+    stop = directory.onLost((id) => {
+      if (id === hostId) reject(new HostLostInFlight(hostId));
+    });
   });
   try {
     return await Promise.race([work, lost]);

@@ -72,6 +72,7 @@ export function rankHosts(dir: HostDirectory, req: PlacementRequest, policy: Pla
     throw new BerthError('CAPACITY_EXHAUSTED', 'every Docker host is draining or lost; retry later', { retryAfterSeconds: FULL_RETRY_AFTER_S });
   }
   const sign = policy === 'pack' ? -1 : 1;
-  const order = (a: Candidate, b: Candidate) => Number(b.local) - Number(a.local) || Number(b.warm > 0) - Number(a.warm > 0) || sign * (a.load - b.load) || (a.id < b.id ? -1 : 1);
+  const order = (a: Candidate, b: Candidate) =>
+    Number(b.local) - Number(a.local) || Number(b.warm > 0) - Number(a.warm > 0) || sign * (a.load - b.load) || (a.id < b.id ? -1 : 1);
   return [...candidates.sort(order), ...lastResort.sort(order)].map((c) => c.id);
 }

@@ -13,16 +13,24 @@ const HASH = /^[\da-f]{64}$/;
  * plain hash is enough (no salt or slow hash needed against guessing). Owner is who the key acts as:
  * containers belong to owners, so several keys of one owner (rotation, separate agents) share them.
  */
-export const ApiKeyEntrySchema = z.object({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, '1 to 64 characters of A-Z a-z 0-9 _ . -'),
-  hash: z.string().transform((h) => h.replace(/^sha256:/, '')).pipe(z.string().regex(HASH, 'sha256 of the key as 64 hex digits')),
-  scopes: z.array(ScopeSchema).min(1),
-  owner: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, '1 to 100 characters of A-Z a-z 0-9 _ . -'),
-  /** This key's own token bucket; without it the gateway's RATE_LIMIT_RPS / RATE_LIMIT_BURST. rps 0: unlimited. */
-  rateLimit: z.object({ rps: z.number().min(0).max(1_000_000), burst: z.number().int().min(1).max(1_000_000) }).strict().optional(),
-  /** The most cpus, memoryMb and diskMb this key's creates may ask for; unset ones are DEFAULT_OWNER_LIMITS. */
-  limits: OwnerLimitsSchema.optional(),
-}).strict();
+export const ApiKeyEntrySchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, '1 to 64 characters of A-Z a-z 0-9 _ . -'),
+    hash: z
+      .string()
+      .transform((h) => h.replace(/^sha256:/, ''))
+      .pipe(z.string().regex(HASH, 'sha256 of the key as 64 hex digits')),
+    scopes: z.array(ScopeSchema).min(1),
+    owner: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, '1 to 100 characters of A-Z a-z 0-9 _ . -'),
+    /** This key's own token bucket; without it the gateway's RATE_LIMIT_RPS / RATE_LIMIT_BURST. rps 0: unlimited. */
+    rateLimit: z
+      .object({ rps: z.number().min(0).max(1_000_000), burst: z.number().int().min(1).max(1_000_000) })
+      .strict()
+      .optional(),
+    /** The most cpus, memoryMb and diskMb this key's creates may ask for; unset ones are DEFAULT_OWNER_LIMITS. */
+    limits: OwnerLimitsSchema.optional(),
+  })
+  .strict();
 export type ApiKeyEntry = z.infer<typeof ApiKeyEntrySchema>;
 
 export const ApiKeysFileSchema = z.array(ApiKeyEntrySchema).superRefine((keys, ctx) => {
@@ -50,7 +58,10 @@ export const hashKey = (key: string): Buffer => createHash('sha256').update(key,
 /** The key BERTH_API_TOKEN stands for: every scope, owner 'default' (as before there were keys). */
 const LEGACY_TOKEN_KEY = { name: 'api-token', owner: 'default', scopes: [...SCOPES] } as const;
 
-interface Held { key: ApiKey; hash: Buffer }
+interface Held {
+  key: ApiKey;
+  hash: Buffer;
+}
 
 /**
  * The keys the gateway accepts. `replace` swaps the whole set at once (a reload), so during a
@@ -59,7 +70,10 @@ interface Held { key: ApiKey; hash: Buffer }
 export class KeyRing {
   private held: Held[] = [];
 
-  constructor(entries: ApiKeyEntry[] = [], private readonly fixed: Held[] = []) {
+  constructor(
+    entries: ApiKeyEntry[] = [],
+    private readonly fixed: Held[] = [],
+  ) {
     this.replace(entries);
   }
 
@@ -74,10 +88,13 @@ export class KeyRing {
   }
 
   replace(entries: ApiKeyEntry[]): void {
-    this.held = [...this.fixed, ...entries.map((e) => ({
-      key: { name: e.name, owner: e.owner, scopes: new Set(e.scopes), rateLimit: e.rateLimit, limits: e.limits },
-      hash: Buffer.from(e.hash, 'hex'),
-    }))];
+    this.held = [
+      ...this.fixed,
+      ...entries.map((e) => ({
+        key: { name: e.name, owner: e.owner, scopes: new Set(e.scopes), rateLimit: e.rateLimit, limits: e.limits },
+        hash: Buffer.from(e.hash, 'hex'),
+      })),
+    ];
   }
 
   get size(): number {

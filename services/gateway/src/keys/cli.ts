@@ -15,11 +15,22 @@ function main(argv: string[]): number {
   try {
     const { values } = parseArgs({
       args: rest,
-      options: { name: { type: 'string' }, owner: { type: 'string' }, scopes: { type: 'string', default: 'read,write,exec' }, rps: { type: 'string' }, burst: { type: 'string' } },
+      options: {
+        name: { type: 'string' },
+        owner: { type: 'string' },
+        scopes: { type: 'string', default: 'read,write,exec' },
+        rps: { type: 'string' },
+        burst: { type: 'string' },
+      },
       strict: true,
     });
     const rateLimit = values.rps === undefined ? undefined : { rps: Number(values.rps), burst: Number(values.burst ?? values.rps) };
-    const { key, entry } = mintKey({ name: values.name ?? '', owner: values.owner ?? '', scopes: values.scopes.split(',').map((s) => s.trim()) as never, rateLimit });
+    const { key, entry } = mintKey({
+      name: values.name ?? '',
+      owner: values.owner ?? '',
+      scopes: values.scopes.split(',').map((s) => s.trim()) as never,
+      rateLimit,
+    });
     console.log(`key (shown once): ${key}`);
     console.log(`keys file entry: ${JSON.stringify(entry)}`);
     return 0;

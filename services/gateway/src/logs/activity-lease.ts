@@ -5,7 +5,9 @@ import type { Backend } from '../backend.js';
  * then every `everyMs` until `stop` (the stream ended). Failures are ignored: the stream is what matters.
  */
 export function logActivityLease(backend: Backend, id: string, owner: string, everyMs: number): { stop(): void } {
-  const touch = () => { void backend.request('containerKeepalive', { id, owner }).catch(() => undefined); };
+  const touch = () => {
+    void backend.request('containerKeepalive', { id, owner }).catch(() => undefined);
+  };
   touch();
   const timer = setInterval(touch, everyMs);
   timer.unref();

@@ -1,8 +1,16 @@
 import { BerthError, LOGS, LogStreamNameSchema, logEventId, parseLogEventId, parseLogMessage, type LogBatch, type LogStreamName } from '@berth/contracts';
 import type { NatsConnection } from '@berth/service-kit';
 import {
-  DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager,
-  type Consumer, type JetStreamClient, type JetStreamManager, type MsgRequest, type OrderedConsumerOptions,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type Consumer,
+  type JetStreamClient,
+  type JetStreamManager,
+  type MsgRequest,
+  type OrderedConsumerOptions,
 } from '@nats-io/jetstream';
 import type { LogEntry, LogReadOptions, LogReader, LogStart } from './log-reader.js';
 import { tailStartSeq } from './tail.js';
@@ -27,7 +35,10 @@ interface Plan {
 
 /** Reads LOGS with an ordered consumer (ephemeral, in-order, recreated by the client after a gap). */
 export class JetStreamLogReader implements LogReader {
-  private constructor(private readonly js: JetStreamClient, private readonly jsm: JetStreamManager) {}
+  private constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+  ) {}
 
   /** No JetStream call at start: the gateway starts (and answers everything else) without LOGS. */
   static async create(nc: NatsConnection): Promise<JetStreamLogReader> {
@@ -74,7 +85,10 @@ export class JetStreamLogReader implements LogReader {
               const prev = seen[stream];
               if (prev && (line.ts < prev.ts || (line.ts === prev.ts && line.n <= prev.n))) continue;
               seen[stream] = { ts: line.ts, n: line.n };
-              if (skip > 0) { skip -= 1; continue; }
+              if (skip > 0) {
+                skip -= 1;
+                continue;
+              }
               if (minTs === undefined || line.ts >= minTs) yield { seq: logEventId(m.seq, index), stream, line };
             }
             if (end !== undefined && (m.seq >= end || m.info.pending === 0)) return;
@@ -91,14 +105,16 @@ export class JetStreamLogReader implements LogReader {
 
   private async plan(workspaceId: string, start: LogStart, last: number, lasts: Lasts): Promise<Plan> {
     switch (start.kind) {
-      case 'all': return { options: { deliver_policy: DeliverPolicy.All } };
+      case 'all':
+        return { options: { deliver_policy: DeliverPolicy.All } };
       case 'after': {
         // The event id names a line inside a batch: deliver that batch again and drop what was seen.
         const at = parseLogEventId(start.seq);
         return { options: { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, at.seq) }, after: at };
       }
       // Stored after they were written, so lines since `at` are all stored since `at`; earlier ones are filtered.
-      case 'since': return { options: { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.at.toISOString() } };
+      case 'since':
+        return { options: { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.at.toISOString() } };
       case 'tail': {
         const linesFrom = (seq: number) => this.linesFrom(workspaceId, seq, lasts);
         const seq = await tailStartSeq(start.lines, last, linesFrom);
@@ -133,7 +149,12 @@ export class JetStreamLogReader implements LogReader {
   }
 }
 
-interface LastBatch { seq: number; end: number }
+interface LastBatch {
+  seq: number;
+  end: number;
+}
 type Lasts = Partial<Record<LogStreamName, LastBatch>>;
 
-async function* empty(): AsyncGenerator<LogEntry> { /* nothing stored */ }
+async function* empty(): AsyncGenerator<LogEntry> {
+  /* nothing stored */
+}

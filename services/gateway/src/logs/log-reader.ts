@@ -10,10 +10,7 @@ export interface LogEntry {
 /** Where reading starts: after a sequence (resume), at a time, the last N lines, or the beginning. */
 export type LogStart =
   /** After the line whose event id (LogEntry.seq) is `seq`. */
-  | { kind: 'after'; seq: number }
-  | { kind: 'since'; at: Date }
-  | { kind: 'tail'; lines: number }
-  | { kind: 'all' };
+  { kind: 'after'; seq: number } | { kind: 'since'; at: Date } | { kind: 'tail'; lines: number } | { kind: 'all' };
 
 export interface LogReadOptions {
   /** Keep waiting for new lines; otherwise end at the last line stored when reading began. */

@@ -14,7 +14,10 @@ export class StreamWriter {
   private scheduled = false;
   private blocked: Promise<void> | undefined;
 
-  constructor(private readonly res: ServerResponse, private readonly signal: AbortSignal) {}
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly signal: AbortSignal,
+  ) {}
 
   async write(chunk: string): Promise<void> {
     if (this.blocked) await this.blocked;
@@ -25,7 +28,10 @@ export class StreamWriter {
       this.flush();
     } else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => { this.scheduled = false; this.flush(); });
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
     }
     if (this.blocked) await this.blocked;
   }

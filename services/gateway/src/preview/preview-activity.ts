@@ -11,7 +11,11 @@ const PREVIEW_ACTIVITY_EVERY_MS = 30_000;
 export class PreviewActivity {
   private readonly last = new Map<string, number>();
 
-  constructor(private readonly backend: Backend, private readonly logger: Logger | undefined, private readonly everyMs = PREVIEW_ACTIVITY_EVERY_MS) {}
+  constructor(
+    private readonly backend: Backend,
+    private readonly logger: Logger | undefined,
+    private readonly everyMs = PREVIEW_ACTIVITY_EVERY_MS,
+  ) {}
 
   touch(id: string, owner: string): void {
     const now = Date.now();

@@ -54,22 +54,35 @@ export function isUpgrade(req: FastifyRequest): boolean {
 export async function forwardPreview(d: PreviewDeps, req: FastifyRequest, reply: FastifyReply, t: PreviewTarget): Promise<FastifyReply> {
   const upstream = await resolveUpstream(
     { backend: d.backend, upstreamHost: d.upstreamHost, timeoutMs: d.requestTimeoutMs, trace: traceOf(req.raw) },
-    t.id, t.owner, t.port, d.portMaps,
+    t.id,
+    t.owner,
+    t.port,
+    d.portMaps,
   );
   d.activity.touch(t.id, t.owner);
   const upgrade = isUpgrade(req);
   const headers = upstreamRequestHeaders({
-    headers: req.headers, form: t.form, containerPort: t.port, clientIp: req.ip, proto: req.protocol, host: req.host, upgrade,
+    headers: req.headers,
+    form: t.form,
+    containerPort: t.port,
+    clientIp: req.ip,
+    proto: req.protocol,
+    host: req.host,
+    upgrade,
   });
   if (upgrade) {
     reply.hijack();
     const socket = req.raw.socket;
     try {
-      await forwardUpgrade(socket, upgradeHead(req.raw), upstream, t.path, headers, (res) => downstreamResponseHeaders(res.headers, t.form, res.statusCode === 101));
+      await forwardUpgrade(socket, upgradeHead(req.raw), upstream, t.path, headers, (res) =>
+        downstreamResponseHeaders(res.headers, t.form, res.statusCode === 101),
+      );
     } catch (err) {
       const e = err instanceof BerthError ? err : new BerthError('INTERNAL', 'preview failed');
       const body = JSON.stringify(e.toBody());
-      socket.end(`HTTP/1.1 ${httpStatusOf(e.code)} Preview Failed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${httpStatusOf(e.code)} Preview Failed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
     }
     return reply;
   }
@@ -78,13 +91,19 @@ export async function forwardPreview(d: PreviewDeps, req: FastifyRequest, reply:
     d.portMaps?.forget(t.owner, t.id);
     throw err;
   });
-  return reply.code(res.statusCode ?? 502).headers(downstreamResponseHeaders(res.headers, t.form)).send(res);
+  return reply
+    .code(res.statusCode ?? 502)
+    .headers(downstreamResponseHeaders(res.headers, t.form))
+    .send(res);
 }
 
 /** The part of a raw request target after `prefix` (already matched by the router), as a path for the workspace. */
 export function pathAfter(rawUrl: string, prefixSegments: number): string {
   const q = rawUrl.indexOf('?');
   const pathname = q === -1 ? rawUrl : rawUrl.slice(0, q);
-  const rest = pathname.split('/').slice(prefixSegments + 1).join('/');
+  const rest = pathname
+    .split('/')
+    .slice(prefixSegments + 1)
+    .join('/');
   return `/${rest}${q === -1 ? '' : rawUrl.slice(q)}`;
 }

@@ -2,14 +2,19 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and proxy headers: never passed on in either direction. */
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
-  'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
 ]);
 
 /** What a caller may not tell the workspace: berth's credentials, and addresses only the gateway sets. */
-const CALLER_ONLY = new Set([
-  'authorization', 'host', 'forwarded', 'x-real-ip', 'content-length-override',
-]);
+const CALLER_ONLY = new Set(['authorization', 'host', 'forwarded', 'x-real-ip', 'content-length-override']);
 
 /** The cookie berth sets on a preview host after a share link's first visit (host form). */
 export const PREVIEW_COOKIE = 'berth_preview';
@@ -33,7 +38,12 @@ export interface UpstreamRequestHeadersInput {
 function connectionListed(headers: IncomingHttpHeaders | OutgoingHttpHeaders): Set<string> {
   const raw = headers.connection;
   const list = Array.isArray(raw) ? raw.join(',') : String(raw ?? '');
-  return new Set(list.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    list
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 /**
@@ -55,7 +65,10 @@ export function upstreamRequestHeaders(i: UpstreamRequestHeadersInput): Outgoing
     }
     if (name === 'sec-websocket-protocol') {
       // A ticket offered as a subprotocol is berth's, not the workspace's.
-      const kept = String(value).split(',').map((p) => p.trim()).filter((p) => p && !p.startsWith('berth.'));
+      const kept = String(value)
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p && !p.startsWith('berth.'));
       if (kept.length > 0) out[name] = kept.join(', ');
       continue;
     }
@@ -73,8 +86,13 @@ export function upstreamRequestHeaders(i: UpstreamRequestHeadersInput): Outgoing
 }
 
 function withoutBerthCookie(value: string | string[]): string {
-  return [value].flat().join('; ').split(';').map((c) => c.trim())
-    .filter((c) => c && c.split('=')[0]?.trim() !== PREVIEW_COOKIE).join('; ');
+  return [value]
+    .flat()
+    .join('; ')
+    .split(';')
+    .map((c) => c.trim())
+    .filter((c) => c && c.split('=')[0]?.trim() !== PREVIEW_COOKIE)
+    .join('; ');
 }
 
 /**
@@ -99,7 +117,10 @@ export function downstreamResponseHeaders(headers: IncomingHttpHeaders, form: Pr
     if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || NEVER_FROM_WORKSPACE.has(name)) continue;
     if (name === 'set-cookie') {
       if (form === 'path') continue;
-      const kept = [value].flat().filter((c) => c.split('=')[0]?.trim() !== PREVIEW_COOKIE).map(hostOnlyCookie);
+      const kept = [value]
+        .flat()
+        .filter((c) => c.split('=')[0]?.trim() !== PREVIEW_COOKIE)
+        .map(hostOnlyCookie);
       if (kept.length > 0) out[name] = kept;
       continue;
     }
@@ -115,5 +136,8 @@ export function downstreamResponseHeaders(headers: IncomingHttpHeaders, form: Pr
 }
 
 function hostOnlyCookie(cookie: string): string {
-  return cookie.split(';').filter((attr, i) => i === 0 || !/^\s*domain\s*=/i.test(attr)).join(';');
+  return cookie
+    .split(';')
+    .filter((attr, i) => i === 0 || !/^\s*domain\s*=/i.test(attr))
+    .join(';');
 }

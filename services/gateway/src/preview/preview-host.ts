@@ -54,7 +54,8 @@ export function previewHostHook(deps: PreviewDeps, keys: KeyRing, domain: string
       url.searchParams.delete(SHARE_QUERY);
       const maxAge = Math.max(1, Math.floor((Date.parse(link.expiresAt) - Date.now()) / 1000));
       const secure = req.protocol === 'https' ? '; Secure' : '';
-      return reply.code(303)
+      return reply
+        .code(303)
         .header('set-cookie', `${PREVIEW_COOKIE}=${offered}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`)
         .header('cache-control', 'no-store')
         .header('location', `${url.pathname}${url.search}`)
@@ -68,7 +69,7 @@ export function previewHostHook(deps: PreviewDeps, keys: KeyRing, domain: string
     } else {
       // The cookie is ambient: a WebSocket (outside CORS) opened by another page with it is refused.
       if (isUpgrade(req) && req.headers.origin !== undefined && !sameHost(req.headers.origin, String(req.headers.host))) {
-        throw new BerthError('ORIGIN_NOT_ALLOWED', 'a preview\'s WebSocket opens only from its own page');
+        throw new BerthError('ORIGIN_NOT_ALLOWED', "a preview's WebSocket opens only from its own page");
       }
       const link = await resolveShare(deps, cookieValue(req.headers.cookie, PREVIEW_COOKIE), req.ip);
       if (link.id !== id || link.port !== port) throw new BerthError('UNAUTHORIZED', 'preview link is unknown, revoked or expired');

@@ -28,7 +28,7 @@ export interface TargetOptions {
  * (CONTAINER_NOT_FOUND for another owner's): the proxy never connects anywhere else.
  */
 export async function resolveUpstream(o: TargetOptions, id: string, owner: string, port: number, cache?: PortMapCache): Promise<Upstream> {
-  const ports = cache?.get(owner, id) ?? await fetchPorts(o, id, owner, cache);
+  const ports = cache?.get(owner, id) ?? (await fetchPorts(o, id, owner, cache));
   const hostPort = ports[String(port)];
   if (hostPort === undefined) throw notPublished(id, port);
   return { host: o.upstreamHost, port: hostPort };

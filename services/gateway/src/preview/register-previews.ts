@@ -29,9 +29,14 @@ export interface PreviewOptions {
  * Previews in three places: the host-form hook (added here, first), the /api path-form routes, and
  * the public share-link routes (both returned to be registered where they belong).
  */
-export function registerPreviews(app: FastifyInstance, o: PreviewOptions & { backend: Backend; keys: KeyRing; requestTimeoutMs: number; logger?: Logger | undefined }): { apiRoutes: FastifyPluginAsync; shareRoutes: FastifyPluginAsync } {
+export function registerPreviews(
+  app: FastifyInstance,
+  o: PreviewOptions & { backend: Backend; keys: KeyRing; requestTimeoutMs: number; logger?: Logger | undefined },
+): { apiRoutes: FastifyPluginAsync; shareRoutes: FastifyPluginAsync } {
   const deps = {
-    backend: o.backend, requestTimeoutMs: o.requestTimeoutMs, upstreamHost: o.upstreamHost ?? '127.0.0.1',
+    backend: o.backend,
+    requestTimeoutMs: o.requestTimeoutMs,
+    upstreamHost: o.upstreamHost ?? '127.0.0.1',
     activity: new PreviewActivity(o.backend, o.logger, o.activityEveryMs),
     portMaps: new PortMapCache(o.resolveCacheMs ?? 0),
     ...(o.shareFailuresPerMinute && { shareGuard: new ShareGuard(o.shareFailuresPerMinute, o.now) }),

@@ -17,7 +17,10 @@ export class ShareGuard {
   private readonly failures: FailureWindows;
   private readonly good = new Map<string, number>();
 
-  constructor(failuresPerMinute: number, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    failuresPerMinute: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.failures = new FailureWindows(failuresPerMinute, now);
   }
 

@@ -26,7 +26,9 @@ export function forwardHttp(body: IncomingMessage, to: Upstream, method: string,
     up.once('response', resolve);
     up.once('error', (err) => reject(unreachable(err)));
     // A caller that goes away takes the upstream request with it.
-    body.once('close', () => { if (!body.complete) up.destroy(); });
+    body.once('close', () => {
+      if (!body.complete) up.destroy();
+    });
     body.pipe(up);
   });
 }
@@ -37,7 +39,11 @@ export function forwardHttp(body: IncomingMessage, to: Upstream, method: string,
  * ends. `writeHead` turns the workspace's 101 headers into the caller's (sanitised).
  */
 export function forwardUpgrade(
-  client: Duplex, clientHead: Buffer, to: Upstream, path: string, headers: OutgoingHttpHeaders,
+  client: Duplex,
+  clientHead: Buffer,
+  to: Upstream,
+  path: string,
+  headers: OutgoingHttpHeaders,
   writeHead: (res: IncomingMessage) => OutgoingHttpHeaders,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -50,7 +56,10 @@ export function forwardUpgrade(
       if (clientHead.length > 0) upSocket.write(clientHead);
       upSocket.setNoDelay(true);
       upSocket.pipe(client).pipe(upSocket);
-      const end = () => { upSocket.destroy(); client.destroy(); };
+      const end = () => {
+        upSocket.destroy();
+        client.destroy();
+      };
       upSocket.once('error', end).once('close', end);
       client.once('error', end).once('close', end);
       resolve();

@@ -6,10 +6,14 @@ import { traceOf } from '../trace.js';
 /** The HTTP event for a stream message; undefined for messages an exec never sends. */
 function toExecEvent(msg: StreamOut): ExecStreamEvent | undefined {
   switch (msg.type) {
-    case 'out': return { type: msg.stream, data: msg.text };
-    case 'end': return { type: 'exit', exitCode: msg.exitCode, timedOut: msg.timedOut, durationMs: msg.durationMs };
-    case 'error': return { type: 'error', error: { code: msg.error.code, message: msg.error.message, retryable: msg.error.retryable } };
-    default: return undefined;
+    case 'out':
+      return { type: msg.stream, data: msg.text };
+    case 'end':
+      return { type: 'exit', exitCode: msg.exitCode, timedOut: msg.timedOut, durationMs: msg.durationMs };
+    case 'error':
+      return { type: 'error', error: { code: msg.error.code, message: msg.error.message, retryable: msg.error.retryable } };
+    default:
+      return undefined;
   }
 }
 
@@ -30,7 +34,11 @@ const formatters = {
  * (an empty line, which NDJSON readers skip, or an SSE comment).
  */
 export async function streamExec(
-  streams: StreamBackend, data: StreamOpenData<'containerExecStream'>, req: FastifyRequest, reply: FastifyReply, deadlineMs: number,
+  streams: StreamBackend,
+  data: StreamOpenData<'containerExecStream'>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  deadlineMs: number,
   keepaliveMs = EXEC_STREAM_KEEPALIVE_MS,
 ): Promise<void> {
   // Open before answering, so a missing container is still a plain 404.
@@ -53,7 +61,9 @@ export async function streamExec(
   res.flushHeaders();
   let done = false;
   // Reset by every write, so it fires only after keepaliveMs of silence.
-  const keepalive = setInterval(() => { if (!res.destroyed && res.writableLength === 0) res.write(format.keepalive); }, keepaliveMs);
+  const keepalive = setInterval(() => {
+    if (!res.destroyed && res.writableLength === 0) res.write(format.keepalive);
+  }, keepaliveMs);
   keepalive.unref();
   res.on('close', () => {
     clearInterval(keepalive);

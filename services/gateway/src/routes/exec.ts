@@ -16,41 +16,48 @@ function wantsStream(req: FastifyRequest): boolean {
 export const EXEC_REPLY_MARGIN_MS = 5_000;
 
 export const execRoutes: FastifyPluginAsync<RouteDeps & { streams: StreamBackend; keepaliveMs?: number }> = async (app, { backend, streams, keepaliveMs }) => {
-  app.post('/containers/:id/exec', {
-    // A browser may stream with a single-use ticket (`?stream=true&ticket=`); a plain exec needs the token.
-    config: { ticket: wantsStream },
-    schema: {
-      operationId: 'execCommand',
-      tags: ['containers'],
-      summary: 'Run a command',
-      description: `A string runs under \`sh -c\`; an array runs as argv. \`timeout\` is in ms (default ${EXEC_DEFAULT_TIMEOUT_MS}). A command that runs out of time is killed with every process it started and answers 200 with \`timedOut: true\`. \`env\` adds variables, \`cwd\` sets the directory (default /workspace).\n\n${STREAM_DESCRIPTION}`,
-      querystring: {
-        type: 'object',
-        properties: {
-          stream: { type: 'boolean', description: 'stream output as it happens' },
-          ticket: { type: 'string', description: 'with `stream=true`: a single-use ticket from POST /api/containers/{id}/tickets instead of the bearer token (for browsers)' },
-        },
-      },
-      params: ID_PARAMS,
-      body: ref(ExecBodySchema),
-      response: {
-        200: {
-          description: 'Exit code and output (each stream capped); with `?stream=true`, a stream of ExecStreamEvent',
-          content: {
-            'application/json': { schema: ref(ExecResultSchema) },
-            'application/x-ndjson': { schema: ref(ExecStreamEventSchema) },
-            'text/event-stream': { schema: ref(ExecStreamEventSchema) },
+  app.post(
+    '/containers/:id/exec',
+    {
+      // A browser may stream with a single-use ticket (`?stream=true&ticket=`); a plain exec needs the token.
+      config: { ticket: wantsStream },
+      schema: {
+        operationId: 'execCommand',
+        tags: ['containers'],
+        summary: 'Run a command',
+        description: `A string runs under \`sh -c\`; an array runs as argv. \`timeout\` is in ms (default ${EXEC_DEFAULT_TIMEOUT_MS}). A command that runs out of time is killed with every process it started and answers 200 with \`timedOut: true\`. \`env\` adds variables, \`cwd\` sets the directory (default /workspace).\n\n${STREAM_DESCRIPTION}`,
+        querystring: {
+          type: 'object',
+          properties: {
+            stream: { type: 'boolean', description: 'stream output as it happens' },
+            ticket: {
+              type: 'string',
+              description: 'with `stream=true`: a single-use ticket from POST /api/containers/{id}/tickets instead of the bearer token (for browsers)',
+            },
           },
         },
-        ...errorResponses(...BODY_ERRORS, 'CONTAINER_NOT_FOUND', 'CONTAINER_NOT_RUNNING', 'CONTAINER_DELETED', ...API_ERRORS),
+        params: ID_PARAMS,
+        body: ref(ExecBodySchema),
+        response: {
+          200: {
+            description: 'Exit code and output (each stream capped); with `?stream=true`, a stream of ExecStreamEvent',
+            content: {
+              'application/json': { schema: ref(ExecResultSchema) },
+              'application/x-ndjson': { schema: ref(ExecStreamEventSchema) },
+              'text/event-stream': { schema: ref(ExecStreamEventSchema) },
+            },
+          },
+          ...errorResponses(...BODY_ERRORS, 'CONTAINER_NOT_FOUND', 'CONTAINER_NOT_RUNNING', 'CONTAINER_DELETED', ...API_ERRORS),
+        },
       },
     },
-  }, async (req, reply) => {
-    const id = containerIdOf(req.params);
-    const body = parseBody(ExecBodySchema, req);
-    const timeoutMs = body.timeout ?? EXEC_DEFAULT_TIMEOUT_MS;
-    const data = { id, owner: req.owner, command: body.command, timeoutMs, env: body.env, cwd: body.cwd };
-    if (wantsStream(req)) return streamExec(streams, data, req, reply, timeoutMs + EXEC_REPLY_MARGIN_MS, keepaliveMs);
-    return backend.request('containerExec', data, callOptions(req, timeoutMs + EXEC_REPLY_MARGIN_MS));
-  });
+    async (req, reply) => {
+      const id = containerIdOf(req.params);
+      const body = parseBody(ExecBodySchema, req);
+      const timeoutMs = body.timeout ?? EXEC_DEFAULT_TIMEOUT_MS;
+      const data = { id, owner: req.owner, command: body.command, timeoutMs, env: body.env, cwd: body.cwd };
+      if (wantsStream(req)) return streamExec(streams, data, req, reply, timeoutMs + EXEC_REPLY_MARGIN_MS, keepaliveMs);
+      return backend.request('containerExec', data, callOptions(req, timeoutMs + EXEC_REPLY_MARGIN_MS));
+    },
+  );
 };

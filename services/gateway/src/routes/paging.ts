@@ -9,9 +9,10 @@ export const PAGE_QUERYSTRING = {
   },
 };
 
-const badCursor = () => new BerthError('VALIDATION_FAILED', 'cursor is not one this API gave', {
-  details: [{ path: 'query.cursor', message: 'must be the nextCursor of an earlier page' }],
-});
+const badCursor = () =>
+  new BerthError('VALIDATION_FAILED', 'cursor is not one this API gave', {
+    details: [{ path: 'query.cursor', message: 'must be the nextCursor of an earlier page' }],
+  });
 
 /** The cursor names the last key of the page before, so items added or removed meanwhile never shift a page. */
 function decodeCursor(cursor: string): string {

@@ -4,7 +4,11 @@ import { forwardPreview, isUpgrade, pathAfter, type PreviewDeps } from '../previ
 import { PREVIEW_METHODS } from './previews.js';
 
 /** A share-link secret to the link it opens (container, owner, port); unknown, revoked or expired is 401. */
-export async function resolveShare(deps: PreviewDeps, secret: unknown, source: string): Promise<{ id: string; owner: string; port: number; expiresAt: string }> {
+export async function resolveShare(
+  deps: PreviewDeps,
+  secret: unknown,
+  source: string,
+): Promise<{ id: string; owner: string; port: number; expiresAt: string }> {
   const parsed = PreviewSecretSchema.safeParse(secret);
   const lookup = async () => {
     if (!parsed.success) throw new BerthError('UNAUTHORIZED', 'preview link is unknown, revoked or expired');
@@ -19,7 +23,9 @@ export async function resolveShare(deps: PreviewDeps, secret: unknown, source: s
  */
 export const previewShareRoutes: FastifyPluginAsync<PreviewDeps> = async (app, deps) => {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined); });
+  app.addContentTypeParser('*', (_req, _payload, done) => {
+    done(null, undefined);
+  });
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
     const link = await resolveShare(deps, (req.params as { secret?: unknown }).secret, req.ip);
     // /preview/s/<secret> → three segments before the workspace's path.

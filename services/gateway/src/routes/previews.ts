@@ -14,45 +14,65 @@ export type PreviewRouteDeps = RouteDeps & PreviewDeps & { urls: PreviewUrlOptio
 export const previewRoutes: FastifyPluginAsync<PreviewRouteDeps> = async (app, deps) => {
   const { backend, requestTimeoutMs } = deps;
 
-  app.post('/containers/:id/previews', {
-    schema: {
-      operationId: 'createPreviewLink',
-      tags: ['previews'], summary: 'Make a share link for a published port',
-      description: 'The link opens the port\'s preview without an API key until `expiresAt` or a revoke. Its secret is in `url` only (stored hashed, never logged).',
-      params: ID_PARAMS, body: ref(CreatePreviewBodySchema),
-      response: { 201: okResponse(CreatedPreviewSchema, 'The link'), ...errorResponses('CONTAINER_NOT_FOUND', 'PREVIEW_PORT_NOT_PUBLISHED', ...BODY_ERRORS, ...API_ERRORS) },
+  app.post(
+    '/containers/:id/previews',
+    {
+      schema: {
+        operationId: 'createPreviewLink',
+        tags: ['previews'],
+        summary: 'Make a share link for a published port',
+        description:
+          "The link opens the port's preview without an API key until `expiresAt` or a revoke. Its secret is in `url` only (stored hashed, never logged).",
+        params: ID_PARAMS,
+        body: ref(CreatePreviewBodySchema),
+        response: {
+          201: okResponse(CreatedPreviewSchema, 'The link'),
+          ...errorResponses('CONTAINER_NOT_FOUND', 'PREVIEW_PORT_NOT_PUBLISHED', ...BODY_ERRORS, ...API_ERRORS),
+        },
+      },
     },
-  }, async (req, reply) => {
-    const id = containerIdOf(req.params);
-    const body = parseBody(CreatePreviewBodySchema, req);
-    const { secret, ...link } = await backend.request('previewLinkCreate', { id, owner: req.owner, ...body }, callOptions(req, requestTimeoutMs));
-    return reply.code(201).send({ ...link, url: shareUrl(req, deps.urls, id, body.port, secret) });
-  });
+    async (req, reply) => {
+      const id = containerIdOf(req.params);
+      const body = parseBody(CreatePreviewBodySchema, req);
+      const { secret, ...link } = await backend.request('previewLinkCreate', { id, owner: req.owner, ...body }, callOptions(req, requestTimeoutMs));
+      return reply.code(201).send({ ...link, url: shareUrl(req, deps.urls, id, body.port, secret) });
+    },
+  );
 
-  app.delete('/containers/:id/previews/:previewId', {
-    schema: {
-      operationId: 'revokePreviewLink',
-      tags: ['previews'], summary: 'Revoke a share link', description: 'The link stops working at once.',
-      params: { type: 'object', properties: { id: ID_PARAMS.properties.id, previewId: { type: 'string' } }, required: ['id', 'previewId'] },
-      response: { 200: okResponse(RevokedPreviewSchema, 'Revoked'), ...errorResponses('CONTAINER_NOT_FOUND', 'PREVIEW_NOT_FOUND', ...API_ERRORS) },
+  app.delete(
+    '/containers/:id/previews/:previewId',
+    {
+      schema: {
+        operationId: 'revokePreviewLink',
+        tags: ['previews'],
+        summary: 'Revoke a share link',
+        description: 'The link stops working at once.',
+        params: { type: 'object', properties: { id: ID_PARAMS.properties.id, previewId: { type: 'string' } }, required: ['id', 'previewId'] },
+        response: { 200: okResponse(RevokedPreviewSchema, 'Revoked'), ...errorResponses('CONTAINER_NOT_FOUND', 'PREVIEW_NOT_FOUND', ...API_ERRORS) },
+      },
     },
-  }, async (req) => {
-    const parsed = PreviewParamsSchema.safeParse(req.params);
-    if (!parsed.success) throw new BerthError('PREVIEW_NOT_FOUND', 'no such preview link');
-    return backend.request('previewLinkRevoke', { ...parsed.data, owner: req.owner }, callOptions(req, requestTimeoutMs));
-  });
+    async (req) => {
+      const parsed = PreviewParamsSchema.safeParse(req.params);
+      if (!parsed.success) throw new BerthError('PREVIEW_NOT_FOUND', 'no such preview link');
+      return backend.request('previewLinkRevoke', { ...parsed.data, owner: req.owner }, callOptions(req, requestTimeoutMs));
+    },
+  );
 
   // The proxy: the body is the workspace's business, so it is never parsed here, only piped.
   await app.register(async (proxy) => {
     proxy.removeAllContentTypeParsers();
-    proxy.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined); });
+    proxy.addContentTypeParser('*', (_req, _payload, done) => {
+      done(null, undefined);
+    });
     proxy.route({
       method: [...PREVIEW_METHODS],
       url: '/containers/:id/preview/:port/*',
       schema: {
         operationId: 'proxyPreview',
-        tags: ['previews'], summary: 'Proxy to a published port of the container (HTTP and WebSocket)',
-        description: 'Path form with the caller\'s API key. The workspace sees `Host: localhost:<port>`, never berth\'s credentials or cookies; its answers carry a sandbox CSP and no Set-Cookie (docs/previews.md).',
+        tags: ['previews'],
+        summary: 'Proxy to a published port of the container (HTTP and WebSocket)',
+        description:
+          "Path form with the caller's API key. The workspace sees `Host: localhost:<port>`, never berth's credentials or cookies; its answers carry a sandbox CSP and no Set-Cookie (docs/previews.md).",
         params: ID_PARAMS,
         response: errorResponses('CONTAINER_NOT_FOUND', 'PREVIEW_PORT_NOT_PUBLISHED', 'PREVIEW_UPSTREAM_UNREACHABLE', ...API_ERRORS),
       },

@@ -1,4 +1,11 @@
-import { BerthError, TerminalClientFrameSchema, WS_MAX_MESSAGE_BYTES, type StreamControl, type TerminalClientFrame, type TerminalServerFrame } from '@berth/contracts';
+import {
+  BerthError,
+  TerminalClientFrameSchema,
+  WS_MAX_MESSAGE_BYTES,
+  type StreamControl,
+  type TerminalClientFrame,
+  type TerminalServerFrame,
+} from '@berth/contracts';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
@@ -13,7 +20,7 @@ const TERMINAL_DESCRIPTION = [
   'offer the subprotocols `berth.terminal.v1` and `berth.ticket.<ticket>` (or pass `?ticket=`). A ticket works once, for 30 s.',
   '**Frames**: binary frames carry terminal bytes both ways (keystrokes in, output out).',
   'A client text frame is a control message when it is one berth defines: `{"type":"resize","cols":120,"rows":40}`;',
-  'any other text frame is keystrokes (its UTF-8 bytes go to the shell, as Artie\'s clients send them).',
+  "any other text frame is keystrokes (its UTF-8 bytes go to the shell, as Artie's clients send them).",
   'Server text frames: `{"type":"exit","code":0}` when the shell ends (then close 1000), `{"type":"error","code","message"}` (then close 1011,',
   'or 1013 with code SERVICE_UNAVAILABLE when pool-manager stopped answering: the shell is lost, a new terminal may work).',
   `Messages over ${WS_MAX_MESSAGE_BYTES / 1024} KiB close the socket with 1009; a control message with a berth type but bad fields closes it with 1003.`,
@@ -36,7 +43,11 @@ const CONTROL_TYPES: ReadonlySet<unknown> = new Set(TerminalClientFrameSchema.op
 function controlOf(text: string): TerminalClientFrame | 'malformed' | undefined {
   if (!text.startsWith('{')) return undefined;
   let parsed: unknown;
-  try { parsed = JSON.parse(text); } catch { return undefined; }
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
   if (typeof parsed !== 'object' || parsed === null || !CONTROL_TYPES.has((parsed as { type?: unknown }).type)) return undefined;
   const frame = TerminalClientFrameSchema.safeParse(parsed);
   return frame.success ? frame.data : 'malformed';
@@ -50,10 +61,15 @@ export const terminalRoutes: FastifyPluginAsync<{ streams: StreamBackend }> = as
     config: { ticket: true },
     schema: {
       operationId: 'openTerminal',
-      tags: ['containers'], summary: 'Interactive terminal (WebSocket)', description: TERMINAL_DESCRIPTION, params: ID_PARAMS,
+      tags: ['containers'],
+      summary: 'Interactive terminal (WebSocket)',
+      description: TERMINAL_DESCRIPTION,
+      params: ID_PARAMS,
       response: { 101: { description: 'Switching to the WebSocket protocol' }, ...errorResponses('VALIDATION_FAILED', 'CONTAINER_NOT_FOUND', ...API_ERRORS) },
     },
-    handler: async () => { throw new BerthError('VALIDATION_FAILED', 'this route needs a WebSocket upgrade'); },
+    handler: async () => {
+      throw new BerthError('VALIDATION_FAILED', 'this route needs a WebSocket upgrade');
+    },
     wsHandler: (socket, req) => runTerminal(socket, req, streams),
   });
 };
@@ -62,11 +78,17 @@ export const terminalRoutes: FastifyPluginAsync<{ streams: StreamBackend }> = as
 function runTerminal(socket: WebSocket, req: FastifyRequest, streams: StreamBackend): void {
   // Listen at once: frames sent before the shell is up are kept (at most 256, then the socket is closed).
   const early: StreamControl[] = [];
-  let forward = (msg: StreamControl) => { if (early.length < 256) early.push(msg); else socket.close(1008, 'too much input before the shell started'); };
+  let forward = (msg: StreamControl) => {
+    if (early.length < 256) early.push(msg);
+    else socket.close(1008, 'too much input before the shell started');
+  };
   let close = () => undefined as void;
   socket.on('message', (data: Buffer, isBinary: boolean) => {
     const control = isBinary ? undefined : controlOf(data.toString('utf8'));
-    if (control === 'malformed') { socket.close(1003, 'malformed control message'); return; }
+    if (control === 'malformed') {
+      socket.close(1003, 'malformed control message');
+      return;
+    }
     forward(control ?? { type: 'input', data: data.toString('base64') });
   });
   socket.on('close', () => close());
@@ -77,13 +99,18 @@ function runTerminal(socket: WebSocket, req: FastifyRequest, streams: StreamBack
     const size = query.data;
     const handle = await streams.open('terminalOpen', { id: containerIdOf(req.params), owner: req.owner, ...size }, { trace: traceOf(req.raw) });
     close = () => handle.close();
-    if (socket.readyState !== socket.OPEN) { handle.close(); return; }
+    if (socket.readyState !== socket.OPEN) {
+      handle.close();
+      return;
+    }
     forward = (msg) => handle.control(msg);
     for (const m of early.splice(0)) handle.control(m);
     handle.listen((msg) => {
       if (msg.type === 'pty') socket.send(Buffer.from(msg.data, 'base64'), { binary: true }, () => handle.ack(msg.seq));
-      else if (msg.type === 'end') { sendFrame(socket, { type: 'exit', code: msg.exitCode }); socket.close(1000, 'shell exited'); }
-      else if (msg.type === 'error') {
+      else if (msg.type === 'end') {
+        sendFrame(socket, { type: 'exit', code: msg.exitCode });
+        socket.close(1000, 'shell exited');
+      } else if (msg.type === 'error') {
         sendFrame(socket, { type: 'error', code: msg.error.code, message: msg.error.message });
         // 1013 "try again later": the shell is lost with its pool-manager; a new terminal may work.
         if (msg.error.code === 'SERVICE_UNAVAILABLE') socket.close(1013, 'pool-manager unavailable');
@@ -93,6 +120,9 @@ function runTerminal(socket: WebSocket, req: FastifyRequest, streams: StreamBack
   })().catch((err: unknown) => {
     const e = err instanceof BerthError ? err : new BerthError('INTERNAL', 'terminal failed');
     if (!(err instanceof BerthError)) req.log.error({ err }, 'terminal failed');
-    if (socket.readyState === socket.OPEN) { sendFrame(socket, { type: 'error', code: e.code, message: e.message }); socket.close(1011, e.code); }
+    if (socket.readyState === socket.OPEN) {
+      sendFrame(socket, { type: 'error', code: e.code, message: e.message });
+      socket.close(1011, e.code);
+    }
   });
 }

@@ -21,7 +21,8 @@ const FILES: Record<string, { path: string; type: string }> = {
  * page's sessionStorage and goes only into Authorization headers (a terminal uses a ticket).
  */
 const HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -34,7 +35,10 @@ export const uiRoutes: FastifyPluginAsync = async (app) => {
   const send = async (name: string) => {
     const file = FILES[name]!;
     let body = cache.get(name);
-    if (!body) { body = await readFile(file.path); cache.set(name, body); }
+    if (!body) {
+      body = await readFile(file.path);
+      cache.set(name, body);
+    }
     return { body, type: file.type };
   };
   app.get('/ui', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/ui/', 308));

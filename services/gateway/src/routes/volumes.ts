@@ -15,28 +15,42 @@ function volumeNameOf(params: unknown): string {
 
 /** The caller's named volumes (made by `volumeName` on a create); they outlive containers until deleted. */
 export const volumeRoutes: FastifyPluginAsync<RouteDeps> = async (app, { backend, requestTimeoutMs }) => {
-  app.get('/volumes', {
-    schema: {
-      operationId: 'listVolumes',
-      tags: ['volumes'], summary: 'List your named volumes',
-      description: 'Ordered by name. `?limit=` pages the list; each page but the last has a `nextCursor` to send back as `?cursor=`.',
-      querystring: PAGE_QUERYSTRING,
-      response: { 200: okResponse(VolumeListSchema, 'Your volumes on this host, with the per-owner limit'), ...errorResponses('VALIDATION_FAILED', ...API_ERRORS) },
+  app.get(
+    '/volumes',
+    {
+      schema: {
+        operationId: 'listVolumes',
+        tags: ['volumes'],
+        summary: 'List your named volumes',
+        description: 'Ordered by name. `?limit=` pages the list; each page but the last has a `nextCursor` to send back as `?cursor=`.',
+        querystring: PAGE_QUERYSTRING,
+        response: {
+          200: okResponse(VolumeListSchema, 'Your volumes on this host, with the per-owner limit'),
+          ...errorResponses('VALIDATION_FAILED', ...API_ERRORS),
+        },
+      },
     },
-  }, async (req) => {
-    const all = await backend.request('volumeList', { owner: req.owner }, callOptions(req, requestTimeoutMs));
-    const { items, nextCursor } = pageOf(all.volumes, (v) => v.name, req.query);
-    return { ...all, volumes: items, ...(nextCursor && { nextCursor }) };
-  });
+    async (req) => {
+      const all = await backend.request('volumeList', { owner: req.owner }, callOptions(req, requestTimeoutMs));
+      const { items, nextCursor } = pageOf(all.volumes, (v) => v.name, req.query);
+      return { ...all, volumes: items, ...(nextCursor && { nextCursor }) };
+    },
+  );
 
-  app.delete('/volumes/:name', {
-    schema: {
-      operationId: 'deleteVolume',
-      tags: ['volumes'], summary: 'Remove a named volume and its data', params: NAME_PARAMS,
-      response: { 200: okResponse(DeleteVolumeReplySchema, 'Removed'), ...errorResponses('VOLUME_NOT_FOUND', 'VOLUME_IN_USE', ...API_ERRORS) },
+  app.delete(
+    '/volumes/:name',
+    {
+      schema: {
+        operationId: 'deleteVolume',
+        tags: ['volumes'],
+        summary: 'Remove a named volume and its data',
+        params: NAME_PARAMS,
+        response: { 200: okResponse(DeleteVolumeReplySchema, 'Removed'), ...errorResponses('VOLUME_NOT_FOUND', 'VOLUME_IN_USE', ...API_ERRORS) },
+      },
     },
-  }, async (req) => {
-    const name = volumeNameOf(req.params);
-    return backend.request('volumeDelete', { name, owner: req.owner }, callOptions(req, requestTimeoutMs));
-  });
+    async (req) => {
+      const name = volumeNameOf(req.params);
+      return backend.request('volumeDelete', { name, owner: req.owner }, callOptions(req, requestTimeoutMs));
+    },
+  );
 };

@@ -1,6 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import { BerthError, STREAM_KEEPALIVE_MS, STREAM_LEASE_MS, STREAM_WINDOW_DEFAULT, STREAMS, type RequestOf, type StreamBytes, type StreamControl, type StreamAck, type StreamKeepalive, type StreamOut } from '@berth/contracts';
-import { newInbox, publishBytes, publishValidated, request, SpanKind, SpanStatusCode, startSpan, subscribeStream, type Logger, type NatsConnection } from '@berth/service-kit';
+import {
+  BerthError,
+  STREAM_KEEPALIVE_MS,
+  STREAM_LEASE_MS,
+  STREAM_WINDOW_DEFAULT,
+  STREAMS,
+  type RequestOf,
+  type StreamBytes,
+  type StreamControl,
+  type StreamAck,
+  type StreamKeepalive,
+  type StreamOut,
+} from '@berth/contracts';
+import {
+  newInbox,
+  publishBytes,
+  publishValidated,
+  request,
+  SpanKind,
+  SpanStatusCode,
+  startSpan,
+  subscribeStream,
+  type Logger,
+  type NatsConnection,
+} from '@berth/service-kit';
 import type { StreamBackend, StreamHandle, StreamKey } from './stream-backend.js';
 
 const failure = (seq: number, err: BerthError): StreamOut => ({ type: 'error', seq, error: err.toBody().error });
@@ -37,18 +60,26 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
         if (ended) return;
         lease?.refresh();
         if (msg.type === 'keepalive') return;
-        if (msg.type === 'ack') { ackListener?.(msg.seq); return; }
+        if (msg.type === 'ack') {
+          ackListener?.(msg.seq);
+          return;
+        }
         if (msg.seq !== expected) msg = failure(expected, new BerthError('INTERNAL', 'stream lost messages in transit'));
         expected += 1;
         if (msg.type === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: msg.error.code });
         if (msg.type === 'end' || msg.type === 'error') finish(false);
-        if (listener) hand(msg); else queued.push(msg);
+        if (listener) hand(msg);
+        else queued.push(msg);
       };
       const sub = subscribeStream(nc, inbox, STREAMS.out.schema, deliver, (seq, data) => deliver({ type: 'bytes', seq, data }), logger);
-      const send = (msg: StreamControl) => { if (!nc.isClosed()) publishValidated(nc, ctl, STREAMS.control.schema, msg, logger); };
+      const send = (msg: StreamControl) => {
+        if (!nc.isClosed()) publishValidated(nc, ctl, STREAMS.control.schema, msg, logger);
+      };
       const keepalive = setInterval(() => send({ type: 'keepalive' }), STREAM_KEEPALIVE_MS);
-      const deadline = opts.deadlineMs === undefined ? undefined
-        : setTimeout(() => deliver(failure(expected, new BerthError('TIMEOUT', 'the stream did not end in time'))), opts.deadlineMs);
+      const deadline =
+        opts.deadlineMs === undefined
+          ? undefined
+          : setTimeout(() => deliver(failure(expected, new BerthError('TIMEOUT', 'the stream did not end in time'))), opts.deadlineMs);
       function finish(cancel: boolean) {
         if (cancel && !ended) send({ type: 'cancel' });
         if (!ended) span.end();
@@ -62,7 +93,8 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
       let opened: unknown;
       try {
         opened = await request(nc, key as StreamKey, { ...data, streamId, inbox, window: STREAM_WINDOW_DEFAULT } as unknown as RequestOf<StreamKey>, {
-          timeoutMs: opts.timeoutMs ?? defaults.timeoutMs, trace,
+          timeoutMs: opts.timeoutMs ?? defaults.timeoutMs,
+          trace,
         });
       } catch (err) {
         finish(true);
@@ -75,15 +107,23 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
       }, leaseMs);
       const handle: StreamHandle & { opened: never } = {
         opened: opened as never,
-        onAck: (l) => { ackListener = l; },
+        onAck: (l) => {
+          ackListener = l;
+        },
         listen: (onMessage, onBytes) => {
           listener = onMessage;
           bytesListener = onBytes;
           for (const m of queued.splice(0)) hand(m);
         },
-        sendBytes: (seq, data) => { if (!ended && !nc.isClosed()) publishBytes(nc, ctl, seq, data); },
-        ack: (seq) => { if (!ended) send({ type: 'ack', seq }); },
-        control: (msg) => { if (!ended) send(msg); },
+        sendBytes: (seq, data) => {
+          if (!ended && !nc.isClosed()) publishBytes(nc, ctl, seq, data);
+        },
+        ack: (seq) => {
+          if (!ended) send({ type: 'ack', seq });
+        },
+        control: (msg) => {
+          if (!ended) send(msg);
+        },
         close: () => finish(true),
       };
       return handle;

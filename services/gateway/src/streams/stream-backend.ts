@@ -27,7 +27,11 @@ export interface StreamHandle {
 
 /** Streams from pool-manager: NATS in production, a fake in unit tests. */
 export interface StreamBackend {
-  open<K extends StreamKey>(key: K, data: StreamOpenData<K>, opts?: BackendRequestOptions & { deadlineMs?: number }): Promise<StreamHandle & { opened: ReplyOf<K> }>;
+  open<K extends StreamKey>(
+    key: K,
+    data: StreamOpenData<K>,
+    opts?: BackendRequestOptions & { deadlineMs?: number },
+  ): Promise<StreamHandle & { opened: ReplyOf<K> }>;
 }
 
 /** For an app built without streams (some tests): every stream is SERVICE_UNAVAILABLE. */

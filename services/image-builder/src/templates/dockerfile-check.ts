@@ -52,14 +52,16 @@ export function checkDockerfile(text: string): CheckedDockerfile {
   const stages = new Set<string>();
   const images: string[] = [];
   const named = (ref: string) => {
-    if (/[$\s]/.test(ref) || ref === '') throw new BerthError('TEMPLATE_BASE_NOT_ALLOWED', `image reference ${JSON.stringify(ref.slice(0, 200))} must be a plain image name`);
+    if (/[$\s]/.test(ref) || ref === '')
+      throw new BerthError('TEMPLATE_BASE_NOT_ALLOWED', `image reference ${JSON.stringify(ref.slice(0, 200))} must be a plain image name`);
     if (!stages.has(ref.toLowerCase()) && !/^\d+$/.test(ref)) images.push(ref);
   };
   let sawFrom = false;
   for (const { keyword, args } of instructions(text)) {
     if (keyword === 'FROM') {
       const m = /^(\S+)(?:\s+AS\s+([a-zA-Z][a-zA-Z0-9_.-]*))?$/i.exec(args);
-      if (!m || m[1]!.startsWith('--')) throw new BerthError('TEMPLATE_INSTRUCTION_NOT_ALLOWED', `FROM ${args.slice(0, 200)}: only FROM <image> [AS <stage>] is allowed`);
+      if (!m || m[1]!.startsWith('--'))
+        throw new BerthError('TEMPLATE_INSTRUCTION_NOT_ALLOWED', `FROM ${args.slice(0, 200)}: only FROM <image> [AS <stage>] is allowed`);
       named(m[1]!);
       if (m[2]) stages.add(m[2].toLowerCase());
       sawFrom = true;
@@ -73,10 +75,11 @@ export function checkDockerfile(text: string): CheckedDockerfile {
       for (const flag of words.filter((w) => w.startsWith('--'))) {
         const from = /^--from=(.*)$/i.exec(flag);
         if (from) named(from[1]!);
-        else if (!/^--(?:chown|chmod)=/i.test(flag)) throw new BerthError('TEMPLATE_INSTRUCTION_NOT_ALLOWED', `${keyword} ${flag} is not allowed in a template`);
+        else if (!/^--(?:chown|chmod)=/i.test(flag))
+          throw new BerthError('TEMPLATE_INSTRUCTION_NOT_ALLOWED', `${keyword} ${flag} is not allowed in a template`);
       }
       if (keyword === 'ADD' && sources.some((s) => URL_SOURCE.test(s))) {
-        throw new BerthError('TEMPLATE_INSTRUCTION_NOT_ALLOWED', 'ADD from a URL is not allowed: the engine would fetch it outside the build\'s network');
+        throw new BerthError('TEMPLATE_INSTRUCTION_NOT_ALLOWED', "ADD from a URL is not allowed: the engine would fetch it outside the build's network");
       }
     }
     if (keyword === 'ONBUILD') throw new BerthError('TEMPLATE_INSTRUCTION_NOT_ALLOWED', 'ONBUILD is not allowed in a template');

@@ -45,7 +45,10 @@ export function readTarFile(tar: Buffer, name: string): Buffer | undefined {
     off += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
     if (!Number.isFinite(size) || size < 0) return undefined;
     longName = undefined;
-    if (type === 'L') { longName = body.toString('utf8').replace(/\0.*$/s, ''); continue; }
+    if (type === 'L') {
+      longName = body.toString('utf8').replace(/\0.*$/s, '');
+      continue;
+    }
     if ((type === '0' || type === '\0') && entry.replace(/^\.\//, '') === name) return Buffer.from(body);
   }
   return undefined;

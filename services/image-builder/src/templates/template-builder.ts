@@ -24,24 +24,29 @@ export interface TemplateBuilderOptions {
  * The hardening every template gets on top of the caller's build (never edited into it): berth's
  * agent and tini, the workspace user, berth's entrypoint. Labels are set by the build call.
  */
-const hardening = (built: string, workspaceImage: string) => [
-  `FROM ${built}`,
-  `COPY --from=${workspaceImage} /opt/berth/ /opt/berth/`,
-  `COPY --from=${workspaceImage} /usr/bin/tini /usr/bin/tini`,
-  'USER 1000:1000',
-  'WORKDIR /workspace',
-  'ENV HOME=/home/berth',
-  'ENTRYPOINT ["/usr/bin/tini", "--", "/opt/berth/berth-agent-entrypoint.sh"]',
-  'CMD ["sleep", "infinity"]',
-  '',
-].join('\n');
+const hardening = (built: string, workspaceImage: string) =>
+  [
+    `FROM ${built}`,
+    `COPY --from=${workspaceImage} /opt/berth/ /opt/berth/`,
+    `COPY --from=${workspaceImage} /usr/bin/tini /usr/bin/tini`,
+    'USER 1000:1000',
+    'WORKDIR /workspace',
+    'ENV HOME=/home/berth',
+    'ENTRYPOINT ["/usr/bin/tini", "--", "/opt/berth/berth-agent-entrypoint.sh"]',
+    'CMD ["sleep", "infinity"]',
+    '',
+  ].join('\n');
 
 /**
  * Builds, lists and removes owners' templates on this host's engine with the legacy builder (no
  * registry: every FROM is a local image). Build output goes to `onOutput` as the engine sends it.
  */
 export class TemplateBuilder {
-  constructor(private readonly docker: Docker, private readonly opts: TemplateBuilderOptions, private readonly logger: Logger) {}
+  constructor(
+    private readonly docker: Docker,
+    private readonly opts: TemplateBuilderOptions,
+    private readonly logger: Logger,
+  ) {}
 
   async build(owner: string, name: string, source: TemplateSource, onOutput: (text: string) => void, signal?: AbortSignal): Promise<TemplateView> {
     const dockerfile = 'dockerfile' in source ? source.dockerfile : readTarFile(source.context, 'Dockerfile')?.toString('utf8');
@@ -53,41 +58,67 @@ export class TemplateBuilder {
     try {
       const built = await this.run(context, { t: scratch }, onOutput, signal);
       const tag = templateImageTag(owner, name);
-      await this.run(tarOf([{ name: 'Dockerfile', content: hardening(built, this.opts.workspaceImage) }]), {
-        t: tag,
-        labels: JSON.stringify({
-          [WORKSPACE_IMAGE_LABEL]: 'true', [TEMPLATE_LABELS.name]: name, [TEMPLATE_LABELS.owner]: owner, [TEMPLATE_LABELS.builder]: this.opts.hostId,
-          // A template never passes for a main image, whatever its base said.
-          [MAIN_IMAGE_LABELS.mainImage]: '', [MAIN_IMAGE_LABELS.repo]: '',
-        }),
-      }, onOutput, signal);
+      await this.run(
+        tarOf([{ name: 'Dockerfile', content: hardening(built, this.opts.workspaceImage) }]),
+        {
+          t: tag,
+          labels: JSON.stringify({
+            [WORKSPACE_IMAGE_LABEL]: 'true',
+            [TEMPLATE_LABELS.name]: name,
+            [TEMPLATE_LABELS.owner]: owner,
+            [TEMPLATE_LABELS.builder]: this.opts.hostId,
+            // A template never passes for a main image, whatever its base said.
+            [MAIN_IMAGE_LABELS.mainImage]: '',
+            [MAIN_IMAGE_LABELS.repo]: '',
+          }),
+        },
+        onOutput,
+        signal,
+      );
       await makeImageTree(this.docker, tag, this.opts.hostId);
       const view = await this.get(owner, name);
       this.logger.info({ template: name, image: view.image }, 'template built');
       return view;
     } finally {
-      await this.docker.getImage(scratch).remove({ noprune: true }).catch(() => undefined);
+      await this.docker
+        .getImage(scratch)
+        .remove({ noprune: true })
+        .catch(() => undefined);
     }
   }
 
   async get(owner: string, name: string): Promise<TemplateView> {
     const tag = templateImageTag(owner, name);
-    const info = await this.docker.getImage(tag).inspect().catch((err: unknown) => {
-      if (isDockerStatus(err, 404)) return undefined;
-      throw err;
-    });
+    const info = await this.docker
+      .getImage(tag)
+      .inspect()
+      .catch((err: unknown) => {
+        if (isDockerStatus(err, 404)) return undefined;
+        throw err;
+      });
     const labels = info?.Config.Labels ?? {};
     if (!info || labels[TEMPLATE_LABELS.owner] !== owner || labels[TEMPLATE_LABELS.name] !== name) {
       throw new BerthError('TEMPLATE_NOT_FOUND', `no template ${name}`);
     }
-    const tree = await this.docker.getVolume(imageTreeVolumeName(info.Id)).inspect().then(() => true, () => false);
+    const tree = await this.docker
+      .getVolume(imageTreeVolumeName(info.Id))
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      );
     return { name, image: tag, imageId: info.Id, createdAt: new Date(info.Created).toISOString(), tree };
   }
 
   async list(owner: string): Promise<TemplateView[]> {
-    const images = await this.docker.listImages({ filters: { label: [`${TEMPLATE_LABELS.owner}=${owner}`, `${TEMPLATE_LABELS.builder}=${this.opts.hostId}`] } });
+    const images = await this.docker.listImages({
+      filters: { label: [`${TEMPLATE_LABELS.owner}=${owner}`, `${TEMPLATE_LABELS.builder}=${this.opts.hostId}`] },
+    });
     const prefix = `berth/template-${templateOwnerKey(owner)}:`;
-    const names = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length));
+    const names = images
+      .flatMap((i) => i.RepoTags ?? [])
+      .filter((t) => t.startsWith(prefix))
+      .map((t) => t.slice(prefix.length));
     const views: TemplateView[] = [];
     for (const n of names.sort()) {
       // Removed since the listing: skipped.
@@ -114,21 +145,35 @@ export class TemplateBuilder {
    * someone's checkout), or one of the caller's own templates: never another owner's.
    */
   private async checkBase(owner: string, image: string): Promise<void> {
-    const info = await this.docker.getImage(image).inspect().catch(() => undefined);
+    const info = await this.docker
+      .getImage(image)
+      .inspect()
+      .catch(() => undefined);
     const labels = info?.Config.Labels ?? {};
     const refuse = (why: string) => new BerthError('TEMPLATE_BASE_NOT_ALLOWED', `${image.slice(0, 200)}: ${why}`);
-    if (!info) throw refuse('not an image on this host (there is no registry: start FROM a berth workspace image such as berth/workspace:latest, or one of your templates)');
+    if (!info)
+      throw refuse(
+        'not an image on this host (there is no registry: start FROM a berth workspace image such as berth/workspace:latest, or one of your templates)',
+      );
     if (labels[WORKSPACE_IMAGE_LABEL] !== 'true') throw refuse('not a berth workspace image');
-    if (labels[MAIN_IMAGE_LABELS.mainImage] === 'true') throw refuse('a repository\'s main image cannot be a template\'s base');
+    if (labels[MAIN_IMAGE_LABELS.mainImage] === 'true') throw refuse("a repository's main image cannot be a template's base");
     const templateOwner = labels[TEMPLATE_LABELS.owner];
-    if (templateOwner && templateOwner !== owner) throw refuse('another owner\'s template');
+    if (templateOwner && templateOwner !== owner) throw refuse("another owner's template");
   }
 
   /** One legacy-builder build; resolves with the built image id, or fails TEMPLATE_BUILD_FAILED with the output's tail. */
   private async run(context: Buffer, query: Record<string, string>, onOutput: (text: string) => void, signal?: AbortSignal): Promise<string> {
     const memory = this.opts.memoryMb * 1024 * 1024;
     const stream = await this.docker.buildImage(Readable.from([context]), {
-      ...query, version: '1', networkmode: this.opts.network, pull: false, rm: true, forcerm: true, memory, memswap: memory, nocache: false,
+      ...query,
+      version: '1',
+      networkmode: this.opts.network,
+      pull: false,
+      rm: true,
+      forcerm: true,
+      memory,
+      memswap: memory,
+      nocache: false,
     } as Docker.ImageBuildOptions);
     let tail = '';
     let imageId: string | undefined;
@@ -138,14 +183,18 @@ export class TemplateBuilder {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(stream, (err: Error | null) => (err && !failure ? reject(err) : resolve()), (event: { stream?: string; error?: string; aux?: { ID?: string } }) => {
-          if (event.aux?.ID) imageId = event.aux.ID;
-          const text = event.stream ?? (event.error ? `${event.error}\n` : '');
-          if (event.error) failure = event.error;
-          if (!text) return;
-          tail = (tail + text).slice(-4000);
-          onOutput(text);
-        });
+        this.docker.modem.followProgress(
+          stream,
+          (err: Error | null) => (err && !failure ? reject(err) : resolve()),
+          (event: { stream?: string; error?: string; aux?: { ID?: string } }) => {
+            if (event.aux?.ID) imageId = event.aux.ID;
+            const text = event.stream ?? (event.error ? `${event.error}\n` : '');
+            if (event.error) failure = event.error;
+            if (!text) return;
+            tail = (tail + text).slice(-4000);
+            onOutput(text);
+          },
+        );
       });
     } finally {
       clearTimeout(timer);

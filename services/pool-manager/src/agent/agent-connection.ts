@@ -26,9 +26,16 @@ export class AgentConnection {
   private greet!: (ok: boolean) => void;
   private accept!: (ok: boolean) => void;
 
-  constructor(readonly socket: Socket, helloTimeoutMs: number) {
-    this.greeted = new Promise((resolve) => { this.greet = resolve; });
-    this.accepted = new Promise((resolve) => { this.accept = resolve; });
+  constructor(
+    readonly socket: Socket,
+    helloTimeoutMs: number,
+  ) {
+    this.greeted = new Promise((resolve) => {
+      this.greet = resolve;
+    });
+    this.accepted = new Promise((resolve) => {
+      this.accept = resolve;
+    });
     this.decoder = new AgentDecoder((msg) => this.onMessage(msg));
     this.decoder.outputAllowed = false;
     socket.pipe(this.decoder);
@@ -49,7 +56,9 @@ export class AgentConnection {
       this.decoder.once('close', resolve);
       this.decoder.once('error', () => resolve());
     });
-    const timer = setTimeout(() => { if (this.state === 'pending') socket.destroy(); }, helloTimeoutMs);
+    const timer = setTimeout(() => {
+      if (this.state === 'pending') socket.destroy();
+    }, helloTimeoutMs);
     void this.greeted.then(() => clearTimeout(timer));
   }
 

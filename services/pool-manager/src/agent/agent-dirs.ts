@@ -14,7 +14,10 @@ const ID = /^ws_[0-9a-z_-]+$/;
  * to pool-manager (0700): on the host only it reaches a workspace's socket.
  */
 export class AgentDirs {
-  private constructor(private readonly root: string, private readonly uid: number) {}
+  private constructor(
+    private readonly root: string,
+    private readonly uid: number,
+  ) {}
 
   /** Undefined (agents off, `docker exec` for everything) when `base` is unusable or unsafe. */
   static async open(base: string, hostId: string, logger: Logger): Promise<AgentDirs | undefined> {

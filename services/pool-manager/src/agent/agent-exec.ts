@@ -16,13 +16,25 @@ export async function agentSpawn(conn: AgentConnection, argv: string[], opts: Sp
   const { socket, decoder } = conn;
   // The agent's own timer is the backstop for when pool-manager is gone; pool-manager kills first.
   const backstop = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs + BACKSTOP_GRACE_MS };
-  socket.write(encodeJson({
-    type: 'exec', argv, env: opts.env ?? {}, cwd: opts.cwd ?? '/workspace', ...backstop,
-    ...(opts.tty && { tty: opts.tty }), ...(opts.maxOutputBytes !== undefined && { maxOutputBytes: opts.maxOutputBytes }),
-  }));
+  socket.write(
+    encodeJson({
+      type: 'exec',
+      argv,
+      env: opts.env ?? {},
+      cwd: opts.cwd ?? '/workspace',
+      ...backstop,
+      ...(opts.tty && { tty: opts.tty }),
+      ...(opts.maxOutputBytes !== undefined && { maxOutputBytes: opts.maxOutputBytes }),
+    }),
+  );
 
   let timer: NodeJS.Timeout | undefined;
-  const accepted = await Promise.race([conn.accepted, new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ACCEPT_TIMEOUT_MS); })]);
+  const accepted = await Promise.race([
+    conn.accepted,
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ACCEPT_TIMEOUT_MS);
+    }),
+  ]);
   clearTimeout(timer);
   if (!accepted) {
     conn.destroy();
@@ -39,7 +51,9 @@ export async function agentSpawn(conn: AgentConnection, argv: string[], opts: Sp
       return Number.isSafeInteger(code) && code! >= 0 && code! <= 255 ? code! : null;
     },
     truncated: () => ({ stdout: conn.exit?.stdoutTruncated === true, stderr: conn.exit?.stderrTruncated === true }),
-    write: (data) => { if (opts.tty && socket.writable) socket.write(encodeJson({ type: 'input', data: data.toString('base64') })); },
+    write: (data) => {
+      if (opts.tty && socket.writable) socket.write(encodeJson({ type: 'input', data: data.toString('base64') }));
+    },
     resize: (cols, rows) => {
       if (opts.tty && socket.writable) socket.write(encodeJson({ type: 'resize', cols, rows }));
       return Promise.resolve();

@@ -34,16 +34,24 @@ export class AgentListener {
   private refusedSince = 0;
   private paused = false;
 
-  constructor(readonly socketPath: string, private readonly limits: AgentLimits = AGENT_LIMITS) {}
+  constructor(
+    readonly socketPath: string,
+    private readonly limits: AgentLimits = AGENT_LIMITS,
+  ) {}
 
   /** Listens, replacing a stale socket file of an earlier pool-manager (the directory is ours alone). */
   async listen(): Promise<void> {
-    await unlink(this.socketPath).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err; });
+    await unlink(this.socketPath).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
     const server = createServer({ allowHalfOpen: false }, (socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.socketPath, () => { server.off('error', reject); resolve(); });
+      server.listen(this.socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
     // The workspace user (uid 1000) connects; the directory above is the only way to reach it.
     await chmod(this.socketPath, 0o666);
@@ -64,7 +72,10 @@ export class AgentListener {
     if (conn) return Promise.resolve(this.claim(conn));
     if (this.closed || !this.connected || waitMs <= 0) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      const waiter = (c: AgentConnection | undefined) => { clearTimeout(timer); resolve(c && this.claim(c)); };
+      const waiter = (c: AgentConnection | undefined) => {
+        clearTimeout(timer);
+        resolve(c && this.claim(c));
+      };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
         resolve(undefined);
@@ -149,7 +160,9 @@ export class AgentListener {
     conn.take();
     if (!conn.closed) {
       this.busy += 1;
-      conn.socket.once('close', () => { this.busy -= 1; });
+      conn.socket.once('close', () => {
+        this.busy -= 1;
+      });
     }
     return conn;
   }

@@ -9,7 +9,11 @@ export class AgentRegistry {
   /** Workspaces whose directory is not ours (earlier layout): warned about once. */
   private readonly refused = new Set<string>();
 
-  constructor(readonly dirs: AgentDirs, private readonly logger: Logger, private readonly limits: AgentLimits = AGENT_LIMITS) {}
+  constructor(
+    readonly dirs: AgentDirs,
+    private readonly logger: Logger,
+    private readonly limits: AgentLimits = AGENT_LIMITS,
+  ) {}
 
   /** A new (or recreated) workspace: a fresh directory with pool-manager listening in it; returns the host path to mount. */
   async create(id: string): Promise<string> {
@@ -24,7 +28,7 @@ export class AgentRegistry {
     if (this.known(id)) return;
     if (!(await this.dirs.owned(id))) {
       this.refused.add(id);
-      this.logger.warn({ id }, 'agent directory missing or not pool-manager\'s own; commands use docker exec');
+      this.logger.warn({ id }, "agent directory missing or not pool-manager's own; commands use docker exec");
       return;
     }
     await this.listen(id).catch((err: unknown) => this.logger.warn({ err, id }, 'agent listener not started; commands use docker exec'));

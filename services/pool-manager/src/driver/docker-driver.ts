@@ -5,7 +5,15 @@ import type { ExecProcess, SpawnOptions } from './exec-process.js';
 import { DockerDemux } from './docker-demux.js';
 import { runDockerTask } from './docker-task.js';
 import { TailBuffer } from './tail-buffer.js';
-import { type TaskResult, type VolumeInfo, type TaskSpec, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec, type WorkloadUsage } from './workload-driver.js';
+import {
+  type TaskResult,
+  type VolumeInfo,
+  type TaskSpec,
+  type WorkloadDriver,
+  type WorkloadInfo,
+  type WorkloadSpec,
+  type WorkloadUsage,
+} from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
 import { WORKSPACE_NETWORK_OPTIONS, wrongNetworkOptions } from './workspace-network.js';
 import { usageFromDockerStats, type DockerStats } from './docker-stats.js';
@@ -15,7 +23,9 @@ import { createLayeredVolume, removeVolumeAndLayers } from './docker-layered-vol
 import { isWorkloadError, WorkloadError } from './workload-error.js';
 
 const volumeInfo = (v: { Name: string; Labels?: Record<string, string> | null; CreatedAt?: string }): VolumeInfo => ({
-  name: v.Name, labels: v.Labels ?? {}, createdAt: v.CreatedAt ? new Date(v.CreatedAt).toISOString() : null,
+  name: v.Name,
+  labels: v.Labels ?? {},
+  createdAt: v.CreatedAt ? new Date(v.CreatedAt).toISOString() : null,
 });
 
 /** The entrypoint of the workspace image, which runs the agent (docker/images/workspace.Dockerfile). */
@@ -71,12 +81,19 @@ export class DockerDriver implements WorkloadDriver {
   }
 
   async frozen(hostId: string): Promise<Set<string>> {
-    const list = await engineCall(() => this.docker.listContainers({ all: true, filters: { status: ['paused'], label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`] } }));
+    const list = await engineCall(() =>
+      this.docker.listContainers({
+        all: true,
+        filters: { status: ['paused'], label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`] },
+      }),
+    );
     return new Set(list.map((c) => c.Labels[WORKLOAD_LABELS.id] ?? ''));
   }
 
   async listVolumes(hostId: string): Promise<{ name: string; id: string }[]> {
-    const { Volumes } = await engineCall(() => this.docker.listVolumes({ filters: { label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`] } }));
+    const { Volumes } = await engineCall(() =>
+      this.docker.listVolumes({ filters: { label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`] } }),
+    );
     return (Volumes ?? []).map((v) => ({ name: v.Name, id: v.Labels?.[WORKLOAD_LABELS.id] ?? '' }));
   }
 
@@ -93,10 +110,12 @@ export class DockerDriver implements WorkloadDriver {
   }
 
   async list(hostId: string): Promise<WorkloadInfo[]> {
-    const all = await engineCall(() => this.docker.listContainers({
-      all: true,
-      filters: { label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`] },
-    }));
+    const all = await engineCall(() =>
+      this.docker.listContainers({
+        all: true,
+        filters: { label: [`${WORKLOAD_LABELS.managed}=true`, `${WORKLOAD_LABELS.host}=${hostId}`] },
+      }),
+    );
     return all.map((c) => ({
       id: c.Labels[WORKLOAD_LABELS.id] ?? '',
       ref: c.Id,
@@ -128,12 +147,18 @@ export class DockerDriver implements WorkloadDriver {
   }
 
   async recentLogs(ref: string, sinceMs: number, maxBytes: number): Promise<string> {
-    const raw = (await engineCall(() => this.docker.getContainer(ref).logs({ stdout: true, stderr: true, follow: false, since: Math.floor(sinceMs / 1000) }))) as unknown as Buffer;
+    const raw = (await engineCall(() =>
+      this.docker.getContainer(ref).logs({ stdout: true, stderr: true, follow: false, since: Math.floor(sinceMs / 1000) }),
+    )) as unknown as Buffer;
     const tail = new TailBuffer(maxBytes);
     const demux = new DockerDemux();
     demux.on('data', (chunk: { data: Buffer }) => tail.write(chunk.data));
     demux.end(raw);
-    await new Promise<void>((resolve) => { demux.once('end', resolve); demux.once('error', () => resolve()); demux.resume(); });
+    await new Promise<void>((resolve) => {
+      demux.once('end', resolve);
+      demux.once('error', () => resolve());
+      demux.resume();
+    });
     return tail.text();
   }
 
@@ -152,7 +177,9 @@ export class DockerDriver implements WorkloadDriver {
   }
 
   async removeTasks(hostId: string): Promise<number> {
-    const all = await engineCall(() => this.docker.listContainers({ all: true, filters: { label: [WORKLOAD_LABELS.task, `${WORKLOAD_LABELS.host}=${hostId}`] } }));
+    const all = await engineCall(() =>
+      this.docker.listContainers({ all: true, filters: { label: [WORKLOAD_LABELS.task, `${WORKLOAD_LABELS.host}=${hostId}`] } }),
+    );
     for (const c of all) await this.remove(c.Id);
     return all.length;
   }
@@ -168,7 +195,11 @@ export class DockerDriver implements WorkloadDriver {
 
   async createVolume(name: string, labels: Record<string, string>): Promise<VolumeInfo> {
     await engineCall(() => this.docker.createVolume({ Name: name, Labels: labels }));
-    const info = (await engineCall(() => this.docker.getVolume(name).inspect())) as { Name: string; Labels?: Record<string, string> | null; CreatedAt?: string };
+    const info = (await engineCall(() => this.docker.getVolume(name).inspect())) as {
+      Name: string;
+      Labels?: Record<string, string> | null;
+      CreatedAt?: string;
+    };
     return volumeInfo(info);
   }
 
@@ -211,12 +242,19 @@ export class DockerDriver implements WorkloadDriver {
       // Recreated when empty; never silently used: workspaces on it would reach each other or the outside.
       const { Containers } = (await engineCall(() => this.docker.getNetwork(found.Id).inspect())) as { Containers?: Record<string, unknown> };
       if (Object.keys(Containers ?? {}).length > 0) {
-        throw new WorkloadError('conflict', `network ${name} has ${wrong.join(', ')} and containers attached: remove them and the network (or run scripts/down), then start again`);
+        throw new WorkloadError(
+          'conflict',
+          `network ${name} has ${wrong.join(', ')} and containers attached: remove them and the network (or run scripts/down), then start again`,
+        );
       }
-      await engineCall(() => this.docker.getNetwork(found.Id).remove()).catch((err: unknown) => { if (!isWorkloadError(err, 'not_found')) throw err; });
+      await engineCall(() => this.docker.getNetwork(found.Id).remove()).catch((err: unknown) => {
+        if (!isWorkloadError(err, 'not_found')) throw err;
+      });
     }
     try {
-      await engineCall(() => this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [WORKLOAD_LABELS.managed]: 'true' }, Options: WORKSPACE_NETWORK_OPTIONS }));
+      await engineCall(() =>
+        this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [WORKLOAD_LABELS.managed]: 'true' }, Options: WORKSPACE_NETWORK_OPTIONS }),
+      );
     } catch (err) {
       if (!isWorkloadError(err, 'conflict')) throw err;
     }

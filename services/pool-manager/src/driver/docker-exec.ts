@@ -4,11 +4,14 @@ import type Docker from 'dockerode';
 import { DockerDemux } from './docker-demux.js';
 import { EXEC_MARKER_VAR, KILL_SCRIPT, type ExecProcess, type OutputChunk, type SpawnOptions } from './exec-process.js';
 
-const asStdout = () => new Transform({
-  readableObjectMode: true,
-  readableHighWaterMark: 4,
-  transform(data: Buffer, _enc, done) { done(null, { stream: 'stdout', data } satisfies OutputChunk); },
-});
+const asStdout = () =>
+  new Transform({
+    readableObjectMode: true,
+    readableHighWaterMark: 4,
+    transform(data: Buffer, _enc, done) {
+      done(null, { stream: 'stdout', data } satisfies OutputChunk);
+    },
+  });
 
 /** Starts `argv` in a container through the Docker API, marked so that kill() finds all of it. */
 export async function dockerSpawn(docker: Docker, ref: string, argv: string[], opts: SpawnOptions): Promise<ExecProcess> {
@@ -64,13 +67,22 @@ export async function dockerSpawn(docker: Docker, ref: string, argv: string[], o
       }
     },
     truncated: () => ({ stdout: false, stderr: false }),
-    write: (data) => { if (opts.tty && socket.writable) socket.write(data); },
-    resize: async (cols, rows) => { await exec.resize({ w: cols, h: rows }); },
+    write: (data) => {
+      if (opts.tty && socket.writable) socket.write(data);
+    },
+    resize: async (cols, rows) => {
+      await exec.resize({ w: cols, h: rows });
+    },
     kill: () => {
       killing ??= (async () => {
         const killer = await container.exec({ Cmd: ['sh', '-c', KILL_SCRIPT, 'berth-kill', marker], AttachStdout: false, AttachStderr: false });
         const s = (await killer.start({ hijack: true, stdin: false })) as Duplex;
-        await new Promise<void>((resolve) => { s.once('end', resolve); s.once('close', resolve); s.once('error', () => resolve()); s.resume(); });
+        await new Promise<void>((resolve) => {
+          s.once('end', resolve);
+          s.once('close', resolve);
+          s.once('error', () => resolve());
+          s.resume();
+        });
         // Everything holding the output is dead now; if Docker still has not closed it, we do.
         const backstop = setTimeout(() => socket.destroy(), 2_000);
         await ended;

@@ -38,17 +38,28 @@ export async function createLayeredVolume(docker: Docker, name: string, labels: 
   const layerLabels = { [WORKLOAD_LABELS.managed]: 'true', [LAYER_LABELS.of]: name };
   await engineCall(() => docker.createVolume({ Name: upper, Labels: layerLabels }));
   await engineCall(() => docker.createVolume({ Name: work, Labels: layerLabels }));
-  const owner = await engineCall(() => docker.createContainer({
-    Image: ownerImage, Entrypoint: ['true'], Cmd: [], User: '1000:1000', NetworkDisabled: true, Labels: { [WORKLOAD_LABELS.task]: 'layer-owner', [WORKLOAD_LABELS.host]: labels[WORKLOAD_LABELS.host] ?? '' },
-    HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: upper, Target: OWNER_DIR, ReadOnly: false }] },
-  }));
+  const owner = await engineCall(() =>
+    docker.createContainer({
+      Image: ownerImage,
+      Entrypoint: ['true'],
+      Cmd: [],
+      User: '1000:1000',
+      NetworkDisabled: true,
+      Labels: { [WORKLOAD_LABELS.task]: 'layer-owner', [WORKLOAD_LABELS.host]: labels[WORKLOAD_LABELS.host] ?? '' },
+      HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: upper, Target: OWNER_DIR, ReadOnly: false }] },
+    }),
+  );
   await engineCall(() => owner.remove({ force: true }));
   const [upperDir, workDir] = [await mountpoint(docker, upper), await mountpoint(docker, work)];
   if (!upperDir || !workDir) throw new Error(`layer volumes of ${name} vanished while being made`);
-  await engineCall(() => docker.createVolume({
-    Name: name, Driver: 'local', Labels: labels,
-    DriverOpts: { type: 'overlay', device: 'overlay', o: `lowerdir=${lower},upperdir=${upperDir},workdir=${workDir}` },
-  }));
+  await engineCall(() =>
+    docker.createVolume({
+      Name: name,
+      Driver: 'local',
+      Labels: labels,
+      DriverOpts: { type: 'overlay', device: 'overlay', o: `lowerdir=${lower},upperdir=${upperDir},workdir=${workDir}` },
+    }),
+  );
   return true;
 }
 

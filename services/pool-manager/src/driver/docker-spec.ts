@@ -12,7 +12,13 @@ export const WORKSPACE_USER = `${WORKSPACE_UID}:${WORKSPACE_UID}`;
  * An owner's volume. Its labels go along: if the owner deleted it between its check and this
  * create, Docker makes it again as the owner's, not as a volume nobody can claim.
  */
-const volumeMount = (v: VolumeMount) => ({ Type: 'volume' as const, Source: v.source, Target: v.target, ReadOnly: false, VolumeOptions: { NoCopy: false, DriverConfig: { Name: 'local', Options: {} }, Labels: v.labels } });
+const volumeMount = (v: VolumeMount) => ({
+  Type: 'volume' as const,
+  Source: v.source,
+  Target: v.target,
+  ReadOnly: false,
+  VolumeOptions: { NoCopy: false, DriverConfig: { Name: 'local', Options: {} }, Labels: v.labels },
+});
 
 /** The workspace volume's mount points: berth's path, and Artie's `/app` (the same volume). */
 const WORKSPACE_MOUNTS = ['/workspace', '/app'] as const;
@@ -33,9 +39,12 @@ const AGENT_FILES_TARGET = '/opt/berth';
  * The keep-alive that also runs the mounted agent when the image's `node` is new enough, restarted
  * if it dies, as the workspace image's entrypoint does. Without such a node: `docker exec`.
  */
-const KEEP_ALIVE_WITH_AGENT = ['/bin/sh', '-c',
-  `if node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= ${AGENT_MIN_NODE_MAJOR} ? 0 : 1)' </dev/null >/dev/null 2>&1; then `
-  + `( (until node ${AGENT_FILES_TARGET}/berth-agent.mjs </dev/null; do sleep 1; done) & ); fi; ${KEEP_ALIVE_LOOP}`];
+const KEEP_ALIVE_WITH_AGENT = [
+  '/bin/sh',
+  '-c',
+  `if node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= ${AGENT_MIN_NODE_MAJOR} ? 0 : 1)' </dev/null >/dev/null 2>&1; then ` +
+    `( (until node ${AGENT_FILES_TARGET}/berth-agent.mjs </dev/null; do sleep 1; done) & ); fi; ${KEEP_ALIVE_LOOP}`,
+];
 
 /** The hardening every workspace gets (DESIGN.md): nothing here is caller-controlled. */
 export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOptions {
@@ -69,7 +78,10 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
       },
       Mounts: [
         ...WORKSPACE_MOUNTS.map((target) => ({
-          Type: 'volume' as const, Source: workspaceVolumeName(spec.id), Target: target, ReadOnly: false,
+          Type: 'volume' as const,
+          Source: workspaceVolumeName(spec.id),
+          Target: target,
+          ReadOnly: false,
           // NoCopy false: the volume starts with the image's /workspace, owned by the workspace user.
           // Not for another image: Docker would give the still-empty volume the owner of the image's
           // directory there (root, or none: the working directory it makes), undoing its preparation.
@@ -85,10 +97,12 @@ export function workloadCreateOptions(spec: WorkloadSpec): ContainerCreateOption
         // The agent channel's directory (docker/agent/PROTOCOL.md): this workspace's own, and read-only,
         // so the socket pool-manager listens on and the key file next to it are out of the workspace's reach.
         ...(spec.agentDir ? [{ Type: 'bind' as const, Source: spec.agentDir.host, Target: spec.agentDir.target, ReadOnly: true }] : []),
-        ...(spec.agentFiles ? [
-          { Type: 'bind' as const, Source: spec.agentFiles.dir, Target: AGENT_FILES_TARGET, ReadOnly: true },
-          { Type: 'bind' as const, Source: spec.agentFiles.tini, Target: '/usr/bin/tini', ReadOnly: true },
-        ] : []),
+        ...(spec.agentFiles
+          ? [
+              { Type: 'bind' as const, Source: spec.agentFiles.dir, Target: AGENT_FILES_TARGET, ReadOnly: true },
+              { Type: 'bind' as const, Source: spec.agentFiles.tini, Target: '/usr/bin/tini', ReadOnly: true },
+            ]
+          : []),
       ],
       PidsLimit: spec.pids,
       Memory: memory,

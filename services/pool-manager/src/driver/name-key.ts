@@ -15,7 +15,8 @@ export async function workspaceNameKey(configured: string | undefined, dir: stri
   await mkdir(root, { recursive: true, mode: 0o700 });
   const uid = process.getuid?.() ?? -1;
   const st = await lstat(root);
-  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) throw new Error(`${root} must be a directory of uid ${uid} with mode 0700 to keep the workspace name key`);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0)
+    throw new Error(`${root} must be a directory of uid ${uid} with mode 0700 to keep the workspace name key`);
   const path = join(root, 'name-key');
   // Written aside and linked into place: a second pool-manager starting at the same time reads
   // either no file or a whole one.

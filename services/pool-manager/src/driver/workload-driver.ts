@@ -156,4 +156,8 @@ export interface WorkloadDriver {
  * anonymous one, so reconcile can find and remove it even when its container was removed out of band.
  */
 export const workspaceVolumeName = (id: string) => `berth-${id}`;
-export const workspaceVolumeLabels = (hostId: string, id: string) => ({ [WORKLOAD_LABELS.managed]: 'true', [WORKLOAD_LABELS.host]: hostId, [WORKLOAD_LABELS.id]: id });
+export const workspaceVolumeLabels = (hostId: string, id: string) => ({
+  [WORKLOAD_LABELS.managed]: 'true',
+  [WORKLOAD_LABELS.host]: hostId,
+  [WORKLOAD_LABELS.id]: id,
+});

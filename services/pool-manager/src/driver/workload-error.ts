@@ -26,7 +26,11 @@ export type WorkloadErrorKind =
 export class WorkloadError extends Error {
   override readonly name = 'WorkloadError';
 
-  constructor(readonly kind: WorkloadErrorKind, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly kind: WorkloadErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

@@ -23,7 +23,10 @@ export class FileChannel {
   private readonly queue: Reply[] = [];
   private waiter: (() => void) | undefined;
 
-  private constructor(readonly conn: AgentConnection, readonly path: string) {
+  private constructor(
+    readonly conn: AgentConnection,
+    readonly path: string,
+  ) {
     conn.onReply = (msg) => {
       this.queue.push(msg as Reply);
       // A flood of replies the caller does not read (an agent out of protocol) is cut off.
@@ -43,18 +46,25 @@ export class FileChannel {
       if (!conn) break;
       if (!conn.features.includes(FILES_FEATURE)) {
         conn.destroy();
-        throw new BerthError('AGENT_UPGRADE_REQUIRED', 'the workspace\'s agent predates file support: recreate the workspace from a current image');
+        throw new BerthError('AGENT_UPGRADE_REQUIRED', "the workspace's agent predates file support: recreate the workspace from a current image");
       }
       // Listening before asking: the agent's first reply can arrive in the same read as `accepted`.
       const channel = new FileChannel(conn, path);
       conn.socket.write(encodeJson({ type: 'files', ...request }));
       let timer: NodeJS.Timeout | undefined;
-      const accepted = await Promise.race([conn.accepted, new Promise<false>((r) => { timer = setTimeout(() => r(false), ACCEPT_TIMEOUT_MS); })]);
+      const accepted = await Promise.race([
+        conn.accepted,
+        new Promise<false>((r) => {
+          timer = setTimeout(() => r(false), ACCEPT_TIMEOUT_MS);
+        }),
+      ]);
       clearTimeout(timer);
       if (accepted) return channel;
       conn.destroy();
     }
-    throw new BerthError('AGENT_UNAVAILABLE', 'the workspace has no agent connected (an image without berth\'s agent, or it is restarting)', { retryAfterSeconds: 1 });
+    throw new BerthError('AGENT_UNAVAILABLE', "the workspace has no agent connected (an image without berth's agent, or it is restarting)", {
+      retryAfterSeconds: 1,
+    });
   }
 
   /** The agent's next reply; an `error` reply or a closed connection throws. */
@@ -64,11 +74,14 @@ export class FileChannel {
       if (this.conn.closed) throw new BerthError('FILE_OPERATION_FAILED', `${JSON.stringify(this.path)}: the workspace's agent ended the operation`);
       if (Date.now() >= deadline) {
         this.conn.destroy();
-        throw new BerthError('TIMEOUT', 'the workspace\'s agent did not answer in time');
+        throw new BerthError('TIMEOUT', "the workspace's agent did not answer in time");
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        this.waiter = () => { clearTimeout(timer); resolve(); };
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
       this.waiter = undefined;
     }
@@ -95,7 +108,11 @@ export class FileChannel {
     if (this.conn.closed) return;
     if (this.conn.socket.write(encodeData(data))) return;
     await new Promise<void>((resolve) => {
-      const done = () => { this.conn.socket.off('drain', done); this.conn.socket.off('close', done); resolve(); };
+      const done = () => {
+        this.conn.socket.off('drain', done);
+        this.conn.socket.off('close', done);
+        resolve();
+      };
       this.conn.socket.once('drain', done);
       this.conn.socket.once('close', done);
     });

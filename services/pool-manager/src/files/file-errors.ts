@@ -47,5 +47,8 @@ export function fileError(code: unknown, message: unknown, path: string, limit?:
 }
 
 export function tooLarge(limit: number | undefined): BerthError {
-  return new BerthError('FILE_TOO_LARGE', `the upload is larger than the limit${limit === undefined ? '' : ` of ${limit} bytes`} (FILES_MAX_UPLOAD_BYTES); nothing was written`);
+  return new BerthError(
+    'FILE_TOO_LARGE',
+    `the upload is larger than the limit${limit === undefined ? '' : ` of ${limit} bytes`} (FILES_MAX_UPLOAD_BYTES); nothing was written`,
+  );
 }

@@ -1,6 +1,16 @@
 import {
-  BerthError, FILE_BYTES_CHUNK_MAX_BYTES, FILES_LIST_MAX_ENTRIES, type FileEntry, type FilesOpReply, type FilesOpRequest,
-  type FilesReadOpened, type FilesReadRequest, type FilesWriteRequest, type StreamBytes, type StreamControl, type StreamOpened,
+  BerthError,
+  FILE_BYTES_CHUNK_MAX_BYTES,
+  FILES_LIST_MAX_ENTRIES,
+  type FileEntry,
+  type FilesOpReply,
+  type FilesOpRequest,
+  type FilesReadOpened,
+  type FilesReadRequest,
+  type FilesWriteRequest,
+  type StreamBytes,
+  type StreamControl,
+  type StreamOpened,
 } from '@berth/contracts';
 import { serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
 import type { AgentRegistry } from '../agent/agent-registry.js';
@@ -43,7 +53,8 @@ async function fileOp(d: FileDeps, req: FilesOpRequest): Promise<FilesOpReply> {
     for (;;) {
       const msg = await ch.next();
       if (msg.type === 'result') return { entries, truncated: msg.truncated === true };
-      if (msg.type !== 'entries' || !Array.isArray(msg.entries)) throw new BerthError('FILE_OPERATION_FAILED', 'the workspace\'s agent answered out of protocol');
+      if (msg.type !== 'entries' || !Array.isArray(msg.entries))
+        throw new BerthError('FILE_OPERATION_FAILED', "the workspace's agent answered out of protocol");
       for (const raw of msg.entries as unknown[]) {
         const entry = entryOf(raw);
         if (!entry) continue;
@@ -69,7 +80,8 @@ async function openRead(d: FileDeps, req: FilesReadRequest): Promise<FilesReadOp
     const size = num(meta.size) ?? null;
     const start = num(meta.start) ?? 0;
     const end = num(meta.end) ?? null;
-    if (!req.tar && (size === null || end === null || start < 0 || end >= size || end < start - 1)) throw new BerthError('FILE_OPERATION_FAILED', 'the workspace\'s agent answered out of protocol');
+    if (!req.tar && (size === null || end === null || start < 0 || end >= size || end < start - 1))
+      throw new BerthError('FILE_OPERATION_FAILED', "the workspace's agent answered out of protocol");
     opened = { streamId: req.streamId, size, start, end, mtime: typeof meta.mtime === 'string' ? meta.mtime.slice(0, 40) : null };
   } catch (err) {
     ch.close();
@@ -79,20 +91,24 @@ async function openRead(d: FileDeps, req: FilesReadRequest): Promise<FilesReadOp
   const release = d.activity.hold(req.id);
   // A plain file sends exactly the range it announced: more is cut off, less is an error.
   const expected = opened.end === null ? undefined : opened.end - opened.start + 1;
-  pumpRead(ch, sink, expected).catch((err: unknown) => {
-    ch.close();
-    sink.finish({ type: 'error', error: (err instanceof BerthError ? err : new BerthError('FILE_OPERATION_FAILED', 'the download failed')).toBody().error });
-  }).finally(release);
+  pumpRead(ch, sink, expected)
+    .catch((err: unknown) => {
+      ch.close();
+      sink.finish({ type: 'error', error: (err instanceof BerthError ? err : new BerthError('FILE_OPERATION_FAILED', 'the download failed')).toBody().error });
+    })
+    .finally(release);
   return opened;
 }
 
 async function pumpRead(ch: FileChannel, sink: StreamSink, expected: number | undefined): Promise<void> {
-  void sink.cancelled.then(() => { if (!sink.closed) ch.close(); });
+  void sink.cancelled.then(() => {
+    if (!sink.closed) ch.close();
+  });
   let sent = 0;
   for await (const chunk of ch.conn.decoder as AsyncIterable<OutputChunk>) {
     if (sink.closed) break;
     if (chunk.stream !== 'stdout' || (expected !== undefined && sent + chunk.data.length > expected)) {
-      throw new BerthError('FILE_OPERATION_FAILED', 'the workspace\'s agent sent more than the file holds');
+      throw new BerthError('FILE_OPERATION_FAILED', "the workspace's agent sent more than the file holds");
     }
     sent += chunk.data.length;
     for (let i = 0; i < chunk.data.length; i += FILE_BYTES_CHUNK_MAX_BYTES) await sink.sendBytes(chunk.data.subarray(i, i + FILE_BYTES_CHUNK_MAX_BYTES));
@@ -120,10 +136,12 @@ async function openWrite(d: FileDeps, req: FilesWriteRequest): Promise<StreamOpe
   let total = 0;
   let chain = Promise.resolve();
   const take = (msg: StreamControl | StreamBytes) => {
-    chain = chain.then(() => upload(msg)).catch((err: unknown) => {
-      ch.close();
-      sink.finish({ type: 'error', error: (err instanceof BerthError ? err : new BerthError('FILE_OPERATION_FAILED', 'the upload failed')).toBody().error });
-    });
+    chain = chain
+      .then(() => upload(msg))
+      .catch((err: unknown) => {
+        ch.close();
+        sink.finish({ type: 'error', error: (err instanceof BerthError ? err : new BerthError('FILE_OPERATION_FAILED', 'the upload failed')).toBody().error });
+      });
   };
   const sink = new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger, take);
   sink.onBytes = (seq, data) => take({ type: 'bytes', seq, data });
@@ -148,7 +166,12 @@ async function openWrite(d: FileDeps, req: FilesWriteRequest): Promise<StreamOpe
       sink.finish({ type: 'done', ...(entry && { entry }) });
     }
   };
-  void sink.cancelled.then(() => { if (!sink.closed) { ch.close(); sink.close(); } });
+  void sink.cancelled.then(() => {
+    if (!sink.closed) {
+      ch.close();
+      sink.close();
+    }
+  });
   void ch.conn.ended.then(() => chain).finally(release);
   return { streamId: req.streamId };
 }

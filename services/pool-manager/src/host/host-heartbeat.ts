@@ -33,16 +33,24 @@ export class HostHeartbeatPublisher {
 
   /** Publishes now and every HEARTBEAT_INTERVAL_MS; answers hostDrain. Returns the stopper. */
   start(): { sub: Subscription; stop: () => void } {
-    const beat = () => { this.publish().catch((err: unknown) => this.logger.warn({ err }, 'heartbeat not published')); };
+    const beat = () => {
+      this.publish().catch((err: unknown) => this.logger.warn({ err }, 'heartbeat not published'));
+    };
     beat();
     this.timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
-    const sub = serve(this.nc, 'hostDrain', async (req) => {
-      if (req.draining) await this.redis.set(this.drainKey, '1'); else await this.redis.del(this.drainKey);
-      this.logger.info({ draining: req.draining }, 'host drain switched');
-      const status = await this.status();
-      publishValidated(this.nc, HEARTBEATS.subject(this.config.BERTH_HOST_ID), HEARTBEATS.schema, status, this.logger);
-      return status;
-    }, this.logger);
+    const sub = serve(
+      this.nc,
+      'hostDrain',
+      async (req) => {
+        if (req.draining) await this.redis.set(this.drainKey, '1');
+        else await this.redis.del(this.drainKey);
+        this.logger.info({ draining: req.draining }, 'host drain switched');
+        const status = await this.status();
+        publishValidated(this.nc, HEARTBEATS.subject(this.config.BERTH_HOST_ID), HEARTBEATS.schema, status, this.logger);
+        return status;
+      },
+      this.logger,
+    );
     return { sub, stop: () => clearInterval(this.timer) };
   }
 
@@ -53,7 +61,11 @@ export class HostHeartbeatPublisher {
 
   async status(): Promise<HostHeartbeat> {
     const [counts, capacity, ports, draining, setUp] = await Promise.all([
-      countByPool(this.store), this.store.capacity(), this.store.ports(), this.redis.exists(this.drainKey), this.repos?.list() ?? [],
+      countByPool(this.store),
+      this.store.capacity(),
+      this.store.ports(),
+      this.redis.exists(this.drainKey),
+      this.repos?.list() ?? [],
     ]);
     // A repo pool's warm containers start from its main image: this host is as good as set up for it.
     const repos = [...new Set([...this.pools.list.flatMap((p) => (p.repo ? [p.repo] : [])), ...setUp])].slice(0, MAX_LOCAL_REPOS);

@@ -27,10 +27,18 @@ const MARKER_TTL_S = 30 * 24 * 3600;
  * pool-manager that sets the marker publishes. Returns how many were told, or undefined when
  * another pool-manager (or an earlier sweep) told already.
  */
-export async function reportHostLoss(redis: Redis, events: EventPublisher, lost: { hostId: string; boot: string }, reporter: string, logger: Logger): Promise<number | undefined> {
+export async function reportHostLoss(
+  redis: Redis,
+  events: EventPublisher,
+  lost: { hostId: string; boot: string },
+  reporter: string,
+  logger: Logger,
+): Promise<number | undefined> {
   const records = await readHostRecords(redis, lost.hostId);
   const marker: LossMarker = {
-    lostAt: new Date().toISOString(), reportedBy: reporter, boot: lost.boot,
+    lostAt: new Date().toISOString(),
+    reportedBy: reporter,
+    boot: lost.boot,
     workspaces: records.map((r) => ({ id: r.id, pool: r.pool, owner: r.owner })).sort((a, b) => (a.id < b.id ? -1 : 1)),
   };
   if ((await redis.set(lossKey(lost.hostId), JSON.stringify(marker), 'EX', MARKER_TTL_S, 'NX')) !== 'OK') return undefined;
@@ -44,7 +52,13 @@ export async function reportHostLoss(redis: Redis, events: EventPublisher, lost:
  * `lost` is `recovered` when it is still there, else `removed` (reason `lost-with-host`).
  * Returns the counts, or undefined when no loss was told.
  */
-export async function reportHostReturn(redis: Redis, events: EventPublisher, hostId: string, exists: (id: string) => Promise<boolean>, logger: Logger): Promise<{ recovered: number; removed: number } | undefined> {
+export async function reportHostReturn(
+  redis: Redis,
+  events: EventPublisher,
+  hostId: string,
+  exists: (id: string) => Promise<boolean>,
+  logger: Logger,
+): Promise<{ recovered: number; removed: number } | undefined> {
   const raw = await redis.getdel(lossKey(hostId));
   if (raw === null) return undefined;
   const parsed = LossMarkerSchema.safeParse(JSON.parse(raw));

@@ -32,7 +32,9 @@ export async function startLossReporting(d: LossReportingDeps): Promise<() => vo
     const lost = watch.newlyLost().map((h) => reportHostLoss(d.redis, d.events, h, d.hostId, d.logger));
     Promise.all([...lost, returned()])
       .catch((err: unknown) => d.logger.warn({ err }, 'host loss reporting failed'))
-      .finally(() => { busy = false; });
+      .finally(() => {
+        busy = false;
+      });
   }, HEARTBEAT_INTERVAL_MS / 2);
   return () => {
     clearInterval(timer);

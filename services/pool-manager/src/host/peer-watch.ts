@@ -7,7 +7,11 @@ import { HOST_LOST_AFTER_MS, type HostHeartbeat } from '@berth/contracts';
 export class PeerWatch {
   private readonly peers = new Map<string, { seenAt: number; boot: string; told: boolean }>();
 
-  constructor(private readonly self: string, private readonly lostAfterMs = HOST_LOST_AFTER_MS, private readonly now: () => number = () => Date.now()) {}
+  constructor(
+    private readonly self: string,
+    private readonly lostAfterMs = HOST_LOST_AFTER_MS,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
 
   heard(hb: Pick<HostHeartbeat, 'hostId' | 'boot'>): void {
     if (hb.hostId !== this.self) this.peers.set(hb.hostId, { seenAt: this.now(), boot: hb.boot, told: false });

@@ -12,7 +12,11 @@ export const MAX_LOCAL_REPOS = 200;
 export class RepoLocality {
   private readonly key: string;
 
-  constructor(private readonly redis: Redis, hostId: string, private readonly logger: Logger) {
+  constructor(
+    private readonly redis: Redis,
+    hostId: string,
+    private readonly logger: Logger,
+  ) {
     this.key = `${hostKeys(hostId).prefix}repos`;
   }
 

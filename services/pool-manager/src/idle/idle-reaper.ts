@@ -14,7 +14,11 @@ export interface IdleReport {
 
 type IdleConfig = Pick<PoolManagerConfig, 'IDLE_TTL_MS' | 'IDLE_TTL_MAX_MS' | 'IDLE_WARNING_MS' | 'IDLE_NET_MIN_BYTES' | 'RECONCILE_INTERVAL_MS'>;
 type Verdict = 'wait' | 'active' | 'warn' | 'reap';
-interface Candidate { id: string; lastActiveAt: number; idleTimeoutMs: number }
+interface Candidate {
+  id: string;
+  lastActiveAt: number;
+  idleTimeoutMs: number;
+}
 
 /**
  * Removes claimed workspaces nobody used for their idle timeout, announcing it with an `idle-warning`
@@ -55,7 +59,10 @@ export class IdleReaper {
       if (verdict === 'active') await this.activity.touch(c.id);
       else if (verdict === 'warn') {
         const record = await this.store.get(c.id);
-        this.events.publish(c.id, 'idle-warning', record?.pool ?? '', 'idle', { reapAt: new Date(reapAt).toISOString(), ...(record?.owner && { owner: record.owner }) });
+        this.events.publish(c.id, 'idle-warning', record?.pool ?? '', 'idle', {
+          reapAt: new Date(reapAt).toISOString(),
+          ...(record?.owner && { owner: record.owner }),
+        });
         this.warned.set(c.id, reapAt);
         report.warned += 1;
       } else if (verdict === 'reap' && (await this.stillIdle(c))) {

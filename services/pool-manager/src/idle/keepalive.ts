@@ -11,7 +11,10 @@ type KeepaliveConfig = Pick<PoolManagerConfig, 'IDLE_TTL_MS' | 'IDLE_TTL_MAX_MS'
  * `berth.container.keepalive` (PATCH /api/containers/:id, POST .../keepalive, followed logs): the
  * caller's workspace counts as active now and, when asked, gets its own idle timeout.
  */
-export async function keepalive(req: KeepaliveRequest, d: { access: WorkspaceAccess; store: WorkspaceStore; config: KeepaliveConfig; pauses?: Pauses }): Promise<IdleState> {
+export async function keepalive(
+  req: KeepaliveRequest,
+  d: { access: WorkspaceAccess; store: WorkspaceStore; config: KeepaliveConfig; pauses?: Pauses },
+): Promise<IdleState> {
   const view = await d.access.get(req.id, req.owner);
   const settings = { ...(req.onIdle && { onIdle: req.onIdle }), ...(req.autoResume !== undefined && { autoResume: req.autoResume }) };
   if (d.pauses && !(await d.pauses.configure(req.id, settings))) throw new BerthError('CONTAINER_NOT_FOUND', `no container ${req.id}`);

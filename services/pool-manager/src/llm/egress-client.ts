@@ -10,8 +10,14 @@ export interface LlmEgress {
 
 export function natsLlmEgress(nc: NatsConnection): LlmEgress {
   return {
-    register: async (req, timeoutMs) => { await request(nc, 'llmKeyRegister', req, { timeoutMs }); },
-    revoke: async (workspaceId, timeoutMs) => { await request(nc, 'llmKeyRevoke', { workspaceId }, { timeoutMs }); },
-    sync: async (req, timeoutMs) => { await request(nc, 'llmKeySync', req, { timeoutMs }); },
+    register: async (req, timeoutMs) => {
+      await request(nc, 'llmKeyRegister', req, { timeoutMs });
+    },
+    revoke: async (workspaceId, timeoutMs) => {
+      await request(nc, 'llmKeyRevoke', { workspaceId }, { timeoutMs });
+    },
+    sync: async (req, timeoutMs) => {
+      await request(nc, 'llmKeySync', req, { timeoutMs });
+    },
   };
 }

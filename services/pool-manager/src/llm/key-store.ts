@@ -30,11 +30,21 @@ export function memoryKeyStore(): KeyStore {
   const keys = new Map<string, string>();
   return {
     read: (id) => Promise.resolve(keys.get(id)),
-    write: (id, key) => { keys.set(id, key); return Promise.resolve(); },
-    stage: (id, key) => Promise.resolve({
-      commit: () => { keys.set(id, key); return Promise.resolve(); },
-      discard: () => Promise.resolve(),
-    }),
-    remove: (id) => { keys.delete(id); return Promise.resolve(); },
+    write: (id, key) => {
+      keys.set(id, key);
+      return Promise.resolve();
+    },
+    stage: (id, key) =>
+      Promise.resolve({
+        commit: () => {
+          keys.set(id, key);
+          return Promise.resolve();
+        },
+        discard: () => Promise.resolve(),
+      }),
+    remove: (id) => {
+      keys.delete(id);
+      return Promise.resolve();
+    },
   };
 }

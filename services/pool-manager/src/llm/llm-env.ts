@@ -18,7 +18,10 @@ export function noProxyEnv(egressUrl: string, callerEnv: Record<string, string> 
   if (!egressUrl) return {};
   const host = new URL(egressUrl).hostname.replace(/^\[|\]$/g, '');
   const existing = callerEnv.NO_PROXY ?? callerEnv.no_proxy ?? '';
-  const list = existing.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = existing
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const value = [...list, ...(list.includes(host) ? [] : [host])].join(',');
   return { NO_PROXY: value, no_proxy: value };
 }

@@ -14,7 +14,6 @@ const SYNC_TIMEOUT_MS = 5_000;
 
 type LimitsStore = Pick<WorkspaceStore, 'all' | 'setLlmLimits' | 'llmLimits'>;
 
-
 /**
  * Scoped LLM keys: written when a workspace is made, registered at claim, kept only in the workspace (KeyStore), registered with egress
  * by their SHA-256, given to every command as env, revoked with the workspace. `keys` undefined:
@@ -61,7 +60,11 @@ export class LlmKeys {
     if (!hash) return;
     await Promise.all([
       limitsJson ? this.store.setLlmLimits(record.id, limitsJson) : undefined,
-      this.egress.register({ workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: hash, ...(limits && { limits }) }, CLAIM_REGISTER_TIMEOUT_MS)
+      this.egress
+        .register(
+          { workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: hash, ...(limits && { limits }) },
+          CLAIM_REGISTER_TIMEOUT_MS,
+        )
         .catch((err: unknown) => this.logger.warn({ id: record.id, code: (err as BerthError).code }, 'egress did not register the LLM key; reconcile will')),
     ]);
   }
@@ -115,7 +118,9 @@ export class LlmKeys {
     this.prepared.delete(id);
     await this.keys.remove(id).catch(() => undefined);
     if (!wasClaimed) return;
-    void this.egress.revoke(id, API_TIMEOUT_MS).catch((err: unknown) => this.logger.warn({ id, code: (err as BerthError).code }, 'egress did not confirm the LLM key revoke; reconcile will'));
+    void this.egress
+      .revoke(id, API_TIMEOUT_MS)
+      .catch((err: unknown) => this.logger.warn({ id, code: (err as BerthError).code }, 'egress did not confirm the LLM key revoke; reconcile will'));
   }
 
   /** Revoke by API: the key leaves the workspace, then egress refuses it. Idempotent. */
@@ -123,7 +128,10 @@ export class LlmKeys {
     if (!this.keys) return;
     await this.keys.remove(id);
     await this.egress.revoke(id, API_TIMEOUT_MS).catch((err: unknown) => {
-      throw new BerthError('SERVICE_UNAVAILABLE', 'the key was removed from the workspace but egress did not confirm the revoke; retry', { retryAfterSeconds: 2, cause: err });
+      throw new BerthError('SERVICE_UNAVAILABLE', 'the key was removed from the workspace but egress did not confirm the revoke; retry', {
+        retryAfterSeconds: 2,
+        cause: err,
+      });
     });
   }
 
@@ -133,7 +141,9 @@ export class LlmKeys {
    */
   async suspend(id: string): Promise<void> {
     if (!this.keys || !(await this.keys.read(id))) return;
-    await this.egress.revoke(id, API_TIMEOUT_MS).catch((err: unknown) => this.logger.warn({ id, code: (err as BerthError).code }, 'egress did not confirm the paused LLM key; reconcile will'));
+    await this.egress
+      .revoke(id, API_TIMEOUT_MS)
+      .catch((err: unknown) => this.logger.warn({ id, code: (err as BerthError).code }, 'egress did not confirm the paused LLM key; reconcile will'));
   }
 
   /** Resumed: egress accepts the workspace's same key again, with its limits (unless it was revoked meanwhile). */
@@ -141,8 +151,14 @@ export class LlmKeys {
     const key = await this.keys?.read(record.id);
     if (!key) return;
     const limits = await this.limitsOf(record.id);
-    await this.egress.register({ workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: llmKeyHash(key), ...(limits && { limits }) }, CLAIM_REGISTER_TIMEOUT_MS)
-      .catch((err: unknown) => this.logger.warn({ id: record.id, code: (err as BerthError).code }, 'egress did not register the resumed LLM key; reconcile will'));
+    await this.egress
+      .register(
+        { workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: llmKeyHash(key), ...(limits && { limits }) },
+        CLAIM_REGISTER_TIMEOUT_MS,
+      )
+      .catch((err: unknown) =>
+        this.logger.warn({ id: record.id, code: (err as BerthError).code }, 'egress did not register the resumed LLM key; reconcile will'),
+      );
   }
 
   /** A new key; the old one stops working. All or nothing: egress failing leaves the old key in place. */
@@ -152,7 +168,10 @@ export class LlmKeys {
     const staged = await this.keys.stage(record.id, key);
     const limits = await this.limitsOf(record.id);
     try {
-      await this.egress.register({ workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: llmKeyHash(key), ...(limits && { limits }) }, API_TIMEOUT_MS);
+      await this.egress.register(
+        { workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: llmKeyHash(key), ...(limits && { limits }) },
+        API_TIMEOUT_MS,
+      );
     } catch (err) {
       await staged.discard();
       throw new BerthError('SERVICE_UNAVAILABLE', 'egress did not accept the new LLM key; the old one is unchanged', { retryAfterSeconds: 2, cause: err });
@@ -163,9 +182,14 @@ export class LlmKeys {
       await staged.discard();
       // egress holds the new key now: give it back the one the workspace still has.
       const old = await this.keys.read(record.id);
-      await (old
-        ? this.egress.register({ workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: llmKeyHash(old), ...(limits && { limits }) }, API_TIMEOUT_MS)
-        : this.egress.revoke(record.id, API_TIMEOUT_MS)).catch(() => undefined);
+      await (
+        old
+          ? this.egress.register(
+              { workspaceId: record.id, owner: record.owner, hostId: this.opts.hostId, keyHash: llmKeyHash(old), ...(limits && { limits }) },
+              API_TIMEOUT_MS,
+            )
+          : this.egress.revoke(record.id, API_TIMEOUT_MS)
+      ).catch(() => undefined);
       throw new BerthError('SERVICE_UNAVAILABLE', 'the new LLM key could not be written; the old one is unchanged', { retryAfterSeconds: 2, cause: err });
     }
   }
@@ -182,7 +206,8 @@ export class LlmKeys {
       const limits = await this.limitsOf(r.id);
       keys.push({ workspaceId: r.id, owner: r.owner, keyHash: llmKeyHash(key), ...(limits && { limits }) });
     }
-    await this.egress.sync({ hostId: this.opts.hostId, asOf, keys }, SYNC_TIMEOUT_MS)
+    await this.egress
+      .sync({ hostId: this.opts.hostId, asOf, keys }, SYNC_TIMEOUT_MS)
       .catch((err: unknown) => this.logger.warn({ code: (err as BerthError).code, keys: keys.length }, 'egress did not take the LLM key sync'));
   }
 

@@ -44,8 +44,12 @@ export class PausedRetention {
         this.warned.set(r.id, removeAt);
         report.warned += 1;
       } else if (now >= removeAt) {
-        await this.lifecycle.stop(r.id, 'paused-retention', { onlyIf: 'paused' })
-          .then(() => { report.removed += 1; }, (err: unknown) => this.logger.warn({ err, id: r.id }, 'paused workspace not removed; retried at the next check'));
+        await this.lifecycle.stop(r.id, 'paused-retention', { onlyIf: 'paused' }).then(
+          () => {
+            report.removed += 1;
+          },
+          (err: unknown) => this.logger.warn({ err, id: r.id }, 'paused workspace not removed; retried at the next check'),
+        );
       }
     }
     return report;

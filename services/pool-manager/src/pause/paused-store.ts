@@ -19,7 +19,10 @@ type Scripted = Redis & Record<'berthPause' | 'berthResume', (...args: (string |
 export class PausedStore {
   private readonly redis: Scripted;
 
-  constructor(redis: Redis, private readonly store: WorkspaceStore) {
+  constructor(
+    redis: Redis,
+    private readonly store: WorkspaceStore,
+  ) {
     if (!('berthPause' in redis)) redis.defineCommand('berthPause', { numberOfKeys: 0, lua: FENCE + PAUSE });
     if (!('berthResume' in redis)) redis.defineCommand('berthResume', { numberOfKeys: 0, lua: FENCE + RESUME });
     this.redis = redis as Scripted;
@@ -31,7 +34,9 @@ export class PausedStore {
   }
 
   async resume(id: string, owner: string, now: number, maxMemoryMb: number, force = false): Promise<ResumeOutcome> {
-    return (await this.fenced(() => this.redis.berthResume(this.store.keys.prefix, id, owner, now, maxMemoryMb, force ? '1' : '0', this.store.currentEpoch))) as ResumeOutcome;
+    return (await this.fenced(() =>
+      this.redis.berthResume(this.store.keys.prefix, id, owner, now, maxMemoryMb, force ? '1' : '0', this.store.currentEpoch),
+    )) as ResumeOutcome;
   }
 
   async pausedAt(id: string): Promise<number | undefined> {

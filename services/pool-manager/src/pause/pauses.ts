@@ -63,7 +63,8 @@ export class Pauses {
       const record = await this.visible(id, owner);
       if (record.state !== 'paused') return toView(record);
       const outcome = await this.d.paused.resume(id, owner, Date.now(), this.d.config.MAX_MEMORY_MB);
-      if (outcome === 'capacity') throw new BerthError('CAPACITY_EXHAUSTED', 'the host has no memory left in its budget for this container now; retry', { retryAfterSeconds: 5 });
+      if (outcome === 'capacity')
+        throw new BerthError('CAPACITY_EXHAUSTED', 'the host has no memory left in its budget for this container now; retry', { retryAfterSeconds: 5 });
       if (outcome !== 'resumed') throw notFound(id);
       try {
         await this.d.freezer.thaw(record.ref);

@@ -34,7 +34,17 @@ interface PauseWiring {
  */
 export function startPauses(w: PauseWiring, onStop: (s: Stopper) => void): { pauses: Pauses; retention: PausedRetention } {
   const paused = new PausedStore(w.redis, w.store);
-  const pauses = new Pauses({ store: w.store, paused, freezer: w.driver, llm: w.llm, events: w.events, pools: w.pools, config: w.config, logger: w.logger, agents: w.agents });
+  const pauses = new Pauses({
+    store: w.store,
+    paused,
+    freezer: w.driver,
+    llm: w.llm,
+    events: w.events,
+    pools: w.pools,
+    config: w.config,
+    logger: w.logger,
+    agents: w.agents,
+  });
   w.processes.beforeSpawn = (record) => pauses.ready(record);
   const retention = new PausedRetention(w.store, paused, pauses, w.lifecycle, w.events, w.config, w.logger);
   const timer = setInterval(() => {

@@ -1,7 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  BerthError, type PreviewLinkCreateReply, type PreviewLinkResolveReply, type RevokedPreview,
-} from '@berth/contracts';
+import { BerthError, type PreviewLinkCreateReply, type PreviewLinkResolveReply, type RevokedPreview } from '@berth/contracts';
 import type { Redis } from '@berth/service-kit';
 import type { WorkspaceAccess } from '../workspaces/access.js';
 
@@ -9,7 +7,13 @@ import type { WorkspaceAccess } from '../workspaces/access.js';
 const secretKey = (secret: string) => `berth:preview:secret:${createHash('sha256').update(secret).digest('hex')}`;
 const idKey = (previewId: string) => `berth:preview:id:${previewId}`;
 
-interface Held { previewId: string; id: string; owner: string; port: number; expiresAt: string }
+interface Held {
+  previewId: string;
+  id: string;
+  owner: string;
+  port: number;
+  expiresAt: string;
+}
 
 /**
  * Share links of preview URLs. The secret is returned once and stored only as its SHA-256, so a
@@ -17,7 +21,10 @@ interface Held { previewId: string; id: string; owner: string; port: number; exp
  * expiry as their TTL, so an expired link is simply absent. A revoke deletes both keys.
  */
 export class PreviewLinks {
-  constructor(private readonly redis: Redis, private readonly workspaces: WorkspaceAccess) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly workspaces: WorkspaceAccess,
+  ) {}
 
   async create(id: string, owner: string, port: number, expiresInSeconds: number): Promise<PreviewLinkCreateReply> {
     const view = await this.workspaces.get(id, owner);
@@ -27,7 +34,8 @@ export class PreviewLinks {
     const expiresAt = new Date(Date.now() + expiresInSeconds * 1000).toISOString();
     const held: Held = { previewId, id, owner, port, expiresAt };
     const hash = secretKey(secret);
-    await this.redis.multi()
+    await this.redis
+      .multi()
       .set(hash, JSON.stringify(held), 'EX', expiresInSeconds)
       .set(idKey(previewId), JSON.stringify({ ...held, hash }), 'EX', expiresInSeconds)
       .exec();

@@ -44,10 +44,16 @@ export async function clonePhase(d: SetupDeps, run: SetupRun, clock: PhaseClock,
   }
   await d.repos?.note(repo);
   const seed = d.config.NODE_MODULES_SEED && !run.nodeModulesCache ? seedVolumeName(d.config.BERTH_HOST_ID, run.owner, repo) : undefined;
-  if (seed) await d.driver.ensureVolume(seed, { [WORKLOAD_LABELS.managed]: 'true', [SEED_LABELS.seed]: 'node_modules', [SEED_LABELS.host]: d.config.BERTH_HOST_ID });
+  if (seed)
+    await d.driver.ensureVolume(seed, { [WORKLOAD_LABELS.managed]: 'true', [SEED_LABELS.seed]: 'node_modules', [SEED_LABELS.host]: d.config.BERTH_HOST_ID });
   const spec: TaskSpec = {
     image: d.config.SETUP_TASK_IMAGE,
-    argv: ['node', '-e', CHECKOUT_SCRIPT, JSON.stringify({ repo, branch, mode: opts.mode, installKey: opts.installKey, seed: !!seed, keepNodeModules: !!run.nodeModulesCache })],
+    argv: [
+      'node',
+      '-e',
+      CHECKOUT_SCRIPT,
+      JSON.stringify({ repo, branch, mode: opts.mode, installKey: opts.installKey, seed: !!seed, keepNodeModules: !!run.nodeModulesCache }),
+    ],
     labels: { [WORKLOAD_LABELS.task]: 'checkout', [WORKLOAD_LABELS.host]: d.config.BERTH_HOST_ID, [WORKLOAD_LABELS.id]: run.id },
     mounts: [
       { type: 'bind', source: mirrorHostPath(d.config.MIRRORS_HOST_DIR, sync.mirror), target: '/mirror', readOnly: true },
@@ -59,7 +65,12 @@ export async function clonePhase(d: SetupDeps, run: SetupRun, clock: PhaseClock,
   };
   const result = await d.driver.runTask(spec);
   // The task's own output (git's), known once it ended; its result line is ours, not the caller's.
-  run.output?.text(result.output.split('\n').filter((l) => !l.startsWith('BERTH_RESULT ')).join('\n'));
+  run.output?.text(
+    result.output
+      .split('\n')
+      .filter((l) => !l.startsWith('BERTH_RESULT '))
+      .join('\n'),
+  );
   if (result.timedOut) throw clock.timeout(logTail(result.output, run.secrets));
   const checkout = result.exitCode === 0 ? taskResult<Checkout>(result.output) : undefined;
   if (!checkout) throw new PhaseFailure('CLONE_FAILED', `git checkout of ${repo}@${branch} failed`, logTail(result.output, run.secrets));

@@ -2,10 +2,7 @@ const MAX_LINES = 60;
 const MAX_BYTES = 8000;
 
 /** Things that look like credentials whoever printed them (tokens in URLs, GitHub token formats). */
-const CREDENTIAL_PATTERNS = [
-  /(https?:\/\/)[^/\s:@]+:[^/\s@]+@/g,
-  /\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g,
-];
+const CREDENTIAL_PATTERNS = [/(https?:\/\/)[^/\s:@]+:[^/\s@]+@/g, /\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g];
 
 /** Replaces every secret (and anything credential-shaped) with `***`. */
 export function scrub(text: string, secrets: readonly string[]): string {

@@ -18,7 +18,10 @@ export class PhaseFailure extends Error {
 export class PhaseClock {
   private readonly until: number;
 
-  constructor(readonly phase: string, readonly timeoutMs: number) {
+  constructor(
+    readonly phase: string,
+    readonly timeoutMs: number,
+  ) {
     this.until = Date.now() + timeoutMs;
   }
 

@@ -42,7 +42,10 @@ export function seedVolumeName(hostId: string, owner: string, repo: string): str
 
 /** The `BERTH_RESULT <json>` line a task prints last. */
 export function taskResult<T>(output: string): T | undefined {
-  const line = output.split('\n').reverse().find((l) => l.startsWith('BERTH_RESULT '));
+  const line = output
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('BERTH_RESULT '));
   if (!line) return undefined;
   try {
     return JSON.parse(line.slice('BERTH_RESULT '.length)) as T;

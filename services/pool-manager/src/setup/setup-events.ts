@@ -27,8 +27,9 @@ export function jetStreamSetupEvents(nc: NatsConnection, logger: Logger): SetupE
   return {
     async publish(status, owner) {
       const data = encoder.encode(JSON.stringify(EVENTS.setup.schema.parse({ ...status, owner })));
-      await publishAcked(nc, js, EVENTS.setup.subject(status.id), data, { msgID: EVENTS.setup.msgId(status.id, status.seq), retryForMs: RETRY_FOR_MS })
-        .catch((err: unknown) => logger.warn({ err, id: status.id, seq: status.seq, phase: status.phase }, 'setup status not published'));
+      await publishAcked(nc, js, EVENTS.setup.subject(status.id), data, { msgID: EVENTS.setup.msgId(status.id, status.seq), retryForMs: RETRY_FOR_MS }).catch(
+        (err: unknown) => logger.warn({ err, id: status.id, seq: status.seq, phase: status.phase }, 'setup status not published'),
+      );
     },
   };
 }

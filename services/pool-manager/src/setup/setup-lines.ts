@@ -34,7 +34,10 @@ export function cleanLine(raw: string, secrets: readonly string[]): string {
   let line = scrub(raw.replace(ESCAPES, ''), secrets).replace(/\r+$/, '');
   line = scrub(line.slice(line.lastIndexOf('\r') + 1).replace(CONTROLS, ''), secrets);
   if (Buffer.byteLength(line) <= SETUP_LINE_MAX_BYTES) return line;
-  const cut = Buffer.from(line).subarray(0, SETUP_LINE_MAX_BYTES - MARK_BYTES).toString('utf8').replace(/\uFFFD$/, '');
+  const cut = Buffer.from(line)
+    .subarray(0, SETUP_LINE_MAX_BYTES - MARK_BYTES)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
   return `${cut}${SETUP_LINE_CUT_MARK}`;
 }
 
@@ -85,7 +88,11 @@ export class OutputAllowance {
   private tokens: number;
   private last: number;
 
-  constructor(private readonly bytesPerSecond: number, private readonly burstBytes: number, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly bytesPerSecond: number,
+    private readonly burstBytes: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.tokens = burstBytes;
     this.last = now();
   }

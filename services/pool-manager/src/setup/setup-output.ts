@@ -6,9 +6,11 @@ import { LineSplitter, OutputAllowance, lineSecrets } from './setup-lines.js';
 /** Where a setup's lines go: log-streamer, which stores them as the container's `setup` log stream. */
 export type SetupLineSender = (id: string, lines: SetupOutputLine[]) => Promise<void>;
 
-export const natsSetupLineSender = (nc: NatsConnection): SetupLineSender => async (id, lines) => {
-  await request(nc, 'logsAppend', { id, lines }, { timeoutMs: 5_000 });
-};
+export const natsSetupLineSender =
+  (nc: NatsConnection): SetupLineSender =>
+  async (id, lines) => {
+    await request(nc, 'logsAppend', { id, lines }, { timeoutMs: 5_000 });
+  };
 
 export const SETUP_OUTPUT_LIMITS = {
   /** Lines wait this long to go out together. */
@@ -84,8 +86,12 @@ export class SetupOutput {
   process(): ProcessOutput {
     const streams = { stdout: new LineSplitter(this.secrets), stderr: new LineSplitter(this.secrets) };
     return {
-      write: (chunk) => { for (const line of streams[chunk.stream].push(chunk.data)) this.add(line); },
-      end: () => { for (const s of Object.values(streams)) for (const line of s.end()) this.add(line); },
+      write: (chunk) => {
+        for (const line of streams[chunk.stream].push(chunk.data)) this.add(line);
+      },
+      end: () => {
+        for (const s of Object.values(streams)) for (const line of s.end()) this.add(line);
+      },
     };
   }
 
@@ -94,7 +100,9 @@ export class SetupOutput {
     clearTimeout(this.timer);
     this.timer = undefined;
     let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, this.limits.flushWaitMs); });
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.limits.flushWaitMs);
+    });
     try {
       await Promise.race([this.drain(), waited]);
     } finally {
@@ -109,7 +117,10 @@ export class SetupOutput {
       return;
     }
     if (this.dropped > 0) {
-      this.push({ line: `[setup] ${this.dropped} line${this.dropped === 1 ? '' : 's'} of output not shown (over the setup output limit)`, phase: this.current });
+      this.push({
+        line: `[setup] ${this.dropped} line${this.dropped === 1 ? '' : 's'} of output not shown (over the setup output limit)`,
+        phase: this.current,
+      });
       this.dropped = 0;
     }
     this.push({ line, phase: this.current });
@@ -118,7 +129,11 @@ export class SetupOutput {
   private push(line: SetupOutputLine): void {
     this.queue.push(line);
     this.queued += size(line);
-    if (!this.timer && !this.sending) this.timer = setTimeout(() => { this.timer = undefined; void this.drain(); }, this.limits.batchMs);
+    if (!this.timer && !this.sending)
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.drain();
+      }, this.limits.batchMs);
   }
 
   /** Sends batches one at a time until the queue is empty. */
@@ -136,7 +151,11 @@ export class SetupOutput {
     })().finally(() => {
       this.sending = undefined;
       // Lines queued after the loop's last look.
-      if (this.queue.length > 0 && !this.timer) this.timer = setTimeout(() => { this.timer = undefined; void this.drain(); }, this.limits.batchMs);
+      if (this.queue.length > 0 && !this.timer)
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          void this.drain();
+        }, this.limits.batchMs);
     });
     return this.sending;
   }
@@ -144,7 +163,8 @@ export class SetupOutput {
   private take(): SetupOutputLine[] {
     let bytes = 0;
     let n = 0;
-    while (n < this.queue.length && n < SETUP_APPEND_MAX_LINES && (n === 0 || bytes + size(this.queue[n]!) <= this.limits.batchBytes)) bytes += size(this.queue[n++]!);
+    while (n < this.queue.length && n < SETUP_APPEND_MAX_LINES && (n === 0 || bytes + size(this.queue[n]!) <= this.limits.batchBytes))
+      bytes += size(this.queue[n++]!);
     this.queued -= bytes;
     return this.queue.splice(0, n);
   }

@@ -23,7 +23,10 @@ export class SetupRunner {
   /** Seed saves still copying. */
   private readonly background = new Set<Promise<unknown>>();
 
-  constructor(private readonly d: SetupDeps, private readonly redis: Redis) {}
+  constructor(
+    private readonly d: SetupDeps,
+    private readonly redis: Redis,
+  ) {}
 
   /** `resetup`: the workspace had a setup before; what it left running (its dev server) goes first. */
   async run(run: SetupRun, tracker: SetupTracker, resetup: boolean): Promise<void> {
@@ -44,7 +47,9 @@ export class SetupRunner {
       // A repo pool's workspace already holds the main image's checkout; otherwise hasMainImage recreates from it.
       const fromImage = !run.repoPool && run.body.hasMainImage ? await startFromMainImage(this.d, run) : false;
       const installKey = run.body.installCommand ?? '';
-      const checkout = await inSpan('setup cloning', {}, () => clonePhase(this.d, run, clock, { mode: run.repoPool || fromImage ? 'switch' : 'clone', installKey }));
+      const checkout = await inSpan('setup cloning', {}, () =>
+        clonePhase(this.d, run, clock, { mode: run.repoPool || fromImage ? 'switch' : 'clone', installKey }),
+      );
       const source = run.repoPool ? 'repo-pool' : fromImage ? 'main-image' : 'clone';
       tracker.note({ sha: checkout.sha, source });
       run.output?.note(`checked out ${checkout.sha} (${source})`);
@@ -68,7 +73,9 @@ export class SetupRunner {
         await enter('starting', `starting: ${start} (PORT=${run.port})`);
         const server = await inSpan('setup starting', {}, () => startPhase(this.d, run, new PhaseClock('starting', config.SETUP_START_TIMEOUT_MS), start));
         this.servers.set(run.id, server);
-        void server.exitCode().finally(() => { if (this.servers.get(run.id) === server) this.servers.delete(run.id); });
+        void server.exitCode().finally(() => {
+          if (this.servers.get(run.id) === server) this.servers.delete(run.id);
+        });
       }
       await enter('ready', start ? `ready: port ${run.port} answers` : 'ready');
       if (run.body.buildMainImage) await this.requestImageBuild({ id: run.id, repo: run.body.repo, sha: checkout.sha, hostId: config.BERTH_HOST_ID });
@@ -88,12 +95,16 @@ export class SetupRunner {
 
   private async fail(run: SetupRun, tracker: SetupTracker, err: unknown): Promise<void> {
     const failure = err instanceof PhaseFailure ? err : asFailure(err, PHASE_ERROR[tracker.phase] ?? 'START_FAILED', run.secrets);
-    if (!(err instanceof PhaseFailure) && !(err instanceof BerthError)) this.d.logger.error({ err, id: run.id, phase: tracker.phase }, 'setup failed unexpectedly');
+    if (!(err instanceof PhaseFailure) && !(err instanceof BerthError))
+      this.d.logger.error({ err, id: run.id, phase: tracker.phase }, 'setup failed unexpectedly');
     // Nothing of a failed setup keeps running.
     await killSetupProcesses(this.d, run).catch(() => undefined);
     await run.output?.phase('failed', `failed: ${failure.code}${failure.reason ? ` (${failure.reason})` : ''}: ${failure.message}`);
     try {
-      await tracker.to('failed', { error: { code: failure.code, message: failure.message, ...(failure.reason && { reason: failure.reason }) }, ...(failure.logTail && { logTail: failure.logTail }) });
+      await tracker.to('failed', {
+        error: { code: failure.code, message: failure.message, ...(failure.reason && { reason: failure.reason }) },
+        ...(failure.logTail && { logTail: failure.logTail }),
+      });
     } catch (saveErr) {
       this.d.logger.error({ err: saveErr, id: run.id }, 'setup failure not recorded; a restart marks it interrupted');
     }

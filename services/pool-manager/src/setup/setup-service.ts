@@ -39,7 +39,15 @@ export class SetupService {
       await request(this.d.nc, 'callbackRegister', { id: req.id, url: body.callbackUrl, secret: body.callbackSecret });
     }
     const now = new Date().toISOString();
-    const begun = await this.store.begin(req.owner, { id: req.id, phase: 'queued', repo: body.repo, branch: body.branch, at: now, startedAt: now, durations: {} });
+    const begun = await this.store.begin(req.owner, {
+      id: req.id,
+      phase: 'queued',
+      repo: body.repo,
+      branch: body.branch,
+      at: now,
+      startedAt: now,
+      durations: {},
+    });
     if (!begun.started) throw inProgress(begun.status);
     await this.events.publish(begun.status, req.owner);
 
@@ -49,7 +57,10 @@ export class SetupService {
     const containerPort = poolPorts.find((p) => String(p) in view.ports) ?? Object.keys(view.ports)[0];
     const secrets = secretsOf(body);
     const run: SetupRun = {
-      id: req.id, owner: req.owner, body, secrets,
+      id: req.id,
+      owner: req.owner,
+      body,
+      secrets,
       output: new SetupOutput(req.id, secrets, natsSetupLineSender(this.d.nc), this.d.logger),
       volume: workspaceVolumeName(req.id),
       port: Number(containerPort ?? 3000),

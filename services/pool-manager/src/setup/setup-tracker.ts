@@ -23,7 +23,7 @@ export class SetupTracker {
     const now = performance.now();
     const ms = Math.round(now - this.phaseStarted);
     const durations = { ...this.status.durations, [this.status.phase]: ms };
-    this.onPhase(this.status.phase, ms, phase === 'failed' ? patch.error?.code ?? 'failed' : 'ok');
+    this.onPhase(this.status.phase, ms, phase === 'failed' ? (patch.error?.code ?? 'failed') : 'ok');
     this.phaseStarted = now;
     this.status = { ...this.status, ...patch, phase, seq: this.status.seq + 1, at: new Date().toISOString(), durations };
     await this.store.save(this.status);

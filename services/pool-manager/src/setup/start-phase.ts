@@ -27,11 +27,17 @@ tryAll();`;
  */
 export async function startPhase(d: SetupDeps, run: SetupRun, clock: PhaseClock, command: string): Promise<ExecProcess> {
   const since = Date.now();
-  const output = () => d.processes.recentOutput(run.id, run.owner, since, 64 * 1024).then((t) => logTail(t, run.secrets), () => undefined);
+  const output = () =>
+    d.processes.recentOutput(run.id, run.owner, since, 64 * 1024).then(
+      (t) => logTail(t, run.secrets),
+      () => undefined,
+    );
   const env = setupEnv(d, run, { PORT: String(run.port), HOST: '0.0.0.0' });
   const server = await spawnInWorkspace(d, run, detachedToContainerLog(command), env);
   const serverEnded = (async () => {
-    for await (const _ of server.output) { /* output goes to the container log; nothing arrives here */ }
+    for await (const _ of server.output) {
+      /* output goes to the container log; nothing arrives here */
+    }
     return server.exitCode();
   })().catch(() => null);
   const probe = await spawnInWorkspace(d, run, ['node', '-e', PROBE_SCRIPT, String(run.port), String(clock.left())], setupEnv(d, run));

@@ -28,11 +28,17 @@ export function spawnInWorkspace(d: SetupDeps, run: SetupRun, argv: string[], en
  * tail; `live` sees the output as it comes.
  */
 export async function runWithTail(
-  proc: ExecProcess, timeoutMs: number, maxBytes = 64 * 1024, live?: { write(chunk: OutputChunk): void; end(): void },
+  proc: ExecProcess,
+  timeoutMs: number,
+  maxBytes = 64 * 1024,
+  live?: { write(chunk: OutputChunk): void; end(): void },
 ): Promise<{ exitCode: number | null; timedOut: boolean; output: string }> {
   const tail = new TailBuffer(maxBytes);
   let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; void proc.kill().catch(() => undefined); }, timeoutMs);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void proc.kill().catch(() => undefined);
+  }, timeoutMs);
   try {
     for await (const chunk of proc.output) {
       tail.write(chunk.data);

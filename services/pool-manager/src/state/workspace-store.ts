@@ -36,8 +36,15 @@ return 1
 `;
 
 const FENCED_SCRIPTS = {
-  berthReserve: RESERVE, berthClaimWarm: CLAIM_WARM, berthMarkReady: MARK_READY, berthBeginStop: BEGIN_STOP,
-  berthRelease: RELEASE, berthRebuild: REBUILD, berthRestore: RESTORE, berthTryLock: TRY_LOCK, berthReassertClaims: REASSERT_CLAIMS,
+  berthReserve: RESERVE,
+  berthClaimWarm: CLAIM_WARM,
+  berthMarkReady: MARK_READY,
+  berthBeginStop: BEGIN_STOP,
+  berthRelease: RELEASE,
+  berthRebuild: REBUILD,
+  berthRestore: RESTORE,
+  berthTryLock: TRY_LOCK,
+  berthReassertClaims: REASSERT_CLAIMS,
 };
 type ScriptName = keyof typeof FENCED_SCRIPTS;
 type Scripted = Redis & Record<ScriptName | 'berthAcquireEpoch', (...args: (string | number)[]) => Promise<unknown>>;
@@ -68,8 +75,12 @@ export class WorkspaceStore {
     // A disconnection may be a restarted redis-server that lost its last acknowledged writes: no claim
     // until the journal is put back, which starts as soon as Redis answers again. (The Redis client
     // must not resend commands that were in flight: see createRedis' `resendUnfulfilled`.)
-    redis.on('close', () => { this.disconnects += 1; });
-    redis.on('ready', () => { if (this.epoch !== '0' && this.disconnects > this.recovered) this.recover().catch(() => undefined); });
+    redis.on('close', () => {
+      this.disconnects += 1;
+    });
+    redis.on('ready', () => {
+      if (this.epoch !== '0' && this.disconnects > this.recovered) this.recover().catch(() => undefined);
+    });
   }
 
   /** Takes over the host: every store with an older epoch is refused from now on. */
@@ -109,9 +120,24 @@ export class WorkspaceStore {
   async reserve(a: ReserveArgs): Promise<{ outcome: ReserveOutcome; id: string }> {
     const [lo, hi] = a.portRange;
     const offset = Math.floor(Math.random() * (hi - lo + 1));
-    const [outcome, id] = (await this.run('berthReserve',
-      a.id, a.requestId, a.owner, a.name, Date.now(), REQUEST_TTL_S, a.maxCount, a.maxMemoryMb,
-      a.memoryMb, lo, hi, offset, a.pool, a.image, a.volumeName, JSON.stringify(a.containerPorts),
+    const [outcome, id] = (await this.run(
+      'berthReserve',
+      a.id,
+      a.requestId,
+      a.owner,
+      a.name,
+      Date.now(),
+      REQUEST_TTL_S,
+      a.maxCount,
+      a.maxMemoryMb,
+      a.memoryMb,
+      lo,
+      hi,
+      offset,
+      a.pool,
+      a.image,
+      a.volumeName,
+      JSON.stringify(a.containerPorts),
     )) as [ReserveOutcome, string];
     return { outcome, id };
   }
@@ -122,9 +148,19 @@ export class WorkspaceStore {
    * journaled; after a lost connection the journal is put back first (REASSERT_CLAIMS), so a claim
    * a restarted Redis lost is never handed out again (the head of the warm list may be one).
    */
-  async claimWarm(pool: string, requestId: string, owner: string, name: string, bodyHash = ''): Promise<{ outcome: ClaimOutcome; id: string; record?: WorkspaceRecord }> {
+  async claimWarm(
+    pool: string,
+    requestId: string,
+    owner: string,
+    name: string,
+    bodyHash = '',
+  ): Promise<{ outcome: ClaimOutcome; id: string; record?: WorkspaceRecord }> {
     while (this.disconnects > this.recovered) await this.recover();
-    const [outcome, id, ...flat] = (await this.run('berthClaimWarm', pool, requestId, owner, name, Date.now(), REQUEST_TTL_S, bodyHash)) as [ClaimOutcome, string, ...string[]];
+    const [outcome, id, ...flat] = (await this.run('berthClaimWarm', pool, requestId, owner, name, Date.now(), REQUEST_TTL_S, bodyHash)) as [
+      ClaimOutcome,
+      string,
+      ...string[],
+    ];
     const hash: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
     const record = fromHash(hash);
@@ -138,7 +174,9 @@ export class WorkspaceStore {
       const upTo = this.disconnects;
       await this.run('berthReassertClaims', JSON.stringify(this.journal.recent()), REQUEST_TTL_S);
       this.recovered = Math.max(this.recovered, upTo);
-    })().finally(() => { this.recovering = undefined; });
+    })().finally(() => {
+      this.recovering = undefined;
+    });
     return this.recovering;
   }
 
@@ -225,7 +263,12 @@ export class WorkspaceStore {
 
   /** The caller's LLM limits of a claimed workspace (JSON; not secret), kept for key rotations. Never recreates a released record. */
   async setLlmLimits(id: string, limitsJson: string): Promise<void> {
-    await this.redis.eval("if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], 'llmLimits', ARGV[1]) end return 0", 1, this.keys.workspace(id), limitsJson);
+    await this.redis.eval(
+      "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], 'llmLimits', ARGV[1]) end return 0",
+      1,
+      this.keys.workspace(id),
+      limitsJson,
+    );
   }
 
   async llmLimits(id: string): Promise<string | null> {
@@ -238,6 +281,11 @@ export class WorkspaceStore {
   }
 
   async unlock(token: string): Promise<void> {
-    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.keys.reconcileLock, `${this.epoch}:${token}`);
+    await this.redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+      1,
+      this.keys.reconcileLock,
+      `${this.epoch}:${token}`,
+    );
   }
 }

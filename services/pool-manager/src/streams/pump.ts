@@ -15,10 +15,11 @@ export function textEncoder(): Encoder {
       const text = decoders[c.stream].write(c.data);
       return text ? { type: 'out', stream: c.stream, text } : undefined;
     },
-    end: () => (['stdout', 'stderr'] as const)
-      .map((stream) => ({ stream, text: decoders[stream].end() }))
-      .filter((m) => m.text)
-      .map((m) => ({ type: 'out' as const, ...m })),
+    end: () =>
+      (['stdout', 'stderr'] as const)
+        .map((stream) => ({ stream, text: decoders[stream].end() }))
+        .filter((m) => m.text)
+        .map((m) => ({ type: 'out' as const, ...m })),
   };
 }
 
@@ -37,7 +38,12 @@ export type EndMapper = (end: Extract<StreamOutBody, { type: 'end' }>) => Promis
  */
 export async function pump(proc: ExecProcess, sink: StreamSink, encoder: Encoder, timeoutMs: number | undefined, mapEnd?: EndMapper): Promise<void> {
   const started = performance.now();
-  const timer = timeoutMs === undefined ? undefined : deadline(timeoutMs, () => { void proc.kill().catch(() => undefined); });
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : deadline(timeoutMs, () => {
+          void proc.kill().catch(() => undefined);
+        });
   let cancelled = false;
   void sink.cancelled.then(() => {
     cancelled = !sink.closed;

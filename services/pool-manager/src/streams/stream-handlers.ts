@@ -22,19 +22,20 @@ export interface StreamDeps {
 function run(d: StreamDeps, id: string, proc: ExecProcess, sink: StreamSink, encoder: Encoder, timeoutMs: number | undefined, mapEnd?: EndMapper): void {
   const release = d.activity.hold(id);
   // A span for the stream's whole life, child of the request that opened it.
-  inSpan('stream pump', { attributes: { 'berth.stream.id': sink.streamId } }, () => pump(proc, sink, encoder, timeoutMs, mapEnd)).catch((err: unknown) => {
-    d.logger.error({ err, streamId: sink.streamId }, 'stream failed');
-    void proc.kill().catch(() => undefined);
-    sink.finish({ type: 'error', error: new BerthError('INTERNAL', 'stream failed').toBody().error });
-  }).finally(release);
+  inSpan('stream pump', { attributes: { 'berth.stream.id': sink.streamId } }, () => pump(proc, sink, encoder, timeoutMs, mapEnd))
+    .catch((err: unknown) => {
+      d.logger.error({ err, streamId: sink.streamId }, 'stream failed');
+      void proc.kill().catch(() => undefined);
+      sink.finish({ type: 'error', error: new BerthError('INTERNAL', 'stream failed').toBody().error });
+    })
+    .finally(release);
 }
 
 async function openExec(d: StreamDeps, req: ExecStreamRequest): Promise<StreamOpened> {
   const proc = await d.processes.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs });
   // Cut short by a delete: an error, as for a plain exec, not an exit without a code.
-  const mapEnd: EndMapper = async (end) => (!end.cancelled && (await d.processes.cutShortByStop(req.id, end))
-    ? { type: 'error', error: containerDeleted(req.id).toBody().error }
-    : end);
+  const mapEnd: EndMapper = async (end) =>
+    !end.cancelled && (await d.processes.cutShortByStop(req.id, end)) ? { type: 'error', error: containerDeleted(req.id).toBody().error } : end;
   run(d, req.id, proc, new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger), textEncoder(), req.timeoutMs, mapEnd);
   return { streamId: req.streamId };
 }
@@ -44,10 +45,12 @@ async function openTerminal(d: StreamDeps, req: TerminalOpenRequest): Promise<St
   // In order: keystrokes sent after a resize must see the new size.
   let queue = Promise.resolve();
   const sink = new StreamSink(d.nc, req.streamId, req.inbox, req.window, d.logger, (msg) => {
-    queue = queue.then(async () => {
-      if (msg.type === 'input') proc.write(Buffer.from(msg.data, 'base64'));
-      else if (msg.type === 'resize') await proc.resize(msg.cols, msg.rows);
-    }).catch((err: unknown) => d.logger.debug({ err }, 'terminal control failed'));
+    queue = queue
+      .then(async () => {
+        if (msg.type === 'input') proc.write(Buffer.from(msg.data, 'base64'));
+        else if (msg.type === 'resize') await proc.resize(msg.cols, msg.rows);
+      })
+      .catch((err: unknown) => d.logger.debug({ err }, 'terminal control failed'));
   });
   run(d, req.id, proc, sink, ptyEncoder(), undefined);
   return { streamId: req.streamId };

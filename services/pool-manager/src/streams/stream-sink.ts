@@ -32,22 +32,34 @@ export class StreamSink {
     private readonly onControl: (msg: StreamControl) => void = () => undefined,
     private readonly leaseMs = STREAM_LEASE_MS,
   ) {
-    this.cancelled = new Promise((resolve) => { this.cancel = resolve; });
+    this.cancelled = new Promise((resolve) => {
+      this.cancel = resolve;
+    });
     this.lease = setTimeout(() => this.cancel('lease expired'), leaseMs);
     this.heartbeat = setInterval(() => {
       if (!this.nc.isClosed()) publishValidated(this.nc, this.inbox, STREAMS.out.schema, { type: 'keepalive' }, this.logger);
     }, STREAM_KEEPALIVE_MS);
-    this.sub = subscribeStream(nc, STREAMS.control.subject(streamId), STREAMS.control.schema, (msg) => this.control(msg), (seq, data) => {
-      this.lease.refresh();
-      this.onBytes(seq, data);
-    }, logger);
+    this.sub = subscribeStream(
+      nc,
+      STREAMS.control.subject(streamId),
+      STREAMS.control.schema,
+      (msg) => this.control(msg),
+      (seq, data) => {
+        this.lease.refresh();
+        this.onBytes(seq, data);
+      },
+      logger,
+    );
   }
 
   private control(msg: StreamControl): void {
     this.lease.refresh();
     if (msg.type === 'ack') {
       this.acked = Math.max(this.acked, msg.seq);
-      if (this.seq - this.acked < this.window) { this.room?.(); this.room = undefined; }
+      if (this.seq - this.acked < this.window) {
+        this.room?.();
+        this.room = undefined;
+      }
     } else if (msg.type === 'cancel') {
       this.cancel('cancelled');
     } else if (msg.type !== 'keepalive') {
@@ -61,7 +73,12 @@ export class StreamSink {
     this.seq += 1;
     publishValidated(this.nc, this.inbox, STREAMS.out.schema, { ...body, seq: this.seq } as StreamOut, this.logger);
     if (this.seq - this.acked < this.window) return;
-    await Promise.race([new Promise<void>((resolve) => { this.room = resolve; }), this.cancelled]);
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        this.room = resolve;
+      }),
+      this.cancelled,
+    ]);
   }
 
   /** File bytes as one binary message; like `send`, resolves once the window has room. */
@@ -70,7 +87,12 @@ export class StreamSink {
     this.seq += 1;
     publishBytes(this.nc, this.inbox, this.seq, data);
     if (this.seq - this.acked < this.window) return;
-    await Promise.race([new Promise<void>((resolve) => { this.room = resolve; }), this.cancelled]);
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        this.room = resolve;
+      }),
+      this.cancelled,
+    ]);
   }
 
   /** Tells the gateway an upload's `data` messages up to `seq` are written (outside the sequence). */

@@ -7,6 +7,11 @@ import { workspaceVolumeLabels, workspaceVolumeName, type WorkloadDriver } from 
  * ready in constant time whatever the tree's size (docs/templates.md). False when the image has no
  * tree: the engine fills the workspace's volume from the image, as before.
  */
-export function layerWorkspaceVolume(driver: WorkloadDriver, config: Pick<PoolManagerConfig, 'SETUP_TASK_IMAGE' | 'BERTH_HOST_ID'>, id: string, image: string): Promise<boolean> {
+export function layerWorkspaceVolume(
+  driver: WorkloadDriver,
+  config: Pick<PoolManagerConfig, 'SETUP_TASK_IMAGE' | 'BERTH_HOST_ID'>,
+  id: string,
+  image: string,
+): Promise<boolean> {
   return driver.createLayeredVolume(workspaceVolumeName(id), workspaceVolumeLabels(config.BERTH_HOST_ID, id), image, config.SETUP_TASK_IMAGE);
 }

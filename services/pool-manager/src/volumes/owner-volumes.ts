@@ -3,7 +3,15 @@ import type { Logger } from '@berth/service-kit';
 import { isWorkloadError } from '../driver/workload-error.js';
 import type { PoolManagerConfig } from '../config.js';
 import type { VolumeInfo, WorkloadDriver } from '../driver/workload-driver.js';
-import { labelsMatch, npmCacheVolumeName, NPM_CACHE_TARGET, OWNER_VOLUME_TARGET, ownerVolumeLabels, ownerVolumeName, type VolumeMount } from './volume-names.js';
+import {
+  labelsMatch,
+  npmCacheVolumeName,
+  NPM_CACHE_TARGET,
+  OWNER_VOLUME_TARGET,
+  ownerVolumeLabels,
+  ownerVolumeName,
+  type VolumeMount,
+} from './volume-names.js';
 import { makeWorkspaceOwned } from './workspace-owned.js';
 
 type Config = Pick<PoolManagerConfig, 'BERTH_HOST_ID' | 'MAX_VOLUMES_PER_OWNER' | 'NPM_CACHE_VOLUME' | 'SETUP_TASK_IMAGE'>;
@@ -36,7 +44,10 @@ export class OwnerVolumes {
     return this.serially(owner, async () => {
       const mine = await this.ownVolumes(owner);
       if (!mine.some((v) => v.name === source) && mine.length >= this.config.MAX_VOLUMES_PER_OWNER) {
-        throw new BerthError('VOLUME_LIMIT_REACHED', `this owner has ${mine.length} volumes, the limit is ${this.config.MAX_VOLUMES_PER_OWNER}; delete one first`);
+        throw new BerthError(
+          'VOLUME_LIMIT_REACHED',
+          `this owner has ${mine.length} volumes, the limit is ${this.config.MAX_VOLUMES_PER_OWNER}; delete one first`,
+        );
       }
       const made = await this.driver.createVolume(source, labels);
       if (!labelsMatch(made.labels, labels)) {
@@ -109,7 +120,9 @@ export class OwnerVolumes {
     const next = prev.catch(() => undefined).then(fn);
     const settled = next.catch(() => undefined);
     this.ownerQueue.set(owner, settled);
-    void settled.then(() => { if (this.ownerQueue.get(owner) === settled) this.ownerQueue.delete(owner); });
+    void settled.then(() => {
+      if (this.ownerQueue.get(owner) === settled) this.ownerQueue.delete(owner);
+    });
     return next;
   }
 }

@@ -8,7 +8,11 @@ import { OWNER_VOLUME_TARGET, type VolumeMount } from './volume-names.js';
  * the owner of the image directory it is first mounted on, and /workspace belongs to uid 1000.
  * (Mounted first under the /home/berth tmpfs, it would stay root's.) Harmless on a volume in use.
  */
-export async function makeWorkspaceOwned(driver: WorkloadDriver, config: Pick<PoolManagerConfig, 'SETUP_TASK_IMAGE' | 'BERTH_HOST_ID'>, name: string): Promise<void> {
+export async function makeWorkspaceOwned(
+  driver: WorkloadDriver,
+  config: Pick<PoolManagerConfig, 'SETUP_TASK_IMAGE' | 'BERTH_HOST_ID'>,
+  name: string,
+): Promise<void> {
   const result = await driver.runTask({
     image: config.SETUP_TASK_IMAGE,
     argv: ['test', '-w', '/workspace'],
@@ -28,7 +32,10 @@ export async function makeWorkspaceOwned(driver: WorkloadDriver, config: Pick<Po
  * mounting it on the task image's /home/berth/.npm (uid 1000) once.
  */
 export async function prepareWorkspaceVolume(
-  driver: WorkloadDriver, config: Pick<PoolManagerConfig, 'SETUP_TASK_IMAGE' | 'BERTH_HOST_ID'>, id: string, ownerVolume: VolumeMount | undefined,
+  driver: WorkloadDriver,
+  config: Pick<PoolManagerConfig, 'SETUP_TASK_IMAGE' | 'BERTH_HOST_ID'>,
+  id: string,
+  ownerVolume: VolumeMount | undefined,
 ): Promise<void> {
   const name = workspaceVolumeName(id);
   await driver.ensureVolume(name, workspaceVolumeLabels(config.BERTH_HOST_ID, id));

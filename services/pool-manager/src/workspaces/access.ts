@@ -12,7 +12,10 @@ export class WorkspaceAccess {
 
   async list(owner: string): Promise<ContainerView[]> {
     const all = await this.store.all();
-    return all.filter((r) => callerVisible(r.state) && r.owner === owner).sort((a, b) => a.claimedAt - b.claimedAt).map(toView);
+    return all
+      .filter((r) => callerVisible(r.state) && r.owner === owner)
+      .sort((a, b) => a.claimedAt - b.claimedAt)
+      .map(toView);
   }
 
   /** The caller's claimed (running or paused) workspace `id`, or CONTAINER_NOT_FOUND. */

@@ -48,8 +48,19 @@ export class Claims {
   private readonly names: WorkloadNames;
 
   constructor(d: ClaimDeps) {
-    ({ store: this.store, driver: this.driver, pools: this.pools, provisioner: this.provisioner, filler: this.filler, events: this.events,
-      config: this.config, logger: this.logger, llm: this.llm, admission: this.admission, names: this.names } = d);
+    ({
+      store: this.store,
+      driver: this.driver,
+      pools: this.pools,
+      provisioner: this.provisioner,
+      filler: this.filler,
+      events: this.events,
+      config: this.config,
+      logger: this.logger,
+      llm: this.llm,
+      admission: this.admission,
+      names: this.names,
+    } = d);
   }
 
   /** Stops background follow-ups (claim markers) once the service is shutting down. */
@@ -68,7 +79,7 @@ export class Claims {
     // Artie's `pool: true|false` means the default pool; false also asks for a cold create.
     const { pool, warmFits } = withAskedLimits(this.pools.resolve(typeof req.pool === 'string' ? req.pool : undefined), req);
     if (req.template && req.image) throw new BerthError('VALIDATION_FAILED', 'name an image or a template, not both');
-    const image = req.template ? templateImageTag(req.owner, req.template) : req.image ?? pool.image;
+    const image = req.template ? templateImageTag(req.owner, req.template) : (req.image ?? pool.image);
     const ports = req.ports ?? pool.containerPorts;
     const requestId = `${req.owner}:${req.requestId}`;
     const name = req.name ?? '';
@@ -86,7 +97,9 @@ export class Claims {
         // Sent now, not awaited: the reply does not wait for egress. A command the caller starts
         // after the reply reaches egress well after this registration; if egress is slow or down,
         // reconcile's sync registers the key.
-        void this.llm.activate(claim.record, req.llm).catch((err: unknown) => this.logger.warn({ err, id: claim.record!.id }, 'LLM key not activated; reconcile registers it'));
+        void this.llm
+          .activate(claim.record, req.llm)
+          .catch((err: unknown) => this.logger.warn({ err, id: claim.record!.id }, 'LLM key not activated; reconcile registers it'));
         this.afterClaim(claim.record);
         return { ...toView(claim.record), warm: true };
       }
@@ -97,7 +110,17 @@ export class Claims {
     else if (!(await this.driver.imageExists(image))) throw new BerthError('IMAGE_NOT_FOUND', `image ${image} is not on this host`);
     const ownerVolume = req.volumeName ? await this.admission.volumes.resolve(req.owner, req.volumeName) : undefined;
     const made = await this.provisioner.provision({
-      pool, image, containerPorts: ports, volumeName: req.volumeName ?? '', ownerVolume, npmCache: () => this.admission.volumes.npmCache(req.owner), requestId, owner: req.owner, name, diskMb: req.diskMb, engineName: (id) => this.names.claimed(id, req.owner),
+      pool,
+      image,
+      containerPorts: ports,
+      volumeName: req.volumeName ?? '',
+      ownerVolume,
+      npmCache: () => this.admission.volumes.npmCache(req.owner),
+      requestId,
+      owner: req.owner,
+      name,
+      diskMb: req.diskMb,
+      engineName: (id) => this.names.claimed(id, req.owner),
     });
     if (made.existing) return this.awaitClaimed(made.id, req.owner);
     await this.llm.activate({ id: made.id, owner: req.owner }, req.llm);

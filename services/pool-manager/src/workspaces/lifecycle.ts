@@ -59,7 +59,8 @@ export class Lifecycle {
     if (ref) await this.removeContainer(id, ref);
     await this.d.driver.removeVolume(workspaceVolumeName(id)).then(
       () => this.disks.remove(id).catch((err: unknown) => this.d.logger.warn({ err, id }, 'disk not removed; reconcile retries')),
-      (err: unknown) => this.d.logger.warn({ err, id }, 'volume not removed; reconcile retries'));
+      (err: unknown) => this.d.logger.warn({ err, id }, 'volume not removed; reconcile retries'),
+    );
     await this.d.agents?.remove(id).catch((err: unknown) => this.d.logger.warn({ err, id }, 'agent directory not removed; reconcile retries'));
     await this.d.store.release(id);
     this.d.events.publish(id, 'removed', record.pool, reason, { owner: record.owner });
@@ -104,8 +105,23 @@ export class Lifecycle {
       // Its memory as claimed (a create's memoryMb); cpus are the pool's again (docs/limits.md).
       const pool = { ...this.d.pools.resolve(record.pool), memoryMb: record.memoryMb };
       // A disk-limited /workspace is its own filesystem: the image's tree is copied into it, not layered.
-      const volumeReady = !disk && await layerWorkspaceVolume(this.d.driver, this.d.config, id, image);
-      const spec = buildWorkloadSpec({ id, name: this.d.names.claimed(id, record.owner), pool, image, ports: record.ports, volumeName: '', agentDir, owner: record.owner, disk, volumeReady }, this.d.config, this.d.host);
+      const volumeReady = !disk && (await layerWorkspaceVolume(this.d.driver, this.d.config, id, image));
+      const spec = buildWorkloadSpec(
+        {
+          id,
+          name: this.d.names.claimed(id, record.owner),
+          pool,
+          image,
+          ports: record.ports,
+          volumeName: '',
+          agentDir,
+          owner: record.owner,
+          disk,
+          volumeReady,
+        },
+        this.d.config,
+        this.d.host,
+      );
       const ref = await this.d.driver.create(spec);
       await this.d.store.replaceContainer(id, ref, image);
     } finally {

@@ -38,7 +38,12 @@ export class Processes {
   }
 
   async exec(req: ExecRequest): Promise<ExecResult> {
-    const proc = await this.spawn(req.id, req.owner, argvOf(req.command), { env: req.env, cwd: req.cwd, timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
+    const proc = await this.spawn(req.id, req.owner, argvOf(req.command), {
+      env: req.env,
+      cwd: req.cwd,
+      timeoutMs: req.timeoutMs,
+      maxOutputBytes: EXEC_OUTPUT_CAP_BYTES,
+    });
     const result = await collect(proc, { timeoutMs: req.timeoutMs, maxOutputBytes: EXEC_OUTPUT_CAP_BYTES });
     if (await this.cutShortByStop(req.id, result)) throw containerDeleted(req.id);
     return result;
@@ -66,7 +71,10 @@ export class Processes {
     return {
       ...proc,
       output: this.budgets.throttle(id, proc.output, killed.signal),
-      kill: () => { killed.abort(); return proc.kill(); },
+      kill: () => {
+        killed.abort();
+        return proc.kill();
+      },
     };
   }
 

@@ -44,12 +44,23 @@ export async function decisionsWorld(redisUrl: string, env: Record<string, strin
   await store.acquireEpoch();
   const driver = new FakeDriver([IMAGE]);
   const events: { id: string; kind: ContainerEventKind; reason?: string | undefined }[] = [];
-  const publisher: EventPublisher = { publish: (id, kind, _pool, reason) => { events.push({ id, kind, reason }); } };
+  const publisher: EventPublisher = {
+    publish: (id, kind, _pool, reason) => {
+      events.push({ id, kind, reason });
+    },
+  };
   const names = new WorkloadNames(config.WORKSPACE_NAME_KEY!);
   const llm = new LlmKeys(undefined, offlineEgress, store, { egressUrl: '', hostId: host.id }, logger);
   const parts = hostWorkspaces({ config, host, driver, store, events: publisher, llm, names, logger });
   return {
-    ...parts, config, host, redis, store, driver, events, names,
+    ...parts,
+    config,
+    host,
+    redis,
+    store,
+    driver,
+    events,
+    names,
     /** Waits until no pool fill is running (fills run in the background after a kick). */
     settle: async () => {
       for (let i = 0; i < 200; i++) {

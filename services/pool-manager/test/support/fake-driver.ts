@@ -1,6 +1,16 @@
 import { WORKLOAD_LABELS } from '@berth/contracts';
 import type { ExecProcess, SpawnOptions } from '../../src/driver/exec-process.js';
-import { workspaceVolumeLabels, workspaceVolumeName, type TaskResult, type TaskSpec, type VolumeInfo, type WorkloadDriver, type WorkloadInfo, type WorkloadSpec, type WorkloadUsage } from '../../src/driver/workload-driver.js';
+import {
+  workspaceVolumeLabels,
+  workspaceVolumeName,
+  type TaskResult,
+  type TaskSpec,
+  type VolumeInfo,
+  type WorkloadDriver,
+  type WorkloadInfo,
+  type WorkloadSpec,
+  type WorkloadUsage,
+} from '../../src/driver/workload-driver.js';
 import { WorkloadError, type WorkloadErrorKind } from '../../src/driver/workload-error.js';
 
 interface FakeWorkload {
@@ -104,7 +114,9 @@ export class FakeDriver implements WorkloadDriver {
 
   async frozen(hostId: string): Promise<Set<string>> {
     this.enter('frozen');
-    return new Set([...this.workloads.values()].filter((w) => w.frozen && w.labels[WORKLOAD_LABELS.host] === hostId).map((w) => w.labels[WORKLOAD_LABELS.id] ?? ''));
+    return new Set(
+      [...this.workloads.values()].filter((w) => w.frozen && w.labels[WORKLOAD_LABELS.host] === hostId).map((w) => w.labels[WORKLOAD_LABELS.id] ?? ''),
+    );
   }
 
   async listVolumes(hostId: string): Promise<{ name: string; id: string }[]> {
@@ -141,14 +153,23 @@ export class FakeDriver implements WorkloadDriver {
     this.enter('list');
     return [...this.workloads.values()]
       .filter((w) => w.labels[WORKLOAD_LABELS.managed] === 'true' && w.labels[WORKLOAD_LABELS.host] === hostId)
-      .map((w) => ({ id: w.labels[WORKLOAD_LABELS.id] ?? '', ref: w.ref, name: w.name, labels: { ...w.labels }, running: w.running, createdAtMs: w.createdAtMs }));
+      .map((w) => ({
+        id: w.labels[WORKLOAD_LABELS.id] ?? '',
+        ref: w.ref,
+        name: w.name,
+        labels: { ...w.labels },
+        running: w.running,
+        createdAtMs: w.createdAtMs,
+      }));
   }
 
   async spawn(ref: string, _argv: string[], _opts: SpawnOptions): Promise<ExecProcess> {
     this.enter('spawn');
     if (!this.mustGet(ref).running) throw new WorkloadError('exited', `workload ${ref} is not running`);
     return {
-      output: (async function* () { /* no output */ })(),
+      output: (async function* () {
+        /* no output */
+      })(),
       exitCode: () => Promise.resolve(0),
       truncated: () => ({ stdout: false, stderr: false }),
       write: () => undefined,

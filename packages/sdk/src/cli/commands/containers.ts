@@ -11,7 +11,13 @@ export const ls: Command = async (p, { io, client }) => {
   if (p.positionals.length > 0) throw new UsageError('ls takes no arguments');
   const containers = await (await client()).containers.list();
   if (p.values.json) io.out(json(containers));
-  else io.out(table(['ID', 'NAME', 'POOL', 'STATE', 'PORT', 'CREATED'], containers.map((c) => [c.id, c.name, c.pool, c.state, c.hostPort, c.createdAt])));
+  else
+    io.out(
+      table(
+        ['ID', 'NAME', 'POOL', 'STATE', 'PORT', 'CREATED'],
+        containers.map((c) => [c.id, c.name, c.pool, c.state, c.hostPort, c.createdAt]),
+      ),
+    );
   return EXIT.ok;
 };
 
@@ -27,10 +33,16 @@ export const create: Command = async (p, { io, client }) => {
     io.err(`created ${c.id}; setting up ${repo.repo}@${repo.branch}\n`);
     let seen: SetupStatus | undefined;
     try {
-      setup = await c.setup(repo, { onProgress: (s) => { seen = s; io.err(progressLine(s)); }, onOutput: (l) => io.err(outputLine(l)) });
+      setup = await c.setup(repo, {
+        onProgress: (s) => {
+          seen = s;
+          io.err(progressLine(s));
+        },
+        onOutput: (l) => io.err(outputLine(l)),
+      });
     } catch (err) {
       // The container exists and is kept for inspection: its id goes where a success puts it.
-      const status = (err as { setup?: SetupStatus }).setup ?? await c.setupStatus({ timeoutMs: 10_000 }).catch(() => seen);
+      const status = (err as { setup?: SetupStatus }).setup ?? (await c.setupStatus({ timeoutMs: 10_000 }).catch(() => seen));
       io.out(p.values.json ? json({ ...c.toJSON(), setup: status ?? null }) : `${c.id}\n`);
       io.err(setupFailure(c.id, status, err));
       return EXIT.failed;

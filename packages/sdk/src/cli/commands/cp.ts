@@ -40,7 +40,8 @@ async function tar(args: string[], io: { from?: ReadableStream<Uint8Array> }): P
 export const cp: Command = async (p, { io, client }) => {
   allowOnly(p, []);
   const [src, dst, ...extra] = p.positionals;
-  if (src === undefined || dst === undefined || extra.length > 0) throw new UsageError('cp needs a source and a destination: berth cp SRC DST (one of them ID:PATH)');
+  if (src === undefined || dst === undefined || extra.length > 0)
+    throw new UsageError('cp needs a source and a destination: berth cp SRC DST (one of them ID:PATH)');
   const from = remoteOf(src);
   const to = remoteOf(dst);
   if ((from === undefined) === (to === undefined)) throw new UsageError('exactly one of SRC and DST must be ID:PATH');

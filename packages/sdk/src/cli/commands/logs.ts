@@ -13,7 +13,10 @@ export const logs: Command = async (p, { io, client }) => {
   const container = await (await client()).containers.get(id);
   const follow = p.values.follow === true;
   for await (const line of container.logs({ follow, ...(tail !== undefined && { tail }), ...(since !== undefined && { since }) })) {
-    if (p.values.json) { io.out(`${JSON.stringify(line)}\n`); continue; }
+    if (p.values.json) {
+      io.out(`${JSON.stringify(line)}\n`);
+      continue;
+    }
     const text = line.continued ? line.line : `${line.line}\n`;
     if (line.stream === 'stderr') io.err(text);
     else io.out(text);

@@ -8,7 +8,13 @@ export const pools: Command = async (p, { io, client }) => {
   if (p.positionals.length > 0) throw new UsageError('pools takes no arguments');
   const list = await (await client()).pools.list();
   if (p.values.json) io.out(json(list));
-  else io.out(table(['NAME', 'IMAGE', 'WARM', 'CREATING', 'CLAIMED', 'TARGET', 'MEMORY_MB'], list.map((x) => [x.name, x.image, x.warm, x.creating, x.claimed, x.targetSize, x.memoryMb])));
+  else
+    io.out(
+      table(
+        ['NAME', 'IMAGE', 'WARM', 'CREATING', 'CLAIMED', 'TARGET', 'MEMORY_MB'],
+        list.map((x) => [x.name, x.image, x.warm, x.creating, x.claimed, x.targetSize, x.memoryMb]),
+      ),
+    );
   return EXIT.ok;
 };
 
@@ -37,6 +43,12 @@ export const volumes: Command = async (p, { io, client }) => {
   if (sub !== undefined) throw new UsageError(`unknown volumes subcommand "${sub}"`);
   const list = await berth.volumes.list();
   if (p.values.json) io.out(json(list));
-  else io.out(table(['NAME', 'IN_USE', 'CREATED'], list.volumes.map((v) => [v.name, v.inUse ? 'yes' : 'no', v.createdAt ?? '-'])));
+  else
+    io.out(
+      table(
+        ['NAME', 'IN_USE', 'CREATED'],
+        list.volumes.map((v) => [v.name, v.inUse ? 'yes' : 'no', v.createdAt ?? '-']),
+      ),
+    );
   return EXIT.ok;
 };

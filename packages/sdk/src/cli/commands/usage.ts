@@ -24,13 +24,16 @@ function llmRows(llm: LlmUsage | undefined): string[][] {
 
 /** A usage sample as two columns for people. */
 export function usageText(u: Usage): string {
-  return table(['', u.id], [
-    ['CPU', `${u.cpuPercent.toFixed(1)}%`],
-    ['MEMORY', `${mib(u.memoryBytes)} / ${mib(u.memoryLimitBytes)}`],
-    ['PIDS', String(u.pids)],
-    ['NETWORK', `rx ${u.netRxBytes} B, tx ${u.netTxBytes} B`],
-    ...llmRows(u.llm),
-  ]).replace(/^\s+/, '');
+  return table(
+    ['', u.id],
+    [
+      ['CPU', `${u.cpuPercent.toFixed(1)}%`],
+      ['MEMORY', `${mib(u.memoryBytes)} / ${mib(u.memoryLimitBytes)}`],
+      ['PIDS', String(u.pids)],
+      ['NETWORK', `rx ${u.netRxBytes} B, tx ${u.netTxBytes} B`],
+      ...llmRows(u.llm),
+    ],
+  ).replace(/^\s+/, '');
 }
 
 export const usage: Command = async (p, { io, client }) => {

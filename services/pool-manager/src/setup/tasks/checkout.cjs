@@ -30,7 +30,10 @@ const lockfiles = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock'];
 const hashLock = () => {
   const lockfile = lockfiles.find((f) => fs.existsSync(`${dir}/${f}`)) || null;
   const hash = lockfile
-    ? createHash('sha256').update(fs.readFileSync(`${dir}/${lockfile}`)).update(`\n${args.installKey || ''}`).digest('hex')
+    ? createHash('sha256')
+        .update(fs.readFileSync(`${dir}/${lockfile}`))
+        .update(`\n${args.installKey || ''}`)
+        .digest('hex')
     : null;
   return { lockfile, hash };
 };
@@ -74,7 +77,13 @@ try {
 }
 // The main image's node_modules fit when the lockfile did not change with the branch.
 let seeded = before !== null && before === lockHash;
-const readKey = () => { try { return fs.readFileSync(`${seed}/key`, 'utf8').trim(); } catch { return ''; } };
+const readKey = () => {
+  try {
+    return fs.readFileSync(`${seed}/key`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+};
 if (!seeded && args.seed && lockHash && readKey() === lockHash && fs.existsSync(`${seed}/node_modules`)) {
   fs.rmSync(`${dir}/node_modules`, { recursive: true, force: true });
   try {
