@@ -17,6 +17,8 @@ function remoteOf(arg: string): { id: string; path: string } | undefined {
   return WorkspaceIdSchema.safeParse(id).success ? { id, path: arg.slice(colon + 1) } : undefined;
 }
 
+const closedEarly = (err: unknown) => ['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE'].includes((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+
 /** Runs tar with `args`, its stdin or stdout the given web stream; rejects when tar fails. */
 async function tar(args: string[], io: { from?: ReadableStream<Uint8Array> }): Promise<ReadableStream<Uint8Array> | undefined> {
   const child = spawn('tar', args, { stdio: [io.from ? 'pipe' : 'ignore', io.from ? 'ignore' : 'pipe', 'inherit'] });
@@ -25,8 +27,12 @@ async function tar(args: string[], io: { from?: ReadableStream<Uint8Array> }): P
     child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar exited with ${code}`))));
   });
   if (io.from) {
-    await pipeline(Readable.fromWeb(io.from as never), child.stdin!);
-    await exited;
+    const fed = pipeline(Readable.fromWeb(io.from as never), child.stdin!);
+    // tar stops reading at the archive's end marker, so the record padding after it may find tar's
+    // stdin closed: tar's own exit status says whether the archive was whole.
+    const [feed, exit] = await Promise.allSettled([fed, exited]);
+    if (exit.status === 'rejected') throw exit.reason;
+    if (feed.status === 'rejected' && !closedEarly(feed.reason)) throw feed.reason;
     return undefined;
   }
   exited.catch(() => undefined);
