@@ -54,7 +54,8 @@ test('one setup: one trace through gateway, pool-manager, repo-cache and egress,
     body: JSON.stringify({ repo: 'acme/app', branch: 'main', githubToken: TOKEN, callbackUrl: callbacks.url, callbackSecret: CALLBACK_SECRET }),
   });
   expect(res.status, await res.text()).toBe(202);
-  expect((await f.client.awaitSetup(id)).phase).toBe('ready');
+  const status = await f.client.awaitSetup(id);
+  expect(status.phase, JSON.stringify(status)).toBe('ready');
 
   const trace = () => otlp.spans.filter((s) => s.traceId === traceId);
   for (let i = 0; i < 100 && gaps(trace(), callerSpanId).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
