@@ -190,7 +190,8 @@ describe('berth CLI', () => {
     await berthCli(['exec', id, '--', 'sh', '-c', `echo ${tag}-later > /proc/1/fd/1`], env);
     expect((await follow).stdout).toBe(`${tag}-later\n`);
     await berthCli(['rm', id], env);
-  }, 30_000);
+    // About ten CLI processes, each a Node start: slow when other test files run beside it.
+  }, 90_000);
 
   test('usage errors exit 2 with a clear message', async () => {
     const cases: [string[], RegExp][] = [

@@ -66,6 +66,9 @@ describe('LLM limits', () => {
   test("per-owner requests per minute count across the owner's workspaces", async () => {
     const a = await s.register({ owner: 'bob', limits: { requestsPerMinute: 30 } });
     const b = await s.register({ owner: 'bob', limits: { requestsPerMinute: 30 } });
+    // Minutes are fixed windows (Redis TIME): the 41 calls must not straddle one's end.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 40_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
     for (let i = 0; i < 30; i++) expect(await status(openai(a.key).models.list())).toBe(200);
     for (let i = 0; i < 10; i++) expect(await status(openai(b.key).models.list())).toBe(200);
     const r = await raw(s.port, '/llm/openai/v1/models', { headers: { authorization: `Bearer ${b.key}` } });
