@@ -14,5 +14,9 @@ if [ -z "$port" ]; then
     *) port="${HEALTH_PORT:-9101}" ;;
   esac
 fi
-printf 'GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' | busybox timeout 3 busybox nc 127.0.0.1 "$port" 2>/dev/null \
-  | busybox head -n 1 | busybox grep -q '^HTTP/1\.[01] 200 '
+# nc runs the probe on the connected socket (-e: its stdin and stdout are the socket, its exit status
+# is nc's): piping a request into nc does not work, since busybox nc quits when its stdin ends,
+# before the answer arrives.
+# shellcheck disable=SC2016 # expanded by the probe's own shell
+probe='printf "GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"; IFS= read -r line; case "$line" in "HTTP/1."[01]" 200 "*) exit 0 ;; esac; exit 1'
+exec busybox timeout 3 busybox nc 127.0.0.1 "$port" -e busybox sh -c "$probe" 2>/dev/null
