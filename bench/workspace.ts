@@ -16,13 +16,17 @@ const PARTS: Record<string, { measure(ctx: WorkspaceBenchContext): Promise<PartR
 const chosen = (process.env.BENCH_PARTS ?? Object.keys(PARTS).join(',')).split(',').filter((p) => p in PARTS);
 
 const { lo } = portRange();
-const stack = await startLocalStack({
-  PORT_RANGE: `${lo}-${lo + 99}`,
-  POOLS: JSON.stringify([
-    { name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 512, pids: 256, ...(process.env.BENCH_IMAGE && { image: process.env.BENCH_IMAGE }) },
-  ]),
-  ...(process.env.WORKSPACE_NETWORK && { WORKSPACE_NETWORK: process.env.WORKSPACE_NETWORK }),
-});
+const stack = await startLocalStack(
+  {
+    PORT_RANGE: `${lo}-${lo + 99}`,
+    POOLS: JSON.stringify([
+      { name: 'default', targetSize: 2, maxCreating: 2, memoryMb: 512, pids: 256, ...(process.env.BENCH_IMAGE && { image: process.env.BENCH_IMAGE }) },
+    ]),
+    ...(process.env.WORKSPACE_NETWORK && { WORKSPACE_NETWORK: process.env.WORKSPACE_NETWORK }),
+  },
+  'warn',
+  { gatewayEnv: { RATE_LIMIT_RPS: '0' } },
+); // the preview part sends thousands of requests
 try {
   const client = new JsonClient(stack.url, stack.token);
   const figures: Record<string, number> = {};
