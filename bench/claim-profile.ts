@@ -8,41 +8,24 @@
 // round trip. BENCH_CPU_PROF=<dir> writes V8 CPU profiles of every service into <dir> (open them in
 // Chrome DevTools or speedscope). BENCH_LLM_KEYS=0 turns LLM keys (and egress) off, as in acquire.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { connectNats, createLogger, drainNats, request, Redis } from '@berth/service-kit';
-import { startLocalStack } from '../test/support/local-stack.js';
-import { JsonClient } from './lib/http-client.js';
+import { request } from '@berth/service-kit';
+import { startProfileRig } from './lib/profile-rig.js';
 import { round, summary } from './lib/stats.js';
 
 const WAVES = Number(process.env.BENCH_WAVES ?? 6);
 const CONCURRENCY = 32;
 const POOL_SIZE = 40;
 const LLM_KEYS = process.env.BENCH_LLM_KEYS !== '0';
-const profDir = process.env.BENCH_CPU_PROF;
-if (profDir) {
-  mkdirSync(profDir, { recursive: true });
-  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${resolve(profDir)}`.trim();
-}
-
-const stack = await startLocalStack(
+const rig = await startProfileRig(
+  'bench-claim-profile',
   {
     POOLS: JSON.stringify([{ name: 'default', targetSize: POOL_SIZE, minSize: 1, maxCreating: 8, memoryMb: 64, pids: 64 }]),
     MAX_CONTAINERS: String(POOL_SIZE + 2 * CONCURRENCY + 8),
     ...(!LLM_KEYS && { LLM_KEYS_ENABLED: 'false' }),
   },
-  'warn',
   { logStreamerEnv: { LOGS_RESCAN_INTERVAL_MS: '10000' }, ...(LLM_KEYS && { egress: { githubUrl: 'http://127.0.0.1:9' } }) },
 );
-if (profDir) delete process.env.NODE_OPTIONS;
-const client = new JsonClient(stack.url, stack.token);
-const nc = await connectNats({ url: stack.nats.url, name: 'bench-claim-profile', hostId: stack.hostId, logger: createLogger('bench', 'warn') });
-const redis = new Redis(stack.redis.url);
-const echo = nc.subscribe('bench.echo', {
-  callback: (_err, m) => {
-    m.respond(m.data);
-  },
-});
+const { stack, client, nc, redis } = rig;
 
 const timed = async <T>(f: () => Promise<T>): Promise<{ ms: number; v: T }> => {
   const t0 = performance.now();
@@ -63,7 +46,7 @@ try {
     await client.waitWarm(POOL_SIZE);
     const direct = await wave(() => request(nc, 'containerCreate', { requestId: `bench-${randomBytes(8).toString('hex')}`, owner }, { timeoutMs: 30_000 }));
     const someId = direct[0]!.v.id;
-    const bus = await wave(() => nc.request('bench.echo', new Uint8Array(200), { timeout: 10_000 }));
+    const bus = await wave(rig.bus);
     const rtt = await wave(() => redis.hgetall(`berth:host:${stack.hostId}:ws:${someId}`));
     await Promise.all(direct.map(({ v }) => request(nc, 'containerDelete', { id: v.id, owner }, { timeoutMs: 60_000 })));
     if (!keep) continue;
@@ -93,7 +76,7 @@ try {
           natsRoundTrip: { p50: s.bus.p50, p99: s.bus.p99 },
           redisRoundTrip: { p50: s.redis.p50, p99: s.redis.p99 },
         },
-        ...(profDir && { cpuProfiles: resolve(profDir) }),
+        ...(rig.cpuProfiles && { cpuProfiles: rig.cpuProfiles }),
       },
       null,
       2,
@@ -103,9 +86,5 @@ try {
   console.error(stack.outputTail());
   throw err;
 } finally {
-  echo.unsubscribe();
-  redis.disconnect();
-  await drainNats(nc);
-  client.close();
-  await stack.stop();
+  await rig.stop();
 }

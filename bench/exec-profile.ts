@@ -14,41 +14,22 @@
 // through the whole stack, in the same minute (`httpBaseline`).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { connectNats, createLogger, drainNats, request, Redis } from '@berth/service-kit';
+import { join } from 'node:path';
+import { request } from '@berth/service-kit';
 import { repoRoot } from '@berth/service-kit/testing';
-import { startLocalStack } from '../test/support/local-stack.js';
-import { JsonClient } from './lib/http-client.js';
+import { startProfileRig } from './lib/profile-rig.js';
 import { round, summary } from './lib/stats.js';
 
 const ROUNDS = Number(process.env.BENCH_EXEC_ROUNDS ?? 100);
 const AGENT_ROUNDS = Number(process.env.BENCH_AGENT_ROUNDS ?? 60);
-const profDir = process.env.BENCH_CPU_PROF;
-if (profDir) {
-  mkdirSync(profDir, { recursive: true });
-  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${resolve(profDir)}`.trim();
-}
-
 const BASELINE_IMAGE = process.env.BENCH_BASELINE_IMAGE;
 const pool = (name: string, image?: string) => ({ name, targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 128, pids: 64, ...(image && { image }) });
-const stack = await startLocalStack(
-  {
-    POOLS: JSON.stringify([pool('default'), ...(BASELINE_IMAGE ? [pool('baseline', BASELINE_IMAGE)] : [])]),
-    MAX_CONTAINERS: '6',
-    ...(process.env.WORKSPACE_NETWORK && { WORKSPACE_NETWORK: process.env.WORKSPACE_NETWORK }),
-  },
-  'warn',
-);
-if (profDir) delete process.env.NODE_OPTIONS;
-const client = new JsonClient(stack.url, stack.token);
-const nc = await connectNats({ url: stack.nats.url, name: 'bench-exec-profile', logger: createLogger('bench', 'warn'), hostId: stack.hostId });
-const redis = new Redis(stack.redis.url);
-const echo = nc.subscribe('bench.echo', {
-  callback: (_err, m) => {
-    m.respond(m.data);
-  },
+const rig = await startProfileRig('bench-exec-profile', {
+  POOLS: JSON.stringify([pool('default'), ...(BASELINE_IMAGE ? [pool('baseline', BASELINE_IMAGE)] : [])]),
+  MAX_CONTAINERS: '6',
+  ...(process.env.WORKSPACE_NETWORK && { WORKSPACE_NETWORK: process.env.WORKSPACE_NETWORK }),
 });
+const { stack, client, nc, redis } = rig;
 const owner = 'default';
 
 const timed = async (f: () => Promise<unknown>): Promise<number> => {
@@ -91,7 +72,7 @@ try {
     const http = await timed(() => client.ok('POST', `/api/containers/${id}/exec`, { command: ['true'] }));
     const httpBaseline = baselineId ? await timed(() => client.ok('POST', `/api/containers/${baselineId}/exec`, { command: ['true'] })) : undefined;
     const direct = await timed(() => request(nc, 'containerExec', { id, owner, command: ['true'], timeoutMs: 30_000 }, { timeoutMs: 30_000 }));
-    const bus = await timed(() => nc.request('bench.echo', new Uint8Array(200), { timeout: 10_000 }));
+    const bus = await timed(rig.bus);
     const rtt = await timed(() => redis.hgetall(`berth:host:${stack.hostId}:ws:${id}`));
     if (i < 0) continue;
     samples.http.push(http);
@@ -128,7 +109,7 @@ try {
           agentToExit: { image: a['image.exit']!.p50, checkout: a['checkout.exit']!.p50 },
           subreaperInSpawn: { tini: round(a.spawnTini!.p50 - a.spawnTrue!.p50), tiniStatic: round(a.spawnTiniStatic!.p50 - a.spawnTrue!.p50) },
         },
-        ...(profDir && { cpuProfiles: resolve(profDir) }),
+        ...(rig.cpuProfiles && { cpuProfiles: rig.cpuProfiles }),
       },
       null,
       2,
@@ -138,9 +119,5 @@ try {
   console.error(stack.outputTail());
   throw err;
 } finally {
-  echo.unsubscribe();
-  redis.disconnect();
-  await drainNats(nc);
-  client.close();
-  await stack.stop();
+  await rig.stop();
 }
