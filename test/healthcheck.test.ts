@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const script = join(repoRoot(), 'docker', 'healthcheck.sh');
 let status = 200;
+/** How long the server thinks before it answers, ms (a busy service answers late). */
+let delayMs = 0;
 let server: Server;
 let port: number;
 
@@ -22,7 +24,7 @@ const probe = async (env: Record<string, string>, ...args: string[]) =>
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    res.writeHead(req.url === '/health' ? status : 404).end('{}');
+    setTimeout(() => res.writeHead(req.url === '/health' ? status : 404).end('{}'), delayMs);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
@@ -33,6 +35,16 @@ describe('docker/healthcheck.sh', () => {
   it('passes on a 200 from /health on the port given', async () => {
     status = 200;
     expect(await probe({}, String(port))).toBe(0);
+  });
+
+  it('waits for an answer that comes late (a request piped into busybox nc ended it first)', async () => {
+    status = 200;
+    delayMs = 300;
+    try {
+      expect(await probe({}, String(port))).toBe(0);
+    } finally {
+      delayMs = 0;
+    }
   });
 
   it('reads the port from the service config variable BERTH_SERVICE names', async () => {
