@@ -33,6 +33,8 @@ beforeAll(async () => {
     {
       // Each NATS call gives up well inside the 5 s answer budget (a create may retry once).
       gatewayEnv: { REQUEST_TIMEOUT_MS: '2000', RATE_LIMIT_RPS: '0' },
+      // Error lines (an INTERNAL's cause) go in the failure message.
+      keepAllOutput: true,
     },
   );
 }, 120_000);
@@ -40,6 +42,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
+
+/** The services' error-level log lines (pino level 50 and up). */
+const errorLines = () =>
+  [stack.poolManager, stack.gateway]
+    .flatMap((p) => p.allOutput.split('\n').map((line) => `${p.service}: ${line}`))
+    .filter((line) => /"level":(5|6)\d/.test(line))
+    .join('\n');
 
 interface Tally {
   answers: (Answer & { what: string })[];
@@ -243,7 +252,7 @@ test(
       console.log(`chaos summary ${JSON.stringify(summary)}\nkills:\n${kills.join('\n')}`);
 
       // Every operation completed (with retries), none hung, every answer in time and retryable or final.
-      expect(t.failed, t.failed.join('\n')).toEqual([]);
+      expect(t.failed, `${t.failed.join('\n')}\n${errorLines()}`).toEqual([]);
       expect(t.done).toBe(OPS);
       expect(kills.length).toBeGreaterThanOrEqual(4);
       const late = t.answers.filter((a) => a.ms > ANSWER_MS || a.status === 'hung');
@@ -255,7 +264,10 @@ test(
           !(a.what === 'create' && a.status === 201) &&
           !(a.what === 'delete' && (a.status === 200 || a.status === 404)),
       );
-      expect(bad.map((a) => `${a.what} ${a.status} ${a.code}`)).toEqual([]);
+      expect(
+        bad.map((a) => `${a.what} ${a.status} ${a.code}`),
+        errorLines(),
+      ).toEqual([]);
 
       // Every acknowledged claim survived every kill (Redis' included: see docs/reliability.md on fsync).
       expect(t.lostClaims).toEqual([]);

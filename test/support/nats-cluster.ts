@@ -143,15 +143,19 @@ export class NatsCluster {
   /** Until every node is healthy and the cluster has a JetStream meta leader. */
   async waitReady(timeoutMs = 60_000): Promise<void> {
     await Promise.all(this.nodes.map((_, i) => this.waitHealthy(i, timeoutMs)));
+    let last: unknown;
     await waitFor(
       'a JetStream meta leader',
       async () => {
-        const jsz = await this.jsz(0).catch(() => undefined);
-        return Boolean(jsz?.meta_cluster?.leader) && (jsz?.meta_cluster?.cluster_size ?? 0) >= this.nodes.length;
+        const jsz = await this.jsz(0).catch((err: unknown) => String(err));
+        last = typeof jsz === 'string' ? jsz : jsz.meta_cluster;
+        return typeof jsz !== 'string' && Boolean(jsz.meta_cluster?.leader) && (jsz.meta_cluster?.cluster_size ?? 0) >= this.nodes.length;
       },
       timeoutMs,
       100,
-    );
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}; node ${this.nodes[0]!.name}'s last meta_cluster: ${JSON.stringify(last)}`);
+    });
   }
 
   /** The name of the node a client connected with this name (connect option `name`) is on, if any. */

@@ -43,7 +43,9 @@ export function createRedis(opts: RedisOptions): Redis {
 }
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
-const UNREACHABLE_MESSAGES = /^(Command timed out|Connection is closed|Stream isn't writeable|Reached the max retries per request limit)/;
+// "Command aborted due to connection close": a transaction or pipeline cut by a dropped connection (ioredis 6).
+const UNREACHABLE_MESSAGES =
+  /^(Command timed out|Connection is closed|Stream isn't writeable|Reached the max retries per request limit|Command aborted due to connection close|Socket timeout)/;
 
 /**
  * Whether `err` says Redis could not be reached (down, restarting, too slow), as opposed to a

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { startRedisServer, type ServerProcess } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, createRedis, type Redis } from '../src/index.js';
+import { createLogger, createRedis, isRedisUnreachable, Redis } from '../src/index.js';
 
 const logger = createLogger('redis-test', 'silent');
 const COMMAND_TIMEOUT_MS = 300;
@@ -55,6 +55,31 @@ describe('createRedis against a real redis-server', () => {
     // appendonly + appendfsync always: the value written before the crash survived it.
     await expect(redis.get('berth:test:k')).resolves.toBe('v1');
     await expect(redis.incr('berth:test:n')).resolves.toBe(1);
+  });
+
+  it('a transaction cut by a dropped connection fails as "unreachable" (a retryable 503, not INTERNAL)', async () => {
+    const admin = new Redis(server.url);
+    try {
+      // Writes wait while paused, so the transaction is still in flight when its connection is killed.
+      await admin.client('PAUSE', 3000, 'WRITE');
+      const cut = redis
+        .multi()
+        .set('berth:test:t', '1')
+        .incr('berth:test:n')
+        .exec()
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      await new Promise((r) => setTimeout(r, 200));
+      await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      const err = await cut;
+      expect(err).toBeInstanceOf(Error);
+      expect(isRedisUnreachable(err), String(err)).toBe(true);
+    } finally {
+      await admin.client('UNPAUSE').catch(() => undefined);
+      admin.disconnect();
+    }
   });
 });
 

@@ -28,12 +28,13 @@ async function engineRef(id: string): Promise<string> {
 }
 
 /** Docker's one-shot stats: pids in use and CPU time consumed (ns), read from the host side. */
-async function stats(ref: string): Promise<{ pids: number; pidsLimit: number; cpuNs: number; memBytes: number }> {
+async function stats(ref: string): Promise<{ pids: number; pidsLimit: number; cpuNs: number; throttledPeriods: number; memBytes: number }> {
   const s = await docker.getContainer(ref).stats({ stream: false, 'one-shot': true } as { stream: false });
   return {
     pids: s.pids_stats?.current ?? 0,
     pidsLimit: s.pids_stats?.limit ?? 0,
     cpuNs: s.cpu_stats.cpu_usage.total_usage,
+    throttledPeriods: s.cpu_stats.throttling_data?.throttled_periods ?? 0,
     memBytes: s.memory_stats.usage ?? 0,
   };
 }
@@ -155,7 +156,9 @@ describe('a workspace that abuses its resources is contained', () => {
       const cpus = (b.cpuNs - a.cpuNs) / wallNs;
       console.log(`[abuse] spinner used ${cpus.toFixed(3)} CPUs over ${(wallNs / 1e9).toFixed(2)} s (limit ${POOL.cpus})`);
       expect(cpus).toBeLessThanOrEqual(POOL.cpus * 1.1);
-      expect(cpus, 'the spinner really spun').toBeGreaterThan(POOL.cpus * 0.4);
+      // That the quota held them back, not a busy host: the kernel throttled the container. (How
+      // much they got depends on what else the host runs, so it proves nothing about the limit.)
+      expect(b.throttledPeriods - a.throttledPeriods, 'periods the CFS quota throttled').toBeGreaterThan(0);
       await expectNeighbourFine();
     }));
 });

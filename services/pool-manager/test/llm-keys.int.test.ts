@@ -235,10 +235,11 @@ describe('scoped LLM keys in workspaces (pool-manager process, real Docker, NATS
   });
 
   it("only claimed workspaces' keys were ever registered (warm ones hold an unregistered key)", async () => {
+    // Refill after the claims above can lag under load; the check means something only with warm ones.
+    await waitFor('a warm workspace', async () => (await poolView(nc)).warm > 0, 60_000);
     const registered = new Set(egress.of('llmKeyRegister').map((s) => s.data.workspaceId as string));
     expect(registered.size).toBeGreaterThan(3);
     expect([...registered].filter((id) => !claimed.has(id))).toEqual([]);
-    expect((await poolView(nc)).warm).toBeGreaterThan(0);
   });
 
   it("no key is in container labels or docker inspect, in Redis, or in pool-manager's logs", async () => {

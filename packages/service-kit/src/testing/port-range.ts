@@ -11,7 +11,7 @@ const BLOCK = 100;
  */
 export function portRange(size = BLOCK, env: NodeJS.ProcessEnv = process.env): { lo: number; hi: number; spec: string } {
   if (!Number.isInteger(size) || size < 1 || size > BLOCK) throw new RangeError(`portRange size must be 1..${BLOCK}`);
-  const workers = Math.max(1, Number(env.BERTH_TEST_WORKERS ?? 4) || 4);
+  const workers = Math.max(1, Number(env.BERTH_TEST_WORKERS ?? 3) || 3);
   const worker = (Math.max(1, Number(env.VITEST_POOL_ID ?? 1) || 1) - 1) % workers;
   const band = Math.floor(SPAN / workers / BLOCK) * BLOCK;
   const lo = FIRST + worker * band + Math.floor(Math.random() * (band / BLOCK)) * BLOCK;
