@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startBerth } from '../../packages/sdk/test/cli.js';
+import { Berth, type WatchEvent as SdkWatchEvent } from '../../packages/sdk/src/index.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 
 // Files watch as a caller sees it: real gateway, pool-manager, NATS, Redis and Docker, the
@@ -227,6 +229,27 @@ describe('files watch', () => {
     await new Promise((r) => setTimeout(r, RESUME_MS + 500));
   }, 60_000);
 
+  test('SDK: container.files.watch() iterates the changes and stops on its signal', async () => {
+    const container = await new Berth({ url: stack.url, apiKey: stack.token }).containers.get(id);
+    const abort = new AbortController();
+    const seen: SdkWatchEvent[] = [];
+    const loop = (async () => {
+      for await (const e of container.files.watch('w', { recursive: true, signal: abort.signal })) {
+        seen.push(e);
+        if (e.kind === 'deleted') abort.abort();
+      }
+    })();
+    // The watch is ready once its first scan is done: give it that before changing anything.
+    await new Promise((r) => setTimeout(r, 1_000));
+    inWorkspace('mkdir -p /workspace/w/sdk && echo s > /workspace/w/sdk/s.txt');
+    await new Promise((r) => setTimeout(r, 600));
+    inWorkspace('rm -r /workspace/w/sdk');
+    await expect(loop).rejects.toMatchObject({ name: 'BerthAbortError' });
+    expect(seen.map((e) => `${e.kind} ${'path' in e ? e.path : ''}`).slice(0, 3)).toEqual(['created w/sdk', 'created w/sdk/s.txt', 'deleted w/sdk/s.txt']);
+    expect(seen[0]!.id).toMatch(/^w_[0-9a-f]{24}\.1$/);
+    await new Promise((r) => setTimeout(r, RESUME_MS + 500));
+  }, 60_000);
+
   test('a watch ends with `end` (paused) when its workspace is paused, and (deleted) when it is deleted', async () => {
     const w = await watch('w');
     expect(w.res.status).toBe(200);
@@ -243,8 +266,18 @@ describe('files watch', () => {
     inWorkspace('mkdir -p /workspace/d', other);
     const d = await watch('d', { ws: other });
     expect(d.res.status).toBe(200);
+    // The CLI too: one line per change, and it exits 0 when the workspace goes.
+    const cli = startBerth(['watch', other, 'd'], { BERTH_URL: stack.url, BERTH_API_KEY: stack.token, HOME: '/nonexistent' });
+    // Until its watch is up (the CLI's start takes a while on a loaded machine), a file a second.
+    for (let i = 0; i < 30 && !cli.stdout().includes('created'); i++) {
+      inWorkspace(`echo c > /workspace/d/cli-${i}.txt`, other);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
     expect((await fetch(`${stack.url}/api/containers/${other}`, { method: 'DELETE', headers: auth() })).status).toBeLessThan(300);
     expect(await d.next((e) => e.event === 'end')).toMatchObject({ data: { kind: 'end', reason: 'deleted' } });
     expect(await d.waitEnded()).toBe(true);
+    const out = await cli.result;
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^(created file d\/cli-\d+\.txt\n)+end deleted\n$/);
   }, 90_000);
 });
