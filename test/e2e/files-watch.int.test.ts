@@ -212,7 +212,7 @@ describe('files watch', () => {
     const b = await watch('w', { recursive: true });
     expect([a.res.status, b.res.status]).toEqual([200, 200]);
     const c = await watch('w');
-    expect([c.res.status, await errorCode(c.res)]).toEqual([429, 'WATCH_LIMIT_REACHED']);
+    expect([c.res.status, await errorCode(c.res)]).toEqual([409, 'WATCH_LIMIT_REACHED']);
     a.close();
     b.close();
     // Past the resume window both are released in pool-manager and in the agent (which counts its

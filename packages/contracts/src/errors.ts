@@ -116,7 +116,7 @@ export const ERROR_CODES = {
   /** A files watch of a path outside /workspace (also through a symlink). */
   PATH_OUTSIDE_WORKSPACE: { status: 400, retryable: false },
   /** The workspace has FILES_WATCH_MAX_PER_WORKSPACE watches already (a closed one counts for FILES_WATCH_RESUME_MS): close one. */
-  WATCH_LIMIT_REACHED: { status: 429, retryable: false },
+  WATCH_LIMIT_REACHED: { status: 409, retryable: false },
   /** The watched tree has more entries than FILES_WATCH_MAX_ENTRIES: watch a smaller directory, or not recursively. */
   WATCH_TOO_LARGE: { status: 422, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
