@@ -43,6 +43,10 @@ function inWorkspace(cmd: string, ws = id): string {
   return execFileSync('docker', ['exec', '-u', '1000', ref, 'sh', '-c', cmd], { encoding: 'utf8' });
 }
 
+/** Descriptors of the agent's processes open on /workspace/w: one per watch of it. */
+const agentWatchFds = () =>
+  Number(inWorkspace("for p in $(pgrep -f berth-agent.mjs); do ls -l /proc/$p/fd 2>/dev/null; done | grep -c ' -> /workspace/w$' || true").trim());
+
 interface WatchEvent {
   id: string;
   event: string;
@@ -213,11 +217,14 @@ describe('files watch', () => {
     expect([a.res.status, b.res.status]).toEqual([200, 200]);
     const c = await watch('w');
     expect([c.res.status, await errorCode(c.res)]).toEqual([409, 'WATCH_LIMIT_REACHED']);
+    // Each watch holds the directory open in the agent: seen from inside the workspace.
+    expect(agentWatchFds()).toBe(2);
     a.close();
     b.close();
     // Past the resume window both are released in pool-manager and in the agent (which counts its
     // own: a watch it still held would refuse these with the same code).
     await new Promise((r) => setTimeout(r, RESUME_MS + 1_000));
+    expect(agentWatchFds()).toBe(0);
     const d = await watch('w');
     const e = await watch('w');
     expect([d.res.status, e.res.status]).toEqual([200, 200]);
