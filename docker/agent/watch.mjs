@@ -3,12 +3,12 @@
 // Polling, not inotify: every workspace runs as uid 1000, which is the same uid on the host, and
 // inotify's limits (max_user_instances, max_user_watches) are per uid of the host's user namespace,
 // so one workspace's recursive watch over a huge tree would take them from every other workspace's
-// dev server. A scan costs lstat per entry; the next one waits CPU_SHARE times as long as the last
+// dev server. A scan costs an lstat per entry (about 10 µs); the next one waits CPU_SHARE times as long as the last
 // took, so a watch uses at most 1/CPU_SHARE of a core, inside the workspace's own CPU limit.
-import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { constants, lstatSync, readdirSync } from 'node:fs';
+import { open, readlink } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldNow, setTimeout as sleep } from 'node:timers/promises';
 
 const HOME = '/workspace';
 /** The next scan waits at least this many times the last one's duration. */
@@ -19,6 +19,8 @@ const DEFAULT_INTERVAL_MS = 250;
 const MAX_EVENTS_PER_SCAN = 256;
 /** Events per `events` message (each far below the 1 MiB frame even with 4 KiB paths). */
 const EVENTS_BATCH = 64;
+/** Entries a scan looks at between two turns of the event loop. */
+const SLICE = 500;
 /** Hard ceilings of what pool-manager may ask for. */
 const MAX_ENTRIES_CEILING = 200_000;
 const MAX_WATCHES_CEILING = 64;
@@ -33,30 +35,41 @@ const inHome = (p) => p === HOME || p.startsWith(`${HOME}/`);
 
 /**
  * Every entry below the directory open as `base` (a /proc/self/fd path: the directory itself,
- * whatever happens to its name), one level or all, never into a symlink: rel → state.
+ * whatever happens to its name), one level or all, never into a symlink: rel → state. `busy`
+ * gets the time spent scanning (not waiting for the event loop: a loaded machine does not make
+ * the next scan wait longer).
  */
-async function scan(base, recursive, maxEntries) {
+async function scan(base, recursive, maxEntries, busy = { ms: 0 }) {
   const found = new Map();
   const queue = [''];
+  let done = 0;
+  let from = performance.now();
   while (queue.length) {
     const rel = queue.shift();
     let names;
     try {
-      names = await readdir(rel ? `${base}/${rel}` : base);
+      names = readdirSync(rel ? `${base}/${rel}` : base);
     } catch (err) {
       if (rel === '') throw err;
       continue; // removed, or not readable by the user, since it was seen: its entries are simply not there
     }
     if (found.size + names.length > maxEntries) throw fail(`more than ${maxEntries} entries to watch`, 'EWATCHSIZE');
-    const stats = await Promise.all(names.map((n) => lstat(`${base}/${rel ? `${rel}/` : ''}${n}`).catch(() => undefined)));
-    names.forEach((name, i) => {
-      const st = stats[i];
-      if (!st) return;
+    for (const name of names) {
+      // Synchronous: a tenth of the promise version's cost. The loop yields every SLICE entries,
+      // so commands on the agent's other connections never wait long.
+      const st = lstatSync(`${base}/${rel ? `${rel}/` : ''}${name}`, { throwIfNoEntry: false });
+      if (++done % SLICE === 0) {
+        busy.ms += performance.now() - from;
+        await yieldNow();
+        from = performance.now();
+      }
+      if (!st) continue;
       const path = rel ? `${rel}/${name}` : name;
       found.set(path, { type: typeOf(st), size: st.isFile() ? st.size : 0, mtimeMs: st.mtimeMs, ino: st.ino, mode: st.mode });
       if (recursive && st.isDirectory()) queue.push(path);
-    });
+    }
   }
+  busy.ms += performance.now() - from;
   return found;
 }
 
@@ -113,10 +126,10 @@ export async function startWatch(req, path, { send, drained, onError }) {
       while (!stopped) {
         await sleep(Math.max(minInterval, CPU_SHARE * took));
         if (stopped) return;
-        const started = performance.now();
+        const busy = { ms: 0 };
         const root = await fh.stat();
-        const after = root.nlink === 0 ? new Map() : await scan(base, recursive, maxEntries);
-        took = performance.now() - started;
+        const after = root.nlink === 0 ? new Map() : await scan(base, recursive, maxEntries, busy);
+        took = busy.ms;
         if (stopped) return;
         const changes = diff(before, after);
         before = after;

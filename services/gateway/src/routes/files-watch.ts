@@ -36,7 +36,7 @@ export const fileWatchRoutes: FastifyPluginAsync<{ streams: StreamBackend }> = a
           type: 'object',
           properties: {
             path: { type: 'string', description: 'A directory: absolute, or relative to /workspace' },
-            recursive: { type: 'boolean', default: false },
+            recursive: { type: 'string', enum: ['true', 'false'], description: 'true: the whole tree below (never into a symlink)' },
           },
           required: ['path'],
         },
