@@ -10,8 +10,8 @@ export const watch: Command = async (p, { io, client }) => {
   const container = await (await client()).containers.get(id);
   for await (const e of container.files.watch(path, { recursive: p.values.recursive === true })) {
     if (p.values.json) io.out(`${JSON.stringify(e)}\n`);
-    else if (e.kind === 'created' || e.kind === 'modified' || e.kind === 'deleted') io.out(`${e.kind} ${e.type} ${e.path}\n`);
-    else if (e.kind === 'overflow') io.out(`overflow ${e.count} changes at once: list the directory again\n`);
+    else if ('path' in e) io.out(`${e.kind} ${e.type} ${e.path}\n`);
+    else if ('count' in e) io.out(`overflow ${e.count} changes at once: list the directory again\n`);
     else io.out(`${e.kind} ${e.reason}\n`);
   }
   return EXIT.ok;
