@@ -44,6 +44,7 @@ import {
 } from './llm.js';
 import { LogAppendReplySchema, LogAppendRequestSchema } from './setup-output.js';
 import { CONTRACTS_VERSION } from './version.js';
+import { FilesWatchOpenedSchema, FilesWatchRequestSchema } from './files-watch.js';
 import { FilesOpReplySchema, FilesOpRequestSchema, FilesReadOpenedSchema, FilesReadRequestSchema, FilesWriteRequestSchema } from './files.js';
 
 export interface RequestSubject<Req extends z.ZodType, Rep extends z.ZodType> {
@@ -345,6 +346,15 @@ export const SUBJECTS = {
     HostHeartbeatSchema,
     'Stop (draining true) or resume placing new workspaces on this host; replies with its heartbeat. Host-addressed.',
   ),
+  // w5-files-watch
+  filesWatch: request(
+    'berth.files.watch',
+    'pool-manager',
+    ['gateway'],
+    FilesWatchRequestSchema,
+    FilesWatchOpenedSchema,
+    'Watch a directory of a claimed workspace (or resume a watch): its changes stream to the given inbox as `watch` messages, until the caller cancels, the workspace is deleted or paused.',
+  ),
 } as const;
 
 export type SubjectKey = keyof typeof SUBJECTS;
@@ -423,6 +433,7 @@ export const HOST_ADDRESSED: ReadonlySet<SubjectKey> = new Set<SubjectKey>([
   'previewLinkRevoke',
   'containerPause',
   'containerResume',
+  'filesWatch',
 ]);
 
 export const isHostAddressed = (key: SubjectKey): boolean => HOST_ADDRESSED.has(key);
