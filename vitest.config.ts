@@ -25,6 +25,8 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/*.test.ts'],
           exclude: [INT, '**/node_modules/**'],
+          // Some build a whole fastify app per test: room for a loaded machine.
+          testTimeout: 20_000,
           sequence: { groupOrder: 0 },
         },
       },
