@@ -44,6 +44,14 @@ import {
 } from './llm.js';
 import { LogAppendReplySchema, LogAppendRequestSchema } from './setup-output.js';
 import { CONTRACTS_VERSION } from './version.js';
+import {
+  TemplateBuildRequestSchema,
+  TemplateHostListSchema,
+  TemplateListRequestSchema,
+  TemplateRefRequestSchema,
+  TemplateRemovedSchema,
+} from './template-messages.js';
+import { TemplateViewSchema } from './templates.js';
 import { FilesOpReplySchema, FilesOpRequestSchema, FilesReadOpenedSchema, FilesReadRequestSchema, FilesWriteRequestSchema } from './files.js';
 
 export interface RequestSubject<Req extends z.ZodType, Rep extends z.ZodType> {
@@ -345,6 +353,39 @@ export const SUBJECTS = {
     HostHeartbeatSchema,
     'Stop (draining true) or resume placing new workspaces on this host; replies with its heartbeat. Host-addressed.',
   ),
+  // w5-templates-api: each host's image-builder builds, lists and removes owners' templates.
+  templateBuild: request(
+    'berth.template.build',
+    'image-builder',
+    ['gateway'],
+    TemplateBuildRequestSchema,
+    StreamOpenedSchema,
+    "Check an owner's template Dockerfile and start building it on this host; output streams to the given inbox (see STREAMS), a tar context comes as upload bytes.",
+  ),
+  templateList: request(
+    'berth.template.list',
+    'image-builder',
+    ['gateway'],
+    TemplateListRequestSchema,
+    TemplateHostListSchema,
+    "The owner's templates built on this host, with the per-owner limit.",
+  ),
+  templateGet: request(
+    'berth.template.get',
+    'image-builder',
+    ['gateway'],
+    TemplateRefRequestSchema,
+    TemplateViewSchema,
+    "One of the owner's templates on this host (TEMPLATE_NOT_FOUND otherwise, another owner's included).",
+  ),
+  templateDelete: request(
+    'berth.template.delete',
+    'image-builder',
+    ['gateway'],
+    TemplateRefRequestSchema,
+    TemplateRemovedSchema,
+    "Untag one of the owner's templates on this host; its image goes with its last workspace.",
+  ),
 } as const;
 
 export type SubjectKey = keyof typeof SUBJECTS;
@@ -423,6 +464,10 @@ export const HOST_ADDRESSED: ReadonlySet<SubjectKey> = new Set<SubjectKey>([
   'previewLinkRevoke',
   'containerPause',
   'containerResume',
+  'templateBuild',
+  'templateList',
+  'templateGet',
+  'templateDelete',
 ]);
 
 export const isHostAddressed = (key: SubjectKey): boolean => HOST_ADDRESSED.has(key);

@@ -3,7 +3,7 @@ import { BerthError, imageTreeVolumeName, MAIN_IMAGE_LABELS, TEMPLATE_LABELS, WO
 import { createLogger, templateImageTag } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectImageTrees } from '../src/image-trees.js';
-import { tarOf } from '../src/templates/tar.js';
+import { tarOf } from '@berth/service-kit';
 import { TemplateBuilder } from '../src/templates/template-builder.js';
 import { docker, IMAGE } from './helpers.js';
 

@@ -111,7 +111,8 @@ export function hostRoutedBackend(inner: Backend, routing: HostRouting): Backend
 export function hostCheckedStreams(inner: StreamBackend, directory: HostDirectory, legacyHost: string): StreamBackend {
   return {
     open: (key, data, opts) => {
-      assertHostReachable(directory, data.id, legacyHost);
+      // Streams of a workspace; a template build names its host itself.
+      if ('id' in data && typeof data.id === 'string') assertHostReachable(directory, data.id, legacyHost);
       return inner.open(key, data, opts);
     },
   };
