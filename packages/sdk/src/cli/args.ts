@@ -21,6 +21,8 @@ const OPTIONS = {
   cpus: { type: 'string' },
   memory: { type: 'string' },
   disk: { type: 'string' },
+  file: { type: 'string' },
+  template: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -50,6 +52,8 @@ export interface Parsed {
     cpus?: string;
     memory?: string;
     disk?: string;
+    file?: string;
+    template?: string;
   };
 }
 
