@@ -33,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   for (const owner of [alice.entry.owner, bob.entry.owner])
-    for (const name of [NAME, TAR_NAME, 'third', 'second'])
+    for (const name of [NAME, TAR_NAME, 'third', 'quick', 'slow'])
       try {
         execFileSync('docker', ['rmi', '-f', templateImageTag(owner, name)], { stdio: 'ignore' });
       } catch {
@@ -208,6 +208,31 @@ describe('templates through the API', () => {
     const third = await build(alice.key, { json: { name: 'third', dockerfile: `FROM ${IMAGE}` } });
     expect([third.status, third.body?.error.code]).toEqual([409, 'TEMPLATE_LIMIT_REACHED']);
   }, 240_000);
+
+  test("a client that goes away cancels the build: its RUN step stops, nothing is tagged, the owner's next build is not blocked", async () => {
+    const abort = new AbortController();
+    const res = await fetch(`${stack.url}/api/templates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bob.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'slow', dockerfile: `FROM ${IMAGE}\nRUN echo cancel-me-${stack.hostId} && sleep 120` }),
+      signal: abort.signal,
+    });
+    expect(res.status).toBe(200);
+    const decoder = new TextDecoder();
+    let seen = '';
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      seen += decoder.decode(chunk, { stream: true });
+      if (seen.includes(`cancel-me-${stack.hostId}\\n`)) break;
+    }
+    abort.abort();
+    const running = () => execFileSync('docker', ['ps', '--format', '{{.Command}}', '--no-trunc'], { encoding: 'utf8' }).includes(`cancel-me-${stack.hostId}`);
+    const deadline = Date.now() + 30_000;
+    while (running() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(running()).toBe(false);
+    const next = await build(bob.key, { json: { name: 'quick', dockerfile: `FROM ${IMAGE}` } });
+    expect(next.events.at(-1)?.event).toEqual({ type: 'done', name: 'quick', built: [stack.hostId], failed: [] });
+    expect(((await call(bob.key, 'GET', '/api/templates')).json.templates as { name: string }[]).map((t) => t.name)).toEqual(['quick']);
+  }, 120_000);
 
   test('deleted: gone from the list, and a create naming it is TEMPLATE_NOT_FOUND', async () => {
     const del = await call(alice.key, 'DELETE', `/api/templates/${TAR_NAME}`);
