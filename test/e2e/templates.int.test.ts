@@ -19,7 +19,15 @@ let stack: LocalStack;
 
 beforeAll(async () => {
   stack = await startLocalStack(
-    { POOLS: JSON.stringify([{ name: 'default', targetSize: 0, maxCreating: 1, memoryMb: 128, pids: 64 }]), MAX_CONTAINERS: '4' },
+    {
+      POOLS: JSON.stringify([
+        { name: 'default', targetSize: 0, maxCreating: 1, memoryMb: 128, pids: 64 },
+        // Alice's pool of her template: filled once the template is built here, claimable by her alone.
+        { name: 'alice-tools', template: NAME, owner: alice.entry.owner, targetSize: 1, minSize: 1, maxCreating: 1, memoryMb: 128, pids: 64 },
+      ]),
+      MAX_CONTAINERS: '4',
+      RECONCILE_INTERVAL_MS: '1000',
+    },
     'warn',
     {
       keys: [alice.entry, bob.entry, aliceReader.entry],
@@ -148,6 +156,23 @@ describe('templates through the API', () => {
     expect(ran.json.stdout).toBe(`hello from the context\n${createHash('sha256').update(payload).digest('hex')}  -\n`);
     await call(alice.key, 'DELETE', `/api/containers/${id}`);
   }, 240_000);
+
+  test('a pool naming the template fills once it is built; its owner claims warm (by pool, or by template), others get POOL_NOT_FOUND', async () => {
+    const warm = async () =>
+      ((await call(alice.key, 'GET', '/api/pools')).json.pools as { name: string; warm: number }[]).find((p) => p.name === 'alice-tools')?.warm ?? 0;
+    const deadline = Date.now() + 60_000;
+    while ((await warm()) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(await warm()).toBe(1);
+    const byBob = await call(bob.key, 'POST', '/api/containers', { pool: 'alice-tools' });
+    expect([byBob.status, byBob.json.error?.code]).toEqual([404, 'POOL_NOT_FOUND']);
+    const byTemplate = await call(alice.key, 'POST', '/api/containers', { template: NAME });
+    expect(byTemplate.json, byTemplate.text).toMatchObject({ warm: true, pool: 'alice-tools' });
+    const id = byTemplate.json.id as string;
+    expect((await call(alice.key, 'POST', `/api/containers/${id}/exec`, { command: 'id -u; cat /workspace/marker' })).json).toMatchObject({
+      stdout: '1000\nfrom-template\n',
+    });
+    await call(alice.key, 'DELETE', `/api/containers/${id}`);
+  }, 120_000);
 
   test('another owner cannot see, use, build on or delete it', async () => {
     expect((await call(bob.key, 'GET', `/api/templates/${NAME}`)).json.error?.code).toBe('TEMPLATE_NOT_FOUND');
