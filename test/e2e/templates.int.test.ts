@@ -234,7 +234,7 @@ describe('templates through the API', () => {
     expect([third.status, third.body?.error.code]).toEqual([409, 'TEMPLATE_LIMIT_REACHED']);
   }, 240_000);
 
-  test("a client that goes away cancels the build: its RUN step stops, nothing is tagged, the owner's next build is not blocked", async () => {
+  test("a client that goes away cancels the build: its RUN step stops, nothing is tagged, the owner's next build is not blocked (it was while the first ran)", async () => {
     const abort = new AbortController();
     const res = await fetch(`${stack.url}/api/templates`, {
       method: 'POST',
@@ -249,6 +249,9 @@ describe('templates through the API', () => {
       seen += decoder.decode(chunk, { stream: true });
       if (seen.includes(`cancel-me-${stack.hostId}\\n`)) break;
     }
+    // One build per owner and host at a time: a second one while this runs is refused at once.
+    const second = await build(bob.key, { json: { name: 'quick', dockerfile: `FROM ${IMAGE}` } });
+    expect([second.status, second.body?.error.code]).toEqual([409, 'TEMPLATE_BUILD_IN_PROGRESS']);
     abort.abort();
     const running = () => execFileSync('docker', ['ps', '--format', '{{.Command}}', '--no-trunc'], { encoding: 'utf8' }).includes(`cancel-me-${stack.hostId}`);
     const deadline = Date.now() + 30_000;
