@@ -175,3 +175,18 @@ describe('a create naming a template', () => {
     expect(fake.callsTo('containerCreate').map((c) => c.opts?.hostId)).toEqual(['h1', 'h2']);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('has the four template operations with their ids and the build events schema', async () => {
+    const { app } = await templatesApp({});
+    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json<{
+      paths: Record<string, Record<string, { operationId: string }>>;
+      components: { schemas: Record<string, unknown> };
+    }>();
+    expect(doc.paths['/api/templates']?.post?.operationId).toBe('buildTemplate');
+    expect(doc.paths['/api/templates']?.get?.operationId).toBe('listTemplates');
+    expect(doc.paths['/api/templates/{name}']?.get?.operationId).toBe('getTemplate');
+    expect(doc.paths['/api/templates/{name}']?.delete?.operationId).toBe('deleteTemplate');
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['TemplateBuildEvent', 'TemplateInfo', 'TemplateList', 'TemplateDeleted']));
+  });
+});
