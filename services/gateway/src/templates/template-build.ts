@@ -65,7 +65,11 @@ export async function streamTemplateBuild(d: TemplateBuildDeps, input: TemplateB
   const format = wantsSse(req) ? formatters.sse : formatters.ndjson;
   reply.hijack();
   const res = reply.raw;
-  const closeAll = () => opened.forEach((o) => o.handle.close());
+  const senders: { stop: () => void }[] = [];
+  const closeAll = () => {
+    senders.forEach((s) => s.stop());
+    opened.forEach((o) => o.handle.close());
+  };
   if (res.destroyed || req.raw.socket?.destroyed === true) return closeAll();
   res.writeHead(200, {
     'content-type': wantsSse(req) ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
@@ -103,6 +107,7 @@ export async function streamTemplateBuild(d: TemplateBuildDeps, input: TemplateB
       ({ hostId, handle }) =>
         new Promise<void>((resolve) => {
           const sender = input.context ? sendContext(handle, input.context) : undefined;
+          if (sender) senders.push(sender);
           const outcome = async (msg: StreamOut): Promise<TemplateBuildEvent> => {
             if (msg.type === 'error') return { type: 'failed', hostId, error: msg.error };
             try {
