@@ -5,6 +5,7 @@ import { tarOf, templateImageTag } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mintKey } from '../../services/gateway/src/keys/mint.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
+import { removeTemplates } from '../support/template-cleanup.js';
 
 // Templates through the API on the real stack (gateway → each host's image-builder over NATS):
 // built from text and from a tar, output streamed as it builds, a workspace made from one runs as
@@ -40,13 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
-  for (const owner of [alice.entry.owner, bob.entry.owner])
-    for (const name of [NAME, TAR_NAME, 'third', 'quick', 'slow'])
-      try {
-        execFileSync('docker', ['rmi', '-f', templateImageTag(owner, name)], { stdio: 'ignore' });
-      } catch {
-        /* not built */
-      }
+  if (stack) removeTemplates(stack.hostId, [alice.entry.owner, bob.entry.owner], [NAME, TAR_NAME, 'third', 'quick', 'slow', 'broken']);
 }, 60_000);
 
 async function call(key: string, method: string, path: string, body?: unknown) {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import { tarOf, templateImageTag } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../../test/support/local-stack.js';
+import { removeTemplates } from '../../../test/support/template-cleanup.js';
 import { Berth, BerthApiError } from '../src/index.js';
 import { berthCli } from './cli.js';
 
@@ -32,12 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
-  for (const name of [SDK_NAME, CLI_NAME, `${CLI_NAME}-dir`])
-    try {
-      execFileSync('docker', ['rmi', '-f', templateImageTag('default', name)], { stdio: 'ignore' });
-    } catch {
-      /* not built */
-    }
+  if (stack) removeTemplates(stack.hostId, ['default'], [SDK_NAME, CLI_NAME, `${CLI_NAME}-dir`]);
 }, 60_000);
 
 describe('templates in the SDK and CLI', () => {
