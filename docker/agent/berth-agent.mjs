@@ -18,7 +18,7 @@ import { ptySlave, resizePty, spawnPty } from './pty.mjs';
 
 export const VERSION = 2;
 /** Request kinds beyond protocol 2's `exec`, announced in the hello (a pool-manager ignores what it does not know). */
-export const FEATURES = ['files'];
+export const FEATURES = ['files', 'watch'];
 export const KIND = { json: 0, stdout: 1, stderr: 2 };
 const MAX_FRAME = 1024 * 1024;
 const MARKER_VAR = 'BERTH_EXEC_ID';

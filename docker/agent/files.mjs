@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { startWatch } from './watch.mjs';
 
 const HOME = '/workspace';
 /** Entries per `entries` message of a list (each message stays far below the 1 MiB frame). */
@@ -223,6 +224,18 @@ export function startFiles(req, io, KIND) {
         },
       };
       reply({ type: 'ready' });
+    },
+    async watch() {
+      // Held until pool-manager closes the connection: events as they come, never a `result`.
+      let closed = false;
+      handler = { ...handler, close: () => (closed = true) };
+      const stop = await startWatch(req, resolvePath(req.path), {
+        send: reply,
+        drained: () => new Promise((res) => io.onDrain(res)),
+        onError: fail,
+      });
+      if (closed || done) stop();
+      else handler = { ...handler, close: stop };
     },
     async untar() {
       const path = resolvePath(req.path);

@@ -112,6 +112,13 @@ export const ERROR_CODES = {
   TEMPLATE_BUILD_FAILED: { status: 422, retryable: false },
   /** No template of this name for this owner on this host. */
   TEMPLATE_NOT_FOUND: { status: 404, retryable: false },
+  // w5-files-watch
+  /** A files watch of a path outside /workspace (also through a symlink). */
+  PATH_OUTSIDE_WORKSPACE: { status: 400, retryable: false },
+  /** The workspace has FILES_WATCH_MAX_PER_WORKSPACE watches already (a closed one counts for FILES_WATCH_RESUME_MS): close one. */
+  WATCH_LIMIT_REACHED: { status: 409, retryable: false },
+  /** The watched tree has more entries than FILES_WATCH_MAX_ENTRIES: watch a smaller directory, or not recursively. */
+  WATCH_TOO_LARGE: { status: 422, retryable: false },
   // w5-templates-api
   /** The owner already has MAX_TEMPLATES_PER_OWNER templates on a host; a new name is refused there (names it has can be rebuilt). */
   TEMPLATE_LIMIT_REACHED: { status: 409, retryable: false },

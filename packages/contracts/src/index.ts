@@ -26,6 +26,8 @@ export * from './subscribers.js';
 export * from './paging.js';
 export * from './files.js';
 export * from './file-entry.js';
+export * from './file-watch-event.js';
+export * from './files-watch.js';
 export * from './previews.js';
 export * from './hosts.js';
 export * from './limits.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorBodySchema } from './errors.js';
 import { FileEntrySchema } from './file-entry.js';
+import { FileWatchEventSchema } from './file-watch-event.js';
 import { ExecRequestSchema } from './messages.js';
 import { WorkspaceIdSchema } from './names.js';
 
@@ -87,6 +88,8 @@ export const StreamOutSchema = z
       durationMs: z.number(),
     }),
     z.object({ type: z.literal('error'), seq, error: ErrorBodySchema.shape.error }),
+    /** A files watch's event (files-watch.ts), with its SSE id `<watch>.<n>`. */
+    z.object({ type: z.literal('watch'), seq, id: z.string().max(64), event: FileWatchEventSchema }),
   ])
   .meta({ id: 'StreamOut' });
 export type StreamOut = z.infer<typeof StreamOutSchema>;
@@ -121,7 +124,7 @@ export type StreamControl = z.infer<typeof StreamControlSchema>;
 
 export const STREAMS = {
   /** Request subjects that open a stream: the caller's inbox then receives `out` messages. */
-  openedBy: ['berth.exec.stream', 'berth.terminal.open', 'berth.files.read', 'berth.files.write', 'berth.template.build'],
+  openedBy: ['berth.exec.stream', 'berth.terminal.open', 'berth.files.read', 'berth.files.write', 'berth.files.watch', 'berth.template.build'],
   control: {
     pattern: 'berth.stream.ctl.*',
     subject: (streamId: string) => `berth.stream.ctl.${streamId}`,

@@ -44,6 +44,7 @@ import {
 } from './llm.js';
 import { LogAppendReplySchema, LogAppendRequestSchema } from './setup-output.js';
 import { CONTRACTS_VERSION } from './version.js';
+import { FilesWatchOpenedSchema, FilesWatchRequestSchema } from './files-watch.js';
 import {
   TemplateBuildRequestSchema,
   TemplateHostListSchema,
@@ -353,6 +354,15 @@ export const SUBJECTS = {
     HostHeartbeatSchema,
     'Stop (draining true) or resume placing new workspaces on this host; replies with its heartbeat. Host-addressed.',
   ),
+  // w5-files-watch
+  filesWatch: request(
+    'berth.files.watch',
+    'pool-manager',
+    ['gateway'],
+    FilesWatchRequestSchema,
+    FilesWatchOpenedSchema,
+    'Watch a directory of a claimed workspace (or resume a watch): its changes stream to the given inbox as `watch` messages, until the caller cancels, the workspace is deleted or paused.',
+  ),
   // w5-templates-api: each host's image-builder builds, lists and removes owners' templates.
   templateBuild: request(
     'berth.template.build',
@@ -464,6 +474,7 @@ export const HOST_ADDRESSED: ReadonlySet<SubjectKey> = new Set<SubjectKey>([
   'previewLinkRevoke',
   'containerPause',
   'containerResume',
+  'filesWatch',
   'templateBuild',
   'templateList',
   'templateGet',

@@ -5,6 +5,7 @@ import type { CallOptions } from './options.js';
 import { readResponse } from './response.js';
 import { callSignal } from './signals.js';
 import { classify, type Transport } from './transport.js';
+import { watchFiles, type WatchEvent, type WatchOptions } from './watch.js';
 
 const TAR = 'application/x-tar';
 /** Transfers get longer than ordinary calls by default. */
@@ -100,6 +101,11 @@ export class ContainerFiles {
       { method: 'POST', path: `${containerPath(this.#id)}/files/mkdir`, body: { path }, schema: FileEntrySchema, idempotent: true },
       opts,
     );
+  }
+
+  /** The directory's changes (created, modified, deleted) as they happen; resumes a dropped connection. */
+  watch(path: string, opts: WatchOptions = {}): AsyncGenerator<WatchEvent> {
+    return watchFiles(this.#transport, this.#id, path, opts);
   }
 
   async #put(path: string, data: FileData, type: string, opts: CallOptions): Promise<FileEntry> {

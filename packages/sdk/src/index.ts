@@ -8,6 +8,7 @@ export { Containers, type CreateContainerOptions } from './containers.js';
 export { Volumes } from './volumes.js';
 export { TEMPLATE_BUILD_DEFAULT_TIMEOUT_MS, Templates, type TemplateBuildOptions, type TemplateBuildResult, type TemplateSource } from './templates.js';
 export { ContainerFiles, type FileData, type ReadOptions, type WriteOptions } from './files.js';
+export type { WatchEvent, WatchOptions } from './watch.js';
 export { Previews } from './previews.js';
 export { BerthAbortError, BerthApiError, BerthNetworkError, BerthResponseError, BerthTimeoutError, isApiError, type BerthClientError } from './errors.js';
 export { DEFAULT_TIMEOUT_MS, type BerthOptions, type CallOptions } from './options.js';

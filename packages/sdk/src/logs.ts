@@ -46,7 +46,7 @@ function queryOf(opts: LogsOptions, follow: boolean): string {
 }
 
 /** What a dropped stream looks like: the connection failed, or the body broke off. */
-function isDrop(err: unknown, sig: CallSignal): boolean {
+export function isDrop(err: unknown, sig: CallSignal): boolean {
   if (sig.signal.aborted) return false;
   if (err instanceof BerthNetworkError) return true;
   if (err instanceof BerthApiError) return err.retryable;

@@ -72,7 +72,7 @@ describe('createRedis against a real redis-server', () => {
           (e: unknown) => e,
         );
       await new Promise((r) => setTimeout(r, 200));
-      await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
       const err = await cut;
       expect(err).toBeInstanceOf(Error);
       expect(isRedisUnreachable(err), String(err)).toBe(true);

@@ -26,6 +26,7 @@ import type { LogReader } from './logs/log-reader.js';
 import { poolRoutes } from './routes/pools.js';
 import { setupRoutes } from './routes/setup.js';
 import { fileRoutes } from './routes/files.js';
+import { fileWatchRoutes } from './routes/files-watch.js';
 import { terminalRoutes } from './routes/terminal.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { unavailableStreams, type StreamBackend } from './streams/stream-backend.js';
@@ -183,6 +184,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       if (opts.logs) await api.register(logRoutes, { ...deps, logs: opts.logs, ...(opts.logActivityEveryMs && { activityEveryMs: opts.logActivityEveryMs }) });
       await api.register(terminalRoutes, { streams });
       await api.register(fileRoutes, { ...deps, streams });
+      await api.register(fileWatchRoutes, { streams });
       await api.register(previews.apiRoutes);
       if (opts.hosts) await api.register(hostRoutes, { ...deps, hosts: opts.hosts });
       if (opts.templates) await api.register(templateRoutes, { ...deps, streams, ...opts.templates });

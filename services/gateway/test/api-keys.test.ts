@@ -232,6 +232,23 @@ describe('keys file', () => {
       stop();
     }
   }, 20_000); // its waits allow the watcher up to 10 s each on a loaded machine
+
+  it('does not miss a change made between the first load and the start of the watch', () => {
+    const path = join(dir, 'c.json');
+    const old = minted('agent', 'alice', ['read']);
+    const next = minted('agent-next', 'alice', ['read']);
+    write(path, [old.entry]);
+    const ring = new KeyRing(loadKeysFile(path));
+    write(path, [next.entry]);
+    // No poll runs within the test: only the watch's own start can pick the change up.
+    const stop = watchKeysFile(path, ring, silent, 600_000);
+    try {
+      expect(ring.authenticate(next.key)?.name).toBe('agent-next');
+      expect(ring.authenticate(old.key)).toBeUndefined();
+    } finally {
+      stop();
+    }
+  });
 });
 
 describe('config', () => {

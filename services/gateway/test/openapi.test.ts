@@ -63,6 +63,7 @@ const ROUTES: [string, string][] = [
   ['get', '/api/containers/{id}/files/list'],
   ['post', '/api/containers/{id}/files/move'],
   ['post', '/api/containers/{id}/files/mkdir'],
+  ['get', '/api/containers/{id}/files/watch'],
   ['get', '/api/pools'],
   // w5-templates-api
   ['post', '/api/templates'],

@@ -15,6 +15,7 @@ describe("the dashboard's static files", () => {
     for (const [url, type] of [
       ['/ui/', 'text/html'],
       ['/ui/app.js', 'text/javascript'],
+      ['/ui/files.js', 'text/javascript'],
       ['/ui/app.css', 'text/css'],
       ['/ui/vendor/xterm.js', 'text/javascript'],
       ['/ui/vendor/xterm.css', 'text/css'],

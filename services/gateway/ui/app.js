@@ -1,7 +1,9 @@
-// berth dashboard: pools, containers, live logs and a terminal, on the public API only.
+// berth dashboard: pools, containers, live logs, a terminal and files, on the public API only.
 // The API key stays in sessionStorage and goes only into Authorization headers: never in a URL,
 // a cookie or the page. A terminal authenticates with a single-use ticket in a WebSocket
 // subprotocol, since browsers cannot put headers on a WebSocket.
+import { closeFiles, openFiles } from './files.js';
+
 const KEY = 'berth.apiKey';
 const REFRESH_MS = 3000;
 const MAX_LOG_LINES = 2000;
@@ -230,6 +232,7 @@ function select(id) {
   $('detail-id').textContent = id;
   for (const row of $('containers').tBodies[0].rows) row.classList.toggle('selected', row.dataset.id === id);
   followLogs(id);
+  openFiles(id, api, () => apiKey);
 }
 
 function closeDetail() {
@@ -237,6 +240,7 @@ function closeDetail() {
   if (logsAbort) logsAbort.abort();
   logsAbort = null;
   closeTerminal();
+  closeFiles();
   $('detail').hidden = true;
   $('logs').replaceChildren();
 }

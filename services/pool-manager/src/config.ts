@@ -117,6 +117,15 @@ export const poolManagerConfigSchema = z.object({
   OUTPUT_BURST_BYTES: envInt(2 * 1024 * 1024, 64 * 1024),
   /** The largest file (or tar) one upload may write into a workspace; past it: 413 FILE_TOO_LARGE, nothing written. */
   FILES_MAX_UPLOAD_BYTES: envInt(1024 * 1024 * 1024, 1),
+  /** Files watches (docs/files.md "Watch"): per workspace, a closed one counting until its resume window is over. */
+  FILES_WATCH_MAX_PER_WORKSPACE: envInt(4, 1, 64),
+  /** Entries one watch may cover (the agent scans them all every poll); past it: WATCH_TOO_LARGE. */
+  FILES_WATCH_MAX_ENTRIES: envInt(20_000, 1, 200_000),
+  /** The agent scans at most this often (and never more than 1/20 of a core per watch). */
+  FILES_WATCH_INTERVAL_MS: envInt(250, 100, 60_000),
+  /** How long a watch whose stream went away keeps running for a Last-Event-ID resume, and the events it keeps. */
+  FILES_WATCH_RESUME_MS: envInt(30_000, 0, 600_000),
+  FILES_WATCH_BUFFER_EVENTS: envInt(1_000, 16, 100_000),
   /** Commands go through the workspace agent (docker/agent) where the image has one; false: always `docker exec`. */
   AGENTS_ENABLED: envBool(true),
   /**

@@ -25,6 +25,8 @@ import { SetupService } from './setup/setup-service.js';
 import { SetupStore } from './setup/setup-store.js';
 import { serveStreamHandlers } from './streams/stream-handlers.js';
 import { serveFileHandlers } from './files/file-handlers.js';
+import { endingWatches, FileWatches } from './files/file-watches.js';
+import { serveWatchHandlers, watchLimits } from './files/watch-handlers.js';
 import { Tickets } from './tickets.js';
 import { hostFromConfig, type Host } from './host.js';
 import type { WorkspaceAccess } from './workspaces/access.js';
@@ -78,7 +80,12 @@ export async function startPoolManager(
   onStop(() => drainNats(nc));
 
   await driver.ensureNetwork(config.WORKSPACE_NETWORK);
-  const events = config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, host.id, logger, { replicas: config.JETSTREAM_REPLICAS }) : noEvents;
+  const watches = new FileWatches();
+  onStop(() => watches.closeAll());
+  const events = endingWatches(
+    config.EVENTS_ENABLED ? await JetStreamEvents.start(nc, host.id, logger, { replicas: config.JETSTREAM_REPLICAS }) : noEvents,
+    watches,
+  );
   const store = new WorkspaceStore(redis, host.id);
   // Fencing: from here on any older pool-manager of this host (one that was thought dead, or a
   // second one started by mistake) has every Redis state change refused, so it cannot claim,
@@ -152,6 +159,7 @@ export async function startPoolManager(
   });
   subs.push(...serveStreamHandlers({ nc, processes, tickets: new Tickets(redis, access), activity, logger }));
   subs.push(...serveFileHandlers({ nc, access, agents, activity, maxUploadBytes: config.FILES_MAX_UPLOAD_BYTES, logger }));
+  subs.push(...serveWatchHandlers({ nc, access, agents, logger, watches, ...watchLimits(config) }));
   subs.push(...servePreviewHandlers({ nc, links: new PreviewLinks(redis, access), logger }));
   const heartbeat = new HostHeartbeatPublisher(nc, redis, store, pools, config, logger, repos).start();
   subs.push(heartbeat.sub);

@@ -15,6 +15,7 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'api-key-stdin': { type: 'boolean' },
   follow: { type: 'boolean', short: 'f' },
+  recursive: { type: 'boolean', short: 'r' },
   tail: { type: 'string' },
   since: { type: 'string' },
   expires: { type: 'string' },
@@ -46,6 +47,7 @@ export interface Parsed {
     volume?: string;
     timeout?: string;
     follow?: boolean;
+    recursive?: boolean;
     tail?: string;
     since?: string;
     expires?: string;

@@ -18,6 +18,9 @@ Commands:
                                       (one of them ID:PATH; directories as tar, streamed)
   logs [-f] [--tail N] [--since TIME] ID
                                       container output (-f follows, resuming after drops)
+  watch [-r] ID PATH                  a directory's changes as they happen (created, modified,
+                                      deleted; -r: the whole tree), until the container is
+                                      paused or removed
   shell ID                            interactive shell; its exit code becomes berth's
   rm ID [ID...]                       remove containers (all it can; exit 1 names the others)
   pause ID [ID...]                    freeze containers (files, ports, setup kept; memory
@@ -41,7 +44,7 @@ Commands:
 
 Options:
   --json        machine-readable output (ls, create, usage, llm-key, preview, pools, volumes, template, health;
-                logs as JSON lines)
+                logs and watch as JSON lines)
   --url URL     the gateway (else BERTH_URL, else the config file)
   -h, --help    this help
   --version     the CLI's version

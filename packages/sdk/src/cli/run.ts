@@ -8,6 +8,7 @@ import { pause, resume } from './commands/pause.js';
 import { exec } from './commands/exec.js';
 import { login } from './commands/login.js';
 import { logs } from './commands/logs.js';
+import { watch } from './commands/watch.js';
 import { preview } from './commands/preview.js';
 import { shell } from './commands/shell.js';
 import { health, pools, volumes } from './commands/system.js';
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   exec,
   cp,
   logs,
+  watch,
   shell,
   rm,
   pause,

@@ -1,4 +1,4 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from '@berth/service-kit';
 import { ApiKeysFileSchema, type ApiKeyEntry, type KeyRing } from './api-key.js';
 
@@ -22,10 +22,20 @@ export function loadKeysFile(path: string): ApiKeyEntry[] {
   return parsed.data;
 }
 
+/** What tells one version of the file from the next: a rename gives a new inode, an edit a new mtime or size. */
+function versionOf(path: string): string {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : 'missing';
+}
+
 /**
  * Reloads the ring when the file changes (polled, so an editor's or a deploy's atomic rename is
  * seen too) and on SIGHUP. A file that fails to load leaves the current keys in force. Returns a
  * function that stops watching.
+ *
+ * The version is taken before a first reload, so a change made after the caller loaded the file
+ * but before the watch began is not missed (fs.watchFile takes its baseline later, at a time
+ * nobody knows, and would miss it for good).
  */
 export function watchKeysFile(path: string, ring: KeyRing, logger: Logger, intervalMs = 1000): () => void {
   const reload = (why: string) => {
@@ -36,12 +46,19 @@ export function watchKeysFile(path: string, ring: KeyRing, logger: Logger, inter
       logger.error({ why, error: (err as Error).message }, 'API keys not reloaded; the previous keys stay in force');
     }
   };
-  const onChange = () => reload('file changed');
+  let seen = versionOf(path);
+  reload('watch started');
+  const poll = setInterval(() => {
+    const now = versionOf(path);
+    if (now === seen) return;
+    seen = now;
+    reload('file changed');
+  }, intervalMs);
+  poll.unref();
   const onHup = () => reload('SIGHUP');
-  watchFile(path, { interval: intervalMs, persistent: false }, onChange);
   process.on('SIGHUP', onHup);
   return () => {
-    unwatchFile(path, onChange);
+    clearInterval(poll);
     process.off('SIGHUP', onHup);
   };
 }

@@ -34,6 +34,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'GET /api/containers/:id/files/list': 'exec',
   'POST /api/containers/:id/files/move': 'exec',
   'POST /api/containers/:id/files/mkdir': 'exec',
+  'GET /api/containers/:id/files/watch': 'exec',
   // Previews reach whatever the workspace serves on its ports, and share links hand that on: exec.
   'POST /api/containers/:id/previews': 'exec',
   'DELETE /api/containers/:id/previews/:previewId': 'write',

@@ -40,13 +40,19 @@ export class FileChannel {
    * Sends `request` to an idle connection of the workspace's agent. AGENT_UNAVAILABLE when the
    * workspace has no agent connected, AGENT_UPGRADE_REQUIRED when its agent has no file support.
    */
-  static async open(agents: AgentRegistry | undefined, id: string, request: Record<string, unknown>, path: string): Promise<FileChannel> {
+  static async open(
+    agents: AgentRegistry | undefined,
+    id: string,
+    request: Record<string, unknown>,
+    path: string,
+    feature = FILES_FEATURE,
+  ): Promise<FileChannel> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const conn = await agents?.take(id, AGENT_WAIT_MS);
       if (!conn) break;
-      if (!conn.features.includes(FILES_FEATURE)) {
+      if (!conn.features.includes(feature)) {
         conn.destroy();
-        throw new BerthError('AGENT_UPGRADE_REQUIRED', "the workspace's agent predates file support: recreate the workspace from a current image");
+        throw new BerthError('AGENT_UPGRADE_REQUIRED', `the workspace's agent predates ${feature} support: recreate the workspace from a current image`);
       }
       // Listening before asking: the agent's first reply can arrive in the same read as `accepted`.
       const channel = new FileChannel(conn, path);

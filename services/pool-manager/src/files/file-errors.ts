@@ -18,6 +18,10 @@ const BY_ERRNO: Record<string, ErrorCode> = {
   ELOOP: 'INVALID_PATH',
   EINVAL: 'INVALID_PATH',
   ERANGE: 'RANGE_NOT_SATISFIABLE',
+  // The agent's own codes of a watch (docker/agent/watch.mjs).
+  EOUTSIDE: 'PATH_OUTSIDE_WORKSPACE',
+  EWATCHLIMIT: 'WATCH_LIMIT_REACHED',
+  EWATCHSIZE: 'WATCH_TOO_LARGE',
 };
 
 const MESSAGES: Partial<Record<ErrorCode, string>> = {
@@ -30,6 +34,9 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   NO_SPACE: 'no space left in the workspace',
   INVALID_PATH: 'the workspace refuses this path',
   RANGE_NOT_SATISFIABLE: 'the range is outside the file',
+  PATH_OUTSIDE_WORKSPACE: 'only directories of /workspace can be watched (a symlink out is refused)',
+  WATCH_LIMIT_REACHED: 'the workspace has as many watches as it may (FILES_WATCH_MAX_PER_WORKSPACE): close one',
+  WATCH_TOO_LARGE: 'more entries to watch than FILES_WATCH_MAX_ENTRIES: watch a smaller directory, or not recursively',
 };
 
 /**
