@@ -59,6 +59,8 @@ export interface LocalStackOptions {
   egress?: { githubUrl: string; allowCidrs?: string; env?: Record<string, string>; llm?: LocalStackLlmOptions };
   /** Runs image-builder too (main images from `buildMainImage` setups). */
   imageBuilder?: boolean;
+  /** Extra image-builder env (template limits, ...). */
+  imageBuilderEnv?: Record<string, string>;
 }
 
 /** egress's LLM providers (e.g. fake ones on the host) and their real keys. */
@@ -148,7 +150,9 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
         keep,
       )
     : undefined;
-  const imageBuilder = opts.imageBuilder ? new ServiceProcess('image-builder', { ...common, IMAGE_BUILDER_HEALTH_PORT: '0' }, keep) : undefined;
+  const imageBuilder = opts.imageBuilder
+    ? new ServiceProcess('image-builder', { ...common, IMAGE_BUILDER_HEALTH_PORT: '0', ...opts.imageBuilderEnv }, keep)
+    : undefined;
   repoCache?.start();
   egress?.start();
   imageBuilder?.start();

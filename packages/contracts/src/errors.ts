@@ -119,6 +119,13 @@ export const ERROR_CODES = {
   WATCH_LIMIT_REACHED: { status: 409, retryable: false },
   /** The watched tree has more entries than FILES_WATCH_MAX_ENTRIES: watch a smaller directory, or not recursively. */
   WATCH_TOO_LARGE: { status: 422, retryable: false },
+  // w5-templates-api
+  /** The owner already has MAX_TEMPLATES_PER_OWNER templates on a host; a new name is refused there (names it has can be rebuilt). */
+  TEMPLATE_LIMIT_REACHED: { status: 409, retryable: false },
+  /** Another build of the owner's templates runs on that host: one at a time per owner and host. */
+  TEMPLATE_BUILD_IN_PROGRESS: { status: 409, retryable: false },
+  /** The template's build ran longer than TEMPLATE_BUILD_TIMEOUT_MS and was stopped; nothing was tagged. */
+  TEMPLATE_BUILD_TIMEOUT: { status: 422, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -32,3 +32,4 @@ export * from './previews.js';
 export * from './hosts.js';
 export * from './limits.js';
 export * from './templates.js';
+export * from './template-messages.js';

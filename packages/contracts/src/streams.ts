@@ -37,7 +37,8 @@ const InboxSchema = z
   .max(200)
   .regex(/^[A-Za-z0-9_.-]+$/, 'a NATS subject without wildcards');
 
-const StreamOpenShape = {
+/** What every stream-opening request carries (the gateway's transport fills it in). */
+export const StreamOpenShape = {
   streamId: StreamIdSchema,
   /** Subject the gateway listens on for this stream's `StreamOut` messages. */
   inbox: InboxSchema,
@@ -123,7 +124,7 @@ export type StreamControl = z.infer<typeof StreamControlSchema>;
 
 export const STREAMS = {
   /** Request subjects that open a stream: the caller's inbox then receives `out` messages. */
-  openedBy: ['berth.exec.stream', 'berth.terminal.open', 'berth.files.read', 'berth.files.write', 'berth.files.watch'],
+  openedBy: ['berth.exec.stream', 'berth.terminal.open', 'berth.files.read', 'berth.files.write', 'berth.files.watch', 'berth.template.build'],
   control: {
     pattern: 'berth.stream.ctl.*',
     subject: (streamId: string) => `berth.stream.ctl.${streamId}`,

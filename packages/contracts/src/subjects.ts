@@ -45,6 +45,14 @@ import {
 import { LogAppendReplySchema, LogAppendRequestSchema } from './setup-output.js';
 import { CONTRACTS_VERSION } from './version.js';
 import { FilesWatchOpenedSchema, FilesWatchRequestSchema } from './files-watch.js';
+import {
+  TemplateBuildRequestSchema,
+  TemplateHostListSchema,
+  TemplateListRequestSchema,
+  TemplateRefRequestSchema,
+  TemplateRemovedSchema,
+} from './template-messages.js';
+import { TemplateViewSchema } from './templates.js';
 import { FilesOpReplySchema, FilesOpRequestSchema, FilesReadOpenedSchema, FilesReadRequestSchema, FilesWriteRequestSchema } from './files.js';
 
 export interface RequestSubject<Req extends z.ZodType, Rep extends z.ZodType> {
@@ -355,6 +363,39 @@ export const SUBJECTS = {
     FilesWatchOpenedSchema,
     'Watch a directory of a claimed workspace (or resume a watch): its changes stream to the given inbox as `watch` messages, until the caller cancels, the workspace is deleted or paused.',
   ),
+  // w5-templates-api: each host's image-builder builds, lists and removes owners' templates.
+  templateBuild: request(
+    'berth.template.build',
+    'image-builder',
+    ['gateway'],
+    TemplateBuildRequestSchema,
+    StreamOpenedSchema,
+    "Check an owner's template Dockerfile and start building it on this host; output streams to the given inbox (see STREAMS), a tar context comes as upload bytes.",
+  ),
+  templateList: request(
+    'berth.template.list',
+    'image-builder',
+    ['gateway'],
+    TemplateListRequestSchema,
+    TemplateHostListSchema,
+    "The owner's templates built on this host, with the per-owner limit.",
+  ),
+  templateGet: request(
+    'berth.template.get',
+    'image-builder',
+    ['gateway'],
+    TemplateRefRequestSchema,
+    TemplateViewSchema,
+    "One of the owner's templates on this host (TEMPLATE_NOT_FOUND otherwise, another owner's included).",
+  ),
+  templateDelete: request(
+    'berth.template.delete',
+    'image-builder',
+    ['gateway'],
+    TemplateRefRequestSchema,
+    TemplateRemovedSchema,
+    "Untag one of the owner's templates on this host; its image goes with its last workspace.",
+  ),
 } as const;
 
 export type SubjectKey = keyof typeof SUBJECTS;
@@ -434,6 +475,10 @@ export const HOST_ADDRESSED: ReadonlySet<SubjectKey> = new Set<SubjectKey>([
   'containerPause',
   'containerResume',
   'filesWatch',
+  'templateBuild',
+  'templateList',
+  'templateGet',
+  'templateDelete',
 ]);
 
 export const isHostAddressed = (key: SubjectKey): boolean => HOST_ADDRESSED.has(key);

@@ -158,9 +158,18 @@ describe('JetStream permissions from JETSTREAM_ACCESS', () => {
         '$JS.API.CONSUMER.INFO.BUILDS.*',
         '$JS.API.CONSUMER.MSG.NEXT.BUILDS.*',
         '$JS.ACK.BUILDS.*.>',
+        // w5-templates-api: it answers template builds on streams to the gateway's inboxes.
+        '_INBOX.gateway.>',
       ],
-      subscribe: ['_INBOX.image-builder.>'],
-      allowResponses: false,
+      subscribe: [
+        permissionSubject('templateBuild'),
+        permissionSubject('templateList'),
+        permissionSubject('templateGet'),
+        permissionSubject('templateDelete'),
+        STREAMS.control.pattern,
+        '_INBOX.image-builder.>',
+      ],
+      allowResponses: true,
     });
     expect(natsPermissions('pool-manager').publish.filter((x) => x.includes('BUILDS') || x.startsWith('berth.build'))).toEqual([BUILDS.pattern]);
   });

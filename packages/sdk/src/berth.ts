@@ -3,6 +3,7 @@ import { Containers } from './containers.js';
 import type { BerthOptions, CallOptions } from './options.js';
 import { Transport } from './transport.js';
 import { Volumes } from './volumes.js';
+import { Templates } from './templates.js';
 
 /**
  * A client for one berth gateway. Every call takes `timeoutMs`, `signal` and `retry`; errors are
@@ -13,6 +14,7 @@ export class Berth {
   readonly containers: Containers;
   readonly pools: { list(opts?: CallOptions): Promise<PoolView[]> };
   readonly volumes: Volumes;
+  readonly templates: Templates;
   readonly #transport: Transport;
 
   /** `url` and `apiKey` default to the BERTH_URL and BERTH_API_KEY environment variables. */
@@ -21,6 +23,7 @@ export class Berth {
     this.containers = new Containers(this.#transport);
     this.pools = { list: (o) => this.#listPools(o) };
     this.volumes = new Volumes(this.#transport);
+    this.templates = new Templates(this.#transport);
   }
 
   get url(): string {

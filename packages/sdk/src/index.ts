@@ -6,6 +6,7 @@ export { SETUP_DEFAULT_TIMEOUT_MS, type SetupOptions } from './setup.js';
 export { Terminal, type TerminalExit, type TerminalOptions } from './terminal.js';
 export { Containers, type CreateContainerOptions } from './containers.js';
 export { Volumes } from './volumes.js';
+export { TEMPLATE_BUILD_DEFAULT_TIMEOUT_MS, Templates, type TemplateBuildOptions, type TemplateBuildResult, type TemplateSource } from './templates.js';
 export { ContainerFiles, type FileData, type ReadOptions, type WriteOptions } from './files.js';
 export type { WatchEvent, WatchOptions } from './watch.js';
 export { Previews } from './previews.js';
@@ -33,4 +34,8 @@ export {
   type FileEntry,
   type FileList,
   type CreatedPreview,
+  type TemplateInfo,
+  type TemplateList,
+  type TemplateOnHost,
+  type TemplateDeleted,
 } from '@berth/contracts';

@@ -16,3 +16,5 @@ export * from './jetstream-publish.js';
 export * from './host-subjects.js';
 export * from './template-image.js';
 export * from './stream-bytes.js';
+export * from './stream-sink.js';
+export * from './tar.js';

@@ -36,6 +36,7 @@ import { echoRequestId, requestIdOf } from './request-id.js';
 import { traceHttpRequests, traceOf } from './trace.js';
 import { uiRoutes } from './routes/ui.js';
 import { volumeRoutes } from './routes/volumes.js';
+import { templateRoutes, type TemplateOptions } from './routes/templates.js';
 import { registerPreviews, type PreviewOptions } from './preview/register-previews.js';
 
 export interface AppOptions {
@@ -69,6 +70,8 @@ export interface AppOptions {
   preview?: PreviewOptions;
   /** The Docker hosts heard from (GET /api/hosts, drain); the routes are absent without it. */
   hosts?: HostDirectory;
+  /** Templates (POST/GET/DELETE /api/templates): the hosts to build on and the limits; the routes are absent without it. */
+  templates?: TemplateOptions;
 }
 
 /**
@@ -184,6 +187,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(fileWatchRoutes, { streams });
       await api.register(previews.apiRoutes);
       if (opts.hosts) await api.register(hostRoutes, { ...deps, hosts: opts.hosts });
+      if (opts.templates) await api.register(templateRoutes, { ...deps, streams, ...opts.templates });
     },
     { prefix: '/api' },
   );

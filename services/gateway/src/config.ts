@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { HOST_LOST_AFTER_MS, PlacementPolicySchema, STREAM_LEASE_MS } from '@berth/contracts';
+import { HOST_LOST_AFTER_MS, PlacementPolicySchema, STREAM_LEASE_MS, TEMPLATE_CONTEXT_HARD_MAX_BYTES } from '@berth/contracts';
 import { commonConfigShape, envInt, loadConfig } from '@berth/service-kit';
 import { parseCorsOrigins } from './cors.js';
 
@@ -74,6 +74,11 @@ export const GatewayConfigSchema = z
     HOST_PLACEMENT: PlacementPolicySchema.default('spread'),
     /** A host whose heartbeats stopped this long ago is `lost`, ms (three missed 1 s beats by default). */
     HOST_LOST_AFTER_MS: envInt(HOST_LOST_AFTER_MS, 1_500, 60_000),
+    // w5-templates-api (image-builder reads the same two)
+    /** Largest tar context of `POST /api/templates`, bytes; larger is 413 PAYLOAD_TOO_LARGE before any host sees it. */
+    TEMPLATE_CONTEXT_MAX_BYTES: envInt(64 * 1024 * 1024, 1024, TEMPLATE_CONTEXT_HARD_MAX_BYTES),
+    /** image-builder stops a template build after this long; the gateway's stream waits a minute longer. */
+    TEMPLATE_BUILD_TIMEOUT_MS: envInt(600_000, 1_000, 3_600_000),
   })
   .superRefine((c, ctx) => {
     if (c.BERTH_API_TOKEN === undefined && c.BERTH_API_KEYS_FILE === undefined) {

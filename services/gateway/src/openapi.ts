@@ -88,6 +88,7 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
         { name: 'containers', description: 'Workspaces claimed by the caller' },
         { name: 'pools', description: 'Warm pools' },
         { name: 'volumes', description: 'Named volumes of the caller, kept across its containers' },
+        { name: 'templates', description: 'Workspace images the caller builds from a Dockerfile, on every host' },
         { name: 'system', description: 'Health and metrics' },
       ],
     },

@@ -49,6 +49,11 @@ export async function startServer(env: Record<string, string | undefined> = proc
           config.BERTH_HOST_ID,
         ),
         hosts,
+        templates: {
+          hosts: () => (hosts.size === 0 ? [config.BERTH_HOST_ID] : hosts.reachable()),
+          contextMaxBytes: config.TEMPLATE_CONTEXT_MAX_BYTES,
+          buildTimeoutMs: config.TEMPLATE_BUILD_TIMEOUT_MS,
+        },
         keys,
         logger,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,

@@ -13,6 +13,8 @@ export class FakeStream implements StreamHandle {
   constructor(
     readonly key: StreamKey,
     readonly data: unknown,
+    /** The host a host-addressed stream (a template build) was opened on. */
+    readonly hostId?: string,
   ) {}
 
   listen(onMessage: (m: StreamOut) => void): void {
@@ -51,8 +53,8 @@ export class FakeStreams implements StreamBackend {
 
   constructor(private readonly onOpen: (s: FakeStream) => void | Promise<void> = () => undefined) {}
 
-  async open<K extends StreamKey>(key: K, data: StreamOpenData<K>): Promise<StreamHandle & { opened: ReplyOf<K> }> {
-    const s = new FakeStream(key, data);
+  async open<K extends StreamKey>(key: K, data: StreamOpenData<K>, opts?: { hostId?: string | undefined }): Promise<StreamHandle & { opened: ReplyOf<K> }> {
+    const s = new FakeStream(key, data, opts?.hostId);
     this.opened.push(s);
     await this.onOpen(s);
     return Object.assign(s, { opened: { streamId: 'st_000000000000000000000000' } as ReplyOf<K> });

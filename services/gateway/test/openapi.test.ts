@@ -22,7 +22,7 @@ let app: FastifyInstance;
 let doc: Doc;
 
 beforeAll(async () => {
-  ({ app } = await build({}, { logs: new FakeLogReader() }));
+  ({ app } = await build({}, { logs: new FakeLogReader(), templates: { hosts: () => ['local'], contextMaxBytes: 1024, buildTimeoutMs: 1000 } }));
   const res = await app.inject({ method: 'GET', url: '/docs/json' });
   expect(res.statusCode).toBe(200);
   doc = res.json<Doc>();
@@ -65,6 +65,11 @@ const ROUTES: [string, string][] = [
   ['post', '/api/containers/{id}/files/mkdir'],
   ['get', '/api/containers/{id}/files/watch'],
   ['get', '/api/pools'],
+  // w5-templates-api
+  ['post', '/api/templates'],
+  ['get', '/api/templates'],
+  ['get', '/api/templates/{name}'],
+  ['delete', '/api/templates/{name}'],
 ];
 
 describe('OpenAPI document', () => {

@@ -1,4 +1,5 @@
 import { commonConfigShape, envInt, loadConfig } from '@berth/service-kit';
+import { TEMPLATE_CONTEXT_HARD_MAX_BYTES } from '@berth/contracts';
 import { z } from 'zod';
 
 export const imageBuilderConfigSchema = z.object({
@@ -23,6 +24,17 @@ export const imageBuilderConfigSchema = z.object({
   /** Its own name: every service reads the same .env. 0 disables. */
   IMAGE_BUILDER_HEALTH_PORT: envInt(9104, 0, 65535),
   HEALTH_BIND: z.string().default('127.0.0.1'),
+  // w5-templates-api: owners' templates (docs/templates.md)
+  /** berth's workspace image: templates get its agent and tini (the same variable as pool-manager's). */
+  WORKSPACE_IMAGE: z.string().default('berth/workspace:latest'),
+  /** Templates an owner may keep on this host; a new name beyond it is TEMPLATE_LIMIT_REACHED. */
+  MAX_TEMPLATES_PER_OWNER: envInt(20, 1, 10_000),
+  /** A template build (its upload, both build stages and its tree) running longer is stopped: TEMPLATE_BUILD_TIMEOUT. The gateway reads it too. */
+  TEMPLATE_BUILD_TIMEOUT_MS: envInt(600_000, 1_000, 3_600_000),
+  /** Largest tar context accepted, bytes (the gateway refuses larger bodies first: it reads the same variable). */
+  TEMPLATE_CONTEXT_MAX_BYTES: envInt(64 * 1024 * 1024, 1024, TEMPLATE_CONTEXT_HARD_MAX_BYTES),
+  /** Docker network of template builds' RUN steps: none (no network at all) by default. */
+  TEMPLATE_BUILD_NETWORK: z.string().min(1).default('none'),
 });
 
 export type ImageBuilderConfig = z.infer<typeof imageBuilderConfigSchema>;

@@ -9,6 +9,8 @@ import { collectImages, removeStaleCopies } from './gc.js';
 import { collectImageTrees } from './image-trees.js';
 import { createBuilderMetrics } from './metrics.js';
 import { BuildWorker } from './worker.js';
+import { TemplateBuilder } from './templates/template-builder.js';
+import { serveTemplates } from './templates/template-handlers.js';
 
 /** Wires image-builder together; every resource it opens is registered with `onStop`. */
 export async function startImageBuilder(config: ImageBuilderConfig, logger: Logger, onStop: (s: Stopper) => void): Promise<BuildWorker> {
@@ -55,6 +57,23 @@ export async function startImageBuilder(config: ImageBuilderConfig, logger: Logg
   );
   worker.start();
   onStop(() => worker.stop());
+  const templates = new TemplateBuilder(
+    engine.docker,
+    {
+      hostId,
+      workspaceImage: config.WORKSPACE_IMAGE,
+      network: config.TEMPLATE_BUILD_NETWORK,
+      memoryMb: config.BUILD_MEMORY_MB,
+      timeoutMs: config.TEMPLATE_BUILD_TIMEOUT_MS,
+    },
+    logger,
+  );
+  serveTemplates(
+    nc,
+    templates,
+    { maxPerOwner: config.MAX_TEMPLATES_PER_OWNER, contextMaxBytes: config.TEMPLATE_CONTEXT_MAX_BYTES, timeoutMs: config.TEMPLATE_BUILD_TIMEOUT_MS },
+    logger,
+  );
 
   // Superseded images still used by a workspace at the last try.
   const gcTimer = setInterval(() => {

@@ -3,7 +3,7 @@ import { BerthError, imageTreeVolumeName, MAIN_IMAGE_LABELS, TEMPLATE_LABELS, WO
 import { createLogger, templateImageTag } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectImageTrees } from '../src/image-trees.js';
-import { tarOf } from '../src/templates/tar.js';
+import { tarOf } from '@berth/service-kit';
 import { TemplateBuilder } from '../src/templates/template-builder.js';
 import { docker, IMAGE } from './helpers.js';
 
@@ -132,6 +132,15 @@ describe("templates: workspace images built from a Dockerfile, hardened as berth
     expect(err.code).toBe(code);
     expect((await docker.listImages()).length).toBeLessThanOrEqual(before);
   });
+
+  it('a build running past its timeout is stopped: TEMPLATE_BUILD_TIMEOUT, nothing tagged', async () => {
+    const quick = new TemplateBuilder(docker, { hostId, workspaceImage: IMAGE, network: 'none', memoryMb: 512, timeoutMs: 3_000 }, logger);
+    const started = Date.now();
+    const err = await refusal(quick.build(OWNER, 'slow', { dockerfile: `FROM ${IMAGE}\nRUN sleep 60` }, () => undefined));
+    expect(err.code).toBe('TEMPLATE_BUILD_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect((await refusal(builder.get(OWNER, 'slow'))).code).toBe('TEMPLATE_NOT_FOUND');
+  }, 60_000);
 
   it('a failing RUN is TEMPLATE_BUILD_FAILED with its output; nothing tagged', async () => {
     const err = await refusal(builder.build(OWNER, 'fails', { dockerfile: `FROM ${IMAGE}\nRUN echo about-to-fail && false` }, () => undefined));

@@ -3,7 +3,7 @@ import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PoolConfigSchema, type PoolConfig } from '@berth/contracts';
-import { commonConfigShape, envBool, envInt, envJson, loadConfig } from '@berth/service-kit';
+import { commonConfigShape, envBool, envInt, envJson, loadConfig, templateImageTag } from '@berth/service-kit';
 import { z } from 'zod';
 
 const totalMemMb = Math.floor(totalmem() / 1024 / 1024);
@@ -23,7 +23,12 @@ const portRange = z
 
 export const poolManagerConfigSchema = z.object({
   ...commonConfigShape,
-  POOLS: envJson(z.array(PoolConfigSchema).min(1)).default([{ name: 'default' }].map((p) => PoolConfigSchema.parse(p))),
+  POOLS: envJson(
+    z
+      .array(PoolConfigSchema)
+      .min(1)
+      .refine((pools) => pools[0]?.owner === undefined, "the first pool is every caller's default: it cannot be one owner's template pool"),
+  ).default([{ name: 'default' }].map((p) => PoolConfigSchema.parse(p))),
   WORKSPACE_IMAGE: z.string().default('berth/workspace:latest'),
   /**
    * Comma-separated images a caller may ask for besides those labelled as workspace images
@@ -167,6 +172,6 @@ export function loadPoolManagerConfig(env: Record<string, string | undefined> = 
     SETUP_TASK_IMAGE: raw.SETUP_TASK_IMAGE ?? raw.WORKSPACE_IMAGE,
     // '' means off: disabled, or no URL of egress to give the workspaces.
     LLM_EGRESS_URL: raw.LLM_KEYS_ENABLED && raw.LLM_EGRESS_URL !== 'none' ? (raw.LLM_EGRESS_URL ?? raw.SETUP_PROXY_URL).replace(/\/+$/, '') : '',
-    POOLS: raw.POOLS.map((p) => ({ ...p, image: p.image ?? raw.WORKSPACE_IMAGE })),
+    POOLS: raw.POOLS.map((p) => ({ ...p, image: p.template && p.owner ? templateImageTag(p.owner, p.template) : (p.image ?? raw.WORKSPACE_IMAGE) })),
   };
 }

@@ -109,6 +109,7 @@ export class PoolFiller {
     const starts = Math.min(deficit, pool.maxCreating - creating);
     if (starts <= 0 || this.stopped) return;
     const image = this.images ? await this.images.imageFor(pool) : pool.image;
+    if (image === undefined) return;
     const results = await Promise.allSettled(
       Array.from({ length: starts }, () =>
         this.provisioner.provision({

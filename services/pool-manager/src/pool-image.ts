@@ -1,4 +1,4 @@
-import { MAIN_IMAGE_LABELS, mainImageTag, sameRepo, type PoolConfig } from '@berth/contracts';
+import { MAIN_IMAGE_LABELS, TEMPLATE_LABELS, mainImageTag, sameRepo, type PoolConfig } from '@berth/contracts';
 import type { Logger } from '@berth/service-kit';
 import type { WorkloadDriver } from './driver/workload-driver.js';
 
@@ -20,13 +20,16 @@ export async function findMainImage(
  */
 export class PoolImages {
   private readonly usingMain = new Map<string, boolean>();
+  private readonly templateReady = new Map<string, boolean>();
 
   constructor(
     private readonly driver: Pick<WorkloadDriver, 'imageLabels'>,
     private readonly logger: Logger,
   ) {}
 
-  async imageFor(pool: PoolConfig): Promise<string> {
+  /** undefined: nothing to fill from yet (an owner's template pool before the template is built on this host). */
+  async imageFor(pool: PoolConfig): Promise<string | undefined> {
+    if (pool.template) return this.templateImage(pool);
     if (!pool.repo) return pool.image;
     const found = await findMainImage(this.driver, pool.repo).catch((err: unknown) => {
       this.logger.warn({ err, pool: pool.name, repo: pool.repo }, 'main image not inspected; filling from the pool image');
@@ -42,6 +45,17 @@ export class PoolImages {
         );
     }
     return found?.tag ?? pool.image;
+  }
+
+  /** The pool's template image when it is on this host and its labels name the pool's owner and template. */
+  private async templateImage(pool: PoolConfig): Promise<string | undefined> {
+    const labels = await this.driver.imageLabels(pool.image).catch(() => undefined);
+    const ready = labels?.[TEMPLATE_LABELS.owner] === pool.owner && labels?.[TEMPLATE_LABELS.name] === pool.template;
+    if (this.templateReady.get(pool.name) !== ready) {
+      this.templateReady.set(pool.name, ready);
+      if (!ready) this.logger.warn({ pool: pool.name, template: pool.template }, 'template pool waits for its template to be built on this host');
+    }
+    return ready ? pool.image : undefined;
   }
 }
 

@@ -19,6 +19,18 @@ export class PoolRegistry {
     return pool;
   }
 
+  /**
+   * The pool a create asks for: the one it names, else the caller's own pool of the template it
+   * names (a warm claim), else the default. An owner's template pool is that owner's alone: to
+   * anyone else it does not exist.
+   */
+  forCreate(name: string | undefined, owner: string, template: string | undefined): PoolConfig {
+    const own = name === undefined && template !== undefined ? this.list.find((p) => p.owner === owner && p.template === template) : undefined;
+    const pool = own ?? this.resolve(name);
+    if (pool.owner !== undefined && pool.owner !== owner) throw new BerthError('POOL_NOT_FOUND', `no pool named ${pool.name}`);
+    return pool;
+  }
+
   has(name: string): boolean {
     return this.byName.has(name);
   }

@@ -1,7 +1,7 @@
 import { BerthError, type StreamOut } from '@berth/contracts';
 import { describe, expect, it } from 'vitest';
 import { FileWatch } from '../src/files/file-watch.js';
-import type { StreamOutBody, StreamSink } from '../src/streams/stream-sink.js';
+import type { StreamOutBody, StreamSink } from '@berth/service-kit';
 
 // pool-manager's side of a files watch: numbering, the resume buffer, one stream at a time, the
 // resume window, and how it ends. The stream is a small fake of StreamSink (no NATS).

@@ -3,7 +3,7 @@ import { createLogger, type NatsConnection } from '@berth/service-kit';
 import { describe, expect, it } from 'vitest';
 import type { ExecProcess, OutputChunk } from '../src/driver/exec-process.js';
 import { pump, textEncoder } from '../src/streams/pump.js';
-import { StreamSink } from '../src/streams/stream-sink.js';
+import { StreamSink } from '@berth/service-kit';
 
 const logger = createLogger('test', 'silent');
 const decoder = new TextDecoder();

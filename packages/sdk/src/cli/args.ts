@@ -22,6 +22,8 @@ const OPTIONS = {
   cpus: { type: 'string' },
   memory: { type: 'string' },
   disk: { type: 'string' },
+  file: { type: 'string' },
+  template: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -52,6 +54,8 @@ export interface Parsed {
     cpus?: string;
     memory?: string;
     disk?: string;
+    file?: string;
+    template?: string;
   };
 }
 

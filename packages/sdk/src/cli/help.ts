@@ -4,7 +4,7 @@ Usage: berth <command> [options]
 
 Commands:
   ls                                  your containers
-  create [--pool P] [--name N] [--image I] [--port N ...] [--volume V] [--repo owner/repo@branch]
+  create [--pool P] [--name N] [--image I | --template T] [--port N ...] [--volume V] [--repo owner/repo@branch]
          [--cpus C] [--memory MB] [--disk MB]
                                       claim a warm container (prints its id); with --repo,
                                       set it up from the repository, showing each phase and
@@ -34,11 +34,16 @@ Commands:
   preview revoke ID PREVIEW_ID        end a share link at once
   pools                               pools and how full they are
   volumes [rm NAME...]                your named volumes (kept until removed), or remove them
+  template build --name N (-f FILE | DIR)
+                                      build a workspace image from a Dockerfile (or a context
+                                      directory with its Dockerfile) on every host, its output
+                                      shown as it comes (stderr); create --template N uses it
+  template ls | template rm NAME...   your templates and the hosts they are built on, or remove them
   health                              gateway health (exit 1 when degraded)
   login --url URL --api-key-stdin     check the key read from stdin and save it (mode 600)
 
 Options:
-  --json        machine-readable output (ls, create, usage, llm-key, preview, pools, volumes, health;
+  --json        machine-readable output (ls, create, usage, llm-key, preview, pools, volumes, template, health;
                 logs and watch as JSON lines)
   --url URL     the gateway (else BERTH_URL, else the config file)
   -h, --help    this help

@@ -13,6 +13,7 @@ import { preview } from './commands/preview.js';
 import { shell } from './commands/shell.js';
 import { health, pools, volumes } from './commands/system.js';
 import { llmKey, usage } from './commands/usage.js';
+import { template } from './commands/template.js';
 import { resolveConfig } from './config.js';
 import type { Command } from './context.js';
 import { USAGE } from './help.js';
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   preview,
   pools,
   volumes,
+  template,
   health,
   login,
 };

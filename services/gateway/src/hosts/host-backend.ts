@@ -58,7 +58,9 @@ export function hostRoutedBackend(inner: Backend, routing: HostRouting): Backend
         return await unlessHostLost(directory, hostId, inner.request('containerCreate', data, { ...opts, hostId }));
       } catch (err) {
         if (err instanceof HostLostInFlight && !safeElsewhere(data)) throw err;
-        if (!(err instanceof BerthError) || !TRY_NEXT_HOST.has(err.code)) throw err;
+        // A template is usable where it was built: a host without it made nothing, the next may have it.
+        const templateElsewhere = err instanceof BerthError && err.code === 'TEMPLATE_NOT_FOUND' && data.template !== undefined;
+        if (!(err instanceof BerthError) || (!TRY_NEXT_HOST.has(err.code) && !templateElsewhere)) throw err;
         recent.forget(data.requestId);
         lastError = err;
       }
@@ -111,7 +113,8 @@ export function hostRoutedBackend(inner: Backend, routing: HostRouting): Backend
 export function hostCheckedStreams(inner: StreamBackend, directory: HostDirectory, legacyHost: string): StreamBackend {
   return {
     open: (key, data, opts) => {
-      assertHostReachable(directory, data.id, legacyHost);
+      // Streams of a workspace; a template build names its host itself.
+      if ('id' in data && typeof data.id === 'string') assertHostReachable(directory, data.id, legacyHost);
       return inner.open(key, data, opts);
     },
   };

@@ -46,6 +46,11 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'GET /api/hosts': 'admin',
   'POST /api/hosts/:id/drain': 'admin',
   'POST /api/hosts/:id/undrain': 'admin',
+  // w5-templates-api: a build runs the caller's RUN steps on every host's engine: as powerful as exec.
+  'POST /api/templates': 'exec',
+  'GET /api/templates': 'read',
+  'GET /api/templates/:name': 'read',
+  'DELETE /api/templates/:name': 'write',
 };
 
 const routeKey = (method: string, url: string) => `${method === 'HEAD' ? 'GET' : method} ${url}`;

@@ -17,13 +17,14 @@ function toExecEvent(msg: StreamOut): ExecStreamEvent | undefined {
   }
 }
 
-function wantsSse(req: FastifyRequest): boolean {
+export function wantsSse(req: FastifyRequest): boolean {
   return /(^|,)\s*text\/event-stream/.test(req.headers.accept ?? '');
 }
 
-const formatters = {
-  ndjson: { event: (e: ExecStreamEvent) => `${JSON.stringify(e)}\n`, keepalive: '\n' },
-  sse: { event: (e: ExecStreamEvent, seq: number) => `id: ${seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`, keepalive: ': keepalive\n\n' },
+/** How a streamed answer's events are written: NDJSON lines, or SSE (event name = type, id = sequence). */
+export const formatters = {
+  ndjson: { event: (e: { type: string }) => `${JSON.stringify(e)}\n`, keepalive: '\n' },
+  sse: { event: (e: { type: string }, seq: number) => `id: ${seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`, keepalive: ': keepalive\n\n' },
 };
 
 /**

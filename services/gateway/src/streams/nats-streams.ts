@@ -95,6 +95,7 @@ export function natsStreams(nc: NatsConnection, logger: Logger, defaults: { time
         opened = await request(nc, key as StreamKey, { ...data, streamId, inbox, window: STREAM_WINDOW_DEFAULT } as unknown as RequestOf<StreamKey>, {
           timeoutMs: opts.timeoutMs ?? defaults.timeoutMs,
           trace,
+          hostId: opts.hostId,
         });
       } catch (err) {
         finish(true);

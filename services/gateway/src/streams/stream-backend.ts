@@ -1,7 +1,7 @@
 import { BerthError, type ReplyOf, type RequestOf, type StreamBytes, type StreamControl, type StreamOut } from '@berth/contracts';
 import type { BackendRequestOptions } from '../backend.js';
 
-export type StreamKey = 'containerExecStream' | 'terminalOpen' | 'filesRead' | 'filesWrite' | 'filesWatch';
+export type StreamKey = 'containerExecStream' | 'terminalOpen' | 'filesRead' | 'filesWrite' | 'filesWatch' | 'templateBuild';
 /** What a route asks for; the transport adds streamId, inbox and window. */
 export type StreamOpenData<K extends StreamKey> = Omit<RequestOf<K>, 'streamId' | 'inbox' | 'window'>;
 

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BerthError, MAIN_IMAGE_LABELS, TEMPLATE_LABELS, WORKSPACE_IMAGE_LABEL, imageTreeVolumeName, type TemplateView } from '@berth/contracts';
-import { isDockerStatus, templateImageTag, templateOwnerKey, type Logger } from '@berth/service-kit';
+import { isDockerStatus, readTarFile, tarOf, templateImageTag, templateOwnerKey, type Logger } from '@berth/service-kit';
 import type Docker from 'dockerode';
 import { makeImageTree } from '../image-trees.js';
 import { checkDockerfile } from './dockerfile-check.js';
-import { readTarFile, tarOf } from './tar.js';
 
 /** A template's Dockerfile as text (empty context) or a caller's uncompressed tar context with a Dockerfile at its root. */
 export type TemplateSource = { dockerfile: string } | { context: Buffer };
@@ -51,8 +50,7 @@ export class TemplateBuilder {
   async build(owner: string, name: string, source: TemplateSource, onOutput: (text: string) => void, signal?: AbortSignal): Promise<TemplateView> {
     const dockerfile = 'dockerfile' in source ? source.dockerfile : readTarFile(source.context, 'Dockerfile')?.toString('utf8');
     if (dockerfile === undefined) throw new BerthError('VALIDATION_FAILED', 'the tar context has no Dockerfile at its root (an uncompressed tar is expected)');
-    const { images } = checkDockerfile(dockerfile);
-    for (const image of images) await this.checkBase(owner, image);
+    await this.check(owner, dockerfile);
     const context = 'dockerfile' in source ? tarOf([{ name: 'Dockerfile', content: dockerfile }]) : source.context;
     const scratch = `berth/template-build-${randomBytes(6).toString('hex')}:tmp`;
     try {
@@ -85,6 +83,12 @@ export class TemplateBuilder {
         .remove({ noprune: true })
         .catch(() => undefined);
     }
+  }
+
+  /** The Dockerfile's instructions and every image it builds from, as build() checks them before running anything. */
+  async check(owner: string, dockerfile: string): Promise<void> {
+    const { images } = checkDockerfile(dockerfile);
+    for (const image of images) await this.checkBase(owner, image);
   }
 
   async get(owner: string, name: string): Promise<TemplateView> {
@@ -179,7 +183,11 @@ export class TemplateBuilder {
     let imageId: string | undefined;
     let failure: string | undefined;
     const onAbort = () => (stream as unknown as { destroy(e?: Error): void }).destroy(new Error('template build aborted'));
-    const timer = setTimeout(onAbort, this.opts.timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      onAbort();
+    }, this.opts.timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -196,6 +204,10 @@ export class TemplateBuilder {
           },
         );
       });
+    } catch (err) {
+      if (timedOut)
+        throw new BerthError('TEMPLATE_BUILD_TIMEOUT', `the template build ran longer than ${this.opts.timeoutMs} ms and was stopped`, { cause: err });
+      throw err;
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

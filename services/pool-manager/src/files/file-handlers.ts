@@ -12,11 +12,10 @@ import {
   type StreamControl,
   type StreamOpened,
 } from '@berth/contracts';
-import { serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
+import { serve, StreamSink, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
 import type { AgentRegistry } from '../agent/agent-registry.js';
 import type { OutputChunk } from '../driver/exec-process.js';
 import type { Activity } from '../idle/activity.js';
-import { StreamSink } from '../streams/stream-sink.js';
 import type { WorkspaceAccess } from '../workspaces/access.js';
 import { entryOf, FileChannel } from './file-channel.js';
 import { tooLarge } from './file-errors.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { BerthError, ErrorBody, FileWatchEvent } from '@berth/contracts';
-import type { StreamSink } from '../streams/stream-sink.js';
+import type { StreamSink } from '@berth/service-kit';
 
 export type WatchEndReason = Extract<FileWatchEvent, { kind: 'end' }>['reason'];
 type Final = { type: 'done' } | { type: 'error'; error: ErrorBody['error'] };

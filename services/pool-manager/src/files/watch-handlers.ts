@@ -1,7 +1,6 @@
 import { BerthError, FileWatchEventSchema, type FilesWatchOpened, type FilesWatchRequest, type FileWatchEvent } from '@berth/contracts';
-import { serve, type Subscription } from '@berth/service-kit';
+import { serve, StreamSink, type Subscription } from '@berth/service-kit';
 import type { PoolManagerConfig } from '../config.js';
-import { StreamSink } from '../streams/stream-sink.js';
 import { FileChannel } from './file-channel.js';
 import { fileError } from './file-errors.js';
 import type { FileDeps } from './file-handlers.js';

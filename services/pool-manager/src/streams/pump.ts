@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { STREAM_CHUNK_MAX_BYTES } from '@berth/contracts';
 import type { ExecProcess, OutputChunk } from '../driver/exec-process.js';
 import { deadline } from '../exec-run.js';
-import type { StreamOutBody, StreamSink } from './stream-sink.js';
+import type { StreamOutBody, StreamSink } from '@berth/service-kit';
 
 /** Turns output into stream messages; returns '' for nothing to send yet. */
 export type Encoder = { write(chunk: OutputChunk): StreamOutBody | undefined; end(): StreamOutBody[] };

@@ -1,11 +1,10 @@
 import { BerthError, type ExecStreamRequest, type StreamOpened, type TerminalOpenRequest } from '@berth/contracts';
-import { inSpan, serve, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
+import { inSpan, serve, StreamSink, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
 import type { ExecProcess } from '../driver/exec-process.js';
 import type { Activity } from '../idle/activity.js';
 import type { Tickets } from '../tickets.js';
 import { argvOf, containerDeleted, type Processes } from '../workspaces/processes.js';
 import { pump, ptyEncoder, textEncoder, type Encoder, type EndMapper } from './pump.js';
-import { StreamSink } from './stream-sink.js';
 
 /** bash when the image has it, sh otherwise; a login shell so the user's profile applies. */
 export const SHELL_ARGV = ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];

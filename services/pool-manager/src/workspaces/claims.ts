@@ -77,7 +77,7 @@ export class Claims {
 
   private async createOnce(req: CreateContainerRequest): Promise<CreateContainerReply | 'gone'> {
     // Artie's `pool: true|false` means the default pool; false also asks for a cold create.
-    const { pool, warmFits } = withAskedLimits(this.pools.resolve(typeof req.pool === 'string' ? req.pool : undefined), req);
+    const { pool, warmFits } = withAskedLimits(this.pools.forCreate(typeof req.pool === 'string' ? req.pool : undefined, req.owner, req.template), req);
     if (req.template && req.image) throw new BerthError('VALIDATION_FAILED', 'name an image or a template, not both');
     const image = req.template ? templateImageTag(req.owner, req.template) : (req.image ?? pool.image);
     const ports = req.ports ?? pool.containerPorts;

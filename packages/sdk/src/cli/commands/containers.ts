@@ -22,12 +22,12 @@ export const ls: Command = async (p, { io, client }) => {
 };
 
 export const create: Command = async (p, { io, client }) => {
-  allowOnly(p, ['json', 'pool', 'name', 'image', 'port', 'repo', 'volume', 'cpus', 'memory', 'disk']);
+  allowOnly(p, ['json', 'pool', 'name', 'image', 'template', 'port', 'repo', 'volume', 'cpus', 'memory', 'disk']);
   const repo = p.values.repo === undefined ? undefined : parseRepoRef(p.values.repo);
   if (p.positionals.length > 0) throw new UsageError('create takes no arguments (did you mean --name?)');
-  const { pool, name, image, volume: volumeName } = p.values;
+  const { pool, name, image, template, volume: volumeName } = p.values;
   const ports = p.values.port?.map((v) => positiveInt(v, 'port') as number);
-  const c = await (await client()).containers.create({ pool, name, image, ports, volumeName, ...limitsOf(p) });
+  const c = await (await client()).containers.create({ pool, name, image, template, ports, volumeName, ...limitsOf(p) });
   let setup: SetupStatus | undefined;
   if (repo) {
     io.err(`created ${c.id}; setting up ${repo.repo}@${repo.branch}\n`);

@@ -1,5 +1,8 @@
 import { STREAM_KEEPALIVE_MS, STREAM_LEASE_MS, STREAMS, type StreamControl, type StreamOut } from '@berth/contracts';
-import { publishBytes, publishValidated, subscribeStream, type Logger, type NatsConnection, type Subscription } from '@berth/service-kit';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Logger } from './logger.js';
+import { publishValidated } from './messages.js';
+import { publishBytes, subscribeStream } from './stream-bytes.js';
 
 type Unsequenced<T> = T extends unknown ? Omit<T, 'seq'> : never;
 export type StreamOutBody = Unsequenced<StreamOut>;
