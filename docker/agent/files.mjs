@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, lstatSync } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { setImmediate } from 'node:timers';
 import { startWatch } from './watch.mjs';
 
 const HOME = '/workspace';
