@@ -45,8 +45,9 @@ beforeAll(async () => {
   stack = await startLocalStack(
     { POOLS: JSON.stringify([POOL]), MAX_CONTAINERS: '4' },
     'debug',
-    // Limits off: this pass is about input handling; rate limiting has its own tests.
-    { token: TOKEN, gatewayEnv: { RATE_LIMIT_RPS: '0', AUTH_FAILURES_PER_MINUTE: '0' }, keepAllOutput: true },
+    // Limits off: this pass is about input handling; rate limiting has its own tests. image-builder
+    // too, as scripts/up runs it: the template routes are fuzzed with the rest.
+    { token: TOKEN, gatewayEnv: { RATE_LIMIT_RPS: '0', AUTH_FAILURES_PER_MINUTE: '0' }, keepAllOutput: true, imageBuilder: true },
   );
   const created = await api('POST', '/api/containers', {});
   expect(created.status).toBe(201);
