@@ -35,6 +35,8 @@ export const imageBuilderConfigSchema = z.object({
   TEMPLATE_CONTEXT_MAX_BYTES: envInt(64 * 1024 * 1024, 1024, TEMPLATE_CONTEXT_HARD_MAX_BYTES),
   /** Docker network of template builds' RUN steps: none (no network at all) by default. */
   TEMPLATE_BUILD_NETWORK: z.string().min(1).default('none'),
+  /** CPU of a template build's RUN steps, percent of one core: an owner's build cannot take the host's cores. */
+  TEMPLATE_BUILD_CPU_PERCENT: envInt(100, 1, 6_400),
 });
 
 export type ImageBuilderConfig = z.infer<typeof imageBuilderConfigSchema>;

@@ -64,6 +64,7 @@ export async function startImageBuilder(config: ImageBuilderConfig, logger: Logg
       workspaceImage: config.WORKSPACE_IMAGE,
       network: config.TEMPLATE_BUILD_NETWORK,
       memoryMb: config.BUILD_MEMORY_MB,
+      cpuPercent: config.TEMPLATE_BUILD_CPU_PERCENT,
       timeoutMs: config.TEMPLATE_BUILD_TIMEOUT_MS,
     },
     logger,

@@ -11,7 +11,7 @@ const hostId = `tpl-${randomBytes(4).toString('hex')}`;
 const OWNER = `alice-${hostId}`;
 const OTHER = `mallory-${hostId}`;
 const logger = createLogger('test', 'silent');
-const builder = new TemplateBuilder(docker, { hostId, workspaceImage: IMAGE, network: 'none', memoryMb: 512, timeoutMs: 240_000 }, logger);
+const builder = new TemplateBuilder(docker, { hostId, workspaceImage: IMAGE, network: 'none', memoryMb: 512, cpuPercent: 50, timeoutMs: 240_000 }, logger);
 /** A fake upstream on a network this test owns: reachable from that network, never from a build. */
 const NET = `berth-test-tpl-${hostId}`;
 const UPSTREAM = `berth-test-tpl-upstream-${hostId}`;
@@ -72,6 +72,8 @@ describe("templates: workspace images built from a Dockerfile, hardened as berth
       'RUN mkdir -p /workspace/tree && cd /workspace/tree && seq 1 50 | xargs touch && echo hello > /workspace/hello',
       // The build's RUN steps have no network: the upstream the control reached is out of reach here.
       `RUN ! ${probe(upstreamIp)} && echo upstream-unreachable`,
+      // Its RUN steps get half a core (cgroup v1's quota file, else v2's cpu.max).
+      'RUN echo "cfs-quota=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max)"',
       'USER root',
     ].join('\n');
     const view = await builder.build(OWNER, 'node-tools', { dockerfile }, (text) => seen.push({ text, at: Date.now() }));
@@ -80,6 +82,7 @@ describe("templates: workspace images built from a Dockerfile, hardened as berth
     const output = seen.map((s) => s.text).join('');
     expect(output).toContain('Step 1/');
     expect(output).toContain('upstream-unreachable');
+    expect(output).toContain('cfs-quota=50000');
     expect(seen.length).toBeGreaterThan(3);
     expect(seen[0]!.at).toBeLessThan(done);
 
@@ -134,7 +137,7 @@ describe("templates: workspace images built from a Dockerfile, hardened as berth
   });
 
   it('a build running past its timeout is stopped: TEMPLATE_BUILD_TIMEOUT, nothing tagged', async () => {
-    const quick = new TemplateBuilder(docker, { hostId, workspaceImage: IMAGE, network: 'none', memoryMb: 512, timeoutMs: 3_000 }, logger);
+    const quick = new TemplateBuilder(docker, { hostId, workspaceImage: IMAGE, network: 'none', memoryMb: 512, cpuPercent: 50, timeoutMs: 3_000 }, logger);
     const started = Date.now();
     const err = await refusal(quick.build(OWNER, 'slow', { dockerfile: `FROM ${IMAGE}\nRUN sleep 60` }, () => undefined));
     expect(err.code).toBe('TEMPLATE_BUILD_TIMEOUT');

@@ -16,6 +16,8 @@ export interface TemplateBuilderOptions {
   /** Docker network of the build's RUN steps: `none` (default), or one that reaches only egress. */
   network: string;
   memoryMb: number;
+  /** CPU of the RUN steps, percent of one core (CFS quota per 100 ms period). */
+  cpuPercent: number;
   timeoutMs: number;
 }
 
@@ -177,6 +179,8 @@ export class TemplateBuilder {
       forcerm: true,
       memory,
       memswap: memory,
+      cpuperiod: 100_000,
+      cpuquota: this.opts.cpuPercent * 1_000,
       nocache: false,
     } as Docker.ImageBuildOptions);
     let tail = '';
