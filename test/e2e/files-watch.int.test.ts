@@ -9,7 +9,8 @@ import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 // user). FILES_TEST_IMAGE: a workspace image with this checkout's agent
 // (`WORKSPACE_IMAGE=berth/workspace:files-watch docker/base-images.sh`); the lead's rebuild makes it latest.
 const IMAGE = process.env.FILES_TEST_IMAGE ?? 'berth/workspace:latest';
-const RESUME_MS = 1_500;
+// Room for the docker execs a test runs between a disconnect and its resume on a loaded machine.
+const RESUME_MS = 5_000;
 let stack: LocalStack;
 let id: string;
 
