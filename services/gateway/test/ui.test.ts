@@ -16,6 +16,7 @@ describe("the dashboard's static files", () => {
       ['/ui/', 'text/html'],
       ['/ui/app.js', 'text/javascript'],
       ['/ui/files.js', 'text/javascript'],
+      ['/ui/sse.js', 'text/javascript'],
       ['/ui/app.css', 'text/css'],
       ['/ui/vendor/xterm.js', 'text/javascript'],
       ['/ui/vendor/xterm.css', 'text/css'],

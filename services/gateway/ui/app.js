@@ -3,6 +3,7 @@
 // a cookie or the page. A terminal authenticates with a single-use ticket in a WebSocket
 // subprotocol, since browsers cannot put headers on a WebSocket.
 import { closeFiles, openFiles } from './files.js';
+import { readEvents } from './sse.js';
 
 const KEY = 'berth.apiKey';
 const REFRESH_MS = 3000;
@@ -282,7 +283,7 @@ function appendLog(event) {
   pre.scrollTop = pre.scrollHeight;
 }
 
-/** Server-Sent Events over fetch (EventSource cannot send the Authorization header); resumes with Last-Event-ID. */
+/** The container's logs as Server-Sent Events (sse.js), resumed with Last-Event-ID. */
 async function followLogs(id) {
   const abort = new AbortController();
   logsAbort = abort;
@@ -296,24 +297,11 @@ async function followLogs(id) {
         setStatus(`logs: HTTP ${res.status}`);
         if (res.status < 500) return;
       } else {
-        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buf = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += value;
-          let end;
-          while ((end = buf.indexOf('\n\n')) !== -1) {
-            const block = buf.slice(0, end);
-            buf = buf.slice(end + 2);
-            let data = null;
-            for (const l of block.split('\n')) {
-              if (l.startsWith('id:')) lastId = l.slice(3).trim();
-              else if (l.startsWith('data:')) data = l.slice(5).trim();
-            }
-            if (data) appendLog(JSON.parse(data));
-          }
-        }
+        await readEvents(res.body, (id, data) => {
+          if (id !== null) lastId = id;
+          if (data) appendLog(JSON.parse(data));
+          return false;
+        });
       }
     } catch (err) {
       if (abort.signal.aborted) return;

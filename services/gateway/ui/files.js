@@ -1,6 +1,8 @@
 // The dashboard's file pane: a directory of the selected container (files/list), a text file
 // opened read-only (files GET), both refreshed on the directory's watch events (files/watch,
 // Server-Sent Events over fetch, resumed with Last-Event-ID). Names are shown as text, never HTML.
+import { readEvents } from './sse.js';
+
 const HOME = '/workspace';
 /** What of a file is shown (a Range request): the pane is a viewer, not a download. */
 const VIEW_BYTES = 256 * 1024;
@@ -113,29 +115,18 @@ async function watch(s, dir) {
         return;
       }
       $('files-state').textContent = '(watching)';
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += value;
-        let end;
-        while ((end = buf.indexOf('\n\n')) !== -1) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          let data = null;
-          for (const l of block.split('\n')) {
-            if (l.startsWith('id: ')) lastId = l.slice(4);
-            else if (l.startsWith('data: ')) data = JSON.parse(l.slice(6));
-          }
-          if (!data) continue;
-          if (data.kind === 'end') {
-            $('files-state').textContent = `(watch ended: ${data.reason})`;
-            return;
-          }
-          changed(s, data);
+      const ended = await readEvents(res.body, (id, data) => {
+        if (id !== null) lastId = id;
+        if (!data) return false;
+        const event = JSON.parse(data);
+        if (event.kind === 'end') {
+          $('files-state').textContent = `(watch ended: ${event.reason})`;
+          return true;
         }
-      }
+        changed(s, event);
+        return false;
+      });
+      if (ended) return;
     } catch {
       if (abort.signal.aborted) return;
     }
