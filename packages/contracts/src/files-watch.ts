@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { WatchIdSchema } from './file-watch-event.js';
 import { FilePathSchema } from './files.js';
 import { WorkspaceIdSchema } from './names.js';
-import { StreamIdSchema } from './streams.js';
+import { StreamIdSchema, StreamOpenShape } from './streams.js';
 
 /*
  * Files watch (w5-files-watch; docs/files.md "Watch"): pool-manager keeps a watch in the
@@ -13,13 +13,7 @@ import { StreamIdSchema } from './streams.js';
 export const FilesWatchRequestSchema = z.object({
   id: WorkspaceIdSchema,
   owner: z.string().min(1).max(100),
-  streamId: StreamIdSchema,
-  inbox: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[A-Za-z0-9_.-]+$/),
-  window: z.number().int().min(1).max(256).default(16),
+  ...StreamOpenShape,
   path: FilePathSchema,
   recursive: z.boolean().default(false),
   /** From Last-Event-ID: the watch and the last event the caller has. */

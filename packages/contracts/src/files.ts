@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FileEntrySchema } from './file-entry.js';
 import { WorkspaceIdSchema } from './names.js';
-import { StreamIdSchema } from './streams.js';
+import { StreamIdSchema, StreamOpenShape } from './streams.js';
 
 /*
  * Files in a workspace (docs/files.md). Paths are the workspace's view: absolute, or relative to
@@ -43,23 +43,13 @@ export const FilesOpReplySchema = z.object({
 });
 export type FilesOpReply = z.infer<typeof FilesOpReplySchema>;
 
-const StreamOpen = {
-  streamId: StreamIdSchema,
-  inbox: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[A-Za-z0-9_.-]+$/),
-  window: z.number().int().min(1).max(256).default(16),
-};
-
 /** An HTTP byte range: `start-end`, `start-` (end null) or the last `end` bytes (start null). */
 export const ByteRangeSchema = z.object({ start: z.number().int().min(0).nullable(), end: z.number().int().min(0).nullable() });
 export type ByteRange = z.infer<typeof ByteRangeSchema>;
 
 export const FilesReadRequestSchema = z.object({
   ...Ref,
-  ...StreamOpen,
+  ...StreamOpenShape,
   path: FilePathSchema,
   /** The directory `path` as a tar stream (a file: NOT_A_DIRECTORY). */
   tar: z.boolean().default(false),
@@ -79,7 +69,7 @@ export type FilesReadOpened = z.infer<typeof FilesReadOpenedSchema>;
 
 export const FilesWriteRequestSchema = z.object({
   ...Ref,
-  ...StreamOpen,
+  ...StreamOpenShape,
   path: FilePathSchema,
   /** The body is a tar stream unpacked into the directory `path` (made when missing). */
   tar: z.boolean().default(false),
