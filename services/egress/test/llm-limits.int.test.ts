@@ -36,19 +36,23 @@ afterAll(async () => {
   await s?.close();
 });
 
+/** Calls with `key` until one is refused: how many were answered (each a 200), and the 429. */
+async function untilRefused(key: string): Promise<{ admitted: number; refused: Awaited<ReturnType<typeof raw>> }> {
+  for (let admitted = 0; admitted < 100; admitted++) {
+    const r = await raw(s.port, '/llm/openai/v1/models', { headers: { authorization: `Bearer ${key}` } });
+    if (r.status === 429) return { admitted, refused: r };
+    expect(r.status).toBe(200);
+  }
+  throw new Error('100 calls answered: no limit');
+}
+
 describe('LLM limits', () => {
   test('requests per minute: 429 with Retry-After in the provider format once the burst is spent, then recovers', async () => {
     const { key } = await s.register({ limits: { requestsPerMinute: 30 } });
     // A rate (GCRA): a burst of 30, then one more every 2 s, so a slow machine gets a few more in.
     const started = Date.now();
-    let admitted = 0;
-    let r = await raw(s.port, '/llm/openai/v1/models', { headers: { authorization: `Bearer ${key}` } });
-    while (r.status === 200 && admitted < 100) {
-      admitted += 1;
-      r = await raw(s.port, '/llm/openai/v1/models', { headers: { authorization: `Bearer ${key}` } });
-    }
+    const { admitted, refused: r } = await untilRefused(key);
     const forwarded = s.fake.requests.length;
-    expect(r.status).toBe(429);
     expect(admitted).toBeGreaterThanOrEqual(30);
     expect(admitted).toBeLessThanOrEqual(30 + Math.ceil((Date.now() - started) / 2000));
     const retryAfter = Number(r.headers.get('retry-after'));
@@ -78,19 +82,11 @@ describe('LLM limits', () => {
     // `b` is answered until the owner's 40 are spent, plus one for each 1.5 s the calls took.
     const started = Date.now();
     for (let i = 0; i < 30; i++) expect(await status(openai(a.key).models.list())).toBe(200);
-    let admitted = 30;
-    let refused: Awaited<ReturnType<typeof raw>> | undefined;
-    while (!refused && admitted < 100) {
-      const r = await raw(s.port, '/llm/openai/v1/models', { headers: { authorization: `Bearer ${b.key}` } });
-      if (r.status === 429) refused = r;
-      else {
-        expect(r.status).toBe(200);
-        admitted += 1;
-      }
-    }
+    const { admitted: onB, refused } = await untilRefused(b.key);
+    const admitted = 30 + onB;
     expect(admitted).toBeGreaterThanOrEqual(40);
     expect(admitted).toBeLessThanOrEqual(40 + Math.ceil((Date.now() - started) / 1500));
-    expect(refused?.text).toContain('owner limit of 40 requests per minute');
+    expect(refused.text).toContain('owner limit of 40 requests per minute');
   });
 
   test('tokens per day: the call that crosses the limit is answered, the next gets 429 until UTC midnight', async () => {
