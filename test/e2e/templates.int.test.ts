@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { TemplateBuildEventSchema, type TemplateBuildEvent } from '@berth/contracts';
 import { tarOf, templateImageTag } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mintKey } from '../../services/gateway/src/keys/mint.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
+import { buildOutput, buildTemplate } from '../support/template-api.js';
 import { removeTemplates } from '../support/template-cleanup.js';
 
 // Templates through the API on the real stack (gateway → each host's image-builder over NATS):
@@ -60,34 +60,8 @@ async function call(key: string, method: string, path: string, body?: unknown) {
   return { status: res.status, json, text, type: res.headers.get('content-type') ?? '' };
 }
 
-/** POSTs a build and reads its NDJSON events as they arrive, each with its arrival time. */
-async function build(key: string, init: { json?: unknown; tar?: Buffer; name?: string }) {
-  const res = await fetch(`${stack.url}/api/templates${init.tar ? `?name=${init.name}` : ''}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': init.tar ? 'application/x-tar' : 'application/json' },
-    body: init.tar ?? JSON.stringify(init.json),
-  });
-  const events: { event: TemplateBuildEvent; at: number }[] = [];
-  if (res.status !== 200) return { status: res.status, body: (await res.json()) as { error: { code: string } }, events };
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-      if (line) events.push({ event: TemplateBuildEventSchema.parse(JSON.parse(line)), at: Date.now() });
-    }
-  }
-  return { status: res.status, type: res.headers.get('content-type'), events, body: undefined };
-}
-
-const output = (events: { event: TemplateBuildEvent }[]) =>
-  events
-    .map((e) => e.event)
-    .flatMap((e) => (e.type === 'output' ? [e.data] : []))
-    .join('');
+const build = (key: string, init: { json?: unknown; tar?: Buffer; name?: string }) => buildTemplate(stack.url, key, init);
+const output = buildOutput;
 
 async function createFrom(key: string, template: string) {
   return call(key, 'POST', '/api/containers', { template, pool: false });
