@@ -146,6 +146,10 @@ describe('templates through the API', () => {
   test('another owner cannot see, use, build on or delete it', async () => {
     expect((await call(bob.key, 'GET', `/api/templates/${NAME}`)).json.error?.code).toBe('TEMPLATE_NOT_FOUND');
     expect((await call(bob.key, 'GET', '/api/templates')).json).toMatchObject({ count: 0, templates: [] });
+    // Alice's template pool (its template's name and image) is not in Bob's list of pools; it is in hers.
+    const poolsOf = async (key: string) => (await call(key, 'GET', '/api/pools')).json.pools as { name: string; template?: string; owner?: string }[];
+    expect((await poolsOf(bob.key)).map((p) => p.name)).toEqual(['default']);
+    expect((await poolsOf(alice.key)).find((p) => p.name === 'alice-tools')).toMatchObject({ template: NAME, owner: alice.entry.owner });
     const used = await createFrom(bob.key, NAME);
     expect([used.status, used.json.error?.code]).toEqual([404, 'TEMPLATE_NOT_FOUND']);
     const onTop = await build(bob.key, { json: { name: 'mine', dockerfile: `FROM ${templateImageTag(alice.entry.owner, NAME)}` } });
