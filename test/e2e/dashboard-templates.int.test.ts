@@ -72,7 +72,7 @@ describe('dashboard templates section in headless Chromium', () => {
 
     // A Dockerfile the builder refuses: a plain 400 with its code, nothing builds (the URL is never fetched).
     await submitBuild(NAME, `FROM ${IMAGE}\nADD http://127.0.0.1:9/x /x`);
-    await page.waitForSelector('#template-state:has-text("TEMPLATE_INSTRUCTION_NOT_ALLOWED")');
+    await page.waitForSelector(`#template-state:has-text("${NAME}: refused: TEMPLATE_INSTRUCTION_NOT_ALLOWED")`);
     expect(await page.locator('#template-build').isDisabled()).toBe(false);
     await shot('7-template-refused');
 

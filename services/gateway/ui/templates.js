@@ -152,7 +152,9 @@ async function build() {
     const ended = await readEvents(res.body, (_id, data) => (data ? onBuildEvent(JSON.parse(data)) : false));
     if (!ended) setBuildState(`${body.name}: the stream ended before the build did`, true);
   } catch (err) {
-    setBuildState(abort.signal.aborted ? `${body.name}: cancelled` : `${body.name} refused: ${err.message}`, true);
+    // An API error has a code (a refusal before anything built); anything else is the connection's.
+    const outcome = abort.signal.aborted ? 'cancelled' : err.code ? `refused: ${err.message}` : `build failed: ${err.message}`;
+    setBuildState(`${body.name}: ${outcome}`, true);
   } finally {
     s.build = null;
     $('template-build').disabled = false;
