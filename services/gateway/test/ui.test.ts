@@ -17,6 +17,7 @@ describe("the dashboard's static files", () => {
       ['/ui/app.js', 'text/javascript'],
       ['/ui/files.js', 'text/javascript'],
       ['/ui/sse.js', 'text/javascript'],
+      ['/ui/templates.js', 'text/javascript'],
       ['/ui/app.css', 'text/css'],
       ['/ui/vendor/xterm.js', 'text/javascript'],
       ['/ui/vendor/xterm.css', 'text/css'],
@@ -44,6 +45,18 @@ describe("the dashboard's static files", () => {
     expect(js).not.toMatch(/[?&](token|key|apiKey|ticket)=/);
     expect(js).toContain('sessionStorage');
     expect(js).not.toContain('localStorage');
+  });
+
+  it("builds templates through the page's api (the key stays in app.js), showing names and output as text", async () => {
+    const js = (await app.inject({ method: 'GET', url: '/ui/templates.js' })).body;
+    expect(js).toContain("s.api('POST', '/api/templates', body, { accept: 'text/event-stream', signal: abort.signal })");
+    expect(js).toContain("import { readEvents } from './sse.js'");
+    for (const leak of ['apiKey', 'authorization', 'sessionStorage', 'localStorage', 'innerHTML', 'insertAdjacentHTML', 'document.write']) {
+      expect([leak, js.includes(leak)]).toEqual([leak, false]);
+    }
+    expect(js).not.toMatch(/[?&](token|key|apiKey|ticket)=/);
+    const page = (await app.inject({ method: 'GET', url: '/ui/app.js' })).body;
+    expect(page).toContain("from './templates.js'");
   });
 
   it('is not part of the API document', async () => {

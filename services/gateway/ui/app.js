@@ -1,9 +1,10 @@
-// berth dashboard: pools, containers, live logs, a terminal and files, on the public API only.
+// berth dashboard: pools, containers, live logs, a terminal, files and templates, on the public API only.
 // The API key stays in sessionStorage and goes only into Authorization headers: never in a URL,
 // a cookie or the page. A terminal authenticates with a single-use ticket in a WebSocket
 // subprotocol, since browsers cannot put headers on a WebSocket.
 import { closeFiles, openFiles } from './files.js';
 import { readEvents } from './sse.js';
+import { closeTemplates, initTemplates, refreshTemplates } from './templates.js';
 
 const KEY = 'berth.apiKey';
 const REFRESH_MS = 3000;
@@ -28,10 +29,13 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, path, body) {
+/** Calls the API. With `stream` ({accept, signal}), an answer that is not an error is the Response, to read as it comes. */
+async function api(method, path, body, stream) {
   const headers = { authorization: `Bearer ${apiKey}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (stream) headers.accept = stream.accept;
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: stream?.signal });
+  if (stream && res.ok) return res;
   const text = await res.text();
   let json = null;
   try {
@@ -87,6 +91,7 @@ function signOut(message) {
   apiKey = null;
   clearInterval(refreshTimer);
   closeDetail();
+  closeTemplates();
   showMain(false);
   $('login-error').textContent = message;
   setStatus('');
@@ -207,21 +212,26 @@ async function refresh() {
     renderContainers(list.containers);
     refreshUsage(list.containers);
     setStatus(`${list.count} containers · updated ${new Date().toLocaleTimeString()}`);
+    void refreshTemplates();
   } catch (err) {
     if (err.status === 401) signOut('The key is no longer accepted.');
     else setStatus(`refresh failed: ${err.message}`);
   }
 }
 
-$('create').addEventListener('click', async () => {
+/** A new container (`body`: {} for the default pool, {template} for one of the caller's templates), then shown. */
+async function createContainer(body) {
   try {
-    const c = await api('POST', '/api/containers', {});
+    const c = await api('POST', '/api/containers', body);
     await refresh();
     select(c.id);
   } catch (err) {
     setStatus(`create failed: ${err.message}`);
   }
-});
+}
+
+$('create').addEventListener('click', () => createContainer({}));
+initTemplates(api, createContainer);
 
 // --- one container: live logs and terminal -------------------------------------------------
 

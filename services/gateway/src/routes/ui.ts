@@ -13,6 +13,7 @@ const FILES: Record<string, { path: string; type: string }> = {
   'app.js': { path: own('app.js'), type: 'text/javascript; charset=utf-8' },
   'files.js': { path: own('files.js'), type: 'text/javascript; charset=utf-8' },
   'sse.js': { path: own('sse.js'), type: 'text/javascript; charset=utf-8' },
+  'templates.js': { path: own('templates.js'), type: 'text/javascript; charset=utf-8' },
   'app.css': { path: own('app.css'), type: 'text/css; charset=utf-8' },
   'vendor/xterm.js': { path: xterm('lib/xterm.js'), type: 'text/javascript; charset=utf-8' },
   'vendor/xterm.css': { path: xterm('css/xterm.css'), type: 'text/css; charset=utf-8' },
