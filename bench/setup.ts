@@ -5,7 +5,7 @@
 // to ready on another branch, in the same run.
 import { execFileSync } from 'node:child_process';
 import { mainImageTag, SetupStatusSchema, type SetupStatus } from '@berth/contracts';
-import { seedVolumeName } from '../services/pool-manager/src/setup/setup-commands.js';
+import { seedVolumeName } from '@berth/pool-manager';
 import { NODE_APP_FIXTURE, seedKey, startSetupFixture } from '../test/support/setup-fixture.js';
 import { report } from './lib/report.js';
 import { percentile, round } from './lib/stats.js';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { EVENTS } from '@berth/contracts';
 import { connectNats, createLogger, drainNats } from '@berth/service-kit';
+import { JetStreamEvents } from '@berth/pool-manager';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { JetStreamEvents } from '../../services/pool-manager/src/events.js';
 import { createdEventCounts, lostAndDuplicated } from '../../test/support/event-counts.js';
 import { NatsCluster } from '../../test/support/nats-cluster.js';
 

@@ -1,6 +1,5 @@
+import { type ApiKeyEntry, mintKey } from '@berth/gateway';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { ApiKeyEntry } from '../../services/gateway/src/keys/api-key.js';
-import { mintKey } from '../../services/gateway/src/keys/mint.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { TerminalClient } from '../support/terminal-client.js';
 

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { TemplateBuildEventSchema, type TemplateBuildEvent } from '@berth/contracts';
 import { tarOf, templateImageTag } from '@berth/service-kit';
+import { mintKey } from '@berth/gateway';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mintKey } from '../../services/gateway/src/keys/mint.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { removeTemplates } from '../support/template-cleanup.js';
 
