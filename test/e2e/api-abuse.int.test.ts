@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connectNats, createLogger, drainNats } from '@berth/service-kit';
+import { callApi } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sendHttp } from '../support/fuzz/http.js';
 import { Rng } from '../support/fuzz/prng.js';
@@ -24,14 +25,7 @@ const snapshotContainers = () => {
   for (const [where, text] of containerConfigs(stack.hostId)) containersSeen.set(where, text);
 };
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
+const api = (method: string, path: string, body?: unknown) => callApi(stack.url, TOKEN, method, path, body);
 
 async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
