@@ -22,9 +22,9 @@ export default tseslint.config(
     },
   },
   {
-    // Tests, benches and examples use a service through its package (`@berth/<service>`, its
+    // Tests, benches, examples and scripts use a service through its package (`@berth/<service>`, its
     // src/index.ts), so a service's internals can move without breaking code outside it.
-    files: ['test/**/*.{ts,mjs}', 'bench/**/*.{ts,mjs}', 'examples/**/*.{ts,mjs}'],
+    files: ['test/**/*.{ts,mjs}', 'bench/**/*.{ts,mjs}', 'examples/**/*.{ts,mjs}', 'scripts/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
