@@ -2,8 +2,12 @@
 // egress, real Docker) against a local fake GitHub: a cold setup (no mirror, no node_modules seed)
 // beside a cached one (mirror and seed present) of the same repository and one from the repo's
 // main image on another branch, and a claim from a repo warm pool (kept on the repo's main image)
-// to ready on another branch, in the same run.
+// to ready on another branch, in the same run. Then the same app with 20,000 more files: its setup
+// from the main image, which must not copy the tree (BENCH_BIG_FILES sets the count, 0 skips it).
 import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { mainImageTag, SetupStatusSchema, type SetupStatus } from '@berth/contracts';
 import { seedVolumeName } from '@berth/pool-manager';
 import { NODE_APP_FIXTURE, seedKey, startSetupFixture } from '../test/support/setup-fixture.js';
@@ -14,7 +18,9 @@ const REPOS = Number(process.env.BENCH_SETUP_REPOS ?? 3);
 const TOKEN = `ghp_${'BenchSetupToken'.repeat(2)}`;
 
 const POOL_RUNS = Number(process.env.BENCH_REPO_POOL_RUNS ?? 5);
+const BIG_FILES = Number(process.env.BENCH_BIG_FILES ?? 20_000);
 const names = Array.from({ length: REPOS }, (_, i) => `bench-${process.pid}/app${i}`);
+const bigName = `bench-${process.pid}/big`;
 // The repo pool names the first repo: pool image until its main image exists, the main image after.
 const POOLS = [
   { name: 'default', targetSize: 1, maxCreating: 2, memoryMb: 512, pids: 256 },
@@ -92,6 +98,39 @@ async function seedSaved(repo: string): Promise<void> {
   }
 }
 
+/** The node app with `count` more small files in 100 directories: a tree whose copy would take seconds. */
+function bigFixture(count: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-big-'));
+  cpSync(NODE_APP_FIXTURE, dir, { recursive: true });
+  for (let i = 0; i < count; i++) {
+    const sub = join(dir, 'src', 'many', `d${i % 100}`);
+    if (i < 100) mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, `f${i}.js`), `export const n${i} = ${i};\n`);
+  }
+  return dir;
+}
+
+/**
+ * Cold setup (building the main image) of a repo of `count` more files, then a timed setup of
+ * another branch from that image: how long a big main image's workspace takes to be ready.
+ */
+async function bigMainImage(count: number): Promise<{ seconds: number; status: SetupStatus }> {
+  const dir = bigFixture(count);
+  try {
+    await f.github.createRepo(bigName, { fromDir: dir, token: TOKEN });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const first = await timedSetup(bigName, { buildMainImage: true });
+  await mainImageBuilt(bigName);
+  await f.client.api('DELETE', `/api/containers/${first.id}`);
+  await f.github.commit(bigName, { 'NOTES.md': 'branch work\n' }, { branch: 'feature/bench' });
+  const fromImage = await timedSetup(bigName, { branch: 'feature/bench', hasMainImage: true });
+  if (fromImage.status.source !== 'main-image') throw new Error(`not from the main image: ${JSON.stringify(fromImage.status)}`);
+  await f.client.api('DELETE', `/api/containers/${fromImage.id}`);
+  return fromImage;
+}
+
 /** Waits until image-builder has committed the repo's main image. */
 async function mainImageBuilt(repo: string): Promise<void> {
   const tag = mainImageTag(repo)!;
@@ -127,6 +166,8 @@ try {
     await f.client.api('DELETE', `/api/containers/${fromImage.id}`);
   }
   const repoPool = await repoPoolRuns(names[0]!, POOL_RUNS);
+  const big = BIG_FILES > 0 ? await bigMainImage(BIG_FILES) : undefined;
+  const bigS = big ? round(big.seconds, 2) : undefined;
   const median = (xs: number[]) => round(percentile(xs, 50), 2);
   const repoPoolMs = Math.round(
     percentile(
@@ -141,7 +182,13 @@ try {
     Object.fromEntries(['queued', 'cloning', 'installing', 'starting'].map((p) => [p, median(runs.map((r) => r.status.durations[p] ?? 0))]));
   report(
     'setup',
-    { setup_cold_s: coldS, setup_cached_s: cachedS, setup_main_image_s: mainImageS, repo_pool_claim_to_ready_ms: repoPoolMs },
+    {
+      setup_cold_s: coldS,
+      setup_cached_s: cachedS,
+      setup_main_image_s: mainImageS,
+      repo_pool_claim_to_ready_ms: repoPoolMs,
+      ...(bigS !== undefined && { setup_main_image_big_s: bigS, setup_main_image_big_files: BIG_FILES }),
+    },
     [
       { measure: `setup POST → ready, cold (no mirror, no node_modules seed), median of ${REPOS} repos`, value: `${coldS} s` },
       {
@@ -156,6 +203,16 @@ try {
         value: `${repoPoolMs} ms`,
         baseline: `main-image setup ${mainImageS} s`,
       },
+      ...(bigS !== undefined
+        ? [
+            {
+              measure: `setup POST → ready from the main image of the app with ${BIG_FILES} more files, another branch`,
+              value: `${bigS} s`,
+              baseline: `main-image setup of the app alone ${mainImageS} s`,
+              target: '≤ 2 s',
+            },
+          ]
+        : []),
     ],
     {
       repoPool: repoPool.map((r) => ({ ms: Math.round(r.ms), durations: r.status.durations })),
@@ -165,12 +222,13 @@ try {
       coldPhasesMs: phases(cold),
       cachedPhasesMs: phases(cached),
       mainImagePhasesMs: phases(mainImage),
+      ...(big && { bigMainImageDurations: big.status.durations }),
     },
     { mergeInto: 'setup' },
   );
 } finally {
   await f.stop();
-  for (const name of names) {
+  for (const name of [...names, bigName]) {
     try {
       execFileSync('docker', ['rmi', '-f', mainImageTag(name)!], { stdio: 'ignore' });
     } catch {

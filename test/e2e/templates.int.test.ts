@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { TemplateBuildEventSchema, type TemplateBuildEvent } from '@berth/contracts';
 import { tarOf, templateImageTag } from '@berth/service-kit';
 import { mintKey } from '@berth/gateway';
 import { callApi } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
+import { buildOutput, buildTemplate } from '../support/template-api.js';
 import { removeTemplates } from '../support/template-cleanup.js';
 
 // Templates through the API on the real stack (gateway → each host's image-builder over NATS):
@@ -47,34 +47,8 @@ afterAll(async () => {
 
 const call = (key: string, method: string, path: string, body?: unknown) => callApi(stack.url, key, method, path, body);
 
-/** POSTs a build and reads its NDJSON events as they arrive, each with its arrival time. */
-async function build(key: string, init: { json?: unknown; tar?: Buffer; name?: string }) {
-  const res = await fetch(`${stack.url}/api/templates${init.tar ? `?name=${init.name}` : ''}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': init.tar ? 'application/x-tar' : 'application/json' },
-    body: init.tar ?? JSON.stringify(init.json),
-  });
-  const events: { event: TemplateBuildEvent; at: number }[] = [];
-  if (res.status !== 200) return { status: res.status, body: (await res.json()) as { error: { code: string } }, events };
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-      if (line) events.push({ event: TemplateBuildEventSchema.parse(JSON.parse(line)), at: Date.now() });
-    }
-  }
-  return { status: res.status, type: res.headers.get('content-type'), events, body: undefined };
-}
-
-const output = (events: { event: TemplateBuildEvent }[]) =>
-  events
-    .map((e) => e.event)
-    .flatMap((e) => (e.type === 'output' ? [e.data] : []))
-    .join('');
+const build = (key: string, init: { json?: unknown; tar?: Buffer; name?: string }) => buildTemplate(stack.url, key, init);
+const output = buildOutput;
 
 async function createFrom(key: string, template: string) {
   return call(key, 'POST', '/api/containers', { template, pool: false });
@@ -159,6 +133,10 @@ describe('templates through the API', () => {
   test('another owner cannot see, use, build on or delete it', async () => {
     expect((await call(bob.key, 'GET', `/api/templates/${NAME}`)).json.error?.code).toBe('TEMPLATE_NOT_FOUND');
     expect((await call(bob.key, 'GET', '/api/templates')).json).toMatchObject({ count: 0, templates: [] });
+    // Alice's template pool (its template's name and image) is not in Bob's list of pools; it is in hers.
+    const poolsOf = async (key: string) => (await call(key, 'GET', '/api/pools')).json.pools as { name: string; template?: string; owner?: string }[];
+    expect((await poolsOf(bob.key)).map((p) => p.name)).toEqual(['default']);
+    expect((await poolsOf(alice.key)).find((p) => p.name === 'alice-tools')).toMatchObject({ template: NAME, owner: alice.entry.owner });
     const used = await createFrom(bob.key, NAME);
     expect([used.status, used.json.error?.code]).toEqual([404, 'TEMPLATE_NOT_FOUND']);
     const onTop = await build(bob.key, { json: { name: 'mine', dockerfile: `FROM ${templateImageTag(alice.entry.owner, NAME)}` } });

@@ -151,7 +151,18 @@ export async function startLocalStack(poolEnv: Record<string, string>, logLevel 
       )
     : undefined;
   const imageBuilder = opts.imageBuilder
-    ? new ServiceProcess('image-builder', { ...common, IMAGE_BUILDER_HEALTH_PORT: '0', ...opts.imageBuilderEnv }, keep)
+    ? new ServiceProcess(
+        'image-builder',
+        {
+          ...common,
+          IMAGE_BUILDER_HEALTH_PORT: '0',
+          // As scripts/up: RUN steps on the workspaces' network, through egress's proxy when it runs.
+          TEMPLATE_BUILD_NETWORK: network,
+          ...(llmEgressUrl && { TEMPLATE_BUILD_PROXY_URL: llmEgressUrl }),
+          ...opts.imageBuilderEnv,
+        },
+        keep,
+      )
     : undefined;
   repoCache?.start();
   egress?.start();

@@ -153,9 +153,27 @@ export class NatsCluster {
       },
       timeoutMs,
       100,
-    ).catch((err: unknown) => {
-      throw new Error(`${String(err)}; node ${this.nodes[0]!.name}'s last meta_cluster: ${JSON.stringify(last)}`);
+    ).catch(async (err: unknown) => {
+      throw new Error(`${String(err)}; node ${this.nodes[0]!.name}'s last meta_cluster: ${JSON.stringify(last)}; every node: ${await this.describe()}`);
     });
+  }
+
+  /** Each node's view of the meta group and its routes, for a failure message. */
+  private async describe(): Promise<string> {
+    const views = await Promise.all(
+      this.nodes.map(async (n, i) => {
+        const meta = await this.jsz(i).then(
+          (j) => j.meta_cluster,
+          (e: unknown) => String(e),
+        );
+        const routes = await this.monitor(i, '/routez').then(
+          async (r) => ((await r.json()) as { routes?: { remote_name?: string }[] }).routes?.map((x) => x.remote_name),
+          (e: unknown) => String(e),
+        );
+        return `${n.name}: meta ${JSON.stringify(meta)} routes ${JSON.stringify(routes)}`;
+      }),
+    );
+    return views.join(' | ');
   }
 
   /** The name of the node a client connected with this name (connect option `name`) is on, if any. */

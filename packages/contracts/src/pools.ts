@@ -61,6 +61,9 @@ export const PoolViewSchema = z
     name: z.string(),
     image: z.string(),
     repo: z.string().optional(),
+    /** A template pool: its template and that template's owner (shown to that owner and to admins only). */
+    template: TemplateNameSchema.optional(),
+    owner: z.string().optional(),
     targetSize: z.number().int(),
     minSize: z.number().int(),
     maxCreating: z.number().int(),

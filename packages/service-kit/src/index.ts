@@ -18,3 +18,4 @@ export * from './template-image.js';
 export * from './stream-bytes.js';
 export * from './stream-sink.js';
 export * from './tar.js';
+export * from './workspace-network.js';

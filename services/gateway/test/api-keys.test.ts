@@ -137,6 +137,41 @@ describe('API keys on the routes', () => {
     expect(backend.calls.map((c) => (c.data as { owner: string }).owner)).toEqual(['alice', 'bob', 'default']);
   });
 
+  it("GET /api/pools shows a template pool to its owner and to admins only: another owner's id and template stay hidden", async () => {
+    const pool = (name: string, owner?: string) => ({
+      name,
+      image: owner ? `berth/tpl-${name}:latest` : 'berth/workspace:latest',
+      targetSize: 1,
+      minSize: 1,
+      maxCreating: 1,
+      containerPorts: [3000],
+      cpus: 1,
+      memoryMb: 512,
+      pids: 256,
+      warm: 0,
+      creating: 0,
+      claimed: 0,
+      ...(owner && { template: `${name}-template`, owner }),
+    });
+    ({ app } = await build({ poolList: () => ({ pools: [pool('default'), pool('alice-tools', 'alice'), pool('bob-tools', 'bob')] }) }, { keys: ring() }));
+    const names = async (key: string) =>
+      ((await app!.inject({ method: 'GET', url: '/api/pools', headers: bearer(key) })).json() as { pools: { name: string }[] }).pools.map((p) => p.name);
+    expect(await names(reader.key)).toEqual(['default', 'alice-tools']);
+    expect(await names(admin.key)).toEqual(['default', 'alice-tools', 'bob-tools']);
+    expect(await names(TOKEN)).toEqual(['default', 'alice-tools', 'bob-tools']);
+    // Paged, the hidden pool is neither on a page nor counted in a cursor.
+    const first = (await app!.inject({ method: 'GET', url: '/api/pools?limit=1', headers: bearer(reader.key) })).json() as {
+      pools: { name: string }[];
+      nextCursor: string;
+    };
+    const second = (await app!.inject({ method: 'GET', url: `/api/pools?limit=1&cursor=${first.nextCursor}`, headers: bearer(reader.key) })).json() as {
+      pools: { name: string }[];
+      nextCursor?: string;
+    };
+    expect([...first.pools, ...second.pools].map((p) => p.name)).toEqual(['default', 'alice-tools']);
+    expect(second.nextCursor).toBeUndefined();
+  });
+
   it('an unknown route stays 404 for a key of any scope, and an unknown key stays 401', async () => {
     ({ app } = await build(everything, { keys: ring() }));
     expect((await app.inject({ method: 'GET', url: '/api/nothing', headers: bearer(reader.key) })).statusCode).toBe(404);

@@ -1,4 +1,4 @@
-import { commonConfigShape, envInt, loadConfig } from '@berth/service-kit';
+import { commonConfigShape, ConfigError, envInt, loadConfig } from '@berth/service-kit';
 import { TEMPLATE_CONTEXT_HARD_MAX_BYTES } from '@berth/contracts';
 import { z } from 'zod';
 
@@ -33,8 +33,13 @@ export const imageBuilderConfigSchema = z.object({
   TEMPLATE_BUILD_TIMEOUT_MS: envInt(600_000, 1_000, 3_600_000),
   /** Largest tar context accepted, bytes (the gateway refuses larger bodies first: it reads the same variable). */
   TEMPLATE_CONTEXT_MAX_BYTES: envInt(64 * 1024 * 1024, 1024, TEMPLATE_CONTEXT_HARD_MAX_BYTES),
-  /** Docker network of template builds' RUN steps: none (no network at all) by default. */
+  /**
+   * Docker network of template builds' RUN steps: none (no network at all) by default, or the
+   * workspaces' network (checked at start: berth's options, so only egress's proxy answers there).
+   */
   TEMPLATE_BUILD_NETWORK: z.string().min(1).default('none'),
+  /** egress's forward proxy as the RUN steps reach it (HTTP(S)_PROXY build args); needs TEMPLATE_BUILD_NETWORK. */
+  TEMPLATE_BUILD_PROXY_URL: z.union([z.literal(''), z.url({ protocol: /^http$/ })]).default(''),
   /** CPU of a template build's RUN steps, percent of one core: an owner's build cannot take the host's cores. */
   TEMPLATE_BUILD_CPU_PERCENT: envInt(100, 1, 6_400),
 });
@@ -42,5 +47,11 @@ export const imageBuilderConfigSchema = z.object({
 export type ImageBuilderConfig = z.infer<typeof imageBuilderConfigSchema>;
 
 export function loadImageBuilderConfig(env: Record<string, string | undefined> = process.env): ImageBuilderConfig {
-  return loadConfig(imageBuilderConfigSchema, env);
+  const config = loadConfig(imageBuilderConfigSchema, env);
+  if (config.TEMPLATE_BUILD_PROXY_URL && config.TEMPLATE_BUILD_NETWORK === 'none') {
+    throw new ConfigError(
+      "invalid configuration:\n  TEMPLATE_BUILD_PROXY_URL: builds on TEMPLATE_BUILD_NETWORK=none cannot reach a proxy; set the workspaces' network",
+    );
+  }
+  return config;
 }

@@ -9,6 +9,7 @@ import { collectImages, removeStaleCopies } from './gc.js';
 import { collectImageTrees } from './image-trees.js';
 import { createBuilderMetrics } from './metrics.js';
 import { BuildWorker } from './worker.js';
+import { checkBuildNetwork } from './templates/build-network.js';
 import { TemplateBuilder } from './templates/template-builder.js';
 import { serveTemplates } from './templates/template-handlers.js';
 
@@ -23,6 +24,7 @@ export async function startImageBuilder(config: ImageBuilderConfig, logger: Logg
     await collectImageTrees(engine.docker, hostId, logger);
   };
 
+  await checkBuildNetwork(engine.docker, config.TEMPLATE_BUILD_NETWORK);
   // Nothing is building yet: every copy container of this host is left from a crash.
   await removeStaleCopies(engine, hostId, logger);
   await gc();
@@ -63,6 +65,7 @@ export async function startImageBuilder(config: ImageBuilderConfig, logger: Logg
       hostId,
       workspaceImage: config.WORKSPACE_IMAGE,
       network: config.TEMPLATE_BUILD_NETWORK,
+      proxyUrl: config.TEMPLATE_BUILD_PROXY_URL,
       memoryMb: config.BUILD_MEMORY_MB,
       cpuPercent: config.TEMPLATE_BUILD_CPU_PERCENT,
       timeoutMs: config.TEMPLATE_BUILD_TIMEOUT_MS,

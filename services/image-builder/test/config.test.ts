@@ -20,4 +20,16 @@ describe('image-builder config', () => {
     expect(() => loadImageBuilderConfig(bad)).toThrow(ConfigError);
     expect(() => loadImageBuilderConfig(bad)).toThrow(/BUILD_CONCURRENCY[\s\S]*BUILD_TIMEOUT_MS/);
   });
+
+  it('gives builds a proxy only on a network that can reach it, and only an http:// one', () => {
+    const proxy = 'http://172.30.0.1:3128';
+    expect(() => loadImageBuilderConfig({ TEMPLATE_BUILD_PROXY_URL: proxy })).toThrow(/TEMPLATE_BUILD_PROXY_URL[\s\S]*TEMPLATE_BUILD_NETWORK=none/);
+    expect(loadImageBuilderConfig({ TEMPLATE_BUILD_NETWORK: 'berth-workspaces', TEMPLATE_BUILD_PROXY_URL: proxy })).toMatchObject({
+      TEMPLATE_BUILD_NETWORK: 'berth-workspaces',
+      TEMPLATE_BUILD_PROXY_URL: proxy,
+    });
+    expect(() => loadImageBuilderConfig({ TEMPLATE_BUILD_NETWORK: 'berth-workspaces', TEMPLATE_BUILD_PROXY_URL: 'socks5://x:1' })).toThrow(
+      /TEMPLATE_BUILD_PROXY_URL/,
+    );
+  });
 });

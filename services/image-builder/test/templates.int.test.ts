@@ -4,6 +4,7 @@ import { createLogger, templateImageTag } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectImageTrees } from '../src/image-trees.js';
 import { tarOf } from '@berth/service-kit';
+import { checkBuildNetwork } from '../src/templates/build-network.js';
 import { TemplateBuilder } from '../src/templates/template-builder.js';
 import { docker, IMAGE } from './helpers.js';
 
@@ -11,7 +12,11 @@ const hostId = `tpl-${randomBytes(4).toString('hex')}`;
 const OWNER = `alice-${hostId}`;
 const OTHER = `mallory-${hostId}`;
 const logger = createLogger('test', 'silent');
-const builder = new TemplateBuilder(docker, { hostId, workspaceImage: IMAGE, network: 'none', memoryMb: 512, cpuPercent: 50, timeoutMs: 240_000 }, logger);
+const builder = new TemplateBuilder(
+  docker,
+  { hostId, workspaceImage: IMAGE, network: 'none', proxyUrl: '', memoryMb: 512, cpuPercent: 50, timeoutMs: 240_000 },
+  logger,
+);
 /** A fake upstream on a network this test owns: reachable from that network, never from a build. */
 const NET = `berth-test-tpl-${hostId}`;
 const UPSTREAM = `berth-test-tpl-upstream-${hostId}`;
@@ -64,6 +69,13 @@ describe("templates: workspace images built from a Dockerfile, hardened as berth
       await c.remove({ force: true });
     }
   }, 60_000);
+
+  it("refuses a build network that is not a workspaces' network (NAT or inter-container traffic), or none that exists", async () => {
+    await expect(checkBuildNetwork(docker, 'none')).resolves.toBeUndefined();
+    await expect(checkBuildNetwork(docker, NET)).rejects.toThrow(/TEMPLATE_BUILD_NETWORK .* has .*enable_icc.*allow-list/);
+    await expect(checkBuildNetwork(docker, 'bridge')).rejects.toThrow(/enable_ip_masquerade/);
+    await expect(checkBuildNetwork(docker, `${NET}-missing`)).rejects.toThrow(/does not exist/);
+  });
 
   it('from Dockerfile text: output streamed while it builds, result hardened (uid 1000, agent entrypoint, workspace label, owner), with a tree; a build cannot reach the network', async () => {
     const seen: { text: string; at: number }[] = [];
@@ -137,7 +149,11 @@ describe("templates: workspace images built from a Dockerfile, hardened as berth
   });
 
   it('a build running past its timeout is stopped: TEMPLATE_BUILD_TIMEOUT, nothing tagged', async () => {
-    const quick = new TemplateBuilder(docker, { hostId, workspaceImage: IMAGE, network: 'none', memoryMb: 512, cpuPercent: 50, timeoutMs: 3_000 }, logger);
+    const quick = new TemplateBuilder(
+      docker,
+      { hostId, workspaceImage: IMAGE, network: 'none', proxyUrl: '', memoryMb: 512, cpuPercent: 50, timeoutMs: 3_000 },
+      logger,
+    );
     const started = Date.now();
     const err = await refusal(quick.build(OWNER, 'slow', { dockerfile: `FROM ${IMAGE}\nRUN sleep 60` }, () => undefined));
     expect(err.code).toBe('TEMPLATE_BUILD_TIMEOUT');

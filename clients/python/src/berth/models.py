@@ -82,6 +82,8 @@ class Pool(_Model):
     name: str
     image: str
     repo: Optional[str] = None
+    template: Optional[str] = None
+    owner: Optional[str] = None
     target_size: int
     min_size: Optional[int] = None
     max_creating: Optional[int] = None

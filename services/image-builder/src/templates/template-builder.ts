@@ -4,6 +4,7 @@ import { BerthError, MAIN_IMAGE_LABELS, TEMPLATE_LABELS, WORKSPACE_IMAGE_LABEL, 
 import { isDockerStatus, readTarFile, tarOf, templateImageTag, templateOwnerKey, type Logger } from '@berth/service-kit';
 import type Docker from 'dockerode';
 import { makeImageTree } from '../image-trees.js';
+import { proxyBuildArgs } from './build-network.js';
 import { checkDockerfile } from './dockerfile-check.js';
 
 /** A template's Dockerfile as text (empty context) or a caller's uncompressed tar context with a Dockerfile at its root. */
@@ -15,6 +16,8 @@ export interface TemplateBuilderOptions {
   workspaceImage: string;
   /** Docker network of the build's RUN steps: `none` (default), or one that reaches only egress. */
   network: string;
+  /** egress's forward proxy as RUN steps reach it on `network`, given as HTTP(S)_PROXY; empty: none. */
+  proxyUrl: string;
   memoryMb: number;
   /** CPU of the RUN steps, percent of one core (CFS quota per 100 ms period). */
   cpuPercent: number;
@@ -56,7 +59,7 @@ export class TemplateBuilder {
     const context = 'dockerfile' in source ? tarOf([{ name: 'Dockerfile', content: dockerfile }]) : source.context;
     const scratch = `berth/template-build-${randomBytes(6).toString('hex')}:tmp`;
     try {
-      const built = await this.run(context, { t: scratch }, onOutput, signal);
+      const built = await this.run(context, { t: scratch, buildargs: JSON.stringify(proxyBuildArgs(this.opts.proxyUrl)) }, onOutput, signal);
       const tag = templateImageTag(owner, name);
       await this.run(
         tarOf([{ name: 'Dockerfile', content: hardening(built, this.opts.workspaceImage) }]),

@@ -15,9 +15,8 @@ import {
   type WorkloadUsage,
 } from './workload-driver.js';
 import { workloadCreateOptions } from './docker-spec.js';
-import { WORKSPACE_NETWORK_OPTIONS, wrongNetworkOptions } from './workspace-network.js';
 import { usageFromDockerStats, type DockerStats } from './docker-stats.js';
-import { dockerAnswers } from '@berth/service-kit';
+import { dockerAnswers, WORKSPACE_NETWORK_OPTIONS, wrongNetworkOptions } from '@berth/service-kit';
 import { engineCall } from './docker-errors.js';
 import { createLayeredVolume, removeVolumeAndLayers } from './docker-layered-volume.js';
 import { isWorkloadError, WorkloadError } from './workload-error.js';

@@ -1,6 +1,6 @@
 /**
- * The workspaces' bridge (DESIGN.md, Networks). Not `internal`: Docker publishes no ports on internal
- * networks. Without masquerade it has no NAT route out; without inter-container communication one
+ * The workspaces' bridge (DESIGN.md, Networks), which template builds' RUN steps also use. Not
+ * `internal`: Docker publishes no ports on internal networks. Without masquerade it has no NAT route out; without inter-container communication one
  * workspace cannot reach another. scripts/workspace-net creates the same and installs the host
  * firewall that leaves a workspace nothing but egress's proxy port.
  */
