@@ -21,4 +21,26 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Tests, benches, examples and scripts use a service through its package (`@berth/<service>`, its
+    // src/index.ts), so a service's internals can move without breaking code outside it.
+    files: ['test/**/*.{ts,mjs}', 'bench/**/*.{ts,mjs}', 'examples/**/*.{ts,mjs}', 'scripts/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)services/[^/]+/src(/|$)',
+              message: "Import the service's package (@berth/<service>) instead; export what is needed from its src/index.ts.",
+            },
+            {
+              regex: '^@berth/[^/]+/src(/|$)',
+              message: 'Import the package itself (@berth/<name>), not a file inside it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cloneBare } from '../services/repo-cache/src/upstream.js';
+import { cloneBare } from '@berth/repo-cache';
 import { FakeGitHub } from '../test/support/fake-github.js';
 import { gitEnv } from '../test/support/git-fixtures.js';
 import { report } from './lib/report.js';

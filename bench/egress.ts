@@ -8,7 +8,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { EVENTS, type SetupStatus } from '@berth/contracts';
 import { connectNats, createLogger, drainNats, llmKeyHash, newBerthKey, request as natsRequest } from '@berth/service-kit';
 import { freePort, ServiceProcess, startNatsServer, startRedisServer, waitForPort } from '@berth/service-kit/testing';
-import { JetStreamEvents } from '../services/pool-manager/src/events.js';
+import { JetStreamEvents } from '@berth/pool-manager';
 import { startFakeLlm } from '../test/support/fake-llm.js';
 import { chatLatency, closeLlmClient, streamForwarding } from './lib/llm-calls.js';
 import { report } from './lib/report.js';

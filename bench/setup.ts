@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mainImageTag, SetupStatusSchema, type SetupStatus } from '@berth/contracts';
-import { seedVolumeName } from '../services/pool-manager/src/setup/setup-commands.js';
+import { seedVolumeName } from '@berth/pool-manager';
 import { NODE_APP_FIXTURE, seedKey, startSetupFixture } from '../test/support/setup-fixture.js';
 import { report } from './lib/report.js';
 import { percentile, round } from './lib/stats.js';

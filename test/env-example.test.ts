@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { egressConfigSchema } from '@berth/egress';
+import { GatewayConfigSchema } from '@berth/gateway';
+import { imageBuilderConfigSchema } from '@berth/image-builder';
+import { logStreamerConfigSchema } from '@berth/log-streamer';
+import { poolManagerConfigSchema } from '@berth/pool-manager';
+import { repoCacheConfigSchema } from '@berth/repo-cache';
 import { describe, expect, it } from 'vitest';
-import { egressConfigSchema } from '../services/egress/src/config.js';
-import { GatewayConfigSchema } from '../services/gateway/src/config.js';
-import { imageBuilderConfigSchema } from '../services/image-builder/src/config.js';
-import { logStreamerConfigSchema } from '../services/log-streamer/src/config.js';
-import { poolManagerConfigSchema } from '../services/pool-manager/src/config.js';
-import { repoCacheConfigSchema } from '../services/repo-cache/src/config.js';
 
 const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8').split('\n');
 const bootstrap = readFileSync(new URL('../scripts/bootstrap', import.meta.url), 'utf8');

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createMetricsRegistry, type Registry } from '@berth/service-kit';
+import { registerLogMetrics } from '@berth/log-streamer';
+import { registerPoolMetrics, type WorkspaceStore } from '@berth/pool-manager';
 import { describe, expect, it } from 'vitest';
 import { build } from '../services/gateway/test/helpers.js';
-import { registerLogMetrics } from '../services/log-streamer/src/metrics.js';
-import { registerPoolMetrics } from '../services/pool-manager/src/metrics.js';
-import type { WorkspaceStore } from '../services/pool-manager/src/state/workspace-store.js';
 
 // infra/grafana/berth.json may only use metrics the services really register: a renamed or
 // removed metric turns a panel silently empty, so it fails here instead.

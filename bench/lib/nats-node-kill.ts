@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { EVENTS } from '@berth/contracts';
 import { connectNats, createLogger, drainNats } from '@berth/service-kit';
+import { JetStreamEvents } from '@berth/pool-manager';
+import { sleep } from '@berth/service-kit/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { JetStreamEvents } from '../../services/pool-manager/src/events.js';
 import { createdEventCounts, lostAndDuplicated } from '../../test/support/event-counts.js';
 import { NatsCluster } from '../../test/support/nats-cluster.js';
 
@@ -31,8 +32,6 @@ export interface NatsNodeKillResult {
   nats_node_rejoin_ms: number;
   killedNode: string;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * pool-manager's event publisher (JetStreamEvents, EVENTS with three replicas, as pool-manager

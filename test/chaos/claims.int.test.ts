@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from '@berth/service-kit';
+import { sleep } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { send, type Answer } from './http.js';
@@ -16,7 +17,6 @@ const ANSWER_MS = 5_000;
 const POOL_SIZE = 6;
 /** A retryable answer: the caller tries again (with the same Idempotency-Key for a create). */
 const RETRYABLE = new Set([429, 503, 504]);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let stack: LocalStack;
 const run = randomBytes(4).toString('hex');

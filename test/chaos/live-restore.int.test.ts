@@ -3,13 +3,12 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { SecondDockerd } from '../support/second-dockerd.js';
-import { portRange } from '@berth/service-kit/testing';
+import { portRange, sleep } from '@berth/service-kit/testing';
 
 // A Docker engine restart with live-restore keeps claimed workspaces running: pool-manager runs on
 // a second dockerd of this machine (the system one is shared), which is stopped and started again
 // under a claimed workspace. The workspace's process survives, commands keep working (through the
 // in-workspace agent), reconcile keeps it once the engine is back, and a delete still cleans up.
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const engine = new SecondDockerd();
 let stack: LocalStack;
 const hadDocker0 = existsSync('/sys/class/net/docker0');

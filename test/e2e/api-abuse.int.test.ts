@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connectNats, createLogger, drainNats } from '@berth/service-kit';
+import { callApi, waitFor } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sendHttp } from '../support/fuzz/http.js';
 import { Rng } from '../support/fuzz/prng.js';
@@ -24,22 +25,7 @@ const snapshotContainers = () => {
   for (const [where, text] of containerConfigs(stack.hostId)) containersSeen.set(where, text);
 };
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
-
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const api = (method: string, path: string, body?: unknown) => callApi(stack.url, TOKEN, method, path, body);
 
 beforeAll(async () => {
   stack = await startLocalStack(
@@ -114,13 +100,18 @@ describe('the real stack under fuzzed requests', () => {
     expect((await fetch(`${stack.url}/health`)).status).toBe(200);
     // The fuzz may already have deleted it with a valid DELETE.
     expect([200, 404]).toContain((await api('DELETE', `/api/containers/${claimed}`)).status);
-    await waitFor('only the warm pool to remain', async () => {
-      const list = await api('GET', '/api/containers');
-      const pools = (await api('GET', '/api/pools')).json.pools as { warm: number; claimed: number; creating: number }[];
-      const docker = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${stack.hostId}`], { encoding: 'utf8' })
-        .split('\n')
-        .filter(Boolean);
-      return list.json.count === 0 && pools[0]?.claimed === 0 && pools[0].creating === 0 && docker.length === POOL.targetSize;
-    });
+    await waitFor(
+      'only the warm pool to remain',
+      async () => {
+        const list = await api('GET', '/api/containers');
+        const pools = (await api('GET', '/api/pools')).json.pools as { warm: number; claimed: number; creating: number }[];
+        const docker = execFileSync('docker', ['ps', '-aq', '--filter', `label=berth.host=${stack.hostId}`], { encoding: 'utf8' })
+          .split('\n')
+          .filter(Boolean);
+        return list.json.count === 0 && pools[0]?.claimed === 0 && pools[0].creating === 0 && docker.length === POOL.targetSize;
+      },
+      30_000,
+      200,
+    );
   }, 60_000);
 });

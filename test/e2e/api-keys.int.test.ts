@@ -1,6 +1,6 @@
+import { type ApiKeyEntry, mintKey } from '@berth/gateway';
+import { callApi } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { ApiKeyEntry } from '../../services/gateway/src/keys/api-key.js';
-import { mintKey } from '../../services/gateway/src/keys/mint.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { TerminalClient } from '../support/terminal-client.js';
 
@@ -34,21 +34,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function call(key: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let json: { error?: { code: string }; [k: string]: unknown } = {};
-  try {
-    json = JSON.parse(text) as typeof json;
-  } catch {
-    /* plain text (logs) */
-  }
-  return { status: res.status, json, text };
-}
+const call = (key: string, method: string, path: string, body?: unknown) => callApi(stack.url, key, method, path, body);
 
 const wsUrl = (id: string) => `${stack.url.replace('http', 'ws')}/api/containers/${id}/terminal`;
 

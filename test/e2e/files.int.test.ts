@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { callApi } from '@berth/service-kit/testing';
 import { berthCli } from '../../packages/sdk/test/cli.js';
 import { Berth } from '../../packages/sdk/src/index.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -34,16 +35,7 @@ const auth = () => ({ authorization: `Bearer ${stack.token}` });
 const q = (path: string, extra = '') => `/api/containers/${id}/files?path=${encodeURIComponent(path)}${extra}`;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { ...auth(), ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test asserts the fields it reads
-  return { status: res.status, json: (text ? JSON.parse(text) : {}) as Record<string, any> };
-}
+const call = (method: string, path: string, body?: unknown) => callApi(stack.url, stack.token, method, path, body);
 
 async function put(path: string, body: Buffer | ReadableStream, headers: Record<string, string> = {}, extra = '') {
   const res = await fetch(`${stack.url}${q(path, extra)}`, {

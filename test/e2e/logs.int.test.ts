@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { LogEventSchema } from '@berth/contracts';
+import { callApi } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { openSse, type SseMessage } from '../support/sse-client.js';
@@ -19,14 +20,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { ...auth(), ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, text: await res.text() };
-}
+const api = (method: string, path: string, body?: unknown) => callApi(stack.url, stack.token, method, path, body);
 
 async function claim(): Promise<string> {
   const r = await api('POST', '/api/containers', {});

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { mintKey } from '@berth/gateway';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { mintKey } from '../../services/gateway/src/keys/mint.js';
 import { startDevServerCommand } from '../support/dev-server.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 

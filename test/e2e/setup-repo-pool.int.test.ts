@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mainImageTag, type PoolView } from '@berth/contracts';
+import { sleep } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { NODE_APP_FIXTURE, startSetupFixture, type SetupFixture } from '../support/setup-fixture.js';
 
@@ -41,8 +42,6 @@ afterAll(async () => {
     /* never built */
   }
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function warm(pool: string): Promise<void> {
   const deadline = Date.now() + 60_000;

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { EVENTS, SetupStatusSchema } from '@berth/contracts';
 import { connectNats, createLogger } from '@berth/service-kit';
+import { seedVolumeName } from '@berth/pool-manager';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { seedVolumeName } from '../../services/pool-manager/src/setup/setup-commands.js';
 import { git } from '../support/git-fixtures.js';
 import { streamMessages } from '../support/secret-scan.js';
 import { seedKey, startSetupFixture, type SetupFixture } from '../support/setup-fixture.js';

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { callApi, waitFor } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { TerminalClient } from '../support/terminal-client.js';
@@ -24,16 +25,7 @@ afterAll(async () => {
 
 const auth = () => ({ authorization: `Bearer ${stack.token}` });
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { ...auth(), ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test asserts the fields it reads
-  return { status: res.status, json: JSON.parse(text) as Record<string, any> };
-}
+const call = (method: string, path: string, body?: unknown) => callApi(stack.url, stack.token, method, path, body);
 
 /** Every process in the workspace, asked of Docker directly. */
 function processes(): string {
@@ -41,13 +33,7 @@ function processes(): string {
   return execFileSync('docker', ['exec', ref, 'ps', '-eo', 'pid,pgid,args'], { encoding: 'utf8' });
 }
 
-async function until(what: string, fn: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, fn: () => boolean) => waitFor(what, fn, 5_000);
 
 /** Reads a streaming exec, timing each line from the request. */
 async function streamLines(body: unknown, accept?: string, signal?: AbortSignal) {

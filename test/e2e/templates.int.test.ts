@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { tarOf, templateImageTag } from '@berth/service-kit';
+import { mintKey } from '@berth/gateway';
+import { callApi } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mintKey } from '../../services/gateway/src/keys/mint.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 import { buildOutput, buildTemplate } from '../support/template-api.js';
 import { removeTemplates } from '../support/template-cleanup.js';
@@ -44,21 +45,7 @@ afterAll(async () => {
   if (stack) removeTemplates(stack.hostId, [alice.entry.owner, bob.entry.owner], [NAME, TAR_NAME, 'third', 'quick', 'slow', 'broken']);
 }, 60_000);
 
-async function call(key: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let json: { error?: { code: string; message: string }; [k: string]: unknown } = {};
-  try {
-    json = JSON.parse(text) as typeof json;
-  } catch {
-    /* a stream */
-  }
-  return { status: res.status, json, text, type: res.headers.get('content-type') ?? '' };
-}
+const call = (key: string, method: string, path: string, body?: unknown) => callApi(stack.url, key, method, path, body);
 
 const build = (key: string, init: { json?: unknown; tar?: Buffer; name?: string }) => buildTemplate(stack.url, key, init);
 const output = buildOutput;

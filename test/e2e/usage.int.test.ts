@@ -1,7 +1,7 @@
 import { UsageSchema, type Usage } from '@berth/contracts';
+import { mintKey } from '@berth/gateway';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Berth } from '../../packages/sdk/src/index.js';
-import { mintKey } from '../../services/gateway/src/keys/mint.js';
 import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 
 // Usage on the real stack: Docker's stats of a workspace running a 50 MB memory hog, owner-scoped.

@@ -1,3 +1,4 @@
+import { sleep } from '@berth/service-kit/testing';
 import { Berth, type Container } from '../../packages/sdk/src/index.js';
 import type { LocalStack } from '../support/local-stack.js';
 import { sampleStack, type StackSample } from './probes.js';
@@ -16,8 +17,6 @@ export interface SoakResult {
   containersLeaked: number;
   portsLeaked: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One workspace's life: claim, execs, a log read, a terminal session, delete. Each step is an op. */
 async function cycle(berth: Berth, worker: number, n: number, op: (kind: string, run: () => Promise<void>) => Promise<void>): Promise<void> {

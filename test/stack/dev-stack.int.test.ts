@@ -1,4 +1,5 @@
 import { EVENTS, LOGS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '@berth/contracts';
+import { callApi } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerStatus, inspect, tcpProbe } from './docker.js';
 import { devStackServices, startDevStack, type TestStack } from './stack.js';
@@ -14,14 +15,7 @@ const SERVICES = devStackServices();
 /** Services that may mount the Docker socket, and whether read-only. */
 const SOCKET: Record<string, 'rw' | 'ro'> = { 'pool-manager': 'rw', 'image-builder': 'rw', 'log-streamer': 'ro' };
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
+const api = (method: string, path: string, body?: unknown) => callApi(stack.url, stack.token, method, path, body);
 
 const ipOn = async (id: string, networkSuffix: string) => {
   const nets = (await inspect<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>(id)).NetworkSettings.Networks;

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { BUILDS, EVENTS, LOGS } from '@berth/contracts';
 import { connectNats, createLogger, drainNats, type NatsConnection } from '@berth/service-kit';
 import { ServiceProcess, waitFor } from '@berth/service-kit/testing';
+import { ensureBuildsStream } from '@berth/image-builder';
+import { JetStreamEvents } from '@berth/pool-manager';
 import { jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ensureBuildsStream } from '../../services/image-builder/src/builds-stream.js';
 import { newHostId, readAll, removeHost, runLabelled } from '../../services/log-streamer/test/helpers.js';
-import { JetStreamEvents } from '../../services/pool-manager/src/events.js';
 import { createdEventCounts, lostAndDuplicated } from '../support/event-counts.js';
 import { NatsCluster } from '../support/nats-cluster.js';
 

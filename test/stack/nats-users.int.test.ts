@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { CONSUMERS, EVENTS, JETSTREAM_ACCESS, LOGS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices, type ServiceName } from '@berth/contracts';
 import { connectNats, createLogger, type NatsConnection } from '@berth/service-kit';
 import { ServerProcess, natsServerBin, probeNatsPermissions, repoRoot } from '@berth/service-kit/testing';
+import { JetStreamLogReader } from '@berth/gateway';
+import { JetStreamLogStore } from '@berth/log-streamer';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JetStreamLogReader } from '../../services/gateway/src/logs/jetstream-reader.js';
-import { JetStreamLogStore } from '../../services/log-streamer/src/log-store.js';
 import { matchesAny } from './subject-match.js';
 
 // Every generated NATS user (docker/nats/authorization.conf) on a real nats-server: a negative

@@ -1,4 +1,5 @@
 import { natsPasswordVar } from '@berth/contracts';
+import { callApi } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerStatus, inspect } from './docker.js';
 import { presentServices, startDevStack, type TestStack } from './stack.js';
@@ -17,14 +18,7 @@ afterAll(async () => {
   if (stack) await stack.down();
 }, 180_000);
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, text: await res.text() };
-}
+const api = (method: string, path: string, body?: unknown) => callApi(stack.url, stack.token, method, path, body);
 
 describe.runIf(enabled)('prod compose stack', () => {
   it('claims, execs in, reads the logs of and deletes a container through the published port', async () => {

@@ -4,12 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, createRedis, type Redis } from '@berth/service-kit';
 import { ServerProcess, repoRoot } from '@berth/service-kit/testing';
+import { LlmStore, Registrations, SecretBox } from '@berth/egress';
+import { WorkspaceStore } from '@berth/pool-manager';
+import { RepoLocks } from '@berth/repo-cache';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Registrations } from '../../services/egress/src/callbacks/registrations.js';
-import { SecretBox } from '../../services/egress/src/callbacks/secret-box.js';
-import { LlmStore } from '../../services/egress/src/llm/store.js';
-import { WorkspaceStore } from '../../services/pool-manager/src/state/workspace-store.js';
-import { RepoLocks } from '../../services/repo-cache/src/repo-lock.js';
 
 // docker/redis/start.sh (the compose stack's Redis) on a real redis-server: each service's ACL user
 // runs its own code's commands on its own keys, and is refused everything else.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sleep } from '@berth/service-kit/testing';
 
 /** One request a fake provider received. */
 interface FakeLlmRequest {
@@ -45,7 +46,6 @@ const TEXT = FAKE_REPLY.join('');
 export const fakeInputTokens = (body: unknown) => Math.ceil(JSON.stringify(body ?? null).length / 4);
 
 const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const id = (p: string) => `${p}${randomBytes(8).toString('hex')}`;
 
 function readJson(req: IncomingMessage): Promise<unknown> {

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ApiKeyEntry } from '../../services/gateway/src/keys/api-key.js';
 import { SEED_LABELS, VOLUME_LABELS, WORKLOAD_LABELS } from '@berth/contracts';
 import { freePort, portRange, ServiceProcess, startNatsServer, startRedisServer, type ServerProcess } from '@berth/service-kit/testing';
+import type { ApiKeyEntry } from '@berth/gateway';
 import { ensureWorkspaceNetwork, installWorkspaceFirewall, removeWorkspaceFirewall } from './workspace-net.js';
 
 export interface LocalStack {

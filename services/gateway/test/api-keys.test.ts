@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@berth/service-kit';
 import { ErrorBodySchema } from '@berth/contracts';
+import { sleep } from '@berth/service-kit/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from '../src/config.js';
@@ -15,7 +16,6 @@ const minted = (name: string, owner: string, scopes: ApiKeyEntry['scopes'], rate
   mintKey({ name, owner, scopes, ...(rateLimit && { rateLimit }) });
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const silent = createLogger('gateway', 'silent');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const reader = minted('alice-reader', 'alice', ['read']);
 const writer = minted('alice-writer', 'alice', ['read', 'write']);

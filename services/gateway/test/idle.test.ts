@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { BerthError, IdleStateSchema, type IdleState } from '@berth/contracts';
+import { sleep } from '@berth/service-kit/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyRing } from '../src/keys/api-key.js';
@@ -13,7 +14,6 @@ afterEach(async () => {
   app = undefined;
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const state = (id: string, seconds: number): IdleState => ({ id, idleTimeoutSeconds: seconds, reapAt: '2026-12-03T13:00:00.000Z' });
 const keepalive: Handlers['containerKeepalive'] = (req) => state(req.id, req.idleTimeoutSeconds ?? 1800);
 

@@ -1,5 +1,10 @@
 export { startPoolManager, type PoolManager } from './service.js';
-export { loadPoolManagerConfig, type PoolManagerConfig } from './config.js';
+export { loadPoolManagerConfig, poolManagerConfigSchema, type PoolManagerConfig } from './config.js';
 export { DockerDriver } from './driver/docker-driver.js';
 export * from './driver/workload-driver.js';
 export * from './driver/workload-error.js';
+export { JetStreamEvents } from './events.js';
+export { registerPoolMetrics } from './metrics.js';
+export { seedVolumeName } from './setup/setup-commands.js';
+export { jetStreamSetupEvents } from './setup/setup-events.js';
+export { WorkspaceStore } from './state/workspace-store.js';

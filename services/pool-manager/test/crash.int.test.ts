@@ -3,7 +3,7 @@ import { BerthError, WORKLOAD_LABELS } from '@berth/contracts';
 import { Redis, request } from '@berth/service-kit';
 import { hostKeys } from '../src/state/keys.js';
 import { clientNats, containersOf, removeAllOf, startInfra, testHostEnv, waitFor, type Infra } from './harness.js';
-import { ServiceProcess } from '@berth/service-kit/testing';
+import { ServiceProcess, sleep } from '@berth/service-kit/testing';
 
 let infra: Infra;
 let env: Record<string, string>;
@@ -21,8 +21,6 @@ afterAll(async () => {
   await removeAllOf(env.BERTH_HOST_ID!);
   await infra?.dispose();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let retries = 0;
 

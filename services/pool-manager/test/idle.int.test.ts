@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ContainerEventSchema, type ContainerEvent, type CreateContainerReply } from '@berth/contracts';
 import { request } from '@berth/service-kit';
+import { sleep } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from './harness.js';
 import { newRequestId, rejection, startWorld, waitForWarm, type World } from './helpers.js';
@@ -8,7 +9,6 @@ import { newRequestId, rejection, startWorld, waitForWarm, type World } from './
 const OWNER = 'idle-owner';
 const TTL = 12_000;
 const WARNING = 6_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 const decoder = new TextDecoder();
 
 /** A small HTTP server in the workspace (its dev server), started in the background. */

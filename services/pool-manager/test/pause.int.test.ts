@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { ContainerEventSchema, type ContainerEvent, type CreateContainerReply } from '@berth/contracts';
 import { request } from '@berth/service-kit';
+import { sleep } from '@berth/service-kit/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   clientNats,
@@ -20,7 +21,6 @@ const OWNER = 'pause-owner';
 const MEMORY_MB = 64;
 const IDLE_TTL = 4_000;
 const decoder = new TextDecoder();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 describe('pause and resume: the budget, files, agent, events, restarts and races', () => {
   let infra: Infra;

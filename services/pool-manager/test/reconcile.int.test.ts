@@ -2,13 +2,13 @@ import { WORKLOAD_LABELS } from '@berth/contracts';
 import { randomBytes } from 'node:crypto';
 import type { CreateContainerReply } from '@berth/contracts';
 import { Redis, request } from '@berth/service-kit';
+import { sleep } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceVolumeName } from '../src/driver/workload-driver.js';
 import { containersOf, docker, waitFor, WORKSPACE_IMAGE } from './harness.js';
 import { dockerByBerthId, inspectByBerthId, newRequestId, rejection, startWorld, waitForWarm, type World } from './helpers.js';
 
 const OWNER = 'default';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hostPortOf = (r: CreateContainerReply) => Object.values(r.ports)[0]!;
 
 /** A container carrying berth labels that no pool-manager made. */

@@ -5,3 +5,4 @@ export * from './service-process.js';
 export * from './nats-permissions.js';
 export * from './wait-for.js';
 export * from './port-range.js';
+export * from './api-call.js';

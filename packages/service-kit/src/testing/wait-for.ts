@@ -1,3 +1,6 @@
+/** Resolves after `ms` milliseconds (at once for `ms` ≤ 0). */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
 /** Polls `fn` until it returns something truthy (which is returned), or fails naming `what`. */
 export async function waitFor<T>(
   what: string,
@@ -9,7 +12,7 @@ export async function waitFor<T>(
   while (Date.now() < deadline) {
     const v = await fn();
     if (v) return v;
-    await new Promise((r) => setTimeout(r, everyMs));
+    await sleep(everyMs);
   }
   throw new Error(`timed out waiting for ${what}`);
 }

@@ -1,0 +1,3 @@
+export { startImageBuilder } from './service.js';
+export { imageBuilderConfigSchema, loadImageBuilderConfig, type ImageBuilderConfig } from './config.js';
+export { ensureBuildsStream } from './builds-stream.js';
