@@ -3,15 +3,18 @@
 # already exists is kept unless BERTH_REBUILD_IMAGES=1. Every name is overridable.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+BERTH_ROOT="${BERTH_ROOT:-$(dirname "$here")}"
+# The pinned Node major (.node-version): NODE_BIN must run it; the Node images are named after it.
+# shellcheck source=scripts/lib/node.sh
+. "$BERTH_ROOT/scripts/lib/node.sh"
 BASE_IMAGE="${BASE_IMAGE:-berth/base:bookworm}"
-NODE_IMAGE="${NODE_IMAGE:-berth/node:22}"
+NODE_IMAGE="${NODE_IMAGE:-$BERTH_NODE_IMAGE}"
 WORKSPACE_IMAGE="${WORKSPACE_IMAGE:-berth/workspace:latest}"
 BUSYBOX_IMAGE="${BUSYBOX_IMAGE:-berth/busybox:latest}"
-RUNTIME_IMAGE="${RUNTIME_IMAGE:-berth/runtime:22}"
-RUNTIME_GIT_IMAGE="${RUNTIME_GIT_IMAGE:-berth/runtime-git:22}"
+RUNTIME_IMAGE="${RUNTIME_IMAGE:-$BERTH_RUNTIME_IMAGE}"
+RUNTIME_GIT_IMAGE="${RUNTIME_GIT_IMAGE:-$BERTH_RUNTIME_GIT_IMAGE}"
 NATS_IMAGE="${NATS_IMAGE:-berth/nats:2.10}"
 # The pinned nats-server scripts/bootstrap installs (scripts/lib/nats-server.sh), not bookworm's 2.9.
-BERTH_ROOT="${BERTH_ROOT:-$(dirname "$here")}"
 # shellcheck source=scripts/lib/nats-server.sh
 . "$BERTH_ROOT/scripts/lib/nats-server.sh"
 NATS_SERVER_BIN="${NATS_SERVER_BIN:-$BERTH_NATS_DIR/nats-server}"
@@ -41,7 +44,7 @@ if have "$BUSYBOX_IMAGE"; then log "$BUSYBOX_IMAGE present"; else
 fi
 
 node_version="$("$NODE_BIN" -v)"
-case "$node_version" in v22.*) ;; *) echo "NODE_BIN must be Node 22, got $node_version" >&2; exit 1;; esac
+berth_node_is_pinned "$NODE_BIN" || { echo "NODE_BIN must be Node $BERTH_NODE_MAJOR (.node-version), got $node_version" >&2; exit 1; }
 [ -f "$NPM_DIR/bin/npm-cli.js" ] || { echo "NPM_DIR must hold npm (bin/npm-cli.js), got $NPM_DIR" >&2; exit 1; }
 npm_version="$(node -p "require('$NPM_DIR/package.json').version")"
 label() { docker image inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
@@ -83,7 +86,7 @@ slim_rootfs() {
   chown 1001:1001 "$dir/data"
 }
 
-# Service runtimes: the slim rootfs plus the Node 22 binary (the full base with git is ~230 MB);
+# Service runtimes: the slim rootfs plus the Node binary (the full base with git is ~230 MB);
 # the -git one adds git for repo-cache (without perl: fetch, clone and gc need none of it).
 runtime_image() {
   local image="$1" pkgs="$2" dir="$tmp/$3"

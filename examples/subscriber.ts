@@ -5,7 +5,7 @@
 // Delivery is at least once: an event printed just before a crash (its ack not yet sent) comes
 // again after the restart; `seq` (the stream sequence) tells the repeat.
 //
-// Self-contained: only the public @nats-io packages, runs with Node 22 as it is (type stripping),
+// Self-contained: only the public @nats-io packages, runs with Node 22.18 or later as it is (type stripping),
 // from any directory:
 //   npm install @nats-io/jetstream @nats-io/transport-node
 //   NATS_URL=nats://berth.example:4222 BERTH_SUBSCRIBER=billing NATS_PASS=… [BERTH_CONSUMER=billing] node subscriber.ts

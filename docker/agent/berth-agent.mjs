@@ -1,6 +1,7 @@
 // berth-agent: connects to the unix socket pool-manager listens on in this workspace's read-only
 // /run/berth (no network port) and runs the commands it sends there, without `docker exec`. Plain
-// Node 22, no dependencies. Protocol: docker/agent/PROTOCOL.md.
+// Node 22 or later (pool-manager's AGENT_MIN_NODE_MAJOR), no dependencies. Protocol:
+// docker/agent/PROTOCOL.md.
 // Usage: berth-agent.mjs [--socket PATH] (default /run/berth/agent.sock); berth-agent-entrypoint.sh
 // runs it beside the container's command.
 import { Buffer } from 'node:buffer';

@@ -1,4 +1,5 @@
-ARG NODE_IMAGE=berth/node:22
+# docker/base-images.sh passes the Node image of the major pinned in .node-version.
+ARG NODE_IMAGE
 FROM ${NODE_IMAGE}
 # Marks a workspace image (WORKSPACE_IMAGE_LABEL in packages/contracts): pool-manager lets callers ask
 # only for images carrying it (main images built from this one inherit it) or ALLOWED_IMAGES entries.

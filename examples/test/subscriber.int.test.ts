@@ -14,7 +14,7 @@ import { waitForWarm } from '../../services/pool-manager/test/helpers.js';
 import { startNatsWithUsers, type AuthNats } from '../../test/support/nats-auth.js';
 
 // examples/subscriber.ts copied into a directory outside the repository next to nothing but the
-// public @nats-io packages, run by plain Node 22 as an outside system with its own NATS user
+// public @nats-io packages, run by plain Node (berth's, which strips the types) as an outside system with its own NATS user
 // (an nkey) against a nats-server with berth's generated users, while a real pool-manager
 // (its own NATS user) claims, execs in and deletes a workspace. Killed with SIGKILL midway and
 // restarted, it misses no event, resumes instead of starting over, and every event names the owner.

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# Source me: puts berth's Node 22 and its pinned nats-server first on PATH and sets what Docker
-# builds and tests need here.
+# Source me: puts berth's pinned Node (.node-version) and nats-server first on PATH and sets what
+# Docker builds and tests need here.
 BERTH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BERTH_NODE_PREFIX="${BERTH_NODE_PREFIX:-/opt/node22}"
+# shellcheck source=scripts/lib/node.sh
+. "$BERTH_ROOT/scripts/lib/node.sh"
 # shellcheck source=scripts/lib/nats-server.sh
 . "$BERTH_ROOT/scripts/lib/nats-server.sh"
 berth_path_first() {
@@ -13,6 +14,6 @@ berth_path_first() {
 }
 berth_path_first "$BERTH_NATS_DIR"
 berth_path_first "$BERTH_NODE_PREFIX/bin"
-export BERTH_ROOT BERTH_NODE_PREFIX BERTH_NATS_VERSION BERTH_NATS_DIR PATH
+export BERTH_ROOT BERTH_NATS_VERSION BERTH_NATS_DIR PATH
 export DOCKER_BUILDKIT=0
 export TESTCONTAINERS_RYUK_DISABLED=true

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { nodeImage } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { NODE_APP_FIXTURE, startSetupFixture, type SetupFixture } from '../support/setup-fixture.js';
@@ -18,7 +19,7 @@ function ensureArtieImage(): boolean {
     execFileSync('docker', ['image', 'inspect', ARTIE_IMAGE], { stdio: 'ignore' });
     return false;
   } catch {
-    execFileSync('docker', ['tag', 'berth/node:22', ARTIE_IMAGE]);
+    execFileSync('docker', ['tag', nodeImage(), ARTIE_IMAGE]);
     return true;
   }
 }

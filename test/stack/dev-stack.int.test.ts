@@ -1,5 +1,5 @@
 import { EVENTS, LOGS, SUBJECTS, natsPasswordVar, natsPermissions, natsServices } from '@berth/contracts';
-import { callApi } from '@berth/service-kit/testing';
+import { callApi, nodeImage } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerStatus, inspect, tcpProbe } from './docker.js';
 import { devStackServices, startDevStack, type TestStack } from './stack.js';
@@ -38,7 +38,7 @@ beforeAll(async () => {
     '1001',
     '--cap-drop',
     'ALL',
-    'berth/node:22',
+    nodeImage(),
     'node',
     '-e',
     "require('http').createServer((q,s)=>s.end('outside')).listen(8080)",
@@ -136,7 +136,7 @@ describe('dev compose stack', () => {
       await api('DELETE', `/api/containers/${id}`);
     }
     // Control: the upstream answers anyone on the outside network (egress's place, later).
-    const probe = await dockerStatus('run', '--rm', '--network', outside, 'berth/node:22', 'node', '-e', tcpProbe(upstream.ip, 8080));
+    const probe = await dockerStatus('run', '--rm', '--network', outside, nodeImage(), 'node', '-e', tcpProbe(upstream.ip, 8080));
     expect(probe.ok, probe.out).toBe(true);
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { natsPasswordVar, natsServices } from '@berth/contracts';
 import { connectNats, createLogger, drainNats } from '@berth/service-kit';
-import { ServerProcess, natsServerBin, repoRoot } from '@berth/service-kit/testing';
+import { ServerProcess, natsServerBin, nodeImage, repoRoot } from '@berth/service-kit/testing';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -46,6 +46,7 @@ async function render(flavour: 'dev' | 'prod', env: Record<string, string>): Pro
     REDIS_PASSWORD_EGRESS: 's5',
     EGRESS_SECRET_KEY: 's6',
     WORKSPACE_NAME_KEY: 's7',
+    NODE_IMAGE: nodeImage(),
     ...passwords,
   };
   const bin = await run('docker-compose', ['version']).then(

@@ -72,7 +72,7 @@ describe('KeyedQueue', () => {
     );
     q.push('a', 1);
     q.push('a', 2);
-    await tick(30);
+    await q.idle();
     expect(seen).toEqual([2]);
     expect(errors).toHaveLength(1);
     q.push('b', 3);

@@ -1,6 +1,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BerthError } from '@berth/contracts';
+import { waitFor } from '@berth/service-kit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ID, JSON_HEADERS, TICKET, build, singleUseTicket } from './helpers.js';
 import { FakeStreams, type FakeStream } from './fake-streams.js';
@@ -127,10 +128,10 @@ describe('POST /exec?stream=true', () => {
     const req = request({ host: '127.0.0.1', port, method: 'POST', path: URL, headers: JSON_HEADERS });
     req.on('error', () => undefined);
     req.end('{"command":"x"}');
-    await new Promise((r) => setTimeout(r, 50));
+    // Left while the open (200 ms) is still pending: however long the request took to arrive.
+    const opened = await waitFor('the stream to be opening', () => streams.opened[0], 5_000, 5);
     req.destroy();
-    await new Promise((r) => setTimeout(r, 300));
-    expect(streams.opened[0]!.closed).toBe(true);
+    await waitFor('the stream to be closed', () => opened.closed, 5_000, 10);
   });
 
   describe.each([

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER_VOLUME_TARGET, ownerVolumeName } from '../src/volumes/volume-names.js';
 import { containersOf, docker, waitFor } from './harness.js';
 import { inspectByBerthId, newRequestId, refused, startWorld, waitForWarm, type World } from './helpers.js';
-import { portRange } from '@berth/service-kit/testing';
+import { nodeImage, portRange } from '@berth/service-kit/testing';
 
 const OWNER = 'capacity-owner';
 const pools = (p: Record<string, unknown>) => JSON.stringify([{ name: 'default', minSize: 1, maxCreating: 2, memoryMb: 64, pids: 64, ...p }]);
@@ -160,7 +160,7 @@ describe('create refusals and options', () => {
   });
 
   it('images on the host without the workspace label (node, redis) are IMAGE_NOT_ALLOWED with the default ALLOWED_IMAGES', async () => {
-    for (const image of ['berth/node:22', 'berth/redis:7', 'berth/busybox:latest']) {
+    for (const image of [nodeImage(), 'berth/redis:7', 'berth/busybox:latest']) {
       const err = await refused(w, { image }, 'IMAGE_NOT_ALLOWED', OWNER);
       expect(err.retryable).toBe(false);
     }
