@@ -50,9 +50,12 @@ const IDLE_SLICE_S = 5;
 async function poolsSettled(stack: TestStack): Promise<void> {
   const deadline = performance.now() + 120_000;
   for (;;) {
-    const res = await fetch(`${stack.url}/api/pools`, { headers: { authorization: `Bearer ${stack.token}` } });
-    const { pools = [] } = (await res.json()) as { pools?: { warm: number; creating: number; targetSize: number }[] };
-    if (res.ok && pools.every((p) => p.warm >= p.targetSize && p.creating === 0)) return;
+    // The gateway may still be restarting from the hot reload: a refused or cut request is "not yet".
+    const pools = await fetch(`${stack.url}/api/pools`, { headers: { authorization: `Bearer ${stack.token}` } }).then(
+      async (res) => (res.ok ? ((await res.json()) as { pools: { warm: number; creating: number; targetSize: number }[] }).pools : undefined),
+      () => undefined,
+    );
+    if (pools?.every((p) => p.warm >= p.targetSize && p.creating === 0)) return;
     if (performance.now() > deadline) throw new Error(`pools did not settle in 120 s: ${JSON.stringify(pools)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
