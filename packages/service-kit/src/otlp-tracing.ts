@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 
 /**
@@ -11,7 +11,8 @@ import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 export function startOtlpTracing(service: string, env: Record<string, string | undefined>): () => Promise<void> {
   const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? service }),
+    // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (envDetector, which wins) over the service's own name.
+    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || service }).merge(detectResources({ detectors: [envDetector] })),
     spanProcessors: [
       new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), ...(Number.isFinite(delay) && delay > 0 && { scheduledDelayMillis: delay }) }),
     ],

@@ -97,7 +97,9 @@ let otlp: Promise<() => Promise<void>> | undefined;
  * a stopper that flushes buffered spans. runService calls it.
  */
 export function startTracing(service: string, env: Record<string, string | undefined> = process.env): Promise<() => Promise<void>> {
-  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  // Empty counts as unset (as OpenTelemetry's own env parsing has it): compose passes every OTEL_*
+  // variable through, set or not.
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!endpoint || env.OTEL_SDK_DISABLED === 'true') return Promise.resolve(async () => {});
   otlp ??= import('./otlp-tracing.js').then((m) => m.startOtlpTracing(service, env));
   return otlp;

@@ -84,4 +84,13 @@ describe('trace context through OpenTelemetry (W3C traceparent and tracestate)',
     expect(trace.isSpanContextValid(span.spanContext())).toBe(true);
     await stop();
   });
+
+  // Last in this file: it installs the OTLP SDK for the rest of the process.
+  it('an empty OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (compose passes it through unset) falls back to OTEL_EXPORTER_OTLP_ENDPOINT', async () => {
+    const stop = await startTracing('empty-traces-endpoint', { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
+    const { span } = startSpan('exported');
+    expect(span.isRecording()).toBe(true);
+    // Not ended: nothing to flush to an endpoint nobody listens on.
+    await stop();
+  });
 });
