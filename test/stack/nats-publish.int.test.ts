@@ -1,21 +1,19 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { natsPasswordVar, natsServices } from '@berth/contracts';
 import { connectNats, createLogger, drainNats } from '@berth/service-kit';
-import { ServerProcess, natsServerBin, nodeImage, repoRoot } from '@berth/service-kit/testing';
+import { ServerProcess, natsServerBin, repoRoot } from '@berth/service-kit/testing';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { TEST_SUBSCRIBER_HASH, TEST_SUBSCRIBER_PASSWORD } from '../support/nats-auth.js';
 import { authorizationBlock } from '../../packages/contracts/scripts/nats-config.js';
+import { renderCompose } from './compose-config.js';
 
 // Both compose stacks publish NATS for other systems on NATS_PUBLISH, with TLS from NATS_TLS_DIR
 // (scripts/stack adds docker/nats/compose.{publish,tls}.<dev|prod>.yml): the rendered
 // configuration, then docker/nats/tls.conf's TLS on a real nats-server.
-const run = promisify(execFile);
 const root = repoRoot();
 const dir = mkdtempSync(join(tmpdir(), 'berth-nats-publish-'));
 const passwords = Object.fromEntries(natsServices().map((s, i) => [natsPasswordVar(s), `s${String(i).padStart(30, '0')}`]));
@@ -34,30 +32,11 @@ interface Rendered {
 async function render(flavour: 'dev' | 'prod', env: Record<string, string>): Promise<Rendered> {
   const main = flavour === 'dev' ? 'docker-compose.dev.yml' : 'infra/docker-compose.prod.yml';
   const extra = [
-    ...(env.BERTH_NATS_CONFIG_DIR ? ['-f', `docker/nats/compose.subscribers.${flavour}.yml`] : []),
-    ...(env.NATS_PUBLISH ? ['-f', `docker/nats/compose.publish.${flavour}.yml`] : []),
-    ...(env.NATS_TLS_DIR ? ['-f', `docker/nats/compose.tls.${flavour}.yml`] : []),
+    ...(env.BERTH_NATS_CONFIG_DIR ? [`docker/nats/compose.subscribers.${flavour}.yml`] : []),
+    ...(env.NATS_PUBLISH ? [`docker/nats/compose.publish.${flavour}.yml`] : []),
+    ...(env.NATS_TLS_DIR ? [`docker/nats/compose.tls.${flavour}.yml`] : []),
   ];
-  const secrets = {
-    BERTH_API_TOKEN: 's1',
-    NATS_ROUTE_PASSWORD: 's2',
-    REDIS_PASSWORD_POOL_MANAGER: 's3',
-    REDIS_PASSWORD_REPO_CACHE: 's4',
-    REDIS_PASSWORD_EGRESS: 's5',
-    EGRESS_SECRET_KEY: 's6',
-    WORKSPACE_NAME_KEY: 's7',
-    NODE_IMAGE: nodeImage(),
-    ...passwords,
-  };
-  const bin = await run('docker-compose', ['version']).then(
-    () => ['docker-compose'],
-    () => ['docker', 'compose'],
-  );
-  const { stdout } = await run(bin[0]!, [...bin.slice(1), '-p', 'berthpublishcheck', '-f', main, ...extra, '--project-directory', '.', 'config'], {
-    cwd: root,
-    env: { ...process.env, ...secrets, ...env },
-  });
-  return parse(stdout) as Rendered;
+  return (await renderCompose('berthpublishcheck', [main, ...extra], { ...passwords, ...env })) as Rendered;
 }
 
 const networksOf = (s: Service | undefined) => (Array.isArray(s?.networks) ? s.networks : Object.keys(s?.networks ?? {})).sort();

@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { natsPasswordVar, natsServices } from '@berth/contracts';
 import { repoRoot } from '@berth/service-kit/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { placeholderSecret, renderCompose } from './compose-config.js';
 
 // infra/docker-compose.prod.yml as compose renders it (`config` validates it too), inspected for
 // the hardening the issue asks of production. Bringing the prod stack up needs the service images,
@@ -33,32 +30,10 @@ interface Rendered {
   networks: Record<string, { internal?: boolean; driver_opts?: Record<string, string> }>;
 }
 
-const run = promisify(execFile);
-const dummy = (n: number) => `s${String(n).padStart(47, '0')}`;
 let cfg: Rendered;
 
 beforeAll(async () => {
-  const secrets = [
-    'BERTH_API_TOKEN',
-    'NATS_ROUTE_PASSWORD',
-    'REDIS_PASSWORD_POOL_MANAGER',
-    'REDIS_PASSWORD_REPO_CACHE',
-    'REDIS_PASSWORD_EGRESS',
-    'EGRESS_SECRET_KEY',
-    'WORKSPACE_NAME_KEY',
-    ...natsServices().map(natsPasswordVar),
-  ];
-  const env = { ...process.env, ...Object.fromEntries(secrets.map((s, i) => [s, dummy(i)])) };
-  const bin = await run('docker-compose', ['version']).then(
-    () => ['docker-compose'],
-    () => ['docker', 'compose'],
-  );
-  const { stdout } = await run(
-    bin[0] ?? 'docker',
-    [...bin.slice(1), '-p', 'berthprodcheck', '-f', 'infra/docker-compose.prod.yml', '--project-directory', '.', 'config'],
-    { cwd: repoRoot(), env },
-  );
-  cfg = parse(stdout) as Rendered;
+  cfg = (await renderCompose('berthprodcheck', ['infra/docker-compose.prod.yml'])) as Rendered;
 });
 
 const networksOf = (s: Service) => (Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {})).sort();
@@ -154,8 +129,8 @@ describe('infra/docker-compose.prod.yml', () => {
   it('authenticates NATS routes with the route password and gives every service its own NATS and Redis user', () => {
     for (const n of ['nats-1', 'nats-2', 'nats-3']) {
       const env = cfg.services[n]?.environment ?? {};
-      expect(env.NATS_ROUTE_PASSWORD).toBe(dummy(1));
-      for (const i of [1, 2, 3]) expect(env[`NATS_ROUTE_${i}`]).toBe(`nats-route://route:${dummy(1)}@nats-${i}:6222`);
+      expect(env.NATS_ROUTE_PASSWORD).toBe(placeholderSecret('NATS_ROUTE_PASSWORD'));
+      for (const i of [1, 2, 3]) expect(env[`NATS_ROUTE_${i}`]).toBe(`nats-route://route:${placeholderSecret('NATS_ROUTE_PASSWORD')}@nats-${i}:6222`);
     }
     for (const s of ['gateway', 'pool-manager', 'log-streamer', 'repo-cache', 'egress', 'image-builder']) {
       expect(cfg.services[s]?.environment?.NATS_USER, s).toBe(s);

@@ -1,9 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { natsPasswordVar, natsServices } from '@berth/contracts';
-import { repoRoot } from '@berth/service-kit/testing';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { renderCompose } from './compose-config.js';
 
 // Both compose files as compose renders them: every service's output is rotated by Docker
 // (SERVICE_LOG_MAX_SIZE × SERVICE_LOG_MAX_FILES), and pool-manager passes the workspaces' rotation on.
@@ -11,30 +7,7 @@ interface Rendered {
   services: Record<string, { logging?: { driver?: string; options?: Record<string, string> }; environment?: Record<string, string> }>;
 }
 
-const run = promisify(execFile);
-
-async function rendered(file: string, extra: Record<string, string>): Promise<Rendered> {
-  const secrets = [
-    'BERTH_API_TOKEN',
-    'NATS_ROUTE_PASSWORD',
-    'REDIS_PASSWORD_POOL_MANAGER',
-    'REDIS_PASSWORD_REPO_CACHE',
-    'REDIS_PASSWORD_EGRESS',
-    'EGRESS_SECRET_KEY',
-    'WORKSPACE_NAME_KEY',
-    ...natsServices().map(natsPasswordVar),
-  ];
-  const env = { ...process.env, ...Object.fromEntries(secrets.map((s, i) => [s, `s${String(i).padStart(47, '0')}`])), ...extra };
-  const bin = await run('docker-compose', ['version']).then(
-    () => ['docker-compose'],
-    () => ['docker', 'compose'],
-  );
-  const { stdout } = await run(bin[0] ?? 'docker', [...bin.slice(1), '-p', 'berthlogcheck', '-f', file, '--project-directory', '.', 'config'], {
-    cwd: repoRoot(),
-    env,
-  });
-  return parse(stdout) as Rendered;
-}
+const rendered = async (file: string, extra: Record<string, string>) => (await renderCompose('berthlogcheck', [file], extra)) as Rendered;
 
 describe.each(['docker-compose.dev.yml', 'infra/docker-compose.prod.yml'])('%s: logs that cannot fill the host', (file) => {
   it("rotates every service's json-file log, sizes configurable", async () => {
