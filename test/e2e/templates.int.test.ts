@@ -48,7 +48,6 @@ afterAll(async () => {
 const call = (key: string, method: string, path: string, body?: unknown) => callApi(stack.url, key, method, path, body);
 
 const build = (key: string, init: { json?: unknown; tar?: Buffer; name?: string }) => buildTemplate(stack.url, key, init);
-const output = buildOutput;
 
 async function createFrom(key: string, template: string) {
   return call(key, 'POST', '/api/containers', { template, pool: false });
@@ -63,7 +62,7 @@ describe('templates through the API', () => {
     expect(r.type).toContain('application/x-ndjson');
     const last = r.events.at(-1)!;
     expect(last.event).toEqual({ type: 'done', name: NAME, built: [stack.hostId], failed: [] });
-    expect(output(r.events)).toContain('step-one-output');
+    expect(buildOutput(r.events)).toContain('step-one-output');
     // Streamed: the first step's output came while the build still ran (its sleep 3 and more were to come).
     const first = r.events.find((e) => e.event.type === 'output' && e.event.data.includes('step-one-output'))!;
     expect(last.at - first.at).toBeGreaterThan(2000);
@@ -185,7 +184,7 @@ describe('templates through the API', () => {
     // A failing RUN step: the build answers 200 (it started), its host `failed` with the code.
     const failing = await build(bob.key, { json: { name: 'broken', dockerfile: `FROM ${IMAGE}\nRUN echo about-to-fail && exit 3` } });
     expect(failing.status).toBe(200);
-    expect(output(failing.events)).toContain('about-to-fail');
+    expect(buildOutput(failing.events)).toContain('about-to-fail');
     expect(failing.events.find((e) => e.event.type === 'failed')?.event).toMatchObject({ hostId: stack.hostId, error: { code: 'TEMPLATE_BUILD_FAILED' } });
     expect(failing.events.at(-1)?.event).toEqual({ type: 'done', name: 'broken', built: [], failed: [stack.hostId] });
     expect((await call(bob.key, 'GET', '/api/templates/broken')).status).toBe(404);

@@ -10,7 +10,7 @@ import { loadGatewayConfig } from '../src/config.js';
 import { KeyRing, type ApiKeyEntry } from '../src/keys/api-key.js';
 import { loadKeysFile, watchKeysFile } from '../src/keys/key-file.js';
 import { mintKey } from '../src/keys/mint.js';
-import { ID, TOKEN, build, containerView } from './helpers.js';
+import { ID, TOKEN, build, containerView, poolView } from './helpers.js';
 
 const minted = (name: string, owner: string, scopes: ApiKeyEntry['scopes'], rateLimit?: ApiKeyEntry['rateLimit']) =>
   mintKey({ name, owner, scopes, ...(rateLimit && { rateLimit }) });
@@ -138,22 +138,18 @@ describe('API keys on the routes', () => {
   });
 
   it("GET /api/pools shows a template pool to its owner and to admins only: another owner's id and template stay hidden", async () => {
-    const pool = (name: string, owner?: string) => ({
-      name,
-      image: owner ? `berth/tpl-${name}:latest` : 'berth/workspace:latest',
-      targetSize: 1,
-      minSize: 1,
-      maxCreating: 1,
-      containerPorts: [3000],
-      cpus: 1,
-      memoryMb: 512,
-      pids: 256,
-      warm: 0,
-      creating: 0,
-      claimed: 0,
-      ...(owner && { template: `${name}-template`, owner }),
-    });
-    ({ app } = await build({ poolList: () => ({ pools: [pool('default'), pool('alice-tools', 'alice'), pool('bob-tools', 'bob')] }) }, { keys: ring() }));
+    ({ app } = await build(
+      {
+        poolList: () => ({
+          pools: [
+            poolView('default'),
+            poolView('alice-tools', { template: 'alice-tools-template', owner: 'alice' }),
+            poolView('bob-tools', { template: 'bob-tools-template', owner: 'bob' }),
+          ],
+        }),
+      },
+      { keys: ring() },
+    ));
     const names = async (key: string) =>
       ((await app!.inject({ method: 'GET', url: '/api/pools', headers: bearer(key) })).json() as { pools: { name: string }[] }).pools.map((p) => p.name);
     expect(await names(reader.key)).toEqual(['default', 'alice-tools']);

@@ -1,4 +1,4 @@
-import { BerthError, SUBJECTS, type ContainerView, type ReplyOf, type RequestOf, type SubjectKey } from '@berth/contracts';
+import { BerthError, SUBJECTS, type ContainerView, type PoolView, type ReplyOf, type RequestOf, type SubjectKey } from '@berth/contracts';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../src/app.js';
 import type { Backend, BackendRequestOptions } from '../src/backend.js';
@@ -59,6 +59,25 @@ export function containerView(id = ID): ContainerView {
     claimedAt: '2025-01-01T00:00:01.000Z',
     lastActiveAt: null,
     volumeName: null,
+  };
+}
+
+/** A pool as pool-manager lists it; `template` pools carry their template and owner. */
+export function poolView(name: string, template?: { template: string; owner: string }): PoolView {
+  return {
+    name,
+    image: template ? `berth/tpl-${name}:latest` : 'berth/workspace:latest',
+    targetSize: 1,
+    minSize: 1,
+    maxCreating: 1,
+    containerPorts: [3000],
+    cpus: 1,
+    memoryMb: 512,
+    pids: 256,
+    warm: 0,
+    creating: 0,
+    claimed: 0,
+    ...template,
   };
 }
 

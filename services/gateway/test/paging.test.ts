@@ -1,7 +1,7 @@
 import { ContainerListSchema, ErrorBodySchema, PoolListSchema, VolumeListSchema } from '@berth/contracts';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AUTH, build, containerView } from './helpers.js';
+import { AUTH, build, containerView, poolView } from './helpers.js';
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
@@ -66,21 +66,7 @@ describe('list routes page with limit and cursor', () => {
   });
 
   it('pools keep their configured order (the default first)', async () => {
-    const pool = (name: string) => ({
-      name,
-      image: 'berth/workspace:latest',
-      targetSize: 1,
-      minSize: 1,
-      maxCreating: 1,
-      containerPorts: [3000],
-      cpus: 1,
-      memoryMb: 512,
-      pids: 256,
-      warm: 0,
-      creating: 0,
-      claimed: 0,
-    });
-    ({ app } = await build({ poolList: () => ({ pools: ['zeta', 'alpha', 'mid'].map(pool) }) }));
+    ({ app } = await build({ poolList: () => ({ pools: ['zeta', 'alpha', 'mid'].map((name) => poolView(name)) }) }));
     const pages = await walk('/api/pools', 2, (b) => PoolListSchema.parse(b).pools.map((p) => p.name));
     expect(pages).toEqual([['zeta', 'alpha'], ['mid']]);
   });
