@@ -61,12 +61,13 @@ else
 fi
 
 # Rebuilt whenever the agent, the Dockerfile or the node image under it changes (their digest is the image's berth.agent label).
-agent_digest="$( (cat "$here/agent/berth-agent.mjs" "$here/agent/files.mjs" "$here/agent/pty.mjs" "$here/agent/watch.mjs" "$here/agent/berth-agent-entrypoint.sh" "$here/images/workspace.Dockerfile"; docker image inspect -f '{{.Id}}' "$NODE_IMAGE") | sha256sum | cut -c1-16)"
+agent_files=("$here"/agent/*.mjs "$here/agent/berth-agent-entrypoint.sh")
+agent_digest="$( (cat "${agent_files[@]}" "$here/images/workspace.Dockerfile"; docker image inspect -f '{{.Id}}' "$NODE_IMAGE") | sha256sum | cut -c1-16)"
 if have "$WORKSPACE_IMAGE" && [ "$(docker image inspect -f '{{index .Config.Labels "berth.agent"}}' "$WORKSPACE_IMAGE")" = "$agent_digest" ]; then
   log "$WORKSPACE_IMAGE present (agent $agent_digest)"
 else
   log "building $WORKSPACE_IMAGE (agent $agent_digest)"
-  mkdir -p "$tmp/ws/agent"; cp "$here/agent/berth-agent.mjs" "$here/agent/files.mjs" "$here/agent/pty.mjs" "$here/agent/watch.mjs" "$here/agent/berth-agent-entrypoint.sh" "$tmp/ws/agent/"
+  mkdir -p "$tmp/ws/agent"; cp "${agent_files[@]}" "$tmp/ws/agent/"
   docker build -q -t "$WORKSPACE_IMAGE" --build-arg NODE_IMAGE="$NODE_IMAGE" --label berth.agent="$agent_digest" \
     -f "$here/images/workspace.Dockerfile" "$tmp/ws" >/dev/null
 fi

@@ -5,7 +5,6 @@
 // Usage: berth-agent.mjs [--socket PATH] (default /run/berth/agent.sock); berth-agent-entrypoint.sh
 // runs it beside the container's command.
 import { Buffer } from 'node:buffer';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -16,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { startFiles } from './files.mjs';
 import { ptySlave, resizePty, spawnPty } from './pty.mjs';
+import { spawn } from './expendable.mjs';
 
 export const VERSION = 2;
 /** Request kinds beyond protocol 2's `exec`, announced in the hello (a pool-manager ignores what it does not know). */

@@ -2,13 +2,13 @@
 // agent's user (the workspace user): the kernel decides what may be read or written, exactly as
 // for a command the workspace runs. Paths are absolute, or relative to /workspace.
 import { Buffer } from 'node:buffer';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, lstatSync } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setImmediate } from 'node:timers';
 import { startWatch } from './watch.mjs';
+import { spawn } from './expendable.mjs';
 
 const HOME = '/workspace';
 /** Entries per `entries` message of a list (each message stays far below the 1 MiB frame). */

@@ -1,9 +1,9 @@
 // A PTY without native modules: util-linux `script` owns the pseudo-terminal and runs the command
 // on it; the size is set on the terminal's slave side with `stty -F`, which, as a real resize
 // does, sends SIGWINCH to the foreground process group.
-import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execFile, spawn } from './expendable.mjs';
 
 const quote = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
 

@@ -12,7 +12,8 @@ RUN echo 'berth:x:1000:1000:berth:/home/berth:/bin/bash' >> /etc/passwd \
 # The berth agent (docker/agent/PROTOCOL.md) runs beside the main process, connects to
 # pool-manager's /run/berth/agent.sock (a directory pool-manager mounts read-only) and runs the
 # commands pool-manager sends, each under tini (/usr/bin/tini-static, from the base image) as a subreaper.
-COPY agent/berth-agent.mjs agent/files.mjs agent/pty.mjs agent/watch.mjs agent/berth-agent-entrypoint.sh /opt/berth/
+# agent/ holds only the agent's files (docker/base-images.sh copies them there).
+COPY agent/ /opt/berth/
 ENV HOME=/home/berth NODE_ENV=development
 WORKDIR /workspace
 USER 1000:1000
