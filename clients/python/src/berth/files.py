@@ -46,13 +46,18 @@ class Files:
         self._transport = transport
         self._base = f"{container_path}/files"
 
+    def _limit(self, timeout: Optional[float]) -> float:
+        # Each read of a transfer waits at most the call's timeout, else the client's default.
+        return self._transport.timeout if timeout is None else timeout
+
     def _path(self, route: str, **query: Any) -> str:
         q = {k: v for k, v in query.items() if v is not None}
         return f"{self._base}{route}?{urlencode(q)}"
 
     def read(self, path: str, *, range: Optional[ByteRange] = None, timeout: Optional[float] = None) -> bytes:
         """The file's bytes, or `range` of them: `(start, end)` inclusive, or `start` to the end."""
-        with self._transport.open("GET", self._path("", path=path), headers=_range_header(range), timeout=timeout, read_timeout=timeout) as res:
+        route, headers = self._path("", path=path), _range_header(range)
+        with self._transport.open("GET", route, headers=headers, timeout=timeout, read_timeout=self._limit(timeout)) as res:
             return res.read()
 
     def read_text(self, path: str, *, range: Optional[ByteRange] = None, timeout: Optional[float] = None) -> str:
@@ -108,10 +113,11 @@ class Files:
 
     def _put(self, path: str, data: FileData, content_type: str, timeout: Optional[float]) -> FileEntry:
         headers = {"content-type": content_type}
-        with self._transport.open("PUT", path, headers=headers, timeout=timeout, read_timeout=timeout, content=body_chunks(data)) as res:
+        limit = self._limit(timeout)
+        with self._transport.open("PUT", path, headers=headers, timeout=timeout, read_timeout=limit, content=body_chunks(data)) as res:
             res.read()
             return parse_answer(res, "PUT", path, FileEntry)
 
     def _stream(self, method: str, path: str, headers: Dict[str, str], timeout: Optional[float]) -> Iterator[bytes]:
-        with self._transport.open(method, path, headers=headers, timeout=timeout, read_timeout=timeout) as res:
+        with self._transport.open(method, path, headers=headers, timeout=timeout, read_timeout=self._limit(timeout)) as res:
             yield from res.iter_bytes()

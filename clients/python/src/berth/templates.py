@@ -64,22 +64,24 @@ class Templates:
                 if not line.strip():
                     continue
                 e = _event(line, path, res.status_code)
+                kind, output = e["type"], None
                 try:
-                    kind = e["type"]
                     if kind == "output":
-                        if on_output is not None:
-                            on_output(str(e["data"]), str(e["hostId"]))
+                        output = (str(e["data"]), str(e["hostId"]))
                     elif kind == "built":
                         result.built.append(TemplateOnHost.model_validate(e["template"]))
                     elif kind == "failed":
                         err = e["error"]
-                        result.failed.append((str(e["hostId"]), streamed_api_error(str(err["code"]), str(err["message"]), "POST", path, err.get("retryable"))))
+                        why = streamed_api_error(str(err["code"]), str(err["message"]), "POST", path, err.get("retryable"))
+                        result.failed.append((str(e["hostId"]), why))
                     elif kind == "done":
                         if not result.built and result.failed:
                             raise result.failed[0][1]
                         return result
                 except (KeyError, TypeError, ValidationError):
-                    raise BerthResponseError("POST", path, res.status_code, f"a {kind} event is not a TemplateBuildEvent") from None
+                    raise BerthResponseError("POST", path, res.status_code, "an event is not a TemplateBuildEvent") from None
+                if output is not None and on_output is not None:
+                    on_output(*output)
         raise BerthResponseError("POST", path, 200, "the stream ended before the build was done")
 
     def list(self, *, timeout: Optional[float] = None) -> TemplateList:
