@@ -46,4 +46,5 @@ test("the Python client's pytest suite passes against the real stack", async () 
   expect(r.code, `${r.output}\n${f.stack.outputTail()}`).toBe(0);
   expect(r.output).not.toMatch(/skipped/);
   console.log(`python client tests: ${r.output.trim().split('\n').at(-1)} (${r.ms} ms)`);
-}, 180_000);
+  // A template build is part of the run.
+}, 300_000);
