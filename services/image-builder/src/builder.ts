@@ -12,6 +12,8 @@ export interface BuilderOptions {
   hostId: string;
   timeoutMs: number;
   memoryMb: number;
+  /** Where a commit's image id waits until it is tagged, so the image collection leaves it alone. */
+  untagged?: Set<string>;
 }
 
 /** A build that can never succeed: the request is dropped, not retried. */
@@ -72,7 +74,7 @@ export class Builder {
       }
       if (run.exitCode !== 0) throw new Error(`copy exited with ${run.exitCode}: ${run.output.trim().slice(-500)}`);
       const [repo, version] = tag.split(':') as [string, string];
-      const id = await this.engine.commit(run.ref, repo, version, {
+      const id = await this.engine.commit(run.ref, {
         entrypoint: base.entrypoint,
         cmd: base.cmd,
         labels: {
@@ -86,9 +88,17 @@ export class Builder {
           [BUILD_LABELS.build]: '',
         },
       });
-      log.info({ image: tag, imageId: id, ms: Date.now() - started, replaced: current?.labels[MAIN_IMAGE_LABELS.sha] }, 'main image built');
+      // The tree before the tag: a setup finds the image by its tag, and one that found it before its
+      // tree existed would copy the whole /workspace (seconds for a big tree) instead of layering over it.
       // Without its tree the image still works: its workspaces copy /workspace as before.
-      await makeImageTree(this.engine.docker, id, this.opts.hostId).catch((err: unknown) => log.warn({ err, image: tag }, 'image tree not made'));
+      this.opts.untagged?.add(id);
+      try {
+        await makeImageTree(this.engine.docker, id, this.opts.hostId).catch((err: unknown) => log.warn({ err, image: tag }, 'image tree not made'));
+        await this.engine.tag(id, repo, version);
+      } finally {
+        this.opts.untagged?.delete(id);
+      }
+      log.info({ image: tag, imageId: id, ms: Date.now() - started, replaced: current?.labels[MAIN_IMAGE_LABELS.sha] }, 'main image built');
       return 'built';
     } finally {
       await this.engine.removeContainer(buildContainerName(buildId)).catch((err: unknown) => log.warn({ err, buildId }, 'copy container not removed'));

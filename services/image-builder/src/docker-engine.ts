@@ -97,11 +97,16 @@ export class DockerEngine {
     }
   }
 
-  /** Commits a stopped container as `repo:tag` in one call, so the tag never points at a half-made image. */
-  async commit(ref: string, repo: string, tag: string, config: CommitConfig): Promise<string> {
+  /** Commits a stopped container as an untagged image; `tag` names it once it is complete. */
+  async commit(ref: string, config: CommitConfig): Promise<string> {
     const body = { Labels: config.labels, Entrypoint: config.entrypoint ?? [], Cmd: config.cmd ?? [] };
-    const res = (await this.docker.getContainer(ref).commit({ _query: { container: ref, repo, tag, pause: false }, _body: body })) as { Id: string };
+    const res = (await this.docker.getContainer(ref).commit({ _query: { container: ref, pause: false }, _body: body })) as { Id: string };
     return res.Id;
+  }
+
+  /** Points `repo:tag` at image `id` (taking the tag from the image that had it, in one engine call). */
+  async tag(id: string, repo: string, tag: string): Promise<void> {
+    await this.docker.getImage(id).tag({ repo, tag });
   }
 
   async removeContainer(ref: string): Promise<void> {

@@ -18,8 +18,10 @@ export async function startImageBuilder(config: ImageBuilderConfig, logger: Logg
   const hostId = config.BERTH_HOST_ID;
   const engine = new DockerEngine(config.DOCKER_SOCKET);
   const metrics = createBuilderMetrics();
+  /** Main images committed and not tagged yet: the collection leaves them alone. */
+  const untagged = new Set<string>();
   const gc = async () => {
-    const { removed } = await collectImages(engine, hostId, logger);
+    const { removed } = await collectImages(engine, hostId, logger, untagged);
     metrics.collected.inc(removed);
     await collectImageTrees(engine.docker, hostId, logger);
   };
@@ -43,7 +45,7 @@ export async function startImageBuilder(config: ImageBuilderConfig, logger: Logg
   const durable = await ensureBuildsConsumer(jsm, hostId, config.BUILD_ACK_WAIT_MS);
   const consumer = await jetstream(nc).consumers.get(BUILDS.stream, durable);
 
-  const builder = new Builder(engine, { hostId, timeoutMs: config.BUILD_TIMEOUT_MS, memoryMb: config.BUILD_MEMORY_MB }, logger);
+  const builder = new Builder(engine, { hostId, timeoutMs: config.BUILD_TIMEOUT_MS, memoryMb: config.BUILD_MEMORY_MB, untagged }, logger);
   const worker = new BuildWorker(
     consumer,
     builder,

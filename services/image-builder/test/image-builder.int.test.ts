@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mainImageTag } from '@berth/contracts';
+import { IMAGE_TREE_LABELS, imageTreeVolumeName, mainImageTag } from '@berth/contracts';
 import { connectNats, createLogger, drainNats, type NatsConnection } from '@berth/service-kit';
 import { freePort, ServiceProcess, type ServerProcess } from '@berth/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -54,6 +54,7 @@ const tagOf = (repo: string) => {
 };
 
 /** Waits until `tag` carries `sha`; returns its inspect. */
+/** The image once `tag` names it at `sha`, polled often enough to see the tag's very first moment. */
 const builtAt = (tag: string, sha: string, timeoutMs = 60_000) =>
   waitFor(
     `${tag} at ${sha}`,
@@ -62,6 +63,7 @@ const builtAt = (tag: string, sha: string, timeoutMs = 60_000) =>
       return i?.Config.Labels?.['berth.sha'] === sha && i;
     },
     timeoutMs,
+    10,
   ).catch((err: unknown) => {
     throw new Error(`${String(err)}; image-builder: ${builder.output.slice(-3000)}`);
   });
@@ -117,6 +119,8 @@ describe('image-builder', () => {
     );
     await publishBuild(nc, { id: ws.id, repo, sha: sha1, hostId }, hostId);
     const image = await builtAt(tag, sha1);
+    // The tree is made before the tag: a workspace made as soon as the tag appears layers over it.
+    expect((await docker.getVolume(imageTreeVolumeName(image.Id)).inspect()).Labels).toMatchObject({ [IMAGE_TREE_LABELS.image]: image.Id });
     firstImageId = image.Id;
     const base = await docker.getImage(IMAGE).inspect();
     expect(image.Config.Labels).toMatchObject({
