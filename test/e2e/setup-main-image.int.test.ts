@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { mainImageTag } from '@berth/contracts';
+import { layerVolumeNames, workspaceVolumeName } from '@berth/pool-manager';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { NODE_APP_FIXTURE, startSetupFixture, type SetupFixture } from '../support/setup-fixture.js';
 
@@ -68,6 +71,13 @@ test('a setup with buildMainImage makes the main image; one with hasMainImage on
   expect(await (await fetch(`http://127.0.0.1:${hostPort}/`)).text()).toContain('feature/login');
   const image = execFileSync('docker', ['ps', '--filter', `label=berth.id=${id}`, '--format', '{{.Image}}'], { encoding: 'utf8' }).trim();
   expect(image).toBe(TAG);
+  // The workspace layers over the image's tree, and its own layer holds only what the branch
+  // changed: the switch neither rewrote nor copied up the files it kept.
+  const upper = execFileSync('docker', ['volume', 'inspect', '-f', '{{.Mountpoint}}', layerVolumeNames(workspaceVolumeName(id)).upper], {
+    encoding: 'utf8',
+  }).trim();
+  expect(existsSync(join(upper, 'repo', 'NOTES.md'))).toBe(true);
+  expect(existsSync(join(upper, 'repo', 'package.json'))).toBe(false);
   // Same workspace for the caller: GET, exec and the checkout's remote.
   expect((await f.client.api('GET', `/api/containers/${id}`)).json()).toMatchObject({ id, hostPort });
   expect((await f.client.exec(id, ['git', '-C', '/workspace/repo', 'remote', 'get-url', 'origin'])).stdout.trim()).toBe(`https://github.com/${REPO}.git`);

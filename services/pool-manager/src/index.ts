@@ -1,6 +1,7 @@
 export { startPoolManager, type PoolManager } from './service.js';
 export { loadPoolManagerConfig, poolManagerConfigSchema, type PoolManagerConfig } from './config.js';
 export { DockerDriver } from './driver/docker-driver.js';
+export { layerVolumeNames } from './driver/docker-layered-volume.js';
 export * from './driver/workload-driver.js';
 export * from './driver/workload-error.js';
 export { JetStreamEvents } from './events.js';

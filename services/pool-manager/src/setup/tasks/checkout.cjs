@@ -42,9 +42,15 @@ const switching = args.mode === 'switch' && fs.existsSync(`${dir}/.git`);
 // node_modules the main image brought, installed from this lockfile.
 const before = switching && fs.existsSync(`${dir}/node_modules`) ? hashLock().hash : null;
 if (switching) {
-  // A checkout from the main image: fetch the branch from the mirror, then switch to it.
+  // A checkout from the main image: fetch the branch from the mirror, then switch to it. The
+  // index was written in the workspace the image was made from; its files reach this one through
+  // the image and its tree with their size and mtime but new inodes and ctimes. Compared on size and
+  // mtime only, the files the branch does not change count as clean: nothing else is read or
+  // rewritten (by default git would take every file as changed, hash it and write it again, which
+  // also copies the whole tree up into the workspace's own layer).
+  const sameFile = ['-c', 'core.checkStat=minimal', '-c', 'core.trustctime=false'];
   git('-C', dir, 'fetch', '--no-tags', '--', mirror, `+refs/heads/${args.branch}:refs/remotes/origin/${args.branch}`);
-  git('-C', dir, 'checkout', '--force', '-B', args.branch, `refs/remotes/origin/${args.branch}`);
+  git('-C', dir, ...sameFile, 'checkout', '--force', '-B', args.branch, `refs/remotes/origin/${args.branch}`);
 } else if (args.keepNodeModules) {
   // The owner's node_modules cache is mounted at ${dir}/node_modules in the workspace: that
   // directory (its mount point) stays; everything else goes, and the branch is fetched into place.
