@@ -1,0 +1,81 @@
+// The dev stack's way to run a service from its TypeScript source, in one Node process: Node strips
+// the types itself, a resolve hook maps the code's `.js` import specifiers to the `.ts` files beside
+// them, and every source file the service loads from the repository (its own src/ and packages/) is
+// watched. A change stops the service gracefully (SIGTERM, its own shutdown) after leaving
+// BERTH_DEV_RESTART_FILE, so docker/dev/run.sh starts it again at once; no watcher process or
+// esbuild service sits beside it. A service that fails to load (a syntax error in an edit) waits
+// for the next change instead of ending the container.
+// Usage (docker/dev/run.sh): node --experimental-transform-types docker/dev/runner.ts services/<name>/src/main.ts
+import { existsSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { registerHooks } from 'node:module';
+import { basename, dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const main = process.argv[2];
+if (!main) {
+  console.error('usage: runner.ts <service main.ts>');
+  process.exit(2);
+}
+const restartFile = process.env.BERTH_DEV_RESTART_FILE;
+// Editors save in bursts (truncate + write, or write a temporary file and rename it over the old one).
+const SETTLE_MS = 50;
+
+/** Watched directories, each with the names of the loaded files in it. */
+const watched = new Map<string, { names: Set<string>; watcher: FSWatcher }>();
+let restarting = false;
+/** Set when the service did not load: nothing of it is running, so there is nothing to stop. */
+let failed = false;
+
+function restart(file: string): void {
+  if (restarting) return;
+  restarting = true;
+  console.error(`[dev] ${file} changed: restarting`);
+  setTimeout(() => {
+    if (restartFile) writeFileSync(restartFile, file);
+    for (const { watcher } of watched.values()) watcher.close();
+    if (failed) process.exit(0);
+    process.kill(process.pid, 'SIGTERM');
+  }, SETTLE_MS);
+}
+
+/** Watches the file's directory rather than the file, so a save that renames a new file over it is seen too. */
+function watchSource(file: string): void {
+  const dir = dirname(file);
+  const entry = watched.get(dir);
+  if (entry) {
+    entry.names.add(basename(file));
+    return;
+  }
+  const names = new Set([basename(file)]);
+  // Not persistent: the watchers alone do not keep a service that has finished alive.
+  const watcher = watch(dir, { persistent: false }, (_event, name) => {
+    if (name && names.has(name)) restart(resolve(dir, name));
+  });
+  watched.set(dir, { names, watcher });
+}
+
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    // The sources import each other as `./x.js` (what tsc emits); in the source tree that is `./x.ts`.
+    if (context.parentURL?.endsWith('.ts') && specifier.startsWith('.') && specifier.endsWith('.js')) {
+      const ts = new URL(`${specifier.slice(0, -3)}.ts`, context.parentURL);
+      if (existsSync(ts)) return nextResolve(ts.href, context);
+    }
+    return nextResolve(specifier, context);
+  },
+  load(url, context, nextLoad) {
+    // Watched before it is read, so an edit made while it loads is not missed.
+    if (url.startsWith('file:') && !url.includes('/node_modules/')) watchSource(fileURLToPath(url));
+    return nextLoad(url, context);
+  },
+});
+
+try {
+  await import(pathToFileURL(resolve(main)).href);
+} catch (err) {
+  failed = true;
+  console.error(err);
+  console.error(`[dev] ${main} did not load: waiting for a change to one of its files`);
+  // The watchers do not keep the process alive; this does until one of them restarts it.
+  setInterval(() => undefined, 2 ** 30);
+}
