@@ -1,12 +1,10 @@
-// The dev stack's way to run a service from its TypeScript source, in one Node process: Node strips
-// the types itself, a resolve hook maps the code's `.js` import specifiers to the `.ts` files beside
-// them, and every source file the service loads from the repository (its own src/ and packages/) is
-// watched. A change stops the service gracefully (SIGTERM, its own shutdown) after leaving
-// BERTH_DEV_RESTART_FILE, so docker/dev/run.sh starts it again at once; no watcher process or
-// esbuild service sits beside it. A service that fails to load (a syntax error in an edit) waits
-// for the next change instead of ending the container.
-// Usage (docker/dev/run.sh): node --experimental-transform-types docker/dev/runner.ts services/<name>/src/main.ts
-import { existsSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+// Runs a service from its TypeScript source in the dev stack, as one Node process (docker/dev/run.sh
+// starts it with resolve-ts.ts): Node strips the types itself, and every source file the service
+// loads from the repository (its own src/ and packages/) is watched. A change stops the service
+// gracefully (SIGTERM: its own shutdown) after leaving BERTH_DEV_RESTART_FILE, and run.sh starts it
+// again at once; no watcher process or esbuild service sits beside it. A service that fails to load
+// (a syntax error in an edit) waits for the next change instead of ending the container.
+import { watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,7 +21,7 @@ const SETTLE_MS = 50;
 /** Watched directories, each with the names of the loaded files in it. */
 const watched = new Map<string, { names: Set<string>; watcher: FSWatcher }>();
 let restarting = false;
-/** Set when the service did not load: nothing of it is running, so there is nothing to stop. */
+/** Set when the service did not load: nothing of it runs, so there is nothing to stop gracefully. */
 let failed = false;
 
 function restart(file: string): void {
@@ -55,14 +53,6 @@ function watchSource(file: string): void {
 }
 
 registerHooks({
-  resolve(specifier, context, nextResolve) {
-    // The sources import each other as `./x.js` (what tsc emits); in the source tree that is `./x.ts`.
-    if (context.parentURL?.endsWith('.ts') && specifier.startsWith('.') && specifier.endsWith('.js')) {
-      const ts = new URL(`${specifier.slice(0, -3)}.ts`, context.parentURL);
-      if (existsSync(ts)) return nextResolve(ts.href, context);
-    }
-    return nextResolve(specifier, context);
-  },
   load(url, context, nextLoad) {
     // Watched before it is read, so an edit made while it loads is not missed.
     if (url.startsWith('file:') && !url.includes('/node_modules/')) watchSource(fileURLToPath(url));
