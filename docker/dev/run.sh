@@ -2,7 +2,7 @@
 # The dev stack's service command (docker-compose.dev.yml), run by busybox sh under tini:
 #   busybox sh docker/dev/run.sh services/<name>/src/main.ts
 # Runs the service through docker/dev/runner.ts, and starts it again at once when it stopped for a
-# source change (it leaves $BERTH_DEV_RESTART_FILE). Any other exit ends the container with the
+# source change (it lists the changed files in $BERTH_DEV_RESTART_FILE, for warm.ts). Any other exit ends the container with the
 # service's status, for Docker's restart policy; SIGTERM and SIGINT go to the service.
 BERTH_DEV_RESTART_FILE=/tmp/berth-dev-restart
 export BERTH_DEV_RESTART_FILE
@@ -15,9 +15,9 @@ stopping=
 child=
 trap 'stopping=1; [ -z "$child" ] || kill -TERM "$child" 2>/dev/null' TERM INT
 while :; do
-  rm -f "$BERTH_DEV_RESTART_FILE"
   # shellcheck disable=SC2086 # one word per flag
-  node $typescript docker/dev/warm.ts "$@"
+  node $typescript docker/dev/warm.ts "$1" "$BERTH_DEV_RESTART_FILE"
+  rm -f "$BERTH_DEV_RESTART_FILE"
   # shellcheck disable=SC2086
   node $typescript $memory docker/dev/runner.ts "$@" &
   child=$!

@@ -1,8 +1,8 @@
 // Runs a service from its TypeScript source in the dev stack, as one Node process (docker/dev/run.sh
 // starts it with resolve-ts.ts): Node strips the types itself, and every source file the service
 // loads from the repository (its own src/ and packages/) is watched. A change stops the service
-// gracefully (SIGTERM: its own shutdown) after leaving BERTH_DEV_RESTART_FILE, and run.sh starts it
-// again at once; no watcher process or esbuild service sits beside it. A service that fails to load
+// gracefully (SIGTERM: its own shutdown) after listing the changed files in BERTH_DEV_RESTART_FILE,
+// and run.sh starts it again at once; no watcher process or esbuild service sits beside it. A service that fails to load
 // (a syntax error in an edit) waits for the next change instead of ending the container.
 import { watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { registerHooks } from 'node:module';
@@ -20,16 +20,19 @@ const SETTLE_MS = 50;
 
 /** Watched directories, each with the names of the loaded files in it. */
 const watched = new Map<string, { names: Set<string>; watcher: FSWatcher }>();
+/** The files changed since the first change was seen, for warm.ts. */
+const changed = new Set<string>();
 let restarting = false;
 /** Set when the service did not load: nothing of it runs, so there is nothing to stop gracefully. */
 let failed = false;
 
 function restart(file: string): void {
+  changed.add(file);
   if (restarting) return;
   restarting = true;
   console.error(`[dev] ${file} changed: restarting`);
   setTimeout(() => {
-    if (restartFile) writeFileSync(restartFile, file);
+    if (restartFile) writeFileSync(restartFile, [...changed].join('\n'));
     for (const { watcher } of watched.values()) watcher.close();
     if (failed) process.exit(0);
     process.kill(process.pid, 'SIGTERM');
