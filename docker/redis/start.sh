@@ -13,7 +13,7 @@ acl="${REDIS_ACL_FILE:-/tmp/users.acl}"
 base='resetchannels -@all +ping +info +client|setname +quit'
 # pool-manager: workspace state per host (Lua scripts), tickets, seed-cache locks.
 pm_keys='~berth:host:* ~berth:ticket:* ~berth:seed-lock:*'
-pm_cmds='+get +set +del +getdel +incr +pexpire +hget +hset +hsetnx +hdel +hgetall +hexists +hincrby'
+pm_cmds='+get +set +del +getdel +incr +pexpire +hget +hset +hsetnx +hdel +hgetall +hexists +hincrby +exists'
 pm_cmds="$pm_cmds +sadd +srem +smembers +zadd +zrem +zrange +zscore +rpush +lpop +lrem +multi +exec +discard +eval +evalsha"
 {
   echo 'user default on nopass resetkeys resetchannels -@all +ping'

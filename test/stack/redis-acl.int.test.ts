@@ -86,6 +86,10 @@ describe('Redis ACL users of docker/redis/start.sh', () => {
     await store.beginStop(id);
     await store.release(id);
     expect(await store.rebuild(['default'])).toBeGreaterThanOrEqual(0);
+    // The heartbeat's status (HostHeartbeatPublisher, every second): capacity, ports, the drain switch.
+    await store.capacity();
+    await store.ports();
+    expect(await r.exists(`${store.keys.prefix}draining`)).toBe(0);
     expect(await r.set('berth:ticket:abc', '{}', 'PX', 1000)).toBe('OK');
     expect(await r.getdel('berth:ticket:abc')).toBe('{}');
     await refused(r.set('berth:cb:x', '1'));
