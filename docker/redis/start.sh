@@ -13,8 +13,8 @@ acl="${REDIS_ACL_FILE:-/tmp/users.acl}"
 base='resetchannels -@all +ping +info +client|setname +quit'
 # pool-manager: workspace state per host (Lua scripts), tickets, seed-cache locks.
 pm_keys='~berth:host:* ~berth:ticket:* ~berth:seed-lock:*'
-pm_cmds='+get +set +del +getdel +incr +pexpire +hget +hset +hsetnx +hdel +hgetall +hexists +hincrby'
-pm_cmds="$pm_cmds +sadd +srem +smembers +zadd +zrem +zrange +zscore +rpush +lpop +lrem +multi +exec +discard +eval +evalsha"
+pm_cmds='+get +set +del +getdel +incr +pexpire +hget +hset +hsetnx +hdel +hgetall +hexists +hincrby +hmget +exists'
+pm_cmds="$pm_cmds +sadd +srem +smembers +zadd +zrem +zrange +zrevrange +zremrangebyrank +zscore +rpush +lpop +lrem +multi +exec +discard +eval +evalsha"
 {
   echo 'user default on nopass resetkeys resetchannels -@all +ping'
   echo "user pool-manager on >${REDIS_PASSWORD_POOL_MANAGER:?} resetkeys $pm_keys $base $pm_cmds"

@@ -86,6 +86,18 @@ describe('Redis ACL users of docker/redis/start.sh', () => {
     await store.beginStop(id);
     await store.release(id);
     expect(await store.rebuild(['default'])).toBeGreaterThanOrEqual(0);
+    // The heartbeat's status (HostHeartbeatPublisher, every second): capacity, ports, the drain switch.
+    await store.capacity();
+    await store.ports();
+    expect(await r.exists(`${store.keys.prefix}draining`)).toBe(0);
+    // What else runs outside WorkspaceStore's scripts: RepoLocality's list of repos set up on the host,
+    // PausedStore's and the pause scripts' HMGET.
+    const repos = `${store.keys.prefix}repos`;
+    await r.zadd(repos, Date.now(), 'github.com/o/r');
+    await r.zremrangebyrank(repos, 0, -33);
+    expect(await r.zrevrange(repos, 0, 31)).toEqual(['github.com/o/r']);
+    expect(await r.hmget(store.keys.workspace(id), 'state', 'ref')).toHaveLength(2);
+    expect(await r.eval("return redis.call('HMGET', KEYS[1], 'state')", 1, store.keys.workspace(id))).toHaveLength(1);
     expect(await r.set('berth:ticket:abc', '{}', 'PX', 1000)).toBe('OK');
     expect(await r.getdel('berth:ticket:abc')).toBe('{}');
     await refused(r.set('berth:cb:x', '1'));
