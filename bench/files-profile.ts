@@ -6,7 +6,7 @@
 // workspace image (one whose agent has file support); BENCH_FILE_RUNS sets the transfers per phase.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { startProfileRig } from './lib/profile-rig.js';
 import { round, summary } from './lib/stats.js';
@@ -30,12 +30,18 @@ function cpuOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * TICK_S;
 }
 
-/** The pid of whatever listens on a loopback TCP port (nats-server). */
-function listenerPid(port: number): number {
-  const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
-  const m = /pid=(\d+)/.exec(out);
-  if (!m) throw new Error(`nothing listens on ${port}`);
-  return Number(m[1]);
+/** The pid of the nats-server started with this port among its arguments. */
+function natsServerPid(port: number): number {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.endsWith('nats-server') && argv.includes(String(port))) return Number(name);
+    } catch {
+      // gone
+    }
+  }
+  throw new Error(`no nats-server with port ${port}`);
 }
 
 function transfer(id: string, method: 'GET' | 'PUT', path: string, body?: Buffer): Promise<number> {
@@ -72,7 +78,7 @@ try {
   if (!agentPid) throw new Error(`no agent among the workspace's processes:\n${top}`);
   const pids = {
     gateway: stack.gateway.pid!,
-    natsServer: listenerPid(stack.nats.port),
+    natsServer: natsServerPid(stack.nats.port),
     poolManager: stack.poolManager.pid!,
     agent: agentPid,
     client: process.pid,
