@@ -6,13 +6,33 @@ from pathlib import Path
 
 import pytest
 
-from berth.models import ContainerView, ExecResult, Health, LogLine, Pool, SetupStatus
+from berth.models import (
+    ContainerView,
+    CreatedPreview,
+    ExecResult,
+    FileEntry,
+    FileList,
+    FileWatchEvent,
+    Health,
+    LogLine,
+    Pool,
+    SetupStatus,
+    TemplateDeleted,
+    TemplateInfo,
+    TemplateList,
+    TemplateOnHost,
+    Volume,
+    VolumeList,
+)
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "packages" / "contracts" / "schemas"
 
 
 def properties(file: str, name: str) -> set:
-    return set(json.loads((SCHEMAS / file).read_text())["$defs"][name]["properties"])
+    schema = json.loads((SCHEMAS / file).read_text())["$defs"][name]
+    # A union (FileWatchEvent, by `kind`): the model has the fields of every variant.
+    variants = schema.get("oneOf") or schema.get("anyOf") or [schema]
+    return set().union(*(v["properties"] for v in variants))
 
 
 def aliases(model) -> set:
@@ -29,6 +49,16 @@ def aliases(model) -> set:
         (Health, "http.Health.schema.json", "Health"),
         (Pool, "http.PoolList.schema.json", "Pool"),
         (SetupStatus, "nats.berth.setup.get.reply.schema.json", "SetupStatus"),
+        (FileEntry, "http.FileEntry.schema.json", "FileEntry"),
+        (FileList, "http.FileList.schema.json", "FileList"),
+        (FileWatchEvent, "http.FileWatchEvent.schema.json", "FileWatchEvent"),
+        (CreatedPreview, "http.CreatedPreview.schema.json", "CreatedPreview"),
+        (TemplateInfo, "http.TemplateInfo.schema.json", "TemplateInfo"),
+        (TemplateOnHost, "http.TemplateInfo.schema.json", "TemplateOnHost"),
+        (TemplateList, "http.TemplateList.schema.json", "TemplateList"),
+        (TemplateDeleted, "http.TemplateDeleted.schema.json", "TemplateDeleted"),
+        (VolumeList, "http.VolumeList.schema.json", "VolumeList"),
+        (Volume, "http.VolumeList.schema.json", "Volume"),
     ],
 )
 def test_model_has_every_schema_field(model, file, name):

@@ -21,6 +21,15 @@ export const HTTP_SCHEMAS: Record<string, z.ZodType> = {
   ExecStreamEvent: contracts.ExecStreamEventSchema,
   Ticket: contracts.TicketReplySchema,
   LogEvent: contracts.LogEventSchema,
+  FileEntry: contracts.FileEntrySchema,
+  FileList: contracts.FileListSchema,
+  FileWatchEvent: contracts.FileWatchEventSchema,
+  CreatedPreview: contracts.CreatedPreviewSchema,
+  TemplateInfo: contracts.TemplateInfoSchema,
+  TemplateList: contracts.TemplateListSchema,
+  TemplateDeleted: contracts.TemplateDeletedSchema,
+  TemplateBuildEvent: contracts.TemplateBuildEventSchema,
+  VolumeList: contracts.VolumeListSchema,
 };
 
 /** Every file of `packages/contracts/schemas/`, by name, with its exact content. */

@@ -5,7 +5,7 @@ import { request } from '@berth/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER_VOLUME_TARGET, ownerVolumeName } from '../src/volumes/volume-names.js';
 import { containersOf, docker, waitFor } from './harness.js';
-import { inspectByBerthId, newRequestId, refused, startWorld, waitForWarm, type World } from './helpers.js';
+import { CREATE_TIMEOUT_MS, create, inspectByBerthId, newRequestId, refused, startWorld, waitForWarm, type World } from './helpers.js';
 import { nodeImage, portRange } from '@berth/service-kit/testing';
 
 const OWNER = 'capacity-owner';
@@ -25,8 +25,8 @@ describe('container budget (MAX_CONTAINERS=4, targetSize 2)', () => {
   });
 
   it('creates up to the budget, then fails fast with a retryable CAPACITY_EXHAUSTED and creates nothing', async () => {
-    const a = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, ...COLD });
-    const b = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, ...COLD });
+    const a = await create(w, OWNER, COLD);
+    const b = await create(w, OWNER, COLD);
     expect([a.warm, b.warm]).toEqual([false, false]);
     expect(await containersOf(w.hostId)).toHaveLength(4);
     expect(await w.pm.store.capacity()).toEqual({ count: 4, memoryMb: 4 * 64 });
@@ -39,7 +39,7 @@ describe('container budget (MAX_CONTAINERS=4, targetSize 2)', () => {
 
   it('warm containers can still be claimed at the budget; once they are gone the pool cannot refill and creates are refused', async () => {
     const claims = [];
-    for (let i = 0; i < 2; i += 1) claims.push(await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER }));
+    for (let i = 0; i < 2; i += 1) claims.push(await create(w, OWNER));
     expect(claims.map((c) => c.warm)).toEqual([true, true]);
     // The filler is refused by the budget too: no container appears.
     await new Promise((r) => setTimeout(r, 1_000));
@@ -61,7 +61,7 @@ describe('container budget (MAX_CONTAINERS=4, targetSize 2)', () => {
     const retried = await waitFor(
       'the retried create to succeed',
       () =>
-        request(w.nc, 'containerCreate', { requestId, owner: OWNER }, { timeoutMs: 30_000 }).catch((err: unknown) => {
+        request(w.nc, 'containerCreate', { requestId, owner: OWNER }, { timeoutMs: CREATE_TIMEOUT_MS }).catch((err: unknown) => {
           if ((err as BerthError).code !== 'CAPACITY_EXHAUSTED') throw err;
           return undefined;
         }),
@@ -85,8 +85,8 @@ describe('memory budget (MAX_MEMORY_MB=200, 64 MB per container)', () => {
   });
 
   it('creates while the memory fits (3 × 64 ≤ 200), then refuses the fourth with CAPACITY_EXHAUSTED', async () => {
-    await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, ...COLD });
-    await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, ...COLD });
+    await create(w, OWNER, COLD);
+    await create(w, OWNER, COLD);
     expect(await w.pm.store.capacity()).toEqual({ count: 3, memoryMb: 192 });
 
     const err = await refused(w, COLD, 'CAPACITY_EXHAUSTED', OWNER);
@@ -116,7 +116,7 @@ describe('PORTS_EXHAUSTED (a three-port range)', () => {
     expect(err.retryAfterSeconds).toBeGreaterThan(0);
     expect(Object.keys(await w.pm.store.ports())).toHaveLength(1);
     // The two free ports are still free: a two-port create fits exactly.
-    const two = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, ports: [3000, 3001] });
+    const two = await create(w, OWNER, { ports: [3000, 3001] });
     expect(Object.keys(two.ports)).toEqual(['3000', '3001']);
   });
 
@@ -124,7 +124,7 @@ describe('PORTS_EXHAUSTED (a three-port range)', () => {
     expect(Object.keys(await w.pm.store.ports())).toHaveLength(3);
     await refused(w, COLD, 'PORTS_EXHAUSTED', OWNER);
     // The warm container is still claimable: it has its port already.
-    const warm = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER });
+    const warm = await create(w, OWNER);
     expect(warm.warm).toBe(true);
     await refused(w, {}, 'PORTS_EXHAUSTED', OWNER);
     const [lo, hi] = w.pm.config.PORT_RANGE;
@@ -172,17 +172,17 @@ describe('create refusals and options', () => {
   });
 
   it('a name already used by the same owner is NAME_CONFLICT, on the warm and the cold path; other owners may use it', async () => {
-    const first = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, name: 'alpha' });
+    const first = await create(w, OWNER, { name: 'alpha' });
     expect(first.name).toBe('alpha');
     expect((await refused(w, { name: 'alpha' }, 'NAME_CONFLICT', OWNER)).retryable).toBe(false);
     await refused(w, { name: 'alpha', ...COLD }, 'NAME_CONFLICT', OWNER);
 
-    const other = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: 'another-owner', name: 'alpha', ...COLD });
+    const other = await create(w, 'another-owner', { name: 'alpha', ...COLD });
     expect(other.name).toBe('alpha');
 
     // Deleting frees the name.
     await request(w.nc, 'containerDelete', { id: first.id, owner: OWNER });
-    const again = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, name: 'alpha', ...COLD });
+    const again = await create(w, OWNER, { name: 'alpha', ...COLD });
     expect(again.name).toBe('alpha');
     await request(w.nc, 'containerDelete', { id: again.id, owner: OWNER });
     await request(w.nc, 'containerDelete', { id: other.id, owner: 'another-owner' });
@@ -191,7 +191,7 @@ describe('create refusals and options', () => {
   it("volumeName mounts the owner's volume of that name at the checkout's node_modules (cold path), and it outlives the container", async () => {
     await waitForWarm(w.nc, 1);
     const engineName = ownerVolumeName(w.hostId, OWNER, volume);
-    const ws = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, volumeName: volume }, { timeoutMs: 30_000 });
+    const ws = await create(w, OWNER, { volumeName: volume });
     expect(ws.warm).toBe(false);
     expect(ws.volumeName).toBe(volume);
     expect((await waitForWarm(w.nc, 1)).warm).toBe(1); // the warm container was not used
@@ -210,7 +210,7 @@ describe('create refusals and options', () => {
     // Removing the container (with its anonymous volumes) keeps the named one and its data.
     expect((await docker.getVolume(engineName).inspect()).Name).toBe(engineName);
 
-    const next = await request(w.nc, 'containerCreate', { requestId: newRequestId(), owner: OWNER, volumeName: volume }, { timeoutMs: 30_000 });
+    const next = await create(w, OWNER, { volumeName: volume });
     const read = await request(w.nc, 'containerExec', { id: next.id, owner: OWNER, command: ['cat', `${OWNER_VOLUME_TARGET}/marker`], timeoutMs: 10_000 });
     expect(read).toMatchObject({ exitCode: 0, stdout: 'kept\n' });
     await request(w.nc, 'containerDelete', { id: next.id, owner: OWNER });

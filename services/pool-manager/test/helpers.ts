@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BerthError, type PoolView, type RequestOf, WORKLOAD_LABELS } from '@berth/contracts';
+import { BerthError, type PoolView, type ReplyOf, type RequestOf, WORKLOAD_LABELS } from '@berth/contracts';
 import { request, type NatsConnection } from '@berth/service-kit';
 import { expect } from 'vitest';
 import {
@@ -77,11 +77,15 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
   let pm: RunningPoolManager | undefined;
   let nc: (NatsConnection & { close(): Promise<void> }) | undefined;
   const hostEnv = testHostEnv(env);
+  // nats-server and redis-server go whatever failed before (say, no Docker engine to clean up in).
   const dispose = async () => {
-    await nc?.close();
-    await pm?.stop();
-    await removeAllOf(hostEnv.BERTH_HOST_ID!);
-    await infra.dispose();
+    try {
+      await nc?.close();
+      await pm?.stop();
+      await removeAllOf(hostEnv.BERTH_HOST_ID!);
+    } finally {
+      await infra.dispose();
+    }
   };
   try {
     pm = await startInProcess(infra, hostEnv);
@@ -94,6 +98,17 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
 }
 
 export type CreateArgs = Omit<RequestOf<'containerCreate'>, 'requestId' | 'owner'>;
+
+/**
+ * How long a test waits for a create: a cold one is a `docker run`, which a loaded CI machine can
+ * stretch well past the RPC's default 10 s. Tests that measure speed belong in bench/.
+ */
+export const CREATE_TIMEOUT_MS = 30_000;
+
+/** A create for `owner` with a fresh requestId, given the time a loaded machine needs. */
+export function create(w: World, owner: string, args: CreateArgs = {}): Promise<ReplyOf<'containerCreate'>> {
+  return request(w.nc, 'containerCreate', { requestId: newRequestId(), owner, ...args }, { timeoutMs: CREATE_TIMEOUT_MS });
+}
 
 /**
  * Asserts that a create is refused with `code`, quickly, and that Docker gained no container and

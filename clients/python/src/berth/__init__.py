@@ -10,9 +10,32 @@ from .errors import (
     BerthResponseError,
     BerthTimeoutError,
 )
-from .models import ContainerView, ExecResult, Health, LogLine, Pool, SetupStatus
+from .files import Files
+from .models import (
+    ContainerView,
+    CreatedPreview,
+    ExecResult,
+    FileEntry,
+    FileList,
+    FileWatchEvent,
+    Health,
+    LogLine,
+    Pool,
+    SetupStatus,
+    TemplateDeleted,
+    TemplateInfo,
+    TemplateList,
+    TemplateOnHost,
+    Volume,
+    VolumeList,
+)
+from .previews import Previews
+from .templates import TemplateBuildResult, Templates
+from .volumes import Volumes
 
 __all__ = [
     "ERROR_CODES", "Berth", "BerthApiError", "BerthError", "BerthNetworkError", "BerthResponseError", "BerthTimeoutError",
-    "Commands", "Container", "ContainerView", "Containers", "ExecResult", "Health", "LogLine", "Pool", "Pools", "SetupStatus",
+    "Commands", "Container", "ContainerView", "Containers", "CreatedPreview", "ExecResult", "FileEntry", "FileList", "FileWatchEvent",
+    "Files", "Health", "LogLine", "Pool", "Pools", "Previews", "SetupStatus", "TemplateBuildResult", "TemplateDeleted", "TemplateInfo",
+    "TemplateList", "TemplateOnHost", "Templates", "Volume", "VolumeList", "Volumes",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any, Dict, Iterator, Optional, Sequence, Type
+from typing import Any, Dict, Iterable, Iterator, Optional, Sequence, Type, Union
 
 import httpx
 from pydantic import BaseModel
@@ -43,18 +43,7 @@ class Transport:
             res.read()
             if res.status_code not in ok:
                 raise api_error(res, method, path)
-            if res.status_code == 204 or not res.content:
-                return None
-            try:
-                data = res.json()
-                if field is not None:
-                    data = data[field]
-                if model is None:
-                    return data
-                return [model.model_validate(v) for v in data] if isinstance(data, list) else model.model_validate(data)
-            except (ValueError, KeyError, TypeError) as err:  # ValidationError is a ValueError
-                problem = f"not {model.__name__ if model else 'JSON'}: {type(err).__name__}"
-                raise BerthResponseError(method, path, res.status_code, problem) from None
+            return parse_answer(res, method, path, model, field)
 
     @contextlib.contextmanager
     def open(
@@ -65,13 +54,16 @@ class Transport:
         headers: Optional[Dict[str, str]] = None,
         timeout: Optional[float] = None,
         read_timeout: Optional[float] = None,
+        content: Union[bytes, Iterable[bytes], None] = None,
     ) -> Iterator[httpx.Response]:
         """A streamed response; a non-2xx is raised as its BerthApiError. `timeout` bounds connecting
-        and each read (`read_timeout`, None = wait as long as the stream is open)."""
+        and each read (`read_timeout`, None = wait as long as the stream is open). `content` is a raw
+        body (bytes, or chunks sent as they come), instead of `body` as JSON."""
         limit = self.timeout if timeout is None else timeout
         t = httpx.Timeout(limit, read=read_timeout)
-        content = None if body is None else json.dumps(body)
-        h = {"content-type": "application/json"} if content is not None else {}
+        if body is not None:
+            content = json.dumps(body).encode()
+        h = {"content-type": "application/json"} if body is not None else {}
         h.update(headers or {})
         try:
             with self._http.stream(method, path, content=content, headers=h, timeout=t) as res:
@@ -83,6 +75,25 @@ class Transport:
             raise BerthTimeoutError(method, path, limit) from None
         except httpx.TransportError as err:
             raise BerthNetworkError(f"{method} {path} failed: {type(err).__name__}") from None
+
+
+def parse_answer(
+    res: httpx.Response, method: str, path: str, model: Optional[Type[BaseModel]] = None, field: Optional[str] = None
+) -> Any:
+    """The JSON body of a read answer (its `field` when given) as `model` (a list of them for a
+    list); a body that does not fit is a BerthResponseError, never a pydantic error."""
+    if res.status_code == 204 or not res.content:
+        return None
+    try:
+        data = res.json()
+        if field is not None:
+            data = data[field]
+        if model is None:
+            return data
+        return [model.model_validate(v) for v in data] if isinstance(data, list) else model.model_validate(data)
+    except (ValueError, KeyError, TypeError) as err:  # ValidationError is a ValueError
+        problem = f"not {model.__name__ if model else 'JSON'}: {type(err).__name__}"
+        raise BerthResponseError(method, path, res.status_code, problem) from None
 
 
 def api_error(res: httpx.Response, method: str, path: str) -> BerthApiError | BerthResponseError:

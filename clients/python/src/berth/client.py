@@ -8,6 +8,8 @@ from typing import List, Optional
 from ._transport import DEFAULT_TIMEOUT, Transport
 from .container import Containers
 from .models import Health, Pool
+from .templates import Templates
+from .volumes import Volumes
 
 
 class Pools:
@@ -34,6 +36,8 @@ class Berth:
         self._transport = Transport(url, api_key, timeout)
         self.containers = Containers(self._transport)
         self.pools = Pools(self._transport)
+        self.templates = Templates(self._transport)
+        self.volumes = Volumes(self._transport)
 
     @property
     def url(self) -> str:

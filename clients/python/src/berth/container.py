@@ -9,8 +9,10 @@ from urllib.parse import quote
 
 from ._transport import Transport
 from .exec import Command, OnOutput, exec_command
+from .files import Files
 from .logs import stream_logs
 from .models import ContainerView, ExecResult, LogLine, SetupStatus
+from .previews import Previews
 from .setup import get_setup_status, run_setup
 
 
@@ -38,6 +40,10 @@ class Container:
         #: True when it came from the warm pool; known only for a container this client created.
         self.warm = warm
         self.commands = Commands(self)
+        #: Its files, as the workspace user (docs/files.md).
+        self.files = Files(transport, container_path(view.id))
+        #: Preview URLs of its published ports: `url(port)`, `share(port)`, `revoke(preview_id)`.
+        self.previews = Previews(transport, container_path(view.id))
 
     def __getattr__(self, name: str) -> Any:
         # id, name, pool, image, state, host_port, ports, created_at, ... come from the view.

@@ -30,7 +30,7 @@ def _query(follow: bool, tail: Optional[int], since: Union[datetime, str, None])
     return q
 
 
-def _sse_events(lines: Iterator[str]) -> Iterator[dict]:
+def sse_events(lines: Iterator[str]) -> Iterator[dict]:
     """SSE framing: `field: value` lines, a blank line ends an event; comments (`:`) are skipped."""
     event: dict = {}
     data: list = []
@@ -76,7 +76,7 @@ def stream_logs(
             headers["last-event-id"] = last_id
         try:
             with transport.open("GET", path, headers=headers, timeout=timeout, read_timeout=timeout) as res:
-                for e in _sse_events(res.iter_lines()):
+                for e in sse_events(res.iter_lines()):
                     # berth's log events are unnamed (`message`); older gateways named them `log`.
                     if e.get("event", "message") not in ("log", "message"):
                         continue

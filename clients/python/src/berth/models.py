@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -94,3 +94,83 @@ class Pool(_Model):
     warm: int = 0
     creating: int = 0
     claimed: int = 0
+
+
+class FileEntry(_Model):
+    """A file or directory of a workspace. `mode` is the permission bits (420 is 0o644)."""
+
+    path: str
+    name: str
+    type: Literal["file", "directory", "symlink", "other"]
+    size: int
+    mode: int
+    mtime: str
+
+
+class FileList(_Model):
+    entries: List[FileEntry]
+    truncated: bool
+
+
+class FileWatchEvent(_Model):
+    """One event of `files.watch()`: `kind` created/modified/deleted (with `path`, `type`, `size`,
+    `mtime`), `overflow` (`count`: list again), `reset` (`reason`: events may be missing, list
+    again) or `end` (`reason`: the iteration stops). `id` resumes after it (`after=`)."""
+
+    kind: Literal["created", "modified", "deleted", "overflow", "reset", "end"]
+    id: str
+    path: Optional[str] = None
+    type: Optional[str] = None
+    size: Optional[int] = None
+    mtime: Optional[str] = None
+    count: Optional[int] = None
+    reason: Optional[str] = None
+
+
+class CreatedPreview(_Model):
+    """A share link: `url` opens the port without an API key until `expires_at` or a revoke."""
+
+    preview_id: str
+    id: str
+    port: int
+    expires_at: str
+    #: Holds the link's secret: kept out of repr() (and so out of logs that print the object).
+    url: str = Field(repr=False)
+
+
+class TemplateOnHost(_Model):
+    host_id: str
+    image: str
+    image_id: str
+    created_at: str
+    tree: bool
+
+
+class TemplateInfo(_Model):
+    name: str
+    hosts: List[TemplateOnHost]
+
+
+class TemplateList(_Model):
+    templates: List[TemplateInfo]
+    count: int
+    limit: int
+
+
+class TemplateDeleted(_Model):
+    name: str
+    removed: bool
+    hosts: List[str]
+
+
+class Volume(_Model):
+    name: str
+    created_at: Optional[str] = None
+    in_use: bool
+
+
+class VolumeList(_Model):
+    volumes: List[Volume]
+    count: int
+    limit: int
+    next_cursor: Optional[str] = None

@@ -57,11 +57,17 @@ export class ServiceProcess {
     if (this.running) this.child?.kill(signal);
   }
 
-  async kill(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
+  /**
+   * Stops the process and waits for its exit. A SIGTERM it has not obeyed within `graceMs` is
+   * followed by SIGKILL: a service stuck in its shutdown must not outlive the test that started it.
+   */
+  async kill(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL', graceMs = 15_000): Promise<void> {
     const child = this.child;
     if (!child || !this.running) return;
     const gone = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
+    const timer = signal === 'SIGTERM' ? setTimeout(() => child.kill('SIGKILL'), graceMs) : undefined;
     await gone;
+    clearTimeout(timer);
   }
 }
