@@ -118,11 +118,15 @@ describe('three Docker hosts behind one gateway', () => {
     await stack.nats.kill(node);
     const claims = await load;
     const ids = claims.filter((c) => c.status === 201).map((c) => c.json.id as string);
-    expect(ids.length).toBeGreaterThanOrEqual(6);
-    // each acknowledged claim's event is stored (publishes are retried until a new leader takes them)
-    for (const id of ids) await until(`the claimed event of ${id}`, () => lastEvent(id, 'claimed'), 60_000);
-    await stack.nats.restart(node);
-    await Promise.all(ids.map((id) => api('DELETE', `/api/containers/${id}`)));
+    try {
+      expect(ids.length).toBeGreaterThanOrEqual(6);
+      // each acknowledged claim's event is stored (publishes are retried until a new leader takes them)
+      for (const id of ids) await until(`the claimed event of ${id}`, () => lastEvent(id, 'claimed'), 60_000);
+      await stack.nats.restart(node);
+    } finally {
+      // Released even when this test fails, so the next one does not find the hosts full.
+      await Promise.all(ids.map((id) => api('DELETE', `/api/containers/${id}`)));
+    }
   }, 150_000);
 
   it('losing a host mid-load: its workspaces answer HOST_UNAVAILABLE at once, the others keep theirs, new creates go elsewhere', async () => {

@@ -24,8 +24,8 @@ export function apiClient(stack: LocalStack) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const r = await api('GET', `/api/containers/${id}/setup`);
-      // 503 while pool-manager restarts.
-      if (r.status === 503 && Date.now() < deadline) {
+      // 503 while pool-manager restarts, or 504 when the restarted one has not answered in time yet (both retryable).
+      if ((r.status === 503 || r.status === 504) && Date.now() < deadline) {
         await new Promise((res) => setTimeout(res, 200));
         continue;
       }

@@ -5,6 +5,12 @@ import { encodeJson } from './frames.js';
 
 /** How long an agent may take to accept a command before its connection is dropped (which cancels it). */
 const ACCEPT_TIMEOUT_MS = 2_000;
+/**
+ * How long a kill waits for the agent's exit report (and so the command's 137) before it closes the
+ * connection, which kills the tree too but leaves no exit code. The agent's kill walks /proc, which
+ * on a loaded machine with many processes has taken over 2 s.
+ */
+const KILL_GRACE_MS = 5_000;
 
 /**
  * Runs `argv` on an idle connection of the workspace's agent (docker/agent/PROTOCOL.md): one
@@ -62,7 +68,7 @@ export async function agentSpawn(conn: AgentConnection, argv: string[], opts: Sp
       killing ??= (async () => {
         if (socket.writable) socket.write(encodeJson({ type: 'kill' }));
         // The agent reports the exit once the tree is dead; closing the socket also kills it.
-        const timer = setTimeout(() => socket.destroy(), 2_000);
+        const timer = setTimeout(() => socket.destroy(), KILL_GRACE_MS);
         await conn.ended;
         clearTimeout(timer);
       })();
