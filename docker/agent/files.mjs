@@ -6,13 +6,22 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, lstatSync } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers';
 import { startWatch } from './watch.mjs';
 import { spawn } from './expendable.mjs';
 
 const HOME = '/workspace';
-/** Entries per `entries` message of a list (each message stays far below the 1 MiB frame). */
-const LIST_BATCH = 200;
+/**
+ * An `entries` message of a list ends at this many entries, or once its entries could take this
+ * many bytes of JSON (every character of a name escaped): far below the 1 MiB frame either way.
+ */
+const LIST_BATCH = 1000;
+const LIST_BATCH_BYTES = 256 * 1024;
+/** How long a list works before the agent's other connections get a turn. */
+const LIST_SLICE_MS = 20;
+/** A download's reads: one data frame each, one NATS message each in pool-manager (FILE_BYTES_CHUNK_MAX_BYTES). */
+const READ_CHUNK = 512 * 1024;
 /** What of tar's complaints is kept for the error message. */
 const STDERR_KEEP = 2048;
 
@@ -36,7 +45,14 @@ function lstatQuiet(path) {
 }
 
 const typeOf = (st) => (st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other');
-const entryOf = (path, name, st) => ({ path, name, type: typeOf(st), size: st.isFile() ? st.size : 0, mode: st.mode & 0o7777, mtime: st.mtime.toISOString() });
+const entryOf = (path, name, st) => ({
+  path,
+  name,
+  type: typeOf(st),
+  size: st.isFile() ? st.size : 0,
+  mode: st.mode & 0o7777,
+  mtime: new Date(st.mtimeMs).toISOString(),
+});
 
 /** The byte range [start, end] of a file of `size` bytes for an HTTP-style range; undefined: unsatisfiable. */
 function rangeOf(range, size) {
@@ -92,6 +108,9 @@ export function startFiles(req, io, KIND) {
       const depth = Number.isSafeInteger(req.depth) ? req.depth : 1;
       let count = 0;
       let truncated = false;
+      let batch = [];
+      let batchBytes = 0;
+      let slice = performance.now();
       const queue = [{ dir: root, rel: '', level: 1 }];
       while (queue.length && !truncated) {
         const { dir, rel, level } = queue.shift();
@@ -107,22 +126,29 @@ export function startFiles(req, io, KIND) {
           names = names.slice(0, max - count);
           truncated = true;
         }
-        for (let i = 0; i < names.length; i += LIST_BATCH) {
-          const batch = [];
-          for (const name of names.slice(i, i + LIST_BATCH)) {
-            const s = lstatQuiet(join(dir, name));
-            if (!s) continue;
-            const path = rel ? `${rel}/${name}` : name;
-            batch.push(entryOf(path, name, s));
-            // Never into a link: the tree listed is the one below the path.
-            if (s.isDirectory() && level < depth) queue.push({ dir: join(dir, name), rel: path, level: level + 1 });
+        for (const name of names) {
+          const s = lstatQuiet(join(dir, name));
+          if (!s) continue;
+          const path = rel ? `${rel}/${name}` : name;
+          batch.push(entryOf(path, name, s));
+          batchBytes += 6 * (path.length + name.length) + 128;
+          count += 1;
+          // Never into a link: the tree listed is the one below the path.
+          if (s.isDirectory() && level < depth) queue.push({ dir: join(dir, name), rel: path, level: level + 1 });
+          if (batch.length === LIST_BATCH || batchBytes > LIST_BATCH_BYTES) {
+            reply({ type: 'entries', entries: batch });
+            batch = [];
+            batchBytes = 0;
           }
-          count += batch.length;
-          if (batch.length > 0) reply({ type: 'entries', entries: batch });
-          // Between batches, the agent's other connections get their turn.
-          await new Promise((r) => setImmediate(r));
+          // A long list lets the agent's other connections have their turn now and then; a turn
+          // after every batch made a short list wait on the event loop several times.
+          if (performance.now() - slice > LIST_SLICE_MS) {
+            await new Promise((r) => setImmediate(r));
+            slice = performance.now();
+          }
         }
       }
+      if (batch.length > 0) reply({ type: 'entries', entries: batch });
       finish({ type: 'result', truncated });
     },
     async remove() {
@@ -162,8 +188,8 @@ export function startFiles(req, io, KIND) {
         const size = st.isFile() ? st.size : 0;
         const r = size === 0 && !req.range ? { start: 0, end: -1 } : rangeOf(req.range, size);
         if (!r) throw Object.assign(new Error('range not satisfiable'), { code: 'ERANGE' });
-        reply({ type: 'meta', size, start: r.start, end: r.end, mtime: st.mtime.toISOString() });
-        if (r.end >= r.start) await pipeOut(createReadStream('', { fd: fh, start: r.start, end: r.end, autoClose: false, highWaterMark: 256 * 1024 }));
+        reply({ type: 'meta', size, start: r.start, end: r.end, mtime: new Date(st.mtimeMs).toISOString() });
+        if (r.end >= r.start) await pipeOut(createReadStream('', { fd: fh, start: r.start, end: r.end, autoClose: false, highWaterMark: READ_CHUNK }));
       } finally {
         await fh.close().catch(() => undefined);
       }
@@ -177,7 +203,7 @@ export function startFiles(req, io, KIND) {
       handler = { ...handler, close: () => child.kill('SIGKILL') };
       const stderr = keep(child.stderr);
       const exited = exitOf(child);
-      reply({ type: 'meta', size: null, start: 0, end: null, mtime: st.mtime.toISOString() });
+      reply({ type: 'meta', size: null, start: 0, end: null, mtime: new Date(st.mtimeMs).toISOString() });
       await pipeOut(child.stdout);
       const code = await exited;
       if (code !== 0) throw Object.assign(new Error(`tar: ${stderr()}`), { code: 'ETAR' });

@@ -1,3 +1,5 @@
+import { markHeapAtomically } from '@berth/service-kit';
 import { startServer } from './server.js';
 
+markHeapAtomically();
 await startServer();

@@ -2,7 +2,7 @@ import { BerthError, FileEntrySchema, type FileEntry } from '@berth/contracts';
 import type { AgentConnection } from '../agent/agent-connection.js';
 import type { AgentRegistry } from '../agent/agent-registry.js';
 import type { AgentMessage } from '../agent/frames.js';
-import { encodeData, encodeJson } from '../agent/frames.js';
+import { encodeJson, writeData } from '../agent/frames.js';
 import { fileError } from './file-errors.js';
 
 /** How long the agent may take to accept a request, and to answer its first reply. */
@@ -112,7 +112,7 @@ export class FileChannel {
   /** Writes upload bytes; resolves once the socket has room again (the agent's disk paces the upload). */
   async write(data: Buffer): Promise<void> {
     if (this.conn.closed) return;
-    if (this.conn.socket.write(encodeData(data))) return;
+    if (writeData(this.conn.socket, data)) return;
     await new Promise<void>((resolve) => {
       const done = () => {
         this.conn.socket.off('drain', done);
