@@ -16,7 +16,6 @@ export * from './jetstream-publish.js';
 export * from './host-subjects.js';
 export * from './template-image.js';
 export * from './stream-bytes.js';
-export * from './bulk-bytes-gc.js';
 export * from './stream-sink.js';
 export * from './tar.js';
 export * from './workspace-network.js';

@@ -1,5 +1,3 @@
-import { markHeapAtomically } from '@berth/service-kit';
 import { startServer } from './server.js';
 
-markHeapAtomically();
 await startServer();

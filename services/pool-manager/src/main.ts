@@ -1,9 +1,8 @@
-import { createLogger, loadConfigOrExit, markHeapAtomically, runService, type ServiceHandle } from '@berth/service-kit';
+import { createLogger, loadConfigOrExit, runService, type ServiceHandle } from '@berth/service-kit';
 import { loadPoolManagerConfig } from './config.js';
 import { hostFromConfig } from './host.js';
 import { startPoolManager } from './service.js';
 
-markHeapAtomically();
 const config = loadConfigOrExit('pool-manager', () => loadPoolManagerConfig());
 const logger = createLogger('pool-manager', config.LOG_LEVEL);
 const host = hostFromConfig(config);
